@@ -1,0 +1,164 @@
+// Package ordering implements last-writer-wins per entity: an event whose
+// version is strictly older than the last one applied for its entity is stale.
+//
+// The package owns the entity_versions table and its migrations. Apply runs on
+// the caller's transaction so that the version moves forward only if the rest
+// of the caller's decision commits.
+package ordering
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Migrations holds the versioned schema of the entity_versions table, one
+// file per version, applied in name order.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// Errors returned by the package.
+var (
+	// ErrInvalid is returned for arguments that cannot be recorded.
+	ErrInvalid = errors.New("ordering: invalid argument")
+	// ErrVersion is returned by ParseVersion for a value that is not a version.
+	ErrVersion = errors.New("ordering: unparsable version")
+)
+
+// Format says how a version value is read.
+type Format string
+
+// Version formats. Auto reads an RFC 3339 string as a time and an integer as
+// an integer, so sequences, unix seconds and unix milliseconds all order
+// correctly as long as one entity's versions keep one form. The explicit time
+// formats put every value on one time scale, so RFC 3339 strings and unix
+// numbers can be mixed for one entity.
+const (
+	Auto     Format = "auto"
+	RFC3339  Format = "rfc3339"
+	Unix     Format = "unix"
+	UnixMs   Format = "unix_ms"
+	Sequence Format = "sequence"
+)
+
+// ParseFormat returns the Format named s; "" is Auto.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case "":
+		return Auto, nil
+	case Auto, RFC3339, Unix, UnixMs, Sequence:
+		return f, nil
+	default:
+		return "", fmt.Errorf("%w: unknown version format %q (want auto, rfc3339, unix, unix_ms or sequence)", ErrInvalid, s)
+	}
+}
+
+// ParseVersion turns a raw version (as found in a header or JSON field) into
+// a comparable integer. Times become unix microseconds; sequences stay as
+// they are. A JSON number with a fraction, a negative value or anything else
+// that does not fit the format is an error wrapping ErrVersion.
+func ParseVersion(raw string, f Format) (int64, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return 0, fmt.Errorf("%w: empty", ErrVersion)
+	}
+	if f == RFC3339 || (f == Auto && !isDigits(s)) {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %q is neither an RFC 3339 time nor a non-negative integer", ErrVersion, raw)
+		}
+		return t.UnixMicro(), nil
+	}
+	if !isDigits(s) {
+		return 0, fmt.Errorf("%w: %q is not a non-negative integer", ErrVersion, raw)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %q is out of range", ErrVersion, raw)
+	}
+	var scale int64 = 1
+	switch f {
+	case Unix:
+		scale = 1e6
+	case UnixMs:
+		scale = 1e3
+	}
+	if n > math.MaxInt64/scale {
+		return 0, fmt.Errorf("%w: %q is out of range for %s", ErrVersion, raw, f)
+	}
+	return n * scale, nil
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Execer is the part of *sql.Tx or *sql.DB that the package needs.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Apply compares version with the last version applied for entity and
+// records it when it wins. It returns true when the event should be
+// forwarded: the entity is unseen (or its entry expired), the version is
+// newer, or it is equal and ties are not dropped. It returns false for a
+// stale event and then changes nothing. A recorded entry lives until now+ttl
+// and is renewed each time the entity's version is applied.
+func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTies bool, now time.Time, ttl time.Duration) (bool, error) {
+	if entity == "" {
+		return false, fmt.Errorf("%w: empty entity", ErrInvalid)
+	}
+	if ttl <= 0 {
+		return false, fmt.Errorf("%w: ttl %s is not positive", ErrInvalid, ttl)
+	}
+	cmp := ">="
+	if dropTies {
+		cmp = ">"
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
+		WHERE entity_versions.expires_at <= ?4 OR excluded.version `+cmp+` entity_versions.version`,
+		entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
+	}
+	return n == 1, nil
+}
+
+// Sweep deletes at most limit entries that expired at or before now and
+// returns how many it deleted. Call it repeatedly in short transactions until
+// it returns fewer than limit.
+func Sweep(ctx context.Context, db Execer, now time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("%w: sweep limit %d", ErrInvalid, limit)
+	}
+	res, err := db.ExecContext(ctx, `
+		DELETE FROM entity_versions WHERE entity IN (
+			SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`,
+		now.UnixNano(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("ordering: sweep: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("ordering: sweep: %w", err)
+	}
+	return int(n), nil
+}
