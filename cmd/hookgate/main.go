@@ -1,0 +1,259 @@
+// Command hookgate is a webhook receiver gateway: it verifies provider
+// signatures, drops duplicate and stale events, and forwards the rest to
+// NATS. This package only parses flags and wires the gateway package.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"hookgate/gateway"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = ""
+
+const usage = `hookgate: webhook receiver gateway
+
+Usage:
+  hookgate serve -config FILE             run the gateway
+  hookgate check-config -config FILE      validate a config and print every problem
+  hookgate send -config FILE -provider NAME [-url URL] [-id ID] [-type TYPE] [-body FILE]
+                                          sign a test event with the provider's first secret and POST it
+  hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
+                                          print messages arriving on a NATS subject
+  hookgate version                        print the version
+
+Exit status: 0 on success, 1 on failure, 2 on bad usage.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks errors that exit with status 2.
+var errUsage = errors.New("usage")
+
+// Run runs one subcommand and returns the process exit status.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		m := NewMain(stdout, stderr)
+		if err = m.ParseFlags(rest); err == nil {
+			if err = m.Run(ctx); err == nil {
+				served := make(chan error, 1)
+				go func() { served <- m.Server.Serve() }()
+				select {
+				case <-ctx.Done():
+					fmt.Fprintln(stderr, "hookgate: shutting down")
+				case err = <-served:
+				}
+				err = errors.Join(err, m.Close())
+			}
+		}
+	case "check-config":
+		err = checkConfig(rest, stdout)
+	case "send":
+		err = send(ctx, rest, stdout)
+	case "tail":
+		err = tail(ctx, rest, stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "hookgate", version())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "hookgate: %v\n\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "hookgate: %v\n", err)
+		return 1
+	}
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Main is the serve command: ParseFlags, Run, Close. Tests drive it with a
+// config on port 0 and a temp data_dir.
+type Main struct {
+	ConfigPath string
+	Config     *gateway.Config
+	Server     *gateway.Server
+	Stdout     io.Writer
+	Stderr     io.Writer
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr}
+}
+
+// ParseFlags reads serve's flags and loads and validates the config.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.ConfigPath, "config", "config.yaml", "config file")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: -log-level: %w", errUsage, err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch *logFormat {
+	case "text":
+		slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, hopts)))
+	case "json":
+		slog.SetDefault(slog.New(slog.NewJSONHandler(m.Stderr, hopts)))
+	default:
+		return fmt.Errorf("%w: -log-format %q is not text or json", errUsage, *logFormat)
+	}
+	cfg, err := gateway.LoadConfig(m.ConfigPath)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run starts the gateway and returns once it is listening.
+func (m *Main) Run(ctx context.Context) error {
+	s, err := gateway.Open(ctx, m.Config, gateway.Options{})
+	if err != nil {
+		return err
+	}
+	m.Server = s
+	return nil
+}
+
+// Close stops the gateway gracefully.
+func (m *Main) Close() error {
+	if m.Server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return m.Server.Close(ctx)
+}
+
+func checkConfig(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	path := fs.String("config", "config.yaml", "config file")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if _, err := gateway.LoadConfig(*path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK\n", *path)
+	return nil
+}
+
+func send(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	path := fs.String("config", "config.yaml", "config file")
+	name := fs.String("provider", "", "provider name from the config (required)")
+	url := fs.String("url", "", "gateway base URL (default: from the config's listen address)")
+	var ev gateway.TestEvent
+	fs.StringVar(&ev.ID, "id", "", "event ID (default: random)")
+	fs.StringVar(&ev.Type, "type", "", "event type (default: hookgate.test)")
+	fs.StringVar(&ev.Entity, "entity", "", "ordering key, for providers with ordering")
+	fs.StringVar(&ev.Version, "version", "", "ordering version (default: now)")
+	bodyFile := fs.String("body", "", "file with the exact body to send")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if *name == "" {
+		return fmt.Errorf("%w: -provider is required", errUsage)
+	}
+	if *bodyFile != "" {
+		b, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			return err
+		}
+		ev.Body = b
+	}
+	cfg, err := gateway.LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	resp, err := gateway.Send(ctx, cfg, *name, *url, ev, stdout)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("gateway answered %s", resp.Status)
+	}
+	return nil
+}
+
+func tail(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	path := fs.String("config", "", "config file (takes the NATS address and stream from it)")
+	var o gateway.TailOptions
+	fs.StringVar(&o.URL, "nats", "", "NATS URL (default nats://127.0.0.1:4222)")
+	fs.StringVar(&o.Stream, "stream", "", "read from this JetStream stream (default: live messages only)")
+	fs.BoolVar(&o.All, "all", false, "with -stream: start from the stream's first message")
+	fs.IntVar(&o.Count, "count", 0, "exit after N messages")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
+	}
+	o.Subject = fs.Arg(0)
+	if *path != "" {
+		cfg, err := gateway.LoadConfig(*path)
+		if err != nil {
+			return err
+		}
+		if o.URL == "" {
+			o.URL = cfg.NATSClientURL()
+		}
+		o.CredsFile = cfg.NATS.CredsFile
+	}
+	if o.URL == "" {
+		o.URL = "nats://127.0.0.1:4222"
+	}
+	if o.All && o.Stream == "" {
+		return fmt.Errorf("%w: -all needs -stream", errUsage)
+	}
+	return gateway.Tail(ctx, o, stdout)
+}

@@ -1,0 +1,488 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"hookgate/forward"
+	"hookgate/ordering"
+	"hookgate/verify"
+)
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("config")
+
+// Defaults applied by Config.Validate to fields left empty.
+const (
+	DefaultListen          = ":8080"
+	DefaultDataDir         = "./data"
+	DefaultNATSHost        = "127.0.0.1"
+	DefaultNATSPort        = 4222
+	DefaultStream          = "WEBHOOKS"
+	DefaultStreamSubject   = "webhooks.>"
+	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultSubject         = "webhooks.{provider}.{type}"
+	DefaultTTL             = 168 * time.Hour
+	DefaultMaxBody         = 1 << 20
+)
+
+// Config is the whole configuration file. Decode it with ReadConfig; it is
+// ready to use only after Validate.
+type Config struct {
+	Listen    string           `yaml:"listen"`
+	DataDir   string           `yaml:"data_dir"`
+	Storage   StorageConfig    `yaml:"storage"`
+	NATS      NATSConfig       `yaml:"nats"`
+	HTTP      HTTPConfig       `yaml:"http"`
+	Providers []ProviderConfig `yaml:"providers"`
+}
+
+// StorageConfig tunes the SQLite file.
+type StorageConfig struct {
+	// Synchronous is "full" (default: a 2xx survives power loss) or
+	// "normal" (faster; a power loss can lose the last commits).
+	Synchronous string `yaml:"synchronous"`
+	// SweepInterval is how often expired dedupe and ordering rows are deleted.
+	SweepInterval Duration `yaml:"sweep_interval"`
+}
+
+// NATSConfig says where events go. With URL empty, hookgate runs an
+// embedded NATS server with JetStream on Host:Port storing under data_dir.
+type NATSConfig struct {
+	URL       string `yaml:"url"`
+	CredsFile string `yaml:"creds_file"`
+	Host      string `yaml:"host"` // embedded server only
+	Port      int    `yaml:"port"` // embedded server only; -1 picks a free port
+	// SyncInterval is how often the embedded server's file store syncs to
+	// disk (0: the server's default of 2 minutes). "always" is not offered
+	// here; see the README's delivery guarantees.
+	SyncInterval Duration `yaml:"sync_interval"`
+	// Mode is "jetstream" (default: the relay waits for the stream's ack)
+	// or "core" (plain publish, at most once once it leaves the outbox).
+	Mode            string   `yaml:"mode"`
+	Stream          string   `yaml:"stream"`
+	Subjects        []string `yaml:"subjects"`
+	DuplicateWindow Duration `yaml:"duplicate_window"`
+	// CreateStream creates the stream if it is missing. Default: true for
+	// the embedded server, false with a URL.
+	CreateStream *bool `yaml:"create_stream"`
+}
+
+// Embedded reports whether hookgate runs its own NATS server.
+func (n *NATSConfig) Embedded() bool { return n.URL == "" }
+
+// NATSClientURL is the URL clients use: nats.url, or the embedded server's
+// address (a wildcard host is reached on 127.0.0.1).
+func (c *Config) NATSClientURL() string {
+	if !c.NATS.Embedded() {
+		return c.NATS.URL
+	}
+	host := c.NATS.Host
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	port := c.NATS.Port
+	if port == 0 {
+		port = DefaultNATSPort
+	}
+	return "nats://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// HTTPConfig sets the public server's timeouts.
+type HTTPConfig struct {
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+}
+
+// ProviderConfig is one webhook sender.
+type ProviderConfig struct {
+	Name      string         `yaml:"name"`
+	Type      string         `yaml:"type"`
+	Path      string         `yaml:"path"`
+	Secrets   []string       `yaml:"secrets"`
+	Tolerance Duration       `yaml:"tolerance"`
+	MaxBody   int64          `yaml:"max_body"`
+	HMAC      HMACConfig     `yaml:"hmac"`
+	Identify  IdentifyConfig `yaml:"identify"`
+	Ordering  OrderingConfig `yaml:"ordering"`
+	Dedupe    DedupeConfig   `yaml:"dedupe"`
+	Subject   string         `yaml:"subject"`
+	// PassHeaders lists original request headers copied onto the NATS message.
+	PassHeaders []string `yaml:"pass_headers"`
+}
+
+// HMACConfig configures the generic hmac type.
+type HMACConfig struct {
+	Header    string `yaml:"header"`
+	Prefix    string `yaml:"prefix"`
+	Algorithm string `yaml:"algorithm"`
+	Encoding  string `yaml:"encoding"`
+}
+
+// IdentifyConfig overrides the preset's event ID and type sources. A source
+// is "header:Name" or a JSON field path into the body.
+type IdentifyConfig struct {
+	EventID   string  `yaml:"event_id"`
+	EventType Sources `yaml:"event_type"`
+}
+
+// OrderingConfig turns on last-writer-wins for a provider.
+type OrderingConfig struct {
+	Key     string `yaml:"key"`
+	Version string `yaml:"version"`
+	Format  string `yaml:"format"` // auto (default), rfc3339, unix, unix_ms, sequence
+	Ties    string `yaml:"ties"`   // forward (default) or drop
+}
+
+// Enabled reports whether ordering is configured.
+func (o *OrderingConfig) Enabled() bool { return o.Key != "" }
+
+// DedupeConfig sets how long an event ID is remembered.
+type DedupeConfig struct {
+	TTL Duration `yaml:"ttl"`
+}
+
+// Duration is a time.Duration written as "90s" or "168h" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (use a unit: 90s, 5m, 168h)", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Sources is one source or a list of them in YAML.
+type Sources []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (s *Sources) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var one string
+		if err := n.Decode(&one); err != nil {
+			return err
+		}
+		*s = Sources{one}
+		return nil
+	}
+	var many []string
+	if err := n.Decode(&many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+// LoadConfig reads, expands and validates the file at path.
+func LoadConfig(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	defer f.Close()
+	c, err := ReadConfig(f, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ReadConfig decodes YAML from r strictly (unknown keys are errors) after
+// expanding ${VAR} references in values with lookup. Comments are not
+// expanded, and a value may hold any bytes (a PEM key, say). A reference to
+// an unset variable is an error naming it and its line. The result is not
+// validated.
+func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: the file is empty", ErrConfig)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := expandEnv(&doc, lookup); err != nil {
+		return nil, err
+	}
+	// Re-encode the expanded tree so that a strict decoder can reject
+	// unknown keys (yaml.Node.Decode has no strict mode).
+	expanded, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return &c, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} in every scalar value of the tree.
+func expandEnv(n *yaml.Node, lookup func(string) (string, bool)) error {
+	var missing []error
+	var walk func(n *yaml.Node, isKey bool)
+	walk = func(n *yaml.Node, isKey bool) {
+		if n.Kind == yaml.ScalarNode && !isKey && strings.Contains(n.Value, "${") {
+			n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+				name := ref[2 : len(ref)-1]
+				v, ok := lookup(name)
+				if !ok {
+					missing = append(missing, fmt.Errorf("%w: line %d: environment variable %s is not set", ErrConfig, n.Line, name))
+				}
+				return v
+			})
+			if n.Style == 0 && isNumber(n.Value) {
+				n.Tag = "" // let an expanded ${PORT} decode as a number
+			} else {
+				n.Tag = "!!str"
+			}
+		}
+		for i, c := range n.Content {
+			walk(c, n.Kind == yaml.MappingNode && i%2 == 0)
+		}
+	}
+	walk(n, false)
+	return errors.Join(missing...)
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Validate fills defaults and checks every field. It returns all problems at
+// once, each naming its field and wrapping ErrConfig; nil means the config
+// can be started.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...)))
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port (%v)", c.Listen, err)
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	switch strings.ToLower(c.Storage.Synchronous) {
+	case "":
+		c.Storage.Synchronous = "full"
+	case "full", "normal":
+		c.Storage.Synchronous = strings.ToLower(c.Storage.Synchronous)
+	default:
+		bad("storage.synchronous", "%q is not full or normal", c.Storage.Synchronous)
+	}
+	if c.Storage.SweepInterval == 0 {
+		c.Storage.SweepInterval = Duration(time.Minute)
+	} else if c.Storage.SweepInterval < 0 {
+		bad("storage.sweep_interval", "must be positive")
+	}
+
+	n := &c.NATS
+	if n.Embedded() {
+		if n.Host == "" {
+			n.Host = DefaultNATSHost
+		}
+		if n.Port == 0 {
+			n.Port = DefaultNATSPort
+		}
+		if n.Port < -1 || n.Port > 65535 {
+			bad("nats.port", "%d is not a port", n.Port)
+		}
+		if n.CredsFile != "" {
+			bad("nats.creds_file", "only applies with nats.url")
+		}
+	} else if n.Host != "" || n.Port != 0 || n.SyncInterval != 0 {
+		bad("nats", "host, port and sync_interval configure the embedded server; remove them when url is set")
+	}
+	if n.SyncInterval < 0 {
+		bad("nats.sync_interval", "must be positive")
+	}
+	switch n.Mode {
+	case "":
+		n.Mode = "jetstream"
+	case "jetstream", "core":
+	default:
+		bad("nats.mode", "%q is not jetstream or core", n.Mode)
+	}
+	if n.Stream == "" {
+		n.Stream = DefaultStream
+	}
+	if strings.ContainsAny(n.Stream, " .*>\t") {
+		bad("nats.stream", "%q may not contain spaces, '.', '*' or '>'", n.Stream)
+	}
+	if len(n.Subjects) == 0 {
+		n.Subjects = []string{DefaultStreamSubject}
+	}
+	if n.DuplicateWindow == 0 {
+		n.DuplicateWindow = Duration(DefaultDuplicateWindow)
+	} else if n.DuplicateWindow < 0 {
+		bad("nats.duplicate_window", "must be positive")
+	}
+	if n.CreateStream == nil {
+		v := n.Embedded()
+		n.CreateStream = &v
+	}
+
+	h := &c.HTTP
+	for _, d := range []struct {
+		field string
+		v     *Duration
+		def   time.Duration
+	}{
+		{"http.read_header_timeout", &h.ReadHeaderTimeout, 5 * time.Second},
+		{"http.read_timeout", &h.ReadTimeout, 30 * time.Second},
+		{"http.write_timeout", &h.WriteTimeout, 30 * time.Second},
+		{"http.idle_timeout", &h.IdleTimeout, 120 * time.Second},
+		{"http.shutdown_timeout", &h.ShutdownTimeout, 10 * time.Second},
+	} {
+		if *d.v == 0 {
+			*d.v = Duration(d.def)
+		} else if *d.v < 0 {
+			bad(d.field, "must be positive")
+		}
+	}
+
+	if len(c.Providers) == 0 {
+		bad("providers", "at least one provider is required")
+	}
+	names := map[string]int{}
+	paths := map[string]int{}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		f := func(field string) string { return fmt.Sprintf("providers[%d].%s", i, field) }
+		if p.Name != "" {
+			f = func(field string) string { return fmt.Sprintf("providers[%d] (%s).%s", i, p.Name, field) }
+		}
+		if !providerName.MatchString(p.Name) {
+			bad(f("name"), "%q must be lower-case letters, digits, '-' or '_'", p.Name)
+		} else if j, dup := names[p.Name]; dup {
+			bad(f("name"), "%q is already used by providers[%d]", p.Name, j)
+		} else {
+			names[p.Name] = i
+		}
+		if p.Path == "" {
+			p.Path = "/webhooks/" + p.Name
+		}
+		if !strings.HasPrefix(p.Path, "/") || strings.ContainsAny(p.Path, " ?#*:") {
+			bad(f("path"), "%q must start with '/' and hold no spaces, '?', '#', '*' or ':'", p.Path)
+		} else if j, dup := paths[p.Path]; dup {
+			bad(f("path"), "%q is already used by providers[%d]", p.Path, j)
+		} else {
+			paths[p.Path] = i
+		}
+		if p.Type == "" {
+			bad(f("type"), "required (see `hookgate providers`)")
+		} else if _, err := p.Verifier(); err != nil {
+			switch {
+			case errors.Is(err, verify.ErrUnknownType):
+				bad(f("type"), "unknown type %q (see `hookgate providers`)", p.Type)
+			default:
+				bad(f("secrets"), "%v", err)
+			}
+		}
+		if p.Tolerance < 0 {
+			bad(f("tolerance"), "must be positive")
+		}
+		if p.MaxBody == 0 {
+			p.MaxBody = DefaultMaxBody
+		} else if p.MaxBody < 0 {
+			bad(f("max_body"), "must be a positive number of bytes")
+		}
+		if p.Dedupe.TTL == 0 {
+			p.Dedupe.TTL = Duration(DefaultTTL)
+		} else if p.Dedupe.TTL < 0 {
+			bad(f("dedupe.ttl"), "must be positive")
+		}
+		if p.Subject == "" {
+			p.Subject = DefaultSubject
+		}
+		if err := forward.ValidateTemplate(p.Subject); err != nil {
+			bad(f("subject"), "%v", err)
+		}
+		for _, src := range append([]string{p.Identify.EventID}, p.Identify.EventType...) {
+			if err := checkSource(src); err != nil {
+				bad(f("identify"), "%v", err)
+			}
+		}
+		o := &p.Ordering
+		if o.Enabled() || o.Version != "" || o.Format != "" || o.Ties != "" {
+			if o.Key == "" || o.Version == "" {
+				bad(f("ordering"), "key and version are both required")
+			}
+			for _, src := range []string{o.Key, o.Version} {
+				if err := checkSource(src); err != nil {
+					bad(f("ordering"), "%v", err)
+				}
+			}
+			if _, err := ordering.ParseFormat(o.Format); err != nil {
+				bad(f("ordering.format"), "%q is not auto, rfc3339, unix, unix_ms or sequence", o.Format)
+			}
+			switch o.Ties {
+			case "", "forward", "drop":
+			default:
+				bad(f("ordering.ties"), "%q is not forward or drop", o.Ties)
+			}
+		}
+		for j, hname := range p.PassHeaders {
+			if hname == "" || strings.ContainsAny(hname, " :\t") {
+				bad(f("pass_headers["+strconv.Itoa(j)+"]"), "%q is not a header name", hname)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Verifier builds the provider's verifier from its type and secrets.
+func (p *ProviderConfig) Verifier() (verify.Verifier, error) {
+	return verify.New(p.Type, p.verifyOptions())
+}
+
+func (p *ProviderConfig) verifyOptions() verify.Options {
+	return verify.Options{
+		Secrets:   p.Secrets,
+		Tolerance: time.Duration(p.Tolerance),
+		Header:    p.HMAC.Header,
+		Prefix:    p.HMAC.Prefix,
+		Algorithm: p.HMAC.Algorithm,
+		Encoding:  p.HMAC.Encoding,
+	}
+}
+
+func checkSource(src string) error {
+	if name, ok := strings.CutPrefix(src, "header:"); ok && strings.TrimSpace(name) == "" {
+		return fmt.Errorf("%q names no header", src)
+	}
+	return nil
+}

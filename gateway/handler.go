@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+
+	"hookgate/forward"
+	"hookgate/verify"
+)
+
+// provider is a configured provider ready to serve requests.
+type provider struct {
+	name        string
+	path        string
+	maxBody     int64
+	ttl         time.Duration
+	dropTies    bool
+	subject     string
+	passHeaders []string
+	verifier    verify.Verifier
+	ident       *identifier
+}
+
+func buildProviders(cfg *Config) ([]*provider, error) {
+	out := make([]*provider, 0, len(cfg.Providers))
+	for i := range cfg.Providers {
+		pc := &cfg.Providers[i]
+		v, err := pc.Verifier()
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
+		}
+		preset, _ := verify.Lookup(pc.Type)
+		eventID, eventType := preset.EventID, preset.EventType
+		if pc.Identify.EventID != "" {
+			eventID = pc.Identify.EventID
+		}
+		if len(pc.Identify.EventType) > 0 {
+			eventType = pc.Identify.EventType
+		}
+		ident, err := newIdentifier(eventID, eventType, pc.Ordering)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
+		}
+		out = append(out, &provider{
+			name:        pc.Name,
+			path:        pc.Path,
+			maxBody:     pc.MaxBody,
+			ttl:         time.Duration(pc.Dedupe.TTL),
+			dropTies:    pc.Ordering.Ties == "drop",
+			subject:     pc.Subject,
+			passHeaders: pc.PassHeaders,
+			verifier:    v,
+			ident:       ident,
+		})
+	}
+	return out, nil
+}
+
+// handler runs the pipeline for one provider: receive, verify, identify,
+// decide, respond.
+func (s *Server) handler(p *provider) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		id, outcome, secret, err := s.process(p, req)
+		log := s.log.With("provider", p.name, "event_id", id, "latency", time.Since(start))
+		if err != nil {
+			status, msg := statusOf(err)
+			log.Info("webhook rejected", "status", status, "err", err)
+			if status == http.StatusServiceUnavailable {
+				c.Response().Header().Set("Retry-After", retryAfter)
+			}
+			return c.JSON(status, map[string]string{"error": msg})
+		}
+		log.Info("webhook "+outcome.String(), "secret_index", secret)
+		status := http.StatusOK
+		if outcome == Accepted {
+			status = http.StatusAccepted
+		}
+		return c.JSON(status, map[string]string{"status": outcome.String(), "id": id})
+	}
+}
+
+func (s *Server) process(p *provider, req *http.Request) (id string, outcome Outcome, secret int, err error) {
+	body, err := readBody(req, p.maxBody)
+	if err != nil {
+		return "", 0, -1, err
+	}
+	now := s.now()
+	res, err := p.verifier.Verify(&verify.Request{
+		Method: req.Method,
+		URL:    requestURL(req),
+		Header: req.Header,
+		Body:   body,
+	}, now)
+	if err != nil {
+		return "", 0, -1, err
+	}
+	ident, err := p.ident.identify(req.Header, body)
+	if err != nil {
+		return ident.ID, 0, res.SecretIndex, err
+	}
+	ev := p.event(ident, req.Header, body, now)
+	outcome, err = s.decider.Decide(req.Context(), ev)
+	return ident.ID, outcome, res.SecretIndex, err
+}
+
+// event builds what the writer records: the idempotency key, the ordering
+// entity and the outgoing NATS message. The subject and headers are
+// computed here and nowhere else.
+func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) *Event {
+	hdr := nats.Header{}
+	hdr.Set(forward.HeaderProvider, p.name)
+	hdr.Set(forward.HeaderEventID, id.ID)
+	hdr.Set(forward.HeaderEventType, id.Type)
+	hdr.Set(forward.HeaderReceivedAt, now.UTC().Format(time.RFC3339Nano))
+	if id.Ordered {
+		hdr.Set(forward.HeaderOrderingKey, id.Entity)
+		hdr.Set(forward.HeaderOrderingVersion, id.VersionRaw)
+	}
+	for _, name := range p.passHeaders {
+		if vs := h.Values(name); len(vs) > 0 {
+			hdr[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+		}
+	}
+	key := p.name + ":" + id.ID
+	return &Event{
+		Key:      key,
+		TTL:      p.ttl,
+		Ordered:  id.Ordered,
+		Entity:   p.name + ":" + id.Entity,
+		Version:  id.Version,
+		DropTies: p.dropTies,
+		Message: forward.Message{
+			ID:      key,
+			Subject: forward.Subject(p.subject, p.name, id.Type),
+			Header:  hdr,
+			Body:    body,
+		},
+	}
+}
+
+// readBody reads the whole body, refusing while reading once it passes max
+// so an oversized body is never buffered.
+func readBody(req *http.Request, max int64) ([]byte, error) {
+	if req.ContentLength > max {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, req.ContentLength, max)
+	}
+	var buf bytes.Buffer
+	if req.ContentLength > 0 {
+		buf.Grow(int(req.ContentLength))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
+	}
+	if int64(buf.Len()) > max {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
+	}
+	return buf.Bytes(), nil
+}
+
+// requestURL is the URL the provider called, for schemes that sign it.
+func requestURL(req *http.Request) string {
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host + req.URL.RequestURI()
+}
+

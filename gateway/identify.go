@@ -1,0 +1,134 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"hookgate/ordering"
+)
+
+// source says where one value of an event is: a request header or a JSON
+// field of the body (gjson path syntax). Reading a field never decodes the
+// whole body.
+type source struct {
+	header string // canonical header name, or ""
+	path   string // JSON path when header is ""
+	spec   string // as written, for messages
+}
+
+func parseSource(spec string) source {
+	if name, ok := strings.CutPrefix(spec, "header:"); ok {
+		return source{header: http.CanonicalHeaderKey(strings.TrimSpace(name)), spec: spec}
+	}
+	return source{path: spec, spec: spec}
+}
+
+// get returns the value and whether it was present. A JSON string gives its
+// text, a number or boolean its literal; objects, arrays and null count as
+// absent.
+func (s source) get(h http.Header, body []byte) (string, bool) {
+	if s.header != "" {
+		v := h.Get(s.header)
+		return v, v != ""
+	}
+	r := gjson.GetBytes(body, s.path)
+	switch r.Type {
+	case gjson.String:
+		return r.Str, r.Str != ""
+	case gjson.Number, gjson.True, gjson.False:
+		return r.Raw, true
+	default:
+		return "", false
+	}
+}
+
+// identity is what identify finds in a request.
+type identity struct {
+	ID         string
+	Type       string
+	Ordered    bool
+	Entity     string // ordering key as found
+	VersionRaw string
+	Version    int64
+}
+
+// identifier extracts the identity of a provider's events.
+type identifier struct {
+	id        source   // zero: SHA-256 of the body
+	types     []source // joined with "." when present
+	key, ver  source
+	ordered   bool
+	format    ordering.Format
+	needsJSON bool
+}
+
+func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
+	idf := &identifier{ordered: o.Enabled()}
+	if eventID != "" {
+		idf.id = parseSource(eventID)
+	}
+	for _, t := range eventType {
+		idf.types = append(idf.types, parseSource(t))
+	}
+	if idf.ordered {
+		idf.key, idf.ver = parseSource(o.Key), parseSource(o.Version)
+		f, err := ordering.ParseFormat(o.Format)
+		if err != nil {
+			return nil, err
+		}
+		idf.format = f
+	}
+	for _, s := range append([]source{idf.id, idf.key, idf.ver}, idf.types...) {
+		if s.path != "" {
+			idf.needsJSON = true
+		}
+	}
+	return idf, nil
+}
+
+// identify reads the event's identity. An event without an ID is identified
+// by "sha256:" and the hex SHA-256 of its body; one without a type gets an
+// empty type (the subject says "unknown"). An event whose ordering key is
+// absent is not ordered; one whose key is present but whose version is
+// absent or unparsable is malformed.
+func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
+	var id identity
+	if idf.needsJSON && !gjson.ValidBytes(body) {
+		return id, fmt.Errorf("%w: body is not valid JSON", ErrMalformed)
+	}
+	if idf.id.spec != "" {
+		id.ID, _ = idf.id.get(h, body)
+	}
+	if id.ID == "" {
+		sum := sha256.Sum256(body)
+		id.ID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	var parts []string
+	for _, s := range idf.types {
+		if v, ok := s.get(h, body); ok {
+			parts = append(parts, v)
+		}
+	}
+	id.Type = strings.Join(parts, ".")
+	if idf.ordered {
+		key, ok := idf.key.get(h, body)
+		if !ok {
+			return id, nil
+		}
+		raw, ok := idf.ver.get(h, body)
+		if !ok {
+			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, key)
+		}
+		v, err := ordering.ParseVersion(raw, idf.format)
+		if err != nil {
+			return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
+		}
+		id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
+	}
+	return id, nil
+}

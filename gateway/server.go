@@ -1,0 +1,311 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/dedupe"
+	"hookgate/forward"
+	"hookgate/ordering"
+)
+
+// Server is a running gateway: storage, NATS, the relay, the writer and the
+// public HTTP server. Open starts it; Close stops it.
+type Server struct {
+	cfg *Config
+	log *slog.Logger
+	now func() time.Time
+
+	db      *DB
+	ns      *server.Server // nil with an external NATS
+	nc      *nats.Conn
+	relay   *forward.Relay
+	writer  *Writer
+	decider Decider
+	http    *http.Server
+	ln      net.Listener
+	served  chan struct{} // closed when the HTTP server stops
+	srvErr  error
+
+	stopSweep chan struct{}
+	sweepDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Options adjust Open for tests and embedding.
+type Options struct {
+	Logger *slog.Logger     // default: slog.Default()
+	Now    func() time.Time // default: time.Now
+}
+
+// Open starts a gateway on a validated config, in this order: the SQLite
+// database, NATS (embedded or connected) and its stream, the relay and the
+// writer, and last the HTTP listener, so the port opens only once the
+// gateway can take events. On any error everything started so far is
+// stopped again and the error names the step.
+func Open(ctx context.Context, cfg *Config, opt Options) (s *Server, err error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s = &Server{cfg: cfg, log: opt.Logger, now: opt.Now}
+	defer func() {
+		if err != nil {
+			s.Close(context.Background())
+			s = nil
+		}
+	}()
+
+	if s.db, err = OpenDB(ctx, cfg.DataDir, cfg.Storage.Synchronous); err != nil {
+		return nil, err
+	}
+	if err := s.startNATS(ctx); err != nil {
+		return nil, err
+	}
+
+	providers, err := buildProviders(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	var pub forward.Publisher
+	if cfg.NATS.Mode == "core" {
+		pub = forward.NewCorePublisher(s.nc, 0)
+	} else {
+		js, err := jetstream.New(s.nc)
+		if err != nil {
+			return nil, fmt.Errorf("nats: %w", err)
+		}
+		if err := s.ensureStream(ctx, js); err != nil {
+			return nil, err
+		}
+		if pub, err = forward.NewJetStreamPublisher(s.nc, 0); err != nil {
+			return nil, fmt.Errorf("nats: %w", err)
+		}
+	}
+	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now}
+	s.relay.Start()
+	s.writer = &Writer{DB: s.db.Write, Now: s.now, Committed: s.relay.Notify}
+	s.writer.Start()
+	s.decider = s.writer
+	s.startSweeper()
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover())
+	for _, p := range providers {
+		e.POST(p.path, s.handler(p))
+	}
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
+		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
+		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+			s.srvErr = err
+		}
+	}()
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
+	return s, nil
+}
+
+func (s *Server) startNATS(ctx context.Context) error {
+	n := &s.cfg.NATS
+	url := n.URL
+	if n.Embedded() {
+		ns, err := forward.StartServer(forward.ServerConfig{
+			Host:         n.Host,
+			Port:         n.Port,
+			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
+			SyncInterval: time.Duration(n.SyncInterval),
+		})
+		if err != nil {
+			return fmt.Errorf("embedded nats: %w", err)
+		}
+		s.ns = ns
+		url = ns.ClientURL()
+	}
+	opts := []nats.Option{
+		nats.Name("hookgate"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(-1), // fail publishes while disconnected; the relay retries in order
+		nats.Timeout(5 * time.Second),
+	}
+	if n.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(n.CredsFile))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("nats: connect %s: %w", url, err)
+	}
+	s.nc = nc
+	return ctx.Err()
+}
+
+func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error {
+	n := &s.cfg.NATS
+	if *n.CreateStream {
+		err := forward.EnsureStream(ctx, js, forward.StreamConfig{
+			Name:       n.Stream,
+			Subjects:   n.Subjects,
+			Duplicates: time.Duration(n.DuplicateWindow),
+		})
+		if err != nil {
+			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)
+		}
+		return nil
+	}
+	if _, err := js.Stream(ctx, n.Stream); err != nil {
+		return fmt.Errorf("nats: stream %s: %w (create it, or set nats.create_stream: true)", n.Stream, err)
+	}
+	return nil
+}
+
+// startSweeper deletes expired dedupe and ordering rows every
+// storage.sweep_interval, in batches small enough not to hold up the writer.
+func (s *Server) startSweeper() {
+	s.stopSweep = make(chan struct{})
+	s.sweepDone = make(chan struct{})
+	go func() {
+		defer close(s.sweepDone)
+		t := time.NewTicker(time.Duration(s.cfg.Storage.SweepInterval))
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stopSweep:
+				return
+			case <-t.C:
+				n, err := s.sweep(context.Background())
+				if err != nil {
+					s.log.Warn("sweep failed", "err", err)
+				} else if n > 0 {
+					s.log.Debug("swept expired rows", "rows", n)
+				}
+			}
+		}
+	}()
+}
+
+const sweepBatch = 500
+
+// sweep deletes every expired row, one small batch per statement.
+func (s *Server) sweep(ctx context.Context) (int, error) {
+	total := 0
+	sweepers := []func(context.Context, time.Time, int) (int, error){
+		func(ctx context.Context, now time.Time, n int) (int, error) { return dedupe.Sweep(ctx, s.db.Write, now, n) },
+		func(ctx context.Context, now time.Time, n int) (int, error) { return ordering.Sweep(ctx, s.db.Write, now, n) },
+	}
+	for _, f := range sweepers {
+		for {
+			select {
+			case <-s.stopSweep:
+				return total, nil
+			default:
+			}
+			n, err := f(ctx, s.now(), sweepBatch)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// NATSURL is the URL of the NATS server in use (the embedded one's when
+// embedded).
+func (s *Server) NATSURL() string {
+	if s.ns != nil {
+		return s.ns.ClientURL()
+	}
+	return s.cfg.NATS.URL
+}
+
+// Serve blocks until the HTTP server stops, returning its error if it
+// failed rather than being closed.
+func (s *Server) Serve() error {
+	<-s.served
+	return s.srvErr
+}
+
+// Close stops the gateway in reverse order: it stops accepting requests and
+// lets in-flight ones finish (up to http.shutdown_timeout), decides what the
+// writer has queued, lets the relay publish what it can before ctx ends
+// (the rest stays in the outbox for the next start), and closes NATS and the
+// database. It is safe to call more than once.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
+		if err := s.http.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			s.http.Close()
+		}
+		cancel()
+		<-s.served
+	}
+	if s.stopSweep != nil {
+		close(s.stopSweep)
+		<-s.sweepDone
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	if s.relay != nil {
+		fctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
+		if err := s.relay.Flush(fctx); err != nil {
+			s.log.Warn("outbox not empty at shutdown; the rest is sent at next start", "err", err)
+		}
+		cancel()
+		errs = append(errs, s.relay.Close())
+	}
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}

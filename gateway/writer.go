@@ -1,0 +1,261 @@
+package gateway
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"hookgate/dedupe"
+	"hookgate/forward"
+	"hookgate/ordering"
+)
+
+// Outcome is the decision recorded for an event.
+type Outcome int
+
+// Outcomes of Decide.
+const (
+	Accepted  Outcome = iota + 1 // committed to the outbox
+	Duplicate                    // its ID was already processed
+	Stale                        // older than its entity's last version
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	case Stale:
+		return "stale"
+	default:
+		return "unknown"
+	}
+}
+
+// Event is everything step 4 of the pipeline records about one request.
+type Event struct {
+	Key      string // "<provider>:<event id>", the idempotency key
+	TTL      time.Duration
+	Ordered  bool
+	Entity   string // "<provider>:<ordering key>"
+	Version  int64
+	DropTies bool
+	Message  forward.Message
+}
+
+// Decider records the fate of an event: duplicate, stale, or accepted into
+// the outbox. It returns only once the decision is durable. The handler
+// depends on this interface alone, so another backend (a NATS cluster's KV)
+// can take SQLite's place.
+type Decider interface {
+	Decide(ctx context.Context, ev *Event) (Outcome, error)
+}
+
+// Writer is the SQLite Decider. A single goroutine gathers concurrent
+// Decide calls into one transaction (group commit), runs each event's
+// statements inside its own savepoint so that one event's failure never
+// decides another's outcome, commits once, and answers every caller. It is
+// safe for concurrent use; Close stops it.
+type Writer struct {
+	DB       *sql.DB // the single-connection write pool
+	MaxBatch int     // events per transaction (default 256)
+	Now      func() time.Time
+	// Committed, when set, is called after a commit that accepted events
+	// (the relay's Notify).
+	Committed func()
+
+	reqs     chan *pending
+	quit     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+type pending struct {
+	ctx    context.Context
+	ev     *Event
+	result chan decision // buffered, 1
+}
+
+type decision struct {
+	outcome Outcome
+	err     error
+}
+
+// Start starts the writer goroutine.
+func (w *Writer) Start() {
+	if w.MaxBatch <= 0 {
+		w.MaxBatch = 256
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	w.reqs = make(chan *pending, w.MaxBatch)
+	w.quit = make(chan struct{})
+	w.done = make(chan struct{})
+	go w.run()
+}
+
+// Close stops taking events, decides those already queued, and waits for
+// the goroutine to end.
+func (w *Writer) Close() error {
+	w.stopOnce.Do(func() { close(w.quit) })
+	<-w.done
+	return nil
+}
+
+// Decide implements Decider. An error wraps ErrStorage (nothing was recorded
+// for this event) or ErrShuttingDown.
+func (w *Writer) Decide(ctx context.Context, ev *Event) (Outcome, error) {
+	p := &pending{ctx: ctx, ev: ev, result: make(chan decision, 1)}
+	select {
+	case <-w.quit:
+		return 0, ErrShuttingDown
+	default:
+	}
+	select {
+	case w.reqs <- p:
+	case <-w.quit:
+		return 0, ErrShuttingDown
+	case <-ctx.Done():
+		return 0, fmt.Errorf("%w: %w", ErrStorage, ctx.Err())
+	}
+	select {
+	case d := <-p.result:
+		return d.outcome, d.err
+	case <-w.done:
+		select {
+		case d := <-p.result:
+			return d.outcome, d.err
+		default:
+			return 0, ErrShuttingDown
+		}
+	}
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	batch := make([]*pending, 0, w.MaxBatch)
+	for {
+		select {
+		case p := <-w.reqs:
+			batch = append(batch[:0], p)
+		case <-w.quit:
+			w.drain(batch)
+			return
+		}
+	gather:
+		for len(batch) < w.MaxBatch {
+			select {
+			case p := <-w.reqs:
+				batch = append(batch, p)
+			default:
+				break gather
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+// drain decides what was queued before Close.
+func (w *Writer) drain(batch []*pending) {
+	for {
+		batch = batch[:0]
+	more:
+		for len(batch) < w.MaxBatch {
+			select {
+			case p := <-w.reqs:
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		w.commit(batch)
+	}
+}
+
+// commit decides a batch in one transaction and answers each caller.
+func (w *Writer) commit(batch []*pending) {
+	ctx := context.Background()
+	results := make([]decision, len(batch))
+	fail := func(err error) {
+		for i, p := range batch {
+			p.result <- decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+			batch[i] = nil
+		}
+	}
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	now := w.Now()
+	accepted := false
+	for i, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			// The caller is gone and will answer with an error: record nothing.
+			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+			continue
+		}
+		results[i] = decideOne(ctx, tx, p.ev, now)
+		if results[i].outcome == Accepted {
+			accepted = true
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		fail(err)
+		return
+	}
+	for i, p := range batch {
+		p.result <- results[i]
+	}
+	if accepted && w.Committed != nil {
+		w.Committed()
+	}
+}
+
+// decideOne runs step 4 for one event inside a savepoint of tx.
+func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time) decision {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
+		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	d := decideStatements(ctx, tx, ev, now)
+	if d.err != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
+			d.err = fmt.Errorf("%w (and rollback: %w)", d.err, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE event"); err != nil && d.err == nil {
+		d = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	return d
+}
+
+func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time) decision {
+	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
+	if err != nil {
+		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	if !first {
+		return decision{outcome: Duplicate}
+	}
+	if ev.Ordered {
+		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
+		if err != nil {
+			return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+		}
+		if !apply {
+			return decision{outcome: Stale}
+		}
+	}
+	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
+		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	return decision{outcome: Accepted}
+}
