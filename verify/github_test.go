@@ -1,0 +1,76 @@
+package verify_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"hookgate/verify"
+)
+
+// TestGitHubHeader covers the signature headers of the github and
+// github-sha1 presets. Signatures are GitHub's documented test values:
+// secret "It's a Secret to Everybody", body "Hello, World!".
+func TestGitHubHeader(t *testing.T) {
+	const (
+		secret = "It's a Secret to Everybody"
+		body   = "Hello, World!"
+		sha256 = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+		sha1   = "01dc10d0c83e72ed246219cdd91669667fe2ca59"
+	)
+	tests := []struct {
+		name   string
+		preset string
+		header http.Header
+		want   error // nil: valid
+	}{
+		{"sha256", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}, nil},
+		{"sha256 upper-case hex", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.ToUpper(sha256)}}, nil},
+		{"sha256 upper-case prefix", "github", http.Header{"X-Hub-Signature-256": {"SHA256=" + sha256}}, nil},
+		{"sha256 ignores the sha1 header", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}, "X-Hub-Signature": {"sha1=00"}}, nil},
+		{"sha256 header absent", "github", http.Header{"X-Hub-Signature": {"sha1=" + sha1}}, verify.ErrNoSignature},
+		{"sha256 empty", "github", http.Header{"X-Hub-Signature-256": {""}}, verify.ErrNoSignature},
+		{"sha256 without prefix", "github", http.Header{"X-Hub-Signature-256": {sha256}}, verify.ErrMalformed},
+		{"sha256 with sha1 prefix", "github", http.Header{"X-Hub-Signature-256": {"sha1=" + sha256}}, verify.ErrMalformed},
+		{"sha256 short", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256[:62]}}, verify.ErrMalformed},
+		{"sha256 long", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256 + "00"}}, verify.ErrMalformed},
+		{"sha256 not hex", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("g", 64)}}, verify.ErrMalformed},
+		{"sha256 sha1 MAC", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha1}}, verify.ErrMalformed},
+		{"sha256 zeros", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("0", 64)}}, verify.ErrMismatch},
+		{"sha1", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + sha1}}, nil},
+		{"sha1 header absent", "github-sha1", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}, verify.ErrNoSignature},
+		{"sha1 with sha256 MAC", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + sha256}}, verify.ErrMalformed},
+		{"sha1 zeros", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + strings.Repeat("0", 40)}}, verify.ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New(tt.preset, Options{Secrets: []string{secret}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestGitHubSign(t *testing.T) {
+	tests := []struct{ preset, header, want string }{
+		{"github", "X-Hub-Signature-256", "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"},
+		{"github-sha1", "X-Hub-Signature", "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.preset, func(t *testing.T) {
+			r := &verify.Request{Body: []byte("Hello, World!")}
+			if err := verify.Sign(tt.preset, r, Options{Secrets: []string{"It's a Secret to Everybody"}}, now); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Header.Get(tt.header); got != tt.want {
+				t.Errorf("Sign(%s) = %s: %q; want %q", tt.preset, tt.header, got, tt.want)
+			}
+		})
+	}
+}

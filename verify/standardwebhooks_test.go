@@ -1,0 +1,138 @@
+package verify_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// TestStandardWebhooksHeaders covers the headers of the standard-webhooks
+// and svix presets, around the official Standard Webhooks vector (spec and
+// libraries/go/webhook_test.go): secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw.
+func TestStandardWebhooksHeaders(t *testing.T) {
+	const (
+		id     = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+		ts     = "1614265330"
+		body   = `{"test": 2432232314}`
+		good   = "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+		other  = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	)
+	clock := time.Unix(1614265330, 0)
+	wh := func(id, ts, sig string) http.Header {
+		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
+	}
+	svix := func(id, ts, sig string) http.Header {
+		return http.Header{"Svix-Id": {id}, "Svix-Timestamp": {ts}, "Svix-Signature": {sig}}
+	}
+	both := func(a, b http.Header) http.Header {
+		for k, v := range b {
+			a[k] = v
+		}
+		return a
+	}
+	tests := []struct {
+		name    string
+		preset  string
+		secrets []string
+		header  http.Header
+		want    error // nil: valid
+	}{
+		{"webhook headers", "standard-webhooks", nil, wh(id, ts, "v1,"+good), nil},
+		{"svix headers", "standard-webhooks", nil, svix(id, ts, "v1,"+good), nil},
+		{"svix preset, svix headers", "svix", nil, svix(id, ts, "v1,"+good), nil},
+		{"svix preset, webhook headers", "svix", nil, wh(id, ts, "v1,"+good), nil},
+		{"webhook family preferred", "standard-webhooks", nil, both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other)), nil},
+		{"svix family preferred", "svix", nil, both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other)), verify.ErrMismatch},
+		{"families not mixed", "standard-webhooks", nil, both(http.Header{"Webhook-Signature": {"v1," + good}}, svix(id, ts, "v1,"+good)), verify.ErrNoSignature},
+		{"secret without prefix", "standard-webhooks", []string{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, wh(id, ts, "v1,"+good), nil},
+		{"rotation", "standard-webhooks", []string{"whsec_" + strings.Repeat("A", 32), secret}, wh(id, ts, "v1,"+good), nil},
+		{"v1a entry ignored", "standard-webhooks", nil, wh(id, ts, "v1a,"+other+" v1,"+good), nil},
+		{"second v1 matches", "standard-webhooks", nil, wh(id, ts, "v1,"+other+" v1,"+good), nil},
+		{"extra spaces", "standard-webhooks", nil, wh(id, ts, "  v2,"+good+"   v1,"+good+" "), nil},
+		{"unpadded signature", "standard-webhooks", nil, wh(id, ts, "v1,"+strings.TrimRight(good, "=")), nil},
+		{"bad base64 entry ignored", "standard-webhooks", nil, wh(id, ts, "v1,!!!! v1,"+good), nil},
+		{"entry without comma ignored", "standard-webhooks", nil, wh(id, ts, "v1 v1,"+good), nil},
+		{"no signature", "standard-webhooks", nil, http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}}, verify.ErrNoSignature},
+		{"no id", "standard-webhooks", nil, wh("", ts, "v1,"+good), verify.ErrNoSignature},
+		{"no timestamp", "standard-webhooks", nil, wh(id, "", "v1,"+good), verify.ErrNoSignature},
+		{"fractional timestamp", "standard-webhooks", nil, wh(id, ts+".0", "v1,"+good), verify.ErrMalformed},
+		{"timestamp not a number", "standard-webhooks", nil, wh(id, "yesterday", "v1,"+good), verify.ErrMalformed},
+		{"negative timestamp", "standard-webhooks", nil, wh(id, "-"+ts, "v1,"+good), verify.ErrMalformed},
+		{"only v1a", "standard-webhooks", nil, wh(id, ts, "v1a,"+good), verify.ErrMalformed},
+		{"no comma", "standard-webhooks", nil, wh(id, ts, good), verify.ErrMalformed},
+		{"short signature", "standard-webhooks", nil, wh(id, ts, "v1,"+good[:20]), verify.ErrMalformed},
+		{"nine signatures", "standard-webhooks", nil, wh(id, ts, strings.Repeat("v1,"+other+" ", 8)+"v1,"+good), verify.ErrMalformed},
+		{"other signature", "standard-webhooks", nil, wh(id, ts, "v1,"+other), verify.ErrMismatch},
+		{"other id", "standard-webhooks", nil, wh("msg_other", ts, "v1,"+good), verify.ErrMismatch},
+		{"other timestamp", "standard-webhooks", nil, wh(id, "1614265331", "v1,"+good), verify.ErrMismatch},
+		{"v2 with the right MAC", "standard-webhooks", nil, wh(id, ts, "v2,"+good+" v1,"+other), verify.ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secrets := tt.secrets
+			if secrets == nil {
+				secrets = []string{secret}
+			}
+			v, err := verify.New(tt.preset, Options{Secrets: secrets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, clock)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestStandardWebhooksSign checks that Sign reproduces the official vector
+// when given its message ID, and that each preset signs with its own header
+// family.
+func TestStandardWebhooksSign(t *testing.T) {
+	tests := []struct {
+		preset string
+		names  [3]string
+	}{
+		{"standard-webhooks", [3]string{"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}},
+		{"svix", [3]string{"Svix-Id", "Svix-Timestamp", "Svix-Signature"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.preset, func(t *testing.T) {
+			r := &verify.Request{Header: http.Header{}, Body: []byte(`{"test": 2432232314}`)}
+			r.Header.Set(tt.names[0], "msg_p5jXN8AQM9LWM0D4loKWxJek")
+			o := Options{Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}}
+			if err := verify.Sign(tt.preset, r, o, time.Unix(1614265330, 0)); err != nil {
+				t.Fatal(err)
+			}
+			want := http.Header{
+				tt.names[0]: {"msg_p5jXN8AQM9LWM0D4loKWxJek"},
+				tt.names[1]: {"1614265330"},
+				tt.names[2]: {"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+			}
+			for k := range want {
+				if got := r.Header.Get(k); got != want.Get(k) {
+					t.Errorf("Sign(%s) = %s: %q; want %q", tt.preset, k, got, want.Get(k))
+				}
+			}
+			if len(r.Header) != len(want) {
+				t.Errorf("Sign(%s) = %v; want only %v", tt.preset, r.Header, want)
+			}
+
+			// Without an ID, Sign makes a fresh one per request.
+			a, b := &verify.Request{}, &verify.Request{}
+			for _, r := range []*verify.Request{a, b} {
+				if err := verify.Sign(tt.preset, r, o, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ida, idb := a.Header.Get(tt.names[0]), b.Header.Get(tt.names[0]); ida == "" || ida == idb {
+				t.Errorf("Sign(%s) = IDs %q and %q; want two different IDs", tt.preset, ida, idb)
+			}
+		})
+	}
+}

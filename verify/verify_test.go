@@ -1,0 +1,257 @@
+package verify_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// now is the receiver's clock in tests.
+var now = time.Unix(1700000000, 0)
+
+// presetCase is how the common tests drive one preset: the options it needs
+// besides secrets, and two unrelated secrets in the form it accepts.
+type presetCase struct {
+	name    string
+	opts    Options
+	secrets [2]string
+}
+
+// Options is a shorthand in tables.
+type Options = verify.Options
+
+// presetCases lists every preset of the catalogue; TestPresetCasesComplete
+// fails when a new preset has no row.
+var presetCases = []presetCase{
+	{"github", Options{}, [2]string{"It's a Secret to Everybody", "another secret"}},
+	{"github-sha1", Options{}, [2]string{"It's a Secret to Everybody", "another secret"}},
+	{"hmac", Options{Header: "X-Signature", Prefix: "sha512=", Algorithm: "sha512", Encoding: "base64"}, [2]string{"s3cret", "other"}},
+	{"standard-webhooks", Options{}, [2]string{whsec("first key, 24 bytes long"), whsec("second key, also 24 byte")}},
+	{"stripe", Options{}, [2]string{"whsec_test_secret", "whsec_other_secret"}},
+	{"svix", Options{}, [2]string{whsec("first key, 24 bytes long"), whsec("second key, also 24 byte")}},
+}
+
+func whsec(key string) string {
+	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(key))
+}
+
+// with returns a copy of c.opts with the given secrets and tolerance.
+func (c presetCase) with(tol time.Duration, secrets ...string) Options {
+	o := c.opts
+	o.Secrets = secrets
+	o.Tolerance = tol
+	return o
+}
+
+// mustSign returns a request with body signed for c with secret at t.
+func (c presetCase) mustSign(tb testing.TB, secret, body string, t time.Time) *verify.Request {
+	tb.Helper()
+	r := &verify.Request{Method: "POST", URL: "https://example.com/webhooks/" + c.name, Body: []byte(body)}
+	if err := verify.Sign(c.name, r, c.with(0, secret), t); err != nil {
+		tb.Fatalf("Sign(%s) = %v", c.name, err)
+	}
+	return r
+}
+
+// mustNew builds c's verifier.
+func (c presetCase) mustNew(tb testing.TB, tol time.Duration, secrets ...string) verify.Verifier {
+	tb.Helper()
+	v, err := verify.New(c.name, c.with(tol, secrets...))
+	if err != nil {
+		tb.Fatalf("New(%s) = %v", c.name, err)
+	}
+	return v
+}
+
+func TestPresetCasesComplete(t *testing.T) {
+	var names []string
+	for _, p := range verify.Presets() {
+		names = append(names, p.Name)
+	}
+	var covered []string
+	for _, c := range presetCases {
+		covered = append(covered, c.name)
+	}
+	if !slices.Equal(names, covered) {
+		t.Errorf("Presets() = %v; presetCases cover %v", names, covered)
+	}
+}
+
+// TestSchemes runs the cases every preset must pass: round trip, rotation,
+// tampering, wrong secret, missing headers and, for timed schemes, the
+// replay window in both directions.
+func TestSchemes(t *testing.T) {
+	const body = `{"id":"evt_1","type":"customer.created","data":{"name":"Zoë ♥"}}` + "\n"
+	for _, c := range presetCases {
+		t.Run(c.name, func(t *testing.T) {
+			p, ok := verify.Lookup(c.name)
+			if !ok {
+				t.Fatalf("Lookup(%s) = false", c.name)
+			}
+			s0, s1 := c.secrets[0], c.secrets[1]
+			type tc struct {
+				name    string
+				r       *verify.Request
+				secrets []string
+				tol     time.Duration
+				at      time.Time
+				want    error // nil: valid
+				index   int
+			}
+			tampered := c.mustSign(t, s0, body, now)
+			tampered.Body = []byte(strings.Replace(body, "evt_1", "evt_2", 1))
+			cases := []tc{
+				{name: "round trip", r: c.mustSign(t, s0, body, now), secrets: []string{s0}, at: now},
+				{name: "empty body", r: c.mustSign(t, s0, "", now), secrets: []string{s0}, at: now},
+				{name: "rotation", r: c.mustSign(t, s1, body, now), secrets: []string{s0, s1}, at: now, index: 1},
+				{name: "tampered body", r: tampered, secrets: []string{s0}, at: now, want: verify.ErrMismatch},
+				{name: "wrong secret", r: c.mustSign(t, s1, body, now), secrets: []string{s0}, at: now, want: verify.ErrMismatch},
+			}
+			// Every header Sign sets is needed.
+			for _, h := range sortedKeys(c.mustSign(t, s0, body, now).Header) {
+				r := c.mustSign(t, s0, body, now)
+				r.Header.Del(h)
+				cases = append(cases, tc{name: "missing " + h, r: r, secrets: []string{s0}, at: now, want: verify.ErrNoSignature})
+			}
+			// Header names are case-insensitive.
+			lower := c.mustSign(t, s0, body, now)
+			h := http.Header{}
+			for k, v := range lower.Header {
+				h.Add(strings.ToLower(k), v[0])
+			}
+			lower.Header = h
+			cases = append(cases, tc{name: "lower-case header names", r: lower, secrets: []string{s0}, at: now})
+
+			if tol := p.Tolerance; tol > 0 {
+				cases = append(cases,
+					tc{name: "at the old edge", r: c.mustSign(t, s0, body, now.Add(-tol)), secrets: []string{s0}, at: now},
+					tc{name: "too old", r: c.mustSign(t, s0, body, now.Add(-tol-time.Second)), secrets: []string{s0}, at: now, want: verify.ErrTooOld},
+					tc{name: "at the new edge", r: c.mustSign(t, s0, body, now.Add(tol)), secrets: []string{s0}, at: now},
+					tc{name: "too new", r: c.mustSign(t, s0, body, now.Add(tol+time.Second)), secrets: []string{s0}, at: now, want: verify.ErrTooNew},
+					tc{name: "custom tolerance too old", r: c.mustSign(t, s0, body, now.Add(-11*time.Second)), secrets: []string{s0}, tol: 10 * time.Second, at: now, want: verify.ErrTooOld},
+					tc{name: "custom tolerance too new", r: c.mustSign(t, s0, body, now.Add(11*time.Second)), secrets: []string{s0}, tol: 10 * time.Second, at: now, want: verify.ErrTooNew},
+					tc{name: "rotation too old", r: c.mustSign(t, s1, body, now.Add(-tol-time.Hour)), secrets: []string{s0, s1}, at: now, want: verify.ErrTooOld},
+					tc{name: "old and wrong secret", r: c.mustSign(t, s1, body, now.Add(-tol-time.Hour)), secrets: []string{s0}, at: now, want: verify.ErrMismatch},
+				)
+			} else {
+				cases = append(cases, tc{name: "untimed", r: c.mustSign(t, s0, body, now.Add(-365*24*time.Hour)), secrets: []string{s0}, at: now})
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					res, err := c.mustNew(t, tc.tol, tc.secrets...).Verify(tc.r, tc.at)
+					if tc.want == nil {
+						if err != nil || res.SecretIndex != tc.index {
+							t.Errorf("Verify(%s) = %+v, %v; want index %d, valid", tc.name, res, err, tc.index)
+						}
+						return
+					}
+					if !errors.Is(err, tc.want) {
+						t.Errorf("Verify(%s) = %v; want %v", tc.name, err, tc.want)
+					}
+				})
+			}
+		})
+	}
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  string
+		o    Options
+		want error
+	}{
+		{"unknown type", "nope", Options{Secrets: []string{"s"}}, verify.ErrUnknownType},
+		{"empty type", "", Options{Secrets: []string{"s"}}, verify.ErrUnknownType},
+		{"no secrets", "stripe", Options{}, verify.ErrConfig},
+		{"empty secret", "stripe", Options{Secrets: []string{"s", ""}}, verify.ErrConfig},
+		{"negative tolerance", "stripe", Options{Secrets: []string{"s"}, Tolerance: -time.Second}, verify.ErrConfig},
+		{"tolerance on untimed github", "github", Options{Secrets: []string{"s"}, Tolerance: time.Minute}, verify.ErrConfig},
+		{"tolerance on untimed hmac", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Tolerance: time.Minute}, verify.ErrConfig},
+		{"header on stripe", "stripe", Options{Secrets: []string{"s"}, Header: "X-Sig"}, verify.ErrConfig},
+		{"algorithm on github", "github", Options{Secrets: []string{"s"}, Algorithm: "sha512"}, verify.ErrConfig},
+		{"encoding on standard-webhooks", "standard-webhooks", Options{Secrets: []string{whsec("0123456789abcdefghijklmn")}, Encoding: "hex"}, verify.ErrConfig},
+		{"secret not base64", "standard-webhooks", Options{Secrets: []string{"whsec_not base64!"}}, verify.ErrConfig},
+		{"second secret not base64", "svix", Options{Secrets: []string{whsec("0123456789abcdefghijklmn"), "whsec_***"}}, verify.ErrConfig},
+		{"secret only prefix", "standard-webhooks", Options{Secrets: []string{"whsec_"}}, verify.ErrConfig},
+		{"hmac without header", "hmac", Options{Secrets: []string{"s"}}, verify.ErrConfig},
+		{"hmac bad header name", "hmac", Options{Secrets: []string{"s"}, Header: "X Sig"}, verify.ErrConfig},
+		{"hmac header with colon", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig:"}, verify.ErrConfig},
+		{"hmac bad algorithm", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Algorithm: "md5"}, verify.ErrConfig},
+		{"hmac bad encoding", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Encoding: "base32"}, verify.ErrConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New(tt.typ, tt.o)
+			if !errors.Is(err, tt.want) || v != nil {
+				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, tt.want)
+			}
+			r := &verify.Request{}
+			if err := verify.Sign(tt.typ, r, tt.o, now); !errors.Is(err, tt.want) {
+				t.Errorf("Sign(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+			for _, s := range tt.o.Secrets {
+				if len(s) > len("whsec_") && err != nil && strings.Contains(err.Error(), s) {
+					t.Errorf("New(%s) = %v; the message reveals a secret", tt.name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestPresets(t *testing.T) {
+	ps := verify.Presets()
+	if !slices.IsSortedFunc(ps, func(a, b verify.Preset) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Errorf("Presets() is not sorted by name")
+	}
+	for _, p := range ps {
+		if p.Scheme == "" || p.Description == "" || p.New == nil || p.Sign == nil {
+			t.Errorf("Presets() entry %s = %+v; want scheme, description, New and Sign", p.Name, p)
+		}
+		if q, ok := verify.Lookup(p.Name); !ok || q.Name != p.Name {
+			t.Errorf("Lookup(%s) = %v, %v; want the preset", p.Name, q.Name, ok)
+		}
+	}
+	if _, ok := verify.Lookup("nope"); ok {
+		t.Errorf("Lookup(nope) = true; want false")
+	}
+}
+
+// TestConcurrentVerify shares one verifier between goroutines; run with
+// -race, it checks that the pooled hash states are not shared.
+func TestConcurrentVerify(t *testing.T) {
+	for _, c := range presetCases {
+		t.Run(c.name, func(t *testing.T) {
+			v := c.mustNew(t, 0, c.secrets[0], c.secrets[1])
+			var wg sync.WaitGroup
+			for g := range 8 {
+				r := c.mustSign(t, c.secrets[g%2], strings.Repeat("x", g*100), now)
+				wg.Go(func() {
+					for range 50 {
+						if res, err := v.Verify(r, now); err != nil || res.SecretIndex != g%2 {
+							t.Errorf("Verify(goroutine %d) = %+v, %v; want index %d", g, res, err, g%2)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
