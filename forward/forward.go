@@ -1,0 +1,95 @@
+// Package forward moves accepted webhooks from SQLite to NATS.
+//
+// It owns the transactional outbox: the gateway calls [Enqueue] inside the
+// same transaction that records an event, and a [Relay] publishes the
+// committed rows in commit order and deletes each row once NATS acknowledged
+// it. With [JetStreamPublisher] an acknowledgement means the stream stored
+// the message, and the Nats-Msg-Id header (the [Message] ID) lets the
+// stream's duplicate window drop a republish after a crash or an outage.
+// [CorePublisher] publishes without JetStream (at most once once a row
+// leaves the outbox).
+//
+// Delivery with JetStream: every committed row reaches the stream, in seq
+// order, once, as long as a republish happens within the stream's duplicate
+// window (default 2 minutes) of the first store: rows are deleted only
+// after their ack, and a row published again after a lost ack, an outage or
+// a crash between the ack and the delete is dropped by the stream. An ack
+// means the server stored the message, not that it reached the disk; see
+// [ServerConfig.SyncInterval].
+//
+// The package also renders subjects from templates ([Subject],
+// [ValidateTemplate]), starts an embedded NATS server with JetStream
+// ([StartServer]) and creates the stream ([EnsureStream]).
+//
+// forward imports no other hookgate package.
+package forward
+
+import (
+	"errors"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Header names set by the gateway on every forwarded message. Nats-Msg-Id is
+// added from [Message.ID] when a message is published.
+const (
+	HeaderProvider        = "Hookgate-Provider"
+	HeaderEventID         = "Hookgate-Event-Id"
+	HeaderEventType       = "Hookgate-Event-Type"
+	HeaderReceivedAt      = "Hookgate-Received-At"
+	HeaderOrderingKey     = "Hookgate-Ordering-Key"
+	HeaderOrderingVersion = "Hookgate-Ordering-Version"
+
+	// HeaderMsgID is the JetStream de-duplication header, set from
+	// [Message.ID] on publish.
+	HeaderMsgID = "Nats-Msg-Id"
+)
+
+var (
+	// ErrInvalidMessage is wrapped by [Enqueue] when a message cannot be
+	// published as it is (no ID, an invalid subject, a reserved or malformed
+	// header). Nothing is written in that case.
+	ErrInvalidMessage = errors.New("forward: invalid message")
+
+	// ErrInvalidTemplate is wrapped by [ValidateTemplate].
+	ErrInvalidTemplate = errors.New("forward: invalid subject template")
+
+	// ErrClosed is returned by [Relay.Flush] after [Relay.Close].
+	ErrClosed = errors.New("forward: relay closed")
+
+	// ErrReconnectBuffer is returned by [NewJetStreamPublisher] when the
+	// connection buffers publishes while reconnecting (see its doc comment).
+	ErrReconnectBuffer = errors.New("forward: nats connection must disable the reconnect buffer (nats.ReconnectBufSize(-1))")
+
+	// ErrNoStoreDir is returned by [StartServer] without a store directory.
+	ErrNoStoreDir = errors.New("forward: server store dir is required")
+
+	// ErrServerNotReady is wrapped by [StartServer] when the server does not
+	// accept connections in time.
+	ErrServerNotReady = errors.New("forward: nats server not ready")
+)
+
+// Message is one outbox entry: what will be published to NATS.
+type Message struct {
+	// ID is the idempotency key, "<provider>:<event id>". It is published
+	// as the Nats-Msg-Id header.
+	ID string
+	// Subject is the NATS subject, usually rendered by [Subject].
+	Subject string
+	// Header holds the extra headers (Hookgate-* and pass-through ones).
+	// Nats-* names are reserved: [Enqueue] rejects them.
+	Header nats.Header
+	// Body is the provider's raw body, byte for byte.
+	Body []byte
+}
+
+// natsMsg returns m as a NATS message with Nats-Msg-Id set. It does not
+// modify m.Header.
+func (m *Message) natsMsg() *nats.Msg {
+	h := make(nats.Header, len(m.Header)+1)
+	for k, v := range m.Header {
+		h[k] = v
+	}
+	h[HeaderMsgID] = []string{m.ID}
+	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
+}

@@ -1,0 +1,162 @@
+package forward
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Migrations holds the outbox schema as versioned files
+// migrations/NNN_name.sql. The gateway applies them in file-name order; each
+// file is one version and is applied once.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// Execer is the part of *sql.Tx that [Enqueue] needs.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Querier is the part of *sql.DB or *sql.Tx that [Depth] needs.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Enqueue inserts m into the outbox inside the caller's transaction tx; the
+// relay publishes it once the transaction commits (call [Relay.Notify] after
+// the commit). now is stored as the row's creation time.
+//
+// The header is stored as JSON of map[string][]string (NULL when empty) and
+// the body byte for byte. Enqueue validates the message first and returns an
+// error wrapping [ErrInvalidMessage], without writing, if m has no ID, if
+// its subject is empty, longer than 1024 bytes, has an empty token, a
+// wildcard or whitespace, or if a header name is empty, malformed or starts
+// with "Nats-" (reserved: such headers change how JetStream stores the
+// message), or a header value contains CR or LF. A message that is enqueued
+// is therefore publishable; only its size is checked later, against the
+// server's max payload.
+func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
+	if err := validateMessage(&m); err != nil {
+		return err
+	}
+	var hdr []byte
+	if len(m.Header) > 0 {
+		var err error
+		if hdr, err = json.Marshal(m.Header); err != nil {
+			return fmt.Errorf("forward: encode header of %q: %w", m.ID, err)
+		}
+	}
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO outbox (msg_id, subject, header, body, created_at) VALUES (?, ?, ?, ?, ?)`,
+		m.ID, m.Subject, hdr, body, now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("forward: enqueue %q: %w", m.ID, err)
+	}
+	return nil
+}
+
+func validateMessage(m *Message) error {
+	if m.ID == "" {
+		return fmt.Errorf("no ID: %w", ErrInvalidMessage)
+	}
+	if strings.ContainsAny(m.ID, "\r\n") {
+		return fmt.Errorf("ID %q contains a line break: %w", m.ID, ErrInvalidMessage)
+	}
+	if p := checkSubject(m.Subject); p != "" {
+		return fmt.Errorf("message %q: subject %q: %s: %w", m.ID, m.Subject, p, ErrInvalidMessage)
+	}
+	for k, vs := range m.Header {
+		if p := checkHeaderName(k); p != "" {
+			return fmt.Errorf("message %q: header %q: %s: %w", m.ID, k, p, ErrInvalidMessage)
+		}
+		for _, v := range vs {
+			if strings.ContainsAny(v, "\r\n") {
+				return fmt.Errorf("message %q: header %q: value contains a line break: %w", m.ID, k, ErrInvalidMessage)
+			}
+		}
+	}
+	return nil
+}
+
+func checkHeaderName(k string) string {
+	if k == "" {
+		return "empty name"
+	}
+	if len(k) >= 5 && strings.EqualFold(k[:5], "Nats-") {
+		return "Nats-* headers are reserved"
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c <= ' ' || c >= 0x7f || c == ':' {
+			return fmt.Sprintf("invalid character %q", c)
+		}
+	}
+	return ""
+}
+
+// Stats describes the outbox at one moment.
+type Stats struct {
+	// Rows is the number of messages not yet acknowledged by NATS.
+	Rows int64
+	// Bytes is the total size of their bodies.
+	Bytes int64
+	// Oldest is the creation time of the oldest row; zero when Rows is 0.
+	Oldest time.Time
+}
+
+// Age returns how long the oldest row has waited at now; 0 when the outbox
+// is empty.
+func (s Stats) Age(now time.Time) time.Duration {
+	if s.Rows == 0 || s.Oldest.IsZero() {
+		return 0
+	}
+	return now.Sub(s.Oldest)
+}
+
+// Depth reports the outbox rows, their total body bytes and the oldest
+// creation time. It reads the whole table (cost grows with the outbox), so
+// call it periodically rather than once per request.
+func Depth(ctx context.Context, q Querier) (Stats, error) {
+	var (
+		s      Stats
+		oldest sql.NullInt64
+	)
+	err := q.QueryRowContext(ctx,
+		`SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0), MIN(created_at) FROM outbox`).
+		Scan(&s.Rows, &s.Bytes, &oldest)
+	if err != nil {
+		return Stats{}, fmt.Errorf("forward: outbox depth: %w", err)
+	}
+	if oldest.Valid {
+		s.Oldest = time.Unix(0, oldest.Int64)
+	}
+	return s, nil
+}
+
+// row is a fetched outbox row.
+type row struct {
+	seq       int64
+	createdAt int64
+}
+
+// decodeHeader decodes the stored header column.
+func decodeHeader(b []byte) (nats.Header, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var h nats.Header
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}

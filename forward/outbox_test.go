@@ -1,0 +1,124 @@
+package forward_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"hookgate/forward"
+)
+
+var timeZero time.Time
+
+// discardExec is an Execer that writes nothing.
+type discardExec struct{}
+
+func (discardExec) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, nil
+}
+
+func TestEnqueueDepth(t *testing.T) {
+	db := mustDB(t)
+	ctx := t.Context()
+
+	if s := depth(t, db); s != (forward.Stats{}) {
+		t.Fatalf("Depth(empty) = %+v; want zero", s)
+	}
+
+	t0 := time.Unix(1_700_000_000, 123)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := [][]byte{[]byte("abc"), nil, []byte("\x00\xff")}
+	for i, b := range bodies {
+		m := forward.Message{ID: "p:" + string(rune('a'+i)), Subject: "webhooks.p.t", Body: b}
+		if err := forward.Enqueue(ctx, tx, m, t0.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatalf("Enqueue(%s) = %v", m.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := depth(t, db)
+	want := forward.Stats{Rows: 3, Bytes: 5, Oldest: t0}
+	if s.Rows != want.Rows || s.Bytes != want.Bytes || !s.Oldest.Equal(want.Oldest) {
+		t.Errorf("Depth = %+v; want %+v", s, want)
+	}
+	if age := s.Age(t0.Add(time.Minute)); age != time.Minute {
+		t.Errorf("Age = %v; want 1m", age)
+	}
+
+	// A rolled-back transaction leaves nothing behind.
+	tx, err = db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forward.Enqueue(ctx, tx, testMessage(1), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if s := depth(t, db); s.Rows != 3 {
+		t.Errorf("Depth after rollback: %d rows; want 3", s.Rows)
+	}
+
+	// The header is stored as JSON, the body byte for byte.
+	var hdr, body []byte
+	enqueue(t, db, testMessage(7))
+	err = db.QueryRowContext(ctx, `SELECT header, body FROM outbox ORDER BY seq DESC LIMIT 1`).Scan(&hdr, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testMessage(7)
+	if string(body) != string(m.Body) {
+		t.Errorf("stored body = %q; want %q", body, m.Body)
+	}
+	if !strings.Contains(string(hdr), `"X-Pass-Through":["a","b"]`) {
+		t.Errorf("stored header = %s; want JSON with X-Pass-Through", hdr)
+	}
+}
+
+func TestEnqueueInvalid(t *testing.T) {
+	valid := forward.Message{ID: "p:1", Subject: "webhooks.p.t", Body: []byte("{}")}
+	tests := []struct {
+		name    string
+		mutate  func(*forward.Message)
+		problem string
+	}{
+		{"no id", func(m *forward.Message) { m.ID = "" }, "no ID"},
+		{"id with newline", func(m *forward.Message) { m.ID = "p:1\r\nX: y" }, "line break"},
+		{"empty subject", func(m *forward.Message) { m.Subject = "" }, "empty subject"},
+		{"empty token", func(m *forward.Message) { m.Subject = "webhooks..t" }, "empty token"},
+		{"trailing dot", func(m *forward.Message) { m.Subject = "webhooks.t." }, "empty token"},
+		{"wildcard", func(m *forward.Message) { m.Subject = "webhooks.*" }, "wildcard"},
+		{"full wildcard", func(m *forward.Message) { m.Subject = "webhooks.>" }, "wildcard"},
+		{"space", func(m *forward.Message) { m.Subject = "webhooks.a b" }, "invalid character"},
+		{"too long", func(m *forward.Message) { m.Subject = strings.Repeat("a", 1025) }, "longer than"},
+		{"reserved header", func(m *forward.Message) { m.Header = nats.Header{"Nats-Msg-Id": {"x"}} }, "reserved"},
+		{"reserved header lower case", func(m *forward.Message) { m.Header = nats.Header{"nats-rollup": {"all"}} }, "reserved"},
+		{"header name with colon", func(m *forward.Message) { m.Header = nats.Header{"A:b": {"x"}} }, "invalid character"},
+		{"header value with CRLF", func(m *forward.Message) { m.Header = nats.Header{"X-A": {"1\r\nNats-Rollup: all"}} }, "line break"},
+	}
+	db := mustDB(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := valid
+			tt.mutate(&m)
+			err := forward.Enqueue(t.Context(), db, m, time.Now())
+			if !errors.Is(err, forward.ErrInvalidMessage) || !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("Enqueue(%+v) = %v; want ErrInvalidMessage naming %q", m, err, tt.problem)
+			}
+		})
+	}
+	if s := depth(t, db); s.Rows != 0 {
+		t.Errorf("Depth after invalid messages: %d rows; want 0", s.Rows)
+	}
+}

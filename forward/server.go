@@ -1,0 +1,206 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Embedded server and stream defaults.
+const (
+	DefaultHost         = "127.0.0.1"
+	DefaultMaxPayload   = 8 << 20
+	DefaultReadyTimeout = 10 * time.Second
+
+	DefaultStreamName     = "WEBHOOKS"
+	DefaultStreamSubjects = "webhooks.>"
+	DefaultDuplicates     = 2 * time.Minute
+)
+
+// ServerConfig configures the embedded NATS server.
+type ServerConfig struct {
+	// Host is the client listen address (default 127.0.0.1).
+	Host string
+	// Port is the client port: 0 means NATS's 4222, -1 a random free port
+	// (read it from Server.Addr()).
+	Port int
+	// StoreDir is where JetStream keeps its files. Required.
+	StoreDir string
+	// SyncInterval is how often the file store syncs to disk; 0 keeps the
+	// server default (2 minutes). An acknowledged message that was not
+	// synced yet survives a process crash but not a power loss.
+	SyncInterval time.Duration
+	// SyncAlways syncs after every message (much slower).
+	SyncAlways bool
+	// MaxPayload is the largest message, headers included (default 8 MiB,
+	// so that a 1 MiB webhook body with its headers fits).
+	MaxPayload int32
+	// ReadyTimeout bounds the wait for the server (default 10s).
+	ReadyTimeout time.Duration
+	// Logger receives the server's log at Info level and above (warnings,
+	// errors); nil means no logging.
+	Logger *slog.Logger
+}
+
+// StartServer starts an embedded NATS server with JetStream storing under
+// cfg.StoreDir, and returns once it accepts connections. Signals are not
+// handled and nothing is logged unless cfg.Logger is set. The caller must
+// stop it with Shutdown (and WaitForShutdown to wait for it). The error
+// wraps [ErrNoStoreDir], or [ErrServerNotReady] with the server's fatal
+// message when one was logged (e.g. the port is in use).
+func StartServer(cfg ServerConfig) (*server.Server, error) {
+	if cfg.StoreDir == "" {
+		return nil, ErrNoStoreDir
+	}
+	if cfg.Host == "" {
+		cfg.Host = DefaultHost
+	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = DefaultMaxPayload
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultReadyTimeout
+	}
+	opts := &server.Options{
+		Host:         cfg.Host,
+		Port:         cfg.Port,
+		JetStream:    true,
+		StoreDir:     cfg.StoreDir,
+		SyncInterval: cfg.SyncInterval,
+		SyncAlways:   cfg.SyncAlways,
+		MaxPayload:   cfg.MaxPayload,
+		NoLog:        cfg.Logger == nil,
+		NoSigs:       true,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("forward: nats server: %w", err)
+	}
+	lg := &serverLogger{log: cfg.Logger}
+	s.SetLoggerV2(lg, false, false, false)
+	s.Start() // returns once the listener is set up, or after a fatal error
+	if msg := lg.fatal(); msg != "" {
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, fmt.Errorf("%s: %w", msg, ErrServerNotReady)
+	}
+	if !s.ReadyForConnections(cfg.ReadyTimeout) {
+		s.Shutdown()
+		s.WaitForShutdown()
+		if msg := lg.fatal(); msg != "" {
+			return nil, fmt.Errorf("%s: %w", msg, ErrServerNotReady)
+		}
+		return nil, fmt.Errorf("not accepting connections after %v: %w", cfg.ReadyTimeout, ErrServerNotReady)
+	}
+	if !s.JetStreamEnabled() {
+		msg := lg.fatal()
+		s.Shutdown()
+		s.WaitForShutdown()
+		return nil, fmt.Errorf("jetstream not enabled %s: %w", msg, ErrServerNotReady)
+	}
+	return s, nil
+}
+
+// serverLogger adapts the server's logger to slog and remembers the last
+// fatal message, which the server logs instead of returning an error.
+type serverLogger struct {
+	log *slog.Logger // may be nil
+
+	mu        sync.Mutex
+	lastFatal string
+}
+
+var _ server.Logger = (*serverLogger)(nil)
+
+func (l *serverLogger) fatal() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastFatal
+}
+
+func (l *serverLogger) logf(level slog.Level, format string, v []any) {
+	if l.log != nil {
+		l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "nats-server")
+	}
+}
+
+func (l *serverLogger) Noticef(format string, v ...any) { l.logf(slog.LevelInfo, format, v) }
+func (l *serverLogger) Warnf(format string, v ...any)   { l.logf(slog.LevelWarn, format, v) }
+func (l *serverLogger) Errorf(format string, v ...any)  { l.logf(slog.LevelError, format, v) }
+func (l *serverLogger) Debugf(string, ...any)           {}
+func (l *serverLogger) Tracef(string, ...any)           {}
+
+func (l *serverLogger) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	l.lastFatal = fmt.Sprintf(format, v...)
+	l.mu.Unlock()
+	l.logf(slog.LevelError, format, v)
+}
+
+// StreamConfig describes the stream that receives the webhooks.
+type StreamConfig struct {
+	// Name defaults to WEBHOOKS.
+	Name string
+	// Subjects defaults to ["webhooks.>"].
+	Subjects []string
+	// Duplicates is the de-duplication window for Nats-Msg-Id (default 2
+	// minutes). A message republished later than this after it was stored
+	// (a crash between the ack and the delete, then a longer downtime) is
+	// stored twice.
+	Duplicates time.Duration
+}
+
+// EnsureStream creates the stream if it does not exist: file storage,
+// limits retention, c's subjects and duplicate window. If it exists, its
+// configuration is left as the operator set it, except for the duplicate
+// window, which is updated to c.Duplicates when it differs (it decides
+// whether a republish is dropped). Subjects of an existing stream are not
+// changed: a subject it does not cover makes every publish fail, which the
+// relay logs.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
+	if c.Name == "" {
+		c.Name = DefaultStreamName
+	}
+	if len(c.Subjects) == 0 {
+		c.Subjects = []string{DefaultStreamSubjects}
+	}
+	if c.Duplicates <= 0 {
+		c.Duplicates = DefaultDuplicates
+	}
+	s, err := js.Stream(ctx, c.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:       c.Name,
+			Subjects:   c.Subjects,
+			Storage:    jetstream.FileStorage,
+			Retention:  jetstream.LimitsPolicy,
+			Duplicates: c.Duplicates,
+		})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("forward: create stream %s: %w", c.Name, err)
+		}
+		// Created concurrently: treat it as existing.
+		s, err = js.Stream(ctx, c.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("forward: stream %s: %w", c.Name, err)
+	}
+	cfg := s.CachedInfo().Config
+	if cfg.Duplicates == c.Duplicates {
+		return nil
+	}
+	cfg.Duplicates = c.Duplicates
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("forward: update stream %s duplicate window: %w", c.Name, err)
+	}
+	return nil
+}

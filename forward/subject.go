@@ -1,0 +1,231 @@
+package forward
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// DefaultTemplate is the subject template used when none is configured.
+const DefaultTemplate = "webhooks.{provider}.{type}"
+
+// Template placeholders.
+const (
+	placeholderProvider = "{provider}"
+	placeholderType     = "{type}"
+)
+
+// unknownToken replaces an empty subject token.
+const unknownToken = "unknown"
+
+// maxTypeLen bounds the rendered event type, so that a provider cannot make
+// a subject longer than a NATS control line allows.
+const maxTypeLen = 256
+
+// maxSubjectLen bounds a subject accepted by [Enqueue].
+const maxSubjectLen = 1024
+
+// Subject renders the subject template tmpl ("" means [DefaultTemplate]) for
+// one event. It is a pure function, safe for concurrent use.
+//
+// The placeholder {provider} becomes the provider name as a single token
+// (dots included are replaced). The placeholder {type} becomes the event
+// type with its dots kept, so "order.created" renders as two tokens and a
+// subscription to "webhooks.shop.order.*" works. Inside every token, spaces,
+// '*', '>' and any character that is not printable (controls, invalid UTF-8,
+// non-ASCII spaces, format characters) become '_'; an empty token becomes
+// "unknown". Other Unicode letters, digits and symbols are kept. The
+// rendered event type is cut to at most 256 bytes at a character boundary
+// (a trailing dot is dropped), so that no provider can produce a subject
+// longer than NATS accepts.
+//
+// tmpl is expected to have passed [ValidateTemplate]; literal text is copied
+// as it is.
+func Subject(tmpl, provider, eventType string) string {
+	if tmpl == "" {
+		tmpl = DefaultTemplate
+	}
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(provider) + len(eventType))
+	for len(tmpl) > 0 {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			break
+		}
+		b.WriteString(tmpl[:i])
+		tmpl = tmpl[i:]
+		switch {
+		case strings.HasPrefix(tmpl, placeholderProvider):
+			appendToken(&b, provider)
+			tmpl = tmpl[len(placeholderProvider):]
+		case strings.HasPrefix(tmpl, placeholderType):
+			appendType(&b, eventType)
+			tmpl = tmpl[len(placeholderType):]
+		default:
+			b.WriteByte('{')
+			tmpl = tmpl[1:]
+		}
+	}
+	return b.String()
+}
+
+// appendType writes the event type as one or more sanitized tokens.
+func appendType(b *strings.Builder, t string) {
+	start := b.Len()
+	for {
+		tok, rest, more := strings.Cut(t, ".")
+		appendToken(b, tok)
+		if !more {
+			break
+		}
+		b.WriteByte('.')
+		t = rest
+	}
+	if b.Len()-start <= maxTypeLen {
+		return
+	}
+	// Cut to maxTypeLen at a character boundary, and drop a trailing dot so
+	// that no empty token is left. Everything written is valid UTF-8 now.
+	s := b.String()
+	end := start + maxTypeLen
+	for end > start && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	for end > start && s[end-1] == '.' {
+		end--
+	}
+	kept := s[:end]
+	b.Reset()
+	b.WriteString(kept)
+}
+
+// appendToken writes s as one sanitized token ('.' is replaced too).
+func appendToken(b *strings.Builder, s string) {
+	if s == "" {
+		b.WriteString(unknownToken)
+		return
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if validTokenASCII(c) {
+				b.WriteByte(c)
+			} else {
+				b.WriteByte('_')
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			b.WriteByte('_')
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+}
+
+// validTokenASCII reports whether c may appear in a subject token: printable,
+// not a space, not a separator or a wildcard.
+func validTokenASCII(c byte) bool {
+	return c > ' ' && c < 0x7f && c != '.' && c != '*' && c != '>'
+}
+
+// validTokenRune is validTokenASCII for any rune.
+func validTokenRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return validTokenASCII(byte(r))
+	}
+	return r != utf8.RuneError && unicode.IsPrint(r)
+}
+
+// ValidateTemplate checks a subject template for configuration validation.
+// The error wraps [ErrInvalidTemplate] and names the problem: an empty
+// template or token, an unknown placeholder, unbalanced braces, a wildcard
+// ('*', '>'), whitespace or another invalid character, or a leading '$'
+// (reserved for NATS system subjects). Placeholders are {provider} and
+// {type}; neither is required.
+func ValidateTemplate(tmpl string) error {
+	if tmpl == "" {
+		return templateError(tmpl, "empty template")
+	}
+	if tmpl[0] == '$' {
+		return templateError(tmpl, "subjects starting with '$' are reserved")
+	}
+	tokenLen := 0
+	for i := 0; i < len(tmpl); {
+		c := tmpl[i]
+		switch c {
+		case '.':
+			if tokenLen == 0 {
+				return templateError(tmpl, fmt.Sprintf("empty token at offset %d", i))
+			}
+			tokenLen = 0
+			i++
+			continue
+		case '{':
+			end := strings.IndexAny(tmpl[i+1:], "{}.")
+			if end < 0 || tmpl[i+1+end] != '}' {
+				return templateError(tmpl, fmt.Sprintf("unbalanced braces: '{' at offset %d is not closed", i))
+			}
+			ph := tmpl[i : i+end+2]
+			if ph != placeholderProvider && ph != placeholderType {
+				return templateError(tmpl, fmt.Sprintf("unknown placeholder %s (want {provider} or {type})", ph))
+			}
+			tokenLen += len(ph)
+			i += len(ph)
+			continue
+		case '}':
+			return templateError(tmpl, fmt.Sprintf("unbalanced braces: '}' at offset %d has no '{'", i))
+		case '*', '>':
+			return templateError(tmpl, fmt.Sprintf("wildcard %q at offset %d", c, i))
+		}
+		r, size := utf8.DecodeRuneInString(tmpl[i:])
+		if !validTokenRune(r) {
+			return templateError(tmpl, fmt.Sprintf("invalid character %q at offset %d", r, i))
+		}
+		tokenLen += size
+		i += size
+	}
+	if tokenLen == 0 {
+		return templateError(tmpl, "empty token at the end")
+	}
+	return nil
+}
+
+func templateError(tmpl, problem string) error {
+	return fmt.Errorf("%q: %s: %w", tmpl, problem, ErrInvalidTemplate)
+}
+
+// checkSubject reports what makes s unusable as a publish subject, or "".
+func checkSubject(s string) string {
+	if s == "" {
+		return "empty subject"
+	}
+	if len(s) > maxSubjectLen {
+		return fmt.Sprintf("subject longer than %d bytes", maxSubjectLen)
+	}
+	tokenLen := 0
+	for i, r := range s {
+		switch {
+		case r == '.':
+			if tokenLen == 0 {
+				return "empty token"
+			}
+			tokenLen = 0
+		case r == '*' || r == '>':
+			return "wildcard in subject"
+		case !validTokenRune(r):
+			return fmt.Sprintf("invalid character %q at offset %d", r, i)
+		default:
+			tokenLen++
+		}
+	}
+	if tokenLen == 0 {
+		return "empty token"
+	}
+	return ""
+}

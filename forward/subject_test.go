@@ -1,0 +1,99 @@
+package forward_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"hookgate/forward"
+)
+
+func TestSubject(t *testing.T) {
+	long := strings.Repeat("abcdefghi.", 40) // 400 bytes, tokens of 9
+	tests := []struct {
+		name, tmpl, provider, typ, want string
+	}{
+		{"default", "", "stripe", "invoice.paid", "webhooks.stripe.invoice.paid"},
+		{"explicit default", forward.DefaultTemplate, "github", "push", "webhooks.github.push"},
+		{"dots kept", "", "shop", "order.line_item.updated", "webhooks.shop.order.line_item.updated"},
+		{"space and tab", "", "shop", "order created\tnow", "webhooks.shop.order_created_now"},
+		{"wildcards", "", "shop", "order.*.>", "webhooks.shop.order._._"},
+		{"wildcards inside token", "", "shop", "a*b>c", "webhooks.shop.a_b_c"},
+		{"empty type", "", "shop", "", "webhooks.shop.unknown"},
+		{"empty tokens", "", "shop", ".order..created.", "webhooks.shop.unknown.order.unknown.created.unknown"},
+		{"empty provider", "", "", "push", "webhooks.unknown.push"},
+		{"provider dots", "", "acme.eu", "push", "webhooks.acme_eu.push"},
+		{"provider wildcard", "", "a*>", "push", "webhooks.a__.push"},
+		{"unicode kept", "", "shop", "commande.créée.日本", "webhooks.shop.commande.créée.日本"},
+		{"unicode space", "", "shop", "a\u00a0b\u2003c", "webhooks.shop.a_b_c"},
+		{"control and format chars", "", "shop", "a\x00b\x7fc\u200bd", "webhooks.shop.a_b_c_d"},
+		{"invalid utf8", "", "shop", "a\xffb", "webhooks.shop.a_b"},
+		{"newline", "", "shop", "a\r\nb", "webhooks.shop.a__b"},
+		{"custom template", "events.{type}.from.{provider}", "slack", "app_mention", "events.app_mention.from.slack"},
+		{"placeholder inside token", "hooks.{provider}-v1.{type}", "zoom", "meeting.started", "hooks.zoom-v1.meeting.started"},
+		{"no placeholders", "fixed.subject", "x", "y", "fixed.subject"},
+		{"long type cut at 256 bytes", "", "p", long, "webhooks.p." + long[:256]},
+		{"long multibyte cut at rune", "", "p", strings.Repeat("é", 200), "webhooks.p." + strings.Repeat("é", 128)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := forward.Subject(tt.tmpl, tt.provider, tt.typ)
+			if got != tt.want {
+				t.Errorf("Subject(%q, %q, %q) = %q; want %q", tt.tmpl, tt.provider, tt.typ, got, tt.want)
+			}
+			if err := forward.Enqueue(t.Context(), discardExec{}, forward.Message{ID: "x", Subject: got}, timeZero); err != nil {
+				t.Errorf("Enqueue rejects rendered subject %q: %v", got, err)
+			}
+		})
+	}
+}
+
+func TestValidateTemplate(t *testing.T) {
+	tests := []struct {
+		tmpl    string
+		problem string // "" means valid
+	}{
+		{forward.DefaultTemplate, ""},
+		{"events.{type}", ""},
+		{"{provider}.{type}", ""},
+		{"hooks.{provider}-in.{type}", ""},
+		{"static.subject", ""},
+		{"événements.{type}", ""},
+		{"", "empty template"},
+		{"webhooks.{provder}.{type}", "unknown placeholder {provder}"},
+		{"webhooks.{}.x", "unknown placeholder {}"},
+		{"webhooks.{provider.{type}", "unbalanced braces"},
+		{"webhooks.{provider", "unbalanced braces"},
+		{"webhooks.provider}.x", "unbalanced braces"},
+		{"webhooks.{{type}}", "unbalanced braces"},
+		{"webhooks..{type}", "empty token"},
+		{".webhooks.{type}", "empty token"},
+		{"webhooks.{type}.", "empty token at the end"},
+		{"webhooks.*.{type}", "wildcard '*'"},
+		{"webhooks.{type}.>", "wildcard '>'"},
+		{"web hooks.{type}", "invalid character ' '"},
+		{"webhooks\t.{type}", "invalid character '\\t'"},
+		{"$JS.{type}", "reserved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			err := forward.ValidateTemplate(tt.tmpl)
+			if tt.problem == "" {
+				if err != nil {
+					t.Errorf("ValidateTemplate(%q) = %v; want nil", tt.tmpl, err)
+				}
+				return
+			}
+			if !errors.Is(err, forward.ErrInvalidTemplate) || !strings.Contains(err.Error(), tt.problem) {
+				t.Errorf("ValidateTemplate(%q) = %v; want ErrInvalidTemplate naming %q", tt.tmpl, err, tt.problem)
+			}
+		})
+	}
+}
+
+func BenchmarkSubject(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		forward.Subject("", "shopify", "orders.partially_fulfilled")
+	}
+}
