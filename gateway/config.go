@@ -381,9 +381,15 @@ func (c *Config) Validate() error {
 	paths := map[string]int{}
 	for i := range c.Providers {
 		p := &c.Providers[i]
-		f := func(field string) string { return fmt.Sprintf("providers[%d].%s", i, field) }
-		if p.Name != "" {
-			f = func(field string) string { return fmt.Sprintf("providers[%d] (%s).%s", i, p.Name, field) }
+		f := func(field string) string {
+			s := fmt.Sprintf("providers[%d]", i)
+			if p.Name != "" {
+				s += " (" + p.Name + ")"
+			}
+			if field != "" {
+				s += "." + field
+			}
+			return s
 		}
 		if !providerName.MatchString(p.Name) {
 			bad(f("name"), "%q must be lower-case letters, digits, '-' or '_'", p.Name)
@@ -392,14 +398,17 @@ func (c *Config) Validate() error {
 		} else {
 			names[p.Name] = i
 		}
-		if p.Path == "" {
+		if p.Path == "" && providerName.MatchString(p.Name) {
 			p.Path = "/webhooks/" + p.Name
 		}
-		if !strings.HasPrefix(p.Path, "/") || strings.ContainsAny(p.Path, " ?#*:") {
+		j, dup := paths[p.Path]
+		switch {
+		case p.Path == "": // the name is invalid, and was reported
+		case !strings.HasPrefix(p.Path, "/") || strings.ContainsAny(p.Path, " ?#*:"):
 			bad(f("path"), "%q must start with '/' and hold no spaces, '?', '#', '*' or ':'", p.Path)
-		} else if j, dup := paths[p.Path]; dup {
+		case dup:
 			bad(f("path"), "%q is already used by providers[%d]", p.Path, j)
-		} else {
+		default:
 			paths[p.Path] = i
 		}
 		if p.Type == "" {
@@ -408,8 +417,8 @@ func (c *Config) Validate() error {
 			switch {
 			case errors.Is(err, verify.ErrUnknownType):
 				bad(f("type"), "unknown type %q (see `hookgate providers`)", p.Type)
-			default:
-				bad(f("secrets"), "%v", err)
+			default: // secrets or scheme options (hmac, tolerance)
+				bad(f(""), "%v", err)
 			}
 		}
 		if p.Tolerance < 0 {

@@ -174,4 +174,3 @@ func requestURL(req *http.Request) string {
 	}
 	return scheme + "://" + req.Host + req.URL.RequestURI()
 }
-

@@ -57,31 +57,33 @@ type Options struct {
 // writer, and last the HTTP listener, so the port opens only once the
 // gateway can take events. On any error everything started so far is
 // stopped again and the error names the step.
-func Open(ctx context.Context, cfg *Config, opt Options) (s *Server, err error) {
+func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s = &Server{cfg: cfg, log: opt.Logger, now: opt.Now}
-	defer func() {
-		if err != nil {
-			s.Close(context.Background())
-			s = nil
-		}
-	}()
-
-	if s.db, err = OpenDB(ctx, cfg.DataDir, cfg.Storage.Synchronous); err != nil {
+	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now}
+	if err := s.start(ctx); err != nil {
+		s.Close(context.Background())
 		return nil, err
 	}
-	if err := s.startNATS(ctx); err != nil {
-		return nil, err
-	}
+	return s, nil
+}
 
+// start runs the steps of Open; Open undoes them if one fails.
+func (s *Server) start(ctx context.Context) (err error) {
+	cfg := s.cfg
 	providers, err := buildProviders(cfg)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if s.db, err = OpenDB(ctx, cfg.DataDir, cfg.Storage.Synchronous); err != nil {
+		return err
+	}
+	if err := s.startNATS(ctx); err != nil {
+		return err
 	}
 
 	var pub forward.Publisher
@@ -90,13 +92,13 @@ func Open(ctx context.Context, cfg *Config, opt Options) (s *Server, err error) 
 	} else {
 		js, err := jetstream.New(s.nc)
 		if err != nil {
-			return nil, fmt.Errorf("nats: %w", err)
+			return fmt.Errorf("nats: %w", err)
 		}
 		if err := s.ensureStream(ctx, js); err != nil {
-			return nil, err
+			return err
 		}
 		if pub, err = forward.NewJetStreamPublisher(s.nc, 0); err != nil {
-			return nil, fmt.Errorf("nats: %w", err)
+			return fmt.Errorf("nats: %w", err)
 		}
 	}
 	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now}
@@ -106,23 +108,17 @@ func Open(ctx context.Context, cfg *Config, opt Options) (s *Server, err error) 
 	s.decider = s.writer
 	s.startSweeper()
 
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Use(middleware.Recover())
-	for _, p := range providers {
-		e.POST(p.path, s.handler(p))
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
 	}
 	s.http = &http.Server{
-		Handler:           e,
+		Handler:           s.routes(providers),
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s.served = make(chan struct{})
 	go func() {
@@ -132,7 +128,18 @@ func Open(ctx context.Context, cfg *Config, opt Options) (s *Server, err error) 
 		}
 	}()
 	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
-	return s, nil
+	return nil
+}
+
+// routes returns the public HTTP handler: one POST route per provider.
+func (s *Server) routes(providers []*provider) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover())
+	for _, p := range providers {
+		e.POST(p.path, s.handler(p))
+	}
+	return e
 }
 
 func (s *Server) startNATS(ctx context.Context) error {
@@ -219,8 +226,12 @@ const sweepBatch = 500
 func (s *Server) sweep(ctx context.Context) (int, error) {
 	total := 0
 	sweepers := []func(context.Context, time.Time, int) (int, error){
-		func(ctx context.Context, now time.Time, n int) (int, error) { return dedupe.Sweep(ctx, s.db.Write, now, n) },
-		func(ctx context.Context, now time.Time, n int) (int, error) { return ordering.Sweep(ctx, s.db.Write, now, n) },
+		func(ctx context.Context, now time.Time, n int) (int, error) {
+			return dedupe.Sweep(ctx, s.db.Write, now, n)
+		},
+		func(ctx context.Context, now time.Time, n int) (int, error) {
+			return ordering.Sweep(ctx, s.db.Write, now, n)
+		},
 	}
 	for _, f := range sweepers {
 		for {

@@ -1,0 +1,46 @@
+# hookgate: the habits, as targets. CGO is required (go-sqlite3, -race).
+export CGO_ENABLED := 1
+
+GO       ?= go
+PKGS     := ./...
+FUZZTIME ?= 30s
+
+.PHONY: all build test lint fmt vet staticcheck fuzz bench run ci clean
+
+all: lint test build
+
+build:
+	$(GO) build -o bin/hookgate ./cmd/hookgate
+
+# The suite CI runs (.ci/run calls this same command).
+test:
+	$(GO) test -race -count=1 $(PKGS)
+
+lint: fmt vet staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
+
+# Each fuzz target for FUZZTIME (plain `go test` runs only their seeds).
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./verify | grep ^Fuzz); do \
+		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./verify || exit 1; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+run: build
+	./bin/hookgate serve -config config.example.yaml
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf bin data

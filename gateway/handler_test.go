@@ -1,0 +1,221 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+	"hookgate/verify"
+)
+
+// fakeDecider records the events it is given and answers with a fixed
+// outcome or error.
+type fakeDecider struct {
+	mu      sync.Mutex
+	events  []*Event
+	outcome Outcome
+	err     error
+}
+
+func (f *fakeDecider) Decide(_ context.Context, ev *Event) (Outcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return 0, f.err
+	}
+	f.events = append(f.events, ev)
+	return f.outcome, nil
+}
+
+var testNow = time.Unix(1_700_000_000, 0)
+
+const testConfig = `
+listen: 127.0.0.1:0
+providers:
+  - name: shop
+    type: stripe
+    secrets: [whsec_old, whsec_new]
+    max_body: 2048
+    ordering: {key: data.object.id, version: created}
+    pass_headers: [X-Trace]
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`
+
+// mustHandler builds the public handler of testConfig around d.
+func mustHandler(tb testing.TB, d Decider) http.Handler {
+	tb.Helper()
+	c := mustValid(tb, testConfig)
+	providers, err := buildProviders(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{cfg: c, log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
+	return s.routes(providers)
+}
+
+// stripeRequest signs body for provider shop with the given secret.
+func stripeRequest(tb testing.TB, body, secret string, at time.Time) *http.Request {
+	tb.Helper()
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, at); err != nil {
+		tb.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(body))
+	req.Header = vr.Header
+	req.Header.Set("X-Trace", "trace-1")
+	return req
+}
+
+func stripeBody(id, typ, object string, created int64) string {
+	return fmt.Sprintf(`{"id":%q,"type":%q,"created":%d,"data":{"object":{"id":%q}}}`, id, typ, created, object)
+}
+
+func TestHandlerStatusCodes(t *testing.T) {
+	valid := stripeBody("evt_1", "invoice.paid", "in_1", 100)
+	for _, c := range []struct {
+		name     string
+		req      *http.Request
+		decider  *fakeDecider
+		status   int
+		body     string // JSON body expected, exact
+		decided  bool   // whether the decider was reached
+		retryHdr bool
+	}{
+		{"accepted", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			202, `{"id":"evt_1","status":"accepted"}`, true, false},
+		{"duplicate", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: Duplicate},
+			200, `{"id":"evt_1","status":"duplicate"}`, true, false},
+		{"stale", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: Stale},
+			200, `{"id":"evt_1","status":"stale"}`, true, false},
+		{"wrong secret", stripeRequest(t, valid, "whsec_other", testNow), &fakeDecider{outcome: Accepted},
+			401, `{"error":"invalid signature"}`, false, false},
+		{"timestamp too old", stripeRequest(t, valid, "whsec_new", testNow.Add(-time.Hour)), &fakeDecider{outcome: Accepted},
+			401, `{"error":"invalid signature"}`, false, false},
+		{"timestamp too new", stripeRequest(t, valid, "whsec_new", testNow.Add(time.Hour)), &fakeDecider{outcome: Accepted},
+			401, `{"error":"invalid signature"}`, false, false},
+		{"missing signature", httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},
+			400, "", false, false},
+		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			400, `{"error":"gateway: malformed request: body is not valid JSON"}`, false, false},
+		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			400, "", false, false},
+		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			413, `{"error":"body too large"}`, false, false},
+		{"storage failing", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: disk I/O error", ErrStorage)},
+			503, `{"error":"temporarily unavailable"}`, false, true},
+		{"shutting down", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: ErrShuttingDown},
+			503, `{"error":"shutting down"}`, false, true},
+		{"unknown path", httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},
+			404, "", false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			mustHandler(t, c.decider).ServeHTTP(rec, c.req)
+			if rec.Code != c.status {
+				t.Fatalf("status = %d (%s); want %d", rec.Code, rec.Body, c.status)
+			}
+			if c.body != "" {
+				if got := strings.TrimSpace(rec.Body.String()); got != c.body {
+					t.Errorf("body = %s; want %s", got, c.body)
+				}
+			}
+			if got := len(c.decider.events) > 0; got != c.decided {
+				t.Errorf("decider reached = %v; want %v", got, c.decided)
+			}
+			if got := rec.Header().Get("Retry-After") != ""; got != c.retryHdr {
+				t.Errorf("Retry-After present = %v; want %v", got, c.retryHdr)
+			}
+		})
+	}
+}
+
+// TestHandlerEvent checks what the handler hands to the decider: keys,
+// ordering, subject, headers and the raw body.
+func TestHandlerEvent(t *testing.T) {
+	body := stripeBody("evt_9", "customer.subscription.updated", "sub_1", 1699999999)
+	d := &fakeDecider{outcome: Accepted}
+	rec := httptest.NewRecorder()
+	mustHandler(t, d).ServeHTTP(rec, stripeRequest(t, body, "whsec_old", testNow))
+	if rec.Code != 202 || len(d.events) != 1 {
+		t.Fatalf("status %d, %d events; want 202 and 1", rec.Code, len(d.events))
+	}
+	ev := d.events[0]
+	for _, c := range []struct{ field, got, want string }{
+		{"Key", ev.Key, "shop:evt_9"},
+		{"Entity", ev.Entity, "shop:sub_1"},
+		{"Message.ID", ev.Message.ID, "shop:evt_9"},
+		{"Message.Subject", ev.Message.Subject, "webhooks.shop.customer.subscription.updated"},
+		{"Message.Body", string(ev.Message.Body), body},
+		{forward.HeaderProvider, ev.Message.Header.Get(forward.HeaderProvider), "shop"},
+		{forward.HeaderEventID, ev.Message.Header.Get(forward.HeaderEventID), "evt_9"},
+		{forward.HeaderEventType, ev.Message.Header.Get(forward.HeaderEventType), "customer.subscription.updated"},
+		{forward.HeaderReceivedAt, ev.Message.Header.Get(forward.HeaderReceivedAt), testNow.UTC().Format(time.RFC3339Nano)},
+		{forward.HeaderOrderingKey, ev.Message.Header.Get(forward.HeaderOrderingKey), "sub_1"},
+		{forward.HeaderOrderingVersion, ev.Message.Header.Get(forward.HeaderOrderingVersion), "1699999999"},
+		{"X-Trace (passed through)", ev.Message.Header.Get("X-Trace"), "trace-1"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q; want %q", c.field, c.got, c.want)
+		}
+	}
+	if !ev.Ordered || ev.Version != 1699999999 || ev.TTL != DefaultTTL {
+		t.Errorf("Ordered, Version, TTL = %v, %d, %s; want true, 1699999999, %s", ev.Ordered, ev.Version, ev.TTL, DefaultTTL)
+	}
+	if ev.Message.Header.Get("Stripe-Signature") != "" {
+		t.Error("the signature header was forwarded; only pass_headers may be")
+	}
+}
+
+// TestHandlerGitHubIdentity checks the GitHub preset's identity: delivery
+// header as ID, event header plus body action as type; and that a body
+// without an ID elsewhere falls back to its SHA-256.
+func TestHandlerGitHubIdentity(t *testing.T) {
+	sign := func(body string, hdr map[string]string) *http.Request {
+		vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+		if err := verify.Sign("github", vr, verify.Options{Secrets: []string{"s3cret"}}, testNow); err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("POST", "/webhooks/gh", strings.NewReader(body))
+		req.Header = vr.Header
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		return req
+	}
+	for _, c := range []struct {
+		name, body      string
+		hdr             map[string]string
+		wantID, subject string
+	}{
+		{"with action", `{"action":"opened"}`, map[string]string{"X-GitHub-Delivery": "d-1", "X-GitHub-Event": "pull_request"}, "d-1", "webhooks.gh.pull_request.opened"},
+		{"without action", `{"zen":"hi"}`, map[string]string{"X-GitHub-Delivery": "d-2", "X-GitHub-Event": "ping"}, "d-2", "webhooks.gh.ping"},
+		{"no delivery id", `{}`, map[string]string{}, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "webhooks.gh.unknown"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := &fakeDecider{outcome: Accepted}
+			rec := httptest.NewRecorder()
+			mustHandler(t, d).ServeHTTP(rec, sign(c.body, c.hdr))
+			if rec.Code != 202 {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			var resp map[string]string
+			if err := json.NewDecoder(io.Reader(rec.Body)).Decode(&resp); err != nil || resp["id"] != c.wantID {
+				t.Errorf("response id = %q (%v); want %q", resp["id"], err, c.wantID)
+			}
+			if got := d.events[0].Message.Subject; got != c.subject {
+				t.Errorf("subject = %q; want %q", got, c.subject)
+			}
+		})
+	}
+}

@@ -1,0 +1,209 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+)
+
+// mustWriter opens a temp-file database and starts a Writer on it.
+func mustWriter(tb testing.TB) (*Writer, *DB, *atomic.Int64) {
+	tb.Helper()
+	db, err := OpenDB(context.Background(), tb.TempDir(), "full")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var commits atomic.Int64
+	w := &Writer{DB: db.Write, Committed: func() { commits.Add(1) }}
+	w.Start()
+	tb.Cleanup(func() {
+		w.Close()
+		db.Close()
+	})
+	return w, db, &commits
+}
+
+func testEvent(id, entity string, version int64) *Event {
+	return &Event{
+		Key:     "p:" + id,
+		TTL:     time.Hour,
+		Ordered: entity != "",
+		Entity:  "p:" + entity,
+		Version: version,
+		Message: forward.Message{ID: "p:" + id, Subject: "webhooks.p.t", Body: []byte(`{"id":"` + id + `"}`)},
+	}
+}
+
+func count(tb testing.TB, db *DB, table string) int {
+	tb.Helper()
+	var n int
+	if err := db.Read.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func TestWriterDecides(t *testing.T) {
+	w, db, commits := mustWriter(t)
+	ctx := context.Background()
+	for i, c := range []struct {
+		ev   *Event
+		want Outcome
+	}{
+		{testEvent("a", "e1", 2), Accepted},
+		{testEvent("a", "e1", 2), Duplicate},
+		{testEvent("b", "e1", 1), Stale},
+		{testEvent("b", "e1", 3), Duplicate}, // b was recorded when it was stale
+		{testEvent("c", "e1", 2), Accepted},  // a tie is forwarded
+		{testEvent("d", "e1", 3), Accepted},
+		{testEvent("e", "", 0), Accepted}, // unordered
+	} {
+		got, err := w.Decide(ctx, c.ev)
+		if err != nil || got != c.want {
+			t.Errorf("step %d: Decide(%s v%d) = %v, %v; want %v", i, c.ev.Key, c.ev.Version, got, err, c.want)
+		}
+	}
+	if n := count(t, db, "outbox"); n != 4 {
+		t.Errorf("outbox rows = %d; want 4 (a, c, d, e)", n)
+	}
+	if commits.Load() == 0 {
+		t.Error("Committed was never called after accepting events")
+	}
+}
+
+// TestWriterConcurrentSameID has 50 goroutines deliver one event: exactly
+// one is accepted and one outbox row exists.
+func TestWriterConcurrentSameID(t *testing.T) {
+	w, db, _ := mustWriter(t)
+	var (
+		wg       sync.WaitGroup
+		accepted atomic.Int64
+		dups     atomic.Int64
+		failed   atomic.Int64
+	)
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch o, err := w.Decide(context.Background(), testEvent("same", "", 0)); {
+			case err != nil:
+				failed.Add(1)
+			case o == Accepted:
+				accepted.Add(1)
+			case o == Duplicate:
+				dups.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted.Load() != 1 || dups.Load() != 49 || failed.Load() != 0 {
+		t.Fatalf("accepted %d, duplicates %d, failed %d; want 1, 49, 0", accepted.Load(), dups.Load(), failed.Load())
+	}
+	if n := count(t, db, "outbox"); n != 1 {
+		t.Fatalf("outbox rows = %d; want 1", n)
+	}
+}
+
+// TestWriterIsolatesFailures puts a failing event into a batch with good
+// ones: the failure is that event's alone and leaves no trace of it.
+func TestWriterIsolatesFailures(t *testing.T) {
+	w, db, _ := mustWriter(t)
+	// Hold the only write connection so that the events queue up and are
+	// committed as one batch once it is released.
+	conn, err := db.Write.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() }) // before the writer's cleanup, even on failure
+	type res struct {
+		id  string
+		o   Outcome
+		err error
+	}
+	results := make(chan res, 11)
+	decide := func(ev *Event, id string) {
+		o, err := w.Decide(context.Background(), ev)
+		results <- res{id, o, err}
+	}
+	go decide(testEvent("first", "", 0), "first") // taken by the writer, which then waits for the connection
+	deadline := time.Now().Add(5 * time.Second)
+	for db.Write.Stats().WaitCount == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if db.Write.Stats().WaitCount == 0 {
+		t.Fatal("the writer never waited for the connection")
+	}
+	bad := testEvent("bad", "", 0)
+	bad.Message.Subject = "" // rejected by forward.Enqueue, after the claim ran
+	for i := range 9 {
+		if i == 4 {
+			go decide(bad, "bad")
+			continue
+		}
+		go decide(testEvent(fmt.Sprint(i), "", 0), fmt.Sprint(i))
+	}
+	for len(w.reqs) < 9 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if len(w.reqs) < 9 {
+		t.Fatalf("only %d events queued", len(w.reqs))
+	}
+	conn.Close()
+	for range 10 {
+		r := <-results
+		if r.id == "bad" {
+			if !errors.Is(r.err, ErrStorage) {
+				t.Errorf("bad event: Decide = %v, %v; want ErrStorage", r.o, r.err)
+			}
+			continue
+		}
+		if r.err != nil || r.o != Accepted {
+			t.Errorf("event %s: Decide = %v, %v; want accepted", r.id, r.o, r.err)
+		}
+	}
+	if n := count(t, db, "outbox"); n != 9 {
+		t.Errorf("outbox rows = %d; want 9", n)
+	}
+	var n int
+	if err := db.Read.QueryRow(`SELECT count(*) FROM processed_events WHERE key = 'p:bad'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("processed_events rows for the failed event = %d, %v; want 0", n, err)
+	}
+	// The failed event can be delivered again and is not a duplicate.
+	bad.Message.Subject = "webhooks.p.t"
+	if o, err := w.Decide(context.Background(), bad); err != nil || o != Accepted {
+		t.Errorf("retry of the failed event = %v, %v; want accepted", o, err)
+	}
+}
+
+func TestWriterClosed(t *testing.T) {
+	w, db, _ := mustWriter(t)
+	w.Close()
+	if _, err := w.Decide(context.Background(), testEvent("late", "", 0)); !errors.Is(err, ErrShuttingDown) {
+		t.Fatalf("Decide after Close = %v; want ErrShuttingDown", err)
+	}
+	if n := count(t, db, "processed_events"); n != 0 {
+		t.Fatalf("processed_events rows = %d; want 0", n)
+	}
+}
+
+func BenchmarkWriterDecide(b *testing.B) {
+	w, _, _ := mustWriter(b)
+	var i atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprint(i.Add(1))
+			if _, err := w.Decide(context.Background(), testEvent(id, "e"+id, 1)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
