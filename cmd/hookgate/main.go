@@ -31,6 +31,7 @@ Usage:
                                           sign a test event with the provider's first secret and POST it
   hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
                                           print messages arriving on a NATS subject
+  hookgate providers [-markdown]          list the provider types (presets and generic schemes)
   hookgate version                        print the version
 
 Exit status: 0 on success, 1 on failure, 2 on bad usage.
@@ -73,6 +74,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = send(ctx, rest, stdout)
 	case "tail":
 		err = tail(ctx, rest, stdout)
+	case "providers":
+		err = providers(rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
@@ -256,4 +259,13 @@ func tail(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: -all needs -stream", errUsage)
 	}
 	return gateway.Tail(ctx, o, stdout)
+}
+
+func providers(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
+	markdown := fs.Bool("markdown", false, "print the Markdown table that README.md embeds")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return gateway.WriteProviders(stdout, *markdown)
 }
