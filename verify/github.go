@@ -12,9 +12,6 @@ func init() {
 // replays are caught by the delivery ID, which GitHub keeps on redelivery.
 func githubPreset(name, hdr, alg, desc string) Preset {
 	build := func(o Options) (*hmacVerifier, error) {
-		if err := noGeneric(name, o); err != nil {
-			return nil, err
-		}
 		o.Header, o.Prefix, o.Algorithm, o.Encoding = hdr, alg+"=", alg, "hex"
 		return newHMAC(name, o)
 	}

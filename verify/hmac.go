@@ -21,6 +21,7 @@ func init() {
 		Name:        "hmac",
 		Scheme:      "hmac",
 		Description: "Generic HMAC over the raw body in one header (options header, prefix, algorithm, encoding)",
+		Options:     []string{"header", "prefix", "algorithm", "encoding"},
 		New:         func(o Options) (Verifier, error) { return verifier(newHMAC("hmac", o)) },
 		Sign:        signHMAC,
 	})

@@ -30,9 +30,6 @@ var (
 // preferring first, and signs and identifies events with first.
 func standardWebhooksPreset(name string, first, second swHeaders, desc string) Preset {
 	build := func(o Options) (*swVerifier, error) {
-		if err := noGeneric(name, o); err != nil {
-			return nil, err
-		}
 		keys := make([][]byte, len(o.Secrets))
 		for i, s := range o.Secrets {
 			k, err := decodeWhsec(s)

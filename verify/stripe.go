@@ -43,9 +43,6 @@ type stripeVerifier struct {
 var _ Verifier = (*stripeVerifier)(nil)
 
 func newStripe(o Options) (*stripeVerifier, error) {
-	if err := noGeneric("stripe", o); err != nil {
-		return nil, err
-	}
 	return &stripeVerifier{tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,12 @@ var (
 	ErrTooOld = errors.New("verify: timestamp too old")
 	// ErrTooNew means the signed timestamp is further in the future than the tolerance.
 	ErrTooNew = errors.New("verify: timestamp too far in the future")
+	// ErrSecretExpired means the request was signed with a secret whose
+	// NotAfter time has passed.
+	ErrSecretExpired = errors.New("verify: secret expired")
+	// ErrClaims means a signed token is genuine but its claims do not fit
+	// (issuer, audience, email, body hash, bundle ID).
+	ErrClaims = errors.New("verify: token claims rejected")
 
 	// ErrUnknownType is returned by New and Sign for a type that is
 	// neither a preset nor a generic scheme.
@@ -49,24 +56,74 @@ type Request struct {
 }
 
 // Options configure one Verifier. Secrets are tried in order; the first that
-// matches wins and its index is reported in Result.
+// matches wins and its index is reported in Result. Each preset lists in
+// Preset.Options the optional fields it reads; New rejects any other field
+// that is set, so a misplaced option fails loudly.
 type Options struct {
+	// Secrets are the shared secrets, or for asymmetric schemes the public
+	// keys or trust anchors, in the encoding the preset documents.
 	Secrets []string
+	// NotAfter, when set, holds for each secret (same index) the time after
+	// which it is no longer accepted; a zero time never expires. A request
+	// signed with an expired secret fails with ErrSecretExpired.
+	NotAfter []time.Time
 	// Tolerance is the replay window for schemes that sign a timestamp.
 	// Zero means the preset's default.
 	Tolerance time.Duration
 
-	// Generic hmac scheme only; New rejects them for other types.
-	Header    string // header that carries the signature
-	Prefix    string // prefix before the signature, such as "sha256="
-	Algorithm string // sha1, sha256 (default) or sha512
-	Encoding  string // hex (default) or base64
+	// Generic hmac, token and similar schemes.
+	Header    string // "header": header that carries the signature or token
+	Prefix    string // "prefix": prefix before the signature, such as "sha256="
+	Algorithm string // "algorithm": sha1, sha256 (default) or sha512
+	Encoding  string // "encoding": hex (default) or base64
+	// Template is the signed content ("template"), e.g. "{timestamp}.{body}"
+	// or "v0:{header:X-Ts}:{body}".
+	Template string
+	// Format is how the signature header is laid out ("format"), e.g.
+	// "plain", "t=,v1=" style key-value lists, or space/comma lists.
+	Format string
+	// TimestampHeader names a header holding a signed unix timestamp
+	// ("timestamp_header").
+	TimestampHeader string
+
+	// Tokens (jwt and the JWT- or JWS-based presets).
+	JWKSURL       string        // "jwks_url": fetched and cached
+	JWKS          string        // "jwks": a JWKS document
+	JWKSRefresh   time.Duration // "jwks_refresh": longest a fetched JWKS is trusted
+	HTTPClient    *http.Client  // for JWKS fetching; nil: a client with a timeout
+	Issuer        string        // "issuer"
+	Audience      []string      // "audience": any of them
+	Algorithms    []string      // "algorithms": accepted algorithms, pinned
+	BodyHashClaim string        // "body_hash_claim": claim with the hex SHA-256 of the body
+	Email         string        // "email": expected email claim (Google)
+	BundleID      string        // "bundle_id": expected bundle ID (Apple)
+	Environment   string        // "environment": expected environment (Apple: Production, Sandbox)
+	AppAppleID    int64         // "app_apple_id": expected app Apple ID (Apple)
+
+	// VerifyToken answers a subscription handshake ("verify_token", Meta's
+	// hub.verify_token).
+	VerifyToken string
+	// PublicURL is the base URL the provider was given ("public_url"), for
+	// schemes that sign the URL, when a proxy changes what the gateway sees.
+	PublicURL string
 }
 
 // Result describes a successful verification.
 type Result struct {
 	// SecretIndex is the index in Options.Secrets of the secret that matched.
 	SecretIndex int
+	// Response, when not nil, means the request was a handshake that the
+	// provider requires (Slack url_verification, Zoom
+	// endpoint.url_validation, ...): answer it with Response and record
+	// nothing.
+	Response *Response
+}
+
+// Response is the answer to a handshake.
+type Response struct {
+	Status      int // 0 means 200
+	ContentType string
+	Body        []byte
 }
 
 // Verifier checks one request. now is the receiver's clock.
@@ -78,6 +135,7 @@ type Verifier interface {
 // its defaults.
 type Preset struct {
 	Name        string        // type name used in config, e.g. "stripe"
+	Aliases     []string      // other names accepted in config, e.g. "discord"
 	Scheme      string        // signature scheme family, e.g. "hmac-sha256"
 	Description string        // one line for `hookgate providers`
 	Headers     []string      // headers the scheme reads
@@ -95,6 +153,17 @@ type Preset struct {
 	EventID   string
 	EventType []string
 
+	// Options names the optional Options fields this preset reads (by
+	// their config names: "header", "jwks_url", ...). Secrets, NotAfter
+	// and Tolerance are always allowed.
+	Options []string
+	// Methods are the HTTP methods the provider uses; nil means POST. A
+	// GET handshake (Meta's hub.challenge) adds GET.
+	Methods []string
+	// NoSecret means the preset needs no secret (a handshake-only or
+	// claims-only scheme); New then accepts empty Secrets.
+	NoSecret bool
+
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
 	New func(o Options) (Verifier, error)
@@ -104,23 +173,43 @@ type Preset struct {
 	Sign func(r *Request, o Options, now time.Time) error
 }
 
-var presets = map[string]Preset{}
+var (
+	presets = map[string]Preset{} // by name
+	aliases = map[string]string{} // alias -> name
+)
 
 // register adds a preset; each scheme file calls it from init.
 func register(p Preset) {
-	if _, dup := presets[p.Name]; dup {
-		panic("verify: preset registered twice: " + p.Name)
+	for _, n := range append([]string{p.Name}, p.Aliases...) {
+		if _, dup := presets[n]; dup {
+			panic("verify: preset registered twice: " + n)
+		}
+		if _, dup := aliases[n]; dup {
+			panic("verify: preset registered twice: " + n)
+		}
+	}
+	for _, o := range p.Options {
+		if _, ok := optionFields[o]; !ok {
+			panic("verify: preset " + p.Name + " lists unknown option " + o)
+		}
 	}
 	presets[p.Name] = p
+	for _, a := range p.Aliases {
+		aliases[a] = p.Name
+	}
 }
 
-// Lookup returns the preset with the given name.
+// Lookup returns the preset with the given name or alias.
 func Lookup(name string) (Preset, bool) {
+	if n, ok := aliases[name]; ok {
+		name = n
+	}
 	p, ok := presets[name]
 	return p, ok
 }
 
-// Presets returns the whole catalogue sorted by name.
+// Presets returns the whole catalogue sorted by name, one entry per preset
+// (aliases are in Preset.Aliases).
 func Presets() []Preset {
 	out := make([]Preset, 0, len(presets))
 	for _, p := range presets {
@@ -139,7 +228,36 @@ func New(typ string, o Options) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.New(o)
+	v, err := p.New(o)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range o.NotAfter {
+		if !t.IsZero() {
+			return &expiring{v: v, notAfter: o.NotAfter}, nil
+		}
+	}
+	return v, nil
+}
+
+// expiring refuses a request whose matching secret has expired. Secrets
+// are distinct, so when the expired one matches no other one can: checking
+// after the scheme has matched is the same as not trying expired secrets.
+type expiring struct {
+	v        Verifier
+	notAfter []time.Time
+}
+
+func (e *expiring) Verify(r *Request, now time.Time) (Result, error) {
+	res, err := e.v.Verify(r, now)
+	if err != nil || res.SecretIndex >= len(e.notAfter) {
+		return res, err
+	}
+	if t := e.notAfter[res.SecretIndex]; !t.IsZero() && now.After(t) {
+		return Result{}, fmt.Errorf("secret %d matched but is not accepted after %s: %w",
+			res.SecretIndex, t.UTC().Format(time.RFC3339), ErrSecretExpired)
+	}
+	return res, nil
 }
 
 // Sign adds to r the headers that the provider of preset typ sends: the
@@ -164,17 +282,20 @@ func Sign(typ string, r *Request, o Options, now time.Time) error {
 // prepare looks up typ and applies the checks and defaults that New and
 // Sign share.
 func prepare(typ string, o Options) (Preset, Options, error) {
-	p, ok := presets[typ]
+	p, ok := Lookup(typ)
 	if !ok {
 		return p, o, fmt.Errorf("type %q: %w", typ, ErrUnknownType)
 	}
-	if len(o.Secrets) == 0 {
+	if len(o.Secrets) == 0 && !p.NoSecret {
 		return p, o, fmt.Errorf("%s needs at least one secret: %w", typ, ErrConfig)
 	}
 	for i, s := range o.Secrets {
 		if s == "" {
 			return p, o, fmt.Errorf("%s: secret %d is empty: %w", typ, i, ErrConfig)
 		}
+	}
+	if len(o.NotAfter) > len(o.Secrets) {
+		return p, o, fmt.Errorf("%s: %d expiry times for %d secrets: %w", typ, len(o.NotAfter), len(o.Secrets), ErrConfig)
 	}
 	switch {
 	case o.Tolerance < 0:
@@ -184,14 +305,52 @@ func prepare(typ string, o Options) (Preset, Options, error) {
 	case o.Tolerance == 0:
 		o.Tolerance = p.Tolerance
 	}
+	allowed := map[string]bool{}
+	for _, name := range p.Options {
+		allowed[name] = true
+	}
+	for _, name := range optionNames {
+		if optionFields[name](&o) && !allowed[name] {
+			if len(p.Options) == 0 {
+				return p, o, fmt.Errorf("%s takes no option %s: %w", typ, name, ErrConfig)
+			}
+			return p, o, fmt.Errorf("%s takes no option %s (it takes %s): %w", typ, name, strings.Join(p.Options, ", "), ErrConfig)
+		}
+	}
 	return p, o, nil
 }
 
-// noGeneric returns an error wrapping ErrConfig when o sets an option that
-// only the generic hmac scheme reads, so a misplaced option fails loudly.
-func noGeneric(typ string, o Options) error {
-	if o.Header != "" || o.Prefix != "" || o.Algorithm != "" || o.Encoding != "" {
-		return fmt.Errorf("%s: header, prefix, algorithm and encoding apply only to type hmac: %w", typ, ErrConfig)
-	}
-	return nil
+// optionFields reports, by config name, whether an optional field of
+// Options is set.
+var optionFields = map[string]func(o *Options) bool{
+	"header":           func(o *Options) bool { return o.Header != "" },
+	"prefix":           func(o *Options) bool { return o.Prefix != "" },
+	"algorithm":        func(o *Options) bool { return o.Algorithm != "" },
+	"encoding":         func(o *Options) bool { return o.Encoding != "" },
+	"template":         func(o *Options) bool { return o.Template != "" },
+	"format":           func(o *Options) bool { return o.Format != "" },
+	"timestamp_header": func(o *Options) bool { return o.TimestampHeader != "" },
+	"jwks_url":         func(o *Options) bool { return o.JWKSURL != "" },
+	"jwks":             func(o *Options) bool { return o.JWKS != "" },
+	"jwks_refresh":     func(o *Options) bool { return o.JWKSRefresh != 0 },
+	"issuer":           func(o *Options) bool { return o.Issuer != "" },
+	"audience":         func(o *Options) bool { return len(o.Audience) > 0 },
+	"algorithms":       func(o *Options) bool { return len(o.Algorithms) > 0 },
+	"body_hash_claim":  func(o *Options) bool { return o.BodyHashClaim != "" },
+	"email":            func(o *Options) bool { return o.Email != "" },
+	"bundle_id":        func(o *Options) bool { return o.BundleID != "" },
+	"environment":      func(o *Options) bool { return o.Environment != "" },
+	"app_apple_id":     func(o *Options) bool { return o.AppAppleID != 0 },
+	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
+	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
 }
+
+// optionNames is optionFields' keys in a fixed order, for stable errors.
+var optionNames = func() []string {
+	names := make([]string, 0, len(optionFields))
+	for n := range optionFields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}()
