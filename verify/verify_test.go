@@ -25,6 +25,11 @@ type presetCase struct {
 	// private maps each of secrets to the key that signs for it, for
 	// key-pair schemes whose verifier holds only the public half.
 	private map[string]string
+	// bodyNotSigned marks schemes whose signature does not cover the body
+	// (a token, basic auth, Mailgun's in-body signature, an OIDC token):
+	// a tampered body still verifies, and the test asserts that it does, so
+	// the gap stays visible.
+	bodyNotSigned bool
 }
 
 // Options is a shorthand in tables.
@@ -121,7 +126,7 @@ func TestSchemes(t *testing.T) {
 				{name: "round trip", r: c.mustSign(t, s0, body, now), secrets: []string{s0}, at: now},
 				{name: "empty body", r: c.mustSign(t, s0, "", now), secrets: []string{s0}, at: now},
 				{name: "rotation", r: c.mustSign(t, s1, body, now), secrets: []string{s0, s1}, at: now, index: 1},
-				{name: "tampered body", r: tampered, secrets: []string{s0}, at: now, want: verify.ErrMismatch},
+				{name: "tampered body", r: tampered, secrets: []string{s0}, at: now, want: tamperedWant(c)},
 				{name: "wrong secret", r: c.mustSign(t, s1, body, now), secrets: []string{s0}, at: now, want: verify.ErrMismatch},
 			}
 			// Every header Sign sets is needed.
@@ -169,6 +174,15 @@ func TestSchemes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tamperedWant is the error a tampered body gets: none where the body is
+// not signed.
+func tamperedWant(c presetCase) error {
+	if c.bodyNotSigned {
+		return nil
+	}
+	return verify.ErrMismatch
 }
 
 func sortedKeys(h http.Header) []string {
