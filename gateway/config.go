@@ -112,10 +112,10 @@ type ProviderConfig struct {
 	Name      string         `yaml:"name"`
 	Type      string         `yaml:"type"`
 	Path      string         `yaml:"path"`
-	Secrets   []string       `yaml:"secrets"`
+	Secrets   []Secret       `yaml:"secrets"`
 	Tolerance Duration       `yaml:"tolerance"`
 	MaxBody   int64          `yaml:"max_body"`
-	HMAC      HMACConfig     `yaml:"hmac"`
+	Options   SchemeOptions  `yaml:"options"`
 	Identify  IdentifyConfig `yaml:"identify"`
 	Ordering  OrderingConfig `yaml:"ordering"`
 	Dedupe    DedupeConfig   `yaml:"dedupe"`
@@ -124,12 +124,88 @@ type ProviderConfig struct {
 	PassHeaders []string `yaml:"pass_headers"`
 }
 
-// HMACConfig configures the generic hmac type.
-type HMACConfig struct {
-	Header    string `yaml:"header"`
-	Prefix    string `yaml:"prefix"`
-	Algorithm string `yaml:"algorithm"`
-	Encoding  string `yaml:"encoding"`
+// Secret is a shared secret or key. In YAML it is a string, or a mapping
+// {value, not_after} for a secret that stops being accepted at a time (the
+// old secret of a rotation).
+type Secret struct {
+	Value    string    `yaml:"value"`
+	NotAfter time.Time `yaml:"not_after"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = Secret{}
+		return n.Decode(&s.Value)
+	}
+	type plain Secret // without this method
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*s = Secret(p)
+	return nil
+}
+
+// SchemeOptions are the scheme settings a type may read; each type lists
+// the ones it takes in `hookgate providers` and rejects the others. The
+// YAML names are those of verify.Preset.Options.
+type SchemeOptions struct {
+	Header          string     `yaml:"header"`
+	Prefix          string     `yaml:"prefix"`
+	Algorithm       string     `yaml:"algorithm"`
+	Encoding        string     `yaml:"encoding"`
+	Template        string     `yaml:"template"`
+	Format          string     `yaml:"format"`
+	TimestampHeader string     `yaml:"timestamp_header"`
+	JWKSURL         string     `yaml:"jwks_url"`
+	JWKS            string     `yaml:"jwks"`      // a JWKS document, inline
+	JWKSFile        string     `yaml:"jwks_file"` // or read from a file
+	JWKSRefresh     Duration   `yaml:"jwks_refresh"`
+	Issuer          string     `yaml:"issuer"`
+	Audience        StringList `yaml:"audience"`
+	Algorithms      StringList `yaml:"algorithms"`
+	BodyHashClaim   string     `yaml:"body_hash_claim"`
+	Email           string     `yaml:"email"`
+	BundleID        string     `yaml:"bundle_id"`
+	Environment     string     `yaml:"environment"`
+	AppAppleID      int64      `yaml:"app_apple_id"`
+	VerifyToken     string     `yaml:"verify_token"`
+	PublicURL       string     `yaml:"public_url"`
+}
+
+// StringList is one string or a list of them in YAML.
+type StringList []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	var s Sources
+	if err := s.UnmarshalYAML(n); err != nil {
+		return err
+	}
+	*l = StringList(s)
+	return nil
+}
+
+// apply copies the options onto o, reading jwks_file.
+func (so *SchemeOptions) apply(o *verify.Options) error {
+	o.Header, o.Prefix, o.Algorithm, o.Encoding = so.Header, so.Prefix, so.Algorithm, so.Encoding
+	o.Template, o.Format, o.TimestampHeader = so.Template, so.Format, so.TimestampHeader
+	o.JWKSURL, o.JWKS, o.JWKSRefresh = so.JWKSURL, so.JWKS, time.Duration(so.JWKSRefresh)
+	o.Issuer, o.Audience, o.Algorithms, o.BodyHashClaim = so.Issuer, so.Audience, so.Algorithms, so.BodyHashClaim
+	o.Email, o.BundleID, o.Environment, o.AppAppleID = so.Email, so.BundleID, so.Environment, so.AppAppleID
+	o.VerifyToken, o.PublicURL = so.VerifyToken, so.PublicURL
+	if so.JWKSFile != "" {
+		if so.JWKS != "" {
+			return errors.New("options: set jwks or jwks_file, not both")
+		}
+		b, err := os.ReadFile(so.JWKSFile)
+		if err != nil {
+			return fmt.Errorf("options: jwks_file: %w", err)
+		}
+		o.JWKS = string(b)
+	}
+	return nil
 }
 
 // IdentifyConfig overrides the preset's event ID and type sources. A source
@@ -473,20 +549,25 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Verifier builds the provider's verifier from its type and secrets.
+// Verifier builds the provider's verifier from its type, secrets and
+// options.
 func (p *ProviderConfig) Verifier() (verify.Verifier, error) {
-	return verify.New(p.Type, p.verifyOptions())
+	o, err := p.VerifyOptions()
+	if err != nil {
+		return nil, err
+	}
+	return verify.New(p.Type, o)
 }
 
-func (p *ProviderConfig) verifyOptions() verify.Options {
-	return verify.Options{
-		Secrets:   p.Secrets,
-		Tolerance: time.Duration(p.Tolerance),
-		Header:    p.HMAC.Header,
-		Prefix:    p.HMAC.Prefix,
-		Algorithm: p.HMAC.Algorithm,
-		Encoding:  p.HMAC.Encoding,
+// VerifyOptions returns the options of the provider's scheme.
+func (p *ProviderConfig) VerifyOptions() (verify.Options, error) {
+	o := verify.Options{Tolerance: time.Duration(p.Tolerance)}
+	for _, s := range p.Secrets {
+		o.Secrets = append(o.Secrets, s.Value)
+		o.NotAfter = append(o.NotAfter, s.NotAfter)
 	}
+	err := p.Options.apply(&o)
+	return o, err
 }
 
 func checkSource(src string) error {

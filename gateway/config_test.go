@@ -42,9 +42,50 @@ providers:
 		t.Fatalf("secrets = %q; want %q", got, want)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if got[i].Value != want[i] {
 			t.Errorf("secrets[%d] = %q; want %q", i, got[i], want[i])
 		}
+	}
+}
+
+func TestSecretsWithExpiry(t *testing.T) {
+	c := mustValid(t, `
+providers:
+  - name: acme
+    type: stripe
+    secrets:
+      - whsec_new
+      - value: whsec_old
+        not_after: 2026-12-01T00:00:00Z
+`)
+	o, err := c.Providers[0].VerifyOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if len(o.Secrets) != 2 || o.Secrets[1] != "whsec_old" || !o.NotAfter[0].IsZero() || !o.NotAfter[1].Equal(want) {
+		t.Fatalf("VerifyOptions = %q, %v; want [whsec_new whsec_old], [zero %s]", o.Secrets, o.NotAfter, want)
+	}
+	_, err = ReadConfig(strings.NewReader("providers:\n  - name: a\n    secrets:\n      - {value: x, not_after: tomorrow}\n"), env(nil))
+	if !errors.Is(err, ErrConfig) {
+		t.Errorf("ReadConfig(not_after: tomorrow) = %v; want ErrConfig", err)
+	}
+}
+
+func TestSchemeOptionsRejectedWhereTheyDoNotApply(t *testing.T) {
+	c, err := ReadConfig(strings.NewReader(`
+providers:
+  - name: a
+    type: stripe
+    secrets: [s]
+    options: {audience: x}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "providers[0] (a): stripe takes no option audience") {
+		t.Fatalf("Validate = %v; want an error naming the option", err)
 	}
 }
 

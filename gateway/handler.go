@@ -23,6 +23,7 @@ type provider struct {
 	dropTies    bool
 	subject     string
 	passHeaders []string
+	methods     []string // HTTP methods routed to the handler
 	verifier    verify.Verifier
 	ident       *identifier
 }
@@ -55,6 +56,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 			dropTies:    pc.Ordering.Ties == "drop",
 			subject:     pc.Subject,
 			passHeaders: pc.PassHeaders,
+			methods:     methods(preset),
 			verifier:    v,
 			ident:       ident,
 		})
@@ -62,35 +64,60 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 	return out, nil
 }
 
+// methods are the HTTP methods a provider uses: POST, plus GET for a
+// handshake such as Meta's hub.challenge.
+func methods(p verify.Preset) []string {
+	if len(p.Methods) == 0 {
+		return []string{http.MethodPost}
+	}
+	return p.Methods
+}
+
 // handler runs the pipeline for one provider: receive, verify, identify,
 // decide, respond.
 func (s *Server) handler(p *provider) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		req := c.Request()
-		id, outcome, secret, err := s.process(p, req)
-		log := s.log.With("provider", p.name, "event_id", id, "latency", time.Since(start))
-		if err != nil {
+		r, err := s.process(p, c.Request())
+		log := s.log.With("provider", p.name, "event_id", r.id, "latency", time.Since(start))
+		switch {
+		case err != nil:
 			status, msg := statusOf(err)
 			log.Info("webhook rejected", "status", status, "err", err)
 			if status == http.StatusServiceUnavailable {
 				c.Response().Header().Set("Retry-After", retryAfter)
 			}
 			return c.JSON(status, map[string]string{"error": msg})
+		case r.handshake != nil:
+			log.Info("webhook handshake", "secret_index", r.secret)
+			status := r.handshake.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
 		}
-		log.Info("webhook "+outcome.String(), "secret_index", secret)
+		log.Info("webhook "+r.outcome.String(), "secret_index", r.secret)
 		status := http.StatusOK
-		if outcome == Accepted {
+		if r.outcome == Accepted {
 			status = http.StatusAccepted
 		}
-		return c.JSON(status, map[string]string{"status": outcome.String(), "id": id})
+		return c.JSON(status, map[string]string{"status": r.outcome.String(), "id": r.id})
 	}
 }
 
-func (s *Server) process(p *provider, req *http.Request) (id string, outcome Outcome, secret int, err error) {
+// processed is what the pipeline made of one request.
+type processed struct {
+	id        string
+	outcome   Outcome
+	secret    int              // index of the secret that matched, -1 before verification
+	handshake *verify.Response // set for a handshake: answer it, record nothing
+}
+
+func (s *Server) process(p *provider, req *http.Request) (processed, error) {
+	r := processed{secret: -1}
 	body, err := readBody(req, p.maxBody)
 	if err != nil {
-		return "", 0, -1, err
+		return r, err
 	}
 	now := s.now()
 	res, err := p.verifier.Verify(&verify.Request{
@@ -100,15 +127,20 @@ func (s *Server) process(p *provider, req *http.Request) (id string, outcome Out
 		Body:   body,
 	}, now)
 	if err != nil {
-		return "", 0, -1, err
+		return r, err
+	}
+	r.secret = res.SecretIndex
+	if res.Response != nil {
+		r.handshake = res.Response
+		return r, nil
 	}
 	ident, err := p.ident.identify(req.Header, body)
+	r.id = ident.ID
 	if err != nil {
-		return ident.ID, 0, res.SecretIndex, err
+		return r, err
 	}
-	ev := p.event(ident, req.Header, body, now)
-	outcome, err = s.decider.Decide(req.Context(), ev)
-	return ident.ID, outcome, res.SecretIndex, err
+	r.outcome, err = s.decider.Decide(req.Context(), p.event(ident, req.Header, body, now))
+	return r, err
 }
 
 // event builds what the writer records: the idempotency key, the ordering

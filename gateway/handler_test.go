@@ -219,3 +219,35 @@ func TestHandlerGitHubIdentity(t *testing.T) {
 		})
 	}
 }
+
+// handshakeVerifier answers every request with a handshake response.
+type handshakeVerifier struct{}
+
+func (handshakeVerifier) Verify(r *verify.Request, _ time.Time) (verify.Result, error) {
+	return verify.Result{Response: &verify.Response{ContentType: "text/plain", Body: []byte("challenge:" + r.Method)}}, nil
+}
+
+// TestHandlerHandshake checks that a handshake is answered with the
+// scheme's response, on every method the provider uses, and never reaches
+// the decider.
+func TestHandlerHandshake(t *testing.T) {
+	d := &fakeDecider{outcome: Accepted}
+	s := &Server{log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
+	p := &provider{name: "hs", path: "/webhooks/hs", maxBody: 1024, methods: []string{"GET", "POST"}, verifier: handshakeVerifier{}}
+	h := s.routes([]*provider{p})
+	for _, m := range []string{"GET", "POST"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(m, "/webhooks/hs?hub.challenge=1", strings.NewReader("")))
+		if rec.Code != 200 || rec.Body.String() != "challenge:"+m || rec.Header().Get("Content-Type") != "text/plain" {
+			t.Errorf("%s: %d %q %q; want 200 text/plain challenge:%s", m, rec.Code, rec.Header().Get("Content-Type"), rec.Body, m)
+		}
+	}
+	if len(d.events) != 0 {
+		t.Errorf("a handshake reached the decider: %d events", len(d.events))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("PUT", "/webhooks/hs", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: status %d; want 405", rec.Code)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,21 +33,34 @@ type TestEvent struct {
 	Version string
 }
 
-// TestRequest builds a request for the named provider of cfg, carrying ev
-// where the provider's identify settings look for it, and signed with the
-// provider's first secret as the provider would sign it. baseURL is
-// "http://host:port"; empty means the config's listen address on
-// 127.0.0.1.
-func TestRequest(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, now time.Time) (*http.Request, error) {
-	var pc *ProviderConfig
-	for i := range cfg.Providers {
-		if cfg.Providers[i].Name == name {
-			pc = &cfg.Providers[i]
+// Provider returns the named provider of c.
+func (c *Config) Provider(name string) (*ProviderConfig, error) {
+	for i := range c.Providers {
+		if c.Providers[i].Name == name {
+			return &c.Providers[i], nil
 		}
 	}
-	if pc == nil {
-		return nil, fmt.Errorf("%w: no provider named %q", ErrConfig, name)
+	return nil, fmt.Errorf("%w: no provider named %q", ErrConfig, name)
+}
+
+// BaseURL is where a local client reaches the public listener: the listen
+// address, with a wildcard host replaced by 127.0.0.1.
+func (c *Config) BaseURL() (string, error) {
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "", fmt.Errorf("%w: listen: %w", ErrConfig, err)
 	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// TestRequest builds a request for the provider at baseURL + its path,
+// carrying ev where the provider's identify settings look for it, and
+// signed with the provider's first secret (or private key) as the provider
+// would sign it.
+func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Time) (*verify.Request, error) {
 	preset, ok := verify.Lookup(pc.Type)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown type %q", ErrConfig, pc.Type)
@@ -119,45 +133,47 @@ func TestRequest(ctx context.Context, cfg *Config, name, baseURL string, ev Test
 		}
 	}
 
-	if baseURL == "" {
-		host, port, err := net.SplitHostPort(cfg.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("%w: listen: %w", ErrConfig, err)
-		}
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "127.0.0.1"
-		}
-		baseURL = "http://" + net.JoinHostPort(host, port)
-	}
 	url := strings.TrimSuffix(baseURL, "/") + pc.Path
 	vr := &verify.Request{Method: http.MethodPost, URL: url, Header: header, Body: body}
-	if err := verify.Sign(pc.Type, vr, pc.verifyOptions(), now); err != nil {
-		return nil, fmt.Errorf("gateway: sign for provider %s: %w", name, err)
+	o, err := pc.VerifyOptions()
+	if err != nil {
+		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(vr.Body))
+	if err := verify.Sign(pc.Type, vr, o, now); err != nil {
+		return nil, fmt.Errorf("gateway: sign for provider %s: %w", pc.Name, err)
+	}
+	return vr, nil
+}
+
+// Send builds a test request for the named provider with TestRequest,
+// posts it to baseURL (empty: the config's listen address), and writes the
+// request and the response to w.
+func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, w io.Writer) (*http.Response, error) {
+	pc, err := cfg.Provider(name)
+	if err != nil {
+		return nil, err
+	}
+	if baseURL == "" {
+		if baseURL, err = cfg.BaseURL(); err != nil {
+			return nil, err
+		}
+	}
+	vr, err := pc.TestRequest(baseURL, ev, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, vr.Method, vr.URL, bytes.NewReader(vr.Body))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	req.Header = vr.Header
-	return req, nil
-}
-
-// Send builds a test request with TestRequest, posts it, and writes the
-// request line, the signed headers and the response to w.
-func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, w io.Writer) (*http.Response, error) {
-	req, err := TestRequest(ctx, cfg, name, baseURL, ev, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(w, "POST %s\n", req.URL)
-	for k, vs := range req.Header {
-		for _, v := range vs {
+	fmt.Fprintf(w, "%s %s\n", vr.Method, vr.URL)
+	for _, k := range sortedKeys(vr.Header) {
+		for _, v := range vr.Header[k] {
 			fmt.Fprintf(w, "%s: %s\n", k, v)
 		}
 	}
-	body, _ := req.GetBody()
-	b, _ := io.ReadAll(body)
-	fmt.Fprintf(w, "\n%s\n\n", b)
+	fmt.Fprintf(w, "\n%s\n\n", vr.Body)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: send: %w", err)
@@ -166,4 +182,13 @@ func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, 
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	fmt.Fprintf(w, "%s\n%s\n", resp.Status, bytes.TrimSpace(rb))
 	return resp, nil
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

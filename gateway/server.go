@@ -131,13 +131,17 @@ func (s *Server) start(ctx context.Context) (err error) {
 	return nil
 }
 
-// routes returns the public HTTP handler: one POST route per provider.
+// routes returns the public HTTP handler: one route per provider and
+// method (POST, and GET where the provider's handshake needs it).
 func (s *Server) routes(providers []*provider) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
 	for _, p := range providers {
-		e.POST(p.path, s.handler(p))
+		h := s.handler(p)
+		for _, m := range p.methods {
+			e.Add(m, p.path, h)
+		}
 	}
 	return e
 }

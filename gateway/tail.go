@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -89,12 +89,7 @@ func Tail(ctx context.Context, o TailOptions, w io.Writer) error {
 
 func printMsg(w io.Writer, m *nats.Msg) {
 	fmt.Fprintf(w, "--- %s\n", m.Subject)
-	keys := make([]string, 0, len(m.Header))
-	for k := range m.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(http.Header(m.Header)) {
 		for _, v := range m.Header[k] {
 			fmt.Fprintf(w, "%s: %s\n", k, v)
 		}

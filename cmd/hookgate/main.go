@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,14 +29,21 @@ const usage = `hookgate: webhook receiver gateway
 Usage:
   hookgate serve -config FILE             run the gateway
   hookgate check-config -config FILE      validate a config and print every problem
-  hookgate send -config FILE -provider NAME [-url URL] [-id ID] [-type TYPE] [-body FILE]
+  hookgate send -config FILE -provider NAME [-url URL] [-id ID] [-event-type T] [-body FILE]
                                           sign a test event with the provider's first secret and POST it
+  hookgate sign (-type TYPE -secret S [-option K=V]... | -config FILE -provider NAME)
+                [-url URL] [-id ID] [-event-type T] [-body FILE] [-at UNIX] [-curl]
+                                          print a correctly signed request (JSON, or a curl command)
+  hookgate verify (-type TYPE [-secret S]... [-public-key K]... [-jwks FILE] [-audience A]...
+                  [-option K=V]... | -config FILE -provider NAME) [-tolerance D] [-at UNIX] -request FILE
+                                          check one captured request offline and say why it fails
   hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
                                           print messages arriving on a NATS subject
   hookgate providers [-markdown]          list the provider types (presets and generic schemes)
   hookgate version                        print the version
 
-Exit status: 0 on success, 1 on failure, 2 on bad usage.
+Exit status: 0 on success, 1 on failure (verify: the request is invalid),
+2 on bad usage (verify: also an unreadable request or unusable options).
 `
 
 func main() {
@@ -43,8 +52,22 @@ func main() {
 	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// errUsage marks errors that exit with status 2.
+// errUsage marks errors that exit with status 2 and print the usage.
 var errUsage = errors.New("usage")
+
+// exitError is an outcome with its own exit status and message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// strings is a repeatable string flag.
+type stringsFlag []string
+
+func (f *stringsFlag) String() string     { return strings.Join(*f, ",") }
+func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 
 // Run runs one subcommand and returns the process exit status.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -74,6 +97,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = send(ctx, rest, stdout)
 	case "tail":
 		err = tail(ctx, rest, stdout)
+	case "verify":
+		err = verifyRequest(rest, stdout)
+	case "sign":
+		err = sign(rest, stdout)
 	case "providers":
 		err = providers(rest, stdout)
 	case "version", "-version", "--version":
@@ -91,6 +118,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "hookgate: %v\n\n%s", err, usage)
 		return 2
+	case errors.As(err, new(*exitError)):
+		var e *exitError
+		errors.As(err, &e)
+		fmt.Fprintln(stderr, e.msg)
+		return e.code
 	default:
 		fmt.Fprintf(stderr, "hookgate: %v\n", err)
 		return 1
@@ -196,7 +228,7 @@ func send(ctx context.Context, args []string, stdout io.Writer) error {
 	url := fs.String("url", "", "gateway base URL (default: from the config's listen address)")
 	var ev gateway.TestEvent
 	fs.StringVar(&ev.ID, "id", "", "event ID (default: random)")
-	fs.StringVar(&ev.Type, "type", "", "event type (default: hookgate.test)")
+	fs.StringVar(&ev.Type, "event-type", "", "event type (default: hookgate.test)")
 	fs.StringVar(&ev.Entity, "entity", "", "ordering key, for providers with ordering")
 	fs.StringVar(&ev.Version, "version", "", "ordering version (default: now)")
 	bodyFile := fs.String("body", "", "file with the exact body to send")
@@ -268,4 +300,175 @@ func providers(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return gateway.WriteProviders(stdout, *markdown)
+}
+
+// schemeFlags are the flags that configure a scheme without a config file,
+// shared by verify and sign.
+type schemeFlags struct {
+	config, provider, typ string
+	secrets, options      stringsFlag
+}
+
+func (sf *schemeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&sf.config, "config", "", "config file (with -provider, instead of -type and the key flags)")
+	fs.StringVar(&sf.provider, "provider", "", "provider name in -config")
+	fs.StringVar(&sf.typ, "type", "", "provider type (see `hookgate providers`)")
+	fs.Var(&sf.secrets, "secret", "secret, key or trust anchor (repeatable; tried in order)")
+	fs.Var(&sf.options, "option", "scheme option KEY=VALUE, as in a provider's options block (repeatable)")
+}
+
+// providerConfig builds the provider from -config/-provider, or from -type
+// and the key flags. Problems are usage errors (exit 2).
+func (sf *schemeFlags) providerConfig() (*gateway.ProviderConfig, *gateway.Config, error) {
+	if sf.config != "" {
+		if sf.provider == "" || sf.typ != "" || len(sf.secrets) > 0 || len(sf.options) > 0 {
+			return nil, nil, fmt.Errorf("%w: -config takes -provider, and no -type, -secret or -option", errUsage)
+		}
+		cfg, err := gateway.LoadConfig(sf.config)
+		if err != nil {
+			return nil, nil, &exitError{2, "hookgate: " + err.Error()}
+		}
+		pc, err := cfg.Provider(sf.provider)
+		if err != nil {
+			return nil, nil, &exitError{2, "hookgate: " + err.Error()}
+		}
+		return pc, cfg, nil
+	}
+	if sf.typ == "" {
+		return nil, nil, fmt.Errorf("%w: give -type TYPE, or -config FILE -provider NAME", errUsage)
+	}
+	so, err := gateway.ParseOptionFlags(sf.options)
+	if err != nil {
+		return nil, nil, &exitError{2, "hookgate: " + err.Error()}
+	}
+	pc := &gateway.ProviderConfig{Name: "cli", Type: sf.typ, Options: so}
+	for _, s := range sf.secrets {
+		pc.Secrets = append(pc.Secrets, gateway.Secret{Value: s})
+	}
+	return pc, nil, nil
+}
+
+// clock returns the time of -at (unix seconds), or now.
+func clock(at string) (time.Time, error) {
+	if at == "" {
+		return time.Now(), nil
+	}
+	n, err := strconv.ParseInt(at, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: -at %q is not unix seconds", errUsage, at)
+	}
+	return time.Unix(n, 0), nil
+}
+
+func verifyRequest(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	var sf schemeFlags
+	sf.register(fs)
+	var publicKeys, audience stringsFlag
+	fs.Var(&publicKeys, "public-key", "public key (repeatable; same as -secret)")
+	fs.Var(&audience, "audience", "accepted token audience (repeatable; same as -option audience=A)")
+	jwksFile := fs.String("jwks", "", "JWKS file (same as -option jwks_file=FILE)")
+	tolerance := fs.Duration("tolerance", 0, "replay window (default: the type's)")
+	at := fs.String("at", "", "the clock, in unix seconds (default: now)")
+	reqFile := fs.String("request", "", `request file: JSON {"method","url","headers","body"} (required; - for stdin)`)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *reqFile == "" {
+		return fmt.Errorf("%w: -request FILE is required", errUsage)
+	}
+	sf.secrets = append(sf.secrets, publicKeys...)
+	for _, a := range audience {
+		sf.options = append(sf.options, "audience="+a)
+	}
+	if *jwksFile != "" {
+		sf.options = append(sf.options, "jwks_file="+*jwksFile)
+	}
+	pc, _, err := sf.providerConfig()
+	if err != nil {
+		return err
+	}
+	if *tolerance != 0 {
+		pc.Tolerance = gateway.Duration(*tolerance)
+	}
+	now, err := clock(*at)
+	if err != nil {
+		return err
+	}
+	var in io.Reader = os.Stdin
+	if *reqFile != "-" {
+		f, err := os.Open(*reqFile)
+		if err != nil {
+			return &exitError{2, "hookgate: " + err.Error()}
+		}
+		defer f.Close()
+		in = f
+	}
+	req, err := gateway.ReadCapturedRequest(in)
+	if err != nil {
+		return &exitError{2, "hookgate: " + err.Error()}
+	}
+	res, err := gateway.CheckRequest(pc, req, now)
+	if errors.Is(err, gateway.ErrConfig) {
+		return &exitError{2, "hookgate: " + err.Error()}
+	}
+	if err != nil {
+		return &exitError{1, "invalid: " + err.Error()}
+	}
+	fmt.Fprintf(stdout, "valid: %s, secret %d matched\n", pc.Type, res.SecretIndex)
+	if r := res.Response; r != nil {
+		fmt.Fprintf(stdout, "handshake: answer %s with %s\n", r.ContentType, r.Body)
+	}
+	return nil
+}
+
+func sign(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	var sf schemeFlags
+	sf.register(fs)
+	url := fs.String("url", "", "URL the request is for (default: the config's listen address and the provider's path, or http://127.0.0.1:8080/webhooks/TYPE)")
+	var ev gateway.TestEvent
+	fs.StringVar(&ev.ID, "id", "", "event ID (default: random)")
+	fs.StringVar(&ev.Type, "event-type", "", "event type (default: hookgate.test)")
+	bodyFile := fs.String("body", "", "file with the exact body to sign")
+	at := fs.String("at", "", "signing time, in unix seconds (default: now)")
+	curl := fs.Bool("curl", false, "print a curl command instead of a request file")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	pc, cfg, err := sf.providerConfig()
+	if err != nil {
+		return err
+	}
+	now, err := clock(*at)
+	if err != nil {
+		return err
+	}
+	if *bodyFile != "" {
+		if ev.Body, err = os.ReadFile(*bodyFile); err != nil {
+			return err
+		}
+	}
+	base := *url
+	switch {
+	case cfg != nil && base == "":
+		if base, err = cfg.BaseURL(); err != nil {
+			return err
+		}
+	case cfg == nil && base == "":
+		base = "http://127.0.0.1:8080/webhooks/" + sf.typ
+	case cfg != nil:
+		pc.Path = "" // -url is the whole URL
+	}
+	r, err := pc.TestRequest(base, ev, now)
+	if err != nil {
+		return err
+	}
+	if *curl {
+		return gateway.WriteCurl(stdout, r)
+	}
+	return gateway.WriteCapturedRequest(stdout, r)
 }

@@ -292,7 +292,7 @@ providers:
 `, m.Server.Addr(), m.Server.NATSURL())), 0o600)
 
 	var sendOut bytes.Buffer
-	if code := Run(context.Background(), []string{"send", "-config", cfgPath, "-provider", "demo", "-id", "evt_demo_1", "-type", "order.paid"}, &sendOut, &sendOut); code != 0 {
+	if code := Run(context.Background(), []string{"send", "-config", cfgPath, "-provider", "demo", "-id", "evt_demo_1", "-event-type", "order.paid"}, &sendOut, &sendOut); code != 0 {
 		t.Fatalf("send exit %d:\n%s", code, sendOut.String())
 	}
 	if !strings.Contains(sendOut.String(), "202 Accepted") {

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"hookgate/verify"
+)
+
+// TestVerifyCommandVectors runs every vector of the shared catalogue
+// (verify/testdata/vectors.json) through `hookgate verify`, each vector
+// object serving as its own request file, and checks the exit status: 0
+// for a valid vector, 1 with a one-line reason for an invalid one.
+func TestVerifyCommandVectors(t *testing.T) {
+	data, err := os.ReadFile("../../verify/testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i, obj := range raw {
+		var v struct {
+			ID               string          `json:"id"`
+			Scheme           string          `json:"scheme"`
+			Secret           json.RawMessage `json:"secret"`
+			PublicKey        string          `json:"public_key"`
+			JWKS             json.RawMessage `json:"jwks"`
+			TrustAnchor      string          `json:"trust_anchor_der_b64"`
+			Audience         string          `json:"audience"`
+			ExpectedEmail    string          `json:"expected_email"`
+			Expected         map[string]any  `json:"expected"`
+			ExpectedResponse json.RawMessage `json:"expected_response"`
+			ToleranceS       int             `json:"tolerance_s"`
+			Now              int64           `json:"now"`
+			Expect           string          `json:"expect"`
+		}
+		if err := json.Unmarshal(obj, &v); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(v.ID, func(t *testing.T) {
+			typ := v.Scheme
+			if typ == "zoom-url-validation" {
+				typ = "zoom" // the zoom preset answers its handshake
+			}
+			reqFile := filepath.Join(dir, strconv.Itoa(i)+".json")
+			os.WriteFile(reqFile, obj, 0o600)
+			args := []string{"verify", "-type", typ, "-request", reqFile, "-at", strconv.FormatInt(v.Now, 10)}
+			for _, s := range vectorSecrets(t, v.Secret) {
+				args = append(args, "-secret", s)
+			}
+			if v.PublicKey != "" {
+				args = append(args, "-public-key", v.PublicKey)
+			}
+			if v.TrustAnchor != "" {
+				args = append(args, "-secret", v.TrustAnchor)
+			}
+			if len(v.JWKS) > 0 {
+				f := filepath.Join(dir, strconv.Itoa(i)+".jwks")
+				os.WriteFile(f, []byte(`{"keys":`+string(v.JWKS)+`}`), 0o600)
+				args = append(args, "-jwks", f)
+			}
+			if v.Audience != "" {
+				args = append(args, "-audience", v.Audience)
+			}
+			if v.ExpectedEmail != "" {
+				args = append(args, "-option", "email="+v.ExpectedEmail)
+			}
+			for k, opt := range map[string]string{"bundleId": "bundle_id", "environment": "environment", "appAppleId": "app_apple_id"} {
+				if x, ok := v.Expected[k]; ok {
+					args = append(args, "-option", opt+"="+strings.TrimSuffix(strings.TrimPrefix(jsonString(x), `"`), `"`))
+				}
+			}
+			if p, ok := verify.Lookup(typ); ok && p.Tolerance > 0 && v.ToleranceS > 0 {
+				args = append(args, "-tolerance", strconv.Itoa(v.ToleranceS)+"s")
+			}
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), args, &out, &errOut)
+			want := map[string]int{"valid": 0, "invalid": 1}[v.Expect]
+			if code != want {
+				t.Fatalf("hookgate %s: exit %d; want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out.String(), errOut.String())
+			}
+			switch want {
+			case 0:
+				if !strings.HasPrefix(out.String(), "valid: ") {
+					t.Errorf("stdout = %q; want it to start with valid:", out.String())
+				}
+				if len(v.ExpectedResponse) > 0 && !strings.Contains(out.String(), "handshake: ") {
+					t.Errorf("stdout = %q; want the handshake answer", out.String())
+				}
+			case 1:
+				msg := strings.TrimSpace(errOut.String())
+				if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "invalid: ") || !strings.Contains(msg, "verify: ") {
+					t.Errorf("stderr = %q; want one line naming the reason", errOut.String())
+				}
+			}
+		})
+	}
+}
+
+func vectorSecrets(tb testing.TB, raw json.RawMessage) []string {
+	tb.Helper()
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		return many
+	}
+	var pair struct{ Primary, Secondary string }
+	if err := json.Unmarshal(raw, &pair); err != nil {
+		tb.Fatalf("secret %s: %v", raw, err)
+	}
+	return []string{pair.Primary, pair.Secondary}
+}
+
+func jsonString(x any) string {
+	b, _ := json.Marshal(x)
+	return string(b)
+}
+
+// TestVerifyCommandUsage checks the exit status 2 cases of `hookgate verify`.
+func TestVerifyCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "req.json")
+	os.WriteFile(good, []byte(`{"headers":{"X-Hub-Signature-256":"sha256=00"},"body":"{}"}`), 0o600)
+	garbage := filepath.Join(dir, "garbage.json")
+	os.WriteFile(garbage, []byte(`not json`), 0o600)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no request", []string{"verify", "-type", "github", "-secret", "s"}, 2, "-request FILE is required"},
+		{"no type", []string{"verify", "-request", good}, 2, "-type TYPE"},
+		{"unknown type", []string{"verify", "-type", "nope", "-secret", "s", "-request", good}, 2, `unknown type`},
+		{"unreadable request", []string{"verify", "-type", "github", "-secret", "s", "-request", filepath.Join(dir, "none.json")}, 2, "no such file"},
+		{"garbage request", []string{"verify", "-type", "github", "-secret", "s", "-request", garbage}, 2, "unusable request file"},
+		{"bad option", []string{"verify", "-type", "github", "-secret", "s", "-option", "colour=blue", "-request", good}, 2, "colour"},
+		{"option not for type", []string{"verify", "-type", "github", "-secret", "s", "-option", "issuer=x", "-request", good}, 2, "takes no option issuer"},
+		{"bad clock", []string{"verify", "-type", "github", "-secret", "s", "-at", "noon", "-request", good}, 2, "-at"},
+		{"invalid", []string{"verify", "-type", "github", "-secret", "s", "-request", good}, 1, "invalid: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if code := Run(context.Background(), c.args, &out, &out); code != c.code || !strings.Contains(out.String(), c.msg) {
+				t.Errorf("exit %d, %q; want %d and %q", code, out.String(), c.code, c.msg)
+			}
+		})
+	}
+}
+
+// TestSignThenVerify signs a request with `hookgate sign` and checks it
+// with `hookgate verify`, for a few schemes.
+func TestSignThenVerify(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		typ    string
+		secret string
+		opts   []string
+	}{
+		{"stripe", "whsec_sign_test", nil},
+		{"github", "It's a Secret to Everybody", nil},
+		{"standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", nil},
+		{"hmac", "s3cret", []string{"-option", "header=X-Sig", "-option", "prefix=sha256="}},
+	} {
+		t.Run(c.typ, func(t *testing.T) {
+			args := append([]string{"sign", "-type", c.typ, "-secret", c.secret, "-at", "1700000000"}, c.opts...)
+			var out, errOut bytes.Buffer
+			if code := Run(context.Background(), args, &out, &errOut); code != 0 {
+				t.Fatalf("sign exit %d: %s", code, errOut.String())
+			}
+			f := filepath.Join(dir, c.typ+".json")
+			os.WriteFile(f, out.Bytes(), 0o600)
+			vargs := append([]string{"verify", "-type", c.typ, "-secret", c.secret, "-at", "1700000001", "-request", f}, c.opts...)
+			var vout bytes.Buffer
+			if code := Run(context.Background(), vargs, &vout, &vout); code != 0 {
+				t.Fatalf("verify of a signed request: exit %d: %s\n%s", code, vout.String(), out.String())
+			}
+			vargs[4] = "wrong-secret"
+			if c.typ == "standard-webhooks" {
+				vargs[4] = "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="
+			}
+			vout.Reset()
+			if code := Run(context.Background(), vargs, &vout, &vout); code != 1 {
+				t.Fatalf("verify with a wrong secret: exit %d: %s", code, vout.String())
+			}
+		})
+	}
+	var curl bytes.Buffer
+	if code := Run(context.Background(), []string{"sign", "-type", "stripe", "-secret", "whsec_x", "-curl"}, &curl, &curl); code != 0 || !strings.HasPrefix(curl.String(), "curl -sS -X POST 'http://127.0.0.1:8080/webhooks/stripe'") || !strings.Contains(curl.String(), "-H 'Stripe-Signature: t=") {
+		t.Errorf("sign -curl: exit %d\n%s", code, curl.String())
+	}
+}
