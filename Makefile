@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fmt vet staticcheck fuzz bench run ci clean
+.PHONY: all build test lint fmt vet staticcheck fuzz bench run ci clean readme
 
 all: lint test build
 
@@ -41,6 +41,13 @@ run: build
 
 ci:
 	bash .ci/run
+
+# Regenerate README.md's provider table from the catalogue (a test checks it).
+readme:
+	$(GO) run ./cmd/hookgate providers -markdown > .providers.md
+	awk '/<!-- providers:begin -->/{print; while ((getline l < ".providers.md") > 0) print l; skip=1; next} \
+	     /<!-- providers:end -->/{skip=0} !skip' README.md > README.md.new
+	mv README.md.new README.md && rm -f .providers.md
 
 clean:
 	rm -rf bin data

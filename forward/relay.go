@@ -74,6 +74,10 @@ type Relay struct {
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); used for Stats.Lag.
 	Now func() time.Time
+	// Deleted, when set, is called after acknowledged rows are deleted,
+	// with their count and the sum of their body sizes (the units of
+	// Depth), from the relay's goroutine or Flush's caller.
+	Deleted func(rows int, bytes int64)
 
 	initOnce sync.Once
 	wake     chan struct{}
@@ -278,6 +282,12 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 			// The rows are published again next round and dropped as
 			// duplicates by the stream.
 			pubErr = errors.Join(pubErr, fmt.Errorf("forward: delete acknowledged rows: %w", delErr))
+		} else if r.Deleted != nil {
+			var size int64
+			for _, m := range r.msgs[:res.Acked] {
+				size += int64(len(m.Body))
+			}
+			r.Deleted(res.Acked, size)
 		}
 	}
 	// Drop references to the bodies until the next round.

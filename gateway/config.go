@@ -34,6 +34,8 @@ const (
 	DefaultSubject         = "webhooks.{provider}.{type}"
 	DefaultTTL             = 168 * time.Hour
 	DefaultMaxBody         = 1 << 20
+	DefaultOutboxMaxRows   = 1_000_000
+	DefaultOutboxMaxBytes  = 1 << 30
 )
 
 // Config is the whole configuration file. Decode it with ReadConfig; it is
@@ -54,6 +56,10 @@ type StorageConfig struct {
 	Synchronous string `yaml:"synchronous"`
 	// SweepInterval is how often expired dedupe and ordering rows are deleted.
 	SweepInterval Duration `yaml:"sweep_interval"`
+	// OutboxMaxRows and OutboxMaxBytes bound the outbox, which grows while
+	// NATS is down; past them new events get 503 with Retry-After.
+	OutboxMaxRows  int64 `yaml:"outbox_max_rows"`
+	OutboxMaxBytes int64 `yaml:"outbox_max_bytes"`
 }
 
 // NATSConfig says where events go. With URL empty, hookgate runs an
@@ -383,6 +389,17 @@ func (c *Config) Validate() error {
 		c.Storage.SweepInterval = Duration(time.Minute)
 	} else if c.Storage.SweepInterval < 0 {
 		bad("storage.sweep_interval", "must be positive")
+	}
+
+	if c.Storage.OutboxMaxRows == 0 {
+		c.Storage.OutboxMaxRows = DefaultOutboxMaxRows
+	} else if c.Storage.OutboxMaxRows < 0 {
+		bad("storage.outbox_max_rows", "must be positive")
+	}
+	if c.Storage.OutboxMaxBytes == 0 {
+		c.Storage.OutboxMaxBytes = DefaultOutboxMaxBytes
+	} else if c.Storage.OutboxMaxBytes < 0 {
+		bad("storage.outbox_max_bytes", "must be positive")
 	}
 
 	n := &c.NATS

@@ -18,6 +18,9 @@ var (
 	// ErrStorage means the database could not record the decision; nothing
 	// was recorded for the request.
 	ErrStorage = errors.New("gateway: storage unavailable")
+	// ErrOutboxFull means the outbox is at its bound (NATS is down or slow);
+	// nothing was recorded for the request.
+	ErrOutboxFull = errors.New("gateway: outbox full")
 	// ErrShuttingDown means the gateway stopped taking new events.
 	ErrShuttingDown = errors.New("gateway: shutting down")
 )
@@ -40,6 +43,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrShuttingDown):
 		return http.StatusServiceUnavailable, "shutting down"
+	case errors.Is(err, ErrOutboxFull):
+		return http.StatusServiceUnavailable, "outbox full, retry later"
 	case errors.Is(err, ErrStorage):
 		return http.StatusServiceUnavailable, "temporarily unavailable"
 	default:

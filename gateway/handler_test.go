@@ -114,6 +114,8 @@ func TestHandlerStatusCodes(t *testing.T) {
 			413, `{"error":"body too large"}`, false, false},
 		{"storage failing", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: disk I/O error", ErrStorage)},
 			503, `{"error":"temporarily unavailable"}`, false, true},
+		{"outbox full", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: 10 rows", ErrOutboxFull)},
+			503, `{"error":"outbox full, retry later"}`, false, true},
 		{"shutting down", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: ErrShuttingDown},
 			503, `{"error":"shutting down"}`, false, true},
 		{"unknown path", httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},

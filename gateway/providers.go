@@ -14,20 +14,24 @@ import (
 func WriteProviders(w io.Writer, markdown bool) error {
 	presets := verify.Presets()
 	if markdown {
-		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | notes |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | options | notes |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 		for _, p := range presets {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
-				p.Name, p.Scheme, orDash(code(p.Headers, ", ")), tolerance(p), orDash(code(nonEmpty(p.EventID), "")),
-				orDash(code(p.EventType, " + ")), mdEscape.Replace(p.Description))
+			name := "`" + p.Name + "`"
+			if len(p.Aliases) > 0 {
+				name += " (" + code(p.Aliases, ", ") + ")"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				name, p.Scheme, orDash(code(p.Headers, ", ")), tolerance(p), orDash(code(nonEmpty(p.EventID), "")),
+				orDash(code(p.EventType, " + ")), orDash(code(p.Options, ", ")), mdEscape.Replace(p.Description))
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tSCHEME\tTOLERANCE\tEVENT ID\tEVENT TYPE\tHEADERS")
+	fmt.Fprintln(tw, "TYPE\tALIASES\tSCHEME\tTOLERANCE\tEVENT ID\tEVENT TYPE\tOPTIONS")
 	for _, p := range presets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Scheme, tolerance(p),
-			orDash(p.EventID), orDash(strings.Join(p.EventType, " + ")), orDash(strings.Join(p.Headers, ", ")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, orDash(strings.Join(p.Aliases, ", ")), p.Scheme, tolerance(p),
+			orDash(p.EventID), orDash(strings.Join(p.EventType, " + ")), orDash(strings.Join(p.Options, ", ")))
 	}
 	return tw.Flush()
 }

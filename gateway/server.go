@@ -101,10 +101,24 @@ func (s *Server) start(ctx context.Context) (err error) {
 			return fmt.Errorf("nats: %w", err)
 		}
 	}
-	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now}
+	s.writer = &Writer{
+		DB:             s.db.Write,
+		Now:            s.now,
+		MaxOutboxRows:  cfg.Storage.OutboxMaxRows,
+		MaxOutboxBytes: cfg.Storage.OutboxMaxBytes,
+	}
+	depth, err := forward.Depth(ctx, s.db.Read)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	s.writer.SetOutbox(depth.Rows, depth.Bytes)
+	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Deleted: s.writer.Released}
 	s.relay.Start()
-	s.writer = &Writer{DB: s.db.Write, Now: s.now, Committed: s.relay.Notify}
+	s.writer.Committed = s.relay.Notify
 	s.writer.Start()
+	if depth.Rows > 0 {
+		s.log.Info("outbox holds events from an earlier run; sending them", "rows", depth.Rows, "bytes", depth.Bytes)
+	}
 	s.decider = s.writer
 	s.startSweeper()
 

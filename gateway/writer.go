@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hookgate/dedupe"
@@ -66,6 +67,15 @@ type Writer struct {
 	// Committed, when set, is called after a commit that accepted events
 	// (the relay's Notify).
 	Committed func()
+	// MaxOutboxRows and MaxOutboxBytes bound the outbox (0: unbounded).
+	// An event that would pass a bound is refused with ErrOutboxFull and
+	// nothing is recorded for it; duplicates and stale events are still
+	// decided, since they add nothing to the outbox.
+	MaxOutboxRows  int64
+	MaxOutboxBytes int64
+
+	outboxRows  atomic.Int64 // rows committed and not yet released
+	outboxBytes atomic.Int64
 
 	reqs     chan *pending
 	quit     chan struct{}
@@ -82,6 +92,24 @@ type pending struct {
 type decision struct {
 	outcome Outcome
 	err     error
+}
+
+// SetOutbox sets the outbox size the bounds start from (what an earlier run
+// left). Call it before Start.
+func (w *Writer) SetOutbox(rows, bytes int64) {
+	w.outboxRows.Store(rows)
+	w.outboxBytes.Store(bytes)
+}
+
+// Released records that the relay removed rows from the outbox.
+func (w *Writer) Released(rows int, bytes int64) {
+	w.outboxRows.Add(-int64(rows))
+	w.outboxBytes.Add(-bytes)
+}
+
+// Outbox returns the outbox size as the writer accounts it.
+func (w *Writer) Outbox() (rows, bytes int64) {
+	return w.outboxRows.Load(), w.outboxBytes.Load()
 }
 
 // Start starts the writer goroutine.
@@ -194,38 +222,59 @@ func (w *Writer) commit(batch []*pending) {
 		fail(err)
 		return
 	}
+	b := &batchRoom{w: w}
 	now := w.Now()
-	accepted := false
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			// The caller is gone and will answer with an error: record nothing.
 			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			continue
 		}
-		results[i] = decideOne(ctx, tx, p.ev, now)
-		if results[i].outcome == Accepted {
-			accepted = true
-		}
+		results[i] = decideOne(ctx, tx, p.ev, now, b)
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
 		fail(err)
 		return
 	}
+	w.outboxRows.Add(b.rows)
+	w.outboxBytes.Add(b.bytes)
 	for i, p := range batch {
 		p.result <- results[i]
 	}
-	if accepted && w.Committed != nil {
+	if b.rows > 0 && w.Committed != nil {
 		w.Committed()
 	}
 }
 
+// batchRoom tracks what one batch adds to the outbox, against the bounds.
+type batchRoom struct {
+	w           *Writer
+	rows, bytes int64
+}
+
+// take reserves room for one message of size bytes, or reports that the
+// outbox is full.
+func (b *batchRoom) take(size int) error {
+	w := b.w
+	rows, bytes := w.outboxRows.Load()+b.rows+1, w.outboxBytes.Load()+b.bytes+int64(size)
+	if w.MaxOutboxRows > 0 && rows > w.MaxOutboxRows {
+		return fmt.Errorf("%w: %d rows, the bound is %d", ErrOutboxFull, rows-1, w.MaxOutboxRows)
+	}
+	if w.MaxOutboxBytes > 0 && bytes > w.MaxOutboxBytes {
+		return fmt.Errorf("%w: %d bytes, the bound is %d", ErrOutboxFull, bytes-int64(size), w.MaxOutboxBytes)
+	}
+	b.rows++
+	b.bytes += int64(size)
+	return nil
+}
+
 // decideOne runs step 4 for one event inside a savepoint of tx.
-func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time) decision {
+func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 	}
-	d := decideStatements(ctx, tx, ev, now)
+	d := decideStatements(ctx, tx, ev, now, room)
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
 			d.err = fmt.Errorf("%w (and rollback: %w)", d.err, err)
@@ -237,7 +286,7 @@ func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time) decisi
 	return d
 }
 
-func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time) decision {
+func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
 	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
 	if err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
@@ -256,6 +305,9 @@ func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time)
 	}
 	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	if err := room.take(len(ev.Message.Body)); err != nil {
+		return decision{err: err} // the savepoint is rolled back: nothing recorded
 	}
 	return decision{outcome: Accepted}
 }

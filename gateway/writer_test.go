@@ -207,3 +207,50 @@ func BenchmarkWriterDecide(b *testing.B) {
 		}
 	})
 }
+
+// TestWriterOutboxBound fills the outbox to its bound: the next new event
+// is refused and leaves no trace, a duplicate is still answered, and room
+// freed by the relay is used again.
+func TestWriterOutboxBound(t *testing.T) {
+	db, err := OpenDB(context.Background(), t.TempDir(), "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := &Writer{DB: db.Write, MaxOutboxRows: 2, MaxOutboxBytes: 1 << 20}
+	w.Start()
+	defer w.Close()
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if o, err := w.Decide(ctx, testEvent(id, "", 0)); err != nil || o != Accepted {
+			t.Fatalf("Decide(%s) = %v, %v; want accepted", id, o, err)
+		}
+	}
+	if _, err := w.Decide(ctx, testEvent("c", "", 0)); !errors.Is(err, ErrOutboxFull) {
+		t.Fatalf("Decide(c) past the bound = %v; want ErrOutboxFull", err)
+	}
+	if n := count(t, db, "processed_events"); n != 2 {
+		t.Fatalf("processed_events = %d after a refused event; want 2", n)
+	}
+	if o, err := w.Decide(ctx, testEvent("a", "", 0)); err != nil || o != Duplicate {
+		t.Fatalf("duplicate at the bound = %v, %v; want duplicate", o, err)
+	}
+	if rows, bytes := w.Outbox(); rows != 2 || bytes != int64(2*len(`{"id":"a"}`)) {
+		t.Fatalf("Outbox() = %d, %d; want 2 rows, %d bytes", rows, bytes, 2*len(`{"id":"a"}`))
+	}
+	w.Released(1, int64(len(`{"id":"a"}`)))
+	if o, err := w.Decide(ctx, testEvent("c", "", 0)); err != nil || o != Accepted {
+		t.Fatalf("Decide(c) after room was freed = %v, %v; want accepted", o, err)
+	}
+
+	// The byte bound counts too.
+	w2 := &Writer{DB: db.Write, MaxOutboxRows: 100, MaxOutboxBytes: 15}
+	w2.Start()
+	defer w2.Close()
+	if o, err := w2.Decide(ctx, testEvent("d", "", 0)); err != nil || o != Accepted {
+		t.Fatalf("Decide(d) = %v, %v; want accepted", o, err)
+	}
+	if _, err := w2.Decide(ctx, testEvent("e", "", 0)); !errors.Is(err, ErrOutboxFull) {
+		t.Fatalf("Decide(e) past the byte bound = %v; want ErrOutboxFull", err)
+	}
+}
