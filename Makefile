@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fmt vet staticcheck fuzz bench run ci clean readme
+.PHONY: all build test lint fmt vet staticcheck fuzz bench faults run ci clean readme
 
 all: lint test build
 
@@ -32,6 +32,10 @@ fuzz:
 	@for t in $$($(GO) test -list '^Fuzz' ./verify | grep ^Fuzz); do \
 		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./verify || exit 1; \
 	done
+
+# The crash and outage fault tests with ten times the load of the CI run.
+faults:
+	HOOKGATE_FAULT_SCALE=10 $(GO) test -race -count=1 -run 'TestFault' -timeout 30m -v ./cmd/hookgate
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

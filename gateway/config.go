@@ -60,6 +60,9 @@ type StorageConfig struct {
 	// NATS is down; past them new events get 503 with Retry-After.
 	OutboxMaxRows  int64 `yaml:"outbox_max_rows"`
 	OutboxMaxBytes int64 `yaml:"outbox_max_bytes"`
+	// BusyTimeout is how long a write waits for a database lock held by
+	// another process before the request gets 503.
+	BusyTimeout Duration `yaml:"busy_timeout"`
 }
 
 // NATSConfig says where events go. With URL empty, hookgate runs an
@@ -391,6 +394,11 @@ func (c *Config) Validate() error {
 		bad("storage.sweep_interval", "must be positive")
 	}
 
+	if c.Storage.BusyTimeout == 0 {
+		c.Storage.BusyTimeout = Duration(5 * time.Second)
+	} else if c.Storage.BusyTimeout < 0 {
+		bad("storage.busy_timeout", "must be positive")
+	}
 	if c.Storage.OutboxMaxRows == 0 {
 		c.Storage.OutboxMaxRows = DefaultOutboxMaxRows
 	} else if c.Storage.OutboxMaxRows < 0 {

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
@@ -45,18 +47,29 @@ var migrations = []migrationSet{
 	{"forward", forward.Migrations},
 }
 
-// OpenDB opens (creating if needed) the database in dir, in WAL mode with
-// the given synchronous setting ("full" or "normal"), and applies pending
-// migrations.
-func OpenDB(ctx context.Context, dir, synchronous string) (*DB, error) {
+// DBOptions tune OpenDB.
+type DBOptions struct {
+	Synchronous string        // "full" (default) or "normal"
+	BusyTimeout time.Duration // how long a write waits for a lock held elsewhere (default 5s)
+}
+
+// OpenDB opens (creating if needed) the database in dir, in WAL mode, and
+// applies pending migrations.
+func OpenDB(ctx context.Context, dir string, o DBOptions) (*DB, error) {
+	if o.Synchronous == "" {
+		o.Synchronous = "full"
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", strings.ToUpper(synchronous))
-	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", strings.ToUpper(o.Synchronous))
+	q.Set("_busy_timeout", strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 

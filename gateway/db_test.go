@@ -10,7 +10,7 @@ import (
 func TestOpenDBMigrations(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := OpenDB(ctx, dir, "full")
+	db, err := OpenDB(ctx, dir, DBOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestOpenDBMigrations(t *testing.T) {
 	db.Close()
 
 	// Opening again applies nothing twice.
-	db, err = OpenDB(ctx, dir, "normal")
+	db, err = OpenDB(ctx, dir, DBOptions{Synchronous: "normal"})
 	if err != nil {
 		t.Fatalf("second OpenDB: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestOpenDBMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := OpenDB(ctx, dir, "full"); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+	if _, err := OpenDB(ctx, dir, DBOptions{}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Fatalf("OpenDB on a newer schema = %v; want a refusal", err)
 	}
 }

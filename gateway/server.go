@@ -79,7 +79,10 @@ func (s *Server) start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if s.db, err = OpenDB(ctx, cfg.DataDir, cfg.Storage.Synchronous); err != nil {
+	if s.db, err = OpenDB(ctx, cfg.DataDir, DBOptions{
+		Synchronous: cfg.Storage.Synchronous,
+		BusyTimeout: time.Duration(cfg.Storage.BusyTimeout),
+	}); err != nil {
 		return err
 	}
 	if err := s.startNATS(ctx); err != nil {

@@ -15,7 +15,7 @@ import (
 // mustWriter opens a temp-file database and starts a Writer on it.
 func mustWriter(tb testing.TB) (*Writer, *DB, *atomic.Int64) {
 	tb.Helper()
-	db, err := OpenDB(context.Background(), tb.TempDir(), "full")
+	db, err := OpenDB(context.Background(), tb.TempDir(), DBOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func BenchmarkWriterDecide(b *testing.B) {
 // is refused and leaves no trace, a duplicate is still answered, and room
 // freed by the relay is used again.
 func TestWriterOutboxBound(t *testing.T) {
-	db, err := OpenDB(context.Background(), t.TempDir(), "full")
+	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

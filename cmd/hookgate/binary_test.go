@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,20 +9,118 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestBinarySIGTERM builds the real binary, serves an event, and checks
-// that SIGTERM drains and exits 0 within a few seconds.
-func TestBinarySIGTERM(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookgate")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// mustBinary builds the hookgate binary once per test run.
+func mustBinary(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "hookgate-bin-")
+		if buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, "hookgate"), ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
 	}
+	return filepath.Join(buildDir, "hookgate")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// gatewayProcess is a running hookgate serve subprocess.
+type gatewayProcess struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *lineBuffer
+}
+
+// lineBuffer keeps the last lines a process logged, for failure messages.
+type lineBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *lineBuffer) add(l string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, l)
+	if len(b.lines) > 50 {
+		b.lines = b.lines[1:]
+	}
+}
+
+func (b *lineBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "\n")
+}
+
+// startBinary starts `hookgate serve -config cfg` and waits until it
+// reports its listen address. The process is killed at cleanup if still
+// running.
+func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
+	tb.Helper()
+	cmd := exec.Command(bin, "serve", "-config", cfg)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	g := &gatewayProcess{cmd: cmd, logs: &lineBuffer{}}
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`msg="hookgate listening" addr=(\S+)`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+			g.logs.add(sc.Text())
+		}
+	}()
+	select {
+	case g.addr = <-addr:
+		return g
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("hookgate did not report its listen address:\n%s", g.logs)
+		return nil
+	}
+}
+
+// TestBinarySIGTERM serves an event with the built binary and checks that
+// SIGTERM drains and exits 0 within a few seconds.
+func TestBinarySIGTERM(t *testing.T) {
+	bin := mustBinary(t)
+	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
 listen: 127.0.0.1:0
@@ -34,60 +131,22 @@ providers:
     type: standard-webhooks
     secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
 `, filepath.Join(dir, "data"))), 0o600)
+	g := startBinary(t, bin, cfg)
+	base := "http://" + g.addr
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "-config", cfg)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	logs := make(chan string, 100)
-	go func() {
-		re := regexp.MustCompile(`msg="hookgate listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-			select {
-			case logs <- sc.Text():
-			default:
-			}
-		}
-		close(logs)
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the binary did not report its listen address")
-	}
-
-	args := []string{"send", "-config", cfg, "-provider", "demo", "-url", base}
-	out, err := exec.Command(bin, args...).CombinedOutput()
+	out, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-url", base).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "202 Accepted") {
 		t.Fatalf("send: %v\n%s", err, out)
 	}
 
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err = g.cmd.Wait()
 	elapsed := time.Since(start)
 	if err != nil {
-		var all []string
-		for l := range logs {
-			all = append(all, l)
-		}
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, strings.Join(all, "\n"))
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, g.logs)
 	}
 	if elapsed > 10*time.Second {
 		t.Errorf("shutdown took %s; want a few seconds at most", elapsed)
