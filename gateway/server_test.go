@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -106,5 +107,78 @@ providers: [{name: a, type: github, secrets: [s], dedupe: {ttl: 1h}}]
 	}
 	if !errors.Is(s.Close(context.Background()), nil) {
 		t.Fatal("Close failed")
+	}
+}
+
+// TestStorageFullRecovers makes the database full (SQLite's max_page_count,
+// which fails writes with SQLITE_FULL as a full disk does): new events get
+// 503 and leave nothing behind, and the gateway accepts again once there
+// is room.
+func TestStorageFullRecovers(t *testing.T) {
+	c := mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+data_dir: %s
+nats: {port: -1}
+providers:
+  - name: shop
+    type: stripe
+    secrets: [whsec_full]
+`, t.TempDir()))
+	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	post := func(id string) int {
+		body := fmt.Sprintf(`{"id":%q,"type":"t","pad":%q}`, id, strings.Repeat("x", 3000))
+		req := stripeRequest(t, body, "whsec_full", time.Now())
+		req.URL.Path = "/webhooks/shop"
+		req.RequestURI = ""
+		req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
+			t.Error("503 without Retry-After")
+		}
+		return resp.StatusCode
+	}
+	if code := post("evt_0"); code != 202 {
+		t.Fatalf("first event: %d; want 202", code)
+	}
+	var pages int
+	if err := s.db.Write.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Write.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	full := 0
+	for i := 1; i <= 20; i++ {
+		switch code := post(fmt.Sprintf("evt_%d", i)); code {
+		case 503:
+			full++
+		case 202:
+		default:
+			t.Fatalf("event %d with the disk full: %d; want 202 or 503", i, code)
+		}
+	}
+	if full == 0 {
+		t.Fatal("no 503 with the database full")
+	}
+	var claimed int
+	if err := s.db.Read.QueryRow(`SELECT count(*) FROM processed_events`).Scan(&claimed); err != nil {
+		t.Fatal(err)
+	}
+	if claimed != 21-full {
+		t.Errorf("processed_events has %d rows; want %d (the accepted events only)", claimed, 21-full)
+	}
+	if _, err := s.db.Write.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+	if code := post("evt_after"); code != 202 {
+		t.Fatalf("event after room was made: %d; want 202", code)
 	}
 }
