@@ -572,3 +572,41 @@ func TestFaultSIGKILL(t *testing.T) {
 		t.Errorf("restarted gateway: exit after SIGINT: %v", err)
 	}
 }
+
+// TestFaultShutdownWithNATSDown shuts the gateway down while NATS is down:
+// shutdown ends within its deadline, the accepted events stay in the
+// outbox, and the next start sends them.
+func TestFaultShutdownWithNATSDown(t *testing.T) {
+	ns := mustNATS(t)
+	dataDir := t.TempDir()
+	cfg := faultConfig(t, ns.url(), dataDir, "")
+	m := startMain(t, cfg)
+	base := func() string { return "http://" + m.Server.Addr().String() }
+	ns.stop()
+	evs := makeEvents(20, 20, 7)
+	outcomes := runLoad(base, evs, 4, nil)
+	for i, o := range outcomes {
+		if o != outAccepted {
+			t.Fatalf("event %s with NATS down: %s; want accepted", evs[i].id, o)
+		}
+	}
+	start := time.Now()
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	t.Logf("shutdown with NATS down took %s", time.Since(start))
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "hookgate.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&rows); err != nil || rows != 20 {
+		t.Fatalf("outbox after shutdown = %d, %v; want the 20 accepted events", rows, err)
+	}
+	db.Close()
+
+	ns.start()
+	startMain(t, cfg)
+	waitDrained(t, dataDir)
+	checkStream(t, evs, outcomes, readStream(t, ns.url()))
+}
