@@ -25,6 +25,7 @@ var ErrConfig = errors.New("config")
 // Defaults applied by Config.Validate to fields left empty.
 const (
 	DefaultListen          = ":8080"
+	DefaultAdminListen     = "127.0.0.1:9090"
 	DefaultDataDir         = "./data"
 	DefaultNATSHost        = "127.0.0.1"
 	DefaultNATSPort        = 4222
@@ -46,7 +47,16 @@ type Config struct {
 	Storage   StorageConfig    `yaml:"storage"`
 	NATS      NATSConfig       `yaml:"nats"`
 	HTTP      HTTPConfig       `yaml:"http"`
+	Admin     AdminConfig      `yaml:"admin"`
 	Providers []ProviderConfig `yaml:"providers"`
+}
+
+// AdminConfig is the operator's listener: metrics, health and the admin
+// API. Keep it off the public network.
+type AdminConfig struct {
+	// Listen is the admin address (default 127.0.0.1:9090); "off" disables
+	// the listener.
+	Listen string `yaml:"listen"`
 }
 
 // StorageConfig tunes the SQLite file.
@@ -408,6 +418,15 @@ func (c *Config) Validate() error {
 		c.Storage.OutboxMaxBytes = DefaultOutboxMaxBytes
 	} else if c.Storage.OutboxMaxBytes < 0 {
 		bad("storage.outbox_max_bytes", "must be positive")
+	}
+
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = DefaultAdminListen
+	}
+	if c.Admin.Listen != "off" {
+		if _, _, err := net.SplitHostPort(c.Admin.Listen); err != nil {
+			bad("admin.listen", "%q is not host:port or off (%v)", c.Admin.Listen, err)
+		}
 	}
 
 	n := &c.NATS

@@ -8,7 +8,7 @@ import (
 )
 
 // Errors that decide a response. Only this package maps errors to status
-// codes, in statusOf.
+// codes, in classify.
 var (
 	// ErrMalformed means the request lacks something the pipeline needs (a
 	// JSON body where a field is read, an unparsable ordering version).
@@ -28,26 +28,53 @@ var (
 // retryAfter is the Retry-After value sent with a 503, in seconds.
 const retryAfter = "5"
 
-// statusOf maps an error from any step of the pipeline to the status code
-// and the public message of DESIGN.md's table. Signature failures share one
-// public message; the detail goes to logs only.
-func statusOf(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "body too large"
-	case errors.Is(err, verify.ErrNoSignature), errors.Is(err, verify.ErrMalformed):
-		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, verify.ErrMismatch), errors.Is(err, verify.ErrTooOld), errors.Is(err, verify.ErrTooNew):
-		return http.StatusUnauthorized, "invalid signature"
-	case errors.Is(err, ErrMalformed):
-		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, ErrShuttingDown):
-		return http.StatusServiceUnavailable, "shutting down"
-	case errors.Is(err, ErrOutboxFull):
-		return http.StatusServiceUnavailable, "outbox full, retry later"
-	case errors.Is(err, ErrStorage):
-		return http.StatusServiceUnavailable, "temporarily unavailable"
-	default:
-		return http.StatusInternalServerError, "internal error"
+// errorClass is how one kind of error is answered and counted.
+type errorClass struct {
+	err    error
+	status int
+	msg    string // public message; "" means the error's own text
+	reason string // metrics label
+}
+
+// errorClasses is DESIGN.md's status table for errors, in the order they
+// are matched. Signature failures share one public message; the detail goes
+// to logs and to the reason label only.
+var errorClasses = []errorClass{
+	{ErrTooLarge, http.StatusRequestEntityTooLarge, "body too large", "body_too_large"},
+	{verify.ErrNoSignature, http.StatusBadRequest, "", "missing_signature"},
+	{verify.ErrMalformed, http.StatusBadRequest, "", "malformed_signature"},
+	{verify.ErrMismatch, http.StatusUnauthorized, "invalid signature", "signature_mismatch"},
+	{verify.ErrTooOld, http.StatusUnauthorized, "invalid signature", "timestamp_too_old"},
+	{verify.ErrTooNew, http.StatusUnauthorized, "invalid signature", "timestamp_too_new"},
+	{verify.ErrSecretExpired, http.StatusUnauthorized, "invalid signature", "secret_expired"},
+	{verify.ErrClaims, http.StatusUnauthorized, "invalid signature", "claims_rejected"},
+	{ErrMalformed, http.StatusBadRequest, "", "malformed_request"},
+	{ErrShuttingDown, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
+	{ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},
+	{ErrStorage, http.StatusServiceUnavailable, "temporarily unavailable", "storage"},
+}
+
+// classify maps an error from any step of the pipeline to its status code,
+// public message and metrics reason.
+func classify(err error) (status int, msg, reason string) {
+	for _, c := range errorClasses {
+		if errors.Is(err, c.err) {
+			msg = c.msg
+			if msg == "" {
+				msg = err.Error()
+			}
+			return c.status, msg, c.reason
+		}
 	}
+	return http.StatusInternalServerError, "internal error", "internal"
+}
+
+// isVerifyFailure reports whether a reason is a signature check's.
+func isVerifyFailure(reason string) bool {
+	switch reason {
+	case "missing_signature", "malformed_signature", "signature_mismatch", "timestamp_too_old",
+		"timestamp_too_new", "secret_expired", "claims_rejected":
+		return true
+	}
+	return false
 }

@@ -79,10 +79,12 @@ func (s *Server) handler(p *provider) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		r, err := s.process(p, c.Request())
-		log := s.log.With("provider", p.name, "event_id", r.id, "latency", time.Since(start))
+		elapsed := time.Since(start)
+		s.metrics.observe(p.name, r, err, elapsed)
+		log := s.log.With("provider", p.name, "event_id", r.id, "latency", elapsed)
 		switch {
 		case err != nil:
-			status, msg := statusOf(err)
+			status, msg, _ := classify(err)
 			log.Info("webhook rejected", "status", status, "err", err)
 			if status == http.StatusServiceUnavailable {
 				c.Response().Header().Set("Retry-After", retryAfter)

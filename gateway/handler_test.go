@@ -40,6 +40,7 @@ var testNow = time.Unix(1_700_000_000, 0)
 
 const testConfig = `
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 providers:
   - name: shop
     type: stripe

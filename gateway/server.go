@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,10 +36,16 @@ type Server struct {
 	relay   *forward.Relay
 	writer  *Writer
 	decider Decider
+	metrics *metrics
+	closing atomic.Bool // set when Close starts; /readyz answers 503
 	http    *http.Server
 	ln      net.Listener
 	served  chan struct{} // closed when the HTTP server stops
 	srvErr  error
+
+	admin     *http.Server
+	adminLn   net.Listener
+	adminDone chan struct{}
 
 	stopSweep chan struct{}
 	sweepDone chan struct{}
@@ -64,7 +71,7 @@ func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now}
+	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, metrics: newMetrics()}
 	if err := s.start(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, err
@@ -123,7 +130,11 @@ func (s *Server) start(ctx context.Context) (err error) {
 		s.log.Info("outbox holds events from an earlier run; sending them", "rows", depth.Rows, "bytes", depth.Bytes)
 	}
 	s.decider = s.writer
+	s.metrics.registerRuntime(s)
 	s.startSweeper()
+	if err := s.startAdmin(); err != nil {
+		return err
+	}
 
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -144,7 +155,7 @@ func (s *Server) start(ctx context.Context) (err error) {
 			s.srvErr = err
 		}
 	}()
-	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", s.cfg.Admin.Listen, "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
 	return nil
 }
 
@@ -236,6 +247,7 @@ func (s *Server) startSweeper() {
 				} else if n > 0 {
 					s.log.Debug("swept expired rows", "rows", n)
 				}
+				s.metrics.swept.Add(float64(n))
 			}
 		}
 	}()
@@ -304,6 +316,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) close(ctx context.Context) error {
+	s.closing.Store(true)
 	var errs []error
 	if s.http != nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
@@ -313,6 +326,11 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		cancel()
 		<-s.served
+	}
+	if s.admin != nil {
+		// Last of the listeners: /readyz said "shutting down" meanwhile.
+		s.admin.Close()
+		<-s.adminDone
 	}
 	if s.stopSweep != nil {
 		close(s.stopSweep)

@@ -34,6 +34,7 @@ func TestOpenFailureStopsEverything(t *testing.T) {
 	natsPort := freePort(t)
 	c := mustValid(t, fmt.Sprintf(`
 listen: %s
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {port: %d}
 providers: [{name: a, type: github, secrets: [s]}]
@@ -56,6 +57,7 @@ providers: [{name: a, type: github, secrets: [s]}]
 func TestOpenUnreachableNATS(t *testing.T) {
 	c := mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {url: "nats://127.0.0.1:%d"}
 providers: [{name: a, type: github, secrets: [s]}]
@@ -74,6 +76,7 @@ func TestSweepDeletesExpired(t *testing.T) {
 	now.Store(t0.UnixNano())
 	c := mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {port: -1}
 storage: {sweep_interval: 1h}
@@ -117,6 +120,7 @@ providers: [{name: a, type: github, secrets: [s], dedupe: {ttl: 1h}}]
 func TestStorageFullRecovers(t *testing.T) {
 	c := mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {port: -1}
 providers:

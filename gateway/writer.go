@@ -76,6 +76,7 @@ type Writer struct {
 
 	outboxRows  atomic.Int64 // rows committed and not yet released
 	outboxBytes atomic.Int64
+	lastErr     atomic.Pointer[error] // the last commit's failure; nil after a success
 
 	reqs     chan *pending
 	quit     chan struct{}
@@ -110,6 +111,15 @@ func (w *Writer) Released(rows int, bytes int64) {
 // Outbox returns the outbox size as the writer accounts it.
 func (w *Writer) Outbox() (rows, bytes int64) {
 	return w.outboxRows.Load(), w.outboxBytes.Load()
+}
+
+// Healthy returns the error of the last commit if it failed, nil if it
+// succeeded (or none ran yet).
+func (w *Writer) Healthy() error {
+	if p := w.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Start starts the writer goroutine.
@@ -212,6 +222,7 @@ func (w *Writer) commit(batch []*pending) {
 	ctx := context.Background()
 	results := make([]decision, len(batch))
 	fail := func(err error) {
+		w.lastErr.Store(&err)
 		for i, p := range batch {
 			p.result <- decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			batch[i] = nil
@@ -237,6 +248,7 @@ func (w *Writer) commit(batch []*pending) {
 		fail(err)
 		return
 	}
+	w.lastErr.Store(nil)
 	w.outboxRows.Add(b.rows)
 	w.outboxBytes.Add(b.bytes)
 	for i, p := range batch {

@@ -124,6 +124,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {port: -1}
 providers:

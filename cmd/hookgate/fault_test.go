@@ -94,6 +94,7 @@ func faultConfig(tb testing.TB, natsURL, dataDir, storage string) string {
 	path := filepath.Join(tb.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 storage: {%s}
 nats: {url: %q, create_stream: true}

@@ -30,6 +30,7 @@ func mustMain(tb testing.TB, providers string) *Main {
 	dir := tb.TempDir()
 	cfg := fmt.Sprintf(`
 listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {port: -1}
 providers:

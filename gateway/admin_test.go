@@ -1,0 +1,191 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mustServer opens a real gateway (temp SQLite, embedded NATS) on random
+// ports with the given providers section.
+func mustServer(tb testing.TB, extra, providers string) *Server {
+	tb.Helper()
+	c := mustValid(tb, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+%s
+providers:
+%s`, tb.TempDir(), extra, providers))
+	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+// postTo sends req to the server's public listener.
+func postTo(tb testing.TB, s *Server, req *http.Request) int {
+	tb.Helper()
+	req.RequestURI = ""
+	req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// scrape reads /metrics into a map from "name{labels}" to value.
+func scrape(tb testing.TB, s *Server) map[string]float64 {
+	tb.Helper()
+	resp, err := http.Get("http://" + s.AdminAddr().String() + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			tb.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// TestMetricsCountTheMix sends a scripted mix of requests and reads the
+// counters back from /metrics.
+func TestMetricsCountTheMix(t *testing.T) {
+	s := mustServer(t, "", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_old, whsec_new]
+    max_body: 2048
+    ordering: {key: data.object.id, version: created}
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`)
+	now := time.Now()
+	send := func(body, secret string, at time.Time) int {
+		return postTo(t, s, stripeRequest(t, body, secret, at))
+	}
+	want := map[string]int{}
+	mix := []struct {
+		body, secret string
+		at           time.Time
+		status       int
+	}{
+		{stripeBody("e1", "t", "o1", 10), "whsec_new", now, 202},
+		{stripeBody("e2", "t", "o1", 20), "whsec_old", now, 202},
+		{stripeBody("e3", "t", "o2", 10), "whsec_new", now, 202},
+		{stripeBody("e1", "t", "o1", 10), "whsec_new", now, 200},                   // duplicate
+		{stripeBody("e4", "t", "o1", 5), "whsec_new", now, 200},                    // stale
+		{stripeBody("e5", "t", "o3", 1), "whsec_wrong", now, 401},                  // mismatch
+		{stripeBody("e6", "t", "o3", 1), "whsec_new", now.Add(-time.Hour), 401},    // too old
+		{stripeBody("e7", "t", "o3", 1) + strings.Repeat(" ", 2100), "whsec_new", now, 413},
+	}
+	for i, m := range mix {
+		if got := send(m.body, m.secret, m.at); got != m.status {
+			t.Fatalf("request %d: status %d; want %d", i, got, m.status)
+		}
+	}
+	unsigned, _ := http.NewRequest("POST", "/webhooks/shop", strings.NewReader(`{}`))
+	if got := postTo(t, s, unsigned); got != 400 {
+		t.Fatalf("unsigned request: %d; want 400", got)
+	}
+	want[`hookgate_requests_total{outcome="accepted",provider="shop"}`] = 3
+	want[`hookgate_requests_total{outcome="duplicate",provider="shop"}`] = 1
+	want[`hookgate_requests_total{outcome="stale",provider="shop"}`] = 1
+	want[`hookgate_requests_total{outcome="rejected",provider="shop"}`] = 4
+	want[`hookgate_rejections_total{provider="shop",reason="signature_mismatch"}`] = 1
+	want[`hookgate_rejections_total{provider="shop",reason="timestamp_too_old"}`] = 1
+	want[`hookgate_rejections_total{provider="shop",reason="body_too_large"}`] = 1
+	want[`hookgate_rejections_total{provider="shop",reason="missing_signature"}`] = 1
+	want[`hookgate_verify_failures_total{provider="shop",reason="signature_mismatch"}`] = 1
+	want[`hookgate_verify_failures_total{provider="shop",reason="timestamp_too_old"}`] = 1
+	want[`hookgate_verify_failures_total{provider="shop",reason="missing_signature"}`] = 1
+	want[`hookgate_secret_matches_total{index="0",provider="shop"}`] = 1 // e2 (whsec_old)
+	want[`hookgate_secret_matches_total{index="1",provider="shop"}`] = 4 // e1, e3, e1 again, e4 (not e6: a failed check reports no index)
+	want[`hookgate_request_duration_seconds_count{provider="shop"}`] = 9
+
+	got := scrape(t, s)
+	for k, v := range want {
+		if got[k] != float64(v) {
+			t.Errorf("%s = %v; want %d", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if strings.Contains(k, `provider="gh"`) {
+			t.Errorf("metrics for a provider that got no request: %s", k)
+		}
+	}
+	for _, k := range []string{"hookgate_outbox_rows", "hookgate_nats_connected", "hookgate_relay_published_total", "hookgate_sweeper_deleted_total"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("/metrics lacks %s", k)
+		}
+	}
+	if got["hookgate_nats_connected"] != 1 {
+		t.Errorf("hookgate_nats_connected = %v; want 1", got["hookgate_nats_connected"])
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	s := mustServer(t, "", `
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + s.AdminAddr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d %q; want 200", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %q; want 200", code, body)
+	}
+	// Hold the database's write lock: not ready.
+	conn, err := s.db.Write.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "database") {
+			t.Errorf("/readyz with the database locked = %d %q; want 503 naming the database", code, body)
+		}
+	}()
+	<-done
+	conn.Close()
+	s.closing.Store(true)
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "shutting down") {
+		t.Errorf("/readyz while closing = %d %q; want 503 shutting down", code, body)
+	}
+}

@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the gateway's Prometheus collectors, on a registry of their
+// own (served on the admin listener at /metrics).
+type metrics struct {
+	registry *prometheus.Registry
+
+	requests      *prometheus.CounterVec   // provider, outcome
+	rejections    *prometheus.CounterVec   // provider, reason
+	verifyFailed  *prometheus.CounterVec   // provider, reason
+	secretMatched *prometheus.CounterVec   // provider, index
+	latency       *prometheus.HistogramVec // provider
+	swept         prometheus.Counter
+}
+
+// Request outcomes counted by hookgate_requests_total, besides the decision
+// outcomes (accepted, duplicate, stale).
+const (
+	outcomeRejected    = "rejected"
+	outcomeHandshake   = "handshake"
+	outcomeRateLimited = "rate_limited"
+)
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookgate_requests_total",
+			Help: "Webhook requests by provider and outcome (accepted, duplicate, stale, handshake, rejected, rate_limited).",
+		}, []string{"provider", "outcome"}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookgate_rejections_total",
+			Help: "Rejected webhook requests by provider and reason.",
+		}, []string{"provider", "reason"}),
+		verifyFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookgate_verify_failures_total",
+			Help: "Signature verification failures by provider and reason.",
+		}, []string{"provider", "reason"}),
+		secretMatched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookgate_secret_matches_total",
+			Help: "Verified requests by provider and the index of the secret that matched (rotation progress).",
+		}, []string{"provider", "index"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookgate_request_duration_seconds",
+			Help:    "Time from the start of a webhook request to its answer.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"provider"}),
+		swept: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookgate_sweeper_deleted_total",
+			Help: "Expired processed-event and ordering rows deleted by the sweeper.",
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe records one finished request.
+func (m *metrics) observe(provider string, r processed, err error, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.latency.WithLabelValues(provider).Observe(d.Seconds())
+	if r.secret >= 0 {
+		m.secretMatched.WithLabelValues(provider, strconv.Itoa(r.secret)).Inc()
+	}
+	switch {
+	case err != nil:
+		_, _, reason := classify(err)
+		m.requests.WithLabelValues(provider, outcomeRejected).Inc()
+		m.rejections.WithLabelValues(provider, reason).Inc()
+		if isVerifyFailure(reason) {
+			m.verifyFailed.WithLabelValues(provider, reason).Inc()
+		}
+	case r.handshake != nil:
+		m.requests.WithLabelValues(provider, outcomeHandshake).Inc()
+	default:
+		m.requests.WithLabelValues(provider, r.outcome.String()).Inc()
+	}
+}
+
+// registerRuntime adds the gauges read from the running gateway: outbox
+// depth and age, relay counters and lag, and the NATS connection state.
+func (m *metrics) registerRuntime(s *Server) {
+	outbox := func(f func(rows, bytes int64) float64) func() float64 {
+		return func() float64 { return f(s.writer.Outbox()) }
+	}
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_outbox_rows", Help: "Events committed and not yet acknowledged by NATS.",
+		}, outbox(func(rows, _ int64) float64 { return float64(rows) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_outbox_bytes", Help: "Body bytes of the events in the outbox.",
+		}, outbox(func(_, bytes int64) float64 { return float64(bytes) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_outbox_oldest_age_seconds", Help: "Age of the oldest event in the outbox (0 when empty).",
+		}, func() float64 { return s.outboxAge().Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hookgate_relay_published_total", Help: "Messages acknowledged by NATS (duplicates included).",
+		}, func() float64 { return float64(s.relay.Stats().Published) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hookgate_relay_duplicates_total", Help: "Republished messages the stream dropped as duplicates.",
+		}, func() float64 { return float64(s.relay.Stats().Duplicates) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hookgate_relay_failures_total", Help: "Relay rounds that failed (NATS down, ack timeout, delete failed).",
+		}, func() float64 { return float64(s.relay.Stats().Failures) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_relay_lag_seconds", Help: "Time from commit to NATS ack of the last message the relay published.",
+		}, func() float64 { return s.relay.Stats().Lag.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_nats_connected", Help: "1 when the NATS connection is up.",
+		}, func() float64 {
+			if s.nc != nil && s.nc.IsConnected() {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
+// outboxAge is the age of the oldest outbox row, read from the database.
+func (s *Server) outboxAge() time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var oldest int64
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT created_at FROM outbox ORDER BY seq LIMIT 1`).Scan(&oldest); err != nil {
+		return 0 // empty (sql.ErrNoRows) or unreadable: nothing to report
+	}
+	return s.now().Sub(time.Unix(0, oldest))
+}
