@@ -98,10 +98,10 @@ func TestMetricsCountTheMix(t *testing.T) {
 		{stripeBody("e1", "t", "o1", 10), "whsec_new", now, 202},
 		{stripeBody("e2", "t", "o1", 20), "whsec_old", now, 202},
 		{stripeBody("e3", "t", "o2", 10), "whsec_new", now, 202},
-		{stripeBody("e1", "t", "o1", 10), "whsec_new", now, 200},                   // duplicate
-		{stripeBody("e4", "t", "o1", 5), "whsec_new", now, 200},                    // stale
-		{stripeBody("e5", "t", "o3", 1), "whsec_wrong", now, 401},                  // mismatch
-		{stripeBody("e6", "t", "o3", 1), "whsec_new", now.Add(-time.Hour), 401},    // too old
+		{stripeBody("e1", "t", "o1", 10), "whsec_new", now, 200},                // duplicate
+		{stripeBody("e4", "t", "o1", 5), "whsec_new", now, 200},                 // stale
+		{stripeBody("e5", "t", "o3", 1), "whsec_wrong", now, 401},               // mismatch
+		{stripeBody("e6", "t", "o3", 1), "whsec_new", now.Add(-time.Hour), 401}, // too old
 		{stripeBody("e7", "t", "o3", 1) + strings.Repeat(" ", 2100), "whsec_new", now, 413},
 	}
 	for i, m := range mix {
