@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -124,6 +125,22 @@ type HTTPConfig struct {
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	IdleTimeout       Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+	// MaxHeaderBytes caps the request line and headers (default 64 KiB).
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// MaxInFlight caps the requests being handled at once (default 1024);
+	// past it requests get 503 with Retry-After.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// TrustedProxies are the peers whose X-Forwarded-For is believed, for
+	// providers' allow lists.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TLS serves HTTPS from certificate files.
+	TLS TLSConfig `yaml:"tls"`
+}
+
+// TLSConfig names a certificate and its key, PEM files.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // ProviderConfig is one webhook sender.
@@ -141,6 +158,18 @@ type ProviderConfig struct {
 	Subject   string         `yaml:"subject"`
 	// PassHeaders lists original request headers copied onto the NATS message.
 	PassHeaders []string `yaml:"pass_headers"`
+	// Allow lists the client addresses (CIDR prefixes or single
+	// addresses) allowed to post; empty allows any.
+	Allow []string `yaml:"allow"`
+	// RateLimit is a token bucket per provider.
+	RateLimit RateLimitConfig `yaml:"rate_limit"`
+}
+
+// RateLimitConfig is a token bucket: RPS tokens a second, Burst at most
+// (default: RPS rounded up). RPS 0 means unlimited.
+type RateLimitConfig struct {
+	RPS   float64 `yaml:"rps"`
+	Burst int     `yaml:"burst"`
 }
 
 // Secret is a shared secret or key. In YAML it is a string, or a mapping
@@ -494,6 +523,27 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if h.MaxHeaderBytes == 0 {
+		h.MaxHeaderBytes = 64 << 10
+	} else if h.MaxHeaderBytes < 1024 {
+		bad("http.max_header_bytes", "%d is too small (at least 1024)", h.MaxHeaderBytes)
+	}
+	if h.MaxInFlight == 0 {
+		h.MaxInFlight = 1024
+	} else if h.MaxInFlight < 0 {
+		bad("http.max_in_flight", "must be positive")
+	}
+	if _, err := parsePrefixes(h.TrustedProxies); err != nil {
+		bad("http.trusted_proxies", "%v", err)
+	}
+	if (h.TLS.CertFile == "") != (h.TLS.KeyFile == "") {
+		bad("http.tls", "cert_file and key_file go together")
+	} else if h.TLS.CertFile != "" {
+		if _, err := tls.LoadX509KeyPair(h.TLS.CertFile, h.TLS.KeyFile); err != nil {
+			bad("http.tls", "%v", err)
+		}
+	}
+
 	if len(c.Providers) == 0 {
 		bad("providers", "at least one provider is required")
 	}
@@ -583,6 +633,12 @@ func (c *Config) Validate() error {
 			default:
 				bad(f("ordering.ties"), "%q is not forward or drop", o.Ties)
 			}
+		}
+		if _, err := parsePrefixes(p.Allow); err != nil {
+			bad(f("allow"), "%v", err)
+		}
+		if p.RateLimit.RPS < 0 || p.RateLimit.Burst < 0 || (p.RateLimit.Burst > 0 && p.RateLimit.RPS == 0) {
+			bad(f("rate_limit"), "rps must be positive, and burst needs rps")
 		}
 		for j, hname := range p.PassHeaders {
 			if hname == "" || strings.ContainsAny(hname, " :\t") {

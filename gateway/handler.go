@@ -24,11 +24,16 @@ type provider struct {
 	subject     string
 	passHeaders []string
 	methods     []string // HTTP methods routed to the handler
+	edge        *edge
 	verifier    verify.Verifier
 	ident       *identifier
 }
 
 func buildProviders(cfg *Config) ([]*provider, error) {
+	trusted, err := parsePrefixes(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
+	}
 	out := make([]*provider, 0, len(cfg.Providers))
 	for i := range cfg.Providers {
 		pc := &cfg.Providers[i]
@@ -48,7 +53,12 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
+		edge, err := newEdge(pc, trusted)
+		if err != nil {
+			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
+		}
 		out = append(out, &provider{
+			edge:        edge,
 			name:        pc.Name,
 			path:        pc.Path,
 			maxBody:     pc.MaxBody,
@@ -86,8 +96,8 @@ func (s *Server) handler(p *provider) echo.HandlerFunc {
 		case err != nil:
 			status, msg, _ := classify(err)
 			log.Info("webhook rejected", "status", status, "err", err)
-			if status == http.StatusServiceUnavailable {
-				c.Response().Header().Set("Retry-After", retryAfter)
+			if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+				c.Response().Header().Set("Retry-After", retryAfterFor(err))
 			}
 			return c.JSON(status, map[string]string{"error": msg})
 		case r.handshake != nil:
@@ -117,6 +127,19 @@ type processed struct {
 
 func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 	r := processed{secret: -1}
+	if s.inFlight != nil {
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			return r, ErrBusy
+		}
+	}
+	if p.edge != nil {
+		if _, err := p.edge.check(req, time.Now()); err != nil {
+			return r, err
+		}
+	}
 	body, err := readBody(req, p.maxBody)
 	if err != nil {
 		return r, err

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -74,6 +75,8 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 		m.secretMatched.WithLabelValues(provider, strconv.Itoa(r.secret)).Inc()
 	}
 	switch {
+	case errors.Is(err, ErrRateLimited):
+		m.requests.WithLabelValues(provider, outcomeRateLimited).Inc()
 	case err != nil:
 		_, _, reason := classify(err)
 		m.requests.WithLabelValues(provider, outcomeRejected).Inc()

@@ -29,7 +29,7 @@ func TestReadmeProviderTable(t *testing.T) {
 		t.Errorf("README.md's provider table is out of date; replace it with the output of `hookgate providers -markdown`:\n%s", want.String())
 	}
 	for _, p := range verify.Presets() {
-		if !strings.Contains(want.String(), "| `"+p.Name+"` |") {
+		if !strings.Contains(want.String(), "| `"+p.Name+"`") {
 			t.Errorf("table lacks preset %s", p.Name)
 		}
 	}

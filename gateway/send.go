@@ -53,7 +53,11 @@ func (c *Config) BaseURL() (string, error) {
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port), nil
+	scheme := "http"
+	if c.HTTP.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), nil
 }
 
 // TestRequest builds a request for the provider at baseURL + its path,

@@ -30,18 +30,19 @@ type Server struct {
 	log *slog.Logger
 	now func() time.Time
 
-	db      *DB
-	ns      *server.Server // nil with an external NATS
-	nc      *nats.Conn
-	relay   *forward.Relay
-	writer  *Writer
-	decider Decider
-	metrics *metrics
-	closing atomic.Bool // set when Close starts; /readyz answers 503
-	http    *http.Server
-	ln      net.Listener
-	served  chan struct{} // closed when the HTTP server stops
-	srvErr  error
+	db       *DB
+	ns       *server.Server // nil with an external NATS
+	nc       *nats.Conn
+	relay    *forward.Relay
+	writer   *Writer
+	decider  Decider
+	metrics  *metrics
+	closing  atomic.Bool   // set when Close starts; /readyz answers 503
+	inFlight chan struct{} // one token per request being handled
+	http     *http.Server
+	ln       net.Listener
+	served   chan struct{} // closed when the HTTP server stops
+	srvErr   error
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -71,7 +72,8 @@ func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, metrics: newMetrics(),
+		inFlight: make(chan struct{}, cfg.HTTP.MaxInFlight)}
 	if err := s.start(ctx); err != nil {
 		s.Close(context.Background())
 		return nil, err
@@ -145,13 +147,19 @@ func (s *Server) start(ctx context.Context) (err error) {
 		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan struct{})
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if t := cfg.HTTP.TLS; t.CertFile != "" {
+			err = s.http.ServeTLS(s.ln, t.CertFile, t.KeyFile)
+		} else {
+			err = s.http.Serve(s.ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			s.srvErr = err
 		}
 	}()

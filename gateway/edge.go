@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Edge errors: checks made before a body is read.
+var (
+	// ErrForbidden means the client address is not in the provider's allowlist.
+	ErrForbidden = errors.New("gateway: client address not allowed")
+	// ErrRateLimited means the provider's rate limit is exhausted.
+	ErrRateLimited = errors.New("gateway: rate limited")
+	// ErrBusy means the gateway is at its limit of requests in flight.
+	ErrBusy = errors.New("gateway: too many requests in flight")
+)
+
+// retryError carries how long the client should wait.
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryError) Error() string { return fmt.Sprintf("%v (retry in %s)", e.err, e.after) }
+func (e *retryError) Unwrap() error { return e.err }
+
+// retryAfterFor is the Retry-After value for an error, in whole seconds.
+func retryAfterFor(err error) string {
+	var re *retryError
+	if errors.As(err, &re) {
+		return strconv.Itoa(max(1, int(math.Ceil(re.after.Seconds()))))
+	}
+	return retryAfter
+}
+
+// prefixes is a set of CIDR prefixes.
+type prefixes []netip.Prefix
+
+func parsePrefixes(list []string) (prefixes, error) {
+	out := make(prefixes, 0, len(list))
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (ps prefixes) contains(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddr is the address of the client that sent req. X-Forwarded-For
+// is believed only when the peer is a trusted proxy; then the client is the
+// right-most address in it that is not itself a trusted proxy.
+func clientAddr(req *http.Request, trusted prefixes) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(req.RemoteAddr)
+	if err != nil {
+		host, _, err2 := net.SplitHostPort(req.RemoteAddr)
+		a, err3 := netip.ParseAddr(host)
+		if err2 != nil || err3 != nil {
+			return netip.Addr{}, false
+		}
+		ap = netip.AddrPortFrom(a, 0)
+	}
+	client := ap.Addr().Unmap()
+	if !trusted.contains(client) {
+		return client, true
+	}
+	hops := req.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		parts := strings.Split(hops[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return client, true // a garbled hop: trust nothing further left
+			}
+			client = a.Unmap()
+			if !trusted.contains(client) {
+				return client, true
+			}
+		}
+	}
+	return client, true
+}
+
+// edge holds one provider's checks made before the body is read.
+type edge struct {
+	allow   prefixes      // empty: any address
+	trusted prefixes      // proxies whose X-Forwarded-For is believed
+	limiter *rate.Limiter // nil: unlimited
+}
+
+func newEdge(pc *ProviderConfig, trusted prefixes) (*edge, error) {
+	e := &edge{trusted: trusted}
+	if len(pc.Allow) > 0 {
+		a, err := parsePrefixes(pc.Allow)
+		if err != nil {
+			return nil, err
+		}
+		e.allow = a
+	}
+	if rl := pc.RateLimit; rl.RPS > 0 {
+		burst := rl.Burst
+		if burst <= 0 {
+			burst = max(1, int(math.Ceil(rl.RPS)))
+		}
+		e.limiter = rate.NewLimiter(rate.Limit(rl.RPS), burst)
+	}
+	return e, nil
+}
+
+// check admits a request or returns ErrForbidden or ErrRateLimited.
+func (e *edge) check(req *http.Request, now time.Time) (netip.Addr, error) {
+	client, ok := clientAddr(req, e.trusted)
+	if len(e.allow) > 0 && (!ok || !e.allow.contains(client)) {
+		return client, fmt.Errorf("%w: %s", ErrForbidden, client)
+	}
+	if e.limiter != nil {
+		r := e.limiter.ReserveN(now, 1)
+		if d := r.DelayFrom(now); d > 0 || !r.OK() {
+			r.CancelAt(now)
+			return client, &retryError{err: ErrRateLimited, after: d}
+		}
+	}
+	return client, nil
+}

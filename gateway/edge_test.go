@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClientAddr(t *testing.T) {
+	trusted, err := parsePrefixes([]string{"10.0.0.0/8", "192.168.1.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"no proxy", "203.0.113.7:5000", nil, "203.0.113.7"},
+		{"spoofed header from an untrusted peer", "203.0.113.7:5000", []string{"198.51.100.1"}, "203.0.113.7"},
+		{"trusted proxy", "10.1.2.3:443", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"chain of trusted proxies", "10.1.2.3:443", []string{"198.51.100.1, 192.168.1.1", "10.9.9.9"}, "198.51.100.1"},
+		{"client spoofs the left of the chain", "10.1.2.3:443", []string{"1.1.1.1, 198.51.100.1"}, "198.51.100.1"},
+		{"trusted proxy without header", "10.1.2.3:443", nil, "10.1.2.3"},
+		{"garbled hop", "10.1.2.3:443", []string{"1.1.1.1, nonsense"}, "10.1.2.3"},
+		{"ipv4-mapped peer", "[::ffff:203.0.113.7]:5000", nil, "203.0.113.7"},
+		{"ipv6", "[2001:db8::1]:5000", nil, "2001:db8::1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/", nil)
+			req.RemoteAddr = c.remote
+			for _, h := range c.xff {
+				req.Header.Add("X-Forwarded-For", h)
+			}
+			got, ok := clientAddr(req, trusted)
+			if !ok || got != netip.MustParseAddr(c.want) {
+				t.Errorf("clientAddr = %v, %v; want %s", got, ok, c.want)
+			}
+		})
+	}
+	if _, err := parsePrefixes([]string{"10.0.0.0/33"}); err == nil {
+		t.Error("parsePrefixes(10.0.0.0/33) = nil; want an error")
+	}
+}
+
+// edgeHandler builds a handler with one stripe provider carrying extra
+// settings, and returns it with its decider.
+func edgeHandler(t *testing.T, httpCfg, providerExtra string) (http.Handler, *fakeDecider, *Server) {
+	t.Helper()
+	c := mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+http: {%s}
+providers:
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+%s
+`, httpCfg, providerExtra))
+	providers, err := buildProviders(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fakeDecider{outcome: Accepted}
+	s := &Server{cfg: c, log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d,
+		inFlight: make(chan struct{}, c.HTTP.MaxInFlight)}
+	return s.routes(providers), d, s
+}
+
+func TestAllowlist(t *testing.T) {
+	h, _, _ := edgeHandler(t, "trusted_proxies: [10.0.0.0/8]", "    allow: [198.51.100.0/24]")
+	for _, c := range []struct {
+		name, remote, xff string
+		status            int
+	}{
+		{"allowed peer", "198.51.100.9:1000", "", 202},
+		{"other peer", "203.0.113.7:1000", "", 403},
+		{"spoofed header from an untrusted peer", "203.0.113.7:1000", "198.51.100.9", 403},
+		{"allowed client behind a trusted proxy", "10.0.0.5:1000", "198.51.100.9", 202},
+		{"other client behind a trusted proxy", "10.0.0.5:1000", "203.0.113.7", 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := stripeRequest(t, stripeBody("e_"+c.name, "t", "o", 1), "whsec_new", testNow)
+			req.URL.Path = "/webhooks/shop"
+			req.RemoteAddr = c.remote
+			if c.xff != "" {
+				req.Header.Set("X-Forwarded-For", c.xff)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != c.status {
+				t.Errorf("status %d (%s); want %d", rec.Code, rec.Body, c.status)
+			}
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	h, d, _ := edgeHandler(t, "", "    rate_limit: {rps: 1, burst: 3}")
+	var codes []int
+	var retry string
+	for i := range 5 {
+		req := stripeRequest(t, stripeBody(fmt.Sprintf("e%d", i), "t", "o", 1), "whsec_new", testNow)
+		req.URL.Path = "/webhooks/shop"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		codes = append(codes, rec.Code)
+		if rec.Code == 429 {
+			retry = rec.Header().Get("Retry-After")
+		}
+	}
+	if fmt.Sprint(codes) != "[202 202 202 429 429]" {
+		t.Fatalf("statuses %v; want the burst of 3 then 429", codes)
+	}
+	if n, err := strconv.Atoi(retry); err != nil || n < 1 || n > 2 {
+		t.Errorf("Retry-After = %q; want 1 or 2 seconds at 1 rps", retry)
+	}
+	if len(d.events) != 3 {
+		t.Errorf("%d events decided; want 3 (rate-limited ones are not)", len(d.events))
+	}
+}
+
+func TestInFlightLimit(t *testing.T) {
+	h, _, s := edgeHandler(t, "max_in_flight: 2", "")
+	s.inFlight <- struct{}{}
+	s.inFlight <- struct{}{} // two requests "in flight"
+	req := stripeRequest(t, stripeBody("e1", "t", "o", 1), "whsec_new", testNow)
+	req.URL.Path = "/webhooks/shop"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("at the in-flight limit: %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	<-s.inFlight
+	rec = httptest.NewRecorder()
+	req = stripeRequest(t, stripeBody("e1", "t", "o", 1), "whsec_new", testNow)
+	req.URL.Path = "/webhooks/shop"
+	h.ServeHTTP(rec, req)
+	if rec.Code != 202 {
+		t.Fatalf("below the limit: %d; want 202", rec.Code)
+	}
+	if len(s.inFlight) != 1 {
+		t.Errorf("in-flight tokens after the request = %d; want 1 (its own released)", len(s.inFlight))
+	}
+}
+
+func TestEdgeConfigErrors(t *testing.T) {
+	c, err := ReadConfig(strings.NewReader(`
+http: {trusted_proxies: [nope], tls: {cert_file: /x}}
+providers:
+  - name: a
+    type: github
+    secrets: [s]
+    allow: [300.1.1.1]
+    rate_limit: {burst: 5}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	for _, want := range []string{"http.trusted_proxies:", "http.tls: cert_file and key_file", "providers[0] (a).allow:", "providers[0] (a).rate_limit:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v; want it to name %q", err, want)
+		}
+	}
+}
