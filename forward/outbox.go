@@ -46,18 +46,15 @@ func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
 	if err := validateMessage(&m); err != nil {
 		return err
 	}
-	var hdr []byte
-	if len(m.Header) > 0 {
-		var err error
-		if hdr, err = json.Marshal(m.Header); err != nil {
-			return fmt.Errorf("forward: encode header of %q: %w", m.ID, err)
-		}
+	hdr, err := encodeHeader(m.Header)
+	if err != nil {
+		return fmt.Errorf("forward: encode header of %q: %w", m.ID, err)
 	}
 	body := m.Body
 	if body == nil {
 		body = []byte{}
 	}
-	_, err := tx.ExecContext(ctx,
+	_, err = tx.ExecContext(ctx,
 		`INSERT INTO outbox (msg_id, subject, header, body, created_at) VALUES (?, ?, ?, ?, ?)`,
 		m.ID, m.Subject, hdr, body, now.UnixNano())
 	if err != nil {

@@ -15,14 +15,17 @@ import (
 
 // adminRoutes returns the admin listener's handler: /metrics, /healthz,
 // /readyz, and the admin API under /admin/ behind bearer-token auth.
-func (s *Server) adminRoutes() *echo.Echo {
+func (s *Server) adminRoutes() (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.readyz)
-	return e
+	if err := s.adminAPI(e); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // readiness problems, reported by /readyz.
@@ -69,13 +72,17 @@ func (s *Server) startAdmin() error {
 	if s.cfg.Admin.Listen == "off" {
 		return nil
 	}
+	routes, err := s.adminRoutes()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin listen: %w", err)
 	}
 	s.adminLn = ln
 	s.admin = &http.Server{
-		Handler:           s.adminRoutes(),
+		Handler:           routes,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

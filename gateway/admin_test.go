@@ -17,14 +17,18 @@ import (
 // ports with the given providers section.
 func mustServer(tb testing.TB, extra, providers string) *Server {
 	tb.Helper()
+	admin := `admin: {listen: "127.0.0.1:0"}`
+	if strings.Contains(extra, "admin:") {
+		admin = "" // extra sets its own, on a random port
+	}
 	c := mustValid(tb, fmt.Sprintf(`
 listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
+%s
 data_dir: %s
 nats: {port: -1}
 %s
 providers:
-%s`, tb.TempDir(), extra, providers))
+%s`, admin, tb.TempDir(), extra, providers))
 	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)

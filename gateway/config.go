@@ -25,19 +25,20 @@ var ErrConfig = errors.New("config")
 
 // Defaults applied by Config.Validate to fields left empty.
 const (
-	DefaultListen          = ":8080"
-	DefaultAdminListen     = "127.0.0.1:9090"
-	DefaultDataDir         = "./data"
-	DefaultNATSHost        = "127.0.0.1"
-	DefaultNATSPort        = 4222
-	DefaultStream          = "WEBHOOKS"
-	DefaultStreamSubject   = "webhooks.>"
-	DefaultDuplicateWindow = 2 * time.Minute
-	DefaultSubject         = "webhooks.{provider}.{type}"
-	DefaultTTL             = 168 * time.Hour
-	DefaultMaxBody         = 1 << 20
-	DefaultOutboxMaxRows   = 1_000_000
-	DefaultOutboxMaxBytes  = 1 << 30
+	DefaultListen           = ":8080"
+	DefaultAdminListen      = "127.0.0.1:9090"
+	DefaultDataDir          = "./data"
+	DefaultNATSHost         = "127.0.0.1"
+	DefaultNATSPort         = 4222
+	DefaultStream           = "WEBHOOKS"
+	DefaultStreamSubject    = "webhooks.>"
+	DefaultDuplicateWindow  = 2 * time.Minute
+	DefaultSubject          = "webhooks.{provider}.{type}"
+	DefaultTTL              = 168 * time.Hour
+	DefaultMaxBody          = 1 << 20
+	DefaultOutboxMaxRows    = 1_000_000
+	DefaultArchiveRetention = 720 * time.Hour
+	DefaultOutboxMaxBytes   = 1 << 30
 )
 
 // Config is the whole configuration file. Decode it with ReadConfig; it is
@@ -49,7 +50,14 @@ type Config struct {
 	NATS      NATSConfig       `yaml:"nats"`
 	HTTP      HTTPConfig       `yaml:"http"`
 	Admin     AdminConfig      `yaml:"admin"`
+	Archive   ArchiveConfig    `yaml:"archive"`
 	Providers []ProviderConfig `yaml:"providers"`
+}
+
+// ArchiveConfig keeps decided events for inspection and replay.
+type ArchiveConfig struct {
+	Enabled   bool     `yaml:"enabled"`
+	Retention Duration `yaml:"retention"` // default 720h
 }
 
 // AdminConfig is the operator's listener: metrics, health and the admin
@@ -58,6 +66,9 @@ type AdminConfig struct {
 	// Listen is the admin address (default 127.0.0.1:9090); "off" disables
 	// the listener.
 	Listen string `yaml:"listen"`
+	// Auth enables the admin API under /admin/ (metrics and health need
+	// none).
+	Auth AdminAuthConfig `yaml:"auth"`
 }
 
 // StorageConfig tunes the SQLite file.
@@ -449,8 +460,18 @@ func (c *Config) Validate() error {
 		bad("storage.outbox_max_bytes", "must be positive")
 	}
 
+	if c.Archive.Retention == 0 {
+		c.Archive.Retention = Duration(DefaultArchiveRetention)
+	} else if c.Archive.Retention < 0 {
+		bad("archive.retention", "must be positive")
+	}
 	if c.Admin.Listen == "" {
 		c.Admin.Listen = DefaultAdminListen
+	}
+	if c.Admin.Auth.Enabled() {
+		if _, err := c.Admin.Auth.verifier(); err != nil {
+			bad("admin.auth", "%v", err)
+		}
 	}
 	if c.Admin.Listen != "off" {
 		if _, _, err := net.SplitHostPort(c.Admin.Listen); err != nil {

@@ -188,6 +188,9 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	}
 	key := p.name + ":" + id.ID
 	return &Event{
+		Provider: p.name,
+		ID:       id.ID,
+		Type:     id.Type,
 		Key:      key,
 		TTL:      p.ttl,
 		Ordered:  id.Ordered,

@@ -118,6 +118,7 @@ func (s *Server) start(ctx context.Context) (err error) {
 		Now:            s.now,
 		MaxOutboxRows:  cfg.Storage.OutboxMaxRows,
 		MaxOutboxBytes: cfg.Storage.OutboxMaxBytes,
+		Archive:        cfg.Archive.Enabled,
 	}
 	depth, err := forward.Depth(ctx, s.db.Read)
 	if err != nil {
@@ -272,6 +273,10 @@ func (s *Server) sweep(ctx context.Context) (int, error) {
 		},
 		func(ctx context.Context, now time.Time, n int) (int, error) {
 			return ordering.Sweep(ctx, s.db.Write, now, n)
+		},
+		func(ctx context.Context, now time.Time, n int) (int, error) {
+			// Retention applies whether or not the archive is on now.
+			return forward.SweepArchive(ctx, s.db.Write, now.Add(-time.Duration(s.cfg.Archive.Retention)), n)
 		},
 	}
 	for _, f := range sweepers {

@@ -38,6 +38,9 @@ func (o Outcome) String() string {
 
 // Event is everything step 4 of the pipeline records about one request.
 type Event struct {
+	Provider string
+	ID       string // the provider's event ID
+	Type     string
 	Key      string // "<provider>:<event id>", the idempotency key
 	TTL      time.Duration
 	Ordered  bool
@@ -73,6 +76,9 @@ type Writer struct {
 	// decided, since they add nothing to the outbox.
 	MaxOutboxRows  int64
 	MaxOutboxBytes int64
+	// Archive keeps decided events (accepted and stale) in the archive
+	// table, and counts duplicates there, in the same transaction.
+	Archive bool
 
 	outboxRows  atomic.Int64 // rows committed and not yet released
 	outboxBytes atomic.Int64
@@ -100,6 +106,12 @@ type decision struct {
 func (w *Writer) SetOutbox(rows, bytes int64) {
 	w.outboxRows.Store(rows)
 	w.outboxBytes.Store(bytes)
+}
+
+// Added records rows put into the outbox outside the writer (a replay).
+func (w *Writer) Added(rows, bytes int64) {
+	w.outboxRows.Add(rows)
+	w.outboxBytes.Add(bytes)
 }
 
 // Released records that the relay removed rows from the outbox.
@@ -241,7 +253,7 @@ func (w *Writer) commit(batch []*pending) {
 			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			continue
 		}
-		results[i] = decideOne(ctx, tx, p.ev, now, b)
+		results[i] = w.decideOne(ctx, tx, p.ev, now, b)
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
@@ -281,16 +293,29 @@ func (b *batchRoom) take(size int) error {
 	return nil
 }
 
+// give returns what take reserved, for an event rolled back after it.
+func (b *batchRoom) give(size int) {
+	b.rows--
+	b.bytes -= int64(size)
+}
+
 // decideOne runs step 4 for one event inside a savepoint of tx.
-func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
+func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 	}
-	d := decideStatements(ctx, tx, ev, now, room)
+	d := w.decideStatements(ctx, tx, ev, now, room)
+	if d.err == nil && w.Archive {
+		d.err = archive(ctx, tx, ev, d.outcome, now)
+	}
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
 			d.err = fmt.Errorf("%w (and rollback: %w)", d.err, err)
 		}
+		if d.outcome == Accepted {
+			room.give(len(ev.Message.Body))
+		}
+		d.outcome = 0
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE event"); err != nil && d.err == nil {
 		d = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
@@ -298,7 +323,7 @@ func decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *
 	return d
 }
 
-func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
+func (w *Writer) decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
 	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
 	if err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
@@ -322,4 +347,21 @@ func decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time,
 		return decision{err: err} // the savepoint is rolled back: nothing recorded
 	}
 	return decision{outcome: Accepted}
+}
+
+// archive records the decision in the archive table.
+func archive(ctx context.Context, tx *sql.Tx, ev *Event, o Outcome, now time.Time) error {
+	var err error
+	if o == Duplicate {
+		err = forward.ArchiveDuplicate(ctx, tx, ev.Message.ID)
+	} else {
+		err = forward.Archive(ctx, tx, forward.Record{
+			Provider: ev.Provider, EventID: ev.ID, EventType: ev.Type, Status: o.String(),
+			Message: ev.Message, ReceivedAt: now,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return nil
 }

@@ -1,0 +1,236 @@
+package forward
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// HeaderReplay marks a message published again from the archive; its value
+// is the replay's ID.
+const HeaderReplay = "Hookgate-Replay"
+
+// ErrNotFound is returned by Event for an unknown record.
+var ErrNotFound = errors.New("forward: no such archived event")
+
+// Record is one archived event.
+type Record struct {
+	ID         int64 // archive row ID, increasing with time
+	Provider   string
+	EventID    string
+	EventType  string
+	Status     string // accepted or stale
+	Message    Message
+	ReceivedAt time.Time
+	Duplicates int // later deliveries of the same event
+}
+
+// Archive stores r in the caller's transaction.
+func Archive(ctx context.Context, tx Execer, r Record) error {
+	if r.Provider == "" || r.EventID == "" || r.Message.ID == "" {
+		return fmt.Errorf("%w: archive record needs a provider, an event ID and a message ID", ErrInvalidMessage)
+	}
+	hdr, err := encodeHeader(r.Message.Header)
+	if err != nil {
+		return fmt.Errorf("forward: archive %q: %w", r.Message.ID, err)
+	}
+	body := r.Message.Body
+	if body == nil {
+		body = []byte{}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO archive
+		(provider, event_id, event_type, status, msg_id, subject, header, body, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Provider, r.EventID, r.EventType, r.Status, r.Message.ID, r.Message.Subject, hdr, body, r.ReceivedAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("forward: archive %q: %w", r.Message.ID, err)
+	}
+	return nil
+}
+
+// ArchiveDuplicate counts a later delivery of the archived event msgID.
+// An event that is not archived (archived before the archive was on, or
+// expired) is ignored.
+func ArchiveDuplicate(ctx context.Context, tx Execer, msgID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE archive SET duplicates = duplicates + 1
+		WHERE id = (SELECT max(id) FROM archive WHERE msg_id = ?)`, msgID)
+	if err != nil {
+		return fmt.Errorf("forward: archive duplicate %q: %w", msgID, err)
+	}
+	return nil
+}
+
+// Query selects archived events. Zero fields do not filter.
+type Query struct {
+	Provider string
+	Status   string
+	EventID  string
+	Since    time.Time // received at or after
+	Until    time.Time // received before
+	Before   int64     // only records with an ID below this (paging, newest first)
+	Limit    int       // default 100
+}
+
+func (q Query) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if q.Provider != "" {
+		add("provider = ?", q.Provider)
+	}
+	if q.Status != "" {
+		add("status = ?", q.Status)
+	}
+	if q.EventID != "" {
+		add("event_id = ?", q.EventID)
+	}
+	if !q.Since.IsZero() {
+		add("received_at >= ?", q.Since.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		add("received_at < ?", q.Until.UnixNano())
+	}
+	if q.Before > 0 {
+		add("id < ?", q.Before)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Rows is the part of *sql.DB or *sql.Tx that queries need.
+type Rows interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Events returns the archived events that match q, newest first. With
+// bodies false, Message.Body and Message.Header are left empty.
+func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	cols := "id, provider, event_id, event_type, status, msg_id, subject, received_at, duplicates"
+	if bodies {
+		cols += ", header, body"
+	}
+	where, args := q.where()
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM archive"+where+" ORDER BY id DESC LIMIT ?", append(args, q.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("forward: archive query: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var (
+			r    Record
+			at   int64
+			hdr  []byte
+			dest = []any{&r.ID, &r.Provider, &r.EventID, &r.EventType, &r.Status, &r.Message.ID, &r.Message.Subject, &at, &r.Duplicates}
+		)
+		if bodies {
+			dest = append(dest, &hdr, &r.Message.Body)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("forward: archive query: %w", err)
+		}
+		r.ReceivedAt = time.Unix(0, at)
+		if bodies {
+			if r.Message.Header, err = decodeHeader(hdr); err != nil {
+				return nil, fmt.Errorf("forward: archive record %d: %w", r.ID, err)
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("forward: archive query: %w", err)
+	}
+	return out, nil
+}
+
+// Replay enqueues, in the caller's transaction, a copy of every accepted
+// archived event that matches q, oldest first, for the relay to publish
+// again. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
+// the stream does not drop it as a duplicate, and a replay retried with the
+// same replayID is dropped instead), the HeaderReplay header, and subject
+// when not empty. It returns the number of events and their body bytes.
+func Replay(ctx context.Context, tx interface {
+	Execer
+	Rows
+}, q Query, subject, replayID string, now time.Time) (n int, bytes int64, err error) {
+	if replayID == "" || strings.ContainsAny(replayID, " \t\r\n") {
+		return 0, 0, fmt.Errorf("%w: replay ID %q", ErrInvalidMessage, replayID)
+	}
+	if subject != "" {
+		if bad := checkSubject(subject); bad != "" {
+			return 0, 0, fmt.Errorf("%w: replay subject %q: %s", ErrInvalidMessage, subject, bad)
+		}
+	}
+	q.Status = "accepted"
+	where, args := q.where()
+	rows, err := tx.QueryContext(ctx, "SELECT msg_id, subject, header, body FROM archive"+where+" ORDER BY id", args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("forward: replay: %w", err)
+	}
+	var msgs []Message
+	for rows.Next() {
+		var (
+			m   Message
+			hdr []byte
+		)
+		if err := rows.Scan(&m.ID, &m.Subject, &hdr, &m.Body); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("forward: replay: %w", err)
+		}
+		if m.Header, err = decodeHeader(hdr); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("forward: replay %q: %w", m.ID, err)
+		}
+		msgs = append(msgs, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("forward: replay: %w", err)
+	}
+	for _, m := range msgs {
+		m.ID += ":replay:" + replayID
+		if subject != "" {
+			m.Subject = subject
+		}
+		if m.Header == nil {
+			m.Header = map[string][]string{}
+		}
+		m.Header.Set(HeaderReplay, replayID)
+		if err := Enqueue(ctx, tx, m, now); err != nil {
+			return 0, 0, err
+		}
+		bytes += int64(len(m.Body))
+	}
+	return len(msgs), bytes, nil
+}
+
+// SweepArchive deletes at most limit records received before before, and
+// returns how many it deleted.
+func SweepArchive(ctx context.Context, db Execer, before time.Time, limit int) (int, error) {
+	res, err := db.ExecContext(ctx, `DELETE FROM archive WHERE id IN (
+		SELECT id FROM archive WHERE received_at < ? ORDER BY id LIMIT ?)`, before.UnixNano(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("forward: sweep archive: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func encodeHeader(h map[string][]string) ([]byte, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(h)
+}

@@ -1,0 +1,167 @@
+package forward_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"hookgate/forward"
+)
+
+func archiveRecord(provider, id, status string, at time.Time) forward.Record {
+	return forward.Record{
+		Provider: provider, EventID: id, EventType: "order.paid", Status: status, ReceivedAt: at,
+		Message: forward.Message{
+			ID: provider + ":" + id, Subject: "webhooks." + provider + ".order.paid",
+			Header: nats.Header{"Hookgate-Event-Id": []string{id}}, Body: []byte(`{"id":"` + id + `"}`),
+		},
+	}
+}
+
+func mustArchive(tb testing.TB, db *sql.DB, rs ...forward.Record) {
+	tb.Helper()
+	for _, r := range rs {
+		if err := forward.Archive(context.Background(), db, r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func TestArchiveQuery(t *testing.T) {
+	db := mustDB(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	mustArchive(t, db,
+		archiveRecord("shop", "a", "accepted", t0),
+		archiveRecord("shop", "b", "stale", t0.Add(time.Minute)),
+		archiveRecord("gh", "c", "accepted", t0.Add(2*time.Minute)),
+		archiveRecord("shop", "d", "accepted", t0.Add(3*time.Minute)),
+	)
+	if err := forward.ArchiveDuplicate(ctx, db, "shop:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := forward.ArchiveDuplicate(ctx, db, "shop:unknown"); err != nil {
+		t.Fatalf("ArchiveDuplicate of an unarchived event = %v; want nil", err)
+	}
+	ids := func(rs []forward.Record) string {
+		s := ""
+		for _, r := range rs {
+			s += r.EventID
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name string
+		q    forward.Query
+		want string
+	}{
+		{"all, newest first", forward.Query{}, "dcba"},
+		{"provider", forward.Query{Provider: "shop"}, "dba"},
+		{"status", forward.Query{Provider: "shop", Status: "stale"}, "b"},
+		{"time range", forward.Query{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)}, "cb"},
+		{"event ID", forward.Query{EventID: "c"}, "c"},
+		{"limit", forward.Query{Limit: 2}, "dc"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rs, err := forward.Events(ctx, db, c.q, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(rs); got != c.want {
+				t.Errorf("Events(%+v) = %s; want %s", c.q, got, c.want)
+			}
+		})
+	}
+	// Paging with Before continues where a page ended.
+	page, _ := forward.Events(ctx, db, forward.Query{Limit: 2}, false)
+	rest, _ := forward.Events(ctx, db, forward.Query{Before: page[len(page)-1].ID}, false)
+	if ids(rest) != "ba" {
+		t.Errorf("second page = %s; want ba", ids(rest))
+	}
+	full, err := forward.Events(ctx, db, forward.Query{EventID: "a"}, true)
+	if err != nil || len(full) != 1 {
+		t.Fatalf("Events(a, bodies) = %v, %v", full, err)
+	}
+	a := full[0]
+	if string(a.Message.Body) != `{"id":"a"}` || a.Message.Header.Get("Hookgate-Event-Id") != "a" || a.Duplicates != 1 || !a.ReceivedAt.Equal(t0) {
+		t.Errorf("record a = %+v; want its body, header, 1 duplicate and time", a)
+	}
+}
+
+func TestReplayEnqueuesMarkedCopies(t *testing.T) {
+	db := mustDB(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	mustArchive(t, db,
+		archiveRecord("shop", "a", "accepted", t0),
+		archiveRecord("shop", "b", "stale", t0.Add(time.Second)),
+		archiveRecord("shop", "c", "accepted", t0.Add(2*time.Second)),
+		archiveRecord("gh", "d", "accepted", t0.Add(3*time.Second)),
+	)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, bytes, err := forward.Replay(ctx, tx, forward.Query{Provider: "shop"}, "", "r1", t0.Add(time.Hour))
+	if err != nil || n != 2 || bytes != int64(2*len(`{"id":"a"}`)) {
+		t.Fatalf("Replay = %d, %d, %v; want the 2 accepted shop events", n, bytes, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT msg_id, subject, header FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, subj string
+		var hdr []byte
+		rows.Scan(&id, &subj, &hdr)
+		got = append(got, fmt.Sprintf("%s %s %s", id, subj, hdr))
+	}
+	want := []string{
+		`shop:a:replay:r1 webhooks.shop.order.paid {"Hookgate-Event-Id":["a"],"Hookgate-Replay":["r1"]}`,
+		`shop:c:replay:r1 webhooks.shop.order.paid {"Hookgate-Event-Id":["c"],"Hookgate-Replay":["r1"]}`,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("outbox after replay:\n%v\nwant\n%v", got, want)
+	}
+	// A subject override, and bad input that changes nothing.
+	tx, _ = db.Begin()
+	defer tx.Rollback()
+	if n, _, err := forward.Replay(ctx, tx, forward.Query{Provider: "gh"}, "replays.gh", "r2", t0); err != nil || n != 1 {
+		t.Fatalf("Replay with subject = %d, %v", n, err)
+	}
+	for _, c := range []struct{ subject, id string }{{"bad subject", "r3"}, {"ok", ""}, {"ok", "a b"}} {
+		if _, _, err := forward.Replay(ctx, tx, forward.Query{}, c.subject, c.id, t0); !errors.Is(err, forward.ErrInvalidMessage) {
+			t.Errorf("Replay(subject %q, id %q) = %v; want ErrInvalidMessage", c.subject, c.id, err)
+		}
+	}
+}
+
+func TestSweepArchive(t *testing.T) {
+	db := mustDB(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range 7 {
+		mustArchive(t, db, archiveRecord("shop", fmt.Sprint(i), "accepted", t0.Add(time.Duration(i)*time.Hour)))
+	}
+	n, err := forward.SweepArchive(context.Background(), db, t0.Add(5*time.Hour), 3)
+	if err != nil || n != 3 {
+		t.Fatalf("SweepArchive = %d, %v; want 3 (the limit)", n, err)
+	}
+	n, _ = forward.SweepArchive(context.Background(), db, t0.Add(5*time.Hour), 100)
+	if n != 2 {
+		t.Fatalf("second SweepArchive = %d; want 2", n)
+	}
+	rs, _ := forward.Events(context.Background(), db, forward.Query{}, false)
+	if len(rs) != 2 || rs[0].EventID != "6" || rs[1].EventID != "5" {
+		t.Fatalf("archive after sweeping = %+v; want events 6 and 5", rs)
+	}
+}

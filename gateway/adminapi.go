@@ -1,0 +1,297 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/labstack/echo/v4"
+
+	"hookgate/forward"
+	"hookgate/verify"
+)
+
+// AdminAuthConfig says which bearer tokens the admin API accepts: JWTs
+// checked with golang-jwt (through the jwt scheme of package verify) with
+// pinned algorithms, a required issuer, audience and expiry, and keys from
+// the config.
+type AdminAuthConfig struct {
+	Algorithms StringList `yaml:"algorithms"` // e.g. [HS256] or [ES256, RS256]
+	Issuer     string     `yaml:"issuer"`
+	Audience   string     `yaml:"audience"`
+	// Keys are HMAC secrets (for HS*) or PEM public keys; or use a JWKS.
+	Keys     []string `yaml:"keys"`
+	JWKSFile string   `yaml:"jwks_file"`
+	JWKSURL  string   `yaml:"jwks_url"`
+}
+
+// Enabled reports whether the admin API is configured.
+func (a *AdminAuthConfig) Enabled() bool {
+	return len(a.Algorithms) > 0 || len(a.Keys) > 0 || a.JWKSFile != "" || a.JWKSURL != ""
+}
+
+// adminTokenAge is the iat window for admin tokens; their expiry is what
+// bounds them.
+const adminTokenAge = 24 * time.Hour
+
+// verifier builds the token check.
+func (a *AdminAuthConfig) verifier() (verify.Verifier, error) {
+	if len(a.Algorithms) == 0 || a.Issuer == "" || a.Audience == "" {
+		return nil, errors.New("algorithms, issuer and audience are required")
+	}
+	so := SchemeOptions{Algorithms: a.Algorithms, Issuer: a.Issuer, Audience: StringList{a.Audience}, JWKSFile: a.JWKSFile, JWKSURL: a.JWKSURL}
+	o := verify.Options{Secrets: a.Keys, Tolerance: adminTokenAge}
+	if err := so.apply(&o); err != nil {
+		return nil, err
+	}
+	return verify.New("jwt", o)
+}
+
+// errNoExpiry refuses admin tokens that never expire.
+var errNoExpiry = errors.New("admin token has no exp claim")
+
+// requireAdmin checks the bearer token of every admin API request.
+func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if v == nil {
+				return c.JSON(http.StatusUnauthorized, map[string]string{"error": "admin API disabled: configure admin.auth"})
+			}
+			req := c.Request()
+			_, err := v.Verify(&verify.Request{Method: req.Method, URL: req.URL.String(), Header: req.Header}, s.now())
+			if err == nil {
+				err = requireExpiry(req.Header.Get("Authorization"))
+			}
+			if err != nil {
+				s.log.Warn("admin request refused", "path", req.URL.Path, "err", err)
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="hookgate-admin"`)
+				return c.JSON(http.StatusUnauthorized, map[string]string{"error": "unauthorized"})
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireExpiry reads the exp claim of a token whose signature was already
+// verified.
+func requireExpiry(authorization string) error {
+	tok := strings.TrimSpace(strings.TrimPrefix(authorization, "Bearer "))
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		return err
+	}
+	if exp, err := claims.GetExpirationTime(); err != nil || exp == nil {
+		return errNoExpiry
+	}
+	return nil
+}
+
+// adminAPI registers the /admin/ routes.
+func (s *Server) adminAPI(e *echo.Echo) error {
+	var v verify.Verifier
+	if s.cfg.Admin.Auth.Enabled() {
+		var err error
+		if v, err = s.cfg.Admin.Auth.verifier(); err != nil {
+			return fmt.Errorf("admin.auth: %w", err)
+		}
+	}
+	g := e.Group("/admin", s.requireAdmin(v))
+	g.GET("/outbox", s.adminOutbox)
+	g.GET("/events", s.adminEvents)
+	g.GET("/events/:id", s.adminEvent)
+	g.POST("/replay", s.adminReplay)
+	return nil
+}
+
+func (s *Server) adminOutbox(c echo.Context) error {
+	rows, bytes := s.writer.Outbox()
+	st := s.relay.Stats()
+	return c.JSON(http.StatusOK, map[string]any{
+		"rows":               rows,
+		"bytes":              bytes,
+		"max_rows":           s.cfg.Storage.OutboxMaxRows,
+		"max_bytes":          s.cfg.Storage.OutboxMaxBytes,
+		"oldest_age_seconds": s.outboxAge().Seconds(),
+		"nats_connected":     s.nc.IsConnected(),
+		"relay": map[string]any{
+			"published":   st.Published,
+			"duplicates":  st.Duplicates,
+			"failures":    st.Failures,
+			"lag_seconds": st.Lag.Seconds(),
+		},
+	})
+}
+
+// EventQuery reads a forward.Query from URL parameters or flags: provider,
+// status, id, since and until (RFC 3339 or unix seconds), before, limit.
+func EventQuery(get func(string) string) (forward.Query, error) {
+	q := forward.Query{Provider: get("provider"), Status: get("status"), EventID: get("id")}
+	var err error
+	if q.Since, err = parseTime(get("since")); err != nil {
+		return q, fmt.Errorf("since: %w", err)
+	}
+	if q.Until, err = parseTime(get("until")); err != nil {
+		return q, fmt.Errorf("until: %w", err)
+	}
+	if v := get("before"); v != "" {
+		if q.Before, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return q, fmt.Errorf("before: %q is not a number", v)
+		}
+	}
+	if v := get("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit <= 0 || q.Limit > 1000 {
+			return q, fmt.Errorf("limit: %q is not a number from 1 to 1000", v)
+		}
+	}
+	return q, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor unix seconds", s)
+	}
+	return t, nil
+}
+
+// eventJSON is an archived event as the admin API shows it.
+type eventJSON struct {
+	ID         int64               `json:"archive_id"`
+	Provider   string              `json:"provider"`
+	EventID    string              `json:"event_id"`
+	EventType  string              `json:"event_type"`
+	Status     string              `json:"status"`
+	Subject    string              `json:"subject"`
+	ReceivedAt time.Time           `json:"received_at"`
+	Duplicates int                 `json:"duplicates"`
+	Headers    map[string][]string `json:"headers,omitempty"`
+	Body       *string             `json:"body,omitempty"`
+}
+
+func toJSON(r forward.Record, body bool) eventJSON {
+	e := eventJSON{ID: r.ID, Provider: r.Provider, EventID: r.EventID, EventType: r.EventType, Status: r.Status,
+		Subject: r.Message.Subject, ReceivedAt: r.ReceivedAt.UTC(), Duplicates: r.Duplicates}
+	if body {
+		b := string(r.Message.Body)
+		e.Body, e.Headers = &b, r.Message.Header
+	}
+	return e
+}
+
+func (s *Server) adminEvents(c echo.Context) error {
+	q, err := EventQuery(c.QueryParam)
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	rs, err := forward.Events(c.Request().Context(), s.db.Read, q, false)
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	out := make([]eventJSON, len(rs))
+	for i, r := range rs {
+		out[i] = toJSON(r, false)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"archive_enabled": s.cfg.Archive.Enabled, "events": out})
+}
+
+// adminEvent shows one archived event with headers and body; :id is the
+// provider's event ID, with ?provider= to disambiguate.
+func (s *Server) adminEvent(c echo.Context) error {
+	rs, err := forward.Events(c.Request().Context(), s.db.Read,
+		forward.Query{Provider: c.QueryParam("provider"), EventID: c.Param("id"), Limit: 1}, true)
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	if len(rs) == 0 {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": forward.ErrNotFound.Error()})
+	}
+	return c.JSON(http.StatusOK, toJSON(rs[0], true))
+}
+
+// ReplayRequest is the body of POST /admin/replay.
+type ReplayRequest struct {
+	Provider string `json:"provider"`
+	EventID  string `json:"id"`
+	Since    string `json:"since"`
+	Until    string `json:"until"`
+	Subject  string `json:"subject"`
+}
+
+func (s *Server) adminReplay(c echo.Context) error {
+	var r ReplayRequest
+	if err := c.Bind(&r); err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
+	}
+	q, err := EventQuery(func(k string) string {
+		return map[string]string{"provider": r.Provider, "id": r.EventID, "since": r.Since, "until": r.Until}[k]
+	})
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	id, n, err := s.Replay(c.Request().Context(), q, r.Subject)
+	switch {
+	case errors.Is(err, ErrConfig):
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"replay_id": id, "events": n})
+}
+
+// Replay publishes the accepted archived events that match q again, through
+// the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
+// It returns the replay's ID and the number of events. A query naming no
+// provider or event and no time is refused, so a replay is never everything
+// by accident.
+func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
+	id, n, bytes, err := ReplayDB(ctx, s.db, q, subject, s.now())
+	if err != nil {
+		return "", 0, err
+	}
+	if n > 0 {
+		s.writer.Added(int64(n), bytes)
+		s.relay.Notify()
+		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
+	}
+	return id, n, nil
+}
+
+// ReplayDB enqueues a replay in db's outbox (see Server.Replay); the relay
+// of a running gateway on the same file sends it within its poll interval.
+func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now time.Time) (id string, n int, bytes int64, err error) {
+	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+		return "", 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	id = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer tx.Rollback()
+	n, bytes, err = forward.Replay(ctx, tx, q, subject, id, now)
+	if errors.Is(err, forward.ErrInvalidMessage) {
+		return "", 0, 0, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return id, n, bytes, nil
+}

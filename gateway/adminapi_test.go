@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const adminSecret = "admin-hmac-secret-for-tests-0123456789"
+
+const adminAuth = `
+admin:
+  listen: "127.0.0.1:0"
+  auth: {algorithms: [HS256], issuer: ops, audience: hookgate-admin, keys: ["` + adminSecret + `"]}
+archive: {enabled: true}
+`
+
+func adminToken(tb testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	tb.Helper()
+	tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+func validClaims() jwt.MapClaims {
+	now := time.Now()
+	return jwt.MapClaims{"iss": "ops", "aud": "hookgate-admin", "sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+}
+
+func adminCall(tb testing.TB, s *Server, method, path, token, body string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, "http://"+s.AdminAddr().String()+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAdminAuth(t *testing.T) {
+	s := mustServer(t, adminAuth, `
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`)
+	hs := []byte(adminSecret)
+	with := func(change func(jwt.MapClaims)) jwt.MapClaims {
+		c := validClaims()
+		change(c)
+		return c
+	}
+	unsignedNone, _ := jwt.NewWithClaims(jwt.SigningMethodNone, validClaims()).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	for _, c := range []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"valid", adminToken(t, jwt.SigningMethodHS256, hs, validClaims()), 200},
+		{"no token", "", 401},
+		{"garbage", "not.a.token", 401},
+		{"expired", adminToken(t, jwt.SigningMethodHS256, hs, with(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })), 401},
+		{"no expiry", adminToken(t, jwt.SigningMethodHS256, hs, with(func(c jwt.MapClaims) { delete(c, "exp") })), 401},
+		{"wrong audience", adminToken(t, jwt.SigningMethodHS256, hs, with(func(c jwt.MapClaims) { c["aud"] = "someone-else" })), 401},
+		{"wrong issuer", adminToken(t, jwt.SigningMethodHS256, hs, with(func(c jwt.MapClaims) { c["iss"] = "mallory" })), 401},
+		{"alg none", unsignedNone, 401},
+		{"wrong algorithm (HS512)", adminToken(t, jwt.SigningMethodHS512, hs, validClaims()), 401},
+		{"wrong key", adminToken(t, jwt.SigningMethodHS256, []byte("another-secret-of-sufficient-length!!"), validClaims()), 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := adminCall(t, s, "GET", "/admin/outbox", c.token, "")
+			if code != c.want {
+				t.Errorf("GET /admin/outbox = %d %s; want %d", code, body, c.want)
+			}
+		})
+	}
+	// Metrics and health need no token.
+	if code, _ := adminCall(t, s, "GET", "/healthz", "", ""); code != 200 {
+		t.Errorf("/healthz without a token = %d; want 200", code)
+	}
+}
+
+func TestAdminDisabledWithoutAuth(t *testing.T) {
+	s := mustServer(t, "", `
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`)
+	code, body := adminCall(t, s, "GET", "/admin/outbox", adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims()), "")
+	if code != 401 || !strings.Contains(body, "admin API disabled") {
+		t.Fatalf("admin API without admin.auth = %d %s; want 401 saying it is disabled", code, body)
+	}
+}
+
+// TestAdminReplay archives an event, replays it through the admin API and
+// checks that it arrives again, marked as a replay.
+func TestAdminReplay(t *testing.T) {
+	s := mustServer(t, adminAuth, `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+	body := stripeBody("evt_r", "order.paid", "o1", 1)
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_new", time.Now())); code != 202 {
+		t.Fatalf("post: %d", code)
+	}
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_new", time.Now())); code != 200 {
+		t.Fatalf("duplicate post: %d", code)
+	}
+
+	code, out := adminCall(t, s, "GET", "/admin/events?provider=shop", token, "")
+	var list struct {
+		Events []eventJSON `json:"events"`
+	}
+	if code != 200 || json.Unmarshal([]byte(out), &list) != nil || len(list.Events) != 1 ||
+		list.Events[0].EventID != "evt_r" || list.Events[0].Status != "accepted" || list.Events[0].Duplicates != 1 {
+		t.Fatalf("GET /admin/events = %d %s; want evt_r accepted with 1 duplicate", code, out)
+	}
+	code, out = adminCall(t, s, "GET", "/admin/events/evt_r?provider=shop", token, "")
+	var one eventJSON
+	if code != 200 || json.Unmarshal([]byte(out), &one) != nil || one.Body == nil || *one.Body != body {
+		t.Fatalf("GET /admin/events/evt_r = %d %s; want the raw body", code, out)
+	}
+	if code, _ := adminCall(t, s, "GET", "/admin/events/nope", token, ""); code != 404 {
+		t.Errorf("GET unknown event = %d; want 404", code)
+	}
+	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{}`); code != 400 {
+		t.Errorf("replay of everything = %d %s; want 400", code, out)
+	}
+
+	code, out = adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop","id":"evt_r"}`)
+	var rep struct {
+		ReplayID string `json:"replay_id"`
+		Events   int    `json:"events"`
+	}
+	if code != 200 || json.Unmarshal([]byte(out), &rep) != nil || rep.Events != 1 || rep.ReplayID == "" {
+		t.Fatalf("POST /admin/replay = %d %s; want 1 event", code, out)
+	}
+
+	nc, err := nats.Connect(s.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	stream, err := js.Stream(context.Background(), "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := stream.Info(context.Background())
+		if err == nil && info.State.Msgs == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream has %v messages; want the original and the replay", info.State.Msgs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m, err := stream.GetMsg(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get("Hookgate-Replay") != rep.ReplayID || m.Header.Get("Nats-Msg-Id") != "shop:evt_r:replay:"+rep.ReplayID || string(m.Data) != body {
+		t.Errorf("replayed message: headers %v, body %s; want marked with replay %s and the same body", m.Header, m.Data, rep.ReplayID)
+	}
+}
