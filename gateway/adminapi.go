@@ -107,6 +107,7 @@ func (s *Server) adminAPI(e *echo.Echo) error {
 	g.GET("/events", s.adminEvents)
 	g.GET("/events/:id", s.adminEvent)
 	g.POST("/replay", s.adminReplay)
+	g.POST("/reload", s.adminReload)
 	return nil
 }
 

@@ -25,6 +25,7 @@ type provider struct {
 	passHeaders []string
 	methods     []string // HTTP methods routed to the handler
 	edge        *edge
+	rateLimit   RateLimitConfig
 	verifier    verify.Verifier
 	ident       *identifier
 }
@@ -59,6 +60,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 		}
 		out = append(out, &provider{
 			edge:        edge,
+			rateLimit:   pc.RateLimit,
 			name:        pc.Name,
 			path:        pc.Path,
 			maxBody:     pc.MaxBody,
@@ -83,38 +85,36 @@ func methods(p verify.Preset) []string {
 	return p.Methods
 }
 
-// handler runs the pipeline for one provider: receive, verify, identify,
+// serve runs the pipeline for one provider: receive, verify, identify,
 // decide, respond.
-func (s *Server) handler(p *provider) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		r, err := s.process(p, c.Request())
-		elapsed := time.Since(start)
-		s.metrics.observe(p.name, r, err, elapsed)
-		log := s.log.With("provider", p.name, "event_id", r.id, "latency", elapsed)
-		switch {
-		case err != nil:
-			status, msg, _ := classify(err)
-			log.Info("webhook rejected", "status", status, "err", err)
-			if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-				c.Response().Header().Set("Retry-After", retryAfterFor(err))
-			}
-			return c.JSON(status, map[string]string{"error": msg})
-		case r.handshake != nil:
-			log.Info("webhook handshake", "secret_index", r.secret)
-			status := r.handshake.Status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
+func (s *Server) serve(c echo.Context, p *provider) error {
+	start := time.Now()
+	r, err := s.process(p, c.Request())
+	elapsed := time.Since(start)
+	s.metrics.observe(p.name, r, err, elapsed)
+	log := s.log.With("provider", p.name, "event_id", r.id, "latency", elapsed)
+	switch {
+	case err != nil:
+		status, msg, _ := classify(err)
+		log.Info("webhook rejected", "status", status, "err", err)
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+			c.Response().Header().Set("Retry-After", retryAfterFor(err))
 		}
-		log.Info("webhook "+r.outcome.String(), "secret_index", r.secret)
-		status := http.StatusOK
-		if r.outcome == Accepted {
-			status = http.StatusAccepted
+		return c.JSON(status, map[string]string{"error": msg})
+	case r.handshake != nil:
+		log.Info("webhook handshake", "secret_index", r.secret)
+		status := r.handshake.Status
+		if status == 0 {
+			status = http.StatusOK
 		}
-		return c.JSON(status, map[string]string{"status": r.outcome.String(), "id": r.id})
+		return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
 	}
+	log.Info("webhook "+r.outcome.String(), "secret_index", r.secret)
+	status := http.StatusOK
+	if r.outcome == Accepted {
+		status = http.StatusAccepted
+	}
+	return c.JSON(status, map[string]string{"status": r.outcome.String(), "id": r.id})
 }
 
 // processed is what the pipeline made of one request.

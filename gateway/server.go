@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +28,10 @@ import (
 // Server is a running gateway: storage, NATS, the relay, the writer and the
 // public HTTP server. Open starts it; Close stops it.
 type Server struct {
-	cfg *Config
-	log *slog.Logger
-	now func() time.Time
+	cfg  *Config // as started; a reload swaps providers only
+	log  *slog.Logger
+	now  func() time.Time
+	load func() (*Config, error)
 
 	db       *DB
 	ns       *server.Server // nil with an external NATS
@@ -37,6 +40,7 @@ type Server struct {
 	writer   *Writer
 	decider  Decider
 	metrics  *metrics
+	table    atomic.Pointer[routeTable]
 	closing  atomic.Bool   // set when Close starts; /readyz answers 503
 	inFlight chan struct{} // one token per request being handled
 	http     *http.Server
@@ -58,6 +62,9 @@ type Server struct {
 type Options struct {
 	Logger *slog.Logger     // default: slog.Default()
 	Now    func() time.Time // default: time.Now
+	// LoadConfig, when set, reads and validates the config again for
+	// POST /admin/reload (the command line also reloads on SIGHUP).
+	LoadConfig func() (*Config, error)
 }
 
 // Open starts a gateway on a validated config, in this order: the SQLite
@@ -72,7 +79,7 @@ func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, metrics: newMetrics(),
+	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
 		inFlight: make(chan struct{}, cfg.HTTP.MaxInFlight)}
 	if err := s.start(ctx); err != nil {
 		s.Close(context.Background())
@@ -168,19 +175,43 @@ func (s *Server) start(ctx context.Context) (err error) {
 	return nil
 }
 
-// routes returns the public HTTP handler: one route per provider and
-// method (POST, and GET where the provider's handshake needs it).
+// routes returns the public HTTP handler. Requests are dispatched by path
+// through the current provider table, so a reload swaps every provider at
+// once; a request keeps the provider it started with.
 func (s *Server) routes(providers []*provider) *echo.Echo {
+	s.table.Store(newRouteTable(providers))
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
-	for _, p := range providers {
-		h := s.handler(p)
-		for _, m := range p.methods {
-			e.Add(m, p.path, h)
-		}
-	}
+	e.Any("/*", s.dispatch)
 	return e
+}
+
+// routeTable maps a path to its provider.
+type routeTable struct {
+	byPath map[string]*provider
+	byName map[string]*provider
+}
+
+func newRouteTable(providers []*provider) *routeTable {
+	t := &routeTable{byPath: map[string]*provider{}, byName: map[string]*provider{}}
+	for _, p := range providers {
+		t.byPath[p.path] = p
+		t.byName[p.name] = p
+	}
+	return t
+}
+
+func (s *Server) dispatch(c echo.Context) error {
+	p := s.table.Load().byPath[c.Request().URL.Path]
+	if p == nil {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no provider at this path"})
+	}
+	if !slices.Contains(p.methods, c.Request().Method) {
+		c.Response().Header().Set("Allow", strings.Join(p.methods, ", "))
+		return c.JSON(http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+	}
+	return s.serve(c, p)
 }
 
 func (s *Server) startNATS(ctx context.Context) error {

@@ -81,14 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		m := NewMain(stdout, stderr)
 		if err = m.ParseFlags(rest); err == nil {
 			if err = m.Run(ctx); err == nil {
-				served := make(chan error, 1)
-				go func() { served <- m.Server.Serve() }()
-				select {
-				case <-ctx.Done():
-					fmt.Fprintln(stderr, "hookgate: shutting down")
-				case err = <-served:
-				}
-				err = errors.Join(err, m.Close())
+				err = errors.Join(m.Wait(ctx), m.Close())
 			}
 		}
 	case "check-config":
@@ -190,12 +183,36 @@ func (m *Main) ParseFlags(args []string) error {
 
 // Run starts the gateway and returns once it is listening.
 func (m *Main) Run(ctx context.Context) error {
-	s, err := gateway.Open(ctx, m.Config, gateway.Options{})
+	s, err := gateway.Open(ctx, m.Config, gateway.Options{
+		LoadConfig: func() (*gateway.Config, error) { return gateway.LoadConfig(m.ConfigPath) },
+	})
 	if err != nil {
 		return err
 	}
 	m.Server = s
 	return nil
+}
+
+// Wait serves until ctx ends (SIGINT, SIGTERM) or the server fails,
+// reloading the config on SIGHUP: a config that does not validate is
+// rejected and the running one stays.
+func (m *Main) Wait(ctx context.Context) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	served := make(chan error, 1)
+	go func() { served <- m.Server.Serve() }()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(m.Stderr, "hookgate: shutting down")
+			return nil
+		case err := <-served:
+			return err
+		case <-hup:
+			m.Server.ReloadFromSource() // it logs the outcome
+		}
+	}
 }
 
 // Close stops the gateway gracefully.

@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+
+	"github.com/labstack/echo/v4"
+)
+
+// ErrNoReload means the server was not told where its config comes from.
+var ErrNoReload = errors.New("gateway: reload is not available (no config source)")
+
+// Reload swaps every provider (secrets, types, options, paths, identify,
+// ordering, limits) for those of cfg, which must be validated, in one
+// atomic step: requests already in progress finish with the provider they
+// started with. If cfg's providers cannot be built, nothing changes. The
+// settings that only a restart applies (listeners, storage, NATS, HTTP,
+// admin, archive) are left as they are and named in the result.
+func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
+	providers, err := buildProviders(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	old := s.table.Load()
+	for _, p := range providers {
+		// Keep a rate limiter's state across reloads that leave it as it was.
+		if o := old.byName[p.name]; o != nil && o.rateLimit == p.rateLimit {
+			p.edge.limiter = o.edge.limiter
+		}
+	}
+	s.table.Store(newRouteTable(providers))
+	cur := s.cfg
+	for _, f := range []struct {
+		name     string
+		old, new any
+	}{
+		{"listen", cur.Listen, cfg.Listen},
+		{"data_dir", cur.DataDir, cfg.DataDir},
+		{"storage", cur.Storage, cfg.Storage},
+		{"nats", cur.NATS, cfg.NATS},
+		{"http", cur.HTTP, cfg.HTTP},
+		{"admin", cur.Admin, cfg.Admin},
+		{"archive", cur.Archive, cfg.Archive},
+	} {
+		if !reflect.DeepEqual(f.old, f.new) {
+			needsRestart = append(needsRestart, f.name)
+		}
+	}
+	s.log.Info("config reloaded", "providers", len(providers), "needs_restart", needsRestart)
+	return needsRestart, nil
+}
+
+// ReloadFromSource loads the config again through Options.LoadConfig and
+// reloads it. A config that does not load or validate is rejected and the
+// running one stays.
+func (s *Server) ReloadFromSource() ([]string, error) {
+	if s.load == nil {
+		return nil, ErrNoReload
+	}
+	cfg, err := s.load()
+	if err != nil {
+		s.log.Warn("config reload rejected; the running config stays", "err", err)
+		return nil, err
+	}
+	return s.Reload(cfg)
+}
+
+func (s *Server) adminReload(c echo.Context) error {
+	restart, err := s.ReloadFromSource()
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, ErrNoReload) {
+			status = http.StatusNotImplemented
+		}
+		return c.JSON(status, map[string]string{"error": err.Error()})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "reloaded", "needs_restart": restart})
+}

@@ -1,0 +1,166 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestReloadRotatesSecretsUnderLoad rotates a provider's secret while
+// clients keep posting: first the new secret is added, the senders switch
+// to it, then the old one is removed. No request fails at any step.
+func TestReloadRotatesSecretsUnderLoad(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	write := func(secrets string) {
+		os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+providers:
+  - name: shop
+    type: stripe
+    secrets: %s
+`, filepath.Join(dir, "data"), secrets)), 0o600)
+	}
+	write(`[whsec_old]`)
+	c, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), c, Options{
+		Logger:     slog.New(slog.DiscardHandler),
+		LoadConfig: func() (*Config, error) { return LoadConfig(cfgPath) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+
+	var (
+		senderSecret atomic.Value
+		sent, failed atomic.Int64
+		stop         = make(chan struct{})
+		wg           sync.WaitGroup
+		firstFailure atomic.Value
+	)
+	senderSecret.Store("whsec_old")
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req := stripeRequest(t, stripeBody(fmt.Sprintf("e%d-%d", w, i), "t", fmt.Sprintf("o%d-%d", w, i), 1), senderSecret.Load().(string), time.Now())
+				if code := postTo(t, s, req); code != 202 {
+					failed.Add(1)
+					firstFailure.CompareAndSwap(nil, fmt.Sprintf("status %d with secret %s", code, senderSecret.Load()))
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	waitSent := func(n int64) {
+		deadline := time.Now().Add(20 * time.Second)
+		for target := sent.Load() + n; sent.Load() < target; {
+			if time.Now().After(deadline) {
+				t.Fatal("load stalled")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitSent(50)
+	write(`[whsec_new, whsec_old]`)
+	if _, err := s.ReloadFromSource(); err != nil {
+		t.Fatalf("reload adding the new secret: %v", err)
+	}
+	waitSent(50)
+	senderSecret.Store("whsec_new")
+	waitSent(50)
+	write(`[whsec_new]`)
+	if _, err := s.ReloadFromSource(); err != nil {
+		t.Fatalf("reload removing the old secret: %v", err)
+	}
+	waitSent(50)
+	close(stop)
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d of %d requests failed during the rotation; first: %v", failed.Load(), sent.Load(), firstFailure.Load())
+	}
+	// The old secret is gone now.
+	if code := postTo(t, s, stripeRequest(t, stripeBody("late", "t", "o", 1), "whsec_old", time.Now())); code != 401 {
+		t.Fatalf("old secret after the rotation: %d; want 401", code)
+	}
+}
+
+// TestReloadRejectsBadConfig reloads a broken config: it is rejected and
+// the running one keeps serving.
+func TestReloadRejectsBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	good := fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+providers:
+  - name: shop
+    type: stripe
+    secrets: [whsec_a]
+`, filepath.Join(dir, "data"))
+	os.WriteFile(cfgPath, []byte(good), 0o600)
+	c, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), c, Options{
+		Logger:     slog.New(slog.DiscardHandler),
+		LoadConfig: func() (*Config, error) { return LoadConfig(cfgPath) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	for _, bad := range []string{
+		strings.Replace(good, "type: stripe", "type: no-such-type", 1),
+		strings.Replace(good, "secrets: [whsec_a]", "secrets: []", 1),
+		strings.Replace(good, "providers:", "providerz:", 1),
+		"{{ not yaml",
+	} {
+		os.WriteFile(cfgPath, []byte(bad), 0o600)
+		if _, err := s.ReloadFromSource(); err == nil {
+			t.Errorf("reload of a broken config succeeded:\n%s", bad)
+		}
+		if code := postTo(t, s, stripeRequest(t, stripeBody("e"+fmt.Sprint(len(bad)), "t", "o", 1), "whsec_a", time.Now())); code != 202 {
+			t.Fatalf("after a rejected reload: %d; want 202 with the running config", code)
+		}
+	}
+	// A reload that moves the path and changes the listen address: the
+	// path moves at once, the address needs a restart.
+	os.WriteFile(cfgPath, []byte(strings.Replace(strings.Replace(good, "type: stripe", "type: stripe\n    path: /hooks/shop", 1), "listen: 127.0.0.1:0", "listen: 127.0.0.1:1", 1)), 0o600)
+	restart, err := s.ReloadFromSource()
+	if err != nil || len(restart) != 1 || restart[0] != "listen" {
+		t.Fatalf("reload = %v, %v; want it applied, with listen needing a restart", restart, err)
+	}
+	req := stripeRequest(t, stripeBody("moved", "t", "o", 1), "whsec_a", time.Now())
+	req.URL.Path = "/hooks/shop"
+	if code := postTo(t, s, req); code != 202 {
+		t.Errorf("new path after reload: %d; want 202", code)
+	}
+	if code := postTo(t, s, stripeRequest(t, stripeBody("old-path", "t", "o", 1), "whsec_a", time.Now())); code != http.StatusNotFound {
+		t.Errorf("old path after reload: %d; want 404", code)
+	}
+}
