@@ -3,12 +3,17 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -130,7 +135,10 @@ func (s *Server) adminOutbox(c echo.Context) error {
 	})
 }
 
-// EventQuery reads a forward.Query from URL parameters or flags: provider,
+// Query selects archived events (see forward.Query).
+type Query = forward.Query
+
+// EventQuery reads a Query from URL parameters or flags: provider,
 // status, id, since and until (RFC 3339 or unix seconds), before, limit.
 func EventQuery(get func(string) string) (forward.Query, error) {
 	q := forward.Query{Provider: get("provider"), Status: get("status"), EventID: get("id")}
@@ -295,4 +303,46 @@ func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now 
 		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	return id, n, bytes, nil
+}
+
+// ListEvents reads the archive of the database in cfg's data_dir, read-only,
+// for `hookgate events`.
+func ListEvents(ctx context.Context, cfg *Config, q forward.Query, bodies bool) ([]forward.Record, error) {
+	path := filepath.Join(cfg.DataDir, DBFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer db.Close()
+	rs, err := forward.Events(ctx, db, q, bodies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return rs, nil
+}
+
+// WriteEvents prints records as a table, or one record in full.
+func WriteEvents(w io.Writer, rs []forward.Record, full bool) {
+	if full {
+		for _, r := range rs {
+			fmt.Fprintf(w, "archive id:  %d\nprovider:    %s\nevent id:    %s\ntype:        %s\nstatus:      %s\nsubject:     %s\nreceived at: %s\nduplicates:  %d\n",
+				r.ID, r.Provider, r.EventID, r.EventType, r.Status, r.Message.Subject, r.ReceivedAt.UTC().Format(time.RFC3339Nano), r.Duplicates)
+			for _, k := range sortedKeys(http.Header(r.Message.Header)) {
+				for _, v := range r.Message.Header[k] {
+					fmt.Fprintf(w, "%s: %s\n", k, v)
+				}
+			}
+			fmt.Fprintf(w, "\n%s\n", r.Message.Body)
+		}
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARCHIVE ID\tRECEIVED AT\tPROVIDER\tEVENT ID\tTYPE\tSTATUS\tDUPLICATES")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.EventID, r.EventType, r.Status, r.Duplicates)
+	}
+	tw.Flush()
 }

@@ -103,6 +103,11 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		return c.JSON(status, map[string]string{"error": msg})
 	case r.handshake != nil:
 		log.Info("webhook handshake", "secret_index", r.secret)
+		for k, vs := range r.handshake.Header {
+			for _, v := range vs {
+				c.Response().Header().Add(k, v)
+			}
+		}
 		status := r.handshake.Status
 		if status == 0 {
 			status = http.StatusOK

@@ -108,7 +108,7 @@ func TestHandlerStatusCodes(t *testing.T) {
 		{"missing signature", httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},
 			400, "", false, false},
 		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: Accepted},
-			400, `{"error":"gateway: malformed request: body is not valid JSON"}`, false, false},
+			400, `{"error":"gateway: malformed request: body is not valid JSON, and ordering reads it"}`, false, false},
 		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			400, "", false, false},
 		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
@@ -252,5 +252,24 @@ func TestHandlerHandshake(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("PUT", "/webhooks/hs", nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("PUT: status %d; want 405", rec.Code)
+	}
+}
+
+// TestHandlerFormBody checks that a body that is not JSON is identified by
+// its hash when only the event ID and type would be read from it (a Slack
+// slash command is a form).
+func TestHandlerFormBody(t *testing.T) {
+	d := &fakeDecider{outcome: Accepted}
+	body := "command=%2Fdeploy&text=now"
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("github", vr, verify.Options{Secrets: []string{"s3cret"}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/webhooks/gh", strings.NewReader(body))
+	req.Header = vr.Header
+	rec := httptest.NewRecorder()
+	mustHandler(t, d).ServeHTTP(rec, req)
+	if rec.Code != 202 || len(d.events) != 1 || !strings.HasPrefix(d.events[0].ID, "sha256:") {
+		t.Fatalf("form body: %d %s; want 202 with a body-hash ID", rec.Code, rec.Body)
 	}
 }

@@ -59,12 +59,15 @@ type identity struct {
 
 // identifier extracts the identity of a provider's events.
 type identifier struct {
-	id        source   // zero: SHA-256 of the body
-	types     []source // joined with "." when present
-	key, ver  source
-	ordered   bool
-	format    ordering.Format
-	needsJSON bool
+	id       source   // zero: SHA-256 of the body
+	types    []source // joined with "." when present
+	key, ver source
+	ordered  bool
+	format   ordering.Format
+	// orderingJSON is set when ordering reads the body: a body that is not
+	// JSON then cannot be decided and is malformed. The event ID and type
+	// are merely absent from such a body (a Slack slash command is a form).
+	orderingJSON bool
 }
 
 func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
@@ -83,23 +86,23 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 		}
 		idf.format = f
 	}
-	for _, s := range append([]source{idf.id, idf.key, idf.ver}, idf.types...) {
-		if s.path != "" {
-			idf.needsJSON = true
-		}
-	}
+	idf.orderingJSON = idf.ordered && (idf.key.path != "" || idf.ver.path != "")
 	return idf, nil
 }
 
 // identify reads the event's identity. An event without an ID is identified
 // by "sha256:" and the hex SHA-256 of its body; one without a type gets an
-// empty type (the subject says "unknown"). An event whose ordering key is
-// absent is not ordered; one whose key is present but whose version is
-// absent or unparsable is malformed.
+// empty type (the subject says "unknown"). JSON fields of a body that is not
+// JSON are absent. An event whose ordering key is absent is not ordered; one
+// whose key is present but whose version is absent or unparsable, or whose
+// body is not JSON while ordering reads it, is malformed.
 func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 	var id identity
-	if idf.needsJSON && !gjson.ValidBytes(body) {
-		return id, fmt.Errorf("%w: body is not valid JSON", ErrMalformed)
+	if !gjson.ValidBytes(body) {
+		if idf.orderingJSON {
+			return id, fmt.Errorf("%w: body is not valid JSON, and ordering reads it", ErrMalformed)
+		}
+		body = nil // no field is present
 	}
 	if idf.id.spec != "" {
 		id.ID, _ = idf.id.get(h, body)

@@ -281,6 +281,7 @@ func (s *Server) startSweeper() {
 			case <-s.stopSweep:
 				return
 			case <-t.C:
+				s.resyncOutbox()
 				n, err := s.sweep(context.Background())
 				if err != nil {
 					s.log.Warn("sweep failed", "err", err)
@@ -291,6 +292,17 @@ func (s *Server) startSweeper() {
 			}
 		}
 	}()
+}
+
+// resyncOutbox sets the writer's outbox count from the table, correcting
+// for rows added by another process (`hookgate replay`). A commit racing the
+// read is off by one batch until the next resync.
+func (s *Server) resyncOutbox() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d, err := forward.Depth(ctx, s.db.Read); err == nil {
+		s.writer.SetOutbox(d.Rows, d.Bytes)
+	}
 }
 
 const sweepBatch = 500

@@ -12,10 +12,14 @@ import (
 )
 
 func init() {
-	register(standardWebhooksPreset("standard-webhooks", webhookHeaders, svixHeaders,
-		"Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature v1,<b64> over {id}.{ts}.{body} (svix-* also accepted)"))
-	register(standardWebhooksPreset("svix", svixHeaders, webhookHeaders,
-		"Svix (Clerk, Resend, ...): Standard Webhooks with svix-id, svix-timestamp, svix-signature (webhook-* also accepted)"))
+	sw := standardWebhooksPreset("standard-webhooks", webhookHeaders, svixHeaders,
+		"Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature v1,<b64> over {id}.{ts}.{body} (svix-* also accepted)")
+	sw.Aliases = []string{"replicate"} // replicate.com/docs/topics/webhooks/verify-webhook
+	register(sw)
+	svix := standardWebhooksPreset("svix", svixHeaders, webhookHeaders,
+		"Svix (Clerk, Resend, Goody, ...): Standard Webhooks with svix-id, svix-timestamp, svix-signature (webhook-* also accepted)")
+	svix.Aliases = []string{"clerk", "resend", "goody"} // senders that deliver through Svix
+	register(svix)
 }
 
 // swHeaders names the three headers of one Standard Webhooks header family.

@@ -123,6 +123,7 @@ type Result struct {
 type Response struct {
 	Status      int // 0 means 200
 	ContentType string
+	Header      http.Header // extra response headers, if any
 	Body        []byte
 }
 

@@ -39,6 +39,10 @@ Usage:
                                           check one captured request offline and say why it fails
   hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
                                           print messages arriving on a NATS subject
+  hookgate events -config FILE [-provider P] [-status S] [-since T] [-until T] [-limit N] [-id ID]
+                                          list archived events, or show one (-id) with headers and body
+  hookgate replay -config FILE (-provider P | -id ID | -since T) [-since T] [-until T] [-subject S]
+                                          publish archived events again, marked as a replay
   hookgate providers [-markdown]          list the provider types (presets and generic schemes)
   hookgate version                        print the version
 
@@ -96,6 +100,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sign(rest, stdout)
 	case "providers":
 		err = providers(rest, stdout)
+	case "events":
+		err = events(ctx, rest, stdout)
+	case "replay":
+		err = replay(ctx, rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
@@ -488,4 +496,92 @@ func sign(args []string, stdout io.Writer) error {
 		return gateway.WriteCurl(stdout, r)
 	}
 	return gateway.WriteCapturedRequest(stdout, r)
+}
+
+// queryFlags are the archive filters of events and replay.
+func queryFlags(fs *flag.FlagSet) func() (gateway.Query, error) {
+	vals := map[string]*string{}
+	for name, usage := range map[string]string{
+		"provider": "provider name",
+		"status":   "accepted or stale",
+		"id":       "provider's event ID",
+		"since":    "received at or after (RFC 3339 or unix seconds)",
+		"until":    "received before (RFC 3339 or unix seconds)",
+		"limit":    "at most this many (default 100)",
+	} {
+		vals[name] = fs.String(name, "", usage)
+	}
+	return func() (gateway.Query, error) {
+		q, err := gateway.EventQuery(func(k string) string {
+			if v, ok := vals[k]; ok {
+				return *v
+			}
+			return ""
+		})
+		if err != nil {
+			return q, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		return q, nil
+	}
+}
+
+func events(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
+	query := queryFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	q, err := query()
+	if err != nil {
+		return err
+	}
+	cfg, err := gateway.LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	rs, err := gateway.ListEvents(ctx, cfg, q, q.EventID != "")
+	if err != nil {
+		return err
+	}
+	if !cfg.Archive.Enabled {
+		fmt.Fprintln(os.Stderr, "hookgate: note: archive.enabled is false in this config; only events archived earlier are listed")
+	}
+	gateway.WriteEvents(stdout, rs, q.EventID != "")
+	return nil
+}
+
+func replay(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
+	subject := fs.String("subject", "", "publish on this subject instead of the original one")
+	query := queryFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	q, err := query()
+	if err != nil {
+		return err
+	}
+	if q.Status != "" && q.Status != "accepted" {
+		return fmt.Errorf("%w: only accepted events are replayed", errUsage)
+	}
+	cfg, err := gateway.LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, time.Now())
+	if errors.Is(err, gateway.ErrConfig) {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; a running gateway sends them within a second, a stopped one at its next start\n", id, n)
+	return nil
 }

@@ -1,0 +1,287 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:    "adyen-notification-hmac",
+		Aliases: []string{"adyen"},
+		Scheme:  "hmac-sha256",
+		Description: "Adyen standard notifications: additionalData.hmacSignature of each item, base64 HMAC over " +
+			"pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success, hex key (the rest of the body is NOT signed)",
+		// No single field identifies an event: a payment's pspReference
+		// recurs across its AUTHORISATION, CAPTURE, REFUND... Events are
+		// identified by the body's hash, which Adyen's retries repeat.
+		EventType: []string{"notificationItems.0.NotificationRequestItem.eventCode"},
+		New:       func(o Options) (Verifier, error) { return verifier(newAdyenNotification(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newAdyenNotification(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r)
+		},
+	})
+	register(Preset{
+		Name:        "adyen-payload-hmac",
+		Scheme:      "hmac-sha256",
+		Description: "Adyen platform and management webhooks: HmacSignature base64 HMAC over the body, hex key",
+		Headers:     []string{"HmacSignature"},
+		EventType:   []string{"type"},
+		New:         func(o Options) (Verifier, error) { return verifier(newAdyenPayload(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newAdyenPayload(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r)
+			return nil
+		},
+	})
+}
+
+// adyenKeys hex-decodes Adyen HMAC keys; the message never quotes a key.
+func adyenKeys(typ string, secrets []string) ([][]byte, error) {
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		k, err := hex.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: secret %d is not a hex HMAC key: %w", typ, i, ErrConfig)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+func newAdyenPayload(o Options) (*hmacVerifier, error) {
+	keys, err := adyenKeys("adyen-payload-hmac", o.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	return &hmacVerifier{header: "Hmacsignature", enc: encBase64, macs: newMACSet(keys, sha256.New)}, nil
+}
+
+// adyenNotification checks Adyen's standard notifications: each
+// NotificationRequestItem carries in additionalData.hmacSignature a base64
+// HMAC-SHA256 of eight of its fields joined with colons, keyed with the
+// hex-decoded HMAC key. Every item of a batch must be signed with the same
+// key. The raw body is not signed: only those fields are authentic. It is
+// safe for concurrent use.
+type adyenNotification struct {
+	macs *macSet
+}
+
+var _ Verifier = (*adyenNotification)(nil)
+
+func newAdyenNotification(o Options) (*adyenNotification, error) {
+	keys, err := adyenKeys("adyen-notification-hmac", o.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	return &adyenNotification{macs: newMACSet(keys, sha256.New)}, nil
+}
+
+// adyenSigned names the signed fields in signing order, as paths in a
+// NotificationRequestItem.
+var adyenSigned = [...]string{"pspReference", "originalReference", "merchantAccountCode", "merchantReference",
+	"amount.value", "amount.currency", "eventCode", "success"}
+
+// adyenItem is one NotificationRequestItem's signed fields, in adyenSigned
+// order, and its signature.
+type adyenItem struct {
+	fields [len(adyenSigned)]string
+	sig    string
+	hasSig bool
+}
+
+// signingString joins the signed fields with colons; an absent field is
+// empty, as in Adyen's libraries.
+func (it *adyenItem) signingString(buf []byte) []byte {
+	for i, f := range it.fields {
+		if i > 0 {
+			buf = append(buf, ':')
+		}
+		buf = append(buf, f...)
+	}
+	return buf
+}
+
+// parseAdyen reads the items of a notification. Field values may be
+// strings, numbers or booleans and are taken as written. A repeated key on
+// the path to a signed field is an error (see jsonObject). Its errors are
+// plain details for the caller to wrap.
+func parseAdyen(body []byte) ([]adyenItem, error) {
+	var items []adyenItem
+	found := false
+	r := jsonReader{b: body}
+	err := r.object(func(key []byte) (bool, error) {
+		if string(key) != "notificationItems" {
+			return false, nil
+		}
+		found = true
+		return true, r.array(func(int) error {
+			var it adyenItem
+			err := r.object(func(key []byte) (bool, error) {
+				if string(key) != "NotificationRequestItem" {
+					return false, nil
+				}
+				return true, parseAdyenItem(&r, &it)
+			})
+			items = append(items, it)
+			return err
+		})
+	})
+	if err == nil {
+		err = r.end()
+	}
+	if err == nil && !found {
+		err = errors.New("no notificationItems")
+	}
+	return items, err
+}
+
+func parseAdyenItem(r *jsonReader, it *adyenItem) error {
+	return r.object(func(key []byte) (bool, error) {
+		switch string(key) {
+		case "amount":
+			return true, r.object(func(key []byte) (bool, error) {
+				for i, f := range adyenSigned {
+					if sub, ok := strings.CutPrefix(f, "amount."); ok && sub == string(key) {
+						var err error
+						it.fields[i], err = r.scalar()
+						return true, err
+					}
+				}
+				return false, nil
+			})
+		case "additionalData":
+			return true, r.object(func(key []byte) (bool, error) {
+				if string(key) != "hmacSignature" {
+					return false, nil
+				}
+				var err error
+				it.sig, err = r.scalar()
+				it.hasSig = true
+				return true, err
+			})
+		}
+		for i, f := range adyenSigned {
+			if f == string(key) {
+				var err error
+				it.fields[i], err = r.scalar()
+				return true, err
+			}
+		}
+		return false, nil
+	})
+}
+
+// Verify implements Verifier. A notification without items, or an item
+// without a signature, is ErrNoSignature.
+func (v *adyenNotification) Verify(r *Request, _ time.Time) (Result, error) {
+	items, err := parseAdyen(r.Body)
+	if err != nil {
+		return Result{}, fmt.Errorf("body: %v: %w", err, ErrMalformed)
+	}
+	if len(items) == 0 {
+		return Result{}, fmt.Errorf("body field notificationItems: empty: %w", ErrNoSignature)
+	}
+	sigs := make([][sha256.Size]byte, len(items))
+	for i := range items {
+		const field = "additionalData.hmacSignature"
+		switch {
+		case !items[i].hasSig || items[i].sig == "":
+			return Result{}, fmt.Errorf("body field notificationItems[%d] %s: %w", i, field, ErrNoSignature)
+		case !decodeMAC(sigs[i][:], items[i].sig, encBase64):
+			return Result{}, fmt.Errorf("body field notificationItems[%d] %s: not a base64 SHA-256 MAC: %w", i, field, ErrMalformed)
+		}
+	}
+	for k := range v.macs.pools {
+		st := v.macs.get(k)
+		ok := true
+		for i := range items {
+			st.h.Reset()
+			st.buf = items[i].signingString(st.buf[:0])
+			st.h.Write(st.buf)
+			if !hmac.Equal(st.sum(), sigs[i][:]) {
+				ok = false
+				break
+			}
+		}
+		v.macs.put(k, st)
+		if ok {
+			return Result{SecretIndex: k}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("body field notificationItems[*] additionalData.hmacSignature: the items do not all match one of %d secrets: %w", len(v.macs.pools), ErrMismatch)
+}
+
+// sign sets additionalData.hmacSignature of every item of r.Body, which
+// must be an Adyen notification, with the first secret. It re-encodes the
+// body, with keys sorted; the body is not signed, so that is harmless.
+func (v *adyenNotification) sign(r *Request) error {
+	var n map[string]any
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&n); err != nil {
+		return fmt.Errorf("adyen-notification-hmac: the body to sign is not a JSON object: %v", err)
+	}
+	items, ok := n["notificationItems"].([]any)
+	if !ok || len(items) == 0 {
+		return errors.New("adyen-notification-hmac: the body to sign has no notificationItems")
+	}
+	st := v.macs.get(0)
+	defer v.macs.put(0, st)
+	for i, item := range items {
+		w, _ := item.(map[string]any)
+		nri, ok := w["NotificationRequestItem"].(map[string]any)
+		if !ok {
+			return fmt.Errorf("adyen-notification-hmac: notificationItems[%d] has no NotificationRequestItem", i)
+		}
+		var it adyenItem
+		for j, f := range adyenSigned {
+			obj := nri
+			if sub, ok := strings.CutPrefix(f, "amount."); ok {
+				obj, _ = nri["amount"].(map[string]any)
+				f = sub
+			}
+			switch x := obj[f].(type) {
+			case string:
+				it.fields[j] = x
+			case json.Number:
+				it.fields[j] = x.String()
+			case bool:
+				it.fields[j] = strconv.FormatBool(x)
+			}
+		}
+		st.h.Reset()
+		st.buf = it.signingString(st.buf[:0])
+		st.h.Write(st.buf)
+		ad, ok := nri["additionalData"].(map[string]any)
+		if !ok {
+			ad = map[string]any{}
+			nri["additionalData"] = ad
+		}
+		ad["hmacSignature"] = base64.StdEncoding.EncodeToString(st.sum())
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(n); err != nil {
+		return fmt.Errorf("adyen-notification-hmac: %v", err)
+	}
+	r.Body = bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+	return nil
+}

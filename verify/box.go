@@ -1,0 +1,125 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "box",
+		Scheme:      "hmac-sha256",
+		Description: "Box: BOX-SIGNATURE-PRIMARY/-SECONDARY base64 over {body}{BOX-DELIVERY-TIMESTAMP}; secrets are the primary and secondary keys",
+		Headers:     []string{boxPrimary, boxSecondary, boxTimestamp, boxVersion, boxAlgorithm},
+		Tolerance:   10 * time.Minute,
+		EventID:     "header:BOX-DELIVERY-ID",
+		EventType:   []string{"trigger"},
+		New:         func(o Options) (Verifier, error) { return verifier(newBox(o)) },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			v, err := newBox(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r, now)
+			return nil
+		},
+	})
+}
+
+const (
+	boxPrimary   = "Box-Signature-Primary"
+	boxSecondary = "Box-Signature-Secondary"
+	boxTimestamp = "Box-Delivery-Timestamp"
+	boxVersion   = "Box-Signature-Version"
+	boxAlgorithm = "Box-Signature-Algorithm"
+)
+
+// boxVerifier checks Box webhooks v2: base64 HMAC-SHA256 over the body
+// followed by the delivery timestamp, sent once per key Box holds (primary
+// and secondary). Each signature header is compared with every configured
+// key, so keys can be rotated on either side in any order. It is safe for
+// concurrent use.
+type boxVerifier struct {
+	tol  time.Duration
+	macs *macSet
+}
+
+var _ Verifier = (*boxVerifier)(nil)
+
+func newBox(o Options) (*boxVerifier, error) {
+	return &boxVerifier{tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+}
+
+// Verify implements Verifier. As Box's SDKs do, it requires
+// BOX-SIGNATURE-VERSION 1 and BOX-SIGNATURE-ALGORITHM HmacSHA256, and
+// rejects timestamps more than the tolerance away in either direction. A
+// signature header that does not decode is ignored when the other one
+// does.
+func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	for _, h := range [...]struct{ name, want string }{{boxVersion, "1"}, {boxAlgorithm, "HmacSHA256"}} {
+		switch got := r.Header.Get(h.name); got {
+		case h.want:
+		case "":
+			return Result{}, fmt.Errorf("header %s: %w", h.name, ErrNoSignature)
+		default:
+			return Result{}, fmt.Errorf("header %s: %q is not %s: %w", h.name, truncate(got), h.want, ErrMalformed)
+		}
+	}
+	p, s := r.Header.Get(boxPrimary), r.Header.Get(boxSecondary)
+	if p == "" && s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", boxPrimary, ErrNoSignature)
+	}
+	ts := r.Header.Get(boxTimestamp)
+	if ts == "" {
+		return Result{}, fmt.Errorf("header %s: %w", boxTimestamp, ErrNoSignature)
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", boxTimestamp, truncate(ts), ErrMalformed)
+	}
+	var sigs sigList
+	for _, sig := range [...]string{p, s} {
+		if sig != "" {
+			sigs.add(sig, encBase64)
+		}
+	}
+	if sigs.n == 0 {
+		return Result{}, fmt.Errorf("header %s: no base64 SHA-256 MAC in %s or %s: %w", boxPrimary, boxPrimary, boxSecondary, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		v.write(st, ts, r.Body)
+		ok := sigs.match(st.sum())
+		v.macs.put(i, st)
+		if ok {
+			if err := checkSignedTime("header "+boxTimestamp, ts, t, now, v.tol); err != nil {
+				return Result{}, err
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: neither signature matches any of %d secrets: %w", boxPrimary, len(v.macs.pools), ErrMismatch)
+}
+
+// write feeds st the signed content: the body, then the timestamp.
+func (v *boxVerifier) write(st *macState, ts string, body []byte) {
+	st.h.Write(body)
+	st.buf = append(st.buf[:0], ts...)
+	st.h.Write(st.buf)
+}
+
+// sign sets Box's headers on r: the primary signature with the first
+// secret and, when a second is configured, the secondary with it.
+func (v *boxVerifier) sign(r *Request, now time.Time) {
+	ts := now.UTC().Format(time.RFC3339)
+	r.Header.Set(boxTimestamp, ts)
+	r.Header.Set(boxVersion, "1")
+	r.Header.Set(boxAlgorithm, "HmacSHA256")
+	for i, h := range []string{boxPrimary, boxSecondary}[:min(2, len(v.macs.pools))] {
+		st := v.macs.get(i)
+		v.write(st, ts, r.Body)
+		r.Header.Set(h, encBase64.encode(st.sum()))
+		v.macs.put(i, st)
+	}
+}

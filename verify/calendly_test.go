@@ -1,0 +1,65 @@
+package verify_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{name: "calendly", secrets: [2]string{"calendly_signing_key_9f8e7d", "another signing key"}})
+}
+
+// TestCalendlyHeader covers Calendly-Webhook-Signature, parsed as
+// Stripe-Signature is, under its own name and window.
+func TestCalendlyHeader(t *testing.T) {
+	const secret, body = "calendly_signing_key_9f8e7d", `{"event":"invitee.created"}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	good := hex.EncodeToString(bodyMAC(sha256.New, secret, ts+"."+body))
+	tests := []struct {
+		name   string
+		header http.Header
+		at     time.Time
+		want   error // nil: valid
+	}{
+		{"valid", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now, nil},
+		{"180 s old", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(180 * time.Second), nil},
+		{"181 s old", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(181 * time.Second), verify.ErrTooOld},
+		{"181 s ahead", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(-181 * time.Second), verify.ErrTooNew},
+		{"Stripe's header", http.Header{"Stripe-Signature": {"t=" + ts + ",v1=" + good}}, now, verify.ErrNoSignature},
+		{"no t", http.Header{"Calendly-Webhook-Signature": {"v1=" + good}}, now, verify.ErrMalformed},
+		{"Paddle's layout", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ";v1=" + good}}, now, verify.ErrMalformed},
+		{"signed with ':'", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(bodyMAC(sha256.New, secret, ts+":"+body))}}, now, verify.ErrMismatch},
+	}
+	v, err := verify.New("calendly", Options{Secrets: []string{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, tt.at)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCalendlySign reproduces the vector calendly-valid.
+func TestCalendlySign(t *testing.T) {
+	const body = `{"created_at":"2023-11-14T22:13:20.000000Z","created_by":"https://api.calendly.com/users/AAAAAAAAAAAAAAAA","event":"invitee.created","payload":{"email":"test@example.com","name":"Test"}}`
+	r := &verify.Request{Body: []byte(body)}
+	if err := verify.Sign("calendly", r, Options{Secrets: []string{"calendly_signing_key_9f8e7d"}}, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	const want = "t=1700000000,v1=485c66317761e81452868d3c6fd9f5ff08015e08041b736d7d7d01bca388d495"
+	if got := r.Header.Get("Calendly-Webhook-Signature"); got != want {
+		t.Errorf("Sign(calendly) = %q; want %q", got, want)
+	}
+}

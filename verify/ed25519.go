@@ -1,0 +1,346 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:   "ed25519",
+		Scheme: "ed25519",
+		Description: "Generic Ed25519 signature in one header (options header, prefix, encoding hex/base64, timestamp_header, " +
+			`template such as "{timestamp}{body}"); public keys hex, base64 or PEM; Sign takes the 32-byte seed or 64-byte key (hex/base64) or PKCS#8 PEM`,
+		Tolerance: 5 * time.Minute,
+		Options:   []string{"header", "prefix", "encoding", "timestamp_header", "template"},
+		New:       func(o Options) (Verifier, error) { return verifier(newEd25519(o)) },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			v, err := newEd25519Signer(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r, o.Secrets[0], now)
+		},
+	})
+}
+
+// parseEd25519Public reads an Ed25519 public key: 64 hex digits, base64 of
+// 32 bytes, or PEM PUBLIC KEY. A PEM private key is refused.
+func parseEd25519Public(s string) (ed25519.PublicKey, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		k, err := parseVerifyKey(s)
+		if err != nil {
+			return nil, err
+		}
+		pub, ok := k.key.(ed25519.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("PEM key is a %T, not Ed25519", k.key)
+		}
+		return pub, nil
+	}
+	b, err := decodeKeyBytes(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, errors.New("not an Ed25519 public key (64 hex digits, base64 of 32 bytes, or PEM)")
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// parseEd25519Private reads an Ed25519 private key: the 32-byte seed or the
+// 64-byte seed-and-public-key form (NaCl, libsodium), in hex or base64, or
+// PKCS#8 PEM.
+func parseEd25519Private(s string) (ed25519.PrivateKey, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		b, _ := pem.Decode([]byte(s))
+		if b == nil || b.Type != "PRIVATE KEY" {
+			return nil, errors.New("not a PEM PRIVATE KEY block")
+		}
+		k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+		if err != nil {
+			return nil, errors.New("PEM PRIVATE KEY does not parse")
+		}
+		pk, ok := k.(ed25519.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("PEM key is a %T, not Ed25519", k)
+		}
+		return pk, nil
+	}
+	b, err := decodeKeyBytes(s)
+	switch {
+	case err != nil:
+		return nil, errors.New("not hex, base64 or PEM")
+	case len(b) == ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(b), nil
+	case len(b) == ed25519.PrivateKeySize:
+		pk := ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
+		if string(pk[ed25519.SeedSize:]) != string(b[ed25519.SeedSize:]) {
+			return nil, errors.New("64-byte key: the public half does not match the seed")
+		}
+		return pk, nil
+	}
+	return nil, fmt.Errorf("%d bytes, not a 32-byte seed or a 64-byte private key", len(b))
+}
+
+// decodeKeyBytes decodes raw key bytes written in hex (when the text is
+// only hex digits of an even length) or standard base64.
+func decodeKeyBytes(s string) ([]byte, error) {
+	if len(s)%2 == 0 && strings.Trim(s, "0123456789abcdefABCDEF") == "" {
+		return hex.DecodeString(s)
+	}
+	return decodeStdBase64(s)
+}
+
+// ed25519Keys parses public keys for typ, naming the secret in errors.
+func ed25519Keys(typ string, secrets []string, parse func(string) (ed25519.PublicKey, error)) ([]ed25519.PublicKey, error) {
+	keys := make([]ed25519.PublicKey, len(secrets))
+	for i, s := range secrets {
+		k, err := parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+// ed25519Msgs recycles the buffers that hold a signed message: Ed25519
+// needs the whole message in one slice. Get one with getMsgBuf.
+var ed25519Msgs = sync.Pool{New: func() any { return new([]byte) }}
+
+// getMsgBuf returns an empty message buffer and the function that returns
+// it to the pool, keeping it only when it is not too large.
+func getMsgBuf() (*[]byte, func()) {
+	buf := ed25519Msgs.Get().(*[]byte)
+	*buf = (*buf)[:0]
+	return buf, func() {
+		if cap(*buf) > 64<<10 {
+			*buf = nil
+		}
+		ed25519Msgs.Put(buf)
+	}
+}
+
+// ed25519Verify reports which key, if any, made sig over msg.
+func ed25519Verify(keys []ed25519.PublicKey, msg, sig []byte) (int, bool) {
+	for i, k := range keys {
+		if ed25519.Verify(k, msg, sig) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// ed25519Part is one piece of a generic ed25519 template.
+type ed25519Part struct {
+	lit    string // literal text, when header and kind are empty
+	kind   byte   // 'b' body, 't' timestamp, 'h' header
+	header string // canonical name, for kind 'h'
+}
+
+// parseEd25519Template parses a template made of literal text and the
+// placeholders {body}, {timestamp} and {header:Name}. The body must appear
+// exactly once, and {timestamp} exactly when a timestamp header is set, so
+// that nothing is left unsigned by mistake.
+func parseEd25519Template(t string, hasTS bool) ([]ed25519Part, error) {
+	var parts []ed25519Part
+	bodies, stamps := 0, 0
+	for rest := t; rest != ""; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			parts = append(parts, ed25519Part{lit: rest})
+			break
+		}
+		if i > 0 {
+			parts = append(parts, ed25519Part{lit: rest[:i]})
+		}
+		j := strings.IndexByte(rest, '}')
+		if j < i {
+			return nil, fmt.Errorf("template %q: unclosed {", t)
+		}
+		name := rest[i+1 : j]
+		rest = rest[j+1:]
+		switch {
+		case name == "body":
+			parts = append(parts, ed25519Part{kind: 'b'})
+			bodies++
+		case name == "timestamp":
+			parts = append(parts, ed25519Part{kind: 't'})
+			stamps++
+		case strings.HasPrefix(name, "header:") && validHeaderName(name[len("header:"):]):
+			parts = append(parts, ed25519Part{kind: 'h', header: textproto.CanonicalMIMEHeaderKey(name[len("header:"):])})
+		default:
+			return nil, fmt.Errorf("template %q: unknown placeholder {%s} (want {body}, {timestamp} or {header:Name})", t, name)
+		}
+	}
+	switch {
+	case bodies != 1:
+		return nil, fmt.Errorf("template %q must contain {body} exactly once", t)
+	case hasTS && stamps == 0:
+		return nil, fmt.Errorf("template %q does not sign the timestamp_header; add {timestamp}", t)
+	case !hasTS && stamps > 0:
+		return nil, fmt.Errorf("template %q uses {timestamp} without timestamp_header", t)
+	}
+	return parts, nil
+}
+
+// ed25519Verifier is the generic ed25519 scheme: an Ed25519 signature of a
+// template over the body, optionally with a signed timestamp header.
+type ed25519Verifier struct {
+	header, tsHeader string // canonical names; tsHeader may be empty
+	prefix           string
+	enc              encoding
+	tmpl             []ed25519Part
+	keys             []ed25519.PublicKey
+	tol              time.Duration
+}
+
+var _ Verifier = (*ed25519Verifier)(nil)
+
+// newEd25519Signer builds the scheme from o without parsing secrets, which
+// hold a private key when signing.
+func newEd25519Signer(o Options) (*ed25519Verifier, error) {
+	if o.Header == "" {
+		return nil, fmt.Errorf("ed25519: option header is required: %w", ErrConfig)
+	}
+	v := &ed25519Verifier{prefix: o.Prefix, tol: o.Tolerance}
+	for _, h := range []struct {
+		name string
+		dst  *string
+		opt  string
+	}{{o.Header, &v.header, "header"}, {o.TimestampHeader, &v.tsHeader, "timestamp_header"}} {
+		if h.name == "" {
+			continue
+		}
+		if !validHeaderName(h.name) {
+			return nil, fmt.Errorf("ed25519: option %s %q is not a valid header name: %w", h.opt, h.name, ErrConfig)
+		}
+		*h.dst = textproto.CanonicalMIMEHeaderKey(h.name)
+	}
+	switch strings.ToLower(o.Encoding) {
+	case "hex", "":
+		v.enc = encHex
+	case "base64":
+		v.enc = encBase64
+	default:
+		return nil, fmt.Errorf("ed25519: option encoding %q is not hex or base64: %w", o.Encoding, ErrConfig)
+	}
+	t := o.Template
+	if t == "" {
+		t = "{body}"
+		if v.tsHeader != "" {
+			t = "{timestamp}{body}"
+		}
+	}
+	var err error
+	if v.tmpl, err = parseEd25519Template(t, v.tsHeader != ""); err != nil {
+		return nil, fmt.Errorf("ed25519: option %v: %w", err, ErrConfig)
+	}
+	return v, nil
+}
+
+func newEd25519(o Options) (*ed25519Verifier, error) {
+	v, err := newEd25519Signer(o)
+	if err != nil {
+		return nil, err
+	}
+	if v.keys, err = ed25519Keys("ed25519", o.Secrets, parseEd25519Public); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// message appends the signed content to dst. It reads the headers the
+// template names; a missing one is ErrNoSignature.
+func (v *ed25519Verifier) message(dst []byte, r *Request, ts string) ([]byte, error) {
+	for _, p := range v.tmpl {
+		switch p.kind {
+		case 'b':
+			dst = append(dst, r.Body...)
+		case 't':
+			dst = append(dst, ts...)
+		case 'h':
+			s := r.Header.Get(p.header)
+			if s == "" {
+				return dst, fmt.Errorf("header %s (signed by the template): %w", p.header, ErrNoSignature)
+			}
+			dst = append(dst, s...)
+		default:
+			dst = append(dst, p.lit...)
+		}
+	}
+	return dst, nil
+}
+
+// Verify implements Verifier. The signature is checked before the
+// timestamp, so ErrTooOld and ErrTooNew mean a genuine but replayed or
+// mistimed request. The timestamp is unix seconds.
+func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(v.header)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	}
+	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
+	}
+	var sig [ed25519.SignatureSize]byte
+	if !decodeMAC(sig[:], s[len(v.prefix):], v.enc) {
+		return Result{}, fmt.Errorf("header %s: not a %s Ed25519 signature: %w", v.header, v.enc, ErrMalformed)
+	}
+	var ts string
+	var tsv int64
+	if v.tsHeader != "" {
+		if ts = r.Header.Get(v.tsHeader); ts == "" {
+			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
+		}
+		var ok bool
+		if tsv, ok = parseUnix(ts); !ok {
+			return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", v.tsHeader, truncate(ts), ErrMalformed)
+		}
+	}
+	buf, put := getMsgBuf()
+	defer put()
+	msg, err := v.message(*buf, r, ts)
+	*buf = msg
+	if err != nil {
+		return Result{}, err
+	}
+	i, ok := ed25519Verify(v.keys, msg, sig[:])
+	if !ok {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", v.header, len(v.keys), ErrMismatch)
+	}
+	if v.tsHeader != "" {
+		if err := checkTime(v.tsHeader, "", tsv, now, v.tol); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{SecretIndex: i}, nil
+}
+
+// sign sets the signature (and timestamp) headers, signing with the private
+// key secret.
+func (v *ed25519Verifier) sign(r *Request, secret string, now time.Time) error {
+	pk, err := parseEd25519Private(secret)
+	if err != nil {
+		return fmt.Errorf("ed25519: secret 0: %v: %w", err, ErrConfig)
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	msg, err := v.message(nil, r, ts)
+	if err != nil {
+		return fmt.Errorf("ed25519: cannot sign: %v: %w", err, ErrConfig)
+	}
+	if v.tsHeader != "" {
+		r.Header.Set(v.tsHeader, ts)
+	}
+	r.Header.Set(v.header, v.prefix+v.enc.encode(ed25519.Sign(pk, msg)))
+	return nil
+}

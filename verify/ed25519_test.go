@@ -1,0 +1,322 @@
+package verify_test
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// The RFC 8032 section 7.1 TEST 1 key pair, which signed the Discord
+// vectors.
+const (
+	rfc8032Seed   = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+	rfc8032Public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+)
+
+// Standard Webhooks v1a: the key pair and signature of PR #253
+// (standard-webhooks/standard-webhooks refs/pull/253/head,
+// libraries/go/webhook_asymmetric_test.go), re-derived with openssl.
+const (
+	v1aSeed   = "whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk="
+	v1aPublic = "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g="
+	v1aID     = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+	v1aTS     = "1614265330"
+	v1aBody   = `{"test": 2432232314}`
+	v1aSig    = "tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag=="
+	v1HMAC    = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+)
+
+// wantErr reports whether err is what a table wants: nil for valid.
+func kpWantErr(err, want error) bool {
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
+func TestV1aHeaders(t *testing.T) {
+	clock := time.Unix(1614265330, 0)
+	wh := func(id, ts, sig string) http.Header {
+		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
+	}
+	svix := func(id, ts, sig string) http.Header {
+		return http.Header{"Svix-Id": {id}, "Svix-Timestamp": {ts}, "Svix-Signature": {sig}}
+	}
+	other := kpB64(ed25519.Sign(kpEd[0], []byte(v1aID+"."+v1aTS+"."+v1aBody)))
+	tests := []struct {
+		name    string
+		secrets []string
+		header  http.Header
+		body    string
+		want    error
+	}{
+		{"official vector", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
+		{"svix headers", nil, svix(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
+		{"key without prefix", []string{strings.TrimPrefix(v1aPublic, "whpk_")}, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
+		{"rotation", []string{"whpk_" + kpB64(kpPub(kpEd[1])), v1aPublic}, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
+		{"v1 entry ignored", nil, wh(v1aID, v1aTS, "v1,"+v1HMAC+" v1a,"+v1aSig), v1aBody, nil},
+		{"second v1a matches", nil, wh(v1aID, v1aTS, "v1a,"+other+" v1a,"+v1aSig), v1aBody, nil},
+		{"unpadded", nil, wh(v1aID, v1aTS, "v1a,"+strings.TrimRight(v1aSig, "=")), v1aBody, nil},
+		{"only v1", nil, wh(v1aID, v1aTS, "v1,"+v1HMAC), v1aBody, verify.ErrMalformed},
+		{"short signature", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig[:40]), v1aBody, verify.ErrMalformed},
+		{"nine signatures", nil, wh(v1aID, v1aTS, strings.Repeat("v1a,"+other+" ", 8)+"v1a,"+v1aSig), v1aBody, verify.ErrMalformed},
+		{"no id", nil, wh("", v1aTS, "v1a,"+v1aSig), v1aBody, verify.ErrNoSignature},
+		{"no timestamp", nil, wh(v1aID, "", "v1a,"+v1aSig), v1aBody, verify.ErrNoSignature},
+		{"fractional timestamp", nil, wh(v1aID, v1aTS+".0", "v1a,"+v1aSig), v1aBody, verify.ErrMalformed},
+		{"other id", nil, wh("msg_other", v1aTS, "v1a,"+v1aSig), v1aBody, verify.ErrMismatch},
+		{"other key", nil, wh(v1aID, v1aTS, "v1a,"+other), v1aBody, verify.ErrMismatch},
+		{"tampered", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig), `{"test": 2432232310}`, verify.ErrMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secrets := tt.secrets
+			if secrets == nil {
+				secrets = []string{v1aPublic}
+			}
+			v, err := verify.New("standard-webhooks-v1a", Options{Secrets: secrets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
+			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != len(secrets)-1 {
+				t.Errorf("Verify(%s) = %+v, %v; want %v", tt.name, res, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestV1aSign reproduces the official signature: Ed25519 is deterministic.
+func TestV1aSign(t *testing.T) {
+	r := &verify.Request{Header: http.Header{"Webhook-Id": {v1aID}}, Body: []byte(v1aBody)}
+	if err := verify.Sign("standard-webhooks-v1a", r, Options{Secrets: []string{v1aSeed}}, time.Unix(1614265330, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Header.Get("Webhook-Signature"); got != "v1a,"+v1aSig {
+		t.Errorf("Sign(standard-webhooks-v1a) = %q; want %q", got, "v1a,"+v1aSig)
+	}
+	if got := r.Header.Get("Webhook-Timestamp"); got != v1aTS {
+		t.Errorf("Sign(standard-webhooks-v1a) timestamp = %q; want %q", got, v1aTS)
+	}
+}
+
+func TestKeyPairConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  string
+		o    Options
+		sign bool // Sign instead of New
+	}{
+		{"v1a private key as public", "standard-webhooks-v1a", Options{Secrets: []string{v1aSeed}}, false},
+		{"v1a public key as private", "standard-webhooks-v1a", Options{Secrets: []string{v1aPublic}}, true},
+		{"v1a short key", "standard-webhooks-v1a", Options{Secrets: []string{"whpk_AAAA"}}, false},
+		{"discord not hex", "discord", Options{Secrets: []string{"zz" + rfc8032Public[2:]}}, false},
+		{"discord short key", "discord", Options{Secrets: []string{rfc8032Public[:62]}}, false},
+		{"discord PEM private key", "discord", Options{Secrets: []string{kpPrivatePEM(kpEd[0])}}, false},
+		{"discord 64-byte key with the wrong half", "discord", Options{Secrets: []string{rfc8032Seed + rfc8032Seed}}, true},
+		{"ed25519 without header", "ed25519", Options{Secrets: []string{rfc8032Public}}, false},
+		{"ed25519 bad encoding", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Encoding: "base32"}, false},
+		{"ed25519 template without body", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}, false},
+		{"ed25519 body twice", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}{body}"}, false},
+		{"ed25519 timestamp not signed", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}", TimestampHeader: "X-Ts"}, false},
+		{"ed25519 timestamp without header", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}{body}"}, false},
+		{"ed25519 unknown placeholder", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{id}{body}"}, false},
+		{"ed25519 unclosed placeholder", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body"}, false},
+		{"ed25519 RSA PEM key", "ed25519", Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, Header: "X-Sig"}, false},
+		{"sendgrid RSA key", "sendgrid", Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}, false},
+		{"sendgrid private key as public", "sendgrid", Options{Secrets: []string{kpPrivatePEM(kpEC2[0])}}, false},
+		{"sendgrid not base64", "sendgrid", Options{Secrets: []string{"not a key!"}}, false},
+		{"sendgrid public key as private", "sendgrid", Options{Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}}, true},
+		{"sendgrid RSA private key", "sendgrid", Options{Secrets: []string{kpPrivatePEM(kpRSA2[0])}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.sign {
+				err = verify.Sign(tt.typ, &verify.Request{}, tt.o, now)
+			} else {
+				_, err = verify.New(tt.typ, tt.o)
+			}
+			if !errors.Is(err, verify.ErrConfig) {
+				t.Fatalf("New/Sign(%s) = %v; want %v", tt.name, err, verify.ErrConfig)
+			}
+			for _, s := range tt.o.Secrets {
+				if len(s) > 8 && strings.Contains(err.Error(), s) {
+					t.Errorf("New/Sign(%s) = %v; the message reveals a key", tt.name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDiscord(t *testing.T) {
+	const body = `{"application_id":"123456789012345678","id":"987654321098765432","token":"aW50ZXJhY3Rpb246OTg3NjU0MzIx","type":1,"user":{"id":"53908232506183680","username":"Mason"},"version":1}`
+	const sig = "c6869728dbf16cbb9e4f2b2ad5f7b60eefbe4ef4fa7ef27f34334d9828035e4858b8e6ee87ec65d8bc82e4236b496fac0c0cce263988031123c0cadf587a9d0f"
+	clock := time.Unix(1700000001, 0)
+	signed := func(ts, body string) http.Header {
+		return http.Header{
+			"X-Signature-Ed25519":   {kpHex(ed25519.Sign(ed25519.NewKeyFromSeed(kpMustHex(t, rfc8032Seed)), []byte(ts+body)))},
+			"X-Signature-Timestamp": {ts},
+		}
+	}
+	pong := `{"type":1}`
+	tests := []struct {
+		name     string
+		header   http.Header
+		body     string
+		want     error
+		response string // "" none; "204" for No Content
+	}{
+		{"vector PING", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000"}}, body, nil, pong},
+		{"upper-case hex", http.Header{"X-Signature-Ed25519": {strings.ToUpper(sig)}, "X-Signature-Timestamp": {"1700000000"}}, body, nil, pong},
+		{"command", signed("1700000000", `{"id":"1","type":2,"data":{"name":"hi"}}`), `{"id":"1","type":2,"data":{"name":"hi"}}`, nil, ""},
+		{"webhook event PING", signed("1700000000", `{"version":1,"application_id":"1","type":0}`), `{"version":1,"application_id":"1","type":0}`, nil, "204"},
+		{"webhook event", signed("1700000000", `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`), `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`, nil, ""},
+		{"type as string", signed("1700000000", `{"type":"1"}`), `{"type":"1"}`, nil, ""},
+		{"not JSON", signed("1700000000", `hello`), `hello`, nil, ""},
+		{"PING with a bad signature", http.Header{"X-Signature-Ed25519": {strings.Repeat("ab", 64)}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMismatch, ""},
+		{"timestamp changed", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000001"}}, body, verify.ErrMismatch, ""},
+		{"short signature", http.Header{"X-Signature-Ed25519": {sig[:126]}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMalformed, ""},
+		{"base64 signature", http.Header{"X-Signature-Ed25519": {kpB64(kpMustHex(t, sig))}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMalformed, ""},
+		{"timestamp in ms", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000.5"}}, body, verify.ErrMalformed, ""},
+		{"old", signed("1699999000", body), body, verify.ErrTooOld, ""},
+		{"future", signed("1700001000", body), body, verify.ErrTooNew, ""},
+	}
+	v, err := verify.New("discord", Options{Secrets: []string{rfc8032Public}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
+			if !kpWantErr(err, tt.want) {
+				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+			switch {
+			case tt.response == "" && res.Response != nil:
+				t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
+			case tt.response == "204" && (res.Response == nil || res.Response.Status != http.StatusNoContent || len(res.Response.Body) != 0):
+				t.Errorf("Verify(%s) response = %+v; want 204 No Content", tt.name, res.Response)
+			case tt.response != "" && tt.response != "204" && (res.Response == nil || string(res.Response.Body) != tt.response || res.Response.ContentType != "application/json"):
+				t.Errorf("Verify(%s) response = %+v; want %s", tt.name, res.Response, tt.response)
+			}
+		})
+	}
+}
+
+// TestDiscordSign reproduces the vector's signature with the RFC 8032 key,
+// as a seed and as the 64-byte key.
+func TestDiscordSign(t *testing.T) {
+	const body = `{"application_id":"123456789012345678","id":"987654321098765432","token":"aW50ZXJhY3Rpb246OTg3NjU0MzIx","type":1,"user":{"id":"53908232506183680","username":"Mason"},"version":1}`
+	const want = "c6869728dbf16cbb9e4f2b2ad5f7b60eefbe4ef4fa7ef27f34334d9828035e4858b8e6ee87ec65d8bc82e4236b496fac0c0cce263988031123c0cadf587a9d0f"
+	for _, key := range []string{rfc8032Seed, rfc8032Seed + rfc8032Public, kpB64(kpMustHex(t, rfc8032Seed))} {
+		r := &verify.Request{Body: []byte(body)}
+		if err := verify.Sign("discord-ed25519", r, Options{Secrets: []string{key}}, time.Unix(1700000000, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("X-Signature-Ed25519"); got != want {
+			t.Errorf("Sign(discord, %d-char key) = %s; want %s", len(key), got, want)
+		}
+	}
+}
+
+func TestEd25519Template(t *testing.T) {
+	k := kpEd[0]
+	pub := kpHex(kpPub(k))
+	sign := func(msg string) string { return kpHex(ed25519.Sign(k, []byte(msg))) }
+	tests := []struct {
+		name   string
+		o      Options
+		header http.Header
+		want   error
+	}{
+		{"body only", Options{Header: "X-Sig"}, http.Header{"X-Sig": {sign("payload")}}, nil},
+		{"default template with timestamp", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, http.Header{"X-Sig": {sign("1700000000payload")}, "X-Ts": {"1700000000"}}, nil},
+		{"literal and header", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abc"}}, nil},
+		{"header missing", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}}, verify.ErrNoSignature},
+		{"header changed", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abd"}}, verify.ErrMismatch},
+		{"prefix", Options{Header: "X-Sig", Prefix: "ed25519="}, http.Header{"X-Sig": {"ED25519=" + sign("payload")}}, nil},
+		{"prefix missing", Options{Header: "X-Sig", Prefix: "ed25519="}, http.Header{"X-Sig": {sign("payload")}}, verify.ErrMalformed},
+		{"base64", Options{Header: "X-Sig", Encoding: "base64"}, http.Header{"X-Sig": {kpB64(kpMustHex(t, sign("payload")))}}, nil},
+		{"hex when base64 expected", Options{Header: "X-Sig", Encoding: "base64"}, http.Header{"X-Sig": {sign("payload")}}, verify.ErrMalformed},
+		{"timestamp not a number", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, http.Header{"X-Sig": {sign("soonpayload")}, "X-Ts": {"soon"}}, verify.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Secrets = []string{pub}
+			v, err := verify.New("ed25519", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte("payload")}, time.Unix(1700000000, 0))
+			if !kpWantErr(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestEd25519Keys accepts a public key in each documented encoding.
+func TestEd25519Keys(t *testing.T) {
+	pub := kpPub(kpEd[0])
+	r := &verify.Request{Header: http.Header{}, Body: []byte("payload")}
+	if err := verify.Sign("ed25519", r, Options{Header: "X-Sig", Secrets: []string{kpPrivatePEM(kpEd[0])}}, now); err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]string{
+		"hex": kpHex(pub), "upper hex": strings.ToUpper(kpHex(pub)), "base64": kpB64(pub),
+		"unpadded base64": strings.TrimRight(kpB64(pub), "="), "PEM": kpPublicPEM(pub),
+	} {
+		v, err := verify.New("ed25519", Options{Header: "X-Sig", Secrets: []string{key}})
+		if err != nil {
+			t.Fatalf("New(ed25519, %s key) = %v", name, err)
+		}
+		if _, err := v.Verify(r, now); err != nil {
+			t.Errorf("Verify(%s key) = %v; want valid", name, err)
+		}
+	}
+}
+
+func kpMustHex(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		tb.Fatalf("kpMustHex(%q): %v", s, err)
+	}
+	return b
+}
+
+// Discord checks a new interactions endpoint with a signed PING, which must
+// be answered {"type":1}; the delivery here is the discord-valid vector,
+// signed with the RFC 8032 TEST 1 key.
+func ExampleNew_discordPing() {
+	v, err := verify.New("discord", verify.Options{Secrets: []string{rfc8032Public}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := &verify.Request{
+		Method: "POST",
+		Header: http.Header{
+			"X-Signature-Ed25519":   {"c6869728dbf16cbb9e4f2b2ad5f7b60eefbe4ef4fa7ef27f34334d9828035e4858b8e6ee87ec65d8bc82e4236b496fac0c0cce263988031123c0cadf587a9d0f"},
+			"X-Signature-Timestamp": {"1700000000"},
+		},
+		Body: []byte(`{"application_id":"123456789012345678","id":"987654321098765432","token":"aW50ZXJhY3Rpb246OTg3NjU0MzIx","type":1,"user":{"id":"53908232506183680","username":"Mason"},"version":1}`),
+	}
+	res, err := v.Verify(r, time.Unix(1700000001, 0))
+	fmt.Println(err, string(res.Response.Body))
+
+	r.Header.Set("X-Signature-Ed25519", strings.Repeat("0", 128)) // Discord's deliberate bad signature
+	_, err = v.Verify(r, time.Unix(1700000001, 0))
+	fmt.Println(errors.Is(err, verify.ErrMismatch))
+	// Output:
+	// <nil> {"type":1}
+	// true
+}

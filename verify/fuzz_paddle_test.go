@@ -1,0 +1,34 @@
+package verify
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzParsePaddle(f *testing.F) {
+	for _, v := range mustLoadVectors(f) {
+		if s := v.Headers["Paddle-Signature"]; s != "" {
+			f.Add(s)
+		}
+	}
+	for _, s := range []string{"", ";", "ts=", "ts=1", "h1=", "ts=1;h1=", "ts=1;h1=00", "ts==", "ts=1;ts=2", "=;=", " ts = 1 ; h1 = zz ",
+		"ts=1,h1=" + strings.Repeat("a", 64), "ts=99999999999999999999;h1=" + strings.Repeat("a", 64)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := parsePaddle(s)
+		if err != nil {
+			return
+		}
+		if ps.h1.n < 1 || ps.h1.n > maxSigs {
+			t.Errorf("parsePaddle(%q) = %d h1 signatures; want 1 to %d", s, ps.h1.n, maxSigs)
+		}
+		if unix, ok := parseUnix(ps.ts); !ok || unix != ps.unix {
+			t.Errorf("parsePaddle(%q) = ts %q, unix %d; want matching digits", s, ps.ts, ps.unix)
+		}
+	})
+}
+
+func FuzzVerifyPaddle(f *testing.F) {
+	fuzzVerify(f, "paddle", "paddle", Options{}, "Paddle-Signature")
+}

@@ -1,0 +1,82 @@
+package verify_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{
+		name:    "gitlab-signing-token",
+		secrets: [2]string{whsec("gitlab signing key, 32 bytes...."), whsec("another gitlab key of 32 bytes.")},
+	})
+}
+
+// TestGitLabSigningToken checks the recomputed vector
+// gitlab-signing-token-valid (MR 230944: Standard Webhooks with webhook-id
+// equal to Idempotency-Key) and the Idempotency-Key rule.
+func TestGitLabSigningToken(t *testing.T) {
+	const (
+		secret = "whsec_lfhCEQ6Ivb7rm9Arwty7uWCpn+xZSUSUI2l6Q836X0c="
+		id     = "4fd5d6a6-1c5b-4c36-9f6a-0d2b1f4f5e77"
+		body   = `{"object_kind":"push","event_name":"push","ref":"refs/heads/main","project_id":15}`
+	)
+	clock := time.Unix(1760000002, 0)
+	header := func(key string) http.Header {
+		h := http.Header{
+			"Webhook-Id":        {id},
+			"Webhook-Timestamp": {"1760000000"},
+			"Webhook-Signature": {"v1,l2SaUBs/DgLjP9bFBsz+xX2O51cYA6UF2wWTMgjF0P8="},
+			"X-Gitlab-Event":    {"Push Hook"},
+		}
+		if key != "" {
+			h.Set("Idempotency-Key", key)
+		}
+		return h
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+		at     time.Time
+		want   error // nil: valid
+	}{
+		{"vector", header(id), body, clock, nil},
+		{"no Idempotency-Key", header(""), body, clock, verify.ErrNoSignature},
+		{"other Idempotency-Key", header("a-fresh-key"), body, clock, verify.ErrMismatch},
+		{"tampered", header(id), body + " ", clock, verify.ErrMismatch},
+		{"too old", header(id), body, clock.Add(5 * time.Minute), verify.ErrTooOld},
+	}
+	v, err := verify.New("gitlab-signing-token", Options{Secrets: []string{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, tt.at)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+
+	// Sign keeps an Idempotency-Key the request already has as the ID.
+	r := &verify.Request{Header: http.Header{"Idempotency-Key": {id}}, Body: []byte(body)}
+	if err := verify.Sign("gitlab-signing-token", r, Options{Secrets: []string{secret}}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Header.Get("Webhook-Id"); got != id {
+		t.Errorf("Sign(with Idempotency-Key) webhook-id = %q; want %q", got, id)
+	}
+	if _, err := v.Verify(r, clock); err != nil {
+		t.Errorf("Verify(signed) = %v; want valid", err)
+	}
+
+	if _, err := verify.New("gitlab-signing-token", Options{Secrets: []string{"whsec_***"}}); !errors.Is(err, verify.ErrConfig) {
+		t.Errorf("New(secret not base64) = %v; want %v", err, verify.ErrConfig)
+	}
+}

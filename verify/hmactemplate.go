@@ -1,0 +1,561 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+	"hash"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:   "hmac-template",
+		Scheme: "hmac",
+		Description: "Generic HMAC over a template of {body}, {timestamp}, {method}, {url} and {header:Name}, " +
+			"in a plain, kv (t=,v1=) or list header (options header, template, format, prefix, algorithm, encoding, timestamp_header)",
+		Tolerance: templateTolerance,
+		Options:   []string{"header", "template", "format", "prefix", "algorithm", "encoding", "timestamp_header"},
+		New:       func(o Options) (Verifier, error) { return verifier(newTemplate(o)) },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			v, err := newTemplate(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r, now)
+			return nil
+		},
+	})
+}
+
+// templateTolerance is the hmac-template window when the template signs a
+// timestamp: five minutes, as Stripe, Slack and Standard Webhooks use.
+const templateTolerance = 5 * time.Minute
+
+// templateVerifier is the hmac-template scheme, configured entirely by
+// options, so that a provider without a preset can be verified:
+//
+//   - template is the signed content. Placeholders are {body} (exactly once),
+//     {timestamp}, {method}, {url} (Request.URL) and {header:Name}; the rest
+//     is literal, and braces always delimit a placeholder. Default "{body}".
+//     {timestamp} is the timestamp as sent, from timestamp_header or from the
+//     kv header; it is checked against the tolerance in both directions and
+//     may be unix seconds or RFC 3339. A header named in {header:Name} must
+//     be present: it is signed.
+//   - format is how the signature header is laid out:
+//     "plain" (default): "<prefix><mac>".
+//     "kv[SEP][:TKEY,SKEY]": key=value pairs separated by SEP (one of
+//     , ; & | or space; default ","), the timestamp under TKEY (default
+//     "t"; empty when the timestamp is elsewhere) and one or more
+//     signatures under SKEY (default "v1"), each "<prefix><mac>". Unknown
+//     keys and signatures that do not decode are ignored, so "kv" reads
+//     Stripe's "t=..,v1=..,v0=.." and "kv;:ts,h1" reads Paddle's
+//     "ts=..;h1=..".
+//     "list": signatures "<prefix><mac>" separated by spaces or commas (by
+//     spaces only when the prefix contains a comma, as in Standard
+//     Webhooks' "v1,<b64> v1,<b64>"); entries without the prefix (other
+//     versions) or that do not decode are ignored.
+//   - prefix, algorithm (sha1, sha256, sha512) and encoding (hex, base64)
+//     are as for the generic hmac scheme.
+//
+// Secrets are HMAC keys used byte for byte. It is safe for concurrent use.
+type templateVerifier struct {
+	header   string // canonical signature header
+	prefix   string
+	enc      encoding
+	format   templateFormat
+	pre      []templatePart // before {body}
+	post     []templatePart // after {body}
+	tsHeader string         // canonical header holding {timestamp}, or ""
+	tsWhere  string         // where the timestamp is, for messages
+	timed    bool           // the template holds {timestamp}
+	tol      time.Duration
+	macs     *macSet
+}
+
+var _ Verifier = (*templateVerifier)(nil)
+
+// templatePart is a literal or a placeholder of a template.
+type templatePart struct {
+	kind partKind
+	text string // the literal, or the canonical header name
+}
+
+type partKind int
+
+const (
+	partLiteral partKind = iota
+	partTimestamp
+	partMethod
+	partURL
+	partHeader
+)
+
+// templateFormat is a parsed format option.
+type templateFormat struct {
+	kind   formatKind
+	sep    byte   // kv: pair separator
+	tsKey  string // kv: key of the timestamp, or ""
+	sigKey string // kv: key of the signatures
+}
+
+type formatKind int
+
+const (
+	formatPlain formatKind = iota
+	formatKV
+	formatList
+)
+
+func (f templateFormat) String() string {
+	switch f.kind {
+	case formatKV:
+		return "kv" + string(f.sep) + ":" + f.tsKey + "," + f.sigKey
+	case formatList:
+		return "list"
+	}
+	return "plain"
+}
+
+func newTemplate(o Options) (*templateVerifier, error) {
+	const typ = "hmac-template"
+	if o.Header == "" {
+		return nil, fmt.Errorf("%s: option header is required: %w", typ, ErrConfig)
+	}
+	if !validHeaderName(o.Header) {
+		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
+	}
+	fn, err := templateHashFunc(o.Algorithm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+	}
+	var enc encoding
+	switch strings.ToLower(o.Encoding) {
+	case "hex", "":
+		enc = encHex
+	case "base64":
+		enc = encBase64
+	default:
+		return nil, fmt.Errorf("%s: option encoding %q is not hex or base64: %w", typ, o.Encoding, ErrConfig)
+	}
+	f, err := parseTemplateFormat(o.Format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: option format %q: %v: %w", typ, o.Format, err, ErrConfig)
+	}
+	switch {
+	case f.kind == formatKV && strings.IndexByte(o.Prefix, f.sep) >= 0:
+		return nil, fmt.Errorf("%s: option prefix %q holds the kv separator %q: %w", typ, o.Prefix, f.sep, ErrConfig)
+	case f.kind == formatList && strings.ContainsAny(o.Prefix, " \t"):
+		return nil, fmt.Errorf("%s: option prefix %q holds a space, which separates list entries: %w", typ, o.Prefix, ErrConfig)
+	}
+	tmpl := o.Template
+	if tmpl == "" {
+		tmpl = "{body}"
+	}
+	pre, post, err := parseTemplate(tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("%s: option template %q: %v: %w", typ, tmpl, err, ErrConfig)
+	}
+	v := &templateVerifier{
+		header: textproto.CanonicalMIMEHeaderKey(o.Header),
+		prefix: o.Prefix,
+		enc:    enc,
+		format: f,
+		pre:    pre,
+		post:   post,
+		tol:    o.Tolerance,
+		macs:   newMACSet(rawKeys(o.Secrets), fn),
+	}
+	for _, p := range append(pre[:len(pre):len(pre)], post...) {
+		switch {
+		case p.kind == partTimestamp:
+			v.timed = true
+		case p.kind == partHeader && p.text == v.header:
+			return nil, fmt.Errorf("%s: option template signs the signature header %s: %w", typ, v.header, ErrConfig)
+		}
+	}
+	if o.TimestampHeader != "" {
+		if !validHeaderName(o.TimestampHeader) {
+			return nil, fmt.Errorf("%s: option timestamp_header %q is not a valid header name: %w", typ, o.TimestampHeader, ErrConfig)
+		}
+		v.tsHeader = textproto.CanonicalMIMEHeaderKey(o.TimestampHeader)
+	}
+	switch {
+	case !v.timed && v.tsHeader != "":
+		return nil, fmt.Errorf("%s: option timestamp_header is set but the template has no {timestamp}, so the timestamp would not be signed: %w", typ, ErrConfig)
+	case !v.timed && o.Tolerance != templateTolerance:
+		// prepare sets the default when none is given, so this catches any
+		// other tolerance: it would silently check nothing.
+		return nil, fmt.Errorf("%s: a tolerance needs {timestamp} in the template: %w", typ, ErrConfig)
+	case v.timed && f.kind == formatKV && f.tsKey != "" && v.tsHeader != "":
+		return nil, fmt.Errorf("%s: the timestamp is key %s of the signature header, so option timestamp_header must not be set: %w", typ, f.tsKey, ErrConfig)
+	case v.timed && (f.kind != formatKV || f.tsKey == "") && v.tsHeader == "":
+		return nil, fmt.Errorf("%s: the template signs {timestamp}: set timestamp_header or use a kv format with a timestamp key: %w", typ, ErrConfig)
+	case v.timed && v.tsHeader == v.header:
+		return nil, fmt.Errorf("%s: option timestamp_header is the signature header: %w", typ, ErrConfig)
+	}
+	v.tsWhere = "header " + v.header + " key " + f.tsKey
+	if v.tsHeader != "" {
+		v.tsWhere = "header " + v.tsHeader
+	}
+	return v, nil
+}
+
+// templateHashFunc returns the hash of an algorithm option: sha1, sha256 (the
+// default) or sha512.
+func templateHashFunc(alg string) (func() hash.Hash, error) {
+	switch strings.ToLower(alg) {
+	case "sha256", "":
+		return sha256.New, nil
+	case "sha1":
+		return sha1.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("option algorithm %q is not sha1, sha256 or sha512", alg)
+}
+
+// parseTemplateFormat parses the format option (see templateVerifier).
+func parseTemplateFormat(s string) (templateFormat, error) {
+	switch s {
+	case "", "plain":
+		return templateFormat{kind: formatPlain}, nil
+	case "list":
+		return templateFormat{kind: formatList}, nil
+	}
+	rest, ok := strings.CutPrefix(s, "kv")
+	if !ok {
+		return templateFormat{}, errors.New(`not "plain", "list" or "kv[SEP][:TKEY,SKEY]"`)
+	}
+	f := templateFormat{kind: formatKV, sep: ',', tsKey: "t", sigKey: "v1"}
+	if rest != "" && rest[0] != ':' {
+		if strings.IndexByte(",;&| ", rest[0]) < 0 {
+			return f, fmt.Errorf("separator %q is not one of , ; & | or space", rest[:1])
+		}
+		f.sep, rest = rest[0], rest[1:]
+	}
+	if rest == "" {
+		return f, nil
+	}
+	keys, ok := strings.CutPrefix(rest, ":")
+	if !ok {
+		return f, errors.New(`keys must follow a ":"`)
+	}
+	tk, sk, ok := strings.Cut(keys, ",")
+	if !ok {
+		return f, errors.New(`keys must be "TKEY,SKEY"`)
+	}
+	for _, k := range []string{tk, sk} {
+		if strings.ContainsAny(k, "=,;&| \t") {
+			return f, fmt.Errorf("key %q holds a separator or =", k)
+		}
+	}
+	switch {
+	case sk == "":
+		return f, errors.New("the signature key is empty")
+	case tk == sk:
+		return f, errors.New("the timestamp and signature keys are the same")
+	}
+	f.tsKey, f.sigKey = tk, sk
+	return f, nil
+}
+
+// parseTemplate splits a template at its {body} placeholder.
+func parseTemplate(s string) (pre, post []templatePart, err error) {
+	var parts []templatePart
+	body := -1
+	for s != "" {
+		i := strings.IndexAny(s, "{}")
+		if i < 0 {
+			parts = append(parts, templatePart{kind: partLiteral, text: s})
+			break
+		}
+		if i > 0 {
+			parts = append(parts, templatePart{kind: partLiteral, text: s[:i]})
+		}
+		if s[i] == '}' {
+			return nil, nil, errors.New("} without {")
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return nil, nil, errors.New("{ without }")
+		}
+		name := s[i+1 : i+j]
+		s = s[i+j+1:]
+		switch name {
+		case "body":
+			if body >= 0 {
+				return nil, nil, errors.New("{body} appears twice")
+			}
+			body = len(parts)
+		case "timestamp":
+			parts = append(parts, templatePart{kind: partTimestamp})
+		case "method":
+			parts = append(parts, templatePart{kind: partMethod})
+		case "url":
+			parts = append(parts, templatePart{kind: partURL})
+		case "id":
+			return nil, nil, errors.New("{id}: name the header that carries the ID, as in {header:Webhook-Id}")
+		default:
+			h, ok := strings.CutPrefix(name, "header:")
+			if !ok {
+				return nil, nil, fmt.Errorf("unknown placeholder {%s}", name)
+			}
+			if !validHeaderName(h) {
+				return nil, nil, fmt.Errorf("{header:%s}: not a valid header name", h)
+			}
+			parts = append(parts, templatePart{kind: partHeader, text: textproto.CanonicalMIMEHeaderKey(h)})
+		}
+	}
+	if body < 0 {
+		return nil, nil, errors.New("no {body}: the body would not be signed")
+	}
+	return parts[:body], parts[body:], nil
+}
+
+// templateSigs holds the signatures found in a header, of any MAC size.
+type templateSigs struct {
+	n    int
+	sigs [maxSigs][maxMACSize]byte
+}
+
+// add decodes s as a MAC of size bytes; it reports false when the list is
+// full, and ignores s when it does not decode.
+func (l *templateSigs) add(s string, size int, e encoding) bool {
+	if l.n == maxSigs {
+		return false
+	}
+	if decodeMAC(l.sigs[l.n][:size], s, e) {
+		l.n++
+	}
+	return true
+}
+
+func (l *templateSigs) match(mac []byte) bool {
+	for i := 0; i < l.n; i++ {
+		if hmac.Equal(mac, l.sigs[i][:len(mac)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// parse reads the signature header s in v's format, returning the
+// signatures and, for a kv format with a timestamp key, the timestamp as
+// sent. Its errors are plain details for the caller to wrap.
+func (v *templateVerifier) parse(s string, sigs *templateSigs) (ts string, err error) {
+	size := v.macs.size
+	switch v.format.kind {
+	case formatPlain:
+		if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+			return "", fmt.Errorf("does not start with %q", v.prefix)
+		}
+		sigs.add(s[len(v.prefix):], size, v.enc)
+	case formatList:
+		seps := " \t,"
+		if strings.IndexByte(v.prefix, ',') >= 0 {
+			seps = " \t"
+		}
+		for s != "" {
+			var e string
+			if i := strings.IndexAny(s, seps); i >= 0 {
+				e, s = s[:i], s[i+1:]
+			} else {
+				e, s = s, ""
+			}
+			if e == "" || len(e) < len(v.prefix) || !strings.EqualFold(e[:len(v.prefix)], v.prefix) {
+				continue
+			}
+			if !sigs.add(e[len(v.prefix):], size, v.enc) {
+				return "", fmt.Errorf("more than %d signatures", maxSigs)
+			}
+		}
+	case formatKV:
+		f := v.format
+		seenT := false
+		for s != "" {
+			var pair string
+			if i := strings.IndexByte(s, f.sep); i >= 0 {
+				pair, s = s[:i], s[i+1:]
+			} else {
+				pair, s = s, ""
+			}
+			pair = strings.Trim(pair, " \t")
+			if pair == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(pair, "=")
+			if !ok {
+				return "", fmt.Errorf("pair %q is not key=value", truncate(pair))
+			}
+			switch {
+			case k == f.tsKey && v.timed:
+				if seenT {
+					return "", fmt.Errorf("%s appears twice", f.tsKey)
+				}
+				seenT, ts = true, val
+			case k == f.sigKey:
+				if len(val) < len(v.prefix) || !strings.EqualFold(val[:len(v.prefix)], v.prefix) {
+					continue
+				}
+				if !sigs.add(val[len(v.prefix):], size, v.enc) {
+					return "", fmt.Errorf("more than %d %s signatures", maxSigs, f.sigKey)
+				}
+			}
+		}
+		if v.timed && v.tsHeader == "" && !seenT {
+			return "", fmt.Errorf("no %s= timestamp", f.tsKey)
+		}
+	}
+	if sigs.n == 0 {
+		return "", fmt.Errorf("no %d-byte %s signature with prefix %q", size, v.enc, v.prefix)
+	}
+	return ts, nil
+}
+
+// Verify implements Verifier. The signature is checked before the timestamp,
+// so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
+func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(v.header)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	}
+	var sigs templateSigs
+	ts, err := v.parse(s, &sigs)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
+	}
+	if v.tsHeader != "" {
+		if ts = r.Header.Get(v.tsHeader); ts == "" {
+			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
+		}
+	}
+	var t time.Time
+	if v.timed {
+		var ok bool
+		if t, ok = parseSignedTime(ts); !ok {
+			return Result{}, fmt.Errorf("%s: %q is neither unix seconds nor RFC 3339: %w", v.tsWhere, truncate(ts), ErrMalformed)
+		}
+	}
+	// The content around the body is built once, in the first secret's
+	// state, and written for every secret.
+	st0 := v.macs.get(0)
+	defer v.macs.put(0, st0)
+	split, err := v.build(st0, r, ts)
+	if err != nil {
+		return Result{}, err
+	}
+	for i := range v.macs.pools {
+		st := st0
+		if i > 0 {
+			st = v.macs.get(i)
+		}
+		st.h.Write(st0.buf[:split])
+		st.h.Write(r.Body)
+		st.h.Write(st0.buf[split:])
+		ok := sigs.match(st.sum())
+		if i > 0 {
+			v.macs.put(i, st)
+		}
+		if ok {
+			if v.timed {
+				if err := checkSignedTime(v.tsWhere, ts, t, now, v.tol); err != nil {
+					return Result{}, err
+				}
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: no signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+}
+
+// build writes into st.buf the signed content before the body followed by
+// the content after it, and returns where the first ends. A header the
+// template names must be present.
+func (v *templateVerifier) build(st *macState, r *Request, ts string) (int, error) {
+	st.buf = st.buf[:0]
+	var err error
+	add := func(parts []templatePart) {
+		for _, p := range parts {
+			switch p.kind {
+			case partLiteral:
+				st.buf = append(st.buf, p.text...)
+			case partTimestamp:
+				st.buf = append(st.buf, ts...)
+			case partMethod:
+				st.buf = append(st.buf, r.Method...)
+			case partURL:
+				st.buf = append(st.buf, r.URL...)
+			case partHeader:
+				h := r.Header.Get(p.text)
+				if h == "" && err == nil {
+					err = fmt.Errorf("header %s: %w", p.text, ErrNoSignature)
+				}
+				st.buf = append(st.buf, h...)
+			}
+		}
+	}
+	add(v.pre)
+	split := len(st.buf)
+	add(v.post)
+	return split, err
+}
+
+// sign sets the signature header on r with the first secret at time now,
+// and the timestamp header when there is one. A header the template names
+// that r lacks is set to a random ID.
+func (v *templateVerifier) sign(r *Request, now time.Time) {
+	ts := strconv.FormatInt(now.Unix(), 10)
+	if v.tsHeader != "" {
+		r.Header.Set(v.tsHeader, ts)
+	}
+	for _, p := range append(v.pre[:len(v.pre):len(v.pre)], v.post...) {
+		if p.kind == partHeader && r.Header.Get(p.text) == "" {
+			r.Header.Set(p.text, "msg_"+rand.Text())
+		}
+	}
+	st := v.macs.get(0)
+	defer v.macs.put(0, st)
+	split, _ := v.build(st, r, ts)
+	st.h.Write(st.buf[:split])
+	st.h.Write(r.Body)
+	st.h.Write(st.buf[split:])
+	sig := v.prefix + v.enc.encode(st.sum())
+	if f := v.format; f.kind == formatKV {
+		sig = f.sigKey + "=" + sig
+		if v.timed && f.tsKey != "" {
+			sig = f.tsKey + "=" + ts + string(f.sep) + sig
+		}
+	}
+	r.Header.Set(v.header, sig)
+}
+
+// parseSignedTime parses a signed timestamp: unix seconds as decimal digits
+// only, or an RFC 3339 time with optional fractional seconds.
+func parseSignedTime(s string) (time.Time, bool) {
+	if ts, ok := parseUnix(s); ok {
+		return time.Unix(ts, 0), true
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// checkSignedTime returns an error wrapping ErrTooOld or ErrTooNew when the
+// signed time t is more than tol away from now, in either direction. where
+// names the header or field and raw is the timestamp as sent.
+func checkSignedTime(where, raw string, t, now time.Time, tol time.Duration) error {
+	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
+		return fmt.Errorf("%s: %s is %s old, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooOld)
+	}
+	if d := t.Sub(now); d > tol {
+		return fmt.Errorf("%s: %s is %s in the future, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooNew)
+	}
+	return nil
+}

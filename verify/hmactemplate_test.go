@@ -1,0 +1,252 @@
+package verify_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{
+		name: "hmac-template",
+		opts: Options{
+			Header: "X-Signature", Format: "kv;:ts,h1", Algorithm: "sha512", Encoding: "base64",
+			Template: "{header:X-Request-Id}.{timestamp}.{method}.{body}",
+		},
+		secrets: [2]string{"s3cret", "other"},
+	})
+}
+
+// templateMAC computes an HMAC independently of the package.
+func templateMAC(fn func() hash.Hash, key, msg string) []byte {
+	m := hmac.New(fn, []byte(key))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+// TestTemplateHeader covers the three header formats of hmac-template, the
+// placeholders and the timestamp sources.
+func TestTemplateHeader(t *testing.T) {
+	const secret, body = "s3cret", `{"id":"evt_1"}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	tsOld := strconv.FormatInt(now.Add(-301*time.Second).Unix(), 10)
+	hx := func(msg string) string { return hex.EncodeToString(templateMAC(sha256.New, secret, msg)) }
+	b64 := func(msg string) string {
+		return base64.StdEncoding.EncodeToString(templateMAC(sha256.New, secret, msg))
+	}
+	good, other := hx(ts+"."+body), hx(ts+"."+body+"x")
+	stripe := Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}"}
+	paddle := Options{Header: "X-Sig", Format: "kv;:ts,h1", Template: "{timestamp}:{body}", Encoding: "base64"}
+	slack := Options{Header: "X-Sig", Prefix: "v0=", Template: "v0:{timestamp}:{body}", TimestampHeader: "X-Ts"}
+	list := Options{Header: "X-Sig", Format: "list", Prefix: "v1="}
+	swList := Options{Header: "X-Sig", Format: "list", Prefix: "v1,", Encoding: "base64"}
+	noTS := Options{Header: "X-Sig", Format: "kv:,v1", Prefix: "sha256="}
+	request := Options{Header: "X-Sig", Template: "{method} {url} {header:X-Id}|{body}|{header:x-tenant}"}
+	rfc := Options{Header: "X-Sig", Template: "{body}{timestamp}", TimestampHeader: "X-Ts", Encoding: "base64"}
+	rfcTS := now.UTC().Format(time.RFC3339Nano)
+
+	tests := []struct {
+		name   string
+		o      Options
+		header http.Header
+		want   error // nil: valid
+	}{
+		{"kv", stripe, http.Header{"X-Sig": {"t=" + ts + ",v1=" + good}}, nil},
+		{"kv keys in any order", stripe, http.Header{"X-Sig": {"v1=" + good + ",t=" + ts}}, nil},
+		{"kv unknown keys ignored", stripe, http.Header{"X-Sig": {"t=" + ts + ",v0=abc,v1=" + good + ",x=y"}}, nil},
+		{"kv second signature matches", stripe, http.Header{"X-Sig": {"t=" + ts + ",v1=" + other + ",v1=" + good}}, nil},
+		{"kv bad signature ignored", stripe, http.Header{"X-Sig": {"t=" + ts + ",v1=zz,v1=" + good}}, nil},
+		{"kv spaces and empty pairs", stripe, http.Header{"X-Sig": {" t=" + ts + " ,, v1=" + good + ","}}, nil},
+		{"kv semicolon, base64 padding", paddle, http.Header{"X-Sig": {"ts=" + ts + "; h1=" + b64(ts+":"+body)}}, nil},
+		{"kv without timestamp key", noTS, http.Header{"X-Sig": {"v1=sha256=" + hx(body)}}, nil},
+		{"kv without timestamp key, t ignored", noTS, http.Header{"X-Sig": {"t=1,v1=sha256=" + hx(body)}}, nil},
+		{"kv no timestamp", stripe, http.Header{"X-Sig": {"v1=" + good}}, verify.ErrMalformed},
+		{"kv timestamp twice", stripe, http.Header{"X-Sig": {"t=" + ts + ",t=" + ts + ",v1=" + good}}, verify.ErrMalformed},
+		{"kv pair without =", stripe, http.Header{"X-Sig": {"t=" + ts + ",v1"}}, verify.ErrMalformed},
+		{"kv no usable signature", stripe, http.Header{"X-Sig": {"t=" + ts + ",v1=abcd"}}, verify.ErrMalformed},
+		{"kv nine signatures", stripe, http.Header{"X-Sig": {"t=" + ts + strings.Repeat(",v1="+other, 9)}}, verify.ErrMalformed},
+		{"kv timestamp not a time", stripe, http.Header{"X-Sig": {"t=yesterday,v1=" + good}}, verify.ErrMalformed},
+		{"kv comma separator given semicolons", paddle, http.Header{"X-Sig": {"ts=" + ts + "," + "h1=" + b64(ts+":"+body)}}, verify.ErrMalformed},
+		{"kv other timestamp", stripe, http.Header{"X-Sig": {"t=" + tsOld + ",v1=" + good}}, verify.ErrMismatch},
+		{"kv too old", stripe, http.Header{"X-Sig": {"t=" + tsOld + ",v1=" + hx(tsOld+"."+body)}}, verify.ErrTooOld},
+		{"plain with timestamp header", slack, http.Header{"X-Sig": {"v0=" + hx("v0:"+ts+":"+body)}, "X-Ts": {ts}}, nil},
+		{"plain prefix case-insensitive", slack, http.Header{"X-Sig": {"V0=" + hx("v0:"+ts+":"+body)}, "X-Ts": {ts}}, nil},
+		{"plain without prefix", slack, http.Header{"X-Sig": {hx("v0:" + ts + ":" + body)}, "X-Ts": {ts}}, verify.ErrMalformed},
+		{"plain missing timestamp header", slack, http.Header{"X-Sig": {"v0=" + hx("v0:"+ts+":"+body)}}, verify.ErrNoSignature},
+		{"plain timestamp with sign", slack, http.Header{"X-Sig": {"v0=" + hx("v0:+"+ts+":"+body)}, "X-Ts": {"+" + ts}}, verify.ErrMalformed},
+		{"RFC 3339 timestamp", rfc, http.Header{"X-Sig": {b64(body + rfcTS)}, "X-Ts": {rfcTS}}, nil},
+		{"list comma-separated", list, http.Header{"X-Sig": {"v1=" + other + ",v1=" + hx(body)}}, nil},
+		{"list space-separated", list, http.Header{"X-Sig": {"v1=" + other + " v1=" + hx(body)}}, nil},
+		{"list other versions ignored", list, http.Header{"X-Sig": {"v0=" + hx(body) + ", v2=x, v1=" + hx(body)}}, nil},
+		{"list only other versions", list, http.Header{"X-Sig": {"v0=" + hx(body)}}, verify.ErrMalformed},
+		{"list mismatch", list, http.Header{"X-Sig": {"v1=" + other}}, verify.ErrMismatch},
+		{"list with comma in prefix", swList, http.Header{"X-Sig": {"v1a,xyz v1," + b64("x") + "  v1," + b64(body)}}, nil},
+		{"placeholders", request, http.Header{"X-Sig": {hx("POST https://example.com/hook?a=1 id-1|" + body + "|acme")}, "X-Id": {"id-1"}, "X-Tenant": {"acme"}}, nil},
+		{"placeholder header missing", request, http.Header{"X-Sig": {hx("POST https://example.com/hook?a=1 id-1|" + body + "|")}, "X-Id": {"id-1"}}, verify.ErrNoSignature},
+		{"placeholder header changed", request, http.Header{"X-Sig": {hx("POST https://example.com/hook?a=1 id-1|" + body + "|acme")}, "X-Id": {"id-2"}, "X-Tenant": {"acme"}}, verify.ErrMismatch},
+		{"no signature header", stripe, http.Header{"X-Other": {"t=" + ts + ",v1=" + good}}, verify.ErrNoSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Secrets = []string{"another", secret}
+			v, err := verify.New("hmac-template", o)
+			if err != nil {
+				t.Fatalf("New(%s) = %v", tt.name, err)
+			}
+			r := &verify.Request{Method: "POST", URL: "https://example.com/hook?a=1", Header: tt.header, Body: []byte(body)}
+			res, err := v.Verify(r, now)
+			if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTemplateStandardWebhooks configures hmac-template as Standard
+// Webhooks and checks the official vector (spec and
+// libraries/go/webhook_test.go). The secret is the decoded whsec_ key, as
+// the generic scheme uses keys byte for byte.
+func TestTemplateStandardWebhooks(t *testing.T) {
+	key, err := base64.StdEncoding.DecodeString("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := verify.New("hmac-template", Options{
+		Secrets: []string{string(key)}, Header: "webhook-signature", Format: "list", Prefix: "v1,", Encoding: "base64",
+		Template: "{header:webhook-id}.{timestamp}.{body}", TimestampHeader: "webhook-timestamp",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &verify.Request{
+		Header: http.Header{
+			"Webhook-Id":        {"msg_p5jXN8AQM9LWM0D4loKWxJek"},
+			"Webhook-Timestamp": {"1614265330"},
+			"Webhook-Signature": {"v1a,ignored v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+		},
+		Body: []byte(`{"test": 2432232314}`),
+	}
+	if _, err := v.Verify(r, time.Unix(1614265330, 0)); err != nil {
+		t.Errorf("Verify(standard webhooks vector) = %v; want valid", err)
+	}
+	if _, err := v.Verify(r, time.Unix(1614265330+301, 0)); !errors.Is(err, verify.ErrTooOld) {
+		t.Errorf("Verify(standard webhooks vector, 301 s later) = %v; want %v", err, verify.ErrTooOld)
+	}
+}
+
+// TestTemplateSign checks the header Sign writes in each format against an
+// independently computed MAC.
+func TestTemplateSign(t *testing.T) {
+	const secret, body = "s3cret", "payload"
+	ts := strconv.FormatInt(now.Unix(), 10)
+	tests := []struct {
+		name string
+		o    Options
+		want func(r *verify.Request) http.Header
+	}{
+		{"plain", Options{Header: "X-Sig", Prefix: "sha1=", Algorithm: "sha1"}, func(*verify.Request) http.Header {
+			return http.Header{"X-Sig": {"sha1=" + hex.EncodeToString(templateMAC(sha1.New, secret, body))}}
+		}},
+		{"kv", Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}"}, func(*verify.Request) http.Header {
+			return http.Header{"X-Sig": {"t=" + ts + ",v1=" + hex.EncodeToString(templateMAC(sha256.New, secret, ts+"."+body))}}
+		}},
+		{"kv semicolon", Options{Header: "X-Sig", Format: "kv;:ts,h1", Template: "{timestamp}:{body}"}, func(*verify.Request) http.Header {
+			return http.Header{"X-Sig": {"ts=" + ts + ";h1=" + hex.EncodeToString(templateMAC(sha256.New, secret, ts+":"+body))}}
+		}},
+		{"kv untimed", Options{Header: "X-Sig", Format: "kv", Encoding: "base64", Algorithm: "sha512"}, func(*verify.Request) http.Header {
+			return http.Header{"X-Sig": {"v1=" + base64.StdEncoding.EncodeToString(templateMAC(sha512.New, secret, body))}}
+		}},
+		{"list with timestamp header", Options{Header: "X-Sig", Format: "list", Prefix: "v1,", Template: "{header:X-Id}.{timestamp}.{body}", TimestampHeader: "X-Ts"}, func(r *verify.Request) http.Header {
+			id := r.Header.Get("X-Id")
+			return http.Header{"X-Id": {id}, "X-Ts": {ts}, "X-Sig": {"v1," + hex.EncodeToString(templateMAC(sha256.New, secret, id+"."+ts+"."+body))}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Secrets = []string{secret}
+			r := &verify.Request{Method: "POST", Body: []byte(body)}
+			if err := verify.Sign("hmac-template", r, o, now); err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want(r)
+			for _, k := range sortedKeys(want) {
+				if got := r.Header.Get(k); got != want.Get(k) || got == "" {
+					t.Errorf("Sign(%s) header %s = %q; want %q", tt.name, k, got, want.Get(k))
+				}
+			}
+			if len(r.Header) != len(want) {
+				t.Errorf("Sign(%s) = %v; want only %v", tt.name, r.Header, want)
+			}
+		})
+	}
+}
+
+// TestTemplateNewErrors checks that options which cannot be verified, or
+// would verify less than they seem to, are refused.
+func TestTemplateNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"no header", Options{}},
+		{"bad header", Options{Header: "X Sig"}},
+		{"bad algorithm", Options{Header: "X-Sig", Algorithm: "md5"}},
+		{"bad encoding", Options{Header: "X-Sig", Encoding: "base32"}},
+		{"bad format", Options{Header: "X-Sig", Format: "json"}},
+		{"kv bad separator", Options{Header: "X-Sig", Format: "kv=:t,v1"}},
+		{"kv keys without colon", Options{Header: "X-Sig", Format: "kv;t,v1"}},
+		{"kv one key", Options{Header: "X-Sig", Format: "kv:t"}},
+		{"kv no signature key", Options{Header: "X-Sig", Format: "kv:t,"}},
+		{"kv same keys", Options{Header: "X-Sig", Format: "kv:t,t"}},
+		{"kv key with =", Options{Header: "X-Sig", Format: "kv:t=,v1"}},
+		{"no body", Options{Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}},
+		{"body twice", Options{Header: "X-Sig", Template: "{body}{body}"}},
+		{"unknown placeholder", Options{Header: "X-Sig", Template: "{nonce}.{body}"}},
+		{"id without header", Options{Header: "X-Sig", Template: "{id}.{body}"}},
+		{"bad header placeholder", Options{Header: "X-Sig", Template: "{header:X Id}.{body}"}},
+		{"empty header placeholder", Options{Header: "X-Sig", Template: "{header:}.{body}"}},
+		{"unclosed brace", Options{Header: "X-Sig", Template: "{body"}},
+		{"stray closing brace", Options{Header: "X-Sig", Template: "}{body}"}},
+		{"signature header signed", Options{Header: "X-Sig", Template: "{header:x-sig}{body}"}},
+		{"timestamp without source", Options{Header: "X-Sig", Template: "{timestamp}.{body}"}},
+		{"timestamp in list without header", Options{Header: "X-Sig", Format: "list", Template: "{timestamp}.{body}"}},
+		{"kv without timestamp key nor header", Options{Header: "X-Sig", Format: "kv:,v1", Template: "{timestamp}.{body}"}},
+		{"two timestamp sources", Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}", TimestampHeader: "X-Ts"}},
+		{"timestamp header is the signature header", Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "x-sig"}},
+		{"timestamp header not signed", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}},
+		{"tolerance without timestamp", Options{Header: "X-Sig", Tolerance: time.Minute}},
+		{"bad timestamp header", Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "X:Ts"}},
+		{"not an option of the scheme", Options{Header: "X-Sig", VerifyToken: "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Secrets = []string{"s"}
+			v, err := verify.New("hmac-template", o)
+			if !errors.Is(err, verify.ErrConfig) || v != nil {
+				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, verify.ErrConfig)
+			}
+			if err := verify.Sign("hmac-template", &verify.Request{}, o, now); !errors.Is(err, verify.ErrConfig) {
+				t.Errorf("Sign(%s) = %v; want %v", tt.name, err, verify.ErrConfig)
+			}
+		})
+	}
+	o := Options{Secrets: []string{"s"}, Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "X-Ts", Tolerance: time.Minute}
+	if _, err := verify.New("hmac-template", o); err != nil {
+		t.Errorf("New(timed, custom tolerance) = %v; want nil", err)
+	}
+}

@@ -1,0 +1,299 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HubSpot batches up to 100 events in one JSON array, each with its own
+// eventId and an attemptNumber that grows on every retry, so no one field
+// identifies a delivery: the presets leave the event ID to the body's
+// SHA-256 (an identical resend is dropped; a retry is forwarded again, and
+// consumers dedupe on eventId) and take the type from the first event.
+var hubspotEventType = []string{"0.subscriptionType"}
+
+func init() {
+	register(Preset{
+		Name:        "hubspot-v3",
+		Aliases:     []string{"hubspot"},
+		Scheme:      "hmac-sha256",
+		Description: "HubSpot v3: X-HubSpot-Signature-v3 base64 over {METHOD}{URL}{body}{X-HubSpot-Request-Timestamp ms}, client secret raw",
+		Headers:     []string{"X-HubSpot-Signature-v3", "X-HubSpot-Request-Timestamp"},
+		Tolerance:   5 * time.Minute,
+		EventType:   hubspotEventType,
+		Options:     []string{"public_url"},
+		New:         func(o Options) (Verifier, error) { return verifier(newHubSpotV3(o)) },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			v, err := newHubSpotV3(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r, now)
+		},
+	})
+	register(hubspotLegacyPreset("hubspot-v1", "HubSpot v1 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{body}", nil))
+	register(hubspotLegacyPreset("hubspot-v2", "HubSpot v2 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{METHOD}{URL}{body}", []string{"public_url"}))
+}
+
+// HubSpot's header names in canonical form, so that looking them up does
+// not allocate; Preset.Headers spells them as HubSpot does.
+const (
+	hubspotV3Header      = "X-Hubspot-Signature-V3"
+	hubspotTSHeader      = "X-Hubspot-Request-Timestamp"
+	hubspotLegacyHeader  = "X-Hubspot-Signature"
+	hubspotVersionHeader = "X-Hubspot-Signature-Version"
+)
+
+// hubspotV3 checks HubSpot's v3 scheme: base64 HMAC-SHA256, keyed with the
+// app's client secret, over method, full URL, body and the timestamp
+// header, in milliseconds, as sent.
+type hubspotV3 struct {
+	base string // scheme://host[:port] from public_url, or ""
+	tol  time.Duration
+	macs *macSet
+}
+
+var _ Verifier = (*hubspotV3)(nil)
+
+func newHubSpotV3(o Options) (*hubspotV3, error) {
+	base, err := parsePublicBase("hubspot-v3", o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &hubspotV3{base: base, tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+}
+
+// Verify implements Verifier. HubSpot's instructions decode a set of
+// percent-escapes in the URL before signing (hubspotDecodeURI); the URL is
+// tried decoded, then as received. The signature is checked before the
+// timestamp, which is checked in both directions (HubSpot's SDKs check
+// only the past).
+func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(hubspotV3Header)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", hubspotV3Header, ErrNoSignature)
+	}
+	t := r.Header.Get(hubspotTSHeader)
+	if t == "" {
+		return Result{}, fmt.Errorf("header %s: %w", hubspotTSHeader, ErrNoSignature)
+	}
+	ms, ok := parseUnix(t)
+	if !ok {
+		return Result{}, fmt.Errorf("header %s: %q is not unix milliseconds: %w", hubspotTSHeader, truncate(t), ErrMalformed)
+	}
+	var sig [sha256.Size]byte
+	if !decodeMAC(sig[:], s, encBase64) {
+		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", hubspotV3Header, ErrMalformed)
+	}
+	u := withPublicBase(r.URL, v.base)
+	if u == "" {
+		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotV3Header, ErrMalformed)
+	}
+	urls := [2]string{hubspotDecodeURI(u), u}
+	if urls[0] == urls[1] {
+		urls[1] = ""
+	}
+	method := signedMethod(r)
+	for i := range v.macs.pools {
+		for _, u := range urls {
+			if u == "" {
+				break
+			}
+			st := v.macs.get(i)
+			v.write(st, method, u, r.Body, t)
+			ok := hmac.Equal(st.sum(), sig[:])
+			v.macs.put(i, st)
+			if !ok {
+				continue
+			}
+			if err := checkMillis("header "+hubspotTSHeader, ms, now, v.tol); err != nil {
+				return Result{}, err
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: signature over %s %s matches none of %d secrets: %w", hubspotV3Header, method, quoteURL(u), len(v.macs.pools), ErrMismatch)
+}
+
+func (v *hubspotV3) write(st *macState, method, u string, body []byte, t string) {
+	st.buf = append(append(st.buf[:0], method...), u...)
+	st.h.Write(st.buf)
+	st.h.Write(body)
+	st.buf = append(st.buf[:0], t...)
+	st.h.Write(st.buf)
+}
+
+func (v *hubspotV3) sign(r *Request, now time.Time) error {
+	u := withPublicBase(r.URL, v.base)
+	if u == "" {
+		return fmt.Errorf("hubspot-v3 signs the URL: the request has none: %w", ErrConfig)
+	}
+	t := strconv.FormatInt(now.UnixMilli(), 10)
+	st := v.macs.get(0)
+	v.write(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t)
+	r.Header.Set(hubspotTSHeader, t)
+	r.Header.Set(hubspotV3Header, encBase64.encode(st.sum()))
+	v.macs.put(0, st)
+	return nil
+}
+
+// signedMethod is r.Method, POST when empty.
+func signedMethod(r *Request) string {
+	if r.Method == "" {
+		return "POST"
+	}
+	return r.Method
+}
+
+// hubspotDecodeURI decodes the percent-escapes that HubSpot's v3
+// instructions list (":", "/", "?", "@", "!", "$", "'", "(", ")", "*", ",",
+// ";"), in either case of hex digit, and leaves every other escape as it is.
+func hubspotDecodeURI(u string) string {
+	i := strings.IndexByte(u, '%')
+	if i < 0 {
+		return u
+	}
+	var b strings.Builder
+	b.Grow(len(u))
+	b.WriteString(u[:i])
+	for ; i < len(u); i++ {
+		if u[i] == '%' && i+2 < len(u) {
+			if c, ok := hubspotUnescape(u[i+1], u[i+2]); ok {
+				b.WriteByte(c)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(u[i])
+	}
+	return b.String()
+}
+
+func hubspotUnescape(hi, lo byte) (byte, bool) {
+	h, ok1 := hubspotUnhex(hi)
+	l, ok2 := hubspotUnhex(lo)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	c := h<<4 | l
+	return c, strings.IndexByte(":/?@!$'()*,;", c) >= 0
+}
+
+func hubspotUnhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// hubspotLegacyPreset builds the v1 or v2 preset. Both are a plain SHA-256
+// with the secret inside the hashed string, open to length extension of
+// the body; prefer v3, which HubSpot sends alongside.
+func hubspotLegacyPreset(name, desc string, options []string) Preset {
+	version := name[len("hubspot-"):]
+	build := func(o Options) (*hubspotLegacy, error) {
+		base, err := parsePublicBase(name, o.PublicURL)
+		if err != nil {
+			return nil, err
+		}
+		v := &hubspotLegacy{version: version, base: base, secrets: rawKeys(o.Secrets)}
+		v.pool.New = func() any { return &macState{h: sha256.New()} }
+		return v, nil
+	}
+	return Preset{
+		Name:        name,
+		Scheme:      "sha256",
+		Description: desc,
+		Headers:     []string{"X-HubSpot-Signature", "X-HubSpot-Signature-Version"},
+		EventType:   hubspotEventType,
+		Options:     options,
+		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := build(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r)
+		},
+	}
+}
+
+// hubspotLegacy checks HubSpot's v1 or v2 scheme: the hex SHA-256 of the
+// client secret followed by the body (v1), or by method, URL and body (v2).
+// X-HubSpot-Signature-Version must name the version.
+type hubspotLegacy struct {
+	version string // "v1" or "v2"
+	base    string // v2: scheme://host[:port] from public_url, or ""
+	secrets [][]byte
+	pool    sync.Pool // of *macState holding a plain SHA-256
+}
+
+var _ Verifier = (*hubspotLegacy)(nil)
+
+// Verify implements Verifier.
+func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
+	s := r.Header.Get(hubspotLegacyHeader)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", hubspotLegacyHeader, ErrNoSignature)
+	}
+	ver := r.Header.Get(hubspotVersionHeader)
+	if ver == "" {
+		return Result{}, fmt.Errorf("header %s: %w", hubspotVersionHeader, ErrNoSignature)
+	}
+	if !strings.EqualFold(ver, v.version) {
+		return Result{}, fmt.Errorf("header %s: %q, and this preset checks %s: %w", hubspotVersionHeader, truncate(ver), v.version, ErrMalformed)
+	}
+	var sig [sha256.Size]byte
+	if !decodeMAC(sig[:], s, encHex) {
+		return Result{}, fmt.Errorf("header %s: not a hex SHA-256: %w", hubspotLegacyHeader, ErrMalformed)
+	}
+	u := withPublicBase(r.URL, v.base)
+	if v.version == "v2" && u == "" {
+		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotLegacyHeader, ErrMalformed)
+	}
+	st := v.pool.Get().(*macState)
+	defer v.pool.Put(st)
+	for i := range v.secrets {
+		v.hash(st, i, r, u)
+		if hmac.Equal(st.sum(), sig[:]) {
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: hash matches none of %d secrets: %w", hubspotLegacyHeader, len(v.secrets), ErrMismatch)
+}
+
+// hash resets st and writes the string signed with secret i.
+func (v *hubspotLegacy) hash(st *macState, i int, r *Request, u string) {
+	st.h.Reset()
+	st.buf = append(st.buf[:0], v.secrets[i]...)
+	if v.version == "v2" {
+		st.buf = append(append(st.buf, signedMethod(r)...), u...)
+	}
+	st.h.Write(st.buf)
+	st.h.Write(r.Body)
+	if cap(st.buf) > 4<<10 {
+		st.buf = nil // do not pin a buffer grown by one huge URL
+	}
+}
+
+func (v *hubspotLegacy) sign(r *Request) error {
+	u := withPublicBase(r.URL, v.base)
+	if v.version == "v2" && u == "" {
+		return fmt.Errorf("hubspot-v2 signs the URL: the request has none: %w", ErrConfig)
+	}
+	st := &macState{h: sha256.New()}
+	v.hash(st, 0, r, u)
+	r.Header.Set(hubspotVersionHeader, v.version)
+	r.Header.Set(hubspotLegacyHeader, encHex.encode(st.sum()))
+	return nil
+}

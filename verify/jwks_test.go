@@ -1,0 +1,194 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// rfc7638Key is the example RSA key of RFC 7638 section 3.1, whose
+// thumbprint the RFC gives.
+const (
+	rfc7638Key        = `{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}`
+	rfc7638Thumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+	// A P-256 point from the Plaid vector.
+	plaidJWK = `{"kty":"EC","crv":"P-256","kid":"bfbd5111","alg":"ES256","use":"sig","x":"B-xjFj-_lfNu6Szeyk6I8M3nEWb73Vik7_tX0XxnQ6w","y":"z3p4W0RW5-LFDJqzrMhpBaVwCtHwiEIU-J0M90y3XTA","created_at":1560466150,"expired_at":null}`
+)
+
+func TestJWKThumbprint(t *testing.T) {
+	k, err := parseJWK([]byte(rfc7638Key), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jwkThumbprint(k.key); got != rfc7638Thumbprint {
+		t.Errorf("jwkThumbprint(RFC 7638 key) = %s; want %s", got, rfc7638Thumbprint)
+	}
+}
+
+func TestParseJWK(t *testing.T) {
+	edit := func(jwk, old, new string) string { return strings.Replace(jwk, old, new, 1) }
+	tests := []struct {
+		name  string
+		jwk   string
+		alone bool
+		want  string // "" valid, "skip" skipped, else part of the error
+	}{
+		{"RSA", rfc7638Key, true, ""},
+		{"EC", plaidJWK, true, ""},
+		{"OKP", `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, true, ""},
+		{"expired_at", edit(plaidJWK, `"expired_at":null`, `"expired_at":1700000000`), true, ""},
+		{"expired_at a string", edit(plaidJWK, `"expired_at":null`, `"expired_at":"soon"`), true, "expired_at"},
+		{"encryption key in a set", edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), false, "skip"},
+		{"encryption key alone", edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), true, "not sig"},
+		{"private", edit(plaidJWK, `"kty"`, `"d":"AAAA","kty"`), true, "private"},
+		{"symmetric", `{"kty":"oct","k":"c2VjcmV0"}`, true, "symmetric"},
+		{"unknown kty", `{"kty":"XYZ"}`, true, "kty"},
+		{"not JSON", `{"kty":`, true, "JSON"},
+		{"member not a string", `{"kty":1}`, true, "JSON"},
+		{"RSA even exponent", edit(rfc7638Key, `"AQAB"`, `"AQAA"`), true, "exponent"},
+		{"RSA huge exponent", edit(rfc7638Key, `"AQAB"`, `"AQAAAAAB"`), true, "size"},
+		{"RSA small", `{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP","e":"AQAB"}`, true, "bits"},
+		{"EC short x", edit(plaidJWK, `"x":"B-xjFj-_`, `"x":"`), true, "32 bytes"},
+		{"EC off the curve", edit(plaidJWK, `"y":"z3p4`, `"y":"z3p5`), true, "curve"},
+		{"EC other curve", edit(plaidJWK, `"P-256"`, `"secp256k1"`), true, "curve"},
+		{"alg does not fit", edit(plaidJWK, `"ES256"`, `"RS256"`), true, "alg"},
+		{"OKP X25519", `{"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, true, "Ed25519"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseJWK([]byte(tt.jwk), tt.alone)
+			switch {
+			case tt.want == "" && err != nil,
+				tt.want == "skip" && !errors.Is(err, errJWKSkipped),
+				tt.want != "" && tt.want != "skip" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("parseJWK(%s) = %v; want %q", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseJWKS(t *testing.T) {
+	bad := `{"kty":"oct","k":"c2VjcmV0"}`
+	tests := []struct {
+		name   string
+		doc    string
+		strict bool
+		keys   int // -1: error
+	}{
+		{"one", `{"keys":[` + plaidJWK + `]}`, true, 1},
+		{"two", `{"keys":[` + plaidJWK + `,` + rfc7638Key + `]}`, true, 2},
+		{"fetched skips a bad key", `{"keys":[` + bad + `,` + plaidJWK + `]}`, false, 1},
+		{"inline refuses a bad key", `{"keys":[` + bad + `,` + plaidJWK + `]}`, true, -1},
+		{"only bad keys", `{"keys":[` + bad + `]}`, false, -1},
+		{"empty", `{"keys":[]}`, false, -1},
+		{"a bare list", `[` + plaidJWK + `]`, false, -1},
+		{"keys not a list", `{"keys":{}}`, false, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := parseJWKS([]byte(tt.doc), tt.strict)
+			if tt.keys < 0 && err == nil || tt.keys >= 0 && len(keys) != tt.keys {
+				t.Errorf("parseJWKS(%s) = %d keys, %v; want %d", tt.name, len(keys), err, tt.keys)
+			}
+		})
+	}
+}
+
+func TestCheckJWKSURL(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"https://www.googleapis.com/oauth2/v3/certs": true,
+		"http://127.0.0.1:8080/keys":                 true,
+		"http://localhost/keys":                      true,
+		"http://[::1]/keys":                          true,
+		"http://keys.example/keys":                   false,
+		"http://10.0.0.1/keys":                       false,
+		"ftp://127.0.0.1/keys":                       false,
+		"/keys":                                      false,
+		"https://":                                   false,
+		"::":                                         false,
+	} {
+		if err := checkJWKSURL(u); (err == nil) != ok {
+			t.Errorf("checkJWKSURL(%q) = %v; want ok %v", u, err, ok)
+		}
+	}
+}
+
+// TestFetchJWKS covers what a JWKS endpoint may answer.
+func TestFetchJWKS(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		ok     bool
+	}{
+		{"ok", 200, `{"keys":[` + plaidJWK + `]}`, true},
+		{"not found", 404, `{"keys":[` + plaidJWK + `]}`, false},
+		{"not JSON", 200, `<html>`, false},
+		{"too large", 200, `{"keys":[` + plaidJWK + `],"pad":"` + strings.Repeat("x", jwksMaxSize) + `"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			}))
+			defer srv.Close()
+			keys, err := fetchJWKS(srv.Client(), srv.URL)
+			if (err == nil) != tt.ok || tt.ok && len(keys) != 1 {
+				t.Errorf("fetchJWKS(%s) = %d keys, %v; want ok %v", tt.name, len(keys), err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestJWKSCacheSingleFetch starts many requests for an uncached URL at
+// once: one fetch serves them all.
+func TestJWKSCacheSingleFetch(t *testing.T) {
+	release := make(chan struct{})
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		<-release
+		fmt.Fprint(w, `{"keys":[`+plaidJWK+`]}`)
+	}))
+	defer srv.Close()
+	c := jwksCacheFor(srv.URL)
+	now := time.Unix(1700000000, 0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			keys, err := c.get(srv.Client(), time.Hour, "bfbd5111", now)
+			if err == nil && len(keys) != 1 {
+				err = fmt.Errorf("%d keys", len(keys))
+			}
+			errs <- err
+		})
+	}
+	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no fetch started")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("get() = %v; want the fetched key", err)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("fetches = %d; want 1", n)
+	}
+	if jwksCacheFor(srv.URL) != c {
+		t.Errorf("jwksCacheFor(%s) made a second cache", srv.URL)
+	}
+}

@@ -1,0 +1,402 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+	"hash"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file holds the building blocks shared by the presets of vercel.go,
+// mux.go, workos.go, razorpay.go and the other files of the same batch: a
+// MAC of the body in one header (bodyMAC), a MAC of a timestamp header and
+// the body (stampMAC), a Stripe-style "t=,v1=" header (tv1MAC), and the
+// query and time helpers their handshakes and windows need.
+
+// bodyMAC describes a provider that sends "<prefix><MAC of the raw body>" in
+// one header, with nothing timed: replays are caught by the event ID (or,
+// where the provider sends none, by the SHA-256 of the body).
+type bodyMAC struct {
+	name      string
+	aliases   []string
+	header    string
+	prefix    string
+	hash      func() hash.Hash
+	enc       encoding
+	desc      string
+	eventID   string
+	eventType []string
+	// key turns a configured secret into the HMAC key; nil uses it byte
+	// for byte.
+	key func(secret string) ([]byte, error)
+	// wrap, when set, adds a handshake around the MAC check.
+	wrap    func(v *hmacVerifier) Verifier
+	methods []string
+}
+
+// build returns the MAC check of b for o's secrets.
+func (b bodyMAC) build(o Options) (*hmacVerifier, error) {
+	keys, err := decodeMACKeys(b.name, o.Secrets, b.key)
+	if err != nil {
+		return nil, err
+	}
+	return &hmacVerifier{
+		header: textproto.CanonicalMIMEHeaderKey(b.header),
+		prefix: b.prefix,
+		enc:    b.enc,
+		macs:   newMACSet(keys, b.hash),
+	}, nil
+}
+
+func (b bodyMAC) preset() Preset {
+	return Preset{
+		Name:        b.name,
+		Aliases:     b.aliases,
+		Scheme:      "hmac-" + macHashName(b.hash),
+		Description: b.desc,
+		Headers:     []string{b.header},
+		EventID:     b.eventID,
+		EventType:   b.eventType,
+		Methods:     b.methods,
+		New: func(o Options) (Verifier, error) {
+			v, err := b.build(o)
+			if err != nil {
+				return nil, err
+			}
+			if b.wrap != nil {
+				return b.wrap(v), nil
+			}
+			return v, nil
+		},
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := b.build(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r)
+			return nil
+		},
+	}
+}
+
+// decodeMACKeys turns secrets into HMAC keys with decode, or byte for byte when
+// decode is nil. Its errors name the secret by index, never by value.
+func decodeMACKeys(typ string, secrets []string, decode func(string) ([]byte, error)) ([][]byte, error) {
+	if decode == nil {
+		return rawKeys(secrets), nil
+	}
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		k, err := decode(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+// macHashName is the scheme family name of a hash constructor.
+func macHashName(fn func() hash.Hash) string {
+	switch fn().Size() {
+	case sha1.Size:
+		return "sha1"
+	case sha512.Size:
+		return "sha512"
+	default:
+		return "sha256"
+	}
+}
+
+// stampUnit is how a provider writes the timestamp it signs.
+type stampUnit int
+
+const (
+	stampSeconds stampUnit = iota // unix seconds, decimal digits
+	stampMillis                   // unix milliseconds, decimal digits
+	stampOpaque                   // signed as sent, format not documented: no window
+)
+
+// stampMAC describes a provider that sends the MAC of
+// "<before><timestamp header><sep><body>" in one header and the timestamp in
+// another (Customer.io, Frame.io, Webflow, Zendesk).
+type stampMAC struct {
+	name      string
+	aliases   []string
+	sigHeader string
+	tsHeader  string
+	sigPrefix string // before the encoded MAC in sigHeader, such as "v0="
+	before    string // signed ahead of the timestamp, such as "v0:"
+	sep       string // signed between the timestamp and the body
+	enc       encoding
+	unit      stampUnit
+	tolerance time.Duration // 0 for stampOpaque
+	desc      string
+	eventID   string
+	eventType []string
+}
+
+// stampVerifier checks a stampMAC scheme.
+type stampVerifier struct {
+	s    stampMAC
+	sig  string // canonical header names
+	ts   string
+	tol  time.Duration
+	macs *macSet
+}
+
+var _ Verifier = (*stampVerifier)(nil)
+
+func (s stampMAC) build(o Options) *stampVerifier {
+	return &stampVerifier{
+		s:    s,
+		sig:  textproto.CanonicalMIMEHeaderKey(s.sigHeader),
+		ts:   textproto.CanonicalMIMEHeaderKey(s.tsHeader),
+		tol:  o.Tolerance,
+		macs: newMACSet(rawKeys(o.Secrets), sha256.New),
+	}
+}
+
+func (s stampMAC) preset() Preset {
+	return Preset{
+		Name:        s.name,
+		Aliases:     s.aliases,
+		Scheme:      "hmac-sha256",
+		Description: s.desc,
+		Headers:     []string{s.sigHeader, s.tsHeader},
+		Tolerance:   s.tolerance,
+		EventID:     s.eventID,
+		EventType:   s.eventType,
+		New:         func(o Options) (Verifier, error) { return s.build(o), nil },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			s.build(o).sign(r, now)
+			return nil
+		},
+	}
+}
+
+// Verify implements Verifier. The signature is checked before the timestamp,
+// so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
+func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(v.sig)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.sig, ErrNoSignature)
+	}
+	t := r.Header.Get(v.ts)
+	if t == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.ts, ErrNoSignature)
+	}
+	var at time.Time
+	if v.s.unit != stampOpaque {
+		n, ok := parseUnix(t)
+		if !ok {
+			return Result{}, fmt.Errorf("header %s: %q is not unix %s: %w", v.ts, truncate(t), v.s.unit, ErrMalformed)
+		}
+		at = v.s.unit.time(n)
+	}
+	if len(s) < len(v.s.sigPrefix) || !strings.EqualFold(s[:len(v.s.sigPrefix)], v.s.sigPrefix) {
+		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.sig, v.s.sigPrefix, ErrMalformed)
+	}
+	var sig [maxMACSize]byte
+	if !decodeMAC(sig[:v.macs.size], s[len(v.s.sigPrefix):], v.s.enc) {
+		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.sig, v.macs.size, v.s.enc, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		v.write(st, t, r.Body)
+		ok := hmac.Equal(st.sum(), sig[:v.macs.size])
+		v.macs.put(i, st)
+		if ok {
+			if v.s.unit != stampOpaque {
+				if err := checkMoment(v.ts, "", t, at, now, v.tol); err != nil {
+					return Result{}, err
+				}
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sig, len(v.macs.pools), ErrMismatch)
+}
+
+// write feeds the signed content to st.
+func (v *stampVerifier) write(st *macState, t string, body []byte) {
+	st.buf = append(append(append(st.buf[:0], v.s.before...), t...), v.s.sep...)
+	st.h.Write(st.buf)
+	st.h.Write(body)
+}
+
+func (v *stampVerifier) sign(r *Request, now time.Time) {
+	t := v.s.unit.format(now)
+	st := v.macs.get(0)
+	v.write(st, t, r.Body)
+	r.Header.Set(v.sig, v.s.sigPrefix+v.s.enc.encode(st.sum()))
+	r.Header.Set(v.ts, t)
+	v.macs.put(0, st)
+}
+
+func (u stampUnit) String() string {
+	if u == stampMillis {
+		return "milliseconds"
+	}
+	return "seconds"
+}
+
+// time converts a parsed timestamp to a time.
+func (u stampUnit) time(n int64) time.Time {
+	if u == stampMillis {
+		return time.UnixMilli(n)
+	}
+	return time.Unix(n, 0)
+}
+
+// format writes now as the provider would. An opaque timestamp is written
+// as RFC 3339 in UTC.
+func (u stampUnit) format(now time.Time) string {
+	switch u {
+	case stampMillis:
+		return strconv.FormatInt(now.UnixMilli(), 10)
+	case stampOpaque:
+		return now.UTC().Format(time.RFC3339)
+	default:
+		return strconv.FormatInt(now.Unix(), 10)
+	}
+}
+
+// checkMoment returns an error wrapping ErrTooOld or ErrTooNew when the
+// signed time at is more than tol away from now, in either direction. raw is
+// the timestamp as sent and key its name within header hdr ("t=").
+func checkMoment(hdr, key, raw string, at, now time.Time, tol time.Duration) error {
+	if d := now.Sub(at); d > tol {
+		return fmt.Errorf("header %s: %s%s is %s old, tolerance %s: %w", hdr, key, truncate(raw), d, tol, ErrTooOld)
+	}
+	if d := at.Sub(now); d > tol {
+		return fmt.Errorf("header %s: %s%s is %s in the future, tolerance %s: %w", hdr, key, truncate(raw), d, tol, ErrTooNew)
+	}
+	return nil
+}
+
+// tv1MAC describes a provider with Stripe's header layout under its own
+// name: "t=<timestamp>,v1=<hex>[,v1=<hex>...]", HMAC-SHA256 over "{t}.{body}"
+// keyed with the secret byte for byte (Mux in seconds, WorkOS in
+// milliseconds).
+type tv1MAC struct {
+	name      string
+	header    string
+	unit      stampUnit
+	tolerance time.Duration
+	desc      string
+	eventID   string
+	eventType []string
+}
+
+// tv1Verifier checks a tv1MAC scheme.
+type tv1Verifier struct {
+	s      tv1MAC
+	header string
+	tol    time.Duration
+	macs   *macSet
+}
+
+var _ Verifier = (*tv1Verifier)(nil)
+
+func (s tv1MAC) build(o Options) *tv1Verifier {
+	return &tv1Verifier{s: s, header: textproto.CanonicalMIMEHeaderKey(s.header), tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
+}
+
+func (s tv1MAC) preset() Preset {
+	return Preset{
+		Name:        s.name,
+		Scheme:      "hmac-sha256",
+		Description: s.desc,
+		Headers:     []string{s.header},
+		Tolerance:   s.tolerance,
+		EventID:     s.eventID,
+		EventType:   s.eventType,
+		New:         func(o Options) (Verifier, error) { return s.build(o), nil },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			s.build(o).sign(r, now)
+			return nil
+		},
+	}
+}
+
+// Verify implements Verifier. The header is parsed as Stripe's is (see
+// parseStripe): unknown pairs are ignored, several v1 signatures allowed.
+func (v *tv1Verifier) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(v.header)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	}
+	sh, err := parseStripe(s)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		st.writeParts(sh.t)
+		st.h.Write(r.Body)
+		ok := sh.v1.match(st.sum())
+		v.macs.put(i, st)
+		if ok {
+			if err := checkMoment(v.header, "t=", sh.t, v.s.unit.time(sh.ts), now, v.tol); err != nil {
+				return Result{}, err
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+}
+
+func (v *tv1Verifier) sign(r *Request, now time.Time) {
+	t := v.s.unit.format(now)
+	st := v.macs.get(0)
+	st.writeParts(t)
+	st.h.Write(r.Body)
+	r.Header.Set(v.header, "t="+t+",v1="+encHex.encode(st.sum()))
+	v.macs.put(0, st)
+}
+
+// queryValue returns the query parameter name of the request URL rawURL.
+// An unparsable URL has no parameters.
+func queryValue(rawURL, name string) string {
+	_, q, ok := strings.Cut(rawURL, "?")
+	if !ok {
+		return ""
+	}
+	q, _, _ = strings.Cut(q, "#")
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return ""
+	}
+	return vals.Get(name)
+}
+
+// maxChallenge bounds a challenge echoed back in a handshake, so the
+// endpoint cannot be used to reflect large attacker-chosen content.
+const maxChallenge = 512
+
+// challengeEcho answers a GET handshake that echoes the query parameter
+// param as text/plain (Dropbox, Nylas). The challenge is not signed, and the
+// answer discloses nothing.
+func challengeEcho(r *Request, param string) (Result, error) {
+	c := queryValue(r.URL, param)
+	switch {
+	case c == "":
+		return Result{}, fmt.Errorf("GET without query parameter %s: %w", param, ErrNoSignature)
+	case len(c) > maxChallenge:
+		return Result{}, fmt.Errorf("query parameter %s: %d bytes, at most %d: %w", param, len(c), maxChallenge, ErrMalformed)
+	}
+	return Result{Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(c)}}, nil
+}
+
+// errNoRequestURL is returned when a scheme that signs the URL gets a request
+// without one.
+var errNoRequestURL = errors.New("the request has no URL")

@@ -1,0 +1,16 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"net/http"
+)
+
+func init() {
+	register(bodyMAC{
+		name: "nylas", header: "X-Nylas-Signature", hash: sha256.New, enc: encHex,
+		desc:    "Nylas: X-Nylas-Signature <hex> HMAC-SHA256 over the body, webhook secret raw; GET ?challenge= echoed",
+		eventID: "id", eventType: []string{"type"},
+		methods: []string{http.MethodGet, http.MethodPost},
+		wrap:    func(v *hmacVerifier) Verifier { return &echoVerifier{v, "challenge"} },
+	}.preset())
+}

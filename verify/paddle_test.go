@@ -1,0 +1,87 @@
+package verify_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{name: "paddle", secrets: [2]string{"pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr", "VALID_SECRET"}})
+}
+
+// TestPaddleHeader covers the parsing of Paddle-Signature: several h1
+// (rotation), unknown keys and spaces as in Paddle's SDK tests; strict where
+// the header is ambiguous.
+func TestPaddleHeader(t *testing.T) {
+	const secret, body = "VALID_SECRET", `{"data": ["1", "2"]}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	good := hex.EncodeToString(bodyMAC(sha256.New, secret, ts+":"+body))
+	other := hex.EncodeToString(bodyMAC(sha256.New, "OTHER_SECRET", ts+":"+body))
+	tests := []struct {
+		name   string
+		header string
+		at     time.Time
+		want   error // nil: valid
+	}{
+		{"valid", "ts=" + ts + ";h1=" + good, now, nil},
+		{"h1 first", "h1=" + good + ";ts=" + ts, now, nil},
+		{"second h1 matches", "ts=" + ts + ";h1=" + other + ";h1=" + good, now, nil},
+		{"unknown key ignored", "ts=" + ts + ";h1=" + good + ";h2=RANDOM_HASH", now, nil},
+		{"spaces", " ts = " + ts + " ; h1 = " + good + " ", now, nil},
+		{"bad h1 ignored", "ts=" + ts + ";h1=zz;h1=" + good, now, nil},
+		{"5 s old", "ts=" + ts + ";h1=" + good, now.Add(5 * time.Second), nil},
+		{"5 s ahead", "ts=" + ts + ";h1=" + good, now.Add(-5 * time.Second), nil},
+		{"6 s old", "ts=" + ts + ";h1=" + good, now.Add(6 * time.Second), verify.ErrTooOld},
+		{"6 s ahead", "ts=" + ts + ";h1=" + good, now.Add(-6 * time.Second), verify.ErrTooNew},
+		{"empty", "", now, verify.ErrNoSignature},
+		{"no ts", "h1=" + good, now, verify.ErrMalformed},
+		{"ts twice", "ts=" + ts + ";ts=" + ts + ";h1=" + good, now, verify.ErrMalformed},
+		{"ts not a number", "ts=abc;h1=" + good, now, verify.ErrMalformed},
+		{"ts in milliseconds overflows", "ts=99999999999999999999;h1=" + good, now, verify.ErrMalformed},
+		{"no h1", "ts=" + ts, now, verify.ErrMalformed},
+		{"only h2", "ts=" + ts + ";h2=" + good, now, verify.ErrMalformed},
+		{"comma separated", "ts=" + ts + ",h1=" + good, now, verify.ErrMalformed},
+		{"pair without =", "ts=" + ts + ";h1", now, verify.ErrMalformed},
+		{"trailing semicolon", "ts=" + ts + ";h1=" + good + ";", now, verify.ErrMalformed},
+		{"nine h1", "ts=" + ts + strings.Repeat(";h1="+other, 8) + ";h1=" + good, now, verify.ErrMalformed},
+		{"other secret", "ts=" + ts + ";h1=" + other, now, verify.ErrMismatch},
+		{"other ts", "ts=" + strconv.FormatInt(now.Unix()+1, 10) + ";h1=" + good, now, verify.ErrMismatch},
+	}
+	v, err := verify.New("paddle", Options{Secrets: []string{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &verify.Request{Header: http.Header{"Paddle-Signature": {tt.header}}, Body: []byte(body)}
+			_, err := v.Verify(r, tt.at)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "Paddle-Signature") {
+				t.Errorf("Verify(%s) = %v; want the header named", tt.name, err)
+			}
+		})
+	}
+}
+
+// TestPaddleSign reproduces the signature of the Node SDK test behind the
+// vector paddle-node-valid-at-5s.
+func TestPaddleSign(t *testing.T) {
+	r := &verify.Request{Body: []byte(`{"data": ["1", "2"]}`)}
+	if err := verify.Sign("paddle", r, Options{Secrets: []string{"VALID_SECRET"}}, time.Unix(1698796800, 0)); err != nil {
+		t.Fatal(err)
+	}
+	const want = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9"
+	if got := r.Header.Get("Paddle-Signature"); got != want {
+		t.Errorf("Sign(paddle) = %q; want %q", got, want)
+	}
+}

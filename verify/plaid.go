@@ -1,0 +1,107 @@
+package verify
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func init() {
+	register(Preset{
+		Name:    "plaid-jwt",
+		Aliases: []string{"plaid"},
+		Scheme:  "jwt-es256",
+		Description: "Plaid: Plaid-Verification ES256 JWT, kid selects the JWK (jwks, jwks_url, or P-256 public keys in secrets), " +
+			"iat at most 5 min off, request_body_sha256 = hex SHA-256 of the body; Sign takes a P-256 private key (PEM or base64 DER)",
+		Headers:   []string{plaidHeader},
+		Tolerance: 5 * time.Minute,
+		// Plaid sends no event ID; a retry carries the same body, so the
+		// body's SHA-256 identifies it.
+		EventType: []string{"webhook_type", "webhook_code"},
+		Options:   []string{"jwks", "jwks_url", "jwks_refresh"},
+		NoSecret:  true,
+		New:       func(o Options) (Verifier, error) { return verifier(newPlaid(o)) },
+		Sign:      signPlaid,
+	})
+}
+
+const plaidHeader = "Plaid-Verification"
+
+// plaidVerifier checks Plaid's webhook JWT: ES256 only, the key chosen by
+// kid, iat within the tolerance, and the body's hex SHA-256 in
+// request_body_sha256.
+//
+// Plaid serves its keys one kid at a time from the credentialed POST
+// /webhook_verification_key/get, not as a JWKS: configure them inline
+// (jwks), in secrets, or behind a jwks_url that serves {"keys":[...]}. A
+// JWK whose expired_at has passed no longer verifies (ErrSecretExpired).
+type plaidVerifier struct {
+	check *jwtCheck
+	tol   time.Duration
+}
+
+var _ Verifier = (*plaidVerifier)(nil)
+
+func newPlaid(o Options) (*plaidVerifier, error) {
+	ks, err := newJWTKeys("plaid-jwt", o, []string{"ES256"}, "", parseVerifyKey)
+	if err != nil {
+		return nil, err
+	}
+	return &plaidVerifier{check: newJWTCheck("header "+plaidHeader, []string{"ES256"}, ks), tol: o.Tolerance}, nil
+}
+
+// plaidClaims are the claims of Plaid's JWT.
+type plaidClaims struct {
+	jwt.RegisteredClaims
+	RequestBodySHA256 any `json:"request_body_sha256"`
+}
+
+// Verify implements Verifier. A request_body_sha256 that does not match the
+// body is ErrMismatch, like a signature over a different body; a missing
+// one is ErrClaims.
+func (v *plaidVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	tok := r.Header.Get(plaidHeader)
+	if tok == "" {
+		return Result{}, fmt.Errorf("header %s: %w", plaidHeader, ErrNoSignature)
+	}
+	var c plaidClaims
+	k, err := v.check.parse(tok, &c, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := checkBodyHash(v.check.where, "request_body_sha256", c.RequestBodySHA256, r.Body); err != nil {
+		return Result{}, err
+	}
+	if err := checkIssuedAt(plaidHeader, &c, now, v.tol, true); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: k.index}, nil
+}
+
+// signPlaid sets Plaid-Verification, signed with the P-256 private key in
+// o.Secrets[0]; its kid is the key's RFC 7638 thumbprint.
+func signPlaid(r *Request, o Options, now time.Time) error {
+	if len(o.Secrets) == 0 {
+		return fmt.Errorf("plaid-jwt: Sign needs the private key in secrets: %w", ErrConfig)
+	}
+	sk, err := parseSignKey(o.Secrets[0])
+	if err != nil {
+		return fmt.Errorf("plaid-jwt: secret 0: %v: %w", err, ErrConfig)
+	}
+	k, ok := sk.(*ecdsa.PrivateKey)
+	if !ok || k.Curve != elliptic.P256() {
+		return fmt.Errorf("plaid-jwt: secret 0 is a %T, not an ECDSA P-256 private key: %w", sk, ErrConfig)
+	}
+	sum := sha256.Sum256(r.Body)
+	tok, err := signToken("ES256", k, signerKid(k), jwt.MapClaims{"iat": now.Unix(), "request_body_sha256": hex.EncodeToString(sum[:])})
+	if err != nil {
+		return fmt.Errorf("plaid-jwt: %v: %w", err, ErrConfig)
+	}
+	r.Header.Set(plaidHeader, tok)
+	return nil
+}

@@ -1,0 +1,102 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "square",
+		Scheme:      "hmac-sha256",
+		Description: "Square: x-square-hmacsha256-signature base64 over {notification URL}{body}, signature key raw (public_url: the URL as configured in Square)",
+		Headers:     []string{squareHeader},
+		EventID:     "event_id",
+		EventType:   []string{"type"},
+		Options:     []string{"public_url"},
+		New:         func(o Options) (Verifier, error) { return verifier(newSquare(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newSquare(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r)
+		},
+	})
+}
+
+const squareHeader = "X-Square-Hmacsha256-Signature"
+
+// squareVerifier checks Square's scheme: base64 HMAC-SHA256 over the
+// subscription's notification URL followed by the body, keyed with the
+// signature key as a string (it looks like base64url but is not decoded).
+// The URL must be the one configured in Square byte for byte, so behind a
+// proxy public_url gives it whole; otherwise the request's URL is used.
+type squareVerifier struct {
+	url  string // public_url, or "" for the request's URL
+	macs *macSet
+}
+
+var _ Verifier = (*squareVerifier)(nil)
+
+func newSquare(o Options) (*squareVerifier, error) {
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+			return nil, fmt.Errorf("square: option public_url %s is not an http:// or https:// URL with a host: %w", quoteURL(o.PublicURL), ErrConfig)
+		}
+	}
+	return &squareVerifier{url: o.PublicURL, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+}
+
+func (v *squareVerifier) notificationURL(r *Request) string {
+	if v.url != "" {
+		return v.url
+	}
+	return r.URL
+}
+
+// Verify implements Verifier.
+func (v *squareVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+	s := r.Header.Get(squareHeader)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", squareHeader, ErrNoSignature)
+	}
+	var sig [sha256.Size]byte
+	if !decodeMAC(sig[:], s, encBase64) {
+		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", squareHeader, ErrMalformed)
+	}
+	u := v.notificationURL(r)
+	if u == "" {
+		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", squareHeader, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		st.buf = append(st.buf[:0], u...)
+		st.h.Write(st.buf)
+		st.h.Write(r.Body)
+		ok := hmac.Equal(st.sum(), sig[:])
+		v.macs.put(i, st)
+		if ok {
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", squareHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+}
+
+func (v *squareVerifier) sign(r *Request) error {
+	u := v.notificationURL(r)
+	if u == "" {
+		return fmt.Errorf("square signs the notification URL: the request has none and public_url is not set: %w", ErrConfig)
+	}
+	st := v.macs.get(0)
+	st.buf = append(st.buf[:0], u...)
+	st.h.Write(st.buf)
+	st.h.Write(r.Body)
+	r.Header.Set(squareHeader, encBase64.encode(st.sum()))
+	v.macs.put(0, st)
+	return nil
+}

@@ -1,0 +1,77 @@
+package verify_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"testing"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{name: "square", secrets: [2]string{"Ibxx_5AKakO-3qeNVR61Dw", "signature-key"}})
+}
+
+// TestSquareURL covers the notification URL Square signs: the request's,
+// or public_url whole.
+func TestSquareURL(t *testing.T) {
+	const key, body = "signature-key", `{"data":{"type":"webhooks","id":">id<"}}`
+	const configured = "https://webhook.site/webhooks"
+	sig := func(u string) string {
+		return base64.StdEncoding.EncodeToString(bodyMAC(sha256.New, key, u+body))
+	}
+	tests := []struct {
+		name      string
+		url       string // as the gateway sees it
+		publicURL string
+		signed    string // the URL Square signed
+		want      error  // nil: valid
+	}{
+		{"request URL", configured, "", configured, nil},
+		{"public_url", "http://10.0.0.5:8080/webhooks/square", configured, configured, nil},
+		{"public_url with query", "http://10.0.0.5/x", configured + "?a=1", configured + "?a=1", nil},
+		{"public_url wins over the request", configured, "https://other.example/webhooks", configured, verify.ErrMismatch},
+		{"behind a proxy without public_url", "http://10.0.0.5:8080/webhooks", "", configured, verify.ErrMismatch},
+		{"trailing slash matters", configured + "/", "", configured, verify.ErrMismatch},
+		{"no URL", "", "", configured, verify.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New("square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &verify.Request{URL: tt.url, Header: http.Header{"X-Square-Hmacsha256-Signature": {sig(tt.signed)}}, Body: []byte(body)}
+			_, err = v.Verify(r, now)
+			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSquareSign reproduces the square-python-sdk test behind the vector
+// square-sdk-escaped-body, signed with public_url and with the request URL.
+func TestSquareSign(t *testing.T) {
+	const want = "Cxt7+aTi4rKgcA0bC4g9EHdVtLSDWdqccmL5MvihU4U="
+	for _, o := range []Options{
+		{Secrets: []string{"signature-key"}},
+		{Secrets: []string{"signature-key"}, PublicURL: "https://webhook.site/webhooks"},
+	} {
+		r := &verify.Request{URL: "https://webhook.site/webhooks", Body: []byte(`{"data":{"type":"webhooks","id":">id<"}}`)}
+		if o.PublicURL != "" {
+			r.URL = "http://internal/whatever"
+		}
+		if err := verify.Sign("square", r, o, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Header.Get("X-Square-Hmacsha256-Signature"); got != want {
+			t.Errorf("Sign(square, public_url %q) = %q; want %q", o.PublicURL, got, want)
+		}
+	}
+	if err := verify.Sign("square", &verify.Request{}, Options{Secrets: []string{"k"}}, now); !errors.Is(err, verify.ErrConfig) {
+		t.Errorf("Sign(square, no URL) = %v; want %v", err, verify.ErrConfig)
+	}
+}

@@ -1,0 +1,183 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:   "standard-webhooks-v1a",
+		Scheme: "ed25519",
+		Description: "Standard Webhooks v1a (asymmetric): webhook-id, webhook-timestamp, webhook-signature v1a,<b64 Ed25519> over {id}.{ts}.{body}; " +
+			"public keys whpk_<b64>, Sign takes whsk_<b64 32-byte seed> (svix-* also accepted)",
+		Headers:   []string{webhookHeaders.id, webhookHeaders.ts, webhookHeaders.sig, svixHeaders.id, svixHeaders.ts, svixHeaders.sig},
+		Tolerance: 5 * time.Minute,
+		EventID:   "header:" + webhookHeaders.id,
+		EventType: []string{"type"},
+		New:       func(o Options) (Verifier, error) { return verifier(newV1a(o)) },
+		Sign:      signV1a,
+	})
+}
+
+// v1aVerifier checks Standard Webhooks v1a: Ed25519 over
+// "{id}.{timestamp}.{body}", base64, as "v1a,<signature>" entries of the
+// space-separated webhook-signature list, with the webhook-* or svix-*
+// header family.
+type v1aVerifier struct {
+	families [2]swHeaders // the preferred one first
+	keys     []ed25519.PublicKey
+	tol      time.Duration
+}
+
+var _ Verifier = (*v1aVerifier)(nil)
+
+func newV1a(o Options) (*v1aVerifier, error) {
+	keys, err := ed25519Keys("standard-webhooks-v1a", o.Secrets, parseWhpk)
+	if err != nil {
+		return nil, err
+	}
+	return &v1aVerifier{families: [2]swHeaders{webhookHeaders, svixHeaders}, keys: keys, tol: o.Tolerance}, nil
+}
+
+// parseWhpk reads a v1a public key: whpk_ and the base64 of 32 bytes (the
+// prefix is optional). A whsk_ private key is refused.
+func parseWhpk(s string) (ed25519.PublicKey, error) {
+	if strings.HasPrefix(s, "whsk_") {
+		return nil, errors.New("is a whsk_ private key; configure the whpk_ public key")
+	}
+	b, err := decodeStdBase64(strings.TrimPrefix(s, "whpk_"))
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, errors.New("not whpk_ and the base64 of a 32-byte Ed25519 public key")
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// parseWhsk reads a v1a private key: whsk_ and the base64 of the 32-byte
+// seed (the prefix is optional; a 64-byte seed-and-public-key is also
+// accepted).
+func parseWhsk(s string) (ed25519.PrivateKey, error) {
+	if strings.HasPrefix(s, "whpk_") {
+		return nil, errors.New("is a whpk_ public key; Sign needs the whsk_ private key")
+	}
+	b, err := decodeStdBase64(strings.TrimPrefix(s, "whsk_"))
+	if err != nil {
+		return nil, errors.New("not whsk_ and base64")
+	}
+	switch len(b) {
+	case ed25519.SeedSize:
+		return ed25519.NewKeyFromSeed(b), nil
+	case ed25519.PrivateKeySize:
+		pk := ed25519.NewKeyFromSeed(b[:ed25519.SeedSize])
+		if string(pk[ed25519.SeedSize:]) == string(b[ed25519.SeedSize:]) {
+			return pk, nil
+		}
+	}
+	return nil, errors.New("not the base64 of a 32-byte Ed25519 seed")
+}
+
+// v1aSigs holds the v1a signatures of one header.
+type v1aSigs struct {
+	n    int
+	sigs [maxSigs][ed25519.SignatureSize]byte
+}
+
+// parseV1aSignatures parses a webhook-signature list for v1a. Entries are
+// separated by spaces; entries of other versions (v1 HMACs, ...), without a
+// comma, or whose signature is not base64 of 64 bytes are ignored. It is
+// malformed when no v1a signature remains or there are more than maxSigs.
+// Its errors are plain details for the caller to wrap.
+func parseV1aSignatures(s string) (v1aSigs, error) {
+	var l v1aSigs
+	for rest := s; rest != ""; {
+		var e string
+		e, rest, _ = strings.Cut(rest, " ")
+		ver, sig, ok := strings.Cut(e, ",")
+		if !ok || ver != "v1a" {
+			continue
+		}
+		if l.n == maxSigs {
+			return l, fmt.Errorf("more than %d v1a signatures", maxSigs)
+		}
+		if decodeMAC(l.sigs[l.n][:], sig, encBase64) {
+			l.n++
+		}
+	}
+	if l.n == 0 {
+		return l, errors.New("no valid v1a signature")
+	}
+	return l, nil
+}
+
+// Verify implements Verifier. It reads the first header family whose
+// signature header is present, and all three headers from that family. The
+// signature is checked before the timestamp.
+func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	f := v.families[0]
+	sig := r.Header.Get(f.sig)
+	if sig == "" {
+		if s := r.Header.Get(v.families[1].sig); s != "" {
+			f, sig = v.families[1], s
+		} else {
+			return Result{}, fmt.Errorf("header %s: %w", f.sig, ErrNoSignature)
+		}
+	}
+	id := r.Header.Get(f.id)
+	if id == "" {
+		return Result{}, fmt.Errorf("header %s: %w", f.id, ErrNoSignature)
+	}
+	t := r.Header.Get(f.ts)
+	if t == "" {
+		return Result{}, fmt.Errorf("header %s: %w", f.ts, ErrNoSignature)
+	}
+	ts, ok := parseUnix(t)
+	if !ok {
+		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", f.ts, truncate(t), ErrMalformed)
+	}
+	l, err := parseV1aSignatures(sig)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %v: %w", f.sig, err, ErrMalformed)
+	}
+	buf, put := getMsgBuf()
+	defer put()
+	msg := append(append(append(append(*buf, id...), '.'), t...), '.')
+	msg = append(msg, r.Body...)
+	*buf = msg
+	for i, k := range v.keys {
+		for j := 0; j < l.n; j++ {
+			if ed25519.Verify(k, msg, l.sigs[j][:]) {
+				if err := checkTime(f.ts, "", ts, now, v.tol); err != nil {
+					return Result{}, err
+				}
+				return Result{SecretIndex: i}, nil
+			}
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: no v1a signature matches any of %d keys: %w", f.sig, len(v.keys), ErrMismatch)
+}
+
+// signV1a sets the webhook-* headers, signing with the whsk_ key in
+// o.Secrets[0] and keeping a webhook-id that r already carries.
+func signV1a(r *Request, o Options, now time.Time) error {
+	pk, err := parseWhsk(o.Secrets[0])
+	if err != nil {
+		return fmt.Errorf("standard-webhooks-v1a: secret 0: %v: %w", err, ErrConfig)
+	}
+	f := webhookHeaders
+	id := r.Header.Get(f.id)
+	if id == "" {
+		id = "msg_" + rand.Text()
+	}
+	t := strconv.FormatInt(now.Unix(), 10)
+	msg := append([]byte(id+"."+t+"."), r.Body...)
+	r.Header.Set(f.id, id)
+	r.Header.Set(f.ts, t)
+	r.Header.Set(f.sig, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(pk, msg)))
+	return nil
+}

@@ -1,0 +1,121 @@
+package verify_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"testing"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(
+		presetCase{name: "token", opts: Options{Header: "Authorization", Prefix: "Bearer "}, secrets: [2]string{"tok-1", "tok-2"}, bodyNotSigned: true},
+		presetCase{name: "basic-auth", secrets: [2]string{"webhookuser:s3cr3t-pa55", "other:pass:with:colons"}, bodyNotSigned: true},
+		presetCase{name: "gitlab-token", secrets: [2]string{"gl-webhook-token-7f3c1b", "gl-other"}, bodyNotSigned: true},
+	)
+}
+
+// TestToken covers the generic token scheme and the gitlab-token preset.
+func TestToken(t *testing.T) {
+	bearer := Options{Header: "Authorization", Prefix: "Bearer "}
+	plain := Options{Header: "X-Token"}
+	tests := []struct {
+		name   string
+		typ    string
+		o      Options
+		header http.Header
+		want   error // nil: valid
+	}{
+		{"bearer", "token", bearer, http.Header{"Authorization": {"Bearer tok-1"}}, nil},
+		{"bearer scheme case-insensitive", "token", bearer, http.Header{"Authorization": {"bearer tok-1"}}, nil},
+		{"bearer token case-sensitive", "token", bearer, http.Header{"Authorization": {"Bearer TOK-1"}}, verify.ErrMismatch},
+		{"bearer missing", "token", bearer, http.Header{}, verify.ErrNoSignature},
+		{"bearer wrong scheme", "token", bearer, http.Header{"Authorization": {"Basic tok-1"}}, verify.ErrMalformed},
+		{"bearer prefix of the token", "token", bearer, http.Header{"Authorization": {"Bearer tok-"}}, verify.ErrMismatch},
+		{"bearer longer token", "token", bearer, http.Header{"Authorization": {"Bearer tok-11"}}, verify.ErrMismatch},
+		{"plain", "token", plain, http.Header{"X-Token": {"tok-1"}}, nil},
+		{"plain with space", "token", plain, http.Header{"X-Token": {"tok-1 "}}, verify.ErrMismatch},
+		{"gitlab", "gitlab-token", Options{}, http.Header{"X-Gitlab-Token": {"tok-1"}}, nil},
+		{"gitlab alias", "gitlab", Options{}, http.Header{"X-Gitlab-Token": {"tok-1"}}, nil},
+		{"gitlab wrong", "gitlab-token", Options{}, http.Header{"X-Gitlab-Token": {"tok-2"}}, verify.ErrMismatch},
+		{"gitlab missing", "gitlab-token", Options{}, http.Header{"Authorization": {"tok-1"}}, verify.ErrNoSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			o.Secrets = []string{"other", "tok-1"}
+			v, err := verify.New(tt.typ, o)
+			if err != nil {
+				t.Fatalf("New(%s) = %v", tt.name, err)
+			}
+			res, err := v.Verify(&verify.Request{Header: tt.header}, now)
+			if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
+				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestBasicAuth covers the Authorization header of basic-auth (Postmark).
+func TestBasicAuth(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name  string
+		value string
+		want  error // nil: valid
+	}{
+		{"valid", "Basic " + b64("webhookuser:s3cr3t-pa55"), nil},
+		{"scheme case-insensitive", "BASIC " + b64("webhookuser:s3cr3t-pa55"), nil},
+		{"extra spaces", "Basic   " + b64("webhookuser:s3cr3t-pa55"), nil},
+		{"wrong password", "Basic " + b64("webhookuser:wrong"), verify.ErrMismatch},
+		{"wrong user", "Basic " + b64("someone:s3cr3t-pa55"), verify.ErrMismatch},
+		{"password prefix", "Basic " + b64("webhookuser:s3cr3t"), verify.ErrMismatch},
+		{"missing", "", verify.ErrNoSignature},
+		{"bearer", "Bearer " + b64("webhookuser:s3cr3t-pa55"), verify.ErrMalformed},
+		{"no credentials", "Basic", verify.ErrMalformed},
+		{"not base64", "Basic webhookuser:s3cr3t-pa55", verify.ErrMalformed},
+		{"no colon", "Basic " + b64("webhookuser"), verify.ErrMalformed},
+	}
+	for _, typ := range []string{"basic-auth", "postmark"} {
+		v, err := verify.New(typ, Options{Secrets: []string{"a:b", "webhookuser:s3cr3t-pa55"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			t.Run(typ+"/"+tt.name, func(t *testing.T) {
+				r := &verify.Request{Header: http.Header{}}
+				if tt.value != "" {
+					r.Header.Set("Authorization", tt.value)
+				}
+				res, err := v.Verify(r, now)
+				if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
+					t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestTokenNewErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  string
+		o    Options
+	}{
+		{"token without header", "token", Options{Secrets: []string{"t"}}},
+		{"token bad header", "token", Options{Secrets: []string{"t"}, Header: "X Token"}},
+		{"token algorithm", "token", Options{Secrets: []string{"t"}, Header: "X-Token", Algorithm: "sha256"}},
+		{"gitlab header", "gitlab-token", Options{Secrets: []string{"t"}, Header: "X-Token"}},
+		{"basic-auth without colon", "basic-auth", Options{Secrets: []string{"user:pass", "userpass"}}},
+		{"basic-auth tolerance", "basic-auth", Options{Secrets: []string{"user:pass"}, Tolerance: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if v, err := verify.New(tt.typ, tt.o); !errors.Is(err, verify.ErrConfig) || v != nil {
+				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, verify.ErrConfig)
+			}
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "trello",
+		Scheme:      "hmac-sha1",
+		Description: "Trello: X-Trello-Webhook <base64> HMAC-SHA1 over {body}{callbackURL}, application (OAuth) secret raw; HEAD check answered",
+		Headers:     []string{trelloHeader},
+		// Actions have IDs; a webhook delivers each action once per
+		// model it watches.
+		EventID:   "action.id",
+		EventType: []string{"action.type"},
+		Options:   []string{"public_url"},
+		Methods:   []string{http.MethodHead, http.MethodPost},
+		New:       func(o Options) (Verifier, error) { return verifier(newTrello(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newTrello(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r)
+		},
+	})
+}
+
+const trelloHeader = "X-Trello-Webhook"
+
+// trelloVerifier checks Trello's scheme: base64 HMAC-SHA1 of the body
+// followed by the callback URL the webhook was created with, keyed with the
+// application's secret.
+type trelloVerifier struct {
+	base string // scheme://host[:port] from public_url, or ""
+	macs *macSet
+}
+
+var _ Verifier = (*trelloVerifier)(nil)
+
+func newTrello(o Options) (*trelloVerifier, error) {
+	base, err := trelloBase(o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &trelloVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha1.New)}, nil
+}
+
+// Verify implements Verifier. Trello checks a new webhook's callback URL
+// with a HEAD request, which is answered 200. The callback URL is the
+// request's, with scheme and host replaced by public_url when set.
+func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+	if r.Method == http.MethodHead {
+		return Result{Response: &Response{}}, nil
+	}
+	s := r.Header.Get(trelloHeader)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", trelloHeader, ErrNoSignature)
+	}
+	var sig [sha1.Size]byte
+	if !decodeMAC(sig[:], s, encBase64) {
+		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 MAC: %w", trelloHeader, sha1.Size, ErrMalformed)
+	}
+	u, err := v.callback(r.URL)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %v: %w", trelloHeader, err, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		st.h.Write(r.Body)
+		st.buf = append(st.buf[:0], u...)
+		st.h.Write(st.buf)
+		ok := hmac.Equal(st.sum(), sig[:])
+		v.macs.put(i, st)
+		if ok {
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: signature over the body and %s matches none of %d secrets: %w", trelloHeader, truncate(u), len(v.macs.pools), ErrMismatch)
+}
+
+func (v *trelloVerifier) sign(r *Request) error {
+	u, err := v.callback(r.URL)
+	if err != nil {
+		return fmt.Errorf("trello signs the callback URL: %v: %w", err, ErrConfig)
+	}
+	st := v.macs.get(0)
+	st.h.Write(r.Body)
+	st.buf = append(st.buf[:0], u...)
+	st.h.Write(st.buf)
+	r.Header.Set(trelloHeader, encBase64.encode(st.sum()))
+	v.macs.put(0, st)
+	return nil
+}
+
+// callback is the URL Trello signed: reqURL with its scheme and host
+// replaced by v.base when set.
+func (v *trelloVerifier) callback(reqURL string) (string, error) {
+	if v.base == "" {
+		if reqURL == "" {
+			return "", errNoRequestURL
+		}
+		return reqURL, nil
+	}
+	rest := reqURL
+	if _, after, ok := strings.Cut(reqURL, "://"); ok {
+		rest = after
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest = rest[i:]
+		} else {
+			rest = "/"
+		}
+	}
+	if rest == "" {
+		rest = "/"
+	}
+	return v.base + rest, nil
+}
+
+// trelloBase checks public_url: scheme://host[:port] only, the request's
+// path and query being kept.
+func trelloBase(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("trello: option public_url: %v: %w", err, ErrConfig)
+	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
+		err = errors.New("not an http:// or https:// URL with a host")
+	case u.User != nil:
+		err = errors.New("has user info")
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
+	}
+	if err != nil {
+		return "", fmt.Errorf("trello: option public_url %q: %v: %w", s, err, ErrConfig)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}

@@ -1,0 +1,321 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "twilio",
+		Scheme:      "hmac-sha1",
+		Description: "Twilio: X-Twilio-Signature base64 HMAC-SHA1 over the URL plus sorted form params (JSON: the URL with bodySHA256), Auth Token raw",
+		Headers:     []string{twilioHeader},
+		// Twilio's own idempotency header, same across retries; without
+		// it the body's SHA-256 identifies the event (form bodies hold
+		// MessageSid or CallSid, which JSON paths cannot read).
+		EventID: "header:I-Twilio-Idempotency-Token",
+		Options: []string{"public_url"},
+		New:     func(o Options) (Verifier, error) { return verifier(newTwilio(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newTwilio(o)
+			if err != nil {
+				return err
+			}
+			return v.sign(r)
+		},
+	})
+}
+
+const (
+	twilioHeader   = "X-Twilio-Signature"
+	twilioBodyHash = "bodySHA256"
+)
+
+// twilioVerifier checks Twilio's scheme: base64 HMAC-SHA1, keyed with the
+// Auth Token, over the URL Twilio called followed, for a form body, by every
+// parameter's name and value sorted by name then value. A JSON body is not
+// in the MAC: the URL carries bodySHA256, the hex SHA-256 of the body, which
+// must match.
+type twilioVerifier struct {
+	base string // scheme://host[:port] from public_url, or ""
+	macs *macSet
+}
+
+var _ Verifier = (*twilioVerifier)(nil)
+
+func newTwilio(o Options) (*twilioVerifier, error) {
+	base, err := parsePublicBase("twilio", o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &twilioVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha1.New)}, nil
+}
+
+// Verify implements Verifier. Like Twilio's SDKs, it tries the URL without
+// its port and with it (the default port added when there is none), since
+// Twilio signs one or the other.
+func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+	s := r.Header.Get(twilioHeader)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", twilioHeader, ErrNoSignature)
+	}
+	var sig [sha1.Size]byte
+	if !decodeMAC(sig[:], s, encBase64) {
+		return Result{}, fmt.Errorf("header %s: not a 20-byte base64 MAC: %w", twilioHeader, ErrMalformed)
+	}
+	u := withPublicBase(r.URL, v.base)
+	if u == "" {
+		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", twilioHeader, ErrMalformed)
+	}
+	hash, jsonBody := twilioQueryParam(u, twilioBodyHash)
+	var params []byte
+	if !jsonBody {
+		var err error
+		if params, err = twilioParams(r.Body); err != nil {
+			return Result{}, fmt.Errorf("body: %v: %w", err, ErrMalformed)
+		}
+	}
+	urls := twilioPortVariants(u)
+	for i := range v.macs.pools {
+		for _, u := range urls {
+			if u == "" {
+				break
+			}
+			st := v.macs.get(i)
+			st.buf = append(st.buf[:0], u...)
+			st.h.Write(st.buf)
+			st.h.Write(params)
+			ok := hmac.Equal(st.sum(), sig[:])
+			v.macs.put(i, st)
+			if !ok {
+				continue
+			}
+			if jsonBody {
+				var want [sha256.Size]byte
+				if !decodeMAC(want[:], hash, encHex) {
+					return Result{}, fmt.Errorf("URL: %s=%q is not a hex SHA-256: %w", twilioBodyHash, truncate(hash), ErrMalformed)
+				}
+				if got := sha256.Sum256(r.Body); !hmac.Equal(got[:], want[:]) {
+					return Result{}, fmt.Errorf("body: its SHA-256 does not match the URL's %s: %w", twilioBodyHash, ErrMismatch)
+				}
+			}
+			return Result{SecretIndex: i}, nil
+		}
+	}
+	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", twilioHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+}
+
+// sign signs r as Twilio does. A JSON body (by Content-Type or, without
+// one, by its first byte) gets bodySHA256 added to r.URL, or replaced
+// there; anything else is signed as a form body.
+func (v *twilioVerifier) sign(r *Request) error {
+	if r.URL == "" && v.base == "" {
+		return fmt.Errorf("twilio signs the URL: the request has none and public_url is not set: %w", ErrConfig)
+	}
+	var params []byte
+	if twilioJSON(r) {
+		sum := sha256.Sum256(r.Body)
+		r.URL = twilioSetQueryParam(r.URL, twilioBodyHash, encHex.encode(sum[:]))
+	} else {
+		var err error
+		if params, err = twilioParams(r.Body); err != nil {
+			return fmt.Errorf("twilio: body is not form-encoded: %v: %w", err, ErrConfig)
+		}
+	}
+	st := v.macs.get(0)
+	st.buf = append(st.buf[:0], withPublicBase(r.URL, v.base)...)
+	st.h.Write(st.buf)
+	st.h.Write(params)
+	r.Header.Set(twilioHeader, encBase64.encode(st.sum()))
+	v.macs.put(0, st)
+	return nil
+}
+
+func twilioJSON(r *Request) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		return strings.Contains(strings.ToLower(ct), "json")
+	}
+	b := bytes.TrimLeft(r.Body, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// twilioParams decodes a form body and returns its parameters as Twilio
+// signs them: name and value of each, sorted by name then value, joined
+// without separators. Repeated names are all kept.
+func twilioParams(body []byte) ([]byte, error) {
+	type param struct{ k, v string }
+	var ps []param
+	n := 0
+	for rest := string(body); rest != ""; {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		if kv == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(kv, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, fmt.Errorf("parameter name %q: %v", truncate(k), err)
+		}
+		if val, err = url.QueryUnescape(val); err != nil {
+			return nil, fmt.Errorf("parameter %q: %v", truncate(k), err)
+		}
+		ps = append(ps, param{k, val})
+		n += len(k) + len(val)
+	}
+	slices.SortFunc(ps, func(a, b param) int {
+		if c := strings.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return strings.Compare(a.v, b.v)
+	})
+	out := make([]byte, 0, n)
+	for _, p := range ps {
+		out = append(append(out, p.k...), p.v...)
+	}
+	return out, nil
+}
+
+// twilioQueryParam returns the value of the first query parameter name in the
+// URL u, unescaped, and whether it is there.
+func twilioQueryParam(u, name string) (string, bool) {
+	_, q, ok := strings.Cut(u, "?")
+	if !ok {
+		return "", false
+	}
+	q, _, _ = strings.Cut(q, "#")
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		k, val, _ := strings.Cut(kv, "=")
+		if k != name {
+			if uk, err := url.QueryUnescape(k); err != nil || uk != name {
+				continue
+			}
+		}
+		if uv, err := url.QueryUnescape(val); err == nil {
+			val = uv
+		}
+		return val, true
+	}
+	return "", false
+}
+
+// twilioSetQueryParam returns u with the query parameter name set to val: the
+// first occurrence's value replaced, or the parameter appended.
+func twilioSetQueryParam(u, name, val string) string {
+	path, q, hasQuery := strings.Cut(u, "?")
+	if !hasQuery {
+		return u + "?" + name + "=" + val
+	}
+	parts := strings.Split(q, "&")
+	for i, kv := range parts {
+		if k, _, _ := strings.Cut(kv, "="); k == name {
+			parts[i] = name + "=" + val
+			return path + "?" + strings.Join(parts, "&")
+		}
+	}
+	if q == "" {
+		return u + name + "=" + val
+	}
+	return u + "&" + name + "=" + val
+}
+
+// twilioPortVariants returns u without its port and with it, the scheme's default
+// port added when u has none, as Twilio's SDKs try both. The second is ""
+// when u has no scheme://host to work on or its scheme has no default port.
+func twilioPortVariants(u string) [2]string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return [2]string{u, ""}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	at := strings.LastIndexByte(authority, '@') + 1 // keep user info as it is
+	host, port := authority, ""
+	if i := strings.LastIndexByte(authority[at:], ':'); i >= 0 && !strings.Contains(authority[at+i:], "]") {
+		host, port = authority[:at+i], authority[at+i+1:]
+	}
+	if port == "" {
+		switch strings.ToLower(scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		default:
+			return [2]string{u, ""}
+		}
+	}
+	return [2]string{scheme + "://" + host + tail, scheme + "://" + host + ":" + port + tail}
+}
+
+// parsePublicBase checks a public_url for schemes that keep the request's
+// path and query and take only the scheme, host and port from it. It
+// returns "scheme://host[:port]", or "" for an empty option; typ names the
+// preset in errors.
+func parsePublicBase(typ, s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		err = errors.New("not a URL")
+	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
+		err = errors.New("not an http:// or https:// URL with a host")
+	case u.User != nil:
+		err = errors.New("has user info")
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: option public_url %s: %v: %w", typ, quoteURL(s), err, ErrConfig)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// quoteURL quotes a URL for an error message, without a password it may
+// hold.
+func quoteURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return strconv.Quote(truncate(u.Redacted()))
+	}
+	if strings.Contains(s, "@") {
+		return "(not shown: it may hold a password)"
+	}
+	return strconv.Quote(truncate(s))
+}
+
+// withPublicBase returns the URL the provider called: reqURL with its
+// scheme, host and port replaced by base, the path and query kept. An
+// empty base leaves reqURL as it is; a reqURL without scheme://host is
+// taken as a path.
+func withPublicBase(reqURL, base string) string {
+	if base == "" {
+		return reqURL
+	}
+	rest := reqURL
+	if _, after, ok := strings.Cut(reqURL, "://"); ok {
+		rest = ""
+		if i := strings.IndexAny(after, "/?"); i >= 0 {
+			rest = after[i:]
+		}
+	}
+	if rest == "" || rest[0] != '/' {
+		rest = "/" + rest
+	}
+	return base + rest
+}

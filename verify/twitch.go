@@ -1,0 +1,131 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "twitch-eventsub",
+		Aliases:     []string{"twitch"},
+		Scheme:      "hmac-sha256",
+		Description: "Twitch EventSub: Twitch-Eventsub-Message-Signature sha256=<hex> over {id}{timestamp}{body}, RFC 3339 timestamp; webhook_callback_verification challenge answered",
+		Headers:     []string{twitchID, twitchTimestamp, twitchSignature, twitchType},
+		Tolerance:   10 * time.Minute,
+		EventID:     "header:" + twitchID,
+		// notification.channel.follow, revocation.channel.follow: a
+		// revocation is an event like any other, told apart by its type.
+		EventType: []string{"header:" + twitchType, "header:Twitch-Eventsub-Subscription-Type"},
+		New:       func(o Options) (Verifier, error) { return verifier(newTwitch(o)) },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			v, err := newTwitch(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r, now)
+			return nil
+		},
+	})
+}
+
+const (
+	twitchID           = "Twitch-Eventsub-Message-Id"
+	twitchTimestamp    = "Twitch-Eventsub-Message-Timestamp"
+	twitchSignature    = "Twitch-Eventsub-Message-Signature"
+	twitchType         = "Twitch-Eventsub-Message-Type"
+	twitchVerification = "webhook_callback_verification"
+)
+
+// twitchVerifier checks Twitch EventSub: HMAC-SHA256 over message ID,
+// timestamp and body, concatenated, keyed with the subscription secret. It
+// is safe for concurrent use.
+type twitchVerifier struct {
+	tol  time.Duration
+	macs *macSet
+}
+
+var _ Verifier = (*twitchVerifier)(nil)
+
+func newTwitch(o Options) (*twitchVerifier, error) {
+	return &twitchVerifier{tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+}
+
+// Verify implements Verifier. Every message type is signed; a
+// webhook_callback_verification is answered with the body's challenge as
+// text/plain, and any other type (notification, revocation, types Twitch
+// adds later) is an event. The message type header is required because it
+// decides between the two.
+func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	var vals [4]string
+	for i, h := range [...]string{twitchSignature, twitchID, twitchTimestamp, twitchType} {
+		if vals[i] = r.Header.Get(h); vals[i] == "" {
+			return Result{}, fmt.Errorf("header %s: %w", h, ErrNoSignature)
+		}
+	}
+	sig, id, ts, typ := vals[0], vals[1], vals[2], vals[3]
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", twitchTimestamp, truncate(ts), ErrMalformed)
+	}
+	const prefix = "sha256="
+	var mac [sha256.Size]byte
+	if len(sig) < len(prefix) || !strings.EqualFold(sig[:len(prefix)], prefix) || !decodeMAC(mac[:], sig[len(prefix):], encHex) {
+		return Result{}, fmt.Errorf("header %s: not sha256=<64 hex digits>: %w", twitchSignature, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		v.write(st, id, ts, r.Body)
+		ok := hmac.Equal(st.sum(), mac[:])
+		v.macs.put(i, st)
+		if !ok {
+			continue
+		}
+		if err := checkSignedTime("header "+twitchTimestamp, ts, t, now, v.tol); err != nil {
+			return Result{}, err
+		}
+		if typ != twitchVerification {
+			return Result{SecretIndex: i}, nil
+		}
+		var body struct {
+			Challenge *string `json:"challenge"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || body.Challenge == nil || *body.Challenge == "" {
+			return Result{}, fmt.Errorf("body field challenge: a %s without a challenge: %w", twitchVerification, ErrMalformed)
+		}
+		return Result{SecretIndex: i, Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(*body.Challenge)}}, nil
+	}
+	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", twitchSignature, len(v.macs.pools), ErrMismatch)
+}
+
+// write feeds st the signed content: id, timestamp and body, concatenated.
+func (v *twitchVerifier) write(st *macState, id, ts string, body []byte) {
+	st.buf = append(append(st.buf[:0], id...), ts...)
+	st.h.Write(st.buf)
+	st.h.Write(body)
+}
+
+// sign sets the message headers on r as Twitch sends them, keeping a
+// message ID and type that r already carries; the type defaults to
+// notification.
+func (v *twitchVerifier) sign(r *Request, now time.Time) {
+	id := r.Header.Get(twitchID)
+	if id == "" {
+		id = strings.ToLower(rand.Text())
+		r.Header.Set(twitchID, id)
+	}
+	if r.Header.Get(twitchType) == "" {
+		r.Header.Set(twitchType, "notification")
+	}
+	ts := now.UTC().Format(time.RFC3339Nano)
+	r.Header.Set(twitchTimestamp, ts)
+	st := v.macs.get(0)
+	v.write(st, id, ts, r.Body)
+	r.Header.Set(twitchSignature, "sha256="+encHex.encode(st.sum()))
+	v.macs.put(0, st)
+}

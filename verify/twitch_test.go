@@ -1,0 +1,117 @@
+package verify_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+func init() {
+	addPresetCases(presetCase{name: "twitch-eventsub", secrets: [2]string{"twitch_eventsub_secret_0123456789", "another_subscription_secret"}})
+}
+
+// TestTwitch covers Twitch EventSub's headers around the recomputed vector
+// twitch-valid, and the webhook_callback_verification handshake.
+func TestTwitch(t *testing.T) {
+	const (
+		secret = "twitch_eventsub_secret_0123456789"
+		id     = "befa7b53-d79d-478f-86b9-120f112b044e"
+		ts     = "2023-11-14T22:13:20.634234626Z"
+		sig    = "sha256=fcf620ad01d61b2f86b3e3a1837a2fb328a8a3ef5c3f1e64a42689c7ad607fd2"
+		body   = `{"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","type":"channel.follow","version":"2","status":"enabled","cost":0,"condition":{"broadcaster_user_id":"1337","moderator_user_id":"1337"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"},"event":{"user_id":"1234","user_login":"cool_user","broadcaster_user_id":"1337","followed_at":"2020-07-15T18:16:11.17106713Z"}}`
+		// A verification request as in Twitch's docs, signed for the test.
+		challenge    = "pogchamp-kappa-360noscope-vohiyo"
+		verification = `{"challenge":"` + challenge + `","subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","status":"webhook_callback_verification_pending","type":"channel.follow","version":"2"}}`
+	)
+	clock := time.Unix(1700000060, 0)
+	sign := func(id, ts, body string) string {
+		return "sha256=" + hex.EncodeToString(templateMAC(sha256.New, secret, id+ts+body))
+	}
+	header := func(id, ts, sig, typ string) http.Header {
+		h := http.Header{}
+		for k, v := range map[string]string{
+			"Twitch-Eventsub-Message-Id": id, "Twitch-Eventsub-Message-Timestamp": ts,
+			"Twitch-Eventsub-Message-Signature": sig, "Twitch-Eventsub-Message-Type": typ,
+		} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		return h
+	}
+	const shortTS = "2023-11-14T22:13:20Z"
+	tests := []struct {
+		name   string
+		header http.Header
+		body   string
+		at     time.Time
+		want   error  // nil: valid
+		answer string // handshake response
+	}{
+		{"vector", header(id, ts, sig, "notification"), body, clock, nil, ""},
+		{"revocation is an event", header(id, ts, sign(id, ts, body), "revocation"), body, clock, nil, ""},
+		{"upper-case hex and prefix", header(id, ts, "SHA256="+sig[7:], "notification"), body, clock, nil, ""},
+		{"whole-second timestamp", header(id, shortTS, sign(id, shortTS, body), "notification"), body, clock, nil, ""},
+		{"verification", header(id, ts, sign(id, ts, verification), "webhook_callback_verification"), verification, clock, nil, challenge},
+		{"verification without challenge", header(id, ts, sign(id, ts, body), "webhook_callback_verification"), body, clock, verify.ErrMalformed, ""},
+		{"verification not JSON", header(id, ts, sign(id, ts, "challenge"), "webhook_callback_verification"), "challenge", clock, verify.ErrMalformed, ""},
+		{"verification unsigned", header(id, ts, sign(id, ts, body), "webhook_callback_verification"), verification, clock, verify.ErrMismatch, ""},
+		{"other id", header("other", ts, sig, "notification"), body, clock, verify.ErrMismatch, ""},
+		{"other timestamp", header(id, "2023-11-14T22:13:20.634234627Z", sig, "notification"), body, clock, verify.ErrMismatch, ""},
+		{"tampered", header(id, ts, sig, "notification"), body + " ", clock, verify.ErrMismatch, ""},
+		{"unix timestamp", header(id, "1700000000", sign(id, "1700000000", body), "notification"), body, clock, verify.ErrMalformed, ""},
+		{"no prefix", header(id, ts, sig[7:], "notification"), body, clock, verify.ErrMalformed, ""},
+		{"base64 signature", header(id, ts, "sha256=/PYgrQHWGy+Gs+Ohg3ovsyioo+9cPx5kpCaJx61gf9I=", "notification"), body, clock, verify.ErrMalformed, ""},
+		{"no type", header(id, ts, sig, ""), body, clock, verify.ErrNoSignature, ""},
+		{"no id", header("", ts, sig, "notification"), body, clock, verify.ErrNoSignature, ""},
+		{"at the old edge", header(id, ts, sig, "notification"), body, time.Unix(1700000600, 634234626), nil, ""},
+		{"too old", header(id, ts, sig, "notification"), body, time.Unix(1700000600, 634234627), verify.ErrTooOld, ""},
+		{"too new", header(id, ts, sig, "notification"), body, time.Unix(1699999400, 634234625), verify.ErrTooNew, ""},
+	}
+	for _, typ := range []string{"twitch-eventsub", "twitch"} {
+		v, err := verify.New(typ, Options{Secrets: []string{"other", secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range tests {
+			t.Run(typ+"/"+tt.name, func(t *testing.T) {
+				res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, tt.at)
+				if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
+					t.Fatalf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
+				}
+				switch {
+				case err != nil:
+				case tt.answer == "" && res.Response != nil:
+					t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
+				case tt.answer != "" && (res.Response == nil || string(res.Response.Body) != tt.answer || res.Response.ContentType != "text/plain; charset=utf-8"):
+					t.Errorf("Verify(%s) response = %+v; want text/plain %q", tt.name, res.Response, tt.answer)
+				}
+			})
+		}
+	}
+}
+
+// TestTwitchSign checks that Sign keeps the message ID and type a request
+// already has, and writes an RFC 3339 timestamp.
+func TestTwitchSign(t *testing.T) {
+	r := &verify.Request{Header: http.Header{"Twitch-Eventsub-Message-Id": {"m-1"}, "Twitch-Eventsub-Message-Type": {"revocation"}}, Body: []byte(`{}`)}
+	if err := verify.Sign("twitch", r, Options{Secrets: []string{"s"}}, now.Add(123*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	want := http.Header{
+		"Twitch-Eventsub-Message-Id":        {"m-1"},
+		"Twitch-Eventsub-Message-Type":      {"revocation"},
+		"Twitch-Eventsub-Message-Timestamp": {"2023-11-14T22:13:20.123Z"},
+		"Twitch-Eventsub-Message-Signature": {"sha256=" + hex.EncodeToString(templateMAC(sha256.New, "s", "m-12023-11-14T22:13:20.123Z{}"))},
+	}
+	for _, k := range sortedKeys(want) {
+		if got := r.Header.Get(k); got != want.Get(k) {
+			t.Errorf("Sign(twitch) header %s = %q; want %q", k, got, want.Get(k))
+		}
+	}
+}
