@@ -44,14 +44,15 @@ const (
 // Config is the whole configuration file. Decode it with ReadConfig; it is
 // ready to use only after Validate.
 type Config struct {
-	Listen    string           `yaml:"listen"`
-	DataDir   string           `yaml:"data_dir"`
-	Storage   StorageConfig    `yaml:"storage"`
-	NATS      NATSConfig       `yaml:"nats"`
-	HTTP      HTTPConfig       `yaml:"http"`
-	Admin     AdminConfig      `yaml:"admin"`
-	Archive   ArchiveConfig    `yaml:"archive"`
-	Providers []ProviderConfig `yaml:"providers"`
+	Listen     string           `yaml:"listen"`
+	DataDir    string           `yaml:"data_dir"`
+	Storage    StorageConfig    `yaml:"storage"`
+	NATS       NATSConfig       `yaml:"nats"`
+	HTTP       HTTPConfig       `yaml:"http"`
+	Admin      AdminConfig      `yaml:"admin"`
+	Archive    ArchiveConfig    `yaml:"archive"`
+	Quarantine QuarantineConfig `yaml:"quarantine"`
+	Providers  []ProviderConfig `yaml:"providers"`
 }
 
 // ArchiveConfig keeps decided events for inspection and replay.
@@ -464,6 +465,16 @@ func (c *Config) Validate() error {
 		c.Archive.Retention = Duration(DefaultArchiveRetention)
 	} else if c.Archive.Retention < 0 {
 		bad("archive.retention", "must be positive")
+	}
+	if c.Quarantine.MaxCount == 0 {
+		c.Quarantine.MaxCount = 1000
+	} else if c.Quarantine.MaxCount < 0 {
+		bad("quarantine.max_count", "must be positive")
+	}
+	if c.Quarantine.MaxBytes == 0 {
+		c.Quarantine.MaxBytes = 16 << 20
+	} else if c.Quarantine.MaxBytes < 0 {
+		bad("quarantine.max_bytes", "must be positive")
 	}
 	if c.Admin.Listen == "" {
 		c.Admin.Listen = DefaultAdminListen

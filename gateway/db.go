@@ -45,6 +45,7 @@ var migrations = []migrationSet{
 	{"dedupe", dedupe.Migrations},
 	{"ordering", ordering.Migrations},
 	{"forward", forward.Migrations},
+	{"gateway", quarantineMigrations},
 }
 
 // DBOptions tune OpenDB.

@@ -150,13 +150,14 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		return r, err
 	}
 	now := s.now()
-	res, err := p.verifier.Verify(&verify.Request{
-		Method: req.Method,
-		URL:    requestURL(req),
-		Header: req.Header,
-		Body:   body,
-	}, now)
+	vr := &verify.Request{Method: req.Method, URL: requestURL(req), Header: req.Header, Body: body}
+	res, err := p.verifier.Verify(vr, now)
 	if err != nil {
+		if s.quarantine != nil {
+			_, _, reason := classify(err)
+			s.quarantine.keep(quarantined{provider: p.name, reason: reason, err: err.Error(),
+				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: req.Header.Clone(), Body: body}, at: now})
+		}
 		return r, err
 	}
 	r.secret = res.SecretIndex

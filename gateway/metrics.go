@@ -21,6 +21,8 @@ type metrics struct {
 	secretMatched *prometheus.CounterVec   // provider, index
 	latency       *prometheus.HistogramVec // provider
 	swept         prometheus.Counter
+
+	quarantineDropped prometheus.Counter
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -60,7 +62,11 @@ func newMetrics() *metrics {
 			Help: "Expired processed-event and ordering rows deleted by the sweeper.",
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.quarantineDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookgate_quarantine_dropped_total",
+		Help: "Failed requests not quarantined because the quarantine queue was full.",
+	})
+	m.registry.MustRegister(m.quarantineDropped, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

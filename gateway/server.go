@@ -33,20 +33,21 @@ type Server struct {
 	now  func() time.Time
 	load func() (*Config, error)
 
-	db       *DB
-	ns       *server.Server // nil with an external NATS
-	nc       *nats.Conn
-	relay    *forward.Relay
-	writer   *Writer
-	decider  Decider
-	metrics  *metrics
-	table    atomic.Pointer[routeTable]
-	closing  atomic.Bool   // set when Close starts; /readyz answers 503
-	inFlight chan struct{} // one token per request being handled
-	http     *http.Server
-	ln       net.Listener
-	served   chan struct{} // closed when the HTTP server stops
-	srvErr   error
+	db         *DB
+	ns         *server.Server // nil with an external NATS
+	nc         *nats.Conn
+	relay      *forward.Relay
+	writer     *Writer
+	decider    Decider
+	quarantine *quarantine // nil when off
+	metrics    *metrics
+	table      atomic.Pointer[routeTable]
+	closing    atomic.Bool   // set when Close starts; /readyz answers 503
+	inFlight   chan struct{} // one token per request being handled
+	http       *http.Server
+	ln         net.Listener
+	served     chan struct{} // closed when the HTTP server stops
+	srvErr     error
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -140,6 +141,10 @@ func (s *Server) start(ctx context.Context) (err error) {
 		s.log.Info("outbox holds events from an earlier run; sending them", "rows", depth.Rows, "bytes", depth.Bytes)
 	}
 	s.decider = s.writer
+	if cfg.Quarantine.Enabled {
+		s.quarantine = newQuarantine(s.db.Write, cfg.Quarantine, s.metrics.quarantineDropped.Inc,
+			func(err error) { s.log.Warn("quarantine write failed", "err", err) })
+	}
 	s.metrics.registerRuntime(s)
 	s.startSweeper()
 	if err := s.startAdmin(); err != nil {
@@ -394,6 +399,9 @@ func (s *Server) close(ctx context.Context) error {
 	}
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
+	}
+	if s.quarantine != nil {
+		s.quarantine.close()
 	}
 	if s.relay != nil {
 		fctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))

@@ -43,6 +43,9 @@ Usage:
                                           list archived events, or show one (-id) with headers and body
   hookgate replay -config FILE (-provider P | -id ID | -since T) [-since T] [-until T] [-subject S]
                                           publish archived events again, marked as a replay
+  hookgate quarantine -config FILE [-provider P] [-limit N] [-id N]
+                                          list requests that failed verification, or print one (-id) as a
+                                          request file for 'hookgate verify -request -'
   hookgate providers [-markdown]          list the provider types (presets and generic schemes)
   hookgate version                        print the version
 
@@ -104,6 +107,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = events(ctx, rest, stdout)
 	case "replay":
 		err = replay(ctx, rest, stdout)
+	case "quarantine":
+		err = quarantine(ctx, rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
@@ -584,4 +589,31 @@ func replay(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; a running gateway sends them within a second, a stopped one at its next start\n", id, n)
 	return nil
+}
+
+func quarantine(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("quarantine", flag.ContinueOnError)
+	path := fs.String("config", "config.yaml", "config file (its data_dir holds the quarantine)")
+	provider := fs.String("provider", "", "provider name")
+	limit := fs.Int("limit", 100, "at most this many")
+	id := fs.Int64("id", 0, "print this request as a request file")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	cfg, err := gateway.LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	rs, err := gateway.ListQuarantine(ctx, cfg, *provider, *id, *limit)
+	if err != nil {
+		return err
+	}
+	if *id == 0 {
+		gateway.WriteQuarantine(stdout, rs)
+		return nil
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("no quarantined request %d", *id)
+	}
+	return gateway.WriteCapturedRequest(stdout, rs[0].Request)
 }

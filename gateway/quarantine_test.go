@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// TestQuarantine keeps failed requests within the configured bounds, and a
+// kept request verifies offline exactly as it did at the edge.
+func TestQuarantine(t *testing.T) {
+	s := mustServer(t, "quarantine: {enabled: true, max_count: 3}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range 5 {
+		req := stripeRequest(t, stripeBody(fmt.Sprintf("bad%d", i), "t", "o", 1), "whsec_wrong", time.Now())
+		if code := postTo(t, s, req); code != 401 {
+			t.Fatalf("bad signature: %d; want 401", code)
+		}
+	}
+	if code := postTo(t, s, stripeRequest(t, stripeBody("good", "t", "o", 1), "whsec_new", time.Now())); code != 202 {
+		t.Fatalf("good request: %d", code)
+	}
+	var rs []QuarantinedRequest
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		rs, err = ListQuarantine(context.Background(), s.cfg, "shop", 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 3 && strings.Contains(string(rs[0].Request.Body), "bad4") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("quarantine holds %d requests; want the 3 newest failures", len(rs))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, want := range []string{"bad4", "bad3", "bad2"} {
+		if !strings.Contains(string(rs[i].Request.Body), want) || rs[i].Reason != "signature_mismatch" {
+			t.Errorf("quarantine[%d] = %s (%s); want %s, signature_mismatch", i, rs[i].Request.Body, rs[i].Reason, want)
+		}
+	}
+	pc, _ := s.cfg.Provider("shop")
+	if _, err := CheckRequest(pc, rs[0].Request, rs[0].ReceivedAt); !errors.Is(err, verify.ErrMismatch) {
+		t.Errorf("offline check of the kept request = %v; want ErrMismatch", err)
+	}
+	var events int
+	s.db.Read.QueryRow(`SELECT count(*) FROM processed_events`).Scan(&events)
+	if events != 1 {
+		t.Errorf("processed_events = %d; want only the good request", events)
+	}
+}
+
+func TestQuarantineByteBound(t *testing.T) {
+	s := mustServer(t, "quarantine: {enabled: true, max_bytes: 250}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range 6 {
+		postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("bad%d", i), "t", "o", 1), "whsec_wrong", time.Now()))
+	}
+	body := len(stripeBody("bad0", "t", "o", 1))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rs, err := ListQuarantine(context.Background(), s.cfg, "", 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, r := range rs {
+			total += len(r.Request.Body)
+		}
+		if len(rs) > 0 && strings.Contains(string(rs[0].Request.Body), "bad5") {
+			if total > 250 || len(rs) != 250/body {
+				t.Fatalf("quarantine holds %d requests, %d bytes; want %d within 250 bytes", len(rs), total, 250/body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the last failure never reached the quarantine")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
