@@ -52,6 +52,7 @@ var errorClasses = []errorClass{
 	{ErrForbidden, http.StatusForbidden, "forbidden", "forbidden"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate limited", "rate_limited"},
 	{ErrBusy, http.StatusServiceUnavailable, "busy, retry later", "busy"},
+	{verify.ErrKeysUnavailable, http.StatusServiceUnavailable, "signing keys unavailable, retry later", "keys_unavailable"},
 	{ErrShuttingDown, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
 	{ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},
 	{ErrStorage, http.StatusServiceUnavailable, "temporarily unavailable", "storage"},

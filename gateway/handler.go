@@ -165,7 +165,11 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		r.handshake = res.Response
 		return r, nil
 	}
-	ident, err := p.ident.identify(req.Header, body)
+	fields := body // where the event's fields are read
+	if res.Payload != nil {
+		fields = res.Payload
+	}
+	ident, err := p.ident.identify(req.Header, fields)
 	r.id = ident.ID
 	if err != nil {
 		return r, err

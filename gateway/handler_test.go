@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -269,7 +271,43 @@ func TestHandlerFormBody(t *testing.T) {
 	req.Header = vr.Header
 	rec := httptest.NewRecorder()
 	mustHandler(t, d).ServeHTTP(rec, req)
-	if rec.Code != 202 || len(d.events) != 1 || !strings.HasPrefix(d.events[0].ID, "sha256:") {
-		t.Fatalf("form body: %d %s; want 202 with a body-hash ID", rec.Code, rec.Body)
+	sum := sha256.Sum256([]byte(body))
+	if rec.Code != 202 || len(d.events) != 1 || d.events[0].ID != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Fatalf("form body: %d %s; want 202 with the body's hash as its ID", rec.Code, rec.Body)
+	}
+}
+
+// payloadVerifier verifies everything and reports a wrapped payload.
+type payloadVerifier struct{ payload string }
+
+func (v payloadVerifier) Verify(*verify.Request, time.Time) (verify.Result, error) {
+	return verify.Result{Payload: []byte(v.payload)}, nil
+}
+
+// TestHandlerReadsFieldsFromPayload checks that a scheme's verified payload
+// (Apple's JWS) is where the event's fields are read, while the raw body is
+// what is forwarded.
+func TestHandlerReadsFieldsFromPayload(t *testing.T) {
+	preset, ok := verify.Lookup("apple")
+	if !ok {
+		t.Fatal("no apple preset")
+	}
+	ident, err := newIdentifier(preset.EventID, preset.EventType, OrderingConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fakeDecider{outcome: Accepted}
+	s := &Server{log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
+	p := &provider{name: "apple", path: "/webhooks/apple", maxBody: 1 << 20, methods: []string{"POST"}, subject: DefaultSubject, ttl: time.Hour,
+		verifier: payloadVerifier{`{"notificationUUID":"u-1","notificationType":"DID_RENEW","subtype":"BILLING_RECOVERY"}`}, ident: ident}
+	raw := `{"signedPayload":"x.y.z"}`
+	rec := httptest.NewRecorder()
+	s.routes([]*provider{p}).ServeHTTP(rec, httptest.NewRequest("POST", "/webhooks/apple", strings.NewReader(raw)))
+	if rec.Code != 202 || len(d.events) != 1 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	ev := d.events[0]
+	if ev.ID != "u-1" || ev.Message.Subject != "webhooks.apple.DID_RENEW.BILLING_RECOVERY" || string(ev.Message.Body) != raw {
+		t.Errorf("event %q on %q with body %s; want u-1 on webhooks.apple.DID_RENEW.BILLING_RECOVERY with the raw body", ev.ID, ev.Message.Subject, ev.Message.Body)
 	}
 }

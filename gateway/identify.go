@@ -98,14 +98,15 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 // body is not JSON while ordering reads it, is malformed.
 func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 	var id identity
+	doc := body // where JSON fields are read
 	if !gjson.ValidBytes(body) {
 		if idf.orderingJSON {
 			return id, fmt.Errorf("%w: body is not valid JSON, and ordering reads it", ErrMalformed)
 		}
-		body = nil // no field is present
+		doc = nil // no field is present
 	}
 	if idf.id.spec != "" {
-		id.ID, _ = idf.id.get(h, body)
+		id.ID, _ = idf.id.get(h, doc)
 	}
 	if id.ID == "" {
 		sum := sha256.Sum256(body)
@@ -113,17 +114,17 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 	}
 	var parts []string
 	for _, s := range idf.types {
-		if v, ok := s.get(h, body); ok {
+		if v, ok := s.get(h, doc); ok {
 			parts = append(parts, v)
 		}
 	}
 	id.Type = strings.Join(parts, ".")
 	if idf.ordered {
-		key, ok := idf.key.get(h, body)
+		key, ok := idf.key.get(h, doc)
 		if !ok {
 			return id, nil
 		}
-		raw, ok := idf.ver.get(h, body)
+		raw, ok := idf.ver.get(h, doc)
 		if !ok {
 			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, key)
 		}

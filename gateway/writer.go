@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"hookgate/dedupe"
 	"hookgate/forward"
 	"hookgate/ordering"
@@ -240,7 +242,13 @@ func (w *Writer) commit(batch []*pending) {
 			batch[i] = nil
 		}
 	}
-	tx, err := w.DB.BeginTx(ctx, nil)
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		fail(err)
 		return
@@ -254,6 +262,15 @@ func (w *Writer) commit(batch []*pending) {
 			continue
 		}
 		results[i] = w.decideOne(ctx, tx, p.ev, now, b)
+		if results[i].err != nil && !inTransaction(conn) {
+			// SQLite rolled the whole transaction back (it may, on
+			// SQLITE_FULL, IOERR, BUSY or NOMEM). Running the next
+			// events' statements now would commit each on its own, so
+			// the batch ends here: every event of it fails, none is kept.
+			tx.Rollback()
+			fail(results[i].err)
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
@@ -269,6 +286,19 @@ func (w *Writer) commit(batch []*pending) {
 	if b.rows > 0 && w.Committed != nil {
 		w.Committed()
 	}
+}
+
+// inTransaction reports whether conn still has its transaction open. A
+// connection it cannot inspect is assumed to have lost it.
+func inTransaction(conn *sql.Conn) bool {
+	open := false
+	conn.Raw(func(dc any) error {
+		if c, ok := dc.(*sqlite3.SQLiteConn); ok {
+			open = !c.AutoCommit()
+		}
+		return nil
+	})
+	return open
 }
 
 // batchRoom tracks what one batch adds to the outbox, against the bounds.

@@ -254,3 +254,37 @@ func TestWriterOutboxBound(t *testing.T) {
 		t.Fatalf("Decide(e) past the byte bound = %v; want ErrOutboxFull", err)
 	}
 }
+
+// TestInTransaction checks the probe the writer uses to notice that SQLite
+// rolled a whole transaction back on its own.
+func TestInTransaction(t *testing.T) {
+	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Write.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if inTransaction(conn) {
+		t.Fatal("inTransaction before BEGIN = true")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inTransaction(conn) {
+		t.Fatal("inTransaction after BEGIN = false")
+	}
+	// What SQLite does by itself on some SQLITE_FULL or IOERR failures.
+	if _, err := tx.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if inTransaction(conn) {
+		t.Fatal("inTransaction after the transaction was rolled back = true")
+	}
+	tx.Rollback()
+}

@@ -26,13 +26,15 @@ func init() {
 		Description: `Apple App Store Server Notifications V2: body {"signedPayload": ES256 JWS} whose x5c chain must lead to a trust anchor ` +
 			"in secrets (Apple Root CA G3, PEM or base64 DER); bundle_id required, environment and app_apple_id checked when set; " +
 			"Sign takes a PEM bundle of the leaf's private key and the chain (leaf, intermediate, root)",
-		// The event ID and type are inside the signed payload, which the
-		// gateway does not decode: without an EventID an event is
-		// identified by the SHA-256 of its body, and Apple resends the same
-		// signedPayload when it retries.
-		Options: []string{"bundle_id", "environment", "app_apple_id"},
-		New:     func(o Options) (Verifier, error) { return verifier(newApple(o)) },
-		Sign:    signApple,
+		// The event ID (notificationUUID, which Apple says to dedupe on)
+		// and type (notificationType, subtype) are inside the signed
+		// payload, which Verify returns in Result.Payload for the gateway
+		// to read them from.
+		EventID:   "notificationUUID",
+		EventType: []string{"notificationType", "subtype"},
+		Options:   []string{"bundle_id", "environment", "app_apple_id"},
+		New:       func(o Options) (Verifier, error) { return verifier(newApple(o)) },
+		Sign:      signApple,
 	})
 }
 
@@ -262,7 +264,20 @@ func (v *appleVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	case v.appID != 0 && (a.AppAppleID != 0 || a.Environment == "Production") && a.AppAppleID != v.appID:
 		return Result{}, claimsErr(w, "appAppleId %d is not %d", a.AppAppleID, v.appID)
 	}
-	return Result{SecretIndex: k.index}, nil
+	return Result{SecretIndex: k.index, Payload: jwsPayload(tok)}, nil
+}
+
+// jwsPayload decodes the payload of a compact JWS that has been verified.
+func jwsPayload(tok string) []byte {
+	parts := strings.SplitN(tok, ".", 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // jsonStringMember returns the string member name of the JSON object body.

@@ -270,3 +270,44 @@ func TestAppleSign(t *testing.T) {
 		}
 	}
 }
+
+// kpAppleTamper replaces "evt_1" by "evt_2" in the signed payload of an
+// Apple body, keeping the JWS header and signature.
+func kpAppleTamper(body []byte) []byte {
+	var outer struct{ SignedPayload string }
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return body
+	}
+	parts := strings.Split(outer.SignedPayload, ".")
+	if len(parts) != 3 {
+		return body
+	}
+	p, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return body
+	}
+	p = []byte(strings.Replace(string(p), "evt_1", "evt_2", 1))
+	return appleBody(parts[0] + "." + base64.RawURLEncoding.EncodeToString(p) + "." + parts[2])
+}
+
+// TestAppleTampered changes the signed payload of a body that Sign made.
+func TestAppleTampered(t *testing.T) {
+	o := kpAppleOpts
+	o.Secrets = []string{kpApple[0].bundle}
+	r := &verify.Request{Body: []byte(`{"notificationType":"TEST","notificationUUID":"evt_1"}`)}
+	if err := verify.Sign("apple-assn-v2", r, o, now); err != nil {
+		t.Fatal(err)
+	}
+	o.Secrets = []string{kpApple[0].anchor}
+	v, err := verify.New("apple-assn-v2", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(r, now); err != nil {
+		t.Fatalf("Verify(signed) = %v; want valid", err)
+	}
+	r.Body = kpAppleTamper(r.Body)
+	if _, err := v.Verify(r, now); !errors.Is(err, verify.ErrMismatch) {
+		t.Errorf("Verify(tampered payload) = %v; want %v", err, verify.ErrMismatch)
+	}
+}

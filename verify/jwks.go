@@ -15,11 +15,6 @@ import (
 	"time"
 )
 
-// ErrKeysUnavailable means the keys of a JWKS URL could not be fetched and
-// none are cached. The request may well be genuine: it is the receiver that
-// cannot check it, so it deserves a retryable answer (503), not a 401.
-var ErrKeysUnavailable = errors.New("verify: signing keys unavailable")
-
 // JWKS fetching is the only network I/O of the package.
 const (
 	// jwksDefaultRefresh is how long fetched keys are trusted when

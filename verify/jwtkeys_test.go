@@ -241,11 +241,12 @@ func init() {
 			private: map[string]string{kpPublicPEM(kpPub(kpEd[0])): kpPrivatePEM(kpEd[0]), kpPublicPEM(kpPub(kpEd[1])): kpPrivatePEM(kpEd[1])},
 		},
 		presetCase{
-			// Sign wraps the body into {"signedPayload": ...}, so the
-			// common "tampered body" case, which replaces the whole body,
-			// finds no signature at all (ErrNoSignature, not ErrMismatch);
-			// TestApple covers a tampered payload.
+			// Sign turns the payload into {"signedPayload":"<JWS>"}, where
+			// the payload is base64url and "evt_1" cannot appear in it, so
+			// the common "tampered body" case edits the payload instead.
 			name:    "apple-assn-v2",
+			tamper:  kpAppleTamper,
+			body:    `{"notificationType":"TEST","notificationUUID":"evt_1","data":{"bundleId":"com.example.hookgate"}}`,
 			opts:    kpAppleOpts,
 			secrets: [2]string{kpApple[0].anchor, kpApple[1].anchor},
 			private: map[string]string{kpApple[0].anchor: kpApple[0].bundle, kpApple[1].anchor: kpApple[1].bundle},

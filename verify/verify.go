@@ -6,7 +6,8 @@
 // every configured secret (rotation), and checks a signed timestamp in both
 // directions against the tolerance. Verifiers are safe for concurrent use.
 // Sign produces the headers a provider would send, for tests and for
-// `hookgate send`. The package does no I/O.
+// `hookgate send`. The package does no I/O, except fetching a JWKS for the
+// schemes configured with jwks_url.
 package verify
 
 import (
@@ -34,6 +35,10 @@ var (
 	// ErrSecretExpired means the request was signed with a secret whose
 	// NotAfter time has passed.
 	ErrSecretExpired = errors.New("verify: secret expired")
+	// ErrKeysUnavailable means the keys of a JWKS URL could not be fetched
+	// and none are cached: the request could not be checked (not that it
+	// is invalid).
+	ErrKeysUnavailable = errors.New("verify: signing keys unavailable")
 	// ErrClaims means a signed token is genuine but its claims do not fit
 	// (issuer, audience, email, body hash, bundle ID).
 	ErrClaims = errors.New("verify: token claims rejected")
@@ -112,6 +117,10 @@ type Options struct {
 type Result struct {
 	// SecretIndex is the index in Options.Secrets of the secret that matched.
 	SecretIndex int
+	// Payload, when not nil, is the verified content the signature wraps
+	// (Apple's JWS payload): the event's fields are read from it rather
+	// than from the raw body, which is still what is forwarded.
+	Payload []byte
 	// Response, when not nil, means the request was a handshake that the
 	// provider requires (Slack url_verification, Zoom
 	// endpoint.url_validation, ...): answer it with Response and record
