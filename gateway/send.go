@@ -31,6 +31,9 @@ type TestEvent struct {
 	// provider orders events. Defaults: "demo-entity" and the current time.
 	Entity  string
 	Version string
+	// Pad adds a "pad" field of that many bytes to a generated body (for
+	// benchmarks that want realistic sizes).
+	Pad int
 }
 
 // Provider returns the named provider of c.
@@ -114,6 +117,9 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 	custom := body != nil
 	if !custom {
 		body = []byte(`{"hookgate_test":true}`)
+		if ev.Pad > 0 {
+			body = fmt.Appendf(nil, `{"hookgate_test":true,"pad":"%s"}`, strings.Repeat("x", ev.Pad))
+		}
 	}
 	for _, f := range fields {
 		if f.src == "" {

@@ -176,7 +176,11 @@ func (s *Server) start(ctx context.Context) (err error) {
 			s.srvErr = err
 		}
 	}()
-	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", s.cfg.Admin.Listen, "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
+	admin := "off"
+	if a := s.AdminAddr(); a != nil {
+		admin = a.String()
+	}
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"hookgate/bench"
 	"hookgate/gateway"
 )
 
@@ -46,6 +47,10 @@ Usage:
   hookgate quarantine -config FILE [-provider P] [-limit N] [-id N]
                                           list requests that failed verification, or print one (-id) as a
                                           request file for 'hookgate verify -request -'
+  hookgate bench [-events N] [-concurrency C] [-type TYPE] [-duplicates F] [-out-of-order F] [-rate R]
+                 [-url URL -config FILE -provider NAME]
+                                          load benchmark against the embedded defaults (or a running
+                                          gateway), with a baseline handler measured in the same run
   hookgate providers [-markdown]          list the provider types (presets and generic schemes)
   hookgate version                        print the version
 
@@ -103,6 +108,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sign(rest, stdout)
 	case "providers":
 		err = providers(rest, stdout)
+	case "bench":
+		err = benchmark(ctx, rest, stdout)
+	case "bench-baseline": // the baseline server `hookgate bench` starts
+		err = baseline(ctx, rest, stderr)
 	case "events":
 		err = events(ctx, rest, stdout)
 	case "replay":
@@ -616,4 +625,45 @@ func quarantine(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("no quarantined request %d", *id)
 	}
 	return gateway.WriteCapturedRequest(stdout, rs[0].Request)
+}
+
+func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o bench.Options
+	fs.IntVar(&o.Events, "events", 20000, "distinct events to send")
+	fs.IntVar(&o.Concurrency, "concurrency", 64, "client connections")
+	fs.StringVar(&o.Type, "type", "stripe", "provider type of the events")
+	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "share of extra sends repeating an event")
+	fs.Float64Var(&o.OutOfOrder, "out-of-order", 0.05, "share of events sent after a newer version")
+	fs.IntVar(&o.BodySize, "body-size", 1500, "approximate body size in bytes")
+	fs.Float64Var(&o.Rate, "rate", 0, "requests per second in total (0: as fast as answered)")
+	fs.BoolVar(&o.Baseline, "baseline", true, "also measure the baseline handler")
+	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe TTL of the benchmark provider")
+	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous: full or normal")
+	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the servers (0: the machine's)")
+	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size this many times")
+	fs.BoolVar(&o.KeepDir, "keep", false, "keep the gateway's data directory")
+	fs.StringVar(&o.URL, "url", "", "target a running gateway at this base URL (with -config and -provider)")
+	fs.StringVar(&o.Config, "config", "", "config of the running gateway")
+	fs.StringVar(&o.Provider, "provider", "", "provider of the running gateway to send as")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if (o.URL != "") != (o.Config != "" && o.Provider != "") {
+		return fmt.Errorf("%w: -url goes with -config and -provider", errUsage)
+	}
+	rep, err := bench.Run(ctx, o, stdout)
+	if err != nil {
+		return err
+	}
+	return rep.Check
+}
+
+func baseline(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench-baseline", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:0", "address")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	return bench.ServeBaseline(ctx, *listen, stderr)
 }
