@@ -49,4 +49,3 @@ func ServeBaseline(ctx context.Context, listen string, log io.Writer) error {
 		return nil
 	}
 }
-

@@ -44,6 +44,7 @@ type Options struct {
 	GOMAXPROCS  int           // for the child processes; 0: the machine's
 	KeepDir     bool          // keep the gateway's data directory
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
+	CPUProfile  string        // write the gateway's CPU profile here
 	Samples     int           // resource samples printed during the gateway run (0: none)
 
 	// URL, when set, targets a running gateway instead: its base URL, the

@@ -161,7 +161,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			return nil, err
 		}
 		pc, _ = cfg.Provider("bench")
-		if gw, err = startChild(ctx, o.Binary, o.GOMAXPROCS, false, "serve", "-config", cfgPath, "-log-level", o.LogLevel); err != nil {
+		args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
+		if o.CPUProfile != "" {
+			args = append(args, "-cpuprofile", o.CPUProfile)
+		}
+		if gw, err = startChild(ctx, o.Binary, o.GOMAXPROCS, false, args...); err != nil {
 			return nil, err
 		}
 		defer gw.stop()

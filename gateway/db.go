@@ -72,6 +72,7 @@ func OpenDB(ctx context.Context, dir string, o DBOptions) (*DB, error) {
 	q.Set("_synchronous", strings.ToUpper(o.Synchronous))
 	q.Set("_busy_timeout", strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "32") // reuse the prepared statements of the hot path
 	dsn := "file:" + path + "?" + q.Encode()
 
 	w, err := sql.Open("sqlite3", dsn)

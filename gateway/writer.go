@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -231,29 +232,56 @@ func (w *Writer) drain(batch []*pending) {
 	}
 }
 
-// commit decides a batch in one transaction and answers each caller.
+// commit decides a batch in one transaction and answers each caller. It
+// first runs every event's statements straight; if one event fails, that
+// attempt is rolled back and the batch runs again with a savepoint around
+// each event, so the failure is that event's alone. Failures are rare (a
+// full outbox, a failing disk), so the common case pays for no savepoints.
 func (w *Writer) commit(batch []*pending) {
-	ctx := context.Background()
-	results := make([]decision, len(batch))
-	fail := func(err error) {
-		w.lastErr.Store(&err)
-		for i, p := range batch {
-			p.result <- decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
-			batch[i] = nil
-		}
+	results, room, err := w.attempt(batch, false)
+	if errors.Is(err, errEventFailed) {
+		results, room, err = w.attempt(batch, true)
 	}
+	if err != nil {
+		w.lastErr.Store(&err)
+		for _, p := range batch {
+			p.result <- decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+		}
+		return
+	}
+	w.lastErr.Store(nil)
+	w.outboxRows.Add(room.rows)
+	w.outboxBytes.Add(room.bytes)
+	for i, p := range batch {
+		p.result <- results[i]
+	}
+	if room.rows > 0 && w.Committed != nil {
+		w.Committed()
+	}
+}
+
+// errEventFailed ends an attempt without savepoints at its first failing
+// event.
+var errEventFailed = errors.New("gateway: an event of the batch failed")
+
+// attempt decides the batch in one transaction and commits it. With
+// careful false an event's failure aborts the attempt with errEventFailed;
+// with careful true each event runs in a savepoint and its failure is its
+// result. Any other error means nothing of the batch was kept.
+func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom, error) {
+	ctx := context.Background()
 	conn, err := w.DB.Conn(ctx)
 	if err != nil {
-		fail(err)
-		return
+		return nil, nil, err
 	}
 	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		fail(err)
-		return
+		return nil, nil, err
 	}
-	b := &batchRoom{w: w}
+	defer tx.Rollback() // after Commit, a no-op
+	results := make([]decision, len(batch))
+	room := &batchRoom{w: w}
 	now := w.Now()
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
@@ -261,31 +289,26 @@ func (w *Writer) commit(batch []*pending) {
 			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			continue
 		}
-		results[i] = w.decideOne(ctx, tx, p.ev, now, b)
+		if careful {
+			results[i] = w.decideOne(ctx, tx, p.ev, now, room)
+		} else {
+			results[i] = w.decideEvent(ctx, tx, p.ev, now, room)
+			if results[i].err != nil {
+				return nil, nil, errEventFailed
+			}
+		}
 		if results[i].err != nil && !inTransaction(conn) {
 			// SQLite rolled the whole transaction back (it may, on
 			// SQLITE_FULL, IOERR, BUSY or NOMEM). Running the next
 			// events' statements now would commit each on its own, so
 			// the batch ends here: every event of it fails, none is kept.
-			tx.Rollback()
-			fail(results[i].err)
-			return
+			return nil, nil, results[i].err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		tx.Rollback()
-		fail(err)
-		return
+		return nil, nil, err
 	}
-	w.lastErr.Store(nil)
-	w.outboxRows.Add(b.rows)
-	w.outboxBytes.Add(b.bytes)
-	for i, p := range batch {
-		p.result <- results[i]
-	}
-	if b.rows > 0 && w.Committed != nil {
-		w.Committed()
-	}
+	return results, room, nil
 }
 
 // inTransaction reports whether conn still has its transaction open. A
@@ -329,26 +352,36 @@ func (b *batchRoom) give(size int) {
 	b.bytes -= int64(size)
 }
 
-// decideOne runs step 4 for one event inside a savepoint of tx.
+// decideOne runs step 4 for one event inside a savepoint of tx, so that its
+// failure undoes its statements alone.
 func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 	}
-	d := w.decideStatements(ctx, tx, ev, now, room)
-	if d.err == nil && w.Archive {
-		d.err = archive(ctx, tx, ev, d.outcome, now)
-	}
+	d := w.decideEvent(ctx, tx, ev, now, room)
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
 			d.err = fmt.Errorf("%w (and rollback: %w)", d.err, err)
 		}
-		if d.outcome == Accepted {
-			room.give(len(ev.Message.Body))
-		}
-		d.outcome = 0
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE event"); err != nil && d.err == nil {
 		d = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	}
+	return d
+}
+
+// decideEvent runs step 4's statements for one event, and archives the
+// decision when the archive is on. On an error the event's room in the
+// outbox is given back; undoing its statements is the caller's.
+func (w *Writer) decideEvent(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
+	d := w.decideStatements(ctx, tx, ev, now, room)
+	if d.err == nil && w.Archive {
+		if d.err = archive(ctx, tx, ev, d.outcome, now); d.err != nil && d.outcome == Accepted {
+			room.give(len(ev.Message.Body))
+		}
+	}
+	if d.err != nil {
+		d.outcome = 0
 	}
 	return d
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,10 +159,13 @@ func version() string {
 // config on port 0 and a temp data_dir.
 type Main struct {
 	ConfigPath string
+	CPUProfile string
 	Config     *gateway.Config
 	Server     *gateway.Server
 	Stdout     io.Writer
 	Stderr     io.Writer
+
+	profile *os.File
 }
 
 // NewMain returns a Main writing to the given streams.
@@ -176,6 +180,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.ConfigPath, "config", "config.yaml", "config file")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -205,6 +210,17 @@ func (m *Main) ParseFlags(args []string) error {
 
 // Run starts the gateway and returns once it is listening.
 func (m *Main) Run(ctx context.Context) error {
+	if m.CPUProfile != "" {
+		f, err := os.Create(m.CPUProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		m.profile = f
+	}
 	s, err := gateway.Open(ctx, m.Config, gateway.Options{
 		LoadConfig: func() (*gateway.Config, error) { return gateway.LoadConfig(m.ConfigPath) },
 	})
@@ -239,6 +255,11 @@ func (m *Main) Wait(ctx context.Context) error {
 
 // Close stops the gateway gracefully.
 func (m *Main) Close() error {
+	if m.profile != nil {
+		pprof.StopCPUProfile()
+		m.profile.Close()
+		m.profile = nil
+	}
 	if m.Server == nil {
 		return nil
 	}
@@ -646,6 +667,8 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.URL, "url", "", "target a running gateway at this base URL (with -config and -provider)")
 	fs.StringVar(&o.Config, "config", "", "config of the running gateway")
 	fs.StringVar(&o.Provider, "provider", "", "provider of the running gateway to send as")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log level (info logs a line per request)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
