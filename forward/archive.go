@@ -3,7 +3,6 @@ package forward
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -226,11 +225,4 @@ func SweepArchive(ctx context.Context, db Execer, before time.Time, limit int) (
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
-}
-
-func encodeHeader(h map[string][]string) ([]byte, error) {
-	if len(h) == 0 {
-		return nil, nil
-	}
-	return json.Marshal(h)
 }

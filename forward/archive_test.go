@@ -124,11 +124,11 @@ func TestReplayEnqueuesMarkedCopies(t *testing.T) {
 		var id, subj string
 		var hdr []byte
 		rows.Scan(&id, &subj, &hdr)
-		got = append(got, fmt.Sprintf("%s %s %s", id, subj, hdr))
+		got = append(got, fmt.Sprintf("%s %s %q", id, subj, hdr))
 	}
 	want := []string{
-		`shop:a:replay:r1 webhooks.shop.order.paid {"Hookgate-Event-Id":["a"],"Hookgate-Replay":["r1"]}`,
-		`shop:c:replay:r1 webhooks.shop.order.paid {"Hookgate-Event-Id":["c"],"Hookgate-Replay":["r1"]}`,
+		`shop:a:replay:r1 webhooks.shop.order.paid "NATS/1.0\r\nHookgate-Event-Id: a\r\nHookgate-Replay: r1\r\n\r\n"`,
+		`shop:c:replay:r1 webhooks.shop.order.paid "NATS/1.0\r\nHookgate-Event-Id: c\r\nHookgate-Replay: r1\r\n\r\n"`,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("outbox after replay:\n%v\nwant\n%v", got, want)

@@ -1,11 +1,14 @@
 package forward
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -147,13 +150,72 @@ type row struct {
 }
 
 // decodeHeader decodes the stored header column.
+// Stored headers are a NATS header block ("NATS/1.0\r\nK: V\r\n...\r\n"),
+// which validateMessage keeps well formed (no CR or LF in a value, no colon
+// in a name). Rows written by earlier versions hold JSON, recognised by its
+// leading brace.
+const headerPreamble = "NATS/1.0\r\n"
+
+// encodeHeader writes h as a header block, names in sorted order; nil for no
+// headers.
+func encodeHeader(h map[string][]string) ([]byte, error) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(h))
+	size := len(headerPreamble) + 2
+	for k, vs := range h {
+		names = append(names, k)
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+	}
+	sort.Strings(names)
+	b := make([]byte, 0, size)
+	b = append(b, headerPreamble...)
+	for _, k := range names {
+		for _, v := range h[k] {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...), nil
+}
+
+// decodeHeader reads what encodeHeader wrote (or the JSON of earlier rows).
 func decodeHeader(b []byte) (nats.Header, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	var h nats.Header
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, err
+	if b[0] == '{' {
+		var h nats.Header
+		if err := json.Unmarshal(b, &h); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	rest, ok := bytes.CutPrefix(b, []byte(headerPreamble))
+	if !ok {
+		return nil, errors.New("forward: stored header is neither a header block nor JSON")
+	}
+	h := nats.Header{}
+	for len(rest) > 0 {
+		line, tail, ok := bytes.Cut(rest, []byte("\r\n"))
+		if !ok {
+			return nil, errors.New("forward: stored header block is truncated")
+		}
+		rest = tail
+		if len(line) == 0 {
+			break
+		}
+		k, v, ok := bytes.Cut(line, []byte(": "))
+		if !ok {
+			return nil, fmt.Errorf("forward: stored header line %q has no colon", line)
+		}
+		key := string(k)
+		h[key] = append(h[key], string(v))
 	}
 	return h, nil
 }
