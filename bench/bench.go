@@ -81,9 +81,11 @@ func (o *Options) defaults() {
 
 // child is a server process started by the benchmark.
 type child struct {
-	cmd   *exec.Cmd
-	addrs map[string]string // from its "listening" log line
-	logs  *tail
+	cmd     *exec.Cmd
+	addrs   map[string]string // from its "listening" log line
+	logs    *tail
+	exited  chan struct{} // closed once the process has been waited for
+	waitErr error         // set before exited is closed
 }
 
 // tail keeps a process's last log lines for error messages.
@@ -124,21 +126,13 @@ func startChild(ctx context.Context, bin string, gomaxprocs int, wait bool, args
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
 	}
-	c := &child{cmd: cmd, logs: &tail{}}
+	c := &child{cmd: cmd, logs: &tail{}, exited: make(chan struct{})}
 	ready := make(chan map[string]string, 1)
-	if !wait {
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				c.logs.add(sc.Text())
-			}
-			cmd.Wait()
-		}()
-		return c, nil
-	}
 	go func() {
+		// The only Wait: it returns once the log pipe is drained.
+		defer close(c.exited)
 		sc := bufio.NewScanner(stderr)
-		sent := false
+		sent := !wait
 		for sc.Scan() {
 			line := sc.Text()
 			c.logs.add(line)
@@ -156,11 +150,15 @@ func startChild(ctx context.Context, bin string, gomaxprocs int, wait bool, args
 		if !sent {
 			close(ready)
 		}
+		c.waitErr = cmd.Wait()
 	}()
+	if !wait {
+		return c, nil
+	}
 	select {
 	case kv, ok := <-ready:
 		if !ok {
-			cmd.Wait()
+			<-c.exited
 			return nil, fmt.Errorf("bench: %s exited before listening:\n%s", bin, c.logs)
 		}
 		c.addrs = kv
@@ -176,17 +174,18 @@ func startChild(ctx context.Context, bin string, gomaxprocs int, wait bool, args
 
 // stop sends SIGTERM and waits; it kills the process if it does not exit.
 func (c *child) stop() error {
-	if c.cmd.ProcessState != nil {
-		return nil
+	select {
+	case <-c.exited:
+		return c.waitErr
+	default:
 	}
 	c.cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
 	select {
-	case err := <-done:
-		return err
+	case <-c.exited:
+		return c.waitErr
 	case <-time.After(30 * time.Second):
 		c.cmd.Process.Kill()
+		<-c.exited
 		return errors.New("bench: child did not stop within 30s; killed")
 	}
 }
@@ -307,12 +306,11 @@ func waitReady(ctx context.Context, url string, c *child) error {
 				return nil
 			}
 		}
-		if c.cmd.ProcessState != nil {
-			break
-		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-c.exited:
+			return fmt.Errorf("bench: the gateway exited:\n%s", c.logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
