@@ -217,15 +217,20 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 }
 
 // readBody reads the whole body, refusing while reading once it passes max
-// so an oversized body is never buffered.
+// so an oversized body is never buffered. A declared length is read into a
+// buffer of exactly that size.
 func readBody(req *http.Request, max int64) ([]byte, error) {
 	if req.ContentLength > max {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, req.ContentLength, max)
 	}
-	var buf bytes.Buffer
-	if req.ContentLength > 0 {
-		buf.Grow(int(req.ContentLength))
+	if n := req.ContentLength; n >= 0 {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, body); err != nil {
+			return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
+		}
+		return body, nil // net/http stops the body at its declared length
 	}
+	var buf bytes.Buffer
 	_, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
