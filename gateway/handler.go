@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -148,6 +149,10 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 	body, err := readBody(req, p.maxBody)
 	if err != nil {
 		return r, err
+	}
+	if s.log.Enabled(req.Context(), slog.LevelDebug) {
+		// Bodies are logged only when debug logging is asked for.
+		s.log.Debug("webhook body", "provider", p.name, "body", string(body))
 	}
 	now := s.now()
 	vr := &verify.Request{Method: req.Method, URL: requestURL(req), Header: req.Header, Body: body}

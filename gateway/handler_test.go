@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -309,5 +310,41 @@ func TestHandlerReadsFieldsFromPayload(t *testing.T) {
 	ev := d.events[0]
 	if ev.ID != "u-1" || ev.Message.Subject != "webhooks.apple.DID_RENEW.BILLING_RECOVERY" || string(ev.Message.Body) != raw {
 		t.Errorf("event %q on %q with body %s; want u-1 on webhooks.apple.DID_RENEW.BILLING_RECOVERY with the raw body", ev.ID, ev.Message.Subject, ev.Message.Body)
+	}
+}
+
+// TestLogsNeverCarrySecretsOrBodies checks the request log line at info:
+// provider, event ID, outcome and secret index, but no secret and no body;
+// the body appears only at debug level.
+func TestLogsNeverCarrySecretsOrBodies(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var logs bytes.Buffer
+		c := mustValid(t, testConfig)
+		providers, err := buildProviders(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &Server{cfg: c, log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})),
+			now: func() time.Time { return testNow }, decider: &fakeDecider{outcome: Accepted}}
+		h := s.routes(providers)
+		body := stripeBody("evt_log", "t", "o", 1)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, stripeRequest(t, body, "whsec_new", testNow))
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, stripeRequest(t, body, "whsec_wrong", testNow))
+		out := logs.String()
+		for _, secret := range []string{"whsec_new", "whsec_old", "whsec_wrong"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("level %v: a secret is in the logs:\n%s", level, out)
+			}
+		}
+		for _, want := range []string{`"provider":"shop"`, `"event_id":"evt_log"`, `"secret_index":1`, `"msg":"webhook accepted"`, `"msg":"webhook rejected"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("level %v: logs lack %s:\n%s", level, want, out)
+			}
+		}
+		if hasBody := strings.Contains(out, `in_1`) || strings.Contains(out, `\"id\":\"o\"`); hasBody != (level == slog.LevelDebug) {
+			t.Errorf("level %v: body in logs = %v; want %v\n%s", level, hasBody, level == slog.LevelDebug, out)
+		}
 	}
 }
