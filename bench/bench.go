@@ -41,7 +41,8 @@ type Options struct {
 	Baseline    bool          // also measure the baseline
 	TTL         time.Duration // dedupe TTL of the gateway's provider (default 168h)
 	Sync        string        // storage.synchronous (default full)
-	GOMAXPROCS  int           // for the child processes; 0: the machine's
+	GOMAXPROCS  int           // for the child processes; 0: their own choice
+	CPUSet      string        // pin the child processes to these CPUs (taskset -c), e.g. "0" for one core
 	KeepDir     bool          // keep the gateway's data directory
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
 	CPUProfile  string        // write the gateway's CPU profile here
@@ -113,8 +114,12 @@ var listening = regexp.MustCompile(`msg="?[a-z ]*listening"? (.*)`)
 
 // startChild starts bin with args and waits for its "listening" line,
 // whose key=value pairs it returns; with wait false it returns at once.
-func startChild(ctx context.Context, bin string, gomaxprocs int, wait bool, args ...string) (*child, error) {
+func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*child, error) {
+	bin, gomaxprocs := o.Binary, o.GOMAXPROCS
 	cmd := exec.Command(bin, args...)
+	if o.CPUSet != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", o.CPUSet, bin}, args...)...)
+	}
 	cmd.Env = os.Environ()
 	if gomaxprocs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(gomaxprocs))

@@ -165,7 +165,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		if o.CPUProfile != "" {
 			args = append(args, "-cpuprofile", o.CPUProfile)
 		}
-		if gw, err = startChild(ctx, o.Binary, o.GOMAXPROCS, false, args...); err != nil {
+		if gw, err = startChild(ctx, &o, false, args...); err != nil {
 			return nil, err
 		}
 		defer gw.stop()
@@ -246,7 +246,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 
 // runBaseline measures the trivial handler with the same requests.
 func runBaseline(ctx context.Context, o *Options, p plan, secret string) (*Result, error) {
-	c, err := startChild(ctx, o.Binary, o.GOMAXPROCS, true, "bench-baseline", "-listen", "127.0.0.1:0")
+	c, err := startChild(ctx, o, true, "bench-baseline", "-listen", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
