@@ -14,17 +14,22 @@ import (
 )
 
 // TestVerifyCommandVectors runs every vector of the shared catalogue
-// (verify/testdata/vectors.json) through `hookgate verify`, each vector
+// (verify/testdata/vectors.json) and of the further providers
+// (vectors_more.json) through `hookgate verify`, each vector
 // object serving as its own request file, and checks the exit status: 0
 // for a valid vector, 1 with a one-line reason for an invalid one.
 func TestVerifyCommandVectors(t *testing.T) {
-	data, err := os.ReadFile("../../verify/testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var raw []json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"vectors.json", "vectors_more.json"} {
+		data, err := os.ReadFile("../../verify/testdata/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []json.RawMessage
+		if err := json.Unmarshal(data, &vs); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		raw = append(raw, vs...)
 	}
 	dir := t.TempDir()
 	for i, obj := range raw {
