@@ -29,8 +29,10 @@ staticcheck:
 
 # Each fuzz target for FUZZTIME (plain `go test` runs only their seeds).
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./verify | grep ^Fuzz); do \
-		echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./verify || exit 1; \
+	@for p in ./verify ./gateway; do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "== $$p $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
 	done
 
 # The crash and outage fault tests with ten times the load of the CI run.
