@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
@@ -90,20 +92,22 @@ func methods(p verify.Preset) []string {
 // decide, respond.
 func (s *Server) serve(c echo.Context, p *provider) error {
 	start := time.Now()
+	ctx := c.Request().Context()
 	r, err := s.process(p, c.Request())
 	elapsed := time.Since(start)
 	s.metrics.observe(p.name, r, err, elapsed)
-	log := s.log.With("provider", p.name, "event_id", r.id, "latency", elapsed)
 	switch {
 	case err != nil:
 		status, msg, _ := classify(err)
-		log.Info("webhook rejected", "status", status, "err", err)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook rejected", slog.String("provider", p.name), slog.String("event_id", r.id),
+			slog.Duration("latency", elapsed), slog.Int("status", status), slog.Any("err", err))
 		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 			c.Response().Header().Set("Retry-After", retryAfterFor(err))
 		}
-		return c.JSON(status, map[string]string{"error": msg})
+		return c.JSONBlob(status, appendJSON(nil, "error", msg, "", ""))
 	case r.handshake != nil:
-		log.Info("webhook handshake", "secret_index", r.secret)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", slog.String("provider", p.name),
+			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
 		for k, vs := range r.handshake.Header {
 			for _, v := range vs {
 				c.Response().Header().Add(k, v)
@@ -115,12 +119,48 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		}
 		return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
 	}
-	log.Info("webhook "+r.outcome.String(), "secret_index", r.secret)
+	s.log.LogAttrs(ctx, slog.LevelInfo, outcomeMessages[r.outcome], slog.String("provider", p.name), slog.String("event_id", r.id),
+		slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
 	status := http.StatusOK
 	if r.outcome == Accepted {
 		status = http.StatusAccepted
 	}
-	return c.JSON(status, map[string]string{"status": r.outcome.String(), "id": r.id})
+	return c.JSONBlob(status, appendJSON(nil, "id", r.id, "status", r.outcome.String()))
+}
+
+// outcomeMessages are the log messages of the decided outcomes.
+var outcomeMessages = map[Outcome]string{Accepted: "webhook accepted", Duplicate: "webhook duplicate", Stale: "webhook stale"}
+
+// appendJSON appends a JSON object of one or two string members (k2 empty:
+// one), keys in the order given; the answers are this small and this hot.
+func appendJSON(b []byte, k1, v1, k2, v2 string) []byte {
+	b = append(b, '{')
+	b = appendJSONString(append(appendJSONString(b, k1), ':'), v1)
+	if k2 != "" {
+		b = appendJSONString(append(appendJSONString(append(b, ','), k2), ':'), v2)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		q, _ := json.Marshal(s) // replaces invalid bytes as encoding/json does
+		return append(b, q...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // processed is what the pipeline made of one request.

@@ -348,3 +348,28 @@ func TestLogsNeverCarrySecretsOrBodies(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendJSON(t *testing.T) {
+	for _, c := range []struct{ k1, v1, k2, v2 string }{
+		{"id", "evt_1", "status", "accepted"},
+		{"error", `quote " backslash \ newline` + "\n\x01", "", ""},
+		{"id", "zoë ♥ \u2028", "status", "stale"},
+		{"id", "bad \xff utf-8", "status", "duplicate"},
+	} {
+		got := appendJSON(nil, c.k1, c.v1, c.k2, c.v2)
+		var m map[string]string
+		if err := json.Unmarshal(got, &m); err != nil {
+			t.Fatalf("appendJSON = %s: not JSON: %v", got, err)
+		}
+		want := map[string]string{c.k1: c.v1}
+		if c.k2 != "" {
+			want[c.k2] = c.v2
+		}
+		if c.v1 == "bad \xff utf-8" {
+			want[c.k1] = "bad \ufffd utf-8"
+		}
+		if fmt.Sprint(m) != fmt.Sprint(want) {
+			t.Errorf("appendJSON decodes to %v; want %v", m, want)
+		}
+	}
+}
