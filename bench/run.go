@@ -91,10 +91,12 @@ func makePlan(o *Options) plan {
 			sends[i], sends[i+entities] = sends[i+entities], sends[i]
 		}
 	}
+	// A repeat follows its original within a few thousand sends, as a
+	// provider's retry would: well inside any dedupe TTL.
 	dups := int(float64(o.Events) * o.Duplicates)
 	for range dups {
 		i := r.IntN(len(sends))
-		j := i + r.IntN(len(sends)-i)
+		j := i + r.IntN(min(len(sends)-i, 2000))
 		sends = slices.Insert(sends, j, sends[i])
 	}
 	var b [4]byte

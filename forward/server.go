@@ -154,13 +154,19 @@ type StreamConfig struct {
 	// (a crash between the ack and the delete, then a longer downtime) is
 	// stored twice.
 	Duplicates time.Duration
+	// MaxAge and MaxBytes limit what the stream keeps (0: no limit); the
+	// oldest messages are discarded first. MaxAge must not be shorter than
+	// Duplicates.
+	MaxAge   time.Duration
+	MaxBytes int64
 }
 
 // EnsureStream creates the stream if it does not exist: file storage,
 // limits retention, c's subjects and duplicate window. If it exists, its
 // configuration is left as the operator set it, except for the duplicate
 // window, which is updated to c.Duplicates when it differs (it decides
-// whether a republish is dropped). Subjects of an existing stream are not
+// whether a republish is dropped), and the limits MaxAge and MaxBytes when
+// they are set and differ. Subjects of an existing stream are not
 // changed: a subject it does not cover makes every publish fail, which the
 // relay logs.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
@@ -181,6 +187,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 			Storage:    jetstream.FileStorage,
 			Retention:  jetstream.LimitsPolicy,
 			Duplicates: c.Duplicates,
+			MaxAge:     c.MaxAge,
+			MaxBytes:   maxBytes(c.MaxBytes),
 		})
 		if err == nil {
 			return nil
@@ -195,12 +203,27 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 		return fmt.Errorf("forward: stream %s: %w", c.Name, err)
 	}
 	cfg := s.CachedInfo().Config
-	if cfg.Duplicates == c.Duplicates {
+	changed := cfg.Duplicates != c.Duplicates
+	cfg.Duplicates = c.Duplicates
+	if c.MaxAge > 0 && cfg.MaxAge != c.MaxAge {
+		cfg.MaxAge, changed = c.MaxAge, true
+	}
+	if c.MaxBytes > 0 && cfg.MaxBytes != c.MaxBytes {
+		cfg.MaxBytes, changed = c.MaxBytes, true
+	}
+	if !changed {
 		return nil
 	}
-	cfg.Duplicates = c.Duplicates
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("forward: update stream %s duplicate window: %w", c.Name, err)
+		return fmt.Errorf("forward: update stream %s: %w", c.Name, err)
 	}
 	return nil
+}
+
+// maxBytes is JetStream's form of a byte limit: -1 for none.
+func maxBytes(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }

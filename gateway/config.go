@@ -105,6 +105,10 @@ type NATSConfig struct {
 	Stream          string   `yaml:"stream"`
 	Subjects        []string `yaml:"subjects"`
 	DuplicateWindow Duration `yaml:"duplicate_window"`
+	// MaxAge and MaxBytes limit what the stream keeps (0: no limit), when
+	// hookgate creates or updates it.
+	MaxAge   Duration `yaml:"max_age"`
+	MaxBytes int64    `yaml:"max_bytes"`
 	// CreateStream creates the stream if it is missing. Default: true for
 	// the embedded server, false with a URL.
 	CreateStream *bool `yaml:"create_stream"`
@@ -531,6 +535,11 @@ func (c *Config) Validate() error {
 	} else if n.DuplicateWindow < 0 {
 		bad("nats.duplicate_window", "must be positive")
 	}
+	if n.MaxAge < 0 || n.MaxBytes < 0 {
+		bad("nats", "max_age and max_bytes must be positive (0: no limit)")
+	} else if n.MaxAge > 0 && n.MaxAge < n.DuplicateWindow {
+		bad("nats.max_age", "%s is shorter than the duplicate window %s", time.Duration(n.MaxAge), time.Duration(n.DuplicateWindow))
+	}
 	if n.CreateStream == nil {
 		v := n.Embedded()
 		n.CreateStream = &v
@@ -635,6 +644,10 @@ func (c *Config) Validate() error {
 			p.Dedupe.TTL = Duration(DefaultTTL)
 		} else if p.Dedupe.TTL < 0 {
 			bad(f("dedupe.ttl"), "must be positive")
+		} else if p.Dedupe.TTL < n.DuplicateWindow {
+			// A retry after the TTL would be accepted again and then dropped
+			// by the stream as a duplicate of the first message.
+			bad(f("dedupe.ttl"), "%s is shorter than nats.duplicate_window %s", time.Duration(p.Dedupe.TTL), time.Duration(n.DuplicateWindow))
 		}
 		if p.Subject == "" {
 			p.Subject = DefaultSubject

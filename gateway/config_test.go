@@ -233,3 +233,23 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatalf("config.example.yaml has no demo provider first: %+v", c.Providers)
 	}
 }
+
+func TestValidateStreamLimitsAndTTL(t *testing.T) {
+	c, err := ReadConfig(strings.NewReader(`
+nats: {duplicate_window: 10m, max_age: 5m}
+providers:
+  - name: a
+    type: github
+    secrets: [s]
+    dedupe: {ttl: 1m}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	for _, want := range []string{"nats.max_age: 5m0s is shorter than the duplicate window 10m0s", "providers[0] (a).dedupe.ttl: 1m0s is shorter than nats.duplicate_window 10m0s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v; want %q", err, want)
+		}
+	}
+}

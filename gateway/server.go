@@ -264,6 +264,8 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 			Name:       n.Stream,
 			Subjects:   n.Subjects,
 			Duplicates: time.Duration(n.DuplicateWindow),
+			MaxAge:     time.Duration(n.MaxAge),
+			MaxBytes:   n.MaxBytes,
 		})
 		if err != nil {
 			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)

@@ -671,6 +671,7 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.Rate, "rate", 0, "requests per second in total (0: as fast as answered)")
 	fs.BoolVar(&o.Baseline, "baseline", true, "also measure the baseline handler")
 	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe TTL of the benchmark provider")
+	fs.DurationVar(&o.StreamAge, "stream-max-age", 0, "the stream's max_age (0: keep everything)")
 	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous: full or normal")
 	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the servers (0: their own choice)")
 	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to these CPUs (taskset -c), e.g. 0 for one core")
