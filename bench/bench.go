@@ -40,7 +40,8 @@ type Options struct {
 	Rate        float64       // requests per second in total; 0: as fast as the servers answer
 	Baseline    bool          // also measure the baseline
 	TTL         time.Duration // dedupe TTL of the gateway's provider (default 168h)
-	StreamAge   time.Duration // the stream's max_age (0: no limit)
+	StreamAge   time.Duration // the stream's max_age (0: no limit; the check needs every message kept)
+	DupWindow   time.Duration // the stream's duplicate window (default 2m)
 	Sync        string        // storage.synchronous (default full)
 	GOMAXPROCS  int           // for the child processes; 0: their own choice
 	CPUSet      string        // pin the child processes to these CPUs (taskset -c), e.g. "0" for one core
@@ -75,6 +76,9 @@ func (o *Options) defaults() {
 	}
 	if o.Sync == "" {
 		o.Sync = "full"
+	}
+	if o.DupWindow <= 0 {
+		o.DupWindow = 2 * time.Minute
 	}
 	if o.LogLevel == "" {
 		o.LogLevel = "info"
@@ -258,7 +262,7 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 func writeConfig(dir string, o *Options, secret string, ports [3]int) (string, error) {
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin: {listen: "127.0.0.1:%d"}
-nats: {port: %d, max_age: %s}
+nats: {port: %d, max_age: %s, duplicate_window: %s}
 data_dir: %s
 storage: {synchronous: %s, sweep_interval: 10s}
 http: {max_in_flight: 100000}
@@ -268,7 +272,7 @@ providers:
     secrets: [%q]
     ordering: {key: %s, version: %s}
     dedupe: {ttl: %s}
-`, ports[0], ports[1], ports[2], o.StreamAge, filepath.Join(dir, "data"), o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
+`, ports[0], ports[1], ports[2], o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
 	path := filepath.Join(dir, "config.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
