@@ -47,7 +47,7 @@ func TestAdyenNotification(t *testing.T) {
 	// sig signs the test item's fields with value v.
 	sig := func(v string) string {
 		msg := "7914073381342284::TestMerchant:TestPayment-1407325143704:" + v + ":EUR:AUTHORISATION:true"
-		return base64.StdEncoding.EncodeToString(templateMAC(sha256.New, string(key), msg))
+		return base64.StdEncoding.EncodeToString(hmacOf(sha256.New, string(key), msg))
 	}
 	notif := func(items ...string) string {
 		return `{"live":"false","notificationItems":[` + strings.Join(items, ",") + `]}`

@@ -45,7 +45,7 @@ func TestBox(t *testing.T) {
 		return h
 	}
 	sign := func(key, ts string) string {
-		return base64.StdEncoding.EncodeToString(templateMAC(sha256.New, key, body+ts))
+		return base64.StdEncoding.EncodeToString(hmacOf(sha256.New, key, body+ts))
 	}
 	tests := []struct {
 		name    string
@@ -104,8 +104,8 @@ func TestBoxSign(t *testing.T) {
 		"Box-Signature-Version":   "1",
 		"Box-Signature-Algorithm": "HmacSHA256",
 		// The vector signs "-08:00", this one "Z": the MACs differ.
-		"Box-Signature-Primary":   base64.StdEncoding.EncodeToString(templateMAC(sha256.New, o.Secrets[0], body+"2023-11-14T22:13:20Z")),
-		"Box-Signature-Secondary": base64.StdEncoding.EncodeToString(templateMAC(sha256.New, o.Secrets[1], body+"2023-11-14T22:13:20Z")),
+		"Box-Signature-Primary":   base64.StdEncoding.EncodeToString(hmacOf(sha256.New, o.Secrets[0], body+"2023-11-14T22:13:20Z")),
+		"Box-Signature-Secondary": base64.StdEncoding.EncodeToString(hmacOf(sha256.New, o.Secrets[1], body+"2023-11-14T22:13:20Z")),
 	}
 	for k, w := range want {
 		if got := r.Header.Get(k); got != w {

@@ -21,7 +21,7 @@ func init() {
 func TestCalendlyHeader(t *testing.T) {
 	const secret, body = "calendly_signing_key_9f8e7d", `{"event":"invitee.created"}`
 	ts := strconv.FormatInt(now.Unix(), 10)
-	good := hex.EncodeToString(bodyMAC(sha256.New, secret, ts+"."+body))
+	good := hex.EncodeToString(hmacOf(sha256.New, secret, ts+"."+body))
 	tests := []struct {
 		name   string
 		header http.Header
@@ -35,7 +35,7 @@ func TestCalendlyHeader(t *testing.T) {
 		{"Stripe's header", http.Header{"Stripe-Signature": {"t=" + ts + ",v1=" + good}}, now, verify.ErrNoSignature},
 		{"no t", http.Header{"Calendly-Webhook-Signature": {"v1=" + good}}, now, verify.ErrMalformed},
 		{"Paddle's layout", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ";v1=" + good}}, now, verify.ErrMalformed},
-		{"signed with ':'", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(bodyMAC(sha256.New, secret, ts+":"+body))}}, now, verify.ErrMismatch},
+		{"signed with ':'", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))}}, now, verify.ErrMismatch},
 	}
 	v, err := verify.New("calendly", Options{Secrets: []string{secret}})
 	if err != nil {

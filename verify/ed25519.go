@@ -226,13 +226,9 @@ func newEd25519Signer(o Options) (*ed25519Verifier, error) {
 		}
 		*h.dst = textproto.CanonicalMIMEHeaderKey(h.name)
 	}
-	switch strings.ToLower(o.Encoding) {
-	case "hex", "":
-		v.enc = encHex
-	case "base64":
-		v.enc = encBase64
-	default:
-		return nil, fmt.Errorf("ed25519: option encoding %q is not hex or base64: %w", o.Encoding, ErrConfig)
+	var err error
+	if v.enc, err = encodingOption(o.Encoding); err != nil {
+		return nil, fmt.Errorf("ed25519: %v: %w", err, ErrConfig)
 	}
 	t := o.Template
 	if t == "" {
@@ -241,7 +237,6 @@ func newEd25519Signer(o Options) (*ed25519Verifier, error) {
 			t = "{timestamp}{body}"
 		}
 	}
-	var err error
 	if v.tmpl, err = parseEd25519Template(t, v.tsHeader != ""); err != nil {
 		return nil, fmt.Errorf("ed25519: option %v: %w", err, ErrConfig)
 	}

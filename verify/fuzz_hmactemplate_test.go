@@ -38,7 +38,7 @@ func FuzzTemplateParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, v := range vs {
-			var sigs templateSigs
+			var sigs wideSigList
 			if _, err := v.parse(s, &sigs); err == nil && (sigs.n < 1 || sigs.n > maxSigs) {
 				t.Errorf("parse(%s, %q) = %d signatures; want 1 to %d", v.format, s, sigs.n, maxSigs)
 			}

@@ -1,8 +1,8 @@
 package verify
 
 import (
+	"crypto/ed25519"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +21,9 @@ func FuzzParseV1aSignatures(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		l, err := parseV1aSignatures(s)
-		if err == nil && (l.n < 1 || l.n > maxSigs) {
-			t.Errorf("parseV1aSignatures(%q) = %d signatures; want 1 to %d", s, l.n, maxSigs)
+		var l wideSigList
+		if err := parseSWSignatures(s, "v1a", ed25519.SignatureSize, &l); err == nil && (l.n < 1 || l.n > maxSigs) {
+			t.Errorf("parseSWSignatures(%q, v1a) = %d signatures; want 1 to %d", s, l.n, maxSigs)
 		}
 	})
 }
@@ -147,11 +147,7 @@ func fuzzVerifyKeyed(f *testing.F, typ, scheme string, base Options, headers ...
 		if !configured {
 			o, configured = v.options(f), true
 		}
-		var hv [3]string
-		r := v.request()
-		for i, h := range headers {
-			hv[i] = r.Header.Get(h)
-		}
+		hv := headerValues(v.request(), headers)
 		f.Add(hv[0], hv[1], hv[2], []byte(v.Body), v.Now)
 	}
 	if !configured {
@@ -168,17 +164,9 @@ func fuzzVerifyKeyed(f *testing.F, typ, scheme string, base Options, headers ...
 	f.Add("", "", "", []byte(nil), int64(0))
 	f.Add(strings.Repeat("ab", 64), "1700000000", "v1a,"+strings.Repeat("A", 86), []byte(`{"type":1}`), int64(1700000000))
 	f.Fuzz(func(t *testing.T, h0, h1, h2 string, body []byte, unix int64) {
-		r := &Request{Method: "POST", Header: http.Header{}, Body: body}
-		for i, v := range []string{h0, h1, h2}[:len(headers)] {
-			r.Header.Set(headers[i], v)
-		}
+		r := fuzzRequest("POST", "", body, headers, h0, h1, h2)
 		res, err := ver.Verify(r, time.Unix(unix, 0))
-		switch {
-		case err == nil && (res.SecretIndex < 0 || res.SecretIndex >= max(1, len(base.Secrets))):
-			t.Errorf("Verify(%s) = index %d; want 0 to %d", typ, res.SecretIndex, len(base.Secrets)-1)
-		case err != nil && !isVerifyError(err):
-			t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", typ, err)
-		}
+		checkFuzzVerify(t, typ, len(base.Secrets), res, err)
 	})
 }
 

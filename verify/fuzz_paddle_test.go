@@ -16,16 +16,7 @@ func FuzzParsePaddle(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ps, err := parsePaddle(s)
-		if err != nil {
-			return
-		}
-		if ps.h1.n < 1 || ps.h1.n > maxSigs {
-			t.Errorf("parsePaddle(%q) = %d h1 signatures; want 1 to %d", s, ps.h1.n, maxSigs)
-		}
-		if unix, ok := parseUnix(ps.ts); !ok || unix != ps.unix {
-			t.Errorf("parsePaddle(%q) = ts %q, unix %d; want matching digits", s, ps.ts, ps.unix)
-		}
+		fuzzParseKV(t, &paddleScheme, s)
 	})
 }
 

@@ -1,7 +1,9 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +23,39 @@ func FuzzParseStripe(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sh, err := parseStripe(s)
-		if err != nil {
-			return
-		}
-		if sh.v1.n < 1 || sh.v1.n > maxSigs {
-			t.Errorf("parseStripe(%q) = %d v1 signatures; want 1 to %d", s, sh.v1.n, maxSigs)
-		}
-		if ts, ok := parseUnix(sh.t); !ok || ts != sh.ts {
-			t.Errorf("parseStripe(%q) = t %q, ts %d; want matching digits", s, sh.t, sh.ts)
-		}
+		fuzzParseKV(t, &stripeScheme, s)
 	})
+}
+
+// fuzzParseKV checks what the parser of k returns for s: an error, or
+// one set (up to maxKVSets for kvSets) with timestamps that are the digits
+// they were parsed from, and 1 to maxSigs signatures in a set.
+func fuzzParseKV(t *testing.T, k *kvScheme, s string) {
+	var p kvSigs
+	if err := k.parse(s, &p); err != nil {
+		return
+	}
+	most := 1
+	if k.layout == kvSets {
+		most = maxKVSets
+	}
+	if p.n < 1 || p.n > most {
+		t.Errorf("%s parse(%q) = %d sets; want 1 to %d", k.name, s, p.n, most)
+	}
+	usable := false
+	for i := range p.n {
+		set := &p.sets[i]
+		if ts, ok := parseUnix(set.t); !ok || ts != set.ts {
+			t.Errorf("%s parse(%q) set %d = t %q, ts %d; want matching digits", k.name, s, i, set.t, set.ts)
+		}
+		if set.sigs.n > maxSigs || k.layout != kvSets && set.sigs.n < 1 {
+			t.Errorf("%s parse(%q) set %d = %d signatures; want 1 to %d", k.name, s, i, set.sigs.n, maxSigs)
+		}
+		usable = usable || set.sigs.n > 0
+	}
+	if !usable {
+		t.Errorf("%s parse(%q) = no signature and no error", k.name, s)
+	}
 }
 
 func FuzzParseSWSignatures(f *testing.F) {
@@ -46,9 +70,9 @@ func FuzzParseSWSignatures(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		l, err := parseSWSignatures(s)
-		if err == nil && (l.n < 1 || l.n > maxSigs) {
-			t.Errorf("parseSWSignatures(%q) = %d signatures; want 1 to %d", s, l.n, maxSigs)
+		var l wideSigList
+		if err := parseSWSignatures(s, "v1", sha256.Size, &l); err == nil && (l.n < 1 || l.n > maxSigs) {
+			t.Errorf("parseSWSignatures(%q, v1) = %d signatures; want 1 to %d", s, l.n, maxSigs)
 		}
 	})
 }
@@ -83,53 +107,83 @@ func FuzzVerifyHMAC(f *testing.F) {
 // all configured) and with a freshly signed request. Verify must not panic,
 // and must return either a valid SecretIndex or one of its sentinel errors.
 func fuzzVerify(f *testing.F, typ, scheme string, o Options, headers ...string) {
-	seen := map[string]bool{}
-	for _, v := range mustLoadVectors(f) {
-		if v.Scheme != scheme {
-			continue
-		}
-		for _, s := range v.secrets(f) {
-			if !seen[s] {
-				seen[s] = true
-				o.Secrets = append(o.Secrets, s)
-			}
-		}
-		var hv [3]string
-		r := v.request()
-		for i, h := range headers {
-			hv[i] = r.Header.Get(h)
-		}
+	ver := mustFuzzVerifier(f, typ, scheme, &o, func(v vector, r *Request) {
+		hv := headerValues(r, headers)
 		f.Add(hv[0], hv[1], hv[2], []byte(v.Body), v.Now)
-	}
-	if len(o.Secrets) == 0 {
-		f.Fatalf("no %s vectors to seed %s", scheme, typ)
-	}
-	ver, err := New(typ, o)
-	if err != nil {
-		f.Fatalf("New(%s) = %v", typ, err)
-	}
+	})
 	now := time.Unix(1700000000, 0)
 	r := &Request{Header: http.Header{}, Body: []byte(`{"id":"evt_1","type":"a.b"}`)}
 	if err := Sign(typ, r, o, now); err != nil {
 		f.Fatalf("Sign(%s) = %v", typ, err)
 	}
-	var hv [3]string
-	for i, h := range headers {
-		hv[i] = r.Header.Get(h)
-	}
+	hv := headerValues(r, headers)
 	f.Add(hv[0], hv[1], hv[2], r.Body, now.Unix())
 
 	f.Fuzz(func(t *testing.T, h0, h1, h2 string, body []byte, unix int64) {
-		r := &Request{Method: "POST", Header: http.Header{}, Body: body}
-		for i, v := range []string{h0, h1, h2}[:len(headers)] {
-			r.Header.Set(headers[i], v)
-		}
+		r := fuzzRequest("POST", "", body, headers, h0, h1, h2)
 		res, err := ver.Verify(r, time.Unix(unix, 0))
-		switch {
-		case err == nil && (res.SecretIndex < 0 || res.SecretIndex >= len(o.Secrets)):
-			t.Errorf("Verify(%s) = index %d; want 0 to %d", typ, res.SecretIndex, len(o.Secrets)-1)
-		case err != nil && !isVerifyError(err):
-			t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", typ, err)
-		}
+		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
 	})
+}
+
+// mustFuzzVerifier adds to o the secrets of the vectors of scheme, each
+// once, calls seed with each of those vectors and its request, and returns
+// the verifier of preset typ for o.
+func mustFuzzVerifier(f *testing.F, typ, scheme string, o *Options, seed func(v vector, r *Request)) Verifier {
+	f.Helper()
+	for _, v := range mustLoadVectors(f) {
+		if v.Scheme != scheme {
+			continue
+		}
+		addSecrets(o, v.secrets(f))
+		seed(v, v.request())
+	}
+	if len(o.Secrets) == 0 {
+		f.Fatalf("no %s vectors to seed %s", scheme, typ)
+	}
+	ver, err := New(typ, *o)
+	if err != nil {
+		f.Fatalf("New(%s) = %v", typ, err)
+	}
+	return ver
+}
+
+// addSecrets appends to o.Secrets those of secrets it does not hold yet.
+func addSecrets(o *Options, secrets []string) {
+	for _, s := range secrets {
+		if !slices.Contains(o.Secrets, s) {
+			o.Secrets = append(o.Secrets, s)
+		}
+	}
+}
+
+// headerValues returns the values in r of up to three headers.
+func headerValues(r *Request, headers []string) (hv [3]string) {
+	for i, h := range headers {
+		hv[i] = r.Header.Get(h)
+	}
+	return hv
+}
+
+// fuzzRequest returns a request with the fuzzed values of headers, one
+// each; values beyond the headers are unused.
+func fuzzRequest(method, url string, body []byte, headers []string, vals ...string) *Request {
+	r := &Request{Method: method, URL: url, Header: http.Header{}, Body: body}
+	for i, h := range headers {
+		r.Header.Set(h, vals[i])
+	}
+	return r
+}
+
+// checkFuzzVerify fails t unless Verify of typ returned the index of one of
+// n secrets (0 when there are none, for claims-only schemes) or one of its
+// sentinel errors.
+func checkFuzzVerify(t *testing.T, typ string, n int, res Result, err error) {
+	t.Helper()
+	switch {
+	case err == nil && (res.SecretIndex < 0 || res.SecretIndex >= max(1, n)):
+		t.Errorf("Verify(%s) = index %d; want 0 to %d", typ, res.SecretIndex, n-1)
+	case err != nil && !isVerifyError(err):
+		t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", typ, err)
+	}
 }

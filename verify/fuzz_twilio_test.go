@@ -89,54 +89,22 @@ func FuzzVerifySquare(f *testing.F) {
 // fuzzVerifyURL is fuzzVerify for schemes that sign the URL and method: it
 // fuzzes them too, with up to two header values.
 func fuzzVerifyURL(f *testing.F, typ, scheme string, o Options, headers ...string) {
-	seen := map[string]bool{}
-	for _, v := range mustLoadVectors(f) {
-		if v.Scheme != scheme {
-			continue
-		}
-		for _, s := range v.secrets(f) {
-			if !seen[s] {
-				seen[s] = true
-				o.Secrets = append(o.Secrets, s)
-			}
-		}
-		var hv [2]string
-		r := v.request()
-		for i, h := range headers {
-			hv[i] = r.Header.Get(h)
-		}
+	ver := mustFuzzVerifier(f, typ, scheme, &o, func(v vector, r *Request) {
+		hv := headerValues(r, headers)
 		f.Add(hv[0], hv[1], r.Method, r.URL, []byte(v.Body), v.Now)
-	}
-	if len(o.Secrets) == 0 {
-		f.Fatalf("no %s vectors to seed %s", scheme, typ)
-	}
-	ver, err := New(typ, o)
-	if err != nil {
-		f.Fatalf("New(%s) = %v", typ, err)
-	}
+	})
 	now := time.Unix(1700000000, 0)
 	for _, body := range []string{`{"id":"evt_1","type":"a.b"}`, "a=1&b=2"} {
 		r := &Request{Method: "POST", URL: "https://example.com:8443/hook?x=1", Header: http.Header{}, Body: []byte(body)}
 		if err := Sign(typ, r, o, now); err != nil {
 			f.Fatalf("Sign(%s) = %v", typ, err)
 		}
-		var hv [2]string
-		for i, h := range headers {
-			hv[i] = r.Header.Get(h)
-		}
+		hv := headerValues(r, headers)
 		f.Add(hv[0], hv[1], r.Method, r.URL, r.Body, now.Unix())
 	}
 	f.Fuzz(func(t *testing.T, h0, h1, method, u string, body []byte, unix int64) {
-		r := &Request{Method: method, URL: u, Header: http.Header{}, Body: body}
-		for i, v := range []string{h0, h1}[:len(headers)] {
-			r.Header.Set(headers[i], v)
-		}
+		r := fuzzRequest(method, u, body, headers, h0, h1)
 		res, err := ver.Verify(r, time.Unix(unix, 0))
-		switch {
-		case err == nil && (res.SecretIndex < 0 || res.SecretIndex >= len(o.Secrets)):
-			t.Errorf("Verify(%s) = index %d; want 0 to %d", typ, res.SecretIndex, len(o.Secrets)-1)
-		case err != nil && !isVerifyError(err):
-			t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", typ, err)
-		}
+		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
 	})
 }

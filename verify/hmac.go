@@ -56,25 +56,13 @@ func newHMAC(typ string, o Options) (*hmacVerifier, error) {
 	if !validHeaderName(o.Header) {
 		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
 	}
-	var fn func() hash.Hash
-	switch strings.ToLower(o.Algorithm) {
-	case "sha256", "":
-		fn = sha256.New
-	case "sha1":
-		fn = sha1.New
-	case "sha512":
-		fn = sha512.New
-	default:
-		return nil, fmt.Errorf("%s: option algorithm %q is not sha1, sha256 or sha512: %w", typ, o.Algorithm, ErrConfig)
+	fn, err := hashOption(o.Algorithm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
 	}
-	var enc encoding
-	switch strings.ToLower(o.Encoding) {
-	case "hex", "":
-		enc = encHex
-	case "base64":
-		enc = encBase64
-	default:
-		return nil, fmt.Errorf("%s: option encoding %q is not hex or base64: %w", typ, o.Encoding, ErrConfig)
+	enc, err := encodingOption(o.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
 	}
 	return &hmacVerifier{
 		header: textproto.CanonicalMIMEHeaderKey(o.Header),
@@ -125,6 +113,32 @@ func signHMAC(r *Request, o Options, _ time.Time) error {
 	}
 	v.sign(r)
 	return nil
+}
+
+// hashOption returns the hash of an algorithm option: sha1, sha256 (the
+// default) or sha512, in any case.
+func hashOption(alg string) (func() hash.Hash, error) {
+	switch strings.ToLower(alg) {
+	case "sha256", "":
+		return sha256.New, nil
+	case "sha1":
+		return sha1.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("option algorithm %q is not sha1, sha256 or sha512", alg)
+}
+
+// encodingOption returns the MAC encoding of an encoding option: hex (the
+// default) or base64, in any case.
+func encodingOption(enc string) (encoding, error) {
+	switch strings.ToLower(enc) {
+	case "hex", "":
+		return encHex, nil
+	case "base64":
+		return encBase64, nil
+	}
+	return 0, fmt.Errorf("option encoding %q is not hex or base64", enc)
 }
 
 // validHeaderName reports whether s is an RFC 9110 token.
@@ -290,6 +304,45 @@ func (l *sigList) match(mac []byte) bool {
 		}
 	}
 	return false
+}
+
+// wideSigList is sigList for signatures of any size up to 64 bytes
+// (HMAC-SHA512, Ed25519): those of one header, all of one size.
+type wideSigList struct {
+	n    int
+	sigs [maxSigs][maxMACSize]byte
+}
+
+// add decodes s as a signature of size bytes; it reports false when the
+// list is full, and ignores s when it does not decode.
+func (l *wideSigList) add(s string, size int, e encoding) bool {
+	if l.n == maxSigs {
+		return false
+	}
+	if decodeMAC(l.sigs[l.n][:size], s, e) {
+		l.n++
+	}
+	return true
+}
+
+// match reports whether mac equals one of the signatures, comparing in
+// constant time.
+func (l *wideSigList) match(mac []byte) bool {
+	for i := 0; i < l.n; i++ {
+		if hmac.Equal(mac, l.sigs[i][:len(mac)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate shortens attacker-controlled text quoted in an error message.
+func truncate(s string) string {
+	const max = 64
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
 }
 
 // parseUnix parses a timestamp of unix seconds written as decimal digits

@@ -1,14 +1,9 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
 	"fmt"
-	"hash"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -132,18 +127,13 @@ func newTemplate(o Options) (*templateVerifier, error) {
 	if !validHeaderName(o.Header) {
 		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
 	}
-	fn, err := templateHashFunc(o.Algorithm)
+	fn, err := hashOption(o.Algorithm)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
 	}
-	var enc encoding
-	switch strings.ToLower(o.Encoding) {
-	case "hex", "":
-		enc = encHex
-	case "base64":
-		enc = encBase64
-	default:
-		return nil, fmt.Errorf("%s: option encoding %q is not hex or base64: %w", typ, o.Encoding, ErrConfig)
+	enc, err := encodingOption(o.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
 	}
 	f, err := parseTemplateFormat(o.Format)
 	if err != nil {
@@ -206,20 +196,6 @@ func newTemplate(o Options) (*templateVerifier, error) {
 		v.tsWhere = "header " + v.tsHeader
 	}
 	return v, nil
-}
-
-// templateHashFunc returns the hash of an algorithm option: sha1, sha256 (the
-// default) or sha512.
-func templateHashFunc(alg string) (func() hash.Hash, error) {
-	switch strings.ToLower(alg) {
-	case "sha256", "":
-		return sha256.New, nil
-	case "sha1":
-		return sha1.New, nil
-	case "sha512":
-		return sha512.New, nil
-	}
-	return nil, fmt.Errorf("option algorithm %q is not sha1, sha256 or sha512", alg)
 }
 
 // parseTemplateFormat parses the format option (see templateVerifier).
@@ -320,37 +296,10 @@ func parseTemplate(s string) (pre, post []templatePart, err error) {
 	return parts[:body], parts[body:], nil
 }
 
-// templateSigs holds the signatures found in a header, of any MAC size.
-type templateSigs struct {
-	n    int
-	sigs [maxSigs][maxMACSize]byte
-}
-
-// add decodes s as a MAC of size bytes; it reports false when the list is
-// full, and ignores s when it does not decode.
-func (l *templateSigs) add(s string, size int, e encoding) bool {
-	if l.n == maxSigs {
-		return false
-	}
-	if decodeMAC(l.sigs[l.n][:size], s, e) {
-		l.n++
-	}
-	return true
-}
-
-func (l *templateSigs) match(mac []byte) bool {
-	for i := 0; i < l.n; i++ {
-		if hmac.Equal(mac, l.sigs[i][:len(mac)]) {
-			return true
-		}
-	}
-	return false
-}
-
 // parse reads the signature header s in v's format, returning the
 // signatures and, for a kv format with a timestamp key, the timestamp as
 // sent. Its errors are plain details for the caller to wrap.
-func (v *templateVerifier) parse(s string, sigs *templateSigs) (ts string, err error) {
+func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err error) {
 	size := v.macs.size
 	switch v.format.kind {
 	case formatPlain:
@@ -427,7 +376,7 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if s == "" {
 		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
 	}
-	var sigs templateSigs
+	var sigs wideSigList
 	ts, err := v.parse(s, &sigs)
 	if err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)

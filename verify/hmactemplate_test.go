@@ -1,14 +1,12 @@
 package verify_test
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,22 +27,15 @@ func init() {
 	})
 }
 
-// templateMAC computes an HMAC independently of the package.
-func templateMAC(fn func() hash.Hash, key, msg string) []byte {
-	m := hmac.New(fn, []byte(key))
-	m.Write([]byte(msg))
-	return m.Sum(nil)
-}
-
 // TestTemplateHeader covers the three header formats of hmac-template, the
 // placeholders and the timestamp sources.
 func TestTemplateHeader(t *testing.T) {
 	const secret, body = "s3cret", `{"id":"evt_1"}`
 	ts := strconv.FormatInt(now.Unix(), 10)
 	tsOld := strconv.FormatInt(now.Add(-301*time.Second).Unix(), 10)
-	hx := func(msg string) string { return hex.EncodeToString(templateMAC(sha256.New, secret, msg)) }
+	hx := func(msg string) string { return hex.EncodeToString(hmacOf(sha256.New, secret, msg)) }
 	b64 := func(msg string) string {
-		return base64.StdEncoding.EncodeToString(templateMAC(sha256.New, secret, msg))
+		return base64.StdEncoding.EncodeToString(hmacOf(sha256.New, secret, msg))
 	}
 	good, other := hx(ts+"."+body), hx(ts+"."+body+"x")
 	stripe := Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}"}
@@ -158,20 +149,20 @@ func TestTemplateSign(t *testing.T) {
 		want func(r *verify.Request) http.Header
 	}{
 		{"plain", Options{Header: "X-Sig", Prefix: "sha1=", Algorithm: "sha1"}, func(*verify.Request) http.Header {
-			return http.Header{"X-Sig": {"sha1=" + hex.EncodeToString(templateMAC(sha1.New, secret, body))}}
+			return http.Header{"X-Sig": {"sha1=" + hex.EncodeToString(hmacOf(sha1.New, secret, body))}}
 		}},
 		{"kv", Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}"}, func(*verify.Request) http.Header {
-			return http.Header{"X-Sig": {"t=" + ts + ",v1=" + hex.EncodeToString(templateMAC(sha256.New, secret, ts+"."+body))}}
+			return http.Header{"X-Sig": {"t=" + ts + ",v1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+"."+body))}}
 		}},
 		{"kv semicolon", Options{Header: "X-Sig", Format: "kv;:ts,h1", Template: "{timestamp}:{body}"}, func(*verify.Request) http.Header {
-			return http.Header{"X-Sig": {"ts=" + ts + ";h1=" + hex.EncodeToString(templateMAC(sha256.New, secret, ts+":"+body))}}
+			return http.Header{"X-Sig": {"ts=" + ts + ";h1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))}}
 		}},
 		{"kv untimed", Options{Header: "X-Sig", Format: "kv", Encoding: "base64", Algorithm: "sha512"}, func(*verify.Request) http.Header {
-			return http.Header{"X-Sig": {"v1=" + base64.StdEncoding.EncodeToString(templateMAC(sha512.New, secret, body))}}
+			return http.Header{"X-Sig": {"v1=" + base64.StdEncoding.EncodeToString(hmacOf(sha512.New, secret, body))}}
 		}},
 		{"list with timestamp header", Options{Header: "X-Sig", Format: "list", Prefix: "v1,", Template: "{header:X-Id}.{timestamp}.{body}", TimestampHeader: "X-Ts"}, func(r *verify.Request) http.Header {
 			id := r.Header.Get("X-Id")
-			return http.Header{"X-Id": {id}, "X-Ts": {ts}, "X-Sig": {"v1," + hex.EncodeToString(templateMAC(sha256.New, secret, id+"."+ts+"."+body))}}
+			return http.Header{"X-Id": {id}, "X-Ts": {ts}, "X-Sig": {"v1," + hex.EncodeToString(hmacOf(sha256.New, secret, id+"."+ts+"."+body))}}
 		}},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,7 @@ func TestHubSpotV3(t *testing.T) {
 	const secret, body = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", `[{"eventId":1,"subscriptionType":"contact.creation"}]`
 	ms := strconv.FormatInt(now.UnixMilli(), 10)
 	sig := func(s string) string {
-		return base64.StdEncoding.EncodeToString(bodyMAC(sha256.New, secret, s))
+		return base64.StdEncoding.EncodeToString(hmacOf(sha256.New, secret, s))
 	}
 	const u = "https://www.example.com/webhook_uri"
 	tests := []struct {
@@ -92,7 +92,7 @@ func TestHubSpotLegacy(t *testing.T) {
 		{"hubspot-v1", "version in upper case", "POST", "V1", hash(secret + body), nil},
 		{"hubspot-v1", "v2 header", "POST", "v2", hash(secret + body), verify.ErrMalformed},
 		{"hubspot-v1", "no version", "POST", "", hash(secret + body), verify.ErrNoSignature},
-		{"hubspot-v1", "HMAC instead", "POST", "v1", hex.EncodeToString(bodyMAC(sha256.New, secret, body)), verify.ErrMismatch},
+		{"hubspot-v1", "HMAC instead", "POST", "v1", hex.EncodeToString(hmacOf(sha256.New, secret, body)), verify.ErrMismatch},
 		{"hubspot-v1", "base64", "POST", "v1", base64.StdEncoding.EncodeToString(make([]byte, 32)), verify.ErrMalformed},
 		{"hubspot-v2", "docs example", "POST", "v2", "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", nil},
 		{"hubspot-v2", "method signed", "GET", "v2", hash(secret + "GET" + u + body), nil},

@@ -52,7 +52,7 @@ func TestLinearTimestamp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{"Linear-Signature": {hex.EncodeToString(bodyMAC(sha256.New, secret, tt.body))}}
+			h := http.Header{"Linear-Signature": {hex.EncodeToString(hmacOf(sha256.New, secret, tt.body))}}
 			if tt.header != "" {
 				h.Set("Linear-Timestamp", tt.header)
 			}
@@ -103,7 +103,7 @@ func TestLinearSign(t *testing.T) {
 			if got := r.Header.Get("Linear-Timestamp"); got != ms {
 				t.Errorf("Sign(%s) Linear-Timestamp = %q; want %q", tt.name, got, ms)
 			}
-			if got, want := r.Header.Get("Linear-Signature"), hex.EncodeToString(bodyMAC(sha256.New, secret, tt.want)); got != want {
+			if got, want := r.Header.Get("Linear-Signature"), hex.EncodeToString(hmacOf(sha256.New, secret, tt.want)); got != want {
 				t.Errorf("Sign(%s) Linear-Signature = %q; want %q", tt.name, got, want)
 			}
 			if _, err := v.Verify(r, now); err != nil {

@@ -110,7 +110,7 @@ func TestMailgunSign(t *testing.T) {
 				t.Fatalf("Sign(%s) body = %s: %v", tt.name, r.Body, err)
 			}
 			s := got.Signature
-			want := hex.EncodeToString(templateMAC(sha256.New, secret, s.Timestamp+s.Token))
+			want := hex.EncodeToString(hmacOf(sha256.New, secret, s.Timestamp+s.Token))
 			if s.Timestamp != strconv.FormatInt(now.Unix(), 10) || len(s.Token) != 50 || s.Signature != want {
 				t.Errorf("Sign(%s) signature = %+v; want timestamp %d, a 50-character token, signature %s", tt.name, s, now.Unix(), want)
 			}

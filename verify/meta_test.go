@@ -22,7 +22,7 @@ func TestMeta(t *testing.T) {
 	// same JSON with the characters unescaped does not verify.
 	const body = `{"object":"page","entry":[{"id":"123","time":1700000000,"changes":[{"field":"feed","value":{"message":"caf\u00e9 \u2665"}}]}]}`
 	const reserialized = `{"object":"page","entry":[{"id":"123","time":1700000000,"changes":[{"field":"feed","value":{"message":"café ♥"}}]}]}`
-	sig := "sha256=" + hex.EncodeToString(templateMAC(sha256.New, secret, body))
+	sig := "sha256=" + hex.EncodeToString(hmacOf(sha256.New, secret, body))
 	const base = "https://example.com/webhooks/meta"
 	tests := []struct {
 		name   string

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 )
 
 // moreVector is one object of testdata/vectors_more.json: the vectors of the
@@ -57,32 +56,7 @@ func TestMoreVectors(t *testing.T) {
 				kinds[vec.Scheme] = map[string]bool{}
 			}
 			kinds[vec.Scheme][vec.Expect] = true
-			o := vec.options(t)
-			v, err := New(vec.preset(), o)
-			if err != nil {
-				t.Fatalf("New(%s) = %v", vec.preset(), err)
-			}
-			res, err := v.Verify(vec.request(), time.Unix(vec.Now, 0))
-			switch vec.Expect {
-			case "valid":
-				if err != nil {
-					t.Fatalf("Verify(%s) = %v; want valid (%s)", vec.ID, err, vec.Reason)
-				}
-				if res.SecretIndex < 0 || res.SecretIndex >= max(1, len(o.Secrets)) {
-					t.Errorf("Verify(%s) secret index %d out of range", vec.ID, res.SecretIndex)
-				}
-				checkMoreResponse(t, vec, res)
-			case "invalid":
-				if err == nil {
-					t.Fatalf("Verify(%s) = valid; want invalid (%s)", vec.ID, vec.Reason)
-				}
-				if !isVerifyError(err) {
-					t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", vec.ID, err)
-				}
-				t.Logf("Verify(%s) = %v", vec.ID, err)
-			default:
-				t.Fatalf("vector %s: unknown expect %q", vec.ID, vec.Expect)
-			}
+			runVector(t, vec.vector, func(res Result) { checkMoreResponse(t, vec, res) })
 		})
 	}
 	for _, name := range morePresets {

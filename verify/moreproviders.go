@@ -16,10 +16,10 @@ import (
 )
 
 // This file holds the building blocks shared by the presets of vercel.go,
-// mux.go, workos.go, razorpay.go and the other files of the same batch: a
-// MAC of the body in one header (bodyMAC), a MAC of a timestamp header and
-// the body (stampMAC), a Stripe-style "t=,v1=" header (tv1MAC), and the
-// query and time helpers their handshakes and windows need.
+// razorpay.go and the other files of the same batch: a MAC of the body in
+// one header (bodyMAC), a MAC of a timestamp header and the body
+// (stampMAC), and the query and time helpers their handshakes and windows
+// need. Stripe-style "t=,v1=" headers are kvScheme's (kvscheme.go).
 
 // bodyMAC describes a provider that sends "<prefix><MAC of the raw body>" in
 // one header, with nothing timed: replays are caught by the event ID (or,
@@ -281,87 +281,6 @@ func checkMoment(hdr, key, raw string, at, now time.Time, tol time.Duration) err
 		return fmt.Errorf("header %s: %s%s is %s in the future, tolerance %s: %w", hdr, key, truncate(raw), d, tol, ErrTooNew)
 	}
 	return nil
-}
-
-// tv1MAC describes a provider with Stripe's header layout under its own
-// name: "t=<timestamp>,v1=<hex>[,v1=<hex>...]", HMAC-SHA256 over "{t}.{body}"
-// keyed with the secret byte for byte (Mux in seconds, WorkOS in
-// milliseconds).
-type tv1MAC struct {
-	name      string
-	header    string
-	unit      stampUnit
-	tolerance time.Duration
-	desc      string
-	eventID   string
-	eventType []string
-}
-
-// tv1Verifier checks a tv1MAC scheme.
-type tv1Verifier struct {
-	s      tv1MAC
-	header string
-	tol    time.Duration
-	macs   *macSet
-}
-
-var _ Verifier = (*tv1Verifier)(nil)
-
-func (s tv1MAC) build(o Options) *tv1Verifier {
-	return &tv1Verifier{s: s, header: textproto.CanonicalMIMEHeaderKey(s.header), tol: o.Tolerance, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
-}
-
-func (s tv1MAC) preset() Preset {
-	return Preset{
-		Name:        s.name,
-		Scheme:      "hmac-sha256",
-		Description: s.desc,
-		Headers:     []string{s.header},
-		Tolerance:   s.tolerance,
-		EventID:     s.eventID,
-		EventType:   s.eventType,
-		New:         func(o Options) (Verifier, error) { return s.build(o), nil },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			s.build(o).sign(r, now)
-			return nil
-		},
-	}
-}
-
-// Verify implements Verifier. The header is parsed as Stripe's is (see
-// parseStripe): unknown pairs are ignored, several v1 signatures allowed.
-func (v *tv1Verifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
-	}
-	sh, err := parseStripe(s)
-	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
-	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.writeParts(sh.t)
-		st.h.Write(r.Body)
-		ok := sh.v1.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkMoment(v.header, "t=", sh.t, v.s.unit.time(sh.ts), now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
-		}
-	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
-}
-
-func (v *tv1Verifier) sign(r *Request, now time.Time) {
-	t := v.s.unit.format(now)
-	st := v.macs.get(0)
-	st.writeParts(t)
-	st.h.Write(r.Body)
-	r.Header.Set(v.header, "t="+t+",v1="+encHex.encode(st.sum()))
-	v.macs.put(0, st)
 }
 
 // queryValue returns the query parameter name of the request URL rawURL.

@@ -23,8 +23,8 @@ func init() {
 func TestPaddleHeader(t *testing.T) {
 	const secret, body = "VALID_SECRET", `{"data": ["1", "2"]}`
 	ts := strconv.FormatInt(now.Unix(), 10)
-	good := hex.EncodeToString(bodyMAC(sha256.New, secret, ts+":"+body))
-	other := hex.EncodeToString(bodyMAC(sha256.New, "OTHER_SECRET", ts+":"+body))
+	good := hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))
+	other := hex.EncodeToString(hmacOf(sha256.New, "OTHER_SECRET", ts+":"+body))
 	tests := []struct {
 		name   string
 		header string

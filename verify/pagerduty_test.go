@@ -18,8 +18,8 @@ func init() {
 // TestPagerDutyHeader covers the X-PagerDuty-Signature list.
 func TestPagerDutyHeader(t *testing.T) {
 	const secret, body = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK", `{"event":{"id":"01BWDWL3NYY7LUFPZCC28QUCMK"}}`
-	good := hex.EncodeToString(bodyMAC(sha256.New, secret, body))
-	other := hex.EncodeToString(bodyMAC(sha256.New, "other", body))
+	good := hex.EncodeToString(hmacOf(sha256.New, secret, body))
+	other := hex.EncodeToString(hmacOf(sha256.New, "other", body))
 	tests := []struct {
 		name   string
 		header string

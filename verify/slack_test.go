@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,9 +22,7 @@ func init() {
 
 // v0Sig computes Slack's and Zoom's signature independently of the package.
 func v0Sig(secret, ts, body string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("v0:" + ts + ":" + body))
-	return "v0=" + hex.EncodeToString(m.Sum(nil))
+	return "v0=" + hex.EncodeToString(hmacOf(sha256.New, secret, "v0:"+ts+":"+body))
 }
 
 // TestV0Headers covers the headers of the slack and zoom presets, which

@@ -20,7 +20,7 @@ func TestSquareURL(t *testing.T) {
 	const key, body = "signature-key", `{"data":{"type":"webhooks","id":">id<"}}`
 	const configured = "https://webhook.site/webhooks"
 	sig := func(u string) string {
-		return base64.StdEncoding.EncodeToString(bodyMAC(sha256.New, key, u+body))
+		return base64.StdEncoding.EncodeToString(hmacOf(sha256.New, key, u+body))
 	}
 	tests := []struct {
 		name      string

@@ -100,85 +100,111 @@ var _ Verifier = (*swVerifier)(nil)
 // signature is checked before the timestamp, so ErrTooOld and ErrTooNew mean
 // a genuine but replayed or mistimed event.
 func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	f := v.families[0]
-	sig := r.Header.Get(f.sig)
-	if sig == "" {
-		if s := r.Header.Get(v.families[1].sig); s != "" {
-			f, sig = v.families[1], s
-		} else {
-			return Result{}, fmt.Errorf("header %s: %w", f.sig, ErrNoSignature)
-		}
-	}
-	id := r.Header.Get(f.id)
-	if id == "" {
-		return Result{}, fmt.Errorf("header %s: %w", f.id, ErrNoSignature)
-	}
-	t := r.Header.Get(f.ts)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", f.ts, ErrNoSignature)
-	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", f.ts, truncate(t), ErrMalformed)
-	}
-	sigs, err := parseSWSignatures(sig)
-	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %v: %w", f.sig, err, ErrMalformed)
+	var d swDelivery
+	if err := readSW(r, &v.families, "v1", sha256.Size, &d); err != nil {
+		return Result{}, err
 	}
 	for i := range v.macs.pools {
 		st := v.macs.get(i)
-		st.writeParts(id, t)
+		st.writeParts(d.id, d.t)
 		st.h.Write(r.Body)
-		ok := sigs.match(st.sum())
+		ok := d.sigs.match(st.sum())
 		v.macs.put(i, st)
 		if ok {
-			if err := checkTime(f.ts, "", ts, now, v.tol); err != nil {
+			if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", f.sig, len(v.macs.pools), ErrMismatch)
+	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)
 }
 
 // sign sets the preferred family's headers on r, keeping a message ID that
 // r already carries and generating one otherwise.
 func (v *swVerifier) sign(r *Request, now time.Time) {
-	f := v.families[0]
-	id := r.Header.Get(f.id)
-	if id == "" {
-		id = "msg_" + rand.Text()
-	}
-	t := strconv.FormatInt(now.Unix(), 10)
+	id, t := stampSW(r, v.families[0], now)
 	st := v.macs.get(0)
 	st.writeParts(id, t)
 	st.h.Write(r.Body)
-	r.Header.Set(f.id, id)
-	r.Header.Set(f.ts, t)
-	r.Header.Set(f.sig, "v1,"+encBase64.encode(st.sum()))
+	r.Header.Set(v.families[0].sig, "v1,"+encBase64.encode(st.sum()))
 	v.macs.put(0, st)
 }
 
-// parseSWSignatures parses a webhook-signature list. Entries are separated
-// by spaces; entries of other versions (v1a, ...), without a comma, or whose
-// v1 signature is not a base64 SHA-256 MAC are ignored. It is malformed when
-// no v1 signature remains or there are more than maxSigs. Its errors are
-// plain details for the caller to wrap.
-func parseSWSignatures(s string) (sigList, error) {
-	var l sigList
+// stampSW sets the ID and timestamp headers of family f on r, keeping an ID
+// that r already carries and generating one otherwise, and returns them as
+// they are signed.
+func stampSW(r *Request, f swHeaders, now time.Time) (id, t string) {
+	id = r.Header.Get(f.id)
+	if id == "" {
+		id = "msg_" + rand.Text()
+	}
+	t = strconv.FormatInt(now.Unix(), 10)
+	r.Header.Set(f.id, id)
+	r.Header.Set(f.ts, t)
+	return id, t
+}
+
+// swDelivery is what a Standard Webhooks request carries in one header
+// family.
+type swDelivery struct {
+	f    swHeaders // the family it was read from
+	id   string
+	t    string // the timestamp as sent, which is what was signed
+	ts   int64
+	sigs wideSigList
+}
+
+// readSW reads into d the first of families whose signature header r
+// carries, and the ID and timestamp headers of that family, keeping the
+// signatures of version ver ("v1", "v1a") that are the base64 of size
+// bytes. Its errors wrap ErrNoSignature or ErrMalformed and name the header.
+func readSW(r *Request, families *[2]swHeaders, ver string, size int, d *swDelivery) error {
+	d.f = families[0]
+	sig := r.Header.Get(d.f.sig)
+	if sig == "" {
+		if s := r.Header.Get(families[1].sig); s != "" {
+			d.f, sig = families[1], s
+		} else {
+			return fmt.Errorf("header %s: %w", d.f.sig, ErrNoSignature)
+		}
+	}
+	if d.id = r.Header.Get(d.f.id); d.id == "" {
+		return fmt.Errorf("header %s: %w", d.f.id, ErrNoSignature)
+	}
+	if d.t = r.Header.Get(d.f.ts); d.t == "" {
+		return fmt.Errorf("header %s: %w", d.f.ts, ErrNoSignature)
+	}
+	var ok bool
+	if d.ts, ok = parseUnix(d.t); !ok {
+		return fmt.Errorf("header %s: %q is not unix seconds: %w", d.f.ts, truncate(d.t), ErrMalformed)
+	}
+	if err := parseSWSignatures(sig, ver, size, &d.sigs); err != nil {
+		return fmt.Errorf("header %s: %v: %w", d.f.sig, err, ErrMalformed)
+	}
+	return nil
+}
+
+// parseSWSignatures parses a webhook-signature list into l. Entries are
+// separated by spaces; entries of other versions than ver (v1a for v1, v1
+// for v1a, ...), without a comma, or whose signature is not the base64 of
+// size bytes are ignored. It is malformed when no signature remains or
+// there are more than maxSigs. Its errors are plain details for the caller
+// to wrap.
+func parseSWSignatures(s, ver string, size int, l *wideSigList) error {
 	for rest := s; rest != ""; {
 		var e string
 		e, rest, _ = strings.Cut(rest, " ")
-		ver, sig, ok := strings.Cut(e, ",")
-		if !ok || ver != "v1" {
+		v, sig, ok := strings.Cut(e, ",")
+		if !ok || v != ver {
 			continue
 		}
-		if _, full := l.add(sig, encBase64); full {
-			return l, fmt.Errorf("more than %d v1 signatures", maxSigs)
+		if !l.add(sig, size, encBase64) {
+			return fmt.Errorf("more than %d %s signatures", maxSigs, ver)
 		}
 	}
 	if l.n == 0 {
-		return l, errors.New("no valid v1 signature")
+		return fmt.Errorf("no valid %s signature", ver)
 	}
-	return l, nil
+	return nil
 }

@@ -2,11 +2,9 @@ package verify
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -82,84 +80,30 @@ func parseWhsk(s string) (ed25519.PrivateKey, error) {
 	return nil, errors.New("not the base64 of a 32-byte Ed25519 seed")
 }
 
-// v1aSigs holds the v1a signatures of one header.
-type v1aSigs struct {
-	n    int
-	sigs [maxSigs][ed25519.SignatureSize]byte
-}
-
-// parseV1aSignatures parses a webhook-signature list for v1a. Entries are
-// separated by spaces; entries of other versions (v1 HMACs, ...), without a
-// comma, or whose signature is not base64 of 64 bytes are ignored. It is
-// malformed when no v1a signature remains or there are more than maxSigs.
-// Its errors are plain details for the caller to wrap.
-func parseV1aSignatures(s string) (v1aSigs, error) {
-	var l v1aSigs
-	for rest := s; rest != ""; {
-		var e string
-		e, rest, _ = strings.Cut(rest, " ")
-		ver, sig, ok := strings.Cut(e, ",")
-		if !ok || ver != "v1a" {
-			continue
-		}
-		if l.n == maxSigs {
-			return l, fmt.Errorf("more than %d v1a signatures", maxSigs)
-		}
-		if decodeMAC(l.sigs[l.n][:], sig, encBase64) {
-			l.n++
-		}
-	}
-	if l.n == 0 {
-		return l, errors.New("no valid v1a signature")
-	}
-	return l, nil
-}
-
 // Verify implements Verifier. It reads the first header family whose
 // signature header is present, and all three headers from that family. The
 // signature is checked before the timestamp.
 func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	f := v.families[0]
-	sig := r.Header.Get(f.sig)
-	if sig == "" {
-		if s := r.Header.Get(v.families[1].sig); s != "" {
-			f, sig = v.families[1], s
-		} else {
-			return Result{}, fmt.Errorf("header %s: %w", f.sig, ErrNoSignature)
-		}
-	}
-	id := r.Header.Get(f.id)
-	if id == "" {
-		return Result{}, fmt.Errorf("header %s: %w", f.id, ErrNoSignature)
-	}
-	t := r.Header.Get(f.ts)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", f.ts, ErrNoSignature)
-	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", f.ts, truncate(t), ErrMalformed)
-	}
-	l, err := parseV1aSignatures(sig)
-	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %v: %w", f.sig, err, ErrMalformed)
+	var d swDelivery
+	if err := readSW(r, &v.families, "v1a", ed25519.SignatureSize, &d); err != nil {
+		return Result{}, err
 	}
 	buf, put := getMsgBuf()
 	defer put()
-	msg := append(append(append(append(*buf, id...), '.'), t...), '.')
+	msg := append(append(append(append(*buf, d.id...), '.'), d.t...), '.')
 	msg = append(msg, r.Body...)
 	*buf = msg
 	for i, k := range v.keys {
-		for j := 0; j < l.n; j++ {
-			if ed25519.Verify(k, msg, l.sigs[j][:]) {
-				if err := checkTime(f.ts, "", ts, now, v.tol); err != nil {
+		for j := 0; j < d.sigs.n; j++ {
+			if ed25519.Verify(k, msg, d.sigs.sigs[j][:]) {
+				if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
 					return Result{}, err
 				}
 				return Result{SecretIndex: i}, nil
 			}
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: no v1a signature matches any of %d keys: %w", f.sig, len(v.keys), ErrMismatch)
+	return Result{}, fmt.Errorf("header %s: no v1a signature matches any of %d keys: %w", d.f.sig, len(v.keys), ErrMismatch)
 }
 
 // signV1a sets the webhook-* headers, signing with the whsk_ key in
@@ -169,15 +113,8 @@ func signV1a(r *Request, o Options, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("standard-webhooks-v1a: secret 0: %v: %w", err, ErrConfig)
 	}
-	f := webhookHeaders
-	id := r.Header.Get(f.id)
-	if id == "" {
-		id = "msg_" + rand.Text()
-	}
-	t := strconv.FormatInt(now.Unix(), 10)
+	id, t := stampSW(r, webhookHeaders, now)
 	msg := append([]byte(id+"."+t+"."), r.Body...)
-	r.Header.Set(f.id, id)
-	r.Header.Set(f.ts, t)
-	r.Header.Set(f.sig, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(pk, msg)))
+	r.Header.Set(webhookHeaders.sig, "v1a,"+base64.StdEncoding.EncodeToString(ed25519.Sign(pk, msg)))
 	return nil
 }

@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,9 +14,7 @@ import (
 
 // stripeV1 computes a v1 signature independently of the package.
 func stripeV1(secret, t, body string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(t + "." + body))
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(hmacOf(sha256.New, secret, t+"."+body))
 }
 
 // TestStripeHeader covers the parsing of Stripe-Signature: lenient where

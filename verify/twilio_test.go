@@ -19,7 +19,7 @@ func init() {
 
 // twilioSig computes Twilio's signature of the signed string s.
 func twilioSig(token, s string) string {
-	return base64.StdEncoding.EncodeToString(bodyMAC(sha1.New, token, s))
+	return base64.StdEncoding.EncodeToString(hmacOf(sha1.New, token, s))
 }
 
 // TestTwilioSign reproduces the worked example of Twilio's webhook security

@@ -30,7 +30,7 @@ func TestTwitch(t *testing.T) {
 	)
 	clock := time.Unix(1700000060, 0)
 	sign := func(id, ts, body string) string {
-		return "sha256=" + hex.EncodeToString(templateMAC(sha256.New, secret, id+ts+body))
+		return "sha256=" + hex.EncodeToString(hmacOf(sha256.New, secret, id+ts+body))
 	}
 	header := func(id, ts, sig, typ string) http.Header {
 		h := http.Header{}
@@ -107,7 +107,7 @@ func TestTwitchSign(t *testing.T) {
 		"Twitch-Eventsub-Message-Id":        {"m-1"},
 		"Twitch-Eventsub-Message-Type":      {"revocation"},
 		"Twitch-Eventsub-Message-Timestamp": {"2023-11-14T22:13:20.123Z"},
-		"Twitch-Eventsub-Message-Signature": {"sha256=" + hex.EncodeToString(templateMAC(sha256.New, "s", "m-12023-11-14T22:13:20.123Z{}"))},
+		"Twitch-Eventsub-Message-Signature": {"sha256=" + hex.EncodeToString(hmacOf(sha256.New, "s", "m-12023-11-14T22:13:20.123Z{}"))},
 	}
 	for _, k := range sortedKeys(want) {
 		if got := r.Header.Get(k); got != want.Get(k) {

@@ -2,8 +2,10 @@ package verify_test
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,6 +60,13 @@ var presetCases = []presetCase{
 }
 
 func addPresetCases(cs ...presetCase) { presetCases = append(presetCases, cs...) }
+
+// hmacOf computes an HMAC of msg independently of the package.
+func hmacOf(fn func() hash.Hash, key, msg string) []byte {
+	m := hmac.New(fn, []byte(key))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
 
 func whsec(key string) string {
 	return "whsec_" + base64.StdEncoding.EncodeToString([]byte(key))
