@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -282,9 +281,6 @@ const (
 	orderingKey     = "data.object.id"
 	orderingVersion = "data.object.version"
 )
-
-// discard reads and drops r.
-func discard(r io.Reader) { io.Copy(io.Discard, r) }
 
 // freePorts picks n free TCP ports on 127.0.0.1.
 func freePorts(n int) ([]int, error) {
