@@ -14,6 +14,25 @@ import (
 	"time"
 )
 
+// mustReloadable opens a gateway on the config file at path, reloading
+// from that file.
+func mustReloadable(tb testing.TB, path string) *Server {
+	tb.Helper()
+	c, err := LoadConfig(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := Open(context.Background(), c, Options{
+		Logger:     slog.New(slog.DiscardHandler),
+		LoadConfig: func() (*Config, error) { return LoadConfig(path) },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
 // TestReloadRotatesSecretsUnderLoad rotates a provider's secret while
 // clients keep posting: first the new secret is added, the senders switch
 // to it, then the old one is removed. No request fails at any step.
@@ -33,18 +52,7 @@ providers:
 `, filepath.Join(dir, "data"), secrets)), 0o600)
 	}
 	write(`[whsec_old]`)
-	c, err := LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(context.Background(), c, Options{
-		Logger:     slog.New(slog.DiscardHandler),
-		LoadConfig: func() (*Config, error) { return LoadConfig(cfgPath) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s := mustReloadable(t, cfgPath)
 
 	var (
 		senderSecret atomic.Value
@@ -122,18 +130,7 @@ providers:
     secrets: [whsec_a]
 `, filepath.Join(dir, "data"))
 	os.WriteFile(cfgPath, []byte(good), 0o600)
-	c, err := LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(context.Background(), c, Options{
-		Logger:     slog.New(slog.DiscardHandler),
-		LoadConfig: func() (*Config, error) { return LoadConfig(cfgPath) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s := mustReloadable(t, cfgPath)
 	for _, bad := range []string{
 		strings.Replace(good, "type: stripe", "type: no-such-type", 1),
 		strings.Replace(good, "secrets: [whsec_a]", "secrets: []", 1),
