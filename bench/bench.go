@@ -47,6 +47,7 @@ type Options struct {
 	KeepDir     bool          // keep the gateway's data directory
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
 	CPUProfile  string        // write the gateway's CPU profile here
+	MemProfile  string        // write the gateway's heap profile here at its shutdown
 	Samples     int           // resource samples printed during the gateway run (0: none)
 
 	// URL, when set, targets a running gateway instead: its base URL, the

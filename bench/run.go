@@ -167,6 +167,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		if o.CPUProfile != "" {
 			args = append(args, "-cpuprofile", o.CPUProfile)
 		}
+		if o.MemProfile != "" {
+			args = append(args, "-memprofile", o.MemProfile)
+		}
 		if gw, err = startChild(ctx, &o, false, args...); err != nil {
 			return nil, err
 		}

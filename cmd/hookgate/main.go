@@ -161,6 +161,7 @@ func version() string {
 type Main struct {
 	ConfigPath string
 	CPUProfile string
+	MemProfile string
 	Config     *gateway.Config
 	Server     *gateway.Server
 	Stdout     io.Writer
@@ -182,6 +183,7 @@ func (m *Main) ParseFlags(args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	fs.StringVar(&m.MemProfile, "memprofile", "", "write a heap profile to this file at shutdown (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -266,6 +268,12 @@ func (m *Main) Wait(ctx context.Context) error {
 
 // Close stops the gateway gracefully.
 func (m *Main) Close() error {
+	if m.MemProfile != "" {
+		if f, err := os.Create(m.MemProfile); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if m.profile != nil {
 		pprof.StopCPUProfile()
 		m.profile.Close()
@@ -683,6 +691,7 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Provider, "provider", "", "provider of the running gateway to send as")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log level (info logs a line per request)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to this file")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to this file when it stops")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
