@@ -48,24 +48,35 @@ type hmacVerifier struct {
 
 var _ Verifier = (*hmacVerifier)(nil)
 
-// newHMAC builds the generic scheme from o; typ names it in errors.
-func newHMAC(typ string, o Options) (*hmacVerifier, error) {
+// macOptions checks the options the generic MAC schemes share (header,
+// algorithm, encoding) and returns the canonical header, the hash and the
+// encoding; typ names the scheme in errors.
+func macOptions(typ string, o Options) (string, func() hash.Hash, encoding, error) {
 	if o.Header == "" {
-		return nil, fmt.Errorf("%s: option header is required: %w", typ, ErrConfig)
+		return "", nil, 0, fmt.Errorf("%s: option header is required: %w", typ, ErrConfig)
 	}
 	if !validHeaderName(o.Header) {
-		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
+		return "", nil, 0, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
 	}
 	fn, err := hashOption(o.Algorithm)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+		return "", nil, 0, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
 	}
 	enc, err := encodingOption(o.Encoding)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+		return "", nil, 0, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+	}
+	return textproto.CanonicalMIMEHeaderKey(o.Header), fn, enc, nil
+}
+
+// newHMAC builds the generic scheme from o; typ names it in errors.
+func newHMAC(typ string, o Options) (*hmacVerifier, error) {
+	header, fn, enc, err := macOptions(typ, o)
+	if err != nil {
+		return nil, err
 	}
 	return &hmacVerifier{
-		header: textproto.CanonicalMIMEHeaderKey(o.Header),
+		header: header,
 		prefix: o.Prefix,
 		enc:    enc,
 		macs:   newMACSet(rawKeys(o.Secrets), fn),

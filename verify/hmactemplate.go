@@ -121,19 +121,9 @@ func (f templateFormat) String() string {
 
 func newTemplate(o Options) (*templateVerifier, error) {
 	const typ = "hmac-template"
-	if o.Header == "" {
-		return nil, fmt.Errorf("%s: option header is required: %w", typ, ErrConfig)
-	}
-	if !validHeaderName(o.Header) {
-		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, o.Header, ErrConfig)
-	}
-	fn, err := hashOption(o.Algorithm)
+	header, fn, enc, err := macOptions(typ, o)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
-	}
-	enc, err := encodingOption(o.Encoding)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+		return nil, err
 	}
 	f, err := parseTemplateFormat(o.Format)
 	if err != nil {
@@ -154,7 +144,7 @@ func newTemplate(o Options) (*templateVerifier, error) {
 		return nil, fmt.Errorf("%s: option template %q: %v: %w", typ, tmpl, err, ErrConfig)
 	}
 	v := &templateVerifier{
-		header: textproto.CanonicalMIMEHeaderKey(o.Header),
+		header: header,
 		prefix: o.Prefix,
 		enc:    enc,
 		format: f,
