@@ -61,6 +61,16 @@ func newJWTCheck(where string, algs []string, ks *jwtKeys, opts ...jwt.ParserOpt
 	return c
 }
 
+// parseHeader verifies the compact JWS carried whole in header h (a
+// missing header is ErrNoSignature) and decodes its claims into claims.
+func (c *jwtCheck) parseHeader(r *Request, h string, claims jwt.Claims, now time.Time) (jwtKey, error) {
+	tok := r.Header.Get(h)
+	if tok == "" {
+		return jwtKey{}, fmt.Errorf("header %s: %w", h, ErrNoSignature)
+	}
+	return c.parse(tok, claims, now)
+}
+
 // parse verifies tok and decodes its claims into claims. It returns the key
 // that verified it. The signature is checked before the claims, so a
 // claims error means a genuine token. A key past its JWK expired_at that

@@ -51,12 +51,8 @@ type netlifyClaims struct {
 // Verify implements Verifier. A sha256 claim that does not match the body
 // is ErrMismatch: the body is not the one that was signed.
 func (v *netlifyVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	tok := r.Header.Get(netlifyHeader)
-	if tok == "" {
-		return Result{}, fmt.Errorf("header %s: %w", netlifyHeader, ErrNoSignature)
-	}
 	var c netlifyClaims
-	k, err := v.check.parse(tok, &c, now)
+	k, err := v.check.parseHeader(r, netlifyHeader, &c, now)
 	if err != nil {
 		return Result{}, err
 	}

@@ -65,12 +65,8 @@ type plaidClaims struct {
 // body is ErrMismatch, like a signature over a different body; a missing
 // one is ErrClaims.
 func (v *plaidVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	tok := r.Header.Get(plaidHeader)
-	if tok == "" {
-		return Result{}, fmt.Errorf("header %s: %w", plaidHeader, ErrNoSignature)
-	}
 	var c plaidClaims
-	k, err := v.check.parse(tok, &c, now)
+	k, err := v.check.parseHeader(r, plaidHeader, &c, now)
 	if err != nil {
 		return Result{}, err
 	}
