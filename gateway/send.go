@@ -98,16 +98,17 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 	if len(pc.Identify.EventType) > 0 {
 		typeSrcs = pc.Identify.EventType
 	}
-	fields := []struct{ src, value string }{{idSrc, ev.ID}}
+	type field struct{ src, value string }
+	fields := []field{{idSrc, ev.ID}}
 	if len(typeSrcs) > 0 {
 		// The whole type goes to the first source; GitHub's ".action"
 		// suffix and the like are simply absent.
-		fields = append(fields, struct{ src, value string }{typeSrcs[0], ev.Type})
+		fields = append(fields, field{typeSrcs[0], ev.Type})
 	}
 	if pc.Ordering.Enabled() {
 		fields = append(fields,
-			struct{ src, value string }{pc.Ordering.Key, ev.Entity},
-			struct{ src, value string }{pc.Ordering.Version, ev.Version})
+			field{pc.Ordering.Key, ev.Entity},
+			field{pc.Ordering.Version, ev.Version})
 	}
 
 	header := http.Header{}

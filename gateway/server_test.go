@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -108,8 +107,8 @@ providers: [{name: a, type: github, secrets: [s], dedupe: {ttl: 1h}}]
 	if d, err := s.decider.Decide(context.Background(), testEvent("0", "0", 0)); err != nil || d != Accepted {
 		t.Fatalf("event after its entry expired = %v, %v; want accepted", d, err)
 	}
-	if !errors.Is(s.Close(context.Background()), nil) {
-		t.Fatal("Close failed")
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }
 
