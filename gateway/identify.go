@@ -68,6 +68,9 @@ type identifier struct {
 	// JSON then cannot be decided and is malformed. The event ID and type
 	// are merely absent from such a body (a Slack slash command is a form).
 	orderingJSON bool
+	// readsJSON is set when any source is a JSON path: only then is the
+	// body validated.
+	readsJSON bool
 }
 
 func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
@@ -87,6 +90,9 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 		idf.format = f
 	}
 	idf.orderingJSON = idf.ordered && (idf.key.path != "" || idf.ver.path != "")
+	for _, s := range append([]source{idf.id, idf.key, idf.ver}, idf.types...) {
+		idf.readsJSON = idf.readsJSON || s.path != ""
+	}
 	return idf, nil
 }
 
@@ -99,7 +105,7 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 	var id identity
 	doc := body // where JSON fields are read
-	if !gjson.ValidBytes(body) {
+	if idf.readsJSON && !gjson.ValidBytes(body) {
 		if idf.orderingJSON {
 			return id, fmt.Errorf("%w: body is not valid JSON, and ordering reads it", ErrMalformed)
 		}
