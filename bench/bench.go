@@ -44,6 +44,7 @@ type Options struct {
 	Sync        string        // storage.synchronous (default full)
 	GOMAXPROCS  int           // for the child processes; 0: their own choice
 	CPUSet      string        // pin the child processes to these CPUs (taskset -c), e.g. "0" for one core
+	MemLimit    string        // GOMEMLIMIT of the child processes, e.g. "192MiB"; empty: none
 	KeepDir     bool          // keep the gateway's data directory
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
 	CPUProfile  string        // write the gateway's CPU profile here
@@ -128,6 +129,9 @@ func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*ch
 	cmd.Env = os.Environ()
 	if gomaxprocs > 0 {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(gomaxprocs))
+	}
+	if o.MemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+o.MemLimit)
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

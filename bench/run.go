@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,13 +56,17 @@ type Report struct {
 	Samples    []Sample
 	DataDir    string
 	GOMAXPROCS int
+	// MemLimit is the soft memory limit the gateway ran with, as its
+	// metrics report it (math.MaxInt64: none); 0 when not known.
+	MemLimit int64
 }
 
 // Sample is a resource reading during the gateway run.
 type Sample struct {
-	Done    int   // requests finished
-	RSS     int64 // gateway resident memory
-	DBBytes int64 // size of the data directory's files (SQLite file and WAL)
+	Done     int   // requests finished
+	RSS      int64 // gateway resident memory
+	HeapLive int64 // Go heap reachable at the last collection, from the gateway's metrics
+	DBBytes  int64 // size of the data directory's files (SQLite file and WAL)
 }
 
 // plan is the sequence of events a run sends.
@@ -104,9 +109,16 @@ func makePlan(o *Options) plan {
 	return plan{runID: hex.EncodeToString(b[:]), sends: sends}
 }
 
+// memLimitRE is the syntax of GOMEMLIMIT (runtime package documentation);
+// the runtime refuses to start on anything else.
+var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
+
 // Run performs the benchmark and writes its report to w.
 func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	o.defaults()
+	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
+		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
+	}
 	if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -209,9 +221,10 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 				case <-t.C:
 				}
 				if done := progress.Load(); done >= next {
-					ps, _ := readProc(gw.cmd.Process.Pid)
+					s := sample(gw, adminURL, rep.DataDir)
+					s.Done = int(done)
 					sampleMu.Lock()
-					samples = append(samples, Sample{Done: int(done), RSS: ps.RSS, DBBytes: dirSize(rep.DataDir)})
+					samples = append(samples, s)
 					sampleMu.Unlock()
 					next = done + every
 				}
@@ -237,8 +250,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	close(stopSampling)
 	sampling.Wait()
 	if gw != nil && o.Samples > 0 {
-		ps, _ := readProc(gw.cmd.Process.Pid)
-		samples = append(samples, Sample{Done: len(p.sends), RSS: ps.RSS, DBBytes: dirSize(rep.DataDir)})
+		s := sample(gw, adminURL, rep.DataDir)
+		s.Done = len(p.sends)
+		samples = append(samples, s)
+	}
+	if gw != nil {
+		if v, ok := readMetrics(adminURL)["go_gc_gomemlimit_bytes"]; ok {
+			rep.MemLimit = int64(min(v, math.MaxInt64))
+		}
 	}
 	rep.Pipeline, rep.Samples = res, samples
 	rep.OnStream, rep.Check = checkStream(ctx, natsURL, pc.Name, p.runID, accepted, stale)
@@ -377,15 +396,8 @@ func load(ctx context.Context, o *Options, p plan, url string, pc *gateway.Provi
 func waitDrained(ctx context.Context, adminURL string) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(adminURL + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			for _, line := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "hookgate_outbox_rows "); ok && v == "0" {
-					return nil
-				}
-			}
+		if v, ok := readMetrics(adminURL)["hookgate_outbox_rows"]; ok && v == 0 {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -394,6 +406,38 @@ func waitDrained(ctx context.Context, adminURL string) error {
 		}
 	}
 	return errors.New("bench: the outbox did not drain within 5 minutes")
+}
+
+// readMetrics returns the gateway's unlabelled metrics by name; an
+// unreachable admin listener gives an empty map.
+func readMetrics(adminURL string) map[string]float64 {
+	m := make(map[string]float64)
+	resp, err := http.Get(adminURL + "/metrics")
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.ContainsAny(name, "#{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// sample reads the gateway child's resources now.
+func sample(gw *child, adminURL, dataDir string) Sample {
+	ps, _ := readProc(gw.cmd.Process.Pid)
+	m := readMetrics(adminURL)
+	return Sample{RSS: ps.RSS, HeapLive: int64(m["go_gc_heap_live_bytes"]), DBBytes: dirSize(dataDir)}
 }
 
 // errNotExactlyOnce describes a failed check.
@@ -514,10 +558,14 @@ func (r *Report) write(w io.Writer) {
 	for _, s := range other {
 		fmt.Fprintln(w, "other answers:", s)
 	}
+	if r.MemLimit > 0 && r.MemLimit < math.MaxInt64 {
+		fmt.Fprintf(w, "gateway memory limit (GOMEMLIMIT): %s\n", mib(r.MemLimit))
+	}
 	if len(r.Samples) > 0 {
 		fmt.Fprintln(w, "gateway resources during the run:")
 		for _, s := range r.Samples {
-			fmt.Fprintf(w, "  after %8d requests: RSS %s, data directory %s\n", s.Done, mib(s.RSS), mib(s.DBBytes))
+			fmt.Fprintf(w, "  after %8d requests: RSS %s, live Go heap %s, data directory %s\n",
+				s.Done, mib(s.RSS), mib(s.HeapLive), mib(s.DBBytes))
 		}
 	}
 	if r.Check != nil {

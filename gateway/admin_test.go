@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,6 +151,17 @@ func TestMetricsCountTheMix(t *testing.T) {
 	}
 	if got["hookgate_nats_connected"] != 1 {
 		t.Errorf("hookgate_nats_connected = %v; want 1", got["hookgate_nats_connected"])
+	}
+	// The memory figures an operator sizes the process by: the live heap
+	// (the gateway and its embedded NATS server hold more than a megabyte)
+	// apart from the collector's headroom. Live is known after a collection.
+	runtime.GC()
+	got = scrape(t, s)
+	if v := got["go_gc_heap_live_bytes"]; v < 1<<20 || v > got["process_resident_memory_bytes"] {
+		t.Errorf("go_gc_heap_live_bytes = %v; want above 1 MiB and below RSS %v", v, got["process_resident_memory_bytes"])
+	}
+	if _, ok := got["go_gc_gogc_percent"]; !ok {
+		t.Error("/metrics lacks go_gc_gogc_percent")
 	}
 }
 

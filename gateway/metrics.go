@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -67,9 +68,15 @@ func newMetrics() *metrics {
 		Help: "Failed requests not quarantined because the quarantine queue was full.",
 	})
 	m.registry.MustRegister(m.quarantineDropped, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// liveHeap adds to the Go collector's defaults the heap the last
+// collection found reachable (go_gc_heap_live_bytes) and the collector's
+// settings (go_gc_gogc_percent, go_gc_gomemlimit_bytes): the figures that
+// tell live memory from collector headroom in RSS.
+var liveHeap = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/(heap/live:bytes|gogc:percent|gomemlimit:bytes)$`)}
 
 // observe records one finished request.
 func (m *metrics) observe(provider string, r processed, err error, d time.Duration) {

@@ -19,7 +19,7 @@ func TestBenchCommand(t *testing.T) {
 	var out bytes.Buffer
 	rep, err := bench.Run(ctx, bench.Options{
 		Binary: mustBinary(t), Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
-		Baseline: true, Samples: 2, LogLevel: "warn",
+		Baseline: true, Samples: 2, LogLevel: "warn", MemLimit: "256MiB",
 	}, &out)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
@@ -44,9 +44,28 @@ func TestBenchCommand(t *testing.T) {
 	if p.CPU <= 0 || p.PeakRSS <= 0 || rep.Ratio <= 0 || len(rep.Samples) == 0 {
 		t.Errorf("CPU %v, peak RSS %d, ratio %v, %d samples; want all measured", p.CPU, p.PeakRSS, rep.Ratio, len(rep.Samples))
 	}
-	for _, want := range []string{"exactly-once check: ok", "ratio hookgate/baseline", "latency p99", "CPU s / 1000 req"} {
+	if last := rep.Samples[len(rep.Samples)-1]; last.RSS <= 0 || last.HeapLive <= 0 || last.HeapLive > last.RSS {
+		t.Errorf("last sample: RSS %d, live heap %d; want both measured, live below RSS", last.RSS, last.HeapLive)
+	}
+	if rep.MemLimit != 256<<20 {
+		t.Errorf("the gateway ran with memory limit %d; want the 256 MiB asked for", rep.MemLimit)
+	}
+	for _, want := range []string{"exactly-once check: ok", "ratio hookgate/baseline", "latency p99", "CPU s / 1000 req", "live Go heap", "GOMEMLIMIT): 256.0 MiB"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestBenchRefusesBadMemLimit: the runtime would refuse to start the
+// servers on a malformed GOMEMLIMIT; bench says so before starting anything.
+func TestBenchRefusesBadMemLimit(t *testing.T) {
+	var out bytes.Buffer
+	_, err := bench.Run(context.Background(), bench.Options{Binary: "/nonexistent", MemLimit: "200MB"}, &out)
+	if err == nil || !strings.Contains(err.Error(), `"200MB" is not a GOMEMLIMIT value`) {
+		t.Fatalf("err = %v; want the malformed limit named", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("wrote %q before refusing", out.String())
 	}
 }

@@ -684,6 +684,7 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous: full or normal")
 	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the servers (0: their own choice)")
 	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to these CPUs (taskset -c), e.g. 0 for one core")
+	fs.StringVar(&o.MemLimit, "memlimit", "", "GOMEMLIMIT of the servers, e.g. 192MiB (empty: none)")
 	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size this many times")
 	fs.BoolVar(&o.KeepDir, "keep", false, "keep the gateway's data directory")
 	fs.StringVar(&o.URL, "url", "", "target a running gateway at this base URL (with -config and -provider)")
