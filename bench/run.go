@@ -82,28 +82,47 @@ type send struct {
 }
 
 // makePlan lays out n distinct events over n/4 entities with increasing
-// versions, swaps a share of adjacent versions (so the older one comes
+// versions, swaps a share of consecutive versions (so the older one comes
 // second and is stale), and repeats a share of events (duplicates).
 func makePlan(o *Options) plan {
 	r := rand.New(rand.NewPCG(uint64(o.Events), 42))
-	entities := max(1, o.Events/4)
+	// Each entity gets four versions, span sends apart: entities are taken
+	// span at a time, and each group's versions are sent in turn. A version
+	// sent late thus arrives within a few hundred sends of the newer one,
+	// as a provider's reordering would: well inside any TTL, however long
+	// the run.
+	const versions = 4
+	span := min(1000, max(1, o.Events/versions))
 	sends := make([]send, o.Events)
 	for i := range sends {
-		sends[i] = send{event: i, entity: i % entities, version: i/entities + 1}
+		group, k := i/(span*versions), i%(span*versions)
+		sends[i] = send{event: i, entity: group*span + k%span, version: k/span + 1}
 	}
-	for i := 0; i+entities < len(sends); i++ {
-		if r.Float64() < o.OutOfOrder {
-			sends[i], sends[i+entities] = sends[i+entities], sends[i]
+	for i := 0; i+span < len(sends); i++ {
+		if sends[i].entity == sends[i+span].entity && r.Float64() < o.OutOfOrder {
+			sends[i], sends[i+span] = sends[i+span], sends[i]
 		}
 	}
-	// A repeat follows its original within a few thousand sends, as a
-	// provider's retry would: well inside any dedupe TTL.
-	dups := int(float64(o.Events) * o.Duplicates)
-	for range dups {
+	// A repeat follows its original within two thousand sends, as a
+	// provider's retry would: well inside any dedupe TTL. Positions are
+	// drawn first and merged in one pass (inserting one at a time is
+	// quadratic in a million-event plan).
+	type repeat struct{ after, of int }
+	repeats := make([]repeat, int(float64(o.Events)*o.Duplicates))
+	for k := range repeats {
 		i := r.IntN(len(sends))
-		j := i + r.IntN(min(len(sends)-i, 2000))
-		sends = slices.Insert(sends, j, sends[i])
+		repeats[k] = repeat{after: i + r.IntN(min(len(sends)-i, 2000)), of: i}
 	}
+	slices.SortStableFunc(repeats, func(a, b repeat) int { return a.after - b.after })
+	merged := make([]send, 0, len(sends)+len(repeats))
+	for i, s := range sends {
+		merged = append(merged, s)
+		for len(repeats) > 0 && repeats[0].after == i {
+			merged = append(merged, sends[repeats[0].of])
+			repeats = repeats[1:]
+		}
+	}
+	sends = merged
 	var b [4]byte
 	crand.Read(b[:])
 	return plan{runID: hex.EncodeToString(b[:]), sends: sends}

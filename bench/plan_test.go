@@ -1,0 +1,47 @@
+package bench
+
+import "testing"
+
+// TestPlanReordersNearby checks the event plan: every event once plus its
+// repeats, versions 1-4 per entity, and each version sent after a newer one
+// arrives within a couple of thousand sends of it, however many events
+// the run has (a late version far behind would outlive a short TTL and
+// measure nothing).
+func TestPlanReordersNearby(t *testing.T) {
+	for _, events := range []int{600, 40000, 1000000} {
+		o := Options{Events: events, OutOfOrder: 0.05, Duplicates: 0.05}
+		o.defaults()
+		p := makePlan(&o)
+		if want := events + int(float64(events)*0.05); len(p.sends) != want {
+			t.Fatalf("%d events: %d sends; want %d", events, len(p.sends), want)
+		}
+		seen := make(map[int]send)
+		newest := make(map[int]int) // entity -> index of its newest version sent so far
+		late, farthest := 0, 0
+		for i, s := range p.sends {
+			if prev, ok := seen[s.event]; ok {
+				if prev != s {
+					t.Fatalf("%d events: event %d sent as %+v and %+v", events, s.event, prev, s)
+				}
+				continue
+			}
+			seen[s.event] = s
+			if s.version < 1 || s.version > 4 {
+				t.Fatalf("%d events: version %d", events, s.version)
+			}
+			if j, ok := newest[s.entity]; ok && p.sends[j].version > s.version {
+				late++
+				farthest = max(farthest, i-j)
+				continue
+			}
+			newest[s.entity] = i
+		}
+		if len(seen) != events {
+			t.Errorf("%d events: %d distinct events sent", events, len(seen))
+		}
+		if late < events/100 || farthest > 2000 {
+			t.Errorf("%d events: %d versions sent late, the farthest %d sends behind; want at least %d, none beyond 2000",
+				events, late, farthest, events/100)
+		}
+	}
+}
