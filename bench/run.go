@@ -87,10 +87,10 @@ type send struct {
 func makePlan(o *Options) plan {
 	r := rand.New(rand.NewPCG(uint64(o.Events), 42))
 	// Each entity gets four versions, span sends apart: entities are taken
-	// span at a time, and each group's versions are sent in turn. A version
-	// sent late thus arrives within a few hundred sends of the newer one,
-	// as a provider's reordering would: well inside any TTL, however long
-	// the run.
+	// span (at most 1,000) at a time, and each group's versions are sent in
+	// turn. A version sent late thus arrives span sends after the newer
+	// one, as a provider's reordering would: well inside any TTL, however
+	// long the run.
 	const versions = 4
 	span := min(1000, max(1, o.Events/versions))
 	sends := make([]send, o.Events)
