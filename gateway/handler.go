@@ -27,10 +27,25 @@ type provider struct {
 	subject     string
 	passHeaders []string
 	methods     []string // HTTP methods routed to the handler
+	credentials []string // request headers that carry a secret: never quarantined
 	edge        *edge
 	rateLimit   RateLimitConfig
 	verifier    verify.Verifier
 	ident       *identifier
+}
+
+// credentialHeaders lists the headers a quarantined request must not keep:
+// the usual credential headers, and for schemes whose header holds the
+// secret itself (a token, basic auth) the headers the scheme reads.
+func credentialHeaders(preset verify.Preset, header string) []string {
+	hs := []string{"Authorization", "Proxy-Authorization", "Cookie"}
+	if preset.Scheme == "token" || preset.Scheme == "basic-auth" {
+		hs = append(hs, preset.Headers...)
+		if header != "" {
+			hs = append(hs, header)
+		}
+	}
+	return hs
 }
 
 func buildProviders(cfg *Config) ([]*provider, error) {
@@ -72,6 +87,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 			subject:     pc.Subject,
 			passHeaders: pc.PassHeaders,
 			methods:     methods(preset),
+			credentials: credentialHeaders(preset, pc.Options.Header),
 			verifier:    v,
 			ident:       ident,
 		})
@@ -201,7 +217,7 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		if s.quarantine != nil {
 			_, _, reason := classify(err)
 			s.quarantine.keep(quarantined{provider: p.name, reason: reason, err: err.Error(),
-				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: req.Header.Clone(), Body: body}, at: now})
+				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: redact(req.Header, p.credentials), Body: body}, at: now})
 		}
 		return r, err
 	}
@@ -261,14 +277,20 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	}
 }
 
+// exactBody is the largest declared length read into a buffer allocated
+// up front. A larger body's buffer grows with the bytes that arrive, so a
+// client that declares a length and sends nothing cannot make the gateway
+// hold it (before any signature is checked).
+const exactBody = 64 << 10
+
 // readBody reads the whole body, refusing while reading once it passes max
-// so an oversized body is never buffered. A declared length is read into a
-// buffer of exactly that size.
+// so an oversized body is never buffered. A declared length up to
+// exactBody is read into a buffer of exactly that size.
 func readBody(req *http.Request, max int64) ([]byte, error) {
 	if req.ContentLength > max {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, req.ContentLength, max)
 	}
-	if n := req.ContentLength; n >= 0 {
+	if n := req.ContentLength; n >= 0 && n <= exactBody {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(req.Body, body); err != nil {
 			return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)

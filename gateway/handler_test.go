@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -113,6 +115,10 @@ func TestHandlerStatusCodes(t *testing.T) {
 		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			400, `{"error":"gateway: malformed request: body is not valid JSON, and ordering reads it"}`, false, false},
 		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			400, "", false, false},
+		{"line break in the event ID", stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+			400, `{"error":"gateway: malformed request: the event ID \"evt\\n1\" contains a line break or NUL"}`, false, false},
+		{"line break in the version", stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			400, "", false, false},
 		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			413, `{"error":"body too large"}`, false, false},
@@ -372,4 +378,67 @@ func TestAppendJSON(t *testing.T) {
 			t.Errorf("appendJSON decodes to %v; want %v", m, want)
 		}
 	}
+}
+
+// TestReadBody reads declared, undeclared and short bodies, and checks that
+// a large declared length is not allocated before its bytes arrive.
+func TestReadBody(t *testing.T) {
+	big := strings.Repeat("x", 300<<10)
+	for _, c := range []struct {
+		name     string
+		body     io.Reader
+		declared int64
+		want     string
+		err      error
+	}{
+		{"small declared", strings.NewReader("hello"), 5, "hello", nil},
+		{"large declared", strings.NewReader(big), int64(len(big)), big, nil},
+		{"undeclared", io.MultiReader(strings.NewReader("he"), strings.NewReader("llo")), -1, "hello", nil},
+		{"short of its declared length", strings.NewReader("hel"), 5, "", ErrMalformed},
+		{"large and short", strings.NewReader(big[:1000]), int64(len(big)), "", ErrMalformed},
+		{"declared over the limit", strings.NewReader(""), 2 << 20, "", ErrTooLarge},
+		{"undeclared over the limit", strings.NewReader(big + big + big + big), -1, "", ErrTooLarge},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/", nil)
+			req.Body, req.ContentLength = io.NopCloser(c.body), c.declared
+			if c.declared >= 0 {
+				req.Body = io.NopCloser(&shortIsUnexpected{r: c.body, left: c.declared})
+			}
+			got, err := readBody(req, 1<<20)
+			if !errors.Is(err, c.err) || (err == nil && string(got) != c.want) {
+				t.Fatalf("readBody = %d bytes, %v; want %d bytes, %v", len(got), err, len(c.want), c.err)
+			}
+		})
+	}
+
+	// A 1 MiB declared length with one byte sent: the buffer must not be
+	// the whole megabyte.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	req := httptest.NewRequest("POST", "/", nil)
+	req.Body, req.ContentLength = io.NopCloser(&shortIsUnexpected{r: strings.NewReader("x"), left: 1 << 20}), 1<<20
+	if _, err := readBody(req, 1<<20); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("readBody of a body cut short = %v; want ErrMalformed", err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n >= 1<<20 {
+		t.Errorf("reading 1 byte of a declared 1 MiB allocated %d bytes; want less than the declared length", n)
+	}
+}
+
+// shortIsUnexpected ends a body of a declared length as net/http does: an
+// EOF before the length is io.ErrUnexpectedEOF.
+type shortIsUnexpected struct {
+	r    io.Reader
+	left int64
+}
+
+func (s *shortIsUnexpected) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err == io.EOF && s.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }

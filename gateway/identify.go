@@ -140,5 +140,14 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 		}
 		id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
 	}
+	// The values travel as NATS header values, where a line break would end
+	// the header: a request carrying one is malformed, not a storage fault.
+	for _, f := range [...]struct{ name, v string }{
+		{"event ID", id.ID}, {"event type", id.Type}, {"ordering key", id.Entity}, {"ordering version", id.VersionRaw},
+	} {
+		if strings.ContainsAny(f.v, "\r\n\x00") {
+			return id, fmt.Errorf("%w: the %s %q contains a line break or NUL", ErrMalformed, f.name, f.v)
+		}
+	}
 	return id, nil
 }

@@ -152,8 +152,12 @@ func (w *Writer) Start() {
 }
 
 // Close stops taking events, decides those already queued, and waits for
-// the goroutine to end.
+// the goroutine to end. Closing a writer that was never started does
+// nothing (a failed Open unwinds through it).
 func (w *Writer) Close() error {
+	if w.quit == nil {
+		return nil
+	}
 	w.stopOnce.Do(func() { close(w.quit) })
 	<-w.done
 	return nil
@@ -290,7 +294,9 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			continue
 		}
 		if careful {
-			results[i] = w.decideOne(ctx, tx, p.ev, now, room)
+			if results[i], err = w.decideOne(ctx, tx, p.ev, now, room); err != nil {
+				return nil, nil, err
+			}
 		} else {
 			results[i] = w.decideEvent(ctx, tx, p.ev, now, room)
 			if results[i].err != nil {
@@ -353,21 +359,23 @@ func (b *batchRoom) give(size int) {
 }
 
 // decideOne runs step 4 for one event inside a savepoint of tx, so that its
-// failure undoes its statements alone.
-func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
+// failure undoes its statements alone. An error of the savepoint commands
+// themselves is returned apart: the event's statements may then be neither
+// undone nor separable from the rest, so the whole batch must fail.
+func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) (decision, error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
-		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+		return decision{}, fmt.Errorf("opening the event's savepoint: %w", err)
 	}
 	d := w.decideEvent(ctx, tx, ev, now, room)
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
-			d.err = fmt.Errorf("%w (and rollback: %w)", d.err, err)
+			return decision{}, fmt.Errorf("rolling back the event's savepoint: %w (after: %w)", err, d.err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE event"); err != nil && d.err == nil {
-		d = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
+	if _, err := tx.ExecContext(ctx, "RELEASE event"); err != nil {
+		return decision{}, fmt.Errorf("releasing the event's savepoint: %w", err)
 	}
-	return d
+	return d, nil
 }
 
 // decideEvent runs step 4's statements for one event, and archives the
@@ -404,6 +412,10 @@ func (w *Writer) decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, no
 		}
 	}
 	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
+		if errors.Is(err, forward.ErrInvalidMessage) {
+			// The request's own content; retrying it cannot help.
+			return decision{err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+		}
 		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 	}
 	if err := room.take(len(ev.Message.Body)); err != nil {

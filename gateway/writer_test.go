@@ -158,8 +158,8 @@ func TestWriterIsolatesFailures(t *testing.T) {
 	for range 10 {
 		r := <-results
 		if r.id == "bad" {
-			if !errors.Is(r.err, ErrStorage) {
-				t.Errorf("bad event: Decide = %v, %v; want ErrStorage", r.o, r.err)
+			if !errors.Is(r.err, ErrMalformed) {
+				t.Errorf("bad event: Decide = %v, %v; want ErrMalformed (the message itself is invalid)", r.o, r.err)
 			}
 			continue
 		}
@@ -189,6 +189,15 @@ func TestWriterClosed(t *testing.T) {
 	}
 	if n := count(t, db, "processed_events"); n != 0 {
 		t.Fatalf("processed_events rows = %d; want 0", n)
+	}
+}
+
+// TestWriterCloseUnstarted: a failed Open closes a writer it never
+// started; that must return, not panic on a nil channel or block.
+func TestWriterCloseUnstarted(t *testing.T) {
+	w := &Writer{}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close of an unstarted writer = %v; want nil", err)
 	}
 }
 
