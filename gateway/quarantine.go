@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,6 +37,15 @@ type quarantined struct {
 	at                    time.Time
 }
 
+// Bounds of what the quarantine writes, so that a flood of bad requests
+// cannot hold the database's single write connection long: a kept body is
+// cut to quarantineBody bytes (the error says so), and one transaction
+// writes at most quarantineBatch bytes of bodies (and at least one).
+const (
+	quarantineBody  = 64 << 10
+	quarantineBatch = 1 << 20
+)
+
 // quarantine writes failed requests in the background, off the request
 // path: a full queue drops the request (and counts it) rather than slowing
 // the gateway under a flood of bad requests.
@@ -43,6 +53,7 @@ type quarantine struct {
 	db       *sql.DB
 	cfg      QuarantineConfig
 	queue    chan quarantined
+	stop     chan struct{} // closed by close; keep drops from then on
 	done     chan struct{}
 	stopOnce sync.Once
 	dropped  func()
@@ -50,13 +61,25 @@ type quarantine struct {
 }
 
 func newQuarantine(db *sql.DB, cfg QuarantineConfig, dropped func(), failed func(error)) *quarantine {
-	q := &quarantine{db: db, cfg: cfg, queue: make(chan quarantined, 256), done: make(chan struct{}), dropped: dropped, failed: failed}
+	q := &quarantine{db: db, cfg: cfg, queue: make(chan quarantined, 256), stop: make(chan struct{}), done: make(chan struct{}),
+		dropped: dropped, failed: failed}
 	go q.run()
 	return q
 }
 
-// keep queues a request; it never blocks.
+// keep queues a request; it never blocks, and after close it drops (a
+// handler may outlive the HTTP server's shutdown).
 func (q *quarantine) keep(item quarantined) {
+	if n := len(item.req.Body); n > quarantineBody {
+		item.req.Body = item.req.Body[:quarantineBody]
+		item.err += fmt.Sprintf(" (body cut to its first %d of %d bytes)", quarantineBody, n)
+	}
+	select {
+	case <-q.stop:
+		q.dropped()
+		return
+	default:
+	}
 	select {
 	case q.queue <- item:
 	default:
@@ -66,29 +89,48 @@ func (q *quarantine) keep(item quarantined) {
 
 // close writes what is queued and stops.
 func (q *quarantine) close() {
-	q.stopOnce.Do(func() { close(q.queue) })
+	q.stopOnce.Do(func() { close(q.stop) })
 	<-q.done
 }
 
 func (q *quarantine) run() {
 	defer close(q.done)
-	for item := range q.queue {
-		batch := []quarantined{item}
-	more:
-		for len(batch) < 64 {
-			select {
-			case it, ok := <-q.queue:
-				if !ok {
-					break more
+	var batch []quarantined
+	for {
+		var item quarantined
+		select {
+		case item = <-q.queue:
+		case <-q.stop:
+			// Write what was queued before close, then end.
+			for {
+				select {
+				case item = <-q.queue:
+					q.writeAll(append(batch[:0], item))
+					continue
+				default:
 				}
+				return
+			}
+		}
+		batch = append(batch[:0], item)
+		size := len(item.req.Body)
+	more:
+		for size < quarantineBatch {
+			select {
+			case it := <-q.queue:
 				batch = append(batch, it)
+				size += len(it.req.Body)
 			default:
 				break more
 			}
 		}
-		if err := q.write(batch); err != nil {
-			q.failed(err)
-		}
+		q.writeAll(batch)
+	}
+}
+
+func (q *quarantine) writeAll(batch []quarantined) {
+	if err := q.write(batch); err != nil {
+		q.failed(err)
 	}
 }
 
@@ -125,6 +167,18 @@ func (q *quarantine) write(batch []quarantined) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// redact copies h without the named headers' values, which are replaced
+// by "[redacted]": a credential must not rest in the quarantine.
+func redact(h http.Header, names []string) http.Header {
+	c := h.Clone()
+	for _, name := range names {
+		if _, ok := c[http.CanonicalHeaderKey(name)]; ok {
+			c.Set(name, "[redacted]")
+		}
+	}
+	return c
 }
 
 // QuarantinedRequest is one kept request, as `hookgate quarantine` shows it.

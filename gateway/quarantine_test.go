@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,5 +92,75 @@ func TestQuarantineByteBound(t *testing.T) {
 			t.Fatal("the last failure never reached the quarantine")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestQuarantineKeepsNoCredentialsAndCutsBodies: a token provider's failed
+// request is kept without its token (nor an Authorization header), and a
+// large body is cut, saying so.
+func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
+	s := mustServer(t, "quarantine: {enabled: true}", `
+  - name: tok
+    type: token
+    secrets: [right-token]
+    options: {header: X-Webhook-Token}
+`)
+	body := `{"id":"e1","pad":"` + strings.Repeat("x", 100<<10) + `"}`
+	req, _ := http.NewRequest("POST", "/webhooks/tok", strings.NewReader(body))
+	req.Header.Set("X-Webhook-Token", "almost-right-token")
+	req.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	req.Header.Set("X-Other", "kept")
+	if code := postTo(t, s, req); code != 401 {
+		t.Fatalf("wrong token: %d; want 401", code)
+	}
+	var rs []QuarantinedRequest
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rs) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the failed request never reached the quarantine")
+		}
+		time.Sleep(10 * time.Millisecond)
+		var err error
+		if rs, err = ListQuarantine(context.Background(), s.cfg, "tok", 0, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := rs[0].Request.Header
+	for _, name := range []string{"X-Webhook-Token", "Authorization"} {
+		if got := h.Get(name); got != "[redacted]" {
+			t.Errorf("kept %s = %q; want [redacted]", name, got)
+		}
+	}
+	if got := h.Get("X-Other"); got != "kept" {
+		t.Errorf("kept X-Other = %q; want the header as sent", got)
+	}
+	if n := len(rs[0].Request.Body); n != quarantineBody || !strings.HasPrefix(body, string(rs[0].Request.Body)) {
+		t.Errorf("kept body of %d bytes; want the first %d", n, quarantineBody)
+	}
+	if want := fmt.Sprintf("body cut to its first %d of %d bytes", quarantineBody, len(body)); !strings.Contains(rs[0].Error, want) {
+		t.Errorf("kept error %q; want it to say %q", rs[0].Error, want)
+	}
+}
+
+// TestQuarantineAfterClose: a handler that outlives the HTTP server's
+// shutdown may still keep a request; it is dropped and counted, not a
+// panic on a closed queue.
+func TestQuarantineAfterClose(t *testing.T) {
+	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var dropped atomic.Int64
+	q := newQuarantine(db.Write, QuarantineConfig{MaxCount: 10, MaxBytes: 1 << 20}, func() { dropped.Add(1) }, func(err error) { t.Error(err) })
+	q.keep(quarantined{provider: "p", req: &verify.Request{Method: "POST", Body: []byte("before")}, at: time.Now()})
+	q.close()
+	q.keep(quarantined{provider: "p", req: &verify.Request{Method: "POST", Body: []byte("after")}, at: time.Now()})
+	if dropped.Load() != 1 {
+		t.Errorf("dropped %d; want the one kept after close", dropped.Load())
+	}
+	var n int
+	if err := db.Read.QueryRow(`SELECT count(*) FROM quarantine`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("quarantine rows = %d, %v; want the one kept before close", n, err)
 	}
 }

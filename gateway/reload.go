@@ -32,6 +32,10 @@ func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
 	}
 	s.table.Store(newRouteTable(providers))
 	cur := s.cfg
+	// The trusted proxies are read into each provider's edge checks, so
+	// they took effect with the providers above.
+	curHTTP, newHTTP := cur.HTTP, cfg.HTTP
+	curHTTP.TrustedProxies, newHTTP.TrustedProxies = nil, nil
 	for _, f := range []struct {
 		name     string
 		old, new any
@@ -40,9 +44,10 @@ func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
 		{"data_dir", cur.DataDir, cfg.DataDir},
 		{"storage", cur.Storage, cfg.Storage},
 		{"nats", cur.NATS, cfg.NATS},
-		{"http", cur.HTTP, cfg.HTTP},
+		{"http", curHTTP, newHTTP},
 		{"admin", cur.Admin, cfg.Admin},
 		{"archive", cur.Archive, cfg.Archive},
+		{"quarantine", cur.Quarantine, cfg.Quarantine},
 	} {
 		if !reflect.DeepEqual(f.old, f.new) {
 			needsRestart = append(needsRestart, f.name)

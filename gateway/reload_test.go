@@ -160,4 +160,14 @@ providers:
 	if code := postTo(t, s, stripeRequest(t, stripeBody("old-path", "t", "o", 1), "whsec_a", time.Now())); code != http.StatusNotFound {
 		t.Errorf("old path after reload: %d; want 404", code)
 	}
+	// The trusted proxies take effect with the providers; the quarantine
+	// and the rest of http need a restart, and say so.
+	os.WriteFile(cfgPath, []byte(good+"http: {trusted_proxies: [10.0.0.0/8]}\n"), 0o600)
+	if restart, err := s.ReloadFromSource(); err != nil || len(restart) != 0 {
+		t.Errorf("reload of trusted_proxies = %v, %v; want it applied without a restart", restart, err)
+	}
+	os.WriteFile(cfgPath, []byte(good+"http: {max_in_flight: 7}\nquarantine: {enabled: true}\n"), 0o600)
+	if restart, err := s.ReloadFromSource(); err != nil || strings.Join(restart, ",") != "http,quarantine" {
+		t.Errorf("reload of http.max_in_flight and quarantine = %v, %v; want both named as needing a restart", restart, err)
+	}
 }
