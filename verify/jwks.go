@@ -17,9 +17,14 @@ import (
 
 // JWKS fetching is the only network I/O of the package.
 const (
-	// jwksDefaultRefresh is how long fetched keys are trusted when
-	// Options.JWKSRefresh is zero.
+	// jwksDefaultRefresh is how long fetched keys are used before they
+	// are fetched again, when Options.JWKSRefresh is zero.
 	jwksDefaultRefresh = time.Hour
+	// jwksMaxAgeFactor bounds how long fetched keys are trusted while
+	// refreshing them fails: jwksMaxAgeFactor times the refresh period
+	// (at least jwksMinInterval) after they were fetched, then requests
+	// fail with ErrKeysUnavailable.
+	jwksMaxAgeFactor = 2
 	// jwksMinInterval is the least time between two fetches of one URL:
 	// a token with an unknown kid, or a failing endpoint, cannot make the
 	// gateway fetch more often than this.
@@ -127,15 +132,25 @@ func jwksCacheFor(url string) *jwksCache {
 	return c
 }
 
+// jwksMaxAge is how long keys fetched with refresh period refresh are
+// trusted when refreshing them fails.
+func jwksMaxAge(refresh time.Duration) time.Duration {
+	return jwksMaxAgeFactor * max(refresh, jwksMinInterval)
+}
+
 // get returns the cached keys, fetching them first when there are none,
 // when they are older than refresh, or when kid is not among them, at most
-// once per jwksMinInterval. When a refresh fails the old keys are kept. The
-// clock is the verifier's now, so tests drive expiry without sleeping.
+// once per jwksMinInterval. When a refresh fails the old keys are kept
+// until they are jwksMaxAge(refresh) old; after that, and until a fetch
+// succeeds, it returns an error wrapping ErrKeysUnavailable. The clock is
+// the verifier's now, so tests drive expiry without sleeping.
 func (c *jwksCache) get(client *http.Client, refresh time.Duration, kid string, now time.Time) ([]jwtKey, error) {
+	maxAge := jwksMaxAge(refresh)
 	c.mu.Lock()
 	for {
-		known := c.keys != nil && (kid == "" || hasKid(c.keys, kid))
-		stale := c.keys == nil || now.Sub(c.fetched) >= refresh
+		usable := c.keys != nil && now.Sub(c.fetched) < maxAge
+		known := usable && (kid == "" || hasKid(c.keys, kid))
+		stale := !usable || now.Sub(c.fetched) >= refresh
 		if known && !stale {
 			break
 		}
@@ -170,13 +185,20 @@ func (c *jwksCache) get(client *http.Client, refresh time.Duration, kid string, 
 		}
 		break
 	}
-	keys, err := c.keys, c.err
+	keys, fetched, err := c.keys, c.fetched, c.err
 	c.mu.Unlock()
-	if keys == nil {
+	switch {
+	case keys == nil:
 		if err == nil {
 			err = errors.New("not fetched yet")
 		}
 		return nil, fmt.Errorf("JWKS %s: %v: %w", c.url, err, ErrKeysUnavailable)
+	case now.Sub(fetched) >= maxAge:
+		if err == nil {
+			err = errors.New("not refreshed yet")
+		}
+		return nil, fmt.Errorf("JWKS %s: keys fetched %s ago, trusted for %s: %v: %w",
+			c.url, now.Sub(fetched), maxAge, err, ErrKeysUnavailable)
 	}
 	return keys, nil
 }

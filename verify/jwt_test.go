@@ -479,3 +479,47 @@ func TestJWTGeneric(t *testing.T) {
 		}
 	})
 }
+
+// TestJWKSMaxAge keeps using fetched keys while refreshing them fails, but
+// only until they are twice jwks_refresh old: then requests fail with
+// ErrKeysUnavailable until a fetch succeeds.
+func TestJWKSMaxAge(t *testing.T) {
+	const body = `{"message":{"messageId":"1"}}`
+	k0 := kpRSA2[0]
+	srv := kpNewJWKSServer(t, `{"keys":[`+kpRSAJWK(&k0.PublicKey, "kid-0")+`]}`)
+	o := kpGoogleOpts
+	o.JWKSURL = srv.URL + "/certs"
+	o.JWKSRefresh = 10 * time.Minute
+	v, err := verify.New("google-oidc-jwt", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name     string
+		do       func() // before verifying
+		at       time.Duration
+		want     error
+		wantHits int32
+	}{
+		{"first use fetches", nil, 0, nil, 1},
+		{"refresh fails, old keys kept", func() { srv.fails.Store(true) }, 15 * time.Minute, nil, 2},
+		{"just under twice the refresh", nil, 20*time.Minute - time.Second, nil, 3},
+		{"twice the refresh, rate limited", nil, 20 * time.Minute, verify.ErrKeysUnavailable, 3},
+		{"twice the refresh, refetch fails", nil, 21 * time.Minute, verify.ErrKeysUnavailable, 4},
+		{"recovered", func() { srv.fails.Store(false) }, 22 * time.Minute, nil, 5},
+	}
+	for _, st := range steps {
+		if st.do != nil {
+			st.do()
+		}
+		at := now.Add(st.at)
+		tok := "Bearer " + kpToken(t, "RS256", k0, map[string]any{"kid": "kid-0"}, jwt.MapClaims{
+			"iss": "https://accounts.google.com", "aud": o.Audience[0], "email": o.Email, "email_verified": true,
+			"iat": at.Unix(), "exp": at.Add(time.Hour).Unix(),
+		})
+		_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tok}}, Body: []byte(body)}, at)
+		if !kpWantErr(err, st.want) || srv.hits.Load() != st.wantHits {
+			t.Errorf("Verify(%s) = %v after %d fetches; want %v after %d", st.name, err, srv.hits.Load(), st.want, st.wantHits)
+		}
+	}
+}

@@ -91,5 +91,5 @@ func (v *metaVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if matchSecret(v.verifyToken, []byte(token)) < 0 {
 		return Result{}, fmt.Errorf("handshake query: hub.verify_token does not match: %w", ErrMismatch)
 	}
-	return Result{Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(challenge)}}, nil
+	return handshake(&Response{ContentType: "text/plain; charset=utf-8", Body: []byte(challenge)}), nil
 }

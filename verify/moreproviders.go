@@ -313,7 +313,7 @@ func challengeEcho(r *Request, param string) (Result, error) {
 	case len(c) > maxChallenge:
 		return Result{}, fmt.Errorf("query parameter %s: %d bytes, at most %d: %w", param, len(c), maxChallenge, ErrMalformed)
 	}
-	return Result{Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(c)}}, nil
+	return handshake(&Response{ContentType: "text/plain; charset=utf-8", Body: []byte(c)}), nil
 }
 
 // errNoRequestURL is returned when a scheme that signs the URL gets a request

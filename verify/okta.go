@@ -77,7 +77,7 @@ func (v *oktaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("header %s: %v: %w", oktaChallengeHeader, err, ErrMalformed)
 		}
-		return Result{Response: &Response{ContentType: "application/json", Body: body}}, nil
+		return handshake(&Response{ContentType: "application/json", Body: body}), nil
 	}
 	s := r.Header.Get(v.header)
 	if s == "" {

@@ -59,7 +59,7 @@ func newTrello(o Options) (*trelloVerifier, error) {
 // request's, with scheme and host replaced by public_url when set.
 func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if r.Method == http.MethodHead {
-		return Result{Response: &Response{}}, nil
+		return handshake(&Response{}), nil
 	}
 	s := r.Header.Get(trelloHeader)
 	if s == "" {

@@ -24,8 +24,9 @@ func init() {
 // token> under the consumer secret, and checks the signature of every POST.
 type twitterVerifier struct{ *hmacVerifier }
 
-// Verify implements Verifier. The CRC answer uses the first secret, the
-// one X signs with; during a rotation list the new consumer secret first.
+// Verify implements Verifier. The CRC answer uses the first secret in use
+// (see Options.NotAfter), the one X signs with; during a rotation list the
+// new consumer secret first.
 //
 // The CRC answers the same MAC that signs a POST body, for a token the
 // caller chooses: answering any token would let anyone obtain a valid
@@ -51,7 +52,7 @@ func (v *twitterVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Response: &Response{ContentType: "application/json", Body: body}}, nil
+	return handshake(&Response{ContentType: "application/json", Body: body}), nil
 }
 
 // crcToken reports whether s is a token the CRC may answer: 1 to

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,8 +61,9 @@ type Request struct {
 	Body   []byte
 }
 
-// Options configure one Verifier. Secrets are tried in order; the first that
-// matches wins and its index is reported in Result. Each preset lists in
+// Options configure one Verifier. Secrets in use at the request's time (see
+// NotAfter) are tried in order; the first that matches wins and its index
+// in Secrets is reported in Result. Each preset lists in
 // Preset.Options the optional fields it reads; New rejects any other field
 // that is set, so a misplaced option fails loudly.
 type Options struct {
@@ -69,8 +71,14 @@ type Options struct {
 	// keys or trust anchors, in the encoding the preset documents.
 	Secrets []string
 	// NotAfter, when set, holds for each secret (same index) the time after
-	// which it is no longer accepted; a zero time never expires. A request
-	// signed with an expired secret fails with ErrSecretExpired.
+	// which it is no longer accepted; a zero time, or a missing entry,
+	// never expires. An expired secret is not tried: a request verifies
+	// when a secret still in use matches, even if it also carries a
+	// signature by an expired one, and fails with ErrSecretExpired when
+	// only expired secrets match. A handshake that no secret signs (Meta's
+	// GET, X's CRC, Trello's HEAD) is answered whatever the expiry; X's CRC
+	// is answered with the first secret in use (the first secret when all
+	// have expired).
 	NotAfter []time.Time
 	// Tolerance is the replay window for schemes that sign a timestamp.
 	// Zero means the preset's default.
@@ -91,10 +99,14 @@ type Options struct {
 	// ("timestamp_header").
 	TimestampHeader string
 
-	// Tokens (jwt and the JWT- or JWS-based presets).
+	// Tokens (jwt and the JWT- or JWS-based presets). A JWKS fetched from
+	// JWKSURL is used for JWKSRefresh, then fetched again. While fetching
+	// fails the old keys are still used, but only until they are twice
+	// JWKSRefresh old (at least 1m): then requests fail with
+	// ErrKeysUnavailable until a fetch succeeds.
 	JWKSURL       string        // "jwks_url": fetched and cached
 	JWKS          string        // "jwks": a JWKS document
-	JWKSRefresh   time.Duration // "jwks_refresh": longest a fetched JWKS is trusted
+	JWKSRefresh   time.Duration // "jwks_refresh": how long a fetched JWKS is used before it is fetched again; default 1h
 	HTTPClient    *http.Client  // for JWKS fetching; nil: a client with a timeout
 	Issuer        string        // "issuer"
 	Audience      []string      // "audience": any of them
@@ -115,7 +127,9 @@ type Options struct {
 
 // Result describes a successful verification.
 type Result struct {
-	// SecretIndex is the index in Options.Secrets of the secret that matched.
+	// SecretIndex is the index in Options.Secrets of the secret that
+	// matched. For a handshake that no secret signs, it is that of the
+	// first secret in use (see Options.NotAfter), or 0 when none is.
 	SecretIndex int
 	// Payload, when not nil, is the verified content the signature wraps
 	// (Apple's JWS payload): the event's fields are read from it rather
@@ -126,6 +140,15 @@ type Result struct {
 	// endpoint.url_validation, ...): answer it with Response and record
 	// nothing.
 	Response *Response
+
+	// unsigned marks a handshake that no secret signs: secret expiry does
+	// not apply to it.
+	unsigned bool
+}
+
+// handshake is the Result of a handshake that no secret signs.
+func handshake(resp *Response) Result {
+	return Result{Response: resp, unsigned: true}
 }
 
 // Response is the answer to a handshake.
@@ -242,32 +265,143 @@ func New(typ string, o Options) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withExpiry(p, o, v)
+}
+
+// rotation applies Options.NotAfter: at the request's time, a scheme tries
+// only the secrets still in use, so that a request signed with both a
+// revoked and a current secret (Stripe's v1 pair during a roll, several
+// Standard Webhooks or Box signatures) verifies with the current one.
+//
+// Schemes try the secrets they were built with in order and stop at the
+// first match, and the set in use changes only at an expiry time. So for
+// each span between two expiry times, rotation holds the preset's verifier
+// built twice: with the secrets in use then, and with those expired then.
+// A request is checked with the first. Only when no secret in use matches
+// is it checked with the second, to tell a sender still signing with a
+// revoked secret (ErrSecretExpired) from a plain mismatch. The verifiers'
+// SecretIndex, an index in the subset they were built with, is mapped back
+// to the index in Options.Secrets. A handshake that no secret signs is
+// answered by either. It is safe for concurrent use.
+type rotation struct {
+	bounds   []time.Time // the distinct expiry times, ascending
+	spans    []span      // spans[i]: bounds[:i] have passed, bounds[i:] not
+	notAfter []time.Time // Options.NotAfter, for messages
+	secrets  int         // len(Options.Secrets)
+}
+
+// span holds the verifiers of the time between two expiry times.
+type span struct {
+	inUse, expired subset
+}
+
+// subset is a preset's verifier built with some of the secrets; v is nil
+// when there are none.
+type subset struct {
+	v   Verifier
+	idx []int // idx[i]: index in Options.Secrets of the verifier's secret i
+}
+
+var _ Verifier = (*rotation)(nil)
+
+// withExpiry returns full, p's verifier built with o, when no secret
+// expires, and a rotation over p otherwise.
+func withExpiry(p Preset, o Options, full Verifier) (Verifier, error) {
+	var bounds []time.Time
 	for _, t := range o.NotAfter {
 		if !t.IsZero() {
-			return &expiring{v: v, notAfter: o.NotAfter}, nil
+			bounds = append(bounds, t)
 		}
 	}
-	return v, nil
-}
-
-// expiring refuses a request whose matching secret has expired. Secrets
-// are distinct, so when the expired one matches no other one can: checking
-// after the scheme has matched is the same as not trying expired secrets.
-type expiring struct {
-	v        Verifier
-	notAfter []time.Time
-}
-
-func (e *expiring) Verify(r *Request, now time.Time) (Result, error) {
-	res, err := e.v.Verify(r, now)
-	if err != nil || res.SecretIndex >= len(e.notAfter) {
-		return res, err
+	if len(bounds) == 0 {
+		return full, nil
 	}
-	if t := e.notAfter[res.SecretIndex]; !t.IsZero() && now.After(t) {
+	slices.SortFunc(bounds, time.Time.Compare)
+	bounds = slices.CompactFunc(bounds, time.Time.Equal)
+	r := &rotation{bounds: bounds, spans: make([]span, len(bounds)+1), notAfter: slices.Clone(o.NotAfter), secrets: len(o.Secrets)}
+	for i := range r.spans {
+		var inUse, expired []int
+		for j := range o.Secrets {
+			if i > 0 && j < len(o.NotAfter) && !o.NotAfter[j].IsZero() && !o.NotAfter[j].After(bounds[i-1]) {
+				expired = append(expired, j)
+			} else {
+				inUse = append(inUse, j)
+			}
+		}
+		var err error
+		if r.spans[i].inUse, err = newSubset(p, o, inUse, full); err != nil {
+			return nil, err
+		}
+		if r.spans[i].expired, err = newSubset(p, o, expired, full); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// newSubset builds p's verifier with the secrets of o at indexes idx;
+// full is the one built with all of them.
+func newSubset(p Preset, o Options, idx []int, full Verifier) (subset, error) {
+	switch len(idx) {
+	case 0:
+		return subset{}, nil
+	case len(o.Secrets):
+		return subset{v: full, idx: idx}, nil
+	}
+	secrets := make([]string, len(idx))
+	for i, j := range idx {
+		secrets[i] = o.Secrets[j]
+	}
+	o.Secrets, o.NotAfter = secrets, nil
+	v, err := p.New(o)
+	if err != nil {
+		return subset{}, err
+	}
+	return subset{v: v, idx: idx}, nil
+}
+
+// result maps res.SecretIndex back to an index in Options.Secrets.
+func (s *subset) result(res Result) Result {
+	if res.SecretIndex >= 0 && res.SecretIndex < len(s.idx) {
+		res.SecretIndex = s.idx[res.SecretIndex]
+	}
+	return res
+}
+
+// Verify implements Verifier. A request verifies when a secret in use at
+// now matches. When only an expired secret does, it fails with
+// ErrSecretExpired; when none does, with the error of the secrets in use.
+func (r *rotation) Verify(req *Request, now time.Time) (Result, error) {
+	i := 0
+	for i < len(r.bounds) && now.After(r.bounds[i]) {
+		i++
+	}
+	s := &r.spans[i]
+	var err error
+	if s.inUse.v != nil {
+		res, err0 := s.inUse.v.Verify(req, now)
+		if err0 == nil {
+			return s.inUse.result(res), nil
+		}
+		// Any other error means the signature was found or could not be
+		// read: an expired secret cannot change that.
+		if s.expired.v == nil || !errors.Is(err0, ErrMismatch) {
+			return Result{}, err0
+		}
+		err = err0
+	}
+	res, err1 := s.expired.v.Verify(req, now)
+	switch {
+	case err1 == nil && res.unsigned:
+		return s.expired.result(res), nil
+	case err1 == nil:
+		j := s.expired.result(res).SecretIndex
 		return Result{}, fmt.Errorf("secret %d matched but is not accepted after %s: %w",
-			res.SecretIndex, t.UTC().Format(time.RFC3339), ErrSecretExpired)
+			j, r.notAfter[j].UTC().Format(time.RFC3339), ErrSecretExpired)
+	case err == nil: // no secret is in use
+		err = err1
 	}
-	return res, nil
+	return Result{}, fmt.Errorf("%d of %d secrets expired: %w", len(s.expired.idx), r.secrets, err)
 }
 
 // Sign adds to r the headers that the provider of preset typ sends: the

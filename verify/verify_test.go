@@ -141,6 +141,8 @@ func TestSchemes(t *testing.T) {
 				at      time.Time
 				want    error // nil: valid
 				index   int
+				// notAfter is Options.NotAfter.
+				notAfter []time.Time
 			}
 			tampered := c.mustSign(t, s0, body, now)
 			// Tamper with what was signed: Sign may have added to the body.
@@ -154,6 +156,18 @@ func TestSchemes(t *testing.T) {
 				{name: "rotation", r: c.mustSign(t, s1, body, now), secrets: []string{s0, s1}, at: now, index: 1},
 				{name: "tampered body", r: tampered, secrets: []string{s0}, at: now, want: tamperedWant(c)},
 				{name: "wrong secret", r: c.mustSign(t, s1, body, now), secrets: []string{s0}, at: now, want: verify.ErrMismatch},
+				// Expiry: the scheme is rebuilt with the secrets in use,
+				// and the index must still be the configured one.
+				{name: "expired secret first", r: c.mustSign(t, s1, body, now), secrets: []string{s0, s1}, at: now, index: 1,
+					notAfter: []time.Time{now.Add(-time.Second)}},
+				{name: "expired secret matches", r: c.mustSign(t, s0, body, now), secrets: []string{s0, s1}, at: now, want: verify.ErrSecretExpired,
+					notAfter: []time.Time{now.Add(-time.Second)}},
+				{name: "secret before its expiry", r: c.mustSign(t, s0, body, now), secrets: []string{s1, s0}, at: now, index: 1,
+					notAfter: []time.Time{now.Add(-time.Second), now}},
+				{name: "all secrets expired", r: c.mustSign(t, s1, body, now), secrets: []string{s0, s1}, at: now, want: verify.ErrSecretExpired,
+					notAfter: []time.Time{now.Add(-2 * time.Second), now.Add(-time.Second)}},
+				{name: "expired and wrong secret", r: c.mustSign(t, s1, body, now), secrets: []string{s0}, at: now, want: verify.ErrMismatch,
+					notAfter: []time.Time{now.Add(-time.Second)}},
 			}
 			if c.body == "" {
 				cases = append(cases, tc{name: "empty body", r: c.mustSign(t, s0, "", now), secrets: []string{s0}, at: now})
@@ -189,7 +203,13 @@ func TestSchemes(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					res, err := c.mustNew(t, tc.tol, tc.secrets...).Verify(tc.r, tc.at)
+					o := c.with(tc.tol, tc.secrets...)
+					o.NotAfter = tc.notAfter
+					v, err := verify.New(c.name, o)
+					if err != nil {
+						t.Fatalf("New(%s) = %v", c.name, err)
+					}
+					res, err := v.Verify(tc.r, tc.at)
 					if tc.want == nil {
 						if err != nil || res.SecretIndex != tc.index {
 							t.Errorf("Verify(%s) = %+v, %v; want index %d, valid", tc.name, res, err, tc.index)

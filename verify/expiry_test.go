@@ -1,0 +1,206 @@
+package verify_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// expiryCase is one request against secrets with Options.NotAfter.
+type expiryCase struct {
+	name     string
+	notAfter []time.Time
+	at       time.Time
+	header   http.Header
+	want     error // nil: valid
+	index    int
+}
+
+// runExpiryCases verifies body with each case's header, under typ built
+// with secrets and the case's NotAfter.
+func runExpiryCases(t *testing.T, typ string, secrets []string, body string, tests []expiryCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New(typ, Options{Secrets: secrets, NotAfter: tt.notAfter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Verify(&verify.Request{Method: "POST", Header: tt.header, Body: []byte(body)}, tt.at)
+			switch {
+			case tt.want == nil && (err != nil || res.SecretIndex != tt.index):
+				t.Errorf("Verify(%s) = %+v, %v; want index %d, valid", tt.name, res, err, tt.index)
+			case tt.want != nil && !errors.Is(err, tt.want):
+				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestExpiryStripeRoll is Stripe rolling a secret: while both are active
+// it sends one v1 per secret, the old one's first. Once the old secret has
+// expired, the new one's signature must still verify.
+func TestExpiryStripeRoll(t *testing.T) {
+	const oldS, newS, body = "whsec_old_secret", "whsec_new_secret", `{"id":"evt_1"}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	hdr := func(secrets ...string) http.Header {
+		h := "t=" + ts
+		for _, s := range secrets {
+			h += ",v1=" + stripeV1(s, ts, body)
+		}
+		return http.Header{"Stripe-Signature": {h}}
+	}
+	expired := []time.Time{now.Add(-time.Hour)}
+	later := []time.Time{now.Add(time.Hour)}
+	runExpiryCases(t, "stripe", []string{oldS, newS}, body, []expiryCase{
+		{"both, old expired", expired, now, hdr(oldS, newS), nil, 1},
+		{"both, new first, old expired", expired, now, hdr(newS, oldS), nil, 1},
+		{"only old, expired", expired, now, hdr(oldS), verify.ErrSecretExpired, 0},
+		{"only new, old expired", expired, now, hdr(newS), nil, 1},
+		{"neither", expired, now, hdr("whsec_third"), verify.ErrMismatch, 0},
+		{"both, old not yet expired", later, now, hdr(oldS, newS), nil, 0},
+		{"only old, not yet expired", later, now, hdr(oldS), nil, 0},
+		{"only old, at its expiry time", []time.Time{now}, now, hdr(oldS), nil, 0},
+		{"both, both expired", []time.Time{now.Add(-time.Hour), now.Add(-time.Minute)}, now, hdr(oldS, newS), verify.ErrSecretExpired, 0},
+	})
+}
+
+// TestExpirySpans rotates through three secrets with two expiry times: at
+// each time, the first secret in use among those that signed wins.
+func TestExpirySpans(t *testing.T) {
+	const a, b, c, body = "secret-a", "secret-b", "secret-c", `{"id":"evt_1"}`
+	// hdr signs at the time the request is verified.
+	hdr := func(at time.Time, secrets ...string) http.Header {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		h := "t=" + ts
+		for _, s := range secrets {
+			h += ",v1=" + stripeV1(s, ts, body)
+		}
+		return http.Header{"Stripe-Signature": {h}}
+	}
+	before, after := now.Add(-2*time.Hour), now.Add(2*time.Hour)
+	// a expires at now+1h, b at now-1h (the expiry times are not in list
+	// order), c never.
+	secrets := []string{a, b, c}
+	notAfter := []time.Time{now.Add(time.Hour), now.Add(-time.Hour), {}}
+	runExpiryCases(t, "stripe", secrets, body, []expiryCase{
+		{"before both", notAfter, before, hdr(before, a, b), nil, 0},
+		{"b only, before both", notAfter, before, hdr(before, b), nil, 1},
+		{"between", notAfter, now, hdr(now, a, b), nil, 0},
+		{"b and c, between", notAfter, now, hdr(now, b, c), nil, 2},
+		{"b only, between", notAfter, now, hdr(now, b), verify.ErrSecretExpired, 0},
+		{"a and b, after both", notAfter, after, hdr(after, a, b), verify.ErrSecretExpired, 0},
+		{"all three, after both", notAfter, after, hdr(after, a, b, c), nil, 2},
+	})
+}
+
+// TestExpiryStandardWebhooks is a Standard Webhooks sender signing with
+// two secrets during a rotation: one v1 entry per secret.
+func TestExpiryStandardWebhooks(t *testing.T) {
+	const id, body = "msg_1", `{"type":"invoice.paid"}`
+	oldKey, newKey := "old key of 24 bytes, ok!", "new key of 24 bytes, ok!"
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sig := func(key string) string {
+		return "v1," + base64.StdEncoding.EncodeToString(hmacOf(sha256.New, key, id+"."+ts+"."+body))
+	}
+	hdr := func(sigs ...string) http.Header {
+		h := http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}}
+		for i, s := range sigs {
+			if i == 0 {
+				h.Set("Webhook-Signature", s)
+			} else {
+				h.Set("Webhook-Signature", h.Get("Webhook-Signature")+" "+s)
+			}
+		}
+		return h
+	}
+	expired := []time.Time{now.Add(-time.Hour)}
+	runExpiryCases(t, "standard-webhooks", []string{whsec(oldKey), whsec(newKey)}, body, []expiryCase{
+		{"both, old expired", expired, now, hdr(sig(oldKey), sig(newKey)), nil, 1},
+		{"only old, expired", expired, now, hdr(sig(oldKey)), verify.ErrSecretExpired, 0},
+		{"only new, old expired", expired, now, hdr(sig(newKey)), nil, 1},
+		{"both, old not yet expired", []time.Time{now.Add(time.Hour)}, now, hdr(sig(oldKey), sig(newKey)), nil, 0},
+	})
+}
+
+// TestExpiryHandshakes checks that a handshake no secret signs is answered
+// whatever the secrets' expiry, while signed deliveries still honour it.
+func TestExpiryHandshakes(t *testing.T) {
+	const oldS, newS = "old-app-secret", "new-app-secret"
+	crc := func(secret, token string) string {
+		b, _ := json.Marshal(map[string]string{"response_token": "sha256=" + base64.StdEncoding.EncodeToString(hmacOf(sha256.New, secret, token))})
+		return string(b)
+	}
+	tests := []struct {
+		name     string
+		typ      string
+		opts     Options
+		r        verify.Request
+		want     error // nil: valid
+		index    int
+		response string // the handshake's body; "" for a delivery
+	}{
+		{"meta GET, first secret expired", "meta",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
+			nil, 1, "42"},
+		{"meta GET, all secrets expired", "meta",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour), now.Add(-time.Hour)}, VerifyToken: "vt"},
+			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
+			nil, 0, "42"},
+		{"meta GET, wrong token, first secret expired", "meta",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=no&hub.challenge=42"},
+			verify.ErrMismatch, 0, ""},
+		{"meta POST by the new secret, first secret expired", "meta",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, newS, "{}"))}}, Body: []byte("{}")},
+			nil, 1, ""},
+		{"meta POST by the expired secret", "meta",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, oldS, "{}"))}}, Body: []byte("{}")},
+			verify.ErrSecretExpired, 0, ""},
+		{"twitter CRC, first secret expired", "twitter",
+			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
+			verify.Request{Method: "GET", URL: "https://h.example/webhooks/twitter?crc_token=abc"},
+			nil, 1, crc(newS, "abc")},
+		{"trello HEAD, only secret expired", "trello",
+			Options{Secrets: []string{oldS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
+			verify.Request{Method: "HEAD", URL: "https://h.example/webhooks/trello"},
+			nil, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New(tt.typ, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Verify(&tt.r, now)
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) {
+					t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+				}
+				return
+			}
+			if err != nil || res.SecretIndex != tt.index {
+				t.Fatalf("Verify(%s) = %+v, %v; want index %d, valid", tt.name, res, err, tt.index)
+			}
+			handshake := tt.response != "" || tt.r.Method != "POST"
+			switch {
+			case handshake && res.Response == nil:
+				t.Errorf("Verify(%s) response = nil; want %q", tt.name, tt.response)
+			case handshake && string(res.Response.Body) != tt.response:
+				t.Errorf("Verify(%s) response = %q; want %q", tt.name, res.Response.Body, tt.response)
+			case !handshake && res.Response != nil:
+				t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
+			}
+		})
+	}
+}
