@@ -71,7 +71,8 @@ type Query struct {
 	Since    time.Time // received at or after
 	Until    time.Time // received before
 	Before   int64     // only records with an ID below this (paging, newest first)
-	Limit    int       // default 100
+	After    int64     // only records with an ID above this (paging oldest first, as ReplayPage does)
+	Limit    int       // default 100 for Events; MaxReplay for Replay and ReplayPage
 }
 
 func (q Query) where() (string, []any) {
@@ -98,6 +99,9 @@ func (q Query) where() (string, []any) {
 	}
 	if q.Before > 0 {
 		add("id < ?", q.Before)
+	}
+	if q.After > 0 {
+		add("id > ?", q.After)
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -154,49 +158,114 @@ func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error
 	return out, nil
 }
 
-// Replay enqueues, in the caller's transaction, a copy of every accepted
-// archived event that matches q, oldest first, for the relay to publish
-// again. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
-// the stream does not drop it as a duplicate, and a replay retried with the
-// same replayID is dropped instead), the HeaderReplay header, and subject
-// when not empty. It returns the number of events and their body bytes.
+// Replay bounds: one call enqueues at most MaxReplay events, and stops after
+// the event that brings their bodies to MaxReplayBytes, so that a replay
+// neither holds the write transaction long nor loads the archive into
+// memory. A larger replay is done in pages (see [ReplayPage]).
+const (
+	MaxReplay      = 10_000
+	MaxReplayBytes = 32 << 20
+)
+
+// ReplayResult is what one [ReplayPage] call enqueued.
+type ReplayResult struct {
+	// Events is the number of events enqueued, Bytes the size of their
+	// bodies.
+	Events int
+	Bytes  int64
+	// Last is the archive ID of the last event enqueued (0 if none). Set it
+	// as Query.After to replay the next page.
+	Last int64
+	// More reports that a bound stopped the call while more archived
+	// events match.
+	More bool
+}
+
+// Replay is [ReplayPage] for callers that do not page: it returns the
+// number of events enqueued and their body bytes. It enqueues at most
+// q.Limit events (0, or a limit above MaxReplay, means MaxReplay) and at
+// most about MaxReplayBytes of bodies: the oldest ones that match. When it
+// returns MaxReplay events, or less than q.Limit because of the byte bound,
+// more may match; use ReplayPage to continue.
 func Replay(ctx context.Context, tx interface {
 	Execer
 	Rows
 }, q Query, subject, replayID string, now time.Time) (n int, bytes int64, err error) {
+	res, err := ReplayPage(ctx, tx, q, subject, replayID, now)
+	return res.Events, res.Bytes, err
+}
+
+// ReplayPage enqueues, in the caller's transaction, a copy of the accepted
+// archived events that match q, oldest first, for the relay to publish
+// again. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
+// the stream does not drop it as a duplicate, and a replay retried with the
+// same replayID is dropped instead), the HeaderReplay header, and subject
+// when not empty.
+//
+// One call enqueues at most q.Limit events (0, or a limit above MaxReplay,
+// means MaxReplay = 10,000), and stops after the event that brings their
+// bodies to MaxReplayBytes (32 MiB); it enqueues at least one event when
+// one matches. The result reports whether more events match (More) and the
+// archive ID of the last one enqueued (Last): to replay everything, call
+// again with q.After = Last, the same replayID, in a new transaction,
+// until More is false. q.Status is ignored (only accepted events are
+// replayed).
+//
+// The error wraps [ErrInvalidMessage] for an empty replay ID or one with
+// white space, or an invalid or reserved subject (the override, or an
+// archived one). After an error, roll the transaction back: copies enqueued
+// before it may be in it.
+func ReplayPage(ctx context.Context, tx interface {
+	Execer
+	Rows
+}, q Query, subject, replayID string, now time.Time) (ReplayResult, error) {
 	if replayID == "" || strings.ContainsAny(replayID, " \t\r\n") {
-		return 0, 0, fmt.Errorf("%w: replay ID %q", ErrInvalidMessage, replayID)
+		return ReplayResult{}, fmt.Errorf("%w: replay ID %q", ErrInvalidMessage, replayID)
 	}
 	if subject != "" {
 		if bad := checkSubject(subject); bad != "" {
-			return 0, 0, fmt.Errorf("%w: replay subject %q: %s", ErrInvalidMessage, subject, bad)
+			return ReplayResult{}, fmt.Errorf("%w: replay subject %q: %s", ErrInvalidMessage, subject, bad)
 		}
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > MaxReplay {
+		limit = MaxReplay
 	}
 	q.Status = "accepted"
 	where, args := q.where()
-	rows, err := tx.QueryContext(ctx, "SELECT msg_id, subject, header, body FROM archive"+where+" ORDER BY id", args...)
+	// One row more than the limit tells whether more events match.
+	rows, err := tx.QueryContext(ctx, "SELECT id, msg_id, subject, header, body FROM archive"+where+" ORDER BY id LIMIT ?",
+		append(args, limit+1)...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("forward: replay: %w", err)
+		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
-	var msgs []Message
+	var (
+		res  ReplayResult
+		msgs []Message
+	)
 	for rows.Next() {
+		if len(msgs) == limit || res.Bytes >= MaxReplayBytes {
+			res.More = true
+			break
+		}
 		var (
 			m   Message
 			hdr []byte
 		)
-		if err := rows.Scan(&m.ID, &m.Subject, &hdr, &m.Body); err != nil {
+		if err := rows.Scan(&res.Last, &m.ID, &m.Subject, &hdr, &m.Body); err != nil {
 			rows.Close()
-			return 0, 0, fmt.Errorf("forward: replay: %w", err)
+			return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 		}
 		if m.Header, err = decodeHeader(hdr); err != nil {
 			rows.Close()
-			return 0, 0, fmt.Errorf("forward: replay %q: %w", m.ID, err)
+			return ReplayResult{}, fmt.Errorf("forward: replay %q: %w", m.ID, err)
 		}
 		msgs = append(msgs, m)
+		res.Bytes += int64(len(m.Body))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, 0, fmt.Errorf("forward: replay: %w", err)
+		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
 	for _, m := range msgs {
 		m.ID += ":replay:" + replayID
@@ -208,11 +277,11 @@ func Replay(ctx context.Context, tx interface {
 		}
 		m.Header.Set(HeaderReplay, replayID)
 		if err := Enqueue(ctx, tx, m, now); err != nil {
-			return 0, 0, err
+			return ReplayResult{}, err
 		}
-		bytes += int64(len(m.Body))
 	}
-	return len(msgs), bytes, nil
+	res.Events = len(msgs)
+	return res, nil
 }
 
 // SweepArchive deletes at most limit records received before before, and

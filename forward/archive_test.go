@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,153 @@ func TestSweepArchive(t *testing.T) {
 	rs, _ := forward.Events(context.Background(), db, forward.Query{}, false)
 	if len(rs) != 2 || rs[0].EventID != "6" || rs[1].EventID != "5" {
 		t.Fatalf("archive after sweeping = %+v; want events 6 and 5", rs)
+	}
+}
+
+// TestReplayPage replays in pages: each call honours q.Limit, oldest first,
+// and reports the last archive ID and whether more events match.
+func TestReplayPage(t *testing.T) {
+	db := mustDB(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	for i, id := range []string{"a", "b", "s", "c", "d", "e"} {
+		status := "accepted"
+		if id == "s" {
+			status = "stale"
+		}
+		mustArchive(t, db, archiveRecord("shop", id, status, t0.Add(time.Duration(i)*time.Second)))
+	}
+	archiveID := map[string]int64{}
+	all, err := forward.Events(ctx, db, forward.Query{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
+		archiveID[r.EventID] = r.ID
+	}
+	size := int64(len(`{"id":"a"}`))
+
+	pages := []struct {
+		limit int
+		want  forward.ReplayResult
+		ids   string // event IDs enqueued by this page
+	}{
+		{2, forward.ReplayResult{Events: 2, Bytes: 2 * size, Last: archiveID["b"], More: true}, "ab"},
+		{2, forward.ReplayResult{Events: 2, Bytes: 2 * size, Last: archiveID["d"], More: true}, "cd"},
+		{1, forward.ReplayResult{Events: 1, Bytes: size, Last: archiveID["e"], More: false}, "e"}, // exactly the rest
+		{2, forward.ReplayResult{}, ""},
+	}
+	q := forward.Query{Provider: "shop"}
+	for i, p := range pages {
+		q.Limit = p.limit
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := forward.ReplayPage(ctx, tx, q, "", "r1", t0.Add(time.Hour))
+		if err != nil || res != p.want {
+			tx.Rollback()
+			t.Fatalf("page %d: ReplayPage(%+v) = %+v, %v; want %+v", i, q, res, err, p.want)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got := outboxEventIDs(t, db); got != p.ids {
+			t.Errorf("page %d: outbox holds %q; want %q", i, got, p.ids)
+		}
+		if _, err := db.Exec(`DELETE FROM outbox`); err != nil {
+			t.Fatal(err)
+		}
+		q.After = res.Last
+	}
+
+	// Replay, the call the gateway makes, honours the limit too.
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	n, bytes, err := forward.Replay(ctx, tx, forward.Query{Provider: "shop", Limit: 3}, "", "r2", t0)
+	if err != nil || n != 3 || bytes != 3*size {
+		t.Fatalf("Replay(limit 3) = %d, %d, %v; want 3 events, %d bytes", n, bytes, err, 3*size)
+	}
+}
+
+// outboxEventIDs returns the Hookgate-Event-Id of every outbox row, in seq
+// order, concatenated.
+func outboxEventIDs(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query(`SELECT header FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	s := ""
+	for rows.Next() {
+		var hdr string
+		if err := rows.Scan(&hdr); err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(hdr, "Hookgate-Event-Id: ")
+		id, _, _ := strings.Cut(rest, "\r\n")
+		s += id
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestReplayBounds checks the default and maximum count per call
+// (MaxReplay) and the byte bound (MaxReplayBytes), each reporting More.
+func TestReplayBounds(t *testing.T) {
+	db := mustDB(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	// MaxReplay+1 small events in one statement (faster than Archive).
+	_, err := db.Exec(`INSERT INTO archive (provider, event_id, event_type, status, msg_id, subject, body, received_at)
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < ?)
+		SELECT 'many', i, 'order.paid', 'accepted', 'many:' || i, 'webhooks.many.order.paid', '{}', ? FROM n`,
+		forward.MaxReplay+1, t0.UnixNano())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One body just under MaxReplayBytes, then two small ones: the second
+	// event reaches the bound.
+	for i, size := range []int{forward.MaxReplayBytes - 4, 10, 10} {
+		r := archiveRecord("big", fmt.Sprint(i), "accepted", t0)
+		r.Message.Body = make([]byte, size)
+		if err := forward.Archive(ctx, db, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastBig := int64(forward.MaxReplay + 1 + 3) // archive IDs start at 1
+
+	tests := []struct {
+		name   string
+		q      forward.Query
+		events int
+		more   bool
+	}{
+		{"default limit", forward.Query{Provider: "many"}, forward.MaxReplay, true},
+		{"limit above the maximum", forward.Query{Provider: "many", Limit: forward.MaxReplay + 1}, forward.MaxReplay, true},
+		{"byte bound", forward.Query{Provider: "big"}, 2, true},
+		{"byte bound, last page", forward.Query{Provider: "big", After: lastBig - 1}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			res, err := forward.ReplayPage(ctx, tx, tt.q, "", "r", t0)
+			if err != nil || res.Events != tt.events || res.More != tt.more {
+				t.Fatalf("ReplayPage(%+v) = %+v, %v; want %d events, More %v", tt.q, res, err, tt.events, tt.more)
+			}
+			if d, err := forward.Depth(ctx, tx); err != nil || d.Rows != int64(tt.events) {
+				t.Errorf("Depth = %+v, %v; want %d rows", d, err, tt.events)
+			}
+		})
 	}
 }

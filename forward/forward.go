@@ -26,6 +26,7 @@ package forward
 
 import (
 	"errors"
+	"net/textproto"
 
 	"github.com/nats-io/nats.go"
 )
@@ -47,8 +48,8 @@ const (
 
 var (
 	// ErrInvalidMessage is wrapped by [Enqueue] when a message cannot be
-	// published as it is (no ID, an invalid subject, a reserved or malformed
-	// header). Nothing is written in that case.
+	// published as it is (no ID, an invalid or reserved subject, a reserved
+	// or malformed header). Nothing is written in that case.
 	ErrInvalidMessage = errors.New("forward: invalid message")
 
 	// ErrInvalidTemplate is wrapped by [ValidateTemplate].
@@ -60,6 +61,12 @@ var (
 	// ErrReconnectBuffer is returned by [NewJetStreamPublisher] when the
 	// connection buffers publishes while reconnecting (see its doc comment).
 	ErrReconnectBuffer = errors.New("forward: nats connection must disable the reconnect buffer (nats.ReconnectBufSize(-1))")
+
+	// ErrReconnected is wrapped by the publishers when the NATS connection
+	// was re-established (or is not connected) while messages awaited their
+	// acknowledgement: messages written to the old connection may have been
+	// lost with it, so they are reported unacknowledged and published again.
+	ErrReconnected = errors.New("forward: nats connection lost or re-established during the publish")
 
 	// ErrNoStoreDir is returned by [StartServer] without a store directory.
 	ErrNoStoreDir = errors.New("forward: server store dir is required")
@@ -83,8 +90,31 @@ type Message struct {
 	Body []byte
 }
 
+// Size returns the number of bytes that NATS counts against the server's
+// max_payload when m is published: the header block as nats.go writes it on
+// the wire ("NATS/1.0\r\n", one "Name: value\r\n" line per value with the
+// value trimmed of surrounding white space as nats.go trims it, and a final
+// "\r\n"), including the Nats-Msg-Id header that publishing adds from m.ID,
+// plus the body. The subject does not count. A message whose Size exceeds
+// the connection's MaxPayload() is refused by the client with
+// nats.ErrMaxPayload and can never be published while the limit stays below
+// it. Size is safe for concurrent use with other readers of m.
+func (m *Message) Size() int {
+	n := len(headerPreamble) + 2 // preamble and the final CRLF
+	n += len(HeaderMsgID) + len(textproto.TrimString(m.ID)) + 4
+	for k, vs := range m.Header {
+		if k == HeaderMsgID {
+			continue // replaced by natsMsg
+		}
+		for _, v := range vs {
+			n += len(k) + len(textproto.TrimString(v)) + 4 // ": " and CRLF
+		}
+	}
+	return n + len(m.Body)
+}
+
 // natsMsg returns m as a NATS message with Nats-Msg-Id set. It does not
-// modify m.Header.
+// modify m.Header. [Message.Size] mirrors it.
 func (m *Message) natsMsg() *nats.Msg {
 	h := make(nats.Header, len(m.Header)+1)
 	for k, v := range m.Header {

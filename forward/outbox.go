@@ -40,11 +40,13 @@ type Querier interface {
 // the body byte for byte. Enqueue validates the message first and returns an
 // error wrapping [ErrInvalidMessage], without writing, if m has no ID, if
 // its subject is empty, longer than 1024 bytes, has an empty token, a
-// wildcard or whitespace, or if a header name is empty, malformed or starts
+// wildcard or whitespace, or a first token that starts with '$' or is
+// "_INBOX" (NATS system, JetStream API and reply subjects; [Subject] never
+// renders one), or if a header name is empty, malformed or starts
 // with "Nats-" (reserved: such headers change how JetStream stores the
 // message), or a header value contains CR or LF. A message that is enqueued
 // is therefore publishable; only its size is checked later, against the
-// server's max payload.
+// server's max payload (see [Message.Size]).
 func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
 	if err := validateMessage(&m); err != nil {
 		return err

@@ -50,6 +50,7 @@ var (
 // A JetStreamPublisher is safe for concurrent use. It lives as long as its
 // connection; closing the connection releases it.
 type JetStreamPublisher struct {
+	nc   *nats.Conn
 	js   jetstream.JetStream
 	opts []jetstream.PublishOpt
 	dups atomic.Uint64
@@ -81,6 +82,7 @@ func NewJetStreamPublisher(nc *nats.Conn, ackTimeout time.Duration) (*JetStreamP
 		return nil, fmt.Errorf("forward: jetstream: %w", err)
 	}
 	return &JetStreamPublisher{
+		nc:   nc,
 		js:   js,
 		opts: []jetstream.PublishOpt{jetstream.WithRetryAttempts(0)},
 	}, nil
@@ -90,21 +92,39 @@ func NewJetStreamPublisher(nc *nats.Conn, ackTimeout time.Duration) (*JetStreamP
 // duplicates since p was created.
 func (p *JetStreamPublisher) Duplicates() uint64 { return p.dups.Load() }
 
+// MaxPayload returns the largest message the server accepts, headers
+// included, as it announced on connecting: a message whose [Message.Size]
+// is above it fails with nats.ErrMaxPayload.
+func (p *JetStreamPublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
+
 // Publish implements [Publisher]. On the first failed or timed-out ack it
 // stops and returns the prefix acknowledged before it; acks still pending
 // for later messages are abandoned (they resolve within the ack timeout).
+//
+// Once the connection's reconnect count changes during the call, Publish
+// publishes nothing more: the messages already published went out on the
+// old connection, and one of them may have been lost with it, so a later
+// message must not be stored before it. It waits for the acks of those
+// messages and returns the acknowledged prefix with an error wrapping
+// [ErrReconnected] (or the error of the first failed ack).
 func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window int) (Result, error) {
 	if window < 1 {
 		window = 1
 	}
 	var (
-		res     Result
-		futures = make([]jetstream.PubAckFuture, len(msgs))
-		next    int   // next message to publish
-		pubErr  error // error from publishing msgs[next]
+		res        Result
+		futures    = make([]jetstream.PubAckFuture, len(msgs))
+		next       int   // next message to publish
+		pubErr     error // why msgs[next] was not published
+		reconnects = p.nc.Stats().Reconnects
 	)
 	for res.Acked < len(msgs) {
 		for pubErr == nil && next < len(msgs) && next-res.Acked < window {
+			if n := p.nc.Stats().Reconnects; n != reconnects {
+				pubErr = fmt.Errorf("forward: publish %q: not sent, %d reconnection(s) since the call began: %w",
+					msgs[next].ID, n-reconnects, ErrReconnected)
+				break
+			}
 			f, err := p.js.PublishMsgAsync(msgs[next].natsMsg(), p.opts...)
 			if err != nil {
 				pubErr = fmt.Errorf("forward: publish %q: %w", msgs[next].ID, err)
@@ -134,12 +154,19 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 	return res, nil
 }
 
-// CorePublisher publishes with core NATS: nc.PublishMsg, then a flush (a
-// round trip to the server) every window messages; a message counts as
-// acknowledged once the flush after it returned. There is no storage and no
-// acknowledgement from subscribers: the message reaches the subscribers
-// connected at that moment, at most once once its row left the outbox. If a
-// flush fails, the messages since the last flush stay in the outbox and are
+// CorePublisher publishes with core NATS: nc.PublishMsg for a window of
+// messages, then a flush (a round trip to the server); the window counts as
+// acknowledged once the flush returned on the connection that the window was
+// published on. There is no storage and no acknowledgement from
+// subscribers: the message reaches the subscribers connected at that
+// moment, at most once once its row left the outbox.
+//
+// When the connection drops, nats.go discards what it had not written yet,
+// and a flush issued while it reconnects is answered by the new connection.
+// So a window also counts as unacknowledged, with an error wrapping
+// [ErrReconnected], if the connection's reconnect count changed between the
+// window's first publish and the end of its flush, or if the connection is
+// not connected then. Unacknowledged messages stay in the outbox and are
 // published again, so a subscriber may see a message twice after a
 // reconnection; Nats-Msg-Id lets it drop the repeat.
 //
@@ -158,34 +185,56 @@ func NewCorePublisher(nc *nats.Conn, timeout time.Duration) *CorePublisher {
 	return &CorePublisher{nc: nc, timeout: timeout}
 }
 
+// MaxPayload returns the largest message the server accepts, headers
+// included, as it announced on connecting: a message whose [Message.Size]
+// is above it fails with nats.ErrMaxPayload.
+func (p *CorePublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
+
 // Publish implements [Publisher].
 func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int) (Result, error) {
 	if window < 1 {
 		window = 1
 	}
 	var res Result
-	for i := range msgs {
-		if err := p.nc.PublishMsg(msgs[i].natsMsg()); err != nil {
-			err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
-			if i > res.Acked && p.flush(ctx) == nil {
-				res.Acked = i
-			}
-			return res, err
+	for res.Acked < len(msgs) {
+		start, end := res.Acked, min(res.Acked+window, len(msgs))
+		reconnects := p.nc.Stats().Reconnects
+		if err := p.sameConn(reconnects); err != nil {
+			return res, fmt.Errorf("forward: publish %q: %w", msgs[start].ID, err)
 		}
-		if i+1-res.Acked >= window {
-			if err := p.flush(ctx); err != nil {
+		for i := start; i < end; i++ {
+			if err := p.nc.PublishMsg(msgs[i].natsMsg()); err != nil {
+				err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
+				// The messages before it count if the connection they were
+				// written to answers a flush.
+				if i > start && p.sameConn(reconnects) == nil && p.flush(ctx) == nil && p.sameConn(reconnects) == nil {
+					res.Acked = i
+				}
 				return res, err
 			}
-			res.Acked = i + 1
 		}
-	}
-	if res.Acked < len(msgs) {
 		if err := p.flush(ctx); err != nil {
 			return res, err
 		}
-		res.Acked = len(msgs)
+		if err := p.sameConn(reconnects); err != nil {
+			return res, fmt.Errorf("forward: publish %q..%q: %w", msgs[start].ID, msgs[end-1].ID, err)
+		}
+		res.Acked = end
 	}
 	return res, nil
+}
+
+// sameConn returns an error wrapping [ErrReconnected] if the connection is
+// not connected or has reconnected since its reconnect count was
+// reconnects.
+func (p *CorePublisher) sameConn(reconnects uint64) error {
+	if st := p.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("connection status %v: %w", st, ErrReconnected)
+	}
+	if n := p.nc.Stats().Reconnects; n != reconnects {
+		return fmt.Errorf("%d reconnection(s) since the window was published: %w", n-reconnects, ErrReconnected)
+	}
+	return nil
 }
 
 func (p *CorePublisher) flush(ctx context.Context) error {

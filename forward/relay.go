@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Relay defaults.
@@ -36,7 +38,11 @@ const deleteTimeout = 5 * time.Second
 // (exponentially with jitter between MinBackoff and MaxBackoff) and starts
 // the next round from the first unacknowledged row. The relay never skips a
 // row: a row that cannot be published blocks the ones after it, is retried
-// and logged until it can.
+// and logged until it can. A row larger than the server's max_payload
+// (nats.ErrMaxPayload, see [Message.Size]) cannot be published until the
+// limit is raised on the NATS server; besides the warning of every failed
+// round, it is logged once at error level with its message ID, size and the
+// limit.
 //
 // Ordering: messages reach the stream in seq order when failures are
 // connection losses or lost acks (later messages of the failed round that
@@ -90,6 +96,9 @@ type Relay struct {
 	closed  bool       // guarded by mu
 	msgs    []Message  // reused by rounds, guarded by mu
 	rows    []row      // reused by rounds, guarded by mu
+	// oversized is the seq of the last row logged as larger than the
+	// server's max_payload (0: none), guarded by mu.
+	oversized int64
 
 	published  atomic.Uint64
 	duplicates atomic.Uint64
@@ -290,6 +299,9 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 			r.Deleted(res.Acked, size)
 		}
 	}
+	if errors.Is(pubErr, nats.ErrMaxPayload) {
+		r.logOversized(res.Acked)
+	}
 	// Drop references to the bodies until the next round.
 	clear(r.msgs)
 	if pubErr != nil {
@@ -297,6 +309,43 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 		return res.Acked, false, pubErr
 	}
 	return n, more, nil
+}
+
+// maxPayloader is a [Publisher] that knows the server's max_payload, like
+// [JetStreamPublisher] and [CorePublisher].
+type maxPayloader interface {
+	MaxPayload() int64
+}
+
+// logOversized logs at error level, once per row, the row of the round that
+// the server's max_payload refuses: from the first unacknowledged message
+// (index acked) on, the first one larger than the limit, or the first
+// unacknowledged one if the limit is unknown. It runs with r.mu held.
+func (r *Relay) logOversized(acked int) {
+	var limit int64
+	if p, ok := r.Publish.(maxPayloader); ok {
+		limit = p.MaxPayload()
+	}
+	i := acked
+	if limit > 0 {
+		for j := acked; j < len(r.msgs); j++ {
+			if int64(r.msgs[j].Size()) > limit {
+				i = j
+				break
+			}
+		}
+	}
+	if i >= len(r.msgs) || r.rows[i].seq == r.oversized {
+		return
+	}
+	r.oversized = r.rows[i].seq
+	m := &r.msgs[i]
+	attrs := []any{"msg_id", m.ID, "seq", r.rows[i].seq, "size", m.Size()}
+	if limit > 0 {
+		attrs = append(attrs, "max_payload", limit)
+	}
+	r.logger().Error("forward: relay: message larger than the NATS server's max_payload; "+
+		"raise max_payload on the NATS server: until then the relay retries it and holds back the rows after it", attrs...)
 }
 
 // fetch reads the oldest rows into r.msgs and r.rows.

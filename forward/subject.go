@@ -40,8 +40,15 @@ const maxSubjectLen = 1024
 // (a trailing dot is dropped), so that no provider can produce a subject
 // longer than NATS accepts.
 //
-// tmpl is expected to have passed [ValidateTemplate]; literal text is copied
-// as it is.
+// The first token of the subject never reaches a reserved namespace: if it
+// starts with '$' (NATS system and JetStream API subjects such as
+// "$JS.API.STREAM.PURGE.WEBHOOKS"), that '$' becomes '_', and a first token
+// "_INBOX" (request replies) becomes "__INBOX". So the template "{type}"
+// renders the event type "$JS.API.STREAM.PURGE.WEBHOOKS" as
+// "_JS.API.STREAM.PURGE.WEBHOOKS".
+//
+// tmpl is expected to have passed [ValidateTemplate]; other literal text is
+// copied as it is.
 func Subject(tmpl, provider, eventType string) string {
 	if tmpl == "" {
 		tmpl = DefaultTemplate
@@ -68,7 +75,30 @@ func Subject(tmpl, provider, eventType string) string {
 			tmpl = tmpl[1:]
 		}
 	}
-	return b.String()
+	return unreserve(b.String())
+}
+
+// inboxToken is the first token of reply subjects.
+const inboxToken = "_INBOX"
+
+// reservedFirstToken reports whether the first token tok puts a subject in a
+// namespace that NATS reserves: '$' (system accounts, JetStream, KV and
+// object store APIs) or _INBOX (replies).
+func reservedFirstToken(tok string) bool {
+	return strings.HasPrefix(tok, "$") || tok == inboxToken
+}
+
+// unreserve moves a subject out of a reserved namespace: a leading '$'
+// becomes '_' and a first token _INBOX gets a second leading '_'.
+func unreserve(s string) string {
+	tok, _, _ := strings.Cut(s, ".")
+	switch {
+	case strings.HasPrefix(tok, "$"):
+		return "_" + s[1:]
+	case tok == inboxToken:
+		return "_" + s
+	}
+	return s
 }
 
 // appendType writes the event type as one or more sanitized tokens.
@@ -145,15 +175,19 @@ func validTokenRune(r rune) bool {
 // ValidateTemplate checks a subject template for configuration validation.
 // The error wraps [ErrInvalidTemplate] and names the problem: an empty
 // template or token, an unknown placeholder, unbalanced braces, a wildcard
-// ('*', '>'), whitespace or another invalid character, or a leading '$'
-// (reserved for NATS system subjects). Placeholders are {provider} and
-// {type}; neither is required.
+// ('*', '>'), whitespace or another invalid character, a leading '$'
+// (reserved for NATS system and JetStream API subjects) or a first token
+// "_INBOX" (reserved for replies). Placeholders are {provider} and {type};
+// neither is required.
 func ValidateTemplate(tmpl string) error {
 	if tmpl == "" {
 		return templateError(tmpl, "empty template")
 	}
 	if tmpl[0] == '$' {
 		return templateError(tmpl, "subjects starting with '$' are reserved")
+	}
+	if tok, _, _ := strings.Cut(tmpl, "."); tok == inboxToken {
+		return templateError(tmpl, "subjects starting with _INBOX are reserved")
 	}
 	tokenLen := 0
 	for i := 0; i < len(tmpl); {
@@ -201,12 +235,17 @@ func templateError(tmpl, problem string) error {
 }
 
 // checkSubject reports what makes s unusable as a publish subject, or "".
+// A first token starting with '$' or equal to _INBOX is refused: it would
+// publish to NATS system or JetStream API subjects, or into replies.
 func checkSubject(s string) string {
 	if s == "" {
 		return "empty subject"
 	}
 	if len(s) > maxSubjectLen {
 		return fmt.Sprintf("subject longer than %d bytes", maxSubjectLen)
+	}
+	if tok, _, _ := strings.Cut(s, "."); reservedFirstToken(tok) {
+		return fmt.Sprintf("first token %q is reserved (subjects starting with '$' or _INBOX)", tok)
 	}
 	tokenLen := 0
 	for i, r := range s {

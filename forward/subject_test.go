@@ -34,6 +34,17 @@ func TestSubject(t *testing.T) {
 		{"no placeholders", "fixed.subject", "x", "y", "fixed.subject"},
 		{"long type cut at 256 bytes", "", "p", long, "webhooks.p." + long[:256]},
 		{"long multibyte cut at rune", "", "p", strings.Repeat("é", 200), "webhooks.p." + strings.Repeat("é", 128)},
+		// A placeholder that starts the subject never reaches '$' or _INBOX.
+		{"type at start is a JetStream API subject", "{type}", "shop", "$JS.API.STREAM.PURGE.WEBHOOKS", "_JS.API.STREAM.PURGE.WEBHOOKS"},
+		{"type at start is a system subject", "{type}.in", "shop", "$SYS.REQ.SERVER.PING", "_SYS.REQ.SERVER.PING.in"},
+		{"type at start is only $", "{type}", "shop", "$", "_"},
+		{"provider at start with $", "{provider}.{type}", "$G", "x", "_G.x"},
+		{"type at start is _INBOX", "{type}", "shop", "_INBOX.abc.def", "__INBOX.abc.def"},
+		{"type at start is _INBOX alone", "{type}", "shop", "_INBOX", "__INBOX"},
+		{"literal and type make _INBOX", "_{type}", "shop", "INBOX.x", "__INBOX.x"},
+		{"type at start like _INBOX kept", "{type}", "shop", "_INBOXES.x", "_INBOXES.x"},
+		{"$ after the first token kept", "", "shop", "$JS.API.STREAM.PURGE.WEBHOOKS", "webhooks.shop.$JS.API.STREAM.PURGE.WEBHOOKS"},
+		{"_INBOX after the first token kept", "", "shop", "_INBOX.x", "webhooks.shop._INBOX.x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +85,13 @@ func TestValidateTemplate(t *testing.T) {
 		{"web hooks.{type}", "invalid character ' '"},
 		{"webhooks\t.{type}", "invalid character '\\t'"},
 		{"$JS.{type}", "reserved"},
+		{"${type}", "reserved"},
+		{"_INBOX.{type}", "reserved"},
+		{"_INBOX", "reserved"},
+		{"_INBOX{type}", ""},
+		{"_INBOXES.{type}", ""},
+		{"webhooks._INBOX.{type}", ""},
+		{"webhooks.$JS.{type}", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
