@@ -26,7 +26,9 @@ import (
 // AdminAuthConfig says which bearer tokens the admin API accepts: JWTs
 // checked with golang-jwt (through the jwt scheme of package verify) with
 // pinned algorithms, a required issuer, audience and expiry, and keys from
-// the config.
+// the config. All of algorithms, issuer, audience and a key source are
+// required; HMAC keys must be at least as long as the hash of every HS
+// algorithm configured (RFC 7518, section 3.2).
 type AdminAuthConfig struct {
 	Algorithms StringList `yaml:"algorithms"` // e.g. [HS256] or [ES256, RS256]
 	Issuer     string     `yaml:"issuer"`
@@ -37,9 +39,52 @@ type AdminAuthConfig struct {
 	JWKSURL  string   `yaml:"jwks_url"`
 }
 
-// Enabled reports whether the admin API is configured.
-func (a *AdminAuthConfig) Enabled() bool {
-	return len(a.Algorithms) > 0 || len(a.Keys) > 0 || a.JWKSFile != "" || a.JWKSURL != ""
+// Enabled reports whether the admin API is configured: admin.auth is
+// present. A nil a is not enabled.
+func (a *AdminAuthConfig) Enabled() bool { return a != nil }
+
+// hmacKeySizes is the hash size of each HMAC algorithm, the shortest key
+// RFC 7518 (section 3.2) allows for it.
+var hmacKeySizes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+// validate reports every problem of a through bad, each naming its field;
+// the verifier is built only when the fields themselves are right.
+func (a *AdminAuthConfig) validate(bad func(field, format string, args ...any)) {
+	problems := 0
+	report := func(field, format string, args ...any) {
+		problems++
+		bad(field, format, args...)
+	}
+	const absent = "required when admin.auth is set (leave admin.auth out to keep the admin API off)"
+	if len(a.Algorithms) == 0 {
+		report("admin.auth.algorithms", "%s, e.g. [HS256] or [ES256]", absent)
+	}
+	if a.Issuer == "" {
+		report("admin.auth.issuer", "%s", absent)
+	}
+	if a.Audience == "" {
+		report("admin.auth.audience", "%s", absent)
+	}
+	if len(a.Keys) == 0 && a.JWKSFile == "" && a.JWKSURL == "" {
+		report("admin.auth.keys", "%s: set keys, jwks_file or jwks_url", absent)
+	}
+	minLen, minAlg := 0, ""
+	for _, alg := range a.Algorithms {
+		if n := hmacKeySizes[alg]; n > minLen {
+			minLen, minAlg = n, alg
+		}
+	}
+	for i, k := range a.Keys {
+		if len(k) < minLen {
+			report("admin.auth.keys["+strconv.Itoa(i)+"]", "an HMAC key of %d bytes is too short for %s, which needs at least %d (RFC 7518, section 3.2)", len(k), minAlg, minLen)
+		}
+	}
+	if problems > 0 {
+		return
+	}
+	if _, err := a.verifier(); err != nil {
+		bad("admin.auth", "%v", err)
+	}
 }
 
 // adminTokenAge is the iat window for admin tokens; their expiry is what
@@ -87,7 +132,12 @@ func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
 // requireExpiry reads the exp claim of a token whose signature was already
 // verified.
 func requireExpiry(authorization string) error {
-	tok := strings.TrimSpace(strings.TrimPrefix(authorization, "Bearer "))
+	tok := strings.TrimSpace(authorization)
+	// The scheme is case-insensitive (RFC 7235, section 2.1), as for the
+	// signature check in package verify.
+	if len(tok) >= 7 && strings.EqualFold(tok[:7], "bearer ") {
+		tok = strings.TrimLeft(tok[7:], " ")
+	}
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
 		return err

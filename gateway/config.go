@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,8 +69,9 @@ type AdminConfig struct {
 	// the listener.
 	Listen string `yaml:"listen"`
 	// Auth enables the admin API under /admin/ (metrics and health need
-	// none).
-	Auth AdminAuthConfig `yaml:"auth"`
+	// none). Absent (nil), the admin API is off; present, every one of its
+	// required fields must be set.
+	Auth *AdminAuthConfig `yaml:"auth"`
 }
 
 // StorageConfig tunes the SQLite file.
@@ -196,11 +198,16 @@ type Secret struct {
 	NotAfter time.Time `yaml:"not_after"`
 }
 
-// UnmarshalYAML implements yaml.Unmarshaler.
+// UnmarshalYAML implements yaml.Unmarshaler. A mapping takes only the keys
+// value (required) and not_after: a misspelt not_after would otherwise leave
+// the old secret of a rotation accepted for ever.
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		*s = Secret{}
 		return n.Decode(&s.Value)
+	}
+	if err := checkSecretNode(n); err != nil {
+		return err
 	}
 	type plain Secret // without this method
 	var p plain
@@ -209,6 +216,80 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*s = Secret(p)
 	return nil
+}
+
+// checkSecretNode checks the keys of a secret written as a mapping. The
+// strict decoder of ReadConfig does not reach inside a type with its own
+// UnmarshalYAML, so Secret checks them itself.
+func checkSecretNode(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	hasValue := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i]; k.Value {
+		case "value":
+			hasValue = true
+		case "not_after":
+		default:
+			return fmt.Errorf("line %d: unknown key %q (a secret mapping takes value and not_after)", k.Line, k.Value)
+		}
+	}
+	if !hasValue {
+		return fmt.Errorf("line %d: a secret mapping needs value", n.Line)
+	}
+	return nil
+}
+
+// checkSecretKeys runs checkSecretNode on every providers[i].secrets[j] of
+// the document as written, so that an error names the provider, the secret
+// and the line of the file (the tree ReadConfig re-encodes has lost blank
+// lines, and with them the line numbers).
+func checkSecretKeys(doc *yaml.Node) error {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	var errs []error
+	for _, p := range mappingValues(root, "providers") {
+		if p.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, prov := range p.Content {
+			where := fmt.Sprintf("providers[%d]", i)
+			for _, name := range mappingValues(prov, "name") {
+				if name.Kind == yaml.ScalarNode && name.Value != "" {
+					where += " (" + name.Value + ")"
+				}
+			}
+			for _, secrets := range mappingValues(prov, "secrets") {
+				if secrets.Kind != yaml.SequenceNode {
+					continue
+				}
+				for j, sec := range secrets.Content {
+					if err := checkSecretNode(sec); err != nil {
+						errs = append(errs, fmt.Errorf("%w: %s.secrets[%d]: %w", ErrConfig, where, j, err))
+					}
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mappingValues returns the values of key in the mapping n (none if n is
+// not a mapping).
+func mappingValues(n *yaml.Node, key string) []*yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var vs []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			vs = append(vs, n.Content[i+1])
+		}
+	}
+	return vs
 }
 
 // SchemeOptions are the scheme settings a type may read; each type lists
@@ -363,7 +444,7 @@ func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error
 		}
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if err := expandEnv(&doc, lookup); err != nil {
+	if err := errors.Join(checkSecretKeys(&doc), expandEnv(&doc, lookup)); err != nil {
 		return nil, err
 	}
 	// Re-encode the expanded tree so that a strict decoder can reject
@@ -429,8 +510,11 @@ func (c *Config) Validate() error {
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen", "%q is not host:port (%v)", c.Listen, err)
+	var listeners []listener
+	if host, port, err := splitListen(c.Listen); err != nil {
+		bad("listen", "%q is not host:port with a port from 0 to 65535 (%v)", c.Listen, err)
+	} else {
+		listeners = append(listeners, listener{"listen", c.Listen, host, port})
 	}
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
@@ -483,14 +567,14 @@ func (c *Config) Validate() error {
 	if c.Admin.Listen == "" {
 		c.Admin.Listen = DefaultAdminListen
 	}
-	if c.Admin.Auth.Enabled() {
-		if _, err := c.Admin.Auth.verifier(); err != nil {
-			bad("admin.auth", "%v", err)
-		}
+	if c.Admin.Auth != nil {
+		c.Admin.Auth.validate(bad)
 	}
 	if c.Admin.Listen != "off" {
-		if _, _, err := net.SplitHostPort(c.Admin.Listen); err != nil {
-			bad("admin.listen", "%q is not host:port or off (%v)", c.Admin.Listen, err)
+		if host, port, err := splitListen(c.Admin.Listen); err != nil {
+			bad("admin.listen", "%q is not host:port with a port from 0 to 65535, or off (%v)", c.Admin.Listen, err)
+		} else {
+			listeners = append(listeners, listener{"admin.listen", c.Admin.Listen, host, port})
 		}
 	}
 
@@ -504,6 +588,8 @@ func (c *Config) Validate() error {
 		}
 		if n.Port < -1 || n.Port > 65535 {
 			bad("nats.port", "%d is not a port", n.Port)
+		} else if n.Port > 0 {
+			listeners = append(listeners, listener{"nats.port", net.JoinHostPort(n.Host, strconv.Itoa(n.Port)), n.Host, n.Port})
 		}
 		if n.CredsFile != "" {
 			bad("nats.creds_file", "only applies with nats.url")
@@ -527,8 +613,36 @@ func (c *Config) Validate() error {
 	if strings.ContainsAny(n.Stream, " .*>\t") {
 		bad("nats.stream", "%q may not contain spaces, '.', '*' or '>'", n.Stream)
 	}
+	for i, l := range listeners {
+		for _, o := range listeners[:i] {
+			if l.port != 0 && l.port == o.port && hostsOverlap(l.host, o.host) {
+				bad(l.field, "%q takes the same port as %s %q: both cannot listen", l.addr, o.field, o.addr)
+			}
+		}
+	}
 	if len(n.Subjects) == 0 {
 		n.Subjects = []string{DefaultStreamSubject}
+	}
+	// streamSubjects are nats.subjects as tokens, nil if one is invalid.
+	var streamSubjects [][]string
+	subjectsOK := true
+	for i, subj := range n.Subjects {
+		field := "nats.subjects[" + strconv.Itoa(i) + "]"
+		if problem := streamSubjectProblem(subj); problem != "" {
+			bad(field, "%q %s", subj, problem)
+			subjectsOK = false
+			continue
+		}
+		toks := strings.Split(subj, ".")
+		for _, prev := range streamSubjects {
+			if subjectsCollide(toks, prev) {
+				bad(field, "%q overlaps %q (NATS refuses a stream whose subjects overlap)", subj, strings.Join(prev, "."))
+			}
+		}
+		streamSubjects = append(streamSubjects, toks)
+	}
+	if !subjectsOK {
+		streamSubjects = nil
 	}
 	if n.DuplicateWindow == 0 {
 		n.DuplicateWindow = Duration(DefaultDuplicateWindow)
@@ -543,6 +657,11 @@ func (c *Config) Validate() error {
 	if n.CreateStream == nil {
 		v := n.Embedded()
 		n.CreateStream = &v
+	}
+	// Provider subjects are checked against the stream's subjects only
+	// when hookgate creates the stream: otherwise they are not known here.
+	if !*n.CreateStream || n.Mode != "jetstream" {
+		streamSubjects = nil
 	}
 
 	h := &c.HTTP
@@ -640,20 +759,29 @@ func (c *Config) Validate() error {
 		} else if p.MaxBody < 0 {
 			bad(f("max_body"), "must be a positive number of bytes")
 		}
+		defaultTTL := ""
 		if p.Dedupe.TTL == 0 {
 			p.Dedupe.TTL = Duration(DefaultTTL)
-		} else if p.Dedupe.TTL < 0 {
+			defaultTTL = " (the default)"
+		}
+		if p.Dedupe.TTL < 0 {
 			bad(f("dedupe.ttl"), "must be positive")
 		} else if p.Dedupe.TTL < n.DuplicateWindow {
 			// A retry after the TTL would be accepted again and then dropped
 			// by the stream as a duplicate of the first message.
-			bad(f("dedupe.ttl"), "%s is shorter than nats.duplicate_window %s", time.Duration(p.Dedupe.TTL), time.Duration(n.DuplicateWindow))
+			bad(f("dedupe.ttl"), "%s%s is shorter than nats.duplicate_window %s", time.Duration(p.Dedupe.TTL), defaultTTL, time.Duration(n.DuplicateWindow))
 		}
 		if p.Subject == "" {
 			p.Subject = DefaultSubject
 		}
 		if err := forward.ValidateTemplate(p.Subject); err != nil {
 			bad(f("subject"), "%v", err)
+		} else if streamSubjects != nil && providerName.MatchString(p.Name) && !templateCovered(p.Subject, p.Name, streamSubjects) {
+			hint := ""
+			if strings.Contains(p.Subject, placeholderType) {
+				hint = "; {type} renders to one or more tokens, so only a '>' at or before its place covers it"
+			}
+			bad(f("subject"), "%q does not fall inside nats.subjects %q: the stream hookgate creates would not store these events, and the relay would retry them for ever%s", p.Subject, n.Subjects, hint)
 		}
 		for _, src := range append([]string{p.Identify.EventID}, p.Identify.EventType...) {
 			if err := checkSource(src); err != nil {
@@ -686,8 +814,14 @@ func (c *Config) Validate() error {
 			bad(f("rate_limit"), "rps must be positive, and burst needs rps")
 		}
 		for j, hname := range p.PassHeaders {
-			if hname == "" || strings.ContainsAny(hname, " :\t") {
+			lower := strings.ToLower(hname)
+			switch {
+			case hname == "" || strings.ContainsAny(hname, " :\t\r\n"):
 				bad(f("pass_headers["+strconv.Itoa(j)+"]"), "%q is not a header name", hname)
+			case strings.HasPrefix(lower, "nats-"), strings.HasPrefix(lower, "hookgate-"):
+				// Nats-* steer the server (Nats-Msg-Id, Nats-Expected-*);
+				// Hookgate-* are the gateway's own and must not be forged.
+				bad(f("pass_headers["+strconv.Itoa(j)+"]"), "%q is reserved: Nats-* and Hookgate-* headers are set by the gateway", hname)
 			}
 		}
 	}
@@ -713,6 +847,148 @@ func (p *ProviderConfig) VerifyOptions() (verify.Options, error) {
 	}
 	err := p.Options.apply(&o)
 	return o, err
+}
+
+// listener is an address something listens on, for the check that no two
+// of them take the same port.
+type listener struct {
+	field, addr, host string
+	port              int
+}
+
+// splitListen splits a listen address into its host and port, which must be
+// a number from 0 to 65535 or a service name.
+func splitListen(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := net.LookupPort("tcp", p)
+	if err != nil {
+		return "", 0, err
+	}
+	return host, port, nil
+}
+
+// hostsOverlap reports whether listeners on hosts a and b with the same port
+// collide: the same host, or one of them on every interface. Two different
+// IP addresses, or a host name and an address, are taken not to collide.
+func hostsOverlap(a, b string) bool {
+	loopback := func(h string) bool {
+		ip := net.ParseIP(h)
+		return strings.EqualFold(h, "localhost") || ip != nil && ip.IsLoopback()
+	}
+	everywhere := func(h string) bool {
+		ip := net.ParseIP(h)
+		return h == "" || ip != nil && ip.IsUnspecified()
+	}
+	switch {
+	case everywhere(a) || everywhere(b), strings.EqualFold(a, b):
+		return true
+	case loopback(a) && loopback(b):
+		// localhost and 127.0.0.1 are the same; 127.0.0.1 and 127.0.0.2,
+		// or 127.0.0.1 and ::1, are not.
+		return strings.EqualFold(a, "localhost") || strings.EqualFold(b, "localhost")
+	}
+	return false
+}
+
+// streamSubjectProblem reports what makes subj unusable as a subject of the
+// stream, or "": NATS refuses an empty token, white space, a '>' that is not
+// the last token, and (for a stream that acknowledges) a subject that would
+// also capture the JetStream and system API subjects ($JS.>, $SYS.>).
+func streamSubjectProblem(subj string) string {
+	if subj == "" {
+		return "is empty"
+	}
+	toks := strings.Split(subj, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return "has an empty token"
+		case strings.ContainsAny(t, " \t\n\f\r"):
+			return "has white space"
+		case t == ">" && i != len(toks)-1:
+			return "has '>' before its last token"
+		}
+	}
+	if toks[0] == "*" || toks[0] == ">" {
+		return "starts with a wildcard, so it would capture the JetStream and system API subjects ($JS.>, $SYS.>), which NATS refuses for a stream"
+	}
+	return ""
+}
+
+// subjectsCollide reports whether some subject matches both a and b,
+// subjects split into tokens.
+func subjectsCollide(a, b []string) bool {
+	for i := 0; ; i++ {
+		switch {
+		case i == len(a) || i == len(b):
+			return len(a) == len(b)
+		case a[i] == ">" || b[i] == ">":
+			return true
+		case a[i] != "*" && b[i] != "*" && a[i] != b[i]:
+			return false
+		}
+	}
+}
+
+// placeholderType is forward's event type placeholder: it renders to one
+// token or more, since the event type keeps its dots.
+const placeholderType = "{type}"
+
+// templateToken is a token of a subject template: a literal, with
+// {provider} rendered, or one holding {type} (one or more tokens of any
+// content).
+type templateToken struct {
+	lit   string
+	multi bool
+}
+
+// templateCovered reports whether every subject that tmpl (valid for
+// forward.ValidateTemplate) renders to for provider (a valid provider name)
+// falls inside one of filters, stream subjects split into tokens (see
+// forward.Subject). {provider} renders to exactly the provider's name, which
+// holds no character that forward.Subject replaces, as part of one token;
+// {type} to one or more tokens of any content, which only a '>' at or before
+// its place covers.
+func templateCovered(tmpl, provider string, filters [][]string) bool {
+	var toks []templateToken
+	for _, t := range strings.Split(tmpl, ".") {
+		if strings.Contains(t, placeholderType) {
+			toks = append(toks, templateToken{multi: true})
+		} else {
+			toks = append(toks, templateToken{lit: strings.ReplaceAll(t, "{provider}", provider)})
+		}
+	}
+	return covered(toks, 0, filters)
+}
+
+// covered reports whether every rendering of toks, from token position pos
+// on, is matched by one of filters, the filters that matched every token
+// before pos.
+func covered(toks []templateToken, pos int, filters [][]string) bool {
+	if len(toks) == 0 {
+		return slices.ContainsFunc(filters, func(f []string) bool { return len(f) == pos })
+	}
+	var next [][]string
+	for _, f := range filters {
+		switch {
+		case pos >= len(f):
+		case f[pos] == ">":
+			return true // matches one or more tokens: all that is left
+		case f[pos] == "*", !toks[0].multi && f[pos] == toks[0].lit:
+			next = append(next, f)
+		}
+	}
+	if len(next) == 0 {
+		return false
+	}
+	if !toks[0].multi {
+		return covered(toks[1:], pos+1, next)
+	}
+	// {type} is one token here and the template goes on, or it has more.
+	return covered(toks[1:], pos+1, next) && covered(toks, pos+1, next)
 }
 
 func checkSource(src string) error {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -192,6 +194,7 @@ providers:
     type: hmac
     secrets: [s]
     identify: {event_id: "header:"}
+    pass_headers: [X-Ok, nats-msg-id, Hookgate-Event-Id, "X Bad"]
 `), env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +220,9 @@ providers:
 		"providers[3] (nosec).dedupe.ttl:",
 		"providers[4] (h): hmac: option header is required",
 		"providers[4] (h).identify:",
+		`providers[4] (h).pass_headers[1]: "nats-msg-id" is reserved`,
+		`providers[4] (h).pass_headers[2]: "Hookgate-Event-Id" is reserved`,
+		`providers[4] (h).pass_headers[3]: "X Bad" is not a header name`,
 	} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("Validate error does not name %q:\n%v", field, err)
@@ -251,5 +257,178 @@ providers:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v; want %q", err, want)
 		}
+	}
+}
+
+// TestSecretMappingKeys checks that a secret written as a mapping takes only
+// value and not_after: a misspelt not_after must not leave an old secret
+// accepted for ever.
+func TestSecretMappingKeys(t *testing.T) {
+	// Blank lines on purpose: the line reported is the file's.
+	const src = `providers:
+
+  - name: acme
+    type: stripe
+
+    secrets:
+      - whsec_new
+      - {value: whsec_old, not_afer: 2023-11-14T00:00:00Z}
+  - name: shop
+    type: stripe
+    secrets:
+      - not_after: 2023-11-14T00:00:00Z
+`
+	_, err := ReadConfig(strings.NewReader(src), env(nil))
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("ReadConfig = %v; want ErrConfig", err)
+	}
+	for _, want := range []string{
+		`providers[0] (acme).secrets[1]: line 8: unknown key "not_afer"`,
+		`providers[1] (shop).secrets[0]: line 12: a secret mapping needs value`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadConfig error does not say %q:\n%v", want, err)
+		}
+	}
+
+	// Decoded on its own, a Secret refuses the key too.
+	var s Secret
+	err = yaml.Unmarshal([]byte("{value: x, expires: 2023-11-14T00:00:00Z}"), &s)
+	if err == nil || !strings.Contains(err.Error(), `unknown key "expires"`) {
+		t.Errorf("yaml.Unmarshal(Secret with expires) = %v; want an error naming the key", err)
+	}
+}
+
+func validateErr(tb testing.TB, src string) error {
+	tb.Helper()
+	c, err := ReadConfig(strings.NewReader(src), env(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c.Validate()
+}
+
+// checkValidate runs Validate on src plus a provider and checks that its
+// error holds every string of want, or that it passes when want is empty.
+func checkValidate(t *testing.T, src string, want []string) {
+	t.Helper()
+	err := validateErr(t, src+"\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+	if len(want) == 0 {
+		if err != nil {
+			t.Errorf("Validate = %v; want nil", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("Validate = %v; want ErrConfig", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Validate error does not say %q:\n%v", w, err)
+		}
+	}
+}
+
+// TestValidateListeners checks the addresses that serve could not listen on.
+func TestValidateListeners(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"port out of range", `listen: ":99999"`, []string{`listen: ":99999" is not host:port with a port from 0 to 65535`}},
+		{"negative port", `listen: "127.0.0.1:-1"`, []string{"listen:"}},
+		{"admin port out of range", `admin: {listen: "127.0.0.1:70000"}`, []string{"admin.listen:"}},
+		{"admin on listen", "listen: \":8080\"\nadmin: {listen: \":8080\"}", []string{`admin.listen: ":8080" takes the same port as listen ":8080"`}},
+		{"admin on a wildcard listen", "listen: \":8080\"\nadmin: {listen: \"127.0.0.1:8080\"}", []string{"admin.listen:"}},
+		{"admin on localhost", "listen: \"127.0.0.1:9000\"\nadmin: {listen: \"localhost:9000\"}", []string{"admin.listen:"}},
+		{"listen on the embedded NATS port", `listen: ":4222"`, []string{`nats.port: "127.0.0.1:4222" takes the same port as listen ":4222"`}},
+		{"service name", "listen: \"127.0.0.1:http\"\nadmin: {listen: \"127.0.0.1:9090\"}", nil},
+		{"different addresses", "listen: \"10.0.0.1:8080\"\nadmin: {listen: \"127.0.0.1:8080\"}", nil},
+		{"random ports", "listen: \"127.0.0.1:0\"\nadmin: {listen: \"127.0.0.1:0\"}\nnats: {port: -1}", nil},
+		{"admin off", "listen: \":9090\"\nadmin: {listen: \"off\"}", nil},
+		{"external NATS", "listen: \":4222\"\nnats: {url: \"nats://n:4222\"}", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkValidate(t, c.src, c.want) })
+	}
+}
+
+// TestValidateStreamSubjects checks nats.subjects for what NATS refuses
+// when the stream is created.
+func TestValidateStreamSubjects(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		subjects string
+		want     []string
+	}{
+		{"space", `["foo bar"]`, []string{`nats.subjects[0]: "foo bar" has white space`}},
+		{"empty token", `["webhooks..x"]`, []string{`nats.subjects[0]: "webhooks..x" has an empty token`}},
+		{"trailing dot", `["webhooks.>", "orders."]`, []string{`nats.subjects[1]: "orders." has an empty token`}},
+		{"empty", `[""]`, []string{`nats.subjects[0]: "" is empty`}},
+		{"> not last", `["webhooks.>.x"]`, []string{`nats.subjects[0]: "webhooks.>.x" has '>' before its last token`}},
+		{"everything", `[">"]`, []string{`nats.subjects[0]: ">" starts with a wildcard`}},
+		{"leading *", `["*.orders"]`, []string{`nats.subjects[0]: "*.orders" starts with a wildcard`}},
+		{"duplicate", `["webhooks.>", "webhooks.>"]`, []string{`nats.subjects[1]: "webhooks.>" overlaps "webhooks.>"`}},
+		{"overlap", `["webhooks.shop.*", "webhooks.>"]`, []string{`nats.subjects[1]: "webhooks.>" overlaps "webhooks.shop.*"`}},
+		{"disjoint", `["webhooks.>", "webhooks", "other.*.x"]`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// A url and no create_stream: the subjects are checked even so.
+			checkValidate(t, "nats: {url: \"nats://n:4222\", subjects: "+c.subjects+"}", c.want)
+		})
+	}
+}
+
+// TestValidateDefaultTTLAgainstWindow checks that a dedupe.ttl left at its
+// default is compared with the duplicate window like one written out.
+func TestValidateDefaultTTLAgainstWindow(t *testing.T) {
+	checkValidate(t, "nats: {duplicate_window: 200h}", []string{"providers[0] (shop).dedupe.ttl: 168h0m0s (the default) is shorter than nats.duplicate_window 200h0m0s"})
+	checkValidate(t, "nats: {duplicate_window: 168h}", nil)
+}
+
+// TestValidateSubjectInsideStream checks that a provider's subject template
+// must fall inside the subjects of a stream that hookgate creates.
+func TestValidateSubjectInsideStream(t *testing.T) {
+	for _, c := range []struct {
+		name, nats, subject string
+		ok                  bool
+	}{
+		{"defaults", "{}", "", true},
+		{"outside", "{}", "orders.{type}", false},
+		{"provider literal", `{subjects: ["webhooks.shop.>"]}`, "", true},
+		{"other provider", `{subjects: ["webhooks.github.>"]}`, "", false},
+		{"provider under *", `{subjects: ["webhooks.*.>"]}`, "", true},
+		{"type under *", `{subjects: ["webhooks.*.*"]}`, "", false},
+		{"type under * then literal", `{subjects: ["webhooks.*.x"]}`, "webhooks.{type}.x", false},
+		{"type under > then literal", `{subjects: ["webhooks.>"]}`, "webhooks.{type}.x", true},
+		{"type inside a token", `{subjects: ["webhooks.*"]}`, "webhooks.t-{type}", false},
+		{"type one token or more, two subjects", `{subjects: ["webhooks.*", "webhooks.*.>"]}`, "webhooks.{type}", true},
+		{"type two tokens or more, missing one", `{subjects: ["webhooks.*.*.>"]}`, "webhooks.{type}", false},
+		{"literal", `{subjects: ["fixed.subject"]}`, "fixed.subject", true},
+		{"literal under *", `{subjects: ["fixed.*"]}`, "fixed.{provider}", true},
+		{"too short", `{subjects: ["fixed"]}`, "fixed.subject", false},
+		{"> needs a token", `{subjects: ["fixed.subject.>"]}`, "fixed.subject", false},
+		{"not created: not checked", `{url: "nats://n:4222", subjects: ["webhooks.>"]}`, "orders.{type}", true},
+		{"create_stream false: not checked", `{create_stream: false}`, "orders.{type}", true},
+		{"created with a url", `{url: "nats://n:4222", create_stream: true}`, "orders.{type}", false},
+		{"core mode: no stream", `{mode: core}`, "orders.{type}", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			subject := ""
+			if c.subject != "" {
+				subject = ", subject: \"" + c.subject + "\""
+			}
+			err := validateErr(t, "nats: "+c.nats+"\nproviders: [{name: shop, type: github, secrets: [s]"+subject+"}]\n")
+			switch {
+			case c.ok && err != nil:
+				t.Errorf("Validate = %v; want nil", err)
+			case !c.ok && (err == nil || !strings.Contains(err.Error(), "providers[0] (shop).subject:") || !strings.Contains(err.Error(), "does not fall inside nats.subjects")):
+				t.Errorf("Validate = %v; want an error naming providers[0] (shop).subject and nats.subjects", err)
+			}
+		})
+	}
+	err := validateErr(t, "providers: [{name: shop, type: github, secrets: [s], subject: \"orders.{type}\"}]\n")
+	want := `providers[0] (shop).subject: "orders.{type}" does not fall inside nats.subjects ["webhooks.>"]`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "only a '>' at or before its place") {
+		t.Errorf("Validate = %v; want %q and the hint about {type}", err, want)
 	}
 }

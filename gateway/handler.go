@@ -235,7 +235,13 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 	if err != nil {
 		return r, err
 	}
-	r.outcome, err = s.decider.Decide(req.Context(), p.event(ident, req.Header, body, now))
+	ev := p.event(ident, req.Header, body, now)
+	if limit := s.maxPayload(); limit > 0 && int64(ev.Message.Size()) > limit {
+		// Recorded, it could never be published: the relay would stall on it.
+		return r, fmt.Errorf("%w: %d bytes with its NATS headers; the NATS server takes at most %d (max_payload)",
+			ErrTooLarge, ev.Message.Size(), limit)
+	}
+	r.outcome, err = s.decider.Decide(req.Context(), ev)
 	return r, err
 }
 

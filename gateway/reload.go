@@ -23,6 +23,11 @@ func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if limit := s.maxPayload(); limit > 0 {
+		if err := checkMaxBody(providers, limit); err != nil {
+			return nil, err
+		}
+	}
 	old := s.table.Load()
 	for _, p := range providers {
 		// Keep a rate limiter's state across reloads that leave it as it was.

@@ -105,6 +105,9 @@ func (s *Server) start(ctx context.Context) (err error) {
 	if err := s.startNATS(ctx); err != nil {
 		return err
 	}
+	if err := checkMaxBody(providers, s.maxPayload()); err != nil {
+		return err
+	}
 
 	var pub forward.Publisher
 	if cfg.NATS.Mode == "core" {
@@ -232,6 +235,7 @@ func (s *Server) startNATS(ctx context.Context) error {
 			Port:         n.Port,
 			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
 			SyncInterval: time.Duration(n.SyncInterval),
+			MaxPayload:   embeddedMaxPayload(s.cfg),
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats: %w", err)
@@ -255,6 +259,46 @@ func (s *Server) startNATS(ctx context.Context) error {
 	}
 	s.nc = nc
 	return ctx.Err()
+}
+
+// maxPayload is the largest message the NATS server takes, headers
+// included (its max_payload, as it announced on connecting); 0 when not
+// connected.
+func (s *Server) maxPayload() int64 {
+	if s.nc == nil {
+		return 0
+	}
+	return s.nc.MaxPayload()
+}
+
+// headerRoom is what the embedded server's max_payload leaves beside the
+// largest max_body for a message's headers.
+const headerRoom = 64 << 10
+
+// embeddedMaxPayload sizes the embedded server's max_payload to the
+// largest max_body with room for headers: NATS's default (8 MiB) or more,
+// up to NATS's ceiling of 64 MiB.
+func embeddedMaxPayload(cfg *Config) int32 {
+	largest := int64(0)
+	for _, p := range cfg.Providers {
+		largest = max(largest, p.MaxBody)
+	}
+	return int32(min(max(largest+headerRoom, forward.DefaultMaxPayload), 64<<20))
+}
+
+// checkMaxBody refuses providers whose max_body the NATS server could not
+// take in one message: such events would be accepted and then stall the
+// relay. A body within max_body whose message is too large only with its
+// headers is refused per request (413).
+func checkMaxBody(providers []*provider, limit int64) error {
+	var errs []error
+	for _, p := range providers {
+		if p.maxBody > limit {
+			errs = append(errs, fmt.Errorf("%w: provider %s: max_body %d bytes is more than the NATS server takes in a message (max_payload %d): raise the server's max_payload (the embedded server sizes it at start) or lower max_body",
+				ErrConfig, p.name, p.maxBody, limit))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error {

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+)
+
+// TestMaxBodyAgainstMaxPayload: against a NATS server with a small
+// max_payload, a provider whose max_body does not fit is refused at start
+// and at reload; a body within max_body whose message does not fit with its
+// headers is refused with 413 and leaves no trace; a smaller one passes.
+func TestMaxBodyAgainstMaxPayload(t *testing.T) {
+	const limit = 64 << 10
+	ns, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir(), MaxPayload: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	config := func(maxBody int) *Config {
+		return mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {url: %q, create_stream: true}
+providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
+`, t.TempDir(), ns.ClientURL(), maxBody))
+	}
+
+	_, err = Open(context.Background(), config(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "max_payload 65536") {
+		t.Fatalf("Open with max_body over max_payload = %v; want ErrConfig naming max_payload", err)
+	}
+
+	s, err := Open(context.Background(), config(limit), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open with max_body = max_payload: %v", err)
+	}
+	defer s.Close(context.Background())
+	pad := func(id string, n int) string {
+		b := stripeBody(id, "t", "o", 1)
+		return b[:len(b)-1] + `,"pad":"` + strings.Repeat("x", n-len(b)-9) + `"}`
+	}
+	big := pad("big", limit-100) // under max_body, over max_payload with the headers
+	if code := postTo(t, s, stripeRequest(t, big, "whsec_a", time.Now())); code != 413 {
+		t.Errorf("a body whose message exceeds max_payload: %d; want 413", code)
+	}
+	if code := postTo(t, s, stripeRequest(t, pad("small", 1000), "whsec_a", time.Now())); code != 202 {
+		t.Errorf("a small body: %d; want 202", code)
+	}
+	var n int
+	if err := s.db.Read.QueryRow(`SELECT count(*) FROM processed_events`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("processed events = %d, %v; want only the small one", n, err)
+	}
+
+	if _, err := s.Reload(config(2 * limit)); !errors.Is(err, ErrConfig) {
+		t.Errorf("reload to a max_body over max_payload = %v; want ErrConfig", err)
+	}
+}
+
+// TestEmbeddedSizedToMaxBody: the embedded server takes the largest
+// max_body, even above NATS's 8 MiB default, so such an event is published
+// rather than stalling the relay.
+func TestEmbeddedSizedToMaxBody(t *testing.T) {
+	s := mustServer(t, "", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_a]
+    max_body: 10485760
+`)
+	b := stripeBody("huge", "t", "o", 1)
+	body := b[:len(b)-1] + `,"pad":"` + strings.Repeat("x", 9<<20) + `"}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("a 9 MiB body: %d; want 202", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.relay.Stats().Published < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the 9 MiB event was not published: %+v", s.relay.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
