@@ -317,19 +317,23 @@ func (s *Server) adminReplay(c echo.Context) error {
 // by accident.
 func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
 	id, n, bytes, err := ReplayDB(ctx, s.db, q, subject, s.now())
-	if err != nil {
-		return "", 0, err
-	}
-	if n > 0 {
+	if n > 0 { // pages committed before an error are sent too
 		s.writer.Added(int64(n), bytes)
 		s.relay.Notify()
 		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
+	}
+	if err != nil {
+		return "", 0, err
 	}
 	return id, n, nil
 }
 
 // ReplayDB enqueues a replay in db's outbox (see Server.Replay); the relay
 // of a running gateway on the same file sends it within its poll interval.
+// It goes in pages of at most forward.MaxReplay events (and about
+// forward.MaxReplayBytes of bodies), each in its own transaction, so a
+// large replay never holds the write connection long. n and bytes count
+// what was committed, also when a later page fails (the error says so).
 func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now time.Time) (id string, n int, bytes int64, err error) {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return "", 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
@@ -337,22 +341,48 @@ func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now 
 	var b [6]byte
 	rand.Read(b[:])
 	id = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	limit := q.Limit // 0: every match
+	for {
+		q.Limit = replayPageSize
+		if limit > 0 {
+			q.Limit = min(limit-n, replayPageSize)
+		}
+		res, err := replayPage(ctx, db, q, subject, id, now)
+		if err != nil {
+			if n > 0 {
+				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
+			}
+			return id, n, bytes, err
+		}
+		n, bytes = n+res.Events, bytes+res.Bytes
+		if !res.More || (limit > 0 && n >= limit) {
+			return id, n, bytes, nil
+		}
+		q.After = res.Last
+	}
+}
+
+// replayPageSize is the most events a replay enqueues per transaction.
+var replayPageSize = forward.MaxReplay
+
+// replayPage enqueues one page of a replay in its own transaction.
+func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	defer tx.Rollback()
-	n, bytes, err = forward.Replay(ctx, tx, q, subject, id, now)
+	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
 	if errors.Is(err, forward.ErrInvalidMessage) {
-		return "", 0, 0, fmt.Errorf("%w: %w", ErrConfig, err)
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
-	return id, n, bytes, nil
+	return res, nil
 }
 
 // ListEvents reads the archive of the database in cfg's data_dir, read-only,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/forward"
 )
 
 const adminSecret = "admin-hmac-secret-for-tests-0123456789"
@@ -265,5 +268,42 @@ func TestAdminAuthConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReplayInPages: a replay larger than a page goes in several
+// transactions and enqueues every match once; a limit caps the total.
+func TestReplayInPages(t *testing.T) {
+	defer func(n int) { replayPageSize = n }(replayPageSize)
+	replayPageSize = 2
+	s := mustServer(t, "archive: {enabled: true}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range 5 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	id, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+	if err != nil || n != 5 {
+		t.Fatalf("Replay = %d, %v; want all 5 events, in pages of 2", n, err)
+	}
+	if _, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop", Limit: 3}, ""); err != nil || n != 3 {
+		t.Fatalf("Replay with limit 3 = %d, %v; want 3", n, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.relay.Stats().Published < 5+5+3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("published %d; want the 5 events, the 5 of replay %s and 3 more", s.relay.Stats().Published, id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.relay.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.relay.Stats().Published; got != 13 {
+		t.Errorf("published %d; want 13: no page enqueued twice", got)
 	}
 }
