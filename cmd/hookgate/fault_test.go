@@ -485,7 +485,9 @@ func TestFaultStorageLocked(t *testing.T) {
 	dataDir := t.TempDir()
 	m := startMain(t, faultConfig(t, ns.url(), dataDir, "busy_timeout: 300ms"))
 	base := func() string { return "http://" + m.Server.Addr().String() }
-	evs := makeEvents(1500, 150, 5)
+	// Enough load that it is still running once the lock below is taken
+	// (taking it waits for the gateway's own write transactions).
+	evs := makeEvents(4000, 400, 5)
 
 	var progress atomic.Int64
 	done := make(chan []string)
@@ -505,6 +507,9 @@ func TestFaultStorageLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := progress.Load()
+	if before >= int64(len(evs)) {
+		t.Fatalf("the load finished (%d deliveries) before the lock was taken; the test needs more load", before)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
