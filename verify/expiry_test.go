@@ -204,3 +204,32 @@ func TestExpiryHandshakes(t *testing.T) {
 		})
 	}
 }
+
+// TestSignSkipsExpiredSecrets: Sign (behind `hookgate sign` and `send`)
+// signs with the first secret still in use, so what it produces verifies.
+func TestSignSkipsExpiredSecrets(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	o := Options{Secrets: []string{"whsec_old", "whsec_new"}, NotAfter: []time.Time{now.Add(-time.Hour)}}
+	for _, tt := range []struct {
+		name  string
+		at    time.Time
+		index int
+	}{
+		{"old still in use", now.Add(-2 * time.Hour), 0},
+		{"old expired", now, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &verify.Request{Method: "POST", Body: []byte(`{"id":"evt_1"}`)}
+			if err := verify.Sign("stripe", r, o, tt.at); err != nil {
+				t.Fatal(err)
+			}
+			v, err := verify.New("stripe", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := v.Verify(r, tt.at); err != nil || res.SecretIndex != tt.index {
+				t.Errorf("Verify of what Sign made = %+v, %v; want valid with secret %d", res, err, tt.index)
+			}
+		})
+	}
+}

@@ -405,7 +405,8 @@ func (r *rotation) Verify(req *Request, now time.Time) (Result, error) {
 }
 
 // Sign adds to r the headers that the provider of preset typ sends: the
-// signature computed with o.Secrets[0] at time now, and whatever else the
+// signature computed at time now with the first secret not expired then
+// (o.Secrets[0] when none is, or none expires), and whatever else the
 // scheme signs (a message ID is generated when the scheme needs one and r
 // has none). It allocates r.Header when nil. It returns the errors of New,
 // and an error wrapping ErrConfig for a preset that cannot sign.
@@ -413,6 +414,14 @@ func Sign(typ string, r *Request, o Options, now time.Time) error {
 	p, o, err := prepare(typ, o)
 	if err != nil {
 		return err
+	}
+	for i := range o.Secrets {
+		if i >= len(o.NotAfter) || o.NotAfter[i].IsZero() || !now.After(o.NotAfter[i]) {
+			// The first secret in use leads; the schemes sign with the first.
+			o.Secrets = slices.Concat(o.Secrets[i:i+1], o.Secrets[:i], o.Secrets[i+1:])
+			o.NotAfter = nil
+			break
+		}
 	}
 	if p.Sign == nil {
 		return fmt.Errorf("%s cannot sign: %w", typ, ErrConfig)
