@@ -341,6 +341,15 @@ func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now 
 	var b [6]byte
 	rand.Read(b[:])
 	id = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	// The replay is of what is archived now: pages are separate
+	// transactions, and events accepted meanwhile must not join it.
+	if q.Before == 0 {
+		var last sql.NullInt64
+		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
+			return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		q.Before = last.Int64 + 1
+	}
 	limit := q.Limit // 0: every match
 	for {
 		q.Limit = replayPageSize

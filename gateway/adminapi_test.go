@@ -307,3 +307,31 @@ func TestReplayInPages(t *testing.T) {
 		t.Errorf("published %d; want 13: no page enqueued twice", got)
 	}
 }
+
+// TestReplaySnapshot: a paged replay replays what was archived when it was
+// asked for, not events archived between its pages (a trigger stands in
+// for the writer committing a live event after each page's copy).
+func TestReplaySnapshot(t *testing.T) {
+	defer func(n int) { replayPageSize = n }(replayPageSize)
+	replayPageSize = 1
+	s := mustServer(t, "archive: {enabled: true}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range 3 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	if _, err := s.db.Write.Exec(`CREATE TRIGGER live AFTER INSERT ON outbox
+	  WHEN NEW.msg_id LIKE '%:replay:%' AND (SELECT count(*) FROM archive) < 6
+	  BEGIN INSERT INTO archive (provider, event_id, event_type, status, msg_id, subject, header, body, received_at)
+	    SELECT provider, event_id||'x', event_type, status, msg_id||'x', subject, header, body, received_at FROM archive ORDER BY id DESC LIMIT 1; END`); err != nil {
+		t.Fatal(err)
+	}
+	_, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", time.Now())
+	if err != nil || n != 3 {
+		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
+	}
+}

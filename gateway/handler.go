@@ -236,10 +236,11 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		return r, err
 	}
 	ev := p.event(ident, req.Header, body, now)
-	if limit := s.maxPayload(); limit > 0 && int64(ev.Message.Size()) > limit {
-		// Recorded, it could never be published: the relay would stall on it.
-		return r, fmt.Errorf("%w: %d bytes with its NATS headers; the NATS server takes at most %d (max_payload)",
-			ErrTooLarge, ev.Message.Size(), limit)
+	if limit := s.maxPayload(); limit > 0 && int64(ev.Message.Size()+replayRoom) > limit {
+		// Recorded, it (or its replay) could never be published: the relay
+		// would stall on it.
+		return r, fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the NATS server takes at most %d (max_payload)",
+			ErrTooLarge, ev.Message.Size(), ev.Message.Size()+replayRoom, limit)
 	}
 	r.outcome, err = s.decider.Decide(req.Context(), ev)
 	return r, err
@@ -282,6 +283,12 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		},
 	}
 }
+
+// replayRoom is what a replay adds to a message (":replay:<replay ID>" on
+// its Nats-Msg-Id and a Hookgate-Replay header, 85 bytes with the IDs
+// ReplayDB makes): an accepted event keeps room for it under max_payload,
+// so that its replay can be published too.
+const replayRoom = 128
 
 // exactBody is the largest declared length read into a buffer allocated
 // up front. A larger body's buffer grows with the bytes that arrive, so a

@@ -87,3 +87,99 @@ func TestEmbeddedSizedToMaxBody(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestReplayFitsMaxPayload: the largest event the gateway accepts under a
+// small max_payload can also be replayed: its copy, with a longer
+// Nats-Msg-Id and a Hookgate-Replay header, is published rather than
+// stalling the relay.
+func TestReplayFitsMaxPayload(t *testing.T) {
+	const limit = 64 << 10
+	ns, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir(), MaxPayload: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	s, err := Open(context.Background(), mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+archive: {enabled: true}
+nats: {url: %q, create_stream: true}
+providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
+`, t.TempDir(), ns.ClientURL(), limit)), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	pad := func(id string, n int) string {
+		b := stripeBody(id, "t", "o", 1)
+		return b[:len(b)-1] + `,"pad":"` + strings.Repeat("x", n-len(b)-9) + `"}`
+	}
+	largest := ""
+	for n := limit - 1000; n < limit; n += 10 {
+		id := fmt.Sprintf("e%d", n)
+		if code := postTo(t, s, stripeRequest(t, pad(id, n), "whsec_a", time.Now())); code != 202 {
+			break
+		}
+		largest = id
+	}
+	if largest == "" {
+		t.Fatal("no body near the limit was accepted")
+	}
+	if err := s.relay.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := s.relay.Stats().Published
+	if _, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop", EventID: largest}, ""); err != nil || n != 1 {
+		t.Fatalf("replay of %s = %d, %v; want 1", largest, n, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.relay.Stats().Published == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replay of %s was not published: its copy is over max_payload", largest)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestEmbeddedSizedToOutbox: a row accepted under an earlier, larger
+// max_body and still in the outbox at start is published: the embedded
+// server is sized to it, not only to the current config.
+func TestEmbeddedSizedToOutbox(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenDB(context.Background(), dir, DBOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Write.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := forward.Message{ID: "shop:big", Subject: "webhooks.shop.t", Body: []byte(strings.Repeat("x", 9<<20))}
+	if err := forward.Enqueue(context.Background(), tx, big, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
+`, dir)), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for s.relay.Stats().Published < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the 9 MiB row left in the outbox was not published (max_payload %d)", s.maxPayload())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
