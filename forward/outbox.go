@@ -114,6 +114,10 @@ type Stats struct {
 	Bytes int64
 	// Oldest is the creation time of the oldest row; zero when Rows is 0.
 	Oldest time.Time
+	// Largest is the largest row's size on the wire (its [Message.Size]:
+	// stored header block, Nats-Msg-Id line and body); 0 when Rows is 0.
+	// A server whose max_payload is below it cannot take that row.
+	Largest int64
 }
 
 // Age returns how long the oldest row has waited at now; 0 when the outbox
@@ -134,13 +138,17 @@ func Depth(ctx context.Context, q Querier) (Stats, error) {
 		oldest sql.NullInt64
 	)
 	err := q.QueryRowContext(ctx,
-		`SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0), MIN(created_at) FROM outbox`).
-		Scan(&s.Rows, &s.Bytes, &oldest)
+		`SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0), MIN(created_at),
+			COALESCE(MAX(COALESCE(LENGTH(header), ?) + LENGTH(msg_id) + LENGTH(body)), 0) FROM outbox`, len(headerPreamble)+2).
+		Scan(&s.Rows, &s.Bytes, &oldest, &s.Largest)
 	if err != nil {
 		return Stats{}, fmt.Errorf("forward: outbox depth: %w", err)
 	}
 	if oldest.Valid {
 		s.Oldest = time.Unix(0, oldest.Int64)
+	}
+	if s.Largest > 0 {
+		s.Largest += int64(len(HeaderMsgID) + len(": \r\n"))
 	}
 	return s, nil
 }

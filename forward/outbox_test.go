@@ -55,6 +55,10 @@ func TestEnqueueDepth(t *testing.T) {
 	if age := s.Age(t0.Add(time.Minute)); age != time.Minute {
 		t.Errorf("Age = %v; want 1m", age)
 	}
+	first := forward.Message{ID: "p:a", Body: bodies[0]} // the largest of the three, no headers
+	if s.Largest != int64(first.Size()) {
+		t.Errorf("Depth.Largest = %d; want %d, the Size of the largest row without headers", s.Largest, first.Size())
+	}
 
 	// A rolled-back transaction leaves nothing behind.
 	tx, err = db.BeginTx(ctx, nil)
@@ -84,6 +88,10 @@ func TestEnqueueDepth(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(hdr), "NATS/1.0\r\n") || !strings.Contains(string(hdr), "X-Pass-Through: a\r\nX-Pass-Through: b\r\n") {
 		t.Errorf("stored header = %q; want a header block with both X-Pass-Through values", hdr)
+	}
+	// Largest is the largest row's wire size: testMessage(7) with headers.
+	if got := depth(t, db).Largest; got != int64(m.Size()) {
+		t.Errorf("Depth.Largest = %d; want the largest row's Size %d", got, m.Size())
 	}
 }
 

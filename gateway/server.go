@@ -102,7 +102,13 @@ func (s *Server) start(ctx context.Context) (err error) {
 	}); err != nil {
 		return err
 	}
-	if err := s.startNATS(ctx); err != nil {
+	// What an earlier run left in the outbox: its rows must fit the
+	// embedded server's max_payload too.
+	depth, err := forward.Depth(ctx, s.db.Read)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	if err := s.startNATS(ctx, depth.Largest); err != nil {
 		return err
 	}
 	if err := checkMaxBody(providers, s.maxPayload()); err != nil {
@@ -130,10 +136,6 @@ func (s *Server) start(ctx context.Context) (err error) {
 		MaxOutboxRows:  cfg.Storage.OutboxMaxRows,
 		MaxOutboxBytes: cfg.Storage.OutboxMaxBytes,
 		Archive:        cfg.Archive.Enabled,
-	}
-	depth, err := forward.Depth(ctx, s.db.Read)
-	if err != nil {
-		return fmt.Errorf("storage: %w", err)
 	}
 	s.writer.SetOutbox(depth.Rows, depth.Bytes)
 	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Deleted: s.writer.Released}
@@ -226,7 +228,7 @@ func (s *Server) dispatch(c echo.Context) error {
 	return s.serve(c, p)
 }
 
-func (s *Server) startNATS(ctx context.Context) error {
+func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 	n := &s.cfg.NATS
 	url := n.URL
 	if n.Embedded() {
@@ -235,7 +237,7 @@ func (s *Server) startNATS(ctx context.Context) error {
 			Port:         n.Port,
 			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
 			SyncInterval: time.Duration(n.SyncInterval),
-			MaxPayload:   embeddedMaxPayload(s.cfg),
+			MaxPayload:   embeddedMaxPayload(s.cfg, largestRow),
 		})
 		if err != nil {
 			return fmt.Errorf("embedded nats: %w", err)
@@ -276,14 +278,15 @@ func (s *Server) maxPayload() int64 {
 const headerRoom = 64 << 10
 
 // embeddedMaxPayload sizes the embedded server's max_payload to the
-// largest max_body with room for headers: NATS's default (8 MiB) or more,
-// up to NATS's ceiling of 64 MiB.
-func embeddedMaxPayload(cfg *Config) int32 {
-	largest := int64(0)
+// largest max_body with room for headers, or to the largest row waiting in
+// the outbox (accepted under an earlier, larger max_body): NATS's default
+// (8 MiB) or more, up to NATS's ceiling of 64 MiB.
+func embeddedMaxPayload(cfg *Config, largestRow int64) int32 {
+	largest := largestRow + headerRoom
 	for _, p := range cfg.Providers {
-		largest = max(largest, p.MaxBody)
+		largest = max(largest, p.MaxBody+headerRoom)
 	}
-	return int32(min(max(largest+headerRoom, forward.DefaultMaxPayload), 64<<20))
+	return int32(min(max(largest, forward.DefaultMaxPayload), 64<<20))
 }
 
 // checkMaxBody refuses providers whose max_body the NATS server could not
