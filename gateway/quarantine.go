@@ -53,7 +53,9 @@ type quarantine struct {
 	db       *sql.DB
 	cfg      QuarantineConfig
 	queue    chan quarantined
-	stop     chan struct{} // closed by close; keep drops from then on
+	mu       sync.RWMutex  // keep's send (read) against close (write)
+	closed   bool          // guarded by mu: keep drops from then on
+	stop     chan struct{} // closed by close, after closed is set
 	done     chan struct{}
 	stopOnce sync.Once
 	dropped  func()
@@ -74,11 +76,11 @@ func (q *quarantine) keep(item quarantined) {
 		item.req.Body = item.req.Body[:quarantineBody]
 		item.err += fmt.Sprintf(" (body cut to its first %d of %d bytes)", quarantineBody, n)
 	}
-	select {
-	case <-q.stop:
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
 		q.dropped()
 		return
-	default:
 	}
 	select {
 	case q.queue <- item:
@@ -87,9 +89,15 @@ func (q *quarantine) keep(item quarantined) {
 	}
 }
 
-// close writes what is queued and stops.
+// close writes what is queued and stops. Once it has taken mu, no keep is
+// sending, and none will: the queue holds all there is to write.
 func (q *quarantine) close() {
-	q.stopOnce.Do(func() { close(q.stop) })
+	q.stopOnce.Do(func() {
+		q.mu.Lock()
+		q.closed = true
+		q.mu.Unlock()
+		close(q.stop)
+	})
 	<-q.done
 }
 
@@ -101,14 +109,9 @@ func (q *quarantine) run() {
 		select {
 		case item = <-q.queue:
 		case <-q.stop:
-			// Write what was queued before close, then end.
-			for {
-				select {
-				case item = <-q.queue:
-					q.writeAll(append(batch[:0], item))
-					continue
-				default:
-				}
+			select {
+			case item = <-q.queue: // what was queued before close
+			default:
 				return
 			}
 		}
@@ -124,13 +127,9 @@ func (q *quarantine) run() {
 				break more
 			}
 		}
-		q.writeAll(batch)
-	}
-}
-
-func (q *quarantine) writeAll(batch []quarantined) {
-	if err := q.write(batch); err != nil {
-		q.failed(err)
+		if err := q.write(batch); err != nil {
+			q.failed(err)
+		}
 	}
 }
 
