@@ -335,3 +335,35 @@ func TestReplaySnapshot(t *testing.T) {
 		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
 	}
 }
+
+// TestReplayFromAnotherProcess: rows a command-line replay adds behind the
+// running gateway's back do not leave its outbox count negative (which
+// would lift the outbox bound): the count is read again from the table.
+func TestReplayFromAnotherProcess(t *testing.T) {
+	s := mustServer(t, "archive: {enabled: true}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range 5 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	if _, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", time.Now()); err != nil || n != 5 {
+		t.Fatalf("ReplayDB = %d, %v; want 5", n, err)
+	}
+	s.relay.Notify()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, bytes := s.writer.Outbox()
+		if s.relay.Stats().Published == 10 && rows == 0 && bytes == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the replay was sent: published %d, outbox counted as %d rows, %d bytes; want 10 and 0, 0",
+				s.relay.Stats().Published, rows, bytes)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -28,6 +28,8 @@ import (
 // Server is a running gateway: storage, NATS, the relay, the writer and the
 // public HTTP server. Open starts it; Close stops it.
 type Server struct {
+	resyncing atomic.Bool // an outbox recount is running
+
 	cfg  *Config // as started; a reload swaps providers only
 	log  *slog.Logger
 	now  func() time.Time
@@ -138,7 +140,14 @@ func (s *Server) start(ctx context.Context) (err error) {
 		Archive:        cfg.Archive.Enabled,
 	}
 	s.writer.SetOutbox(depth.Rows, depth.Bytes)
-	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Deleted: s.writer.Released}
+	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Deleted: func(rows int, bytes int64) {
+		if !s.writer.Released(rows, bytes) && s.resyncing.CompareAndSwap(false, true) {
+			go func() { // rows from another process: count the table again
+				defer s.resyncing.Store(false)
+				s.resyncOutbox()
+			}()
+		}
+	}}
 	s.relay.Start()
 	s.writer.Committed = s.relay.Notify
 	s.writer.Start()

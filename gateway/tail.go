@@ -40,12 +40,23 @@ func Tail(ctx context.Context, o TailOptions, w io.Writer) error {
 
 	msgs := make(chan *nats.Msg, 64)
 	if o.Stream == "" {
-		sub, err := nc.ChanSubscribe(o.Subject, msgs)
+		// A callback subscription queues what the printing has not caught
+		// up with in the client (unbounded below), where a channel one
+		// would drop a burst.
+		sub, err := nc.Subscribe(o.Subject, func(m *nats.Msg) {
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+			}
+		})
 		if err != nil {
 			return fmt.Errorf("tail: subscribe %s: %w", o.Subject, err)
 		}
 		defer sub.Unsubscribe()
-		if err := nc.FlushWithContext(ctx); err != nil && ctx.Err() == nil {
+		if err := sub.SetPendingLimits(-1, -1); err != nil {
+			return fmt.Errorf("tail: %w", err)
+		}
+		if err := nc.FlushTimeout(5 * time.Second); err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
 	} else {

@@ -117,10 +117,13 @@ func (w *Writer) Added(rows, bytes int64) {
 	w.outboxBytes.Add(bytes)
 }
 
-// Released records that the relay removed rows from the outbox.
-func (w *Writer) Released(rows int, bytes int64) {
-	w.outboxRows.Add(-int64(rows))
-	w.outboxBytes.Add(-bytes)
+// Released records that the relay removed rows from the outbox. It
+// reports false when the count went below zero: rows were added by another
+// process (`hookgate replay`), and the count must be read again from the
+// table.
+func (w *Writer) Released(rows int, bytes int64) bool {
+	r, b := w.outboxRows.Add(-int64(rows)), w.outboxBytes.Add(-bytes)
+	return r >= 0 && b >= 0
 }
 
 // Outbox returns the outbox size as the writer accounts it.
