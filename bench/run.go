@@ -135,6 +135,9 @@ var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
 // Run performs the benchmark and writes its report to w.
 func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	o.defaults()
+	if o.Duplicates < 0 || o.Duplicates > 1 || o.OutOfOrder < 0 || o.OutOfOrder > 1 {
+		return nil, fmt.Errorf("bench: -duplicates %v and -out-of-order %v must be shares from 0 to 1", o.Duplicates, o.OutOfOrder)
+	}
 	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
 		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
 	}
@@ -171,6 +174,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	var (
 		base, natsURL, adminURL string
 		gw                      *child
+		stream                  gateway.NATSConfig // where the check reads
 	)
 	if o.URL == "" {
 		dir, err := os.MkdirTemp("", "hookgate-bench-")
@@ -194,6 +198,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			return nil, err
 		}
 		pc, _ = cfg.Provider("bench")
+		stream = cfg.NATS
 		args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
 		if o.CPUProfile != "" {
 			args = append(args, "-cpuprofile", o.CPUProfile)
@@ -217,8 +222,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		if pc, err = cfg.Provider(o.Provider); err != nil {
 			return nil, err
 		}
-		base, natsURL = strings.TrimSuffix(o.URL, "/"), cfg.NATSClientURL()
+		base, natsURL, stream = strings.TrimSuffix(o.URL, "/"), cfg.NATSClientURL(), cfg.NATS
 	}
+	started := time.Now()
 
 	var samples []Sample
 	var sampleMu sync.Mutex
@@ -279,7 +285,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		}
 	}
 	rep.Pipeline, rep.Samples = res, samples
-	rep.OnStream, rep.Check = checkStream(ctx, natsURL, pc.Name, p.runID, accepted, stale)
+	rep.OnStream, rep.Check = checkStream(ctx, natsURL, stream, started, pc.Name, p.runID, accepted, stale)
 	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
 		rep.Ratio = res.Throughput / rep.Baseline.Throughput
 	}
@@ -462,10 +468,15 @@ func sample(gw *child, adminURL, dataDir string) Sample {
 // errNotExactlyOnce describes a failed check.
 var errNotExactlyOnce = errors.New("not every accepted event is on the stream exactly once")
 
-// checkStream reads the provider's messages of this run from the stream
-// and checks them against what was accepted.
-func checkStream(ctx context.Context, natsURL, provider, runID string, accepted, stale map[string]bool) (int, error) {
-	nc, err := nats.Connect(natsURL)
+// checkStream reads the messages stored since the run started from the
+// gateway's stream (its name and credentials from its config) and checks
+// this run's against what was accepted.
+func checkStream(ctx context.Context, natsURL string, nc0 gateway.NATSConfig, started time.Time, provider, runID string, accepted, stale map[string]bool) (int, error) {
+	var opts []nats.Option
+	if nc0.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(nc0.CredsFile))
+	}
+	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
 		return 0, fmt.Errorf("bench: check: %w", err)
 	}
@@ -474,7 +485,9 @@ func checkStream(ctx context.Context, natsURL, provider, runID string, accepted,
 	if err != nil {
 		return 0, err
 	}
-	cons, err := js.OrderedConsumer(ctx, "WEBHOOKS", jetstream.OrderedConsumerConfig{FilterSubjects: []string{"webhooks." + provider + ".>"}})
+	since := started.Add(-time.Second) // the servers' clocks are this machine's
+	cons, err := js.OrderedConsumer(ctx, nc0.Stream, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since})
 	if err != nil {
 		return 0, fmt.Errorf("bench: check: %w", err)
 	}

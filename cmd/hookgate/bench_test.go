@@ -68,4 +68,7 @@ func TestBenchRefusesBadMemLimit(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("wrote %q before refusing", out.String())
 	}
+	if _, err := bench.Run(context.Background(), bench.Options{Binary: "/nonexistent", Duplicates: -0.5}, &out); err == nil || !strings.Contains(err.Error(), "shares from 0 to 1") {
+		t.Errorf("negative -duplicates: err = %v; want it refused (it panicked)", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -63,6 +64,10 @@ Exit status: 0 on success, 1 on failure (verify: the request is invalid),
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP stays handled for the process's whole life (serve reloads on
+	// it while serving): its default action would kill a gateway that is
+	// still starting or draining.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -211,6 +216,19 @@ func (m *Main) ParseFlags(args []string) error {
 	return nil
 }
 
+// parseNoArgs parses a command's flags and refuses words left after them:
+// the flag package stops at the first one, so a misplaced argument would
+// silently drop the flags that follow it.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (flags go before it, and this command takes no other)", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
 // minProcs is the GOMAXPROCS serve runs with at least: with one, a cgo
 // call into SQLite holds the only P and the HTTP side starves (measured in
 // DESIGN.md: 7.5k req/s and p99 ~170 ms with 1, 12.9k and 21 ms with 2 on the
@@ -290,8 +308,8 @@ func (m *Main) Close() error {
 func checkConfig(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
 	path := fs.String("config", "config.yaml", "config file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if _, err := gateway.LoadConfig(*path); err != nil {
 		return err
@@ -311,8 +329,8 @@ func send(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&ev.Entity, "entity", "", "ordering key, for providers with ordering")
 	fs.StringVar(&ev.Version, "version", "", "ordering version (default: now)")
 	bodyFile := fs.String("body", "", "file with the exact body to send")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if *name == "" {
 		return fmt.Errorf("%w: -provider is required", errUsage)
@@ -375,8 +393,8 @@ func tail(ctx context.Context, args []string, stdout io.Writer) error {
 func providers(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
 	markdown := fs.Bool("markdown", false, "print the Markdown table that README.md embeds")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	return gateway.WriteProviders(stdout, *markdown)
 }
@@ -515,8 +533,8 @@ func sign(args []string, stdout io.Writer) error {
 	bodyFile := fs.String("body", "", "file with the exact body to sign")
 	at := fs.String("at", "", "signing time, in unix seconds (default: now)")
 	curl := fs.Bool("curl", false, "print a curl command instead of a request file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	pc, cfg, err := sf.providerConfig()
 	if err != nil {
@@ -543,6 +561,9 @@ func sign(args []string, stdout io.Writer) error {
 		pc.Path = "" // -url is the whole URL
 	}
 	r, err := pc.TestRequest(base, ev, now)
+	if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
+		return &exitError{2, "hookgate: " + err.Error()}
+	}
 	if err != nil {
 		return err
 	}
@@ -583,8 +604,8 @@ func events(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
 	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
 	query := queryFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	q, err := query()
 	if err != nil {
@@ -610,8 +631,8 @@ func replay(ctx context.Context, args []string, stdout io.Writer) error {
 	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
 	subject := fs.String("subject", "", "publish on this subject instead of the original one")
 	query := queryFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	q, err := query()
 	if err != nil {
@@ -623,6 +644,11 @@ func replay(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg, err := gateway.LoadConfig(*path)
 	if err != nil {
 		return err
+	}
+	// OpenDB would create an empty database, and the replay would "queue"
+	// nothing, successfully.
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
+		return fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
 	}
 	db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
 	if err != nil {
@@ -646,8 +672,8 @@ func quarantine(ctx context.Context, args []string, stdout io.Writer) error {
 	provider := fs.String("provider", "", "provider name")
 	limit := fs.Int("limit", 100, "at most this many")
 	id := fs.Int64("id", 0, "print this request as a request file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	cfg, err := gateway.LoadConfig(*path)
 	if err != nil {
@@ -693,8 +719,8 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log level (info logs a line per request)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to this file when it stops")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if (o.URL != "") != (o.Config != "" && o.Provider != "") {
 		return fmt.Errorf("%w: -url goes with -config and -provider", errUsage)
@@ -709,8 +735,8 @@ func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
 func baseline(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench-baseline", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	return bench.ServeBaseline(ctx, *listen, stderr)
 }

@@ -313,3 +313,32 @@ providers:
 		}
 	}
 }
+
+// TestCommandsRefuseStrayArguments: a word left after a command's flags is
+// bad usage (2), not silently ignored with the flags after it; a replay
+// against a data directory with no database says so instead of queueing
+// nothing successfully; sign of an unknown type is bad usage, as in verify.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nproviders: [{name: p, type: github, secrets: [s]}]\n", filepath.Join(dir, "nodata"))), 0o600)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"check-config", "bad.yaml"}, 2, `unexpected argument "bad.yaml"`},
+		{[]string{"send", "-config", cfg, "-provider", "p", "extra", "-id", "X"}, 2, `unexpected argument "extra"`},
+		{[]string{"events", "-config", cfg, "x"}, 2, "unexpected argument"},
+		{[]string{"replay", "-config", cfg, "-provider", "p"}, 1, "no gateway database in data_dir"},
+		{[]string{"sign", "-type", "nosuch", "-secret", "x"}, 2, "nosuch"},
+	} {
+		var out bytes.Buffer
+		if code := Run(context.Background(), c.args, &out, &out); code != c.code || !strings.Contains(out.String(), c.want) {
+			t.Errorf("hookgate %v: exit %d, %q; want exit %d saying %q", c.args, code, out.String(), c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nodata")); err == nil {
+		t.Error("replay created the data directory it did not find")
+	}
+}
