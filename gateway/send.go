@@ -84,9 +84,13 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 		ev.Entity = "demo-entity"
 	}
 	if ev.Version == "" {
-		ev.Version = strconv.FormatInt(now.Unix(), 10)
-		if pc.Ordering.Format == "rfc3339" {
+		switch pc.Ordering.Format {
+		case "rfc3339":
 			ev.Version = now.UTC().Format(time.RFC3339Nano)
+		case "unix_ms": // seconds would read as a 1970 time, stale
+			ev.Version = strconv.FormatInt(now.UnixMilli(), 10)
+		default:
+			ev.Version = strconv.FormatInt(now.Unix(), 10)
 		}
 	}
 

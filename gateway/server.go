@@ -443,7 +443,13 @@ func (s *Server) close(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		sctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
-		if err := s.http.Shutdown(sctx); err != nil {
+		if err := s.http.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+			// Requests still running after http.shutdown_timeout are cut:
+			// none got its 2xx, so the provider retries it. Not a failure
+			// of the shutdown.
+			s.log.Warn("requests still in flight at http.shutdown_timeout were cut; their senders will retry", "timeout", time.Duration(s.cfg.HTTP.ShutdownTimeout))
+			s.http.Close()
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 			s.http.Close()
 		}

@@ -190,3 +190,35 @@ providers:
 		t.Fatalf("event after room was made: %d; want 202", code)
 	}
 }
+
+// TestCloseCutsSlowRequests: a request still in flight at
+// http.shutdown_timeout is cut, and Close still succeeds (serve exits 0).
+func TestCloseCutsSlowRequests(t *testing.T) {
+	c := mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+http: {shutdown_timeout: 200ms}
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
+`, t.TempDir()))
+	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Headers and a promise of 100 bytes of body, of which one arrives.
+	fmt.Fprintf(conn, "POST /webhooks/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+	time.Sleep(100 * time.Millisecond) // the handler is reading the body
+	start := time.Now()
+	if err := s.Close(context.Background()); err != nil {
+		t.Errorf("Close with a request cut at the shutdown timeout = %v; want nil", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v; want it bounded by the shutdown timeout", d)
+	}
+}
