@@ -276,16 +276,7 @@ func TestAdminAuthConfig(t *testing.T) {
 func TestReplayInPages(t *testing.T) {
 	defer func(n int) { replayPageSize = n }(replayPageSize)
 	replayPageSize = 2
-	s := mustServer(t, "archive: {enabled: true}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
-	for i := range 5 {
-		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
-			t.Fatalf("post %d: %d", i, code)
-		}
-	}
+	s := archivedServer(t, 5)
 	id, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
 	if err != nil || n != 5 {
 		t.Fatalf("Replay = %d, %v; want all 5 events, in pages of 2", n, err)
@@ -314,16 +305,7 @@ func TestReplayInPages(t *testing.T) {
 func TestReplaySnapshot(t *testing.T) {
 	defer func(n int) { replayPageSize = n }(replayPageSize)
 	replayPageSize = 1
-	s := mustServer(t, "archive: {enabled: true}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
-	for i := range 3 {
-		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
-			t.Fatalf("post %d: %d", i, code)
-		}
-	}
+	s := archivedServer(t, 3)
 	if _, err := s.db.Write.Exec(`CREATE TRIGGER live AFTER INSERT ON outbox
 	  WHEN NEW.msg_id LIKE '%:replay:%' AND (SELECT count(*) FROM archive) < 6
 	  BEGIN INSERT INTO archive (provider, event_id, event_type, status, msg_id, subject, header, body, received_at)
@@ -340,16 +322,7 @@ func TestReplaySnapshot(t *testing.T) {
 // running gateway's back do not leave its outbox count negative (which
 // would lift the outbox bound): the count is read again from the table.
 func TestReplayFromAnotherProcess(t *testing.T) {
-	s := mustServer(t, "archive: {enabled: true}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
-	for i := range 5 {
-		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
-			t.Fatalf("post %d: %d", i, code)
-		}
-	}
+	s := archivedServer(t, 5)
 	if _, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", time.Now()); err != nil || n != 5 {
 		t.Fatalf("ReplayDB = %d, %v; want 5", n, err)
 	}
@@ -366,4 +339,21 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// archivedServer starts a gateway with the archive on and a stripe provider
+// "shop", and posts n accepted events evt_0... to it.
+func archivedServer(t *testing.T, n int) *Server {
+	t.Helper()
+	s := mustServer(t, "archive: {enabled: true}", `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range n {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	return s
 }
