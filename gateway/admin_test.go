@@ -38,6 +38,19 @@ providers:
 	return s
 }
 
+// waitPublished waits up to 10 s until the server's relay has published at
+// least n messages; what says which ones, for the failure.
+func waitPublished(tb testing.TB, s *Server, n uint64, what string) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.relay.Stats().Published < n {
+		if time.Now().After(deadline) {
+			tb.Fatalf("published %d; want %d: %s (max_payload %d)", s.relay.Stats().Published, n, what, s.maxPayload())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // postTo sends req to the server's public listener.
 func postTo(tb testing.TB, s *Server, req *http.Request) int {
 	tb.Helper()

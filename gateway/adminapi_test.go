@@ -284,13 +284,7 @@ func TestReplayInPages(t *testing.T) {
 	if _, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop", Limit: 3}, ""); err != nil || n != 3 {
 		t.Fatalf("Replay with limit 3 = %d, %v; want 3", n, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.relay.Stats().Published < 5+5+3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("published %d; want the 5 events, the 5 of replay %s and 3 more", s.relay.Stats().Published, id)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPublished(t, s, 5+5+3, "the 5 events, the 5 of replay "+id+" and 3 more")
 	if err := s.relay.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

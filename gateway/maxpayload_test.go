@@ -12,17 +12,24 @@ import (
 	"hookgate/forward"
 )
 
+// smallNATS starts a NATS server (JetStream) taking messages of at most
+// maxPayload bytes, and returns its URL.
+func smallNATS(t *testing.T, maxPayload int32) string {
+	ns, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir(), MaxPayload: maxPayload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns.ClientURL()
+}
+
 // TestMaxBodyAgainstMaxPayload: against a NATS server with a small
 // max_payload, a provider whose max_body does not fit is refused at start
 // and at reload; a body within max_body whose message does not fit with its
 // headers is refused with 413 and leaves no trace; a smaller one passes.
 func TestMaxBodyAgainstMaxPayload(t *testing.T) {
 	const limit = 64 << 10
-	ns, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir(), MaxPayload: limit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	natsURL := smallNATS(t, limit)
 	config := func(maxBody int) *Config {
 		return mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
@@ -30,10 +37,10 @@ admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {url: %q, create_stream: true}
 providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
-`, t.TempDir(), ns.ClientURL(), maxBody))
+`, t.TempDir(), natsURL, maxBody))
 	}
 
-	_, err = Open(context.Background(), config(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
+	_, err := Open(context.Background(), config(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
 	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "max_payload 65536") {
 		t.Fatalf("Open with max_body over max_payload = %v; want ErrConfig naming max_payload", err)
 	}
@@ -79,13 +86,7 @@ func TestEmbeddedSizedToMaxBody(t *testing.T) {
 	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
 		t.Fatalf("a 9 MiB body: %d; want 202", code)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.relay.Stats().Published < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the 9 MiB event was not published: %+v", s.relay.Stats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPublished(t, s, 1, "the 9 MiB event")
 }
 
 // TestReplayFitsMaxPayload: the largest event the gateway accepts under a
@@ -94,11 +95,7 @@ func TestEmbeddedSizedToMaxBody(t *testing.T) {
 // stalling the relay.
 func TestReplayFitsMaxPayload(t *testing.T) {
 	const limit = 64 << 10
-	ns, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir(), MaxPayload: limit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	natsURL := smallNATS(t, limit)
 	s, err := Open(context.Background(), mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: {listen: "127.0.0.1:0"}
@@ -106,7 +103,7 @@ data_dir: %s
 archive: {enabled: true}
 nats: {url: %q, create_stream: true}
 providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
-`, t.TempDir(), ns.ClientURL(), limit)), Options{Logger: slog.New(slog.DiscardHandler)})
+`, t.TempDir(), natsURL, limit)), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +130,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
 	if _, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop", EventID: largest}, ""); err != nil || n != 1 {
 		t.Fatalf("replay of %s = %d, %v; want 1", largest, n, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.relay.Stats().Published == before {
-		if time.Now().After(deadline) {
-			t.Fatalf("the replay of %s was not published: its copy is over max_payload", largest)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPublished(t, s, before+1, "the replay of "+largest+" (a copy over max_payload stalls the relay)")
 }
 
 // TestEmbeddedSizedToOutbox: a row accepted under an earlier, larger
@@ -175,11 +166,5 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
-	deadline := time.Now().Add(10 * time.Second)
-	for s.relay.Stats().Published < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the 9 MiB row left in the outbox was not published (max_payload %d)", s.maxPayload())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPublished(t, s, 1, "the 9 MiB row left in the outbox")
 }

@@ -54,8 +54,7 @@ type quarantine struct {
 	cfg      QuarantineConfig
 	queue    chan quarantined
 	mu       sync.RWMutex  // keep's send (read) against close (write)
-	closed   bool          // guarded by mu: keep drops from then on
-	stop     chan struct{} // closed by close, after closed is set
+	stop     chan struct{} // closed by close, under mu: keep drops from then on
 	done     chan struct{}
 	stopOnce sync.Once
 	dropped  func()
@@ -78,9 +77,11 @@ func (q *quarantine) keep(item quarantined) {
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	if q.closed {
+	select {
+	case <-q.stop:
 		q.dropped()
 		return
+	default:
 	}
 	select {
 	case q.queue <- item:
@@ -89,14 +90,13 @@ func (q *quarantine) keep(item quarantined) {
 	}
 }
 
-// close writes what is queued and stops. Once it has taken mu, no keep is
-// sending, and none will: the queue holds all there is to write.
+// close writes what is queued and stops. It closes stop under mu: no keep
+// is sending then, and none will, so the queue holds all there is to write.
 func (q *quarantine) close() {
 	q.stopOnce.Do(func() {
 		q.mu.Lock()
-		q.closed = true
-		q.mu.Unlock()
 		close(q.stop)
+		q.mu.Unlock()
 	})
 	<-q.done
 }
