@@ -14,11 +14,14 @@ import (
 // and baseline as child processes) and checks that it works and that its
 // exactly-once check passes. It asserts correctness, not a speed.
 func TestBenchCommand(t *testing.T) {
+	// Build first: on a cold cache the build alone can take minutes, and
+	// the deadline is for the run.
+	bin := mustBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
 	rep, err := bench.Run(ctx, bench.Options{
-		Binary: mustBinary(t), Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
+		Binary: bin, Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
 		Baseline: true, Samples: 2, LogLevel: "warn", MemLimit: "256MiB",
 	}, &out)
 	if err != nil {
