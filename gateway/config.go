@@ -40,6 +40,9 @@ const (
 	DefaultOutboxMaxRows    = 1_000_000
 	DefaultArchiveRetention = 720 * time.Hour
 	DefaultOutboxMaxBytes   = 1 << 30
+	DefaultBodyTimeout      = 10 * time.Second
+	DefaultMaxConns         = 4096
+	DefaultMaxInFlight      = 1024
 )
 
 // Config is the whole configuration file. Decode it with ReadConfig; it is
@@ -145,9 +148,22 @@ type HTTPConfig struct {
 	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
 	// MaxHeaderBytes caps the request line and headers (default 64 KiB).
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
-	// MaxInFlight caps the requests being handled at once (default 1024);
-	// past it requests get 503 with Retry-After.
+	// BodyTimeout is how long a request's body may take to arrive once its
+	// headers are read (default 10s); past it the request gets 408 and
+	// its connection is closed.
+	BodyTimeout Duration `yaml:"body_timeout"`
+	// MaxConns caps the open connections of the public listener (default
+	// 4096); a connection past it is answered 503 and closed.
+	MaxConns int `yaml:"max_conns"`
+	// MaxInFlight caps the requests being verified and decided at once
+	// (default 1024); past it requests get 503 with Retry-After. A request
+	// takes its slot once its body has arrived.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// MaxInFlightPerProvider and MaxInFlightPerClient cap the slots one
+	// provider and one client address hold (defaults: half and a quarter
+	// of max_in_flight), so that neither can take every slot.
+	MaxInFlightPerProvider int `yaml:"max_in_flight_per_provider"`
+	MaxInFlightPerClient   int `yaml:"max_in_flight_per_client"`
 	// TrustedProxies are the peers whose X-Forwarded-For is believed, for
 	// providers' allow lists.
 	TrustedProxies []string `yaml:"trusted_proxies"`
@@ -672,6 +688,7 @@ func (c *Config) Validate() error {
 	}{
 		{"http.read_header_timeout", &h.ReadHeaderTimeout, 5 * time.Second},
 		{"http.read_timeout", &h.ReadTimeout, 30 * time.Second},
+		{"http.body_timeout", &h.BodyTimeout, DefaultBodyTimeout},
 		{"http.write_timeout", &h.WriteTimeout, 30 * time.Second},
 		{"http.idle_timeout", &h.IdleTimeout, 120 * time.Second},
 		{"http.shutdown_timeout", &h.ShutdownTimeout, 10 * time.Second},
@@ -688,10 +705,32 @@ func (c *Config) Validate() error {
 	} else if h.MaxHeaderBytes < 1024 {
 		bad("http.max_header_bytes", "%d is too small (at least 1024)", h.MaxHeaderBytes)
 	}
+	if h.MaxConns == 0 {
+		h.MaxConns = DefaultMaxConns
+	} else if h.MaxConns < 0 {
+		bad("http.max_conns", "must be positive")
+	}
 	if h.MaxInFlight == 0 {
-		h.MaxInFlight = 1024
+		h.MaxInFlight = DefaultMaxInFlight
 	} else if h.MaxInFlight < 0 {
 		bad("http.max_in_flight", "must be positive")
+	}
+	for _, f := range []struct {
+		field string
+		v     *int
+		share int
+	}{
+		{"http.max_in_flight_per_provider", &h.MaxInFlightPerProvider, 2},
+		{"http.max_in_flight_per_client", &h.MaxInFlightPerClient, 4},
+	} {
+		switch {
+		case *f.v == 0:
+			*f.v = max(1, h.MaxInFlight/f.share)
+		case *f.v < 0:
+			bad(f.field, "must be positive")
+		case *f.v > h.MaxInFlight && h.MaxInFlight > 0:
+			bad(f.field, "%d is more than http.max_in_flight (%d)", *f.v, h.MaxInFlight)
+		}
 	}
 	if _, err := parsePrefixes(h.TrustedProxies); err != nil {
 		bad("http.trusted_proxies", "%v", err)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -20,7 +21,8 @@ var (
 	ErrForbidden = errors.New("gateway: client address not allowed")
 	// ErrRateLimited means the provider's rate limit is exhausted.
 	ErrRateLimited = errors.New("gateway: rate limited")
-	// ErrBusy means the gateway is at its limit of requests in flight.
+	// ErrBusy means the gateway, the provider or the client address is at
+	// its limit of requests in flight.
 	ErrBusy = errors.New("gateway: too many requests in flight")
 )
 
@@ -135,18 +137,92 @@ func newEdge(pc *ProviderConfig, trusted prefixes) (*edge, error) {
 	return e, nil
 }
 
-// check admits a request or returns ErrForbidden or ErrRateLimited.
-func (e *edge) check(req *http.Request, now time.Time) (netip.Addr, error) {
+// allowed returns the client address of req, or ErrForbidden when the
+// provider's allowlist does not hold it. It runs before the body is read.
+func (e *edge) allowed(req *http.Request) (netip.Addr, error) {
+	if e == nil {
+		client, _ := clientAddr(req, nil)
+		return client, nil
+	}
 	client, ok := clientAddr(req, e.trusted)
 	if len(e.allow) > 0 && (!ok || !e.allow.contains(client)) {
 		return client, fmt.Errorf("%w: %s", ErrForbidden, client)
 	}
-	if e.limiter != nil {
-		r := e.limiter.ReserveN(now, 1)
-		if d := r.DelayFrom(now); d > 0 || !r.OK() {
-			r.CancelAt(now)
-			return client, &retryError{err: ErrRateLimited, after: d}
-		}
-	}
 	return client, nil
+}
+
+// spend takes one token of the provider's rate limit, or returns
+// ErrRateLimited with the wait. It runs after the signature is verified:
+// requests that fail verification never spend the provider's budget, so a
+// stranger cannot exhaust it.
+func (e *edge) spend(now time.Time) error {
+	if e == nil || e.limiter == nil {
+		return nil
+	}
+	r := e.limiter.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 || !r.OK() {
+		r.CancelAt(now)
+		return &retryError{err: ErrRateLimited, after: d}
+	}
+	return nil
+}
+
+// admission hands out the work slots of the gateway: at most total
+// requests are verified and decided at once, of which at most perProvider
+// for one provider and perClient for one client address. A request takes
+// its slot once its body has arrived (a slow body holds a connection, not a
+// slot), so neither one provider's flood nor one address's can take every
+// slot from the others. It is safe for concurrent use.
+type admission struct {
+	total, perProvider, perClient int
+
+	mu       sync.Mutex
+	inFlight int
+	provider map[string]int
+	client   map[netip.Addr]int
+}
+
+func newAdmission(total, perProvider, perClient int) *admission {
+	return &admission{total: total, perProvider: perProvider, perClient: perClient,
+		provider: map[string]int{}, client: map[netip.Addr]int{}}
+}
+
+// acquire takes a slot for a request of provider from client, or returns
+// an error wrapping ErrBusy that says which limit is reached. release must
+// be called exactly once after a nil error.
+func (a *admission) acquire(provider string, client netip.Addr) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.inFlight >= a.total:
+		return fmt.Errorf("%w: the gateway handles %d requests (http.max_in_flight)", ErrBusy, a.total)
+	case a.provider[provider] >= a.perProvider:
+		return fmt.Errorf("%w: provider %s has %d requests in flight (http.max_in_flight_per_provider)", ErrBusy, provider, a.perProvider)
+	case a.client[client] >= a.perClient:
+		return fmt.Errorf("%w: client %s has %d requests in flight (http.max_in_flight_per_client)", ErrBusy, client, a.perClient)
+	}
+	a.inFlight++
+	a.provider[provider]++
+	a.client[client]++
+	return nil
+}
+
+// release gives back the slot of a request that acquire admitted.
+func (a *admission) release(provider string, client netip.Addr) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inFlight--
+	if a.provider[provider]--; a.provider[provider] <= 0 {
+		delete(a.provider, provider)
+	}
+	if a.client[client]--; a.client[client] <= 0 {
+		delete(a.client, client) // the map holds only addresses in flight
+	}
+}
+
+// busy returns the number of requests in flight.
+func (a *admission) busy() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inFlight
 }

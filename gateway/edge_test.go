@@ -2,14 +2,12 @@ package gateway
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestClientAddr(t *testing.T) {
@@ -67,8 +65,7 @@ providers:
 		t.Fatal(err)
 	}
 	d := &fakeDecider{outcome: Accepted}
-	s := &Server{cfg: c, log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d,
-		inFlight: make(chan struct{}, c.HTTP.MaxInFlight)}
+	s := testServer(t, c, d, nil)
 	return s.routes(providers), d, s
 }
 
@@ -125,27 +122,90 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestInFlightLimit(t *testing.T) {
-	h, _, s := edgeHandler(t, "max_in_flight: 2", "")
-	s.inFlight <- struct{}{}
-	s.inFlight <- struct{}{} // two requests "in flight"
-	req := stripeRequest(t, stripeBody("e1", "t", "o", 1), "whsec_new", testNow)
-	req.URL.Path = "/webhooks/shop"
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
-		t.Fatalf("at the in-flight limit: %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+// TestAdmission fills the work slots by hand and checks which requests
+// still get one: the gateway's total, one provider's share and one client
+// address's share each refuse with 503 and Retry-After, naming the limit,
+// while a request outside the full share is served.
+func TestAdmission(t *testing.T) {
+	h, _, s := edgeHandler(t, "max_in_flight: 4, max_in_flight_per_provider: 3, max_in_flight_per_client: 2", "")
+	a := s.admission
+	other := netip.MustParseAddr("198.51.100.7")
+	send := func(remote string) *httptest.ResponseRecorder {
+		req := stripeRequest(t, stripeBody("e-"+remote, "t", "o", 1), "whsec_new", testNow)
+		req.URL.Path = "/webhooks/shop"
+		req.RemoteAddr = remote + ":1000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
 	}
-	<-s.inFlight
-	rec = httptest.NewRecorder()
-	req = stripeRequest(t, stripeBody("e1", "t", "o", 1), "whsec_new", testNow)
-	req.URL.Path = "/webhooks/shop"
-	h.ServeHTTP(rec, req)
-	if rec.Code != 202 {
-		t.Fatalf("below the limit: %d; want 202", rec.Code)
+	busy := func(name, remote, limit string) {
+		t.Helper()
+		rec := send(remote)
+		if rec.Code != 503 || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), limit) {
+			t.Errorf("%s: %d %s, Retry-After %q; want 503 naming %s, with Retry-After", name, rec.Code, rec.Body, rec.Header().Get("Retry-After"), limit)
+		}
 	}
-	if len(s.inFlight) != 1 {
-		t.Errorf("in-flight tokens after the request = %d; want 1 (its own released)", len(s.inFlight))
+	served := func(name, remote string) {
+		t.Helper()
+		if rec := send(remote); rec.Code != 202 {
+			t.Errorf("%s: %d %s; want 202", name, rec.Code, rec.Body)
+		}
+	}
+	for range 2 {
+		if err := a.acquire("shop", other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy("client at its share", other.String(), "max_in_flight_per_client")
+	served("another client of the same provider", "203.0.113.1")
+	if err := a.acquire("shop", netip.MustParseAddr("203.0.113.2")); err != nil {
+		t.Fatal(err)
+	}
+	busy("provider at its share", "203.0.113.3", "max_in_flight_per_provider")
+	if err := a.acquire("other", netip.MustParseAddr("203.0.113.4")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.acquire("third", netip.MustParseAddr("203.0.113.5")); err == nil || !strings.Contains(err.Error(), "http.max_in_flight)") {
+		t.Errorf("fifth slot of four: err = %v; want the total named", err)
+	}
+	a.release("shop", other)
+	a.release("shop", other)
+	if got := a.busy(); got != 2 {
+		t.Errorf("busy() = %d after releasing two of four; want 2", got)
+	}
+	served("the client again, below its share", other.String())
+	if len(a.client) != 2 || len(a.provider) != 2 {
+		t.Errorf("admission keeps %d clients and %d providers; want only the 2 and 2 in flight", len(a.client), len(a.provider))
+	}
+}
+
+// TestFailedVerificationSpendsNoRateLimit: requests that fail the signature
+// check do not spend the provider's budget, so a stranger's flood (even
+// from the provider's own address) never makes the real provider's
+// correctly signed requests get 429.
+func TestFailedVerificationSpendsNoRateLimit(t *testing.T) {
+	h, d, _ := edgeHandler(t, "", "    rate_limit: {rps: 1, burst: 2}")
+	send := func(id, secret string) int {
+		req := stripeRequest(t, stripeBody(id, "t", "o", 1), secret, testNow)
+		req.URL.Path = "/webhooks/shop"
+		req.RemoteAddr = "198.51.100.9:1000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 50 {
+		if code := send(fmt.Sprintf("forged-%d", i), "whsec_attacker"); code != 401 {
+			t.Fatalf("forged request %d: %d; want 401", i, code)
+		}
+	}
+	if a, b := send("real-1", "whsec_new"), send("real-2", "whsec_new"); a != 202 || b != 202 {
+		t.Fatalf("signed requests after 50 forged ones: %d, %d; want 202 (the burst of 2 is untouched)", a, b)
+	}
+	if code := send("real-3", "whsec_new"); code != 429 {
+		t.Errorf("third signed request: %d; want 429 (the budget is spent by signed requests)", code)
+	}
+	if len(d.events) != 2 {
+		t.Errorf("%d events decided; want 2", len(d.events))
 	}
 }
 

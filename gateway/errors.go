@@ -15,6 +15,9 @@ var (
 	ErrMalformed = errors.New("gateway: malformed request")
 	// ErrTooLarge means the body is over the provider's cap.
 	ErrTooLarge = errors.New("gateway: body too large")
+	// ErrBodyTimeout means the body did not arrive within
+	// http.body_timeout; nothing was recorded.
+	ErrBodyTimeout = errors.New("gateway: body not received in time")
 	// ErrStorage means the database could not record the decision; nothing
 	// was recorded for the request.
 	ErrStorage = errors.New("gateway: storage unavailable")
@@ -41,6 +44,7 @@ type errorClass struct {
 // to logs and to the reason label only.
 var errorClasses = []errorClass{
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "body too large", "body_too_large"},
+	{ErrBodyTimeout, http.StatusRequestTimeout, "body not received in time", "body_timeout"},
 	{verify.ErrNoSignature, http.StatusBadRequest, "", "missing_signature"},
 	{verify.ErrMalformed, http.StatusBadRequest, "", "malformed_signature"},
 	{verify.ErrMismatch, http.StatusUnauthorized, "invalid signature", "signature_mismatch"},
@@ -51,7 +55,7 @@ var errorClasses = []errorClass{
 	{ErrMalformed, http.StatusBadRequest, "", "malformed_request"},
 	{ErrForbidden, http.StatusForbidden, "forbidden", "forbidden"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate limited", "rate_limited"},
-	{ErrBusy, http.StatusServiceUnavailable, "busy, retry later", "busy"},
+	{ErrBusy, http.StatusServiceUnavailable, "", "busy"}, // names the limit reached
 	{verify.ErrKeysUnavailable, http.StatusServiceUnavailable, "signing keys unavailable, retry later", "keys_unavailable"},
 	{ErrShuttingDown, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
 	{ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},

@@ -1,17 +1,17 @@
 package gateway
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/time/rate"
 
 	"hookgate/forward"
 	"hookgate/verify"
@@ -32,6 +32,57 @@ type provider struct {
 	rateLimit   RateLimitConfig
 	verifier    verify.Verifier
 	ident       *identifier
+	rejects     *sampler // the provider's "webhook rejected" log lines
+}
+
+// Log lines of rejected requests are sampled per provider: a flood of bad
+// requests (bulk forged signatures) must not become a flood of log lines.
+// At most rejectLogRate lines a second are written, bursts of
+// rejectLogBurst; the next line written says how many were left out. The
+// metrics count every rejection.
+const (
+	rejectLogRate  = 10
+	rejectLogBurst = 20
+)
+
+// sampler lets a bounded rate of events through and counts the others.
+// It is safe for concurrent use.
+type sampler struct {
+	lim     *rate.Limiter
+	skipped atomic.Int64
+}
+
+func newSampler(perSecond float64, burst int) *sampler {
+	return &sampler{lim: rate.NewLimiter(rate.Limit(perSecond), burst)}
+}
+
+// allow reports whether this event is let through, and if so how many
+// were held back since the last one that was.
+func (s *sampler) allow() (bool, int64) {
+	if s == nil {
+		return true, 0
+	}
+	if !s.lim.Allow() {
+		s.skipped.Add(1)
+		return false, 0
+	}
+	return true, s.skipped.Swap(0)
+}
+
+// maxLogValue bounds a request-borne value (an event ID, an error that
+// quotes the request) in a log line or an answer.
+const maxLogValue = 256
+
+// clip cuts s to maxLogValue bytes, saying how long it was.
+func clip(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
 // credentialHeaders lists the headers a quarantined request must not keep:
@@ -90,6 +141,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 			credentials: credentialHeaders(preset, pc.Options.Header),
 			verifier:    v,
 			ident:       ident,
+			rejects:     newSampler(rejectLogRate, rejectLogBurst),
 		})
 	}
 	return out, nil
@@ -109,14 +161,21 @@ func methods(p verify.Preset) []string {
 func (s *Server) serve(c echo.Context, p *provider) error {
 	start := time.Now()
 	ctx := c.Request().Context()
-	r, err := s.process(p, c.Request())
+	r, err := s.process(c.Response(), p, c.Request())
 	elapsed := time.Since(start)
 	s.metrics.observe(p.name, r, err, elapsed)
 	switch {
 	case err != nil:
 		status, msg, _ := classify(err)
-		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook rejected", slog.String("provider", p.name), slog.String("event_id", r.id),
-			slog.Duration("latency", elapsed), slog.Int("status", status), slog.Any("err", err))
+		if ok, skipped := p.rejects.allow(); ok {
+			attrs := []slog.Attr{slog.String("provider", p.name), slog.String("event_id", clip(r.id)),
+				slog.Duration("latency", elapsed), slog.Int("status", status), slog.String("err", clip(err.Error()))}
+			if skipped > 0 {
+				attrs = append(attrs, slog.Int64("not_logged_before", skipped))
+			}
+			s.log.LogAttrs(ctx, slog.LevelInfo, "webhook rejected", attrs...)
+		}
+		msg = clip(msg)
 		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
 			c.Response().Header().Set("Retry-After", retryAfterFor(err))
 		}
@@ -187,25 +246,32 @@ type processed struct {
 	handshake *verify.Response // set for a handshake: answer it, record nothing
 }
 
-func (s *Server) process(p *provider, req *http.Request) (processed, error) {
+func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) (processed, error) {
 	r := processed{secret: -1}
-	if s.inFlight != nil {
-		select {
-		case s.inFlight <- struct{}{}:
-			defer func() { <-s.inFlight }()
-		default:
-			return r, ErrBusy
-		}
-	}
-	if p.edge != nil {
-		if _, err := p.edge.check(req, time.Now()); err != nil {
-			return r, err
-		}
-	}
-	body, err := readBody(req, p.maxBody)
+	client, err := p.edge.allowed(req)
 	if err != nil {
 		return r, err
 	}
+	if d := s.cfg.HTTP.BodyTimeout; d > 0 {
+		// The whole body must arrive in time; past it the read fails and
+		// the request is answered 408 (errors ignored: a ResponseWriter
+		// without deadlines, as in tests, has only the server's timeouts).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Duration(d)))
+	}
+	s.receiving.Add(1)
+	b, err := readBody(req.Body, req.ContentLength, p.maxBody)
+	s.receiving.Add(-1)
+	if err != nil {
+		return r, err
+	}
+	defer b.Release()
+	body := b.Bytes()
+	// The work slot is taken once the body is here: a slow sender holds a
+	// connection, never a slot.
+	if err := s.admission.acquire(p.name, client); err != nil {
+		return r, err
+	}
+	defer s.admission.release(p.name, client)
 	if s.log.Enabled(req.Context(), slog.LevelDebug) {
 		// Bodies are logged only when debug logging is asked for.
 		s.log.Debug("webhook body", "provider", p.name, "body", string(body))
@@ -222,6 +288,10 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		return r, err
 	}
 	r.secret = res.SecretIndex
+	// Only a verified request spends the provider's rate limit.
+	if err := p.edge.spend(now); err != nil {
+		return r, err
+	}
 	if res.Response != nil {
 		r.handshake = res.Response
 		return r, nil
@@ -242,6 +312,8 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 		return r, fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the NATS server takes at most %d (max_payload)",
 			ErrTooLarge, ev.Message.Size(), ev.Message.Size()+replayRoom, limit)
 	}
+	// The decider copies what it keeps of the body (the buffer is released
+	// when this returns).
 	r.outcome, err = s.decider.Decide(req.Context(), ev)
 	return r, err
 }
@@ -289,37 +361,6 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 // ReplayDB makes): an accepted event keeps room for it under max_payload,
 // so that its replay can be published too.
 const replayRoom = 128
-
-// exactBody is the largest declared length read into a buffer allocated
-// up front. A larger body's buffer grows with the bytes that arrive, so a
-// client that declares a length and sends nothing cannot make the gateway
-// hold it (before any signature is checked).
-const exactBody = 64 << 10
-
-// readBody reads the whole body, refusing while reading once it passes max
-// so an oversized body is never buffered. A declared length up to
-// exactBody is read into a buffer of exactly that size.
-func readBody(req *http.Request, max int64) ([]byte, error) {
-	if req.ContentLength > max {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, req.ContentLength, max)
-	}
-	if n := req.ContentLength; n >= 0 && n <= exactBody {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(req.Body, body); err != nil {
-			return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
-		}
-		return body, nil // net/http stops the body at its declared length
-	}
-	var buf bytes.Buffer
-	_, err := buf.ReadFrom(io.LimitReader(req.Body, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
-	}
-	if int64(buf.Len()) > max {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
-	}
-	return buf.Bytes(), nil
-}
 
 // requestURL is the URL the provider called, for schemes that sign it.
 func requestURL(req *http.Request) string {

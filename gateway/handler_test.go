@@ -6,13 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -31,14 +29,33 @@ type fakeDecider struct {
 	err     error
 }
 
+// Decide keeps a copy of the event, body included: like the real decider,
+// it holds no reference to the request's pooled body buffer.
 func (f *fakeDecider) Decide(_ context.Context, ev *Event) (Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return 0, f.err
 	}
-	f.events = append(f.events, ev)
+	kept := *ev
+	kept.Message.Body = bytes.Clone(ev.Message.Body)
+	f.events = append(f.events, &kept)
 	return f.outcome, nil
+}
+
+// testServer returns a gateway on cfg (testConfig when nil) that decides
+// with d, at testNow, with nothing started.
+func testServer(tb testing.TB, cfg *Config, d Decider, log *slog.Logger) *Server {
+	tb.Helper()
+	if cfg == nil {
+		cfg = mustValid(tb, testConfig)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := newServer(cfg, Options{Logger: log, Now: func() time.Time { return testNow }})
+	s.decider = d
+	return s
 }
 
 var testNow = time.Unix(1_700_000_000, 0)
@@ -66,8 +83,7 @@ func mustHandler(tb testing.TB, d Decider) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{cfg: c, log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
-	return s.routes(providers)
+	return testServer(tb, c, d, nil).routes(providers)
 }
 
 // stripeRequest signs body for provider shop with the given secret.
@@ -244,7 +260,7 @@ func (handshakeVerifier) Verify(r *verify.Request, _ time.Time) (verify.Result, 
 // the decider.
 func TestHandlerHandshake(t *testing.T) {
 	d := &fakeDecider{outcome: Accepted}
-	s := &Server{log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
+	s := testServer(t, nil, d, nil)
 	p := &provider{name: "hs", path: "/webhooks/hs", maxBody: 1024, methods: []string{"GET", "POST"}, verifier: handshakeVerifier{}}
 	h := s.routes([]*provider{p})
 	for _, m := range []string{"GET", "POST"} {
@@ -304,7 +320,7 @@ func TestHandlerReadsFieldsFromPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &fakeDecider{outcome: Accepted}
-	s := &Server{log: slog.New(slog.DiscardHandler), now: func() time.Time { return testNow }, decider: d}
+	s := testServer(t, nil, d, nil)
 	p := &provider{name: "apple", path: "/webhooks/apple", maxBody: 1 << 20, methods: []string{"POST"}, subject: DefaultSubject, ttl: time.Hour,
 		verifier: payloadVerifier{`{"notificationUUID":"u-1","notificationType":"DID_RENEW","subtype":"BILLING_RECOVERY"}`}, ident: ident}
 	raw := `{"signedPayload":"x.y.z"}`
@@ -330,8 +346,7 @@ func TestLogsNeverCarrySecretsOrBodies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &Server{cfg: c, log: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})),
-			now: func() time.Time { return testNow }, decider: &fakeDecider{outcome: Accepted}}
+		s := testServer(t, c, &fakeDecider{outcome: Accepted}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})))
 		h := s.routes(providers)
 		body := stripeBody("evt_log", "t", "o", 1)
 		rec := httptest.NewRecorder()
@@ -380,65 +395,61 @@ func TestAppendJSON(t *testing.T) {
 	}
 }
 
-// TestReadBody reads declared, undeclared and short bodies, and checks that
-// a large declared length is not allocated before its bytes arrive.
-func TestReadBody(t *testing.T) {
-	big := strings.Repeat("x", 300<<10)
-	for _, c := range []struct {
-		name     string
-		body     io.Reader
-		declared int64
-		want     string
-		err      error
-	}{
-		{"small declared", strings.NewReader("hello"), 5, "hello", nil},
-		{"large declared", strings.NewReader(big), int64(len(big)), big, nil},
-		{"undeclared", io.MultiReader(strings.NewReader("he"), strings.NewReader("llo")), -1, "hello", nil},
-		{"short of its declared length", strings.NewReader("hel"), 5, "", ErrMalformed},
-		{"large and short", strings.NewReader(big[:1000]), int64(len(big)), "", ErrMalformed},
-		{"declared over the limit", strings.NewReader(""), 2 << 20, "", ErrTooLarge},
-		{"undeclared over the limit", strings.NewReader(big + big + big + big), -1, "", ErrTooLarge},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			req := httptest.NewRequest("POST", "/", nil)
-			req.Body, req.ContentLength = io.NopCloser(c.body), c.declared
-			if c.declared >= 0 {
-				req.Body = io.NopCloser(&shortIsUnexpected{r: c.body, left: c.declared})
-			}
-			got, err := readBody(req, 1<<20)
-			if !errors.Is(err, c.err) || (err == nil && string(got) != c.want) {
-				t.Fatalf("readBody = %d bytes, %v; want %d bytes, %v", len(got), err, len(c.want), c.err)
-			}
-		})
+// TestRejectedLogsAreSampled: a flood of forged requests writes a bounded
+// number of log lines (the metrics count them all), and a later line says
+// how many were left out. A request-borne value in a line is cut short.
+func TestRejectedLogsAreSampled(t *testing.T) {
+	var logs syncBuffer
+	s := testServer(t, nil, &fakeDecider{outcome: Accepted}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	providers, err := buildProviders(s.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.routes(providers)
+	forged := func(id string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, stripeRequest(t, stripeBody(id, "t", "o", 1), "whsec_attacker", testNow))
+		if rec.Code != 401 {
+			t.Fatalf("forged request: %d; want 401", rec.Code)
+		}
+	}
+	for i := range 500 {
+		forged(fmt.Sprint("evt_", i))
+	}
+	if n := strings.Count(logs.String(), `"msg":"webhook rejected"`); n < rejectLogBurst || n > rejectLogBurst+10 {
+		t.Errorf("%d lines for 500 forged requests; want about the burst of %d", n, rejectLogBurst)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"not_logged_before":`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no line says how many were left out:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		forged("evt_later")
 	}
 
-	// A 1 MiB declared length with one byte sent: the buffer must not be
-	// the whole megabyte.
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	req := httptest.NewRequest("POST", "/", nil)
-	req.Body, req.ContentLength = io.NopCloser(&shortIsUnexpected{r: strings.NewReader("x"), left: 1 << 20}), 1<<20
-	if _, err := readBody(req, 1<<20); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("readBody of a body cut short = %v; want ErrMalformed", err)
+	if got, want := clip(strings.Repeat("x", 40000)), strings.Repeat("x", maxLogValue)+"... (40000 bytes)"; got != want {
+		t.Errorf("clip(40000 x) = %d bytes; want %d", len(got), len(want))
 	}
-	runtime.ReadMemStats(&after)
-	if n := after.TotalAlloc - before.TotalAlloc; n >= 1<<20 {
-		t.Errorf("reading 1 byte of a declared 1 MiB allocated %d bytes; want less than the declared length", n)
+	if got := clip("short"); got != "short" {
+		t.Errorf("clip(short) = %q", got)
 	}
 }
 
-// shortIsUnexpected ends a body of a declared length as net/http does: an
-// EOF before the length is io.ErrUnexpectedEOF.
-type shortIsUnexpected struct {
-	r    io.Reader
-	left int64
+// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func (s *shortIsUnexpected) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.left -= int64(n)
-	if err == io.EOF && s.left > 0 {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -24,6 +24,7 @@ type metrics struct {
 	swept         prometheus.Counter
 
 	quarantineDropped prometheus.Counter
+	connsRefused      prometheus.Counter
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -67,7 +68,11 @@ func newMetrics() *metrics {
 		Name: "hookgate_quarantine_dropped_total",
 		Help: "Failed requests not quarantined because the quarantine queue was full.",
 	})
-	m.registry.MustRegister(m.quarantineDropped, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.connsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookgate_http_connections_refused_total",
+		Help: "Connections closed at once because the public listener was at http.max_conns.",
+	})
+	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -132,6 +137,15 @@ func (m *metrics) registerRuntime(s *Server) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookgate_relay_lag_seconds", Help: "Time from commit to NATS ack of the last message the relay published.",
 		}, func() float64 { return s.relay.Stats().Lag.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_http_connections", Help: "Open connections of the public listener (at most http.max_conns).",
+		}, func() float64 { return float64(s.conns.Open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_requests_in_flight", Help: "Requests holding a work slot: verified and decided now (at most http.max_in_flight).",
+		}, func() float64 { return float64(s.admission.busy()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_requests_receiving", Help: "Requests whose body is still arriving (they hold a connection, not a work slot).",
+		}, func() float64 { return float64(s.receiving.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookgate_nats_connected", Help: "1 when the NATS connection is up.",
 		}, func() float64 {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"embed"
@@ -69,10 +70,14 @@ func newQuarantine(db *sql.DB, cfg QuarantineConfig, dropped func(), failed func
 }
 
 // keep queues a request; it never blocks, and after close it drops (a
-// handler may outlive the HTTP server's shutdown).
+// handler may outlive the HTTP server's shutdown). The body is the
+// request's read buffer, which goes back to its pool after the request:
+// keep copies what it keeps of it (at most quarantineBody bytes), and
+// only when the request is queued.
 func (q *quarantine) keep(item quarantined) {
-	if n := len(item.req.Body); n > quarantineBody {
-		item.req.Body = item.req.Body[:quarantineBody]
+	body := item.req.Body
+	if n := len(body); n > quarantineBody {
+		body = body[:quarantineBody]
 		item.err += fmt.Sprintf(" (body cut to its first %d of %d bytes)", quarantineBody, n)
 	}
 	q.mu.RLock()
@@ -83,6 +88,11 @@ func (q *quarantine) keep(item quarantined) {
 		return
 	default:
 	}
+	if len(q.queue) == cap(q.queue) {
+		q.dropped() // full: do not copy a body that would be dropped
+		return
+	}
+	item.req.Body = bytes.Clone(body)
 	select {
 	case q.queue <- item:
 	default:

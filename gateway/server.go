@@ -44,8 +44,10 @@ type Server struct {
 	quarantine *quarantine // nil when off
 	metrics    *metrics
 	table      atomic.Pointer[routeTable]
-	closing    atomic.Bool   // set when Close starts; /readyz answers 503
-	inFlight   chan struct{} // one token per request being handled
+	closing    atomic.Bool  // set when Close starts; /readyz answers 503
+	admission  *admission   // the work slots
+	conns      *connLimit   // the public listener's connection cap
+	receiving  atomic.Int64 // requests whose body is arriving
 	http       *http.Server
 	ln         net.Listener
 	served     chan struct{} // closed when the HTTP server stops
@@ -76,6 +78,17 @@ type Options struct {
 // gateway can take events. On any error everything started so far is
 // stopped again and the error names the step.
 func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
+	s := newServer(cfg, opt)
+	if err := s.start(ctx); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer returns a gateway on a validated config with its edge set up
+// (admission, connection cap, metrics) and nothing started.
+func newServer(cfg *Config, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -83,12 +96,9 @@ func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 		opt.Now = time.Now
 	}
 	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
-		inFlight: make(chan struct{}, cfg.HTTP.MaxInFlight)}
-	if err := s.start(ctx); err != nil {
-		s.Close(context.Background())
-		return nil, err
-	}
-	return s, nil
+		admission: newAdmission(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxInFlightPerProvider, cfg.HTTP.MaxInFlightPerClient)}
+	s.conns = &connLimit{max: int64(cfg.HTTP.MaxConns), refused: s.metrics.connsRefused.Inc}
+	return s
 }
 
 // start runs the steps of Open; Open undoes them if one fails.
@@ -165,9 +175,11 @@ func (s *Server) start(ctx context.Context) (err error) {
 		return err
 	}
 
-	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	s.ln = s.conns.listener(ln, cfg.HTTP.TLS.CertFile == "")
 	s.http = &http.Server{
 		Handler:           s.routes(providers),
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),

@@ -56,7 +56,9 @@ type Event struct {
 // Decider records the fate of an event: duplicate, stale, or accepted into
 // the outbox. It returns only once the decision is durable. The handler
 // depends on this interface alone, so another backend (a NATS cluster's KV)
-// can take SQLite's place.
+// can take SQLite's place. The event's body (ev.Message.Body) is the
+// request's pooled read buffer: Decide copies what it keeps and holds no
+// reference to it once it returns.
 type Decider interface {
 	Decide(ctx context.Context, ev *Event) (Outcome, error)
 }

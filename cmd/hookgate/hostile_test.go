@@ -1,0 +1,277 @@
+package main
+
+// The hostile group: attacks driven against the built binary. `make
+// hostile` runs them with HOOKGATE_HOSTILE_SCALE=10 (more requests and
+// more rounds); the plain test run (CI) runs each once at scale 1.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"hookgate/verify"
+)
+
+// hostileScale multiplies the size of the hostile tests (default 1).
+func hostileScale() int {
+	if n, err := strconv.Atoi(os.Getenv("HOOKGATE_HOSTILE_SCALE")); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// hostileGateway is a `hookgate serve` child with two stripe providers, a
+// (secret whsec_a) and b (secret whsec_b), on random ports.
+type hostileGateway struct {
+	*gatewayProcess
+	cfg   string
+	admin string // admin listener address
+}
+
+// startHostile starts the binary with the two providers; extra is added
+// at the top level of the config (an http: block, say) and providerExtra
+// under each provider.
+func startHostile(tb testing.TB, extra, providerExtra string) *hostileGateway {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	src := fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {port: -1}
+%s
+providers:
+  - name: a
+    type: stripe
+    secrets: [whsec_a]
+%s
+  - name: b
+    type: stripe
+    secrets: [whsec_b]
+%s
+`, filepath.Join(dir, "data"), extra, providerExtra, providerExtra)
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	g := &hostileGateway{gatewayProcess: startBinary(tb, mustBinary(tb), cfg), cfg: cfg}
+	m := regexp.MustCompile(`msg="hookgate listening" .*admin=(\S+)`).FindStringSubmatch(g.logs.String())
+	if m == nil {
+		tb.Fatalf("no admin address in the log:\n%s", g.logs)
+	}
+	g.admin = m[1]
+	return g
+}
+
+// signedRequest is a stripe event for provider p, signed with secret now.
+func signedRequest(tb testing.TB, base, p, secret, id string) *http.Request {
+	tb.Helper()
+	body := fmt.Sprintf(`{"id":%q,"type":"invoice.paid","created":%d,"data":{"object":{"id":"in_%s"}}}`, id, time.Now().Unix(), id)
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", base+"/webhooks/"+p, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header = vr.Header
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// metric reads one sample ("name" or "name{labels}") from the admin
+// listener's /metrics; 0 when absent.
+func (g *hostileGateway) metric(tb testing.TB, name string) float64 {
+	tb.Helper()
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				tb.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// openFiles is the process's limit of open files.
+func openFiles() int {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 1024
+	}
+	return int(l.Cur)
+}
+
+// TestHostileSlowBodies: 1,200 connections trickle a body to provider A at
+// one byte a second, more than the gateway's 1,024 work slots. Provider B's
+// signed requests, and A's own from another sender, must all still get 202
+// within 2 s: a slow body holds a connection, never a work slot.
+func TestHostileSlowBodies(t *testing.T) {
+	trickles := 1200
+	if limit := openFiles() - 300; trickles > limit {
+		// This process holds one socket per trickle; the gateway has its
+		// own limit. Fewer trickles then, still past a smaller slot count.
+		trickles = limit
+	}
+	slots := "" // the default: 1,024
+	if trickles <= 1024 {
+		slots = fmt.Sprintf(", max_in_flight: %d", trickles*5/6)
+	}
+	g := startHostile(t, "http: {body_timeout: 60s"+slots+"}", "")
+	base := "http://" + g.addr
+
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	head := "POST /webhooks/a HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n" +
+		"Stripe-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n{"
+	for range trickles {
+		c, err := net.DialTimeout("tcp", g.addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial trickle %d: %v", len(conns), err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // one more byte a second on every connection
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				for _, c := range conns {
+					c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+					c.Write([]byte(" "))
+				}
+			}
+		}
+	}()
+	waitFor(t, 60*time.Second, fmt.Sprintf("%d bodies arriving", trickles), func() bool {
+		return g.metric(t, "hookgate_requests_receiving") >= float64(trickles)
+	})
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	n := 50 * hostileScale()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []string
+	)
+	work := make(chan int)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				p, secret := "b", "whsec_b"
+				if i%5 == 0 {
+					p, secret = "a", "whsec_a" // A's real sender is not starved either
+				}
+				start := time.Now()
+				resp, err := client.Do(signedRequest(t, base, p, secret, fmt.Sprintf("evt_%d", i)))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != 202 {
+					status := "no answer"
+					if err == nil {
+						status = resp.Status
+					}
+					mu.Lock()
+					errs = append(errs, fmt.Sprintf("%s evt_%d: %s after %s (%v)", p, i, status, time.Since(start).Round(time.Millisecond), err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d of %d signed requests did not get 202 within 2 s while %d bodies trickled; first: %s",
+			len(errs), n, trickles, errs[0])
+	}
+	if got := g.metric(t, "hookgate_requests_receiving"); got < float64(trickles) {
+		t.Errorf("%v bodies still arriving at the end; want the %d trickles still held (not cut by the test's requests)", got, trickles)
+	}
+}
+
+// TestHostileStalledBody: a body that stops arriving is answered 408 at
+// http.body_timeout and its connection closed, freeing everything it held.
+func TestHostileStalledBody(t *testing.T) {
+	g := startHostile(t, "http: {body_timeout: 1s}", "")
+	c, err := net.DialTimeout("tcp", g.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	io.WriteString(c, "POST /webhooks/a HTTP/1.1\r\nHost: gw\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 100\r\n\r\n{\"id\":")
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("stalled body: %s; want 408", resp.Status)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("answered after %s; want no earlier than the 1s body_timeout", d)
+	}
+	// The gateway closes the connection: the next read ends.
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("the connection stays open after the 408")
+	}
+	waitFor(t, 10*time.Second, "the connection released", func() bool {
+		return g.metric(t, "hookgate_http_connections") == 0 && g.metric(t, "hookgate_requests_receiving") == 0
+	})
+	if got := g.metric(t, `hookgate_rejections_total{provider="a",reason="body_timeout"}`); got != 1 {
+		t.Errorf("rejections for body_timeout = %v; want 1", got)
+	}
+}
