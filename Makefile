@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fmt vet staticcheck fuzz bench faults run ci clean readme
+.PHONY: all build test lint fmt vet staticcheck fuzz bench faults hostile run ci clean readme
 
 all: lint test build
 
@@ -38,6 +38,12 @@ fuzz:
 # The crash and outage fault tests with ten times the load of the CI run.
 faults:
 	HOOKGATE_FAULT_SCALE=10 $(GO) test -race -count=1 -run 'TestFault' -timeout 30m -v ./cmd/hookgate
+
+# The hostile group (attacks driven against the built binary: slow bodies,
+# oversized uploads, malformed headers, forged signatures and bus messages,
+# a second instance, bad replays) at ten times the size of the CI run.
+hostile:
+	HOOKGATE_HOSTILE_SCALE=10 $(GO) test -count=1 -run 'TestHostile' -timeout 30m -v ./cmd/hookgate
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

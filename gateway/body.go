@@ -14,14 +14,14 @@ import (
 // costs is about its body and the garbage collector does not churn through
 // a fresh buffer per request.
 //
-// A body arrives in chunks of chunkSize, each taken only when the bytes
-// before it have arrived: a client that declares a large Content-Length
-// and then sends nothing holds one chunk, not the declared size. A body
-// that fits one chunk is used in place. A longer one is copied, once it is
-// complete, into one buffer of the next size class up from its length (see
-// classSize), and its chunks go back to the pool at once: a body costs its
-// own length (rounded up to the class) plus, for the moment of the copy,
-// the chunks. Nothing doubles while reading.
+// A body with a declared length (Content-Length) is read into one buffer of
+// that length's size class (see classSize), taken once the first chunkSize
+// bytes have arrived: a client that declares a large body and sends nothing
+// holds one small chunk, and one that stalls later holds its declared
+// length (at most max_body) only until http.body_timeout. Nothing is copied
+// or doubled while reading. A body without a declared length (chunked
+// transfer encoding) arrives in chunks taken as its bytes come, and is
+// copied into one buffer of its size class once complete.
 
 // chunkSize is the unit a body arrives in, and the largest body used in
 // place.
@@ -112,49 +112,68 @@ func (b *body) Release() {
 // (the body deadline) returns ErrBodyTimeout, any other read failure
 // ErrMalformed. An empty body has no buffer.
 func readBody(r io.Reader, declared, max int64) (body, error) {
-	if declared > max {
+	switch {
+	case declared > max:
 		return body{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, declared, max)
-	}
-	if declared == 0 {
+	case declared == 0:
 		return body{}, nil
+	case declared > 0:
+		return readDeclared(r, int(declared))
 	}
+	return readChunked(r, max)
+}
+
+// readDeclared reads a body of a declared length n.
+func readDeclared(r io.Reader, n int) (body, error) {
+	first := getBuf(min(n, chunkSize))
+	got, err := readFull(r, *first)
+	if err != nil {
+		putBuf(first)
+		return body{}, readError(err, got, n)
+	}
+	if n <= chunkSize {
+		return body{buf: first}, nil
+	}
+	// The sender is sending: now the buffer of the whole length.
+	buf := getBuf(n)
+	copy(*buf, *first)
+	putBuf(first)
+	m, err := readFull(r, (*buf)[got:])
+	if err != nil {
+		putBuf(buf)
+		return body{}, readError(err, got+m, n)
+	}
+	return body{buf: buf}, nil // net/http ends the body at its declared length
+}
+
+// readChunked reads a body of unknown length, at most max bytes.
+func readChunked(r io.Reader, max int64) (body, error) {
 	var (
 		chunks []*[]byte
 		total  int64
 	)
-	fail := func(err error) (body, error) {
+	release := func() {
 		for _, c := range chunks {
 			putBuf(c)
 		}
-		return body{}, err
 	}
-	for done := false; !done; {
-		size := chunkSize
-		if declared >= 0 {
-			size = int(min(declared-total, chunkSize))
-		} else {
-			size = int(min(max+1-total, chunkSize)) // one byte past max tells it is too large
-		}
-		c := getBuf(size)
+	for {
+		c := getBuf(int(min(max+1-total, chunkSize))) // a byte past max tells it is too large
 		chunks = append(chunks, c)
 		n, err := readFull(r, *c)
 		*c = (*c)[:n]
 		total += int64(n)
-		switch {
-		case total > max:
-			return fail(fmt.Errorf("%w: over %d bytes", ErrTooLarge, max))
-		case err == io.EOF:
-			done = true
-		case err != nil && isTimeout(err):
-			return fail(fmt.Errorf("%w: %d bytes arrived in time", ErrBodyTimeout, total))
-		case err != nil:
-			return fail(fmt.Errorf("%w: reading body: %w", ErrMalformed, err))
-		case declared >= 0 && total == declared:
-			done = true // net/http ends the body there
+		if total > max {
+			release()
+			return body{}, fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
 		}
-	}
-	if declared >= 0 && total != declared {
-		return fail(fmt.Errorf("%w: the body ended after %d bytes, Content-Length said %d", ErrMalformed, total, declared))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			release()
+			return body{}, readError(err, int(total), -1)
+		}
 	}
 	if len(chunks) == 1 {
 		return body{buf: chunks[0]}, nil
@@ -163,9 +182,21 @@ func readBody(r io.Reader, declared, max int64) (body, error) {
 	off := 0
 	for _, c := range chunks {
 		off += copy((*out)[off:], *c)
-		putBuf(c)
 	}
+	release()
 	return body{buf: out}, nil
+}
+
+// readError is the error of a body read that failed after got bytes of
+// declared (-1: unknown).
+func readError(err error, got, declared int) error {
+	switch {
+	case isTimeout(err):
+		return fmt.Errorf("%w: %d bytes arrived in time", ErrBodyTimeout, got)
+	case declared >= 0 && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)):
+		return fmt.Errorf("%w: the body ended after %d bytes, Content-Length said %d", ErrMalformed, got, declared)
+	}
+	return fmt.Errorf("%w: reading body: %w", ErrMalformed, err)
 }
 
 // readFull reads into b until it is full or r fails; it returns r's error as
@@ -176,11 +207,11 @@ func readFull(r io.Reader, b []byte) (int, error) {
 	for n < len(b) {
 		m, err := r.Read(b[n:])
 		n += m
-		if err != nil {
+		if err != nil && (n < len(b) || err != io.EOF) {
 			return n, err
 		}
 	}
-	return n, nil
+	return n, nil // full; an io.EOF that came with the last bytes shows on the next read
 }
 
 // isTimeout reports whether a read failed on its deadline.
