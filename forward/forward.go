@@ -90,16 +90,14 @@ type Message struct {
 	Body []byte
 }
 
-// Size returns the number of bytes that NATS counts against the server's
-// max_payload when m is published: the header block as nats.go writes it on
-// the wire ("NATS/1.0\r\n", one "Name: value\r\n" line per value with the
-// value trimmed of surrounding white space as nats.go trims it, and a final
-// "\r\n"), including the Nats-Msg-Id header that publishing adds from m.ID,
-// plus the body. The subject does not count. A message whose Size exceeds
-// the connection's MaxPayload() is refused by the client with
-// nats.ErrMaxPayload and can never be published while the limit stays below
-// it. Size is safe for concurrent use with other readers of m.
-func (m *Message) Size() int {
+// MaxHeaderSize is the largest header block JetStream stores: a message
+// whose header block (see [Message.HeaderSize]) is larger is refused by the
+// stream, whatever the server's max_payload.
+const MaxHeaderSize = 1<<16 - 1
+
+// HeaderSize returns the size of m's header block on the wire, the
+// Nats-Msg-Id line included: what [Message.Size] counts besides the body.
+func (m *Message) HeaderSize() int {
 	n := len(headerPreamble) + 2 // preamble and the final CRLF
 	n += len(HeaderMsgID) + len(textproto.TrimString(m.ID)) + 4
 	for k, vs := range m.Header {
@@ -110,7 +108,20 @@ func (m *Message) Size() int {
 			n += len(k) + len(textproto.TrimString(v)) + 4 // ": " and CRLF
 		}
 	}
-	return n + len(m.Body)
+	return n
+}
+
+// Size returns the number of bytes that NATS counts against the server's
+// max_payload when m is published: the header block as nats.go writes it on
+// the wire ("NATS/1.0\r\n", one "Name: value\r\n" line per value with the
+// value trimmed of surrounding white space as nats.go trims it, and a final
+// "\r\n"), including the Nats-Msg-Id header that publishing adds from m.ID,
+// plus the body. The subject does not count. A message whose Size exceeds
+// the connection's MaxPayload() is refused by the client with
+// nats.ErrMaxPayload and can never be published while the limit stays below
+// it. Size is safe for concurrent use with other readers of m.
+func (m *Message) Size() int {
+	return m.HeaderSize() + len(m.Body)
 }
 
 // natsMsg returns m as a NATS message with Nats-Msg-Id set. It does not

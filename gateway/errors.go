@@ -13,6 +13,10 @@ var (
 	// ErrMalformed means the request lacks something the pipeline needs (a
 	// JSON body where a field is read, an unparsable ordering version).
 	ErrMalformed = errors.New("gateway: malformed request")
+	// ErrValueTooLong means a value that travels in a NATS header (event
+	// ID, type, ordering key or version, a passed header) is over its
+	// length limit; nothing was recorded.
+	ErrValueTooLong = errors.New("gateway: value too long")
 	// ErrTooLarge means the body is over the provider's cap.
 	ErrTooLarge = errors.New("gateway: body too large")
 	// ErrBodyTimeout means the body did not arrive within
@@ -53,6 +57,7 @@ var errorClasses = []errorClass{
 	{verify.ErrSecretExpired, http.StatusUnauthorized, "invalid signature", "secret_expired"},
 	{verify.ErrClaims, http.StatusUnauthorized, "invalid signature", "claims_rejected"},
 	{ErrMalformed, http.StatusBadRequest, "", "malformed_request"},
+	{ErrValueTooLong, http.StatusBadRequest, "", "value_too_long"},
 	{ErrForbidden, http.StatusForbidden, "forbidden", "forbidden"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate limited", "rate_limited"},
 	{ErrBusy, http.StatusServiceUnavailable, "", "busy"}, // names the limit reached

@@ -305,12 +305,12 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err != nil {
 		return r, err
 	}
-	ev := p.event(ident, req.Header, body, now)
-	if limit := s.maxPayload(); limit > 0 && int64(ev.Message.Size()+replayRoom) > limit {
-		// Recorded, it (or its replay) could never be published: the relay
-		// would stall on it.
-		return r, fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the NATS server takes at most %d (max_payload)",
-			ErrTooLarge, ev.Message.Size(), ev.Message.Size()+replayRoom, limit)
+	ev, err := p.event(ident, req.Header, body, now)
+	if err != nil {
+		return r, err
+	}
+	if err := s.fits(&ev.Message); err != nil {
+		return r, err
 	}
 	// The decider copies what it keeps of the body (the buffer is released
 	// when this returns).
@@ -321,7 +321,7 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 // event builds what the writer records: the idempotency key, the ordering
 // entity and the outgoing NATS message. The subject and headers are
 // computed here and nowhere else.
-func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) *Event {
+func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*Event, error) {
 	hdr := nats.Header{}
 	hdr.Set(forward.HeaderProvider, p.name)
 	hdr.Set(forward.HeaderEventID, id.ID)
@@ -331,10 +331,21 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		hdr.Set(forward.HeaderOrderingKey, id.Entity)
 		hdr.Set(forward.HeaderOrderingVersion, id.VersionRaw)
 	}
+	passed := 0
 	for _, name := range p.passHeaders {
-		if vs := h.Values(name); len(vs) > 0 {
+		vs := h.Values(name)
+		for _, v := range vs {
+			if len(v) > MaxPassHeader {
+				return nil, fmt.Errorf("%w: the passed header %s is %d bytes; the limit is %d", ErrValueTooLong, http.CanonicalHeaderKey(name), len(v), MaxPassHeader)
+			}
+			passed += len(v)
+		}
+		if len(vs) > 0 {
 			hdr[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
 		}
+	}
+	if passed > MaxPassHeaders {
+		return nil, fmt.Errorf("%w: the passed headers (pass_headers) are %d bytes together; the limit is %d", ErrValueTooLong, passed, MaxPassHeaders)
 	}
 	key := p.name + ":" + id.ID
 	return &Event{
@@ -353,7 +364,26 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 			Header:  hdr,
 			Body:    body,
 		},
+	}, nil
+}
+
+// fits checks a message against what the NATS server and the stream take,
+// with room for its replay: recorded, a message that (or whose replay)
+// could not be published would stall the relay.
+func (s *Server) fits(m *forward.Message) error {
+	hdr, size := m.HeaderSize()+replayRoom, int64(m.Size()+replayRoom)
+	if hdr > forward.MaxHeaderSize {
+		return fmt.Errorf("%w: the message's NATS headers are %d bytes with a replay's; JetStream stores at most %d", ErrValueTooLong, hdr, forward.MaxHeaderSize)
 	}
+	if limit := s.maxPayload(); limit > 0 && size > limit {
+		return fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the NATS server takes at most %d (max_payload)",
+			ErrTooLarge, m.Size(), size, limit)
+	}
+	if limit := s.streamMaxMsg.Load(); limit > 0 && size > limit {
+		return fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the stream takes at most %d (max_msg_size)",
+			ErrTooLarge, m.Size(), size, limit)
+	}
+	return nil
 }
 
 // replayRoom is what a replay adds to a message (":replay:<replay ID>" on

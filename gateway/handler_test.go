@@ -133,7 +133,7 @@ func TestHandlerStatusCodes(t *testing.T) {
 		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			400, "", false, false},
 		{"line break in the event ID", stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
-			400, `{"error":"gateway: malformed request: the event ID \"evt\\n1\" contains a line break or NUL"}`, false, false},
+			400, `{"error":"gateway: malformed request: the event ID (id) \"evt\\n1\" contains a line break or NUL"}`, false, false},
 		{"line break in the version", stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
 			400, "", false, false},
 		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
@@ -452,4 +452,50 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestHandlerValueLimits: every value that travels in a NATS header has a
+// length limit; a request past one gets 400 naming the value and the limit,
+// and nothing is decided. A value at its limit passes.
+func TestHandlerValueLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("v", n) }
+	for _, c := range []struct {
+		name           string
+		id, typ, obj   string
+		trace          []string
+		want           int
+		wantInResponse string
+	}{
+		{"at every limit", long(MaxEventID), long(MaxEventType), long(MaxOrderingKey), []string{long(MaxPassHeader)}, 202, ""},
+		{"event ID", long(MaxEventID + 1), "t", "o", nil, 400, "event ID (id) is 257 bytes; the limit is 256"},
+		{"event type", "e", long(MaxEventType + 1), "o", nil, 400, "event type is 257 bytes"},
+		{"ordering key", "e", "t", long(MaxOrderingKey + 1), nil, 400, "ordering key (data.object.id) is 257 bytes"},
+		{"one passed header", "e", "t", "o", []string{long(MaxPassHeader + 1)}, 400, "passed header X-Trace is 4097 bytes"},
+		{"passed headers together", "e", "t", "o", []string{long(MaxPassHeader), long(MaxPassHeader), long(MaxPassHeader), long(MaxPassHeader), "x"}, 400, "are 16385 bytes together"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := &fakeDecider{outcome: Accepted}
+			req := stripeRequest(t, stripeBody(c.id, c.typ, c.obj, 1), "whsec_new", testNow)
+			req.Header.Del("X-Trace")
+			for _, v := range c.trace {
+				req.Header.Add("X-Trace", v)
+			}
+			rec := httptest.NewRecorder()
+			mustHandler(t, d).ServeHTTP(rec, req)
+			if rec.Code != c.want || !strings.Contains(rec.Body.String(), c.wantInResponse) {
+				t.Fatalf("status %d %s; want %d with %q", rec.Code, rec.Body, c.want, c.wantInResponse)
+			}
+			if decided := len(d.events) > 0; decided != (c.want == 202) {
+				t.Errorf("decided = %v; want %v", decided, c.want == 202)
+			}
+		})
+	}
+	// The version has its own limit: a 65-digit sequence.
+	d := &fakeDecider{outcome: Accepted}
+	body := fmt.Sprintf(`{"id":"e","type":"t","created":%s,"data":{"object":{"id":"o"}}}`, strings.Repeat("9", MaxOrderingVersion+1))
+	rec := httptest.NewRecorder()
+	mustHandler(t, d).ServeHTTP(rec, stripeRequest(t, body, "whsec_new", testNow))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "ordering version (created) is 65 bytes") {
+		t.Errorf("65-byte version: %d %s; want 400 naming it", rec.Code, rec.Body)
+	}
 }

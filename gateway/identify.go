@@ -132,7 +132,10 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 		}
 		raw, ok := idf.ver.get(h, doc)
 		if !ok {
-			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, key)
+			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, clip(key))
+		}
+		if len(raw) > MaxOrderingVersion {
+			return id, fmt.Errorf("%w: the ordering version (%s) is %d bytes; the limit is %d", ErrValueTooLong, idf.ver.spec, len(raw), MaxOrderingVersion)
 		}
 		v, err := ordering.ParseVersion(raw, idf.format)
 		if err != nil {
@@ -142,12 +145,45 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 	}
 	// The values travel as NATS header values, where a line break would end
 	// the header: a request carrying one is malformed, not a storage fault.
-	for _, f := range [...]struct{ name, v string }{
-		{"event ID", id.ID}, {"event type", id.Type}, {"ordering key", id.Entity}, {"ordering version", id.VersionRaw},
+	// Their lengths are bounded so that a message's headers always fit what
+	// JetStream stores.
+	for _, f := range [...]struct {
+		name, v string
+		src     source
+		max     int
+	}{
+		{"event ID", id.ID, idf.id, MaxEventID},
+		{"event type", id.Type, source{}, MaxEventType},
+		{"ordering key", id.Entity, idf.key, MaxOrderingKey},
+		{"ordering version", id.VersionRaw, idf.ver, MaxOrderingVersion},
 	} {
+		from := ""
+		if f.src.spec != "" {
+			from = " (" + f.src.spec + ")"
+		}
+		if len(f.v) > f.max {
+			return id, fmt.Errorf("%w: the %s%s is %d bytes; the limit is %d", ErrValueTooLong, f.name, from, len(f.v), f.max)
+		}
 		if strings.ContainsAny(f.v, "\r\n\x00") {
-			return id, fmt.Errorf("%w: the %s %q contains a line break or NUL", ErrMalformed, f.name, f.v)
+			return id, fmt.Errorf("%w: the %s%s %q contains a line break or NUL", ErrMalformed, f.name, from, clip(f.v))
 		}
 	}
 	return id, nil
 }
+
+// Length limits of the values that travel in a message's NATS headers
+// (Hookgate-Event-Id and Nats-Msg-Id, Hookgate-Event-Type,
+// Hookgate-Ordering-Key, Hookgate-Ordering-Version, passed headers). A
+// request with a longer one gets 400 naming it, and nothing is recorded.
+// Together they keep a message's header block far below what JetStream
+// stores (forward.MaxHeaderSize, 64 KiB).
+const (
+	MaxEventID         = 256
+	MaxEventType       = 256
+	MaxOrderingKey     = 256
+	MaxOrderingVersion = 64
+	// MaxPassHeader bounds one passed header's value, MaxPassHeaders all
+	// the passed headers' values of one request together.
+	MaxPassHeader  = 4 << 10
+	MaxPassHeaders = 16 << 10
+)

@@ -48,10 +48,13 @@ type Server struct {
 	admission  *admission   // the work slots
 	conns      *connLimit   // the public listener's connection cap
 	receiving  atomic.Int64 // requests whose body is arriving
-	http       *http.Server
-	ln         net.Listener
-	served     chan struct{} // closed when the HTTP server stops
-	srvErr     error
+	// streamMaxMsg is the stream's max_msg_size as read at start (0: no
+	// limit, or not JetStream).
+	streamMaxMsg atomic.Int64
+	http         *http.Server
+	ln           net.Listener
+	served       chan struct{} // closed when the HTTP server stops
+	srvErr       error
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -338,10 +341,13 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 		if err != nil {
 			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)
 		}
-		return nil
 	}
-	if _, err := js.Stream(ctx, n.Stream); err != nil {
+	st, err := js.Stream(ctx, n.Stream)
+	if err != nil {
 		return fmt.Errorf("nats: stream %s: %w (create it, or set nats.create_stream: true)", n.Stream, err)
+	}
+	if m := st.CachedInfo().Config.MaxMsgSize; m > 0 {
+		s.streamMaxMsg.Store(int64(m))
 	}
 	return nil
 }

@@ -33,7 +33,8 @@ func hostileScale() int {
 }
 
 // hostileGateway is a `hookgate serve` child with two stripe providers, a
-// (secret whsec_a) and b (secret whsec_b), on random ports.
+// (secret whsec_a) and b (secret whsec_b), and a github provider gh
+// (secret gh-secret, passing X-Trace), on random ports.
 type hostileGateway struct {
 	*gatewayProcess
 	cfg   string
@@ -62,6 +63,10 @@ providers:
     type: stripe
     secrets: [whsec_b]
 %s
+  - name: gh
+    type: github
+    secrets: [gh-secret]
+    pass_headers: [X-Trace]
 `, filepath.Join(dir, "data"), extra, providerExtra, providerExtra)
 	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
 		tb.Fatal(err)
@@ -375,5 +380,70 @@ func TestHostileConcurrentUploads(t *testing.T) {
 		n, idle>>20, peak>>20, float64(peak-idle)/float64(inFlight))
 	if peak > idle+inFlight*3/2 {
 		t.Errorf("peak RSS %d MiB; want at most the idle %d MiB + 1.5 x %d MiB in flight", peak>>20, idle>>20, inFlight>>20)
+	}
+}
+
+// githubRequest is a GitHub push delivery, signed.
+func githubRequest(tb testing.TB, base, delivery string) *http.Request {
+	tb.Helper()
+	body := `{"ref":"refs/heads/main","after":"` + delivery[:min(len(delivery), 8)] + `"}`
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("github", vr, verify.Options{Secrets: []string{"gh-secret"}}, time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", base+"/webhooks/gh", strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header = vr.Header
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	return req
+}
+
+// do sends req and returns the status and body of the answer.
+func do(tb testing.TB, req *http.Request) (int, string) {
+	tb.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestHostileOversizedHeaders: header-borne values past their limits (a
+// 33 KB X-GitHub-Delivery, which as Nats-Msg-Id and Hookgate-Event-Id made
+// a header block JetStream refuses; a long passed header) get 400 naming
+// the value, nothing is recorded, and the events after them reach the
+// stream: nothing can poison the relay.
+func TestHostileOversizedHeaders(t *testing.T) {
+	g := startHostile(t, "", "")
+	base := "http://" + g.addr
+	for i := range hostileScale() {
+		code, msg := do(t, githubRequest(t, base, strings.Repeat("d", 33<<10)+strconv.Itoa(i)))
+		if code != 400 || !strings.Contains(msg, "event ID (header:X-GitHub-Delivery)") || len(msg) > 1024 {
+			t.Fatalf("33 KB delivery ID: %d %.300s (%d bytes); want 400 naming the event ID, a short answer", code, msg, len(msg))
+		}
+		req := githubRequest(t, base, fmt.Sprintf("ok-trace-%d", i))
+		req.Header.Set("X-Trace", strings.Repeat("t", 5<<10))
+		if code, msg := do(t, req); code != 400 || !strings.Contains(msg, "X-Trace") {
+			t.Fatalf("5 KB passed header: %d %.300s; want 400 naming X-Trace", code, msg)
+		}
+	}
+	for i := range 5 {
+		if code, msg := do(t, githubRequest(t, base, fmt.Sprintf("delivery-%d", i))); code != 202 {
+			t.Fatalf("a normal delivery after the oversized ones: %d %s", code, msg)
+		}
+	}
+	waitFor(t, 20*time.Second, "the 5 normal deliveries on the stream", func() bool {
+		return g.metric(t, "hookgate_relay_published_total") == 5 && g.metric(t, "hookgate_outbox_rows") == 0
+	})
+	if got := g.metric(t, `hookgate_rejections_total{provider="gh",reason="value_too_long"}`); got != float64(2*hostileScale()) {
+		t.Errorf("value_too_long rejections = %v; want %d", got, 2*hostileScale())
+	}
+	if strings.Contains(g.logs.String(), strings.Repeat("d", 1024)) {
+		t.Error("a log line carries the oversized delivery ID whole")
 	}
 }
