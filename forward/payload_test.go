@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
 )
@@ -124,17 +125,18 @@ func TestMessageSize(t *testing.T) {
 	checkStream(t, js, stored)
 }
 
-// TestRelayLogsOversized checks that a row larger than the server's
-// max_payload is retried, holds back the rows after it, and is logged at
-// error level once (not at every retry), naming its ID, size and the limit,
-// with either publisher.
-func TestRelayLogsOversized(t *testing.T) {
+// TestRelayParksRefusedRows: rows the server refuses (larger than its
+// max_payload, a subject no stream covers) are retried ParkAfter times,
+// then parked and logged once each, with a bounded line; the rows after
+// them reach the stream in order, with either publisher. Sent again once
+// the cause is fixed, a parked row is published.
+func TestRelayParksRefusedRows(t *testing.T) {
 	for _, name := range []string{"jetstream", "core"} {
-		t.Run(name, func(t *testing.T) { testRelayLogsOversized(t, name) })
+		t.Run(name, func(t *testing.T) { testRelayParks(t, name) })
 	}
 }
 
-func testRelayLogsOversized(t *testing.T, publisher string) {
+func testRelayParks(t *testing.T, publisher string) {
 	const limit = 4096
 	s := mustServer(t, forward.ServerConfig{MaxPayload: limit})
 	nc := mustConn(t, s.ClientURL())
@@ -144,77 +146,135 @@ func testRelayLogsOversized(t *testing.T, publisher string) {
 		pub = forward.NewCorePublisher(nc, 0)
 	}
 	db := mustDB(t)
+	uncovered := testMessage(4)
+	uncovered.Subject = "elsewhere.orders"
 	msgs := []forward.Message{
 		testMessage(0),
 		withSize(t, testMessage(1), limit+1),
 		withSize(t, testMessage(2), limit+100),
 		testMessage(3),
+		uncovered,
+		testMessage(5),
 	}
 	enqueue(t, db, msgs...)
 	logs := &recordHandler{}
+	var left, leftBytes int64
 	r := &forward.Relay{
 		DB:         db,
 		Publish:    pub,
 		Logger:     slog.New(logs),
 		MinBackoff: time.Millisecond,
 		MaxBackoff: 2 * time.Millisecond,
+		ParkAfter:  3,
+		Deleted:    func(n int, b int64) { left += int64(n); leftBytes += b },
 	}
 	defer r.Close()
-	flush := func(d time.Duration) error {
-		ctx, cancel := context.WithTimeout(t.Context(), d)
-		defer cancel()
-		return r.Flush(ctx)
+	if err := r.Flush(testCtx(t)); err != nil {
+		t.Fatalf("Flush = %v; want the outbox emptied, refused rows parked", err)
 	}
-	removeRow := func(id string) {
-		if _, err := db.Exec(`DELETE FROM outbox WHERE msg_id = ?`, id); err != nil {
-			t.Fatal(err)
+	// Core NATS has no stream to refuse a subject: there the uncovered
+	// row is published (to no one) and only the oversized ones park.
+	parked := []forward.Message{msgs[1], msgs[2], uncovered}
+	stored := []forward.Message{msgs[0], msgs[3], msgs[5]}
+	if publisher == "core" {
+		parked = parked[:2]
+	} else {
+		checkStream(t, js, stored)
+	}
+	if st := r.Stats(); st.Parked != uint64(len(parked)) || st.Published != uint64(len(msgs)-len(parked)) {
+		t.Errorf("Stats = %+v; want %d parked, %d published", st, len(parked), len(msgs)-len(parked))
+	}
+	if left != int64(len(msgs)) {
+		t.Errorf("Deleted reported %d rows leaving the outbox; want all %d (published or parked)", left, len(msgs))
+	}
+	rows, err := forward.ParkedRows(testCtx(t), db, 0, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(parked) {
+		t.Fatalf("%d parked rows; want %d", len(rows), len(parked))
+	}
+	for i, p := range rows {
+		want := parked[i]
+		if p.Message.ID != want.ID || string(p.Message.Body) != string(want.Body) || p.Attempts != 3 || p.Error == "" || len(p.Error) > 600 {
+			t.Errorf("parked row %d = %s, %d attempts, error %q; want %s after 3 attempts with its (bounded) error", i, p.Message.ID, p.Attempts, p.Error, want.ID)
 		}
 	}
-	checkLogs := func(want ...forward.Message) {
-		t.Helper()
-		got := logs.errorAttrs()
-		if len(got) != len(want) {
-			t.Fatalf("%d error records %v; want %d", len(got), got, len(want))
+	if !strings.Contains(rows[0].Error, nats.ErrMaxPayload.Error()) {
+		t.Errorf("parked error %q; want it to name %v", rows[0].Error, nats.ErrMaxPayload)
+	}
+	recs := logs.errorAttrs()
+	if len(recs) != len(parked) {
+		t.Fatalf("%d error records %v; want one per parked row", len(recs), recs)
+	}
+	for i, g := range recs {
+		m := parked[i]
+		if g["msg_id"] != m.ID || g["size"] != fmt.Sprint(m.Size()) || !strings.Contains(g["msg"], "hookgate replay -parked") {
+			t.Errorf("error record %d = %v; want msg_id %s, size %d and how to send it again", i, g, m.ID, m.Size())
 		}
-		for i, m := range want {
-			g := got[i]
-			if g["msg_id"] != m.ID || g["size"] != fmt.Sprint(m.Size()) || g["max_payload"] != fmt.Sprint(limit) ||
-				!strings.Contains(g["msg"], "raise max_payload on the NATS server") {
-				t.Errorf("error record %d = %v; want msg_id %s, size %d, max_payload %d and the advice to raise max_payload",
-					i, g, m.ID, m.Size(), limit)
-			}
+		if i < 2 && g["max_payload"] != fmt.Sprint(limit) {
+			t.Errorf("error record %d = %v; want max_payload %d", i, g, limit)
 		}
 	}
+	if n, b, err := forward.ParkedCount(testCtx(t), db); err != nil || n != int64(len(parked)) || b == 0 {
+		t.Errorf("ParkedCount = %d, %d, %v; want %d rows", n, b, err, len(parked))
+	}
+	if publisher == "core" {
+		return
+	}
 
-	// The first oversized row blocks the outbox: retried, logged once.
-	err := flush(300 * time.Millisecond)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), nats.ErrMaxPayload.Error()) {
-		t.Fatalf("Flush = %v; want a deadline naming %v", err, nats.ErrMaxPayload)
+	// The cause fixed (a stream now covers the subject), the parked row is
+	// sent again and stored, after the rows that went on without it.
+	if _, err := js.CreateStream(testCtx(t), jetstream.StreamConfig{Name: "ELSEWHERE", Subjects: []string{"elsewhere.>"}}); err != nil {
+		t.Fatal(err)
 	}
-	if st := r.Stats(); st.Failures < 3 || st.Published != 1 {
-		t.Fatalf("Stats = %+v; want 1 published and several failed rounds", st)
+	tx, err := db.BeginTx(testCtx(t), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if d := depth(t, db); d.Rows != 3 {
-		t.Fatalf("outbox has %d rows; want 3 (nothing dropped)", d.Rows)
+	n, _, err := forward.Unpark(testCtx(t), tx, []int64{rows[2].Seq}, time.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("Unpark = %d, %v; want 1", n, err)
 	}
-	checkLogs(msgs[1])
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(testCtx(t)); err != nil {
+		t.Fatalf("Flush after Unpark = %v", err)
+	}
+	if rest, _, _ := forward.ParkedCount(testCtx(t), db); rest != 2 {
+		t.Errorf("%d rows parked after sending one again; want 2", rest)
+	}
+	st, err := js.Stream(testCtx(t), "ELSEWHERE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := st.GetLastMsgForSubject(testCtx(t), "elsewhere.orders"); err != nil || m.Header.Get(forward.HeaderMsgID) != uncovered.ID {
+		t.Errorf("the row sent again: %v, %v; want %s stored", m, err, uncovered.ID)
+	}
+}
 
-	// An operator removes it: the next head row is oversized too, and
-	// logged once more.
-	removeRow(msgs[1].ID)
-	failures := r.Stats().Failures
-	if err := flush(300 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("second Flush = %v; want a deadline", err)
+// TestRefused sorts publish errors into refusals, which park a row in the
+// end, and failures that pass, which never do.
+func TestRefused(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{fmt.Errorf("forward: publish %q: %w", "x", nats.ErrMaxPayload), true},
+		{jetstream.ErrNoStreamResponse, true},
+		{&jetstream.APIError{Code: 400, ErrorCode: 10054, Description: "message size exceeds maximum allowed"}, true},
+		{&jetstream.APIError{Code: 400, ErrorCode: 10097, Description: "header size exceeds maximum allowed"}, true},
+		{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, false},
+		{&jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "maximum messages exceeded"}, false},
+		{jetstream.ErrAsyncPublishTimeout, false},
+		{forward.ErrReconnected, false},
+		{nats.ErrConnectionClosed, false},
+		{context.DeadlineExceeded, false},
+	} {
+		if got := forward.Refused(c.err); got != c.want {
+			t.Errorf("Refused(%v) = %v; want %v", c.err, got, c.want)
+		}
 	}
-	if st := r.Stats(); st.Failures < failures+3 {
-		t.Fatalf("Stats = %+v; want several more failed rounds", st)
-	}
-	checkLogs(msgs[1], msgs[2])
-
-	removeRow(msgs[2].ID)
-	if err := flush(5 * time.Second); err != nil {
-		t.Fatalf("last Flush = %v", err)
-	}
-	checkLogs(msgs[1], msgs[2])
-	checkStream(t, js, []forward.Message{msgs[0], msgs[3]})
 }

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 )
 
 // Relay defaults.
@@ -22,6 +21,7 @@ const (
 	DefaultMinBackoff   = 100 * time.Millisecond
 	DefaultMaxBackoff   = 5 * time.Second
 	DefaultPollInterval = time.Second
+	DefaultParkAfter    = 10
 )
 
 // deleteTimeout bounds the delete of acknowledged rows, which runs even
@@ -36,13 +36,16 @@ const deleteTimeout = 5 * time.Second
 // deletes the acknowledged rows in one statement. On the first failed or
 // timed-out ack it deletes only the acknowledged prefix before it, backs off
 // (exponentially with jitter between MinBackoff and MaxBackoff) and starts
-// the next round from the first unacknowledged row. The relay never skips a
-// row: a row that cannot be published blocks the ones after it, is retried
-// and logged until it can. A row larger than the server's max_payload
-// (nats.ErrMaxPayload, see [Message.Size]) cannot be published until the
-// limit is raised on the NATS server; besides the warning of every failed
-// round, it is logged once at error level with its message ID, size and the
-// limit.
+// the next round from the first unacknowledged row.
+//
+// No row blocks the ones after it for good. A failure that passes (the
+// connection lost, an ack timeout, JetStream without a leader) is retried
+// for as long as it lasts. A refusal (see [Refused]: a message larger than
+// the server's max_payload or the stream's limits, a subject no stream
+// covers, a stream deleted) is retried too, but once the same row has been
+// refused ParkAfter times in a row it is moved to the parked table (see
+// [Parked], [ParkedRows], [Unpark]), logged once at error level with a
+// bounded line, and the relay goes on with the rows after it.
 //
 // Ordering: messages reach the stream in seq order when failures are
 // connection losses or lost acks (later messages of the failed round that
@@ -50,7 +53,8 @@ const deleteTimeout = 5 * time.Second
 // thanks to Nats-Msg-Id). A message the server rejects on its own while it
 // accepts the ones after it (e.g. a stream limit with the discard-new
 // policy) is stored after them on retry; Window 1 rules that out, at the
-// cost of throughput.
+// cost of throughput. A parked row is out of order by design: the rows
+// after it are published first, and it is published when it is sent again.
 //
 // Set the fields, then call Start once; do not change them afterwards.
 // Notify, Flush, Stats and Close are safe for concurrent use. Close must be
@@ -76,13 +80,17 @@ type Relay struct {
 	// PollInterval is the fallback poll when Notify is not called
 	// (default 1s).
 	PollInterval time.Duration
+	// ParkAfter is how many refusals in a row park a row (default 10; see
+	// the type's doc comment).
+	ParkAfter int
 	// Logger receives failures and recoveries (default: discarded).
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); used for Stats.Lag.
 	Now func() time.Time
-	// Deleted, when set, is called after acknowledged rows are deleted,
-	// with their count and the sum of their body sizes (the units of
-	// Depth), from the relay's goroutine or Flush's caller.
+	// Deleted, when set, is called after rows left the outbox
+	// (acknowledged and deleted, or parked), with their count and the sum
+	// of their body sizes (the units of Depth), from the relay's goroutine
+	// or Flush's caller.
 	Deleted func(rows int, bytes int64)
 
 	initOnce sync.Once
@@ -96,13 +104,15 @@ type Relay struct {
 	closed  bool       // guarded by mu
 	msgs    []Message  // reused by rounds, guarded by mu
 	rows    []row      // reused by rounds, guarded by mu
-	// oversized is the seq of the last row logged as larger than the
-	// server's max_payload (0: none), guarded by mu.
-	oversized int64
+	// refusedSeq is the row the server refused last, refusedTimes how many
+	// times in a row; guarded by mu.
+	refusedSeq   int64
+	refusedTimes int
 
 	published  atomic.Uint64
 	duplicates atomic.Uint64
 	failures   atomic.Uint64
+	parked     atomic.Uint64
 	lag        atomic.Int64
 }
 
@@ -114,6 +124,8 @@ type RelayStats struct {
 	Duplicates uint64
 	// Failures counts failed rounds (each followed by a backoff).
 	Failures uint64
+	// Parked counts rows moved to the parked table.
+	Parked uint64
 	// Lag is the time from Enqueue to ack of the last acknowledged message.
 	Lag time.Duration
 }
@@ -124,6 +136,7 @@ func (r *Relay) Stats() RelayStats {
 		Published:  r.published.Load(),
 		Duplicates: r.duplicates.Load(),
 		Failures:   r.failures.Load(),
+		Parked:     r.parked.Load(),
 		Lag:        time.Duration(r.lag.Load()),
 	}
 }
@@ -234,7 +247,7 @@ func (r *Relay) loop() {
 		if err != nil {
 			attempt++
 			d := r.backoff(attempt)
-			log.Warn("forward: relay round failed", "err", err, "published", n, "attempt", attempt, "retry_in", d)
+			log.Warn("forward: relay round failed", "err", clip(err.Error(), maxParkError), "published", n, "attempt", attempt, "retry_in", d)
 			if !sleep(r.ctx, d) {
 				return
 			}
@@ -299,8 +312,9 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 			r.Deleted(res.Acked, size)
 		}
 	}
-	if errors.Is(pubErr, nats.ErrMaxPayload) {
-		r.logOversized(res.Acked)
+	parked := false
+	if pubErr != nil && res.Acked < n && Refused(pubErr) {
+		parked, pubErr = r.refused(ctx, res.Acked, pubErr)
 	}
 	// Drop references to the bodies until the next round.
 	clear(r.msgs)
@@ -308,44 +322,57 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 		r.failures.Add(1)
 		return res.Acked, false, pubErr
 	}
+	if parked {
+		return res.Acked + 1, true, nil // go on at once with the rows after it
+	}
 	return n, more, nil
+}
+
+// refused counts a refusal of the row at index i of the round and parks it
+// once it was refused ParkAfter times in a row. It reports whether the row
+// was parked; the error is err, or the parking's own failure, or nil once
+// the row is out of the way. It runs with r.mu held.
+func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
+	rw, m := r.rows[i], &r.msgs[i]
+	if rw.seq != r.refusedSeq {
+		r.refusedSeq, r.refusedTimes = rw.seq, 0
+	}
+	r.refusedTimes++
+	after := r.ParkAfter
+	if after <= 0 {
+		after = DefaultParkAfter
+	}
+	if r.refusedTimes < after {
+		return false, err
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	moved, perr := park(pctx, r.DB, rw.seq, r.refusedTimes, err.Error(), r.now())
+	cancel()
+	if perr != nil {
+		return false, errors.Join(err, perr)
+	}
+	r.refusedSeq, r.refusedTimes = 0, 0
+	if !moved {
+		return false, nil // gone meanwhile: the next round reads on
+	}
+	r.parked.Add(1)
+	if r.Deleted != nil {
+		r.Deleted(1, int64(len(m.Body)))
+	}
+	attrs := []any{"msg_id", clip(m.ID, 300), "seq", rw.seq, "subject", clip(m.Subject, 300), "size", m.Size(),
+		"attempts", after, "err", clip(err.Error(), maxParkError)}
+	if p, ok := r.Publish.(maxPayloader); ok && int64(m.Size()) > p.MaxPayload() {
+		attrs = append(attrs, "max_payload", p.MaxPayload())
+	}
+	r.logger().Error("forward: relay: the NATS server refused a row again and again; it is parked and the rows after it go on. "+
+		"Fix the cause (the server's or stream's limits, the stream's subjects), then send it again (hookgate replay -parked)", attrs...)
+	return true, nil
 }
 
 // maxPayloader is a [Publisher] that knows the server's max_payload, like
 // [JetStreamPublisher] and [CorePublisher].
 type maxPayloader interface {
 	MaxPayload() int64
-}
-
-// logOversized logs at error level, once per row, the row of the round that
-// the server's max_payload refuses: from the first unacknowledged message
-// (index acked) on, the first one larger than the limit, or the first
-// unacknowledged one if the limit is unknown. It runs with r.mu held.
-func (r *Relay) logOversized(acked int) {
-	var limit int64
-	if p, ok := r.Publish.(maxPayloader); ok {
-		limit = p.MaxPayload()
-	}
-	i := acked
-	if limit > 0 {
-		for j := acked; j < len(r.msgs); j++ {
-			if int64(r.msgs[j].Size()) > limit {
-				i = j
-				break
-			}
-		}
-	}
-	if i >= len(r.msgs) || r.rows[i].seq == r.oversized {
-		return
-	}
-	r.oversized = r.rows[i].seq
-	m := &r.msgs[i]
-	attrs := []any{"msg_id", m.ID, "seq", r.rows[i].seq, "size", m.Size()}
-	if limit > 0 {
-		attrs = append(attrs, "max_payload", limit)
-	}
-	r.logger().Error("forward: relay: message larger than the NATS server's max_payload; "+
-		"raise max_payload on the NATS server: until then the relay retries it and holds back the rows after it", attrs...)
 }
 
 // fetch reads the oldest rows into r.msgs and r.rows.

@@ -1,0 +1,190 @@
+package forward
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Parked is an outbox row that the relay moved aside after the NATS server
+// refused it [Relay.ParkAfter] times in a row.
+type Parked struct {
+	// Seq is the row's outbox sequence number; it identifies the parked
+	// row.
+	Seq       int64
+	Message   Message
+	CreatedAt time.Time // when the event was committed
+	ParkedAt  time.Time
+	// Replay is the ID of the replay the row belonged to ("" for an
+	// accepted event).
+	Replay   string
+	Attempts int
+	// Error is the last refusal, as the publisher reported it.
+	Error string
+}
+
+// Refused reports whether err, from a [Publisher], says that the server
+// will not take the message as it is: larger than its max_payload, an
+// error answer from the stream (a header block or message over the
+// stream's limits, a subject the stream does not take), or no stream
+// listening on the subject (none covers it, or it was deleted). Losing the
+// connection, a timeout, and the stream answers that say JetStream is
+// busy, electing a leader or out of resources are not refusals: they pass.
+func Refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+		return true
+	}
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return !transientAPIErrors[api.ErrorCode]
+	}
+	return false
+}
+
+// transientAPIErrors are JetStream error codes that pass with time: the
+// cluster without a leader or quorum, resources exhausted, a store failure
+// (a stream at its limits with the discard-new policy).
+var transientAPIErrors = map[jetstream.ErrorCode]bool{
+	10005: true, // JSClusterNoPeersErr
+	10006: true, // JSClusterNotActiveErr
+	10008: true, // JSClusterNotAvailErr
+	10009: true, // JSClusterNotLeaderErr
+	10023: true, // JSInsufficientResourcesErr
+	10028: true, // JSMemoryResourcesExceededErr
+	10047: true, // JSStorageResourcesExceededErr
+	10077: true, // JSStreamStoreFailedF (e.g. maximum messages exceeded)
+}
+
+// maxParkError bounds the refusal text kept with a parked row and logged.
+const maxParkError = 512
+
+// clip cuts s to n bytes at a character boundary, saying how long it was.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
+}
+
+// park moves the outbox row seq aside in one transaction. It reports
+// whether the row was still in the outbox.
+func park(ctx context.Context, db *sql.DB, seq int64, attempts int, reason string, now time.Time) (bool, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("forward: park row %d: %w", seq, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO outbox_parked
+		(seq, msg_id, subject, header, body, created_at, replay, parked_at, attempts, error)
+		SELECT seq, msg_id, subject, header, body, created_at, replay, ?, ?, ? FROM outbox WHERE seq = ?`,
+		now.UnixNano(), attempts, clip(reason, maxParkError), seq)
+	if err != nil {
+		return false, fmt.Errorf("forward: park row %d: %w", seq, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // deleted meanwhile (a cancelled replay)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq = ?`, seq); err != nil {
+		return false, fmt.Errorf("forward: park row %d: %w", seq, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("forward: park row %d: %w", seq, err)
+	}
+	return true, nil
+}
+
+// ParkedRows returns parked rows in seq order, at most limit (0: 100),
+// from the seq after after on. With bodies false, Message.Header and
+// Message.Body are left empty.
+func ParkedRows(ctx context.Context, db Rows, after int64, limit int, bodies bool) ([]Parked, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	cols := "seq, msg_id, subject, created_at, coalesce(replay, ''), parked_at, attempts, error"
+	if bodies {
+		cols += ", header, body"
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM outbox_parked WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("forward: parked rows: %w", err)
+	}
+	defer rows.Close()
+	var out []Parked
+	for rows.Next() {
+		var (
+			p             Parked
+			created, when int64
+			hdr           []byte
+			dest          = []any{&p.Seq, &p.Message.ID, &p.Message.Subject, &created, &p.Replay, &when, &p.Attempts, &p.Error}
+		)
+		if bodies {
+			dest = append(dest, &hdr, &p.Message.Body)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("forward: parked rows: %w", err)
+		}
+		p.CreatedAt, p.ParkedAt = time.Unix(0, created), time.Unix(0, when)
+		if bodies {
+			if p.Message.Header, err = decodeHeader(hdr); err != nil {
+				return nil, fmt.Errorf("forward: parked row %d: %w", p.Seq, err)
+			}
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("forward: parked rows: %w", err)
+	}
+	return out, nil
+}
+
+// ParkedCount returns the number of parked rows and the size of their
+// bodies.
+func ParkedCount(ctx context.Context, q Querier) (rows, bytes int64, err error) {
+	err = q.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox_parked`).Scan(&rows, &bytes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("forward: parked rows: %w", err)
+	}
+	return rows, bytes, nil
+}
+
+// Unpark moves parked rows back to the end of the outbox, in the caller's
+// transaction, for the relay to publish again: the rows whose seq is in
+// seqs, or every parked row when seqs is empty. Each keeps its message ID
+// (so the stream drops it if it was stored after all) and gets a new outbox
+// seq, after the rows already waiting. It returns the number of rows moved
+// and their body bytes; a seq that is not parked is ignored.
+func Unpark(ctx context.Context, tx interface {
+	Execer
+	Querier
+}, seqs []int64, now time.Time) (n int64, bytes int64, err error) {
+	where, args := "", []any{}
+	if len(seqs) > 0 {
+		where = " WHERE seq IN (?" + strings.Repeat(",?", len(seqs)-1) + ")"
+		for _, s := range seqs {
+			args = append(args, s)
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox_parked`+where, args...).Scan(&n, &bytes); err != nil {
+		return 0, 0, fmt.Errorf("forward: unpark: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (msg_id, subject, header, body, created_at, replay)
+		SELECT msg_id, subject, header, body, ?, replay FROM outbox_parked`+where+` ORDER BY seq`, append([]any{now.UnixNano()}, args...)...); err != nil {
+		return 0, 0, fmt.Errorf("forward: unpark: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_parked`+where, args...); err != nil {
+		return 0, 0, fmt.Errorf("forward: unpark: %w", err)
+	}
+	return n, bytes, nil
+}
