@@ -53,7 +53,8 @@ func lockDataDir(dir string, now time.Time) (*dirLock, error) {
 	}
 	host, _ := os.Hostname()
 	info := fmt.Sprintf("pid %d\nhost %s\nstarted %s\n", os.Getpid(), host, now.UTC().Format(time.RFC3339))
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(info), 0)
 	}
 	if err != nil {
