@@ -138,7 +138,7 @@ providers:
 	g := startBinary(t, bin, cfg)
 	base := "http://" + g.addr
 
-	out, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-url", base).CombinedOutput()
+	out, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-gateway", base).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "202 Accepted") {
 		t.Fatalf("send: %v\n%s", err, out)
 	}
@@ -203,7 +203,7 @@ providers:
 	}
 
 	base := "http://" + first.addr
-	send, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-url", base, "-id", "evt_lock").CombinedOutput()
+	send, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-gateway", base, "-id", "evt_lock").CombinedOutput()
 	if err != nil || !strings.Contains(string(send), "202 Accepted") {
 		t.Fatalf("send to the first gateway: %v\n%s", err, send)
 	}
