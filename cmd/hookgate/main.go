@@ -372,9 +372,9 @@ func defineServe(fs *flag.FlagSet) runFunc {
 }
 
 // minProcs is the GOMAXPROCS serve runs with at least: with one, a cgo
-// call into SQLite holds the only P and the HTTP side starves (measured in
-// DESIGN.md: 7.5k req/s and p99 ~170 ms with 1, 12.9k and 21 ms with 2 on the
-// same single core). An explicit GOMAXPROCS in the environment wins.
+// call into SQLite holds the only P and the HTTP side starves (README.md,
+// Performance: 4,017 req/s and p99 39 ms with 1, 12,534 and 11 ms with 2 on
+// the same single core). An explicit GOMAXPROCS in the environment wins.
 const minProcs = 2
 
 // Run starts the gateway and returns once it is listening.
