@@ -5,7 +5,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fmt vet staticcheck fuzz bench faults hostile run ci clean readme
+.PHONY: all build test lint fmt vet staticcheck tidy fuzz bench faults hostile run ci clean readme
 
 all: lint test build
 
@@ -16,7 +16,7 @@ build:
 test:
 	$(GO) test -race -count=1 $(PKGS)
 
-lint: fmt vet staticcheck
+lint: fmt vet staticcheck tidy
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -26,6 +26,10 @@ vet:
 
 staticcheck:
 	$(GO) tool staticcheck $(PKGS)
+
+# go.mod and go.sum as `go mod tidy` leaves them (CI fails on a diff).
+tidy:
+	$(GO) mod tidy -diff
 
 # Each fuzz target for FUZZTIME (plain `go test` runs only their seeds).
 fuzz:

@@ -158,6 +158,47 @@ func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error
 	return out, nil
 }
 
+// Counts says how many archived events match a query, by status, and when
+// the oldest and the newest of them were received.
+type Counts struct {
+	Total       int
+	ByStatus    map[string]int
+	First, Last time.Time // zero when Total is 0
+}
+
+// Count counts the archived events that match q; q.Limit does not apply.
+func Count(ctx context.Context, db Rows, q Query) (Counts, error) {
+	where, args := q.where()
+	rows, err := db.QueryContext(ctx, "SELECT status, count(*), min(received_at), max(received_at) FROM archive"+where+" GROUP BY status", args...)
+	if err != nil {
+		return Counts{}, fmt.Errorf("forward: archive count: %w", err)
+	}
+	defer rows.Close()
+	c := Counts{ByStatus: map[string]int{}}
+	for rows.Next() {
+		var (
+			status      string
+			n           int
+			first, last int64
+		)
+		if err := rows.Scan(&status, &n, &first, &last); err != nil {
+			return Counts{}, fmt.Errorf("forward: archive count: %w", err)
+		}
+		c.ByStatus[status] = n
+		if c.Total == 0 || time.Unix(0, first).Before(c.First) {
+			c.First = time.Unix(0, first)
+		}
+		if c.Total == 0 || time.Unix(0, last).After(c.Last) {
+			c.Last = time.Unix(0, last)
+		}
+		c.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return Counts{}, fmt.Errorf("forward: archive count: %w", err)
+	}
+	return c, nil
+}
+
 // Replay bounds: one call enqueues at most MaxReplay events, and stops after
 // the event that brings their bodies to MaxReplayBytes, so that a replay
 // neither holds the write transaction long nor loads the archive into

@@ -94,6 +94,48 @@ func TestArchiveQuery(t *testing.T) {
 	}
 }
 
+// TestArchiveCount counts what a query matches by status, with the times
+// of the oldest and newest match, ignoring the limit.
+func TestArchiveCount(t *testing.T) {
+	db := mustDB(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	mustArchive(t, db,
+		archiveRecord("shop", "a", "accepted", t0),
+		archiveRecord("shop", "b", "stale", t0.Add(time.Minute)),
+		archiveRecord("shop", "c", "stale", t0.Add(2*time.Minute)),
+		archiveRecord("gh", "d", "accepted", t0.Add(3*time.Minute)),
+	)
+	for _, c := range []struct {
+		name        string
+		q           forward.Query
+		total       int
+		byStatus    string
+		first, last time.Time
+	}{
+		{"all", forward.Query{Limit: 1}, 4, "accepted=2 stale=2", t0, t0.Add(3 * time.Minute)},
+		{"provider", forward.Query{Provider: "shop"}, 3, "accepted=1 stale=2", t0, t0.Add(2 * time.Minute)},
+		{"time range", forward.Query{Provider: "shop", Since: t0.Add(time.Minute)}, 2, "stale=2", t0.Add(time.Minute), t0.Add(2 * time.Minute)},
+		{"nothing", forward.Query{Provider: "none"}, 0, "", time.Time{}, time.Time{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := forward.Count(context.Background(), db, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var by []string
+			for _, st := range []string{"accepted", "stale"} {
+				if n, ok := got.ByStatus[st]; ok {
+					by = append(by, fmt.Sprintf("%s=%d", st, n))
+				}
+			}
+			if got.Total != c.total || strings.Join(by, " ") != c.byStatus || !got.First.Equal(c.first) || !got.Last.Equal(c.last) {
+				t.Errorf("Count(%+v) = %d %q %v..%v; want %d %q %v..%v", c.q, got.Total, strings.Join(by, " "), got.First, got.Last,
+					c.total, c.byStatus, c.first, c.last)
+			}
+		})
+	}
+}
+
 func TestReplayEnqueuesMarkedCopies(t *testing.T) {
 	db := mustDB(t)
 	ctx := context.Background()

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -188,10 +190,18 @@ func (s *Server) adminOutbox(c echo.Context) error {
 // Query selects archived events (see forward.Query).
 type Query = forward.Query
 
+// EventStatuses are the statuses an archived event can have: the values
+// Query.Status takes.
+var EventStatuses = []string{Accepted.String(), Stale.String()}
+
 // EventQuery reads a Query from URL parameters or flags: provider,
-// status, id, since and until (RFC 3339 or unix seconds), before, limit.
+// status (one of EventStatuses), id, since and until (RFC 3339 or unix
+// seconds), before, limit.
 func EventQuery(get func(string) string) (forward.Query, error) {
 	q := forward.Query{Provider: get("provider"), Status: get("status"), EventID: get("id")}
+	if q.Status != "" && !slices.Contains(EventStatuses, q.Status) {
+		return q, fmt.Errorf("status: %q is not %s", q.Status, orList(EventStatuses))
+	}
 	var err error
 	if q.Since, err = parseTime(get("since")); err != nil {
 		return q, fmt.Errorf("since: %w", err)
@@ -369,6 +379,68 @@ func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now 
 		}
 		q.After = res.Last
 	}
+}
+
+// WhyNoReplay says why a replay of q queued nothing: how many archived
+// events q matches and their statuses, none of them accepted; or, when q
+// matches none, that nothing is archived for its provider (or at all), or
+// what is archived and when it was received.
+func WhyNoReplay(ctx context.Context, db *DB, q forward.Query) (string, error) {
+	q.Status, q.Limit, q.Before, q.After = "", 0, 0, 0
+	c, err := forward.Count(ctx, db.Read, q)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	const onlyAccepted = "only accepted events are replayed"
+	switch {
+	case c.Total == 1:
+		for status := range c.ByStatus {
+			return fmt.Sprintf("1 archived event matches, %s: %s", status, onlyAccepted), nil
+		}
+	case c.Total > 0 && len(c.ByStatus) == 1:
+		for status := range c.ByStatus {
+			return fmt.Sprintf("%d archived events match, all %s: %s", c.Total, status, onlyAccepted), nil
+		}
+	case c.Total > 0:
+		statuses := make([]string, 0, len(c.ByStatus))
+		for status := range c.ByStatus {
+			statuses = append(statuses, status)
+		}
+		sort.Strings(statuses)
+		parts := make([]string, len(statuses))
+		for i, status := range statuses {
+			parts[i] = fmt.Sprintf("%d %s", c.ByStatus[status], status)
+		}
+		return fmt.Sprintf("%d archived events match (%s): %s", c.Total, strings.Join(parts, ", "), onlyAccepted), nil
+	}
+	all, err := forward.Count(ctx, db.Read, forward.Query{Provider: q.Provider})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	of, forIt := "", ""
+	if q.Provider != "" {
+		of, forIt = " of provider "+q.Provider, " for it"
+	}
+	if all.Total == 0 {
+		if q.Provider != "" {
+			return "nothing is archived for provider " + q.Provider, nil
+		}
+		return "nothing is archived", nil
+	}
+	verb := "are"
+	if all.Total == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("no archived event%s matches the query; %d %s archived%s, received from %s to %s", of, all.Total, verb, forIt,
+		all.First.UTC().Format(time.RFC3339), all.Last.UTC().Format(time.RFC3339)), nil
+}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // replayPageSize is the most events a replay enqueues per transaction.

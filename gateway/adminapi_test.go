@@ -176,6 +176,9 @@ func TestAdminReplay(t *testing.T) {
 	if code, _ := adminCall(t, s, "GET", "/admin/events/nope", token, ""); code != 404 {
 		t.Errorf("GET unknown event = %d; want 404", code)
 	}
+	if code, out := adminCall(t, s, "GET", "/admin/events?status=bogus", token, ""); code != 400 || !strings.Contains(out, "accepted or stale") {
+		t.Errorf("GET /admin/events?status=bogus = %d %s; want 400 naming the statuses", code, out)
+	}
 	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{}`); code != 400 {
 		t.Errorf("replay of everything = %d %s; want 400", code, out)
 	}

@@ -43,7 +43,7 @@ type errorClass struct {
 	reason string // metrics label
 }
 
-// errorClasses is DESIGN.md's status table for errors, in the order they
+// errorClasses is README.md's status table for errors, in the order they
 // are matched. Signature failures share one public message; the detail goes
 // to logs and to the reason label only.
 var errorClasses = []errorClass{

@@ -35,6 +35,7 @@ type Server struct {
 	now  func() time.Time
 	load func() (*Config, error)
 
+	lock       *dirLock // on data_dir, held from the start to the end of Close
 	db         *DB
 	ns         *server.Server // nil with an external NATS
 	nc         *nats.Conn
@@ -75,8 +76,9 @@ type Options struct {
 	LoadConfig func() (*Config, error)
 }
 
-// Open starts a gateway on a validated config, in this order: the SQLite
-// database, NATS (embedded or connected) and its stream, the relay and the
+// Open starts a gateway on a validated config, in this order: the
+// exclusive lock on data_dir (another gateway holding it: an error wrapping
+// ErrDataDirLocked, naming its pid), the SQLite database, NATS (embedded or connected) and its stream, the relay and the
 // writer, and last the HTTP listener, so the port opens only once the
 // gateway can take events. On any error everything started so far is
 // stopped again and the error names the step.
@@ -109,6 +111,11 @@ func (s *Server) start(ctx context.Context) (err error) {
 	cfg := s.cfg
 	providers, err := buildProviders(cfg)
 	if err != nil {
+		return err
+	}
+	// One gateway per data directory: a second one would relay the same
+	// outbox. Read-only commands and `hookgate replay` do not take it.
+	if s.lock, err = lockDataDir(cfg.DataDir, s.now()); err != nil {
 		return err
 	}
 	if s.db, err = OpenDB(ctx, cfg.DataDir, DBOptions{
@@ -507,5 +514,6 @@ func (s *Server) close(ctx context.Context) error {
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
 	}
+	errs = append(errs, s.lock.release())
 	return errors.Join(errs...)
 }

@@ -11,7 +11,7 @@ var calendlyScheme = kvScheme{
 	name: "calendly", header: "Calendly-Webhook-Signature",
 	layout: kvPairs, sep: ',', tsKey: "t", sigKey: "v1", unit: stampSeconds, join: '.',
 	// The window of Calendly's sample code, as summarised in the shared
-	// catalogue (SCHEMES.md); Calendly states no number.
+	// catalogue of schemes; Calendly states no number.
 	tolerance: 3 * time.Minute,
 	desc:      "Calendly: Calendly-Webhook-Signature t=,v1= over {t}.{body}, signing key raw",
 	// No event ID in the body or headers: the body's SHA-256 identifies

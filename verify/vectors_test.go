@@ -11,8 +11,8 @@ import (
 )
 
 // vector is one conformance case of testdata/vectors.json, a verbatim copy
-// of the shared catalogue (../shared/vectors/vectors.json, described in its
-// SCHEMES.md): official examples from provider docs and SDK tests, and
+// of the catalogue this package was built against (kept outside this
+// repository): official examples from provider docs and SDK tests, and
 // vectors recomputed from the documented algorithms. Each object cites its
 // source and provenance.
 type vector struct {

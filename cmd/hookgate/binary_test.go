@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -135,7 +138,7 @@ providers:
 	g := startBinary(t, bin, cfg)
 	base := "http://" + g.addr
 
-	out, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-url", base).CombinedOutput()
+	out, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-gateway", base).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "202 Accepted") {
 		t.Fatalf("send: %v\n%s", err, out)
 	}
@@ -154,5 +157,74 @@ providers:
 	}
 	if _, err := http.Get(base + "/webhooks/demo"); err == nil {
 		t.Error("the port still answers after exit")
+	}
+}
+
+// TestBinaryOneGatewayPerDataDir: a second serve on a data directory in
+// use exits 1 at once, naming the directory and the first one's pid; the
+// first keeps serving, events and replay work beside it, and after a
+// SIGKILL of the first (the kernel drops its lock) a new serve starts.
+func TestBinaryOneGatewayPerDataDir(t *testing.T) {
+	bin := mustBinary(t)
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+archive: {enabled: true}
+nats: {port: -1}
+providers:
+  - name: demo
+    type: standard-webhooks
+    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
+`, dataDir)), 0o600)
+	first := startBinary(t, bin, cfg)
+
+	// Without the lock the second serve runs until the deadline kills it.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	second := exec.CommandContext(ctx, bin, "serve", "-config", cfg)
+	second.Stdout, second.Stderr = &out, &out
+	err := second.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("a second serve on the same data_dir was still running after 60s:\n%s", out.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("second serve: %v; want exit 1\n%s", err, out.String())
+	}
+	for _, want := range []string{dataDir, fmt.Sprintf("pid %d", first.cmd.Process.Pid)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("second serve said %q; want it to name %q", out.String(), want)
+		}
+	}
+
+	base := "http://" + first.addr
+	send, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-gateway", base, "-id", "evt_lock").CombinedOutput()
+	if err != nil || !strings.Contains(string(send), "202 Accepted") {
+		t.Fatalf("send to the first gateway: %v\n%s", err, send)
+	}
+	events, err := exec.Command(bin, "events", "-config", cfg, "-id", "evt_lock").CombinedOutput()
+	if err != nil || !strings.Contains(string(events), "status:      accepted") {
+		t.Errorf("events beside the running gateway: %v\n%s", err, events)
+	}
+	replay, err := exec.Command(bin, "replay", "-config", cfg, "-id", "evt_lock").CombinedOutput()
+	if err != nil || !strings.Contains(string(replay), "1 events queued") {
+		t.Errorf("replay beside the running gateway: %v\n%s", err, replay)
+	}
+
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.cmd.Wait()
+	next := startBinary(t, bin, cfg) // fails the test if it does not start
+	if err := next.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.cmd.Wait(); err != nil {
+		t.Errorf("the serve started after the SIGKILL: exit %v\n%s", err, next.logs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -173,6 +174,14 @@ func deliver(client *http.Client, base func() string, e loadEvent) string {
 	}
 	req.Header = vr.Header
 	resp, err := client.Do(req)
+	// A refused connection never reached a gateway (it is down, or
+	// restarting): send again, as a provider would, until one answers.
+	for deadline := time.Now().Add(30 * time.Second); refusedDial(err) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		req, _ = http.NewRequest("POST", base()+"/webhooks/shop", bytes.NewReader(body))
+		req.Header = vr.Header
+		resp, err = client.Do(req)
+	}
 	if err != nil {
 		return outUnknown
 	}
@@ -189,6 +198,13 @@ func deliver(client *http.Client, base func() string, e loadEvent) string {
 		return outUnknown
 	}
 	return out.Status
+}
+
+// refusedDial reports whether err is a connection that was refused: the
+// request reached no server.
+func refusedDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // runLoad delivers every event once from conc clients and returns the

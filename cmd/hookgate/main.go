@@ -28,39 +28,6 @@ import (
 // Version is set at build time with -ldflags "-X main.Version=...".
 var Version = ""
 
-const usage = `hookgate: webhook receiver gateway
-
-Usage:
-  hookgate serve -config FILE             run the gateway
-  hookgate check-config -config FILE      validate a config and print every problem
-  hookgate send -config FILE -provider NAME [-url URL] [-id ID] [-event-type T] [-body FILE]
-                                          sign a test event with the provider's first secret and POST it
-  hookgate sign (-type TYPE -secret S [-option K=V]... | -config FILE -provider NAME)
-                [-url URL] [-id ID] [-event-type T] [-body FILE] [-at UNIX] [-curl]
-                                          print a correctly signed request (JSON, or a curl command)
-  hookgate verify (-type TYPE [-secret S]... [-public-key K]... [-jwks FILE] [-audience A]...
-                  [-option K=V]... | -config FILE -provider NAME) [-tolerance D] [-at UNIX] -request FILE
-                                          check one captured request offline and say why it fails
-  hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
-                                          print messages arriving on a NATS subject
-  hookgate events -config FILE [-provider P] [-status S] [-since T] [-until T] [-limit N] [-id ID]
-                                          list archived events, or show one (-id) with headers and body
-  hookgate replay -config FILE (-provider P | -id ID | -since T) [-since T] [-until T] [-subject S]
-                                          publish archived events again, marked as a replay
-  hookgate quarantine -config FILE [-provider P] [-limit N] [-id N]
-                                          list requests that failed verification, or print one (-id) as a
-                                          request file for 'hookgate verify -request -'
-  hookgate bench [-events N] [-concurrency C] [-type TYPE] [-duplicates F] [-out-of-order F] [-rate R]
-                 [-url URL -config FILE -provider NAME]
-                                          load benchmark against the embedded defaults (or a running
-                                          gateway), with a baseline handler measured in the same run
-  hookgate providers [-markdown]          list the provider types (presets and generic schemes)
-  hookgate version                        print the version
-
-Exit status: 0 on success, 1 on failure (verify: the request is invalid),
-2 on bad usage (verify: also an unreadable request or unusable options).
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,57 +55,218 @@ type stringsFlag []string
 func (f *stringsFlag) String() string     { return strings.Join(*f, ",") }
 func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 
+// runFunc runs a command once its flags are parsed.
+type runFunc func(ctx context.Context, stdout, stderr io.Writer) error
+
+// command is one subcommand. Its flags are defined once, by define, and
+// make its parser, its usage line and its -h output.
+type command struct {
+	name    string
+	summary string
+	// synopsis is what the flags cannot say: the required flags and the
+	// alternatives, e.g. "-provider NAME". The usage line adds every other
+	// flag as [-flag ARG].
+	synopsis string
+	// args names the positional arguments after the flags (tail's
+	// SUBJECT); a command without them refuses any.
+	args string
+	// hidden commands are not listed (bench-baseline is run by bench).
+	hidden bool
+	// define registers the flags on fs and returns what runs the command.
+	define func(fs *flag.FlagSet) runFunc
+}
+
+// commands are hookgate's subcommands, in the order the usage lists them.
+var commands = []*command{
+	{name: "serve", summary: "run the gateway", define: defineServe},
+	{name: "check-config", summary: "validate a config and print every problem", define: defineCheckConfig},
+	{name: "send", synopsis: "-provider NAME", summary: "sign a test event with the provider's first secret and POST it to the gateway", define: defineSend},
+	{name: "sign", synopsis: "(-type TYPE -secret SECRET | -config FILE -provider NAME)", summary: "print a correctly signed request (a request file for verify, or a curl command)", define: defineSign},
+	{name: "verify", synopsis: "(-type TYPE | -config FILE -provider NAME) -request FILE", summary: "check one captured request offline and say why it fails", define: defineVerify},
+	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
+	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
+	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME)", summary: "publish archived accepted events again, marked as a replay", define: defineReplay},
+	{name: "quarantine", summary: "list requests that failed verification, or print one (-id) as a request file that verify reads", define: defineQuarantine},
+	{name: "bench", summary: "load benchmark against the embedded defaults (or a running gateway), with a baseline handler measured in the same run", define: defineBench},
+	{name: "bench-baseline", hidden: true, summary: "the baseline server hookgate bench starts", define: defineBaseline},
+	{name: "providers", summary: "list the provider types (presets and generic schemes)", define: defineProviders},
+	{name: "version", summary: "print the version", define: defineVersion},
+}
+
+// lookup returns the command called name, or nil.
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// usageWidth is where usage lines wrap.
+const usageWidth = 100
+
+// usageLine is prefix + "hookgate NAME SYNOPSIS [-flag ARG]... ARGS",
+// made from the command's flags and wrapped at usageWidth, with
+// continuation lines indented under the first flag.
+func (c *command) usageLine(prefix string) string {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.define(fs)
+	words := []string{}
+	if c.synopsis != "" {
+		words = append(words, c.synopsis)
+	}
+	named := map[string]bool{}
+	for _, w := range strings.Fields(c.synopsis) {
+		named[strings.TrimLeft(w, "([|")] = true
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if named["-"+f.Name] {
+			return
+		}
+		word := "[-" + f.Name
+		if arg := flagArg(f); arg != "" {
+			word += " " + arg
+		}
+		word += "]"
+		if _, ok := f.Value.(*stringsFlag); ok {
+			word += "..."
+		}
+		words = append(words, word)
+	})
+	if c.args != "" {
+		words = append(words, c.args)
+	}
+	head := prefix + "hookgate " + c.name
+	return head + wrap(words, len(head), usageWidth)
+}
+
+// wrap joins words with spaces, each preceded by one, starting at column
+// col, and breaks lines before width, indenting them to col+1.
+func wrap(words []string, col, width int) string {
+	var b strings.Builder
+	line := col
+	for _, w := range words {
+		if line > col && line+1+len(w) > width {
+			b.WriteString("\n" + strings.Repeat(" ", col))
+			line = col
+		}
+		b.WriteString(" " + w)
+		line += 1 + len(w)
+	}
+	return b.String()
+}
+
+// flagArg is the name of a flag's argument: the back-quoted word of its
+// usage ("read `FILE`"), nothing for a bool flag.
+func flagArg(f *flag.Flag) string {
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return ""
+	}
+	name, _ := flag.UnquoteUsage(f)
+	return name
+}
+
+// usage is the top-level help: every command's usage line and summary.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("hookgate: webhook receiver gateway\n\nUsage:\n")
+	for _, c := range commands {
+		if c.hidden {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n     %s\n", c.usageLine("  "), wrap(strings.Fields(c.summary), 5, usageWidth))
+	}
+	b.WriteString(`
+'hookgate COMMAND -h' describes a command's flags.
+
+Exit status: 0 on success, 1 on failure or when nothing is found (verify: the
+request is invalid), 2 on bad usage (verify: also an unreadable request or
+unusable options).
+`)
+	return b.String()
+}
+
+// help prints a command's usage line, summary and flags.
+func (c *command) help(w io.Writer) {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.define(fs)
+	fmt.Fprintf(w, "%s\n\n%s.\n", c.usageLine("Usage: "), capitalize(c.summary))
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// parse parses a command's flags. Words left after them are refused unless
+// the command takes arguments: the flag package stops at the first word,
+// so a misplaced one would silently drop the flags that follow it.
+func (c *command) parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // Run prints the errors and the help
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 && c.args == "" {
+		return fmt.Errorf("%w: unexpected argument %q (flags go before it, and this command takes no other)", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
 // Run runs one subcommand and returns the process exit status.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		m := NewMain(stdout, stderr)
-		if err = m.ParseFlags(rest); err == nil {
-			if err = m.Run(ctx); err == nil {
-				err = errors.Join(m.Wait(ctx), m.Close())
-			}
-		}
-	case "check-config":
-		err = checkConfig(rest, stdout)
-	case "send":
-		err = send(ctx, rest, stdout)
-	case "tail":
-		err = tail(ctx, rest, stdout)
-	case "verify":
-		err = verifyRequest(rest, stdout)
-	case "sign":
-		err = sign(rest, stdout)
-	case "providers":
-		err = providers(rest, stdout)
-	case "bench":
-		err = benchmark(ctx, rest, stdout)
-	case "bench-baseline": // the baseline server `hookgate bench` starts
-		err = baseline(ctx, rest, stderr)
-	case "events":
-		err = events(ctx, rest, stdout)
-	case "replay":
-		err = replay(ctx, rest, stdout)
-	case "quarantine":
-		err = quarantine(ctx, rest, stdout)
-	case "version", "-version", "--version":
+	var (
+		err error
+		cmd *command
+	)
+	switch name, rest := args[0], args[1:]; name {
+	case "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		if c := lookup(strings.Join(rest, " ")); c != nil {
+			c.help(stdout)
+		} else {
+			fmt.Fprint(stdout, usage())
+		}
 	default:
-		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+		if cmd = lookup(name); cmd == nil {
+			err = fmt.Errorf("%w: unknown command %q", errUsage, name)
+			break
+		}
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		run := cmd.define(fs)
+		if err = cmd.parse(fs, rest); err == nil {
+			err = run(ctx, stdout, stderr)
+		}
 	}
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
+		cmd.help(stdout)
 		return 0
+	case errors.Is(err, errUsage) && cmd != nil:
+		fmt.Fprintf(stderr, "hookgate %s: %s\n\n%s\n'hookgate %s -h' describes its flags.\n", cmd.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "), cmd.usageLine("Usage: "), cmd.name)
+		return 2
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "hookgate: %v\n\n%s", err, usage)
+		fmt.Fprintf(stderr, "hookgate: %v\n\n%s", err, usage())
 		return 2
 	case errors.As(err, new(*exitError)):
 		var e *exitError
@@ -159,6 +287,13 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+func defineVersion(*flag.FlagSet) runFunc {
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		fmt.Fprintln(stdout, "hookgate", version())
+		return nil
+	}
 }
 
 // Main is the serve command: ParseFlags, Run, Close. Tests drive it with a
@@ -183,56 +318,63 @@ func NewMain(stdout, stderr io.Writer) *Main {
 // ParseFlags reads serve's flags and loads and validates the config.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	fs.StringVar(&m.ConfigPath, "config", "config.yaml", "config file")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
-	fs.StringVar(&m.MemProfile, "memprofile", "", "write a heap profile to this file at shutdown (go tool pprof)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: -log-level: %w", errUsage, err)
-	}
-	hopts := &slog.HandlerOptions{Level: level}
-	switch *logFormat {
-	case "text":
-		slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, hopts)))
-	case "json":
-		slog.SetDefault(slog.New(slog.NewJSONHandler(m.Stderr, hopts)))
-	default:
-		return fmt.Errorf("%w: -log-format %q is not text or json", errUsage, *logFormat)
-	}
-	cfg, err := gateway.LoadConfig(m.ConfigPath)
-	if err != nil {
+	configure := m.defineFlags(fs)
+	if err := lookup("serve").parse(fs, args); err != nil {
 		return err
 	}
-	m.Config = cfg
-	return nil
+	return configure()
 }
 
-// parseNoArgs parses a command's flags and refuses words left after them:
-// the flag package stops at the first one, so a misplaced argument would
-// silently drop the flags that follow it.
-func parseNoArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
+// defineFlags registers serve's flags on fs. The function it returns sets
+// up logging and loads and validates the config, once they are parsed.
+func (m *Main) defineFlags(fs *flag.FlagSet) func() error {
+	fs.StringVar(&m.ConfigPath, "config", "config.yaml", "config `FILE`")
+	logFormat := fs.String("log-format", "text", "log `FORMAT`: text or json")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.StringVar(&m.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof)")
+	fs.StringVar(&m.MemProfile, "memprofile", "", "write a heap profile to `FILE` at shutdown (go tool pprof)")
+	return func() error {
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+			return fmt.Errorf("%w: -log-level: %w", errUsage, err)
+		}
+		hopts := &slog.HandlerOptions{Level: level}
+		switch *logFormat {
+		case "text":
+			slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, hopts)))
+		case "json":
+			slog.SetDefault(slog.New(slog.NewJSONHandler(m.Stderr, hopts)))
+		default:
+			return fmt.Errorf("%w: -log-format %q is not text or json", errUsage, *logFormat)
+		}
+		cfg, err := gateway.LoadConfig(m.ConfigPath)
+		if err != nil {
+			return err
+		}
+		m.Config = cfg
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q (flags go before it, and this command takes no other)", errUsage, fs.Arg(0))
+}
+
+func defineServe(fs *flag.FlagSet) runFunc {
+	m := &Main{}
+	configure := m.defineFlags(fs)
+	return func(ctx context.Context, stdout, stderr io.Writer) error {
+		m.Stdout, m.Stderr = stdout, stderr
+		if err := configure(); err != nil {
+			return err
+		}
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
+		return errors.Join(m.Wait(ctx), m.Close())
 	}
-	return nil
 }
 
 // minProcs is the GOMAXPROCS serve runs with at least: with one, a cgo
-// call into SQLite holds the only P and the HTTP side starves (measured in
-// DESIGN.md: 7.5k req/s and p99 ~170 ms with 1, 12.9k and 21 ms with 2 on the
-// same single core). An explicit GOMAXPROCS in the environment wins.
+// call into SQLite holds the only P and the HTTP side starves (README.md,
+// Performance: 4,017 req/s and p99 39 ms with 1, 12,534 and 11 ms with 2 on
+// the same single core). An explicit GOMAXPROCS in the environment wins.
 const minProcs = 2
 
 // Run starts the gateway and returns once it is listening.
@@ -305,98 +447,96 @@ func (m *Main) Close() error {
 	return m.Server.Close(ctx)
 }
 
-func checkConfig(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
-	path := fs.String("config", "config.yaml", "config file")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	if _, err := gateway.LoadConfig(*path); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: OK\n", *path)
-	return nil
-}
-
-func send(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	path := fs.String("config", "config.yaml", "config file")
-	name := fs.String("provider", "", "provider name from the config (required)")
-	url := fs.String("url", "", "gateway base URL (default: from the config's listen address)")
-	var ev gateway.TestEvent
-	fs.StringVar(&ev.ID, "id", "", "event ID (default: random)")
-	fs.StringVar(&ev.Type, "event-type", "", "event type (default: hookgate.test)")
-	fs.StringVar(&ev.Entity, "entity", "", "ordering key, for providers with ordering")
-	fs.StringVar(&ev.Version, "version", "", "ordering version (default: now)")
-	bodyFile := fs.String("body", "", "file with the exact body to send")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	if *name == "" {
-		return fmt.Errorf("%w: -provider is required", errUsage)
-	}
-	if *bodyFile != "" {
-		b, err := os.ReadFile(*bodyFile)
-		if err != nil {
+func defineCheckConfig(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE`")
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		if _, err := gateway.LoadConfig(*path); err != nil {
 			return err
 		}
-		ev.Body = b
+		fmt.Fprintf(stdout, "%s: OK\n", *path)
+		return nil
 	}
-	cfg, err := gateway.LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	resp, err := gateway.Send(ctx, cfg, *name, *url, ev, stdout)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("gateway answered %s", resp.Status)
-	}
-	return nil
 }
 
-func tail(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	path := fs.String("config", "", "config file (takes the NATS address and stream from it)")
-	var o gateway.TailOptions
-	fs.StringVar(&o.URL, "nats", "", "NATS URL (default nats://127.0.0.1:4222)")
-	fs.StringVar(&o.Stream, "stream", "", "read from this JetStream stream (default: live messages only)")
-	fs.BoolVar(&o.All, "all", false, "with -stream: start from the stream's first message")
-	fs.IntVar(&o.Count, "count", 0, "exit after N messages")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
-	}
-	o.Subject = fs.Arg(0)
-	if *path != "" {
+// gatewayFlag is the flag for a running gateway's base URL (the provider's
+// path is appended to it), the same in every command that takes one.
+func gatewayFlag(fs *flag.FlagSet, usage string) *string {
+	return fs.String("gateway", "", "the gateway's base `URL`, e.g. http://127.0.0.1:8080 "+usage)
+}
+
+func defineSend(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE`")
+	name := fs.String("provider", "", "provider `NAME` from the config (required)")
+	base := gatewayFlag(fs, "(default: from the config's listen address)")
+	var ev gateway.TestEvent
+	fs.StringVar(&ev.ID, "id", "", "event `ID` (default: random)")
+	fs.StringVar(&ev.Type, "event-type", "", "event `TYPE` (default: hookgate.test)")
+	fs.StringVar(&ev.Entity, "entity", "", "ordering `KEY`, for providers with ordering")
+	fs.StringVar(&ev.Version, "version", "", "ordering `VERSION` (default: now)")
+	bodyFile := fs.String("body", "", "`FILE` with the exact body to send")
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		if *name == "" {
+			return fmt.Errorf("%w: -provider is required", errUsage)
+		}
+		if *bodyFile != "" {
+			b, err := os.ReadFile(*bodyFile)
+			if err != nil {
+				return err
+			}
+			ev.Body = b
+		}
 		cfg, err := gateway.LoadConfig(*path)
 		if err != nil {
 			return err
 		}
-		if o.URL == "" {
-			o.URL = cfg.NATSClientURL()
+		resp, err := gateway.Send(ctx, cfg, *name, *base, ev, stdout)
+		if err != nil {
+			return err
 		}
-		o.CredsFile = cfg.NATS.CredsFile
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("gateway answered %s", resp.Status)
+		}
+		return nil
 	}
-	if o.URL == "" {
-		o.URL = "nats://127.0.0.1:4222"
-	}
-	if o.All && o.Stream == "" {
-		return fmt.Errorf("%w: -all needs -stream", errUsage)
-	}
-	return gateway.Tail(ctx, o, stdout)
 }
 
-func providers(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
-	markdown := fs.Bool("markdown", false, "print the Markdown table that README.md embeds")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
+func defineTail(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "", "config `FILE` (takes the NATS address and stream from it)")
+	var o gateway.TailOptions
+	fs.StringVar(&o.URL, "nats", "", "NATS `URL` (default nats://127.0.0.1:4222)")
+	fs.StringVar(&o.Stream, "stream", "", "read from the JetStream stream `NAME` (default: live messages only)")
+	fs.BoolVar(&o.All, "all", false, "with -stream: start from the stream's first message")
+	fs.IntVar(&o.Count, "count", 0, "exit after `N` messages")
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		if fs.NArg() != 1 {
+			return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
+		}
+		o.Subject = fs.Arg(0)
+		if *path != "" {
+			cfg, err := gateway.LoadConfig(*path)
+			if err != nil {
+				return err
+			}
+			if o.URL == "" {
+				o.URL = cfg.NATSClientURL()
+			}
+			o.CredsFile = cfg.NATS.CredsFile
+		}
+		if o.URL == "" {
+			o.URL = "nats://127.0.0.1:4222"
+		}
+		if o.All && o.Stream == "" {
+			return fmt.Errorf("%w: -all needs -stream", errUsage)
+		}
+		return gateway.Tail(ctx, o, stdout)
 	}
-	return gateway.WriteProviders(stdout, *markdown)
+}
+
+func defineProviders(fs *flag.FlagSet) runFunc {
+	markdown := fs.Bool("markdown", false, "print the Markdown table that README.md embeds")
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		return gateway.WriteProviders(stdout, *markdown)
+	}
 }
 
 // schemeFlags are the flags that configure a scheme without a config file,
@@ -407,11 +547,11 @@ type schemeFlags struct {
 }
 
 func (sf *schemeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&sf.config, "config", "", "config file (with -provider, instead of -type and the key flags)")
-	fs.StringVar(&sf.provider, "provider", "", "provider name in -config")
-	fs.StringVar(&sf.typ, "type", "", "provider type (see `hookgate providers`)")
-	fs.Var(&sf.secrets, "secret", "secret, key or trust anchor (repeatable; tried in order)")
-	fs.Var(&sf.options, "option", "scheme option KEY=VALUE, as in a provider's options block (repeatable)")
+	fs.StringVar(&sf.config, "config", "", "config `FILE` (with -provider, instead of -type and the key flags)")
+	fs.StringVar(&sf.provider, "provider", "", "provider `NAME` in -config")
+	fs.StringVar(&sf.typ, "type", "", "provider `TYPE` (see hookgate providers)")
+	fs.Var(&sf.secrets, "secret", "the provider's `SECRET`, key or trust anchor (repeatable; tried in order)")
+	fs.Var(&sf.options, "option", "scheme option `KEY=VALUE`, as in a provider's options block (repeatable)")
 }
 
 // providerConfig builds the provider from -config/-provider, or from -type
@@ -457,134 +597,136 @@ func clock(at string) (time.Time, error) {
 	return time.Unix(n, 0), nil
 }
 
-func verifyRequest(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+func defineVerify(fs *flag.FlagSet) runFunc {
 	var sf schemeFlags
 	sf.register(fs)
 	var publicKeys, audience stringsFlag
-	fs.Var(&publicKeys, "public-key", "public key (repeatable; same as -secret)")
-	fs.Var(&audience, "audience", "accepted token audience (repeatable; same as -option audience=A)")
-	jwksFile := fs.String("jwks", "", "JWKS file (same as -option jwks_file=FILE)")
-	tolerance := fs.Duration("tolerance", 0, "replay window (default: the type's)")
-	at := fs.String("at", "", "the clock, in unix seconds (default: now)")
-	reqFile := fs.String("request", "", `request file: JSON {"method","url","headers","body"} (required; - for stdin)`)
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *reqFile == "" {
-		return fmt.Errorf("%w: -request FILE is required", errUsage)
-	}
-	sf.secrets = append(sf.secrets, publicKeys...)
-	for _, a := range audience {
-		sf.options = append(sf.options, "audience="+a)
-	}
-	if *jwksFile != "" {
-		sf.options = append(sf.options, "jwks_file="+*jwksFile)
-	}
-	pc, _, err := sf.providerConfig()
-	if err != nil {
-		return err
-	}
-	if *tolerance != 0 {
-		pc.Tolerance = gateway.Duration(*tolerance)
-	}
-	now, err := clock(*at)
-	if err != nil {
-		return err
-	}
-	var in io.Reader = os.Stdin
-	if *reqFile != "-" {
-		f, err := os.Open(*reqFile)
+	fs.Var(&publicKeys, "public-key", "public `KEY` (repeatable; same as -secret)")
+	fs.Var(&audience, "audience", "accepted token `AUDIENCE` (repeatable; same as -option audience=AUDIENCE)")
+	jwksFile := fs.String("jwks", "", "JWKS `FILE` (same as -option jwks_file=FILE)")
+	tolerance := fs.Duration("tolerance", 0, "replay window `DURATION` (default: the type's)")
+	at := fs.String("at", "", "the clock, in `UNIX` seconds (default: now)")
+	reqFile := fs.String("request", "", "request `FILE`: JSON {\"method\",\"url\",\"headers\",\"body\"} (required; - for stdin)")
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		if *reqFile == "" {
+			return fmt.Errorf("%w: -request FILE is required", errUsage)
+		}
+		sf.secrets = append(sf.secrets, publicKeys...)
+		for _, a := range audience {
+			sf.options = append(sf.options, "audience="+a)
+		}
+		if *jwksFile != "" {
+			sf.options = append(sf.options, "jwks_file="+*jwksFile)
+		}
+		pc, _, err := sf.providerConfig()
+		if err != nil {
+			return err
+		}
+		if *tolerance != 0 {
+			pc.Tolerance = gateway.Duration(*tolerance)
+		}
+		now, err := clock(*at)
+		if err != nil {
+			return err
+		}
+		var in io.Reader = os.Stdin
+		if *reqFile != "-" {
+			f, err := os.Open(*reqFile)
+			if err != nil {
+				return &exitError{2, "hookgate: " + err.Error()}
+			}
+			defer f.Close()
+			in = f
+		}
+		req, err := gateway.ReadCapturedRequest(in)
 		if err != nil {
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
-		defer f.Close()
-		in = f
+		res, err := gateway.CheckRequest(pc, req, now)
+		if errors.Is(err, gateway.ErrConfig) {
+			return &exitError{2, "hookgate: " + err.Error()}
+		}
+		if err != nil {
+			return &exitError{1, "invalid: " + err.Error()}
+		}
+		fmt.Fprintf(stdout, "valid: %s, secret %d matched\n", pc.Type, res.SecretIndex)
+		if r := res.Response; r != nil {
+			fmt.Fprintf(stdout, "handshake: answer %s with %s\n", r.ContentType, r.Body)
+		}
+		return nil
 	}
-	req, err := gateway.ReadCapturedRequest(in)
-	if err != nil {
-		return &exitError{2, "hookgate: " + err.Error()}
-	}
-	res, err := gateway.CheckRequest(pc, req, now)
-	if errors.Is(err, gateway.ErrConfig) {
-		return &exitError{2, "hookgate: " + err.Error()}
-	}
-	if err != nil {
-		return &exitError{1, "invalid: " + err.Error()}
-	}
-	fmt.Fprintf(stdout, "valid: %s, secret %d matched\n", pc.Type, res.SecretIndex)
-	if r := res.Response; r != nil {
-		fmt.Fprintf(stdout, "handshake: answer %s with %s\n", r.ContentType, r.Body)
-	}
-	return nil
 }
 
-func sign(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+func defineSign(fs *flag.FlagSet) runFunc {
 	var sf schemeFlags
 	sf.register(fs)
-	url := fs.String("url", "", "URL the request is for (default: the config's listen address and the provider's path, or http://127.0.0.1:8080/webhooks/TYPE)")
+	base := gatewayFlag(fs, "(default: the config's listen address, or http://127.0.0.1:8080); the provider's path is appended")
+	url := fs.String("url", "", "the whole request `URL`, instead of -gateway and the provider's path")
 	var ev gateway.TestEvent
-	fs.StringVar(&ev.ID, "id", "", "event ID (default: random)")
-	fs.StringVar(&ev.Type, "event-type", "", "event type (default: hookgate.test)")
-	bodyFile := fs.String("body", "", "file with the exact body to sign")
-	at := fs.String("at", "", "signing time, in unix seconds (default: now)")
+	fs.StringVar(&ev.ID, "id", "", "event `ID` (default: random)")
+	fs.StringVar(&ev.Type, "event-type", "", "event `TYPE` (default: hookgate.test)")
+	bodyFile := fs.String("body", "", "`FILE` with the exact body to sign")
+	at := fs.String("at", "", "signing time, in `UNIX` seconds (default: now)")
 	curl := fs.Bool("curl", false, "print a curl command instead of a request file")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	pc, cfg, err := sf.providerConfig()
-	if err != nil {
-		return err
-	}
-	now, err := clock(*at)
-	if err != nil {
-		return err
-	}
-	if *bodyFile != "" {
-		if ev.Body, err = os.ReadFile(*bodyFile); err != nil {
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		if *base != "" && *url != "" {
+			return fmt.Errorf("%w: give -gateway or -url, not both", errUsage)
+		}
+		pc, cfg, err := sf.providerConfig()
+		if err != nil {
 			return err
 		}
-	}
-	base := *url
-	switch {
-	case cfg != nil && base == "":
-		if base, err = cfg.BaseURL(); err != nil {
+		now, err := clock(*at)
+		if err != nil {
 			return err
 		}
-	case cfg == nil && base == "":
-		base = "http://127.0.0.1:8080/webhooks/" + sf.typ
-	case cfg != nil:
-		pc.Path = "" // -url is the whole URL
+		if *bodyFile != "" {
+			if ev.Body, err = os.ReadFile(*bodyFile); err != nil {
+				return err
+			}
+		}
+		if cfg == nil { // a -type provider has no path of its own
+			pc.Path = "/webhooks/" + sf.typ
+		}
+		target := *base
+		switch {
+		case *url != "":
+			target, pc.Path = *url, "" // the whole URL
+		case target == "" && cfg != nil:
+			if target, err = cfg.BaseURL(); err != nil {
+				return err
+			}
+		case target == "":
+			target = "http://127.0.0.1:8080"
+		}
+		r, err := pc.TestRequest(target, ev, now)
+		if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
+			return &exitError{2, "hookgate: " + err.Error()}
+		}
+		if err != nil {
+			return err
+		}
+		if *curl {
+			return gateway.WriteCurl(stdout, r)
+		}
+		return gateway.WriteCapturedRequest(stdout, r)
 	}
-	r, err := pc.TestRequest(base, ev, now)
-	if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
-		return &exitError{2, "hookgate: " + err.Error()}
-	}
-	if err != nil {
-		return err
-	}
-	if *curl {
-		return gateway.WriteCurl(stdout, r)
-	}
-	return gateway.WriteCapturedRequest(stdout, r)
 }
 
-// queryFlags are the archive filters of events and replay.
-func queryFlags(fs *flag.FlagSet) func() (gateway.Query, error) {
+// queryFlags are the archive filters of events and replay. The
+// function it returns reads them into a Query once they are parsed.
+func queryFlags(fs *flag.FlagSet, forReplay bool) func() (gateway.Query, error) {
 	vals := map[string]*string{}
-	for name, usage := range map[string]string{
-		"provider": "provider name",
-		"status":   "accepted or stale",
-		"id":       "provider's event ID",
-		"since":    "received at or after (RFC 3339 or unix seconds)",
-		"until":    "received before (RFC 3339 or unix seconds)",
-		"limit":    "at most this many (default 100)",
-	} {
-		vals[name] = fs.String(name, "", usage)
+	str := func(name, usage string) { vals[name] = fs.String(name, "", usage) }
+	str("provider", "only events of the provider `NAME`")
+	str("id", "only the event with the provider's event `ID`")
+	str("since", "only events received at or after `TIME` (RFC 3339 or unix seconds)")
+	str("until", "only events received before `TIME` (RFC 3339 or unix seconds)")
+	if forReplay {
+		str("limit", "replay at most the `N` oldest matching events (default: every match)")
+	} else {
+		str("status", "only events with this `STATUS`, one of: "+strings.Join(gateway.EventStatuses, ", "))
+		str("limit", "list at most `N` events, newest first (default 100)")
 	}
 	return func() (gateway.Query, error) {
 		q, err := gateway.EventQuery(func(k string) string {
@@ -600,143 +742,164 @@ func queryFlags(fs *flag.FlagSet) func() (gateway.Query, error) {
 	}
 }
 
-func events(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
-	query := queryFlags(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	q, err := query()
-	if err != nil {
-		return err
-	}
-	cfg, err := gateway.LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	rs, err := gateway.ListEvents(ctx, cfg, q, q.EventID != "")
-	if err != nil {
-		return err
-	}
-	if !cfg.Archive.Enabled {
-		fmt.Fprintln(os.Stderr, "hookgate: note: archive.enabled is false in this config; only events archived earlier are listed")
-	}
-	gateway.WriteEvents(stdout, rs, q.EventID != "")
-	return nil
-}
+// archiveOff is the note added when the config keeps no archive.
+const archiveOff = "archive.enabled is false in this config: only events archived while it was on are kept"
 
-func replay(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	path := fs.String("config", "config.yaml", "config file (its data_dir holds the archive)")
-	subject := fs.String("subject", "", "publish on this subject instead of the original one")
-	query := queryFlags(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	q, err := query()
-	if err != nil {
-		return err
-	}
-	if q.Status != "" && q.Status != "accepted" {
-		return fmt.Errorf("%w: only accepted events are replayed", errUsage)
-	}
-	cfg, err := gateway.LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	// OpenDB would create an empty database, and the replay would "queue"
-	// nothing, successfully.
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
-		return fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
-	}
-	db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, time.Now())
-	if errors.Is(err, gateway.ErrConfig) {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; a running gateway sends them within a second, a stopped one at its next start\n", id, n)
-	return nil
-}
-
-func quarantine(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("quarantine", flag.ContinueOnError)
-	path := fs.String("config", "config.yaml", "config file (its data_dir holds the quarantine)")
-	provider := fs.String("provider", "", "provider name")
-	limit := fs.Int("limit", 100, "at most this many")
-	id := fs.Int64("id", 0, "print this request as a request file")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := gateway.LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	rs, err := gateway.ListQuarantine(ctx, cfg, *provider, *id, *limit)
-	if err != nil {
-		return err
-	}
-	if *id == 0 {
-		gateway.WriteQuarantine(stdout, rs)
+func defineEvents(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
+	query := queryFlags(fs, false)
+	return func(ctx context.Context, stdout, stderr io.Writer) error {
+		q, err := query()
+		if err != nil {
+			return err
+		}
+		cfg, err := gateway.LoadConfig(*path)
+		if err != nil {
+			return err
+		}
+		rs, err := gateway.ListEvents(ctx, cfg, q, q.EventID != "")
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 && q.EventID != "" {
+			msg := fmt.Sprintf("hookgate: no archived event with ID %q", q.EventID)
+			if q.Provider != "" {
+				msg += " of provider " + q.Provider
+			}
+			if !cfg.Archive.Enabled {
+				msg += " (" + archiveOff + ")"
+			}
+			return &exitError{1, msg}
+		}
+		if !cfg.Archive.Enabled {
+			fmt.Fprintln(stderr, "hookgate: note: "+archiveOff)
+		}
+		gateway.WriteEvents(stdout, rs, q.EventID != "")
+		if len(rs) == 0 {
+			fmt.Fprintln(stderr, "hookgate: no archived event matches")
+		}
 		return nil
 	}
-	if len(rs) == 0 {
-		return fmt.Errorf("no quarantined request %d", *id)
-	}
-	return gateway.WriteCapturedRequest(stdout, rs[0].Request)
 }
 
-func benchmark(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func defineReplay(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
+	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	query := queryFlags(fs, true)
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		q, err := query()
+		if err != nil {
+			return err
+		}
+		cfg, err := gateway.LoadConfig(*path)
+		if err != nil {
+			return err
+		}
+		// OpenDB would create an empty database, and the replay would "queue"
+		// nothing, successfully.
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
+			return fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
+		}
+		db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, time.Now())
+		if errors.Is(err, gateway.ErrConfig) {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			why, err := gateway.WhyNoReplay(ctx, db, q)
+			if err != nil {
+				return err
+			}
+			msg := "hookgate: replay: nothing queued: " + why
+			if !cfg.Archive.Enabled {
+				msg += " (" + archiveOff + ")"
+			}
+			return &exitError{1, msg}
+		}
+		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; a running gateway sends them within a second, a stopped one at its next start\n", id, n)
+		return nil
+	}
+}
+
+func defineQuarantine(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the quarantine)")
+	provider := fs.String("provider", "", "only requests to the provider `NAME`")
+	limit := fs.Int("limit", 100, "list at most `N` requests, newest first")
+	id := fs.Int64("id", 0, "print the request `N` as a request file")
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		cfg, err := gateway.LoadConfig(*path)
+		if err != nil {
+			return err
+		}
+		rs, err := gateway.ListQuarantine(ctx, cfg, *provider, *id, *limit)
+		if err != nil {
+			return err
+		}
+		if *id == 0 {
+			gateway.WriteQuarantine(stdout, rs)
+			return nil
+		}
+		if len(rs) == 0 {
+			msg := fmt.Sprintf("hookgate: no quarantined request %d", *id)
+			if *provider != "" {
+				msg += " of provider " + *provider
+			}
+			if !cfg.Quarantine.Enabled {
+				msg += " (quarantine.enabled is false in this config: only requests kept while it was on are there)"
+			}
+			return &exitError{1, msg}
+		}
+		return gateway.WriteCapturedRequest(stdout, rs[0].Request)
+	}
+}
+
+func defineBench(fs *flag.FlagSet) runFunc {
 	var o bench.Options
-	fs.IntVar(&o.Events, "events", 20000, "distinct events to send")
-	fs.IntVar(&o.Concurrency, "concurrency", 64, "client connections")
-	fs.StringVar(&o.Type, "type", "stripe", "provider type of the events")
-	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "share of extra sends repeating an event")
-	fs.Float64Var(&o.OutOfOrder, "out-of-order", 0.05, "share of events sent after a newer version")
-	fs.IntVar(&o.BodySize, "body-size", 1500, "approximate body size in bytes")
-	fs.Float64Var(&o.Rate, "rate", 0, "requests per second in total (0: as fast as answered)")
+	fs.IntVar(&o.Events, "events", 20000, "`N` distinct events to send")
+	fs.IntVar(&o.Concurrency, "concurrency", 64, "`N` client connections")
+	fs.StringVar(&o.Type, "type", "stripe", "provider `TYPE` of the events")
+	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "`SHARE` of extra sends repeating an event")
+	fs.Float64Var(&o.OutOfOrder, "out-of-order", 0.05, "`SHARE` of events sent after a newer version")
+	fs.IntVar(&o.BodySize, "body-size", 1500, "approximate body size in `BYTES`")
+	fs.Float64Var(&o.Rate, "rate", 0, "`REQUESTS` per second in total (0: as fast as answered)")
 	fs.BoolVar(&o.Baseline, "baseline", true, "also measure the baseline handler")
-	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe TTL of the benchmark provider")
-	fs.DurationVar(&o.StreamAge, "stream-max-age", 0, "the stream's max_age (0: keep everything; the exactly-once check needs it)")
-	fs.DurationVar(&o.DupWindow, "dup-window", 2*time.Minute, "the stream's duplicate window (at most -ttl)")
-	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous: full or normal")
-	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the servers (0: their own choice)")
-	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to these CPUs (taskset -c), e.g. 0 for one core")
-	fs.StringVar(&o.MemLimit, "memlimit", "", "GOMEMLIMIT of the servers, e.g. 192MiB (empty: none)")
-	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size this many times")
+	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe `TTL` of the benchmark provider")
+	fs.DurationVar(&o.StreamAge, "stream-max-age", 0, "the stream's max_age `DURATION` (0: keep everything; the exactly-once check needs it)")
+	fs.DurationVar(&o.DupWindow, "dup-window", 2*time.Minute, "the stream's duplicate window `DURATION` (at most -ttl)")
+	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous `MODE`: full or normal")
+	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS `N` of the servers (0: their own choice)")
+	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to the `CPUS` (taskset -c), e.g. 0 for one core")
+	fs.StringVar(&o.MemLimit, "memlimit", "", "GOMEMLIMIT `SIZE` of the servers, e.g. 192MiB (empty: none)")
+	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size `N` times")
 	fs.BoolVar(&o.KeepDir, "keep", false, "keep the gateway's data directory")
-	fs.StringVar(&o.URL, "url", "", "target a running gateway at this base URL (with -config and -provider)")
-	fs.StringVar(&o.Config, "config", "", "config of the running gateway")
-	fs.StringVar(&o.Provider, "provider", "", "provider of the running gateway to send as")
-	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log level (info logs a line per request)")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to this file")
-	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to this file when it stops")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
+	fs.StringVar(&o.URL, "gateway", "", "target a running gateway at this base `URL` (with -config and -provider)")
+	fs.StringVar(&o.Config, "config", "", "config `FILE` of the running gateway")
+	fs.StringVar(&o.Provider, "provider", "", "provider `NAME` of the running gateway to send as")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (info logs a line per request)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE`")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops")
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		if (o.URL != "") != (o.Config != "" && o.Provider != "") {
+			return fmt.Errorf("%w: -gateway goes with -config and -provider", errUsage)
+		}
+		rep, err := bench.Run(ctx, o, stdout)
+		if err != nil {
+			return err
+		}
+		return rep.Check
 	}
-	if (o.URL != "") != (o.Config != "" && o.Provider != "") {
-		return fmt.Errorf("%w: -url goes with -config and -provider", errUsage)
-	}
-	rep, err := bench.Run(ctx, o, stdout)
-	if err != nil {
-		return err
-	}
-	return rep.Check
 }
 
-func baseline(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench-baseline", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:0", "address")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
+func defineBaseline(fs *flag.FlagSet) runFunc {
+	listen := fs.String("listen", "127.0.0.1:0", "`ADDRESS` to listen on")
+	return func(ctx context.Context, _, stderr io.Writer) error {
+		return bench.ServeBaseline(ctx, *listen, stderr)
 	}
-	return bench.ServeBaseline(ctx, *listen, stderr)
 }

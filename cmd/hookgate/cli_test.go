@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+	"hookgate/gateway"
+)
+
+// flagsOf returns the flags a command defines.
+func flagsOf(c *command) map[string]bool {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.define(fs)
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}
+
+var (
+	commandWord = regexp.MustCompile(`hookgate ([a-z-]+)`)
+	flagWord    = regexp.MustCompile(`(?:^|[\s\[(|])-([a-z][a-z0-9-]*)`)
+)
+
+// checkFlagsNamed reports every "-flag" in text that follows "hookgate CMD"
+// and is not a flag of CMD; where says where the text is from.
+func checkFlagsNamed(t *testing.T, where, text string) {
+	t.Helper()
+	locs := commandWord.FindAllStringSubmatchIndex(text, -1)
+	for i, loc := range locs {
+		c := lookup(text[loc[2]:loc[3]])
+		if c == nil {
+			continue
+		}
+		end := len(text)
+		if i+1 < len(locs) {
+			end = locs[i+1][0]
+		}
+		flags := flagsOf(c)
+		for _, m := range flagWord.FindAllStringSubmatch(text[loc[1]:end], -1) {
+			if !flags[m[1]] {
+				t.Errorf("%s names -%s for hookgate %s, which has no such flag: %q", where, m[1], c.name, strings.TrimSpace(text[loc[0]:end]))
+			}
+		}
+	}
+}
+
+// TestUsageNamesRealFlags: the top-level usage, each command's -h and the
+// README name only flags the command has, and -h lists every flag.
+func TestUsageNamesRealFlags(t *testing.T) {
+	var top bytes.Buffer
+	if code := Run(context.Background(), []string{"help"}, &top, &top); code != 0 {
+		t.Fatalf("hookgate help: exit %d", code)
+	}
+	_, synopses, _ := strings.Cut(top.String(), "Usage:\n")
+	synopses, _, _ = strings.Cut(synopses, "\n\n")
+	checkFlagsNamed(t, "the usage", synopses)
+	for _, c := range commands {
+		if c.hidden {
+			continue
+		}
+		if !strings.Contains(top.String(), "hookgate "+c.name) {
+			t.Errorf("the usage does not list %s", c.name)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if code := Run(context.Background(), []string{c.name, "-h"}, &out, &errOut); code != 0 {
+				t.Fatalf("hookgate %s -h: exit %d; want 0\n%s", c.name, code, errOut.String())
+			}
+			first, _, _ := strings.Cut(out.String(), "\n\n")
+			checkFlagsNamed(t, c.name+" -h", first)
+			for f := range flagsOf(c) {
+				if !strings.Contains(out.String(), "\n  -"+f+" ") && !strings.Contains(out.String(), "\n  -"+f+"\n") {
+					t.Errorf("hookgate %s -h does not describe -%s:\n%s", c.name, f, out.String())
+				}
+			}
+		})
+	}
+
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Code blocks line by line, and inline code spans.
+	inBlock := false
+	for i, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		where := fmt.Sprintf("README.md:%d", i+1)
+		if inBlock {
+			checkFlagsNamed(t, where, line)
+			continue
+		}
+		for _, span := range regexp.MustCompile("`[^`]+`").FindAllString(line, -1) {
+			checkFlagsNamed(t, where, span)
+		}
+	}
+}
+
+// TestBadUsageExits2: a flag that is not the command's, and a -status that
+// is no event status, are bad usage: exit 2 with the command's usage line.
+func TestBadUsageExits2(t *testing.T) {
+	cfg := archiveFixture(t, true)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"events", "-config", cfg, "-status", "bogus"}, `status: "bogus" is not accepted or stale`},
+		{[]string{"replay", "-config", cfg, "-provider", "shop", "-status", "stale"}, "-status"},
+		{[]string{"send", "-config", cfg, "-provider", "shop", "-nope"}, "Usage: hookgate send"},
+		{[]string{"sign", "-type", "stripe", "-secret", "s", "-gateway", "http://h", "-url", "http://h/x"}, "-gateway or -url"},
+	} {
+		var out bytes.Buffer
+		if code := Run(context.Background(), c.args, &out, &out); code != 2 || !strings.Contains(out.String(), c.want) {
+			t.Errorf("hookgate %v: exit %d, %q; want exit 2 saying %q", c.args, code, out.String(), c.want)
+		}
+	}
+}
+
+// archiveFixture writes a gateway database with archived events of
+// provider shop (a1 accepted; s1 and s2 stale, received an hour later) and
+// a config for it; archive says whether the config keeps the archive on.
+func archiveFixture(tb testing.TB, archive bool) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	db, err := gateway.OpenDB(context.Background(), dataDir, gateway.DBOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []struct {
+		id, status string
+		at         time.Time
+	}{{"a1", "accepted", t0}, {"s1", "stale", t0.Add(time.Hour)}, {"s2", "stale", t0.Add(time.Hour)}} {
+		rec := forward.Record{Provider: "shop", EventID: r.id, EventType: "t", Status: r.status, ReceivedAt: r.at,
+			Message: forward.Message{ID: "shop:" + r.id, Subject: "webhooks.shop.t", Body: []byte("{}")}}
+		if err := forward.Archive(context.Background(), db.Write, rec); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf("data_dir: %s\narchive: {enabled: %t}\nproviders: [{name: shop, type: stripe, secrets: [whsec_x]}, {name: other, type: github, secrets: [s]}]\n", dataDir, archive)), 0o600)
+	return path
+}
+
+// TestNothingFoundExits1: a lookup that finds nothing exits 1 and says
+// why; a replay that matches nothing says what the query did match.
+func TestNothingFoundExits1(t *testing.T) {
+	on, off := archiveFixture(t, true), archiveFixture(t, false)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"events unknown id", []string{"events", "-config", on, "-id", "nope"}, 1, []string{`no archived event with ID "nope"`}},
+		{"events unknown id, archive off", []string{"events", "-config", off, "-id", "nope"}, 1, []string{`no archived event with ID "nope"`, "archive.enabled is false"}},
+		{"events known id", []string{"events", "-config", on, "-id", "a1"}, 0, []string{"status:      accepted"}},
+		{"quarantine unknown id", []string{"quarantine", "-config", on, "-id", "42"}, 1, []string{"no quarantined request 42"}},
+		{"replay of stale events", []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-01-01T00:30:00Z"}, 1,
+			[]string{"2 archived events match, all stale: only accepted events are replayed"}},
+		{"replay of one stale event", []string{"replay", "-config", on, "-id", "s1"}, 1,
+			[]string{"1 archived event matches, stale: only accepted events are replayed"}},
+		{"replay of a provider with nothing archived", []string{"replay", "-config", on, "-provider", "other"}, 1,
+			[]string{"nothing is archived for provider other"}},
+		{"replay of a time with nothing archived", []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-02-01T00:00:00Z"}, 1,
+			[]string{"no archived event of provider shop matches", "3 are archived"}},
+		{"replay with the archive off", []string{"replay", "-config", off, "-provider", "other"}, 1,
+			[]string{"nothing is archived for provider other", "archive.enabled is false"}},
+		{"replay of an accepted event", []string{"replay", "-config", on, "-id", "a1"}, 0, []string{"1 events queued"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := Run(context.Background(), c.args, &out, &out)
+			if code != c.code {
+				t.Errorf("hookgate %v: exit %d; want %d\n%s", c.args, code, c.code, out.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("hookgate %v said %q; want it to say %q", c.args, out.String(), w)
+				}
+			}
+		})
+	}
+}
+
+// TestURLFlags: -gateway is a gateway's base URL (the provider's path is
+// appended) and -url a whole request URL, in every command that has them.
+func TestURLFlags(t *testing.T) {
+	cfg := archiveFixture(t, true)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x"}, "http://127.0.0.1:8080/webhooks/stripe"},
+		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x", "-gateway", "http://gw:1"}, "http://gw:1/webhooks/stripe"},
+		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x", "-url", "http://gw:1/in"}, "http://gw:1/in"},
+		{[]string{"sign", "-config", cfg, "-provider", "shop"}, "http://127.0.0.1:8080/webhooks/shop"},
+		{[]string{"sign", "-config", cfg, "-provider", "shop", "-gateway", "https://gw:2/"}, "https://gw:2/webhooks/shop"},
+		{[]string{"sign", "-config", cfg, "-provider", "shop", "-url", "https://gw:2/x"}, "https://gw:2/x"},
+	} {
+		var out bytes.Buffer
+		if code := Run(context.Background(), c.args, &out, &out); code != 0 {
+			t.Errorf("hookgate %v: exit %d\n%s", c.args, code, out.String())
+			continue
+		}
+		var req struct{ URL string }
+		if err := json.Unmarshal(out.Bytes(), &req); err != nil || req.URL != c.want {
+			t.Errorf("hookgate %v: url %q, %v; want %q", c.args, req.URL, err, c.want)
+		}
+	}
+	for _, c := range commands {
+		flags := flagsOf(c)
+		if flags["url"] && c.name != "sign" {
+			t.Errorf("%s has -url; only sign takes a whole request URL", c.name)
+		}
+	}
+}
+
+// TestReadmeUsage keeps README.md's command list identical to the usage
+// that `hookgate help` prints.
+func TestReadmeUsage(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- usage:begin -->\n", "<!-- usage:end -->"
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
+	}
+	_, synopses, _ := strings.Cut(usage(), "Usage:\n")
+	synopses, _, _ = strings.Cut(synopses, "\n\n")
+	if got, want := string(readme[i+len(begin):j]), "```\n"+synopses+"\n```\n"; got != want {
+		t.Errorf("README.md's command list is out of date; replace it with the Usage block of `hookgate help`:\n%s", want)
+	}
+}

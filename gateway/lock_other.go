@@ -1,0 +1,11 @@
+//go:build !unix
+
+package gateway
+
+import "os"
+
+// tryLock does not lock on systems without flock: there, nothing stops a
+// second gateway on the same data directory.
+func tryLock(*os.File) (bool, error) { return true, nil }
+
+func unlock(*os.File) error { return nil }
