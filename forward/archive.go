@@ -317,7 +317,7 @@ func ReplayPage(ctx context.Context, tx interface {
 			m.Header = map[string][]string{}
 		}
 		m.Header.Set(HeaderReplay, replayID)
-		if err := Enqueue(ctx, tx, m, now); err != nil {
+		if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
 			return ReplayResult{}, err
 		}
 	}

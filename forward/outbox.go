@@ -48,6 +48,12 @@ type Querier interface {
 // is therefore publishable; only its size is checked later, against the
 // server's max payload (see [Message.Size]).
 func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
+	return enqueue(ctx, tx, m, now, nil)
+}
+
+// enqueue is Enqueue for a row of the replay replay (nil: an accepted
+// event).
+func enqueue(ctx context.Context, tx Execer, m Message, now time.Time, replay *string) error {
 	if err := validateMessage(&m); err != nil {
 		return err
 	}
@@ -60,8 +66,8 @@ func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
 		body = []byte{}
 	}
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO outbox (msg_id, subject, header, body, created_at) VALUES (?, ?, ?, ?, ?)`,
-		m.ID, m.Subject, hdr, body, now.UnixNano())
+		`INSERT INTO outbox (msg_id, subject, header, body, created_at, replay) VALUES (?, ?, ?, ?, ?, ?)`,
+		m.ID, m.Subject, hdr, body, now.UnixNano(), replay)
 	if err != nil {
 		return fmt.Errorf("forward: enqueue %q: %w", m.ID, err)
 	}

@@ -105,18 +105,30 @@ func park(ctx context.Context, db *sql.DB, seq int64, attempts int, reason strin
 	return true, nil
 }
 
-// ParkedRows returns parked rows in seq order, at most limit (0: 100),
-// from the seq after after on. With bodies false, Message.Header and
-// Message.Body are left empty.
-func ParkedRows(ctx context.Context, db Rows, after int64, limit int, bodies bool) ([]Parked, error) {
-	if limit <= 0 {
-		limit = 100
+// ParkedQuery selects parked rows. Zero fields do not filter.
+type ParkedQuery struct {
+	Provider string // rows whose message ID is "<Provider>:..."
+	After    int64  // rows with a seq above this (paging)
+	Limit    int    // default 100
+}
+
+// ParkedRows returns the parked rows that match q, in seq order. With
+// bodies false, Message.Header and Message.Body are left empty.
+func ParkedRows(ctx context.Context, db Rows, q ParkedQuery, bodies bool) ([]Parked, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
 	}
 	cols := "seq, msg_id, subject, created_at, coalesce(replay, ''), parked_at, attempts, error"
 	if bodies {
 		cols += ", header, body"
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM outbox_parked WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	where, args := " WHERE seq > ?", []any{q.After}
+	if q.Provider != "" {
+		prefix := q.Provider + ":"
+		where += " AND substr(msg_id, 1, ?) = ?"
+		args = append(args, len(prefix), prefix)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM outbox_parked"+where+" ORDER BY seq LIMIT ?", append(args, q.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("forward: parked rows: %w", err)
 	}

@@ -187,7 +187,7 @@ func testRelayParks(t *testing.T, publisher string) {
 	if left != int64(len(msgs)) {
 		t.Errorf("Deleted reported %d rows leaving the outbox; want all %d (published or parked)", left, len(msgs))
 	}
-	rows, err := forward.ParkedRows(testCtx(t), db, 0, 0, true)
+	rows, err := forward.ParkedRows(testCtx(t), db, forward.ParkedQuery{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +218,19 @@ func testRelayParks(t *testing.T, publisher string) {
 	}
 	if n, b, err := forward.ParkedCount(testCtx(t), db); err != nil || n != int64(len(parked)) || b == 0 {
 		t.Errorf("ParkedCount = %d, %d, %v; want %d rows", n, b, err, len(parked))
+	}
+	for _, c := range []struct {
+		q    forward.ParkedQuery
+		want int
+	}{
+		{forward.ParkedQuery{Provider: "shop"}, len(parked)},
+		{forward.ParkedQuery{Provider: "sho"}, 0},
+		{forward.ParkedQuery{After: rows[0].Seq}, len(parked) - 1},
+		{forward.ParkedQuery{Limit: 1}, 1},
+	} {
+		if got, err := forward.ParkedRows(testCtx(t), db, c.q, false); err != nil || len(got) != c.want {
+			t.Errorf("ParkedRows(%+v) = %d rows, %v; want %d", c.q, len(got), err, c.want)
+		}
 	}
 	if publisher == "core" {
 		return

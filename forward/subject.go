@@ -268,3 +268,31 @@ func checkSubject(s string) string {
 	}
 	return ""
 }
+
+// SubjectIn reports whether the subject subj (no wildcards) falls inside
+// one of filters, subjects that may hold wildcards ('*' one token, '>' one
+// or more at the end), as a stream's subjects do: whether a stream with
+// these subjects stores a message published on subj.
+func SubjectIn(subj string, filters []string) bool {
+	toks := strings.Split(subj, ".")
+	for _, f := range filters {
+		if filterMatches(strings.Split(f, "."), toks) {
+			return true
+		}
+	}
+	return false
+}
+
+func filterMatches(filter, toks []string) bool {
+	for i, f := range filter {
+		switch {
+		case f == ">":
+			return len(toks) > i
+		case i >= len(toks):
+			return false
+		case f != "*" && f != toks[i]:
+			return false
+		}
+	}
+	return len(filter) == len(toks)
+}

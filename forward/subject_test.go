@@ -115,3 +115,27 @@ func BenchmarkSubject(b *testing.B) {
 		forward.Subject("", "shopify", "orders.partially_fulfilled")
 	}
 }
+
+func TestSubjectIn(t *testing.T) {
+	for _, c := range []struct {
+		subj    string
+		filters []string
+		want    bool
+	}{
+		{"webhooks.shop.order.created", []string{"webhooks.>"}, true},
+		{"webhooks", []string{"webhooks.>"}, false},
+		{"webhooks.shop", []string{"webhooks.*"}, true},
+		{"webhooks.shop.x", []string{"webhooks.*"}, false},
+		{"webhooks.shop.x", []string{"webhooks.*.x"}, true},
+		{"other.shop", []string{"webhooks.>", "other.*"}, true},
+		{"other.shop", []string{"webhooks.>"}, false},
+		{"a.b", []string{"a.b"}, true},
+		{"a.b", []string{"a.b.c"}, false},
+		{"a.b.c", []string{"a.b"}, false},
+		{"a.b", nil, false},
+	} {
+		if got := forward.SubjectIn(c.subj, c.filters); got != c.want {
+			t.Errorf("SubjectIn(%q, %q) = %v; want %v", c.subj, c.filters, got, c.want)
+		}
+	}
+}

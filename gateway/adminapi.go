@@ -2,15 +2,10 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -164,6 +159,8 @@ func (s *Server) adminAPI(e *echo.Echo) error {
 	g.GET("/events", s.adminEvents)
 	g.GET("/events/:id", s.adminEvent)
 	g.POST("/replay", s.adminReplay)
+	g.GET("/replays", s.adminReplays)
+	g.DELETE("/replays/:id", s.adminCancelReplay)
 	g.POST("/reload", s.adminReload)
 	return nil
 }
@@ -177,11 +174,13 @@ func (s *Server) adminOutbox(c echo.Context) error {
 		"max_rows":           s.cfg.Storage.OutboxMaxRows,
 		"max_bytes":          s.cfg.Storage.OutboxMaxBytes,
 		"oldest_age_seconds": s.outboxAge().Seconds(),
+		"parked":             s.parked(),
 		"nats_connected":     s.nc.IsConnected(),
 		"relay": map[string]any{
 			"published":   st.Published,
 			"duplicates":  st.Duplicates,
 			"failures":    st.Failures,
+			"parked":      st.Parked,
 			"lag_seconds": st.Lag.Seconds(),
 		},
 	})
@@ -192,7 +191,7 @@ type Query = forward.Query
 
 // EventStatuses are the statuses an archived event can have: the values
 // Query.Status takes.
-var EventStatuses = []string{Accepted.String(), Stale.String()}
+var EventStatuses = []string{Accepted.String(), Stale.String(), StatusParked}
 
 // EventQuery reads a Query from URL parameters or flags: provider,
 // status (one of EventStatuses), id, since and until (RFC 3339 or unix
@@ -265,6 +264,9 @@ func (s *Server) adminEvents(c echo.Context) error {
 	if err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
 	}
+	if q.Status == StatusParked {
+		return s.adminParked(c, q)
+	}
 	rs, err := forward.Events(c.Request().Context(), s.db.Read, q, false)
 	if err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
@@ -288,97 +290,6 @@ func (s *Server) adminEvent(c echo.Context) error {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": forward.ErrNotFound.Error()})
 	}
 	return c.JSON(http.StatusOK, toJSON(rs[0], true))
-}
-
-// ReplayRequest is the body of POST /admin/replay.
-type ReplayRequest struct {
-	Provider string `json:"provider"`
-	EventID  string `json:"id"`
-	Since    string `json:"since"`
-	Until    string `json:"until"`
-	Subject  string `json:"subject"`
-}
-
-func (s *Server) adminReplay(c echo.Context) error {
-	var r ReplayRequest
-	if err := c.Bind(&r); err != nil {
-		return c.JSON(http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
-	}
-	q, err := EventQuery(func(k string) string {
-		return map[string]string{"provider": r.Provider, "id": r.EventID, "since": r.Since, "until": r.Until}[k]
-	})
-	if err != nil {
-		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
-	}
-	id, n, err := s.Replay(c.Request().Context(), q, r.Subject)
-	switch {
-	case errors.Is(err, ErrConfig):
-		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case err != nil:
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"replay_id": id, "events": n})
-}
-
-// Replay publishes the accepted archived events that match q again, through
-// the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
-// It returns the replay's ID and the number of events. A query naming no
-// provider or event and no time is refused, so a replay is never everything
-// by accident.
-func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
-	id, n, bytes, err := ReplayDB(ctx, s.db, q, subject, s.now())
-	if n > 0 { // pages committed before an error are sent too
-		s.writer.Added(int64(n), bytes)
-		s.relay.Notify()
-		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
-	}
-	if err != nil {
-		return "", 0, err
-	}
-	return id, n, nil
-}
-
-// ReplayDB enqueues a replay in db's outbox (see Server.Replay); the relay
-// of a running gateway on the same file sends it within its poll interval.
-// It goes in pages of at most forward.MaxReplay events (and about
-// forward.MaxReplayBytes of bodies), each in its own transaction, so a
-// large replay never holds the write connection long. n and bytes count
-// what was committed, also when a later page fails (the error says so).
-func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, now time.Time) (id string, n int, bytes int64, err error) {
-	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
-		return "", 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	id = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-	// The replay is of what is archived now: pages are separate
-	// transactions, and events accepted meanwhile must not join it.
-	if q.Before == 0 {
-		var last sql.NullInt64
-		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
-			return "", 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-		q.Before = last.Int64 + 1
-	}
-	limit := q.Limit // 0: every match
-	for {
-		q.Limit = replayPageSize
-		if limit > 0 {
-			q.Limit = min(limit-n, replayPageSize)
-		}
-		res, err := replayPage(ctx, db, q, subject, id, now)
-		if err != nil {
-			if n > 0 {
-				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
-			}
-			return id, n, bytes, err
-		}
-		n, bytes = n+res.Events, bytes+res.Bytes
-		if !res.More || (limit > 0 && n >= limit) {
-			return id, n, bytes, nil
-		}
-		q.After = res.Last
-	}
 }
 
 // WhyNoReplay says why a replay of q queued nothing: how many archived
@@ -443,39 +354,12 @@ func orList(words []string) string {
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
-// replayPageSize is the most events a replay enqueues per transaction.
-var replayPageSize = forward.MaxReplay
-
-// replayPage enqueues one page of a replay in its own transaction.
-func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	defer tx.Rollback()
-	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
-	if errors.Is(err, forward.ErrInvalidMessage) {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	if err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return res, nil
-}
-
 // ListEvents reads the archive of the database in cfg's data_dir, read-only,
 // for `hookgate events`.
 func ListEvents(ctx context.Context, cfg *Config, q forward.Query, bodies bool) ([]forward.Record, error) {
-	path := filepath.Join(cfg.DataDir, DBFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	db, err := openReadOnly(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+		return nil, err
 	}
 	defer db.Close()
 	rs, err := forward.Events(ctx, db, q, bodies)

@@ -176,7 +176,7 @@ func TestAdminReplay(t *testing.T) {
 	if code, _ := adminCall(t, s, "GET", "/admin/events/nope", token, ""); code != 404 {
 		t.Errorf("GET unknown event = %d; want 404", code)
 	}
-	if code, out := adminCall(t, s, "GET", "/admin/events?status=bogus", token, ""); code != 400 || !strings.Contains(out, "accepted or stale") {
+	if code, out := adminCall(t, s, "GET", "/admin/events?status=bogus", token, ""); code != 400 || !strings.Contains(out, "accepted, stale or parked") {
 		t.Errorf("GET /admin/events?status=bogus = %d %s; want 400 naming the statuses", code, out)
 	}
 	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{}`); code != 400 {
@@ -309,7 +309,7 @@ func TestReplaySnapshot(t *testing.T) {
 	    SELECT provider, event_id||'x', event_type, status, msg_id||'x', subject, header, body, received_at FROM archive ORDER BY id DESC LIMIT 1; END`); err != nil {
 		t.Fatal(err)
 	}
-	_, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", time.Now())
+	_, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", nil, time.Now())
 	if err != nil || n != 3 {
 		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
 	}
@@ -320,7 +320,7 @@ func TestReplaySnapshot(t *testing.T) {
 // would lift the outbox bound): the count is read again from the table.
 func TestReplayFromAnotherProcess(t *testing.T) {
 	s := archivedServer(t, 5)
-	if _, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", time.Now()); err != nil || n != 5 {
+	if _, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", nil, time.Now()); err != nil || n != 5 {
 		t.Fatalf("ReplayDB = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()

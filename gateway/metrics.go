@@ -123,6 +123,12 @@ func (m *metrics) registerRuntime(s *Server) {
 			Name: "hookgate_outbox_bytes", Help: "Body bytes of the events in the outbox.",
 		}, outbox(func(_, bytes int64) float64 { return float64(bytes) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "hookgate_outbox_parked", Help: "Outbox rows the relay parked after the NATS server refused them again and again; they wait to be sent again.",
+		}, func() float64 { return float64(s.parked()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "hookgate_relay_parked_total", Help: "Rows the relay parked since the gateway started.",
+		}, func() float64 { return float64(s.relay.Stats().Parked) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookgate_outbox_oldest_age_seconds", Help: "Age of the oldest event in the outbox (0 when empty).",
 		}, func() float64 { return s.outboxAge().Seconds() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{

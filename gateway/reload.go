@@ -28,6 +28,9 @@ func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
 			return nil, err
 		}
 	}
+	if err := s.checkSubjects(providers); err != nil {
+		return nil, err
+	}
 	old := s.table.Load()
 	for _, p := range providers {
 		// Keep a rate limiter's state across reloads that leave it as it was.

@@ -52,10 +52,14 @@ type Server struct {
 	// streamMaxMsg is the stream's max_msg_size as read at start (0: no
 	// limit, or not JetStream).
 	streamMaxMsg atomic.Int64
-	http         *http.Server
-	ln           net.Listener
-	served       chan struct{} // closed when the HTTP server stops
-	srvErr       error
+	// streamSubjects are the stream's subjects as read at start (nil in
+	// core mode): what provider subjects and replays must fall inside.
+	streamSubjects []string
+	replays        replayRuns // replays being queued
+	http           *http.Server
+	ln             net.Listener
+	served         chan struct{} // closed when the HTTP server stops
+	srvErr         error
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -146,6 +150,9 @@ func (s *Server) start(ctx context.Context) (err error) {
 			return fmt.Errorf("nats: %w", err)
 		}
 		if err := s.ensureStream(ctx, js); err != nil {
+			return err
+		}
+		if err := s.checkSubjects(providers); err != nil {
 			return err
 		}
 		if pub, err = forward.NewJetStreamPublisher(s.nc, 0); err != nil {
@@ -353,10 +360,33 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 	if err != nil {
 		return fmt.Errorf("nats: stream %s: %w (create it, or set nats.create_stream: true)", n.Stream, err)
 	}
-	if m := st.CachedInfo().Config.MaxMsgSize; m > 0 {
-		s.streamMaxMsg.Store(int64(m))
+	info := st.CachedInfo().Config
+	if info.MaxMsgSize > 0 {
+		s.streamMaxMsg.Store(int64(info.MaxMsgSize))
 	}
+	s.streamSubjects = info.Subjects
 	return nil
+}
+
+// checkSubjects refuses providers whose subject template can render a
+// subject outside the stream's subjects (as the stream was found at start):
+// their events would be accepted and then refused by the stream.
+func (s *Server) checkSubjects(providers []*provider) error {
+	if s.streamSubjects == nil {
+		return nil
+	}
+	filters := make([][]string, len(s.streamSubjects))
+	for i, f := range s.streamSubjects {
+		filters[i] = strings.Split(f, ".")
+	}
+	var errs []error
+	for _, p := range providers {
+		if !templateCovered(p.subject, p.name, filters) {
+			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
+				ErrConfig, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // startSweeper deletes expired dedupe and ordering rows every

@@ -116,7 +116,7 @@ func TestBadUsageExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"events", "-config", cfg, "-status", "bogus"}, `status: "bogus" is not accepted or stale`},
+		{[]string{"events", "-config", cfg, "-status", "bogus"}, `status: "bogus" is not accepted, stale or parked`},
 		{[]string{"replay", "-config", cfg, "-provider", "shop", "-status", "stale"}, "-status"},
 		{[]string{"send", "-config", cfg, "-provider", "shop", "-nope"}, "Usage: hookgate send"},
 		{[]string{"sign", "-type", "stripe", "-secret", "s", "-gateway", "http://h", "-url", "http://h/x"}, "-gateway or -url"},

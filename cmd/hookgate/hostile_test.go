@@ -312,7 +312,7 @@ func procStatus(tb testing.TB, pid int, field string) int64 {
 func TestHostileConcurrentUploads(t *testing.T) {
 	n := min(500, 200*hostileScale())
 	// One test client sends them all: its address may hold every slot.
-	g := startHostile(t, "http: {max_in_flight_per_client: 1024}", "")
+	g := startHostile(t, "http: {max_in_flight_per_client: 1024, body_timeout: 120s}", "")
 	base := "http://" + g.addr
 	pid := g.cmd.Process.Pid
 	body := func(id string) []byte {

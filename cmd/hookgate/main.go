@@ -85,7 +85,7 @@ var commands = []*command{
 	{name: "verify", synopsis: "(-type TYPE | -config FILE -provider NAME) -request FILE", summary: "check one captured request offline and say why it fails", define: defineVerify},
 	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
 	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
-	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME)", summary: "publish archived accepted events again, marked as a replay", define: defineReplay},
+	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME | -parked | -list | -cancel ID)", summary: "publish archived accepted events again, marked as a replay; send parked rows again; list or cancel replays", define: defineReplay},
 	{name: "quarantine", summary: "list requests that failed verification, or print one (-id) as a request file that verify reads", define: defineQuarantine},
 	{name: "bench", summary: "load benchmark against the embedded defaults (or a running gateway), with a baseline handler measured in the same run", define: defineBench},
 	{name: "bench-baseline", hidden: true, summary: "the baseline server hookgate bench starts", define: defineBaseline},
@@ -757,6 +757,20 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if q.Status == gateway.StatusParked {
+			rows, err := gateway.ListParked(ctx, cfg, q)
+			if errors.Is(err, gateway.ErrConfig) {
+				return fmt.Errorf("%w: %w", errUsage, err)
+			}
+			if err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return &exitError{1, "hookgate: no row is parked"}
+			}
+			gateway.WriteParked(stdout, rows)
+			return nil
+		}
 		rs, err := gateway.ListEvents(ctx, cfg, q, q.EventID != "")
 		if err != nil {
 			return err
@@ -782,14 +796,45 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// seqsFlag is a repeatable -seq.
+type seqsFlag []int64
+
+func (f *seqsFlag) String() string { return fmt.Sprint(*f) }
+func (f *seqsFlag) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a parked row's seq", v)
+	}
+	*f = append(*f, n)
+	return nil
+}
+
 func defineReplay(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
 	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	parked := fs.Bool("parked", false, "send the parked rows again (all, or those of -seq), as they were")
+	var seqs seqsFlag
+	fs.Var(&seqs, "seq", "with -parked: only the parked row `N` (repeatable; see events -status parked)")
+	list := fs.Bool("list", false, "list the replays with rows still waiting in the outbox")
+	cancel := fs.String("cancel", "", "remove the rows of the replay `ID` that still wait in the outbox")
 	query := queryFlags(fs, true)
 	return func(ctx context.Context, stdout, _ io.Writer) error {
 		q, err := query()
 		if err != nil {
 			return err
+		}
+		modes := 0
+		for _, on := range []bool{*parked, *list, *cancel != ""} {
+			if on {
+				modes++
+			}
+		}
+		filtered := q.Provider != "" || q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Limit != 0 || *subject != ""
+		switch {
+		case modes > 1 || (modes == 1 && filtered):
+			return fmt.Errorf("%w: -parked, -list and -cancel go alone (no query flags, no -subject)", errUsage)
+		case len(seqs) > 0 && !*parked:
+			return fmt.Errorf("%w: -seq goes with -parked", errUsage)
 		}
 		cfg, err := gateway.LoadConfig(*path)
 		if err != nil {
@@ -805,9 +850,49 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		defer db.Close()
-		id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, time.Now())
+		const sent = "a running gateway sends them within a second, a stopped one at its next start"
+		switch {
+		case *list:
+			rs, err := gateway.ListReplays(ctx, db.Read)
+			if err != nil {
+				return err
+			}
+			if len(rs) == 0 {
+				return &exitError{1, "hookgate: no replay has rows waiting in the outbox"}
+			}
+			gateway.WriteReplays(stdout, rs)
+			return nil
+		case *cancel != "":
+			n, _, err := gateway.CancelReplayDB(ctx, db, *cancel)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return &exitError{1, fmt.Sprintf("hookgate: replay %s has no rows waiting in the outbox (unknown, or already sent)", *cancel)}
+			}
+			fmt.Fprintf(stdout, "replay %s cancelled: %d rows removed from the outbox before they were sent\n", *cancel, n)
+			return nil
+		case *parked:
+			n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return &exitError{1, "hookgate: replay: no parked row matches (see hookgate events -status parked)"}
+			}
+			fmt.Fprintf(stdout, "%d parked rows queued again in the outbox; %s\n", n, sent)
+			return nil
+		}
+		if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+			return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
+		}
+		stream, err := gateway.StreamSubjects(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
+		}
+		id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, stream, time.Now())
 		if errors.Is(err, gateway.ErrConfig) {
-			return fmt.Errorf("%w: %w", errUsage, err)
+			return &exitError{1, "hookgate: " + err.Error()}
 		}
 		if err != nil {
 			return err
@@ -823,7 +908,7 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 			}
 			return &exitError{1, msg}
 		}
-		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; a running gateway sends them within a second, a stopped one at its next start\n", id, n)
+		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
 		return nil
 	}
 }

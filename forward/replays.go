@@ -1,0 +1,110 @@
+package forward
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// ReplaySubjects returns the distinct subjects of the accepted archived
+// events that match q (q.Status and q.Limit are ignored): the subjects a
+// replay of q without a subject override publishes on.
+func ReplaySubjects(ctx context.Context, db Rows, q Query) ([]string, error) {
+	q.Status, q.Limit = "accepted", 0
+	where, args := q.where()
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT subject FROM archive"+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("forward: replay subjects: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("forward: replay subjects: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("forward: replay subjects: %w", err)
+	}
+	return out, nil
+}
+
+// ReplayRows is what one replay still has in the outbox.
+type ReplayRows struct {
+	ID     string
+	Rows   int64 // rows not yet acknowledged by NATS
+	Bytes  int64 // their body bytes
+	Oldest time.Time
+}
+
+// Replays returns, for every replay with rows still in the outbox, how
+// many rows and bytes wait, oldest replay first.
+func Replays(ctx context.Context, db Rows) ([]ReplayRows, error) {
+	rows, err := db.QueryContext(ctx, `SELECT replay, count(*), coalesce(sum(length(body)), 0), min(created_at)
+		FROM outbox WHERE replay IS NOT NULL GROUP BY replay ORDER BY min(seq)`)
+	if err != nil {
+		return nil, fmt.Errorf("forward: replays: %w", err)
+	}
+	defer rows.Close()
+	var out []ReplayRows
+	for rows.Next() {
+		var (
+			r      ReplayRows
+			oldest int64
+		)
+		if err := rows.Scan(&r.ID, &r.Rows, &r.Bytes, &oldest); err != nil {
+			return nil, fmt.Errorf("forward: replays: %w", err)
+		}
+		r.Oldest = time.Unix(0, oldest)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("forward: replays: %w", err)
+	}
+	return out, nil
+}
+
+// cancelBatch is the most rows CancelReplay deletes per statement, so that
+// a large replay's cancellation never holds the write lock long.
+const cancelBatch = 1000
+
+// CancelReplay deletes the rows of the replay id that are still in the
+// outbox, a batch at a time, each batch its own transaction (so that a
+// large replay's cancellation never holds the write lock long). Rows the
+// relay has already published are not recalled. It returns how many rows
+// it deleted and their body bytes.
+func CancelReplay(ctx context.Context, db *sql.DB, id string) (n, bytes int64, err error) {
+	for {
+		batch, size, err := cancelReplayBatch(ctx, db, id)
+		n, bytes = n+batch, bytes+size
+		if err != nil || batch == 0 {
+			return n, bytes, err
+		}
+	}
+}
+
+func cancelReplayBatch(ctx context.Context, db *sql.DB, id string) (n, bytes int64, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("forward: cancel replay %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	const batch = `SELECT seq FROM outbox WHERE replay = ? ORDER BY seq LIMIT ?`
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox WHERE seq IN (`+batch+`)`,
+		id, cancelBatch).Scan(&n, &bytes); err != nil {
+		return 0, 0, fmt.Errorf("forward: cancel replay %s: %w", id, err)
+	}
+	if n == 0 {
+		return 0, 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE seq IN (`+batch+`)`, id, cancelBatch); err != nil {
+		return 0, 0, fmt.Errorf("forward: cancel replay %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("forward: cancel replay %s: %w", id, err)
+	}
+	return n, bytes, nil
+}

@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"hookgate/forward"
+)
+
+// StatusParked is the status that lists the outbox rows the relay parked
+// (`hookgate events -status parked`, GET /admin/events?status=parked):
+// events accepted and answered 2xx that the NATS server refused again and
+// again. They are not in the archive; they wait in the parked table until
+// they are sent again.
+const StatusParked = "parked"
+
+// parkedQuery checks that q asks only what parked rows can be filtered by.
+func parkedQuery(q forward.Query) (forward.ParkedQuery, error) {
+	if q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Before != 0 {
+		return forward.ParkedQuery{}, fmt.Errorf("status %s: parked rows are listed by provider and limit only", StatusParked)
+	}
+	return forward.ParkedQuery{Provider: q.Provider, Limit: q.Limit}, nil
+}
+
+// openReadOnly opens the database in cfg's data_dir read-only, for the
+// commands that read beside a running gateway.
+func openReadOnly(cfg *Config) (*sql.DB, error) {
+	path := filepath.Join(cfg.DataDir, DBFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return db, nil
+}
+
+// ListParked reads the parked rows of the database in cfg's data_dir,
+// read-only, for `hookgate events -status parked`.
+func ListParked(ctx context.Context, cfg *Config, q forward.Query) ([]forward.Parked, error) {
+	pq, err := parkedQuery(q)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	db, err := openReadOnly(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := forward.ParkedRows(ctx, db, pq, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return rows, nil
+}
+
+// WriteParked prints parked rows as a table.
+func WriteParked(w io.Writer, rows []forward.Parked) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tPARKED AT\tMESSAGE ID\tSUBJECT\tBYTES\tATTEMPTS\tERROR")
+	for _, p := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), clip(p.Message.ID),
+			clip(p.Message.Subject), len(p.Message.Body), p.Attempts, p.Error)
+	}
+	tw.Flush()
+}
+
+// ResendParked moves parked rows back to the end of db's outbox in one
+// transaction, for the relay to publish again: those whose seq is in seqs,
+// or all of them. It returns how many rows it moved and their body bytes;
+// n is 0 when none matched.
+func ResendParked(ctx context.Context, db *DB, seqs []int64, now time.Time) (n, bytes int64, err error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer tx.Rollback()
+	if n, bytes, err = forward.Unpark(ctx, tx, seqs, now); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return n, bytes, nil
+}
+
+// ResendParked sends parked rows again (see the function ResendParked)
+// and wakes the relay.
+func (s *Server) ResendParked(ctx context.Context, seqs []int64) (int64, error) {
+	n, bytes, err := ResendParked(ctx, s.db, seqs, s.now())
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.writer.Added(n, bytes)
+		s.relay.Notify()
+		s.log.Info("parked rows sent again", "rows", n)
+	}
+	return n, nil
+}
+
+// parked returns the number of parked rows (0 if it cannot be read).
+func (s *Server) parked() int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n, _, err := forward.ParkedCount(ctx, s.db.Read)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// parkedJSON is a parked row as the admin API shows it.
+type parkedJSON struct {
+	Seq       int64     `json:"seq"`
+	MsgID     string    `json:"msg_id"`
+	Subject   string    `json:"subject"`
+	Bytes     int       `json:"bytes"`
+	Replay    string    `json:"replay,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	ParkedAt  time.Time `json:"parked_at"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error"`
+}
+
+func (s *Server) adminParked(c echo.Context, q forward.Query) error {
+	pq, err := parkedQuery(q)
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	if v := c.QueryParam("after"); v != "" {
+		if pq.After, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return c.JSON(http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("after: %q is not a number", v)})
+		}
+	}
+	rows, err := forward.ParkedRows(c.Request().Context(), s.db.Read, pq, true)
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	out := make([]parkedJSON, len(rows))
+	for i, p := range rows {
+		out[i] = parkedJSON{Seq: p.Seq, MsgID: p.Message.ID, Subject: p.Message.Subject, Bytes: len(p.Message.Body), Replay: p.Replay,
+			CreatedAt: p.CreatedAt.UTC(), ParkedAt: p.ParkedAt.UTC(), Attempts: p.Attempts, Error: p.Error}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"parked": out})
+}
+
+// errNothingParked is the answer to a resend that matched no parked row.
+var errNothingParked = errors.New("no parked row matches")

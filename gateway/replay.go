@@ -1,0 +1,450 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/forward"
+)
+
+// ErrReplayCancelled is returned by a replay that was cancelled while it
+// was being queued; the rows it had queued were removed.
+var ErrReplayCancelled = errors.New("gateway: replay cancelled")
+
+// ReplayRequest is the body of POST /admin/replay: an archive query (at
+// least a provider, an event ID or a start time) and an optional subject;
+// or Parked, to send parked rows again (those of Seqs, or all of them).
+type ReplayRequest struct {
+	Provider string  `json:"provider"`
+	EventID  string  `json:"id"`
+	Since    string  `json:"since"`
+	Until    string  `json:"until"`
+	Subject  string  `json:"subject"`
+	Parked   bool    `json:"parked"`
+	Seqs     []int64 `json:"seq"`
+}
+
+// maxAdminBody bounds the JSON body of an admin API request.
+const maxAdminBody = 1 << 20
+
+// decodeJSON reads an admin API request's body as one JSON object into v.
+// It takes the body with Content-Type application/json or with none (curl
+// -d sends a form type; a client that sends a body says what it is, so only
+// another explicit type is refused). Unknown fields are errors.
+func decodeJSON(c echo.Context, v any) error {
+	req := c.Request()
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
+			return fmt.Errorf("the body must be a JSON object (Content-Type: application/json, or none); got Content-Type %q", ct)
+		}
+	}
+	dec := json.NewDecoder(io.LimitReader(req.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("the body must be a JSON object; it is empty")
+		}
+		return fmt.Errorf("the body is not the JSON object expected: %w", err)
+	}
+	if dec.More() {
+		return errors.New("the body must be one JSON object; more follows it")
+	}
+	return nil
+}
+
+func (s *Server) adminReplay(c echo.Context) error {
+	var r ReplayRequest
+	if err := decodeJSON(c, &r); err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	ctx := c.Request().Context()
+	if r.Parked {
+		if r.Provider != "" || r.EventID != "" || r.Since != "" || r.Until != "" || r.Subject != "" {
+			return c.JSON(http.StatusBadRequest, map[string]string{"error": "parked takes seq only: parked rows are sent again as they were"})
+		}
+		n, err := s.ResendParked(ctx, r.Seqs)
+		switch {
+		case err != nil:
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		case n == 0:
+			return c.JSON(http.StatusNotFound, map[string]string{"error": errNothingParked.Error()})
+		}
+		return c.JSON(http.StatusOK, map[string]any{"parked_sent_again": n})
+	}
+	if len(r.Seqs) > 0 {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "seq goes with parked: true"})
+	}
+	q, err := EventQuery(func(k string) string {
+		return map[string]string{"provider": r.Provider, "id": r.EventID, "since": r.Since, "until": r.Until}[k]
+	})
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	id, n, err := s.Replay(ctx, q, r.Subject)
+	switch {
+	case errors.Is(err, ErrConfig):
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case errors.Is(err, ErrReplayCancelled):
+		return c.JSON(http.StatusConflict, map[string]string{"error": err.Error(), "replay_id": id})
+	case err != nil:
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	answer := map[string]any{"replay_id": id, "events": n}
+	if n == 0 {
+		if why, err := WhyNoReplay(ctx, s.db, q); err == nil {
+			answer["reason"] = why
+		}
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// replayRun is a replay being queued by this process.
+type replayRun struct {
+	provider string
+	started  time.Time
+	cancel   context.CancelCauseFunc
+	done     chan struct{}
+}
+
+// replayRuns are the replays this gateway is queuing now.
+type replayRuns struct {
+	mu   sync.Mutex
+	runs map[string]*replayRun
+}
+
+func (r *replayRuns) add(id string, run *replayRun) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs == nil {
+		r.runs = map[string]*replayRun{}
+	}
+	r.runs[id] = run
+}
+
+func (r *replayRuns) remove(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.runs, id)
+}
+
+func (r *replayRuns) get(id string) *replayRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.runs[id]
+}
+
+// Replay publishes the accepted archived events that match q again, through
+// the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
+// It returns the replay's ID and the number of events. A query naming no
+// provider or event and no time is refused, so a replay is never everything
+// by accident; so is one whose subjects the stream does not take. While it
+// is being queued it is listed by Replays and can be cancelled with
+// CancelReplay.
+func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
+	id := newReplayID(s.now())
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	run := &replayRun{provider: q.Provider, started: s.now(), cancel: cancel, done: make(chan struct{})}
+	s.replays.add(id, run)
+	defer func() {
+		s.replays.remove(id)
+		close(run.done)
+	}()
+	n, bytes, err := replayInto(ctx, s.db, id, q, subject, s.streamSubjects, s.now())
+	if n > 0 { // pages committed before an error are sent too
+		s.writer.Added(int64(n), bytes)
+		s.relay.Notify()
+		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
+	}
+	if err != nil {
+		return id, 0, err
+	}
+	return id, n, nil
+}
+
+// ReplayInfo is a replay that is being queued or still has rows waiting in
+// the outbox.
+type ReplayInfo struct {
+	ID string `json:"replay_id"`
+	// Queuing is set while the replay's pages are being queued.
+	Queuing bool `json:"queuing"`
+	// Rows and Bytes wait in the outbox, not yet acknowledged by NATS.
+	Rows  int64 `json:"rows"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Replays lists the replays being queued by this gateway or with rows in
+// its outbox (queued by it or by `hookgate replay`).
+func (s *Server) Replays(ctx context.Context) ([]ReplayInfo, error) {
+	out, err := ListReplays(ctx, s.db.Read)
+	if err != nil {
+		return nil, err
+	}
+	s.replays.mu.Lock()
+	defer s.replays.mu.Unlock()
+	for id := range s.replays.runs {
+		i := slices.IndexFunc(out, func(r ReplayInfo) bool { return r.ID == id })
+		if i < 0 {
+			out = append(out, ReplayInfo{ID: id})
+			i = len(out) - 1
+		}
+		out[i].Queuing = true
+	}
+	return out, nil
+}
+
+// ListReplays lists the replays with rows in the outbox of db.
+func ListReplays(ctx context.Context, db forward.Rows) ([]ReplayInfo, error) {
+	rs, err := forward.Replays(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	out := make([]ReplayInfo, len(rs))
+	for i, r := range rs {
+		out[i] = ReplayInfo{ID: r.ID, Rows: r.Rows, Bytes: r.Bytes}
+	}
+	return out, nil
+}
+
+// WriteReplays prints replays as a table.
+func WriteReplays(w io.Writer, rs []ReplayInfo) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLAY ID\tQUEUING\tROWS WAITING\tBYTES")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\n", r.ID, r.Queuing, r.Rows, r.Bytes)
+	}
+	tw.Flush()
+}
+
+// CancelReplay stops the replay id if this gateway is queuing it, and
+// removes its rows that wait in the outbox (those already published are
+// not recalled). It returns how many rows it removed, and ok false when
+// the replay is neither queuing nor waiting.
+func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok bool, err error) {
+	if run := s.replays.get(id); run != nil {
+		run.cancel(ErrReplayCancelled)
+		select {
+		case <-run.done: // no page is committed after this
+		case <-ctx.Done():
+			return 0, true, ctx.Err()
+		}
+		ok = true
+	}
+	n, bytes, err := CancelReplayDB(ctx, s.db, id)
+	if n > 0 && !s.writer.Released(int(n), bytes) && s.resyncing.CompareAndSwap(false, true) {
+		go func() {
+			defer s.resyncing.Store(false)
+			s.resyncOutbox()
+		}()
+	}
+	if n > 0 {
+		s.log.Info("replay cancelled", "replay_id", id, "rows_removed", n)
+	}
+	return n, ok || n > 0, err
+}
+
+// CancelReplayDB removes the rows of the replay id that wait in db's
+// outbox.
+func CancelReplayDB(ctx context.Context, db *DB, id string) (n, bytes int64, err error) {
+	n, bytes, err = forward.CancelReplay(ctx, db.Write, id)
+	if err != nil {
+		return n, bytes, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return n, bytes, nil
+}
+
+func (s *Server) adminReplays(c echo.Context) error {
+	rs, err := s.Replays(c.Request().Context())
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	if rs == nil {
+		rs = []ReplayInfo{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"replays": rs})
+}
+
+func (s *Server) adminCancelReplay(c echo.Context) error {
+	id := c.Param("id")
+	n, ok, err := s.CancelReplay(c.Request().Context(), id)
+	switch {
+	case err != nil:
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	case !ok:
+		return c.JSON(http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no replay %q is queuing or waiting in the outbox", id)})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"replay_id": id, "status": "cancelled", "rows_removed": n})
+}
+
+// newReplayID returns a fresh replay ID: the time, and random hex.
+func newReplayID(now time.Time) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// ReplayDB enqueues a replay in db's outbox (see Server.Replay); the relay
+// of a running gateway on the same file sends it within its poll interval.
+// stream are the subjects of the stream the gateway publishes to (nil:
+// not checked, as in core mode): every subject the replay would publish on
+// must fall inside them, or nothing is queued and the error wraps
+// ErrConfig. It goes in pages of at most forward.MaxReplay events (and
+// about forward.MaxReplayBytes of bodies), each in its own transaction, so
+// a large replay never holds the write connection long. n and bytes count
+// what was committed, also when a later page fails (the error says so).
+func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, stream []string, now time.Time) (id string, n int, bytes int64, err error) {
+	id = newReplayID(now)
+	n, bytes, err = replayInto(ctx, db, id, q, subject, stream, now)
+	return id, n, bytes, err
+}
+
+func replayInto(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time) (n int, bytes int64, err error) {
+	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
+	}
+	// The replay is of what is archived now: pages are separate
+	// transactions, and events accepted meanwhile must not join it.
+	if q.Before == 0 {
+		var last sql.NullInt64
+		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
+			return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		q.Before = last.Int64 + 1
+	}
+	if err := checkReplaySubjects(ctx, db, q, subject, stream); err != nil {
+		return 0, 0, err
+	}
+	limit := q.Limit // 0: every match
+	for {
+		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
+			return n, bytes, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, n)
+		}
+		q.Limit = replayPageSize
+		if limit > 0 {
+			q.Limit = min(limit-n, replayPageSize)
+		}
+		res, err := replayPage(ctx, db, q, subject, id, now)
+		if err != nil {
+			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
+				err = ErrReplayCancelled
+			}
+			if n > 0 {
+				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
+			}
+			return n, bytes, err
+		}
+		n, bytes = n+res.Events, bytes+res.Bytes
+		if !res.More || (limit > 0 && n >= limit) {
+			return n, bytes, nil
+		}
+		q.After = res.Last
+	}
+}
+
+// checkReplaySubjects refuses a replay whose subject, or one of whose
+// archived events' subjects, the stream does not take: queued, such rows
+// would be refused by the stream until parked. The error wraps ErrConfig
+// and names the subjects.
+func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject string, stream []string) error {
+	if stream == nil {
+		return nil
+	}
+	subjects := []string{subject}
+	if subject == "" {
+		var err error
+		if subjects, err = forward.ReplaySubjects(ctx, db.Read, q); err != nil {
+			return fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+	}
+	var outside []string
+	for _, subj := range subjects {
+		if !forward.SubjectIn(subj, stream) {
+			outside = append(outside, subj)
+		}
+	}
+	if len(outside) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("the subject %q is", outside[0])
+	if subject == "" {
+		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), clip(strings.Join(outside, ", ")))
+		if len(outside) == 1 {
+			what = fmt.Sprintf("the archived events' subject %q is", outside[0])
+		}
+	}
+	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrConfig, what, stream)
+}
+
+// replayPageSize is the most events a replay enqueues per transaction.
+var replayPageSize = forward.MaxReplay
+
+// replayPage enqueues one page of a replay in its own transaction.
+func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer tx.Rollback()
+	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
+	if errors.Is(err, forward.ErrInvalidMessage) {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return res, nil
+}
+
+// StreamSubjects returns the subjects of the stream cfg's gateway publishes
+// to, for commands that check a replay beside it: nil in core mode (no
+// stream); the configured nats.subjects for the embedded server (the
+// stream is hookgate's own); for nats.url, the stream's own subjects, read
+// from the server.
+func StreamSubjects(ctx context.Context, cfg *Config) ([]string, error) {
+	n := &cfg.NATS
+	switch {
+	case n.Mode == "core":
+		return nil, nil
+	case n.Embedded():
+		return n.Subjects, nil
+	}
+	opts := []nats.Option{nats.Name("hookgate-replay"), nats.Timeout(5 * time.Second)}
+	if n.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(n.CredsFile))
+	}
+	nc, err := nats.Connect(n.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: connect %s to read the subjects of stream %s: %w", n.URL, n.Stream, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	st, err := js.Stream(ctx, n.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("nats: stream %s: %w", n.Stream, err)
+	}
+	return st.CachedInfo().Config.Subjects, nil
+}
