@@ -259,6 +259,11 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		hdr.Set(forward.HeaderOrderingKey, id.Entity)
 		hdr.Set(forward.HeaderOrderingVersion, id.VersionRaw)
 	}
+	// The body is forwarded byte for byte, so its media type goes with it:
+	// a consumer tells a Slack form from JSON without guessing.
+	if ct := h.Get("Content-Type"); ct != "" {
+		hdr.Set("Content-Type", ct)
+	}
 	for _, name := range p.passHeaders {
 		if vs := h.Values(name); len(vs) > 0 {
 			hdr[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)

@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/forward"
+	"hookgate/verify"
+)
+
+// signedRequest signs body with preset and secret at time at, sets hdr on
+// top of the signature headers, and addresses it to path.
+func signedRequest(tb testing.TB, preset, secret, path, body string, hdr http.Header, at time.Time) *http.Request {
+	tb.Helper()
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	for k, v := range hdr {
+		vr.Header[k] = v
+	}
+	if err := verify.Sign(preset, vr, verify.Options{Secrets: []string{secret}}, at); err != nil {
+		tb.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", path, strings.NewReader(body))
+	req.Header = vr.Header
+	return req
+}
+
+// streamMsg waits up to 10 s for the stream WEBHOOKS of s to hold a message
+// at sequence seq, and returns it.
+func streamMsg(tb testing.TB, s *Server, seq uint64) *jetstream.RawStreamMsg {
+	tb.Helper()
+	nc, err := nats.Connect(s.NATSURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stream, err := js.Stream(ctx, "WEBHOOKS")
+		if err == nil {
+			if m, err := stream.GetMsg(ctx, seq); err == nil {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no message %d in the stream after 10 s (last error: %v)", seq, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestShopifyTopicOnTheStream posts a Shopify webhook whose topic holds a
+// '/' to a real gateway (SQLite, embedded NATS) and reads the stored
+// message back: the topic's '/' separates subject tokens, the
+// Hookgate-Event-Type header keeps the topic as sent, and the request's
+// Content-Type travels with the message.
+func TestShopifyTopicOnTheStream(t *testing.T) {
+	s := mustServer(t, "", `
+  - name: shop
+    type: shopify
+    secrets: [shpss_test]
+`)
+	body := `{"id":820982911946154508,"email":"jon@example.com"}`
+	req := signedRequest(t, "shopify", "shpss_test", "/webhooks/shop", body, http.Header{
+		"X-Shopify-Topic":    {"orders/create"},
+		"X-Shopify-Event-Id": {"98880550-7158-44d4-b7cd-2c97c8a091b5"},
+		"Content-Type":       {"application/json; charset=utf-8"},
+	}, time.Now())
+	if code := postTo(t, s, req); code != 202 {
+		t.Fatalf("post: %d; want 202", code)
+	}
+	m := streamMsg(t, s, 1)
+	for _, c := range []struct{ field, got, want string }{
+		{"subject", m.Subject, "webhooks.shop.orders.create"},
+		{forward.HeaderEventType, m.Header.Get(forward.HeaderEventType), "orders/create"},
+		{forward.HeaderEventID, m.Header.Get(forward.HeaderEventID), "98880550-7158-44d4-b7cd-2c97c8a091b5"},
+		{"Content-Type", m.Header.Get("Content-Type"), "application/json; charset=utf-8"},
+		{"body", string(m.Data), body},
+	} {
+		if c.got != c.want {
+			t.Errorf("stored message %s = %q; want %q", c.field, c.got, c.want)
+		}
+	}
+}
