@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -91,5 +92,69 @@ func TestShopifyTopicOnTheStream(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("stored message %s = %q; want %q", c.field, c.got, c.want)
 		}
+	}
+}
+
+// formatsHandler builds the public handler of a gateway with the given
+// providers section, a fake decider and a clock fixed at now.
+func formatsHandler(tb testing.TB, providers string, now time.Time) (http.Handler, *fakeDecider) {
+	tb.Helper()
+	c := mustValid(tb, "listen: 127.0.0.1:0\nproviders:\n"+providers)
+	ps, err := buildProviders(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := &fakeDecider{outcome: Accepted}
+	s := &Server{cfg: c, log: slog.New(slog.DiscardHandler), now: func() time.Time { return now }, decider: d}
+	return s.routes(ps), d
+}
+
+// TestSvixHeaderNamesGiveTheSignedID sends the official Standard Webhooks
+// vector (libraries/go/webhook_test.go, as in verify/testdata) under the
+// svix-* header names to standard-webhooks and svix providers: the event
+// ID is the svix-id the signature covers, not the body's hash, and an
+// unsigned webhook-id next to it changes nothing. A provider's
+// identify.event_id still wins.
+func TestSvixHeaderNamesGiveTheSignedID(t *testing.T) {
+	const (
+		id     = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+		body   = `{"test": 2432232314}`
+		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	)
+	h, d := formatsHandler(t, `
+  - {name: sw, type: standard-webhooks, secrets: [`+secret+`]}
+  - {name: sx, type: svix, secrets: [`+secret+`]}
+  - {name: own, type: standard-webhooks, secrets: [`+secret+`], identify: {event_id: test}}
+`, time.Unix(1614265330, 0))
+	svix := http.Header{
+		"Svix-Id":        {id},
+		"Svix-Timestamp": {"1614265330"},
+		"Svix-Signature": {"v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="},
+	}
+	withUnsigned := svix.Clone()
+	withUnsigned.Set("Webhook-Id", "msg_unsigned")
+	for _, c := range []struct {
+		name, path string
+		header     http.Header
+		want       string
+	}{
+		{"standard-webhooks, svix-* names", "/webhooks/sw", svix, id},
+		{"svix, svix-* names", "/webhooks/sx", svix, id},
+		{"svix-* signed, unsigned webhook-id", "/webhooks/sw", withUnsigned, id},
+		{"identify.event_id wins", "/webhooks/own", svix, "2432232314"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", c.path, strings.NewReader(body))
+			req.Header = c.header.Clone()
+			rec := httptest.NewRecorder()
+			n := len(d.events)
+			h.ServeHTTP(rec, req)
+			if rec.Code != 202 || len(d.events) != n+1 {
+				t.Fatalf("status %d: %s; want 202", rec.Code, rec.Body)
+			}
+			if got := d.events[n].ID; got != c.want {
+				t.Errorf("event ID = %q; want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -72,6 +72,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
+		ident.configuredID = pc.Identify.EventID != ""
 		edge, err := newEdge(pc, trusted)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
@@ -230,7 +231,7 @@ func (s *Server) process(p *provider, req *http.Request) (processed, error) {
 	if res.Payload != nil {
 		fields = res.Payload
 	}
-	ident, err := p.ident.identify(req.Header, fields)
+	ident, err := p.ident.identify(req.Header, fields, res)
 	r.id = ident.ID
 	if err != nil {
 		return r, err

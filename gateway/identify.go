@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"hookgate/ordering"
+	"hookgate/verify"
 )
 
 // source says where one value of an event is: a request header or a JSON
@@ -71,6 +72,9 @@ type identifier struct {
 	// readsJSON is set when any source is a JSON path: only then is the
 	// body validated.
 	readsJSON bool
+	// configuredID is set when the provider's identify section names the
+	// event ID source: it then wins over the ID the scheme reports.
+	configuredID bool
 }
 
 func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
@@ -96,13 +100,16 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 	return idf, nil
 }
 
-// identify reads the event's identity. An event without an ID is identified
-// by "sha256:" and the hex SHA-256 of its body; one without a type gets an
-// empty type (the subject says "unknown"). JSON fields of a body that is not
-// JSON are absent. An event whose ordering key is absent is not ordered; one
-// whose key is present but whose version is absent or unparsable, or whose
-// body is not JSON while ordering reads it, is malformed.
-func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
+// identify reads the event's identity. scheme is what the verifier found:
+// its ID (the signed Standard Webhooks message ID) takes the place of the
+// preset's event ID source unless the provider configures one. An event
+// without an ID is identified by "sha256:" and the hex SHA-256 of its body;
+// one without a type gets an empty type (the subject says "unknown"). JSON
+// fields of a body that is not JSON are absent. An event whose ordering key
+// is absent is not ordered; one whose key is present but whose version is
+// absent or unparsable, or whose body is not JSON while ordering reads it,
+// is malformed.
+func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result) (identity, error) {
 	var id identity
 	doc := body // where JSON fields are read
 	if idf.readsJSON && !gjson.ValidBytes(body) {
@@ -111,7 +118,10 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 		}
 		doc = nil // no field is present
 	}
-	if idf.id.spec != "" {
+	switch {
+	case scheme.ID != "" && !idf.configuredID:
+		id.ID = scheme.ID
+	case idf.id.spec != "":
 		id.ID, _ = idf.id.get(h, doc)
 	}
 	if id.ID == "" {
