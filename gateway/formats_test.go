@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,57 @@ func TestSvixHeaderNamesGiveTheSignedID(t *testing.T) {
 			}
 			if got := d.events[n].ID; got != c.want {
 				t.Errorf("event ID = %q; want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestSlackFormsGetTheirTypes posts Slack's form-encoded requests to a
+// slack provider: a slash command is a slash_command, an interaction takes
+// its payload's type, both are identified by their trigger_id, and JSON
+// paths read the interaction payload. Events API JSON is unchanged, and a
+// provider's identify settings still win.
+func TestSlackFormsGetTheirTypes(t *testing.T) {
+	const secret = "8f742231b10e8888abcd99yyyzzz85a5"
+	h, d := formatsHandler(t, `
+  - {name: slack, type: slack, secrets: [`+secret+`]}
+  - {name: own, type: slack, secrets: [`+secret+`], identify: {event_id: user.id, event_type: [type, view.callback_id]}}
+`, testNow)
+	form := func(payload string) string { return "payload=" + url.QueryEscape(payload) }
+	slash := "token=x&team_id=T1&channel_id=C1&user_id=U1&command=%2Fdeploy&text=prod&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2F1%2F2&trigger_id=13345224609.738474920.8088930838d88f008e0&api_app_id=A1"
+	submit := form(`{"type":"view_submission","trigger_id":"v.2","user":{"id":"U2"},"view":{"id":"V1","callback_id":"new_ticket"}}`)
+	for _, c := range []struct {
+		name, path, body, contentType string
+		id, typ, subject              string
+	}{
+		{"slash command", "/webhooks/slack", slash, "application/x-www-form-urlencoded",
+			"13345224609.738474920.8088930838d88f008e0", "slash_command", "webhooks.slack.slash_command"},
+		{"block_actions", "/webhooks/slack", form(`{"type":"block_actions","trigger_id":"b.1","actions":[{"action_id":"approve"}]}`), "application/x-www-form-urlencoded",
+			"b.1", "block_actions", "webhooks.slack.block_actions"},
+		{"view_submission", "/webhooks/slack", submit, "application/x-www-form-urlencoded",
+			"v.2", "view_submission", "webhooks.slack.view_submission"},
+		{"events API", "/webhooks/slack", `{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}`, "application/json",
+			"Ev1", "event_callback.app_mention", "webhooks.slack.event_callback.app_mention"},
+		{"identify reads the interaction payload", "/webhooks/own", submit, "application/x-www-form-urlencoded",
+			"U2", "view_submission.new_ticket", "webhooks.own.view_submission.new_ticket"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := signedRequest(t, "slack", secret, c.path, c.body, http.Header{"Content-Type": {c.contentType}}, testNow)
+			rec := httptest.NewRecorder()
+			n := len(d.events)
+			h.ServeHTTP(rec, req)
+			if rec.Code != 202 || len(d.events) != n+1 {
+				t.Fatalf("status %d: %s; want 202", rec.Code, rec.Body)
+			}
+			ev := d.events[n]
+			if ev.ID != c.id || ev.Type != c.typ || ev.Message.Subject != c.subject {
+				t.Errorf("event = ID %q, type %q on %q; want %q, %q on %q", ev.ID, ev.Type, ev.Message.Subject, c.id, c.typ, c.subject)
+			}
+			if got := ev.Message.Header.Get(forward.HeaderEventType); got != c.typ {
+				t.Errorf("%s = %q; want %q", forward.HeaderEventType, got, c.typ)
+			}
+			if got := ev.Message.Header.Get("Content-Type"); got != c.contentType {
+				t.Errorf("Content-Type = %q; want %q", got, c.contentType)
 			}
 		})
 	}

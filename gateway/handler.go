@@ -72,7 +72,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
-		ident.configuredID = pc.Identify.EventID != ""
+		ident.configuredID, ident.configuredType = pc.Identify.EventID != "", len(pc.Identify.EventType) > 0
 		edge, err := newEdge(pc, trusted)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)

@@ -72,9 +72,10 @@ type identifier struct {
 	// readsJSON is set when any source is a JSON path: only then is the
 	// body validated.
 	readsJSON bool
-	// configuredID is set when the provider's identify section names the
-	// event ID source: it then wins over the ID the scheme reports.
-	configuredID bool
+	// configuredID and configuredType are set when the provider's
+	// identify section names the event ID or type sources: they then win
+	// over the ID or type the scheme reports.
+	configuredID, configuredType bool
 }
 
 func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
@@ -101,8 +102,10 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 }
 
 // identify reads the event's identity. scheme is what the verifier found:
-// its ID (the signed Standard Webhooks message ID) takes the place of the
-// preset's event ID source unless the provider configures one. An event
+// its ID (the signed Standard Webhooks message ID, a Slack form's
+// trigger_id) and Type (a Slack form's slash_command or interaction type)
+// take the place of the preset's sources unless the provider configures
+// its own. An event
 // without an ID is identified by "sha256:" and the hex SHA-256 of its body;
 // one without a type gets an empty type (the subject says "unknown"). JSON
 // fields of a body that is not JSON are absent. An event whose ordering key
@@ -128,13 +131,17 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 		sum := sha256.Sum256(body)
 		id.ID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	var parts []string
-	for _, s := range idf.types {
-		if v, ok := s.get(h, doc); ok {
-			parts = append(parts, v)
+	if scheme.Type != "" && !idf.configuredType {
+		id.Type = scheme.Type
+	} else {
+		var parts []string
+		for _, s := range idf.types {
+			if v, ok := s.get(h, doc); ok {
+				parts = append(parts, v)
+			}
 		}
+		id.Type = strings.Join(parts, ".")
 	}
-	id.Type = strings.Join(parts, ".")
 	if idf.ordered {
 		key, ok := idf.key.get(h, doc)
 		if !ok {

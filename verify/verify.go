@@ -138,9 +138,17 @@ type Result struct {
 	// ID, when not empty, is the event ID as the scheme found it where the
 	// preset's EventID source cannot say it: for Standard Webhooks, the
 	// message ID that the verified signature covers, from the header
-	// family that carried it (webhook-id or svix-id). It takes the place
-	// of the preset's EventID; a provider's own identify setting wins.
+	// family that carried it (webhook-id or svix-id); for a Slack slash
+	// command or interaction (form posts), its trigger_id. It takes the
+	// place of the preset's EventID; a provider's own identify setting
+	// wins.
 	ID string
+	// Type, when not empty, is the event type as the scheme found it
+	// where the preset's EventType sources cannot say it: for Slack,
+	// "slash_command", or an interaction payload's type (block_actions,
+	// view_submission, ...). It takes the place of the preset's EventType;
+	// a provider's own identify setting wins.
+	Type string
 	// Response, when not nil, means the request was a handshake that the
 	// provider requires (Slack url_verification, Zoom
 	// endpoint.url_validation, ...): answer it with Response and record
