@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -208,5 +210,67 @@ func TestSlackFormsGetTheirTypes(t *testing.T) {
 				t.Errorf("Content-Type = %q; want %q", got, c.contentType)
 			}
 		})
+	}
+}
+
+// TestIdentityWhiteSpaceTrimmed checks that surrounding white space other
+// than line breaks is trimmed from every identity value, whatever its
+// source (a JSON field, a header, what the scheme reports): event IDs that
+// differ only by it are one event, and a value that is only white space is
+// absent. A line break is still refused, trailing or not.
+func TestIdentityWhiteSpaceTrimmed(t *testing.T) {
+	const slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+	h, d := formatsHandler(t, `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+    ordering: {key: data.object.id, version: created}
+  - {name: gh, type: github, secrets: [s3cret]}
+  - {name: slack, type: slack, secrets: [`+slackSecret+`]}
+`, testNow)
+	blank := `{"id":" \t ","type":"t","created":1,"data":{"object":{"id":"o"}}}`
+	sum := sha256.Sum256([]byte(blank))
+	for _, c := range []struct {
+		name                     string
+		req                      *http.Request
+		id, typ, entity, version string
+	}{
+		{"JSON fields", stripeRequest(t, `{"id":" evt_1\t","type":"\u00a0invoice.paid ","created":" 1700000000 ","data":{"object":{"id":"\u2003in_1 "}}}`, "whsec_new", testNow),
+			"evt_1", "invoice.paid", "in_1", "1700000000"},
+		{"JSON fields, no white space", stripeRequest(t, stripeBody("evt_1", "invoice.paid", "in_1", 1700000000), "whsec_new", testNow),
+			"evt_1", "invoice.paid", "in_1", "1700000000"},
+		{"ID only white space", stripeRequest(t, blank, "whsec_new", testNow),
+			"sha256:" + hex.EncodeToString(sum[:]), "t", "o", "1"},
+		{"headers and a JSON field", signedRequest(t, "github", "s3cret", "/webhooks/gh", `{"action":" opened "}`,
+			http.Header{"X-Github-Delivery": {"\u2003d-1\u2003"}, "X-Github-Event": {"\u00a0pull_request"}}, testNow),
+			"d-1", "pull_request.opened", "", ""},
+		{"what the scheme reports", signedRequest(t, "slack", slackSecret, "/webhooks/slack", "payload="+url.QueryEscape(`{"type":" block_actions\u3000","trigger_id":"\tb.1 "}`), nil, testNow),
+			"b.1", "block_actions", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			n := len(d.events)
+			h.ServeHTTP(rec, c.req)
+			if rec.Code != 202 || len(d.events) != n+1 {
+				t.Fatalf("status %d: %s; want 202", rec.Code, rec.Body)
+			}
+			ev := d.events[n]
+			hdr := ev.Message.Header
+			if ev.ID != c.id || ev.Type != c.typ || hdr.Get(forward.HeaderOrderingKey) != c.entity || hdr.Get(forward.HeaderOrderingVersion) != c.version {
+				t.Errorf("identity = %q, %q, %q, %q; want %q, %q, %q, %q", ev.ID, ev.Type,
+					hdr.Get(forward.HeaderOrderingKey), hdr.Get(forward.HeaderOrderingVersion), c.id, c.typ, c.entity, c.version)
+			}
+		})
+	}
+	for _, body := range []string{
+		`{"id":"evt_1\n","type":"t","created":1,"data":{"object":{"id":"o"}}}`,
+		`{"id":"evt_1","type":"\r\nt","created":1,"data":{"object":{"id":"o"}}}`,
+	} {
+		rec := httptest.NewRecorder()
+		n := len(d.events)
+		h.ServeHTTP(rec, stripeRequest(t, body, "whsec_new", testNow))
+		if rec.Code != 400 || len(d.events) != n {
+			t.Errorf("%s: status %d, %d events decided; want 400 and none", body, rec.Code, len(d.events)-n)
+		}
 	}
 }

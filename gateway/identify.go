@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 
@@ -31,21 +32,30 @@ func parseSource(spec string) source {
 
 // get returns the value and whether it was present. A JSON string gives its
 // text, a number or boolean its literal; objects, arrays and null count as
-// absent.
+// absent. The value is trimmed (see present).
 func (s source) get(h http.Header, body []byte) (string, bool) {
 	if s.header != "" {
-		v := h.Get(s.header)
-		return v, v != ""
+		return present(h.Get(s.header))
 	}
 	r := gjson.GetBytes(body, s.path)
 	switch r.Type {
 	case gjson.String:
-		return r.Str, r.Str != ""
+		return present(r.Str)
 	case gjson.Number, gjson.True, gjson.False:
 		return r.Raw, true
 	default:
 		return "", false
 	}
+}
+
+// present trims the white space around v, a value of the event's identity
+// as the request gives it, and reports whether anything is left. Every
+// value passes here, whatever its source, so that event IDs (types,
+// ordering keys) that differ only by surrounding white space are one.
+// Line breaks are not trimmed: identify refuses them wherever they are.
+func present(v string) (string, bool) {
+	v = strings.TrimFunc(v, func(r rune) bool { return r != '\n' && r != '\r' && unicode.IsSpace(r) })
+	return v, v != ""
 }
 
 // identity is what identify finds in a request.
@@ -121,9 +131,10 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 		}
 		doc = nil // no field is present
 	}
+	schemeID, ok := present(scheme.ID)
 	switch {
-	case scheme.ID != "" && !idf.configuredID:
-		id.ID = scheme.ID
+	case ok && !idf.configuredID:
+		id.ID = schemeID
 	case idf.id.spec != "":
 		id.ID, _ = idf.id.get(h, doc)
 	}
@@ -131,8 +142,8 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 		sum := sha256.Sum256(body)
 		id.ID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	if scheme.Type != "" && !idf.configuredType {
-		id.Type = scheme.Type
+	if schemeType, ok := present(scheme.Type); ok && !idf.configuredType {
+		id.Type = schemeType
 	} else {
 		var parts []string
 		for _, s := range idf.types {
