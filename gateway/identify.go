@@ -154,19 +154,19 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 		id.Type = strings.Join(parts, ".")
 	}
 	if idf.ordered {
-		key, ok := idf.key.get(h, doc)
-		if !ok {
-			return id, nil
+		// An event without its ordering key is not ordered; its other
+		// values are still checked below.
+		if key, ok := idf.key.get(h, doc); ok {
+			raw, ok := idf.ver.get(h, doc)
+			if !ok {
+				return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, key)
+			}
+			v, err := ordering.ParseVersion(raw, idf.format)
+			if err != nil {
+				return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
+			}
+			id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
 		}
-		raw, ok := idf.ver.get(h, doc)
-		if !ok {
-			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, key)
-		}
-		v, err := ordering.ParseVersion(raw, idf.format)
-		if err != nil {
-			return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
-		}
-		id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
 	}
 	// The values travel as NATS header values, where a line break would end
 	// the header: a request carrying one is malformed, not a storage fault.
