@@ -115,13 +115,14 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 // its ID (the signed Standard Webhooks message ID, a Slack form's
 // trigger_id) and Type (a Slack form's slash_command or interaction type)
 // take the place of the preset's sources unless the provider configures
-// its own. An event
-// without an ID is identified by "sha256:" and the hex SHA-256 of its body;
-// one without a type gets an empty type (the subject says "unknown"). JSON
-// fields of a body that is not JSON are absent. An event whose ordering key
-// is absent is not ordered; one whose key is present but whose version is
-// absent or unparsable, or whose body is not JSON while ordering reads it,
-// is malformed.
+// its own. An event without an ID is identified by "sha256:" and the hex
+// SHA-256 of its body; one without a type gets an empty type (the subject
+// says "unknown"). JSON fields of a body that is not JSON are absent. An
+// event whose ordering key is absent is not ordered; one whose key is
+// present but whose version is absent or unparsable, or whose body is not
+// JSON while ordering reads it, is malformed. Every value is trimmed of
+// surrounding white space (see present), and one holding a line break or
+// NUL is malformed.
 func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result) (identity, error) {
 	var id identity
 	doc := body // where JSON fields are read
