@@ -32,10 +32,12 @@ const maxSubjectLen = 1024
 // The placeholder {provider} becomes the provider name as a single token
 // (dots included are replaced). The placeholder {type} becomes the event
 // type with its dots kept, so "order.created" renders as two tokens and a
-// subscription to "webhooks.shop.order.*" works. Inside every token, spaces,
-// '*', '>' and any character that is not printable (controls, invalid UTF-8,
-// non-ASCII spaces, format characters) become '_'; an empty token becomes
-// "unknown". Other Unicode letters, digits and symbols are kept. The
+// subscription to "webhooks.shop.order.*" works; a '/' separates tokens
+// too, so Shopify's "orders/create" renders as "orders.create". Inside
+// every token, spaces, '*', '>' and any character that is not printable
+// (controls, invalid UTF-8, non-ASCII spaces, format characters) become
+// '_'; an empty token becomes "unknown" ("a//b" renders as
+// "a.unknown.b"). Other Unicode letters, digits and symbols are kept. The
 // rendered event type is cut to at most 256 bytes at a character boundary
 // (a trailing dot is dropped), so that no provider can produce a subject
 // longer than NATS accepts.
@@ -101,17 +103,19 @@ func unreserve(s string) string {
 	return s
 }
 
-// appendType writes the event type as one or more sanitized tokens.
+// appendType writes the event type as one or more sanitized tokens: a '.'
+// or a '/' separates them.
 func appendType(b *strings.Builder, t string) {
 	start := b.Len()
 	for {
-		tok, rest, more := strings.Cut(t, ".")
-		appendToken(b, tok)
-		if !more {
+		i := strings.IndexAny(t, "./")
+		if i < 0 {
+			appendToken(b, t)
 			break
 		}
+		appendToken(b, t[:i])
 		b.WriteByte('.')
-		t = rest
+		t = t[i+1:]
 	}
 	if b.Len()-start <= maxTypeLen {
 		return

@@ -989,8 +989,8 @@ type templateToken struct {
 // falls inside one of filters, stream subjects split into tokens (see
 // forward.Subject). {provider} renders to exactly the provider's name, which
 // holds no character that forward.Subject replaces, as part of one token;
-// {type} to one or more tokens of any content, which only a '>' at or before
-// its place covers.
+// {type} to one or more tokens of any content (its dots and slashes both
+// separate tokens), which only a '>' at or before its place covers.
 func templateCovered(tmpl, provider string, filters [][]string) bool {
 	var toks []templateToken
 	for _, t := range strings.Split(tmpl, ".") {

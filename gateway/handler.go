@@ -123,6 +123,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
+		ident.configuredID, ident.configuredType = pc.Identify.EventID != "", len(pc.Identify.EventType) > 0
 		edge, err := newEdge(pc, trusted)
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
@@ -300,7 +301,7 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if res.Payload != nil {
 		fields = res.Payload
 	}
-	ident, err := p.ident.identify(req.Header, fields)
+	ident, err := p.ident.identify(req.Header, fields, res)
 	r.id = ident.ID
 	if err != nil {
 		return r, err
@@ -330,6 +331,14 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	if id.Ordered {
 		hdr.Set(forward.HeaderOrderingKey, id.Entity)
 		hdr.Set(forward.HeaderOrderingVersion, id.VersionRaw)
+	}
+	// The body is forwarded byte for byte, so its media type goes with it:
+	// a consumer tells a Slack form from JSON without guessing.
+	if ct := h.Get("Content-Type"); ct != "" {
+		if len(ct) > MaxContentType {
+			return nil, fmt.Errorf("%w: the Content-Type is %d bytes; the limit is %d", ErrValueTooLong, len(ct), MaxContentType)
+		}
+		hdr.Set("Content-Type", ct)
 	}
 	passed := 0
 	for _, name := range p.passHeaders {

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 
 	"hookgate/ordering"
+	"hookgate/verify"
 )
 
 // source says where one value of an event is: a request header or a JSON
@@ -30,21 +32,30 @@ func parseSource(spec string) source {
 
 // get returns the value and whether it was present. A JSON string gives its
 // text, a number or boolean its literal; objects, arrays and null count as
-// absent.
+// absent. The value is trimmed (see present).
 func (s source) get(h http.Header, body []byte) (string, bool) {
 	if s.header != "" {
-		v := h.Get(s.header)
-		return v, v != ""
+		return present(h.Get(s.header))
 	}
 	r := gjson.GetBytes(body, s.path)
 	switch r.Type {
 	case gjson.String:
-		return r.Str, r.Str != ""
+		return present(r.Str)
 	case gjson.Number, gjson.True, gjson.False:
 		return r.Raw, true
 	default:
 		return "", false
 	}
+}
+
+// present trims the white space around v, a value of the event's identity
+// as the request gives it, and reports whether anything is left. Every
+// value passes here, whatever its source, so that event IDs (types,
+// ordering keys) that differ only by surrounding white space are one.
+// Line breaks are not trimmed: identify refuses them wherever they are.
+func present(v string) (string, bool) {
+	v = strings.TrimFunc(v, func(r rune) bool { return r != '\n' && r != '\r' && unicode.IsSpace(r) })
+	return v, v != ""
 }
 
 // identity is what identify finds in a request.
@@ -71,6 +82,10 @@ type identifier struct {
 	// readsJSON is set when any source is a JSON path: only then is the
 	// body validated.
 	readsJSON bool
+	// configuredID and configuredType are set when the provider's
+	// identify section names the event ID or type sources: they then win
+	// over the ID or type the scheme reports.
+	configuredID, configuredType bool
 }
 
 func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
@@ -96,13 +111,19 @@ func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*ident
 	return idf, nil
 }
 
-// identify reads the event's identity. An event without an ID is identified
-// by "sha256:" and the hex SHA-256 of its body; one without a type gets an
-// empty type (the subject says "unknown"). JSON fields of a body that is not
-// JSON are absent. An event whose ordering key is absent is not ordered; one
-// whose key is present but whose version is absent or unparsable, or whose
-// body is not JSON while ordering reads it, is malformed.
-func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
+// identify reads the event's identity. scheme is what the verifier found:
+// its ID (the signed Standard Webhooks message ID, a Slack form's
+// trigger_id) and Type (a Slack form's slash_command or interaction type)
+// take the place of the preset's sources unless the provider configures
+// its own. An event without an ID is identified by "sha256:" and the hex
+// SHA-256 of its body; one without a type gets an empty type (the subject
+// says "unknown"). JSON fields of a body that is not JSON are absent. An
+// event whose ordering key is absent is not ordered; one whose key is
+// present but whose version is absent or unparsable, or whose body is not
+// JSON while ordering reads it, is malformed. Every value is trimmed of
+// surrounding white space (see present), and one holding a line break or
+// NUL is malformed.
+func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result) (identity, error) {
 	var id identity
 	doc := body // where JSON fields are read
 	if idf.readsJSON && !gjson.ValidBytes(body) {
@@ -111,37 +132,45 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 		}
 		doc = nil // no field is present
 	}
-	if idf.id.spec != "" {
+	schemeID, ok := present(scheme.ID)
+	switch {
+	case ok && !idf.configuredID:
+		id.ID = schemeID
+	case idf.id.spec != "":
 		id.ID, _ = idf.id.get(h, doc)
 	}
 	if id.ID == "" {
 		sum := sha256.Sum256(body)
 		id.ID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	var parts []string
-	for _, s := range idf.types {
-		if v, ok := s.get(h, doc); ok {
-			parts = append(parts, v)
+	if schemeType, ok := present(scheme.Type); ok && !idf.configuredType {
+		id.Type = schemeType
+	} else {
+		var parts []string
+		for _, s := range idf.types {
+			if v, ok := s.get(h, doc); ok {
+				parts = append(parts, v)
+			}
 		}
+		id.Type = strings.Join(parts, ".")
 	}
-	id.Type = strings.Join(parts, ".")
 	if idf.ordered {
-		key, ok := idf.key.get(h, doc)
-		if !ok {
-			return id, nil
+		// An event without its ordering key is not ordered; its other
+		// values are still checked below.
+		if key, ok := idf.key.get(h, doc); ok {
+			raw, ok := idf.ver.get(h, doc)
+			if !ok {
+				return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, clip(key))
+			}
+			if len(raw) > MaxOrderingVersion {
+				return id, fmt.Errorf("%w: the ordering version (%s) is %d bytes; the limit is %d", ErrValueTooLong, idf.ver.spec, len(raw), MaxOrderingVersion)
+			}
+			v, err := ordering.ParseVersion(raw, idf.format)
+			if err != nil {
+				return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
+			}
+			id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
 		}
-		raw, ok := idf.ver.get(h, doc)
-		if !ok {
-			return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, clip(key))
-		}
-		if len(raw) > MaxOrderingVersion {
-			return id, fmt.Errorf("%w: the ordering version (%s) is %d bytes; the limit is %d", ErrValueTooLong, idf.ver.spec, len(raw), MaxOrderingVersion)
-		}
-		v, err := ordering.ParseVersion(raw, idf.format)
-		if err != nil {
-			return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
-		}
-		id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
 	}
 	// The values travel as NATS header values, where a line break would end
 	// the header: a request carrying one is malformed, not a storage fault.
@@ -173,7 +202,8 @@ func (idf *identifier) identify(h http.Header, body []byte) (identity, error) {
 
 // Length limits of the values that travel in a message's NATS headers
 // (Hookgate-Event-Id and Nats-Msg-Id, Hookgate-Event-Type,
-// Hookgate-Ordering-Key, Hookgate-Ordering-Version, passed headers). A
+// Hookgate-Ordering-Key, Hookgate-Ordering-Version, Content-Type, passed
+// headers). A
 // request with a longer one gets 400 naming it, and nothing is recorded.
 // Together they keep a message's header block far below what JetStream
 // stores (forward.MaxHeaderSize, 64 KiB).
@@ -182,6 +212,7 @@ const (
 	MaxEventType       = 256
 	MaxOrderingKey     = 256
 	MaxOrderingVersion = 64
+	MaxContentType     = 256
 	// MaxPassHeader bounds one passed header's value, MaxPassHeaders all
 	// the passed headers' values of one request together.
 	MaxPassHeader  = 4 << 10

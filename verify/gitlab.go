@@ -86,7 +86,10 @@ func (v *gitlabSigned) Verify(r *Request, now time.Time) (Result, error) {
 	if key == "" {
 		return Result{}, fmt.Errorf("header %s: %w", gitlabIdempotencyHeader, ErrNoSignature)
 	}
-	if key != r.Header.Get(webhookHeaders.id) {
+	// res.ID is the ID the signature covers: webhook-id, or svix-id when
+	// the request was signed under the svix-* names (then a webhook-id
+	// header is not signed).
+	if key != res.ID {
 		return Result{}, fmt.Errorf("header %s: differs from the signed %s: %w", gitlabIdempotencyHeader, webhookHeaders.id, ErrMismatch)
 	}
 	return res, nil

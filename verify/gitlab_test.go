@@ -48,6 +48,15 @@ func TestGitLabSigningToken(t *testing.T) {
 		{"vector", header(id), body, clock, nil},
 		{"no Idempotency-Key", header(""), body, clock, verify.ErrNoSignature},
 		{"other Idempotency-Key", header("a-fresh-key"), body, clock, verify.ErrMismatch},
+		// Signed under the svix-* names, with a fresh unsigned webhook-id
+		// and Idempotency-Key: the key must equal the ID that is signed.
+		{"svix-* signed, fresh webhook-id", http.Header{
+			"Svix-Id":         {id},
+			"Svix-Timestamp":  {"1760000000"},
+			"Svix-Signature":  {"v1,l2SaUBs/DgLjP9bFBsz+xX2O51cYA6UF2wWTMgjF0P8="},
+			"Webhook-Id":      {"a-fresh-key"},
+			"Idempotency-Key": {"a-fresh-key"},
+		}, body, clock, verify.ErrMismatch},
 		{"tampered", header(id), body + " ", clock, verify.ErrMismatch},
 		{"too old", header(id), body, clock.Add(5 * time.Minute), verify.ErrTooOld},
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ func init() {
 	register(Preset{
 		Name:        "slack",
 		Scheme:      "hmac-sha256",
-		Description: "Slack: X-Slack-Signature v0=<hex> over v0:{X-Slack-Request-Timestamp}:{body}; answers url_verification",
+		Description: "Slack: X-Slack-Signature v0=<hex> over v0:{X-Slack-Request-Timestamp}:{body}; answers url_verification; form posts typed slash_command or by the interaction payload's type, with their trigger_id as ID",
 		Headers:     []string{slackSigHeader, slackTSHeader},
 		Tolerance:   5 * time.Minute,
 		EventID:     "event_id",
@@ -23,7 +24,9 @@ func init() {
 		// (app_rate_limited, ...) have no inner event and keep their type.
 		EventType: []string{"type", "event.type"},
 		New: func(o Options) (Verifier, error) {
-			return newV0(slackSigHeader, slackTSHeader, o, slackHandshake), nil
+			v := newV0(slackSigHeader, slackTSHeader, o, slackHandshake)
+			v.identify = slackForm
+			return v, nil
 		},
 		Sign: func(r *Request, o Options, now time.Time) error {
 			newV0(slackSigHeader, slackTSHeader, o, nil).sign(r, now)
@@ -47,6 +50,9 @@ type v0Verifier struct {
 	// handshake, when not nil, is called for a verified request and may
 	// return the answer to a handshake; i is the secret that matched.
 	handshake func(v *v0Verifier, body []byte, i int) (*Response, error)
+	// identify, when not nil, is called for a verified request that is not
+	// a handshake and may set the event's ID, type and payload in res.
+	identify func(body []byte, res *Result)
 }
 
 var _ Verifier = (*v0Verifier)(nil)
@@ -103,6 +109,9 @@ func (v *v0Verifier) Verify(r *Request, now time.Time) (Result, error) {
 			}
 			res.Response = resp
 		}
+		if res.Response == nil && v.identify != nil {
+			v.identify(r.Body, &res)
+		}
 		return res, nil
 	}
 	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sigHeader, len(v.macs.pools), ErrMismatch)
@@ -144,4 +153,80 @@ func slackHandshake(_ *v0Verifier, body []byte, _ int) (*Response, error) {
 		return nil, fmt.Errorf("body: url_verification without a challenge: %w", ErrMalformed)
 	}
 	return &Response{ContentType: "text/plain", Body: []byte(m.Challenge)}, nil
+}
+
+// slackForm identifies Slack's form posts (application/x-www-form-urlencoded),
+// in which no JSON field gives the event's ID or type:
+//
+//   - a slash command carries the fields token, team_id, channel_id,
+//     user_id, command ("/weather"), text, response_url, trigger_id,
+//     api_app_id, ... and no type, per
+//     https://api.slack.com/interactivity/slash-commands#app_command_handling:
+//     its type is "slash_command" and its ID the trigger_id ("a short-lived
+//     ID that will allow your app to open a modal");
+//   - an interaction (block_actions, view_submission, view_closed,
+//     shortcut, message_action, ...) carries one field, payload, holding
+//     JSON whose type field names the interaction and which, for most
+//     types, has a trigger_id, per
+//     https://api.slack.com/interactivity/handling#payloads and
+//     https://api.slack.com/reference/interaction-payloads: its type and
+//     trigger_id are the event's, and the JSON is the Payload, where JSON
+//     paths are read.
+//
+// Neither has an event_id; without a trigger_id the body's hash names the
+// event. A JSON body (the Events API) is left to the preset's JSON
+// sources, and a payload that is not a JSON object, or repeats type or
+// trigger_id, gives nothing. Only the fields needed are unescaped, and only
+// the payload's top-level type and trigger_id are decoded.
+func slackForm(body []byte, res *Result) {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] == '{' {
+		return
+	}
+	if payload, ok := formValue(body, "payload"); ok {
+		var typ, trigger string
+		r := jsonReader{b: []byte(payload)}
+		err := r.object(func(key []byte) (bool, error) {
+			var err error
+			switch string(key) {
+			case "type":
+				typ, err = r.scalar()
+			case "trigger_id":
+				trigger, err = r.scalar()
+			default:
+				return false, nil
+			}
+			return true, err
+		})
+		if err != nil || r.end() != nil {
+			return
+		}
+		res.Type, res.ID, res.Payload = typ, trigger, r.b
+		return
+	}
+	if _, ok := formValue(body, "command"); ok {
+		res.Type = "slash_command"
+		res.ID, _ = formValue(body, "trigger_id")
+	}
+}
+
+// formValue returns the unescaped value of the first field name in a form
+// body, and whether it is there. Other fields' values are not unescaped; a
+// value that does not unescape counts as absent.
+func formValue(body []byte, name string) (string, bool) {
+	for rest := body; len(rest) > 0; {
+		var kv []byte
+		kv, rest, _ = bytes.Cut(rest, []byte("&"))
+		k, v, _ := bytes.Cut(kv, []byte("="))
+		if string(k) != name {
+			if !bytes.ContainsAny(k, "%+") {
+				continue
+			}
+			if uk, err := url.QueryUnescape(string(k)); err != nil || uk != name {
+				continue
+			}
+		}
+		uv, err := url.QueryUnescape(string(v))
+		return uv, err == nil
+	}
+	return "", false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,5 +169,68 @@ func TestSlackHandshake(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSlackForms checks what the slack preset reports for Slack's form
+// posts, which have no JSON field a source could read: a slash command (the
+// body of Slack's "Verifying requests" worked example) is a slash_command
+// identified by its trigger_id; an interaction is posted as one field,
+// payload, whose JSON gives the type, the trigger_id and the Payload that
+// identify's JSON paths read. Events API bodies are left to the preset's
+// JSON sources.
+func TestSlackForms(t *testing.T) {
+	const secret = "8f742231b10e8888abcd99yyyzzz85a5"
+	const slash = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+	form := func(payload string) string { return "payload=" + url.QueryEscape(payload) }
+	blockActions := `{"type":"block_actions","user":{"id":"U0CA5","team_id":"T3MDE"},"api_app_id":"AABA1ABCD","token":"9s8d9as89d8as9d8as989","trigger_id":"12466734323.1395872398","actions":[{"action_id":"approve","value":"a \"quoted\" & + value"}]}`
+	tests := []struct {
+		name, body       string
+		typ, id, payload string
+	}{
+		{"slash command", slash, "slash_command", "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c", ""},
+		{"slash command, fields reordered", "trigger_id=t.1&command=%2Fdeploy&text=now", "slash_command", "t.1", ""},
+		{"slash command without trigger_id", "command=%2Fdeploy", "slash_command", "", ""},
+		{"block_actions", form(blockActions), "block_actions", "12466734323.1395872398", blockActions},
+		{"view_submission", form(`{"type":"view_submission","trigger_id":"v.2","view":{"id":"V1","callback_id":"c"}}`), "view_submission", "v.2", `{"type":"view_submission","trigger_id":"v.2","view":{"id":"V1","callback_id":"c"}}`},
+		{"shortcut, escaped key", form(`{"trigger_id":"s.3","\u0074ype":"shortcut","callback_id":"c"}`), "shortcut", "s.3", `{"trigger_id":"s.3","\u0074ype":"shortcut","callback_id":"c"}`},
+		{"view_closed without trigger_id", form(`{"type":"view_closed","view":{"id":"V1"}}`), "view_closed", "", `{"type":"view_closed","view":{"id":"V1"}}`},
+		{"payload after other fields", "a=1&" + form(`{"type":"message_action","trigger_id":"m.4"}`), "message_action", "m.4", `{"type":"message_action","trigger_id":"m.4"}`},
+		{"payload not JSON", form(`{"type":`), "", "", ""},
+		{"payload with a repeated type", form(`{"type":"a","type":"b"}`), "", "", ""},
+		{"payload not an object", form(`["block_actions"]`), "", "", ""},
+		{"payload badly escaped", "payload=%7B%zz", "", "", ""},
+		{"other form", "text=hello&user_id=U1", "", "", ""},
+		{"events API (JSON)", `{"type":"event_callback","event_id":"Ev1","event":{"type":"message"}}`, "", "", ""},
+		{"JSON after white space", ` {"type":"event_callback","command":"x"}`, "", "", ""},
+		{"empty body", "", "", "", ""},
+	}
+	v, err := verify.New("slack", Options{Secrets: []string{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &verify.Request{Method: "POST", Body: []byte(tt.body)}
+			if err := verify.Sign("slack", r, Options{Secrets: []string{secret}}, now); err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Verify(r, now)
+			if err != nil {
+				t.Fatalf("Verify(%s) = %v; want valid", tt.name, err)
+			}
+			if res.Type != tt.typ || res.ID != tt.id || string(res.Payload) != tt.payload {
+				t.Errorf("Verify(%s) = type %q, ID %q, payload %q; want %q, %q, %q", tt.name, res.Type, res.ID, res.Payload, tt.typ, tt.id, tt.payload)
+			}
+		})
+	}
+
+	// A forged form is not inspected: the signature fails first.
+	r := &verify.Request{Method: "POST", Body: []byte(slash)}
+	if err := verify.Sign("slack", r, Options{Secrets: []string{"another secret"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := v.Verify(r, now); !errors.Is(err, verify.ErrMismatch) || res.Type != "" {
+		t.Errorf("Verify(forged slash command) = type %q, %v; want %v", res.Type, err, verify.ErrMismatch)
 	}
 }

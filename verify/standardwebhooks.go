@@ -98,7 +98,9 @@ var _ Verifier = (*swVerifier)(nil)
 // Verify implements Verifier. It reads the first header family whose
 // signature header is present, and all three headers from that family. The
 // signature is checked before the timestamp, so ErrTooOld and ErrTooNew mean
-// a genuine but replayed or mistimed event.
+// a genuine but replayed or mistimed event. Result.ID is that family's
+// message ID, which the signature covers: an ID header of the other family
+// is not signed and is ignored.
 func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var d swDelivery
 	if err := readSW(r, &v.families, "v1", sha256.Size, &d); err != nil {
@@ -114,7 +116,7 @@ func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
 			if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
 				return Result{}, err
 			}
-			return Result{SecretIndex: i}, nil
+			return Result{SecretIndex: i, ID: d.id}, nil
 		}
 	}
 	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)

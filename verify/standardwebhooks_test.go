@@ -136,3 +136,52 @@ func TestStandardWebhooksSign(t *testing.T) {
 		})
 	}
 }
+
+// TestStandardWebhooksSignedID checks that the Standard Webhooks presets
+// report the message ID the verified signature covers as Result.ID, from
+// whichever header family carried it, as the Svix libraries take svix-id
+// or webhook-id; an unsigned ID header of the other family is ignored. The
+// requests are the official vectors (v1: libraries/go/webhook_test.go; v1a:
+// PR #253) sent under either family's names.
+func TestStandardWebhooksSignedID(t *testing.T) {
+	const (
+		id     = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+		ts     = "1614265330"
+		body   = `{"test": 2432232314}`
+		v1     = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	)
+	v1a := "v1a," + v1aSig
+	family := func(prefix, sig string) http.Header {
+		return http.Header{prefix + "-Id": {id}, prefix + "-Timestamp": {ts}, prefix + "-Signature": {sig}}
+	}
+	plus := func(h http.Header, k, v string) http.Header {
+		h.Set(k, v)
+		return h
+	}
+	tests := []struct {
+		name, preset, secret string
+		header               http.Header
+	}{
+		{"webhook-* names", "standard-webhooks", secret, family("Webhook", v1)},
+		{"svix-* names", "standard-webhooks", secret, family("Svix", v1)},
+		{"svix preset, svix-* names", "svix", secret, family("Svix", v1)},
+		{"svix preset, webhook-* names", "svix", secret, family("Webhook", v1)},
+		{"svix-* signed, unsigned webhook-id", "standard-webhooks", secret, plus(family("Svix", v1), "Webhook-Id", "msg_unsigned")},
+		{"webhook-* signed, unsigned svix-id", "svix", secret, plus(family("Webhook", v1), "Svix-Id", "msg_unsigned")},
+		{"v1a, svix-* names", "standard-webhooks-v1a", v1aPublic, family("Svix", v1a)},
+		{"v1a, svix-* signed, unsigned webhook-id", "standard-webhooks-v1a", v1aPublic, plus(family("Svix", v1a), "Webhook-Id", "msg_unsigned")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := verify.New(tt.preset, Options{Secrets: []string{tt.secret}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, time.Unix(1614265330, 0))
+			if err != nil || res.ID != id {
+				t.Errorf("Verify(%s) = ID %q, %v; want %q", tt.name, res.ID, err, id)
+			}
+		})
+	}
+}

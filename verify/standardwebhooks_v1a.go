@@ -82,7 +82,8 @@ func parseWhsk(s string) (ed25519.PrivateKey, error) {
 
 // Verify implements Verifier. It reads the first header family whose
 // signature header is present, and all three headers from that family. The
-// signature is checked before the timestamp.
+// signature is checked before the timestamp. Result.ID is that family's
+// message ID, which the signature covers.
 func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var d swDelivery
 	if err := readSW(r, &v.families, "v1a", ed25519.SignatureSize, &d); err != nil {
@@ -99,7 +100,7 @@ func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 				if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
 					return Result{}, err
 				}
-				return Result{SecretIndex: i}, nil
+				return Result{SecretIndex: i, ID: d.id}, nil
 			}
 		}
 	}

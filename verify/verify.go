@@ -135,6 +135,20 @@ type Result struct {
 	// (Apple's JWS payload): the event's fields are read from it rather
 	// than from the raw body, which is still what is forwarded.
 	Payload []byte
+	// ID, when not empty, is the event ID as the scheme found it where the
+	// preset's EventID source cannot say it: for Standard Webhooks, the
+	// message ID that the verified signature covers, from the header
+	// family that carried it (webhook-id or svix-id); for a Slack slash
+	// command or interaction (form posts), its trigger_id. It takes the
+	// place of the preset's EventID; a provider's own identify setting
+	// wins.
+	ID string
+	// Type, when not empty, is the event type as the scheme found it
+	// where the preset's EventType sources cannot say it: for Slack,
+	// "slash_command", or an interaction payload's type (block_actions,
+	// view_submission, ...). It takes the place of the preset's EventType;
+	// a provider's own identify setting wins.
+	Type string
 	// Response, when not nil, means the request was a handshake that the
 	// provider requires (Slack url_verification, Zoom
 	// endpoint.url_validation, ...): answer it with Response and record
@@ -181,8 +195,9 @@ type Preset struct {
 	// EventID is one source. Where one scheme is sent under several header
 	// names, each name family is its own preset with the same verifier:
 	// standard-webhooks and svix both accept webhook-* and svix-* headers,
-	// and differ only in the family they prefer, sign with and take the
-	// event ID from (webhook-id or svix-id).
+	// and differ only in the family they prefer and sign with. Both report
+	// the signed ID of the family they verified in Result.ID, which takes
+	// the place of EventID (webhook-id or svix-id).
 	EventID   string
 	EventType []string
 
