@@ -104,10 +104,10 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 		re := regexp.MustCompile(`msg="hookgate listening" addr=(\S+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			g.logs.add(sc.Text()) // first: a caller that got the address reads the line
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
-			g.logs.add(sc.Text())
 		}
 	}()
 	select {
