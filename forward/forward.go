@@ -71,6 +71,11 @@ var (
 	// ErrNoStoreDir is returned by [StartServer] without a store directory.
 	ErrNoStoreDir = errors.New("forward: server store dir is required")
 
+	// ErrUsers is wrapped by [StartServer] when a [User] has no name or
+	// password, a name is given twice or is [InternalUser], or users come
+	// without an internal password.
+	ErrUsers = errors.New("forward: embedded server users")
+
 	// ErrServerNotReady is wrapped by [StartServer] when the server does not
 	// accept connections in time.
 	ErrServerNotReady = errors.New("forward: nats server not ready")
