@@ -3,10 +3,12 @@ package gateway
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"go.yaml.in/yaml/v3"
 
 	"hookgate/forward"
@@ -93,10 +96,16 @@ type StorageConfig struct {
 // NATSConfig says where events go. With URL empty, hookgate runs an
 // embedded NATS server with JetStream on Host:Port storing under data_dir.
 type NATSConfig struct {
-	URL       string `yaml:"url"`
-	CredsFile string `yaml:"creds_file"`
-	Host      string `yaml:"host"` // embedded server only
-	Port      int    `yaml:"port"` // embedded server only; -1 picks a free port
+	URL string `yaml:"url"`
+	// NATSAuth is how the gateway logs in to nats.url (not to the embedded
+	// server, which it reaches with an internal credential).
+	NATSAuth `yaml:",inline"`
+	Host     string `yaml:"host"` // embedded server only
+	Port     int    `yaml:"port"` // embedded server only; -1 picks a free port
+	// Users, for the embedded server only, are the accounts of the services
+	// that read the stream. With users, every connection must log in; see
+	// forward.ConsumerPermissions for what a user may do.
+	Users []NATSUser `yaml:"users"`
 	// SyncInterval is how often the embedded server's file store syncs to
 	// disk (0: the server's default of 2 minutes). "always" is not offered
 	// here; see the README's delivery guarantees.
@@ -114,6 +123,213 @@ type NATSConfig struct {
 	// CreateStream creates the stream if it is missing. Default: true for
 	// the embedded server, false with a URL.
 	CreateStream *bool `yaml:"create_stream"`
+}
+
+// NATSUser is an account of the embedded server for a service that reads
+// the stream.
+type NATSUser struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// Subscribe lists the subjects the user may read (default:
+	// nats.subjects), each inside nats.subjects.
+	Subscribe []string `yaml:"subscribe"`
+}
+
+// NATSAuth is how a client logs in to a NATS server, with at most one of
+// user and password, token, nkey_file (an NKey seed) and creds_file (a JWT
+// and its seed), and how it checks the server's certificate.
+type NATSAuth struct {
+	User      string        `yaml:"user"`
+	Password  string        `yaml:"password"`
+	Token     string        `yaml:"token"`
+	NKeyFile  string        `yaml:"nkey_file"`
+	CredsFile string        `yaml:"creds_file"`
+	TLS       NATSTLSConfig `yaml:"tls"`
+}
+
+// NATSTLSConfig is a NATS client's TLS: the CA that signed the server's
+// certificate, and a client certificate for servers that verify clients.
+type NATSTLSConfig struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Options returns the nats.go options that log in with a and set up its
+// TLS. The error (an unreadable or invalid NKey seed) names the field and
+// wraps ErrConfig.
+func (a *NATSAuth) Options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if a.User != "" || a.Password != "" {
+		opts = append(opts, nats.UserInfo(a.User, a.Password))
+	}
+	if a.Token != "" {
+		opts = append(opts, nats.Token(a.Token))
+	}
+	if a.NKeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(a.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: nats.nkey_file: %w", ErrConfig, err)
+		}
+		opts = append(opts, o)
+	}
+	if a.CredsFile != "" {
+		opts = append(opts, nats.UserCredentials(a.CredsFile))
+	}
+	if a.TLS.CAFile != "" {
+		opts = append(opts, nats.RootCAs(a.TLS.CAFile))
+	}
+	if a.TLS.CertFile != "" {
+		opts = append(opts, nats.ClientCert(a.TLS.CertFile, a.TLS.KeyFile))
+	}
+	return opts, nil
+}
+
+// set lists the keys of a that are set, as config fields under nats.
+func (a *NATSAuth) set() []string {
+	var keys []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{"user", a.User != ""},
+		{"password", a.Password != ""},
+		{"token", a.Token != ""},
+		{"nkey_file", a.NKeyFile != ""},
+		{"creds_file", a.CredsFile != ""},
+		{"tls", a.TLS != NATSTLSConfig{}},
+	} {
+		if k.set {
+			keys = append(keys, k.name)
+		}
+	}
+	return keys
+}
+
+// validate checks nats.url's credentials: one way to log in, files that can
+// be read. Nothing it reports holds a secret.
+func (a *NATSAuth) validate(natsURL string, bad func(field, format string, args ...any)) {
+	switch {
+	case a.User != "" && a.Password == "":
+		bad("nats.password", "required with nats.user")
+	case a.User == "" && a.Password != "":
+		bad("nats.user", "required with nats.password")
+	}
+	var ways []string
+	for _, w := range []struct {
+		name string
+		set  bool
+	}{
+		{"user/password", a.User != "" || a.Password != ""},
+		{"token", a.Token != ""},
+		{"nkey_file", a.NKeyFile != ""},
+		{"creds_file", a.CredsFile != ""},
+	} {
+		if w.set {
+			ways = append(ways, w.name)
+		}
+	}
+	if len(ways) > 1 {
+		bad("nats", "%s are different ways to log in: set one", strings.Join(ways, " and "))
+	}
+	if len(ways) > 0 && urlHasUserinfo(natsURL) {
+		bad("nats.url", "holds credentials, and so does nats.%s: set them in one place", strings.Split(ways[0], "/")[0])
+	}
+	if a.NKeyFile != "" {
+		if _, err := nats.NkeyOptionFromSeed(a.NKeyFile); err != nil {
+			bad("nats.nkey_file", "%v", err)
+		}
+	}
+	if a.CredsFile != "" {
+		if _, err := os.Stat(a.CredsFile); err != nil {
+			bad("nats.creds_file", "%v", err)
+		}
+	}
+	t := a.TLS
+	if t.CAFile != "" {
+		if pem, err := os.ReadFile(t.CAFile); err != nil {
+			bad("nats.tls.ca_file", "%v", err)
+		} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			bad("nats.tls.ca_file", "%s holds no PEM certificate", t.CAFile)
+		}
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("nats.tls", "cert_file and key_file go together")
+	} else if t.CertFile != "" {
+		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			bad("nats.tls", "%v", err)
+		}
+	}
+}
+
+// urlHasUserinfo reports whether one of the comma-separated URLs of
+// nats.url holds a user, password or token.
+func urlHasUserinfo(natsURL string) bool {
+	for _, u := range strings.Split(natsURL, ",") {
+		if p, err := url.Parse(strings.TrimSpace(u)); err == nil && p.User != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactURL returns nats.url (one URL or several, comma-separated) with
+// any password or token in it replaced, for logs and errors.
+func RedactURL(natsURL string) string {
+	parts := strings.Split(natsURL, ",")
+	for i, u := range parts {
+		if p, err := url.Parse(strings.TrimSpace(u)); err == nil && p.User != nil {
+			if _, has := p.User.Password(); has {
+				p.User = url.UserPassword(p.User.Username(), "redacted")
+			} else {
+				p.User = url.User("redacted")
+			}
+			parts[i] = p.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// ClientAuth returns how a client that reads the stream, such as `hookgate
+// tail`, logs in. With user set it logs in as that user, with password, or
+// when password is empty the password of that user in nats.users. Without
+// user it logs in as the gateway does to nats.url, or to the embedded
+// server as the first of nats.users (and without credentials when there are
+// none). With nats.url the TLS settings are kept in every case. The error
+// wraps ErrConfig and never holds a password.
+func (c *Config) ClientAuth(user, password string) (NATSAuth, error) {
+	n := &c.NATS
+	var tlsc NATSTLSConfig
+	if !n.Embedded() {
+		tlsc = n.TLS
+	}
+	if user == "" {
+		if password != "" {
+			return NATSAuth{}, fmt.Errorf("%w: a password needs a user", ErrConfig)
+		}
+		if !n.Embedded() {
+			return n.NATSAuth, nil
+		}
+		if len(n.Users) == 0 {
+			return NATSAuth{}, nil
+		}
+		user = n.Users[0].User
+	}
+	if password == "" {
+		for i, u := range n.Users {
+			if u.User != user {
+				continue
+			}
+			if bcryptHash.MatchString(u.Password) {
+				return NATSAuth{}, fmt.Errorf("%w: nats.users[%d] (%s).password is a bcrypt hash: give the password itself", ErrConfig, i, user)
+			}
+			password = u.Password
+		}
+		if password == "" {
+			return NATSAuth{}, fmt.Errorf("%w: user %q is not in nats.users: give its password", ErrConfig, user)
+		}
+	}
+	return NATSAuth{User: user, Password: password, TLS: tlsc}, nil
 }
 
 // Embedded reports whether hookgate runs its own NATS server.
@@ -591,11 +807,20 @@ func (c *Config) Validate() error {
 		} else if n.Port > 0 {
 			listeners = append(listeners, listener{"nats.port", net.JoinHostPort(n.Host, strconv.Itoa(n.Port)), n.Host, n.Port})
 		}
-		if n.CredsFile != "" {
-			bad("nats.creds_file", "only applies with nats.url")
+		for _, k := range n.NATSAuth.set() {
+			bad("nats."+k, "only applies with nats.url (the embedded server takes nats.users)")
 		}
-	} else if n.Host != "" || n.Port != 0 || n.SyncInterval != 0 {
-		bad("nats", "host, port and sync_interval configure the embedded server; remove them when url is set")
+		if len(n.Users) == 0 && !loopbackHost(n.Host) {
+			bad("nats.host", "%q is not a loopback address, and without nats.users anyone who reaches the port could publish forged events and change the stream: set nats.users, or listen on 127.0.0.1", n.Host)
+		}
+	} else {
+		if n.Host != "" || n.Port != 0 || n.SyncInterval != 0 {
+			bad("nats", "host, port and sync_interval configure the embedded server; remove them when url is set")
+		}
+		if len(n.Users) > 0 {
+			bad("nats.users", "only applies to the embedded server: with nats.url, the users are the NATS server's own")
+		}
+		n.NATSAuth.validate(n.URL, bad)
 	}
 	if n.SyncInterval < 0 {
 		bad("nats.sync_interval", "must be positive")
@@ -644,6 +869,7 @@ func (c *Config) Validate() error {
 	if !subjectsOK {
 		streamSubjects = nil
 	}
+	n.validateUsers(subjectsOK, bad)
 	if n.DuplicateWindow == 0 {
 		n.DuplicateWindow = Duration(DefaultDuplicateWindow)
 	} else if n.DuplicateWindow < 0 {
@@ -893,11 +1119,59 @@ func hostsOverlap(a, b string) bool {
 	return false
 }
 
-// streamSubjectProblem reports what makes subj unusable as a subject of the
-// stream, or "": NATS refuses an empty token, white space, a '>' that is not
-// the last token, and (for a stream that acknowledges) a subject that would
-// also capture the JetStream and system API subjects ($JS.>, $SYS.>).
-func streamSubjectProblem(subj string) string {
+// validateUsers checks nats.users and fills in their subscribe subjects;
+// subjectsOK says whether nats.subjects are valid, to check the users'
+// subjects against them.
+func (n *NATSConfig) validateUsers(subjectsOK bool, bad func(field, format string, args ...any)) {
+	seen := map[string]int{}
+	for i := range n.Users {
+		u := &n.Users[i]
+		f := fmt.Sprintf("nats.users[%d]", i)
+		if u.User != "" {
+			f += " (" + u.User + ")"
+		}
+		if !natsUserName.MatchString(u.User) {
+			bad(f+".user", "%q must be letters, digits, '.', '_', '-' or '@', starting with a letter or a digit", u.User)
+		} else if j, dup := seen[u.User]; dup {
+			bad(f+".user", "%q is already nats.users[%d]", u.User, j)
+		} else {
+			seen[u.User] = i
+		}
+		if u.Password == "" {
+			bad(f+".password", "required")
+		}
+		if len(u.Subscribe) == 0 {
+			u.Subscribe = slices.Clone(n.Subjects)
+		}
+		for j, subj := range u.Subscribe {
+			field := f + ".subscribe[" + strconv.Itoa(j) + "]"
+			if problem := subjectProblem(subj); problem != "" {
+				bad(field, "%q %s", subj, problem)
+			} else if subjectsOK && !slices.ContainsFunc(n.Subjects, func(s string) bool { return forward.SubjectWithin(subj, s) }) {
+				bad(field, "%q is not inside nats.subjects %q: a user reads the stream's subjects only", subj, n.Subjects)
+			}
+		}
+	}
+}
+
+// bcryptHash is a password that nats-server takes as a bcrypt hash.
+var bcryptHash = regexp.MustCompile(`^\$2[abxy]\$\d{2}\$`)
+
+// natsUserName is what nats.users[].user may be: never the gateway's own
+// forward.InternalUser, which starts with '_'.
+var natsUserName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]*$`)
+
+// loopbackHost reports whether a listener on host is reachable from this
+// machine only: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+}
+
+// subjectProblem reports what makes subj an invalid NATS subject or filter,
+// or "": NATS refuses an empty token, white space, and a '>' that is not the
+// last token.
+func subjectProblem(subj string) string {
 	if subj == "" {
 		return "is empty"
 	}
@@ -912,6 +1186,18 @@ func streamSubjectProblem(subj string) string {
 			return "has '>' before its last token"
 		}
 	}
+	return ""
+}
+
+// streamSubjectProblem reports what makes subj unusable as a subject of the
+// stream, or "": what NATS refuses in any subject (subjectProblem), and (for
+// a stream that acknowledges) a subject that would also capture the
+// JetStream and system API subjects ($JS.>, $SYS.>).
+func streamSubjectProblem(subj string) string {
+	if p := subjectProblem(subj); p != "" {
+		return p
+	}
+	toks := strings.Split(subj, ".")
 	if toks[0] == "*" || toks[0] == ">" {
 		return "starts with a wildcard, so it would capture the JetStream and system API subjects ($JS.>, $SYS.>), which NATS refuses for a stream"
 	}

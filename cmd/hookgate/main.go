@@ -41,7 +41,7 @@ Usage:
   hookgate verify (-type TYPE [-secret S]... [-public-key K]... [-jwks FILE] [-audience A]...
                   [-option K=V]... | -config FILE -provider NAME) [-tolerance D] [-at UNIX] -request FILE
                                           check one captured request offline and say why it fails
-  hookgate tail [-config FILE | -nats URL] [-stream NAME [-all]] [-count N] SUBJECT
+  hookgate tail [-config FILE | -nats URL] [-user U [-password P]] [-stream NAME [-all]] [-count N] SUBJECT
                                           print messages arriving on a NATS subject
   hookgate events -config FILE [-provider P] [-status S] [-since T] [-until T] [-limit N] [-id ID]
                                           list archived events, or show one (-id) with headers and body
@@ -364,6 +364,8 @@ func tail(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.Stream, "stream", "", "read from this JetStream stream (default: live messages only)")
 	fs.BoolVar(&o.All, "all", false, "with -stream: start from the stream's first message")
 	fs.IntVar(&o.Count, "count", 0, "exit after N messages")
+	user := fs.String("user", "", "NATS user (default with -config: the first of nats.users, or nats.user with nats.url)")
+	password := fs.String("password", "", "NATS password (default with -config and -user: that user's in nats.users)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -371,6 +373,12 @@ func tail(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
 	}
 	o.Subject = fs.Arg(0)
+	switch {
+	case *password != "" && *user == "":
+		return fmt.Errorf("%w: -password needs -user", errUsage)
+	case *user != "" && *password == "" && *path == "":
+		return fmt.Errorf("%w: -user needs -password, or -config with the user in nats.users", errUsage)
+	}
 	if *path != "" {
 		cfg, err := gateway.LoadConfig(*path)
 		if err != nil {
@@ -379,7 +387,11 @@ func tail(ctx context.Context, args []string, stdout io.Writer) error {
 		if o.URL == "" {
 			o.URL = cfg.NATSClientURL()
 		}
-		o.CredsFile = cfg.NATS.CredsFile
+		if o.Auth, err = cfg.ClientAuth(*user, *password); err != nil {
+			return err
+		}
+	} else if *user != "" {
+		o.Auth = gateway.NATSAuth{User: *user, Password: *password}
 	}
 	if o.URL == "" {
 		o.URL = "nats://127.0.0.1:4222"
