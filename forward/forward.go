@@ -19,7 +19,8 @@
 //
 // The package also renders subjects from templates ([Subject],
 // [ValidateTemplate]), starts an embedded NATS server with JetStream
-// ([StartServer]) and creates the stream ([EnsureStream]).
+// ([StartServer]), with users that may only read the stream when asked
+// ([ConsumerPermissions]), and creates the stream ([EnsureStream]).
 //
 // forward imports no other hookgate package.
 package forward
