@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	var (
 		base, natsURL, adminURL string
 		gw                      *child
-		stream                  gateway.NATSConfig // where the check reads
+		gwCfg                   *gateway.Config // where the check reads, and as whom
 	)
 	if o.URL == "" {
 		dir, err := os.MkdirTemp("", "hookgate-bench-")
@@ -198,7 +198,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			return nil, err
 		}
 		pc, _ = cfg.Provider("bench")
-		stream = cfg.NATS
+		gwCfg = cfg
 		args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
 		if o.CPUProfile != "" {
 			args = append(args, "-cpuprofile", o.CPUProfile)
@@ -222,7 +222,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		if pc, err = cfg.Provider(o.Provider); err != nil {
 			return nil, err
 		}
-		base, natsURL, stream = strings.TrimSuffix(o.URL, "/"), cfg.NATSClientURL(), cfg.NATS
+		base, natsURL, gwCfg = strings.TrimSuffix(o.URL, "/"), cfg.NATSClientURL(), cfg
 	}
 	started := time.Now()
 
@@ -285,7 +285,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		}
 	}
 	rep.Pipeline, rep.Samples = res, samples
-	rep.OnStream, rep.Check = checkStream(ctx, natsURL, stream, started, pc.Name, p.runID, accepted, stale)
+	rep.OnStream, rep.Check = checkStream(ctx, natsURL, gwCfg, started, pc.Name, p.runID, accepted, stale)
 	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
 		rep.Ratio = res.Throughput / rep.Baseline.Throughput
 	}
@@ -469,12 +469,17 @@ func sample(gw *child, adminURL, dataDir string) Sample {
 var errNotExactlyOnce = errors.New("not every accepted event is on the stream exactly once")
 
 // checkStream reads the messages stored since the run started from the
-// gateway's stream (its name and credentials from its config) and checks
+// gateway's stream (its name and credentials from its config: those of
+// `hookgate tail`) and checks
 // this run's against what was accepted.
-func checkStream(ctx context.Context, natsURL string, nc0 gateway.NATSConfig, started time.Time, provider, runID string, accepted, stale map[string]bool) (int, error) {
-	var opts []nats.Option
-	if nc0.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(nc0.CredsFile))
+func checkStream(ctx context.Context, natsURL string, cfg *gateway.Config, started time.Time, provider, runID string, accepted, stale map[string]bool) (int, error) {
+	auth, err := cfg.ClientAuth("", "")
+	if err != nil {
+		return 0, fmt.Errorf("bench: check: %w", err)
+	}
+	opts, err := auth.Options()
+	if err != nil {
+		return 0, fmt.Errorf("bench: check: %w", err)
 	}
 	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
@@ -486,7 +491,7 @@ func checkStream(ctx context.Context, natsURL string, nc0 gateway.NATSConfig, st
 		return 0, err
 	}
 	since := started.Add(-time.Second) // the servers' clocks are this machine's
-	cons, err := js.OrderedConsumer(ctx, nc0.Stream, jetstream.OrderedConsumerConfig{
+	cons, err := js.OrderedConsumer(ctx, cfg.NATS.Stream, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since})
 	if err != nil {
 		return 0, fmt.Errorf("bench: check: %w", err)

@@ -19,7 +19,8 @@
 //
 // The package also renders subjects from templates ([Subject],
 // [ValidateTemplate]), starts an embedded NATS server with JetStream
-// ([StartServer]) and creates the stream ([EnsureStream]).
+// ([StartServer]), with users that may only read the stream when asked
+// ([ConsumerPermissions]), and creates the stream ([EnsureStream]).
 //
 // forward imports no other hookgate package.
 package forward
@@ -70,6 +71,11 @@ var (
 
 	// ErrNoStoreDir is returned by [StartServer] without a store directory.
 	ErrNoStoreDir = errors.New("forward: server store dir is required")
+
+	// ErrUsers is wrapped by [StartServer] when a [User] has no name or
+	// password, a name is given twice or is [InternalUser], or users come
+	// without an internal password.
+	ErrUsers = errors.New("forward: embedded server users")
 
 	// ErrServerNotReady is wrapped by [StartServer] when the server does not
 	// accept connections in time.

@@ -72,15 +72,16 @@ func mustServer(tb testing.TB, cfg forward.ServerConfig) *server.Server {
 	return s
 }
 
-// mustConn connects to s, reconnecting forever, without a reconnect buffer.
-func mustConn(tb testing.TB, url string) *nats.Conn {
+// mustConn connects to s, reconnecting forever, without a reconnect buffer,
+// with opts added (credentials).
+func mustConn(tb testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
-	nc, err := nats.Connect(url,
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(20*time.Millisecond),
+		nats.ReconnectWait(20 * time.Millisecond),
 		nats.ReconnectJitter(0, 0),
 		nats.ReconnectBufSize(-1),
-	)
+	}, opts...)...)
 	if err != nil {
 		tb.Fatalf("connect %s: %v", url, err)
 	}

@@ -46,13 +46,27 @@ type ServerConfig struct {
 	// Logger receives the server's log at Info level and above (warnings,
 	// errors); nil means no logging.
 	Logger *slog.Logger
+
+	// Users turn on authentication: a connection must then log in as one
+	// of them, with [ConsumerPermissions] on Stream, or as [InternalUser]
+	// with InternalPassword, which may do everything. Without Users the
+	// server takes any connection, with every permission.
+	Users []User
+	// InternalPassword is [InternalUser]'s password, required with Users.
+	// Generate it at each start (crypto/rand) and keep it in memory only.
+	InternalPassword string
+	// Stream and StreamSubjects are the stream the Users read, for their
+	// permissions (default WEBHOOKS and webhooks.>).
+	Stream         string
+	StreamSubjects []string
 }
 
 // StartServer starts an embedded NATS server with JetStream storing under
 // cfg.StoreDir, and returns once it accepts connections. Signals are not
 // handled and nothing is logged unless cfg.Logger is set. The caller must
 // stop it with Shutdown (and WaitForShutdown to wait for it). The error
-// wraps [ErrNoStoreDir], or [ErrServerNotReady] with the server's fatal
+// wraps [ErrNoStoreDir], [ErrUsers] (a user without a name or password,
+// or no InternalPassword), or [ErrServerNotReady] with the server's fatal
 // message when one was logged (e.g. the port is in use).
 func StartServer(cfg ServerConfig) (*server.Server, error) {
 	if cfg.StoreDir == "" {
@@ -67,6 +81,19 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = DefaultReadyTimeout
 	}
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStreamName
+	}
+	if len(cfg.StreamSubjects) == 0 {
+		cfg.StreamSubjects = []string{DefaultStreamSubjects}
+	}
+	var users []*server.User
+	if len(cfg.Users) > 0 {
+		var err error
+		if users, err = serverUsers(&cfg); err != nil {
+			return nil, err
+		}
+	}
 	opts := &server.Options{
 		Host:         cfg.Host,
 		Port:         cfg.Port,
@@ -77,6 +104,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		MaxPayload:   cfg.MaxPayload,
 		NoLog:        cfg.Logger == nil,
 		NoSigs:       true,
+		Users:        users,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -96,10 +96,16 @@ type StorageConfig struct {
 // NATSConfig says where events go. With URL empty, hookgate runs an
 // embedded NATS server with JetStream on Host:Port storing under data_dir.
 type NATSConfig struct {
-	URL       string `yaml:"url"`
-	CredsFile string `yaml:"creds_file"`
-	Host      string `yaml:"host"` // embedded server only
-	Port      int    `yaml:"port"` // embedded server only; -1 picks a free port
+	URL string `yaml:"url"`
+	// NATSAuth is how the gateway logs in to nats.url (not to the embedded
+	// server, which it reaches with an internal credential).
+	NATSAuth `yaml:",inline"`
+	Host     string `yaml:"host"` // embedded server only
+	Port     int    `yaml:"port"` // embedded server only; -1 picks a free port
+	// Users, for the embedded server only, are the accounts of the services
+	// that read the stream. With users, every connection must log in; see
+	// forward.ConsumerPermissions for what a user may do.
+	Users []NATSUser `yaml:"users"`
 	// SyncInterval is how often the embedded server's file store syncs to
 	// disk (0: the server's default of 2 minutes). "always" is not offered
 	// here; see the README's delivery guarantees.
@@ -607,11 +613,20 @@ func (c *Config) Validate() error {
 		} else if n.Port > 0 {
 			listeners = append(listeners, listener{"nats.port", net.JoinHostPort(n.Host, strconv.Itoa(n.Port)), n.Host, n.Port})
 		}
-		if n.CredsFile != "" {
-			bad("nats.creds_file", "only applies with nats.url")
+		for _, k := range n.NATSAuth.set() {
+			bad("nats."+k, "only applies with nats.url (the embedded server takes nats.users)")
 		}
-	} else if n.Host != "" || n.Port != 0 || n.SyncInterval != 0 {
-		bad("nats", "host, port and sync_interval configure the embedded server; remove them when url is set")
+		if len(n.Users) == 0 && !loopbackHost(n.Host) {
+			bad("nats.host", "%q is not a loopback address, and without nats.users anyone who reaches the port could publish forged events and change the stream: set nats.users, or listen on 127.0.0.1", n.Host)
+		}
+	} else {
+		if n.Host != "" || n.Port != 0 || n.SyncInterval != 0 {
+			bad("nats", "host, port and sync_interval configure the embedded server; remove them when url is set")
+		}
+		if len(n.Users) > 0 {
+			bad("nats.users", "only applies to the embedded server: with nats.url, the users are the NATS server's own")
+		}
+		n.NATSAuth.validate(n.URL, bad)
 	}
 	if n.SyncInterval < 0 {
 		bad("nats.sync_interval", "must be positive")
@@ -660,6 +675,7 @@ func (c *Config) Validate() error {
 	if !subjectsOK {
 		streamSubjects = nil
 	}
+	n.validateUsers(subjectsOK, bad)
 	if n.DuplicateWindow == 0 {
 		n.DuplicateWindow = Duration(DefaultDuplicateWindow)
 	} else if n.DuplicateWindow < 0 {
@@ -932,11 +948,10 @@ func hostsOverlap(a, b string) bool {
 	return false
 }
 
-// streamSubjectProblem reports what makes subj unusable as a subject of the
-// stream, or "": NATS refuses an empty token, white space, a '>' that is not
-// the last token, and (for a stream that acknowledges) a subject that would
-// also capture the JetStream and system API subjects ($JS.>, $SYS.>).
-func streamSubjectProblem(subj string) string {
+// subjectProblem reports what makes subj an invalid NATS subject or filter,
+// or "": NATS refuses an empty token, white space, and a '>' that is not the
+// last token.
+func subjectProblem(subj string) string {
 	if subj == "" {
 		return "is empty"
 	}
@@ -951,6 +966,18 @@ func streamSubjectProblem(subj string) string {
 			return "has '>' before its last token"
 		}
 	}
+	return ""
+}
+
+// streamSubjectProblem reports what makes subj unusable as a subject of the
+// stream, or "": what NATS refuses in any subject (subjectProblem), and (for
+// a stream that acknowledges) a subject that would also capture the
+// JetStream and system API subjects ($JS.>, $SYS.>).
+func streamSubjectProblem(subj string) string {
+	if p := subjectProblem(subj); p != "" {
+		return p
+	}
+	toks := strings.Split(subj, ".")
 	if toks[0] == "*" || toks[0] == ">" {
 		return "starts with a wildcard, so it would capture the JetStream and system API subjects ($JS.>, $SYS.>), which NATS refuses for a stream"
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -44,5 +45,71 @@ func TestDeployKubernetesConfig(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no ConfigMap in deploy/kubernetes/hookgate.yaml")
+	}
+}
+
+// TestDeployContainerImage reads deploy/Dockerfile as a container engine
+// would (none runs where the tests run): every file it copies from the
+// repository exists, the config it bakes in validates, listens on every
+// interface (127.0.0.1 inside a container is the container itself) and
+// keeps the embedded NATS server on the loopback, and the NATS port is not
+// exposed.
+func TestDeployContainerImage(t *testing.T) {
+	raw, err := os.ReadFile("../deploy/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	configSrc := ""
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "COPY":
+			if strings.HasPrefix(f[1], "--from=") {
+				continue
+			}
+			for _, src := range f[1 : len(f)-1] {
+				if _, err := os.Stat("../" + src); err != nil {
+					t.Errorf("Dockerfile: COPY %s: %v", src, err)
+				}
+			}
+			if f[len(f)-1] == "/etc/hookgate/config.yaml" {
+				configSrc = f[1]
+			}
+		case "EXPOSE":
+			for _, port := range f[1:] {
+				if port == "4222" || strings.HasPrefix(port, "4222/") {
+					t.Errorf("Dockerfile: EXPOSE %s: the embedded NATS port is exposed", port)
+				}
+			}
+		}
+	}
+	if configSrc == "" {
+		t.Fatal("Dockerfile: no COPY to /etc/hookgate/config.yaml")
+	}
+	src, err := os.ReadFile("../" + configSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadConfig(bytes.NewReader(src), env(nil)); err == nil || !strings.Contains(err.Error(), "HOOKGATE_DEMO_SECRET is not set") {
+		t.Errorf("the image's config without HOOKGATE_DEMO_SECRET: %v; want an error naming it", err)
+	}
+	c, err := ReadConfig(bytes.NewReader(src), env(map[string]string{"HOOKGATE_DEMO_SECRET": "whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE="}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("the image's config (%s): %v", configSrc, err)
+	}
+	for _, l := range []struct{ field, addr string }{{"listen", c.Listen}, {"admin.listen", c.Admin.Listen}} {
+		host, _, err := splitListen(l.addr)
+		if ip := net.ParseIP(host); err != nil || host != "" && (ip == nil || !ip.IsUnspecified()) {
+			t.Errorf("the image's %s = %q; want every interface", l.field, l.addr)
+		}
+	}
+	if !loopbackHost(c.NATS.Host) || len(c.NATS.Users) > 0 {
+		t.Errorf("the image's embedded NATS: host %q with %d users; want the loopback", c.NATS.Host, len(c.NATS.Users))
 	}
 }

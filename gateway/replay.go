@@ -429,13 +429,13 @@ func StreamSubjects(ctx context.Context, cfg *Config) ([]string, error) {
 	case n.Embedded():
 		return n.Subjects, nil
 	}
-	opts := []nats.Option{nats.Name("hookgate-replay"), nats.Timeout(5 * time.Second)}
-	if n.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(n.CredsFile))
-	}
-	nc, err := nats.Connect(n.URL, opts...)
+	auth, err := n.NATSAuth.Options()
 	if err != nil {
-		return nil, fmt.Errorf("nats: connect %s to read the subjects of stream %s: %w", n.URL, n.Stream, err)
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	nc, err := nats.Connect(n.URL, append(auth, nats.Name("hookgate-replay"), nats.Timeout(5*time.Second))...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: connect %s to read the subjects of stream %s: %w", RedactURL(n.URL), n.Stream, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

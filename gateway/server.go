@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,7 +224,7 @@ func (s *Server) start(ctx context.Context) (err error) {
 	if a := s.AdminAddr(); a != nil {
 		admin = a.String()
 	}
-	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrl(), "db", s.db.Path, "providers", len(providers))
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(), "db", s.db.Path, "providers", len(providers))
 	return nil
 }
 
@@ -269,20 +270,6 @@ func (s *Server) dispatch(c echo.Context) error {
 func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 	n := &s.cfg.NATS
 	url := n.URL
-	if n.Embedded() {
-		ns, err := forward.StartServer(forward.ServerConfig{
-			Host:         n.Host,
-			Port:         n.Port,
-			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
-			SyncInterval: time.Duration(n.SyncInterval),
-			MaxPayload:   embeddedMaxPayload(s.cfg, largestRow),
-		})
-		if err != nil {
-			return fmt.Errorf("embedded nats: %w", err)
-		}
-		s.ns = ns
-		url = ns.ClientURL()
-	}
 	opts := []nats.Option{
 		nats.Name("hookgate"),
 		nats.MaxReconnects(-1),
@@ -290,12 +277,41 @@ func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 		nats.ReconnectBufSize(-1), // fail publishes while disconnected; the relay retries in order
 		nats.Timeout(5 * time.Second),
 	}
-	if n.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(n.CredsFile))
+	if n.Embedded() {
+		sc := forward.ServerConfig{
+			Host:         n.Host,
+			Port:         n.Port,
+			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
+			SyncInterval: time.Duration(n.SyncInterval),
+			MaxPayload:   embeddedMaxPayload(s.cfg, largestRow),
+		}
+		if len(n.Users) > 0 {
+			// The gateway's own credential: new at each start, in memory
+			// only, so no config file or environment holds it.
+			sc.InternalPassword = rand.Text()
+			sc.Stream, sc.StreamSubjects = n.Stream, n.Subjects
+			for _, u := range n.Users {
+				sc.Users = append(sc.Users, forward.User{Name: u.User, Password: u.Password, Subscribe: u.Subscribe})
+			}
+			opts = append(opts, nats.UserInfo(forward.InternalUser, sc.InternalPassword),
+				nats.CustomInboxPrefix(forward.InternalInboxPrefix))
+		}
+		ns, err := forward.StartServer(sc)
+		if err != nil {
+			return fmt.Errorf("embedded nats: %w", err)
+		}
+		s.ns = ns
+		url = ns.ClientURL()
+	} else {
+		auth, err := n.NATSAuth.Options()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, auth...)
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("nats: connect %s: %w", url, err)
+		return fmt.Errorf("nats: connect %s: %w", RedactURL(url), err)
 	}
 	s.nc = nc
 	return ctx.Err()

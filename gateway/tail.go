@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,9 +14,9 @@ import (
 
 // TailOptions configure Tail.
 type TailOptions struct {
-	URL       string // NATS server
-	CredsFile string
-	Subject   string // may hold wildcards
+	URL     string   // NATS server
+	Auth    NATSAuth // how to log in (see Config.ClientAuth)
+	Subject string   // may hold wildcards
 	// Stream, when set, reads the subject from this JetStream stream with
 	// an ordered consumer, so what was stored before Tail started can be
 	// seen too (with All). Without it Tail subscribes to live messages.
@@ -26,15 +27,28 @@ type TailOptions struct {
 
 // Tail prints every message that arrives on the subject: its subject, its
 // headers sorted by name, and its body, until ctx ends or Count messages
-// were printed. It returns nil when stopped by either.
+// were printed. It returns nil when stopped by either, and an error when
+// the server refuses the subscription (a user not allowed to read the
+// subject).
 func Tail(ctx context.Context, o TailOptions, w io.Writer) error {
-	opts := []nats.Option{nats.Name("hookgate-tail"), nats.Timeout(5 * time.Second)}
-	if o.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(o.CredsFile))
-	}
-	nc, err := nats.Connect(o.URL, opts...)
+	// The server refuses a subscription asynchronously.
+	refused := make(chan error, 1)
+	opts := []nats.Option{nats.Name("hookgate-tail"), nats.Timeout(5 * time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				select {
+				case refused <- err:
+				default:
+				}
+			}
+		})}
+	auth, err := o.Auth.Options()
 	if err != nil {
-		return fmt.Errorf("tail: connect %s: %w", o.URL, err)
+		return err
+	}
+	nc, err := nats.Connect(o.URL, append(opts, auth...)...)
+	if err != nil {
+		return fmt.Errorf("tail: connect %s: %w", RedactURL(o.URL), err)
 	}
 	defer nc.Close()
 
@@ -64,6 +78,9 @@ func Tail(ctx context.Context, o TailOptions, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
+		if err := tryConsumer(ctx, js, o, refused); err != nil {
+			return err
+		}
 		policy := jetstream.DeliverNewPolicy
 		if o.All {
 			policy = jetstream.DeliverAllPolicy
@@ -91,11 +108,44 @@ func Tail(ctx context.Context, o TailOptions, w io.Writer) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-refused:
+			return fmt.Errorf("tail: %w", err)
 		case m := <-msgs:
 			printMsg(w, m)
 		}
 	}
 	return nil
+}
+
+// tryConsumer creates a consumer of o.Stream filtered on o.Subject, which
+// the server deletes once it has been idle for 10 seconds, and returns the
+// error if the server refuses it: the ordered consumer of Tail would retry
+// a refused creation for ever. (It is not deleted here: a user may be
+// allowed to create consumers and not to delete them.)
+func tryConsumer(ctx context.Context, js jetstream.JetStream, o TailOptions, refused <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
+			FilterSubject:     o.Subject,
+			AckPolicy:         jetstream.AckNonePolicy,
+			InactiveThreshold: 10 * time.Second,
+			MemoryStorage:     true,
+		})
+		done <- err
+	}()
+	select {
+	case err := <-refused:
+		cancel()
+		<-done
+		return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+		}
+		return nil
+	}
 }
 
 func printMsg(w io.Writer, m *nats.Msg) {

@@ -210,6 +210,12 @@ func refusedDial(err error) bool {
 // runLoad delivers every event once from conc clients and returns the
 // outcome of each, by index. progress counts finished deliveries.
 func runLoad(base func() string, evs []loadEvent, conc int, progress *atomic.Int64) []string {
+	return runLoadUntil(base, evs, conc, progress, nil)
+}
+
+// runLoadUntil is runLoad that sends no further event once stop is closed:
+// it returns the outcomes of the events sent, evs[:len(outcomes)].
+func runLoadUntil(base func() string, evs []loadEvent, conc int, progress *atomic.Int64, stop <-chan struct{}) []string {
 	client := &http.Client{
 		Timeout:   15 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc},
@@ -223,6 +229,11 @@ func runLoad(base func() string, evs []loadEvent, conc int, progress *atomic.Int
 		go func() {
 			defer wg.Done()
 			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
 				i := int(next.Add(1)) - 1
 				if i >= len(evs) {
 					return
@@ -235,7 +246,7 @@ func runLoad(base func() string, evs []loadEvent, conc int, progress *atomic.Int
 		}()
 	}
 	wg.Wait()
-	return out
+	return out[:min(int(next.Load()), len(evs))]
 }
 
 // waitProgress blocks until at least n deliveries finished.
@@ -501,16 +512,24 @@ func TestFaultStorageLocked(t *testing.T) {
 	dataDir := t.TempDir()
 	m := startMain(t, faultConfig(t, ns.url(), dataDir, "busy_timeout: 300ms"))
 	base := func() string { return "http://" + m.Server.Addr().String() }
-	// Enough load that it is still running once the lock below is taken
-	// (taking it waits for the gateway's own write transactions).
-	evs := makeEvents(4000, 400, 5)
-
+	// The load runs until the lock has come and gone: taking the lock waits
+	// for a gap between the gateway's own write transactions, which a
+	// fixed amount of load may never leave.
+	evs := makeEvents(200000, 400, 5)
 	var progress atomic.Int64
+	stop := make(chan struct{})
 	done := make(chan []string)
-	go func() { done <- runLoad(base, evs, 8, &progress) }()
+	go func() { done <- runLoadUntil(base, evs, 8, &progress, stop) }()
+	defer func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+		}
+	}()
 	waitProgress(t, &progress, 300)
 
-	locker, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "hookgate.db")+"?_busy_timeout=5000")
+	locker, err := sql.Open("sqlite3", "file:"+filepath.Join(dataDir, "hookgate.db")+"?_busy_timeout=30000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,16 +542,17 @@ func TestFaultStorageLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := progress.Load()
-	if before >= int64(len(evs)) {
-		t.Fatalf("the load finished (%d deliveries) before the lock was taken; the test needs more load", before)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // the lock held, as a backup would
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close()
-	t.Logf("%d deliveries finished while the database was locked", progress.Load()-before)
+	locked := progress.Load() - before
+	waitProgress(t, &progress, progress.Load()+300) // deliveries after the lock
+	close(stop)
+	t.Logf("%d deliveries finished while the database was locked", locked)
 	outcomes := <-done
+	evs = evs[:len(outcomes)]
 
 	waitDrained(t, dataDir)
 	counts := checkStream(t, evs, outcomes, readStream(t, ns.url()))

@@ -254,6 +254,9 @@ func TestRunExitCodes(t *testing.T) {
 		{"send without provider", []string{"send", "-config", good}, 2, []string{"-provider is required"}},
 		{"send unknown provider", []string{"send", "-config", good, "-provider", "zzz"}, 1, []string{`no provider named "zzz"`}},
 		{"tail without subject", []string{"tail"}, 2, []string{"SUBJECT"}},
+		{"tail password without user", []string{"tail", "-password", "pw", "x"}, 2, []string{"-password needs -user"}},
+		{"tail user without password", []string{"tail", "-user", "u", "x"}, 2, []string{"-user needs -password"}},
+		{"tail user not in the config", []string{"tail", "-config", good, "-user", "u", "x"}, 1, []string{`user "u" is not in nats.users`}},
 		{"serve bad config", []string{"serve", "-config", bad}, 1, []string{`unknown type "nope"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

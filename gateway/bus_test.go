@@ -1,0 +1,462 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+)
+
+// lockedServer opens a gateway whose embedded server has two users:
+// billing (everything) and audit (webhooks.shop.invoice.> only).
+func lockedServer(t *testing.T) (*Server, *Config) {
+	t.Helper()
+	c, err := ReadConfig(strings.NewReader(fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats:
+  port: -1
+  users:
+    - {user: billing, password: "${BILLING_PW}"}
+    - {user: audit, password: audit-pw, subscribe: ["webhooks.shop.invoice.>"]}
+providers:
+  - {name: shop, type: stripe, secrets: [whsec_a]}
+`, t.TempDir())), env(map[string]string{"BILLING_PW": "billing-pw"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s, c
+}
+
+// connectAs connects to the gateway's NATS server as user (none if empty)
+// and collects the server's asynchronous errors.
+func connectAs(t *testing.T, s *Server, user, password string) (*nats.Conn, chan error) {
+	t.Helper()
+	errs := make(chan error, 8)
+	opts := []nats.Option{nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	})}
+	if user != "" {
+		opts = append(opts, nats.UserInfo(user, password))
+	}
+	nc, err := nats.Connect(s.NATSURL(), opts...)
+	if err != nil {
+		t.Fatalf("connect as %q: %v", user, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, errs
+}
+
+// TestEmbeddedUsers: with nats.users the gateway still publishes what it
+// accepts; a consumer user reads it through a durable consumer and acks,
+// and its own publish to the stream's subjects is refused and not stored;
+// connections without credentials or with a wrong password are refused.
+func TestEmbeddedUsers(t *testing.T) {
+	s, _ := lockedServer(t)
+	now := time.Now()
+	for i, typ := range []string{"invoice.paid", "charge.failed"} {
+		body := stripeBody(fmt.Sprint("evt_", i), typ, "in_1", int64(i))
+		if got := postTo(t, s, stripeRequest(t, body, "whsec_a", now)); got != 202 {
+			t.Fatalf("POST %s = %d; want 202", typ, got)
+		}
+	}
+	waitPublished(t, s, 2, "two accepted events")
+
+	nc, errs := connectAs(t, s, "billing", "billing-pw")
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cons, err := js.CreateOrUpdateConsumer(ctx, "WEBHOOKS", jetstream.ConsumerConfig{Durable: "billing", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatalf("billing: create durable consumer: %v", err)
+	}
+	batch, err := cons.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for m := range batch.Messages() {
+		subjects = append(subjects, m.Subject())
+		if err := m.DoubleAck(ctx); err != nil {
+			t.Fatalf("billing: ack: %v", err)
+		}
+	}
+	if want := "[webhooks.shop.invoice.paid webhooks.shop.charge.failed]"; fmt.Sprint(subjects) != want {
+		t.Fatalf("billing read %v; want %s (%v)", subjects, want, batch.Error())
+	}
+
+	// A forged event: refused by the server, so never stored.
+	if err := nc.Publish("webhooks.shop.invoice.paid", []byte(`{"forged":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Fatalf("forged publish: async error %v; want a permissions violation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("forged publish: no permissions violation")
+	}
+	st, err := js.Stream(ctx, "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.CachedInfo().State.Msgs != 2 {
+		t.Errorf("stream holds %d messages after a forged publish; want 2", st.CachedInfo().State.Msgs)
+	}
+
+	for _, c := range []struct{ name, user, password string }{
+		{"no credentials", "", ""},
+		{"wrong password", "billing", "audit-pw"},
+		{"unknown user", "mallory", "billing-pw"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var opts []nats.Option
+			if c.user != "" {
+				opts = append(opts, nats.UserInfo(c.user, c.password))
+			}
+			nc, err := nats.Connect(s.NATSURL(), opts...)
+			if err == nil {
+				nc.Close()
+			}
+			if !errors.Is(err, nats.ErrAuthorization) {
+				t.Errorf("Connect = %v; want %v", err, nats.ErrAuthorization)
+			}
+		})
+	}
+}
+
+// TestTailAsUser: tail logs in as the config's first user by default, or as
+// -user with its password from the config; a user that may not read the
+// subject gets an error instead of silence.
+func TestTailAsUser(t *testing.T) {
+	s, c := lockedServer(t)
+	if got := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "invoice.paid", "in_1", 1), "whsec_a", time.Now())); got != 202 {
+		t.Fatalf("POST = %d; want 202", got)
+	}
+	waitPublished(t, s, 1, "the event")
+	for _, tc := range []struct {
+		name, user, subject string
+		ok                  bool
+	}{
+		{"first user", "", "webhooks.>", true},
+		{"audit, its subject", "audit", "webhooks.shop.invoice.>", true},
+		{"audit, another subject", "audit", "webhooks.shop.>", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			auth, err := c.ClientAuth(tc.user, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var out strings.Builder
+			err = Tail(ctx, TailOptions{URL: s.NATSURL(), Auth: auth, Subject: tc.subject, Stream: "WEBHOOKS", All: true, Count: 1}, &out)
+			switch {
+			case tc.ok && (err != nil || !strings.Contains(out.String(), "--- webhooks.shop.invoice.paid")):
+				t.Errorf("Tail = %v, printed %q; want the event", err, out.String())
+			case !tc.ok && (err == nil || !errors.Is(err, nats.ErrPermissionViolation)):
+				t.Errorf("Tail = %v; want a permissions violation", err)
+			}
+		})
+	}
+}
+
+func TestClientAuth(t *testing.T) {
+	embedded := mustValid(t, `
+nats:
+  users:
+    - {user: billing, password: billing-pw}
+    - {user: hashed, password: "$2a$11$abcdefghijklmnopqrstuu5Ra0Kf.VN7iSJQZbyMD2rvyuQm5lY2e"}
+providers: [{name: shop, type: github, secrets: [s]}]
+`)
+	open := mustValid(t, "providers: [{name: shop, type: github, secrets: [s]}]\n")
+	url := mustValid(t, `
+nats: {url: "nats://n:4222", token: tok}
+providers: [{name: shop, type: github, secrets: [s]}]
+`)
+	for _, c := range []struct {
+		name           string
+		cfg            *Config
+		user, password string
+		want           NATSAuth
+		err            string
+	}{
+		{"first user", embedded, "", "", NATSAuth{User: "billing", Password: "billing-pw"}, ""},
+		{"user from the config", embedded, "billing", "", NATSAuth{User: "billing", Password: "billing-pw"}, ""},
+		{"user and password", embedded, "other", "pw", NATSAuth{User: "other", Password: "pw"}, ""},
+		{"unknown user", embedded, "other", "", NATSAuth{}, `user "other" is not in nats.users`},
+		{"bcrypt hash", embedded, "hashed", "", NATSAuth{}, "nats.users[1] (hashed).password is a bcrypt hash"},
+		{"password alone", embedded, "", "pw", NATSAuth{}, "a password needs a user"},
+		{"no users", open, "", "", NATSAuth{}, ""},
+		{"url", url, "", "", NATSAuth{Token: "tok"}, ""},
+		{"url, as a user", url, "u", "pw", NATSAuth{User: "u", Password: "pw"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.cfg.ClientAuth(c.user, c.password)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, ErrConfig) {
+					t.Fatalf("ClientAuth(%q, %q) = %v; want an error saying %q", c.user, c.password, err, c.err)
+				}
+				if strings.Contains(err.Error(), "$2a$") {
+					t.Errorf("ClientAuth error %q shows a password", err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("ClientAuth(%q, %q) = %+v, %v; want %+v", c.user, c.password, got, err, c.want)
+			}
+		})
+	}
+}
+
+// TestValidateNATSUsers checks nats.users and the rule that an embedded
+// server reachable from other machines needs them.
+func TestValidateNATSUsers(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"users", `nats: {users: [{user: billing, password: pw, subscribe: ["webhooks.stripe.>", "webhooks.shop.order.*"]}]}`, nil},
+		{"on every interface with users", `nats: {host: 0.0.0.0, users: [{user: billing, password: pw}]}`, nil},
+		{"on every interface without users", `nats: {host: 0.0.0.0}`, []string{`nats.host: "0.0.0.0" is not a loopback address`, "set nats.users"}},
+		{"on a LAN address without users", `nats: {host: 10.1.2.3}`, []string{`nats.host: "10.1.2.3" is not a loopback address`}},
+		{"on a host name without users", `nats: {host: nats.internal}`, []string{`nats.host: "nats.internal" is not a loopback address`}},
+		{"on localhost", `nats: {host: localhost}`, nil},
+		{"on ::1", `nats: {host: "::1"}`, nil},
+		{"on 127.0.0.2", `nats: {host: 127.0.0.2}`, nil},
+		{"no user", `nats: {users: [{password: pw}]}`, []string{`nats.users[0].user: "" must be letters`}},
+		{"internal name", `nats: {users: [{user: _hookgate, password: pw}]}`, []string{`nats.users[0] (_hookgate).user: "_hookgate" must be letters`}},
+		{"space in name", `nats: {users: [{user: "a b", password: pw}]}`, []string{`nats.users[0] (a b).user:`}},
+		{"twice", `nats: {users: [{user: a, password: pw}, {user: a, password: pw2}]}`, []string{`nats.users[1] (a).user: "a" is already nats.users[0]`}},
+		{"no password", `nats: {users: [{user: a}]}`, []string{`nats.users[0] (a).password: required`}},
+		{"subject outside the stream", `nats: {users: [{user: a, password: pw, subscribe: ["orders.>"]}]}`, []string{`nats.users[0] (a).subscribe[0]: "orders.>" is not inside nats.subjects ["webhooks.>"]`}},
+		{"everything", `nats: {users: [{user: a, password: pw, subscribe: [">"]}]}`, []string{`nats.users[0] (a).subscribe[0]: ">" is not inside nats.subjects`}},
+		{"inbox", `nats: {users: [{user: a, password: pw, subscribe: ["_INBOX.>"]}]}`, []string{`nats.users[0] (a).subscribe[0]: "_INBOX.>" is not inside`}},
+		{"bad subject", `nats: {users: [{user: a, password: pw, subscribe: ["webhooks..x", "webhooks.>.x"]}]}`, []string{`nats.users[0] (a).subscribe[0]: "webhooks..x" has an empty token`, `subscribe[1]: "webhooks.>.x" has '>' before its last token`}},
+		{"inside custom subjects", `nats: {subjects: ["webhooks.>", "hooks.>"], users: [{user: a, password: pw, subscribe: ["hooks.x.>"]}]}`, nil},
+		{"with a url", `nats: {url: "nats://n:4222", users: [{user: a, password: pw}]}`, []string{"nats.users: only applies to the embedded server"}},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkValidate(t, c.src, c.want) })
+	}
+	cfg := mustValid(t, "nats: {subjects: [\"a.>\", \"b.>\"], users: [{user: a, password: pw}]}\nproviders: [{name: shop, type: github, secrets: [s], subject: \"a.{provider}.{type}\"}]\n")
+	if got := fmt.Sprint(cfg.NATS.Users[0].Subscribe); got != "[a.> b.>]" {
+		t.Errorf("default subscribe = %s; want nats.subjects [a.> b.>]", got)
+	}
+}
+
+// TestValidateNATSAuth checks the credentials for nats.url.
+func TestValidateNATSAuth(t *testing.T) {
+	certFile, keyFile, _ := mustCert(t)
+	seed := writeSeed(t)
+	for _, c := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"user and password", `nats: {url: "nats://n:4222", user: u, password: pw-S3CRET}`, nil},
+		{"token", `nats: {url: "nats://n:4222", token: tok-S3CRET}`, nil},
+		{"nkey", `nats: {url: "nats://n:4222", nkey_file: ` + seed + `}`, nil},
+		{"tls", `nats: {url: "tls://n:4222", tls: {ca_file: ` + certFile + `, cert_file: ` + certFile + `, key_file: ` + keyFile + `}}`, nil},
+		{"user without password", `nats: {url: "nats://n:4222", user: u}`, []string{"nats.password: required with nats.user"}},
+		{"password without user", `nats: {url: "nats://n:4222", password: pw-S3CRET}`, []string{"nats.user: required with nats.password"}},
+		{"token and user", `nats: {url: "nats://n:4222", user: u, password: pw-S3CRET, token: tok-S3CRET}`, []string{"nats: user/password and token are different ways to log in: set one"}},
+		{"nkey and creds", `nats: {url: "nats://n:4222", nkey_file: ` + seed + `, creds_file: ` + seed + `}`, []string{"nats: nkey_file and creds_file are different ways to log in"}},
+		{"credentials in the url too", `nats: {url: "nats://u:pw-S3CRET@n:4222", token: tok-S3CRET}`, []string{"nats.url: holds credentials, and so does nats.token"}},
+		{"missing nkey file", `nats: {url: "nats://n:4222", nkey_file: /nonexistent/seed}`, []string{"nats.nkey_file:", "/nonexistent/seed"}},
+		{"not a seed", `nats: {url: "nats://n:4222", nkey_file: ` + certFile + `}`, []string{"nats.nkey_file:"}},
+		{"missing creds file", `nats: {url: "nats://n:4222", creds_file: /nonexistent/creds}`, []string{"nats.creds_file:"}},
+		{"missing ca", `nats: {url: "nats://n:4222", tls: {ca_file: /nonexistent/ca.pem}}`, []string{"nats.tls.ca_file:"}},
+		{"ca not pem", `nats: {url: "nats://n:4222", tls: {ca_file: ` + seed + `}}`, []string{"nats.tls.ca_file:", "no PEM certificate"}},
+		{"cert without key", `nats: {url: "nats://n:4222", tls: {cert_file: ` + certFile + `}}`, []string{"nats.tls: cert_file and key_file go together"}},
+		{"embedded: user", `nats: {user: u, password: pw-S3CRET}`, []string{"nats.user: only applies with nats.url", "nats.password: only applies with nats.url"}},
+		{"embedded: token", `nats: {token: tok-S3CRET}`, []string{"nats.token: only applies with nats.url"}},
+		{"embedded: tls", `nats: {tls: {ca_file: x}}`, []string{"nats.tls: only applies with nats.url"}},
+		{"embedded: creds", `nats: {creds_file: x}`, []string{"nats.creds_file: only applies with nats.url"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkValidate(t, c.src, c.want)
+			if err := validateErr(t, c.src+"\nproviders: [{name: shop, type: github, secrets: [s]}]\n"); err != nil {
+				if strings.Contains(err.Error(), "S3CRET") {
+					t.Errorf("Validate error shows a secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// writeSeed writes a new NKey user seed to a file and returns its path.
+func writeSeed(t *testing.T) string {
+	t.Helper()
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := kp.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "user.nk")
+	if err := os.WriteFile(path, seed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// externalNATS starts a NATS server with JetStream and the given auth (and
+// TLS) options, as an operator's own server would be, and returns its URL.
+func externalNATS(t *testing.T, set func(o *server.Options)) string {
+	t.Helper()
+	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
+	set(o)
+	ns, err := server.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	return ns.ClientURL()
+}
+
+// TestNATSURLAuth: the gateway logs in to nats.url with a user and
+// password, a token, an NKey seed, or over TLS checked against a CA file,
+// and publishes what it accepts; wrong credentials fail Open with an error
+// that shows no secret.
+func TestNATSURLAuth(t *testing.T) {
+	certFile, keyFile, _ := mustCert(t)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, otherSeed := writeSeed(t), writeSeed(t)
+	kp, err := nkeys.FromSeed(must(os.ReadFile(seed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := kp.PublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA, _, _ := mustCert(t)
+
+	for _, c := range []struct {
+		name     string
+		server   func(o *server.Options)
+		url      func(url string) string // default: as is
+		auth     string                  // the nats keys besides url
+		wrong    string                  // the same with a wrong credential
+		urlWrong func(url string) string
+	}{
+		{
+			name:   "user and password",
+			server: func(o *server.Options) { o.Username, o.Password = "gw", "gw-S3CRET" },
+			auth:   "user: gw, password: gw-S3CRET",
+			wrong:  "user: gw, password: not-gw-S3CRET",
+		},
+		{
+			name:     "credentials in the url",
+			server:   func(o *server.Options) { o.Username, o.Password = "gw", "gw-S3CRET" },
+			url:      func(u string) string { return strings.Replace(u, "nats://", "nats://gw:gw-S3CRET@", 1) },
+			urlWrong: func(u string) string { return strings.Replace(u, "nats://", "nats://gw:not-gw-S3CRET@", 1) },
+		},
+		{
+			name:   "token",
+			server: func(o *server.Options) { o.Authorization = "tok-S3CRET" },
+			auth:   "token: tok-S3CRET",
+			wrong:  "token: not-tok-S3CRET",
+		},
+		{
+			name:   "nkey",
+			server: func(o *server.Options) { o.Nkeys = []*server.NkeyUser{{Nkey: pub}} },
+			auth:   "nkey_file: " + seed,
+			wrong:  "nkey_file: " + otherSeed,
+		},
+		{
+			name: "tls with a ca file",
+			server: func(o *server.Options) {
+				o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+				o.Username, o.Password = "gw", "gw-S3CRET"
+			},
+			url:   func(u string) string { return strings.Replace(u, "nats://", "tls://", 1) },
+			auth:  "user: gw, password: gw-S3CRET, tls: {ca_file: " + certFile + "}",
+			wrong: "user: gw, password: gw-S3CRET, tls: {ca_file: " + otherCA + "}",
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := externalNATS(t, c.server)
+			if c.url != nil {
+				url = c.url(url)
+			}
+			cfg := func(url, auth string) *Config {
+				if auth != "" {
+					auth = ", " + auth
+				}
+				return mustValid(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+nats: {url: "%s", create_stream: true%s}
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
+`, t.TempDir(), url, auth))
+			}
+
+			s, err := Open(context.Background(), cfg(url, c.auth), Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatalf("Open = %v", err)
+			}
+			defer s.Close(context.Background())
+			if got := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "invoice.paid", "in_1", 1), "whsec_a", time.Now())); got != 202 {
+				t.Fatalf("POST = %d; want 202", got)
+			}
+			waitPublished(t, s, 1, "the event")
+
+			wrongURL := url
+			if c.urlWrong != nil {
+				wrongURL = c.urlWrong(strings.Replace(url, "gw:gw-S3CRET@", "", 1))
+			}
+			s2, err := Open(context.Background(), cfg(wrongURL, c.wrong), Options{Logger: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				s2.Close(context.Background())
+				t.Fatal("Open with a wrong credential succeeded")
+			}
+			if !strings.Contains(err.Error(), "nats: connect") || strings.Contains(err.Error(), "S3CRET") {
+				t.Errorf("Open with a wrong credential = %v; want a connect error without the secret", err)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
