@@ -266,7 +266,7 @@ func newJWTKeys(typ string, o Options, algs []string, defaultURL string, parseSe
 			err = fmt.Errorf("a %T cannot verify %s", k.key, strings.Join(algs, ", "))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+			return nil, secretErr(typ, i, "%v", err)
 		}
 		k.index = i
 		ks.static = append(ks.static, k)
