@@ -83,7 +83,12 @@ func (a *AdminAuthConfig) validate(bad func(field, format string, args ...any)) 
 		return
 	}
 	if _, err := a.verifier(); err != nil {
-		bad("admin.auth", "%v", err)
+		if se, ok := errors.AsType[*verify.SecretError](err); ok && se.Index < len(a.Keys) {
+			// The rule the key broke, never the key.
+			bad("admin.auth.keys["+strconv.Itoa(se.Index)+"]", "%s", se.Reason)
+		} else {
+			bad("admin.auth", "%v", err)
+		}
 	}
 }
 
