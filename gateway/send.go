@@ -162,7 +162,8 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 
 // Send builds a test request for the named provider with TestRequest,
 // posts it to baseURL (empty: the config's listen address), and writes the
-// request and the response to w.
+// request and the response to w. The headers that carry a credential (see
+// credentialHeaders) are written as "[redacted]".
 func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, w io.Writer) (*http.Response, error) {
 	pc, err := cfg.Provider(name)
 	if err != nil {
@@ -182,9 +183,14 @@ func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, 
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	req.Header = vr.Header
+	// What is printed leaves out the headers that carry a credential (a
+	// token scheme's secret, a bearer token): the output goes to terminals
+	// and CI logs.
+	preset, _ := verify.Lookup(pc.Type)
+	shown := redact(vr.Header, credentialHeaders(preset, pc.Options.Header))
 	fmt.Fprintf(w, "%s %s\n", vr.Method, vr.URL)
-	for _, k := range sortedKeys(vr.Header) {
-		for _, v := range vr.Header[k] {
+	for _, k := range sortedKeys(shown) {
+		for _, v := range shown[k] {
 			fmt.Fprintf(w, "%s: %s\n", k, v)
 		}
 	}
