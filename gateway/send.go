@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -155,6 +156,9 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 		return nil, err
 	}
 	if err := verify.Sign(pc.Type, vr, o, now); err != nil {
+		if errors.Is(err, verify.ErrConfig) { // unusable secrets or options, as for verify
+			return nil, fmt.Errorf("%w: sign for provider %s: %w", ErrConfig, pc.Name, err)
+		}
 		return nil, fmt.Errorf("gateway: sign for provider %s: %w", pc.Name, err)
 	}
 	return vr, nil
