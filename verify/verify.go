@@ -125,13 +125,17 @@ type Options struct {
 	TimestampHeader string
 
 	// Tokens (jwt and the JWT- or JWS-based presets). A JWKS fetched from
-	// JWKSURL is used for JWKSRefresh, then fetched again. While fetching
-	// fails the old keys are still used, but only until they are twice
-	// JWKSRefresh old (at least 1m): then requests fail with
-	// ErrKeysUnavailable until a fetch succeeds.
+	// JWKSURL is used for its period, then fetched again: the response's
+	// Cache-Control max-age, at most JWKSRefresh and at least 30s, or
+	// JWKSRefresh when it has none. While fetching fails the old keys are
+	// still used, but only until they are twice their period old: then
+	// requests fail with ErrKeysUnavailable until a fetch succeeds. A
+	// fetch takes at most 10s, reads at most 1 MiB, and follows at most 3
+	// redirects, each to the URL's own scheme and host (whatever
+	// HTTPClient's own settings).
 	JWKSURL       string        // "jwks_url": fetched and cached
 	JWKS          string        // "jwks": a JWKS document
-	JWKSRefresh   time.Duration // "jwks_refresh": how long a fetched JWKS is used before it is fetched again; default 1h
+	JWKSRefresh   time.Duration // "jwks_refresh": the longest a fetched JWKS is used before it is fetched again; default 1h
 	HTTPClient    *http.Client  // for JWKS fetching; nil: a client with a timeout
 	Issuer        string        // "issuer"
 	Audience      []string      // "audience": any of them
