@@ -1,7 +1,15 @@
 package gateway
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -115,4 +123,52 @@ func TestAdminAuthLifetimeConfig(t *testing.T) {
 		checkValidate(t, auth+", "+tc.set+"}\n", []string{tc.want})
 	}
 	checkValidate(t, auth+", max_lifetime: 24h, leeway: 1m}\n", nil)
+}
+
+// TestAdminJWKSRedirect signs admin tokens with a key published at
+// admin.auth.jwks_url: served directly it is used; behind a redirect to
+// another host it is not, and the token is refused.
+func TestAdminJWKSRedirect(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := func(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.FillBytes(make([]byte, 32))) }
+	jwks := fmt.Sprintf(`{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","x":%q,"y":%q}]}`, b64(k.X), b64(k.Y))
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, jwks) }))
+	defer keys.Close()
+	mover := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, keys.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer mover.Close()
+
+	tok := jwt.NewWithClaims(jwt.SigningMethodES256, validClaims())
+	tok.Header["kid"] = "k1"
+	signed, err := tok.SignedString(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Paths of their own: JWKS caches live as long as the process.
+	for _, c := range []struct {
+		name, url string
+		want      int
+	}{
+		{"direct", keys.URL + "/" + t.Name() + "/direct", 200},
+		{"redirected to another host", mover.URL + "/" + t.Name() + "/moved", 401},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := mustServer(t, `
+admin:
+  listen: "127.0.0.1:0"
+  auth: {algorithms: [ES256], issuer: ops, audience: hookgate-admin, jwks_url: "`+c.url+`"}
+`, `
+  - name: gh
+    type: github
+    secrets: [s3cret]
+`)
+			if code, body := adminCall(t, s, "GET", "/admin/outbox", signed, ""); code != c.want {
+				t.Errorf("GET /admin/outbox with keys at %s = %d %s; want %d", c.url, code, body, c.want)
+			}
+		})
+	}
 }
