@@ -945,7 +945,9 @@ func (c *Config) Validate() error {
 			bad(f("type"), "required (see `hookgate providers`)")
 		} else if _, known := verify.Lookup(p.Type); !known {
 			bad(f("type"), "unknown type %q (see `hookgate providers`)", p.Type)
-		} else if _, err := p.Verifier(); err != nil && secretsRead {
+		} else if !secretsRead {
+			// The files were reported; the scheme cannot be checked without them.
+		} else if _, err := p.Verifier(); err != nil {
 			if se, ok := errors.AsType[*verify.SecretError](err); ok && se.Index < len(p.Secrets) {
 				// The rule the secret broke, never the secret.
 				bad(f(p.secretField(se.Index)), "%s: %s", se.Type, se.Reason)

@@ -114,3 +114,41 @@ func TestSecretErrorIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyErrorsHoldNoSecret verifies every vector as captured and
+// tampered with (body, headers): no error, which the gateway logs and
+// keeps in the quarantine, holds a configured secret.
+func TestVerifyErrorsHoldNoSecret(t *testing.T) {
+	tamper := map[string]func(r *Request){
+		"as captured": func(r *Request) {},
+		"body":        func(r *Request) { r.Body = append(r.Body, 'x') },
+		"headers": func(r *Request) {
+			for k := range r.Header {
+				r.Header.Set(k, r.Header.Get(k)+"zz")
+			}
+		},
+	}
+	for _, vec := range mustLoadVectors(t) {
+		o := vec.options(t)
+		v, err := New(vec.preset(), o)
+		if err != nil {
+			t.Fatalf("New(%s) = %v", vec.ID, err)
+		}
+		for name, change := range tamper {
+			r := vec.request()
+			change(r)
+			_, err := v.Verify(r, time.Unix(vec.Now, 0))
+			if err == nil {
+				continue
+			}
+			for i, s := range o.Secrets {
+				// A secret's first 12 bytes after a well-known prefix.
+				core := strings.TrimPrefix(s, "whsec_")
+				core = core[:min(len(core), 12)]
+				if len(core) >= 6 && strings.Contains(err.Error(), core) {
+					t.Errorf("Verify(%s, %s) = %v; holds secret %d", vec.ID, name, err, i)
+				}
+			}
+		}
+	}
+}
