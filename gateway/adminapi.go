@@ -34,6 +34,42 @@ type AdminAuthConfig struct {
 	Keys     []string `yaml:"keys"`
 	JWKSFile string   `yaml:"jwks_file"`
 	JWKSURL  string   `yaml:"jwks_url"`
+	// JWKSRefresh is the longest keys fetched from JWKSURL are used before
+	// they are fetched again (default 1h; a shorter Cache-Control max-age
+	// of the response wins).
+	JWKSRefresh Duration `yaml:"jwks_refresh"`
+	// MaxLifetime is the longest a token may be valid: a token whose exp
+	// is further than this from its iat (or, without iat, from now) is
+	// refused. Default DefaultAdminMaxLifetime.
+	MaxLifetime Duration `yaml:"max_lifetime"`
+	// Leeway is the clock skew allowed on exp, nbf and iat. Default
+	// DefaultAdminLeeway, at most MaxAdminLeeway.
+	Leeway Duration `yaml:"leeway"`
+}
+
+// Admin token defaults and bounds.
+const (
+	DefaultAdminMaxLifetime = time.Hour
+	DefaultAdminLeeway      = 5 * time.Second
+	// MaxAdminLeeway is the most leeway admin.auth.leeway may set: the
+	// token check of package verify allows no more on exp and nbf.
+	MaxAdminLeeway = time.Minute
+)
+
+// maxLifetime is MaxLifetime or its default.
+func (a *AdminAuthConfig) maxLifetime() time.Duration {
+	if a.MaxLifetime == 0 {
+		return DefaultAdminMaxLifetime
+	}
+	return time.Duration(a.MaxLifetime)
+}
+
+// leeway is Leeway or its default.
+func (a *AdminAuthConfig) leeway() time.Duration {
+	if a.Leeway == 0 {
+		return DefaultAdminLeeway
+	}
+	return time.Duration(a.Leeway)
 }
 
 // Enabled reports whether the admin API is configured: admin.auth is
@@ -76,33 +112,57 @@ func (a *AdminAuthConfig) validate(bad func(field, format string, args ...any)) 
 			report("admin.auth.keys["+strconv.Itoa(i)+"]", "an HMAC key of %d bytes is too short for %s, which needs at least %d (RFC 7518, section 3.2)", len(k), minAlg, minLen)
 		}
 	}
+	if a.MaxLifetime == 0 {
+		a.MaxLifetime = Duration(DefaultAdminMaxLifetime)
+	} else if a.MaxLifetime < 0 {
+		report("admin.auth.max_lifetime", "must be positive")
+	}
+	if a.Leeway == 0 {
+		a.Leeway = Duration(DefaultAdminLeeway)
+	} else if a.Leeway < 0 || a.Leeway > Duration(MaxAdminLeeway) {
+		report("admin.auth.leeway", "%s is not from 0s to %s", time.Duration(a.Leeway), MaxAdminLeeway)
+	}
+	if a.JWKSRefresh < 0 {
+		report("admin.auth.jwks_refresh", "must be positive")
+	} else if a.JWKSRefresh > 0 && a.JWKSURL == "" {
+		report("admin.auth.jwks_refresh", "applies only with jwks_url")
+	}
 	if problems > 0 {
 		return
 	}
 	if _, err := a.verifier(); err != nil {
-		bad("admin.auth", "%v", err)
+		if se, ok := errors.AsType[*verify.SecretError](err); ok && se.Index < len(a.Keys) {
+			// The rule the key broke, never the key.
+			bad("admin.auth.keys["+strconv.Itoa(se.Index)+"]", "%s", se.Reason)
+		} else {
+			bad("admin.auth", "%v", err)
+		}
 	}
 }
 
-// adminTokenAge is the iat window for admin tokens; their expiry is what
-// bounds them.
-const adminTokenAge = 24 * time.Hour
-
-// verifier builds the token check.
+// verifier builds the signature check. Its iat window, both ways, is the
+// token lifetime plus the leeway: checkAdminClaims then applies the
+// narrower bounds (iat in the future by at most the leeway, and the
+// lifetime).
 func (a *AdminAuthConfig) verifier() (verify.Verifier, error) {
 	if len(a.Algorithms) == 0 || a.Issuer == "" || a.Audience == "" {
 		return nil, errors.New("algorithms, issuer and audience are required")
 	}
-	so := SchemeOptions{Algorithms: a.Algorithms, Issuer: a.Issuer, Audience: StringList{a.Audience}, JWKSFile: a.JWKSFile, JWKSURL: a.JWKSURL}
-	o := verify.Options{Secrets: a.Keys, Tolerance: adminTokenAge}
+	so := SchemeOptions{Algorithms: a.Algorithms, Issuer: a.Issuer, Audience: StringList{a.Audience},
+		JWKSFile: a.JWKSFile, JWKSURL: a.JWKSURL, JWKSRefresh: a.JWKSRefresh}
+	o := verify.Options{Secrets: a.Keys, Tolerance: a.maxLifetime() + a.leeway()}
 	if err := so.apply(&o); err != nil {
 		return nil, err
 	}
 	return verify.New("jwt", o)
 }
 
-// errNoExpiry refuses admin tokens that never expire.
-var errNoExpiry = errors.New("admin token has no exp claim")
+// Why an admin token whose signature verified is refused.
+var (
+	errNoExpiry      = errors.New("admin token has no exp claim")
+	errTokenTime     = errors.New("admin token is not valid at this time")
+	errTokenLifetime = errors.New("admin token lives longer than admin.auth.max_lifetime")
+)
 
 // requireAdmin checks the bearer token of every admin API request.
 func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
@@ -112,9 +172,11 @@ func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
 				return c.JSON(http.StatusUnauthorized, map[string]string{"error": "admin API disabled: configure admin.auth"})
 			}
 			req := c.Request()
-			_, err := v.Verify(&verify.Request{Method: req.Method, URL: req.URL.String(), Header: req.Header}, s.now())
+			now := s.now()
+			_, err := v.Verify(&verify.Request{Method: req.Method, URL: req.URL.String(), Header: req.Header}, now)
 			if err == nil {
-				err = requireExpiry(req.Header.Get("Authorization"))
+				a := s.cfg.Admin.Auth
+				err = checkAdminClaims(req.Header.Get("Authorization"), now, a.maxLifetime(), a.leeway())
 			}
 			if err != nil {
 				s.log.Warn("admin request refused", "path", req.URL.Path, "err", err)
@@ -126,9 +188,12 @@ func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
 	}
 }
 
-// requireExpiry reads the exp claim of a token whose signature was already
-// verified.
-func requireExpiry(authorization string) error {
+// checkAdminClaims applies the time bounds of admin tokens to a token whose
+// signature was already verified: exp is required and, with leeway for
+// clock skew, exp is not past, nbf and iat are not in the future; and the
+// token lives at most maxLifetime: exp - iat, or exp - now (with the
+// leeway) for a token without iat.
+func checkAdminClaims(authorization string, now time.Time, maxLifetime, leeway time.Duration) error {
 	tok := strings.TrimSpace(authorization)
 	// The scheme is case-insensitive (RFC 7235, section 2.1), as for the
 	// signature check in package verify.
@@ -139,8 +204,26 @@ func requireExpiry(authorization string) error {
 	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
 		return err
 	}
-	if exp, err := claims.GetExpirationTime(); err != nil || exp == nil {
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
 		return errNoExpiry
+	}
+	nbf, err1 := claims.GetNotBefore()
+	iat, err2 := claims.GetIssuedAt()
+	stamp := func(t *jwt.NumericDate) string { return t.UTC().Format(time.RFC3339) }
+	switch {
+	case err1 != nil || err2 != nil:
+		return fmt.Errorf("%w: nbf or iat is not a number", errTokenTime)
+	case now.After(exp.Add(leeway)):
+		return fmt.Errorf("%w: expired at %s (leeway %s)", errTokenTime, stamp(exp), leeway)
+	case nbf != nil && nbf.After(now.Add(leeway)):
+		return fmt.Errorf("%w: not before %s (leeway %s)", errTokenTime, stamp(nbf), leeway)
+	case iat != nil && iat.After(now.Add(leeway)):
+		return fmt.Errorf("%w: issued in the future, at %s (leeway %s)", errTokenTime, stamp(iat), leeway)
+	case iat != nil && exp.Sub(iat.Time) > maxLifetime:
+		return fmt.Errorf("%w: exp - iat is %s, more than %s", errTokenLifetime, exp.Sub(iat.Time), maxLifetime)
+	case iat == nil && exp.Sub(now) > maxLifetime+leeway:
+		return fmt.Errorf("%w: no iat, and exp is %s away, more than %s", errTokenLifetime, exp.Sub(now).Round(time.Second), maxLifetime)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"regexp"
@@ -213,16 +214,34 @@ type RateLimitConfig struct {
 }
 
 // Secret is a shared secret or key. In YAML it is a string, or a mapping
-// {value, not_after} for a secret that stops being accepted at a time (the
-// old secret of a rotation).
+// with value or file, and optionally not_after: the time after which it is
+// no longer accepted (the old secret of a rotation).
+//
+// File names a file that holds the secret (a mounted Kubernetes or Docker
+// secret): Validate reads it, with one trailing newline (\n or \r\n)
+// trimmed, into Value, so that every LoadConfig (at start and on each
+// reload) reads it again. Its content never appears in an error.
 type Secret struct {
 	Value    string    `yaml:"value"`
+	File     string    `yaml:"file"`
 	NotAfter time.Time `yaml:"not_after"`
 }
 
+// String keeps the secret out of anything that prints a config with fmt
+// or log/slog.
+func (s Secret) String() string {
+	if s.File != "" {
+		return "[secret from file " + s.File + "]"
+	}
+	return "[secret]"
+}
+
+// GoString is String, for %#v.
+func (s Secret) GoString() string { return s.String() }
+
 // UnmarshalYAML implements yaml.Unmarshaler. A mapping takes only the keys
-// value (required) and not_after: a misspelt not_after would otherwise leave
-// the old secret of a rotation accepted for ever.
+// value or file (one of them) and not_after: a misspelt not_after would
+// otherwise leave the old secret of a rotation accepted for ever.
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		*s = Secret{}
@@ -240,39 +259,126 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// checkSecretNode checks the keys of a secret written as a mapping. The
-// strict decoder of ReadConfig does not reach inside a type with its own
-// UnmarshalYAML, so Secret checks them itself.
-func checkSecretNode(n *yaml.Node) error {
-	if n.Kind != yaml.MappingNode {
+// maxSecretFile bounds the size of a secret file: a secret or a PEM bundle
+// is far smaller, and a path pointing at a large file by mistake must not
+// be read whole.
+const maxSecretFile = 64 << 10
+
+// load reads the secret's file, if it has one, into Value. Its errors name
+// the file, never its content.
+func (s *Secret) load() error {
+	if s.File == "" {
 		return nil
 	}
-	hasValue := false
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		switch k := n.Content[i]; k.Value {
-		case "value":
-			hasValue = true
-		case "not_after":
-		default:
-			return fmt.Errorf("line %d: unknown key %q (a secret mapping takes value and not_after)", k.Line, k.Value)
-		}
-	}
-	if !hasValue {
-		return fmt.Errorf("line %d: a secret mapping needs value", n.Line)
-	}
-	return nil
+	var err error
+	s.Value, err = readSecretFile(s.File)
+	return err
 }
 
-// checkSecretKeys runs checkSecretNode on every providers[i].secrets[j] of
-// the document as written, so that an error names the provider, the secret
-// and the line of the file (the tree ReadConfig re-encodes has lost blank
-// lines, and with them the line numbers).
+// readSecretFile reads a secret from the regular file at path (a symbolic
+// link to one, as Kubernetes mounts them, is followed), trimming one
+// trailing newline. An empty secret is an error.
+func readSecretFile(path string) (string, error) {
+	where := fmt.Sprintf("file %q", path)
+	fail := func(err error) (string, error) {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err // the path is already named
+		}
+		return "", fmt.Errorf("%s: %w", where, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fail(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", where)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return fail(err)
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf("%s is larger than %d bytes, too large for a secret", where, maxSecretFile)
+	}
+	v := string(b)
+	if t, ok := strings.CutSuffix(v, "\n"); ok {
+		v = strings.TrimSuffix(t, "\r")
+	}
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", where)
+	}
+	return v, nil
+}
+
+// checkSecretNode checks the keys of a secret written as a mapping. The
+// strict decoder of ReadConfig does not reach inside a type with its own
+// UnmarshalYAML, so Secret checks them itself. Its errors name keys and
+// lines, never a value.
+func checkSecretNode(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode, yaml.AliasNode:
+		return nil
+	case yaml.MappingNode:
+	default:
+		return fmt.Errorf("line %d: a secret is a string, or a mapping with value or file", n.Line)
+	}
+	var sources []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k, v := n.Content[i], n.Content[i+1]; k.Value {
+		case "value", "file":
+			sources = append(sources, k.Value)
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: %s must be a string", v.Line, k.Value)
+			}
+		case "not_after":
+		default:
+			return fmt.Errorf("line %d: unknown key %q (a secret mapping takes value or file, and not_after)", k.Line, k.Value)
+		}
+	}
+	switch len(sources) {
+	case 0:
+		return fmt.Errorf("line %d: a secret mapping needs value or file", n.Line)
+	case 1:
+		return nil
+	}
+	return fmt.Errorf("line %d: a secret mapping takes value or file, not both", n.Line)
+}
+
+// checkSecretKeys checks, in the document as written, the shape of every
+// providers[i].secrets (a list whose entries checkSecretNode accepts) and
+// of admin.auth.keys (a list of strings), so that an error names the
+// field and the line of the file (the tree ReadConfig re-encodes has lost
+// blank lines, and with them the line numbers) and never quotes a value,
+// as the decoder's type errors would.
 func checkSecretKeys(doc *yaml.Node) error {
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	var errs []error
+	bad := func(field string, err error) {
+		errs = append(errs, fmt.Errorf("%w: %s: %w", ErrConfig, field, err))
+	}
+	// list checks that n is a list (or null), and each entry with check.
+	list := func(field string, n *yaml.Node, what string, check func(*yaml.Node) error) {
+		switch {
+		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null", n.Kind == yaml.AliasNode:
+			return
+		case n.Kind != yaml.SequenceNode:
+			bad(field, fmt.Errorf("line %d: must be a list of %s", n.Line, what))
+			return
+		}
+		for j, e := range n.Content {
+			if err := check(e); err != nil {
+				bad(fmt.Sprintf("%s[%d]", field, j), err)
+			}
+		}
+	}
 	for _, p := range mappingValues(root, "providers") {
 		if p.Kind != yaml.SequenceNode {
 			continue
@@ -285,14 +391,19 @@ func checkSecretKeys(doc *yaml.Node) error {
 				}
 			}
 			for _, secrets := range mappingValues(prov, "secrets") {
-				if secrets.Kind != yaml.SequenceNode {
-					continue
-				}
-				for j, sec := range secrets.Content {
-					if err := checkSecretNode(sec); err != nil {
-						errs = append(errs, fmt.Errorf("%w: %s.secrets[%d]: %w", ErrConfig, where, j, err))
+				list(where+".secrets", secrets, "secrets (strings, or mappings with value or file)", checkSecretNode)
+			}
+		}
+	}
+	for _, admin := range mappingValues(root, "admin") {
+		for _, auth := range mappingValues(admin, "auth") {
+			for _, keys := range mappingValues(auth, "keys") {
+				list("admin.auth.keys", keys, "strings", func(n *yaml.Node) error {
+					if n.Kind != yaml.ScalarNode && n.Kind != yaml.AliasNode {
+						return fmt.Errorf("line %d: a key is a string", n.Line)
 					}
-				}
+					return nil
+				})
 			}
 		}
 	}
@@ -466,6 +577,7 @@ func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error
 		}
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	refs := envRefNodes(&doc)
 	if err := errors.Join(checkSecretKeys(&doc), expandEnv(&doc, lookup)); err != nil {
 		return nil, err
 	}
@@ -479,9 +591,90 @@ func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %s", ErrConfig, hideValues(err.Error(), sensitiveValues(&doc, refs)))
 	}
 	return &c, nil
+}
+
+// envRefNodes returns the scalar values of the tree that hold a ${VAR}
+// reference, before expandEnv replaces it.
+func envRefNodes(n *yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		out = append(out, n)
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // keys are not expanded
+		}
+		out = append(out, envRefNodes(c)...)
+	}
+	return out
+}
+
+// sensitiveValues returns the values a decoding error must not show: those
+// of expanded ${VAR} references (refs, any of which may be a secret), and
+// every scalar under providers[].secrets, providers[].options.verify_token
+// and admin.auth.keys.
+func sensitiveValues(doc *yaml.Node, refs []*yaml.Node) []string {
+	var out []string
+	var all func(n *yaml.Node)
+	all = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			out = append(out, n.Value)
+		}
+		for _, c := range n.Content {
+			all(c)
+		}
+	}
+	for _, r := range refs {
+		all(r)
+	}
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	for _, ps := range mappingValues(root, "providers") {
+		for _, p := range ps.Content {
+			for _, n := range mappingValues(p, "secrets") {
+				all(n)
+			}
+			for _, o := range mappingValues(p, "options") {
+				for _, n := range mappingValues(o, "verify_token") {
+					all(n)
+				}
+			}
+		}
+	}
+	for _, a := range mappingValues(root, "admin") {
+		for _, auth := range mappingValues(a, "auth") {
+			for _, n := range mappingValues(auth, "keys") {
+				all(n)
+			}
+		}
+	}
+	return out
+}
+
+// hideValues replaces in msg, a decoding error, each of values as the
+// decoder and this package's unmarshalers quote it: whole in backquotes,
+// cut to its first 7 bytes in backquotes when longer than 10, and in Go
+// quotes.
+func hideValues(msg string, values []string) string {
+	const hidden = "(value not shown)"
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		quoted := []string{"`" + v + "`", strconv.Quote(v)}
+		if len(v) > 10 {
+			quoted = append(quoted, "`"+v[:7]+"...`")
+		}
+		for _, q := range quoted {
+			msg = strings.ReplaceAll(msg, q, hidden)
+		}
+	}
+	return msg
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -796,13 +989,24 @@ func (c *Config) Validate() error {
 		default:
 			paths[p.Path] = i
 		}
+		secretsRead := true
+		for j := range p.Secrets {
+			if err := p.Secrets[j].load(); err != nil {
+				bad(f("secrets["+strconv.Itoa(j)+"]"), "%v", err)
+				secretsRead = false
+			}
+		}
 		if p.Type == "" {
 			bad(f("type"), "required (see `hookgate providers`)")
+		} else if _, known := verify.Lookup(p.Type); !known {
+			bad(f("type"), "unknown type %q (see `hookgate providers`)", p.Type)
+		} else if !secretsRead {
+			// The files were reported; the scheme cannot be checked without them.
 		} else if _, err := p.Verifier(); err != nil {
-			switch {
-			case errors.Is(err, verify.ErrUnknownType):
-				bad(f("type"), "unknown type %q (see `hookgate providers`)", p.Type)
-			default: // secrets or scheme options (hmac, tolerance)
+			if se, ok := errors.AsType[*verify.SecretError](err); ok && se.Index < len(p.Secrets) {
+				// The rule the secret broke, never the secret.
+				bad(f(p.secretField(se.Index)), "%s: %s", se.Type, se.Reason)
+			} else { // scheme options (hmac, tolerance)
 				bad(f(""), "%v", err)
 			}
 		}
@@ -881,6 +1085,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// secretField names secrets[j] in errors, with its file if it has one.
+func (p *ProviderConfig) secretField(j int) string {
+	field := "secrets[" + strconv.Itoa(j) + "]"
+	if file := p.Secrets[j].File; file != "" {
+		field += fmt.Sprintf(" (file %q)", file)
+	}
+	return field
 }
 
 // Verifier builds the provider's verifier from its type, secrets and

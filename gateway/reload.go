@@ -65,19 +65,23 @@ func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
 	return needsRestart, nil
 }
 
-// ReloadFromSource loads the config again through Options.LoadConfig and
-// reloads it. A config that does not load or validate is rejected and the
-// running one stays.
+// ReloadFromSource loads the config again through Options.LoadConfig (which
+// reads secret files again) and reloads it. A config that does not load,
+// validate or build is rejected, logged with the reason, and the running
+// one stays.
 func (s *Server) ReloadFromSource() ([]string, error) {
 	if s.load == nil {
 		return nil, ErrNoReload
 	}
 	cfg, err := s.load()
-	if err != nil {
-		s.log.Warn("config reload rejected; the running config stays", "err", err)
-		return nil, err
+	if err == nil {
+		var restart []string
+		if restart, err = s.Reload(cfg); err == nil {
+			return restart, nil
+		}
 	}
-	return s.Reload(cfg)
+	s.log.Warn("config reload rejected; the running config stays", "err", err)
+	return nil, err
 }
 
 func (s *Server) adminReload(c echo.Context) error {
@@ -87,7 +91,7 @@ func (s *Server) adminReload(c echo.Context) error {
 		if errors.Is(err, ErrNoReload) {
 			status = http.StatusNotImplemented
 		}
-		return c.JSON(status, map[string]string{"error": err.Error()})
+		return c.JSON(status, map[string]string{"status": "rejected", "error": err.Error(), "running_config": "unchanged"})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "reloaded", "needs_restart": restart})
 }

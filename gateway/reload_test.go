@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // mustReloadable opens a gateway on the config file at path, reloading
@@ -169,5 +172,95 @@ providers:
 	os.WriteFile(cfgPath, []byte(good+"http: {max_in_flight: 7}\nquarantine: {enabled: true}\n"), 0o600)
 	if restart, err := s.ReloadFromSource(); err != nil || strings.Join(restart, ",") != "http,quarantine" {
 		t.Errorf("reload of http.max_in_flight and quarantine = %v, %v; want both named as needing a restart", restart, err)
+	}
+}
+
+// TestReloadRotatesSecretFiles rotates a provider's secret through files,
+// as a mounted Kubernetes or Docker secret does, following the README's
+// recipe: the current and the previous secret each in a file, reloaded
+// through POST /admin/reload. A broken file is refused on reload, says
+// why, and the running secrets stay.
+func TestReloadRotatesSecretFiles(t *testing.T) {
+	const a, b = "whsec_rotation_secret_A", "whsec_rotation_secret_B"
+	dir := t.TempDir()
+	current, previous := filepath.Join(dir, "current"), filepath.Join(dir, "previous")
+	// put replaces a file at once, as Kubernetes swaps a secret's directory.
+	put := func(path, content string) {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(current, a+"\n")
+	put(previous, a+"\r\n")
+	cfgPath := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+listen: 127.0.0.1:0
+data_dir: %s
+nats: {port: -1}
+%s
+providers:
+  - name: shop
+    type: stripe
+    secrets:
+      - file: %s
+      - file: %s
+`, filepath.Join(dir, "data"), adminAuth, current, previous)), 0o600)
+	s := mustReloadable(t, cfgPath)
+	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+
+	n := 0
+	expect := func(step, secret string, want int) {
+		t.Helper()
+		n++
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("e%d", n), "t", fmt.Sprintf("o%d", n), 1), secret, time.Now())); code != want {
+			t.Errorf("%s: signed with %s: %d; want %d", step, secret[len(secret)-1:], code, want)
+		}
+	}
+	reload := func(step string, want int) string {
+		t.Helper()
+		code, body := adminCall(t, s, "POST", "/admin/reload", token, "")
+		if code != want {
+			t.Fatalf("%s: POST /admin/reload = %d %s; want %d", step, code, body, want)
+		}
+		return body
+	}
+
+	expect("start", a, 202)
+	expect("start", b, 401)
+	put(current, b+"\n") // the new secret; the previous one is still a
+	reload("rotate", 200)
+	expect("rotate", b, 202)
+	expect("rotate", a, 202)
+	put(previous, b+"\n") // the provider signs with b: drop a
+	reload("finish", 200)
+	expect("finish", b, 202)
+	expect("finish", a, 401)
+
+	for _, c := range []struct {
+		name, content string
+		want          string
+	}{
+		{"empty", "\n", `providers[0] (shop).secrets[0]: file "` + current + `" is empty`},
+		{"missing", "", `providers[0] (shop).secrets[0]: file "` + current + `": no such file or directory`},
+	} {
+		if c.content == "" {
+			os.Remove(current)
+		} else {
+			put(current, c.content)
+		}
+		body := reload(c.name, 400)
+		var answer map[string]string
+		if err := json.Unmarshal([]byte(body), &answer); err != nil {
+			t.Fatalf("%s file: POST /admin/reload answered %s: %v", c.name, body, err)
+		}
+		if !strings.Contains(answer["error"], c.want) || answer["status"] != "rejected" || answer["running_config"] != "unchanged" || strings.Contains(body, b) {
+			t.Errorf("%s file: POST /admin/reload answered %s; want it to say %q and that the running config stays, without the secret", c.name, body, c.want)
+		}
+		expect(c.name+" file refused", b, 202)
+		expect(c.name+" file refused", a, 401)
 	}
 }

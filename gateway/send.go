@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -155,6 +156,9 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 		return nil, err
 	}
 	if err := verify.Sign(pc.Type, vr, o, now); err != nil {
+		if errors.Is(err, verify.ErrConfig) { // unusable secrets or options, as for verify
+			return nil, fmt.Errorf("%w: sign for provider %s: %w", ErrConfig, pc.Name, err)
+		}
 		return nil, fmt.Errorf("gateway: sign for provider %s: %w", pc.Name, err)
 	}
 	return vr, nil
@@ -162,7 +166,8 @@ func (pc *ProviderConfig) TestRequest(baseURL string, ev TestEvent, now time.Tim
 
 // Send builds a test request for the named provider with TestRequest,
 // posts it to baseURL (empty: the config's listen address), and writes the
-// request and the response to w.
+// request and the response to w. The headers that carry a credential (see
+// credentialHeaders) are written as "[redacted]".
 func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, w io.Writer) (*http.Response, error) {
 	pc, err := cfg.Provider(name)
 	if err != nil {
@@ -182,9 +187,14 @@ func Send(ctx context.Context, cfg *Config, name, baseURL string, ev TestEvent, 
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	req.Header = vr.Header
+	// What is printed leaves out the headers that carry a credential (a
+	// token scheme's secret, a bearer token): the output goes to terminals
+	// and CI logs.
+	preset, _ := verify.Lookup(pc.Type)
+	shown := redact(vr.Header, credentialHeaders(preset, pc.Options.Header))
 	fmt.Fprintf(w, "%s %s\n", vr.Method, vr.URL)
-	for _, k := range sortedKeys(vr.Header) {
-		for _, v := range vr.Header[k] {
+	for _, k := range sortedKeys(shown) {
+		for _, v := range shown[k] {
 			fmt.Fprintf(w, "%s: %s\n", k, v)
 		}
 	}

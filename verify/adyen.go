@@ -58,7 +58,7 @@ func adyenKeys(typ string, secrets []string) ([][]byte, error) {
 	for i, s := range secrets {
 		k, err := hex.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: secret %d is not a hex HMAC key: %w", typ, i, ErrConfig)
+			return nil, secretErr(typ, i, "is not a hex HMAC key")
 		}
 		keys[i] = k
 	}

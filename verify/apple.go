@@ -77,7 +77,7 @@ func newApple(o Options) (*appleVerifier, error) {
 	for i, s := range o.Secrets {
 		certs, err := parseAnchors(s)
 		if err != nil {
-			return nil, fmt.Errorf("apple-assn-v2: secret %d: %v: %w", i, err, ErrConfig)
+			return nil, secretErr("apple-assn-v2", i, "%v", err)
 		}
 		for _, c := range certs {
 			v.roots.AddCert(c)
@@ -113,7 +113,7 @@ func parseAnchors(s string) ([]*x509.Certificate, error) {
 			break
 		}
 		if b.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("PEM block %q is not a CERTIFICATE", b.Type)
+			return nil, errors.New("a PEM block is not a CERTIFICATE")
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
@@ -332,7 +332,7 @@ func jsonStringMember(body []byte, name string) (string, error) {
 func signApple(r *Request, o Options, now time.Time) error {
 	key, chain, err := parseAppleBundle(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("apple-assn-v2: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("apple-assn-v2", 0, "%v", err)
 	}
 	payload, err := applePayload(r.Body, o, now)
 	if err != nil {
@@ -391,7 +391,7 @@ func parseAppleBundle(s string) (*ecdsa.PrivateKey, []string, error) {
 			}
 			key = k
 		default:
-			return nil, nil, fmt.Errorf("PEM block %q is neither a key nor a certificate", b.Type)
+			return nil, nil, errors.New("a PEM block is neither a PRIVATE KEY nor a CERTIFICATE")
 		}
 	}
 	switch {

@@ -42,7 +42,7 @@ var _ Verifier = (*basicAuthVerifier)(nil)
 func newBasicAuth(o Options) (*basicAuthVerifier, error) {
 	for i, s := range o.Secrets {
 		if !strings.Contains(s, ":") {
-			return nil, fmt.Errorf("basic-auth: secret %d is not user:pass: %w", i, ErrConfig)
+			return nil, secretErr("basic-auth", i, "is not user:pass")
 		}
 	}
 	return &basicAuthVerifier{sums: secretSums(o.Secrets)}, nil

@@ -113,7 +113,7 @@ func discordHandshake(body []byte) *Response {
 func signDiscord(r *Request, o Options, now time.Time) error {
 	pk, err := parseEd25519Private(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("discord-ed25519: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("discord-ed25519", 0, "%v", err)
 	}
 	t := strconv.FormatInt(now.Unix(), 10)
 	r.Header.Set(discordTSHeader, t)

@@ -106,7 +106,7 @@ func ed25519Keys(typ string, secrets []string, parse func(string) (ed25519.Publi
 	for i, s := range secrets {
 		k, err := parse(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+			return nil, secretErr(typ, i, "%v", err)
 		}
 		keys[i] = k
 	}
@@ -326,7 +326,7 @@ func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
 func (v *ed25519Verifier) sign(r *Request, secret string, now time.Time) error {
 	pk, err := parseEd25519Private(secret)
 	if err != nil {
-		return fmt.Errorf("ed25519: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("ed25519", 0, "%v", err)
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	msg, err := v.message(nil, r, ts)

@@ -117,11 +117,11 @@ func signGoogle(r *Request, o Options, now time.Time) error {
 	}
 	sk, err := parseSignKey(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("google-oidc-jwt: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("google-oidc-jwt", 0, "%v", err)
 	}
 	k, ok := sk.(*rsa.PrivateKey)
 	if !ok {
-		return fmt.Errorf("google-oidc-jwt: secret 0 is a %T, not an RSA private key: %w", sk, ErrConfig)
+		return secretErr("google-oidc-jwt", 0, "is a %T, not an RSA private key", sk)
 	}
 	tok, err := signToken("RS256", k, signerKid(k), jwt.MapClaims{
 		"iss":            googleIssuers[0],

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,14 @@ const (
 	jwksTimeout = 10 * time.Second
 	// jwksMaxSize is the largest JWKS document read.
 	jwksMaxSize = 1 << 20
+	// jwksMaxRedirects is the most redirects a fetch follows, each within
+	// the scheme and host of the URL (see jwksCheckRedirect).
+	jwksMaxRedirects = 3
 )
+
+// errJWKSRedirect refuses a JWKS redirect to another scheme or host: keys
+// must come from where the config says, and https must not be downgraded.
+var errJWKSRedirect = errors.New("redirect to another scheme or host refused")
 
 // jwksDefaultClient fetches JWKS documents when Options.HTTPClient is nil.
 var jwksDefaultClient = &http.Client{Timeout: jwksTimeout}
@@ -110,6 +118,7 @@ type jwksCache struct {
 	mu       sync.Mutex
 	keys     []jwtKey      // last fetched; nil before the first success
 	fetched  time.Time     // when keys were fetched
+	ttl      time.Duration // the Cache-Control max-age they came with; -1 for none
 	tried    time.Time     // when the last fetch started
 	err      error         // the last fetch's error, nil after a success
 	inflight chan struct{} // closed when the running fetch ends; nil if none
@@ -126,31 +135,43 @@ func jwksCacheFor(url string) *jwksCache {
 	defer jwksCaches.Unlock()
 	c, ok := jwksCaches.m[url]
 	if !ok {
-		c = &jwksCache{url: url}
+		c = &jwksCache{url: url, ttl: -1}
 		jwksCaches.m[url] = c
 	}
 	return c
 }
 
-// jwksMaxAge is how long keys fetched with refresh period refresh are
-// trusted when refreshing them fails.
-func jwksMaxAge(refresh time.Duration) time.Duration {
-	return jwksMaxAgeFactor * max(refresh, jwksMinInterval)
+// jwksMaxAge is how long keys refreshed every period are trusted when
+// refreshing them fails.
+func jwksMaxAge(period time.Duration) time.Duration {
+	return jwksMaxAgeFactor * max(period, jwksMinInterval)
+}
+
+// period is how long the cached keys are used before they are fetched
+// again, for a verifier configured with refresh: the Cache-Control max-age
+// they came with, when there was one, bounded by refresh (the configured
+// maximum) and, below, by jwksMinInterval. c.mu must be held.
+func (c *jwksCache) period(refresh time.Duration) time.Duration {
+	if c.ttl < 0 {
+		return refresh
+	}
+	return min(refresh, max(c.ttl, jwksMinInterval))
 }
 
 // get returns the cached keys, fetching them first when there are none,
-// when they are older than refresh, or when kid is not among them, at most
-// once per jwksMinInterval. When a refresh fails the old keys are kept
-// until they are jwksMaxAge(refresh) old; after that, and until a fetch
-// succeeds, it returns an error wrapping ErrKeysUnavailable. The clock is
-// the verifier's now, so tests drive expiry without sleeping.
+// when they are older than their period (see jwksCache.period), or when
+// kid is not among them, at most once per jwksMinInterval. When a refresh
+// fails the old keys are kept until they are jwksMaxAge(period) old; after
+// that, and until a fetch succeeds, it returns an error wrapping
+// ErrKeysUnavailable. The clock is the verifier's now, so tests drive
+// expiry without sleeping.
 func (c *jwksCache) get(client *http.Client, refresh time.Duration, kid string, now time.Time) ([]jwtKey, error) {
-	maxAge := jwksMaxAge(refresh)
 	c.mu.Lock()
 	for {
-		usable := c.keys != nil && now.Sub(c.fetched) < maxAge
+		p := c.period(refresh)
+		usable := c.keys != nil && now.Sub(c.fetched) < jwksMaxAge(p)
 		known := usable && (kid == "" || hasKid(c.keys, kid))
-		stale := !usable || now.Sub(c.fetched) >= refresh
+		stale := !usable || now.Sub(c.fetched) >= p
 		if known && !stale {
 			break
 		}
@@ -174,18 +195,18 @@ func (c *jwksCache) get(client *http.Client, refresh time.Duration, kid string, 
 		ch := make(chan struct{})
 		c.inflight = ch
 		c.mu.Unlock()
-		keys, err := fetchJWKS(client, c.url)
+		keys, ttl, err := fetchJWKS(client, c.url)
 		c.mu.Lock()
 		c.inflight = nil
 		close(ch)
 		if err != nil {
 			c.err = err
 		} else {
-			c.keys, c.fetched, c.err = keys, now, nil
+			c.keys, c.fetched, c.ttl, c.err = keys, now, ttl, nil
 		}
 		break
 	}
-	keys, fetched, err := c.keys, c.fetched, c.err
+	keys, fetched, err, maxAge := c.keys, c.fetched, c.err, jwksMaxAge(c.period(refresh))
 	c.mu.Unlock()
 	switch {
 	case keys == nil:
@@ -213,32 +234,80 @@ func hasKid(keys []jwtKey, kid string) bool {
 }
 
 // fetchJWKS GETs and parses a JWKS document, within jwksTimeout and
-// jwksMaxSize whatever the client's own settings.
-func fetchJWKS(client *http.Client, u string) ([]jwtKey, error) {
+// jwksMaxSize, and following redirects only within the URL's scheme and
+// host (see jwksCheckRedirect), whatever the client's own settings. ttl is
+// the response's Cache-Control max-age (0 for no-cache or no-store), or -1
+// when it has none.
+func fetchJWKS(client *http.Client, u string) (keys []jwtKey, ttl time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), jwksTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
+	c := *client
+	c.CheckRedirect = jwksCheckRedirect
+	resp, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("status %s", resp.Status)
+		return nil, 0, fmt.Errorf("status %s", resp.Status)
+	}
+	tooLarge := fmt.Errorf("document larger than the %d-byte cap", jwksMaxSize)
+	if resp.ContentLength > jwksMaxSize {
+		return nil, 0, tooLarge
 	}
 	doc, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxSize+1))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(doc) > jwksMaxSize {
-		return nil, fmt.Errorf("document larger than %d bytes", jwksMaxSize)
+		return nil, 0, tooLarge
 	}
-	return parseJWKS(doc, false)
+	keys, err = parseJWKS(doc, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	return keys, cacheMaxAge(resp.Header), nil
+}
+
+// jwksCheckRedirect is the redirect policy of JWKS fetches: at most
+// jwksMaxRedirects, each to the scheme and host of the first request (a
+// new path on the same server).
+func jwksCheckRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return fmt.Errorf("%w: %s://%s to %s://%s", errJWKSRedirect, first.Scheme, first.Host, req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) > jwksMaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", jwksMaxRedirects)
+	}
+	return nil
+}
+
+// cacheMaxAge reads the max-age of a Cache-Control header: 0 for no-cache
+// or no-store, -1 when there is none (or it is not a number).
+func cacheMaxAge(h http.Header) time.Duration {
+	ttl := time.Duration(-1)
+	for _, v := range h.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			name, arg, _ := strings.Cut(strings.TrimSpace(d), "=")
+			switch strings.ToLower(name) {
+			case "no-cache", "no-store":
+				return 0
+			case "max-age":
+				n, err := strconv.ParseInt(strings.Trim(arg, `"`), 10, 64)
+				if err == nil && n >= 0 {
+					ttl = time.Duration(min(n, 1<<32)) * time.Second
+				}
+			}
+		}
+	}
+	return ttl
 }
 
 // jwtKeys is where a token scheme finds its verification keys: keys
@@ -266,7 +335,7 @@ func newJWTKeys(typ string, o Options, algs []string, defaultURL string, parseSe
 			err = fmt.Errorf("a %T cannot verify %s", k.key, strings.Join(algs, ", "))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+			return nil, secretErr(typ, i, "%v", err)
 		}
 		k.index = i
 		ks.static = append(ks.static, k)

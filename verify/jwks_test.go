@@ -139,7 +139,7 @@ func TestFetchJWKS(t *testing.T) {
 				fmt.Fprint(w, tt.body)
 			}))
 			defer srv.Close()
-			keys, err := fetchJWKS(srv.Client(), srv.URL)
+			keys, _, err := fetchJWKS(srv.Client(), srv.URL)
 			if (err == nil) != tt.ok || tt.ok && len(keys) != 1 {
 				t.Errorf("fetchJWKS(%s) = %d keys, %v; want ok %v", tt.name, len(keys), err, tt.ok)
 			}
@@ -190,5 +190,168 @@ func TestJWKSCacheSingleFetch(t *testing.T) {
 	}
 	if jwksCacheFor(srv.URL) != c {
 		t.Errorf("jwksCacheFor(%s) made a second cache", srv.URL)
+	}
+}
+
+// TestFetchJWKSRedirects checks the redirects a JWKS fetch follows: a new
+// path on the same scheme and host, and no other.
+func TestFetchJWKSRedirects(t *testing.T) {
+	doc := `{"keys":[` + plaidJWK + `]}`
+	var otherHits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		fmt.Fprint(w, doc)
+	}))
+	defer other.Close()
+	// serve answers /keys with the document and /to?u=URL with a redirect
+	// to URL.
+	serve := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/keys":
+			fmt.Fprint(w, doc)
+		case "/to":
+			http.Redirect(w, r, r.URL.Query().Get("u"), http.StatusFound)
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		}
+	}
+	plain := httptest.NewServer(http.HandlerFunc(serve))
+	defer plain.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(serve))
+	defer tls.Close()
+	tlsHostPort := strings.TrimPrefix(tls.URL, "https://")
+
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+		url    string
+		want   error // nil: the keys
+	}{
+		{"same host, new path", plain.Client(), plain.URL + "/to?u=/keys", nil},
+		{"https, same host, new path", tls.Client(), tls.URL + "/to?u=/keys", nil},
+		{"https to http on the same host and port", tls.Client(), tls.URL + "/to?u=http://" + tlsHostPort + "/keys", errJWKSRedirect},
+		{"another host", plain.Client(), plain.URL + "/to?u=" + other.URL + "/keys", errJWKSRedirect},
+		{"https to another host", tls.Client(), tls.URL + "/to?u=" + other.URL + "/keys", errJWKSRedirect},
+		{"a redirect loop", plain.Client(), plain.URL + "/loop", errors.New("stopped after 3 redirects")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			keys, _, err := fetchJWKS(c.client, c.url)
+			switch {
+			case c.want == nil && (err != nil || len(keys) != 1):
+				t.Errorf("fetchJWKS(%s) = %d keys, %v; want 1 key", c.url, len(keys), err)
+			case c.want != nil && !errors.Is(err, c.want) && (err == nil || !strings.Contains(err.Error(), c.want.Error())):
+				t.Errorf("fetchJWKS(%s) = %d keys, %v; want %v", c.url, len(keys), err, c.want)
+			}
+		})
+	}
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("the other host was fetched %d times; want 0", n)
+	}
+	// The policy holds whatever the client's own: it is not changed.
+	if tls.Client().CheckRedirect != nil {
+		t.Errorf("fetchJWKS changed the client's CheckRedirect")
+	}
+}
+
+// TestFetchJWKSSizeCap checks that a document over the cap is refused,
+// announced or not, with an error naming the cap.
+func TestFetchJWKSSizeCap(t *testing.T) {
+	big := `{"keys":[` + plaidJWK + `],"pad":"` + strings.Repeat("x", jwksMaxSize) + `"}`
+	for _, announce := range []bool{true, false} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if announce {
+				w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			}
+			fmt.Fprint(w, big)
+			w.(http.Flusher).Flush()
+		}))
+		_, _, err := fetchJWKS(srv.Client(), srv.URL)
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), "1048576-byte cap") {
+			t.Errorf("fetchJWKS(%d bytes, Content-Length %v) = %v; want an error naming the cap", len(big), announce, err)
+		}
+	}
+}
+
+func TestCacheMaxAge(t *testing.T) {
+	for _, c := range []struct {
+		header []string
+		want   time.Duration
+	}{
+		{nil, -1},
+		{[]string{"public, max-age=3600"}, time.Hour},
+		{[]string{`max-age="60"`}, time.Minute},
+		{[]string{"Max-Age=60, must-revalidate"}, time.Minute},
+		{[]string{"public", "max-age=120"}, 2 * time.Minute},
+		{[]string{"max-age=60, no-cache"}, 0},
+		{[]string{"no-store"}, 0},
+		{[]string{"max-age=soon"}, -1},
+		{[]string{"max-age=-5"}, -1},
+	} {
+		h := http.Header{"Cache-Control": c.header}
+		if got := cacheMaxAge(h); got != c.want {
+			t.Errorf("cacheMaxAge(%q) = %s; want %s", c.header, got, c.want)
+		}
+	}
+}
+
+// TestJWKSCacheMaxAge drives a cache through time: the response's max-age
+// sets when keys are fetched again, bounded by the configured refresh;
+// and while fetching fails, keys are trusted for twice that period.
+func TestJWKSCacheMaxAge(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		cacheControl string
+		refresh      time.Duration
+		period       time.Duration // when the keys are fetched again
+	}{
+		{"none", "", time.Hour, time.Hour},
+		{"shorter than refresh", "max-age=60", time.Hour, time.Minute},
+		{"longer than refresh", "max-age=7200", time.Hour, time.Hour},
+		{"below the fetch interval", "no-cache", time.Hour, jwksMinInterval},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var hits atomic.Int32
+			var failing atomic.Bool
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				if failing.Load() {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
+				if c.cacheControl != "" {
+					w.Header().Set("Cache-Control", c.cacheControl)
+				}
+				fmt.Fprint(w, `{"keys":[`+plaidJWK+`]}`)
+			}))
+			defer srv.Close()
+			// A path of its own: caches outlive their servers, and a port
+			// may be used again.
+			cache := jwksCacheFor(srv.URL + "/" + t.Name())
+			t0 := time.Unix(1700000000, 0)
+			// get checks the outcome at t0+at, and the number of fetches
+			// so far unless wantHits is -1.
+			get := func(at time.Duration, wantHits int32, wantOK bool) {
+				t.Helper()
+				keys, err := cache.get(srv.Client(), c.refresh, "bfbd5111", t0.Add(at))
+				if (err == nil) != wantOK || wantOK && len(keys) != 1 {
+					t.Fatalf("get at +%s = %d keys, %v; want ok %v", at, len(keys), err, wantOK)
+				}
+				if !wantOK && !errors.Is(err, ErrKeysUnavailable) {
+					t.Fatalf("get at +%s = %v; want ErrKeysUnavailable", at, err)
+				}
+				if n := hits.Load(); wantHits >= 0 && n != wantHits {
+					t.Fatalf("get at +%s: %d fetches; want %d", at, n, wantHits)
+				}
+			}
+			get(0, 1, true)
+			get(c.period-time.Second, 1, true) // cached
+			get(c.period, 2, true)             // fetched again
+			failing.Store(true)
+			t1 := 2 * c.period                    // from the second fetch, at c.period
+			get(t1, 3, true)                      // a failed refresh: the keys are still trusted
+			get(3*c.period-time.Second, -1, true) // refreshes are rate limited, and fail
+			get(3*c.period, -1, false)            // twice the period since the last success
+		})
 	}
 }

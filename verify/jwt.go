@@ -339,10 +339,10 @@ func signJWTGeneric(r *Request, o Options, now time.Time) error {
 	} else {
 		sk, err := parseSignKey(o.Secrets[0])
 		if err != nil {
-			return fmt.Errorf("jwt: secret 0: %v: %w", err, ErrConfig)
+			return secretErr("jwt", 0, "%v", err)
 		}
 		if !keyFitsAlg(sk.Public(), algs[0]) {
-			return fmt.Errorf("jwt: secret 0 is a %T, which cannot sign %s: %w", sk, algs[0], ErrConfig)
+			return secretErr("jwt", 0, "is a %T, which cannot sign %s", sk, algs[0])
 		}
 		key, kid = sk, signerKid(sk)
 	}

@@ -67,7 +67,7 @@ func parseVerifyKey(s string) (jwtKey, error) {
 		if strings.Contains(b.Type, "PRIVATE KEY") {
 			return jwtKey{}, errors.New("is a private key; configure the public key")
 		}
-		return jwtKey{}, fmt.Errorf("PEM block %q is not a public key or certificate", b.Type)
+		return jwtKey{}, errors.New("PEM block is not a PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE")
 	}
 	der, err := decodeStdBase64(s)
 	if err != nil {
@@ -108,7 +108,7 @@ func parseSignKey(s string) (crypto.Signer, error) {
 			return nil, errors.New("not a valid PEM block")
 		}
 		if !strings.Contains(b.Type, "PRIVATE KEY") {
-			return nil, fmt.Errorf("PEM block %q is not a private key", b.Type)
+			return nil, errors.New("PEM block is not a PRIVATE KEY")
 		}
 		der = b.Bytes
 	} else {
@@ -186,7 +186,7 @@ func parseJWK(b []byte, alone bool) (jwtKey, error) {
 	k := jwtKey{kid: j.Kid, alg: j.Alg}
 	if j.Use != "" && j.Use != "sig" {
 		if alone {
-			return k, fmt.Errorf("JWK use %q is not sig", j.Use)
+			return k, errors.New("JWK use is not sig")
 		}
 		return k, errJWKSkipped
 	}
@@ -226,7 +226,7 @@ func parseJWK(b []byte, alone bool) (jwtKey, error) {
 		case "P-521":
 			curve = elliptic.P521()
 		default:
-			return k, fmt.Errorf("EC JWK curve %q is not P-256, P-384 or P-521", truncate(j.Crv))
+			return k, errors.New("EC JWK curve is not P-256, P-384 or P-521")
 		}
 		size := (curve.Params().BitSize + 7) / 8
 		x, err1 := decodeB64URL(j.X)
@@ -248,10 +248,10 @@ func parseJWK(b []byte, alone bool) (jwtKey, error) {
 	case "oct":
 		return k, errors.New("symmetric JWK refused: a JWKS holds public keys")
 	default:
-		return k, fmt.Errorf("JWK kty %q is not RSA, EC or OKP", truncate(j.Kty))
+		return k, errors.New("JWK kty is not RSA, EC or OKP")
 	}
 	if k.alg != "" && !keyFitsAlg(k.key, k.alg) {
-		return k, fmt.Errorf("JWK alg %q does not fit its key type", truncate(k.alg))
+		return k, errors.New("JWK alg does not fit its key type")
 	}
 	return k, nil
 }

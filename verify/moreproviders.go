@@ -97,7 +97,7 @@ func decodeMACKeys(typ string, secrets []string, decode func(string) ([]byte, er
 	for i, s := range secrets {
 		k, err := decode(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: secret %d: %v: %w", typ, i, err, ErrConfig)
+			return nil, secretErr(typ, i, "%v", err)
 		}
 		keys[i] = k
 	}

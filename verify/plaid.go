@@ -87,11 +87,11 @@ func signPlaid(r *Request, o Options, now time.Time) error {
 	}
 	sk, err := parseSignKey(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("plaid-jwt: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("plaid-jwt", 0, "%v", err)
 	}
 	k, ok := sk.(*ecdsa.PrivateKey)
 	if !ok || k.Curve != elliptic.P256() {
-		return fmt.Errorf("plaid-jwt: secret 0 is a %T, not an ECDSA P-256 private key: %w", sk, ErrConfig)
+		return secretErr("plaid-jwt", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	sum := sha256.Sum256(r.Body)
 	tok, err := signToken("ES256", k, signerKid(k), jwt.MapClaims{"iat": now.Unix(), "request_body_sha256": hex.EncodeToString(sum[:])})

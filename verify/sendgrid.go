@@ -52,7 +52,7 @@ func newSendGrid(o Options) (*sendgridVerifier, error) {
 			err = fmt.Errorf("key is a %T, not ECDSA P-256", k.key)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sendgrid-ecdsa: secret %d: %v: %w", i, err, ErrConfig)
+			return nil, secretErr("sendgrid-ecdsa", i, "%v", err)
 		}
 		v.keys = append(v.keys, k.key.(*ecdsa.PublicKey))
 	}
@@ -125,11 +125,11 @@ func decodeSendGridSig(dst []byte, s string) ([]byte, error) {
 func signSendGrid(r *Request, o Options, now time.Time) error {
 	sk, err := parseSignKey(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("sendgrid-ecdsa: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("sendgrid-ecdsa", 0, "%v", err)
 	}
 	k, ok := sk.(*ecdsa.PrivateKey)
 	if !ok || k.Curve != elliptic.P256() {
-		return fmt.Errorf("sendgrid-ecdsa: secret 0 is a %T, not an ECDSA P-256 private key: %w", sk, ErrConfig)
+		return secretErr("sendgrid-ecdsa", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	t := strconv.FormatInt(now.Unix(), 10)
 	digest := sha256.Sum256(append([]byte(t), r.Body...))

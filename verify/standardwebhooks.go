@@ -38,7 +38,7 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 		for i, s := range o.Secrets {
 			k, err := decodeWhsec(s)
 			if err != nil {
-				return nil, fmt.Errorf("%s: secret %d: %v: %w", name, i, err, ErrConfig)
+				return nil, secretErr(name, i, "%v", err)
 			}
 			keys[i] = k
 		}

@@ -112,7 +112,7 @@ func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 func signV1a(r *Request, o Options, now time.Time) error {
 	pk, err := parseWhsk(o.Secrets[0])
 	if err != nil {
-		return fmt.Errorf("standard-webhooks-v1a: secret 0: %v: %w", err, ErrConfig)
+		return secretErr("standard-webhooks-v1a", 0, "%v", err)
 	}
 	id, t := stampSW(r, webhookHeaders, now)
 	msg := append([]byte(id+"."+t+"."), r.Body...)

@@ -48,7 +48,7 @@ func newTelnyx(o Options) (*telnyxVerifier, error) {
 	for i, s := range o.Secrets {
 		k, err := decodeTelnyxKey(s, ed25519.PublicKeySize)
 		if err != nil {
-			return nil, fmt.Errorf("telnyx: secret %d: public key: %v: %w", i, err, ErrConfig)
+			return nil, secretErr("telnyx", i, "public key: %v", err)
 		}
 		v.keys = append(v.keys, ed25519.PublicKey(k))
 	}
@@ -104,7 +104,7 @@ func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 func signTelnyx(r *Request, o Options, now time.Time) error {
 	k, err := decodeTelnyxKey(o.Secrets[0], 0)
 	if err != nil {
-		return fmt.Errorf("telnyx: secret 0: private key: %v: %w", err, ErrConfig)
+		return secretErr("telnyx", 0, "private key: %v", err)
 	}
 	var priv ed25519.PrivateKey
 	switch len(k) {
@@ -113,7 +113,7 @@ func signTelnyx(r *Request, o Options, now time.Time) error {
 	case ed25519.PrivateKeySize:
 		priv = ed25519.PrivateKey(k)
 	default:
-		return fmt.Errorf("telnyx: secret 0: private key: %d bytes, want %d or %d: %w", len(k), ed25519.SeedSize, ed25519.PrivateKeySize, ErrConfig)
+		return secretErr("telnyx", 0, "private key: %d bytes, want %d or %d", len(k), ed25519.SeedSize, ed25519.PrivateKeySize)
 	}
 	t := strconv.FormatInt(now.Unix(), 10)
 	msg := append(append([]byte(t), '|'), r.Body...)

@@ -52,6 +52,31 @@ var (
 	ErrConfig = errors.New("verify: invalid options")
 )
 
+// SecretError is returned by New and Sign when an entry of Options.Secrets
+// is unusable (it wraps ErrConfig). It names the entry by its index and
+// says which rule it broke; it never holds the secret or any part of it, so
+// it can be logged and shown. Callers find it with errors.As to name the
+// entry in their own terms (a config field, a command-line flag).
+type SecretError struct {
+	Type   string // the type New or Sign was called with
+	Index  int    // the index in Options.Secrets
+	Reason string // the rule the entry broke, e.g. "is not whsec_ followed by base64"
+}
+
+func (e *SecretError) Error() string {
+	return fmt.Sprintf("%s: secret %d: %s: %v", e.Type, e.Index, e.Reason, ErrConfig)
+}
+
+// Unwrap returns ErrConfig.
+func (e *SecretError) Unwrap() error { return ErrConfig }
+
+// secretErr is a SecretError. The reason must not quote the secret: parse
+// errors of the standard library (encoding/hex, strconv) echo their input,
+// so wrap them only once their message is known not to.
+func secretErr(typ string, i int, format string, args ...any) error {
+	return &SecretError{Type: typ, Index: i, Reason: fmt.Sprintf(format, args...)}
+}
+
 // Request is the part of an HTTP request that a scheme reads. Body is the raw
 // request body, byte for byte as received.
 type Request struct {
@@ -100,13 +125,17 @@ type Options struct {
 	TimestampHeader string
 
 	// Tokens (jwt and the JWT- or JWS-based presets). A JWKS fetched from
-	// JWKSURL is used for JWKSRefresh, then fetched again. While fetching
-	// fails the old keys are still used, but only until they are twice
-	// JWKSRefresh old (at least 1m): then requests fail with
-	// ErrKeysUnavailable until a fetch succeeds.
+	// JWKSURL is used for its period, then fetched again: the response's
+	// Cache-Control max-age, at most JWKSRefresh and at least 30s, or
+	// JWKSRefresh when it has none. While fetching fails the old keys are
+	// still used, but only until they are twice their period old: then
+	// requests fail with ErrKeysUnavailable until a fetch succeeds. A
+	// fetch takes at most 10s, reads at most 1 MiB, and follows at most 3
+	// redirects, each to the URL's own scheme and host (whatever
+	// HTTPClient's own settings).
 	JWKSURL       string        // "jwks_url": fetched and cached
 	JWKS          string        // "jwks": a JWKS document
-	JWKSRefresh   time.Duration // "jwks_refresh": how long a fetched JWKS is used before it is fetched again; default 1h
+	JWKSRefresh   time.Duration // "jwks_refresh": the longest a fetched JWKS is used before it is fetched again; default 1h
 	HTTPClient    *http.Client  // for JWKS fetching; nil: a client with a timeout
 	Issuer        string        // "issuer"
 	Audience      []string      // "audience": any of them
@@ -430,11 +459,13 @@ func Sign(typ string, r *Request, o Options, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	lead := 0
 	for i := range o.Secrets {
 		if i >= len(o.NotAfter) || o.NotAfter[i].IsZero() || !now.After(o.NotAfter[i]) {
 			// The first secret in use leads; the schemes sign with the first.
 			o.Secrets = slices.Concat(o.Secrets[i:i+1], o.Secrets[:i], o.Secrets[i+1:])
 			o.NotAfter = nil
+			lead = i
 			break
 		}
 	}
@@ -444,7 +475,17 @@ func Sign(typ string, r *Request, o Options, now time.Time) error {
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	return p.Sign(r, o, now)
+	err = p.Sign(r, o, now)
+	if se, ok := errors.AsType[*SecretError](err); ok {
+		// Name the secret by its index in the caller's Secrets.
+		switch {
+		case se.Index == 0:
+			se.Index = lead
+		case se.Index <= lead:
+			se.Index--
+		}
+	}
+	return err
 }
 
 // prepare looks up typ and applies the checks and defaults that New and
@@ -459,7 +500,7 @@ func prepare(typ string, o Options) (Preset, Options, error) {
 	}
 	for i, s := range o.Secrets {
 		if s == "" {
-			return p, o, fmt.Errorf("%s: secret %d is empty: %w", typ, i, ErrConfig)
+			return p, o, secretErr(typ, i, "is empty")
 		}
 	}
 	if len(o.NotAfter) > len(o.Secrets) {

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommandsHoldNoSecret runs the commands that read secrets with bad
+// ones, and verify with a good one and a bad request: what they print names
+// the secret (its field or flag index) and never holds it.
+func TestCommandsHoldNoSecret(t *testing.T) {
+	const marker = "MRKRq7"
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.yaml", "providers:\n  - name: a\n    type: standard-webhooks\n    secrets: [\"whsec_"+marker+"!!\"]\n")
+	req := write("req.json", `{"method":"POST","url":"http://127.0.0.1:8080/webhooks/a","headers":{"Stripe-Signature":"t=1700000000,v1=00"},"body":"{}"}`)
+	pem := "-----BEGIN PUBLIC KEY-----\n" + marker + "\n-----END PUBLIC KEY-----\n"
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"check-config", []string{"check-config", "-config", bad}, 1, "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{"serve", []string{"serve", "-config", bad}, 1, "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{"sign with a config", []string{"sign", "-config", bad, "-provider", "a"}, 2, "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{"sign", []string{"sign", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!"}, 2, "secret 0: not base64"},
+		{"verify", []string{"verify", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!", "-request", req}, 2, "secret 0: not base64"},
+		{"verify, second key", []string{"verify", "-type", "jwt", "-option", "algorithms=RS256", "-public-key", pem, "-request", req}, 2, "jwt: secret 0: "},
+		{"verify, invalid request", []string{"verify", "-type", "stripe", "-secret", marker + "-stripe-secret", "-at", "1700000000", "-request", req}, 1, "invalid: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := Run(context.Background(), c.args, &out, &out)
+			if code != c.code || !strings.Contains(out.String(), c.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit %d and %q", code, out.String(), c.code, c.want)
+			}
+			if strings.Contains(out.String(), marker) {
+				t.Errorf("output holds the secret:\n%s", out.String())
+			}
+		})
+	}
+}
