@@ -42,7 +42,15 @@ func (s *Server) ready(ctx context.Context) error {
 		return errNotReadyClosing
 	}
 	if err := s.writer.Healthy(); err != nil {
-		return fmt.Errorf("database: %w", err)
+		// The last commit failed: try a write of our own, so that a
+		// database that recovered (a disk with room again) is ready at
+		// once rather than at the next request's commit.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		perr := s.writer.Probe(pctx)
+		cancel()
+		if perr != nil {
+			return fmt.Errorf("database: %w", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

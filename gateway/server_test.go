@@ -183,8 +183,28 @@ providers:
 	if claimed != 21-full {
 		t.Errorf("processed_events has %d rows; want %d (the accepted events only)", claimed, 21-full)
 	}
+	ready := func() int {
+		resp, err := http.Get("http://" + s.AdminAddr().String() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != 503 {
+		t.Errorf("/readyz with the database full: %d; want 503", code)
+	}
 	if _, err := s.db.Write.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
 		t.Fatal(err)
+	}
+	// Ready again without a request having to commit first: a load
+	// balancer sends none to a gateway that is not ready.
+	deadline := time.Now().Add(5 * time.Second)
+	for ready() != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still 503 5 s after the database had room again")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if code := post("evt_after"); code != 202 {
 		t.Fatalf("event after room was made: %d; want 202", code)
@@ -213,7 +233,13 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
 	defer conn.Close()
 	// Headers and a promise of 100 bytes of body, of which one arrives.
 	fmt.Fprintf(conn, "POST /webhooks/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-	time.Sleep(100 * time.Millisecond) // the handler is reading the body
+	deadline := time.Now().Add(10 * time.Second)
+	for s.receiving.Load() == 0 { // the handler is reading the body
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached its handler")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	start := time.Now()
 	if err := s.Close(context.Background()); err != nil {
 		t.Errorf("Close with a request cut at the shutdown timeout = %v; want nil", err)

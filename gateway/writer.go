@@ -142,6 +142,34 @@ func (w *Writer) Healthy() error {
 	return nil
 }
 
+// probeSize is what a probe writes: room for a few events.
+const probeSize = 64 << 10
+
+// Probe learns whether the database takes writes again after a failed
+// commit: it commits a row of probeSize bytes and deletes it again. On
+// success it clears the failure Healthy reports, so that readiness returns
+// without waiting for a request to commit (a load balancer sends none to a
+// gateway that is not ready). It returns the probe's error, if any.
+func (w *Writer) Probe(ctx context.Context) error {
+	tx, err := w.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO health_probe (id, pad) VALUES (1, zeroblob(?))`, probeSize); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// The pages go back to the database's free list, for events.
+	if _, err := w.DB.ExecContext(ctx, `DELETE FROM health_probe`); err != nil {
+		return err
+	}
+	w.lastErr.Store(nil)
+	return nil
+}
+
 // Start starts the writer goroutine.
 func (w *Writer) Start() {
 	if w.MaxBatch <= 0 {
