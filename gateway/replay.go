@@ -356,6 +356,7 @@ func replayInto(ctx context.Context, db *DB, id string, q forward.Query, subject
 			return n, bytes, nil
 		}
 		q.After = res.Last
+		replayPaged(ctx)
 	}
 }
 
@@ -395,6 +396,10 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 
 // replayPageSize is the most events a replay enqueues per transaction.
 var replayPageSize = forward.MaxReplay
+
+// replayPaged runs after each page of a replay but the last, with the
+// replay's context (tests hold a replay there to cancel it).
+var replayPaged = func(context.Context) {}
 
 // replayPage enqueues one page of a replay in its own transaction.
 func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {

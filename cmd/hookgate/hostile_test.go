@@ -371,7 +371,7 @@ func TestHostileConcurrentUploads(t *testing.T) {
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil || codes[i] != 202 {
-			t.Fatalf("upload %d: %d, %v", i, codes[i], errs[i])
+			t.Fatalf("upload %d: %d, %v\ngateway log:\n%s", i, codes[i], errs[i], g.logs)
 		}
 	}
 	peak := procStatus(t, pid, "VmHWM")

@@ -1,0 +1,242 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"hookgate/forward"
+)
+
+// replayServer is an archiving gateway with the admin API, its relay
+// stopped (rows stay in the outbox, to be listed and cancelled), and n
+// accepted events of provider shop.
+func replayServer(t *testing.T, n int) (*Server, string) {
+	t.Helper()
+	s := mustServer(t, adminAuth, `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	for i := range n {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	waitPublished(t, s, uint64(n), "the accepted events")
+	if err := s.relay.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return s, adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+}
+
+// outboxRows counts the outbox rows of a replay ("" for every row).
+func outboxRows(t *testing.T, s *Server, replay string) int {
+	t.Helper()
+	var n int
+	q, args := `SELECT count(*) FROM outbox`, []any{}
+	if replay != "" {
+		q, args = q+` WHERE replay = ?`, append(args, replay)
+	}
+	if err := s.db.Read.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestReplayOutsideTheStream: a replay whose subject (the override, or an
+// archived event's own) the stream does not take is refused with 400
+// naming the subject, and nothing is queued.
+func TestReplayOutsideTheStream(t *testing.T) {
+	s, token := replayServer(t, 3)
+	for _, c := range []struct{ name, body, want string }{
+		{"override", `{"provider":"shop","subject":"elsewhere.orders"}`, `the subject \"elsewhere.orders\" is outside the stream's subjects`},
+		{"reserved override", `{"provider":"shop","subject":"$JS.API.STREAM.PURGE.WEBHOOKS"}`, "nothing was queued"},
+	} {
+		code, out := adminCall(t, s, "POST", "/admin/replay", token, c.body)
+		if code != 400 || !strings.Contains(out, c.want) {
+			t.Errorf("%s: %d %s; want 400 with %q", c.name, code, out, c.want)
+		}
+	}
+	// An archived event whose subject the stream no longer takes.
+	if _, err := s.db.Write.Exec(`UPDATE archive SET subject = 'retired.shop.t' WHERE event_id = 'evt_1'`); err != nil {
+		t.Fatal(err)
+	}
+	code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop"}`)
+	if code != 400 || !strings.Contains(out, `the archived events' subject \"retired.shop.t\" is outside`) || !strings.Contains(out, "nothing was queued") {
+		t.Errorf("archived subject outside the stream: %d %s; want 400 naming it", code, out)
+	}
+	if n := outboxRows(t, s, ""); n != 0 {
+		t.Errorf("%d rows in the outbox after refused replays; want 0", n)
+	}
+	// The same query without the retired event is fine.
+	code, out = adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop","id":"evt_2"}`)
+	if code != 200 || !strings.Contains(out, `"events":1`) {
+		t.Errorf("replay of a covered event: %d %s; want 200 with 1 event", code, out)
+	}
+}
+
+// TestReplayListAndCancel: a replay with rows waiting is listed, and
+// cancelling it removes them; one being queued is stopped between pages,
+// and the rows it had queued are removed too.
+func TestReplayListAndCancel(t *testing.T) {
+	s, token := replayServer(t, 4)
+	code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop"}`)
+	var r struct {
+		ID     string `json:"replay_id"`
+		Events int    `json:"events"`
+	}
+	if code != 200 || json.Unmarshal([]byte(out), &r) != nil || r.Events != 4 {
+		t.Fatalf("replay: %d %s", code, out)
+	}
+	code, out = adminCall(t, s, "GET", "/admin/replays", token, "")
+	if code != 200 || !strings.Contains(out, `"replay_id":"`+r.ID+`"`) || !strings.Contains(out, `"rows":4`) {
+		t.Fatalf("GET /admin/replays: %d %s; want %s with 4 rows", code, out, r.ID)
+	}
+	rowsBefore, _ := s.writer.Outbox()
+	code, out = adminCall(t, s, "DELETE", "/admin/replays/"+r.ID, token, "")
+	if code != 200 || !strings.Contains(out, `"rows_removed":4`) {
+		t.Fatalf("DELETE: %d %s; want 4 rows removed", code, out)
+	}
+	if n := outboxRows(t, s, r.ID); n != 0 {
+		t.Errorf("%d rows of the cancelled replay left", n)
+	}
+	if rows, _ := s.writer.Outbox(); rows != rowsBefore-4 {
+		t.Errorf("outbox count %d after the cancel; want %d", rows, rowsBefore-4)
+	}
+	if code, out := adminCall(t, s, "GET", "/admin/replays", token, ""); code != 200 || out != "{\"replays\":[]}\n" {
+		t.Errorf("GET /admin/replays after the cancel: %d %s; want none", code, out)
+	}
+	if code, _ := adminCall(t, s, "DELETE", "/admin/replays/"+r.ID, token, ""); code != 404 {
+		t.Errorf("DELETE of a cancelled replay: %d; want 404", code)
+	}
+
+	// Cancelled while it is being queued, one event a page: held after
+	// its first page until cancelled.
+	defer func(size int, hook func(context.Context)) { replayPageSize, replayPaged = size, hook }(replayPageSize, replayPaged)
+	replayPageSize = 1
+	paged := make(chan struct{})
+	replayPaged = func(ctx context.Context) {
+		select {
+		case paged <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+	}
+	type result struct {
+		id  string
+		err error
+	}
+	done := make(chan result)
+	go func() {
+		id, _, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+		done <- result{id, err}
+	}()
+	<-paged
+	rs, err := s.Replays(context.Background())
+	if err != nil || len(rs) != 1 || !rs[0].Queuing || rs[0].Rows != 1 {
+		t.Fatalf("Replays while queuing = %+v, %v; want one queuing with its first row", rs, err)
+	}
+	removed, ok, err := s.CancelReplay(context.Background(), rs[0].ID)
+	if err != nil || !ok || removed != 1 {
+		t.Errorf("CancelReplay = %d, %v, %v; want 1 row removed", removed, ok, err)
+	}
+	res := <-done
+	if !errors.Is(res.err, ErrReplayCancelled) || res.id != rs[0].ID {
+		t.Errorf("the cancelled Replay returned %q, %v; want %s, ErrReplayCancelled", res.id, res.err, rs[0].ID)
+	}
+	if n := outboxRows(t, s, res.id); n != 0 {
+		t.Errorf("%d rows of the replay cancelled while queuing left", n)
+	}
+}
+
+// TestAdminBodies: the admin API takes a JSON body with or without
+// Content-Type, and says what it wants otherwise.
+func TestAdminBodies(t *testing.T) {
+	s, token := replayServer(t, 1)
+	call := func(contentType, body string) (int, string) {
+		req, err := http.NewRequest("POST", "http://"+s.AdminAddr().String()+"/admin/replay", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		name, contentType, body string
+		want                    int
+		says                    string
+	}{
+		{"JSON", "application/json", `{"provider":"shop"}`, 200, `"events":1`},
+		{"no Content-Type", "", `{"provider":"shop"}`, 200, `"events":1`},
+		{"curl -d", "application/x-www-form-urlencoded", `{"provider":"shop"}`, 200, `"events":1`},
+		{"charset", "application/json; charset=utf-8", `{"provider":"shop"}`, 200, `"events":1`},
+		{"another type", "text/plain", `{"provider":"shop"}`, 400, "Content-Type: application/json"},
+		{"empty", "", "", 400, "it is empty"},
+		{"unknown field", "", `{"provider":"shop","providr":"x"}`, 400, `unknown field \"providr\"`},
+		{"two objects", "", `{"provider":"shop"}{}`, 400, "more follows"},
+		{"seq without parked", "", `{"provider":"shop","seq":[1]}`, 400, "seq goes with parked"},
+	} {
+		if code, out := call(c.contentType, c.body); code != c.want || !strings.Contains(out, c.says) {
+			t.Errorf("%s: %d %s; want %d saying %q", c.name, code, out, c.want, c.says)
+		}
+	}
+}
+
+// TestAdminParked lists a parked row and sends it again: it leaves the
+// parked table and the relay publishes it.
+func TestAdminParked(t *testing.T) {
+	s := mustServer(t, adminAuth, `
+  - name: shop
+    type: stripe
+    secrets: [whsec_new]
+`)
+	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+	if _, err := s.db.Write.Exec(`INSERT INTO outbox_parked (seq, msg_id, subject, header, body, created_at, parked_at, attempts, error)
+		VALUES (7, 'shop:evt_parked', 'webhooks.shop.t', NULL, '{}', 1, 2, 10, 'nats: maximum payload exceeded')`); err != nil {
+		t.Fatal(err)
+	}
+	code, out := adminCall(t, s, "GET", "/admin/events?status=parked", token, "")
+	if code != 200 || !strings.Contains(out, `"seq":7`) || !strings.Contains(out, `"msg_id":"shop:evt_parked"`) || !strings.Contains(out, "maximum payload") {
+		t.Fatalf("GET parked: %d %s", code, out)
+	}
+	if code, out := adminCall(t, s, "GET", "/admin/outbox", token, ""); code != 200 || !strings.Contains(out, `"parked":1`) {
+		t.Errorf("GET /admin/outbox: %d %s; want parked 1", code, out)
+	}
+	if got := scrape(t, s)["hookgate_outbox_parked"]; got != 1 {
+		t.Errorf("hookgate_outbox_parked = %v; want 1", got)
+	}
+	if code, out := adminCall(t, s, "GET", "/admin/events?status=parked&id=x", token, ""); code != 400 || !strings.Contains(out, "provider and limit only") {
+		t.Errorf("parked with an event ID filter: %d %s; want 400", code, out)
+	}
+	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"parked":true,"seq":[8]}`); code != 404 {
+		t.Errorf("resend of a seq not parked: %d %s; want 404", code, out)
+	}
+	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"parked":true,"provider":"shop"}`); code != 400 {
+		t.Errorf("resend with a query: %d %s; want 400", code, out)
+	}
+	if code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"parked":true}`); code != 200 || !strings.Contains(out, `"parked_sent_again":1`) {
+		t.Fatalf("resend: %d %s", code, out)
+	}
+	waitPublished(t, s, 1, "the row sent again")
+	if code, out := adminCall(t, s, "GET", "/admin/events?status=parked", token, ""); code != 200 || out != "{\"parked\":[]}\n" {
+		t.Errorf("GET parked after the resend: %d %s; want none", code, out)
+	}
+}
