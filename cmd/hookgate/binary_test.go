@@ -160,11 +160,11 @@ providers:
 	}
 }
 
-// TestBinaryOneGatewayPerDataDir: a second serve on a data directory in
+// TestHostileSecondInstance: a second serve on a data directory in
 // use exits 1 at once, naming the directory and the first one's pid; the
 // first keeps serving, events and replay work beside it, and after a
 // SIGKILL of the first (the kernel drops its lock) a new serve starts.
-func TestBinaryOneGatewayPerDataDir(t *testing.T) {
+func TestHostileSecondInstance(t *testing.T) {
 	bin := mustBinary(t)
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")

@@ -7,16 +7,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -446,4 +449,97 @@ func TestHostileOversizedHeaders(t *testing.T) {
 	if strings.Contains(g.logs.String(), strings.Repeat("d", 1024)) {
 		t.Error("a log line carries the oversized delivery ID whole")
 	}
+}
+
+// TestHostileForgedFlood: a flood of forged signatures to provider a, from
+// the same address as its real sender, spends none of a's rate limit: every
+// correctly signed request sent during the flood gets 202, the flood gets
+// 401, and the log holds a bounded number of lines about it.
+func TestHostileForgedFlood(t *testing.T) {
+	g := startHostile(t, "", "    rate_limit: {rps: 5, burst: 20}")
+	base := "http://" + g.addr
+	forged := 2000 * hostileScale()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		bad  = map[int]int{}
+		next atomic.Int64
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for int(next.Add(1)) <= forged {
+				req := signedRequest(t, base, "a", "whsec_forged", "evt_forged")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				bad[resp.StatusCode]++
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range 10 {
+		if code, msg := do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_real_%d", i))); code != 202 {
+			t.Errorf("signed request %d during the flood: %d %s; want 202", i, code, msg)
+		}
+	}
+	wg.Wait()
+	if bad[401] != forged {
+		t.Errorf("forged requests got %v; want all %d answered 401", bad, forged)
+	}
+	if got := g.metric(t, `hookgate_rejections_total{provider="a",reason="signature_mismatch"}`); got != float64(forged) {
+		t.Errorf("signature_mismatch rejections = %v; want %d (the metrics count every one)", got, forged)
+	}
+	lines := strings.Count(g.logs.String(), "webhook rejected")
+	if lines > 45 { // the line buffer keeps 50; a burst of 20 and 10 a second
+		t.Errorf("%d of the last 50 log lines are rejections; want them sampled", lines)
+	}
+}
+
+// TestHostileReplayToBadSubject: a replay to a subject no stream covers is
+// refused up front (exit 1, nothing queued), so it can neither stall the
+// relay nor be listed as running; the events after it flow.
+func TestHostileReplayToBadSubject(t *testing.T) {
+	g := startHostile(t, "archive: {enabled: true}", "")
+	base := "http://" + g.addr
+	for i := range 3 {
+		if code, msg := do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_%d", i))); code != 202 {
+			t.Fatalf("event %d: %d %s", i, code, msg)
+		}
+	}
+	waitFor(t, 20*time.Second, "3 events published", func() bool { return g.metric(t, "hookgate_relay_published_total") == 3 })
+	bin := mustBinary(t)
+	for _, subject := range []string{"elsewhere.orders", "$JS.API.STREAM.PURGE.WEBHOOKS"} {
+		out, err := exec.Command(bin, "replay", "-config", g.cfg, "-provider", "a", "-subject", subject).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "nothing was queued") {
+			t.Errorf("replay to %s: %v\n%s; want exit 1, nothing queued", subject, err, out)
+		}
+	}
+	out, err := exec.Command(bin, "replay", "-config", g.cfg, "-list").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "no replay has rows waiting") {
+		t.Errorf("replay -list after refused replays: %v\n%s; want none", err, out)
+	}
+	if code, msg := do(t, signedRequest(t, base, "b", "whsec_b", "evt_after")); code != 202 {
+		t.Fatalf("event after the refused replays: %d %s", code, msg)
+	}
+	waitFor(t, 20*time.Second, "the event after them published", func() bool {
+		return g.metric(t, "hookgate_relay_published_total") == 4 && g.metric(t, "hookgate_outbox_rows") == 0
+	})
+	if got := g.metric(t, "hookgate_relay_failures_total"); got != 0 {
+		t.Errorf("relay failures = %v; want 0 (nothing refused was queued)", got)
+	}
+	// A replay to a covered subject goes through.
+	out, err = exec.Command(bin, "replay", "-config", g.cfg, "-provider", "a", "-subject", "webhooks.replayed").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3 events queued") {
+		t.Fatalf("replay to a covered subject: %v\n%s", err, out)
+	}
+	waitFor(t, 20*time.Second, "the replay published", func() bool { return g.metric(t, "hookgate_relay_published_total") == 7 })
 }
