@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -203,13 +201,9 @@ type QuarantinedRequest struct {
 // ListQuarantine reads the quarantine of the database in cfg's data_dir,
 // read-only, newest first; id > 0 selects one request.
 func ListQuarantine(ctx context.Context, cfg *Config, provider string, id int64, limit int) ([]QuarantinedRequest, error) {
-	path := filepath.Join(cfg.DataDir, DBFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	db, err := openReadOnly(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+		return nil, err
 	}
 	defer db.Close()
 	if limit <= 0 {

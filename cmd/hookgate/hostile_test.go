@@ -418,9 +418,9 @@ func do(tb testing.TB, req *http.Request) (int, string) {
 
 // TestHostileOversizedHeaders: header-borne values past their limits (a
 // 33 KB X-GitHub-Delivery, which as Nats-Msg-Id and Hookgate-Event-Id made
-// a header block JetStream refuses; a long passed header) get 400 naming
-// the value, nothing is recorded, and the events after them reach the
-// stream: nothing can poison the relay.
+// a header block JetStream refuses; a long passed header) and malformed
+// ones (a line break, a NUL) get 400, nothing is recorded, and the events
+// after them reach the stream: nothing can poison the relay.
 func TestHostileOversizedHeaders(t *testing.T) {
 	g := startHostile(t, "", "")
 	base := "http://" + g.addr
@@ -435,6 +435,34 @@ func TestHostileOversizedHeaders(t *testing.T) {
 			t.Fatalf("5 KB passed header: %d %.300s; want 400 naming X-Trace", code, msg)
 		}
 	}
+	// Malformed: a line break in a body-borne event ID (it would end the
+	// NATS header it travels in), and a raw control byte in a header,
+	// which the HTTP server refuses before the gateway sees it.
+	body := `{"id":"evt\n1","type":"t","created":1,"data":{"object":{"id":"o"}}}`
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{"whsec_a"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", base+"/webhooks/a", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = vr.Header
+	if code, msg := do(t, req); code != 400 || !strings.Contains(msg, "line break") {
+		t.Fatalf("event ID with a line break: %d %s; want 400 naming it", code, msg)
+	}
+	c, err := net.Dial("tcp", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /webhooks/gh HTTP/1.1\r\nHost: gw\r\nX-GitHub-Delivery: a\x00b\r\nContent-Length: 2\r\n\r\n{}")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("NUL in a header: %v, %v; want 400", resp, err)
+	}
+	resp.Body.Close()
 	for i := range 5 {
 		if code, msg := do(t, githubRequest(t, base, fmt.Sprintf("delivery-%d", i))); code != 202 {
 			t.Fatalf("a normal delivery after the oversized ones: %d %s", code, msg)
