@@ -51,6 +51,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// debugLog, when HOOKGATE_TEST_LOG names a file, receives every line the
+// gateways started by startBinary log.
+var debugLog = func() *os.File {
+	if p := os.Getenv("HOOKGATE_TEST_LOG"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			return f
+		}
+	}
+	return nil
+}()
+
 // gatewayProcess is a running hookgate serve subprocess.
 type gatewayProcess struct {
 	cmd  *exec.Cmd
@@ -68,7 +80,7 @@ func (b *lineBuffer) add(l string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lines = append(b.lines, l)
-	if len(b.lines) > 50 {
+	if len(b.lines) > 200 {
 		b.lines = b.lines[1:]
 	}
 }
@@ -105,6 +117,9 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			g.logs.add(sc.Text()) // first: a caller that got the address reads the line
+			if debugLog != nil {
+				fmt.Fprintln(debugLog, sc.Text())
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}

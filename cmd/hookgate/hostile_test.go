@@ -315,7 +315,7 @@ func procStatus(tb testing.TB, pid int, field string) int64 {
 func TestHostileConcurrentUploads(t *testing.T) {
 	n := min(500, 200*hostileScale())
 	// One test client sends them all: its address may hold every slot.
-	g := startHostile(t, "http: {max_in_flight_per_client: 1024, body_timeout: 120s}", "")
+	g := startHostile(t, "http: {max_in_flight_per_client: 1024, body_timeout: 120s, read_header_timeout: 120s, read_timeout: 120s}", "")
 	base := "http://" + g.addr
 	pid := g.cmd.Process.Pid
 	body := func(id string) []byte {
@@ -374,7 +374,8 @@ func TestHostileConcurrentUploads(t *testing.T) {
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil || codes[i] != 202 {
-			t.Fatalf("upload %d: %d, %v\ngateway log:\n%s", i, codes[i], errs[i], g.logs)
+			t.Fatalf("upload %d: %d, %v (connections refused: %v)\ngateway log:\n%s", i, codes[i], errs[i],
+				g.metric(t, "hookgate_http_connections_refused_total"), g.logs)
 		}
 	}
 	peak := procStatus(t, pid, "VmHWM")
