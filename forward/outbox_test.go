@@ -173,3 +173,32 @@ func (c *capturePublisher) Publish(_ context.Context, msgs []forward.Message, _ 
 	c.msgs = append(c.msgs, msgs...)
 	return forward.Result{Acked: len(msgs)}, nil
 }
+
+// TestCounterResyncs: a Counter that drifted below zero (rows added by
+// another process and then published) is set from the table again by the
+// relay.
+func TestCounterResyncs(t *testing.T) {
+	db := mustDB(t)
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	mustJetStream(t, nc)
+	var c forward.Counter
+	enqueue(t, db, messages(0, 3)...) // "another process": not counted
+	r := &forward.Relay{DB: db, Publish: mustJSPublisher(t, nc, 0), Counter: &c}
+	defer r.Close()
+	enqueue(t, db, messages(3, 4)...)
+	c.Add(1, int64(len(testMessage(3).Body)))
+	if err := r.Flush(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if rows, bytes := c.Load(); rows != 0 || bytes != 0 {
+		t.Errorf("Counter = %d rows, %d bytes after the outbox emptied; want 0, 0 (resynced)", rows, bytes)
+	}
+	enqueue(t, db, messages(4, 6)...)
+	if err := c.Resync(testCtx(t), db); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := c.Load(); rows != 2 {
+		t.Errorf("Resync = %d rows; want the 2 in the table", rows)
+	}
+}

@@ -86,11 +86,10 @@ type Relay struct {
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); used for Stats.Lag.
 	Now func() time.Time
-	// Deleted, when set, is called after rows left the outbox
-	// (acknowledged and deleted, or parked), with their count and the sum
-	// of their body sizes (the units of Depth), from the relay's goroutine
-	// or Flush's caller.
-	Deleted func(rows int, bytes int64)
+	// Counter, when set, is told of the rows that leave the outbox
+	// (acknowledged and deleted, or parked); when it drifted below zero
+	// (rows added by another process) the relay resyncs it from the table.
+	Counter *Counter
 
 	initOnce sync.Once
 	wake     chan struct{}
@@ -303,12 +302,12 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 			// The rows are published again next round and dropped as
 			// duplicates by the stream.
 			pubErr = errors.Join(pubErr, fmt.Errorf("forward: delete acknowledged rows: %w", delErr))
-		} else if r.Deleted != nil {
+		} else {
 			var size int64
 			for _, m := range r.msgs[:res.Acked] {
 				size += int64(len(m.Body))
 			}
-			r.Deleted(res.Acked, size)
+			r.left(ctx, res.Acked, size)
 		}
 	}
 	parked := false
@@ -355,9 +354,7 @@ func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
 		return false, nil // gone meanwhile: the next round reads on
 	}
 	r.parked.Add(1)
-	if r.Deleted != nil {
-		r.Deleted(1, int64(len(m.Body)))
-	}
+	r.left(ctx, 1, int64(len(m.Body)))
 	attrs := []any{"msg_id", clip(m.ID, 300), "seq", rw.seq, "subject", clip(m.Subject, 300), "size", m.Size(),
 		"attempts", after, "err", clip(err.Error(), maxParkError)}
 	if p, ok := r.Publish.(maxPayloader); ok && int64(m.Size()) > p.MaxPayload() {
@@ -366,6 +363,26 @@ func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
 	r.logger().Error("forward: relay: the NATS server refused a row again and again; it is parked and the rows after it go on. "+
 		"Fix the cause (the server's or stream's limits, the stream's subjects), then send it again (hookgate replay -parked)", attrs...)
 	return true, nil
+}
+
+// left counts rows that left the outbox on the Counter, resyncing it when
+// it drifted below zero.
+func (r *Relay) left(ctx context.Context, rows int, bytes int64) {
+	if r.Counter == nil || r.Counter.Remove(int64(rows), bytes) {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	if err := r.Counter.Resync(rctx, r.readDB()); err != nil {
+		r.logger().Warn("forward: relay: recount the outbox", "err", err)
+	}
+}
+
+func (r *Relay) readDB() *sql.DB {
+	if r.ReadDB != nil {
+		return r.ReadDB
+	}
+	return r.DB
 }
 
 // maxPayloader is a [Publisher] that knows the server's max_payload, like
@@ -377,10 +394,7 @@ type maxPayloader interface {
 // fetch reads the oldest rows into r.msgs and r.rows.
 func (r *Relay) fetch(ctx context.Context) (more bool, err error) {
 	r.msgs, r.rows = r.msgs[:0], r.rows[:0]
-	db := r.ReadDB
-	if db == nil {
-		db = r.DB
-	}
+	db := r.readDB()
 	batch := r.Batch
 	if batch <= 0 {
 		batch = DefaultBatch

@@ -60,7 +60,7 @@ func (s *Server) ready(ctx context.Context) error {
 	}
 	tx.Rollback()
 	if !s.nc.IsConnected() {
-		rows, bytes := s.writer.Outbox()
+		rows, bytes := s.outbox.Load()
 		if rows >= s.cfg.Storage.OutboxMaxRows || bytes >= s.cfg.Storage.OutboxMaxBytes {
 			return errNotReadyNATS
 		}

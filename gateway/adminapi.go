@@ -18,6 +18,7 @@ import (
 
 	"hookgate/forward"
 	"hookgate/verify"
+	"hookgate/webhook"
 )
 
 // AdminAuthConfig says which bearer tokens the admin API accepts: JWTs
@@ -249,7 +250,7 @@ func (s *Server) adminAPI(e *echo.Echo) error {
 }
 
 func (s *Server) adminOutbox(c echo.Context) error {
-	rows, bytes := s.writer.Outbox()
+	rows, bytes := s.outbox.Load()
 	st := s.relay.Stats()
 	return c.JSON(http.StatusOK, map[string]any{
 		"rows":               rows,
@@ -274,7 +275,7 @@ type Query = forward.Query
 
 // EventStatuses are the statuses an archived event can have: the values
 // Query.Status takes.
-var EventStatuses = []string{Accepted.String(), Stale.String(), StatusParked}
+var EventStatuses = []string{webhook.Accepted.String(), webhook.Stale.String(), StatusParked}
 
 // EventQuery reads a Query from URL parameters or flags: provider,
 // status (one of EventStatuses), id, since and until (RFC 3339 or unix

@@ -326,7 +326,7 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 	s.relay.Notify()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		rows, bytes := s.writer.Outbox()
+		rows, bytes := s.outbox.Load()
 		if s.relay.Stats().Published == 10 && rows == 0 && bytes == 0 {
 			return
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"hookgate/webhook"
 )
 
 func TestClientAddr(t *testing.T) {
@@ -64,7 +66,7 @@ providers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	s := testServer(t, c, d, nil)
 	return s.routes(providers), d, s
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"hookgate/forward"
+	"hookgate/store"
 	"hookgate/verify"
 )
 
@@ -22,14 +24,9 @@ var (
 	// ErrBodyTimeout means the body did not arrive within
 	// http.body_timeout; nothing was recorded.
 	ErrBodyTimeout = errors.New("gateway: body not received in time")
-	// ErrStorage means the database could not record the decision; nothing
-	// was recorded for the request.
-	ErrStorage = errors.New("gateway: storage unavailable")
-	// ErrOutboxFull means the outbox is at its bound (NATS is down or slow);
-	// nothing was recorded for the request.
-	ErrOutboxFull = errors.New("gateway: outbox full")
-	// ErrShuttingDown means the gateway stopped taking new events.
-	ErrShuttingDown = errors.New("gateway: shutting down")
+	// ErrStorage means the database could not record (or read) what was
+	// asked; nothing was recorded. It is the store's own error.
+	ErrStorage = store.ErrStorage
 )
 
 // retryAfter is the Retry-After value sent with a 503, in seconds.
@@ -57,14 +54,15 @@ var errorClasses = []errorClass{
 	{verify.ErrSecretExpired, http.StatusUnauthorized, "invalid signature", "secret_expired"},
 	{verify.ErrClaims, http.StatusUnauthorized, "invalid signature", "claims_rejected"},
 	{ErrMalformed, http.StatusBadRequest, "", "malformed_request"},
+	{forward.ErrInvalidMessage, http.StatusBadRequest, "", "malformed_request"},
 	{ErrValueTooLong, http.StatusBadRequest, "", "value_too_long"},
 	{ErrForbidden, http.StatusForbidden, "forbidden", "forbidden"},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate limited", "rate_limited"},
 	{ErrBusy, http.StatusServiceUnavailable, "", "busy"}, // names the limit reached
 	{verify.ErrKeysUnavailable, http.StatusServiceUnavailable, "signing keys unavailable, retry later", "keys_unavailable"},
-	{ErrShuttingDown, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
-	{ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},
-	{ErrStorage, http.StatusServiceUnavailable, "temporarily unavailable", "storage"},
+	{store.ErrClosed, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
+	{store.ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},
+	{store.ErrStorage, http.StatusServiceUnavailable, "temporarily unavailable", "storage"},
 }
 
 // classify maps an error from any step of the pipeline to its status code,

@@ -17,6 +17,8 @@ import (
 
 	"hookgate/forward"
 	"hookgate/verify"
+
+	"hookgate/webhook"
 )
 
 // signedRequest signs body with preset and secret at time at, sets hdr on
@@ -107,7 +109,7 @@ func formatsHandler(tb testing.TB, providers string, now time.Time) (http.Handle
 	if err != nil {
 		tb.Fatal(err)
 	}
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	s := newServer(c, Options{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	s.decider = d
 	return s.routes(ps), d

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"hookgate/webhook"
 )
 
 // FuzzHandler sends garbage through the whole request path of a few
@@ -23,7 +25,7 @@ func FuzzHandler(f *testing.F) {
 		if err != nil || !strings.HasPrefix(path, "/") {
 			return // not a path a client could send
 		}
-		d := &fakeDecider{outcome: Accepted}
+		d := &fakeDecider{outcome: webhook.Accepted}
 		h := mustHandler(t, d)
 		req := &http.Request{Method: "POST", URL: u, Host: "gw", Header: http.Header{}, RemoteAddr: "192.0.2.1:1234",
 			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"hookgate/forward"
+	"hookgate/store"
 	"hookgate/verify"
+	"hookgate/webhook"
 )
 
 // provider is a configured provider ready to serve requests.
@@ -198,14 +201,14 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 	s.log.LogAttrs(ctx, slog.LevelInfo, outcomeMessages[r.outcome], slog.String("provider", p.name), slog.String("event_id", r.id),
 		slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
 	status := http.StatusOK
-	if r.outcome == Accepted {
+	if r.outcome == webhook.Accepted {
 		status = http.StatusAccepted
 	}
 	return c.JSONBlob(status, appendJSON(nil, "id", r.id, "status", r.outcome.String()))
 }
 
 // outcomeMessages are the log messages of the decided outcomes.
-var outcomeMessages = map[Outcome]string{Accepted: "webhook accepted", Duplicate: "webhook duplicate", Stale: "webhook stale"}
+var outcomeMessages = map[webhook.Outcome]string{webhook.Accepted: "webhook accepted", webhook.Duplicate: "webhook duplicate", webhook.Stale: "webhook stale"}
 
 // appendJSON appends a JSON object of one or two string members (k2 empty:
 // one), keys in the order given; the answers are this small and this hot.
@@ -242,7 +245,7 @@ func appendJSONString(b []byte, s string) []byte {
 // processed is what the pipeline made of one request.
 type processed struct {
 	id        string
-	outcome   Outcome
+	outcome   webhook.Outcome
 	secret    int              // index of the secret that matched, -1 before verification
 	handshake *verify.Response // set for a handshake: answer it, record nothing
 }
@@ -319,10 +322,23 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	return r, err
 }
 
-// event builds what the writer records: the idempotency key, the ordering
+// Decider records the fate of an event: duplicate, stale, or accepted with
+// its message queued for the stream. It returns only once the decision is
+// durable; an error means nothing was recorded for the event. The handler
+// depends on this interface alone, so that another backend can take the
+// SQLite store's place (store.Writer implements it). ev.Message.Body is
+// the request's pooled read buffer: Decide copies what it keeps and holds
+// no reference to it once it returns.
+type Decider interface {
+	Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error)
+}
+
+var _ Decider = (*store.Writer)(nil)
+
+// event builds what the decider records: the idempotency key, the ordering
 // entity and the outgoing NATS message. The subject and headers are
 // computed here and nowhere else.
-func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*Event, error) {
+func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*webhook.Event, error) {
 	hdr := nats.Header{}
 	hdr.Set(forward.HeaderProvider, p.name)
 	hdr.Set(forward.HeaderEventID, id.ID)
@@ -357,7 +373,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		return nil, fmt.Errorf("%w: the passed headers (pass_headers) are %d bytes together; the limit is %d", ErrValueTooLong, passed, MaxPassHeaders)
 	}
 	key := p.name + ":" + id.ID
-	return &Event{
+	return &webhook.Event{
 		Provider: p.name,
 		ID:       id.ID,
 		Type:     id.Type,

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"hookgate/verify"
+
+	"hookgate/webhook"
 )
 
 // BenchmarkHandler measures the HTTP handler alone (body cap, verify,
@@ -39,6 +41,6 @@ func BenchmarkHandler(b *testing.B) {
 // nullDecider accepts everything without keeping it.
 type nullDecider struct{}
 
-func (nullDecider) Decide(context.Context, *Event) (Outcome, error) {
-	return Accepted, nil
+func (nullDecider) Decide(context.Context, *webhook.Event) (webhook.Outcome, error) {
+	return webhook.Accepted, nil
 }

@@ -18,20 +18,23 @@ import (
 
 	"hookgate/forward"
 	"hookgate/verify"
+
+	"hookgate/store"
+	"hookgate/webhook"
 )
 
 // fakeDecider records the events it is given and answers with a fixed
 // outcome or error.
 type fakeDecider struct {
 	mu      sync.Mutex
-	events  []*Event
-	outcome Outcome
+	events  []*webhook.Event
+	outcome webhook.Outcome
 	err     error
 }
 
 // Decide keeps a copy of the event, body included: like the real decider,
 // it holds no reference to the request's pooled body buffer.
-func (f *fakeDecider) Decide(_ context.Context, ev *Event) (Outcome, error) {
+func (f *fakeDecider) Decide(_ context.Context, ev *webhook.Event) (webhook.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -114,41 +117,41 @@ func TestHandlerStatusCodes(t *testing.T) {
 		decided  bool   // whether the decider was reached
 		retryHdr bool
 	}{
-		{"accepted", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"accepted", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			202, `{"id":"evt_1","status":"accepted"}`, true, false},
-		{"duplicate", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: Duplicate},
+		{"duplicate", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: webhook.Duplicate},
 			200, `{"id":"evt_1","status":"duplicate"}`, true, false},
-		{"stale", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: Stale},
+		{"stale", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: webhook.Stale},
 			200, `{"id":"evt_1","status":"stale"}`, true, false},
-		{"wrong secret", stripeRequest(t, valid, "whsec_other", testNow), &fakeDecider{outcome: Accepted},
+		{"wrong secret", stripeRequest(t, valid, "whsec_other", testNow), &fakeDecider{outcome: webhook.Accepted},
 			401, `{"error":"invalid signature"}`, false, false},
-		{"timestamp too old", stripeRequest(t, valid, "whsec_new", testNow.Add(-time.Hour)), &fakeDecider{outcome: Accepted},
+		{"timestamp too old", stripeRequest(t, valid, "whsec_new", testNow.Add(-time.Hour)), &fakeDecider{outcome: webhook.Accepted},
 			401, `{"error":"invalid signature"}`, false, false},
-		{"timestamp too new", stripeRequest(t, valid, "whsec_new", testNow.Add(time.Hour)), &fakeDecider{outcome: Accepted},
+		{"timestamp too new", stripeRequest(t, valid, "whsec_new", testNow.Add(time.Hour)), &fakeDecider{outcome: webhook.Accepted},
 			401, `{"error":"invalid signature"}`, false, false},
-		{"missing signature", httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},
+		{"missing signature", httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), &fakeDecider{outcome: webhook.Accepted},
 			400, "", false, false},
-		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, `{"error":"gateway: malformed request: body is not valid JSON, and ordering reads it"}`, false, false},
-		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, "", false, false},
-		{"line break in the event ID", stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"line break in the event ID", stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, `{"error":"gateway: malformed request: the event ID (id) \"evt\\n1\" contains a line break or NUL"}`, false, false},
-		{"line break in the event ID, no ordering key", stripeRequest(t, `{"id":"evt\n1","type":"t"}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"line break in the event ID, no ordering key", stripeRequest(t, `{"id":"evt\n1","type":"t"}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, "", false, false},
-		{"line break in the type, no ordering key", stripeRequest(t, `{"id":"e","type":"t\r\nX-Injected: 1"}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"line break in the type, no ordering key", stripeRequest(t, `{"id":"e","type":"t\r\nX-Injected: 1"}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, "", false, false},
-		{"line break in the version", stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"line break in the version", stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			400, "", false, false},
-		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: Accepted},
+		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
 			413, `{"error":"body too large"}`, false, false},
 		{"storage failing", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: disk I/O error", ErrStorage)},
 			503, `{"error":"temporarily unavailable"}`, false, true},
-		{"outbox full", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: 10 rows", ErrOutboxFull)},
+		{"outbox full", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: 10 rows", store.ErrOutboxFull)},
 			503, `{"error":"outbox full, retry later"}`, false, true},
-		{"shutting down", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: ErrShuttingDown},
+		{"shutting down", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: store.ErrClosed},
 			503, `{"error":"shutting down"}`, false, true},
-		{"unknown path", httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), &fakeDecider{outcome: Accepted},
+		{"unknown path", httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), &fakeDecider{outcome: webhook.Accepted},
 			404, "", false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -176,7 +179,7 @@ func TestHandlerStatusCodes(t *testing.T) {
 // ordering, subject, headers and the raw body.
 func TestHandlerEvent(t *testing.T) {
 	body := stripeBody("evt_9", "customer.subscription.updated", "sub_1", 1699999999)
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	rec := httptest.NewRecorder()
 	mustHandler(t, d).ServeHTTP(rec, stripeRequest(t, body, "whsec_old", testNow))
 	if rec.Code != 202 || len(d.events) != 1 {
@@ -235,7 +238,7 @@ func TestHandlerGitHubIdentity(t *testing.T) {
 		{"no delivery id", `{}`, map[string]string{}, "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "webhooks.gh.unknown"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d := &fakeDecider{outcome: Accepted}
+			d := &fakeDecider{outcome: webhook.Accepted}
 			rec := httptest.NewRecorder()
 			mustHandler(t, d).ServeHTTP(rec, sign(c.body, c.hdr))
 			if rec.Code != 202 {
@@ -263,7 +266,7 @@ func (handshakeVerifier) Verify(r *verify.Request, _ time.Time) (verify.Result, 
 // scheme's response, on every method the provider uses, and never reaches
 // the decider.
 func TestHandlerHandshake(t *testing.T) {
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	s := testServer(t, nil, d, nil)
 	p := &provider{name: "hs", path: "/webhooks/hs", maxBody: 1024, methods: []string{"GET", "POST"}, verifier: handshakeVerifier{}}
 	h := s.routes([]*provider{p})
@@ -288,7 +291,7 @@ func TestHandlerHandshake(t *testing.T) {
 // its hash when only the event ID and type would be read from it (a Slack
 // slash command is a form).
 func TestHandlerFormBody(t *testing.T) {
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	body := "command=%2Fdeploy&text=now"
 	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
 	if err := verify.Sign("github", vr, verify.Options{Secrets: []string{"s3cret"}}, testNow); err != nil {
@@ -323,7 +326,7 @@ func TestHandlerReadsFieldsFromPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	s := testServer(t, nil, d, nil)
 	p := &provider{name: "apple", path: "/webhooks/apple", maxBody: 1 << 20, methods: []string{"POST"}, subject: DefaultSubject, ttl: time.Hour,
 		verifier: payloadVerifier{`{"notificationUUID":"u-1","notificationType":"DID_RENEW","subtype":"BILLING_RECOVERY"}`}, ident: ident}
@@ -350,7 +353,7 @@ func TestLogsNeverCarrySecretsOrBodies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := testServer(t, c, &fakeDecider{outcome: Accepted}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})))
+		s := testServer(t, c, &fakeDecider{outcome: webhook.Accepted}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})))
 		h := s.routes(providers)
 		body := stripeBody("evt_log", "t", "o", 1)
 		rec := httptest.NewRecorder()
@@ -404,7 +407,7 @@ func TestAppendJSON(t *testing.T) {
 // how many were left out. A request-borne value in a line is cut short.
 func TestRejectedLogsAreSampled(t *testing.T) {
 	var logs syncBuffer
-	s := testServer(t, nil, &fakeDecider{outcome: Accepted}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	s := testServer(t, nil, &fakeDecider{outcome: webhook.Accepted}, slog.New(slog.NewJSONHandler(&logs, nil)))
 	providers, err := buildProviders(s.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -478,7 +481,7 @@ func TestHandlerValueLimits(t *testing.T) {
 		{"passed headers together", "e", "t", "o", []string{long(MaxPassHeader), long(MaxPassHeader), long(MaxPassHeader), long(MaxPassHeader), "x"}, 400, "are 16385 bytes together"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d := &fakeDecider{outcome: Accepted}
+			d := &fakeDecider{outcome: webhook.Accepted}
 			req := stripeRequest(t, stripeBody(c.id, c.typ, c.obj, 1), "whsec_new", testNow)
 			req.Header.Del("X-Trace")
 			for _, v := range c.trace {
@@ -495,7 +498,7 @@ func TestHandlerValueLimits(t *testing.T) {
 		})
 	}
 	// The version has its own limit: a 65-digit sequence.
-	d := &fakeDecider{outcome: Accepted}
+	d := &fakeDecider{outcome: webhook.Accepted}
 	body := fmt.Sprintf(`{"id":"e","type":"t","created":%s,"data":{"object":{"id":"o"}}}`, strings.Repeat("9", MaxOrderingVersion+1))
 	rec := httptest.NewRecorder()
 	mustHandler(t, d).ServeHTTP(rec, stripeRequest(t, body, "whsec_new", testNow))

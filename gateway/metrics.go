@@ -113,7 +113,7 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 // depth and age, relay counters and lag, and the NATS connection state.
 func (m *metrics) registerRuntime(s *Server) {
 	outbox := func(f func(rows, bytes int64) float64) func() float64 {
-		return func() float64 { return f(s.writer.Outbox()) }
+		return func() float64 { return f(s.outbox.Load()) }
 	}
 	m.registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -104,7 +104,7 @@ func (s *Server) ResendParked(ctx context.Context, seqs []int64) (int64, error) 
 		return 0, err
 	}
 	if n > 0 {
-		s.writer.Added(n, bytes)
+		s.outbox.Add(n, bytes)
 		s.relay.Notify()
 		s.log.Info("parked rows sent again", "rows", n)
 	}

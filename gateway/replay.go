@@ -170,7 +170,7 @@ func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (s
 	}()
 	n, bytes, err := replayInto(ctx, s.db, id, q, subject, s.streamSubjects, s.now())
 	if n > 0 { // pages committed before an error are sent too
-		s.writer.Added(int64(n), bytes)
+		s.outbox.Add(int64(n), bytes)
 		s.relay.Notify()
 		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
 	}
@@ -249,11 +249,11 @@ func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok
 		ok = true
 	}
 	n, bytes, err := CancelReplayDB(ctx, s.db, id)
-	if n > 0 && !s.writer.Released(int(n), bytes) && s.resyncing.CompareAndSwap(false, true) {
-		go func() {
-			defer s.resyncing.Store(false)
-			s.resyncOutbox()
-		}()
+	if n > 0 && !s.outbox.Remove(n, bytes) {
+		// Rows queued by another process: count the table again.
+		if err := s.outbox.Resync(ctx, s.db.Read); err != nil {
+			s.log.Warn("outbox recount failed", "err", err)
+		}
 	}
 	if n > 0 {
 		s.log.Info("replay cancelled", "replay_id", id, "rows_removed", n)

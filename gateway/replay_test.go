@@ -101,7 +101,7 @@ func TestReplayListAndCancel(t *testing.T) {
 	if code != 200 || !strings.Contains(out, `"replay_id":"`+r.ID+`"`) || !strings.Contains(out, `"rows":4`) {
 		t.Fatalf("GET /admin/replays: %d %s; want %s with 4 rows", code, out, r.ID)
 	}
-	rowsBefore, _ := s.writer.Outbox()
+	rowsBefore, _ := s.outbox.Load()
 	code, out = adminCall(t, s, "DELETE", "/admin/replays/"+r.ID, token, "")
 	if code != 200 || !strings.Contains(out, `"rows_removed":4`) {
 		t.Fatalf("DELETE: %d %s; want 4 rows removed", code, out)
@@ -109,7 +109,7 @@ func TestReplayListAndCancel(t *testing.T) {
 	if n := outboxRows(t, s, r.ID); n != 0 {
 		t.Errorf("%d rows of the cancelled replay left", n)
 	}
-	if rows, _ := s.writer.Outbox(); rows != rowsBefore-4 {
+	if rows, _ := s.outbox.Load(); rows != rowsBefore-4 {
 		t.Errorf("outbox count %d after the cancel; want %d", rows, rowsBefore-4)
 	}
 	if code, out := adminCall(t, s, "GET", "/admin/replays", token, ""); code != 200 || out != "{\"replays\":[]}\n" {

@@ -21,27 +21,25 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/dedupe"
 	"hookgate/forward"
-	"hookgate/ordering"
+	"hookgate/store"
 )
 
 // Server is a running gateway: storage, NATS, the relay, the writer and the
 // public HTTP server. Open starts it; Close stops it.
 type Server struct {
-	resyncing atomic.Bool // an outbox recount is running
-
 	cfg  *Config // as started; a reload swaps providers only
 	log  *slog.Logger
 	now  func() time.Time
 	load func() (*Config, error)
 
-	lock       *dirLock // on data_dir, held from the start to the end of Close
-	db         *DB
-	ns         *server.Server // nil with an external NATS
+	lock       *store.DirLock // on data_dir, held from the start to the end of Close
+	db         *store.DB
+	outbox     forward.Counter // what waits in the outbox: the writer adds, the relay removes
+	ns         *server.Server  // nil with an external NATS
 	nc         *nats.Conn
 	relay      *forward.Relay
-	writer     *Writer
+	writer     *store.Writer
 	decider    Decider
 	quarantine *quarantine // nil when off
 	metrics    *metrics
@@ -66,7 +64,7 @@ type Server struct {
 	adminLn   net.Listener
 	adminDone chan struct{}
 
-	stopSweep chan struct{}
+	stopSweep context.CancelFunc
 	sweepDone chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -120,10 +118,10 @@ func (s *Server) start(ctx context.Context) (err error) {
 	}
 	// One gateway per data directory: a second one would relay the same
 	// outbox. Read-only commands and `hookgate replay` do not take it.
-	if s.lock, err = lockDataDir(cfg.DataDir, s.now()); err != nil {
+	if s.lock, err = store.Lock(cfg.DataDir, s.now()); err != nil {
 		return err
 	}
-	if s.db, err = OpenDB(ctx, cfg.DataDir, DBOptions{
+	if s.db, err = OpenDB(ctx, cfg.DataDir, store.Options{
 		Synchronous: cfg.Storage.Synchronous,
 		BusyTimeout: time.Duration(cfg.Storage.BusyTimeout),
 	}); err != nil {
@@ -160,22 +158,16 @@ func (s *Server) start(ctx context.Context) (err error) {
 			return fmt.Errorf("nats: %w", err)
 		}
 	}
-	s.writer = &Writer{
+	s.outbox.Add(depth.Rows, depth.Bytes)
+	s.writer = &store.Writer{
 		DB:             s.db.Write,
+		Outbox:         &s.outbox,
 		Now:            s.now,
 		MaxOutboxRows:  cfg.Storage.OutboxMaxRows,
 		MaxOutboxBytes: cfg.Storage.OutboxMaxBytes,
 		Archive:        cfg.Archive.Enabled,
 	}
-	s.writer.SetOutbox(depth.Rows, depth.Bytes)
-	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Deleted: func(rows int, bytes int64) {
-		if !s.writer.Released(rows, bytes) && s.resyncing.CompareAndSwap(false, true) {
-			go func() { // rows from another process: count the table again
-				defer s.resyncing.Store(false)
-				s.resyncOutbox()
-			}()
-		}
-	}}
+	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Counter: &s.outbox}
 	s.relay.Start()
 	s.writer.Committed = s.relay.Notify
 	s.writer.Start()
@@ -405,10 +397,13 @@ func (s *Server) checkSubjects(providers []*provider) error {
 	return errors.Join(errs...)
 }
 
-// startSweeper deletes expired dedupe and ordering rows every
-// storage.sweep_interval, in batches small enough not to hold up the writer.
+// startSweeper deletes expired claims, versions and archived events every
+// storage.sweep_interval (store.Sweep, in batches that do not hold up the
+// writer), and counts the outbox again from its table (rows a replay from
+// another process added).
 func (s *Server) startSweeper() {
-	s.stopSweep = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSweep = cancel
 	s.sweepDone = make(chan struct{})
 	go func() {
 		defer close(s.sweepDone)
@@ -416,12 +411,16 @@ func (s *Server) startSweeper() {
 		defer t.Stop()
 		for {
 			select {
-			case <-s.stopSweep:
+			case <-ctx.Done():
 				return
 			case <-t.C:
-				s.resyncOutbox()
-				n, err := s.sweep(context.Background())
-				if err != nil {
+				if err := s.outbox.Resync(ctx, s.db.Read); err != nil && ctx.Err() == nil {
+					s.log.Warn("outbox recount failed", "err", err)
+				}
+				now := s.now()
+				// Retention applies whether or not the archive is on now.
+				n, err := store.Sweep(ctx, s.db.Write, now, now.Add(-time.Duration(s.cfg.Archive.Retention)))
+				if err != nil && ctx.Err() == nil {
 					s.log.Warn("sweep failed", "err", err)
 				} else if n > 0 {
 					s.log.Debug("swept expired rows", "rows", n)
@@ -430,54 +429,6 @@ func (s *Server) startSweeper() {
 			}
 		}
 	}()
-}
-
-// resyncOutbox sets the writer's outbox count from the table, correcting
-// for rows added by another process (`hookgate replay`). A commit racing the
-// read is off by one batch until the next resync.
-func (s *Server) resyncOutbox() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if d, err := forward.Depth(ctx, s.db.Read); err == nil {
-		s.writer.SetOutbox(d.Rows, d.Bytes)
-	}
-}
-
-const sweepBatch = 500
-
-// sweep deletes every expired row, one small batch per statement.
-func (s *Server) sweep(ctx context.Context) (int, error) {
-	total := 0
-	sweepers := []func(context.Context, time.Time, int) (int, error){
-		func(ctx context.Context, now time.Time, n int) (int, error) {
-			return dedupe.Sweep(ctx, s.db.Write, now, n)
-		},
-		func(ctx context.Context, now time.Time, n int) (int, error) {
-			return ordering.Sweep(ctx, s.db.Write, now, n)
-		},
-		func(ctx context.Context, now time.Time, n int) (int, error) {
-			// Retention applies whether or not the archive is on now.
-			return forward.SweepArchive(ctx, s.db.Write, now.Add(-time.Duration(s.cfg.Archive.Retention)), n)
-		},
-	}
-	for _, f := range sweepers {
-		for {
-			select {
-			case <-s.stopSweep:
-				return total, nil
-			default:
-			}
-			n, err := f(ctx, s.now(), sweepBatch)
-			total += n
-			if err != nil {
-				return total, err
-			}
-			if n < sweepBatch {
-				break
-			}
-		}
-	}
-	return total, nil
 }
 
 // Addr is the address the HTTP server listens on.
@@ -533,7 +484,7 @@ func (s *Server) close(ctx context.Context) error {
 		<-s.adminDone
 	}
 	if s.stopSweep != nil {
-		close(s.stopSweep)
+		s.stopSweep()
 		<-s.sweepDone
 	}
 	if s.writer != nil {
@@ -560,6 +511,6 @@ func (s *Server) close(ctx context.Context) error {
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
 	}
-	errs = append(errs, s.lock.release())
+	errs = append(errs, s.lock.Release())
 	return errors.Join(errs...)
 }

@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"bytes"
@@ -15,20 +15,21 @@ import (
 // into it.
 const LockFile = "hookgate.lock"
 
-// ErrDataDirLocked means that another gateway holds the data directory:
-// two gateways on one database would both relay its outbox.
-var ErrDataDirLocked = errors.New("gateway: data directory in use")
+// ErrLocked means that another gateway holds the data directory: two
+// gateways on one database would both relay its outbox.
+var ErrLocked = errors.New("store: data directory in use")
 
-// dirLock is the exclusive lock a gateway holds on its data directory. The
+// DirLock is the exclusive lock a gateway holds on its data directory. The
 // kernel releases it when the process ends, however it ends.
-type dirLock struct {
+type DirLock struct {
 	f *os.File
 }
 
-// lockDataDir takes the exclusive lock on dir's LockFile without waiting,
-// creating dir and the file if needed. When another process holds it, the
-// error wraps ErrDataDirLocked and names dir and the holder.
-func lockDataDir(dir string, now time.Time) (*dirLock, error) {
+// Lock takes the exclusive lock on dir's LockFile without waiting,
+// creating dir and the file if needed, and writes the holder's pid, host
+// and start time (now) into it. When another process holds it, the error
+// wraps ErrLocked and names dir and the holder. Release it with Release.
+func Lock(dir string, now time.Time) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
@@ -49,7 +50,7 @@ func lockDataDir(dir string, now time.Time) (*dirLock, error) {
 			name = abs
 		}
 		return nil, fmt.Errorf("%w: data_dir %s is held by %s (lock file %s): run one gateway per data directory",
-			ErrDataDirLocked, name, lockHolder(path), LockFile)
+			ErrLocked, name, lockHolder(path), LockFile)
 	}
 	host, _ := os.Hostname()
 	info := fmt.Sprintf("pid %d\nhost %s\nstarted %s\n", os.Getpid(), host, now.UTC().Format(time.RFC3339))
@@ -62,7 +63,7 @@ func lockDataDir(dir string, now time.Time) (*dirLock, error) {
 		f.Close()
 		return nil, fmt.Errorf("storage: lock %s: %w", path, err)
 	}
-	return &dirLock{f: f}, nil
+	return &DirLock{f: f}, nil
 }
 
 // lockHolder describes the process named in the lock file at path. The
@@ -88,8 +89,9 @@ func lockHolder(path string) string {
 	return fmt.Sprintf("pid %s on host %s, started %s", fields["pid"], fields["host"], fields["started"])
 }
 
-// release empties the lock file and drops the lock.
-func (l *dirLock) release() error {
+// Release empties the lock file and drops the lock. A nil lock releases
+// nothing.
+func (l *DirLock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}

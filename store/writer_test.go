@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"context"
@@ -10,17 +10,18 @@ import (
 	"time"
 
 	"hookgate/forward"
+	"hookgate/webhook"
 )
 
 // mustWriter opens a temp-file database and starts a Writer on it.
 func mustWriter(tb testing.TB) (*Writer, *DB, *atomic.Int64) {
 	tb.Helper()
-	db, err := OpenDB(context.Background(), tb.TempDir(), DBOptions{})
+	db, err := Open(context.Background(), tb.TempDir(), Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var commits atomic.Int64
-	w := &Writer{DB: db.Write, Committed: func() { commits.Add(1) }}
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Committed: func() { commits.Add(1) }}
 	w.Start()
 	tb.Cleanup(func() {
 		w.Close()
@@ -29,8 +30,8 @@ func mustWriter(tb testing.TB) (*Writer, *DB, *atomic.Int64) {
 	return w, db, &commits
 }
 
-func testEvent(id, entity string, version int64) *Event {
-	return &Event{
+func testEvent(id, entity string, version int64) *webhook.Event {
+	return &webhook.Event{
 		Key:     "p:" + id,
 		TTL:     time.Hour,
 		Ordered: entity != "",
@@ -53,16 +54,16 @@ func TestWriterDecides(t *testing.T) {
 	w, db, commits := mustWriter(t)
 	ctx := context.Background()
 	for i, c := range []struct {
-		ev   *Event
-		want Outcome
+		ev   *webhook.Event
+		want webhook.Outcome
 	}{
-		{testEvent("a", "e1", 2), Accepted},
-		{testEvent("a", "e1", 2), Duplicate},
-		{testEvent("b", "e1", 1), Stale},
-		{testEvent("b", "e1", 3), Duplicate}, // b was recorded when it was stale
-		{testEvent("c", "e1", 2), Accepted},  // a tie is forwarded
-		{testEvent("d", "e1", 3), Accepted},
-		{testEvent("e", "", 0), Accepted}, // unordered
+		{testEvent("a", "e1", 2), webhook.Accepted},
+		{testEvent("a", "e1", 2), webhook.Duplicate},
+		{testEvent("b", "e1", 1), webhook.Stale},
+		{testEvent("b", "e1", 3), webhook.Duplicate}, // b was recorded when it was stale
+		{testEvent("c", "e1", 2), webhook.Accepted},  // a tie is forwarded
+		{testEvent("d", "e1", 3), webhook.Accepted},
+		{testEvent("e", "", 0), webhook.Accepted}, // unordered
 	} {
 		got, err := w.Decide(ctx, c.ev)
 		if err != nil || got != c.want {
@@ -94,9 +95,9 @@ func TestWriterConcurrentSameID(t *testing.T) {
 			switch o, err := w.Decide(context.Background(), testEvent("same", "", 0)); {
 			case err != nil:
 				failed.Add(1)
-			case o == Accepted:
+			case o == webhook.Accepted:
 				accepted.Add(1)
-			case o == Duplicate:
+			case o == webhook.Duplicate:
 				dups.Add(1)
 			}
 		}()
@@ -123,11 +124,11 @@ func TestWriterIsolatesFailures(t *testing.T) {
 	t.Cleanup(func() { conn.Close() }) // before the writer's cleanup, even on failure
 	type res struct {
 		id  string
-		o   Outcome
+		o   webhook.Outcome
 		err error
 	}
 	results := make(chan res, 11)
-	decide := func(ev *Event, id string) {
+	decide := func(ev *webhook.Event, id string) {
 		o, err := w.Decide(context.Background(), ev)
 		results <- res{id, o, err}
 	}
@@ -158,12 +159,12 @@ func TestWriterIsolatesFailures(t *testing.T) {
 	for range 10 {
 		r := <-results
 		if r.id == "bad" {
-			if !errors.Is(r.err, ErrMalformed) {
-				t.Errorf("bad event: Decide = %v, %v; want ErrMalformed (the message itself is invalid)", r.o, r.err)
+			if !errors.Is(r.err, forward.ErrInvalidMessage) {
+				t.Errorf("bad event: Decide = %v, %v; want forward.ErrInvalidMessage (the message itself is invalid)", r.o, r.err)
 			}
 			continue
 		}
-		if r.err != nil || r.o != Accepted {
+		if r.err != nil || r.o != webhook.Accepted {
 			t.Errorf("event %s: Decide = %v, %v; want accepted", r.id, r.o, r.err)
 		}
 	}
@@ -176,7 +177,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 	}
 	// The failed event can be delivered again and is not a duplicate.
 	bad.Message.Subject = "webhooks.p.t"
-	if o, err := w.Decide(context.Background(), bad); err != nil || o != Accepted {
+	if o, err := w.Decide(context.Background(), bad); err != nil || o != webhook.Accepted {
 		t.Errorf("retry of the failed event = %v, %v; want accepted", o, err)
 	}
 }
@@ -184,8 +185,8 @@ func TestWriterIsolatesFailures(t *testing.T) {
 func TestWriterClosed(t *testing.T) {
 	w, db, _ := mustWriter(t)
 	w.Close()
-	if _, err := w.Decide(context.Background(), testEvent("late", "", 0)); !errors.Is(err, ErrShuttingDown) {
-		t.Fatalf("Decide after Close = %v; want ErrShuttingDown", err)
+	if _, err := w.Decide(context.Background(), testEvent("late", "", 0)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Decide after Close = %v; want ErrClosed", err)
 	}
 	if n := count(t, db, "processed_events"); n != 0 {
 		t.Fatalf("processed_events rows = %d; want 0", n)
@@ -221,17 +222,18 @@ func BenchmarkWriterDecide(b *testing.B) {
 // is refused and leaves no trace, a duplicate is still answered, and room
 // freed by the relay is used again.
 func TestWriterOutboxBound(t *testing.T) {
-	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
+	db, err := Open(context.Background(), t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	w := &Writer{DB: db.Write, MaxOutboxRows: 2, MaxOutboxBytes: 1 << 20}
+	var outbox forward.Counter
+	w := &Writer{DB: db.Write, Outbox: &outbox, MaxOutboxRows: 2, MaxOutboxBytes: 1 << 20}
 	w.Start()
 	defer w.Close()
 	ctx := context.Background()
 	for _, id := range []string{"a", "b"} {
-		if o, err := w.Decide(ctx, testEvent(id, "", 0)); err != nil || o != Accepted {
+		if o, err := w.Decide(ctx, testEvent(id, "", 0)); err != nil || o != webhook.Accepted {
 			t.Fatalf("Decide(%s) = %v, %v; want accepted", id, o, err)
 		}
 	}
@@ -241,22 +243,22 @@ func TestWriterOutboxBound(t *testing.T) {
 	if n := count(t, db, "processed_events"); n != 2 {
 		t.Fatalf("processed_events = %d after a refused event; want 2", n)
 	}
-	if o, err := w.Decide(ctx, testEvent("a", "", 0)); err != nil || o != Duplicate {
+	if o, err := w.Decide(ctx, testEvent("a", "", 0)); err != nil || o != webhook.Duplicate {
 		t.Fatalf("duplicate at the bound = %v, %v; want duplicate", o, err)
 	}
-	if rows, bytes := w.Outbox(); rows != 2 || bytes != int64(2*len(`{"id":"a"}`)) {
-		t.Fatalf("Outbox() = %d, %d; want 2 rows, %d bytes", rows, bytes, 2*len(`{"id":"a"}`))
+	if rows, bytes := outbox.Load(); rows != 2 || bytes != int64(2*len(`{"id":"a"}`)) {
+		t.Fatalf("outbox counted %d rows, %d bytes; want 2 rows, %d bytes", rows, bytes, 2*len(`{"id":"a"}`))
 	}
-	w.Released(1, int64(len(`{"id":"a"}`)))
-	if o, err := w.Decide(ctx, testEvent("c", "", 0)); err != nil || o != Accepted {
+	outbox.Remove(1, int64(len(`{"id":"a"}`))) // as the relay does
+	if o, err := w.Decide(ctx, testEvent("c", "", 0)); err != nil || o != webhook.Accepted {
 		t.Fatalf("Decide(c) after room was freed = %v, %v; want accepted", o, err)
 	}
 
 	// The byte bound counts too.
-	w2 := &Writer{DB: db.Write, MaxOutboxRows: 100, MaxOutboxBytes: 15}
+	w2 := &Writer{DB: db.Write, Outbox: &forward.Counter{}, MaxOutboxRows: 100, MaxOutboxBytes: 15}
 	w2.Start()
 	defer w2.Close()
-	if o, err := w2.Decide(ctx, testEvent("d", "", 0)); err != nil || o != Accepted {
+	if o, err := w2.Decide(ctx, testEvent("d", "", 0)); err != nil || o != webhook.Accepted {
 		t.Fatalf("Decide(d) = %v, %v; want accepted", o, err)
 	}
 	if _, err := w2.Decide(ctx, testEvent("e", "", 0)); !errors.Is(err, ErrOutboxFull) {
@@ -267,7 +269,7 @@ func TestWriterOutboxBound(t *testing.T) {
 // TestInTransaction checks the probe the writer uses to notice that SQLite
 // rolled a whole transaction back on its own.
 func TestInTransaction(t *testing.T) {
-	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
+	db, err := Open(context.Background(), t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,36 +1,36 @@
-package gateway
+package store
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
+
+	"hookgate/forward"
 )
 
 // BenchmarkSweepStall measures how long the sweeper holds up the writer:
 // it fills processed_events and entity_versions with a million expired rows
 // each, then times every Decide of a single client while the sweeper
 // deletes them all, against the same client with nothing to sweep. Run it
-// once: go test -run '^$' -bench SweepStall -benchtime 1x ./gateway
+// once: go test -run '^$' -bench SweepStall -benchtime 1x ./store
 func BenchmarkSweepStall(b *testing.B) {
 	const expired = 1_000_000
 	for b.Loop() {
-		db, err := OpenDB(context.Background(), b.TempDir(), DBOptions{})
+		db, err := Open(context.Background(), b.TempDir(), Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		fill(b, db, expired)
-		w := &Writer{DB: db.Write}
+		w := &Writer{DB: db.Write, Outbox: &forward.Counter{}}
 		w.Start()
-		s := &Server{db: db, log: slog.New(slog.DiscardHandler), now: time.Now, stopSweep: make(chan struct{})}
 
 		baseline := decideFor(b, w, "base", 2*time.Second, nil)
 		swept := make(chan int)
 		sweepStart := time.Now()
 		go func() {
-			n, err := s.sweep(context.Background())
+			n, err := Sweep(context.Background(), db.Write, time.Now(), time.Time{})
 			if err != nil {
 				b.Error(err)
 			}

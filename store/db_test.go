@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 func TestOpenDBMigrations(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := OpenDB(ctx, dir, DBOptions{})
+	db, err := Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range migrations {
-		if v, err := db.SchemaVersion(ctx, m.component); err != nil || v < 1 {
-			t.Errorf("SchemaVersion(%s) = %d, %v; want at least 1", m.component, v, err)
+	for _, m := range schemas {
+		if v, err := db.SchemaVersion(ctx, m.Component); err != nil || v < 1 {
+			t.Errorf("SchemaVersion(%s) = %d, %v; want at least 1", m.Component, v, err)
 		}
 	}
 	var mode string
@@ -30,17 +30,17 @@ func TestOpenDBMigrations(t *testing.T) {
 	db.Close()
 
 	// Opening again applies nothing twice.
-	db, err = OpenDB(ctx, dir, DBOptions{Synchronous: "normal"})
+	db, err = Open(ctx, dir, Options{Synchronous: "normal"})
 	if err != nil {
-		t.Fatalf("second OpenDB: %v", err)
+		t.Fatalf("second Open: %v", err)
 	}
 	var n int
 	if err := db.Read.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	want := 0
-	for _, m := range migrations {
-		files, _ := fs.Glob(m.files, "migrations/*.sql")
+	for _, m := range schemas {
+		files, _ := fs.Glob(m.Files, "migrations/*.sql")
 		want += len(files)
 	}
 	if n != want {
@@ -52,7 +52,7 @@ func TestOpenDBMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := OpenDB(ctx, dir, DBOptions{}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
-		t.Fatalf("OpenDB on a newer schema = %v; want a refusal", err)
+	if _, err := Open(ctx, dir, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("Open on a newer schema = %v; want a refusal", err)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"context"
@@ -11,63 +11,16 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"hookgate/dedupe"
 	"hookgate/forward"
-	"hookgate/ordering"
+	"hookgate/webhook"
 )
 
-// Outcome is the decision recorded for an event.
-type Outcome int
-
-// Outcomes of Decide.
-const (
-	Accepted  Outcome = iota + 1 // committed to the outbox
-	Duplicate                    // its ID was already processed
-	Stale                        // older than its entity's last version
-)
-
-func (o Outcome) String() string {
-	switch o {
-	case Accepted:
-		return "accepted"
-	case Duplicate:
-		return "duplicate"
-	case Stale:
-		return "stale"
-	default:
-		return "unknown"
-	}
-}
-
-// Event is everything step 4 of the pipeline records about one request.
-type Event struct {
-	Provider string
-	ID       string // the provider's event ID
-	Type     string
-	Key      string // "<provider>:<event id>", the idempotency key
-	TTL      time.Duration
-	Ordered  bool
-	Entity   string // "<provider>:<ordering key>"
-	Version  int64
-	DropTies bool
-	Message  forward.Message
-}
-
-// Decider records the fate of an event: duplicate, stale, or accepted into
-// the outbox. It returns only once the decision is durable. The handler
-// depends on this interface alone, so another backend (a NATS cluster's KV)
-// can take SQLite's place. The event's body (ev.Message.Body) is the
-// request's pooled read buffer: Decide copies what it keeps and holds no
-// reference to it once it returns.
-type Decider interface {
-	Decide(ctx context.Context, ev *Event) (Outcome, error)
-}
-
-// Writer is the SQLite Decider. A single goroutine gathers concurrent
-// Decide calls into one transaction (group commit), runs each event's
-// statements inside its own savepoint so that one event's failure never
-// decides another's outcome, commits once, and answers every caller. It is
-// safe for concurrent use; Close stops it.
+// Writer decides events in the SQLite database: the group commit around
+// the decision of decide.go. A single goroutine gathers concurrent Decide
+// calls into one transaction (bounded in count), decides each event in it,
+// commits once, and answers every caller: one fsync serves many requests.
+// One event's failure never decides another's outcome (see commit). A
+// Writer is safe for concurrent use; Start it once, and Close stops it.
 type Writer struct {
 	DB       *sql.DB // the single-connection write pool
 	MaxBatch int     // events per transaction (default 256)
@@ -75,6 +28,9 @@ type Writer struct {
 	// Committed, when set, is called after a commit that accepted events
 	// (the relay's Notify).
 	Committed func()
+	// Outbox counts what waits in the outbox (required); accepted events
+	// are added to it.
+	Outbox *forward.Counter
 	// MaxOutboxRows and MaxOutboxBytes bound the outbox (0: unbounded).
 	// An event that would pass a bound is refused with ErrOutboxFull and
 	// nothing is recorded for it; duplicates and stale events are still
@@ -85,9 +41,7 @@ type Writer struct {
 	// table, and counts duplicates there, in the same transaction.
 	Archive bool
 
-	outboxRows  atomic.Int64 // rows committed and not yet released
-	outboxBytes atomic.Int64
-	lastErr     atomic.Pointer[error] // the last commit's failure; nil after a success
+	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
 
 	reqs     chan *pending
 	quit     chan struct{}
@@ -97,40 +51,13 @@ type Writer struct {
 
 type pending struct {
 	ctx    context.Context
-	ev     *Event
+	ev     *webhook.Event
 	result chan decision // buffered, 1
 }
 
 type decision struct {
-	outcome Outcome
+	outcome webhook.Outcome
 	err     error
-}
-
-// SetOutbox sets the outbox size the bounds start from (what an earlier run
-// left). Call it before Start.
-func (w *Writer) SetOutbox(rows, bytes int64) {
-	w.outboxRows.Store(rows)
-	w.outboxBytes.Store(bytes)
-}
-
-// Added records rows put into the outbox outside the writer (a replay).
-func (w *Writer) Added(rows, bytes int64) {
-	w.outboxRows.Add(rows)
-	w.outboxBytes.Add(bytes)
-}
-
-// Released records that the relay removed rows from the outbox. It
-// reports false when the count went below zero: rows were added by another
-// process (`hookgate replay`), and the count must be read again from the
-// table.
-func (w *Writer) Released(rows int, bytes int64) bool {
-	r, b := w.outboxRows.Add(-int64(rows)), w.outboxBytes.Add(-bytes)
-	return r >= 0 && b >= 0
-}
-
-// Outbox returns the outbox size as the writer accounts it.
-func (w *Writer) Outbox() (rows, bytes int64) {
-	return w.outboxRows.Load(), w.outboxBytes.Load()
 }
 
 // Healthy returns the error of the last commit if it failed, nil if it
@@ -196,19 +123,23 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// Decide implements Decider. An error wraps ErrStorage (nothing was recorded
-// for this event) or ErrShuttingDown.
-func (w *Writer) Decide(ctx context.Context, ev *Event) (Outcome, error) {
+// Decide records the fate of ev and returns once it is durable: Duplicate,
+// Stale, or Accepted with its message in the outbox (see decide). An error
+// wraps ErrStorage or ErrOutboxFull (nothing was recorded for this event),
+// forward.ErrInvalidMessage (the event's message cannot be published as it
+// is), or is ErrClosed. Decide copies what it keeps of ev.Message.Body and
+// holds no reference to it once it returns.
+func (w *Writer) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error) {
 	p := &pending{ctx: ctx, ev: ev, result: make(chan decision, 1)}
 	select {
 	case <-w.quit:
-		return 0, ErrShuttingDown
+		return 0, ErrClosed
 	default:
 	}
 	select {
 	case w.reqs <- p:
 	case <-w.quit:
-		return 0, ErrShuttingDown
+		return 0, ErrClosed
 	case <-ctx.Done():
 		return 0, fmt.Errorf("%w: %w", ErrStorage, ctx.Err())
 	}
@@ -220,7 +151,7 @@ func (w *Writer) Decide(ctx context.Context, ev *Event) (Outcome, error) {
 		case d := <-p.result:
 			return d.outcome, d.err
 		default:
-			return 0, ErrShuttingDown
+			return 0, ErrClosed
 		}
 	}
 }
@@ -287,8 +218,7 @@ func (w *Writer) commit(batch []*pending) {
 		return
 	}
 	w.lastErr.Store(nil)
-	w.outboxRows.Add(room.rows)
-	w.outboxBytes.Add(room.bytes)
+	w.Outbox.Add(room.rows, room.bytes)
 	for i, p := range batch {
 		p.result <- results[i]
 	}
@@ -331,7 +261,7 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 				return nil, nil, err
 			}
 		} else {
-			results[i] = w.decideEvent(ctx, tx, p.ev, now, room)
+			results[i] = w.decide(ctx, tx, p.ev, now, room)
 			if results[i].err != nil {
 				return nil, nil, errEventFailed
 			}
@@ -373,7 +303,8 @@ type batchRoom struct {
 // outbox is full.
 func (b *batchRoom) take(size int) error {
 	w := b.w
-	rows, bytes := w.outboxRows.Load()+b.rows+1, w.outboxBytes.Load()+b.bytes+int64(size)
+	rows, bytes := w.Outbox.Load()
+	rows, bytes = rows+b.rows+1, bytes+b.bytes+int64(size)
 	if w.MaxOutboxRows > 0 && rows > w.MaxOutboxRows {
 		return fmt.Errorf("%w: %d rows, the bound is %d", ErrOutboxFull, rows-1, w.MaxOutboxRows)
 	}
@@ -391,15 +322,15 @@ func (b *batchRoom) give(size int) {
 	b.bytes -= int64(size)
 }
 
-// decideOne runs step 4 for one event inside a savepoint of tx, so that its
+// decideOne decides one event inside a savepoint of tx, so that its
 // failure undoes its statements alone. An error of the savepoint commands
 // themselves is returned apart: the event's statements may then be neither
 // undone nor separable from the rest, so the whole batch must fail.
-func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) (decision, error) {
+func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) (decision, error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
 		return decision{}, fmt.Errorf("opening the event's savepoint: %w", err)
 	}
-	d := w.decideEvent(ctx, tx, ev, now, room)
+	d := w.decide(ctx, tx, ev, now, room)
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
 			return decision{}, fmt.Errorf("rolling back the event's savepoint: %w (after: %w)", err, d.err)
@@ -409,67 +340,4 @@ func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *Event, now time.
 		return decision{}, fmt.Errorf("releasing the event's savepoint: %w", err)
 	}
 	return d, nil
-}
-
-// decideEvent runs step 4's statements for one event, and archives the
-// decision when the archive is on. On an error the event's room in the
-// outbox is given back; undoing its statements is the caller's.
-func (w *Writer) decideEvent(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
-	d := w.decideStatements(ctx, tx, ev, now, room)
-	if d.err == nil && w.Archive {
-		if d.err = archive(ctx, tx, ev, d.outcome, now); d.err != nil && d.outcome == Accepted {
-			room.give(len(ev.Message.Body))
-		}
-	}
-	if d.err != nil {
-		d.outcome = 0
-	}
-	return d
-}
-
-func (w *Writer) decideStatements(ctx context.Context, tx *sql.Tx, ev *Event, now time.Time, room *batchRoom) decision {
-	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
-	if err != nil {
-		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
-	}
-	if !first {
-		return decision{outcome: Duplicate}
-	}
-	if ev.Ordered {
-		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
-		if err != nil {
-			return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
-		}
-		if !apply {
-			return decision{outcome: Stale}
-		}
-	}
-	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
-		if errors.Is(err, forward.ErrInvalidMessage) {
-			// The request's own content; retrying it cannot help.
-			return decision{err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-		}
-		return decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
-	}
-	if err := room.take(len(ev.Message.Body)); err != nil {
-		return decision{err: err} // the savepoint is rolled back: nothing recorded
-	}
-	return decision{outcome: Accepted}
-}
-
-// archive records the decision in the archive table.
-func archive(ctx context.Context, tx *sql.Tx, ev *Event, o Outcome, now time.Time) error {
-	var err error
-	if o == Duplicate {
-		err = forward.ArchiveDuplicate(ctx, tx, ev.Message.ID)
-	} else {
-		err = forward.Archive(ctx, tx, forward.Record{
-			Provider: ev.Provider, EventID: ev.ID, EventType: ev.Type, Status: o.String(),
-			Message: ev.Message, ReceivedAt: now,
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return nil
 }

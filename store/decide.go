@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"hookgate/dedupe"
+	"hookgate/forward"
+	"hookgate/ordering"
+	"hookgate/webhook"
+)
+
+// This file is the decision, step 4 of the pipeline, for one event inside
+// the group commit's transaction (writer.go is the machinery around it):
+//
+//  1. claim the event's idempotency key with its TTL (package dedupe): a
+//     live claim makes the event a duplicate;
+//  2. if it is ordered, compare its version with its entity's last one
+//     (package ordering): strictly older, or equal with DropTies, is stale;
+//  3. enqueue its message in the outbox (package forward), within the
+//     outbox's bound;
+//  4. archive the decision, when the archive is on.
+//
+// Everything runs on one transaction: it commits, or nothing of the event
+// is recorded.
+
+// decide runs the decision for ev on tx, top to bottom (see the top of
+// this file). The outbox room the event takes is reserved in room; on an
+// error it is given back, and the event's outcome is 0. Undoing its
+// statements on an error is the caller's (writer.go rolls its savepoint
+// back, or the whole transaction).
+func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) decision {
+	outcome, err := w.record(ctx, tx, ev, now, room)
+	if err == nil && w.Archive {
+		if err = archive(ctx, tx, ev, outcome, now); err != nil && outcome == webhook.Accepted {
+			room.give(len(ev.Message.Body))
+		}
+	}
+	if err != nil {
+		return decision{err: err}
+	}
+	return decision{outcome: outcome}
+}
+
+// record claims, compares and enqueues: the outcome of the event.
+func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) (webhook.Outcome, error) {
+	// 1. The claim: a live one makes the event a duplicate.
+	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if !first {
+		return webhook.Duplicate, nil
+	}
+	// 2. Last writer wins, per entity.
+	if ev.Ordered {
+		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		if !apply {
+			return webhook.Stale, nil
+		}
+	}
+	// 3. The message, into the outbox and within its bound.
+	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
+		if errors.Is(err, forward.ErrInvalidMessage) {
+			return 0, err // the request's own content: retrying cannot help
+		}
+		return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := room.take(len(ev.Message.Body)); err != nil {
+		return 0, err
+	}
+	return webhook.Accepted, nil
+}
+
+// archive records the decision in the archive table (4.), when it is on.
+func archive(ctx context.Context, tx *sql.Tx, ev *webhook.Event, o webhook.Outcome, now time.Time) error {
+	var err error
+	if o == webhook.Duplicate {
+		err = forward.ArchiveDuplicate(ctx, tx, ev.Message.ID)
+	} else {
+		err = forward.Archive(ctx, tx, forward.Record{
+			Provider: ev.Provider, EventID: ev.ID, EventType: ev.Type, Status: o.String(),
+			Message: ev.Message, ReceivedAt: now,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return nil
+}

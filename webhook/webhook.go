@@ -1,0 +1,56 @@
+// Package webhook holds the two types every part of hookgate's decision
+// speaks: the Event that the gateway identified in a request, and the
+// Outcome that a decider recorded for it. The gateway builds events and
+// answers outcomes; a decider (the SQLite store, or another backend) turns
+// one into the other.
+package webhook
+
+import (
+	"time"
+
+	"hookgate/forward"
+)
+
+// Outcome is the decision recorded for an event.
+type Outcome int
+
+// Outcomes of a decision.
+const (
+	Accepted  Outcome = iota + 1 // recorded, and its message queued for the stream
+	Duplicate                    // its ID was already processed within its TTL
+	Stale                        // older than its entity's last version
+)
+
+// String returns "accepted", "duplicate" or "stale" ("unknown" for the
+// zero Outcome): the status of the gateway's answer and of the archive.
+func (o Outcome) String() string {
+	switch o {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	case Stale:
+		return "stale"
+	default:
+		return "unknown"
+	}
+}
+
+// Event is everything a decision needs about one request: the idempotency
+// key and its TTL, the ordering entity and version, and the message to
+// forward when the event is accepted.
+type Event struct {
+	Provider string
+	ID       string // the provider's event ID
+	Type     string
+	Key      string        // "<provider>:<event id>", the idempotency key
+	TTL      time.Duration // how long Key is remembered (and the entity's version)
+	Ordered  bool          // Entity and Version are set: last-writer-wins applies
+	Entity   string        // "<provider>:<ordering key>"
+	Version  int64         // comparable version (see package ordering)
+	DropTies bool          // an equal version is stale, not forwarded
+	// Message is what is published when the event is accepted. Its Body is
+	// the request's read buffer, valid only while the decision runs: a
+	// decider copies what it keeps.
+	Message forward.Message
+}
