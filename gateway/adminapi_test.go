@@ -202,17 +202,16 @@ func TestAdminReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var msgs uint64
+	waitFor(t, 10*time.Second, func() string {
+		return fmt.Sprintf("stream has %d messages; want the original and the replay", msgs)
+	}, func() bool {
 		info, err := stream.Info(context.Background())
-		if err == nil && info.State.Msgs == 2 {
-			break
+		if err == nil {
+			msgs = info.State.Msgs
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream has %v messages; want the original and the replay", info.State.Msgs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return msgs == 2
+	})
 	m, err := stream.GetMsg(context.Background(), 2)
 	if err != nil {
 		t.Fatal(err)
@@ -324,18 +323,14 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 		t.Fatalf("ReplayDB = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, 10*time.Second, func() string {
 		rows, bytes := s.outbox.Load()
-		if s.relay.Stats().Published == 10 && rows == 0 && bytes == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the replay was sent: published %d, outbox counted as %d rows, %d bytes; want 10 and 0, 0",
-				s.relay.Stats().Published, rows, bytes)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Sprintf("after the replay was sent: published %d, outbox counted as %d rows, %d bytes; want 10 and 0, 0",
+			s.relay.Stats().Published, rows, bytes)
+	}, func() bool {
+		rows, bytes := s.outbox.Load()
+		return s.relay.Stats().Published == 10 && rows == 0 && bytes == 0
+	})
 }
 
 // archivedServer starts a gateway with the archive on and a stripe provider

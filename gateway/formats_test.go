@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,19 +52,19 @@ func streamMsg(tb testing.TB, s *Server, seq uint64) *jetstream.RawStreamMsg {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var (
+		m       *jetstream.RawStreamMsg
+		lastErr error
+	)
+	waitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("no message %d in the stream (last error: %v)", seq, lastErr) }, func() bool {
 		stream, err := js.Stream(ctx, "WEBHOOKS")
 		if err == nil {
-			if m, err := stream.GetMsg(ctx, seq); err == nil {
-				return m
-			}
+			m, err = stream.GetMsg(ctx, seq)
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("no message %d in the stream after 10 s (last error: %v)", seq, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		lastErr = err
+		return err == nil
+	})
+	return m
 }
 
 // TestShopifyTopicOnTheStream posts a Shopify webhook whose topic holds a

@@ -153,13 +153,8 @@ providers:
 	}
 	// Ready again without a request having to commit first: a load
 	// balancer sends none to a gateway that is not ready.
-	deadline := time.Now().Add(5 * time.Second)
-	for ready() != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz still 503 5 s after the database had room again")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitFor(t, 5*time.Second, func() string { return "/readyz still 503 after the database had room again" },
+		func() bool { return ready() == 200 })
 	if code := post("evt_after"); code != 202 {
 		t.Fatalf("event after room was made: %d; want 202", code)
 	}
@@ -187,13 +182,8 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
 	defer conn.Close()
 	// Headers and a promise of 100 bytes of body, of which one arrives.
 	fmt.Fprintf(conn, "POST /webhooks/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-	deadline := time.Now().Add(10 * time.Second)
-	for s.receiving.Load() == 0 { // the handler is reading the body
-		if time.Now().After(deadline) {
-			t.Fatal("the request never reached its handler")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, 10*time.Second, func() string { return "the request never reached its handler" },
+		func() bool { return s.receiving.Load() > 0 }) // the handler is reading the body
 	start := time.Now()
 	if err := s.Close(context.Background()); err != nil {
 		t.Errorf("Close with a request cut at the shutdown timeout = %v; want nil", err)
