@@ -23,10 +23,12 @@ import (
 	"hookgate/webhook"
 )
 
-// fakeDecider records the events it is given and answers with a fixed
-// outcome or error.
+// fakeDecider answers with a fixed outcome or error, as the store would:
+// asked holds every event it was given, events those it recorded (none
+// when it fails, since a failed decision records nothing).
 type fakeDecider struct {
 	mu      sync.Mutex
+	asked   []*webhook.Event
 	events  []*webhook.Event
 	outcome webhook.Outcome
 	err     error
@@ -37,11 +39,12 @@ type fakeDecider struct {
 func (f *fakeDecider) Decide(_ context.Context, ev *webhook.Event) (webhook.Outcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	kept := *ev
+	kept.Message.Body = bytes.Clone(ev.Message.Body)
+	f.asked = append(f.asked, &kept)
 	if f.err != nil {
 		return 0, f.err
 	}
-	kept := *ev
-	kept.Message.Body = bytes.Clone(ev.Message.Body)
 	f.events = append(f.events, &kept)
 	return f.outcome, nil
 }
@@ -109,50 +112,50 @@ func stripeBody(id, typ, object string, created int64) string {
 func TestHandlerStatusCodes(t *testing.T) {
 	valid := stripeBody("evt_1", "invoice.paid", "in_1", 100)
 	for _, c := range []struct {
-		name     string
-		req      *http.Request
-		decider  *fakeDecider
-		status   int
-		body     string // JSON body expected, exact
-		decided  bool   // whether the decider was reached
-		retryHdr bool
+		name       string
+		req        *http.Request
+		decider    *fakeDecider
+		status     int
+		body       string // JSON body expected, exact ("": not checked)
+		reached    bool   // whether the decider was asked
+		retryAfter bool
 	}{
-		{"accepted", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			202, `{"id":"evt_1","status":"accepted"}`, true, false},
-		{"duplicate", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: webhook.Duplicate},
-			200, `{"id":"evt_1","status":"duplicate"}`, true, false},
-		{"stale", stripeRequest(t, valid, "whsec_old", testNow), &fakeDecider{outcome: webhook.Stale},
-			200, `{"id":"evt_1","status":"stale"}`, true, false},
-		{"wrong secret", stripeRequest(t, valid, "whsec_other", testNow), &fakeDecider{outcome: webhook.Accepted},
-			401, `{"error":"invalid signature"}`, false, false},
-		{"timestamp too old", stripeRequest(t, valid, "whsec_new", testNow.Add(-time.Hour)), &fakeDecider{outcome: webhook.Accepted},
-			401, `{"error":"invalid signature"}`, false, false},
-		{"timestamp too new", stripeRequest(t, valid, "whsec_new", testNow.Add(time.Hour)), &fakeDecider{outcome: webhook.Accepted},
-			401, `{"error":"invalid signature"}`, false, false},
-		{"missing signature", httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), &fakeDecider{outcome: webhook.Accepted},
-			400, "", false, false},
-		{"body not JSON", stripeRequest(t, "not json", "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, `{"error":"gateway: malformed request: body is not valid JSON, and ordering reads it"}`, false, false},
-		{"bad version", stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, "", false, false},
-		{"line break in the event ID", stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, `{"error":"gateway: malformed request: the event ID (id) \"evt\\n1\" contains a line break or NUL"}`, false, false},
-		{"line break in the event ID, no ordering key", stripeRequest(t, `{"id":"evt\n1","type":"t"}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, "", false, false},
-		{"line break in the type, no ordering key", stripeRequest(t, `{"id":"e","type":"t\r\nX-Injected: 1"}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, "", false, false},
-		{"line break in the version", stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			400, "", false, false},
-		{"too large", stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), &fakeDecider{outcome: webhook.Accepted},
-			413, `{"error":"body too large"}`, false, false},
-		{"storage failing", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: disk I/O error", ErrStorage)},
-			503, `{"error":"temporarily unavailable"}`, false, true},
-		{"outbox full", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: fmt.Errorf("%w: 10 rows", store.ErrOutboxFull)},
-			503, `{"error":"outbox full, retry later"}`, false, true},
-		{"shutting down", stripeRequest(t, valid, "whsec_new", testNow), &fakeDecider{err: store.ErrClosed},
-			503, `{"error":"shutting down"}`, false, true},
-		{"unknown path", httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), &fakeDecider{outcome: webhook.Accepted},
-			404, "", false, false},
+		{name: "accepted", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 202, body: `{"id":"evt_1","status":"accepted"}`, reached: true},
+		{name: "duplicate", req: stripeRequest(t, valid, "whsec_old", testNow), decider: &fakeDecider{outcome: webhook.Duplicate},
+			status: 200, body: `{"id":"evt_1","status":"duplicate"}`, reached: true},
+		{name: "stale", req: stripeRequest(t, valid, "whsec_old", testNow), decider: &fakeDecider{outcome: webhook.Stale},
+			status: 200, body: `{"id":"evt_1","status":"stale"}`, reached: true},
+		{name: "wrong secret", req: stripeRequest(t, valid, "whsec_other", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 401, body: `{"error":"invalid signature"}`},
+		{name: "timestamp too old", req: stripeRequest(t, valid, "whsec_new", testNow.Add(-time.Hour)), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 401, body: `{"error":"invalid signature"}`},
+		{name: "timestamp too new", req: stripeRequest(t, valid, "whsec_new", testNow.Add(time.Hour)), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 401, body: `{"error":"invalid signature"}`},
+		{name: "missing signature", req: httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(valid)), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400},
+		{name: "body not JSON", req: stripeRequest(t, "not json", "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400, body: `{"error":"gateway: malformed request: body is not valid JSON, and ordering reads it"}`},
+		{name: "bad version", req: stripeRequest(t, `{"id":"e","type":"t","created":"soon","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400},
+		{name: "line break in the event ID", req: stripeRequest(t, `{"id":"evt\n1","type":"t","created":5,"data":{"object":{"id":"o"}}}`, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400, body: `{"error":"gateway: malformed request: the event ID (id) \"evt\\n1\" contains a line break or NUL"}`},
+		{name: "line break in the event ID, no ordering key", req: stripeRequest(t, `{"id":"evt\n1","type":"t"}`, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400},
+		{name: "line break in the type, no ordering key", req: stripeRequest(t, `{"id":"e","type":"t\r\nX-Injected: 1"}`, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400},
+		{name: "line break in the version", req: stripeRequest(t, `{"id":"e","type":"t","created":" 5\n","data":{"object":{"id":"o"}}}`, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 400},
+		{name: "too large", req: stripeRequest(t, strings.Repeat(" ", 2049)+valid, "whsec_new", testNow), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 413, body: `{"error":"body too large"}`},
+		{name: "storage failing", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: fmt.Errorf("%w: disk I/O error", ErrStorage)},
+			status: 503, body: `{"error":"temporarily unavailable"}`, reached: true, retryAfter: true},
+		{name: "outbox full", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: fmt.Errorf("%w: 10 rows", store.ErrOutboxFull)},
+			status: 503, body: `{"error":"outbox full, retry later"}`, reached: true, retryAfter: true},
+		{name: "shutting down", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: store.ErrClosed},
+			status: 503, body: `{"error":"shutting down"}`, reached: true, retryAfter: true},
+		{name: "unknown path", req: httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), decider: &fakeDecider{outcome: webhook.Accepted},
+			status: 404},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
@@ -165,11 +168,18 @@ func TestHandlerStatusCodes(t *testing.T) {
 					t.Errorf("body = %s; want %s", got, c.body)
 				}
 			}
-			if got := len(c.decider.events) > 0; got != c.decided {
-				t.Errorf("decider reached = %v; want %v", got, c.decided)
+			if got := len(c.decider.asked) > 0; got != c.reached {
+				t.Errorf("decider asked = %v; want %v", got, c.reached)
 			}
-			if got := rec.Header().Get("Retry-After") != ""; got != c.retryHdr {
-				t.Errorf("Retry-After present = %v; want %v", got, c.retryHdr)
+			wantRecorded := 0
+			if c.reached && c.decider.err == nil {
+				wantRecorded = 1
+			}
+			if got := len(c.decider.events); got != wantRecorded {
+				t.Errorf("%d events recorded; want %d (none when the decision fails)", got, wantRecorded)
+			}
+			if got := rec.Header().Get("Retry-After") != ""; got != c.retryAfter {
+				t.Errorf("Retry-After present = %v; want %v", got, c.retryAfter)
 			}
 		})
 	}
