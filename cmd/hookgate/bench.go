@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"hookgate/bench"
+)
+
+func defineBench(fs *flag.FlagSet) runFunc {
+	var o bench.Options
+	fs.IntVar(&o.Events, "events", 20000, "`N` distinct events to send")
+	fs.IntVar(&o.Concurrency, "concurrency", 64, "`N` client connections")
+	fs.StringVar(&o.Type, "type", "stripe", "provider `TYPE` of the events")
+	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "`SHARE` of extra sends repeating an event")
+	fs.Float64Var(&o.OutOfOrder, "out-of-order", 0.05, "`SHARE` of events sent after a newer version")
+	fs.IntVar(&o.BodySize, "body-size", 1500, "approximate body size in `BYTES`")
+	fs.Float64Var(&o.Rate, "rate", 0, "`REQUESTS` per second in total (0: as fast as answered)")
+	fs.BoolVar(&o.Baseline, "baseline", true, "also measure the baseline handler")
+	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe `TTL` of the benchmark provider")
+	fs.DurationVar(&o.StreamAge, "stream-max-age", 0, "the stream's max_age `DURATION` (0: keep everything; the exactly-once check needs it)")
+	fs.DurationVar(&o.DupWindow, "dup-window", 2*time.Minute, "the stream's duplicate window `DURATION` (at most -ttl)")
+	fs.StringVar(&o.Sync, "sync", "full", "storage.synchronous `MODE`: full or normal")
+	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS `N` of the servers (0: their own choice)")
+	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to the `CPUS` (taskset -c), e.g. 0 for one core")
+	fs.StringVar(&o.MemLimit, "memlimit", "", "GOMEMLIMIT `SIZE` of the servers, e.g. 192MiB (empty: none)")
+	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size `N` times")
+	fs.BoolVar(&o.KeepDir, "keep", false, "keep the gateway's data directory")
+	fs.StringVar(&o.URL, "gateway", "", "target a running gateway at this base `URL` (with -config and -provider)")
+	fs.StringVar(&o.Config, "config", "", "config `FILE` of the running gateway")
+	fs.StringVar(&o.Provider, "provider", "", "provider `NAME` of the running gateway to send as")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (info logs a line per request)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE`")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops")
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		if (o.URL != "") != (o.Config != "" && o.Provider != "") {
+			return fmt.Errorf("%w: -gateway goes with -config and -provider", errUsage)
+		}
+		rep, err := bench.Run(ctx, o, stdout)
+		if err != nil {
+			return err
+		}
+		return rep.Check
+	}
+}
+
+func defineBaseline(fs *flag.FlagSet) runFunc {
+	listen := fs.String("listen", "127.0.0.1:0", "`ADDRESS` to listen on")
+	return func(ctx context.Context, _, stderr io.Writer) error {
+		return bench.ServeBaseline(ctx, *listen, stderr)
+	}
+}

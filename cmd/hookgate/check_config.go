@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"hookgate/gateway"
+)
+
+func defineCheckConfig(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE`")
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		if _, err := gateway.LoadConfig(*path); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: OK\n", *path)
+		return nil
+	}
+}

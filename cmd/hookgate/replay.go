@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"hookgate/gateway"
+)
+
+// seqsFlag is a repeatable -seq.
+type seqsFlag []int64
+
+func (f *seqsFlag) String() string { return fmt.Sprint(*f) }
+func (f *seqsFlag) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a parked row's seq", v)
+	}
+	*f = append(*f, n)
+	return nil
+}
+
+func defineReplay(fs *flag.FlagSet) runFunc {
+	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
+	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	parked := fs.Bool("parked", false, "send the parked rows again (all, or those of -seq), as they were")
+	var seqs seqsFlag
+	fs.Var(&seqs, "seq", "with -parked: only the parked row `N` (repeatable; see events -status parked)")
+	list := fs.Bool("list", false, "list the replays with rows still waiting in the outbox")
+	cancel := fs.String("cancel", "", "remove the rows of the replay `ID` that still wait in the outbox")
+	query := queryFlags(fs, true)
+	return func(ctx context.Context, stdout, _ io.Writer) error {
+		q, err := query()
+		if err != nil {
+			return err
+		}
+		modes := 0
+		for _, on := range []bool{*parked, *list, *cancel != ""} {
+			if on {
+				modes++
+			}
+		}
+		filtered := q.Provider != "" || q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Limit != 0 || *subject != ""
+		switch {
+		case modes > 1 || (modes == 1 && filtered):
+			return fmt.Errorf("%w: -parked, -list and -cancel go alone (no query flags, no -subject)", errUsage)
+		case len(seqs) > 0 && !*parked:
+			return fmt.Errorf("%w: -seq goes with -parked", errUsage)
+		}
+		cfg, err := gateway.LoadConfig(*path)
+		if err != nil {
+			return err
+		}
+		// OpenDB would create an empty database, and the replay would "queue"
+		// nothing, successfully.
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
+			return fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
+		}
+		db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		const sent = "a running gateway sends them within a second, a stopped one at its next start"
+		switch {
+		case *list:
+			rs, err := gateway.ListReplays(ctx, db.Read)
+			if err != nil {
+				return err
+			}
+			if len(rs) == 0 {
+				return &exitError{1, "hookgate: no replay has rows waiting in the outbox"}
+			}
+			gateway.WriteReplays(stdout, rs)
+			return nil
+		case *cancel != "":
+			n, _, err := gateway.CancelReplayDB(ctx, db, *cancel)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return &exitError{1, fmt.Sprintf("hookgate: replay %s has no rows waiting in the outbox (unknown, or already sent)", *cancel)}
+			}
+			fmt.Fprintf(stdout, "replay %s cancelled: %d rows removed from the outbox before they were sent\n", *cancel, n)
+			return nil
+		case *parked:
+			n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return &exitError{1, "hookgate: replay: no parked row matches (see hookgate events -status parked)"}
+			}
+			fmt.Fprintf(stdout, "%d parked rows queued again in the outbox; %s\n", n, sent)
+			return nil
+		}
+		if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+			return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
+		}
+		stream, err := gateway.StreamSubjects(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
+		}
+		id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, stream, time.Now())
+		if errors.Is(err, gateway.ErrConfig) {
+			return &exitError{1, "hookgate: " + err.Error()}
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			why, err := gateway.WhyNoReplay(ctx, db, q)
+			if err != nil {
+				return err
+			}
+			msg := "hookgate: replay: nothing queued: " + why
+			if !cfg.Archive.Enabled {
+				msg += " (" + archiveOff + ")"
+			}
+			return &exitError{1, msg}
+		}
+		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
+		return nil
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"hookgate/gateway"
+)
+
+func defineSign(fs *flag.FlagSet) runFunc {
+	var sf schemeFlags
+	sf.register(fs)
+	base := gatewayFlag(fs, "(default: the config's listen address, or http://127.0.0.1:8080); the provider's path is appended")
+	url := fs.String("url", "", "the whole request `URL`, instead of -gateway and the provider's path")
+	var ev gateway.TestEvent
+	fs.StringVar(&ev.ID, "id", "", "event `ID` (default: random)")
+	fs.StringVar(&ev.Type, "event-type", "", "event `TYPE` (default: hookgate.test)")
+	bodyFile := fs.String("body", "", "`FILE` with the exact body to sign")
+	at := fs.String("at", "", "signing time, in `UNIX` seconds (default: now)")
+	curl := fs.Bool("curl", false, "print a curl command instead of a request file")
+	return func(_ context.Context, stdout, _ io.Writer) error {
+		if *base != "" && *url != "" {
+			return fmt.Errorf("%w: give -gateway or -url, not both", errUsage)
+		}
+		pc, cfg, err := sf.providerConfig()
+		if err != nil {
+			return err
+		}
+		now, err := clock(*at)
+		if err != nil {
+			return err
+		}
+		if *bodyFile != "" {
+			if ev.Body, err = os.ReadFile(*bodyFile); err != nil {
+				return err
+			}
+		}
+		if cfg == nil { // a -type provider has no path of its own
+			pc.Path = "/webhooks/" + sf.typ
+		}
+		target := *base
+		switch {
+		case *url != "":
+			target, pc.Path = *url, "" // the whole URL
+		case target == "" && cfg != nil:
+			if target, err = cfg.BaseURL(); err != nil {
+				return err
+			}
+		case target == "":
+			target = "http://127.0.0.1:8080"
+		}
+		r, err := pc.TestRequest(target, ev, now)
+		if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
+			return &exitError{2, "hookgate: " + err.Error()}
+		}
+		if err != nil {
+			return err
+		}
+		if *curl {
+			return gateway.WriteCurl(stdout, r)
+		}
+		return gateway.WriteCapturedRequest(stdout, r)
+	}
+}
