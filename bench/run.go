@@ -28,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/gateway"
+	"hookgate/sender"
 )
 
 // Result is what one side of a run measured.
@@ -350,7 +351,7 @@ func load(ctx context.Context, o *Options, p plan, url string, pc *gateway.Provi
 				}
 				s := p.sends[i]
 				id := fmt.Sprintf("evt_%s_%d", p.runID, s.event)
-				vr, err := pc.TestRequest("", gateway.TestEvent{
+				vr, err := sender.Request(pc, "", sender.Event{
 					ID: id, Type: "bench.event", Pad: pad,
 					Entity: fmt.Sprintf("ent_%s_%d", p.runID, s.entity), Version: strconv.Itoa(s.version),
 				}, time.Now())

@@ -132,3 +132,12 @@ func CheckRequest(pc *ProviderConfig, r *verify.Request, at time.Time) (verify.R
 	}
 	return v.Verify(r, at)
 }
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

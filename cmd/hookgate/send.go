@@ -8,13 +8,14 @@ import (
 	"os"
 
 	"hookgate/gateway"
+	"hookgate/sender"
 )
 
 func defineSend(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE`")
 	name := fs.String("provider", "", "provider `NAME` from the config (required)")
 	base := gatewayFlag(fs, "(default: from the config's listen address)")
-	var ev gateway.TestEvent
+	var ev sender.Event
 	fs.StringVar(&ev.ID, "id", "", "event `ID` (default: random)")
 	fs.StringVar(&ev.Type, "event-type", "", "event `TYPE` (default: hookgate.test)")
 	fs.StringVar(&ev.Entity, "entity", "", "ordering `KEY`, for providers with ordering")
@@ -35,7 +36,7 @@ func defineSend(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		resp, err := gateway.Send(ctx, cfg, *name, *base, ev, stdout)
+		resp, err := sender.Send(ctx, cfg, *name, *base, ev, stdout)
 		if err != nil {
 			return err
 		}

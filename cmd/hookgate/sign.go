@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"hookgate/gateway"
+	"hookgate/sender"
 )
 
 func defineSign(fs *flag.FlagSet) runFunc {
@@ -16,7 +17,7 @@ func defineSign(fs *flag.FlagSet) runFunc {
 	sf.register(fs)
 	base := gatewayFlag(fs, "(default: the config's listen address, or http://127.0.0.1:8080); the provider's path is appended")
 	url := fs.String("url", "", "the whole request `URL`, instead of -gateway and the provider's path")
-	var ev gateway.TestEvent
+	var ev sender.Event
 	fs.StringVar(&ev.ID, "id", "", "event `ID` (default: random)")
 	fs.StringVar(&ev.Type, "event-type", "", "event `TYPE` (default: hookgate.test)")
 	bodyFile := fs.String("body", "", "`FILE` with the exact body to sign")
@@ -47,13 +48,13 @@ func defineSign(fs *flag.FlagSet) runFunc {
 		case *url != "":
 			target, pc.Path = *url, "" // the whole URL
 		case target == "" && cfg != nil:
-			if target, err = cfg.BaseURL(); err != nil {
+			if target, err = sender.BaseURL(cfg); err != nil {
 				return err
 			}
 		case target == "":
 			target = "http://127.0.0.1:8080"
 		}
-		r, err := pc.TestRequest(target, ev, now)
+		r, err := sender.Request(pc, target, ev, now)
 		if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
