@@ -52,7 +52,11 @@ func TestQuarantine(t *testing.T) {
 		}
 	}
 	pc, _ := s.cfg.Provider("shop")
-	if _, err := CheckRequest(pc, rs[0].Request, rs[0].ReceivedAt); !errors.Is(err, verify.ErrMismatch) {
+	v, err := pc.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(rs[0].Request, rs[0].ReceivedAt); !errors.Is(err, verify.ErrMismatch) {
 		t.Errorf("offline check of the kept request = %v; want ErrMismatch", err)
 	}
 	var events int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -156,4 +157,13 @@ func printMsg(w io.Writer, m *nats.Msg) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", m.Data)
+}
+
+func sortedKeys(h http.Header) []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"hookgate/gateway"
 )
@@ -57,7 +62,7 @@ func (sf *schemeFlags) providerConfig() (*gateway.ProviderConfig, *gateway.Confi
 	if sf.typ == "" {
 		return nil, nil, fmt.Errorf("%w: give -type TYPE, or -config FILE -provider NAME", errUsage)
 	}
-	so, err := gateway.ParseOptionFlags(sf.options)
+	so, err := parseOptions(sf.options)
 	if err != nil {
 		return nil, nil, &exitError{2, "hookgate: " + err.Error()}
 	}
@@ -107,4 +112,44 @@ func queryFlags(fs *flag.FlagSet, forReplay bool) func() (gateway.Query, error) 
 		}
 		return q, nil
 	}
+}
+
+// parseOptions turns the "key=value" pairs of -option into scheme options,
+// with the names and checks of a provider's options block. A key given
+// twice makes a list. An error wraps gateway.ErrConfig.
+func parseOptions(pairs []string) (gateway.SchemeOptions, error) {
+	var so gateway.SchemeOptions
+	if len(pairs) == 0 {
+		return so, nil
+	}
+	m := map[string][]any{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return so, fmt.Errorf("%w: option %q is not key=value", gateway.ErrConfig, p)
+		}
+		var val any = v
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			val = n
+		}
+		m[k] = append(m[k], val)
+	}
+	doc := map[string]any{}
+	for k, vs := range m {
+		if len(vs) == 1 {
+			doc[k] = vs[0]
+		} else {
+			doc[k] = vs
+		}
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return so, fmt.Errorf("%w: %w", gateway.ErrConfig, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&so); err != nil {
+		return so, fmt.Errorf("%w: options %s: %w", gateway.ErrConfig, strings.Join(slices.Sorted(maps.Keys(m)), ", "), err)
+	}
+	return so, nil
 }

@@ -37,6 +37,6 @@ func defineQuarantine(fs *flag.FlagSet) runFunc {
 			}
 			return &exitError{1, msg}
 		}
-		return gateway.WriteCapturedRequest(stdout, rs[0].Request)
+		return writeRequestFile(stdout, rs[0].Request)
 	}
 }

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"hookgate/gateway"
 	"hookgate/sender"
+	"hookgate/verify"
 )
 
 func defineSign(fs *flag.FlagSet) runFunc {
@@ -62,8 +67,26 @@ func defineSign(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *curl {
-			return gateway.WriteCurl(stdout, r)
+			return writeCurl(stdout, r)
 		}
-		return gateway.WriteCapturedRequest(stdout, r)
+		return writeRequestFile(stdout, r)
 	}
+}
+
+// writeCurl writes r as a curl command line.
+func writeCurl(w io.Writer, r *verify.Request) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "curl -sS -X %s %s", r.Method, shellQuote(r.URL))
+	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
+		for _, v := range r.Header[k] {
+			fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(k+": "+v))
+		}
+	}
+	fmt.Fprintf(&b, " \\\n  --data-binary %s\n", shellQuote(string(r.Body)))
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"hookgate/gateway"
+	"hookgate/verify"
 )
 
 func defineVerify(fs *flag.FlagSet) runFunc {
@@ -52,11 +54,11 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 			defer f.Close()
 			in = f
 		}
-		req, err := gateway.ReadCapturedRequest(in)
+		req, err := readRequestFile(in)
 		if err != nil {
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
-		res, err := gateway.CheckRequest(pc, req, now)
+		res, err := checkRequest(pc, req, now)
 		if errors.Is(err, gateway.ErrConfig) {
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
@@ -69,4 +71,15 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 		}
 		return nil
 	}
+}
+
+// checkRequest verifies a request offline, with the clock at at. A nil
+// error means valid; an error from verify means invalid and names the
+// reason; gateway.ErrConfig means unusable options.
+func checkRequest(pc *gateway.ProviderConfig, r *verify.Request, at time.Time) (verify.Result, error) {
+	v, err := pc.Verifier()
+	if err != nil {
+		return verify.Result{}, fmt.Errorf("%w: %w", gateway.ErrConfig, err)
+	}
+	return v.Verify(r, at)
 }
