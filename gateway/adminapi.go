@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -436,42 +434,4 @@ func orList(words []string) string {
 		return strings.Join(words, "")
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
-}
-
-// ListEvents reads the archive of the database in cfg's data_dir, read-only,
-// for `hookgate events`.
-func ListEvents(ctx context.Context, cfg *Config, q forward.Query, bodies bool) ([]forward.Record, error) {
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rs, err := forward.Events(ctx, db, q, bodies)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return rs, nil
-}
-
-// WriteEvents prints records as a table, or one record in full.
-func WriteEvents(w io.Writer, rs []forward.Record, full bool) {
-	if full {
-		for _, r := range rs {
-			fmt.Fprintf(w, "archive id:  %d\nprovider:    %s\nevent id:    %s\ntype:        %s\nstatus:      %s\nsubject:     %s\nreceived at: %s\nduplicates:  %d\n",
-				r.ID, r.Provider, r.EventID, r.EventType, r.Status, r.Message.Subject, r.ReceivedAt.UTC().Format(time.RFC3339Nano), r.Duplicates)
-			for _, k := range sortedKeys(http.Header(r.Message.Header)) {
-				for _, v := range r.Message.Header[k] {
-					fmt.Fprintf(w, "%s: %s\n", k, v)
-				}
-			}
-			fmt.Fprintf(w, "\n%s\n", r.Message.Body)
-		}
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARCHIVE ID\tRECEIVED AT\tPROVIDER\tEVENT ID\tTYPE\tSTATUS\tDUPLICATES")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.EventID, r.EventType, r.Status, r.Duplicates)
-	}
-	tw.Flush()
 }

@@ -2,15 +2,10 @@ package gateway
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,56 +20,14 @@ import (
 // they are sent again.
 const StatusParked = "parked"
 
-// parkedQuery checks that q asks only what parked rows can be filtered by.
-func parkedQuery(q forward.Query) (forward.ParkedQuery, error) {
+// ParkedQuery checks that q asks only what parked rows can be filtered by
+// (provider and limit), for GET /admin/events?status=parked and `hookgate
+// events -status parked`, and returns their query.
+func ParkedQuery(q forward.Query) (forward.ParkedQuery, error) {
 	if q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Before != 0 {
 		return forward.ParkedQuery{}, fmt.Errorf("status %s: parked rows are listed by provider and limit only", StatusParked)
 	}
 	return forward.ParkedQuery{Provider: q.Provider, Limit: q.Limit}, nil
-}
-
-// openReadOnly opens the database in cfg's data_dir read-only, for the
-// commands that read beside a running gateway.
-func openReadOnly(cfg *Config) (*sql.DB, error) {
-	path := filepath.Join(cfg.DataDir, DBFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return db, nil
-}
-
-// ListParked reads the parked rows of the database in cfg's data_dir,
-// read-only, for `hookgate events -status parked`.
-func ListParked(ctx context.Context, cfg *Config, q forward.Query) ([]forward.Parked, error) {
-	pq, err := parkedQuery(q)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rows, err := forward.ParkedRows(ctx, db, pq, false)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return rows, nil
-}
-
-// WriteParked prints parked rows as a table.
-func WriteParked(w io.Writer, rows []forward.Parked) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tPARKED AT\tMESSAGE ID\tSUBJECT\tBYTES\tATTEMPTS\tERROR")
-	for _, p := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), clip(p.Message.ID),
-			clip(p.Message.Subject), len(p.Message.Body), p.Attempts, p.Error)
-	}
-	tw.Flush()
 }
 
 // ResendParked moves parked rows back to the end of db's outbox in one
@@ -136,7 +89,7 @@ type parkedJSON struct {
 }
 
 func (s *Server) adminParked(c echo.Context, q forward.Query) error {
-	pq, err := parkedQuery(q)
+	pq, err := ParkedQuery(q)
 	if err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
 	}

@@ -7,10 +7,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"hookgate/verify"
@@ -186,61 +184,4 @@ func redact(h http.Header, names []string) http.Header {
 		}
 	}
 	return c
-}
-
-// QuarantinedRequest is one kept request, as `hookgate quarantine` shows it.
-type QuarantinedRequest struct {
-	ID         int64
-	Provider   string
-	Reason     string
-	Error      string
-	ReceivedAt time.Time
-	Request    *verify.Request
-}
-
-// ListQuarantine reads the quarantine of the database in cfg's data_dir,
-// read-only, newest first; id > 0 selects one request.
-func ListQuarantine(ctx context.Context, cfg *Config, provider string, id int64, limit int) ([]QuarantinedRequest, error) {
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := db.QueryContext(ctx, `SELECT id, provider, reason, error, method, url, header, body, received_at FROM quarantine
-		WHERE (? = '' OR provider = ?) AND (? = 0 OR id = ?) ORDER BY id DESC LIMIT ?`, provider, provider, id, id, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	defer rows.Close()
-	var out []QuarantinedRequest
-	for rows.Next() {
-		var (
-			r   QuarantinedRequest
-			hdr []byte
-			at  int64
-		)
-		r.Request = &verify.Request{}
-		if err := rows.Scan(&r.ID, &r.Provider, &r.Reason, &r.Error, &r.Request.Method, &r.Request.URL, &hdr, &r.Request.Body, &at); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-		if err := json.Unmarshal(hdr, &r.Request.Header); err != nil {
-			return nil, fmt.Errorf("%w: quarantine %d: %w", ErrStorage, r.ID, err)
-		}
-		r.ReceivedAt = time.Unix(0, at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-// WriteQuarantine prints kept requests as a table.
-func WriteQuarantine(w io.Writer, rs []QuarantinedRequest) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECEIVED AT\tPROVIDER\tREASON\tBYTES\tERROR")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.Reason, len(r.Request.Body), r.Error)
-	}
-	tw.Flush()
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -222,16 +221,6 @@ func ListReplays(ctx context.Context, db forward.Rows) ([]ReplayInfo, error) {
 		out[i] = ReplayInfo{ID: r.ID, Rows: r.Rows, Bytes: r.Bytes}
 	}
 	return out, nil
-}
-
-// WriteReplays prints replays as a table.
-func WriteReplays(w io.Writer, rs []ReplayInfo) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPLAY ID\tQUEUING\tROWS WAITING\tBYTES")
-	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\n", r.ID, r.Queuing, r.Rows, r.Bytes)
-	}
-	tw.Flush()
 }
 
 // CancelReplay stops the replay id if this gateway is queuing it, and

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
 
+	"hookgate/forward"
 	"hookgate/gateway"
 )
 
@@ -26,20 +31,21 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if q.Status == gateway.StatusParked {
-			rows, err := gateway.ListParked(ctx, cfg, q)
-			if errors.Is(err, gateway.ErrConfig) {
+			pq, err := gateway.ParkedQuery(q)
+			if err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
 			}
+			rows, err := listParked(ctx, cfg, pq)
 			if err != nil {
 				return err
 			}
 			if len(rows) == 0 {
 				return &exitError{1, "hookgate: no row is parked"}
 			}
-			gateway.WriteParked(stdout, rows)
+			writeParked(stdout, rows)
 			return nil
 		}
-		rs, err := gateway.ListEvents(ctx, cfg, q, q.EventID != "")
+		rs, err := listEvents(ctx, cfg, q, q.EventID != "")
 		if err != nil {
 			return err
 		}
@@ -56,10 +62,90 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 		if !cfg.Archive.Enabled {
 			fmt.Fprintln(stderr, "hookgate: note: "+archiveOff)
 		}
-		gateway.WriteEvents(stdout, rs, q.EventID != "")
+		writeEvents(stdout, rs, q.EventID != "")
 		if len(rs) == 0 {
 			fmt.Fprintln(stderr, "hookgate: no archived event matches")
 		}
 		return nil
 	}
+}
+
+// listEvents reads the archive of the database in cfg's data_dir,
+// read-only; bodies adds each event's headers and body.
+func listEvents(ctx context.Context, cfg *gateway.Config, q gateway.Query, bodies bool) ([]forward.Record, error) {
+	db, err := openReadOnly(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rs, err := forward.Events(ctx, db, q, bodies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+	}
+	return rs, nil
+}
+
+// writeEvents prints records as a table, or each in full.
+func writeEvents(w io.Writer, rs []forward.Record, full bool) {
+	if full {
+		for _, r := range rs {
+			fmt.Fprintf(w, "archive id:  %d\nprovider:    %s\nevent id:    %s\ntype:        %s\nstatus:      %s\nsubject:     %s\nreceived at: %s\nduplicates:  %d\n",
+				r.ID, r.Provider, r.EventID, r.EventType, r.Status, r.Message.Subject, r.ReceivedAt.UTC().Format(time.RFC3339Nano), r.Duplicates)
+			for _, k := range slices.Sorted(maps.Keys(r.Message.Header)) {
+				for _, v := range r.Message.Header[k] {
+					fmt.Fprintf(w, "%s: %s\n", k, v)
+				}
+			}
+			fmt.Fprintf(w, "\n%s\n", r.Message.Body)
+		}
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARCHIVE ID\tRECEIVED AT\tPROVIDER\tEVENT ID\tTYPE\tSTATUS\tDUPLICATES")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.EventID, r.EventType, r.Status, r.Duplicates)
+	}
+	tw.Flush()
+}
+
+// listParked reads the parked rows of the database in cfg's data_dir,
+// read-only.
+func listParked(ctx context.Context, cfg *gateway.Config, pq forward.ParkedQuery) ([]forward.Parked, error) {
+	db, err := openReadOnly(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := forward.ParkedRows(ctx, db, pq, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+	}
+	return rows, nil
+}
+
+// writeParked prints parked rows as a table.
+func writeParked(w io.Writer, rows []forward.Parked) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tPARKED AT\tMESSAGE ID\tSUBJECT\tBYTES\tATTEMPTS\tERROR")
+	for _, p := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), clip(p.Message.ID),
+			clip(p.Message.Subject), len(p.Message.Body), p.Attempts, p.Error)
+	}
+	tw.Flush()
+}
+
+// maxCell bounds a value from a message (an ID, a subject) in a table,
+// as the gateway bounds one in a log line.
+const maxCell = 256
+
+// clip cuts s to maxCell bytes, saying how long it was.
+func clip(s string) string {
+	if len(s) <= maxCell {
+		return s
+	}
+	cut := maxCell
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }

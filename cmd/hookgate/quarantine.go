@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"text/tabwriter"
+	"time"
 
 	"hookgate/gateway"
+	"hookgate/verify"
 )
 
 func defineQuarantine(fs *flag.FlagSet) runFunc {
@@ -19,12 +23,12 @@ func defineQuarantine(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		rs, err := gateway.ListQuarantine(ctx, cfg, *provider, *id, *limit)
+		rs, err := listQuarantine(ctx, cfg, *provider, *id, *limit)
 		if err != nil {
 			return err
 		}
 		if *id == 0 {
-			gateway.WriteQuarantine(stdout, rs)
+			writeQuarantine(stdout, rs)
 			return nil
 		}
 		if len(rs) == 0 {
@@ -39,4 +43,62 @@ func defineQuarantine(fs *flag.FlagSet) runFunc {
 		}
 		return writeRequestFile(stdout, rs[0].Request)
 	}
+}
+
+// quarantinedRequest is one request the quarantine kept.
+type quarantinedRequest struct {
+	ID         int64
+	Provider   string
+	Reason     string
+	Error      string
+	ReceivedAt time.Time
+	Request    *verify.Request
+}
+
+// listQuarantine reads the quarantine of the database in cfg's data_dir,
+// read-only, newest first: at most limit requests (100 if not positive),
+// of provider when set; id > 0 selects one request.
+func listQuarantine(ctx context.Context, cfg *gateway.Config, provider string, id int64, limit int) ([]quarantinedRequest, error) {
+	db, err := openReadOnly(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, provider, reason, error, method, url, header, body, received_at FROM quarantine
+		WHERE (? = '' OR provider = ?) AND (? = 0 OR id = ?) ORDER BY id DESC LIMIT ?`, provider, provider, id, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+	}
+	defer rows.Close()
+	var out []quarantinedRequest
+	for rows.Next() {
+		var (
+			r   quarantinedRequest
+			hdr []byte
+			at  int64
+		)
+		r.Request = &verify.Request{}
+		if err := rows.Scan(&r.ID, &r.Provider, &r.Reason, &r.Error, &r.Request.Method, &r.Request.URL, &hdr, &r.Request.Body, &at); err != nil {
+			return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+		}
+		if err := json.Unmarshal(hdr, &r.Request.Header); err != nil {
+			return nil, fmt.Errorf("%w: quarantine %d: %w", gateway.ErrStorage, r.ID, err)
+		}
+		r.ReceivedAt = time.Unix(0, at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// writeQuarantine prints kept requests as a table.
+func writeQuarantine(w io.Writer, rs []quarantinedRequest) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED AT\tPROVIDER\tREASON\tBYTES\tERROR")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.Reason, len(r.Request.Body), r.Error)
+	}
+	tw.Flush()
 }

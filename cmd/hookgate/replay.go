@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"text/tabwriter"
 	"time"
 
 	"hookgate/gateway"
@@ -78,7 +79,7 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 			if len(rs) == 0 {
 				return &exitError{1, "hookgate: no replay has rows waiting in the outbox"}
 			}
-			gateway.WriteReplays(stdout, rs)
+			writeReplays(stdout, rs)
 			return nil
 		case *cancel != "":
 			n, _, err := gateway.CancelReplayDB(ctx, db, *cancel)
@@ -129,4 +130,14 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
 		return nil
 	}
+}
+
+// writeReplays prints replays as a table.
+func writeReplays(w io.Writer, rs []gateway.ReplayInfo) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REPLAY ID\tQUEUING\tROWS WAITING\tBYTES")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\n", r.ID, r.Queuing, r.Rows, r.Bytes)
+	}
+	tw.Flush()
 }
