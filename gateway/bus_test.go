@@ -152,42 +152,6 @@ func TestEmbeddedUsers(t *testing.T) {
 	}
 }
 
-// TestTailAsUser: tail logs in as the config's first user by default, or as
-// -user with its password from the config; a user that may not read the
-// subject gets an error instead of silence.
-func TestTailAsUser(t *testing.T) {
-	s, c := lockedServer(t)
-	if got := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "invoice.paid", "in_1", 1), "whsec_a", time.Now())); got != 202 {
-		t.Fatalf("POST = %d; want 202", got)
-	}
-	waitPublished(t, s, 1, "the event")
-	for _, tc := range []struct {
-		name, user, subject string
-		ok                  bool
-	}{
-		{"first user", "", "webhooks.>", true},
-		{"audit, its subject", "audit", "webhooks.shop.invoice.>", true},
-		{"audit, another subject", "audit", "webhooks.shop.>", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			auth, err := c.ClientAuth(tc.user, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			var out strings.Builder
-			err = Tail(ctx, TailOptions{URL: s.NATSURL(), Auth: auth, Subject: tc.subject, Stream: "WEBHOOKS", All: true, Count: 1}, &out)
-			switch {
-			case tc.ok && (err != nil || !strings.Contains(out.String(), "--- webhooks.shop.invoice.paid")):
-				t.Errorf("Tail = %v, printed %q; want the event", err, out.String())
-			case !tc.ok && (err == nil || !errors.Is(err, nats.ErrPermissionViolation)):
-				t.Errorf("Tail = %v; want a permissions violation", err)
-			}
-		})
-	}
-}
-
 func TestClientAuth(t *testing.T) {
 	embedded := mustValid(t, `
 nats:

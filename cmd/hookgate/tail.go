@@ -2,16 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/gateway"
 )
 
 func defineTail(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "", "config `FILE` (takes the NATS address, stream and credentials from it)")
-	var o gateway.TailOptions
+	var o tailOptions
 	fs.StringVar(&o.URL, "nats", "", "NATS `URL` (default nats://127.0.0.1:4222)")
 	fs.StringVar(&o.Stream, "stream", "", "read from the JetStream stream `NAME` (default: live messages only)")
 	fs.BoolVar(&o.All, "all", false, "with -stream: start from the stream's first message")
@@ -49,6 +56,174 @@ func defineTail(fs *flag.FlagSet) runFunc {
 		if o.All && o.Stream == "" {
 			return fmt.Errorf("%w: -all needs -stream", errUsage)
 		}
-		return gateway.Tail(ctx, o, stdout)
+		return tail(ctx, o, stdout)
 	}
+}
+
+// tailOptions configure tail.
+type tailOptions struct {
+	URL     string           // NATS server
+	Auth    gateway.NATSAuth // how to log in (see gateway.Config.ClientAuth)
+	Subject string           // may hold wildcards
+	// Stream, when set, reads the subject from this JetStream stream with
+	// an ordered consumer, so what was stored before tail started can be
+	// seen too (with All). Without it tail subscribes to live messages.
+	Stream string
+	All    bool // with Stream: start at the stream's first message
+	Count  int  // stop after this many messages; 0: run until ctx ends
+}
+
+// tail prints every message that arrives on the subject: its subject, its
+// headers sorted by name, and its body, until ctx ends or Count messages
+// were printed. It returns nil when stopped by either, and an error when
+// the server refuses the subscription (a user not allowed to read the
+// subject).
+func tail(ctx context.Context, o tailOptions, w io.Writer) error {
+	// The server refuses a subscription asynchronously.
+	refused := make(chan error, 1)
+	opts := []nats.Option{nats.Name("hookgate-tail"), nats.Timeout(5 * time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				select {
+				case refused <- err:
+				default:
+				}
+			}
+		})}
+	auth, err := o.Auth.Options()
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(o.URL, append(opts, auth...)...)
+	if err != nil {
+		return fmt.Errorf("tail: connect %s: %w", gateway.RedactURL(o.URL), err)
+	}
+	defer nc.Close()
+
+	msgs := make(chan *nats.Msg, 64)
+	subscribe := subscribeLive
+	if o.Stream != "" {
+		subscribe = consumeStream
+	}
+	stop, err := subscribe(ctx, nc, o, refused, msgs)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	for n := 0; o.Count == 0 || n < o.Count; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-refused:
+			return fmt.Errorf("tail: %w", err)
+		case m := <-msgs:
+			printMsg(w, m)
+		}
+	}
+	return nil
+}
+
+// subscribeLive subscribes to o.Subject's live messages, sending them to
+// msgs until ctx ends; stop unsubscribes.
+func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan error, msgs chan<- *nats.Msg) (stop func(), err error) {
+	// A callback subscription queues what the printing has not caught up
+	// with in the client (unbounded below), where a channel one would drop
+	// a burst.
+	sub, err := nc.Subscribe(o.Subject, func(m *nats.Msg) {
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tail: subscribe %s: %w", o.Subject, err)
+	}
+	stop = func() { sub.Unsubscribe() }
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		stop()
+		return nil, fmt.Errorf("tail: %w", err)
+	}
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		stop()
+		return nil, fmt.Errorf("tail: %w", err)
+	}
+	return stop, nil
+}
+
+// consumeStream reads o.Subject from the stream o.Stream with an ordered
+// consumer (from its first message with o.All, else from now), sending
+// the messages to msgs until ctx ends; stop ends the consumer.
+func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-chan error, msgs chan<- *nats.Msg) (stop func(), err error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("tail: %w", err)
+	}
+	if err := tryConsumer(ctx, js, o, refused); err != nil {
+		return nil, err
+	}
+	policy := jetstream.DeliverNewPolicy
+	if o.All {
+		policy = jetstream.DeliverAllPolicy
+	}
+	cons, err := js.OrderedConsumer(ctx, o.Stream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{o.Subject},
+		DeliverPolicy:  policy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- &nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}:
+		case <-ctx.Done():
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tail: consume %s: %w", o.Stream, err)
+	}
+	return cc.Stop, nil
+}
+
+// tryConsumer creates a consumer of o.Stream filtered on o.Subject, which
+// the server deletes once it has been idle for 10 seconds, and returns the
+// error if the server refuses it: the ordered consumer of tail would retry
+// a refused creation for ever. (It is not deleted here: a user may be
+// allowed to create consumers and not to delete them.)
+func tryConsumer(ctx context.Context, js jetstream.JetStream, o tailOptions, refused <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
+			FilterSubject:     o.Subject,
+			AckPolicy:         jetstream.AckNonePolicy,
+			InactiveThreshold: 10 * time.Second,
+			MemoryStorage:     true,
+		})
+		done <- err
+	}()
+	select {
+	case err := <-refused:
+		cancel()
+		<-done
+		return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+		}
+		return nil
+	}
+}
+
+// printMsg prints a message's subject, its headers sorted by name, and
+// its body.
+func printMsg(w io.Writer, m *nats.Msg) {
+	fmt.Fprintf(w, "--- %s\n", m.Subject)
+	for _, k := range slices.Sorted(maps.Keys(m.Header)) {
+		for _, v := range m.Header[k] {
+			fmt.Fprintf(w, "%s: %s\n", k, v)
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", m.Data)
 }
