@@ -1,4 +1,4 @@
-package gateway
+package main
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // TestReadmeProviderTable keeps README.md's provider table identical to the
 // catalogue: regenerate it with `hookgate providers -markdown`.
 func TestReadmeProviderTable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestReadmeProviderTable(t *testing.T) {
 		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
 	}
 	var want bytes.Buffer
-	if err := WriteProviders(&want, true); err != nil {
+	if err := writeProviders(&want, true); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(readme[i+len(begin) : j]); got != want.String() {
