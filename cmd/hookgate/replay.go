@@ -59,77 +59,106 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		// OpenDB would create an empty database, and the replay would "queue"
-		// nothing, successfully.
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
-			return fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
-		}
-		db, err := gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+		db, err := openGatewayDB(ctx, cfg)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		const sent = "a running gateway sends them within a second, a stopped one at its next start"
 		switch {
 		case *list:
-			rs, err := gateway.ListReplays(ctx, db.Read)
-			if err != nil {
-				return err
-			}
-			if len(rs) == 0 {
-				return &exitError{1, "hookgate: no replay has rows waiting in the outbox"}
-			}
-			writeReplays(stdout, rs)
-			return nil
+			return listReplays(ctx, db, stdout)
 		case *cancel != "":
-			n, _, err := gateway.CancelReplayDB(ctx, db, *cancel)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return &exitError{1, fmt.Sprintf("hookgate: replay %s has no rows waiting in the outbox (unknown, or already sent)", *cancel)}
-			}
-			fmt.Fprintf(stdout, "replay %s cancelled: %d rows removed from the outbox before they were sent\n", *cancel, n)
-			return nil
+			return cancelReplay(ctx, db, *cancel, stdout)
 		case *parked:
-			n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return &exitError{1, "hookgate: replay: no parked row matches (see hookgate events -status parked)"}
-			}
-			fmt.Fprintf(stdout, "%d parked rows queued again in the outbox; %s\n", n, sent)
-			return nil
+			return resendParked(ctx, db, seqs, stdout)
 		}
-		if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
-			return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
-		}
-		stream, err := gateway.StreamSubjects(ctx, cfg)
-		if err != nil {
-			return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
-		}
-		id, n, _, err := gateway.ReplayDB(ctx, db, q, *subject, stream, time.Now())
-		if errors.Is(err, gateway.ErrConfig) {
-			return &exitError{1, "hookgate: " + err.Error()}
-		}
+		return replay(ctx, cfg, db, q, *subject, stdout)
+	}
+}
+
+// sent says when the rows a replay queued are published.
+const sent = "a running gateway sends them within a second, a stopped one at its next start"
+
+// openGatewayDB opens the database in cfg's data_dir for writing, beside
+// a running gateway or without one. A missing database is an error:
+// OpenDB would create an empty one, and the replay would "queue" nothing,
+// successfully.
+func openGatewayDB(ctx context.Context, cfg *gateway.Config) (*gateway.DB, error) {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
+		return nil, fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
+	}
+	return gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+}
+
+// replay queues the accepted archived events that q matches again, on
+// subject or their own; when it queues none it says why.
+func replay(ctx context.Context, cfg *gateway.Config, db *gateway.DB, q gateway.Query, subject string, stdout io.Writer) error {
+	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+		return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
+	}
+	stream, err := gateway.StreamSubjects(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
+	}
+	id, n, _, err := gateway.ReplayDB(ctx, db, q, subject, stream, time.Now())
+	if errors.Is(err, gateway.ErrConfig) {
+		return &exitError{1, "hookgate: " + err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		why, err := gateway.WhyNoReplay(ctx, db, q)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			why, err := gateway.WhyNoReplay(ctx, db, q)
-			if err != nil {
-				return err
-			}
-			msg := "hookgate: replay: nothing queued: " + why
-			if !cfg.Archive.Enabled {
-				msg += " (" + archiveOff + ")"
-			}
-			return &exitError{1, msg}
+		msg := "hookgate: replay: nothing queued: " + why
+		if !cfg.Archive.Enabled {
+			msg += " (" + archiveOff + ")"
 		}
-		fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
-		return nil
+		return &exitError{1, msg}
 	}
+	fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
+	return nil
+}
+
+// listReplays prints the replays with rows waiting in the outbox.
+func listReplays(ctx context.Context, db *gateway.DB, stdout io.Writer) error {
+	rs, err := gateway.ListReplays(ctx, db.Read)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return &exitError{1, "hookgate: no replay has rows waiting in the outbox"}
+	}
+	writeReplays(stdout, rs)
+	return nil
+}
+
+// cancelReplay removes the rows of the replay id that wait in the outbox.
+func cancelReplay(ctx context.Context, db *gateway.DB, id string, stdout io.Writer) error {
+	n, _, err := gateway.CancelReplayDB(ctx, db, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return &exitError{1, fmt.Sprintf("hookgate: replay %s has no rows waiting in the outbox (unknown, or already sent)", id)}
+	}
+	fmt.Fprintf(stdout, "replay %s cancelled: %d rows removed from the outbox before they were sent\n", id, n)
+	return nil
+}
+
+// resendParked queues the parked rows of seqs (all when empty) again.
+func resendParked(ctx context.Context, db *gateway.DB, seqs []int64, stdout io.Writer) error {
+	n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return &exitError{1, "hookgate: replay: no parked row matches (see hookgate events -status parked)"}
+	}
+	fmt.Fprintf(stdout, "%d parked rows queued again in the outbox; %s\n", n, sent)
+	return nil
 }
 
 // writeReplays prints replays as a table.
