@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -116,10 +115,10 @@ func TestBadUsageExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"events", "-config", cfg, "-status", "bogus"}, `status: "bogus" is not accepted, stale or parked`},
-		{[]string{"replay", "-config", cfg, "-provider", "shop", "-status", "stale"}, "-status"},
-		{[]string{"send", "-config", cfg, "-provider", "shop", "-nope"}, "Usage: hookgate send"},
-		{[]string{"sign", "-type", "stripe", "-secret", "s", "-gateway", "http://h", "-url", "http://h/x"}, "-gateway or -url"},
+		{args: []string{"events", "-config", cfg, "-status", "bogus"}, want: `status: "bogus" is not accepted, stale or parked`},
+		{args: []string{"replay", "-config", cfg, "-provider", "shop", "-status", "stale"}, want: "-status"},
+		{args: []string{"send", "-config", cfg, "-provider", "shop", "-nope"}, want: "Usage: hookgate send"},
+		{args: []string{"sign", "-type", "stripe", "-secret", "s", "-gateway", "http://h", "-url", "http://h/x"}, want: "-gateway or -url"},
 	} {
 		var out bytes.Buffer
 		if code := Run(context.Background(), c.args, &out, &out); code != 2 || !strings.Contains(out.String(), c.want) {
@@ -144,7 +143,11 @@ func archiveFixture(tb testing.TB, archive bool) string {
 	for _, r := range []struct {
 		id, status string
 		at         time.Time
-	}{{"a1", "accepted", t0}, {"s1", "stale", t0.Add(time.Hour)}, {"s2", "stale", t0.Add(time.Hour)}} {
+	}{
+		{id: "a1", status: "accepted", at: t0},
+		{id: "s1", status: "stale", at: t0.Add(time.Hour)},
+		{id: "s2", status: "stale", at: t0.Add(time.Hour)},
+	} {
 		rec := forward.Record{Provider: "shop", EventID: r.id, EventType: "t", Status: r.status, ReceivedAt: r.at,
 			Message: forward.Message{ID: "shop:" + r.id, Subject: "webhooks.shop.t", Body: []byte("{}")}}
 		if err := forward.Archive(context.Background(), db.Write, rec); err != nil {
@@ -166,21 +169,16 @@ func TestNothingFoundExits1(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"events unknown id", []string{"events", "-config", on, "-id", "nope"}, 1, []string{`no archived event with ID "nope"`}},
-		{"events unknown id, archive off", []string{"events", "-config", off, "-id", "nope"}, 1, []string{`no archived event with ID "nope"`, "archive.enabled is false"}},
-		{"events known id", []string{"events", "-config", on, "-id", "a1"}, 0, []string{"status:      accepted"}},
-		{"quarantine unknown id", []string{"quarantine", "-config", on, "-id", "42"}, 1, []string{"no quarantined request 42"}},
-		{"replay of stale events", []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-01-01T00:30:00Z"}, 1,
-			[]string{"2 archived events match, all stale: only accepted events are replayed"}},
-		{"replay of one stale event", []string{"replay", "-config", on, "-id", "s1"}, 1,
-			[]string{"1 archived event matches, stale: only accepted events are replayed"}},
-		{"replay of a provider with nothing archived", []string{"replay", "-config", on, "-provider", "other"}, 1,
-			[]string{"nothing is archived for provider other"}},
-		{"replay of a time with nothing archived", []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-02-01T00:00:00Z"}, 1,
-			[]string{"no archived event of provider shop matches", "3 are archived"}},
-		{"replay with the archive off", []string{"replay", "-config", off, "-provider", "other"}, 1,
-			[]string{"nothing is archived for provider other", "archive.enabled is false"}},
-		{"replay of an accepted event", []string{"replay", "-config", on, "-id", "a1"}, 0, []string{"1 events queued"}},
+		{name: "events unknown id", args: []string{"events", "-config", on, "-id", "nope"}, code: 1, want: []string{`no archived event with ID "nope"`}},
+		{name: "events unknown id, archive off", args: []string{"events", "-config", off, "-id", "nope"}, code: 1, want: []string{`no archived event with ID "nope"`, "archive.enabled is false"}},
+		{name: "events known id", args: []string{"events", "-config", on, "-id", "a1"}, code: 0, want: []string{"status:      accepted"}},
+		{name: "quarantine unknown id", args: []string{"quarantine", "-config", on, "-id", "42"}, code: 1, want: []string{"no quarantined request 42"}},
+		{name: "replay of stale events", args: []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-01-01T00:30:00Z"}, code: 1, want: []string{"2 archived events match, all stale: only accepted events are replayed"}},
+		{name: "replay of one stale event", args: []string{"replay", "-config", on, "-id", "s1"}, code: 1, want: []string{"1 archived event matches, stale: only accepted events are replayed"}},
+		{name: "replay of a provider with nothing archived", args: []string{"replay", "-config", on, "-provider", "other"}, code: 1, want: []string{"nothing is archived for provider other"}},
+		{name: "replay of a time with nothing archived", args: []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-02-01T00:00:00Z"}, code: 1, want: []string{"no archived event of provider shop matches", "3 are archived"}},
+		{name: "replay with the archive off", args: []string{"replay", "-config", off, "-provider", "other"}, code: 1, want: []string{"nothing is archived for provider other", "archive.enabled is false"}},
+		{name: "replay of an accepted event", args: []string{"replay", "-config", on, "-id", "a1"}, code: 0, want: []string{"1 events queued"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -194,39 +192,6 @@ func TestNothingFoundExits1(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestURLFlags: -gateway is a gateway's base URL (the provider's path is
-// appended) and -url a whole request URL, in every command that has them.
-func TestURLFlags(t *testing.T) {
-	cfg := archiveFixture(t, true)
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x"}, "http://127.0.0.1:8080/webhooks/stripe"},
-		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x", "-gateway", "http://gw:1"}, "http://gw:1/webhooks/stripe"},
-		{[]string{"sign", "-type", "stripe", "-secret", "whsec_x", "-url", "http://gw:1/in"}, "http://gw:1/in"},
-		{[]string{"sign", "-config", cfg, "-provider", "shop"}, "http://127.0.0.1:8080/webhooks/shop"},
-		{[]string{"sign", "-config", cfg, "-provider", "shop", "-gateway", "https://gw:2/"}, "https://gw:2/webhooks/shop"},
-		{[]string{"sign", "-config", cfg, "-provider", "shop", "-url", "https://gw:2/x"}, "https://gw:2/x"},
-	} {
-		var out bytes.Buffer
-		if code := Run(context.Background(), c.args, &out, &out); code != 0 {
-			t.Errorf("hookgate %v: exit %d\n%s", c.args, code, out.String())
-			continue
-		}
-		var req struct{ URL string }
-		if err := json.Unmarshal(out.Bytes(), &req); err != nil || req.URL != c.want {
-			t.Errorf("hookgate %v: url %q, %v; want %q", c.args, req.URL, err, c.want)
-		}
-	}
-	for _, c := range commands {
-		flags := flagsOf(c)
-		if flags["url"] && c.name != "sign" {
-			t.Errorf("%s has -url; only sign takes a whole request URL", c.name)
-		}
 	}
 }
 

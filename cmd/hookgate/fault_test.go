@@ -68,15 +68,17 @@ func mustNATS(tb testing.TB) *natsEnv {
 
 func (e *natsEnv) start() {
 	e.tb.Helper()
-	var err error
-	for range 50 { // the port may linger briefly after a stop
+	last := ""
+	// The port may linger briefly after a stop.
+	waitFor(e.tb, 5*time.Second, fmt.Sprintf("NATS starting on port %d", e.port), func() bool {
+		var err error
 		e.ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: e.port, StoreDir: e.dir})
-		if err == nil {
-			return
+		if err != nil && err.Error() != last { // shown if it never starts
+			last = err.Error()
+			e.tb.Logf("start NATS on %d: %v", e.port, err)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	e.tb.Fatalf("start NATS on %d: %v", e.port, err)
+		return err == nil
+	})
 }
 
 func (e *natsEnv) stop() {
@@ -252,13 +254,7 @@ func runLoadUntil(base func() string, evs []loadEvent, conc int, progress *atomi
 // waitProgress blocks until at least n deliveries finished.
 func waitProgress(tb testing.TB, p *atomic.Int64, n int64) {
 	tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for p.Load() < n {
-		if time.Now().After(deadline) {
-			tb.Fatalf("load stalled at %d of %d deliveries", p.Load(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(tb, 60*time.Second, fmt.Sprintf("%d deliveries finished (the load stalled)", n), func() bool { return p.Load() >= n })
 }
 
 // waitDrained waits until the gateway's outbox is empty.
@@ -269,18 +265,11 @@ func waitDrained(tb testing.TB, dataDir string) {
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	waitFor(tb, 60*time.Second, "the outbox drained", func() bool {
 		var n int
 		err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n)
-		if err == nil && n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("outbox not drained: %d rows, %v", n, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil && n == 0
+	})
 }
 
 // streamMsg is what the check needs of one stored message.
@@ -397,7 +386,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	waitProgress(t, &progress, 800)
 	ns.stop()
 	atStop := progress.Load()
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // the outage's length, not a wait for something
 	duringOutage := progress.Load() - atStop
 	ns.start()
 	outcomes := <-done

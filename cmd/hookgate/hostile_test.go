@@ -122,18 +122,6 @@ func (g *hostileGateway) metric(tb testing.TB, name string) float64 {
 	return 0
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // openFiles is the process's limit of open files.
 func openFiles() int {
 	var l syscall.Rlimit

@@ -22,6 +22,21 @@ import (
 
 const stripeSecret = "whsec_e2e_test_secret"
 
+// waitFor polls cond every 20 ms until it holds, and fails the test when
+// within has passed, saying what it waited for. The tests of this package
+// wait for something only with it; a sleep is only ever the length of a
+// fault (an outage, a held lock).
+func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // mustMain starts the real serve command on a random port with a temp
 // data_dir, an embedded NATS server on a random port, and the given
 // providers section.
@@ -110,20 +125,13 @@ func stream(tb testing.TB, m *Main) jetstream.Stream {
 func settled(tb testing.TB, m *Main, s jetstream.Stream) uint64 {
 	tb.Helper()
 	db := openDB(tb, m)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(tb, 10*time.Second, "the outbox empty", func() bool {
 		var n int
 		if err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n); err != nil {
 			tb.Fatal(err)
 		}
-		if n == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("outbox still has %d rows", n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n == 0
+	})
 	info, err := s.Info(context.Background())
 	if err != nil {
 		tb.Fatal(err)
@@ -155,83 +163,6 @@ func rows(tb testing.TB, m *Main) map[string]int {
 	return out
 }
 
-// TestEndToEnd drives the whole pipeline: signed Stripe events in, NATS
-// messages out, through the real serve command, SQLite file and embedded
-// NATS server.
-func TestEndToEnd(t *testing.T) {
-	m := mustMain(t, stripeProvider)
-	s := stream(t, m)
-	ctx := context.Background()
-
-	// A bad signature is refused and leaves no row in any table.
-	first := "{\n  \"id\": \"evt_1\",\n  \"type\": \"customer.updated\",\n  \"created\": 200,\n  \"data\": {\"object\": {\"id\": \"cus_1\"}}\n}\n"
-	if code, _ := post(t, m, first, "whsec_wrong"); code != 401 {
-		t.Fatalf("bad signature: status %d; want 401", code)
-	}
-	if got := rows(t, m); got["processed_events"]+got["entity_versions"]+got["outbox"] != 0 {
-		t.Fatalf("rows after a bad signature = %v; want none", got)
-	}
-
-	// A signed event is accepted and arrives once, byte for byte.
-	if code, resp := post(t, m, first, stripeSecret); code != 202 || resp["status"] != "accepted" || resp["id"] != "evt_1" {
-		t.Fatalf("first delivery: %d %v; want 202 accepted evt_1", code, resp)
-	}
-	if n := settled(t, m, s); n != 1 {
-		t.Fatalf("stream has %d messages; want 1", n)
-	}
-	msg, err := s.GetLastMsgForSubject(ctx, "webhooks.stripe.customer.updated")
-	if err != nil {
-		t.Fatalf("no message on webhooks.stripe.customer.updated: %v", err)
-	}
-	if string(msg.Data) != first {
-		t.Errorf("forwarded body = %q; want the raw body %q", msg.Data, first)
-	}
-	for k, want := range map[string]string{
-		"Nats-Msg-Id":               "stripe:evt_1",
-		"Hookgate-Provider":         "stripe",
-		"Hookgate-Event-Id":         "evt_1",
-		"Hookgate-Event-Type":       "customer.updated",
-		"Hookgate-Ordering-Key":     "cus_1",
-		"Hookgate-Ordering-Version": "200",
-	} {
-		if got := msg.Header.Get(k); got != want {
-			t.Errorf("header %s = %q; want %q", k, got, want)
-		}
-	}
-
-	// The same event again is a duplicate and adds nothing to the stream.
-	if code, resp := post(t, m, first, stripeSecret); code != 200 || resp["status"] != "duplicate" {
-		t.Fatalf("redelivery: %d %v; want 200 duplicate", code, resp)
-	}
-	// An older version of the same entity is stale and adds nothing.
-	older := `{"id":"evt_0","type":"customer.updated","created":100,"data":{"object":{"id":"cus_1"}}}`
-	if code, resp := post(t, m, older, stripeSecret); code != 200 || resp["status"] != "stale" {
-		t.Fatalf("older version: %d %v; want 200 stale", code, resp)
-	}
-	if n := settled(t, m, s); n != 1 {
-		t.Fatalf("stream has %d messages after duplicate and stale; want 1", n)
-	}
-
-	// A newer version is forwarded.
-	newer := `{"id":"evt_2","type":"customer.updated","created":300,"data":{"object":{"id":"cus_1"}}}`
-	if code, _ := post(t, m, newer, stripeSecret); code != 202 {
-		t.Fatalf("newer version: status %d; want 202", code)
-	}
-	if n := settled(t, m, s); n != 2 {
-		t.Fatalf("stream has %d messages; want 2", n)
-	}
-
-	// An oversized body is refused before anything is recorded.
-	before := rows(t, m)
-	big := `{"id":"evt_big","type":"x","created":400,"data":{"object":{"id":"cus_2"},"pad":"` + strings.Repeat("x", 5000) + `"}}`
-	if code, _ := post(t, m, big, stripeSecret); code != 413 {
-		t.Fatalf("oversized body: status %d; want 413", code)
-	}
-	if after := rows(t, m); after["processed_events"] != before["processed_events"] {
-		t.Fatalf("processed_events %d -> %d after a 413", before["processed_events"], after["processed_events"])
-	}
-}
-
 // TestRunExitCodes checks the command line's exit codes and messages.
 func TestRunExitCodes(t *testing.T) {
 	dir := t.TempDir()
@@ -245,19 +176,19 @@ func TestRunExitCodes(t *testing.T) {
 		code   int
 		output []string
 	}{
-		{"check good", []string{"check-config", "-config", good}, 0, []string{"OK"}},
-		{"check bad lists every problem", []string{"check-config", "-config", bad}, 1, []string{`unknown type "nope"`, "dedupe.ttl: must be positive"}},
-		{"check missing file", []string{"check-config", "-config", filepath.Join(dir, "none.yaml")}, 1, []string{"no such file"}},
-		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
-		{"no command", nil, 2, []string{"Usage"}},
-		{"version", []string{"version"}, 0, []string{"hookgate"}},
-		{"send without provider", []string{"send", "-config", good}, 2, []string{"-provider is required"}},
-		{"send unknown provider", []string{"send", "-config", good, "-provider", "zzz"}, 1, []string{`no provider named "zzz"`}},
-		{"tail without subject", []string{"tail"}, 2, []string{"SUBJECT"}},
-		{"tail password without user", []string{"tail", "-password", "pw", "x"}, 2, []string{"-password needs -user"}},
-		{"tail user without password", []string{"tail", "-user", "u", "x"}, 2, []string{"-user needs -password"}},
-		{"tail user not in the config", []string{"tail", "-config", good, "-user", "u", "x"}, 1, []string{`user "u" is not in nats.users`}},
-		{"serve bad config", []string{"serve", "-config", bad}, 1, []string{`unknown type "nope"`}},
+		{name: "check good", args: []string{"check-config", "-config", good}, code: 0, output: []string{"OK"}},
+		{name: "check bad lists every problem", args: []string{"check-config", "-config", bad}, code: 1, output: []string{`unknown type "nope"`, "dedupe.ttl: must be positive"}},
+		{name: "check missing file", args: []string{"check-config", "-config", filepath.Join(dir, "none.yaml")}, code: 1, output: []string{"no such file"}},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, output: []string{`unknown command "frobnicate"`}},
+		{name: "no command", args: nil, code: 2, output: []string{"Usage"}},
+		{name: "version", args: []string{"version"}, code: 0, output: []string{"hookgate"}},
+		{name: "send without provider", args: []string{"send", "-config", good}, code: 2, output: []string{"-provider is required"}},
+		{name: "send unknown provider", args: []string{"send", "-config", good, "-provider", "zzz"}, code: 1, output: []string{`no provider named "zzz"`}},
+		{name: "tail without subject", args: []string{"tail"}, code: 2, output: []string{"SUBJECT"}},
+		{name: "tail password without user", args: []string{"tail", "-password", "pw", "x"}, code: 2, output: []string{"-password needs -user"}},
+		{name: "tail user without password", args: []string{"tail", "-user", "u", "x"}, code: 2, output: []string{"-user needs -password"}},
+		{name: "tail user not in the config", args: []string{"tail", "-config", good, "-user", "u", "x"}, code: 1, output: []string{`user "u" is not in nats.users`}},
+		{name: "serve bad config", args: []string{"serve", "-config", bad}, code: 1, output: []string{`unknown type "nope"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -274,49 +205,6 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-// TestSendAndTail runs `send` against a running gateway and `tail` on its
-// stream, as the README's quick start does.
-func TestSendAndTail(t *testing.T) {
-	m := mustMain(t, `
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-    ordering: {key: data.id, version: data.updated_at}
-`)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-listen: %s
-nats: {url: %s}
-providers:
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-    ordering: {key: data.id, version: data.updated_at}
-`, m.Server.Addr(), m.Server.NATSURL())), 0o600)
-
-	var sendOut bytes.Buffer
-	if code := Run(context.Background(), []string{"send", "-config", cfgPath, "-provider", "demo", "-id", "evt_demo_1", "-event-type", "order.paid"}, &sendOut, &sendOut); code != 0 {
-		t.Fatalf("send exit %d:\n%s", code, sendOut.String())
-	}
-	if !strings.Contains(sendOut.String(), "202 Accepted") {
-		t.Errorf("send output lacks 202 Accepted:\n%s", sendOut.String())
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var tailOut bytes.Buffer
-	code := Run(ctx, []string{"tail", "-config", cfgPath, "-stream", "WEBHOOKS", "-all", "-count", "1", "webhooks.demo.>"}, &tailOut, &tailOut)
-	if code != 0 {
-		t.Fatalf("tail exit %d:\n%s", code, tailOut.String())
-	}
-	for _, want := range []string{"--- webhooks.demo.order.paid", "Hookgate-Event-Id: evt_demo_1", "Nats-Msg-Id: demo:evt_demo_1", `"type":"order.paid"`} {
-		if !strings.Contains(tailOut.String(), want) {
-			t.Errorf("tail output lacks %q:\n%s", want, tailOut.String())
-		}
-	}
-}
-
 // TestCommandsRefuseStrayArguments: a word left after a command's flags is
 // bad usage (2), not silently ignored with the flags after it; a replay
 // against a data directory with no database says so instead of queueing
@@ -330,11 +218,11 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"check-config", "bad.yaml"}, 2, `unexpected argument "bad.yaml"`},
-		{[]string{"send", "-config", cfg, "-provider", "p", "extra", "-id", "X"}, 2, `unexpected argument "extra"`},
-		{[]string{"events", "-config", cfg, "x"}, 2, "unexpected argument"},
-		{[]string{"replay", "-config", cfg, "-provider", "p"}, 1, "no gateway database in data_dir"},
-		{[]string{"sign", "-type", "nosuch", "-secret", "x"}, 2, "nosuch"},
+		{args: []string{"check-config", "bad.yaml"}, code: 2, want: `unexpected argument "bad.yaml"`},
+		{args: []string{"send", "-config", cfg, "-provider", "p", "extra", "-id", "X"}, code: 2, want: `unexpected argument "extra"`},
+		{args: []string{"events", "-config", cfg, "x"}, code: 2, want: "unexpected argument"},
+		{args: []string{"replay", "-config", cfg, "-provider", "p"}, code: 1, want: "no gateway database in data_dir"},
+		{args: []string{"sign", "-type", "nosuch", "-secret", "x"}, code: 2, want: "nosuch"},
 	} {
 		var out bytes.Buffer
 		if code := Run(context.Background(), c.args, &out, &out); code != c.code || !strings.Contains(out.String(), c.want) {

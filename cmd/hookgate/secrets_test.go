@@ -31,13 +31,13 @@ func TestCommandsHoldNoSecret(t *testing.T) {
 		code int
 		want string
 	}{
-		{"check-config", []string{"check-config", "-config", bad}, 1, "providers[0] (a).secrets[0]: standard-webhooks: "},
-		{"serve", []string{"serve", "-config", bad}, 1, "providers[0] (a).secrets[0]: standard-webhooks: "},
-		{"sign with a config", []string{"sign", "-config", bad, "-provider", "a"}, 2, "providers[0] (a).secrets[0]: standard-webhooks: "},
-		{"sign", []string{"sign", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!"}, 2, "secret 0: not base64"},
-		{"verify", []string{"verify", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!", "-request", req}, 2, "secret 0: not base64"},
-		{"verify, second key", []string{"verify", "-type", "jwt", "-option", "algorithms=RS256", "-public-key", pem, "-request", req}, 2, "jwt: secret 0: "},
-		{"verify, invalid request", []string{"verify", "-type", "stripe", "-secret", marker + "-stripe-secret", "-at", "1700000000", "-request", req}, 1, "invalid: "},
+		{name: "check-config", args: []string{"check-config", "-config", bad}, code: 1, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{name: "serve", args: []string{"serve", "-config", bad}, code: 1, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{name: "sign with a config", args: []string{"sign", "-config", bad, "-provider", "a"}, code: 2, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{name: "sign", args: []string{"sign", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!"}, code: 2, want: "secret 0: not base64"},
+		{name: "verify", args: []string{"verify", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!", "-request", req}, code: 2, want: "secret 0: not base64"},
+		{name: "verify, second key", args: []string{"verify", "-type", "jwt", "-option", "algorithms=RS256", "-public-key", pem, "-request", req}, code: 2, want: "jwt: secret 0: "},
+		{name: "verify, invalid request", args: []string{"verify", "-type", "stripe", "-secret", marker + "-stripe-secret", "-at", "1700000000", "-request", req}, code: 1, want: "invalid: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer

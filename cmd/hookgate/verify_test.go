@@ -149,15 +149,15 @@ func TestVerifyCommandUsage(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no request", []string{"verify", "-type", "github", "-secret", "s"}, 2, "-request FILE is required"},
-		{"no type", []string{"verify", "-request", good}, 2, "-type TYPE"},
-		{"unknown type", []string{"verify", "-type", "nope", "-secret", "s", "-request", good}, 2, `unknown type`},
-		{"unreadable request", []string{"verify", "-type", "github", "-secret", "s", "-request", filepath.Join(dir, "none.json")}, 2, "no such file"},
-		{"garbage request", []string{"verify", "-type", "github", "-secret", "s", "-request", garbage}, 2, "unusable request file"},
-		{"bad option", []string{"verify", "-type", "github", "-secret", "s", "-option", "colour=blue", "-request", good}, 2, "colour"},
-		{"option not for type", []string{"verify", "-type", "github", "-secret", "s", "-option", "issuer=x", "-request", good}, 2, "takes no option issuer"},
-		{"bad clock", []string{"verify", "-type", "github", "-secret", "s", "-at", "noon", "-request", good}, 2, "-at"},
-		{"invalid", []string{"verify", "-type", "github", "-secret", "s", "-request", good}, 1, "invalid: "},
+		{name: "no request", args: []string{"verify", "-type", "github", "-secret", "s"}, code: 2, msg: "-request FILE is required"},
+		{name: "no type", args: []string{"verify", "-request", good}, code: 2, msg: "-type TYPE"},
+		{name: "unknown type", args: []string{"verify", "-type", "nope", "-secret", "s", "-request", good}, code: 2, msg: `unknown type`},
+		{name: "unreadable request", args: []string{"verify", "-type", "github", "-secret", "s", "-request", filepath.Join(dir, "none.json")}, code: 2, msg: "no such file"},
+		{name: "garbage request", args: []string{"verify", "-type", "github", "-secret", "s", "-request", garbage}, code: 2, msg: "unusable request file"},
+		{name: "bad option", args: []string{"verify", "-type", "github", "-secret", "s", "-option", "colour=blue", "-request", good}, code: 2, msg: "colour"},
+		{name: "option not for type", args: []string{"verify", "-type", "github", "-secret", "s", "-option", "issuer=x", "-request", good}, code: 2, msg: "takes no option issuer"},
+		{name: "bad clock", args: []string{"verify", "-type", "github", "-secret", "s", "-at", "noon", "-request", good}, code: 2, msg: "-at"},
+		{name: "invalid", args: []string{"verify", "-type", "github", "-secret", "s", "-request", good}, code: 1, msg: "invalid: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
@@ -165,48 +165,5 @@ func TestVerifyCommandUsage(t *testing.T) {
 				t.Errorf("exit %d, %q; want %d and %q", code, out.String(), c.code, c.msg)
 			}
 		})
-	}
-}
-
-// TestSignThenVerify signs a request with `hookgate sign` and checks it
-// with `hookgate verify`, for a few schemes.
-func TestSignThenVerify(t *testing.T) {
-	dir := t.TempDir()
-	for _, c := range []struct {
-		typ    string
-		secret string
-		opts   []string
-	}{
-		{"stripe", "whsec_sign_test", nil},
-		{"github", "It's a Secret to Everybody", nil},
-		{"standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", nil},
-		{"hmac", "s3cret", []string{"-option", "header=X-Sig", "-option", "prefix=sha256="}},
-	} {
-		t.Run(c.typ, func(t *testing.T) {
-			args := append([]string{"sign", "-type", c.typ, "-secret", c.secret, "-at", "1700000000"}, c.opts...)
-			var out, errOut bytes.Buffer
-			if code := Run(context.Background(), args, &out, &errOut); code != 0 {
-				t.Fatalf("sign exit %d: %s", code, errOut.String())
-			}
-			f := filepath.Join(dir, c.typ+".json")
-			os.WriteFile(f, out.Bytes(), 0o600)
-			vargs := append([]string{"verify", "-type", c.typ, "-secret", c.secret, "-at", "1700000001", "-request", f}, c.opts...)
-			var vout bytes.Buffer
-			if code := Run(context.Background(), vargs, &vout, &vout); code != 0 {
-				t.Fatalf("verify of a signed request: exit %d: %s\n%s", code, vout.String(), out.String())
-			}
-			vargs[4] = "wrong-secret"
-			if c.typ == "standard-webhooks" {
-				vargs[4] = "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="
-			}
-			vout.Reset()
-			if code := Run(context.Background(), vargs, &vout, &vout); code != 1 {
-				t.Fatalf("verify with a wrong secret: exit %d: %s", code, vout.String())
-			}
-		})
-	}
-	var curl bytes.Buffer
-	if code := Run(context.Background(), []string{"sign", "-type", "stripe", "-secret", "whsec_x", "-curl"}, &curl, &curl); code != 0 || !strings.HasPrefix(curl.String(), "curl -sS -X POST 'http://127.0.0.1:8080/webhooks/stripe'") || !strings.Contains(curl.String(), "-H 'Stripe-Signature: t=") {
-		t.Errorf("sign -curl: exit %d\n%s", code, curl.String())
 	}
 }
