@@ -1,6 +1,9 @@
 // Command hookgate is a webhook receiver gateway: it verifies provider
 // signatures, drops duplicate and stale events, and forwards the rest to
-// NATS. This package only parses flags and wires the gateway package.
+// NATS. Each command is in the file of its name (serve.go, send.go,
+// tail.go, ...) with its flags and what only it needs, and calls the
+// gateway package for the rest; main.go holds the command table, the usage
+// made from it and the exit codes, and dispatches.
 package main
 
 import (
