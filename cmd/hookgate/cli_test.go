@@ -14,6 +14,7 @@ import (
 
 	"hookgate/forward"
 	"hookgate/gateway"
+	"hookgate/store"
 )
 
 // flagsOf returns the flags a command defines.
@@ -134,7 +135,7 @@ func archiveFixture(tb testing.TB, archive bool) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	dataDir := filepath.Join(dir, "data")
-	db, err := gateway.OpenDB(context.Background(), dataDir, gateway.DBOptions{})
+	db, err := gateway.OpenDB(context.Background(), dataDir, store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

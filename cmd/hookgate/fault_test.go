@@ -68,15 +68,10 @@ func mustNATS(tb testing.TB) *natsEnv {
 
 func (e *natsEnv) start() {
 	e.tb.Helper()
-	last := ""
+	var err error
 	// The port may linger briefly after a stop.
-	waitFor(e.tb, 5*time.Second, fmt.Sprintf("NATS starting on port %d", e.port), func() bool {
-		var err error
+	waitFor(e.tb, 5*time.Second, func() string { return fmt.Sprintf("start NATS on %d: %v", e.port, err) }, func() bool {
 		e.ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: e.port, StoreDir: e.dir})
-		if err != nil && err.Error() != last { // shown if it never starts
-			last = err.Error()
-			e.tb.Logf("start NATS on %d: %v", e.port, err)
-		}
 		return err == nil
 	})
 }
@@ -254,7 +249,8 @@ func runLoadUntil(base func() string, evs []loadEvent, conc int, progress *atomi
 // waitProgress blocks until at least n deliveries finished.
 func waitProgress(tb testing.TB, p *atomic.Int64, n int64) {
 	tb.Helper()
-	waitFor(tb, 60*time.Second, fmt.Sprintf("%d deliveries finished (the load stalled)", n), func() bool { return p.Load() >= n })
+	waitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("load stalled at %d of %d deliveries", p.Load(), n) },
+		func() bool { return p.Load() >= n })
 }
 
 // waitDrained waits until the gateway's outbox is empty.
@@ -265,9 +261,9 @@ func waitDrained(tb testing.TB, dataDir string) {
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	waitFor(tb, 60*time.Second, "the outbox drained", func() bool {
-		var n int
-		err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n)
+	var n int
+	waitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("outbox not drained: %d rows, %v", n, err) }, func() bool {
+		err = db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n)
 		return err == nil && n == 0
 	})
 }

@@ -122,6 +122,18 @@ func (g *hostileGateway) metric(tb testing.TB, name string) float64 {
 	return 0
 }
 
+// state describes what a test waits for, and the named metrics as they
+// stand, for waitFor's failure.
+func (g *hostileGateway) state(tb testing.TB, want string, names ...string) func() string {
+	return func() string {
+		have := make([]string, len(names))
+		for i, name := range names {
+			have[i] = fmt.Sprintf("%s %v", name, g.metric(tb, name))
+		}
+		return want + " (" + strings.Join(have, ", ") + ")"
+	}
+}
+
 // openFiles is the process's limit of open files.
 func openFiles() int {
 	var l syscall.Rlimit
@@ -184,7 +196,7 @@ func TestHostileSlowBodies(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%d bodies arriving", trickles), func() bool {
+	waitFor(t, 60*time.Second, g.state(t, fmt.Sprintf("%d bodies arriving", trickles), "hookgate_requests_receiving"), func() bool {
 		return g.metric(t, "hookgate_requests_receiving") >= float64(trickles)
 	})
 
@@ -264,7 +276,7 @@ func TestHostileStalledBody(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Error("the connection stays open after the 408")
 	}
-	waitFor(t, 10*time.Second, "the connection released", func() bool {
+	waitFor(t, 10*time.Second, g.state(t, "the connection released", "hookgate_http_connections", "hookgate_requests_receiving"), func() bool {
 		return g.metric(t, "hookgate_http_connections") == 0 && g.metric(t, "hookgate_requests_receiving") == 0
 	})
 	if got := g.metric(t, `hookgate_rejections_total{provider="a",reason="body_timeout"}`); got != 1 {
@@ -341,7 +353,7 @@ func TestHostileConcurrentUploads(t *testing.T) {
 	if code, err := post("warm-up"); err != nil || code != 202 {
 		t.Fatalf("warm-up upload: %d, %v", code, err)
 	}
-	waitFor(t, 30*time.Second, "the warm-up event published", func() bool {
+	waitFor(t, 30*time.Second, g.state(t, "the warm-up event published", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	idle := procStatus(t, pid, "VmRSS")
@@ -457,7 +469,7 @@ func TestHostileOversizedHeaders(t *testing.T) {
 			t.Fatalf("a normal delivery after the oversized ones: %d %s", code, msg)
 		}
 	}
-	waitFor(t, 20*time.Second, "the 5 normal deliveries on the stream", func() bool {
+	waitFor(t, 20*time.Second, g.state(t, "the 5 normal deliveries on the stream", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_relay_published_total") == 5 && g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	if got := g.metric(t, `hookgate_rejections_total{provider="gh",reason="value_too_long"}`); got != float64(2*hostileScale()) {
@@ -530,7 +542,7 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 			t.Fatalf("event %d: %d %s", i, code, msg)
 		}
 	}
-	waitFor(t, 20*time.Second, "3 events published", func() bool { return g.metric(t, "hookgate_relay_published_total") == 3 })
+	waitFor(t, 20*time.Second, g.state(t, "3 events published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 3 })
 	bin := mustBinary(t)
 	for _, subject := range []string{"elsewhere.orders", "$JS.API.STREAM.PURGE.WEBHOOKS"} {
 		out, err := exec.Command(bin, "replay", "-config", g.cfg, "-provider", "a", "-subject", subject).CombinedOutput()
@@ -547,7 +559,7 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 	if code, msg := do(t, signedRequest(t, base, "b", "whsec_b", "evt_after")); code != 202 {
 		t.Fatalf("event after the refused replays: %d %s", code, msg)
 	}
-	waitFor(t, 20*time.Second, "the event after them published", func() bool {
+	waitFor(t, 20*time.Second, g.state(t, "the event after them published", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_relay_published_total") == 4 && g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	if got := g.metric(t, "hookgate_relay_failures_total"); got != 0 {
@@ -558,5 +570,5 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "3 events queued") {
 		t.Fatalf("replay to a covered subject: %v\n%s", err, out)
 	}
-	waitFor(t, 20*time.Second, "the replay published", func() bool { return g.metric(t, "hookgate_relay_published_total") == 7 })
+	waitFor(t, 20*time.Second, g.state(t, "the replay published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 7 })
 }

@@ -22,16 +22,17 @@ import (
 
 const stripeSecret = "whsec_e2e_test_secret"
 
-// waitFor polls cond every 20 ms until it holds, and fails the test when
-// within has passed, saying what it waited for. The tests of this package
-// wait for something only with it; a sleep is only ever the length of a
-// fault (an outage, a held lock).
-func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
+// waitFor polls cond every 20 ms until it holds, and fails the test once
+// within has passed; what describes the condition (it is called only then,
+// to say where things stand). It is gateway's waitFor; the tests of this
+// package wait for something only with it, and a sleep is only ever the
+// length of a fault (an outage, a held lock).
+func waitFor(tb testing.TB, within time.Duration, what func() string, cond func() bool) {
 	tb.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what)
+			tb.Fatalf("not within %s: %s", within, what())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -125,8 +126,8 @@ func stream(tb testing.TB, m *Main) jetstream.Stream {
 func settled(tb testing.TB, m *Main, s jetstream.Stream) uint64 {
 	tb.Helper()
 	db := openDB(tb, m)
-	waitFor(tb, 10*time.Second, "the outbox empty", func() bool {
-		var n int
+	var n int
+	waitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("outbox still has %d rows", n) }, func() bool {
 		if err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n); err != nil {
 			tb.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"hookgate/gateway"
+	"hookgate/store"
 )
 
 // TestParkedCommands: events -status parked lists the parked rows, replay
@@ -25,7 +26,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_x]}]
 `, filepath.Join(dir, "data"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := gateway.OpenDB(context.Background(), filepath.Join(dir, "data"), gateway.DBOptions{})
+	db, err := gateway.OpenDB(context.Background(), filepath.Join(dir, "data"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,9 +38,13 @@ providers:
 		code := Run(context.Background(), args, &out, &out)
 		return code, out.String()
 	}
-	var list string
-	waitFor(t, 10*time.Second, "the forged request in the quarantine list", func() bool {
-		var code int
+	var (
+		code int
+		list string
+	)
+	waitFor(t, 10*time.Second, func() string {
+		return fmt.Sprintf("the forged request listed; quarantine exit %d:\n%s", code, list)
+	}, func() bool {
 		code, list = run("quarantine", "-config", cfg)
 		return code == 0 && strings.Contains(list, "signature_mismatch")
 	})

@@ -9,6 +9,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"hookgate/gateway"
+	"hookgate/store"
 )
 
 // openReadOnly opens the gateway database in cfg's data_dir read-only, for
@@ -16,7 +17,7 @@ import (
 // A missing database is an error wrapping gateway.ErrStorage: opening it
 // would create an empty one.
 func openReadOnly(cfg *gateway.Config) (*sql.DB, error) {
-	path := filepath.Join(cfg.DataDir, gateway.DBFile)
+	path := filepath.Join(cfg.DataDir, store.File)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
 	}

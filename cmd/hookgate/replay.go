@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"hookgate/gateway"
+	"hookgate/store"
 )
 
 // seqsFlag is a repeatable -seq.
@@ -83,16 +84,16 @@ const sent = "a running gateway sends them within a second, a stopped one at its
 // a running gateway or without one. A missing database is an error:
 // OpenDB would create an empty one, and the replay would "queue" nothing,
 // successfully.
-func openGatewayDB(ctx context.Context, cfg *gateway.Config) (*gateway.DB, error) {
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, gateway.DBFile)); err != nil {
+func openGatewayDB(ctx context.Context, cfg *gateway.Config) (*store.DB, error) {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.File)); err != nil {
 		return nil, fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
 	}
-	return gateway.OpenDB(ctx, cfg.DataDir, gateway.DBOptions{Synchronous: cfg.Storage.Synchronous})
+	return gateway.OpenDB(ctx, cfg.DataDir, store.Options{Synchronous: cfg.Storage.Synchronous})
 }
 
 // replay queues the accepted archived events that q matches again, on
 // subject or their own; when it queues none it says why.
-func replay(ctx context.Context, cfg *gateway.Config, db *gateway.DB, q gateway.Query, subject string, stdout io.Writer) error {
+func replay(ctx context.Context, cfg *gateway.Config, db *store.DB, q gateway.Query, subject string, stdout io.Writer) error {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
 	}
@@ -123,7 +124,7 @@ func replay(ctx context.Context, cfg *gateway.Config, db *gateway.DB, q gateway.
 }
 
 // listReplays prints the replays with rows waiting in the outbox.
-func listReplays(ctx context.Context, db *gateway.DB, stdout io.Writer) error {
+func listReplays(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	rs, err := gateway.ListReplays(ctx, db.Read)
 	if err != nil {
 		return err
@@ -136,7 +137,7 @@ func listReplays(ctx context.Context, db *gateway.DB, stdout io.Writer) error {
 }
 
 // cancelReplay removes the rows of the replay id that wait in the outbox.
-func cancelReplay(ctx context.Context, db *gateway.DB, id string, stdout io.Writer) error {
+func cancelReplay(ctx context.Context, db *store.DB, id string, stdout io.Writer) error {
 	n, _, err := gateway.CancelReplayDB(ctx, db, id)
 	if err != nil {
 		return err
@@ -149,7 +150,7 @@ func cancelReplay(ctx context.Context, db *gateway.DB, id string, stdout io.Writ
 }
 
 // resendParked queues the parked rows of seqs (all when empty) again.
-func resendParked(ctx context.Context, db *gateway.DB, seqs []int64, stdout io.Writer) error {
+func resendParked(ctx context.Context, db *store.DB, seqs []int64, stdout io.Writer) error {
 	n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func TestTailLiveBurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	waitFor(t, 10*time.Second, "tail printing a message", func() bool {
+	waitFor(t, 10*time.Second, func() string { return "tail never printed a message" }, func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("tail ended before it got a message: %v", err)
@@ -72,7 +72,8 @@ func TestTailLiveBurst(t *testing.T) {
 		nc.Publish("burst.x", []byte("x"))
 	}
 	nc.Flush()
-	waitFor(t, 10*time.Second, fmt.Sprintf("tail printing the burst of %d", n), func() bool { return burst.count() >= n })
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("tail printed %d of a burst of %d", burst.count(), n) },
+		func() bool { return burst.count() >= n })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("tail = %v", err)
@@ -107,8 +108,8 @@ providers:
 		t.Fatalf("POST = %d; want 202", code)
 	}
 	db := openDB(t, m)
-	waitFor(t, 10*time.Second, "the event published", func() bool {
-		var n int
+	var n int
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the event not published: outbox has %d rows", n) }, func() bool {
 		return db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n) == nil && n == 0
 	})
 	for _, tc := range []struct {
