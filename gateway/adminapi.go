@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hookgate/forward"
+	"hookgate/store"
 	"hookgate/verify"
 	"hookgate/webhook"
 )
@@ -378,7 +379,7 @@ func (s *Server) adminEvent(c echo.Context) error {
 // events q matches and their statuses, none of them accepted; or, when q
 // matches none, that nothing is archived for its provider (or at all), or
 // what is archived and when it was received.
-func WhyNoReplay(ctx context.Context, db *DB, q forward.Query) (string, error) {
+func WhyNoReplay(ctx context.Context, db *store.DB, q forward.Query) (string, error) {
 	q.Status, q.Limit, q.Before, q.After = "", 0, 0, 0
 	c, err := forward.Count(ctx, db.Read, q)
 	if err != nil {

@@ -12,16 +12,3 @@ func OpenDB(ctx context.Context, dir string, o store.Options) (*store.DB, error)
 	o.Schemas = append(o.Schemas, store.Schema{Component: "gateway", Files: quarantineMigrations})
 	return store.Open(ctx, dir, o)
 }
-
-// Names the commands still use from here; they move to package store.
-type (
-	DB        = store.DB
-	DBOptions = store.Options
-)
-
-const (
-	DBFile   = store.File
-	LockFile = store.LockFile
-)
-
-var ErrDataDirLocked = store.ErrLocked

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hookgate/store"
 	"log/slog"
 	"net/http"
 	"os"
@@ -38,8 +39,8 @@ providers: [{name: a, type: github, secrets: [s]}]
 		second.Close(context.Background())
 		t.Fatal("a second Open on the same data_dir succeeded")
 	}
-	if !errors.Is(err, ErrDataDirLocked) {
-		t.Errorf("second Open = %v; want ErrDataDirLocked", err)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second Open = %v; want store.ErrLocked", err)
 	}
 	for _, want := range []string{dir, "pid " + strconv.Itoa(os.Getpid())} {
 		if !strings.Contains(err.Error(), want) {
@@ -55,7 +56,7 @@ providers: [{name: a, type: github, secrets: [s]}]
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the first gateway after the refused Open answered %d; want 404", resp.StatusCode)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, LockFile)); err != nil || !strings.Contains(string(b), "pid "+strconv.Itoa(os.Getpid())) {
+	if b, err := os.ReadFile(filepath.Join(dir, store.LockFile)); err != nil || !strings.Contains(string(b), "pid "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("lock file = %q, %v; want the first gateway's pid in it", b, err)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hookgate/forward"
+	"hookgate/store"
 )
 
 // smallNATS starts a NATS server (JetStream) taking messages of at most
@@ -138,7 +139,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
 // server is sized to it, not only to the current config.
 func TestEmbeddedSizedToOutbox(t *testing.T) {
 	dir := t.TempDir()
-	db, err := OpenDB(context.Background(), dir, DBOptions{})
+	db, err := OpenDB(context.Background(), dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hookgate/forward"
+	"hookgate/store"
 )
 
 // StatusParked is the status that lists the outbox rows the relay parked
@@ -34,7 +35,7 @@ func ParkedQuery(q forward.Query) (forward.ParkedQuery, error) {
 // transaction, for the relay to publish again: those whose seq is in seqs,
 // or all of them. It returns how many rows it moved and their body bytes;
 // n is 0 when none matched.
-func ResendParked(ctx context.Context, db *DB, seqs []int64, now time.Time) (n, bytes int64, err error) {
+func ResendParked(ctx context.Context, db *store.DB, seqs []int64, now time.Time) (n, bytes int64, err error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)

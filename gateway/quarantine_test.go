@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/store"
 	"hookgate/verify"
 )
 
@@ -181,7 +182,7 @@ func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
 // shutdown may still keep a request; it is dropped and counted, not a
 // panic on a closed queue.
 func TestQuarantineAfterClose(t *testing.T) {
-	db, err := OpenDB(context.Background(), t.TempDir(), DBOptions{})
+	db, err := OpenDB(context.Background(), t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/store"
 )
 
 // ErrReplayCancelled is returned by a replay that was cancelled while it
@@ -252,7 +253,7 @@ func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok
 
 // CancelReplayDB removes the rows of the replay id that wait in db's
 // outbox.
-func CancelReplayDB(ctx context.Context, db *DB, id string) (n, bytes int64, err error) {
+func CancelReplayDB(ctx context.Context, db *store.DB, id string) (n, bytes int64, err error) {
 	n, bytes, err = forward.CancelReplay(ctx, db.Write, id)
 	if err != nil {
 		return n, bytes, fmt.Errorf("%w: %w", ErrStorage, err)
@@ -299,13 +300,13 @@ func newReplayID(now time.Time) string {
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
 // a large replay never holds the write connection long. n and bytes count
 // what was committed, also when a later page fails (the error says so).
-func ReplayDB(ctx context.Context, db *DB, q forward.Query, subject string, stream []string, now time.Time) (id string, n int, bytes int64, err error) {
+func ReplayDB(ctx context.Context, db *store.DB, q forward.Query, subject string, stream []string, now time.Time) (id string, n int, bytes int64, err error) {
 	id = newReplayID(now)
 	n, bytes, err = replayInto(ctx, db, id, q, subject, stream, now)
 	return id, n, bytes, err
 }
 
-func replayInto(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time) (n int, bytes int64, err error) {
+func replayInto(ctx context.Context, db *store.DB, id string, q forward.Query, subject string, stream []string, now time.Time) (n int, bytes int64, err error) {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
 	}
@@ -353,7 +354,7 @@ func replayInto(ctx context.Context, db *DB, id string, q forward.Query, subject
 // archived events' subjects, the stream does not take: queued, such rows
 // would be refused by the stream until parked. The error wraps ErrConfig
 // and names the subjects.
-func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject string, stream []string) error {
+func checkReplaySubjects(ctx context.Context, db *store.DB, q forward.Query, subject string, stream []string) error {
 	if stream == nil {
 		return nil
 	}
@@ -391,7 +392,7 @@ var replayPageSize = forward.MaxReplay
 var replayPaged = func(context.Context) {}
 
 // replayPage enqueues one page of a replay in its own transaction.
-func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
+func replayPage(ctx context.Context, db *store.DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)

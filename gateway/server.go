@@ -81,7 +81,7 @@ type Options struct {
 
 // Open starts a gateway on a validated config, in this order: the
 // exclusive lock on data_dir (another gateway holding it: an error wrapping
-// ErrDataDirLocked, naming its pid), the SQLite database, NATS (embedded or connected) and its stream, the relay and the
+// store.ErrLocked, naming its pid), the SQLite database, NATS (embedded or connected) and its stream, the relay and the
 // writer, and last the HTTP listener, so the port opens only once the
 // gateway can take events. On any error everything started so far is
 // stopped again and the error names the step.
