@@ -2,6 +2,7 @@ package forward
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -299,4 +300,117 @@ func filterMatches(filter, toks []string) bool {
 		}
 	}
 	return len(filter) == len(toks)
+}
+
+// SubjectProblem reports what makes subj an invalid NATS subject or
+// filter, or "": NATS refuses an empty token, white space, and a '>' that
+// is not the last token.
+func SubjectProblem(subj string) string {
+	if subj == "" {
+		return "is empty"
+	}
+	toks := strings.Split(subj, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return "has an empty token"
+		case strings.ContainsAny(t, " \t\n\f\r"):
+			return "has white space"
+		case t == ">" && i != len(toks)-1:
+			return "has '>' before its last token"
+		}
+	}
+	return ""
+}
+
+// StreamSubjectProblem reports what makes subj unusable as a subject of
+// the stream, or "": what NATS refuses in any subject (SubjectProblem), and
+// (for a stream that acknowledges) a subject that would also capture the
+// JetStream and system API subjects ($JS.>, $SYS.>).
+func StreamSubjectProblem(subj string) string {
+	if p := SubjectProblem(subj); p != "" {
+		return p
+	}
+	toks := strings.Split(subj, ".")
+	if toks[0] == "*" || toks[0] == ">" {
+		return "starts with a wildcard, so it would capture the JetStream and system API subjects ($JS.>, $SYS.>), which NATS refuses for a stream"
+	}
+	return ""
+}
+
+// SubjectsOverlap reports whether some subject matches both filters a and
+// b (NATS refuses a stream whose subjects overlap).
+func SubjectsOverlap(a, b string) bool {
+	return overlap(strings.Split(a, "."), strings.Split(b, "."))
+}
+
+func overlap(a, b []string) bool {
+	for i := 0; ; i++ {
+		switch {
+		case i == len(a) || i == len(b):
+			return len(a) == len(b)
+		case a[i] == ">" || b[i] == ">":
+			return true
+		case a[i] != "*" && b[i] != "*" && a[i] != b[i]:
+			return false
+		}
+	}
+}
+
+// templateToken is a token of a subject template: a literal, with
+// {provider} rendered, or one holding {type} (one or more tokens of any
+// content).
+type templateToken struct {
+	lit   string
+	multi bool
+}
+
+// TemplateCovered reports whether every subject that tmpl (valid for
+// ValidateTemplate) renders to for provider (a valid provider name) falls
+// inside one of subjects, a stream's subjects (see Subject). {provider}
+// renders to exactly the provider's name, which holds no character that
+// Subject replaces, as part of one token; {type} to one or more tokens of
+// any content (its dots and slashes both separate tokens), which only a
+// '>' at or before its place covers.
+func TemplateCovered(tmpl, provider string, subjects []string) bool {
+	filters := make([][]string, len(subjects))
+	for i, f := range subjects {
+		filters[i] = strings.Split(f, ".")
+	}
+	var toks []templateToken
+	for _, t := range strings.Split(tmpl, ".") {
+		if strings.Contains(t, placeholderType) {
+			toks = append(toks, templateToken{multi: true})
+		} else {
+			toks = append(toks, templateToken{lit: strings.ReplaceAll(t, "{provider}", provider)})
+		}
+	}
+	return covered(toks, 0, filters)
+}
+
+// covered reports whether every rendering of toks, from token position pos
+// on, is matched by one of filters, the filters that matched every token
+// before pos.
+func covered(toks []templateToken, pos int, filters [][]string) bool {
+	if len(toks) == 0 {
+		return slices.ContainsFunc(filters, func(f []string) bool { return len(f) == pos })
+	}
+	var next [][]string
+	for _, f := range filters {
+		switch {
+		case pos >= len(f):
+		case f[pos] == ">":
+			return true // matches one or more tokens: all that is left
+		case f[pos] == "*", !toks[0].multi && f[pos] == toks[0].lit:
+			next = append(next, f)
+		}
+	}
+	if len(next) == 0 {
+		return false
+	}
+	if !toks[0].multi {
+		return covered(toks[1:], pos+1, next)
+	}
+	// {type} is one token here and the template goes on, or it has more.
+	return covered(toks[1:], pos+1, next) && covered(toks, pos+1, next)
 }

@@ -151,3 +151,37 @@ func TestSubjectIn(t *testing.T) {
 		}
 	}
 }
+
+func TestTemplateCovered(t *testing.T) {
+	for _, c := range []struct {
+		tmpl     string
+		subjects []string
+		want     bool
+	}{
+		{"webhooks.{provider}.{type}", []string{"webhooks.>"}, true},
+		{"webhooks.{provider}.{type}", []string{"webhooks.shop.>"}, true},
+		{"webhooks.{provider}.{type}", []string{"webhooks.other.>"}, false},
+		{"webhooks.{provider}.{type}", []string{"webhooks.*.*"}, false}, // {type} may be several tokens
+		{"webhooks.{provider}", []string{"webhooks.*"}, true},
+		{"webhooks.{provider}.{type}.x", []string{"webhooks.*.>"}, true},
+		{"other.{type}", []string{"webhooks.>"}, false},
+		{"a.b", []string{"a.b"}, true},
+	} {
+		if got := forward.TemplateCovered(c.tmpl, "shop", c.subjects); got != c.want {
+			t.Errorf("TemplateCovered(%q, shop, %q) = %v; want %v", c.tmpl, c.subjects, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"webhooks.>", "webhooks.shop.*", true},
+		{"webhooks.a", "webhooks.b", false},
+		{"a.*", "a.b.c", false},
+		{"a.*.c", "a.b.*", true},
+	} {
+		if got := forward.SubjectsOverlap(c.a, c.b); got != c.want {
+			t.Errorf("SubjectsOverlap(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -847,23 +846,22 @@ func (c *Config) Validate() error {
 	if len(n.Subjects) == 0 {
 		n.Subjects = []string{DefaultStreamSubject}
 	}
-	// streamSubjects are nats.subjects as tokens, nil if one is invalid.
-	var streamSubjects [][]string
+	// streamSubjects are nats.subjects, nil if one is invalid.
+	var streamSubjects []string
 	subjectsOK := true
 	for i, subj := range n.Subjects {
 		field := "nats.subjects[" + strconv.Itoa(i) + "]"
-		if problem := streamSubjectProblem(subj); problem != "" {
+		if problem := forward.StreamSubjectProblem(subj); problem != "" {
 			bad(field, "%q %s", subj, problem)
 			subjectsOK = false
 			continue
 		}
-		toks := strings.Split(subj, ".")
 		for _, prev := range streamSubjects {
-			if subjectsCollide(toks, prev) {
-				bad(field, "%q overlaps %q (NATS refuses a stream whose subjects overlap)", subj, strings.Join(prev, "."))
+			if forward.SubjectsOverlap(subj, prev) {
+				bad(field, "%q overlaps %q (NATS refuses a stream whose subjects overlap)", subj, prev)
 			}
 		}
-		streamSubjects = append(streamSubjects, toks)
+		streamSubjects = append(streamSubjects, subj)
 	}
 	if !subjectsOK {
 		streamSubjects = nil
@@ -1035,9 +1033,9 @@ func (c *Config) Validate() error {
 		}
 		if err := forward.ValidateTemplate(p.Subject); err != nil {
 			bad(f("subject"), "%v", err)
-		} else if streamSubjects != nil && providerName.MatchString(p.Name) && !templateCovered(p.Subject, p.Name, streamSubjects) {
+		} else if streamSubjects != nil && providerName.MatchString(p.Name) && !forward.TemplateCovered(p.Subject, p.Name, streamSubjects) {
 			hint := ""
-			if strings.Contains(p.Subject, placeholderType) {
+			if strings.Contains(p.Subject, "{type}") {
 				hint = "; {type} renders to one or more tokens, so only a '>' at or before its place covers it"
 			}
 			bad(f("subject"), "%q does not fall inside nats.subjects %q: the stream hookgate creates would not store these events, and the relay would retry them for ever%s", p.Subject, n.Subjects, hint)
@@ -1159,115 +1157,6 @@ func hostsOverlap(a, b string) bool {
 		return strings.EqualFold(a, "localhost") || strings.EqualFold(b, "localhost")
 	}
 	return false
-}
-
-// subjectProblem reports what makes subj an invalid NATS subject or filter,
-// or "": NATS refuses an empty token, white space, and a '>' that is not the
-// last token.
-func subjectProblem(subj string) string {
-	if subj == "" {
-		return "is empty"
-	}
-	toks := strings.Split(subj, ".")
-	for i, t := range toks {
-		switch {
-		case t == "":
-			return "has an empty token"
-		case strings.ContainsAny(t, " \t\n\f\r"):
-			return "has white space"
-		case t == ">" && i != len(toks)-1:
-			return "has '>' before its last token"
-		}
-	}
-	return ""
-}
-
-// streamSubjectProblem reports what makes subj unusable as a subject of the
-// stream, or "": what NATS refuses in any subject (subjectProblem), and (for
-// a stream that acknowledges) a subject that would also capture the
-// JetStream and system API subjects ($JS.>, $SYS.>).
-func streamSubjectProblem(subj string) string {
-	if p := subjectProblem(subj); p != "" {
-		return p
-	}
-	toks := strings.Split(subj, ".")
-	if toks[0] == "*" || toks[0] == ">" {
-		return "starts with a wildcard, so it would capture the JetStream and system API subjects ($JS.>, $SYS.>), which NATS refuses for a stream"
-	}
-	return ""
-}
-
-// subjectsCollide reports whether some subject matches both a and b,
-// subjects split into tokens.
-func subjectsCollide(a, b []string) bool {
-	for i := 0; ; i++ {
-		switch {
-		case i == len(a) || i == len(b):
-			return len(a) == len(b)
-		case a[i] == ">" || b[i] == ">":
-			return true
-		case a[i] != "*" && b[i] != "*" && a[i] != b[i]:
-			return false
-		}
-	}
-}
-
-// placeholderType is forward's event type placeholder: it renders to one
-// token or more, since the event type keeps its dots.
-const placeholderType = "{type}"
-
-// templateToken is a token of a subject template: a literal, with
-// {provider} rendered, or one holding {type} (one or more tokens of any
-// content).
-type templateToken struct {
-	lit   string
-	multi bool
-}
-
-// templateCovered reports whether every subject that tmpl (valid for
-// forward.ValidateTemplate) renders to for provider (a valid provider name)
-// falls inside one of filters, stream subjects split into tokens (see
-// forward.Subject). {provider} renders to exactly the provider's name, which
-// holds no character that forward.Subject replaces, as part of one token;
-// {type} to one or more tokens of any content (its dots and slashes both
-// separate tokens), which only a '>' at or before its place covers.
-func templateCovered(tmpl, provider string, filters [][]string) bool {
-	var toks []templateToken
-	for _, t := range strings.Split(tmpl, ".") {
-		if strings.Contains(t, placeholderType) {
-			toks = append(toks, templateToken{multi: true})
-		} else {
-			toks = append(toks, templateToken{lit: strings.ReplaceAll(t, "{provider}", provider)})
-		}
-	}
-	return covered(toks, 0, filters)
-}
-
-// covered reports whether every rendering of toks, from token position pos
-// on, is matched by one of filters, the filters that matched every token
-// before pos.
-func covered(toks []templateToken, pos int, filters [][]string) bool {
-	if len(toks) == 0 {
-		return slices.ContainsFunc(filters, func(f []string) bool { return len(f) == pos })
-	}
-	var next [][]string
-	for _, f := range filters {
-		switch {
-		case pos >= len(f):
-		case f[pos] == ">":
-			return true // matches one or more tokens: all that is left
-		case f[pos] == "*", !toks[0].multi && f[pos] == toks[0].lit:
-			next = append(next, f)
-		}
-	}
-	if len(next) == 0 {
-		return false
-	}
-	if !toks[0].multi {
-		return covered(toks[1:], pos+1, next)
-	}
-	// {type} is one token here and the template goes on, or it has more.
-	return covered(toks[1:], pos+1, next) && covered(toks, pos+1, next)
 }
 
 func checkSource(src string) error {

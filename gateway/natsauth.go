@@ -254,7 +254,7 @@ func (n *NATSConfig) validateUsers(subjectsOK bool, bad func(field, format strin
 		}
 		for j, subj := range u.Subscribe {
 			field := f + ".subscribe[" + strconv.Itoa(j) + "]"
-			if problem := subjectProblem(subj); problem != "" {
+			if problem := forward.SubjectProblem(subj); problem != "" {
 				bad(field, "%q %s", subj, problem)
 			} else if subjectsOK && !slices.ContainsFunc(n.Subjects, func(s string) bool { return forward.SubjectWithin(subj, s) }) {
 				bad(field, "%q is not inside nats.subjects %q: a user reads the stream's subjects only", subj, n.Subjects)

@@ -383,13 +383,9 @@ func (s *Server) checkSubjects(providers []*provider) error {
 	if s.streamSubjects == nil {
 		return nil
 	}
-	filters := make([][]string, len(s.streamSubjects))
-	for i, f := range s.streamSubjects {
-		filters[i] = strings.Split(f, ".")
-	}
 	var errs []error
 	for _, p := range providers {
-		if !templateCovered(p.subject, p.name, filters) {
+		if !forward.TemplateCovered(p.subject, p.name, s.streamSubjects) {
 			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
 				ErrConfig, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
 		}
