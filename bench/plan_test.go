@@ -1,6 +1,8 @@
 package bench
 
-import "testing"
+import (
+	"testing"
+)
 
 // TestPlanReordersNearby checks the event plan: every event once plus its
 // repeats, versions 1-4 per entity, and each version sent after a newer one

@@ -27,7 +27,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/gateway"
+	"hookgate/config"
 	"hookgate/sender"
 )
 
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		len(p.sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
 
 	var secret string
-	var pc *gateway.ProviderConfig
+	var pc *config.Provider
 	if o.URL == "" {
 		var b [24]byte
 		crand.Read(b[:])
@@ -175,7 +175,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	var (
 		base, natsURL, adminURL string
 		gw                      *child
-		gwCfg                   *gateway.Config // where the check reads, and as whom
+		gwCfg                   *config.Config // where the check reads, and as whom
 	)
 	if o.URL == "" {
 		dir, err := os.MkdirTemp("", "hookgate-bench-")
@@ -194,7 +194,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := gateway.LoadConfig(cfgPath)
+		cfg, err := config.Load(cfgPath)
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +216,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			return nil, err
 		}
 	} else {
-		cfg, err := gateway.LoadConfig(o.Config)
+		cfg, err := config.Load(o.Config)
 		if err != nil {
 			return nil, err
 		}
@@ -301,8 +301,8 @@ func runBaseline(ctx context.Context, o *Options, p plan, secret string) (*Resul
 		return nil, err
 	}
 	defer c.stop()
-	pc := &gateway.ProviderConfig{Name: "bench", Type: o.Type, Path: "/webhooks/bench",
-		Secrets: []gateway.Secret{{Value: secret}}, Ordering: gateway.OrderingConfig{Key: orderingKey, Version: orderingVersion}}
+	pc := &config.Provider{Name: "bench", Type: o.Type, Path: "/webhooks/bench",
+		Secrets: []config.Secret{{Value: secret}}, Ordering: config.Ordering{Key: orderingKey, Version: orderingVersion}}
 	before, _ := readProc(c.cmd.Process.Pid)
 	res, _, _ := load(ctx, o, p, "http://"+c.addrs["addr"]+pc.Path, pc, nil)
 	after, _ := readProc(c.cmd.Process.Pid)
@@ -312,7 +312,7 @@ func runBaseline(ctx context.Context, o *Options, p plan, secret string) (*Resul
 
 // load sends the plan from o.Concurrency connections and returns what it
 // measured, and the event IDs answered accepted and stale.
-func load(ctx context.Context, o *Options, p plan, url string, pc *gateway.ProviderConfig, progress *atomic.Int64) (*Result, map[string]bool, map[string]bool) {
+func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provider, progress *atomic.Int64) (*Result, map[string]bool, map[string]bool) {
 	client := &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -473,7 +473,7 @@ var errNotExactlyOnce = errors.New("not every accepted event is on the stream ex
 // gateway's stream (its name and credentials from its config: those of
 // `hookgate tail`) and checks
 // this run's against what was accepted.
-func checkStream(ctx context.Context, natsURL string, cfg *gateway.Config, started time.Time, provider, runID string, accepted, stale map[string]bool) (int, error) {
+func checkStream(ctx context.Context, natsURL string, cfg *config.Config, started time.Time, provider, runID string, accepted, stale map[string]bool) (int, error) {
 	auth, err := cfg.ClientAuth("", "")
 	if err != nil {
 		return 0, fmt.Errorf("bench: check: %w", err)

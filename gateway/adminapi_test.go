@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -218,58 +217,6 @@ func TestAdminReplay(t *testing.T) {
 	}
 	if m.Header.Get("Hookgate-Replay") != rep.ReplayID || m.Header.Get("Nats-Msg-Id") != "shop:evt_r:replay:"+rep.ReplayID || string(m.Data) != body {
 		t.Errorf("replayed message: headers %v, body %s; want marked with replay %s and the same body", m.Header, m.Data, rep.ReplayID)
-	}
-}
-
-// TestAdminAuthConfig checks that admin.auth, once present, is complete and
-// its HMAC keys long enough; only an absent admin.auth leaves the API off.
-func TestAdminAuthConfig(t *testing.T) {
-	key := func(n int) string { return strings.Repeat("k", n) }
-	for _, c := range []struct {
-		name, auth string
-		want       []string // substrings of the error; none: valid
-	}{
-		{"absent", "", nil},
-		{"issuer and audience only", "{issuer: ops, audience: hookgate-admin}", []string{
-			"admin.auth.algorithms: required", "admin.auth.keys: required"}},
-		{"empty", "{}", []string{"admin.auth.algorithms:", "admin.auth.issuer:", "admin.auth.audience:", "admin.auth.keys:"}},
-		{"keys only", "{keys: [" + key(32) + "]}", []string{"admin.auth.algorithms:", "admin.auth.issuer:", "admin.auth.audience:"}},
-		{"HS256 key of 31 bytes", "{algorithms: [HS256], issuer: ops, audience: a, keys: [" + key(40) + ", " + key(31) + "]}", []string{
-			"admin.auth.keys[1]: an HMAC key of 31 bytes is too short for HS256, which needs at least 32"}},
-		{"HS256 key of 32 bytes", "{algorithms: [HS256], issuer: ops, audience: a, keys: [" + key(32) + "]}", nil},
-		{"HS512 key of 40 bytes", "{algorithms: [HS256, HS512], issuer: ops, audience: a, keys: [" + key(40) + "]}", []string{
-			"admin.auth.keys[0]: an HMAC key of 40 bytes is too short for HS512, which needs at least 64"}},
-		{"HS384 key of 48 bytes", "{algorithms: [HS384], issuer: ops, audience: a, keys: [" + key(48) + "]}", nil},
-		{"bad algorithm", "{algorithms: [XX999], issuer: ops, audience: a, keys: [" + key(32) + "]}", []string{"admin.auth: jwt: algorithm"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			src := "admin:\n  listen: off\n"
-			if c.auth != "" {
-				src += "  auth: " + c.auth + "\n"
-			}
-			cfg, err := ReadConfig(strings.NewReader(src+"providers: [{name: gh, type: github, secrets: [s]}]\n"), env(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cfg.Validate()
-			if len(c.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate = %v; want nil", err)
-				}
-				if cfg.Admin.Auth.Enabled() != (c.auth != "") {
-					t.Errorf("Enabled() = %v; want %v", cfg.Admin.Auth.Enabled(), c.auth != "")
-				}
-				return
-			}
-			if !errors.Is(err, ErrConfig) {
-				t.Fatalf("Validate = %v; want ErrConfig", err)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate error does not say %q:\n%v", w, err)
-				}
-			}
-		})
 	}
 }
 

@@ -106,25 +106,6 @@ func TestCheckAdminClaims(t *testing.T) {
 	}
 }
 
-// TestAdminAuthLifetimeConfig checks the defaults and bounds of
-// admin.auth.max_lifetime, leeway and jwks_refresh.
-func TestAdminAuthLifetimeConfig(t *testing.T) {
-	const auth = "admin:\n  auth: {algorithms: [HS256], issuer: ops, audience: hg, keys: [\"" + adminSecret + "\"]"
-	c := mustValid(t, auth+"}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
-	if a := c.Admin.Auth; time.Duration(a.MaxLifetime) != time.Hour || time.Duration(a.Leeway) != 5*time.Second {
-		t.Errorf("admin.auth defaults = max_lifetime %s, leeway %s; want 1h, 5s", time.Duration(a.MaxLifetime), time.Duration(a.Leeway))
-	}
-	for _, tc := range []struct{ set, want string }{
-		{"max_lifetime: -1h", "admin.auth.max_lifetime: must be positive"},
-		{"leeway: 2m", "admin.auth.leeway: 2m0s is not from 0s to 1m0s"},
-		{"leeway: -1s", "admin.auth.leeway: -1s is not from 0s to 1m0s"},
-		{"jwks_refresh: 10m", "admin.auth.jwks_refresh: applies only with jwks_url"},
-	} {
-		checkValidate(t, auth+", "+tc.set+"}\n", []string{tc.want})
-	}
-	checkValidate(t, auth+", max_lifetime: 24h, leeway: 1m}\n", nil)
-}
-
 // TestAdminJWKSRedirect signs admin tokens with a key published at
 // admin.auth.jwks_url: served directly it is used; behind a redirect to
 // another host it is not, and the token is refused.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	"hookgate/config"
 )
 
 // Edge errors: checks made before a body is read.
@@ -47,24 +48,10 @@ func retryAfterFor(err error) string {
 // prefixes is a set of CIDR prefixes.
 type prefixes []netip.Prefix
 
+// parsePrefixes parses addresses and CIDR prefixes (config.ParsePrefixes).
 func parsePrefixes(list []string) (prefixes, error) {
-	out := make(prefixes, 0, len(list))
-	for _, s := range list {
-		if !strings.Contains(s, "/") {
-			a, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
-			}
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
+	ps, err := config.ParsePrefixes(list)
+	return prefixes(ps), err
 }
 
 func (ps prefixes) contains(a netip.Addr) bool {
@@ -118,7 +105,7 @@ type edge struct {
 	limiter *rate.Limiter // nil: unlimited
 }
 
-func newEdge(pc *ProviderConfig, trusted prefixes) (*edge, error) {
+func newEdge(pc *config.Provider, trusted prefixes) (*edge, error) {
 	e := &edge{trusted: trusted}
 	if len(pc.Allow) > 0 {
 		a, err := parsePrefixes(pc.Allow)

@@ -210,24 +210,3 @@ func TestFailedVerificationSpendsNoRateLimit(t *testing.T) {
 		t.Errorf("%d events decided; want 2", len(d.events))
 	}
 }
-
-func TestEdgeConfigErrors(t *testing.T) {
-	c, err := ReadConfig(strings.NewReader(`
-http: {trusted_proxies: [nope], tls: {cert_file: /x}}
-providers:
-  - name: a
-    type: github
-    secrets: [s]
-    allow: [300.1.1.1]
-    rate_limit: {burst: 5}
-`), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Validate()
-	for _, want := range []string{"http.trusted_proxies:", "http.tls: cert_file and key_file", "providers[0] (a).allow:", "providers[0] (a).rate_limit:"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Validate = %v; want it to name %q", err, want)
-		}
-	}
-}

@@ -18,7 +18,6 @@ import (
 
 	"hookgate/forward"
 	"hookgate/verify"
-
 	"hookgate/webhook"
 )
 

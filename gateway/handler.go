@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/time/rate"
 
+	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/store"
 	"hookgate/verify"
@@ -32,7 +33,7 @@ type provider struct {
 	methods     []string // HTTP methods routed to the handler
 	credentials []string // request headers that carry a secret: never quarantined
 	edge        *edge
-	rateLimit   RateLimitConfig
+	rateLimit   config.RateLimit
 	verifier    verify.Verifier
 	ident       *identifier
 	rejects     *sampler // the provider's "webhook rejected" log lines
@@ -88,21 +89,7 @@ func clip(s string) string {
 	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
-// credentialHeaders lists the headers a quarantined request must not keep:
-// the usual credential headers, and for schemes whose header holds the
-// secret itself (a token, basic auth) the headers the scheme reads.
-func credentialHeaders(preset verify.Preset, header string) []string {
-	hs := []string{"Authorization", "Proxy-Authorization", "Cookie"}
-	if preset.Scheme == "token" || preset.Scheme == "basic-auth" {
-		hs = append(hs, preset.Headers...)
-		if header != "" {
-			hs = append(hs, header)
-		}
-	}
-	return hs
-}
-
-func buildProviders(cfg *Config) ([]*provider, error) {
+func buildProviders(cfg *config.Config) ([]*provider, error) {
 	trusted, err := parsePrefixes(cfg.HTTP.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -142,7 +129,7 @@ func buildProviders(cfg *Config) ([]*provider, error) {
 			subject:     pc.Subject,
 			passHeaders: pc.PassHeaders,
 			methods:     methods(preset),
-			credentials: credentialHeaders(preset, pc.Options.Header),
+			credentials: pc.CredentialHeaders(),
 			verifier:    v,
 			ident:       ident,
 			rejects:     newSampler(rejectLogRate, rejectLogBurst),

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"hookgate/verify"
-
 	"hookgate/webhook"
 )
 

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/config"
 	"hookgate/forward"
-	"hookgate/verify"
-
 	"hookgate/store"
+	"hookgate/verify"
 	"hookgate/webhook"
 )
 
@@ -51,7 +51,7 @@ func (f *fakeDecider) Decide(_ context.Context, ev *webhook.Event) (webhook.Outc
 
 // testServer returns a gateway on cfg (testConfig when nil) that decides
 // with d, at testNow, with nothing started.
-func testServer(tb testing.TB, cfg *Config, d Decider, log *slog.Logger) *Server {
+func testServer(tb testing.TB, cfg *config.Config, d Decider, log *slog.Logger) *Server {
 	tb.Helper()
 	if cfg == nil {
 		cfg = mustValid(tb, testConfig)
@@ -214,8 +214,8 @@ func TestHandlerEvent(t *testing.T) {
 			t.Errorf("%s = %q; want %q", c.field, c.got, c.want)
 		}
 	}
-	if !ev.Ordered || ev.Version != 1699999999 || ev.TTL != DefaultTTL {
-		t.Errorf("Ordered, Version, TTL = %v, %d, %s; want true, 1699999999, %s", ev.Ordered, ev.Version, ev.TTL, DefaultTTL)
+	if !ev.Ordered || ev.Version != 1699999999 || ev.TTL != config.DefaultTTL {
+		t.Errorf("Ordered, Version, TTL = %v, %d, %s; want true, 1699999999, %s", ev.Ordered, ev.Version, ev.TTL, config.DefaultTTL)
 	}
 	if ev.Message.Header.Get("Stripe-Signature") != "" {
 		t.Error("the signature header was forwarded; only pass_headers may be")
@@ -332,13 +332,13 @@ func TestHandlerReadsFieldsFromPayload(t *testing.T) {
 	if !ok {
 		t.Fatal("no apple preset")
 	}
-	ident, err := newIdentifier(preset.EventID, preset.EventType, OrderingConfig{})
+	ident, err := newIdentifier(preset.EventID, preset.EventType, config.Ordering{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &fakeDecider{outcome: webhook.Accepted}
 	s := testServer(t, nil, d, nil)
-	p := &provider{name: "apple", path: "/webhooks/apple", maxBody: 1 << 20, methods: []string{"POST"}, subject: DefaultSubject, ttl: time.Hour,
+	p := &provider{name: "apple", path: "/webhooks/apple", maxBody: 1 << 20, methods: []string{"POST"}, subject: config.DefaultSubject, ttl: time.Hour,
 		verifier: payloadVerifier{`{"notificationUUID":"u-1","notificationType":"DID_RENEW","subtype":"BILLING_RECOVERY"}`}, ident: ident}
 	raw := `{"signedPayload":"x.y.z"}`
 	rec := httptest.NewRecorder()

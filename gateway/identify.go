@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"hookgate/config"
 	"hookgate/ordering"
 	"hookgate/verify"
 )
@@ -88,7 +89,7 @@ type identifier struct {
 	configuredID, configuredType bool
 }
 
-func newIdentifier(eventID string, eventType []string, o OrderingConfig) (*identifier, error) {
+func newIdentifier(eventID string, eventType []string, o config.Ordering) (*identifier, error) {
 	idf := &identifier{ordered: o.Enabled()}
 	if eventID != "" {
 		idf.id = parseSource(eventID)

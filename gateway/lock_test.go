@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hookgate/store"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"hookgate/config"
+	"hookgate/store"
 )
 
 // TestOpenLocksDataDir: a second gateway on a data directory in use is
@@ -19,7 +21,7 @@ import (
 // and starts nothing; once the first closes, the directory is free again.
 func TestOpenLocksDataDir(t *testing.T) {
 	dir := t.TempDir()
-	config := func() *Config {
+	cfgFor := func() *config.Config {
 		return mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: {listen: "127.0.0.1:0"}
@@ -28,13 +30,13 @@ nats: {port: -1}
 providers: [{name: a, type: github, secrets: [s]}]
 `, dir))
 	}
-	first, err := Open(context.Background(), config(), Options{Logger: slog.New(slog.DiscardHandler)})
+	first, err := Open(context.Background(), cfgFor(), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer first.Close(context.Background())
 
-	second, err := Open(context.Background(), config(), Options{Logger: slog.New(slog.DiscardHandler)})
+	second, err := Open(context.Background(), cfgFor(), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		second.Close(context.Background())
 		t.Fatal("a second Open on the same data_dir succeeded")
@@ -63,7 +65,7 @@ providers: [{name: a, type: github, secrets: [s]}]
 	if err := first.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	third, err := Open(context.Background(), config(), Options{Logger: slog.New(slog.DiscardHandler)})
+	third, err := Open(context.Background(), cfgFor(), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("Open after the first gateway closed = %v; want the data_dir free again", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/store"
 )
@@ -31,7 +32,7 @@ func smallNATS(t *testing.T, maxPayload int32) string {
 func TestMaxBodyAgainstMaxPayload(t *testing.T) {
 	const limit = 64 << 10
 	natsURL := smallNATS(t, limit)
-	config := func(maxBody int) *Config {
+	cfgFor := func(maxBody int) *config.Config {
 		return mustValid(t, fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin: {listen: "127.0.0.1:0"}
@@ -41,12 +42,12 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
 `, t.TempDir(), natsURL, maxBody))
 	}
 
-	_, err := Open(context.Background(), config(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
-	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "max_payload 65536") {
-		t.Fatalf("Open with max_body over max_payload = %v; want ErrConfig naming max_payload", err)
+	_, err := Open(context.Background(), cfgFor(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "max_payload 65536") {
+		t.Fatalf("Open with max_body over max_payload = %v; want config.ErrInvalid naming max_payload", err)
 	}
 
-	s, err := Open(context.Background(), config(limit), Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), cfgFor(limit), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("Open with max_body = max_payload: %v", err)
 	}
@@ -67,8 +68,8 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
 		t.Errorf("processed events = %d, %v; want only the small one", n, err)
 	}
 
-	if _, err := s.Reload(config(2 * limit)); !errors.Is(err, ErrConfig) {
-		t.Errorf("reload to a max_body over max_payload = %v; want ErrConfig", err)
+	if _, err := s.Reload(cfgFor(2 * limit)); !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("reload to a max_body over max_payload = %v; want config.ErrInvalid", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"hookgate/config"
 	"hookgate/verify"
 )
 
@@ -18,14 +19,6 @@ import (
 //
 //go:embed migrations/*.sql
 var quarantineMigrations embed.FS
-
-// QuarantineConfig keeps requests that fail verification, for inspection
-// with `hookgate quarantine` and `hookgate verify`. Off by default.
-type QuarantineConfig struct {
-	Enabled  bool  `yaml:"enabled"`
-	MaxCount int   `yaml:"max_count"` // default 1000; the oldest go first
-	MaxBytes int64 `yaml:"max_bytes"` // default 16 MiB of bodies
-}
 
 // quarantined is one kept request.
 type quarantined struct {
@@ -48,7 +41,7 @@ const (
 // the gateway under a flood of bad requests.
 type quarantine struct {
 	db       *sql.DB
-	cfg      QuarantineConfig
+	cfg      config.Quarantine
 	queue    chan quarantined
 	mu       sync.RWMutex  // keep's send (read) against close (write)
 	stop     chan struct{} // closed by close, under mu: keep drops from then on
@@ -58,7 +51,7 @@ type quarantine struct {
 	failed   func(error)
 }
 
-func newQuarantine(db *sql.DB, cfg QuarantineConfig, dropped func(), failed func(error)) *quarantine {
+func newQuarantine(db *sql.DB, cfg config.Quarantine, dropped func(), failed func(error)) *quarantine {
 	q := &quarantine{db: db, cfg: cfg, queue: make(chan quarantined, 256), stop: make(chan struct{}), done: make(chan struct{}),
 		dropped: dropped, failed: failed}
 	go q.run()

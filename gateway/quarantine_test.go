@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/config"
 	"hookgate/store"
 	"hookgate/verify"
 )
@@ -188,7 +189,7 @@ func TestQuarantineAfterClose(t *testing.T) {
 	}
 	defer db.Close()
 	var dropped atomic.Int64
-	q := newQuarantine(db.Write, QuarantineConfig{MaxCount: 10, MaxBytes: 1 << 20}, func() { dropped.Add(1) }, func(err error) { t.Error(err) })
+	q := newQuarantine(db.Write, config.Quarantine{MaxCount: 10, MaxBytes: 1 << 20}, func() { dropped.Add(1) }, func(err error) { t.Error(err) })
 	q.keep(quarantined{provider: "p", req: &verify.Request{Method: "POST", Body: []byte("before")}, at: time.Now()})
 	q.close()
 	q.keep(quarantined{provider: "p", req: &verify.Request{Method: "POST", Body: []byte("after")}, at: time.Now()})

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/labstack/echo/v4"
+	"hookgate/config"
 )
 
 // ErrNoReload means the server was not told where its config comes from.
@@ -18,10 +19,10 @@ var ErrNoReload = errors.New("gateway: reload is not available (no config source
 // started with. If cfg's providers cannot be built, nothing changes. The
 // settings that only a restart applies (listeners, storage, NATS, HTTP,
 // admin, archive) are left as they are and named in the result.
-func (s *Server) Reload(cfg *Config) (needsRestart []string, err error) {
+func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 	providers, err := buildProviders(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	if limit := s.maxPayload(); limit > 0 {
 		if err := checkMaxBody(providers, limit); err != nil {

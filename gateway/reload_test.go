@@ -15,19 +15,21 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"hookgate/config"
 )
 
 // mustReloadable opens a gateway on the config file at path, reloading
 // from that file.
 func mustReloadable(tb testing.TB, path string) *Server {
 	tb.Helper()
-	c, err := LoadConfig(path)
+	c, err := config.Load(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s, err := Open(context.Background(), c, Options{
 		Logger:     slog.New(slog.DiscardHandler),
-		LoadConfig: func() (*Config, error) { return LoadConfig(path) },
+		LoadConfig: func() (*config.Config, error) { return config.Load(path) },
 	})
 	if err != nil {
 		tb.Fatal(err)

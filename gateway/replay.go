@@ -20,13 +20,21 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/store"
 )
 
-// ErrReplayCancelled is returned by a replay that was cancelled while it
-// was being queued; the rows it had queued were removed.
-var ErrReplayCancelled = errors.New("gateway: replay cancelled")
+// Replay errors.
+var (
+	// ErrReplayCancelled is returned by a replay that was cancelled while
+	// it was being queued; the rows it had queued were removed.
+	ErrReplayCancelled = errors.New("gateway: replay cancelled")
+	// ErrInvalidReplay means a replay was refused as asked (no provider,
+	// event or start time; a subject the stream does not take); nothing
+	// was queued.
+	ErrInvalidReplay = errors.New("gateway: replay refused")
+)
 
 // ReplayRequest is the body of POST /admin/replay: an archive query (at
 // least a provider, an event ID or a start time) and an optional subject;
@@ -100,7 +108,7 @@ func (s *Server) adminReplay(c echo.Context) error {
 	}
 	id, n, err := s.Replay(ctx, q, r.Subject)
 	switch {
-	case errors.Is(err, ErrConfig):
+	case errors.Is(err, ErrInvalidReplay):
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
 	case errors.Is(err, ErrReplayCancelled):
 		return c.JSON(http.StatusConflict, map[string]string{"error": err.Error(), "replay_id": id})
@@ -296,7 +304,7 @@ func newReplayID(now time.Time) string {
 // stream are the subjects of the stream the gateway publishes to (nil:
 // not checked, as in core mode): every subject the replay would publish on
 // must fall inside them, or nothing is queued and the error wraps
-// ErrConfig. It goes in pages of at most forward.MaxReplay events (and
+// ErrInvalidReplay. It goes in pages of at most forward.MaxReplay events (and
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
 // a large replay never holds the write connection long. n and bytes count
 // what was committed, also when a later page fails (the error says so).
@@ -308,7 +316,7 @@ func ReplayDB(ctx context.Context, db *store.DB, q forward.Query, subject string
 
 func replayInto(ctx context.Context, db *store.DB, id string, q forward.Query, subject string, stream []string, now time.Time) (n int, bytes int64, err error) {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
-		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrConfig)
+		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrInvalidReplay)
 	}
 	// The replay is of what is archived now: pages are separate
 	// transactions, and events accepted meanwhile must not join it.
@@ -352,7 +360,7 @@ func replayInto(ctx context.Context, db *store.DB, id string, q forward.Query, s
 
 // checkReplaySubjects refuses a replay whose subject, or one of whose
 // archived events' subjects, the stream does not take: queued, such rows
-// would be refused by the stream until parked. The error wraps ErrConfig
+// would be refused by the stream until parked. The error wraps ErrInvalidReplay
 // and names the subjects.
 func checkReplaySubjects(ctx context.Context, db *store.DB, q forward.Query, subject string, stream []string) error {
 	if stream == nil {
@@ -381,7 +389,7 @@ func checkReplaySubjects(ctx context.Context, db *store.DB, q forward.Query, sub
 			what = fmt.Sprintf("the archived events' subject %q is", outside[0])
 		}
 	}
-	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrConfig, what, stream)
+	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
 }
 
 // replayPageSize is the most events a replay enqueues per transaction.
@@ -400,7 +408,7 @@ func replayPage(ctx context.Context, db *store.DB, q forward.Query, subject, id 
 	defer tx.Rollback()
 	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
 	if errors.Is(err, forward.ErrInvalidMessage) {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrConfig, err)
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrInvalidReplay, err)
 	}
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
@@ -416,7 +424,7 @@ func replayPage(ctx context.Context, db *store.DB, q forward.Query, subject, id 
 // stream); the configured nats.subjects for the embedded server (the
 // stream is hookgate's own); for nats.url, the stream's own subjects, read
 // from the server.
-func StreamSubjects(ctx context.Context, cfg *Config) ([]string, error) {
+func StreamSubjects(ctx context.Context, cfg *config.Config) ([]string, error) {
 	n := &cfg.NATS
 	switch {
 	case n.Mode == "core":
@@ -430,7 +438,7 @@ func StreamSubjects(ctx context.Context, cfg *Config) ([]string, error) {
 	}
 	nc, err := nats.Connect(n.URL, append(auth, nats.Name("hookgate-replay"), nats.Timeout(5*time.Second))...)
 	if err != nil {
-		return nil, fmt.Errorf("nats: connect %s to read the subjects of stream %s: %w", RedactURL(n.URL), n.Stream, err)
+		return nil, fmt.Errorf("nats: connect %s to read the subjects of stream %s: %w", config.RedactURL(n.URL), n.Stream, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

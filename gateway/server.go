@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/store"
 )
@@ -28,10 +29,10 @@ import (
 // Server is a running gateway: storage, NATS, the relay, the writer and the
 // public HTTP server. Open starts it; Close stops it.
 type Server struct {
-	cfg  *Config // as started; a reload swaps providers only
+	cfg  *config.Config // as started; a reload swaps providers only
 	log  *slog.Logger
 	now  func() time.Time
-	load func() (*Config, error)
+	load func() (*config.Config, error)
 
 	lock       *store.DirLock // on data_dir, held from the start to the end of Close
 	db         *store.DB
@@ -76,7 +77,7 @@ type Options struct {
 	Now    func() time.Time // default: time.Now
 	// LoadConfig, when set, reads and validates the config again for
 	// POST /admin/reload (the command line also reloads on SIGHUP).
-	LoadConfig func() (*Config, error)
+	LoadConfig func() (*config.Config, error)
 }
 
 // Open starts a gateway on a validated config, in this order: the
@@ -85,7 +86,7 @@ type Options struct {
 // writer, and last the HTTP listener, so the port opens only once the
 // gateway can take events. On any error everything started so far is
 // stopped again and the error names the step.
-func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
+func Open(ctx context.Context, cfg *config.Config, opt Options) (*Server, error) {
 	s := newServer(cfg, opt)
 	if err := s.start(ctx); err != nil {
 		s.Close(context.Background())
@@ -96,7 +97,7 @@ func Open(ctx context.Context, cfg *Config, opt Options) (*Server, error) {
 
 // newServer returns a gateway on a validated config with its edge set up
 // (admission, connection cap, metrics) and nothing started.
-func newServer(cfg *Config, opt Options) *Server {
+func newServer(cfg *config.Config, opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -303,7 +304,7 @@ func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("nats: connect %s: %w", RedactURL(url), err)
+		return fmt.Errorf("nats: connect %s: %w", config.RedactURL(url), err)
 	}
 	s.nc = nc
 	return ctx.Err()
@@ -327,7 +328,7 @@ const headerRoom = 64 << 10
 // largest max_body with room for headers, or to the largest row waiting in
 // the outbox (accepted under an earlier, larger max_body): NATS's default
 // (8 MiB) or more, up to NATS's ceiling of 64 MiB.
-func embeddedMaxPayload(cfg *Config, largestRow int64) int32 {
+func embeddedMaxPayload(cfg *config.Config, largestRow int64) int32 {
 	largest := largestRow + headerRoom
 	for _, p := range cfg.Providers {
 		largest = max(largest, p.MaxBody+headerRoom)
@@ -344,7 +345,7 @@ func checkMaxBody(providers []*provider, limit int64) error {
 	for _, p := range providers {
 		if p.maxBody > limit {
 			errs = append(errs, fmt.Errorf("%w: provider %s: max_body %d bytes is more than the NATS server takes in a message (max_payload %d): raise the server's max_payload (the embedded server sizes it at start) or lower max_body",
-				ErrConfig, p.name, p.maxBody, limit))
+				config.ErrInvalid, p.name, p.maxBody, limit))
 		}
 	}
 	return errors.Join(errs...)
@@ -387,7 +388,7 @@ func (s *Server) checkSubjects(providers []*provider) error {
 	for _, p := range providers {
 		if !forward.TemplateCovered(p.subject, p.name, s.streamSubjects) {
 			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
-				ErrConfig, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
+				config.ErrInvalid, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
 		}
 	}
 	return errors.Join(errs...)

@@ -22,7 +22,7 @@ import (
 
 	"github.com/tidwall/sjson"
 
-	"hookgate/gateway"
+	"hookgate/config"
 	"hookgate/verify"
 )
 
@@ -45,11 +45,11 @@ type Event struct {
 
 // BaseURL is where a local client reaches cfg's public listener: the
 // listen address, with a wildcard host replaced by 127.0.0.1. A listen
-// address that does not parse is an error wrapping gateway.ErrConfig.
-func BaseURL(cfg *gateway.Config) (string, error) {
+// address that does not parse is an error wrapping config.ErrInvalid.
+func BaseURL(cfg *config.Config) (string, error) {
 	host, port, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return "", fmt.Errorf("%w: listen: %w", gateway.ErrConfig, err)
+		return "", fmt.Errorf("%w: listen: %w", config.ErrInvalid, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -65,11 +65,11 @@ func BaseURL(cfg *gateway.Config) (string, error) {
 // carrying ev where the provider's identify settings look for it, and
 // signed at now with the provider's first secret (or private key) as the
 // provider would sign it. An unknown type, or secrets or options the
-// scheme cannot sign with, are errors wrapping gateway.ErrConfig.
-func Request(pc *gateway.ProviderConfig, baseURL string, ev Event, now time.Time) (*verify.Request, error) {
+// scheme cannot sign with, are errors wrapping config.ErrInvalid.
+func Request(pc *config.Provider, baseURL string, ev Event, now time.Time) (*verify.Request, error) {
 	preset, ok := verify.Lookup(pc.Type)
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown type %q", gateway.ErrConfig, pc.Type)
+		return nil, fmt.Errorf("%w: unknown type %q", config.ErrInvalid, pc.Type)
 	}
 	ev = defaults(pc, ev, now)
 
@@ -109,7 +109,7 @@ func Request(pc *gateway.ProviderConfig, baseURL string, ev Event, now time.Time
 	}
 	if err := verify.Sign(pc.Type, vr, o, now); err != nil {
 		if errors.Is(err, verify.ErrConfig) { // unusable secrets or options, as for verify
-			return nil, fmt.Errorf("%w: sign for provider %s: %w", gateway.ErrConfig, pc.Name, err)
+			return nil, fmt.Errorf("%w: sign for provider %s: %w", config.ErrInvalid, pc.Name, err)
 		}
 		return nil, fmt.Errorf("sender: sign for provider %s: %w", pc.Name, err)
 	}
@@ -119,7 +119,7 @@ func Request(pc *gateway.ProviderConfig, baseURL string, ev Event, now time.Time
 // defaults fills ev's empty fields. The default version follows the
 // provider's ordering format, so that a later event with an explicit
 // version in that format compares with it.
-func defaults(pc *gateway.ProviderConfig, ev Event, now time.Time) Event {
+func defaults(pc *config.Provider, ev Event, now time.Time) Event {
 	if ev.ID == "" {
 		var b [8]byte
 		rand.Read(b[:])
@@ -150,7 +150,7 @@ type field struct{ src, value string }
 
 // place puts each field in its header, or at its JSON path in a generated
 // body, and returns the body: ev.Body as it is, when set.
-func place(pc *gateway.ProviderConfig, header http.Header, ev Event, fields []field) ([]byte, error) {
+func place(pc *config.Provider, header http.Header, ev Event, fields []field) ([]byte, error) {
 	body := ev.Body
 	custom := body != nil
 	if !custom {
@@ -186,10 +186,10 @@ func place(pc *gateway.ProviderConfig, header http.Header, ev Event, fields []fi
 // Send builds a request for the provider called name with Request, posts
 // it to baseURL (empty: the config's listen address, see BaseURL), and
 // writes the request and the response to w. The headers that carry a
-// credential (gateway.ProviderConfig.CredentialHeaders) are written as
+// credential (config.Provider.CredentialHeaders) are written as
 // "[redacted]": the output goes to terminals and CI logs. The caller
 // closes nothing: the response's body is read and closed.
-func Send(ctx context.Context, cfg *gateway.Config, name, baseURL string, ev Event, w io.Writer) (*http.Response, error) {
+func Send(ctx context.Context, cfg *config.Config, name, baseURL string, ev Event, w io.Writer) (*http.Response, error) {
 	pc, err := cfg.Provider(name)
 	if err != nil {
 		return nil, err

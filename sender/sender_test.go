@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/gateway"
+	"hookgate/config"
 )
 
 // mustConfig reads and validates a config.
-func mustConfig(tb testing.TB, src string) *gateway.Config {
+func mustConfig(tb testing.TB, src string) *config.Config {
 	tb.Helper()
-	c, err := gateway.ReadConfig(strings.NewReader(src), func(string) (string, bool) { return "", false })
+	c, err := config.Read(strings.NewReader(src), func(string) (string, bool) { return "", false })
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 
-	"hookgate/gateway"
+	"hookgate/config"
 )
 
 func defineCheckConfig(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE`")
 	return func(_ context.Context, stdout, _ io.Writer) error {
-		if _, err := gateway.LoadConfig(*path); err != nil {
+		if _, err := config.Load(*path); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", *path)

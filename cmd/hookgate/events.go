@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/gateway"
 )
@@ -26,7 +27,7 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		cfg, err := gateway.LoadConfig(*path)
+		cfg, err := config.Load(*path)
 		if err != nil {
 			return err
 		}
@@ -72,7 +73,7 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 
 // listEvents reads the archive of the database in cfg's data_dir,
 // read-only; bodies adds each event's headers and body.
-func listEvents(ctx context.Context, cfg *gateway.Config, q gateway.Query, bodies bool) ([]forward.Record, error) {
+func listEvents(ctx context.Context, cfg *config.Config, q gateway.Query, bodies bool) ([]forward.Record, error) {
 	db, err := openReadOnly(cfg)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func writeEvents(w io.Writer, rs []forward.Record, full bool) {
 
 // listParked reads the parked rows of the database in cfg's data_dir,
 // read-only.
-func listParked(ctx context.Context, cfg *gateway.Config, pq forward.ParkedQuery) ([]forward.Parked, error) {
+func listParked(ctx context.Context, cfg *config.Config, pq forward.ParkedQuery) ([]forward.Parked, error) {
 	db, err := openReadOnly(cfg)
 	if err != nil {
 		return nil, err

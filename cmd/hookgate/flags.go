@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"hookgate/config"
 	"hookgate/gateway"
 )
 
@@ -44,12 +45,12 @@ func (sf *schemeFlags) register(fs *flag.FlagSet) {
 
 // providerConfig builds the provider from -config/-provider, or from -type
 // and the key flags. Problems are usage errors (exit 2).
-func (sf *schemeFlags) providerConfig() (*gateway.ProviderConfig, *gateway.Config, error) {
+func (sf *schemeFlags) providerConfig() (*config.Provider, *config.Config, error) {
 	if sf.config != "" {
 		if sf.provider == "" || sf.typ != "" || len(sf.secrets) > 0 || len(sf.options) > 0 {
 			return nil, nil, fmt.Errorf("%w: -config takes -provider, and no -type, -secret or -option", errUsage)
 		}
-		cfg, err := gateway.LoadConfig(sf.config)
+		cfg, err := config.Load(sf.config)
 		if err != nil {
 			return nil, nil, &exitError{2, "hookgate: " + err.Error()}
 		}
@@ -66,9 +67,9 @@ func (sf *schemeFlags) providerConfig() (*gateway.ProviderConfig, *gateway.Confi
 	if err != nil {
 		return nil, nil, &exitError{2, "hookgate: " + err.Error()}
 	}
-	pc := &gateway.ProviderConfig{Name: "cli", Type: sf.typ, Options: so}
+	pc := &config.Provider{Name: "cli", Type: sf.typ, Options: so}
 	for _, s := range sf.secrets {
-		pc.Secrets = append(pc.Secrets, gateway.Secret{Value: s})
+		pc.Secrets = append(pc.Secrets, config.Secret{Value: s})
 	}
 	return pc, nil, nil
 }
@@ -116,9 +117,9 @@ func queryFlags(fs *flag.FlagSet, forReplay bool) func() (gateway.Query, error) 
 
 // parseOptions turns the "key=value" pairs of -option into scheme options,
 // with the names and checks of a provider's options block. A key given
-// twice makes a list. An error wraps gateway.ErrConfig.
-func parseOptions(pairs []string) (gateway.SchemeOptions, error) {
-	var so gateway.SchemeOptions
+// twice makes a list. An error wraps config.ErrInvalid.
+func parseOptions(pairs []string) (config.SchemeOptions, error) {
+	var so config.SchemeOptions
 	if len(pairs) == 0 {
 		return so, nil
 	}
@@ -126,7 +127,7 @@ func parseOptions(pairs []string) (gateway.SchemeOptions, error) {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return so, fmt.Errorf("%w: option %q is not key=value", gateway.ErrConfig, p)
+			return so, fmt.Errorf("%w: option %q is not key=value", config.ErrInvalid, p)
 		}
 		var val any = v
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -144,12 +145,12 @@ func parseOptions(pairs []string) (gateway.SchemeOptions, error) {
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
-		return so, fmt.Errorf("%w: %w", gateway.ErrConfig, err)
+		return so, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&so); err != nil {
-		return so, fmt.Errorf("%w: options %s: %w", gateway.ErrConfig, strings.Join(slices.Sorted(maps.Keys(m)), ", "), err)
+		return so, fmt.Errorf("%w: options %s: %w", config.ErrInvalid, strings.Join(slices.Sorted(maps.Keys(m)), ", "), err)
 	}
 	return so, nil
 }

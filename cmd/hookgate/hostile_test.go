@@ -1,9 +1,5 @@
 package main
 
-// The hostile group: attacks driven against the built binary. `make
-// hostile` runs them with HOOKGATE_HOSTILE_SCALE=10 (more requests and
-// more rounds); the plain test run (CI) runs each once at scale 1.
-
 import (
 	"bufio"
 	"context"
@@ -26,6 +22,10 @@ import (
 
 	"hookgate/verify"
 )
+
+// The hostile group: attacks driven against the built binary. `make
+// hostile` runs them with HOOKGATE_HOSTILE_SCALE=10 (more requests and
+// more rounds); the plain test run (CI) runs each once at scale 1.
 
 // hostileScale multiplies the size of the hostile tests (default 1).
 func hostileScale() int {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"hookgate/config"
 	"hookgate/gateway"
 	"hookgate/verify"
 )
@@ -19,7 +20,7 @@ func defineQuarantine(fs *flag.FlagSet) runFunc {
 	limit := fs.Int("limit", 100, "list at most `N` requests, newest first")
 	id := fs.Int64("id", 0, "print the request `N` as a request file")
 	return func(ctx context.Context, stdout, _ io.Writer) error {
-		cfg, err := gateway.LoadConfig(*path)
+		cfg, err := config.Load(*path)
 		if err != nil {
 			return err
 		}
@@ -58,7 +59,7 @@ type quarantinedRequest struct {
 // listQuarantine reads the quarantine of the database in cfg's data_dir,
 // read-only, newest first: at most limit requests (100 if not positive),
 // of provider when set; id > 0 selects one request.
-func listQuarantine(ctx context.Context, cfg *gateway.Config, provider string, id int64, limit int) ([]quarantinedRequest, error) {
+func listQuarantine(ctx context.Context, cfg *config.Config, provider string, id int64, limit int) ([]quarantinedRequest, error) {
 	db, err := openReadOnly(cfg)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"hookgate/config"
 	"hookgate/gateway"
 	"hookgate/store"
 )
@@ -16,7 +17,7 @@ import (
 // the commands that read beside a running gateway (events, quarantine).
 // A missing database is an error wrapping gateway.ErrStorage: opening it
 // would create an empty one.
-func openReadOnly(cfg *gateway.Config) (*sql.DB, error) {
+func openReadOnly(cfg *config.Config) (*sql.DB, error) {
 	path := filepath.Join(cfg.DataDir, store.File)
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)

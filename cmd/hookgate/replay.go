@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"hookgate/config"
 	"hookgate/gateway"
 	"hookgate/store"
 )
@@ -56,7 +57,7 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 		case len(seqs) > 0 && !*parked:
 			return fmt.Errorf("%w: -seq goes with -parked", errUsage)
 		}
-		cfg, err := gateway.LoadConfig(*path)
+		cfg, err := config.Load(*path)
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ const sent = "a running gateway sends them within a second, a stopped one at its
 // a running gateway or without one. A missing database is an error:
 // OpenDB would create an empty one, and the replay would "queue" nothing,
 // successfully.
-func openGatewayDB(ctx context.Context, cfg *gateway.Config) (*store.DB, error) {
+func openGatewayDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.File)); err != nil {
 		return nil, fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
 	}
@@ -93,7 +94,7 @@ func openGatewayDB(ctx context.Context, cfg *gateway.Config) (*store.DB, error) 
 
 // replay queues the accepted archived events that q matches again, on
 // subject or their own; when it queues none it says why.
-func replay(ctx context.Context, cfg *gateway.Config, db *store.DB, q gateway.Query, subject string, stdout io.Writer) error {
+func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Query, subject string, stdout io.Writer) error {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
 	}
@@ -102,7 +103,7 @@ func replay(ctx context.Context, cfg *gateway.Config, db *store.DB, q gateway.Qu
 		return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
 	}
 	id, n, _, err := gateway.ReplayDB(ctx, db, q, subject, stream, time.Now())
-	if errors.Is(err, gateway.ErrConfig) {
+	if errors.Is(err, gateway.ErrInvalidReplay) {
 		return &exitError{1, "hookgate: " + err.Error()}
 	}
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"hookgate/gateway"
+	"hookgate/config"
 	"hookgate/sender"
 )
 
@@ -32,7 +32,7 @@ func defineSend(fs *flag.FlagSet) runFunc {
 			}
 			ev.Body = b
 		}
-		cfg, err := gateway.LoadConfig(*path)
+		cfg, err := config.Load(*path)
 		if err != nil {
 			return err
 		}

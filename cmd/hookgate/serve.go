@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"hookgate/config"
 	"hookgate/gateway"
 )
 
@@ -23,7 +24,7 @@ type Main struct {
 	ConfigPath string
 	CPUProfile string
 	MemProfile string
-	Config     *gateway.Config
+	Config     *config.Config
 	Server     *gateway.Server
 	Stdout     io.Writer
 	Stderr     io.Writer
@@ -68,7 +69,7 @@ func (m *Main) defineFlags(fs *flag.FlagSet) func() error {
 		default:
 			return fmt.Errorf("%w: -log-format %q is not text or json", errUsage, *logFormat)
 		}
-		cfg, err := gateway.LoadConfig(m.ConfigPath)
+		cfg, err := config.Load(m.ConfigPath)
 		if err != nil {
 			return err
 		}
@@ -116,7 +117,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.profile = f
 	}
 	s, err := gateway.Open(ctx, m.Config, gateway.Options{
-		LoadConfig: func() (*gateway.Config, error) { return gateway.LoadConfig(m.ConfigPath) },
+		LoadConfig: func() (*config.Config, error) { return config.Load(m.ConfigPath) },
 	})
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"hookgate/gateway"
+	"hookgate/config"
 	"hookgate/sender"
 	"hookgate/verify"
 )
@@ -60,7 +60,7 @@ func defineSign(fs *flag.FlagSet) runFunc {
 			target = "http://127.0.0.1:8080"
 		}
 		r, err := sender.Request(pc, target, ev, now)
-		if errors.Is(err, gateway.ErrConfig) { // an unknown type or unusable options, as verify
+		if errors.Is(err, config.ErrInvalid) { // an unknown type or unusable options, as verify
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
 		if err != nil {

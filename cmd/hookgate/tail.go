@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/gateway"
+	"hookgate/config"
 )
 
 func defineTail(fs *flag.FlagSet) runFunc {
@@ -37,7 +37,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 			return fmt.Errorf("%w: -user needs -password, or -config with the user in nats.users", errUsage)
 		}
 		if *path != "" {
-			cfg, err := gateway.LoadConfig(*path)
+			cfg, err := config.Load(*path)
 			if err != nil {
 				return err
 			}
@@ -48,7 +48,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 				return err
 			}
 		} else if *user != "" {
-			o.Auth = gateway.NATSAuth{User: *user, Password: *password}
+			o.Auth = config.NATSAuth{User: *user, Password: *password}
 		}
 		if o.URL == "" {
 			o.URL = "nats://127.0.0.1:4222"
@@ -62,9 +62,9 @@ func defineTail(fs *flag.FlagSet) runFunc {
 
 // tailOptions configure tail.
 type tailOptions struct {
-	URL     string           // NATS server
-	Auth    gateway.NATSAuth // how to log in (see gateway.Config.ClientAuth)
-	Subject string           // may hold wildcards
+	URL     string          // NATS server
+	Auth    config.NATSAuth // how to log in (see config.Config.ClientAuth)
+	Subject string          // may hold wildcards
 	// Stream, when set, reads the subject from this JetStream stream with
 	// an ordered consumer, so what was stored before tail started can be
 	// seen too (with All). Without it tail subscribes to live messages.
@@ -96,7 +96,7 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	}
 	nc, err := nats.Connect(o.URL, append(opts, auth...)...)
 	if err != nil {
-		return fmt.Errorf("tail: connect %s: %w", gateway.RedactURL(o.URL), err)
+		return fmt.Errorf("tail: connect %s: %w", config.RedactURL(o.URL), err)
 	}
 	defer nc.Close()
 

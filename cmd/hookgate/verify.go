@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"hookgate/gateway"
+	"hookgate/config"
 	"hookgate/verify"
 )
 
@@ -39,7 +39,7 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *tolerance != 0 {
-			pc.Tolerance = gateway.Duration(*tolerance)
+			pc.Tolerance = config.Duration(*tolerance)
 		}
 		now, err := clock(*at)
 		if err != nil {
@@ -59,7 +59,7 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
 		res, err := checkRequest(pc, req, now)
-		if errors.Is(err, gateway.ErrConfig) {
+		if errors.Is(err, config.ErrInvalid) {
 			return &exitError{2, "hookgate: " + err.Error()}
 		}
 		if err != nil {
@@ -75,11 +75,11 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 
 // checkRequest verifies a request offline, with the clock at at. A nil
 // error means valid; an error from verify means invalid and names the
-// reason; gateway.ErrConfig means unusable options.
-func checkRequest(pc *gateway.ProviderConfig, r *verify.Request, at time.Time) (verify.Result, error) {
+// reason; config.ErrInvalid means unusable options.
+func checkRequest(pc *config.Provider, r *verify.Request, at time.Time) (verify.Result, error) {
 	v, err := pc.Verifier()
 	if err != nil {
-		return verify.Result{}, fmt.Errorf("%w: %w", gateway.ErrConfig, err)
+		return verify.Result{}, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	return v.Verify(r, at)
 }

@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"crypto/tls"
@@ -35,17 +35,17 @@ type NATSUser struct {
 // user and password, token, nkey_file (an NKey seed) and creds_file (a JWT
 // and its seed), and how it checks the server's certificate.
 type NATSAuth struct {
-	User      string        `yaml:"user"`
-	Password  string        `yaml:"password"`
-	Token     string        `yaml:"token"`
-	NKeyFile  string        `yaml:"nkey_file"`
-	CredsFile string        `yaml:"creds_file"`
-	TLS       NATSTLSConfig `yaml:"tls"`
+	User      string  `yaml:"user"`
+	Password  string  `yaml:"password"`
+	Token     string  `yaml:"token"`
+	NKeyFile  string  `yaml:"nkey_file"`
+	CredsFile string  `yaml:"creds_file"`
+	TLS       NATSTLS `yaml:"tls"`
 }
 
-// NATSTLSConfig is a NATS client's TLS: the CA that signed the server's
+// NATSTLS is a NATS client's TLS: the CA that signed the server's
 // certificate, and a client certificate for servers that verify clients.
-type NATSTLSConfig struct {
+type NATSTLS struct {
 	CAFile   string `yaml:"ca_file"`
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
@@ -53,7 +53,7 @@ type NATSTLSConfig struct {
 
 // Options returns the nats.go options that log in with a and set up its
 // TLS. The error (an unreadable or invalid NKey seed) names the field and
-// wraps ErrConfig.
+// wraps ErrInvalid.
 func (a *NATSAuth) Options() ([]nats.Option, error) {
 	var opts []nats.Option
 	if a.User != "" || a.Password != "" {
@@ -65,7 +65,7 @@ func (a *NATSAuth) Options() ([]nats.Option, error) {
 	if a.NKeyFile != "" {
 		o, err := nats.NkeyOptionFromSeed(a.NKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("%w: nats.nkey_file: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: nats.nkey_file: %w", ErrInvalid, err)
 		}
 		opts = append(opts, o)
 	}
@@ -93,7 +93,7 @@ func (a *NATSAuth) set() []string {
 		{"token", a.Token != ""},
 		{"nkey_file", a.NKeyFile != ""},
 		{"creds_file", a.CredsFile != ""},
-		{"tls", a.TLS != NATSTLSConfig{}},
+		{"tls", a.TLS != NATSTLS{}},
 	} {
 		if k.set {
 			keys = append(keys, k.name)
@@ -192,16 +192,16 @@ func RedactURL(natsURL string) string {
 // user it logs in as the gateway does to nats.url, or to the embedded
 // server as the first of nats.users (and without credentials when there are
 // none). With nats.url the TLS settings are kept in every case. The error
-// wraps ErrConfig and never holds a password.
+// wraps ErrInvalid and never holds a password.
 func (c *Config) ClientAuth(user, password string) (NATSAuth, error) {
 	n := &c.NATS
-	var tlsc NATSTLSConfig
+	var tlsc NATSTLS
 	if !n.Embedded() {
 		tlsc = n.TLS
 	}
 	if user == "" {
 		if password != "" {
-			return NATSAuth{}, fmt.Errorf("%w: a password needs a user", ErrConfig)
+			return NATSAuth{}, fmt.Errorf("%w: a password needs a user", ErrInvalid)
 		}
 		if !n.Embedded() {
 			return n.NATSAuth, nil
@@ -217,12 +217,12 @@ func (c *Config) ClientAuth(user, password string) (NATSAuth, error) {
 				continue
 			}
 			if bcryptHash.MatchString(u.Password) {
-				return NATSAuth{}, fmt.Errorf("%w: nats.users[%d] (%s).password is a bcrypt hash: give the password itself", ErrConfig, i, user)
+				return NATSAuth{}, fmt.Errorf("%w: nats.users[%d] (%s).password is a bcrypt hash: give the password itself", ErrInvalid, i, user)
 			}
 			password = u.Password
 		}
 		if password == "" {
-			return NATSAuth{}, fmt.Errorf("%w: user %q is not in nats.users: give its password", ErrConfig, user)
+			return NATSAuth{}, fmt.Errorf("%w: user %q is not in nats.users: give its password", ErrInvalid, user)
 		}
 	}
 	return NATSAuth{User: user, Password: password, TLS: tlsc}, nil
@@ -231,7 +231,7 @@ func (c *Config) ClientAuth(user, password string) (NATSAuth, error) {
 // validateUsers checks nats.users and fills in their subscribe subjects;
 // subjectsOK says whether nats.subjects are valid, to check the users'
 // subjects against them.
-func (n *NATSConfig) validateUsers(subjectsOK bool, bad func(field, format string, args ...any)) {
+func (n *NATS) validateUsers(subjectsOK bool, bad func(field, format string, args ...any)) {
 	seen := map[string]int{}
 	for i := range n.Users {
 		u := &n.Users[i]

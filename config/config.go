@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
@@ -21,8 +22,8 @@ import (
 	"hookgate/verify"
 )
 
-// ErrConfig is wrapped by every configuration error.
-var ErrConfig = errors.New("config")
+// ErrInvalid is wrapped by every configuration error.
+var ErrInvalid = errors.New("config")
 
 // Defaults applied by Config.Validate to fields left empty.
 const (
@@ -45,40 +46,40 @@ const (
 	DefaultMaxInFlight      = 1024
 )
 
-// Config is the whole configuration file. Decode it with ReadConfig; it is
+// Config is the whole configuration file. Decode it with Read; it is
 // ready to use only after Validate.
 type Config struct {
-	Listen     string           `yaml:"listen"`
-	DataDir    string           `yaml:"data_dir"`
-	Storage    StorageConfig    `yaml:"storage"`
-	NATS       NATSConfig       `yaml:"nats"`
-	HTTP       HTTPConfig       `yaml:"http"`
-	Admin      AdminConfig      `yaml:"admin"`
-	Archive    ArchiveConfig    `yaml:"archive"`
-	Quarantine QuarantineConfig `yaml:"quarantine"`
-	Providers  []ProviderConfig `yaml:"providers"`
+	Listen     string     `yaml:"listen"`
+	DataDir    string     `yaml:"data_dir"`
+	Storage    Storage    `yaml:"storage"`
+	NATS       NATS       `yaml:"nats"`
+	HTTP       HTTP       `yaml:"http"`
+	Admin      Admin      `yaml:"admin"`
+	Archive    Archive    `yaml:"archive"`
+	Quarantine Quarantine `yaml:"quarantine"`
+	Providers  []Provider `yaml:"providers"`
 }
 
-// ArchiveConfig keeps decided events for inspection and replay.
-type ArchiveConfig struct {
+// Archive keeps decided events for inspection and replay.
+type Archive struct {
 	Enabled   bool     `yaml:"enabled"`
 	Retention Duration `yaml:"retention"` // default 720h
 }
 
-// AdminConfig is the operator's listener: metrics, health and the admin
+// Admin is the operator's listener: metrics, health and the admin
 // API. Keep it off the public network.
-type AdminConfig struct {
+type Admin struct {
 	// Listen is the admin address (default 127.0.0.1:9090); "off" disables
 	// the listener.
 	Listen string `yaml:"listen"`
 	// Auth enables the admin API under /admin/ (metrics and health need
 	// none). Absent (nil), the admin API is off; present, every one of its
 	// required fields must be set.
-	Auth *AdminAuthConfig `yaml:"auth"`
+	Auth *AdminAuth `yaml:"auth"`
 }
 
-// StorageConfig tunes the SQLite file.
-type StorageConfig struct {
+// Storage tunes the SQLite file.
+type Storage struct {
 	// Synchronous is "full" (default: a 2xx survives power loss) or
 	// "normal" (faster; a power loss can lose the last commits).
 	Synchronous string `yaml:"synchronous"`
@@ -93,9 +94,9 @@ type StorageConfig struct {
 	BusyTimeout Duration `yaml:"busy_timeout"`
 }
 
-// NATSConfig says where events go. With URL empty, hookgate runs an
+// NATS says where events go. With URL empty, hookgate runs an
 // embedded NATS server with JetStream on Host:Port storing under data_dir.
-type NATSConfig struct {
+type NATS struct {
 	URL string `yaml:"url"`
 	// NATSAuth is how the gateway logs in to nats.url (not to the embedded
 	// server, which it reaches with an internal credential).
@@ -126,7 +127,7 @@ type NATSConfig struct {
 }
 
 // Embedded reports whether hookgate runs its own NATS server.
-func (n *NATSConfig) Embedded() bool { return n.URL == "" }
+func (n *NATS) Embedded() bool { return n.URL == "" }
 
 // NATSClientURL is the URL clients use: nats.url, or the embedded server's
 // address (a wildcard host is reached on 127.0.0.1).
@@ -145,8 +146,8 @@ func (c *Config) NATSClientURL() string {
 	return "nats://" + net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// HTTPConfig sets the public server's timeouts.
-type HTTPConfig struct {
+// HTTP sets the public server's timeouts.
+type HTTP struct {
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
 	ReadTimeout       Duration `yaml:"read_timeout"`
 	WriteTimeout      Duration `yaml:"write_timeout"`
@@ -174,40 +175,40 @@ type HTTPConfig struct {
 	// providers' allow lists.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// TLS serves HTTPS from certificate files.
-	TLS TLSConfig `yaml:"tls"`
+	TLS TLS `yaml:"tls"`
 }
 
-// TLSConfig names a certificate and its key, PEM files.
-type TLSConfig struct {
+// TLS names a certificate and its key, PEM files.
+type TLS struct {
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 }
 
-// ProviderConfig is one webhook sender.
-type ProviderConfig struct {
-	Name      string         `yaml:"name"`
-	Type      string         `yaml:"type"`
-	Path      string         `yaml:"path"`
-	Secrets   []Secret       `yaml:"secrets"`
-	Tolerance Duration       `yaml:"tolerance"`
-	MaxBody   int64          `yaml:"max_body"`
-	Options   SchemeOptions  `yaml:"options"`
-	Identify  IdentifyConfig `yaml:"identify"`
-	Ordering  OrderingConfig `yaml:"ordering"`
-	Dedupe    DedupeConfig   `yaml:"dedupe"`
-	Subject   string         `yaml:"subject"`
+// Provider is one webhook sender.
+type Provider struct {
+	Name      string        `yaml:"name"`
+	Type      string        `yaml:"type"`
+	Path      string        `yaml:"path"`
+	Secrets   []Secret      `yaml:"secrets"`
+	Tolerance Duration      `yaml:"tolerance"`
+	MaxBody   int64         `yaml:"max_body"`
+	Options   SchemeOptions `yaml:"options"`
+	Identify  Identify      `yaml:"identify"`
+	Ordering  Ordering      `yaml:"ordering"`
+	Dedupe    Dedupe        `yaml:"dedupe"`
+	Subject   string        `yaml:"subject"`
 	// PassHeaders lists original request headers copied onto the NATS message.
 	PassHeaders []string `yaml:"pass_headers"`
 	// Allow lists the client addresses (CIDR prefixes or single
 	// addresses) allowed to post; empty allows any.
 	Allow []string `yaml:"allow"`
 	// RateLimit is a token bucket per provider.
-	RateLimit RateLimitConfig `yaml:"rate_limit"`
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
-// RateLimitConfig is a token bucket: RPS tokens a second, Burst at most
+// RateLimit is a token bucket: RPS tokens a second, Burst at most
 // (default: RPS rounded up). RPS 0 means unlimited.
-type RateLimitConfig struct {
+type RateLimit struct {
 	RPS   float64 `yaml:"rps"`
 	Burst int     `yaml:"burst"`
 }
@@ -218,7 +219,7 @@ type RateLimitConfig struct {
 //
 // File names a file that holds the secret (a mounted Kubernetes or Docker
 // secret): Validate reads it, with one trailing newline (\n or \r\n)
-// trimmed, into Value, so that every LoadConfig (at start and on each
+// trimmed, into Value, so that every Load (at start and on each
 // reload) reads it again. Its content never appears in an error.
 type Secret struct {
 	Value    string    `yaml:"value"`
@@ -315,7 +316,7 @@ func readSecretFile(path string) (string, error) {
 }
 
 // checkSecretNode checks the keys of a secret written as a mapping. The
-// strict decoder of ReadConfig does not reach inside a type with its own
+// strict decoder of Read does not reach inside a type with its own
 // UnmarshalYAML, so Secret checks them itself. Its errors name keys and
 // lines, never a value.
 func checkSecretNode(n *yaml.Node) error {
@@ -351,7 +352,7 @@ func checkSecretNode(n *yaml.Node) error {
 // checkSecretKeys checks, in the document as written, the shape of every
 // providers[i].secrets (a list whose entries checkSecretNode accepts) and
 // of admin.auth.keys (a list of strings), so that an error names the
-// field and the line of the file (the tree ReadConfig re-encodes has lost
+// field and the line of the file (the tree Read re-encodes has lost
 // blank lines, and with them the line numbers) and never quotes a value,
 // as the decoder's type errors would.
 func checkSecretKeys(doc *yaml.Node) error {
@@ -361,7 +362,7 @@ func checkSecretKeys(doc *yaml.Node) error {
 	}
 	var errs []error
 	bad := func(field string, err error) {
-		errs = append(errs, fmt.Errorf("%w: %s: %w", ErrConfig, field, err))
+		errs = append(errs, fmt.Errorf("%w: %s: %w", ErrInvalid, field, err))
 	}
 	// list checks that n is a list (or null), and each entry with check.
 	list := func(field string, n *yaml.Node, what string, check func(*yaml.Node) error) {
@@ -485,15 +486,15 @@ func (so *SchemeOptions) apply(o *verify.Options) error {
 	return nil
 }
 
-// IdentifyConfig overrides the preset's event ID and type sources. A source
+// Identify overrides the preset's event ID and type sources. A source
 // is "header:Name" or a JSON field path into the body.
-type IdentifyConfig struct {
+type Identify struct {
 	EventID   string  `yaml:"event_id"`
 	EventType Sources `yaml:"event_type"`
 }
 
-// OrderingConfig turns on last-writer-wins for a provider.
-type OrderingConfig struct {
+// Ordering turns on last-writer-wins for a provider.
+type Ordering struct {
 	Key     string `yaml:"key"`
 	Version string `yaml:"version"`
 	Format  string `yaml:"format"` // auto (default), rfc3339, unix, unix_ms, sequence
@@ -501,10 +502,10 @@ type OrderingConfig struct {
 }
 
 // Enabled reports whether ordering is configured.
-func (o *OrderingConfig) Enabled() bool { return o.Key != "" }
+func (o *Ordering) Enabled() bool { return o.Key != "" }
 
-// DedupeConfig sets how long an event ID is remembered.
-type DedupeConfig struct {
+// Dedupe sets how long an event ID is remembered.
+type Dedupe struct {
 	TTL Duration `yaml:"ttl"`
 }
 
@@ -546,14 +547,14 @@ func (s *Sources) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// LoadConfig reads, expands and validates the file at path.
-func LoadConfig(path string) (*Config, error) {
+// Load reads, expands and validates the file at path.
+func Load(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	defer f.Close()
-	c, err := ReadConfig(f, os.LookupEnv)
+	c, err := Read(f, os.LookupEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -563,18 +564,18 @@ func LoadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
-// ReadConfig decodes YAML from r strictly (unknown keys are errors) after
+// Read decodes YAML from r strictly (unknown keys are errors) after
 // expanding ${VAR} references in values with lookup. Comments are not
 // expanded, and a value may hold any bytes (a PEM key, say). A reference to
 // an unset variable is an error naming it and its line. The result is not
 // validated.
-func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+func Read(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: the file is empty", ErrConfig)
+			return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	refs := envRefNodes(&doc)
 	if err := errors.Join(checkSecretKeys(&doc), expandEnv(&doc, lookup)); err != nil {
@@ -584,13 +585,13 @@ func ReadConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error
 	// unknown keys (yaml.Node.Decode has no strict mode).
 	expanded, err := yaml.Marshal(&doc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrConfig, hideValues(err.Error(), sensitiveValues(&doc, refs)))
+		return nil, fmt.Errorf("%w: %s", ErrInvalid, hideValues(err.Error(), sensitiveValues(&doc, refs)))
 	}
 	return &c, nil
 }
@@ -688,7 +689,7 @@ func expandEnv(n *yaml.Node, lookup func(string) (string, bool)) error {
 				name := ref[2 : len(ref)-1]
 				v, ok := lookup(name)
 				if !ok {
-					missing = append(missing, fmt.Errorf("%w: line %d: environment variable %s is not set", ErrConfig, n.Line, name))
+					missing = append(missing, fmt.Errorf("%w: line %d: environment variable %s is not set", ErrInvalid, n.Line, name))
 				}
 				return v
 			})
@@ -714,12 +715,12 @@ func isNumber(s string) bool {
 var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Validate fills defaults and checks every field. It returns all problems at
-// once, each naming its field and wrapping ErrConfig; nil means the config
+// once, each naming its field and wrapping ErrInvalid; nil means the config
 // can be started.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrConfig, field, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...)))
 	}
 	if c.Listen == "" {
 		c.Listen = DefaultListen
@@ -939,7 +940,7 @@ func (c *Config) Validate() error {
 			bad(f.field, "%d is more than http.max_in_flight (%d)", *f.v, h.MaxInFlight)
 		}
 	}
-	if _, err := parsePrefixes(h.TrustedProxies); err != nil {
+	if _, err := ParsePrefixes(h.TrustedProxies); err != nil {
 		bad("http.trusted_proxies", "%v", err)
 	}
 	if (h.TLS.CertFile == "") != (h.TLS.KeyFile == "") {
@@ -1064,7 +1065,7 @@ func (c *Config) Validate() error {
 				bad(f("ordering.ties"), "%q is not forward or drop", o.Ties)
 			}
 		}
-		if _, err := parsePrefixes(p.Allow); err != nil {
+		if _, err := ParsePrefixes(p.Allow); err != nil {
 			bad(f("allow"), "%v", err)
 		}
 		if p.RateLimit.RPS < 0 || p.RateLimit.Burst < 0 || (p.RateLimit.Burst > 0 && p.RateLimit.RPS == 0) {
@@ -1086,7 +1087,7 @@ func (c *Config) Validate() error {
 }
 
 // secretField names secrets[j] in errors, with its file if it has one.
-func (p *ProviderConfig) secretField(j int) string {
+func (p *Provider) secretField(j int) string {
 	field := "secrets[" + strconv.Itoa(j) + "]"
 	if file := p.Secrets[j].File; file != "" {
 		field += fmt.Sprintf(" (file %q)", file)
@@ -1096,7 +1097,7 @@ func (p *ProviderConfig) secretField(j int) string {
 
 // Verifier builds the provider's verifier from its type, secrets and
 // options.
-func (p *ProviderConfig) Verifier() (verify.Verifier, error) {
+func (p *Provider) Verifier() (verify.Verifier, error) {
 	o, err := p.VerifyOptions()
 	if err != nil {
 		return nil, err
@@ -1105,7 +1106,7 @@ func (p *ProviderConfig) Verifier() (verify.Verifier, error) {
 }
 
 // VerifyOptions returns the options of the provider's scheme.
-func (p *ProviderConfig) VerifyOptions() (verify.Options, error) {
+func (p *Provider) VerifyOptions() (verify.Options, error) {
 	o := verify.Options{Tolerance: time.Duration(p.Tolerance)}
 	for _, s := range p.Secrets {
 		o.Secrets = append(o.Secrets, s.Value)
@@ -1164,4 +1165,58 @@ func checkSource(src string) error {
 		return fmt.Errorf("%q names no header", src)
 	}
 	return nil
+}
+
+// Provider returns the named provider of c.
+func (c *Config) Provider(name string) (*Provider, error) {
+	for i := range c.Providers {
+		if c.Providers[i].Name == name {
+			return &c.Providers[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no provider named %q", ErrInvalid, name)
+}
+
+// CredentialHeaders lists the request headers of p's requests that carry a
+// credential: the quarantine keeps them as "[redacted]", and `hookgate
+// send` prints them so.
+func (p *Provider) CredentialHeaders() []string {
+	preset, _ := verify.Lookup(p.Type)
+	return credentialHeaders(preset, p.Options.Header)
+}
+
+// credentialHeaders lists the headers a quarantined request must not keep:
+// the usual credential headers, and for schemes whose header holds the
+// secret itself (a token, basic auth) the headers the scheme reads.
+func credentialHeaders(preset verify.Preset, header string) []string {
+	hs := []string{"Authorization", "Proxy-Authorization", "Cookie"}
+	if preset.Scheme == "token" || preset.Scheme == "basic-auth" {
+		hs = append(hs, preset.Headers...)
+		if header != "" {
+			hs = append(hs, header)
+		}
+	}
+	return hs
+}
+
+// ParsePrefixes parses addresses and CIDR prefixes (an address is a prefix
+// of its full length), as allow lists and trusted proxies are written.
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR prefix", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"crypto/ecdsa"
@@ -102,8 +102,8 @@ func TestConfigErrorsHoldNoSecret(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := file("config.yaml", c.src)
-			_, err := LoadConfig(path)
-			if !errors.Is(err, ErrConfig) {
+			_, err := Load(path)
+			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("LoadConfig(%s) = %v; want ErrConfig\n%s", c.name, err, c.src)
 			}
 			if strings.Contains(err.Error(), secretMarker) {

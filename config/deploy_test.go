@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func TestDeployKubernetesConfig(t *testing.T) {
 			continue
 		}
 		found = true
-		c, err := ReadConfig(strings.NewReader(doc.Data["config.yaml"]), env(map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x"}))
+		c, err := Read(strings.NewReader(doc.Data["config.yaml"]), env(map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x"}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,10 +93,10 @@ func TestDeployContainerImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadConfig(bytes.NewReader(src), env(nil)); err == nil || !strings.Contains(err.Error(), "HOOKGATE_DEMO_SECRET is not set") {
+	if _, err := Read(bytes.NewReader(src), env(nil)); err == nil || !strings.Contains(err.Error(), "HOOKGATE_DEMO_SECRET is not set") {
 		t.Errorf("the image's config without HOOKGATE_DEMO_SECRET: %v; want an error naming it", err)
 	}
-	c, err := ReadConfig(bytes.NewReader(src), env(map[string]string{"HOOKGATE_DEMO_SECRET": "whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE="}))
+	c, err := Read(bytes.NewReader(src), env(map[string]string{"HOOKGATE_DEMO_SECRET": "whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE="}))
 	if err != nil {
 		t.Fatal(err)
 	}

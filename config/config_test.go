@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ providers:
       - "${PEM}"
       - ${ODD}
 `
-	c, err := ReadConfig(strings.NewReader(src), env(map[string]string{
+	c, err := Read(strings.NewReader(src), env(map[string]string{
 		"PORT": "4333",
 		"NEW":  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"PEM":  "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
@@ -68,14 +68,14 @@ providers:
 	if len(o.Secrets) != 2 || o.Secrets[1] != "whsec_old" || !o.NotAfter[0].IsZero() || !o.NotAfter[1].Equal(want) {
 		t.Fatalf("VerifyOptions = %q, %v; want [whsec_new whsec_old], [zero %s]", o.Secrets, o.NotAfter, want)
 	}
-	_, err = ReadConfig(strings.NewReader("providers:\n  - name: a\n    secrets:\n      - {value: x, not_after: tomorrow}\n"), env(nil))
-	if !errors.Is(err, ErrConfig) {
+	_, err = Read(strings.NewReader("providers:\n  - name: a\n    secrets:\n      - {value: x, not_after: tomorrow}\n"), env(nil))
+	if !errors.Is(err, ErrInvalid) {
 		t.Errorf("ReadConfig(not_after: tomorrow) = %v; want ErrConfig", err)
 	}
 }
 
 func TestSchemeOptionsRejectedWhereTheyDoNotApply(t *testing.T) {
-	c, err := ReadConfig(strings.NewReader(`
+	c, err := Read(strings.NewReader(`
 providers:
   - name: a
     type: stripe
@@ -104,8 +104,8 @@ func TestReadConfigErrors(t *testing.T) {
 		{"not yaml", "providers: [\n", []string{"yaml"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ReadConfig(strings.NewReader(c.src), env(nil))
-			if !errors.Is(err, ErrConfig) {
+			_, err := Read(strings.NewReader(c.src), env(nil))
+			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("ReadConfig = %v; want ErrConfig", err)
 			}
 			for _, w := range c.want {
@@ -119,7 +119,7 @@ func TestReadConfigErrors(t *testing.T) {
 
 func mustValid(tb testing.TB, src string) *Config {
 	tb.Helper()
-	c, err := ReadConfig(strings.NewReader(src), env(nil))
+	c, err := Read(strings.NewReader(src), env(nil))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -168,7 +168,7 @@ providers:
 // TestValidateNamesEveryProblem checks that one Validate call reports every
 // problem, each naming its field.
 func TestValidateNamesEveryProblem(t *testing.T) {
-	c, err := ReadConfig(strings.NewReader(`
+	c, err := Read(strings.NewReader(`
 listen: "nope"
 storage: {synchronous: sometimes}
 nats: {mode: carrier-pigeon, url: "nats://x:1", port: 5}
@@ -200,7 +200,7 @@ providers:
 		t.Fatal(err)
 	}
 	err = c.Validate()
-	if !errors.Is(err, ErrConfig) {
+	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Validate = %v; want ErrConfig", err)
 	}
 	for _, field := range []string{
@@ -231,7 +231,7 @@ providers:
 }
 
 func TestExampleConfigIsValid(t *testing.T) {
-	c, err := LoadConfig("../config.example.yaml")
+	c, err := Load("../config.example.yaml")
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
@@ -241,7 +241,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 }
 
 func TestValidateStreamLimitsAndTTL(t *testing.T) {
-	c, err := ReadConfig(strings.NewReader(`
+	c, err := Read(strings.NewReader(`
 nats: {duplicate_window: 10m, max_age: 5m}
 providers:
   - name: a
@@ -278,8 +278,8 @@ func TestSecretMappingKeys(t *testing.T) {
     secrets:
       - not_after: 2023-11-14T00:00:00Z
 `
-	_, err := ReadConfig(strings.NewReader(src), env(nil))
-	if !errors.Is(err, ErrConfig) {
+	_, err := Read(strings.NewReader(src), env(nil))
+	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("ReadConfig = %v; want ErrConfig", err)
 	}
 	for _, want := range []string{
@@ -301,7 +301,7 @@ func TestSecretMappingKeys(t *testing.T) {
 
 func validateErr(tb testing.TB, src string) error {
 	tb.Helper()
-	c, err := ReadConfig(strings.NewReader(src), env(nil))
+	c, err := Read(strings.NewReader(src), env(nil))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func checkValidate(t *testing.T, src string, want []string) {
 		}
 		return
 	}
-	if !errors.Is(err, ErrConfig) {
+	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Validate = %v; want ErrConfig", err)
 	}
 	for _, w := range want {
@@ -430,5 +430,26 @@ func TestValidateSubjectInsideStream(t *testing.T) {
 	want := `providers[0] (shop).subject: "orders.{type}" does not fall inside nats.subjects ["webhooks.>"]`
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "only a '>' at or before its place") {
 		t.Errorf("Validate = %v; want %q and the hint about {type}", err, want)
+	}
+}
+
+func TestEdgeConfigErrors(t *testing.T) {
+	c, err := Read(strings.NewReader(`
+http: {trusted_proxies: [nope], tls: {cert_file: /x}}
+providers:
+  - name: a
+    type: github
+    secrets: [s]
+    allow: [300.1.1.1]
+    rate_limit: {burst: 5}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	for _, want := range []string{"http.trusted_proxies:", "http.tls: cert_file and key_file", "providers[0] (a).allow:", "providers[0] (a).rate_limit:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate = %v; want it to name %q", err, want)
+		}
 	}
 }

@@ -1,0 +1,81 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const adminSecret = "admin-hmac-secret-for-tests-0123456789"
+
+// TestAdminAuthLifetimeConfig checks the defaults and bounds of
+// admin.auth.max_lifetime, leeway and jwks_refresh.
+func TestAdminAuthLifetimeConfig(t *testing.T) {
+	const auth = "admin:\n  auth: {algorithms: [HS256], issuer: ops, audience: hg, keys: [\"" + adminSecret + "\"]"
+	c := mustValid(t, auth+"}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+	if a := c.Admin.Auth; time.Duration(a.MaxLifetime) != time.Hour || time.Duration(a.Leeway) != 5*time.Second {
+		t.Errorf("admin.auth defaults = max_lifetime %s, leeway %s; want 1h, 5s", time.Duration(a.MaxLifetime), time.Duration(a.Leeway))
+	}
+	for _, tc := range []struct{ set, want string }{
+		{"max_lifetime: -1h", "admin.auth.max_lifetime: must be positive"},
+		{"leeway: 2m", "admin.auth.leeway: 2m0s is not from 0s to 1m0s"},
+		{"leeway: -1s", "admin.auth.leeway: -1s is not from 0s to 1m0s"},
+		{"jwks_refresh: 10m", "admin.auth.jwks_refresh: applies only with jwks_url"},
+	} {
+		checkValidate(t, auth+", "+tc.set+"}\n", []string{tc.want})
+	}
+	checkValidate(t, auth+", max_lifetime: 24h, leeway: 1m}\n", nil)
+}
+
+// TestAdminAuthConfig checks that admin.auth, once present, is complete and
+// its HMAC keys long enough; only an absent admin.auth leaves the API off.
+func TestAdminAuthConfig(t *testing.T) {
+	key := func(n int) string { return strings.Repeat("k", n) }
+	for _, c := range []struct {
+		name, auth string
+		want       []string // substrings of the error; none: valid
+	}{
+		{"absent", "", nil},
+		{"issuer and audience only", "{issuer: ops, audience: hookgate-admin}", []string{
+			"admin.auth.algorithms: required", "admin.auth.keys: required"}},
+		{"empty", "{}", []string{"admin.auth.algorithms:", "admin.auth.issuer:", "admin.auth.audience:", "admin.auth.keys:"}},
+		{"keys only", "{keys: [" + key(32) + "]}", []string{"admin.auth.algorithms:", "admin.auth.issuer:", "admin.auth.audience:"}},
+		{"HS256 key of 31 bytes", "{algorithms: [HS256], issuer: ops, audience: a, keys: [" + key(40) + ", " + key(31) + "]}", []string{
+			"admin.auth.keys[1]: an HMAC key of 31 bytes is too short for HS256, which needs at least 32"}},
+		{"HS256 key of 32 bytes", "{algorithms: [HS256], issuer: ops, audience: a, keys: [" + key(32) + "]}", nil},
+		{"HS512 key of 40 bytes", "{algorithms: [HS256, HS512], issuer: ops, audience: a, keys: [" + key(40) + "]}", []string{
+			"admin.auth.keys[0]: an HMAC key of 40 bytes is too short for HS512, which needs at least 64"}},
+		{"HS384 key of 48 bytes", "{algorithms: [HS384], issuer: ops, audience: a, keys: [" + key(48) + "]}", nil},
+		{"bad algorithm", "{algorithms: [XX999], issuer: ops, audience: a, keys: [" + key(32) + "]}", []string{"admin.auth: jwt: algorithm"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := "admin:\n  listen: off\n"
+			if c.auth != "" {
+				src += "  auth: " + c.auth + "\n"
+			}
+			cfg, err := Read(strings.NewReader(src+"providers: [{name: gh, type: github, secrets: [s]}]\n"), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate()
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate = %v; want nil", err)
+				}
+				if cfg.Admin.Auth.Enabled() != (c.auth != "") {
+					t.Errorf("Enabled() = %v; want %v", cfg.Admin.Auth.Enabled(), c.auth != "")
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate = %v; want ErrInvalid", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate error does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
