@@ -2,13 +2,11 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -111,28 +109,14 @@ func newServer(cfg *config.Config, opt Options) *Server {
 }
 
 // start runs the steps of Open; Open undoes them if one fails.
-func (s *Server) start(ctx context.Context) (err error) {
-	cfg := s.cfg
-	providers, err := buildProviders(cfg)
+func (s *Server) start(ctx context.Context) error {
+	providers, err := buildProviders(s.cfg)
 	if err != nil {
 		return err
 	}
-	// One gateway per data directory: a second one would relay the same
-	// outbox. Read-only commands and `hookgate replay` do not take it.
-	if s.lock, err = store.Lock(cfg.DataDir, s.now()); err != nil {
-		return err
-	}
-	if s.db, err = OpenDB(ctx, cfg.DataDir, store.Options{
-		Synchronous: cfg.Storage.Synchronous,
-		BusyTimeout: time.Duration(cfg.Storage.BusyTimeout),
-	}); err != nil {
-		return err
-	}
-	// What an earlier run left in the outbox: its rows must fit the
-	// embedded server's max_payload too.
-	depth, err := forward.Depth(ctx, s.db.Read)
+	depth, err := s.openStorage(ctx)
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	if err := s.startNATS(ctx, depth.Largest); err != nil {
 		return err
@@ -140,25 +124,77 @@ func (s *Server) start(ctx context.Context) (err error) {
 	if err := checkMaxBody(providers, s.maxPayload()); err != nil {
 		return err
 	}
-
-	var pub forward.Publisher
-	if cfg.NATS.Mode == "core" {
-		pub = forward.NewCorePublisher(s.nc, 0)
-	} else {
-		js, err := jetstream.New(s.nc)
-		if err != nil {
-			return fmt.Errorf("nats: %w", err)
-		}
-		if err := s.ensureStream(ctx, js); err != nil {
-			return err
-		}
-		if err := s.checkSubjects(providers); err != nil {
-			return err
-		}
-		if pub, err = forward.NewJetStreamPublisher(s.nc, 0); err != nil {
-			return fmt.Errorf("nats: %w", err)
-		}
+	pub, err := s.publisher(ctx, providers)
+	if err != nil {
+		return err
 	}
+	s.startPipeline(pub, depth)
+	s.startSweeper()
+	if err := s.startAdmin(); err != nil {
+		return err
+	}
+	if err := s.startHTTP(providers); err != nil {
+		return err
+	}
+	admin := "off"
+	if a := s.AdminAddr(); a != nil {
+		admin = a.String()
+	}
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(), "db", s.db.Path, "providers", len(providers))
+	return nil
+}
+
+// openStorage takes the data directory's lock and opens the database. It
+// returns what an earlier run left in the outbox: its rows must fit the
+// embedded server's max_payload too.
+func (s *Server) openStorage(ctx context.Context) (forward.Stats, error) {
+	cfg := s.cfg
+	// One gateway per data directory: a second one would relay the same
+	// outbox. Read-only commands and `hookgate replay` do not take it.
+	var err error
+	if s.lock, err = store.Lock(cfg.DataDir, s.now()); err != nil {
+		return forward.Stats{}, err
+	}
+	if s.db, err = OpenDB(ctx, cfg.DataDir, store.Options{
+		Synchronous: cfg.Storage.Synchronous,
+		BusyTimeout: time.Duration(cfg.Storage.BusyTimeout),
+	}); err != nil {
+		return forward.Stats{}, err
+	}
+	depth, err := forward.Depth(ctx, s.db.Read)
+	if err != nil {
+		return forward.Stats{}, fmt.Errorf("storage: %w", err)
+	}
+	return depth, nil
+}
+
+// publisher returns the relay's publisher: core NATS, or JetStream once
+// the stream exists and takes every provider's subjects.
+func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.Publisher, error) {
+	if s.cfg.NATS.Mode == "core" {
+		return forward.NewCorePublisher(s.nc, 0), nil
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	if err := s.ensureStream(ctx, js); err != nil {
+		return nil, err
+	}
+	if err := s.checkSubjects(providers); err != nil {
+		return nil, err
+	}
+	pub, err := forward.NewJetStreamPublisher(s.nc, 0)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	return pub, nil
+}
+
+// startPipeline starts what decides and forwards events: the relay, the
+// store's writer (the Decider), and the quarantine when it is on.
+func (s *Server) startPipeline(pub forward.Publisher, depth forward.Stats) {
+	cfg := s.cfg
 	s.outbox.Add(depth.Rows, depth.Bytes)
 	s.writer = &store.Writer{
 		DB:             s.db.Write,
@@ -181,11 +217,12 @@ func (s *Server) start(ctx context.Context) (err error) {
 			func(err error) { s.log.Warn("quarantine write failed", "err", err) })
 	}
 	s.metrics.registerRuntime(s)
-	s.startSweeper()
-	if err := s.startAdmin(); err != nil {
-		return err
-	}
+}
 
+// startHTTP opens the public listener, last: the port opens only once the
+// gateway can take events.
+func (s *Server) startHTTP(providers []*provider) error {
+	cfg := s.cfg
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -213,11 +250,6 @@ func (s *Server) start(ctx context.Context) (err error) {
 			s.srvErr = err
 		}
 	}()
-	admin := "off"
-	if a := s.AdminAddr(); a != nil {
-		admin = a.String()
-	}
-	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(), "db", s.db.Path, "providers", len(providers))
 	return nil
 }
 
@@ -258,140 +290,6 @@ func (s *Server) dispatch(c echo.Context) error {
 		return c.JSON(http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
 	}
 	return s.serve(c, p)
-}
-
-func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
-	n := &s.cfg.NATS
-	url := n.URL
-	opts := []nats.Option{
-		nats.Name("hookgate"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-		nats.ReconnectBufSize(-1), // fail publishes while disconnected; the relay retries in order
-		nats.Timeout(5 * time.Second),
-	}
-	if n.Embedded() {
-		sc := forward.ServerConfig{
-			Host:         n.Host,
-			Port:         n.Port,
-			StoreDir:     filepath.Join(s.cfg.DataDir, "nats"),
-			SyncInterval: time.Duration(n.SyncInterval),
-			MaxPayload:   embeddedMaxPayload(s.cfg, largestRow),
-		}
-		if len(n.Users) > 0 {
-			// The gateway's own credential: new at each start, in memory
-			// only, so no config file or environment holds it.
-			sc.InternalPassword = rand.Text()
-			sc.Stream, sc.StreamSubjects = n.Stream, n.Subjects
-			for _, u := range n.Users {
-				sc.Users = append(sc.Users, forward.User{Name: u.User, Password: u.Password, Subscribe: u.Subscribe})
-			}
-			opts = append(opts, nats.UserInfo(forward.InternalUser, sc.InternalPassword),
-				nats.CustomInboxPrefix(forward.InternalInboxPrefix))
-		}
-		ns, err := forward.StartServer(sc)
-		if err != nil {
-			return fmt.Errorf("embedded nats: %w", err)
-		}
-		s.ns = ns
-		url = ns.ClientURL()
-	} else {
-		auth, err := n.NATSAuth.Options()
-		if err != nil {
-			return err
-		}
-		opts = append(opts, auth...)
-	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		return fmt.Errorf("nats: connect %s: %w", config.RedactURL(url), err)
-	}
-	s.nc = nc
-	return ctx.Err()
-}
-
-// maxPayload is the largest message the NATS server takes, headers
-// included (its max_payload, as it announced on connecting); 0 when not
-// connected.
-func (s *Server) maxPayload() int64 {
-	if s.nc == nil {
-		return 0
-	}
-	return s.nc.MaxPayload()
-}
-
-// headerRoom is what the embedded server's max_payload leaves beside the
-// largest max_body for a message's headers.
-const headerRoom = 64 << 10
-
-// embeddedMaxPayload sizes the embedded server's max_payload to the
-// largest max_body with room for headers, or to the largest row waiting in
-// the outbox (accepted under an earlier, larger max_body): NATS's default
-// (8 MiB) or more, up to NATS's ceiling of 64 MiB.
-func embeddedMaxPayload(cfg *config.Config, largestRow int64) int32 {
-	largest := largestRow + headerRoom
-	for _, p := range cfg.Providers {
-		largest = max(largest, p.MaxBody+headerRoom)
-	}
-	return int32(min(max(largest, forward.DefaultMaxPayload), 64<<20))
-}
-
-// checkMaxBody refuses providers whose max_body the NATS server could not
-// take in one message: such events would be accepted and then stall the
-// relay. A body within max_body whose message is too large only with its
-// headers is refused per request (413).
-func checkMaxBody(providers []*provider, limit int64) error {
-	var errs []error
-	for _, p := range providers {
-		if p.maxBody > limit {
-			errs = append(errs, fmt.Errorf("%w: provider %s: max_body %d bytes is more than the NATS server takes in a message (max_payload %d): raise the server's max_payload (the embedded server sizes it at start) or lower max_body",
-				config.ErrInvalid, p.name, p.maxBody, limit))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error {
-	n := &s.cfg.NATS
-	if *n.CreateStream {
-		err := forward.EnsureStream(ctx, js, forward.StreamConfig{
-			Name:       n.Stream,
-			Subjects:   n.Subjects,
-			Duplicates: time.Duration(n.DuplicateWindow),
-			MaxAge:     time.Duration(n.MaxAge),
-			MaxBytes:   n.MaxBytes,
-		})
-		if err != nil {
-			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)
-		}
-	}
-	st, err := js.Stream(ctx, n.Stream)
-	if err != nil {
-		return fmt.Errorf("nats: stream %s: %w (create it, or set nats.create_stream: true)", n.Stream, err)
-	}
-	info := st.CachedInfo().Config
-	if info.MaxMsgSize > 0 {
-		s.streamMaxMsg.Store(int64(info.MaxMsgSize))
-	}
-	s.streamSubjects = info.Subjects
-	return nil
-}
-
-// checkSubjects refuses providers whose subject template can render a
-// subject outside the stream's subjects (as the stream was found at start):
-// their events would be accepted and then refused by the stream.
-func (s *Server) checkSubjects(providers []*provider) error {
-	if s.streamSubjects == nil {
-		return nil
-	}
-	var errs []error
-	for _, p := range providers {
-		if !forward.TemplateCovered(p.subject, p.name, s.streamSubjects) {
-			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
-				config.ErrInvalid, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // startSweeper deletes expired claims, versions and archived events every
