@@ -1,12 +1,10 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"hookgate/forward"
-	"hookgate/store"
 	"hookgate/verify"
 	"hookgate/webhook"
 )
@@ -236,60 +233,6 @@ func (s *Server) adminEvent(c echo.Context) error {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": forward.ErrNotFound.Error()})
 	}
 	return c.JSON(http.StatusOK, toJSON(rs[0], true))
-}
-
-// WhyNoReplay says why a replay of q queued nothing: how many archived
-// events q matches and their statuses, none of them accepted; or, when q
-// matches none, that nothing is archived for its provider (or at all), or
-// what is archived and when it was received.
-func WhyNoReplay(ctx context.Context, db *store.DB, q forward.Query) (string, error) {
-	q.Status, q.Limit, q.Before, q.After = "", 0, 0, 0
-	c, err := forward.Count(ctx, db.Read, q)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	const onlyAccepted = "only accepted events are replayed"
-	switch {
-	case c.Total == 1:
-		for status := range c.ByStatus {
-			return fmt.Sprintf("1 archived event matches, %s: %s", status, onlyAccepted), nil
-		}
-	case c.Total > 0 && len(c.ByStatus) == 1:
-		for status := range c.ByStatus {
-			return fmt.Sprintf("%d archived events match, all %s: %s", c.Total, status, onlyAccepted), nil
-		}
-	case c.Total > 0:
-		statuses := make([]string, 0, len(c.ByStatus))
-		for status := range c.ByStatus {
-			statuses = append(statuses, status)
-		}
-		sort.Strings(statuses)
-		parts := make([]string, len(statuses))
-		for i, status := range statuses {
-			parts[i] = fmt.Sprintf("%d %s", c.ByStatus[status], status)
-		}
-		return fmt.Sprintf("%d archived events match (%s): %s", c.Total, strings.Join(parts, ", "), onlyAccepted), nil
-	}
-	all, err := forward.Count(ctx, db.Read, forward.Query{Provider: q.Provider})
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	of, forIt := "", ""
-	if q.Provider != "" {
-		of, forIt = " of provider "+q.Provider, " for it"
-	}
-	if all.Total == 0 {
-		if q.Provider != "" {
-			return "nothing is archived for provider " + q.Provider, nil
-		}
-		return "nothing is archived", nil
-	}
-	verb := "are"
-	if all.Total == 1 {
-		verb = "is"
-	}
-	return fmt.Sprintf("no archived event%s matches the query; %d %s archived%s, received from %s to %s", of, all.Total, verb, forIt,
-		all.First.UTC().Format(time.RFC3339), all.Last.UTC().Format(time.RFC3339)), nil
 }
 
 // orList joins words as "a, b or c".

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/store"
 )
 
 const adminSecret = "admin-hmac-secret-for-tests-0123456789"
@@ -255,7 +256,7 @@ func TestReplaySnapshot(t *testing.T) {
 	    SELECT provider, event_id||'x', event_type, status, msg_id||'x', subject, header, body, received_at FROM archive ORDER BY id DESC LIMIT 1; END`); err != nil {
 		t.Fatal(err)
 	}
-	_, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", nil, time.Now())
+	n, _, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), replayPageSize, nil)
 	if err != nil || n != 3 {
 		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
 	}
@@ -266,8 +267,8 @@ func TestReplaySnapshot(t *testing.T) {
 // would lift the outbox bound): the count is read again from the table.
 func TestReplayFromAnotherProcess(t *testing.T) {
 	s := archivedServer(t, 5)
-	if _, n, _, err := ReplayDB(context.Background(), s.db, forward.Query{Provider: "shop"}, "", nil, time.Now()); err != nil || n != 5 {
-		t.Fatalf("ReplayDB = %d, %v; want 5", n, err)
+	if n, _, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), 0, nil); err != nil || n != 5 {
+		t.Fatalf("store.Replay = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()
 	waitFor(t, 10*time.Second, func() string {

@@ -31,29 +31,10 @@ func ParkedQuery(q forward.Query) (forward.ParkedQuery, error) {
 	return forward.ParkedQuery{Provider: q.Provider, Limit: q.Limit}, nil
 }
 
-// ResendParked moves parked rows back to the end of db's outbox in one
-// transaction, for the relay to publish again: those whose seq is in seqs,
-// or all of them. It returns how many rows it moved and their body bytes;
-// n is 0 when none matched.
-func ResendParked(ctx context.Context, db *store.DB, seqs []int64, now time.Time) (n, bytes int64, err error) {
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	defer tx.Rollback()
-	if n, bytes, err = forward.Unpark(ctx, tx, seqs, now); err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return n, bytes, nil
-}
-
-// ResendParked sends parked rows again (see the function ResendParked)
+// ResendParked sends parked rows again (store.ResendParked)
 // and wakes the relay.
 func (s *Server) ResendParked(ctx context.Context, seqs []int64) (int64, error) {
-	n, bytes, err := ResendParked(ctx, s.db, seqs, s.now())
+	n, bytes, err := store.ResendParked(ctx, s.db, seqs, s.now())
 	if err != nil {
 		return 0, err
 	}

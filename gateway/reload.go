@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/labstack/echo/v4"
+
 	"hookgate/config"
 )
 

@@ -2,9 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,17 +19,6 @@ import (
 	"hookgate/config"
 	"hookgate/forward"
 	"hookgate/store"
-)
-
-// Replay errors.
-var (
-	// ErrReplayCancelled is returned by a replay that was cancelled while
-	// it was being queued; the rows it had queued were removed.
-	ErrReplayCancelled = errors.New("gateway: replay cancelled")
-	// ErrInvalidReplay means a replay was refused as asked (no provider,
-	// event or start time; a subject the stream does not take); nothing
-	// was queued.
-	ErrInvalidReplay = errors.New("gateway: replay refused")
 )
 
 // ReplayRequest is the body of POST /admin/replay: an archive query (at
@@ -108,16 +93,16 @@ func (s *Server) adminReplay(c echo.Context) error {
 	}
 	id, n, err := s.Replay(ctx, q, r.Subject)
 	switch {
-	case errors.Is(err, ErrInvalidReplay):
+	case errors.Is(err, store.ErrInvalidReplay):
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case errors.Is(err, ErrReplayCancelled):
+	case errors.Is(err, store.ErrReplayCancelled):
 		return c.JSON(http.StatusConflict, map[string]string{"error": err.Error(), "replay_id": id})
 	case err != nil:
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 	}
 	answer := map[string]any{"replay_id": id, "events": n}
 	if n == 0 {
-		if why, err := WhyNoReplay(ctx, s.db, q); err == nil {
+		if why, err := store.WhyNoReplay(ctx, s.db, q); err == nil {
 			answer["reason"] = why
 		}
 	}
@@ -167,7 +152,7 @@ func (r *replayRuns) get(id string) *replayRun {
 // is being queued it is listed by Replays and can be cancelled with
 // CancelReplay.
 func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
-	id := newReplayID(s.now())
+	id := store.NewReplayID(s.now())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	run := &replayRun{provider: q.Provider, started: s.now(), cancel: cancel, done: make(chan struct{})}
@@ -176,7 +161,7 @@ func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (s
 		s.replays.remove(id)
 		close(run.done)
 	}()
-	n, bytes, err := replayInto(ctx, s.db, id, q, subject, s.streamSubjects, s.now())
+	n, bytes, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), replayPageSize, replayPaged)
 	if n > 0 { // pages committed before an error are sent too
 		s.outbox.Add(int64(n), bytes)
 		s.relay.Notify()
@@ -238,7 +223,7 @@ func ListReplays(ctx context.Context, db forward.Rows) ([]ReplayInfo, error) {
 // the replay is neither queuing nor waiting.
 func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok bool, err error) {
 	if run := s.replays.get(id); run != nil {
-		run.cancel(ErrReplayCancelled)
+		run.cancel(store.ErrReplayCancelled)
 		select {
 		case <-run.done: // no page is committed after this
 		case <-ctx.Done():
@@ -246,7 +231,7 @@ func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok
 		}
 		ok = true
 	}
-	n, bytes, err := CancelReplayDB(ctx, s.db, id)
+	n, bytes, err := store.CancelReplay(ctx, s.db, id)
 	if n > 0 && !s.outbox.Remove(n, bytes) {
 		// Rows queued by another process: count the table again.
 		if err := s.outbox.Resync(ctx, s.db.Read); err != nil {
@@ -257,16 +242,6 @@ func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok
 		s.log.Info("replay cancelled", "replay_id", id, "rows_removed", n)
 	}
 	return n, ok || n > 0, err
-}
-
-// CancelReplayDB removes the rows of the replay id that wait in db's
-// outbox.
-func CancelReplayDB(ctx context.Context, db *store.DB, id string) (n, bytes int64, err error) {
-	n, bytes, err = forward.CancelReplay(ctx, db.Write, id)
-	if err != nil {
-		return n, bytes, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return n, bytes, nil
 }
 
 func (s *Server) adminReplays(c echo.Context) error {
@@ -290,133 +265,6 @@ func (s *Server) adminCancelReplay(c echo.Context) error {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no replay %q is queuing or waiting in the outbox", id)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"replay_id": id, "status": "cancelled", "rows_removed": n})
-}
-
-// newReplayID returns a fresh replay ID: the time, and random hex.
-func newReplayID(now time.Time) string {
-	var b [6]byte
-	rand.Read(b[:])
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// ReplayDB enqueues a replay in db's outbox (see Server.Replay); the relay
-// of a running gateway on the same file sends it within its poll interval.
-// stream are the subjects of the stream the gateway publishes to (nil:
-// not checked, as in core mode): every subject the replay would publish on
-// must fall inside them, or nothing is queued and the error wraps
-// ErrInvalidReplay. It goes in pages of at most forward.MaxReplay events (and
-// about forward.MaxReplayBytes of bodies), each in its own transaction, so
-// a large replay never holds the write connection long. n and bytes count
-// what was committed, also when a later page fails (the error says so).
-func ReplayDB(ctx context.Context, db *store.DB, q forward.Query, subject string, stream []string, now time.Time) (id string, n int, bytes int64, err error) {
-	id = newReplayID(now)
-	n, bytes, err = replayInto(ctx, db, id, q, subject, stream, now)
-	return id, n, bytes, err
-}
-
-func replayInto(ctx context.Context, db *store.DB, id string, q forward.Query, subject string, stream []string, now time.Time) (n int, bytes int64, err error) {
-	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
-		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrInvalidReplay)
-	}
-	// The replay is of what is archived now: pages are separate
-	// transactions, and events accepted meanwhile must not join it.
-	if q.Before == 0 {
-		var last sql.NullInt64
-		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
-			return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-		q.Before = last.Int64 + 1
-	}
-	if err := checkReplaySubjects(ctx, db, q, subject, stream); err != nil {
-		return 0, 0, err
-	}
-	limit := q.Limit // 0: every match
-	for {
-		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
-			return n, bytes, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, n)
-		}
-		q.Limit = replayPageSize
-		if limit > 0 {
-			q.Limit = min(limit-n, replayPageSize)
-		}
-		res, err := replayPage(ctx, db, q, subject, id, now)
-		if err != nil {
-			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
-				err = ErrReplayCancelled
-			}
-			if n > 0 {
-				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
-			}
-			return n, bytes, err
-		}
-		n, bytes = n+res.Events, bytes+res.Bytes
-		if !res.More || (limit > 0 && n >= limit) {
-			return n, bytes, nil
-		}
-		q.After = res.Last
-		replayPaged(ctx)
-	}
-}
-
-// checkReplaySubjects refuses a replay whose subject, or one of whose
-// archived events' subjects, the stream does not take: queued, such rows
-// would be refused by the stream until parked. The error wraps ErrInvalidReplay
-// and names the subjects.
-func checkReplaySubjects(ctx context.Context, db *store.DB, q forward.Query, subject string, stream []string) error {
-	if stream == nil {
-		return nil
-	}
-	subjects := []string{subject}
-	if subject == "" {
-		var err error
-		if subjects, err = forward.ReplaySubjects(ctx, db.Read, q); err != nil {
-			return fmt.Errorf("%w: %w", ErrStorage, err)
-		}
-	}
-	var outside []string
-	for _, subj := range subjects {
-		if !forward.SubjectIn(subj, stream) {
-			outside = append(outside, subj)
-		}
-	}
-	if len(outside) == 0 {
-		return nil
-	}
-	what := fmt.Sprintf("the subject %q is", outside[0])
-	if subject == "" {
-		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), clip(strings.Join(outside, ", ")))
-		if len(outside) == 1 {
-			what = fmt.Sprintf("the archived events' subject %q is", outside[0])
-		}
-	}
-	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
-}
-
-// replayPageSize is the most events a replay enqueues per transaction.
-var replayPageSize = forward.MaxReplay
-
-// replayPaged runs after each page of a replay but the last, with the
-// replay's context (tests hold a replay there to cancel it).
-var replayPaged = func(context.Context) {}
-
-// replayPage enqueues one page of a replay in its own transaction.
-func replayPage(ctx context.Context, db *store.DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
-	tx, err := db.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	defer tx.Rollback()
-	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
-	if errors.Is(err, forward.ErrInvalidMessage) {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrInvalidReplay, err)
-	}
-	if err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	return res, nil
 }
 
 // StreamSubjects returns the subjects of the stream cfg's gateway publishes
@@ -451,3 +299,11 @@ func StreamSubjects(ctx context.Context, cfg *config.Config) ([]string, error) {
 	}
 	return st.CachedInfo().Config.Subjects, nil
 }
+
+// replayPageSize is the most events a replay enqueues per transaction
+// (store.Replay's page size).
+var replayPageSize = forward.MaxReplay
+
+// replayPaged runs between the pages of a replay, with the replay's
+// context (tests hold a replay there to cancel it).
+var replayPaged = func(context.Context) {}

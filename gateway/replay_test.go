@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"hookgate/forward"
+	"hookgate/store"
 )
 
 // replayServer is an archiving gateway with the admin API, its relay
@@ -150,8 +151,8 @@ func TestReplayListAndCancel(t *testing.T) {
 		t.Errorf("CancelReplay = %d, %v, %v; want 1 row removed", removed, ok, err)
 	}
 	res := <-done
-	if !errors.Is(res.err, ErrReplayCancelled) || res.id != rs[0].ID {
-		t.Errorf("the cancelled Replay returned %q, %v; want %s, ErrReplayCancelled", res.id, res.err, rs[0].ID)
+	if !errors.Is(res.err, store.ErrReplayCancelled) || res.id != rs[0].ID {
+		t.Errorf("the cancelled Replay returned %q, %v; want %s, store.ErrReplayCancelled", res.id, res.err, rs[0].ID)
 	}
 	if n := outboxRows(t, s, res.id); n != 0 {
 		t.Errorf("%d rows of the replay cancelled while queuing left", n)

@@ -102,15 +102,17 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 	if err != nil {
 		return fmt.Errorf("replay: cannot check the replay's subjects against the stream, so nothing was queued: %w", err)
 	}
-	id, n, _, err := gateway.ReplayDB(ctx, db, q, subject, stream, time.Now())
-	if errors.Is(err, gateway.ErrInvalidReplay) {
+	now := time.Now()
+	id := store.NewReplayID(now)
+	n, _, err := store.Replay(ctx, db, id, q, subject, stream, now, 0, nil)
+	if errors.Is(err, store.ErrInvalidReplay) {
 		return &exitError{1, "hookgate: " + err.Error()}
 	}
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		why, err := gateway.WhyNoReplay(ctx, db, q)
+		why, err := store.WhyNoReplay(ctx, db, q)
 		if err != nil {
 			return err
 		}
@@ -139,7 +141,7 @@ func listReplays(ctx context.Context, db *store.DB, stdout io.Writer) error {
 
 // cancelReplay removes the rows of the replay id that wait in the outbox.
 func cancelReplay(ctx context.Context, db *store.DB, id string, stdout io.Writer) error {
-	n, _, err := gateway.CancelReplayDB(ctx, db, id)
+	n, _, err := store.CancelReplay(ctx, db, id)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func cancelReplay(ctx context.Context, db *store.DB, id string, stdout io.Writer
 
 // resendParked queues the parked rows of seqs (all when empty) again.
 func resendParked(ctx context.Context, db *store.DB, seqs []int64, stdout io.Writer) error {
-	n, _, err := gateway.ResendParked(ctx, db, seqs, time.Now())
+	n, _, err := store.ResendParked(ctx, db, seqs, time.Now())
 	if err != nil {
 		return err
 	}

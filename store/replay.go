@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hookgate/forward"
+)
+
+// Replay errors.
+var (
+	// ErrReplayCancelled is returned by a replay that was cancelled while
+	// it was being queued; the rows it had queued were removed.
+	ErrReplayCancelled = errors.New("store: replay cancelled")
+	// ErrInvalidReplay means a replay was refused as asked (no provider,
+	// event or start time; a subject the stream does not take); nothing
+	// was queued.
+	ErrInvalidReplay = errors.New("store: replay refused")
+)
+
+// NewReplayID returns a fresh replay ID: the time, and random hex.
+func NewReplayID(now time.Time) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// Replay enqueues a replay of the accepted archived events that match q in
+// db's outbox, under the ID id (NewReplayID); the relay of a running
+// gateway on the same file sends it within its poll interval.
+// stream are the subjects of the stream the gateway publishes to (nil:
+// not checked, as in core mode): every subject the replay would publish on
+// must fall inside them, or nothing is queued and the error wraps
+// ErrInvalidReplay. It goes in pages of at most forward.MaxReplay events (and
+// about forward.MaxReplayBytes of bodies), each in its own transaction, so
+// a large replay never holds the write connection long; pageSize (0:
+// forward.MaxReplay) bounds the events of a page, and afterPage, when set,
+// runs between pages. n and bytes count what was committed, also when a
+// later page fails (the error says so). When ctx is cancelled with the
+// cause ErrReplayCancelled the replay stops between pages and returns an
+// error wrapping it; its queued rows are left to CancelReplay.
+func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, pageSize int, afterPage func(context.Context)) (n int, bytes int64, err error) {
+	if pageSize <= 0 {
+		pageSize = forward.MaxReplay
+	}
+	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
+		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrInvalidReplay)
+	}
+	// The replay is of what is archived now: pages are separate
+	// transactions, and events accepted meanwhile must not join it.
+	if q.Before == 0 {
+		var last sql.NullInt64
+		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
+			return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		q.Before = last.Int64 + 1
+	}
+	if err := checkReplaySubjects(ctx, db, q, subject, stream); err != nil {
+		return 0, 0, err
+	}
+	limit := q.Limit // 0: every match
+	for {
+		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
+			return n, bytes, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, n)
+		}
+		q.Limit = pageSize
+		if limit > 0 {
+			q.Limit = min(limit-n, pageSize)
+		}
+		res, err := replayPage(ctx, db, q, subject, id, now)
+		if err != nil {
+			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
+				err = ErrReplayCancelled
+			}
+			if n > 0 {
+				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
+			}
+			return n, bytes, err
+		}
+		n, bytes = n+res.Events, bytes+res.Bytes
+		if !res.More || (limit > 0 && n >= limit) {
+			return n, bytes, nil
+		}
+		q.After = res.Last
+		if afterPage != nil {
+			afterPage(ctx)
+		}
+	}
+}
+
+// checkReplaySubjects refuses a replay whose subject, or one of whose
+// archived events' subjects, the stream does not take: queued, such rows
+// would be refused by the stream until parked. The error wraps ErrInvalidReplay
+// and names the subjects.
+func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject string, stream []string) error {
+	if stream == nil {
+		return nil
+	}
+	subjects := []string{subject}
+	if subject == "" {
+		var err error
+		if subjects, err = forward.ReplaySubjects(ctx, db.Read, q); err != nil {
+			return fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+	}
+	var outside []string
+	for _, subj := range subjects {
+		if !forward.SubjectIn(subj, stream) {
+			outside = append(outside, subj)
+		}
+	}
+	if len(outside) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("the subject %q is", outside[0])
+	if subject == "" {
+		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), clipList(strings.Join(outside, ", ")))
+		if len(outside) == 1 {
+			what = fmt.Sprintf("the archived events' subject %q is", outside[0])
+		}
+	}
+	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
+}
+
+// pageSize is the most events a replay enqueues per transaction.
+var pageSize = forward.MaxReplay
+
+// replayPaged runs after each page of a replay but the last, with the
+// replay's context (tests hold a replay there to cancel it).
+var replayPaged = func(context.Context) {}
+
+// replayPage enqueues one page of a replay in its own transaction.
+func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer tx.Rollback()
+	res, err := forward.ReplayPage(ctx, tx, q, subject, id, now)
+	if errors.Is(err, forward.ErrInvalidMessage) {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrInvalidReplay, err)
+	}
+	if err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return res, nil
+}
+
+// CancelReplay removes the rows of the replay id that wait in db's outbox
+// (those already published are not recalled), and returns how many rows
+// and body bytes it removed.
+func CancelReplay(ctx context.Context, db *DB, id string) (n, bytes int64, err error) {
+	n, bytes, err = forward.CancelReplay(ctx, db.Write, id)
+	if err != nil {
+		return n, bytes, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return n, bytes, nil
+}
+
+// WhyNoReplay says why a replay of q queued nothing: how many archived
+// events q matches and their statuses, none of them accepted; or, when q
+// matches none, that nothing is archived for its provider (or at all), or
+// what is archived and when it was received.
+func WhyNoReplay(ctx context.Context, db *DB, q forward.Query) (string, error) {
+	q.Status, q.Limit, q.Before, q.After = "", 0, 0, 0
+	c, err := forward.Count(ctx, db.Read, q)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	const onlyAccepted = "only accepted events are replayed"
+	switch {
+	case c.Total == 1:
+		for status := range c.ByStatus {
+			return fmt.Sprintf("1 archived event matches, %s: %s", status, onlyAccepted), nil
+		}
+	case c.Total > 0 && len(c.ByStatus) == 1:
+		for status := range c.ByStatus {
+			return fmt.Sprintf("%d archived events match, all %s: %s", c.Total, status, onlyAccepted), nil
+		}
+	case c.Total > 0:
+		statuses := make([]string, 0, len(c.ByStatus))
+		for status := range c.ByStatus {
+			statuses = append(statuses, status)
+		}
+		sort.Strings(statuses)
+		parts := make([]string, len(statuses))
+		for i, status := range statuses {
+			parts[i] = fmt.Sprintf("%d %s", c.ByStatus[status], status)
+		}
+		return fmt.Sprintf("%d archived events match (%s): %s", c.Total, strings.Join(parts, ", "), onlyAccepted), nil
+	}
+	all, err := forward.Count(ctx, db.Read, forward.Query{Provider: q.Provider})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	of, forIt := "", ""
+	if q.Provider != "" {
+		of, forIt = " of provider "+q.Provider, " for it"
+	}
+	if all.Total == 0 {
+		if q.Provider != "" {
+			return "nothing is archived for provider " + q.Provider, nil
+		}
+		return "nothing is archived", nil
+	}
+	verb := "are"
+	if all.Total == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("no archived event%s matches the query; %d %s archived%s, received from %s to %s", of, all.Total, verb, forIt,
+		all.First.UTC().Format(time.RFC3339), all.Last.UTC().Format(time.RFC3339)), nil
+}
+
+// ResendParked moves parked rows back to the end of db's outbox in one
+// transaction, for the relay to publish again: those whose seq is in seqs,
+// or all of them. It returns how many rows it moved and their body bytes;
+// n is 0 when none matched.
+func ResendParked(ctx context.Context, db *DB, seqs []int64, now time.Time) (n, bytes int64, err error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	defer tx.Rollback()
+	if n, bytes, err = forward.Unpark(ctx, tx, seqs, now); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return n, bytes, nil
+}
+
+// maxListed bounds a list of values quoted in an error.
+const maxListed = 256
+
+// clipList cuts s to maxListed bytes, saying how long it was.
+func clipList(s string) string {
+	if len(s) <= maxListed {
+		return s
+	}
+	cut := maxListed
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
+}

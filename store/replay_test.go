@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+)
+
+// TestReplayRefused: a replay without a provider, event or start time, and
+// one to a subject the stream does not take, are refused before anything
+// is queued; one the stream takes is queued with its replay ID, listed and
+// cancelled.
+func TestReplayRefused(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
+	w.Start()
+	defer w.Close()
+	ev := testEvent("a", "", 0)
+	ev.Provider, ev.ID = "p", "a"
+	if _, err := w.Decide(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	ctx, now, stream := context.Background(), time.Now(), []string{"webhooks.>"}
+	if _, _, err := Replay(ctx, db, "R0", forward.Query{}, "", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) {
+		t.Errorf("Replay of everything = %v; want ErrInvalidReplay", err)
+	}
+	if _, _, err := Replay(ctx, db, "R1", forward.Query{EventID: "a"}, "elsewhere.x", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"elsewhere.x"`) {
+		t.Errorf("Replay to elsewhere.x = %v; want ErrInvalidReplay naming it", err)
+	}
+	if n := count(t, db, "outbox"); n != 1 {
+		t.Fatalf("outbox rows = %d after refused replays; want the 1 accepted event", n)
+	}
+	n, _, err := Replay(ctx, db, "R2", forward.Query{EventID: "a"}, "", stream, now, 0, nil)
+	if err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1 event", n, err)
+	}
+	rs, err := forward.Replays(ctx, db.Read)
+	if err != nil || len(rs) != 1 || rs[0].ID != "R2" || rs[0].Rows != 1 {
+		t.Fatalf("forward.Replays = %+v, %v; want R2 with 1 row", rs, err)
+	}
+	if n, _, err := CancelReplay(ctx, db, "R2"); err != nil || n != 1 {
+		t.Errorf("CancelReplay = %d, %v; want 1", n, err)
+	}
+	if why, err := WhyNoReplay(ctx, db, forward.Query{EventID: "nope"}); err != nil || !strings.Contains(why, "no archived event matches") {
+		t.Errorf("WhyNoReplay = %q, %v", why, err)
+	}
+}
