@@ -130,13 +130,6 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
 }
 
-// pageSize is the most events a replay enqueues per transaction.
-var pageSize = forward.MaxReplay
-
-// replayPaged runs after each page of a replay but the last, with the
-// replay's context (tests hold a replay there to cancel it).
-var replayPaged = func(context.Context) {}
-
 // replayPage enqueues one page of a replay in its own transaction.
 func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
