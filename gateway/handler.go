@@ -400,7 +400,7 @@ func (s *Server) fits(m *forward.Message) error {
 
 // replayRoom is what a replay adds to a message (":replay:<replay ID>" on
 // its Nats-Msg-Id and a Hookgate-Replay header, 85 bytes with the IDs
-// ReplayDB makes): an accepted event keeps room for it under max_payload,
+// store.NewReplayID makes): an accepted event keeps room for it under max_payload,
 // so that its replay can be published too.
 const replayRoom = 128
 
