@@ -92,8 +92,9 @@ func TestValidateNATSUsers(t *testing.T) {
 
 // TestValidateNATSAuth checks the credentials for nats.url.
 func TestValidateNATSAuth(t *testing.T) {
-	certFile, keyFile, _ := mustCert(t)
-	seed := writeSeed(t)
+	// A self-signed certificate for 127.0.0.1 with its key, and an NKey
+	// user seed, made for these tests.
+	certFile, keyFile, seed := "testdata/cert.pem", "testdata/key.pem", "testdata/user.nk"
 	for _, c := range []struct {
 		name, src string
 		want      []string
