@@ -74,9 +74,9 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if ts == "" {
 		return Result{}, fmt.Errorf("header %s: %w", boxTimestamp, ErrNoSignature)
 	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
+	t, err := stampRFC3339.read("header", boxTimestamp, ts)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", boxTimestamp, truncate(ts), ErrMalformed)
+		return Result{}, err
 	}
 	var sigs sigList
 	for _, sig := range [...]string{p, s} {
@@ -93,7 +93,7 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		ok := sigs.match(st.sum())
 		v.macs.put(i, st)
 		if ok {
-			if err := checkSignedTime("header "+boxTimestamp, ts, t, now, v.tol); err != nil {
+			if err := checkWindow("header", boxTimestamp, ts, t, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil

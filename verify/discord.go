@@ -63,9 +63,9 @@ func (v *discordVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if t == "" {
 		return Result{}, fmt.Errorf("header %s: %w", discordTSHeader, ErrNoSignature)
 	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", discordTSHeader, truncate(t), ErrMalformed)
+	at, err := stampSeconds.read("header", discordTSHeader, t)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [ed25519.SignatureSize]byte
 	if !decodeMAC(sig[:], s, encHex) {
@@ -79,7 +79,7 @@ func (v *discordVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", discordSigHeader, len(v.keys), ErrMismatch)
 	}
-	if err := checkTime(discordTSHeader, "", ts, now, v.tol); err != nil {
+	if err := checkWindow("header", discordTSHeader, t, at, now, v.tol); err != nil {
 		return Result{}, err
 	}
 	return Result{SecretIndex: i, Response: discordHandshake(r.Body)}, nil

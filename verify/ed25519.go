@@ -292,14 +292,14 @@ func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
 		return Result{}, fmt.Errorf("header %s: not a %s Ed25519 signature: %w", v.header, v.enc, ErrMalformed)
 	}
 	var ts string
-	var tsv int64
+	var at time.Time
 	if v.tsHeader != "" {
 		if ts = r.Header.Get(v.tsHeader); ts == "" {
 			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
 		}
-		var ok bool
-		if tsv, ok = parseUnix(ts); !ok {
-			return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", v.tsHeader, truncate(ts), ErrMalformed)
+		var err error
+		if at, err = stampSeconds.read("header", v.tsHeader, ts); err != nil {
+			return Result{}, err
 		}
 	}
 	buf, put := getMsgBuf()
@@ -314,7 +314,7 @@ func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
 		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", v.header, len(v.keys), ErrMismatch)
 	}
 	if v.tsHeader != "" {
-		if err := checkTime(v.tsHeader, "", tsv, now, v.tol); err != nil {
+		if err := checkWindow("header", v.tsHeader, ts, at, now, v.tol); err != nil {
 			return Result{}, err
 		}
 	}

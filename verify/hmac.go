@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -354,33 +353,4 @@ func truncate(s string) string {
 		return s[:max] + "..."
 	}
 	return s
-}
-
-// parseUnix parses a timestamp of unix seconds written as decimal digits
-// only: no sign, no fraction, no spaces.
-func parseUnix(s string) (int64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	ts, err := strconv.ParseInt(s, 10, 64)
-	return ts, err == nil
-}
-
-// checkTime returns an error wrapping ErrTooOld or ErrTooNew when the signed
-// time ts is more than tol away from now, in either direction. The message
-// names the header hdr and, within it, key ("t=" for Stripe).
-func checkTime(hdr, key string, ts int64, now time.Time, tol time.Duration) error {
-	t := time.Unix(ts, 0)
-	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
-		return fmt.Errorf("header %s: %s%d is %s old, tolerance %s: %w", hdr, key, ts, d, tol, ErrTooOld)
-	}
-	if d := t.Sub(now); d > tol {
-		return fmt.Errorf("header %s: %s%d is %s in the future, tolerance %s: %w", hdr, key, ts, d, tol, ErrTooNew)
-	}
-	return nil
 }

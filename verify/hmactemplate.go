@@ -69,7 +69,7 @@ type templateVerifier struct {
 	pre      []templatePart // before {body}
 	post     []templatePart // after {body}
 	tsHeader string         // canonical header holding {timestamp}, or ""
-	tsWhere  string         // where the timestamp is, for messages
+	tsName   string         // the header holding the timestamp, for messages: "X-Ts", or "X-Sig key t"
 	timed    bool           // the template holds {timestamp}
 	tol      time.Duration
 	macs     *macSet
@@ -181,9 +181,9 @@ func newTemplate(o Options) (*templateVerifier, error) {
 	case v.timed && v.tsHeader == v.header:
 		return nil, fmt.Errorf("%s: option timestamp_header is the signature header: %w", typ, ErrConfig)
 	}
-	v.tsWhere = "header " + v.header + " key " + f.tsKey
+	v.tsName = v.header + " key " + f.tsKey
 	if v.tsHeader != "" {
-		v.tsWhere = "header " + v.tsHeader
+		v.tsName = v.tsHeader
 	}
 	return v, nil
 }
@@ -378,9 +378,8 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	}
 	var t time.Time
 	if v.timed {
-		var ok bool
-		if t, ok = parseSignedTime(ts); !ok {
-			return Result{}, fmt.Errorf("%s: %q is neither unix seconds nor RFC 3339: %w", v.tsWhere, truncate(ts), ErrMalformed)
+		if t, err = stampSecondsOrRFC3339.read("header", v.tsName, ts); err != nil {
+			return Result{}, err
 		}
 	}
 	// The content around the body is built once, in the first secret's
@@ -405,7 +404,7 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		}
 		if ok {
 			if v.timed {
-				if err := checkSignedTime(v.tsWhere, ts, t, now, v.tol); err != nil {
+				if err := checkWindow("header", v.tsName, ts, t, now, v.tol); err != nil {
 					return Result{}, err
 				}
 			}
@@ -474,27 +473,4 @@ func (v *templateVerifier) sign(r *Request, now time.Time) {
 		}
 	}
 	r.Header.Set(v.header, sig)
-}
-
-// parseSignedTime parses a signed timestamp: unix seconds as decimal digits
-// only, or an RFC 3339 time with optional fractional seconds.
-func parseSignedTime(s string) (time.Time, bool) {
-	if ts, ok := parseUnix(s); ok {
-		return time.Unix(ts, 0), true
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
-}
-
-// checkSignedTime returns an error wrapping ErrTooOld or ErrTooNew when the
-// signed time t is more than tol away from now, in either direction. where
-// names the header or field and raw is the timestamp as sent.
-func checkSignedTime(where, raw string, t, now time.Time, tol time.Duration) error {
-	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
-		return fmt.Errorf("%s: %s is %s old, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooOld)
-	}
-	if d := t.Sub(now); d > tol {
-		return fmt.Errorf("%s: %s is %s in the future, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooNew)
-	}
-	return nil
 }

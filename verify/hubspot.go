@@ -82,9 +82,9 @@ func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
 	if t == "" {
 		return Result{}, fmt.Errorf("header %s: %w", hubspotTSHeader, ErrNoSignature)
 	}
-	ms, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix milliseconds: %w", hubspotTSHeader, truncate(t), ErrMalformed)
+	at, err := stampMillis.read("header", hubspotTSHeader, t)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha256.Size]byte
 	if !decodeMAC(sig[:], s, encBase64) {
@@ -111,7 +111,7 @@ func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
 			if !ok {
 				continue
 			}
-			if err := checkMillis("header "+hubspotTSHeader, ms, now, v.tol); err != nil {
+			if err := checkWindow("header", hubspotTSHeader, t, at, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,7 +182,9 @@ func checkIssuedAt(hdr string, claims jwt.Claims, now time.Time, tol time.Durati
 	case iat == nil:
 		return nil
 	}
-	return checkTime(hdr, "iat=", iat.Unix(), now, tol)
+	var buf [24]byte
+	raw := strconv.AppendInt(append(buf[:0], "iat="...), iat.Unix(), 10)
+	return checkWindow("header", hdr, raw, time.Unix(iat.Unix(), 0), now, tol)
 }
 
 // bearerToken reads a token from header h, dropping a "Bearer " prefix.

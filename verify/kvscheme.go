@@ -60,6 +60,7 @@ type kvSigs struct {
 	sets [maxKVSets]struct {
 		t    string // the timestamp as sent, which is what was signed
 		ts   int64  // t in the scheme's unit
+		pair string // t with its key as sent ("t=1700000000"), for messages
 		sigs sigList
 	}
 }
@@ -85,7 +86,6 @@ func (k kvScheme) preset() Preset {
 type kvVerifier struct {
 	k      kvScheme
 	header string // canonical
-	tsName string // the timestamp in messages: "t=", or "" in a kvList
 	tol    time.Duration
 	macs   *macSet
 }
@@ -96,7 +96,6 @@ func (k kvScheme) build(o Options) *kvVerifier {
 	return &kvVerifier{
 		k:      k,
 		header: textproto.CanonicalMIMEHeaderKey(k.header),
-		tsName: kvPair(k.tsKey, ""),
 		tol:    o.Tolerance,
 		macs:   newMACSet(rawKeys(o.Secrets), sha256.New),
 	}
@@ -124,7 +123,7 @@ func (v *kvVerifier) Verify(r *Request, now time.Time) (Result, error) {
 			ok := set.sigs.match(st.sum())
 			v.macs.put(i, st)
 			if ok {
-				if err := checkMoment(v.header, v.tsName, set.t, v.k.unit.time(set.ts), now, v.tol); err != nil {
+				if err := checkWindow("header", v.header, set.pair, v.k.unit.time(set.ts), now, v.tol); err != nil {
 					return Result{}, err
 				}
 				return Result{SecretIndex: i}, nil
@@ -200,7 +199,7 @@ func (k *kvScheme) parsePairs(s string, p *kvSigs) error {
 			if !ok {
 				return fmt.Errorf("%s=%q is not unix %s", k.tsKey, truncate(val), k.unit)
 			}
-			set.t, set.ts = val, ts
+			set.t, set.ts, set.pair = val, ts, pair
 		case k.sigKey:
 			if _, full := set.sigs.add(val, encHex); full {
 				return fmt.Errorf("more than %d %s signatures", maxSigs, k.sigKey)
@@ -250,7 +249,7 @@ func (k *kvScheme) parseSets(s string, p *kvSigs) error {
 			if !ok {
 				return fmt.Errorf("%s=%q is not unix %s", k.tsKey, truncate(val), k.unit)
 			}
-			p.sets[p.n].t, p.sets[p.n].ts = val, ts
+			p.sets[p.n].t, p.sets[p.n].ts, p.sets[p.n].pair = val, ts, pair
 			p.n++
 		case k.sigKey:
 			if p.n == 0 {
@@ -284,7 +283,7 @@ func (k *kvScheme) parseList(s string, p *kvSigs) error {
 	if !ok {
 		return fmt.Errorf("timestamp %q is not unix %s", truncate(t), k.unit)
 	}
-	set.t, set.ts = t, ts
+	set.t, set.ts, set.pair = t, ts, t
 	for rest != "" {
 		var sig string
 		sig, rest, _ = cutByte(rest, k.sep)

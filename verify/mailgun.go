@@ -116,9 +116,9 @@ func (v *mailgunVerifier) Verify(r *Request, now time.Time) (Result, error) {
 			return Result{}, fmt.Errorf("body field signature.%s: %w", f.name, ErrNoSignature)
 		}
 	}
-	ts, ok := parseUnix(sig.timestamp)
-	if !ok {
-		return Result{}, fmt.Errorf("body field signature.timestamp: %q is not unix seconds: %w", truncate(sig.timestamp), ErrMalformed)
+	at, err := stampSeconds.read("body field", "signature.timestamp", sig.timestamp)
+	if err != nil {
+		return Result{}, err
 	}
 	var sigs sigList
 	for _, s := range [...]string{sig.signature, sig.parent} {
@@ -135,7 +135,7 @@ func (v *mailgunVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		ok := sigs.match(st.sum())
 		v.macs.put(i, st)
 		if ok {
-			if err := checkSignedTime("body field signature.timestamp", sig.timestamp, time.Unix(ts, 0), now, v.tol); err != nil {
+			if err := checkWindow("body field", "signature.timestamp", sig.timestamp, at, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil

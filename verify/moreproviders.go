@@ -10,7 +10,6 @@ import (
 	"hash"
 	"net/textproto"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -116,15 +115,6 @@ func macHashName(fn func() hash.Hash) string {
 	}
 }
 
-// stampUnit is how a provider writes the timestamp it signs.
-type stampUnit int
-
-const (
-	stampSeconds stampUnit = iota // unix seconds, decimal digits
-	stampMillis                   // unix milliseconds, decimal digits
-	stampOpaque                   // signed as sent, format not documented: no window
-)
-
 // stampMAC describes a provider that sends the MAC of
 // "<before><timestamp header><sep><body>" in one header and the timestamp in
 // another (Customer.io, Frame.io, Webflow, Zendesk).
@@ -196,11 +186,10 @@ func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	}
 	var at time.Time
 	if v.s.unit != stampOpaque {
-		n, ok := parseUnix(t)
-		if !ok {
-			return Result{}, fmt.Errorf("header %s: %q is not unix %s: %w", v.ts, truncate(t), v.s.unit, ErrMalformed)
+		var err error
+		if at, err = v.s.unit.read("header", v.ts, t); err != nil {
+			return Result{}, err
 		}
-		at = v.s.unit.time(n)
 	}
 	if len(s) < len(v.s.sigPrefix) || !strings.EqualFold(s[:len(v.s.sigPrefix)], v.s.sigPrefix) {
 		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.sig, v.s.sigPrefix, ErrMalformed)
@@ -216,7 +205,7 @@ func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		v.macs.put(i, st)
 		if ok {
 			if v.s.unit != stampOpaque {
-				if err := checkMoment(v.ts, "", t, at, now, v.tol); err != nil {
+				if err := checkWindow("header", v.ts, t, at, now, v.tol); err != nil {
 					return Result{}, err
 				}
 			}
@@ -240,47 +229,6 @@ func (v *stampVerifier) sign(r *Request, now time.Time) {
 	r.Header.Set(v.sig, v.s.sigPrefix+v.s.enc.encode(st.sum()))
 	r.Header.Set(v.ts, t)
 	v.macs.put(0, st)
-}
-
-func (u stampUnit) String() string {
-	if u == stampMillis {
-		return "milliseconds"
-	}
-	return "seconds"
-}
-
-// time converts a parsed timestamp to a time.
-func (u stampUnit) time(n int64) time.Time {
-	if u == stampMillis {
-		return time.UnixMilli(n)
-	}
-	return time.Unix(n, 0)
-}
-
-// format writes now as the provider would. An opaque timestamp is written
-// as RFC 3339 in UTC.
-func (u stampUnit) format(now time.Time) string {
-	switch u {
-	case stampMillis:
-		return strconv.FormatInt(now.UnixMilli(), 10)
-	case stampOpaque:
-		return now.UTC().Format(time.RFC3339)
-	default:
-		return strconv.FormatInt(now.Unix(), 10)
-	}
-}
-
-// checkMoment returns an error wrapping ErrTooOld or ErrTooNew when the
-// signed time at is more than tol away from now, in either direction. raw is
-// the timestamp as sent and key its name within header hdr ("t=").
-func checkMoment(hdr, key, raw string, at, now time.Time, tol time.Duration) error {
-	if d := now.Sub(at); d > tol {
-		return fmt.Errorf("header %s: %s%s is %s old, tolerance %s: %w", hdr, key, truncate(raw), d, tol, ErrTooOld)
-	}
-	if d := at.Sub(now); d > tol {
-		return fmt.Errorf("header %s: %s%s is %s in the future, tolerance %s: %w", hdr, key, truncate(raw), d, tol, ErrTooNew)
-	}
-	return nil
 }
 
 // queryValue returns the query parameter name of the request URL rawURL.

@@ -74,9 +74,9 @@ func (v *sendgridVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if t == "" {
 		return Result{}, fmt.Errorf("header %s: %w", sendgridTSHeader, ErrNoSignature)
 	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", sendgridTSHeader, truncate(t), ErrMalformed)
+	at, err := stampSeconds.read("header", sendgridTSHeader, t)
+	if err != nil {
+		return Result{}, err
 	}
 	var buf [sendgridMaxSig]byte
 	sig, err := decodeSendGridSig(buf[:0], s)
@@ -90,7 +90,7 @@ func (v *sendgridVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	digest := h.Sum(sum[:0])
 	for i, k := range v.keys {
 		if ecdsa.VerifyASN1(k, digest, sig) {
-			if err := checkTime(sendgridTSHeader, "", ts, now, v.tol); err != nil {
+			if err := checkWindow("header", sendgridTSHeader, t, at, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil

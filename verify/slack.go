@@ -79,9 +79,9 @@ func (v *v0Verifier) Verify(r *Request, now time.Time) (Result, error) {
 	if t == "" {
 		return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
 	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", v.tsHeader, truncate(t), ErrMalformed)
+	at, err := stampSeconds.read("header", v.tsHeader, t)
+	if err != nil {
+		return Result{}, err
 	}
 	if len(s) < 3 || !strings.EqualFold(s[:3], "v0=") {
 		return Result{}, fmt.Errorf("header %s: does not start with v0=: %w", v.sigHeader, ErrMalformed)
@@ -98,7 +98,7 @@ func (v *v0Verifier) Verify(r *Request, now time.Time) (Result, error) {
 		if !ok {
 			continue
 		}
-		if err := checkTime(v.tsHeader, "", ts, now, v.tol); err != nil {
+		if err := checkWindow("header", v.tsHeader, t, at, now, v.tol); err != nil {
 			return Result{}, err
 		}
 		res := Result{SecretIndex: i}

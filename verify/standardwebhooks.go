@@ -113,7 +113,7 @@ func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		ok := d.sigs.match(st.sum())
 		v.macs.put(i, st)
 		if ok {
-			if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
+			if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i, ID: d.id}, nil
@@ -152,8 +152,8 @@ func stampSW(r *Request, f swHeaders, now time.Time) (id, t string) {
 type swDelivery struct {
 	f    swHeaders // the family it was read from
 	id   string
-	t    string // the timestamp as sent, which is what was signed
-	ts   int64
+	t    string    // the timestamp as sent, which is what was signed
+	at   time.Time // t parsed
 	sigs wideSigList
 }
 
@@ -177,9 +177,9 @@ func readSW(r *Request, families *[2]swHeaders, ver string, size int, d *swDeliv
 	if d.t = r.Header.Get(d.f.ts); d.t == "" {
 		return fmt.Errorf("header %s: %w", d.f.ts, ErrNoSignature)
 	}
-	var ok bool
-	if d.ts, ok = parseUnix(d.t); !ok {
-		return fmt.Errorf("header %s: %q is not unix seconds: %w", d.f.ts, truncate(d.t), ErrMalformed)
+	var err error
+	if d.at, err = stampSeconds.read("header", d.f.ts, d.t); err != nil {
+		return err
 	}
 	if err := parseSWSignatures(sig, ver, size, &d.sigs); err != nil {
 		return fmt.Errorf("header %s: %v: %w", d.f.sig, err, ErrMalformed)

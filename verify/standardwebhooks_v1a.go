@@ -97,7 +97,7 @@ func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	for i, k := range v.keys {
 		for j := 0; j < d.sigs.n; j++ {
 			if ed25519.Verify(k, msg, d.sigs.sigs[j][:]) {
-				if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
+				if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
 					return Result{}, err
 				}
 				return Result{SecretIndex: i, ID: d.id}, nil

@@ -69,9 +69,9 @@ func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if t == "" {
 		return Result{}, fmt.Errorf("header %s: %w", telnyxTSHeader, ErrNoSignature)
 	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", telnyxTSHeader, truncate(t), ErrMalformed)
+	at, err := stampSeconds.read("header", telnyxTSHeader, t)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [ed25519.SignatureSize]byte
 	if !decodeMAC(sig[:], s, encBase64) {
@@ -93,7 +93,7 @@ func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if match < 0 {
 		return Result{}, fmt.Errorf("header %s: signature verifies with none of %d public keys: %w", telnyxSigHeader, len(v.keys), ErrMismatch)
 	}
-	if err := checkTime(telnyxTSHeader, "", ts, now, v.tol); err != nil {
+	if err := checkWindow("header", telnyxTSHeader, t, at, now, v.tol); err != nil {
 		return Result{}, err
 	}
 	return Result{SecretIndex: match}, nil

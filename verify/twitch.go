@@ -69,9 +69,9 @@ func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		}
 	}
 	sig, id, ts, typ := vals[0], vals[1], vals[2], vals[3]
-	t, err := time.Parse(time.RFC3339Nano, ts)
+	t, err := stampRFC3339.read("header", twitchTimestamp, ts)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", twitchTimestamp, truncate(ts), ErrMalformed)
+		return Result{}, err
 	}
 	const prefix = "sha256="
 	var mac [sha256.Size]byte
@@ -86,7 +86,7 @@ func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		if !ok {
 			continue
 		}
-		if err := checkSignedTime("header "+twitchTimestamp, ts, t, now, v.tol); err != nil {
+		if err := checkWindow("header", twitchTimestamp, ts, t, now, v.tol); err != nil {
 			return Result{}, err
 		}
 		if typ != twitchVerification {
