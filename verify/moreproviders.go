@@ -2,9 +2,7 @@ package verify
 
 import (
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
 	"errors"
 	"fmt"
 	"hash"
@@ -83,35 +81,6 @@ func (b bodyMAC) preset() Preset {
 			v.sign(r)
 			return nil
 		},
-	}
-}
-
-// decodeMACKeys turns secrets into HMAC keys with decode, or byte for byte when
-// decode is nil. Its errors name the secret by index, never by value.
-func decodeMACKeys(typ string, secrets []string, decode func(string) ([]byte, error)) ([][]byte, error) {
-	if decode == nil {
-		return rawKeys(secrets), nil
-	}
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		k, err := decode(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "%v", err)
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
-// macHashName is the scheme family name of a hash constructor.
-func macHashName(fn func() hash.Hash) string {
-	switch fn().Size() {
-	case sha1.Size:
-		return "sha1"
-	case sha512.Size:
-		return "sha512"
-	default:
-		return "sha256"
 	}
 }
 
