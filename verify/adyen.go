@@ -34,43 +34,20 @@ func init() {
 			return v.sign(r)
 		},
 	})
-	register(Preset{
-		Name:        "adyen-payload-hmac",
-		Scheme:      "hmac-sha256",
-		Description: "Adyen platform and management webhooks: HmacSignature base64 HMAC over the body, hex key",
-		Headers:     []string{"HmacSignature"},
-		EventType:   []string{"type"},
-		New:         func(o Options) (Verifier, error) { return verifier(newAdyenPayload(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newAdyenPayload(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
-	})
+	register(bodyMAC{
+		name: "adyen-payload-hmac", header: "HmacSignature", hash: sha256.New, enc: encBase64, key: adyenKey,
+		desc:      "Adyen platform and management webhooks: HmacSignature base64 HMAC over the body, hex key",
+		eventType: []string{"type"},
+	}.preset())
 }
 
-// adyenKeys hex-decodes Adyen HMAC keys; the message never quotes a key.
-func adyenKeys(typ string, secrets []string) ([][]byte, error) {
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		k, err := hex.DecodeString(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "is not a hex HMAC key")
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
-func newAdyenPayload(o Options) (*hmacVerifier, error) {
-	keys, err := adyenKeys("adyen-payload-hmac", o.Secrets)
+// adyenKey hex-decodes an Adyen HMAC key; the message never quotes it.
+func adyenKey(s string) ([]byte, error) {
+	k, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("is not a hex HMAC key")
 	}
-	return &hmacVerifier{header: "Hmacsignature", enc: encBase64, macs: newMACSet(keys, sha256.New)}, nil
+	return k, nil
 }
 
 // adyenNotification checks Adyen's standard notifications: each
@@ -86,7 +63,7 @@ type adyenNotification struct {
 var _ Verifier = (*adyenNotification)(nil)
 
 func newAdyenNotification(o Options) (*adyenNotification, error) {
-	keys, err := adyenKeys("adyen-notification-hmac", o.Secrets)
+	keys, err := decodeMACKeys("adyen-notification-hmac", o.Secrets, adyenKey)
 	if err != nil {
 		return nil, err
 	}

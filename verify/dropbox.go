@@ -13,7 +13,7 @@ func init() {
 		// A notification only lists the accounts that changed: the
 		// body's SHA-256 identifies it.
 		methods: []string{http.MethodGet, http.MethodPost},
-		wrap:    func(v *hmacVerifier) Verifier { return &echoVerifier{v, "challenge"} },
+		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &echoVerifier{v, "challenge"} },
 	}.preset())
 }
 

@@ -18,8 +18,15 @@ func init() {
 		Scheme:      "hmac",
 		Description: "Generic HMAC over the raw body in one header (options header, prefix, algorithm, encoding)",
 		Options:     []string{"header", "prefix", "algorithm", "encoding"},
-		New:         func(o Options) (Verifier, error) { return verifier(newHMAC("hmac", o)) },
-		Sign:        signHMAC,
+		New:         func(o Options) (Verifier, error) { return verifier(newHMAC(o)) },
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := newHMAC(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r)
+			return nil
+		},
 	})
 }
 
@@ -32,9 +39,99 @@ func verifier[V Verifier](v V, err error) (Verifier, error) {
 	return v, nil
 }
 
+// bodyMAC describes a scheme that sends "<prefix><MAC of the raw body>" in
+// one header, with nothing timed: replays are caught by the event ID (or,
+// where the provider sends none, by the SHA-256 of the body). It is the one
+// builder of that construction: the generic hmac scheme, GitHub, Meta,
+// Linear's signature and every provider that is only data (bodysig.go,
+// vercel.go, ...) are built from one.
+type bodyMAC struct {
+	name    string
+	aliases []string
+	header  string
+	// alt, when set, is a second header carrying the same signature, read
+	// when header is absent: Shopify's Events deliveries drop the X-
+	// prefix, and Forgejo also sends Gitea's header.
+	alt       string
+	prefix    string
+	hash      func() hash.Hash
+	enc       encoding
+	desc      string
+	eventID   string
+	eventType []string
+	options   []string // Preset.Options: the optional fields wrap reads
+	methods   []string
+	// key turns a configured secret into the HMAC key; nil uses it byte
+	// for byte.
+	key func(secret string) ([]byte, error)
+	// wrap, when set, adds a handshake around the MAC check. A scheme has
+	// wrap or alt, not both.
+	wrap func(v *hmacVerifier, o Options) Verifier
+}
+
+func (b bodyMAC) preset() Preset {
+	if b.wrap != nil && b.alt != "" {
+		panic("verify: preset " + b.name + " has both wrap and alt")
+	}
+	headers := []string{b.header}
+	if b.alt != "" {
+		headers = append(headers, b.alt)
+	}
+	return Preset{
+		Name:        b.name,
+		Aliases:     b.aliases,
+		Scheme:      "hmac-" + macHashName(b.hash),
+		Description: b.desc,
+		Headers:     headers,
+		EventID:     b.eventID,
+		EventType:   b.eventType,
+		Options:     b.options,
+		Methods:     b.methods,
+		New:         b.verifier,
+		Sign: func(r *Request, o Options, _ time.Time) error {
+			v, err := b.build(o)
+			if err != nil {
+				return err
+			}
+			v.sign(r)
+			return nil
+		},
+	}
+}
+
+// build returns the MAC check of b's header for o's secrets.
+func (b bodyMAC) build(o Options) (*hmacVerifier, error) {
+	keys, err := decodeMACKeys(b.name, o.Secrets, b.key)
+	if err != nil {
+		return nil, err
+	}
+	return &hmacVerifier{
+		header: textproto.CanonicalMIMEHeaderKey(b.header),
+		prefix: b.prefix,
+		enc:    b.enc,
+		macs:   newMACSet(keys, b.hash),
+	}, nil
+}
+
+// verifier is b's Preset.New: the MAC check, with its second header or its
+// handshake.
+func (b bodyMAC) verifier(o Options) (Verifier, error) {
+	v, err := b.build(o)
+	switch {
+	case err != nil:
+		return nil, err
+	case b.alt != "":
+		alt := *v // shares the pooled MAC states
+		alt.header = textproto.CanonicalMIMEHeaderKey(b.alt)
+		return &altHeaderVerifier{main: v, alt: &alt}, nil
+	case b.wrap != nil:
+		return b.wrap(v, o), nil
+	}
+	return v, nil
+}
+
 // hmacVerifier checks a MAC of the raw body carried in one header, as
-// "<prefix><encoded MAC>". It backs the generic hmac scheme and the GitHub
-// presets.
+// "<prefix><encoded MAC>": the check a bodyMAC builds.
 type hmacVerifier struct {
 	header string // canonical header name
 	prefix string
@@ -65,18 +162,13 @@ func macOptions(typ string, o Options) (string, func() hash.Hash, encoding, erro
 	return textproto.CanonicalMIMEHeaderKey(o.Header), fn, enc, nil
 }
 
-// newHMAC builds the generic scheme from o; typ names it in errors.
-func newHMAC(typ string, o Options) (*hmacVerifier, error) {
-	header, fn, enc, err := macOptions(typ, o)
+// newHMAC builds the generic hmac scheme from o.
+func newHMAC(o Options) (*hmacVerifier, error) {
+	header, fn, enc, err := macOptions("hmac", o)
 	if err != nil {
 		return nil, err
 	}
-	return &hmacVerifier{
-		header: header,
-		prefix: o.Prefix,
-		enc:    enc,
-		macs:   newMACSet(rawKeys(o.Secrets), fn),
-	}, nil
+	return bodyMAC{name: "hmac", header: header, prefix: o.Prefix, hash: fn, enc: enc}.build(o)
 }
 
 // Verify implements Verifier. The prefix is matched case-insensitively, as
@@ -113,13 +205,25 @@ func (v *hmacVerifier) sign(r *Request) {
 	v.macs.put(0, st)
 }
 
-func signHMAC(r *Request, o Options, _ time.Time) error {
-	v, err := newHMAC("hmac", o)
-	if err != nil {
-		return err
+// altHeaderVerifier reads the signature from main's header, or from alt's
+// when main's is absent. A wrong signature in main's header is not rescued
+// by a right one in alt's.
+type altHeaderVerifier struct {
+	main, alt *hmacVerifier
+}
+
+var _ Verifier = (*altHeaderVerifier)(nil)
+
+// Verify implements Verifier. A missing signature is reported under both
+// header names.
+func (v *altHeaderVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	switch {
+	case r.Header.Get(v.main.header) != "":
+		return v.main.Verify(r, now)
+	case r.Header.Get(v.alt.header) != "":
+		return v.alt.Verify(r, now)
 	}
-	v.sign(r)
-	return nil
+	return Result{}, fmt.Errorf("header %s (or %s): %w", v.main.header, v.alt.header, ErrNoSignature)
 }
 
 // hashOption returns the hash of an algorithm option: sha1, sha256 (the

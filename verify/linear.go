@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -50,8 +51,7 @@ type linearVerifier struct {
 var _ Verifier = (*linearVerifier)(nil)
 
 func newLinear(o Options) (*linearVerifier, error) {
-	o.Header, o.Encoding = linearSigHeader, "hex"
-	mac, err := newHMAC("linear", o)
+	mac, err := bodyMAC{name: "linear", header: linearSigHeader, hash: sha256.New, enc: encHex}.build(o)
 	if err != nil {
 		return nil, err
 	}

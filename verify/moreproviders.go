@@ -5,84 +5,15 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 )
 
-// This file holds the building blocks shared by the presets of vercel.go,
-// razorpay.go and the other files of the same batch: a MAC of the body in
-// one header (bodyMAC), a MAC of a timestamp header and the body
-// (stampMAC), and the query and time helpers their handshakes and windows
-// need. Stripe-style "t=,v1=" headers are kvScheme's (kvscheme.go).
-
-// bodyMAC describes a provider that sends "<prefix><MAC of the raw body>" in
-// one header, with nothing timed: replays are caught by the event ID (or,
-// where the provider sends none, by the SHA-256 of the body).
-type bodyMAC struct {
-	name      string
-	aliases   []string
-	header    string
-	prefix    string
-	hash      func() hash.Hash
-	enc       encoding
-	desc      string
-	eventID   string
-	eventType []string
-	// key turns a configured secret into the HMAC key; nil uses it byte
-	// for byte.
-	key func(secret string) ([]byte, error)
-	// wrap, when set, adds a handshake around the MAC check.
-	wrap    func(v *hmacVerifier) Verifier
-	methods []string
-}
-
-// build returns the MAC check of b for o's secrets.
-func (b bodyMAC) build(o Options) (*hmacVerifier, error) {
-	keys, err := decodeMACKeys(b.name, o.Secrets, b.key)
-	if err != nil {
-		return nil, err
-	}
-	return &hmacVerifier{
-		header: textproto.CanonicalMIMEHeaderKey(b.header),
-		prefix: b.prefix,
-		enc:    b.enc,
-		macs:   newMACSet(keys, b.hash),
-	}, nil
-}
-
-func (b bodyMAC) preset() Preset {
-	return Preset{
-		Name:        b.name,
-		Aliases:     b.aliases,
-		Scheme:      "hmac-" + macHashName(b.hash),
-		Description: b.desc,
-		Headers:     []string{b.header},
-		EventID:     b.eventID,
-		EventType:   b.eventType,
-		Methods:     b.methods,
-		New: func(o Options) (Verifier, error) {
-			v, err := b.build(o)
-			if err != nil {
-				return nil, err
-			}
-			if b.wrap != nil {
-				return b.wrap(v), nil
-			}
-			return v, nil
-		},
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := b.build(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
-	}
-}
+// This file holds a MAC of a timestamp header and the body (stampMAC), and
+// the query helpers of the handshakes. A MAC of the body alone is a bodyMAC
+// (hmac.go); Stripe-style "t=,v1=" headers are kvScheme's (kvscheme.go).
 
 // stampMAC describes a provider that sends the MAC of
 // "<before><timestamp header><sep><body>" in one header and the timestamp in

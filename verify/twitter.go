@@ -15,7 +15,7 @@ func init() {
 		// Activity payloads carry no event ID: the body's SHA-256
 		// identifies a delivery.
 		methods: []string{http.MethodGet, http.MethodPost},
-		wrap:    func(v *hmacVerifier) Verifier { return &twitterVerifier{v} },
+		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &twitterVerifier{v} },
 	}.preset())
 }
 
