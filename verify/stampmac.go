@@ -1,0 +1,149 @@
+package verify
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net/textproto"
+	"strings"
+	"time"
+)
+
+// stampMAC describes a provider that sends the HMAC-SHA256 of
+// "<before><timestamp header><sep><body>" in one header and the timestamp in
+// another: Slack's "v0:{ts}:{body}", which Zoom and Frame.io copy,
+// Customer.io, Webflow and Zendesk. Such a provider is its data and a
+// register call (see frameio.go).
+type stampMAC struct {
+	name      string
+	aliases   []string
+	sigHeader string
+	tsHeader  string
+	sigPrefix string // before the encoded MAC in sigHeader, such as "v0="
+	before    string // signed ahead of the timestamp, such as "v0:"
+	sep       string // signed between the timestamp and the body
+	enc       encoding
+	unit      stampUnit
+	tolerance time.Duration // 0 for stampOpaque
+	desc      string
+	eventID   string
+	eventType []string
+	// handshake, when not nil, is called for a verified request and may
+	// return the answer to a handshake that the provider signs like any
+	// other request (Slack's url_verification, Zoom's
+	// endpoint.url_validation); i is the secret that matched.
+	handshake func(v *stampVerifier, body []byte, i int) (*Response, error)
+	// identify, when not nil, is called for a verified request that is not
+	// a handshake and may set the event's ID, type and payload in res.
+	identify func(body []byte, res *Result)
+}
+
+// stampVerifier checks a stampMAC scheme.
+type stampVerifier struct {
+	s    stampMAC
+	sig  string // canonical header names
+	ts   string
+	tol  time.Duration
+	macs *macSet
+}
+
+var _ Verifier = (*stampVerifier)(nil)
+
+func (s stampMAC) build(o Options) *stampVerifier {
+	return &stampVerifier{
+		s:    s,
+		sig:  textproto.CanonicalMIMEHeaderKey(s.sigHeader),
+		ts:   textproto.CanonicalMIMEHeaderKey(s.tsHeader),
+		tol:  o.Tolerance,
+		macs: newMACSet(rawKeys(o.Secrets), sha256.New),
+	}
+}
+
+func (s stampMAC) preset() Preset {
+	return Preset{
+		Name:        s.name,
+		Aliases:     s.aliases,
+		Scheme:      "hmac-sha256",
+		Description: s.desc,
+		Headers:     []string{s.sigHeader, s.tsHeader},
+		Tolerance:   s.tolerance,
+		EventID:     s.eventID,
+		EventType:   s.eventType,
+		New:         func(o Options) (Verifier, error) { return s.build(o), nil },
+		Sign: func(r *Request, o Options, now time.Time) error {
+			s.build(o).sign(r, now)
+			return nil
+		},
+	}
+}
+
+// Verify implements Verifier. The signature is checked before the timestamp,
+// so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event;
+// the handshake is answered last.
+func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	s := r.Header.Get(v.sig)
+	if s == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.sig, ErrNoSignature)
+	}
+	t := r.Header.Get(v.ts)
+	if t == "" {
+		return Result{}, fmt.Errorf("header %s: %w", v.ts, ErrNoSignature)
+	}
+	var at time.Time
+	if v.s.unit != stampOpaque {
+		var err error
+		if at, err = v.s.unit.read("header", v.ts, t); err != nil {
+			return Result{}, err
+		}
+	}
+	if len(s) < len(v.s.sigPrefix) || !strings.EqualFold(s[:len(v.s.sigPrefix)], v.s.sigPrefix) {
+		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.sig, v.s.sigPrefix, ErrMalformed)
+	}
+	var sig [maxMACSize]byte
+	if !decodeMAC(sig[:v.macs.size], s[len(v.s.sigPrefix):], v.s.enc) {
+		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.sig, v.macs.size, v.s.enc, ErrMalformed)
+	}
+	for i := range v.macs.pools {
+		st := v.macs.get(i)
+		v.write(st, t, r.Body)
+		ok := hmac.Equal(st.sum(), sig[:v.macs.size])
+		v.macs.put(i, st)
+		if !ok {
+			continue
+		}
+		if v.s.unit != stampOpaque {
+			if err := checkWindow("header", v.ts, t, at, now, v.tol); err != nil {
+				return Result{}, err
+			}
+		}
+		res := Result{SecretIndex: i}
+		if v.s.handshake != nil {
+			resp, err := v.s.handshake(v, r.Body, i)
+			if err != nil {
+				return Result{}, err
+			}
+			res.Response = resp
+		}
+		if res.Response == nil && v.s.identify != nil {
+			v.s.identify(r.Body, &res)
+		}
+		return res, nil
+	}
+	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sig, len(v.macs.pools), ErrMismatch)
+}
+
+// write feeds the signed content to st.
+func (v *stampVerifier) write(st *macState, t string, body []byte) {
+	st.buf = append(append(append(st.buf[:0], v.s.before...), t...), v.s.sep...)
+	st.h.Write(st.buf)
+	st.h.Write(body)
+}
+
+func (v *stampVerifier) sign(r *Request, now time.Time) {
+	t := v.s.unit.format(now)
+	st := v.macs.get(0)
+	v.write(st, t, r.Body)
+	r.Header.Set(v.sig, v.s.sigPrefix+v.s.enc.encode(st.sum()))
+	r.Header.Set(v.ts, t)
+	v.macs.put(0, st)
+}
