@@ -1,13 +1,15 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
-// This file holds the query helpers of the handshakes.
+// This file holds what the GET handshakes share: reading a query parameter
+// of the request URL and echoing a challenge (Dropbox, Nylas).
 
 // queryValue returns the query parameter name of the request URL rawURL.
 // An unparsable URL has no parameters.
@@ -42,6 +44,18 @@ func challengeEcho(r *Request, param string) (Result, error) {
 	return handshake(&Response{ContentType: "text/plain; charset=utf-8", Body: []byte(c)}), nil
 }
 
-// errNoRequestURL is returned when a scheme that signs the URL gets a request
-// without one.
-var errNoRequestURL = errors.New("the request has no URL")
+// echoVerifier answers a GET verification request by echoing a query
+// parameter (Dropbox's and Nylas's "challenge") and checks the MAC of every
+// other request.
+type echoVerifier struct {
+	*hmacVerifier
+	param string
+}
+
+// Verify implements Verifier.
+func (v *echoVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	if r.Method == http.MethodGet {
+		return challengeEcho(r, v.param)
+	}
+	return v.hmacVerifier.Verify(r, now)
+}
