@@ -3,11 +3,8 @@ package verify
 import (
 	"crypto/hmac"
 	"crypto/sha1"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -47,7 +44,7 @@ type trelloVerifier struct {
 var _ Verifier = (*trelloVerifier)(nil)
 
 func newTrello(o Options) (*trelloVerifier, error) {
-	base, err := trelloBase(o.PublicURL)
+	base, err := parsePublicBase("trello", o.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -104,46 +101,8 @@ func (v *trelloVerifier) sign(r *Request) error {
 // callback is the URL Trello signed: reqURL with its scheme and host
 // replaced by v.base when set.
 func (v *trelloVerifier) callback(reqURL string) (string, error) {
-	if v.base == "" {
-		if reqURL == "" {
-			return "", errNoRequestURL
-		}
-		return reqURL, nil
+	if reqURL == "" && v.base == "" {
+		return "", errNoRequestURL
 	}
-	rest := reqURL
-	if _, after, ok := strings.Cut(reqURL, "://"); ok {
-		rest = after
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			rest = rest[i:]
-		} else {
-			rest = "/"
-		}
-	}
-	if rest == "" {
-		rest = "/"
-	}
-	return v.base + rest, nil
-}
-
-// trelloBase checks public_url: scheme://host[:port] only, the request's
-// path and query being kept.
-func trelloBase(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("trello: option public_url: %v: %w", err, ErrConfig)
-	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
-		err = errors.New("not an http:// or https:// URL with a host")
-	case u.User != nil:
-		err = errors.New("has user info")
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
-	}
-	if err != nil {
-		return "", fmt.Errorf("trello: option public_url %q: %v: %w", s, err, ErrConfig)
-	}
-	return u.Scheme + "://" + u.Host, nil
+	return withPublicBase(reqURL, v.base), nil
 }
