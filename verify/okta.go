@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -53,11 +52,7 @@ func newOkta(o Options) (*oktaVerifier, error) {
 		}
 		h = o.Header
 	}
-	v := &oktaVerifier{header: textproto.CanonicalMIMEHeaderKey(h), sums: make([][sha256.Size]byte, len(o.Secrets))}
-	for i, s := range o.Secrets {
-		v.sums[i] = sha256.Sum256([]byte(s))
-	}
-	return v, nil
+	return &oktaVerifier{header: textproto.CanonicalMIMEHeaderKey(h), sums: secretSums(o.Secrets)}, nil
 }
 
 // Verify implements Verifier. The header is compared through its SHA-256
@@ -83,13 +78,7 @@ func (v *oktaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if s == "" {
 		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
 	}
-	got := sha256.Sum256([]byte(s))
-	match := -1
-	for i := range v.sums {
-		if subtle.ConstantTimeCompare(got[:], v.sums[i][:]) == 1 && match < 0 {
-			match = i
-		}
-	}
+	match := matchSecret(v.sums, []byte(s))
 	if match < 0 {
 		return Result{}, fmt.Errorf("header %s: matches none of %d secrets: %w", v.header, len(v.sums), ErrMismatch)
 	}

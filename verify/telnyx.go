@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -55,9 +54,6 @@ func newTelnyx(o Options) (*telnyxVerifier, error) {
 	return v, nil
 }
 
-// telnyxMsgs holds the buffers the signed message is assembled in.
-var telnyxMsgs = sync.Pool{New: func() any { return new([]byte) }}
-
 // Verify implements Verifier. The signature is checked before the timestamp,
 // so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
 func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
@@ -77,20 +73,12 @@ func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !decodeMAC(sig[:], s, encBase64) {
 		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 signature: %w", telnyxSigHeader, ed25519.SignatureSize, ErrMalformed)
 	}
-	bp := telnyxMsgs.Get().(*[]byte)
-	msg := append(append(append((*bp)[:0], t...), '|'), r.Body...)
-	match := -1
-	for i, k := range v.keys {
-		if ed25519.Verify(k, msg, sig[:]) {
-			match = i
-			break
-		}
-	}
-	if cap(msg) <= 64<<10 {
-		*bp = msg[:0]
-		telnyxMsgs.Put(bp)
-	}
-	if match < 0 {
+	buf, put := getMsgBuf()
+	defer put()
+	msg := append(append(append(*buf, t...), '|'), r.Body...)
+	*buf = msg
+	match, ok := ed25519Verify(v.keys, msg, sig[:])
+	if !ok {
 		return Result{}, fmt.Errorf("header %s: signature verifies with none of %d public keys: %w", telnyxSigHeader, len(v.keys), ErrMismatch)
 	}
 	if err := checkWindow("header", telnyxTSHeader, t, at, now, v.tol); err != nil {
