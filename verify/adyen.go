@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -83,16 +82,17 @@ type adyenItem struct {
 	hasSig bool
 }
 
-// signingString joins the signed fields with colons; an absent field is
-// empty, as in Adyen's libraries.
-func (it *adyenItem) signingString(buf []byte) []byte {
+// write feeds st the signed content: the signed fields joined with colons;
+// an absent field is empty, as in Adyen's libraries.
+func (it *adyenItem) write(st *macState) {
+	st.buf = st.buf[:0]
 	for i, f := range it.fields {
 		if i > 0 {
-			buf = append(buf, ':')
+			st.buf = append(st.buf, ':')
 		}
-		buf = append(buf, f...)
+		st.buf = append(st.buf, f...)
 	}
-	return buf
+	st.h.Write(st.buf)
 }
 
 // parseAdyen reads the items of a notification. Field values may be
@@ -185,24 +185,20 @@ func (v *adyenNotification) Verify(r *Request, _ time.Time) (Result, error) {
 			return Result{}, fmt.Errorf("body field notificationItems[%d] %s: not a base64 SHA-256 MAC: %w", i, field, ErrMalformed)
 		}
 	}
-	for k := range v.macs.pools {
-		st := v.macs.get(k)
-		ok := true
+	k := v.macs.find(func(st *macState) bool {
 		for i := range items {
-			st.h.Reset()
-			st.buf = items[i].signingString(st.buf[:0])
-			st.h.Write(st.buf)
+			st.reset()
+			items[i].write(st)
 			if !hmac.Equal(st.sum(), sigs[i][:]) {
-				ok = false
-				break
+				return false
 			}
 		}
-		v.macs.put(k, st)
-		if ok {
-			return Result{SecretIndex: k}, nil
-		}
+		return true
+	})
+	if k < 0 {
+		return Result{}, fmt.Errorf("body field notificationItems[*] additionalData.hmacSignature: the items do not all match one of %d secrets: %w", len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("body field notificationItems[*] additionalData.hmacSignature: the items do not all match one of %d secrets: %w", len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: k}, nil
 }
 
 // sign sets additionalData.hmacSignature of every item of r.Body, which
@@ -219,8 +215,6 @@ func (v *adyenNotification) sign(r *Request) error {
 	if !ok || len(items) == 0 {
 		return errors.New("adyen-notification-hmac: the body to sign has no notificationItems")
 	}
-	st := v.macs.get(0)
-	defer v.macs.put(0, st)
 	for i, item := range items {
 		w, _ := item.(map[string]any)
 		nri, ok := w["NotificationRequestItem"].(map[string]any)
@@ -243,15 +237,12 @@ func (v *adyenNotification) sign(r *Request) error {
 				it.fields[j] = strconv.FormatBool(x)
 			}
 		}
-		st.h.Reset()
-		st.buf = it.signingString(st.buf[:0])
-		st.h.Write(st.buf)
 		ad, ok := nri["additionalData"].(map[string]any)
 		if !ok {
 			ad = map[string]any{}
 			nri["additionalData"] = ad
 		}
-		ad["hmacSignature"] = base64.StdEncoding.EncodeToString(st.sum())
+		ad["hmacSignature"] = v.macs.mac(0, encBase64, it.write)
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)

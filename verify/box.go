@@ -87,26 +87,23 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if sigs.n == 0 {
 		return Result{}, fmt.Errorf("header %s: no base64 SHA-256 MAC in %s or %s: %w", boxPrimary, boxPrimary, boxSecondary, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		v.write(st, ts, r.Body)
-		ok := sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkWindow("header", boxTimestamp, ts, t, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeBox(st, r.Body, ts)
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: neither signature matches any of %d secrets: %w", boxPrimary, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: neither signature matches any of %d secrets: %w", boxPrimary, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", boxTimestamp, ts, t, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
-// write feeds st the signed content: the body, then the timestamp.
-func (v *boxVerifier) write(st *macState, ts string, body []byte) {
+// writeBox feeds st the signed content: the body, then the timestamp.
+func writeBox(st *macState, body []byte, ts string) {
 	st.h.Write(body)
-	st.buf = append(st.buf[:0], ts...)
-	st.h.Write(st.buf)
+	st.write(ts)
 }
 
 // sign sets Box's headers on r: the primary signature with the first
@@ -117,9 +114,6 @@ func (v *boxVerifier) sign(r *Request, now time.Time) {
 	r.Header.Set(boxVersion, "1")
 	r.Header.Set(boxAlgorithm, "HmacSHA256")
 	for i, h := range []string{boxPrimary, boxSecondary}[:min(2, len(v.macs.pools))] {
-		st := v.macs.get(i)
-		v.write(st, ts, r.Body)
-		r.Header.Set(h, encBase64.encode(st.sum()))
-		v.macs.put(i, st)
+		r.Header.Set(h, v.macs.mac(i, encBase64, func(st *macState) { writeBox(st, r.Body, ts) }))
 	}
 }

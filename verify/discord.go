@@ -71,8 +71,8 @@ func (v *discordVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !decodeMAC(sig[:], s, encHex) {
 		return Result{}, fmt.Errorf("header %s: not a hex Ed25519 signature: %w", discordSigHeader, ErrMalformed)
 	}
-	buf, put := getMsgBuf()
-	defer put()
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
 	msg := append(append(*buf, t...), r.Body...)
 	*buf = msg
 	i, ok := ed25519Verify(v.keys, msg, sig[:])

@@ -68,27 +68,23 @@ func (v *docuSignVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	case n == 0:
 		return Result{}, fmt.Errorf("header %s1: no signature header holds a %d-byte base64 MAC: %w", docuSignPrefix, sha256.Size, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
 		mac := st.sum()
 		ok := false
 		for j := 0; j < n; j++ {
 			ok = hmac.Equal(mac, sigs[j][:]) || ok
 		}
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return ok
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s1: %d signatures match none of %d secrets: %w", docuSignPrefix, n, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s1: %d signatures match none of %d secrets: %w", docuSignPrefix, n, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
 func (v *docuSignVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(docuSignPrefix+"1", encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(docuSignPrefix+"1", v.macs.mac(0, encBase64, func(st *macState) { st.h.Write(r.Body) }))
 }
 
 // docuSignIndex reports whether s is one to three decimal digits.

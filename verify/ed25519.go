@@ -117,17 +117,20 @@ func ed25519Keys(typ string, secrets []string, parse func(string) (ed25519.Publi
 // needs the whole message in one slice. Get one with getMsgBuf.
 var ed25519Msgs = sync.Pool{New: func() any { return new([]byte) }}
 
-// getMsgBuf returns an empty message buffer and the function that returns
-// it to the pool, keeping it only when it is not too large.
-func getMsgBuf() (*[]byte, func()) {
+// getMsgBuf returns an empty message buffer; give it back with putMsgBuf.
+func getMsgBuf() *[]byte {
 	buf := ed25519Msgs.Get().(*[]byte)
 	*buf = (*buf)[:0]
-	return buf, func() {
-		if cap(*buf) > 64<<10 {
-			*buf = nil
-		}
-		ed25519Msgs.Put(buf)
+	return buf
+}
+
+// putMsgBuf returns buf to the pool, keeping its memory only when it is not
+// too large.
+func putMsgBuf(buf *[]byte) {
+	if cap(*buf) > 64<<10 {
+		*buf = nil
 	}
+	ed25519Msgs.Put(buf)
 }
 
 // ed25519Verify reports which key, if any, made sig over msg.
@@ -302,8 +305,8 @@ func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
 			return Result{}, err
 		}
 	}
-	buf, put := getMsgBuf()
-	defer put()
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
 	msg, err := v.message(*buf, r, ts)
 	*buf = msg
 	if err != nil {

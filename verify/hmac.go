@@ -185,24 +185,19 @@ func (v *hmacVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if !decodeMAC(sig[:v.macs.size], s[len(v.prefix):], v.enc) {
 		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.header, v.macs.size, v.enc, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
-		ok := hmac.Equal(st.sum(), sig[:v.macs.size])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return hmac.Equal(st.sum(), sig[:v.macs.size])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
 // sign sets the signature header on r with the first secret.
 func (v *hmacVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(v.header, v.prefix+v.enc.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(v.header, v.prefix+v.macs.mac(0, v.enc, func(st *macState) { st.h.Write(r.Body) }))
 }
 
 // altHeaderVerifier reads the signature from main's header, or from alt's

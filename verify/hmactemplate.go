@@ -382,36 +382,34 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 			return Result{}, err
 		}
 	}
-	// The content around the body is built once, in the first secret's
-	// state, and written for every secret.
-	st0 := v.macs.get(0)
-	defer v.macs.put(0, st0)
-	split, err := v.build(st0, r, ts)
+	// The content around the body is built once, in a spare state's
+	// buffer, and written for every secret.
+	scratch := v.macs.get(0)
+	defer v.macs.put(0, scratch)
+	split, err := v.build(scratch, r, ts)
 	if err != nil {
 		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := st0
-		if i > 0 {
-			st = v.macs.get(i)
-		}
-		st.h.Write(st0.buf[:split])
-		st.h.Write(r.Body)
-		st.h.Write(st0.buf[split:])
-		ok := sigs.match(st.sum())
-		if i > 0 {
-			v.macs.put(i, st)
-		}
-		if ok {
-			if v.timed {
-				if err := checkWindow("header", v.tsName, ts, t, now, v.tol); err != nil {
-					return Result{}, err
-				}
-			}
-			return Result{SecretIndex: i}, nil
+	i := v.macs.find(func(st *macState) bool {
+		writeAround(st, scratch.buf[:split], r.Body, scratch.buf[split:])
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	}
+	if v.timed {
+		if err := checkWindow("header", v.tsName, ts, t, now, v.tol); err != nil {
+			return Result{}, err
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: no signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeAround feeds st pre, the body and post.
+func writeAround(st *macState, pre, body, post []byte) {
+	st.h.Write(pre)
+	st.h.Write(body)
+	st.h.Write(post)
 }
 
 // build writes into st.buf the signed content before the body followed by
@@ -459,13 +457,10 @@ func (v *templateVerifier) sign(r *Request, now time.Time) {
 			r.Header.Set(p.text, "msg_"+rand.Text())
 		}
 	}
-	st := v.macs.get(0)
-	defer v.macs.put(0, st)
-	split, _ := v.build(st, r, ts)
-	st.h.Write(st.buf[:split])
-	st.h.Write(r.Body)
-	st.h.Write(st.buf[split:])
-	sig := v.prefix + v.enc.encode(st.sum())
+	sig := v.prefix + v.macs.mac(0, v.enc, func(st *macState) {
+		split, _ := v.build(st, r, ts)
+		writeAround(st, st.buf[:split], r.Body, st.buf[split:])
+	})
 	if f := v.format; f.kind == formatKV {
 		sig = f.sigKey + "=" + sig
 		if v.timed && f.tsKey != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -99,33 +98,34 @@ func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
 		urls[1] = ""
 	}
 	method := signedMethod(r)
-	for i := range v.macs.pools {
+	i := v.macs.find(func(st *macState) bool {
 		for _, u := range urls {
 			if u == "" {
 				break
 			}
-			st := v.macs.get(i)
-			v.write(st, method, u, r.Body, t)
-			ok := hmac.Equal(st.sum(), sig[:])
-			v.macs.put(i, st)
-			if !ok {
-				continue
+			st.reset()
+			writeHubSpotV3(st, method, u, r.Body, t)
+			if hmac.Equal(st.sum(), sig[:]) {
+				return true
 			}
-			if err := checkWindow("header", hubspotTSHeader, t, at, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
 		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s %s matches none of %d secrets: %w", hubspotV3Header, method, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s %s matches none of %d secrets: %w", hubspotV3Header, method, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", hubspotTSHeader, t, at, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *hubspotV3) write(st *macState, method, u string, body []byte, t string) {
-	st.buf = append(append(st.buf[:0], method...), u...)
-	st.h.Write(st.buf)
+// writeHubSpotV3 feeds st the signed content: method, URL, body and
+// timestamp, concatenated.
+func writeHubSpotV3(st *macState, method, u string, body []byte, t string) {
+	st.write(method, u)
 	st.h.Write(body)
-	st.buf = append(st.buf[:0], t...)
-	st.h.Write(st.buf)
+	st.write(t)
 }
 
 func (v *hubspotV3) sign(r *Request, now time.Time) error {
@@ -134,11 +134,9 @@ func (v *hubspotV3) sign(r *Request, now time.Time) error {
 		return fmt.Errorf("hubspot-v3 signs the URL: the request has none: %w", ErrConfig)
 	}
 	t := strconv.FormatInt(now.UnixMilli(), 10)
-	st := v.macs.get(0)
-	v.write(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t)
+	sig := v.macs.mac(0, encBase64, func(st *macState) { writeHubSpotV3(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t) })
 	r.Header.Set(hubspotTSHeader, t)
-	r.Header.Set(hubspotV3Header, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(hubspotV3Header, sig)
 	return nil
 }
 
@@ -206,9 +204,7 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 		if err != nil {
 			return nil, err
 		}
-		v := &hubspotLegacy{version: version, base: base, secrets: rawKeys(o.Secrets)}
-		v.pool.New = func() any { return &macState{h: sha256.New()} }
-		return v, nil
+		return &hubspotLegacy{version: version, base: base, hashes: newHashSet(rawKeys(o.Secrets), sha256.New)}, nil
 	}
 	return Preset{
 		Name:        name,
@@ -232,10 +228,9 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 // client secret followed by the body (v1), or by method, URL and body (v2).
 // X-HubSpot-Signature-Version must name the version.
 type hubspotLegacy struct {
-	version string // "v1" or "v2"
-	base    string // v2: scheme://host[:port] from public_url, or ""
-	secrets [][]byte
-	pool    sync.Pool // of *macState holding a plain SHA-256
+	version string  // "v1" or "v2"
+	base    string  // v2: scheme://host[:port] from public_url, or ""
+	hashes  *macSet // plain SHA-256 of the secret and the content
 }
 
 var _ Verifier = (*hubspotLegacy)(nil)
@@ -261,29 +256,23 @@ func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
 	if v.version == "v2" && u == "" {
 		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotLegacyHeader, ErrMalformed)
 	}
-	st := v.pool.Get().(*macState)
-	defer v.pool.Put(st)
-	for i := range v.secrets {
-		v.hash(st, i, r, u)
-		if hmac.Equal(st.sum(), sig[:]) {
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.hashes.find(func(st *macState) bool {
+		v.write(st, r, u)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: hash matches none of %d secrets: %w", hubspotLegacyHeader, len(v.hashes.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: hash matches none of %d secrets: %w", hubspotLegacyHeader, len(v.secrets), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
-// hash resets st and writes the string signed with secret i.
-func (v *hubspotLegacy) hash(st *macState, i int, r *Request, u string) {
-	st.h.Reset()
-	st.buf = append(st.buf[:0], v.secrets[i]...)
+// write feeds st, which has hashed the secret, the rest of the signed
+// content: the body (v1), or method, URL and body (v2).
+func (v *hubspotLegacy) write(st *macState, r *Request, u string) {
 	if v.version == "v2" {
-		st.buf = append(append(st.buf, signedMethod(r)...), u...)
+		st.write(signedMethod(r), u)
 	}
-	st.h.Write(st.buf)
 	st.h.Write(r.Body)
-	if cap(st.buf) > 4<<10 {
-		st.buf = nil // do not pin a buffer grown by one huge URL
-	}
 }
 
 func (v *hubspotLegacy) sign(r *Request) error {
@@ -291,9 +280,7 @@ func (v *hubspotLegacy) sign(r *Request) error {
 	if v.version == "v2" && u == "" {
 		return fmt.Errorf("hubspot-v2 signs the URL: the request has none: %w", ErrConfig)
 	}
-	st := &macState{h: sha256.New()}
-	v.hash(st, 0, r, u)
 	r.Header.Set(hubspotVersionHeader, v.version)
-	r.Header.Set(hubspotLegacyHeader, encHex.encode(st.sum()))
+	r.Header.Set(hubspotLegacyHeader, v.hashes.mac(0, encHex, func(st *macState) { v.write(st, r, u) }))
 	return nil
 }

@@ -57,12 +57,15 @@ const maxKVSets = 4
 // kvSets.
 type kvSigs struct {
 	n    int
-	sets [maxKVSets]struct {
-		t    string // the timestamp as sent, which is what was signed
-		ts   int64  // t in the scheme's unit
-		pair string // t with its key as sent ("t=1700000000"), for messages
-		sigs sigList
-	}
+	sets [maxKVSets]kvSet
+}
+
+// kvSet is a timestamp and the signatures made with it.
+type kvSet struct {
+	t    string // the timestamp as sent, which is what was signed
+	ts   int64  // t in the scheme's unit
+	pair string // t with its key as sent ("t=1700000000"), for messages
+	sigs sigList
 }
 
 func (k kvScheme) preset() Preset {
@@ -115,38 +118,38 @@ func (v *kvVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err := v.k.parse(s, &p); err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
 	}
-	for i := range v.macs.pools {
+	var set *kvSet // the set that matched
+	i := v.macs.find(func(st *macState) bool {
 		for j := range p.n {
-			set := &p.sets[j]
-			st := v.macs.get(i)
-			v.write(st, set.t, r.Body)
-			ok := set.sigs.match(st.sum())
-			v.macs.put(i, st)
-			if ok {
-				if err := checkWindow("header", v.header, set.pair, v.k.unit.time(set.ts), now, v.tol); err != nil {
-					return Result{}, err
-				}
-				return Result{SecretIndex: i}, nil
+			st.reset()
+			v.write(st, p.sets[j].t, r.Body)
+			if p.sets[j].sigs.match(st.sum()) {
+				set = &p.sets[j]
+				return true
 			}
 		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, strings.TrimSpace(v.k.sigKey+" signature"), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, strings.TrimSpace(v.k.sigKey+" signature"), len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", v.header, set.pair, v.k.unit.time(set.ts), now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
 // write feeds the signed content to st.
 func (v *kvVerifier) write(st *macState, t string, body []byte) {
-	st.buf = append(append(st.buf[:0], t...), v.k.join)
-	st.h.Write(st.buf)
+	st.write(t, string(v.k.join))
 	st.h.Write(body)
 }
 
 // sign sets the header on r, signed with the first secret at time now.
 func (v *kvVerifier) sign(r *Request, now time.Time) {
 	t := v.k.unit.format(now)
-	st := v.macs.get(0)
-	v.write(st, t, r.Body)
-	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, encHex.encode(st.sum())))
-	v.macs.put(0, st)
+	sig := v.macs.mac(0, encHex, func(st *macState) { v.write(st, t, r.Body) })
+	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, sig))
 }
 
 // kvPair is "key=val", or val alone when key is "".

@@ -77,9 +77,10 @@ func rawKeys(secrets []string) [][]byte {
 	return keys
 }
 
-// macSet computes HMACs with each configured key. It keeps keyed hash states
-// in one pool per key, so a request costs no allocation. It is safe for
-// concurrent use.
+// macSet computes the MACs of a scheme with each configured key, and is
+// how every HMAC scheme tries its secrets in turn (find) and signs (mac). It
+// keeps keyed hash states in one pool per key, so a request costs no
+// allocation. It is safe for concurrent use.
 type macSet struct {
 	pools []sync.Pool
 	size  int // MAC length in bytes
@@ -87,11 +88,13 @@ type macSet struct {
 
 // macState is one keyed HMAC with scratch space for its input and output.
 type macState struct {
-	h   hash.Hash
-	buf []byte // signed content that precedes the body
-	out [maxMACSize]byte
+	h      hash.Hash
+	prefix []byte // for a plain hash (newHashSet), the key it starts with
+	buf    []byte // scratch space for signed text that is not the body
+	out    [maxMACSize]byte
 }
 
+// newMACSet returns the HMACs fn keyed with keys.
 func newMACSet(keys [][]byte, fn func() hash.Hash) *macSet {
 	m := &macSet{pools: make([]sync.Pool, len(keys)), size: fn().Size()}
 	for i, k := range keys {
@@ -100,11 +103,56 @@ func newMACSet(keys [][]byte, fn func() hash.Hash) *macSet {
 	return m
 }
 
+// newHashSet returns plain hashes fn that take each key as the start of
+// the content: fn(key || content). HubSpot's legacy schemes sign so, in
+// place of an HMAC; it is open to length extension.
+func newHashSet(keys [][]byte, fn func() hash.Hash) *macSet {
+	m := &macSet{pools: make([]sync.Pool, len(keys)), size: fn().Size()}
+	for i, k := range keys {
+		m.pools[i].New = func() any { return &macState{h: fn(), prefix: k} }
+	}
+	return m
+}
+
+// find returns the index of the first key for which match, given a state
+// keyed with it, reports a match, or -1. match writes the signed content
+// and compares the sum; it may try several contents (one per signed set or
+// URL form), calling the state's reset between them.
+func (m *macSet) find(match func(st *macState) bool) int {
+	for i := range m.pools {
+		st := m.get(i)
+		ok := match(st)
+		m.put(i, st)
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// mac returns the MAC with key i of what write feeds the state, encoded
+// with enc.
+func (m *macSet) mac(i int, enc encoding, write func(st *macState)) string {
+	st := m.get(i)
+	write(st)
+	s := enc.encode(st.sum())
+	m.put(i, st)
+	return s
+}
+
 // get returns a reset state for key i; return it with put.
 func (m *macSet) get(i int) *macState {
 	st := m.pools[i].Get().(*macState)
-	st.h.Reset()
+	st.reset()
 	return st
+}
+
+// reset makes st as new: keyed, with nothing written.
+func (st *macState) reset() {
+	st.h.Reset()
+	if st.prefix != nil {
+		st.h.Write(st.prefix)
+	}
 }
 
 func (m *macSet) put(i int, st *macState) {
@@ -119,13 +167,12 @@ func (st *macState) sum() []byte {
 	return st.h.Sum(st.out[:0])
 }
 
-// writeParts writes parts joined by '.', followed by a '.', ahead of the body:
-// writeParts(id, ts) writes "{id}.{ts}.".
-func (st *macState) writeParts(parts ...string) {
+// write feeds the strings to the hash, in order, through the scratch
+// buffer: converting them to bytes would cost an allocation.
+func (st *macState) write(parts ...string) {
 	st.buf = st.buf[:0]
 	for _, p := range parts {
 		st.buf = append(st.buf, p...)
-		st.buf = append(st.buf, '.')
 	}
 	st.h.Write(st.buf)
 }

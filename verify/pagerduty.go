@@ -49,23 +49,18 @@ func (v *pagerDutyVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", pagerDutyHeader, err, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
-		ok := sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", pagerDutyHeader, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", pagerDutyHeader, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
 func (v *pagerDutyVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(pagerDutyHeader, "v1="+encHex.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(pagerDutyHeader, "v1="+v.macs.mac(0, encHex, func(st *macState) { st.h.Write(r.Body) }))
 }
 
 // parsePagerDuty parses an X-PagerDuty-Signature list: entries separated by

@@ -66,9 +66,9 @@ func slackHandshake(_ *stampVerifier, body []byte, _ int) (*Response, error) {
 // sources, and a payload that is not a JSON object, or repeats type or
 // trigger_id, gives nothing. Only the fields needed are unescaped, and only
 // the payload's top-level type and trigger_id are decoded.
-func slackForm(body []byte, res *Result) {
+func slackForm(body []byte, res Result) Result {
 	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] == '{' {
-		return
+		return res
 	}
 	if payload, ok := formValue(body, "payload"); ok {
 		var typ, trigger string
@@ -86,15 +86,16 @@ func slackForm(body []byte, res *Result) {
 			return true, err
 		})
 		if err != nil || r.end() != nil {
-			return
+			return res
 		}
 		res.Type, res.ID, res.Payload = typ, trigger, r.b
-		return
+		return res
 	}
 	if _, ok := formValue(body, "command"); ok {
 		res.Type = "slash_command"
 		res.ID, _ = formValue(body, "trigger_id")
 	}
+	return res
 }
 
 // formValue returns the unescaped value of the first field name in a form

@@ -73,18 +73,21 @@ func (v *squareVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if u == "" {
 		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", squareHeader, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.buf = append(st.buf[:0], u...)
-		st.h.Write(st.buf)
-		st.h.Write(r.Body)
-		ok := hmac.Equal(st.sum(), sig[:])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeSquare(st, u, r.Body)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", squareHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", squareHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeSquare feeds st the signed content: the notification URL, then the
+// body.
+func writeSquare(st *macState, u string, body []byte) {
+	st.write(u)
+	st.h.Write(body)
 }
 
 func (v *squareVerifier) sign(r *Request) error {
@@ -92,11 +95,6 @@ func (v *squareVerifier) sign(r *Request) error {
 	if u == "" {
 		return fmt.Errorf("square signs the notification URL: the request has none and public_url is not set: %w", ErrConfig)
 	}
-	st := v.macs.get(0)
-	st.buf = append(st.buf[:0], u...)
-	st.h.Write(st.buf)
-	st.h.Write(r.Body)
-	r.Header.Set(squareHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(squareHeader, v.macs.mac(0, encBase64, func(st *macState) { writeSquare(st, u, r.Body) }))
 	return nil
 }

@@ -34,8 +34,9 @@ type stampMAC struct {
 	// endpoint.url_validation); i is the secret that matched.
 	handshake func(v *stampVerifier, body []byte, i int) (*Response, error)
 	// identify, when not nil, is called for a verified request that is not
-	// a handshake and may set the event's ID, type and payload in res.
-	identify func(body []byte, res *Result)
+	// a handshake and returns res with the event's ID, type and payload set
+	// where it finds them.
+	identify func(body []byte, res Result) Result
 }
 
 // stampVerifier checks a stampMAC scheme.
@@ -103,47 +104,40 @@ func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !decodeMAC(sig[:v.macs.size], s[len(v.s.sigPrefix):], v.s.enc) {
 		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.sig, v.macs.size, v.s.enc, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		v.write(st, t, r.Body)
-		ok := hmac.Equal(st.sum(), sig[:v.macs.size])
-		v.macs.put(i, st)
-		if !ok {
-			continue
-		}
-		if v.s.unit != stampOpaque {
-			if err := checkWindow("header", v.ts, t, at, now, v.tol); err != nil {
-				return Result{}, err
-			}
-		}
-		res := Result{SecretIndex: i}
-		if v.s.handshake != nil {
-			resp, err := v.s.handshake(v, r.Body, i)
-			if err != nil {
-				return Result{}, err
-			}
-			res.Response = resp
-		}
-		if res.Response == nil && v.s.identify != nil {
-			v.s.identify(r.Body, &res)
-		}
-		return res, nil
+		return hmac.Equal(st.sum(), sig[:v.macs.size])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sig, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sig, len(v.macs.pools), ErrMismatch)
+	if v.s.unit != stampOpaque {
+		if err := checkWindow("header", v.ts, t, at, now, v.tol); err != nil {
+			return Result{}, err
+		}
+	}
+	res := Result{SecretIndex: i}
+	if v.s.handshake != nil {
+		resp, err := v.s.handshake(v, r.Body, i)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Response = resp
+	}
+	if res.Response == nil && v.s.identify != nil {
+		res = v.s.identify(r.Body, res)
+	}
+	return res, nil
 }
 
 // write feeds the signed content to st.
 func (v *stampVerifier) write(st *macState, t string, body []byte) {
-	st.buf = append(append(append(st.buf[:0], v.s.before...), t...), v.s.sep...)
-	st.h.Write(st.buf)
+	st.write(v.s.before, t, v.s.sep)
 	st.h.Write(body)
 }
 
 func (v *stampVerifier) sign(r *Request, now time.Time) {
 	t := v.s.unit.format(now)
-	st := v.macs.get(0)
-	v.write(st, t, r.Body)
-	r.Header.Set(v.sig, v.s.sigPrefix+v.s.enc.encode(st.sum()))
+	r.Header.Set(v.sig, v.s.sigPrefix+v.macs.mac(0, v.s.enc, func(st *macState) { v.write(st, t, r.Body) }))
 	r.Header.Set(v.ts, t)
-	v.macs.put(0, st)
 }

@@ -106,31 +106,30 @@ func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err := readSW(r, &v.families, "v1", sha256.Size, &d); err != nil {
 		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.writeParts(d.id, d.t)
-		st.h.Write(r.Body)
-		ok := d.sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i, ID: d.id}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeSW(st, d.id, d.t, r.Body)
+		return d.sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i, ID: d.id}, nil
+}
+
+// writeSW feeds st the signed content, "{id}.{t}.{body}".
+func writeSW(st *macState, id, t string, body []byte) {
+	st.write(id, ".", t, ".")
+	st.h.Write(body)
 }
 
 // sign sets the preferred family's headers on r, keeping a message ID that
 // r already carries and generating one otherwise.
 func (v *swVerifier) sign(r *Request, now time.Time) {
 	id, t := stampSW(r, v.families[0], now)
-	st := v.macs.get(0)
-	st.writeParts(id, t)
-	st.h.Write(r.Body)
-	r.Header.Set(v.families[0].sig, "v1,"+encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(v.families[0].sig, "v1,"+v.macs.mac(0, encBase64, func(st *macState) { writeSW(st, id, t, r.Body) }))
 }
 
 // stampSW sets the ID and timestamp headers of family f on r, keeping an ID

@@ -89,8 +89,8 @@ func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err := readSW(r, &v.families, "v1a", ed25519.SignatureSize, &d); err != nil {
 		return Result{}, err
 	}
-	buf, put := getMsgBuf()
-	defer put()
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
 	msg := append(append(append(append(*buf, d.id...), '.'), d.t...), '.')
 	msg = append(msg, r.Body...)
 	*buf = msg

@@ -73,8 +73,8 @@ func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !decodeMAC(sig[:], s, encBase64) {
 		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 signature: %w", telnyxSigHeader, ed25519.SignatureSize, ErrMalformed)
 	}
-	buf, put := getMsgBuf()
-	defer put()
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
 	msg := append(append(append(*buf, t...), '|'), r.Body...)
 	*buf = msg
 	match, ok := ed25519Verify(v.keys, msg, sig[:])

@@ -70,18 +70,20 @@ func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", trelloHeader, err, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.h.Write(r.Body)
-		st.buf = append(st.buf[:0], u...)
-		st.h.Write(st.buf)
-		ok := hmac.Equal(st.sum(), sig[:])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeTrello(st, r.Body, u)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over the body and %s matches none of %d secrets: %w", trelloHeader, truncate(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over the body and %s matches none of %d secrets: %w", trelloHeader, truncate(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeTrello feeds st the signed content: the body, then the callback URL.
+func writeTrello(st *macState, body []byte, u string) {
+	st.h.Write(body)
+	st.write(u)
 }
 
 func (v *trelloVerifier) sign(r *Request) error {
@@ -89,12 +91,7 @@ func (v *trelloVerifier) sign(r *Request) error {
 	if err != nil {
 		return fmt.Errorf("trello signs the callback URL: %v: %w", err, ErrConfig)
 	}
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	st.buf = append(st.buf[:0], u...)
-	st.h.Write(st.buf)
-	r.Header.Set(trelloHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(trelloHeader, v.macs.mac(0, encBase64, func(st *macState) { writeTrello(st, r.Body, u) }))
 	return nil
 }
 

@@ -84,33 +84,39 @@ func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 		}
 	}
 	urls := twilioPortVariants(u)
-	for i := range v.macs.pools {
+	i := v.macs.find(func(st *macState) bool {
 		for _, u := range urls {
 			if u == "" {
 				break
 			}
-			st := v.macs.get(i)
-			st.buf = append(st.buf[:0], u...)
-			st.h.Write(st.buf)
-			st.h.Write(params)
-			ok := hmac.Equal(st.sum(), sig[:])
-			v.macs.put(i, st)
-			if !ok {
-				continue
+			st.reset()
+			writeTwilio(st, u, params)
+			if hmac.Equal(st.sum(), sig[:]) {
+				return true
 			}
-			if jsonBody {
-				var want [sha256.Size]byte
-				if !decodeMAC(want[:], hash, encHex) {
-					return Result{}, fmt.Errorf("URL: %s=%q is not a hex SHA-256: %w", twilioBodyHash, truncate(hash), ErrMalformed)
-				}
-				if got := sha256.Sum256(r.Body); !hmac.Equal(got[:], want[:]) {
-					return Result{}, fmt.Errorf("body: its SHA-256 does not match the URL's %s: %w", twilioBodyHash, ErrMismatch)
-				}
-			}
-			return Result{SecretIndex: i}, nil
+		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", twilioHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	}
+	if jsonBody {
+		var want [sha256.Size]byte
+		if !decodeMAC(want[:], hash, encHex) {
+			return Result{}, fmt.Errorf("URL: %s=%q is not a hex SHA-256: %w", twilioBodyHash, truncate(hash), ErrMalformed)
+		}
+		if got := sha256.Sum256(r.Body); !hmac.Equal(got[:], want[:]) {
+			return Result{}, fmt.Errorf("body: its SHA-256 does not match the URL's %s: %w", twilioBodyHash, ErrMismatch)
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", twilioHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeTwilio feeds st the signed content: the URL, then the form
+// parameters (none for a JSON body).
+func writeTwilio(st *macState, u string, params []byte) {
+	st.write(u)
+	st.h.Write(params)
 }
 
 // sign signs r as Twilio does. A JSON body (by Content-Type or, without
@@ -130,12 +136,8 @@ func (v *twilioVerifier) sign(r *Request) error {
 			return fmt.Errorf("twilio: body is not form-encoded: %v: %w", err, ErrConfig)
 		}
 	}
-	st := v.macs.get(0)
-	st.buf = append(st.buf[:0], withPublicBase(r.URL, v.base)...)
-	st.h.Write(st.buf)
-	st.h.Write(params)
-	r.Header.Set(twilioHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	u := withPublicBase(r.URL, v.base)
+	r.Header.Set(twilioHeader, v.macs.mac(0, encBase64, func(st *macState) { writeTwilio(st, u, params) }))
 	return nil
 }
 

@@ -78,35 +78,32 @@ func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if len(sig) < len(prefix) || !strings.EqualFold(sig[:len(prefix)], prefix) || !decodeMAC(mac[:], sig[len(prefix):], encHex) {
 		return Result{}, fmt.Errorf("header %s: not sha256=<64 hex digits>: %w", twitchSignature, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		v.write(st, id, ts, r.Body)
-		ok := hmac.Equal(st.sum(), mac[:])
-		v.macs.put(i, st)
-		if !ok {
-			continue
-		}
-		if err := checkWindow("header", twitchTimestamp, ts, t, now, v.tol); err != nil {
-			return Result{}, err
-		}
-		if typ != twitchVerification {
-			return Result{SecretIndex: i}, nil
-		}
-		var body struct {
-			Challenge *string `json:"challenge"`
-		}
-		if err := json.Unmarshal(r.Body, &body); err != nil || body.Challenge == nil || *body.Challenge == "" {
-			return Result{}, fmt.Errorf("body field challenge: a %s without a challenge: %w", twitchVerification, ErrMalformed)
-		}
-		return Result{SecretIndex: i, Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(*body.Challenge)}}, nil
+	i := v.macs.find(func(st *macState) bool {
+		writeTwitch(st, id, ts, r.Body)
+		return hmac.Equal(st.sum(), mac[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", twitchSignature, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", twitchSignature, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", twitchTimestamp, ts, t, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	if typ != twitchVerification {
+		return Result{SecretIndex: i}, nil
+	}
+	var body struct {
+		Challenge *string `json:"challenge"`
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil || body.Challenge == nil || *body.Challenge == "" {
+		return Result{}, fmt.Errorf("body field challenge: a %s without a challenge: %w", twitchVerification, ErrMalformed)
+	}
+	return Result{SecretIndex: i, Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(*body.Challenge)}}, nil
 }
 
-// write feeds st the signed content: id, timestamp and body, concatenated.
-func (v *twitchVerifier) write(st *macState, id, ts string, body []byte) {
-	st.buf = append(append(st.buf[:0], id...), ts...)
-	st.h.Write(st.buf)
+// writeTwitch feeds st the signed content: id, timestamp and body,
+// concatenated.
+func writeTwitch(st *macState, id, ts string, body []byte) {
+	st.write(id, ts)
 	st.h.Write(body)
 }
 
@@ -124,8 +121,5 @@ func (v *twitchVerifier) sign(r *Request, now time.Time) {
 	}
 	ts := now.UTC().Format(time.RFC3339Nano)
 	r.Header.Set(twitchTimestamp, ts)
-	st := v.macs.get(0)
-	v.write(st, id, ts, r.Body)
-	r.Header.Set(twitchSignature, "sha256="+encHex.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(twitchSignature, "sha256="+v.macs.mac(0, encHex, func(st *macState) { writeTwitch(st, id, ts, r.Body) }))
 }

@@ -40,10 +40,7 @@ func zoomHandshake(v *stampVerifier, body []byte, i int) (*Response, error) {
 	if m.Payload.PlainToken == "" {
 		return nil, fmt.Errorf("body: endpoint.url_validation without payload.plainToken: %w", ErrMalformed)
 	}
-	st := v.macs.get(i)
-	st.h.Write([]byte(m.Payload.PlainToken))
-	enc := encHex.encode(st.sum())
-	v.macs.put(i, st)
+	enc := v.macs.mac(i, encHex, func(st *macState) { st.write(m.Payload.PlainToken) })
 	out, err := json.Marshal(struct {
 		PlainToken     string `json:"plainToken"`
 		EncryptedToken string `json:"encryptedToken"`
