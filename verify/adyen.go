@@ -24,14 +24,8 @@ func init() {
 		// recurs across its AUTHORISATION, CAPTURE, REFUND... Events are
 		// identified by the body's hash, which Adyen's retries repeat.
 		EventType: []string{"notificationItems.0.NotificationRequestItem.eventCode"},
-		New:       func(o Options) (Verifier, error) { return verifier(newAdyenNotification(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newAdyenNotification(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:       newWith(newAdyenNotification),
+		Sign:      signWith(newAdyenNotification),
 	})
 	register(bodyMAC{
 		name: "adyen-payload-hmac", header: "HmacSignature", hash: sha256.New, enc: encBase64, key: adyenKey,
@@ -204,7 +198,7 @@ func (v *adyenNotification) Verify(r *Request, _ time.Time) (Result, error) {
 // sign sets additionalData.hmacSignature of every item of r.Body, which
 // must be an Adyen notification, with the first secret. It re-encodes the
 // body, with keys sorted; the body is not signed, so that is harmless.
-func (v *adyenNotification) sign(r *Request) error {
+func (v *adyenNotification) sign(r *Request, _ time.Time) error {
 	var n map[string]any
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.UseNumber()

@@ -33,7 +33,7 @@ func init() {
 		EventID:   "notificationUUID",
 		EventType: []string{"notificationType", "subtype"},
 		Options:   []string{"bundle_id", "environment", "app_apple_id"},
-		New:       func(o Options) (Verifier, error) { return verifier(newApple(o)) },
+		New:       newWith(newApple),
 		Sign:      signApple,
 	})
 }

@@ -19,7 +19,7 @@ func init() {
 		// Click and Bounce events, so it cannot be the event ID: events
 		// are identified by the body's hash, which a retry repeats.
 		EventType: []string{"RecordType"},
-		New:       func(o Options) (Verifier, error) { return verifier(newBasicAuth(o)) },
+		New:       newWith(newBasicAuth),
 		Sign: func(r *Request, o Options, _ time.Time) error {
 			if _, err := newBasicAuth(o); err != nil {
 				return err

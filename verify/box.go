@@ -15,15 +15,8 @@ func init() {
 		Tolerance:   10 * time.Minute,
 		EventID:     "header:BOX-DELIVERY-ID",
 		EventType:   []string{"trigger"},
-		New:         func(o Options) (Verifier, error) { return verifier(newBox(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newBox(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(newBox),
+		Sign:        signWith(newBox),
 	})
 }
 
@@ -108,7 +101,7 @@ func writeBox(st *macState, body []byte, ts string) {
 
 // sign sets Box's headers on r: the primary signature with the first
 // secret and, when a second is configured, the secondary with it.
-func (v *boxVerifier) sign(r *Request, now time.Time) {
+func (v *boxVerifier) sign(r *Request, now time.Time) error {
 	ts := now.UTC().Format(time.RFC3339)
 	r.Header.Set(boxTimestamp, ts)
 	r.Header.Set(boxVersion, "1")
@@ -116,4 +109,5 @@ func (v *boxVerifier) sign(r *Request, now time.Time) {
 	for i, h := range []string{boxPrimary, boxSecondary}[:min(2, len(v.macs.pools))] {
 		r.Header.Set(h, v.macs.mac(i, encBase64, func(st *macState) { writeBox(st, r.Body, ts) }))
 	}
+	return nil
 }

@@ -23,7 +23,7 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "id",
 		EventType: []string{"type", "event.type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newDiscord(o)) },
+		New:       newWith(newDiscord),
 		Sign:      signDiscord,
 	})
 }

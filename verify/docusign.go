@@ -17,11 +17,8 @@ func init() {
 		// Connect payloads can be XML as well as JSON, and carry no event
 		// ID: the body's SHA-256 identifies a delivery and no JSON field
 		// is read by default.
-		New: func(o Options) (Verifier, error) { return newDocuSign(o), nil },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			newDocuSign(o).sign(r)
-			return nil
-		},
+		New:  newWith(newDocuSign),
+		Sign: signWith(newDocuSign),
 	})
 }
 
@@ -40,8 +37,8 @@ type docuSignVerifier struct{ macs *macSet }
 
 var _ Verifier = (*docuSignVerifier)(nil)
 
-func newDocuSign(o Options) *docuSignVerifier {
-	return &docuSignVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
+func newDocuSign(o Options) (*docuSignVerifier, error) {
+	return &docuSignVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
 }
 
 // Verify implements Verifier. Any numbered signature header may carry the
@@ -83,8 +80,9 @@ func (v *docuSignVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	return Result{SecretIndex: i}, nil
 }
 
-func (v *docuSignVerifier) sign(r *Request) {
+func (v *docuSignVerifier) sign(r *Request, _ time.Time) error {
 	r.Header.Set(docuSignPrefix+"1", v.macs.mac(0, encBase64, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
 // docuSignIndex reports whether s is one to three decimal digits.

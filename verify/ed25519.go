@@ -22,7 +22,7 @@ func init() {
 			`template such as "{timestamp}{body}"); public keys hex, base64 or PEM; Sign takes the 32-byte seed or 64-byte key (hex/base64) or PKCS#8 PEM`,
 		Tolerance: 5 * time.Minute,
 		Options:   []string{"header", "prefix", "encoding", "timestamp_header", "template"},
-		New:       func(o Options) (Verifier, error) { return verifier(newEd25519(o)) },
+		New:       newWith(newEd25519),
 		Sign: func(r *Request, o Options, now time.Time) error {
 			v, err := newEd25519Signer(o)
 			if err != nil {

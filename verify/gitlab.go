@@ -18,17 +18,8 @@ func init() {
 		// alternative there.
 		EventID:   "header:Idempotency-Key",
 		EventType: []string{"header:X-Gitlab-Event"},
-		New: func(o Options) (Verifier, error) {
-			return verifier(newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets))
-		},
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets)
-			if err != nil {
-				return err
-			}
-			v.sign(r, o.Secrets[0])
-			return nil
-		},
+		New:       newWith(newGitLabToken),
+		Sign:      signWith(newGitLabToken),
 	})
 	register(Preset{
 		Name:   "gitlab-signing-token",
@@ -64,6 +55,11 @@ const (
 	gitlabTokenHeader       = "X-Gitlab-Token"
 	gitlabIdempotencyHeader = "Idempotency-Key"
 )
+
+// newGitLabToken builds GitLab's secret token scheme.
+func newGitLabToken(o Options) (*tokenVerifier, error) {
+	return newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets)
+}
 
 // gitlabSigned checks GitLab's signing token (MR 230944): a Standard
 // Webhooks signature, plus Idempotency-Key, which GitLab sets equal to

@@ -18,25 +18,9 @@ func init() {
 		Scheme:      "hmac",
 		Description: "Generic HMAC over the raw body in one header (options header, prefix, algorithm, encoding)",
 		Options:     []string{"header", "prefix", "algorithm", "encoding"},
-		New:         func(o Options) (Verifier, error) { return verifier(newHMAC(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newHMAC(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
+		New:         newWith(newHMAC),
+		Sign:        signWith(newHMAC),
 	})
-}
-
-// verifier converts a constructor's result to the Verifier interface, so an
-// error yields a nil interface rather than one holding a nil pointer.
-func verifier[V Verifier](v V, err error) (Verifier, error) {
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // bodyMAC describes a scheme that sends "<prefix><MAC of the raw body>" in
@@ -88,14 +72,7 @@ func (b bodyMAC) preset() Preset {
 		Options:     b.options,
 		Methods:     b.methods,
 		New:         b.verifier,
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := b.build(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
+		Sign:        signWith(b.build),
 	}
 }
 
@@ -196,8 +173,9 @@ func (v *hmacVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 }
 
 // sign sets the signature header on r with the first secret.
-func (v *hmacVerifier) sign(r *Request) {
+func (v *hmacVerifier) sign(r *Request, _ time.Time) error {
 	r.Header.Set(v.header, v.prefix+v.macs.mac(0, v.enc, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
 // altHeaderVerifier reads the signature from main's header, or from alt's

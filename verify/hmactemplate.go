@@ -18,15 +18,8 @@ func init() {
 			"in a plain, kv (t=,v1=) or list header (options header, template, format, prefix, algorithm, encoding, timestamp_header)",
 		Tolerance: templateTolerance,
 		Options:   []string{"header", "template", "format", "prefix", "algorithm", "encoding", "timestamp_header"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTemplate(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newTemplate(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:       newWith(newTemplate),
+		Sign:      signWith(newTemplate),
 	})
 }
 
@@ -447,7 +440,7 @@ func (v *templateVerifier) build(st *macState, r *Request, ts string) (int, erro
 // sign sets the signature header on r with the first secret at time now,
 // and the timestamp header when there is one. A header the template names
 // that r lacks is set to a random ID.
-func (v *templateVerifier) sign(r *Request, now time.Time) {
+func (v *templateVerifier) sign(r *Request, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	if v.tsHeader != "" {
 		r.Header.Set(v.tsHeader, ts)
@@ -468,4 +461,5 @@ func (v *templateVerifier) sign(r *Request, now time.Time) {
 		}
 	}
 	r.Header.Set(v.header, sig)
+	return nil
 }

@@ -26,14 +26,8 @@ func init() {
 		Tolerance:   5 * time.Minute,
 		EventType:   hubspotEventType,
 		Options:     []string{"public_url"},
-		New:         func(o Options) (Verifier, error) { return verifier(newHubSpotV3(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newHubSpotV3(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r, now)
-		},
+		New:         newWith(newHubSpotV3),
+		Sign:        signWith(newHubSpotV3),
 	})
 	register(hubspotLegacyPreset("hubspot-v1", "HubSpot v1 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{body}", nil))
 	register(hubspotLegacyPreset("hubspot-v2", "HubSpot v2 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{METHOD}{URL}{body}", []string{"public_url"}))
@@ -213,14 +207,8 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 		Headers:     []string{"X-HubSpot-Signature", "X-HubSpot-Signature-Version"},
 		EventType:   hubspotEventType,
 		Options:     options,
-		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := build(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:         newWith(build),
+		Sign:        signWith(build),
 	}
 }
 
@@ -275,7 +263,7 @@ func (v *hubspotLegacy) write(st *macState, r *Request, u string) {
 	st.h.Write(r.Body)
 }
 
-func (v *hubspotLegacy) sign(r *Request) error {
+func (v *hubspotLegacy) sign(r *Request, _ time.Time) error {
 	u := withPublicBase(r.URL, v.base)
 	if v.version == "v2" && u == "" {
 		return fmt.Errorf("hubspot-v2 signs the URL: the request has none: %w", ErrConfig)

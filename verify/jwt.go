@@ -26,7 +26,7 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		Options:   []string{"header", "algorithms", "issuer", "audience", "jwks", "jwks_url", "jwks_refresh", "body_hash_claim"},
 		NoSecret:  true,
-		New:       func(o Options) (Verifier, error) { return verifier(newJWTGeneric(o)) },
+		New:       newWith(newJWTGeneric),
 		Sign:      signJWTGeneric,
 	})
 }

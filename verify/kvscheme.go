@@ -77,11 +77,8 @@ func (k kvScheme) preset() Preset {
 		Tolerance:   k.tolerance,
 		EventID:     k.eventID,
 		EventType:   k.eventType,
-		New:         func(o Options) (Verifier, error) { return k.build(o), nil },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			k.build(o).sign(r, now)
-			return nil
-		},
+		New:         newWith(k.build),
+		Sign:        signWith(k.build),
 	}
 }
 
@@ -95,13 +92,13 @@ type kvVerifier struct {
 
 var _ Verifier = (*kvVerifier)(nil)
 
-func (k kvScheme) build(o Options) *kvVerifier {
+func (k kvScheme) build(o Options) (*kvVerifier, error) {
 	return &kvVerifier{
 		k:      k,
 		header: textproto.CanonicalMIMEHeaderKey(k.header),
 		tol:    o.Tolerance,
 		macs:   newMACSet(rawKeys(o.Secrets), sha256.New),
-	}
+	}, nil
 }
 
 // Verify implements Verifier. Every signature is tried with every secret,
@@ -146,10 +143,11 @@ func (v *kvVerifier) write(st *macState, t string, body []byte) {
 }
 
 // sign sets the header on r, signed with the first secret at time now.
-func (v *kvVerifier) sign(r *Request, now time.Time) {
+func (v *kvVerifier) sign(r *Request, now time.Time) error {
 	t := v.k.unit.format(now)
 	sig := v.macs.mac(0, encHex, func(st *macState) { v.write(st, t, r.Body) })
 	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, sig))
+	return nil
 }
 
 // kvPair is "key=val", or val alone when key is "".

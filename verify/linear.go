@@ -19,15 +19,8 @@ func init() {
 		Tolerance:   time.Minute,
 		EventID:     "header:Linear-Delivery",
 		EventType:   []string{"type", "action"},
-		New:         func(o Options) (Verifier, error) { return verifier(newLinear(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newLinear(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(newLinear),
+		Sign:        signWith(newLinear),
 	})
 }
 
@@ -88,11 +81,11 @@ func (v *linearVerifier) Verify(r *Request, now time.Time) (Result, error) {
 
 // sign stamps now into the body's webhookTimestamp when the body is a JSON
 // object, as Linear does, sets Linear-Timestamp, and signs.
-func (v *linearVerifier) sign(r *Request, now time.Time) {
+func (v *linearVerifier) sign(r *Request, now time.Time) error {
 	ms := strconv.FormatInt(now.UnixMilli(), 10)
 	r.Body = stampLinear(r.Body, ms)
 	r.Header.Set(linearTSHeader, ms)
-	v.mac.sign(r)
+	return v.mac.sign(r, now)
 }
 
 // stampLinear returns body with its top-level webhookTimestamp set to ms:

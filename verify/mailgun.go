@@ -28,14 +28,8 @@ func init() {
 		// event_id: event-data.id trades that protection for it.
 		EventID:   "signature.token",
 		EventType: []string{"event-data.event"},
-		New:       func(o Options) (Verifier, error) { return verifier(newMailgun(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newMailgun(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r, now)
-		},
+		New:       newWith(newMailgun),
+		Sign:      signWith(newMailgun),
 	})
 }
 

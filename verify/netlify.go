@@ -18,7 +18,7 @@ func init() {
 		Headers:     []string{netlifyHeader},
 		EventID:     "id",
 		EventType:   []string{"state"},
-		New:         func(o Options) (Verifier, error) { return verifier(newNetlify(o)) },
+		New:         newWith(newNetlify),
 		Sign:        signNetlify,
 	})
 }

@@ -16,11 +16,8 @@ func init() {
 		Headers:     []string{"X-PagerDuty-Signature"},
 		EventID:     "event.id",
 		EventType:   []string{"event.event_type"},
-		New:         func(o Options) (Verifier, error) { return newPagerDuty(o), nil },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			newPagerDuty(o).sign(r)
-			return nil
-		},
+		New:         newWith(newPagerDuty),
+		Sign:        signWith(newPagerDuty),
 	})
 }
 
@@ -35,8 +32,8 @@ type pagerDutyVerifier struct {
 
 var _ Verifier = (*pagerDutyVerifier)(nil)
 
-func newPagerDuty(o Options) *pagerDutyVerifier {
-	return &pagerDutyVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
+func newPagerDuty(o Options) (*pagerDutyVerifier, error) {
+	return &pagerDutyVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
 }
 
 // Verify implements Verifier.
@@ -59,8 +56,9 @@ func (v *pagerDutyVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	return Result{SecretIndex: i}, nil
 }
 
-func (v *pagerDutyVerifier) sign(r *Request) {
+func (v *pagerDutyVerifier) sign(r *Request, _ time.Time) error {
 	r.Header.Set(pagerDutyHeader, "v1="+v.macs.mac(0, encHex, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
 // parsePagerDuty parses an X-PagerDuty-Signature list: entries separated by

@@ -25,7 +25,7 @@ func init() {
 		EventType: []string{"webhook_type", "webhook_code"},
 		Options:   []string{"jwks", "jwks_url", "jwks_refresh"},
 		NoSecret:  true,
-		New:       func(o Options) (Verifier, error) { return verifier(newPlaid(o)) },
+		New:       newWith(newPlaid),
 		Sign:      signPlaid,
 	})
 }

@@ -25,7 +25,7 @@ func init() {
 		// A body is a batch of events, each with its own sg_event_id and
 		// event; the batch is identified by its SHA-256 (no EventID), so a
 		// regrouped retry is never mistaken for a duplicate.
-		New:  func(o Options) (Verifier, error) { return verifier(newSendGrid(o)) },
+		New:  newWith(newSendGrid),
 		Sign: signSendGrid,
 	})
 }

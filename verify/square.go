@@ -17,14 +17,8 @@ func init() {
 		EventID:     "event_id",
 		EventType:   []string{"type"},
 		Options:     []string{"public_url"},
-		New:         func(o Options) (Verifier, error) { return verifier(newSquare(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newSquare(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:         newWith(newSquare),
+		Sign:        signWith(newSquare),
 	})
 }
 
@@ -90,7 +84,7 @@ func writeSquare(st *macState, u string, body []byte) {
 	st.h.Write(body)
 }
 
-func (v *squareVerifier) sign(r *Request) error {
+func (v *squareVerifier) sign(r *Request, _ time.Time) error {
 	u := v.notificationURL(r)
 	if u == "" {
 		return fmt.Errorf("square signs the notification URL: the request has none and public_url is not set: %w", ErrConfig)

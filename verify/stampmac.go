@@ -50,14 +50,14 @@ type stampVerifier struct {
 
 var _ Verifier = (*stampVerifier)(nil)
 
-func (s stampMAC) build(o Options) *stampVerifier {
+func (s stampMAC) build(o Options) (*stampVerifier, error) {
 	return &stampVerifier{
 		s:    s,
 		sig:  textproto.CanonicalMIMEHeaderKey(s.sigHeader),
 		ts:   textproto.CanonicalMIMEHeaderKey(s.tsHeader),
 		tol:  o.Tolerance,
 		macs: newMACSet(rawKeys(o.Secrets), sha256.New),
-	}
+	}, nil
 }
 
 func (s stampMAC) preset() Preset {
@@ -70,11 +70,8 @@ func (s stampMAC) preset() Preset {
 		Tolerance:   s.tolerance,
 		EventID:     s.eventID,
 		EventType:   s.eventType,
-		New:         func(o Options) (Verifier, error) { return s.build(o), nil },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			s.build(o).sign(r, now)
-			return nil
-		},
+		New:         newWith(s.build),
+		Sign:        signWith(s.build),
 	}
 }
 
@@ -136,8 +133,9 @@ func (v *stampVerifier) write(st *macState, t string, body []byte) {
 	st.h.Write(body)
 }
 
-func (v *stampVerifier) sign(r *Request, now time.Time) {
+func (v *stampVerifier) sign(r *Request, now time.Time) error {
 	t := v.s.unit.format(now)
 	r.Header.Set(v.sig, v.s.sigPrefix+v.macs.mac(0, v.s.enc, func(st *macState) { v.write(st, t, r.Body) }))
 	r.Header.Set(v.ts, t)
+	return nil
 }

@@ -56,15 +56,8 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 		Tolerance:   5 * time.Minute,
 		EventID:     "header:" + first.id,
 		EventType:   []string{"type"},
-		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := build(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(build),
+		Sign:        signWith(build),
 	}
 }
 
@@ -127,9 +120,10 @@ func writeSW(st *macState, id, t string, body []byte) {
 
 // sign sets the preferred family's headers on r, keeping a message ID that
 // r already carries and generating one otherwise.
-func (v *swVerifier) sign(r *Request, now time.Time) {
+func (v *swVerifier) sign(r *Request, now time.Time) error {
 	id, t := stampSW(r, v.families[0], now)
 	r.Header.Set(v.families[0].sig, "v1,"+v.macs.mac(0, encBase64, func(st *macState) { writeSW(st, id, t, r.Body) }))
+	return nil
 }
 
 // stampSW sets the ID and timestamp headers of family f on r, keeping an ID

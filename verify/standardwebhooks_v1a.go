@@ -19,7 +19,7 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "header:" + webhookHeaders.id,
 		EventType: []string{"type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newV1a(o)) },
+		New:       newWith(newV1a),
 		Sign:      signV1a,
 	})
 }

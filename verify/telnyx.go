@@ -22,7 +22,7 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "data.id",
 		EventType: []string{"data.event_type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTelnyx(o)) },
+		New:       newWith(newTelnyx),
 		Sign:      signTelnyx,
 	})
 }

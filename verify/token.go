@@ -15,15 +15,8 @@ func init() {
 		Scheme:      "token",
 		Description: "Generic shared token: a header equal to a secret, compared in constant time, body not signed (options header, prefix such as \"Bearer \")",
 		Options:     []string{"header", "prefix"},
-		New:         func(o Options) (Verifier, error) { return verifier(newToken("token", o.Header, o.Prefix, o.Secrets)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newToken("token", o.Header, o.Prefix, o.Secrets)
-			if err != nil {
-				return err
-			}
-			v.sign(r, o.Secrets[0])
-			return nil
-		},
+		New:         newWith(newTokenOptions),
+		Sign:        signWith(newTokenOptions),
 	})
 }
 
@@ -36,9 +29,15 @@ type tokenVerifier struct {
 	header string // canonical
 	prefix string
 	sums   [][sha256.Size]byte // SHA-256 of each secret
+	first  string              // the first secret, which sign sends
 }
 
 var _ Verifier = (*tokenVerifier)(nil)
+
+// newTokenOptions builds the generic token scheme from o.
+func newTokenOptions(o Options) (*tokenVerifier, error) {
+	return newToken("token", o.Header, o.Prefix, o.Secrets)
+}
 
 // newToken builds a token verifier; typ names the scheme in errors.
 func newToken(typ, header, prefix string, secrets []string) (*tokenVerifier, error) {
@@ -48,11 +47,15 @@ func newToken(typ, header, prefix string, secrets []string) (*tokenVerifier, err
 	if !validHeaderName(header) {
 		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, header, ErrConfig)
 	}
-	return &tokenVerifier{
+	v := &tokenVerifier{
 		header: textproto.CanonicalMIMEHeaderKey(header),
 		prefix: prefix,
 		sums:   secretSums(secrets),
-	}, nil
+	}
+	if len(secrets) > 0 {
+		v.first = secrets[0]
+	}
+	return v, nil
 }
 
 // secretSums returns the SHA-256 of each secret, for matchSecret.
@@ -96,6 +99,8 @@ func (v *tokenVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	return Result{SecretIndex: i}, nil
 }
 
-func (v *tokenVerifier) sign(r *Request, secret string) {
-	r.Header.Set(v.header, v.prefix+secret)
+// sign sets the header to the prefix and the first secret.
+func (v *tokenVerifier) sign(r *Request, _ time.Time) error {
+	r.Header.Set(v.header, v.prefix+v.first)
+	return nil
 }

@@ -20,14 +20,8 @@ func init() {
 		EventType: []string{"action.type"},
 		Options:   []string{"public_url"},
 		Methods:   []string{http.MethodHead, http.MethodPost},
-		New:       func(o Options) (Verifier, error) { return verifier(newTrello(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newTrello(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:       newWith(newTrello),
+		Sign:      signWith(newTrello),
 	})
 }
 
@@ -86,7 +80,7 @@ func writeTrello(st *macState, body []byte, u string) {
 	st.write(u)
 }
 
-func (v *trelloVerifier) sign(r *Request) error {
+func (v *trelloVerifier) sign(r *Request, _ time.Time) error {
 	u, err := v.callback(r.URL)
 	if err != nil {
 		return fmt.Errorf("trello signs the callback URL: %v: %w", err, ErrConfig)

@@ -23,14 +23,8 @@ func init() {
 		// MessageSid or CallSid, which JSON paths cannot read).
 		EventID: "header:I-Twilio-Idempotency-Token",
 		Options: []string{"public_url"},
-		New:     func(o Options) (Verifier, error) { return verifier(newTwilio(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newTwilio(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:     newWith(newTwilio),
+		Sign:    signWith(newTwilio),
 	})
 }
 
@@ -122,7 +116,7 @@ func writeTwilio(st *macState, u string, params []byte) {
 // sign signs r as Twilio does. A JSON body (by Content-Type or, without
 // one, by its first byte) gets bodySHA256 added to r.URL, or replaced
 // there; anything else is signed as a form body.
-func (v *twilioVerifier) sign(r *Request) error {
+func (v *twilioVerifier) sign(r *Request, _ time.Time) error {
 	if r.URL == "" && v.base == "" {
 		return fmt.Errorf("twilio signs the URL: the request has none and public_url is not set: %w", ErrConfig)
 	}

@@ -22,15 +22,8 @@ func init() {
 		// notification.channel.follow, revocation.channel.follow: a
 		// revocation is an event like any other, told apart by its type.
 		EventType: []string{"header:" + twitchType, "header:Twitch-Eventsub-Subscription-Type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTwitch(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newTwitch(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:       newWith(newTwitch),
+		Sign:      signWith(newTwitch),
 	})
 }
 
@@ -110,7 +103,7 @@ func writeTwitch(st *macState, id, ts string, body []byte) {
 // sign sets the message headers on r as Twitch sends them, keeping a
 // message ID and type that r already carries; the type defaults to
 // notification.
-func (v *twitchVerifier) sign(r *Request, now time.Time) {
+func (v *twitchVerifier) sign(r *Request, now time.Time) error {
 	id := r.Header.Get(twitchID)
 	if id == "" {
 		id = strings.ToLower(rand.Text())
@@ -122,4 +115,5 @@ func (v *twitchVerifier) sign(r *Request, now time.Time) {
 	ts := now.UTC().Format(time.RFC3339Nano)
 	r.Header.Set(twitchTimestamp, ts)
 	r.Header.Set(twitchSignature, "sha256="+v.macs.mac(0, encHex, func(st *macState) { writeTwitch(st, id, ts, r.Body) }))
+	return nil
 }

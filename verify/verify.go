@@ -276,6 +276,37 @@ func register(p Preset) {
 	}
 }
 
+// signer is a scheme's verifier that also signs as its provider does: with
+// the first secret it was built with, at time now.
+type signer interface {
+	Verifier
+	sign(r *Request, now time.Time) error
+}
+
+// newWith returns a Preset.New that builds the verifier with newV. An error
+// yields a nil Verifier rather than one holding a nil pointer.
+func newWith[V Verifier](newV func(Options) (V, error)) func(Options) (Verifier, error) {
+	return func(o Options) (Verifier, error) {
+		v, err := newV(o)
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// signWith returns a Preset.Sign that builds the scheme with newV and signs
+// with it.
+func signWith[V signer](newV func(Options) (V, error)) func(*Request, Options, time.Time) error {
+	return func(r *Request, o Options, now time.Time) error {
+		v, err := newV(o)
+		if err != nil {
+			return err
+		}
+		return v.sign(r, now)
+	}
+}
+
 // Lookup returns the preset with the given name or alias.
 func Lookup(name string) (Preset, bool) {
 	if n, ok := aliases[name]; ok {
