@@ -56,7 +56,7 @@ type adyenNotification struct {
 var _ Verifier = (*adyenNotification)(nil)
 
 func newAdyenNotification(o Options) (*adyenNotification, error) {
-	keys, err := decodeMACKeys("adyen-notification-hmac", o.Secrets, adyenKey)
+	keys, err := parseSecrets("adyen-notification-hmac", o.Secrets, adyenKey)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ type discordVerifier struct {
 var _ Verifier = (*discordVerifier)(nil)
 
 func newDiscord(o Options) (*discordVerifier, error) {
-	keys, err := ed25519Keys("discord-ed25519", o.Secrets, parseEd25519Public)
+	keys, err := parseSecrets("discord-ed25519", o.Secrets, parseEd25519Public)
 	if err != nil {
 		return nil, err
 	}

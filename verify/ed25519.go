@@ -100,19 +100,6 @@ func decodeKeyBytes(s string) ([]byte, error) {
 	return decodeStdBase64(s)
 }
 
-// ed25519Keys parses public keys for typ, naming the secret in errors.
-func ed25519Keys(typ string, secrets []string, parse func(string) (ed25519.PublicKey, error)) ([]ed25519.PublicKey, error) {
-	keys := make([]ed25519.PublicKey, len(secrets))
-	for i, s := range secrets {
-		k, err := parse(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "%v", err)
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
 // ed25519Msgs recycles the buffers that hold a signed message: Ed25519
 // needs the whole message in one slice. Get one with getMsgBuf.
 var ed25519Msgs = sync.Pool{New: func() any { return new([]byte) }}
@@ -251,7 +238,7 @@ func newEd25519(o Options) (*ed25519Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v.keys, err = ed25519Keys("ed25519", o.Secrets, parseEd25519Public); err != nil {
+	if v.keys, err = parseSecrets("ed25519", o.Secrets, parseEd25519Public); err != nil {
 		return nil, err
 	}
 	return v, nil

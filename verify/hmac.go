@@ -78,9 +78,12 @@ func (b bodyMAC) preset() Preset {
 
 // build returns the MAC check of b's header for o's secrets.
 func (b bodyMAC) build(o Options) (*hmacVerifier, error) {
-	keys, err := decodeMACKeys(b.name, o.Secrets, b.key)
-	if err != nil {
-		return nil, err
+	keys := rawKeys(o.Secrets)
+	if b.key != nil {
+		var err error
+		if keys, err = parseSecrets(b.name, o.Secrets, b.key); err != nil {
+			return nil, err
+		}
 	}
 	return &hmacVerifier{
 		header: textproto.CanonicalMIMEHeaderKey(b.header),

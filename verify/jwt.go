@@ -72,6 +72,17 @@ func (c *jwtCheck) parseHeader(r *Request, h string, claims jwt.Claims, now time
 	return c.parse(tok, claims, now)
 }
 
+// parseBodyHashed is parseHeader for a token that signs the body through a
+// claim: name is the claim, and field where claims keeps it once decoded,
+// which must hold the hex SHA-256 of the body (see checkBodyHash).
+func (c *jwtCheck) parseBodyHashed(r *Request, h string, claims jwt.Claims, name string, field *any, now time.Time) (jwtKey, error) {
+	k, err := c.parseHeader(r, h, claims, now)
+	if err != nil {
+		return k, err
+	}
+	return k, checkBodyHash(c.where, name, *field, r.Body)
+}
+
 // parse verifies tok and decodes its claims into claims. It returns the key
 // that verified it. The signature is checked before the claims, so a
 // claims error means a genuine token. A key past its JWK expired_at that

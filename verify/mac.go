@@ -249,23 +249,6 @@ func truncate(s string) string {
 	return s
 }
 
-// decodeMACKeys turns secrets into HMAC keys with decode, or byte for byte when
-// decode is nil. Its errors name the secret by index, never by value.
-func decodeMACKeys(typ string, secrets []string, decode func(string) ([]byte, error)) ([][]byte, error) {
-	if decode == nil {
-		return rawKeys(secrets), nil
-	}
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		k, err := decode(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "%v", err)
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
 // macHashName is the scheme family name of a hash constructor.
 func macHashName(fn func() hash.Hash) string {
 	switch fn().Size() {

@@ -52,11 +52,8 @@ type netlifyClaims struct {
 // is ErrMismatch: the body is not the one that was signed.
 func (v *netlifyVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var c netlifyClaims
-	k, err := v.check.parseHeader(r, netlifyHeader, &c, now)
+	k, err := v.check.parseBodyHashed(r, netlifyHeader, &c, "sha256", &c.SHA256, now)
 	if err != nil {
-		return Result{}, err
-	}
-	if err := checkBodyHash(v.check.where, "sha256", c.SHA256, r.Body); err != nil {
 		return Result{}, err
 	}
 	return Result{SecretIndex: k.index}, nil

@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -66,11 +64,8 @@ type plaidClaims struct {
 // one is ErrClaims.
 func (v *plaidVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var c plaidClaims
-	k, err := v.check.parseHeader(r, plaidHeader, &c, now)
+	k, err := v.check.parseBodyHashed(r, plaidHeader, &c, "request_body_sha256", &c.RequestBodySHA256, now)
 	if err != nil {
-		return Result{}, err
-	}
-	if err := checkBodyHash(v.check.where, "request_body_sha256", c.RequestBodySHA256, r.Body); err != nil {
 		return Result{}, err
 	}
 	if err := checkIssuedAt(plaidHeader, &c, now, v.tol, true); err != nil {
@@ -85,13 +80,9 @@ func signPlaid(r *Request, o Options, now time.Time) error {
 	if len(o.Secrets) == 0 {
 		return fmt.Errorf("plaid-jwt: Sign needs the private key in secrets: %w", ErrConfig)
 	}
-	sk, err := parseSignKey(o.Secrets[0])
+	k, err := parseP256SignKey(o.Secrets[0])
 	if err != nil {
 		return secretErr("plaid-jwt", 0, "%v", err)
-	}
-	k, ok := sk.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return secretErr("plaid-jwt", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	sum := sha256.Sum256(r.Body)
 	tok, err := signToken("ES256", k, signerKid(k), jwt.MapClaims{"iat": now.Unix(), "request_body_sha256": hex.EncodeToString(sum[:])})

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -45,18 +44,20 @@ type sendgridVerifier struct {
 var _ Verifier = (*sendgridVerifier)(nil)
 
 func newSendGrid(o Options) (*sendgridVerifier, error) {
-	v := &sendgridVerifier{tol: o.Tolerance}
-	for i, s := range o.Secrets {
+	keys, err := parseSecrets("sendgrid-ecdsa", o.Secrets, func(s string) (*ecdsa.PublicKey, error) {
 		k, err := parseVerifyKey(s)
 		if err == nil && !keyFitsAlg(k.key, "ES256") {
 			err = fmt.Errorf("key is a %T, not ECDSA P-256", k.key)
 		}
 		if err != nil {
-			return nil, secretErr("sendgrid-ecdsa", i, "%v", err)
+			return nil, err
 		}
-		v.keys = append(v.keys, k.key.(*ecdsa.PublicKey))
+		return k.key.(*ecdsa.PublicKey), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &sendgridVerifier{keys: keys, tol: o.Tolerance}, nil
 }
 
 // sendgridMaxSig bounds the base64 signature: a P-256 DER signature is at
@@ -123,13 +124,9 @@ func decodeSendGridSig(dst []byte, s string) ([]byte, error) {
 // signSendGrid sets SendGrid's headers, signing with the ECDSA P-256
 // private key in o.Secrets[0].
 func signSendGrid(r *Request, o Options, now time.Time) error {
-	sk, err := parseSignKey(o.Secrets[0])
+	k, err := parseP256SignKey(o.Secrets[0])
 	if err != nil {
 		return secretErr("sendgrid-ecdsa", 0, "%v", err)
-	}
-	k, ok := sk.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return secretErr("sendgrid-ecdsa", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	t := strconv.FormatInt(now.Unix(), 10)
 	digest := sha256.Sum256(append([]byte(t), r.Body...))

@@ -3,8 +3,6 @@ package verify
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,13 +32,9 @@ var (
 // preferring first, and signs and identifies events with first.
 func standardWebhooksPreset(name string, first, second swHeaders, desc string) Preset {
 	build := func(o Options) (*swVerifier, error) {
-		keys := make([][]byte, len(o.Secrets))
-		for i, s := range o.Secrets {
-			k, err := decodeWhsec(s)
-			if err != nil {
-				return nil, secretErr(name, i, "%v", err)
-			}
-			keys[i] = k
+		keys, err := parseSecrets(name, o.Secrets, decodeWhsec)
+		if err != nil {
+			return nil, err
 		}
 		return &swVerifier{
 			families: [2]swHeaders{first, second},
@@ -66,13 +60,9 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 // alphabet, padding optional, as the Python SDK accepts). It never quotes
 // the secret in its error.
 func decodeWhsec(s string) ([]byte, error) {
-	s = strings.TrimRight(strings.TrimPrefix(s, "whsec_"), "=")
-	k, err := base64.RawStdEncoding.DecodeString(s)
-	switch {
-	case err != nil:
-		return nil, errors.New("not base64 after the whsec_ prefix")
-	case len(k) == 0:
-		return nil, errors.New("empty key after the whsec_ prefix")
+	k, err := decodeBase64Key(strings.TrimPrefix(s, "whsec_"))
+	if err != nil {
+		return nil, fmt.Errorf("%v after the whsec_ prefix", err)
 	}
 	return k, nil
 }

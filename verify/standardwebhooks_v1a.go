@@ -37,7 +37,7 @@ type v1aVerifier struct {
 var _ Verifier = (*v1aVerifier)(nil)
 
 func newV1a(o Options) (*v1aVerifier, error) {
-	keys, err := ed25519Keys("standard-webhooks-v1a", o.Secrets, parseWhpk)
+	keys, err := parseSecrets("standard-webhooks-v1a", o.Secrets, parseWhpk)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package verify
 import (
 	"crypto/ed25519"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,15 +42,17 @@ type telnyxVerifier struct {
 var _ Verifier = (*telnyxVerifier)(nil)
 
 func newTelnyx(o Options) (*telnyxVerifier, error) {
-	v := &telnyxVerifier{tol: o.Tolerance}
-	for i, s := range o.Secrets {
+	keys, err := parseSecrets("telnyx", o.Secrets, func(s string) (ed25519.PublicKey, error) {
 		k, err := decodeTelnyxKey(s, ed25519.PublicKeySize)
 		if err != nil {
-			return nil, secretErr("telnyx", i, "public key: %v", err)
+			return nil, fmt.Errorf("public key: %v", err)
 		}
-		v.keys = append(v.keys, ed25519.PublicKey(k))
+		return k, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &telnyxVerifier{keys: keys, tol: o.Tolerance}, nil
 }
 
 // Verify implements Verifier. The signature is checked before the timestamp,
@@ -113,10 +114,10 @@ func signTelnyx(r *Request, o Options, now time.Time) error {
 // decodeTelnyxKey decodes a base64 key (standard alphabet, padding
 // optional) of size bytes, or of any size when size is 0.
 func decodeTelnyxKey(s string, size int) ([]byte, error) {
-	k, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(s), "="))
+	k, err := decodeBase64Key(strings.TrimSpace(s))
 	switch {
 	case err != nil:
-		return nil, errors.New("not base64")
+		return nil, err
 	case size != 0 && len(k) != size:
 		return nil, fmt.Errorf("%d bytes, want %d", len(k), size)
 	}

@@ -77,6 +77,21 @@ func secretErr(typ string, i int, format string, args ...any) error {
 	return &SecretError{Type: typ, Index: i, Reason: fmt.Sprintf(format, args...)}
 }
 
+// parseSecrets parses each of secrets with parse: the one loop by which
+// schemes turn their secrets into keys. An error is a SecretError of typ
+// naming the secret by its index; parse's errors must not quote the secret.
+func parseSecrets[K any](typ string, secrets []string, parse func(string) (K, error)) ([]K, error) {
+	keys := make([]K, len(secrets))
+	for i, s := range secrets {
+		k, err := parse(s)
+		if err != nil {
+			return nil, secretErr(typ, i, "%v", err)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
 // Request is the part of an HTTP request that a scheme reads. Body is the raw
 // request body, byte for byte as received.
 type Request struct {
