@@ -53,9 +53,9 @@ func newBasicAuth(o Options) (*basicAuthVerifier, error) {
 // password together, in constant time.
 func (v *basicAuthVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	const hdr = "Authorization"
-	s := r.Header.Get(hdr)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hdr, ErrNoSignature)
+	s, err := requireHeader(r, hdr)
+	if err != nil {
+		return Result{}, err
 	}
 	scheme, cred, ok := strings.Cut(s, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {

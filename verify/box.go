@@ -63,9 +63,9 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if p == "" && s == "" {
 		return Result{}, fmt.Errorf("header %s: %w", boxPrimary, ErrNoSignature)
 	}
-	ts := r.Header.Get(boxTimestamp)
-	if ts == "" {
-		return Result{}, fmt.Errorf("header %s: %w", boxTimestamp, ErrNoSignature)
+	ts, err := requireHeader(r, boxTimestamp)
+	if err != nil {
+		return Result{}, err
 	}
 	t, err := stampRFC3339.read("header", boxTimestamp, ts)
 	if err != nil {

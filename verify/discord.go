@@ -55,15 +55,7 @@ func newDiscord(o Options) (*discordVerifier, error) {
 // an interactions PING (type 1, no event) is answered {"type":1}, a webhook
 // events PING (type 0) with 204 No Content.
 func (v *discordVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(discordSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", discordSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(discordTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", discordTSHeader, ErrNoSignature)
-	}
-	at, err := stampSeconds.read("header", discordTSHeader, t)
+	s, t, at, err := readStamped(r, discordSigHeader, discordTSHeader, stampSeconds)
 	if err != nil {
 		return Result{}, err
 	}

@@ -270,24 +270,24 @@ func (v *ed25519Verifier) message(dst []byte, r *Request, ts string) ([]byte, er
 // timestamp, so ErrTooOld and ErrTooNew mean a genuine but replayed or
 // mistimed request. The timestamp is unix seconds.
 func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+	s, ok := cutPrefixFold(s, v.prefix)
+	if !ok {
 		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
 	}
 	var sig [ed25519.SignatureSize]byte
-	if !decodeMAC(sig[:], s[len(v.prefix):], v.enc) {
+	if !decodeMAC(sig[:], s, v.enc) {
 		return Result{}, fmt.Errorf("header %s: not a %s Ed25519 signature: %w", v.header, v.enc, ErrMalformed)
 	}
 	var ts string
 	var at time.Time
 	if v.tsHeader != "" {
-		if ts = r.Header.Get(v.tsHeader); ts == "" {
-			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
+		if ts, err = requireHeader(r, v.tsHeader); err != nil {
+			return Result{}, err
 		}
-		var err error
 		if at, err = stampSeconds.read("header", v.tsHeader, ts); err != nil {
 			return Result{}, err
 		}

@@ -78,9 +78,9 @@ func (v *gitlabSigned) Verify(r *Request, now time.Time) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	key := r.Header.Get(gitlabIdempotencyHeader)
-	if key == "" {
-		return Result{}, fmt.Errorf("header %s: %w", gitlabIdempotencyHeader, ErrNoSignature)
+	key, err := requireHeader(r, gitlabIdempotencyHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	// res.ID is the ID the signature covers: webhook-id, or svix-id when
 	// the request was signed under the svix-* names (then a webhook-id

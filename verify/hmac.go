@@ -154,16 +154,13 @@ func newHMAC(o Options) (*hmacVerifier, error) {
 // Verify implements Verifier. The prefix is matched case-insensitively, as
 // are hex digits.
 func (v *hmacVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
-	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
-		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [maxMACSize]byte
-	if !decodeMAC(sig[:v.macs.size], s[len(v.prefix):], v.enc) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.header, v.macs.size, v.enc, ErrMalformed)
+	if err := readMAC(sig[:v.macs.size], v.header, s, v.prefix, v.enc); err != nil {
+		return Result{}, err
 	}
 	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)

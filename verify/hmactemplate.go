@@ -286,10 +286,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 	size := v.macs.size
 	switch v.format.kind {
 	case formatPlain:
-		if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+		mac, ok := cutPrefixFold(s, v.prefix)
+		if !ok {
 			return "", fmt.Errorf("does not start with %q", v.prefix)
 		}
-		sigs.add(s[len(v.prefix):], size, v.enc)
+		sigs.add(mac, size, v.enc)
 	case formatList:
 		seps := " \t,"
 		if strings.IndexByte(v.prefix, ',') >= 0 {
@@ -302,10 +303,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 			} else {
 				e, s = s, ""
 			}
-			if e == "" || len(e) < len(v.prefix) || !strings.EqualFold(e[:len(v.prefix)], v.prefix) {
+			mac, ok := cutPrefixFold(e, v.prefix)
+			if e == "" || !ok {
 				continue
 			}
-			if !sigs.add(e[len(v.prefix):], size, v.enc) {
+			if !sigs.add(mac, size, v.enc) {
 				return "", fmt.Errorf("more than %d signatures", maxSigs)
 			}
 		}
@@ -334,10 +336,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 				}
 				seenT, ts = true, val
 			case k == f.sigKey:
-				if len(val) < len(v.prefix) || !strings.EqualFold(val[:len(v.prefix)], v.prefix) {
+				mac, ok := cutPrefixFold(val, v.prefix)
+				if !ok {
 					continue
 				}
-				if !sigs.add(val[len(v.prefix):], size, v.enc) {
+				if !sigs.add(mac, size, v.enc) {
 					return "", fmt.Errorf("more than %d %s signatures", maxSigs, f.sigKey)
 				}
 			}
@@ -355,9 +358,9 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 // Verify implements Verifier. The signature is checked before the timestamp,
 // so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
 func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var sigs wideSigList
 	ts, err := v.parse(s, &sigs)
@@ -365,8 +368,8 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
 	}
 	if v.tsHeader != "" {
-		if ts = r.Header.Get(v.tsHeader); ts == "" {
-			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
+		if ts, err = requireHeader(r, v.tsHeader); err != nil {
+			return Result{}, err
 		}
 	}
 	var t time.Time

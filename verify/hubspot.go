@@ -67,21 +67,13 @@ func newHubSpotV3(o Options) (*hubspotV3, error) {
 // timestamp, which is checked in both directions (HubSpot's SDKs check
 // only the past).
 func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(hubspotV3Header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotV3Header, ErrNoSignature)
-	}
-	t := r.Header.Get(hubspotTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotTSHeader, ErrNoSignature)
-	}
-	at, err := stampMillis.read("header", hubspotTSHeader, t)
+	s, t, at, err := readStamped(r, hubspotV3Header, hubspotTSHeader, stampMillis)
 	if err != nil {
 		return Result{}, err
 	}
 	var sig [sha256.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", hubspotV3Header, ErrMalformed)
+	if err := readMAC(sig[:], hubspotV3Header, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
 	u := withPublicBase(r.URL, v.base)
 	if u == "" {
@@ -225,13 +217,13 @@ var _ Verifier = (*hubspotLegacy)(nil)
 
 // Verify implements Verifier.
 func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(hubspotLegacyHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotLegacyHeader, ErrNoSignature)
+	s, err := requireHeader(r, hubspotLegacyHeader)
+	if err != nil {
+		return Result{}, err
 	}
-	ver := r.Header.Get(hubspotVersionHeader)
-	if ver == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotVersionHeader, ErrNoSignature)
+	ver, err := requireHeader(r, hubspotVersionHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	if !strings.EqualFold(ver, v.version) {
 		return Result{}, fmt.Errorf("header %s: %q, and this preset checks %s: %w", hubspotVersionHeader, truncate(ver), v.version, ErrMalformed)

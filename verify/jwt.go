@@ -65,9 +65,9 @@ func newJWTCheck(where string, algs []string, ks *jwtKeys, opts ...jwt.ParserOpt
 // parseHeader verifies the compact JWS carried whole in header h (a
 // missing header is ErrNoSignature) and decodes its claims into claims.
 func (c *jwtCheck) parseHeader(r *Request, h string, claims jwt.Claims, now time.Time) (jwtKey, error) {
-	tok := r.Header.Get(h)
-	if tok == "" {
-		return jwtKey{}, fmt.Errorf("header %s: %w", h, ErrNoSignature)
+	tok, err := requireHeader(r, h)
+	if err != nil {
+		return jwtKey{}, err
 	}
 	return c.parse(tok, claims, now)
 }
@@ -200,12 +200,12 @@ func checkIssuedAt(hdr string, claims jwt.Claims, now time.Time, tol time.Durati
 
 // bearerToken reads a token from header h, dropping a "Bearer " prefix.
 func bearerToken(r *Request, h string) (string, error) {
-	s := r.Header.Get(h)
-	if s == "" {
-		return "", fmt.Errorf("header %s: %w", h, ErrNoSignature)
+	s, err := requireHeader(r, h)
+	if err != nil {
+		return "", err
 	}
-	if len(s) >= 7 && strings.EqualFold(s[:7], "bearer ") {
-		s = strings.TrimLeft(s[7:], " ")
+	if tok, ok := cutPrefixFold(s, "bearer "); ok {
+		s = strings.TrimLeft(tok, " ")
 	}
 	if s == "" {
 		return "", fmt.Errorf("header %s: empty bearer token: %w", h, ErrNoSignature)

@@ -107,9 +107,9 @@ func (k kvScheme) build(o Options) (*kvVerifier, error) {
 // mistimed event. Unlike Stripe's SDKs, which reject only old timestamps,
 // it also rejects timestamps more than the tolerance ahead of now.
 func (v *kvVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var p kvSigs
 	if err := v.k.parse(s, &p); err != nil {

@@ -240,15 +240,6 @@ func (l *wideSigList) match(mac []byte) bool {
 	return false
 }
 
-// truncate shortens attacker-controlled text quoted in an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
-}
-
 // macHashName is the scheme family name of a hash constructor.
 func macHashName(fn func() hash.Hash) string {
 	switch fn().Size() {

@@ -38,9 +38,9 @@ func newPagerDuty(o Options) (*pagerDutyVerifier, error) {
 
 // Verify implements Verifier.
 func (v *pagerDutyVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(pagerDutyHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", pagerDutyHeader, ErrNoSignature)
+	s, err := requireHeader(r, pagerDutyHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	sigs, err := parsePagerDuty(s)
 	if err != nil {

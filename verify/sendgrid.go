@@ -67,15 +67,7 @@ const sendgridMaxSig = 128
 // Verify implements Verifier. The signature is checked before the
 // timestamp.
 func (v *sendgridVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(sendgridSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", sendgridSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(sendgridTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", sendgridTSHeader, ErrNoSignature)
-	}
-	at, err := stampSeconds.read("header", sendgridTSHeader, t)
+	s, t, at, err := readStamped(r, sendgridSigHeader, sendgridTSHeader, stampSeconds)
 	if err != nil {
 		return Result{}, err
 	}

@@ -55,13 +55,13 @@ func (v *squareVerifier) notificationURL(r *Request) string {
 
 // Verify implements Verifier.
 func (v *squareVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(squareHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", squareHeader, ErrNoSignature)
+	s, err := requireHeader(r, squareHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha256.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", squareHeader, ErrMalformed)
+	if err := readMAC(sig[:], squareHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
 	u := v.notificationURL(r)
 	if u == "" {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/textproto"
-	"strings"
 	"time"
 )
 
@@ -79,27 +78,13 @@ func (s stampMAC) preset() Preset {
 // so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event;
 // the handshake is answered last.
 func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.sig)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.sig, ErrNoSignature)
-	}
-	t := r.Header.Get(v.ts)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.ts, ErrNoSignature)
-	}
-	var at time.Time
-	if v.s.unit != stampOpaque {
-		var err error
-		if at, err = v.s.unit.read("header", v.ts, t); err != nil {
-			return Result{}, err
-		}
-	}
-	if len(s) < len(v.s.sigPrefix) || !strings.EqualFold(s[:len(v.s.sigPrefix)], v.s.sigPrefix) {
-		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.sig, v.s.sigPrefix, ErrMalformed)
+	s, t, at, err := readStamped(r, v.sig, v.ts, v.s.unit)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [maxMACSize]byte
-	if !decodeMAC(sig[:v.macs.size], s[len(v.s.sigPrefix):], v.s.enc) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.sig, v.macs.size, v.s.enc, ErrMalformed)
+	if err := readMAC(sig[:v.macs.size], v.sig, s, v.s.sigPrefix, v.s.enc); err != nil {
+		return Result{}, err
 	}
 	i := v.macs.find(func(st *macState) bool {
 		v.write(st, t, r.Body)

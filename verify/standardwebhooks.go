@@ -154,13 +154,13 @@ func readSW(r *Request, families *[2]swHeaders, ver string, size int, d *swDeliv
 			return fmt.Errorf("header %s: %w", d.f.sig, ErrNoSignature)
 		}
 	}
-	if d.id = r.Header.Get(d.f.id); d.id == "" {
-		return fmt.Errorf("header %s: %w", d.f.id, ErrNoSignature)
-	}
-	if d.t = r.Header.Get(d.f.ts); d.t == "" {
-		return fmt.Errorf("header %s: %w", d.f.ts, ErrNoSignature)
-	}
 	var err error
+	if d.id, err = requireHeader(r, d.f.id); err != nil {
+		return err
+	}
+	if d.t, err = requireHeader(r, d.f.ts); err != nil {
+		return err
+	}
 	if d.at, err = stampSeconds.read("header", d.f.ts, d.t); err != nil {
 		return err
 	}

@@ -58,15 +58,7 @@ func newTelnyx(o Options) (*telnyxVerifier, error) {
 // Verify implements Verifier. The signature is checked before the timestamp,
 // so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
 func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(telnyxSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", telnyxSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(telnyxTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", telnyxTSHeader, ErrNoSignature)
-	}
-	at, err := stampSeconds.read("header", telnyxTSHeader, t)
+	s, t, at, err := readStamped(r, telnyxSigHeader, telnyxTSHeader, stampSeconds)
 	if err != nil {
 		return Result{}, err
 	}

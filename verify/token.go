@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/textproto"
-	"strings"
 	"time"
 )
 
@@ -85,14 +84,15 @@ func matchSecret(sums [][sha256.Size]byte, got []byte) int {
 // Verify implements Verifier. The prefix is matched case-insensitively
 // ("bearer " for "Bearer "); the token itself exactly.
 func (v *tokenVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+	tok, ok := cutPrefixFold(s, v.prefix)
+	if !ok {
 		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
 	}
-	i := matchSecret(v.sums, []byte(s[len(v.prefix):]))
+	i := matchSecret(v.sums, []byte(tok))
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: token matches none of %d secrets: %w", v.header, len(v.sums), ErrMismatch)
 	}

@@ -52,13 +52,13 @@ func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if r.Method == http.MethodHead {
 		return handshake(&Response{}), nil
 	}
-	s := r.Header.Get(trelloHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", trelloHeader, ErrNoSignature)
+	s, err := requireHeader(r, trelloHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha1.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 MAC: %w", trelloHeader, sha1.Size, ErrMalformed)
+	if err := readMAC(sig[:], trelloHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
 	u, err := v.callback(r.URL)
 	if err != nil {

@@ -57,13 +57,13 @@ func newTwilio(o Options) (*twilioVerifier, error) {
 // its port and with it (the default port added when there is none), since
 // Twilio signs one or the other.
 func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(twilioHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", twilioHeader, ErrNoSignature)
+	s, err := requireHeader(r, twilioHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha1.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 20-byte base64 MAC: %w", twilioHeader, ErrMalformed)
+	if err := readMAC(sig[:], twilioHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
 	u := withPublicBase(r.URL, v.base)
 	if u == "" {

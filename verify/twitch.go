@@ -57,8 +57,9 @@ func newTwitch(o Options) (*twitchVerifier, error) {
 func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var vals [4]string
 	for i, h := range [...]string{twitchSignature, twitchID, twitchTimestamp, twitchType} {
-		if vals[i] = r.Header.Get(h); vals[i] == "" {
-			return Result{}, fmt.Errorf("header %s: %w", h, ErrNoSignature)
+		var err error
+		if vals[i], err = requireHeader(r, h); err != nil {
+			return Result{}, err
 		}
 	}
 	sig, id, ts, typ := vals[0], vals[1], vals[2], vals[3]
@@ -66,9 +67,8 @@ func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	const prefix = "sha256="
 	var mac [sha256.Size]byte
-	if len(sig) < len(prefix) || !strings.EqualFold(sig[:len(prefix)], prefix) || !decodeMAC(mac[:], sig[len(prefix):], encHex) {
+	if digits, ok := cutPrefixFold(sig, "sha256="); !ok || !decodeMAC(mac[:], digits, encHex) {
 		return Result{}, fmt.Errorf("header %s: not sha256=<64 hex digits>: %w", twitchSignature, ErrMalformed)
 	}
 	i := v.macs.find(func(st *macState) bool {

@@ -92,15 +92,6 @@ func parseSecrets[K any](typ string, secrets []string, parse func(string) (K, er
 	return keys, nil
 }
 
-// Request is the part of an HTTP request that a scheme reads. Body is the raw
-// request body, byte for byte as received.
-type Request struct {
-	Method string
-	URL    string // the full URL the provider called, for schemes that sign it
-	Header http.Header
-	Body   []byte
-}
-
 // Options configure one Verifier. Secrets in use at the request's time (see
 // NotAfter) are tried in order; the first that matches wins and its index
 // in Secrets is reported in Result. Each preset lists in
