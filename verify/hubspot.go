@@ -75,9 +75,9 @@ func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
 	if err := readMAC(sig[:], hubspotV3Header, s, "", encBase64); err != nil {
 		return Result{}, err
 	}
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotV3Header, ErrMalformed)
+	u, err := checkedURL(r, v.base, hubspotV3Header)
+	if err != nil {
+		return Result{}, err
 	}
 	urls := [2]string{hubspotDecodeURI(u), u}
 	if urls[0] == urls[1] {
@@ -115,9 +115,9 @@ func writeHubSpotV3(st *macState, method, u string, body []byte, t string) {
 }
 
 func (v *hubspotV3) sign(r *Request, now time.Time) error {
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return fmt.Errorf("hubspot-v3 signs the URL: the request has none: %w", ErrConfig)
+	u, err := signingURL(r, v.base, "hubspot-v3")
+	if err != nil {
+		return err
 	}
 	t := strconv.FormatInt(now.UnixMilli(), 10)
 	sig := v.macs.mac(0, encBase64, func(st *macState) { writeHubSpotV3(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t) })
@@ -232,9 +232,11 @@ func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
 	if !decodeMAC(sig[:], s, encHex) {
 		return Result{}, fmt.Errorf("header %s: not a hex SHA-256: %w", hubspotLegacyHeader, ErrMalformed)
 	}
-	u := withPublicBase(r.URL, v.base)
-	if v.version == "v2" && u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotLegacyHeader, ErrMalformed)
+	var u string
+	if v.version == "v2" {
+		if u, err = checkedURL(r, v.base, hubspotLegacyHeader); err != nil {
+			return Result{}, err
+		}
 	}
 	i := v.hashes.find(func(st *macState) bool {
 		v.write(st, r, u)
@@ -256,9 +258,12 @@ func (v *hubspotLegacy) write(st *macState, r *Request, u string) {
 }
 
 func (v *hubspotLegacy) sign(r *Request, _ time.Time) error {
-	u := withPublicBase(r.URL, v.base)
-	if v.version == "v2" && u == "" {
-		return fmt.Errorf("hubspot-v2 signs the URL: the request has none: %w", ErrConfig)
+	var u string
+	if v.version == "v2" {
+		var err error
+		if u, err = signingURL(r, v.base, "hubspot-v2"); err != nil {
+			return err
+		}
 	}
 	r.Header.Set(hubspotVersionHeader, v.version)
 	r.Header.Set(hubspotLegacyHeader, v.hashes.mac(0, encHex, func(st *macState) { v.write(st, r, u) }))

@@ -13,9 +13,26 @@ import (
 // provider was told when a proxy changes what the gateway sees, and quoting
 // a URL in a message.
 
-// errNoRequestURL is returned when a scheme that signs the URL gets a request
-// without one.
-var errNoRequestURL = errors.New("the request has no URL")
+// checkedURL returns the URL the signature in header h covers: the
+// request's, with its scheme and host replaced by base when set (see
+// withPublicBase). A request without one is ErrMalformed.
+func checkedURL(r *Request, base, h string) (string, error) {
+	u := withPublicBase(r.URL, base)
+	if u == "" {
+		return "", fmt.Errorf("header %s: the request has no URL to check it against: %w", h, ErrMalformed)
+	}
+	return u, nil
+}
+
+// signingURL is checkedURL for Sign, to which a request without a URL is
+// a caller's mistake (ErrConfig); typ names the preset.
+func signingURL(r *Request, base, typ string) (string, error) {
+	u := withPublicBase(r.URL, base)
+	if u == "" {
+		return "", fmt.Errorf("%s signs the URL: the request has none and public_url is not set: %w", typ, ErrConfig)
+	}
+	return u, nil
+}
 
 // parsePublicBase checks a public_url for schemes that keep the request's
 // path and query and take only the scheme, host and port from it. It

@@ -60,9 +60,9 @@ func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if err := readMAC(sig[:], trelloHeader, s, "", encBase64); err != nil {
 		return Result{}, err
 	}
-	u, err := v.callback(r.URL)
+	u, err := checkedURL(r, v.base, trelloHeader)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %v: %w", trelloHeader, err, ErrMalformed)
+		return Result{}, err
 	}
 	i := v.macs.find(func(st *macState) bool {
 		writeTrello(st, r.Body, u)
@@ -81,19 +81,10 @@ func writeTrello(st *macState, body []byte, u string) {
 }
 
 func (v *trelloVerifier) sign(r *Request, _ time.Time) error {
-	u, err := v.callback(r.URL)
+	u, err := signingURL(r, v.base, "trello")
 	if err != nil {
-		return fmt.Errorf("trello signs the callback URL: %v: %w", err, ErrConfig)
+		return err
 	}
 	r.Header.Set(trelloHeader, v.macs.mac(0, encBase64, func(st *macState) { writeTrello(st, r.Body, u) }))
 	return nil
-}
-
-// callback is the URL Trello signed: reqURL with its scheme and host
-// replaced by v.base when set.
-func (v *trelloVerifier) callback(reqURL string) (string, error) {
-	if reqURL == "" && v.base == "" {
-		return "", errNoRequestURL
-	}
-	return withPublicBase(reqURL, v.base), nil
 }

@@ -65,9 +65,9 @@ func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if err := readMAC(sig[:], twilioHeader, s, "", encBase64); err != nil {
 		return Result{}, err
 	}
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", twilioHeader, ErrMalformed)
+	u, err := checkedURL(r, v.base, twilioHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	hash, jsonBody := twilioQueryParam(u, twilioBodyHash)
 	var params []byte
@@ -117,8 +117,8 @@ func writeTwilio(st *macState, u string, params []byte) {
 // one, by its first byte) gets bodySHA256 added to r.URL, or replaced
 // there; anything else is signed as a form body.
 func (v *twilioVerifier) sign(r *Request, _ time.Time) error {
-	if r.URL == "" && v.base == "" {
-		return fmt.Errorf("twilio signs the URL: the request has none and public_url is not set: %w", ErrConfig)
+	if _, err := signingURL(r, v.base, "twilio"); err != nil {
+		return err
 	}
 	var params []byte
 	if twilioJSON(r) {
