@@ -3,11 +3,15 @@ package verify_test
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"hash"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -268,6 +272,17 @@ func TestNewErrors(t *testing.T) {
 		{"hmac header with colon", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig:"}, verify.ErrConfig},
 		{"hmac bad algorithm", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Algorithm: "md5"}, verify.ErrConfig},
 		{"hmac bad encoding", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Encoding: "base32"}, verify.ErrConfig},
+		{"airtable secret not base64", "airtable", Options{Secrets: []string{"not base64!"}}, verify.ErrConfig},
+		{"airtable empty key", "airtable", Options{Secrets: []string{"===="}}, verify.ErrConfig},
+		{"telnyx key not base64", "telnyx", Options{Secrets: []string{"@@@"}}, verify.ErrConfig},
+		{"telnyx key too short", "telnyx", Options{Secrets: []string{base64.StdEncoding.EncodeToString([]byte("short"))}}, verify.ErrConfig},
+		{"okta bad header", "okta", Options{Secrets: []string{"t"}, Header: "X Auth"}, verify.ErrConfig},
+		{"trello public_url with path", "trello", Options{Secrets: []string{"s"}, PublicURL: "https://h.example/webhooks/trello"}, verify.ErrConfig},
+		{"trello public_url not http", "trello", Options{Secrets: []string{"s"}, PublicURL: "ftp://h.example"}, verify.ErrConfig},
+		{"tolerance on untimed vercel", "vercel", Options{Secrets: []string{"s"}, Tolerance: time.Minute}, verify.ErrConfig},
+		{"tolerance on zendesk", "zendesk", Options{Secrets: []string{"s"}, Tolerance: time.Minute}, verify.ErrConfig},
+		{"header on gitea", "gitea", Options{Secrets: []string{"s"}, Header: "X-Sig"}, verify.ErrConfig},
+		{"public_url on dropbox", "dropbox", Options{Secrets: []string{"s"}, PublicURL: "https://h.example"}, verify.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,6 +344,62 @@ func TestConcurrentVerify(t *testing.T) {
 				})
 			}
 			wg.Wait()
+		})
+	}
+}
+
+func macHex(key, msg string) string { return hex.EncodeToString(hmacOf(sha256.New, key, msg)) }
+
+func macB64(fn func() hash.Hash, key, msg string) string {
+	return base64.StdEncoding.EncodeToString(hmacOf(fn, key, msg))
+}
+
+// mustVerifier builds typ's verifier with o.
+func mustVerifier(tb testing.TB, typ string, o Options) verify.Verifier {
+	tb.Helper()
+	v, err := verify.New(typ, o)
+	if err != nil {
+		tb.Fatalf("New(%s) = %v", typ, err)
+	}
+	return v
+}
+
+// TestSignLayouts checks Sign against signatures computed here, in each
+// provider's layout.
+func TestSignLayouts(t *testing.T) {
+	const secret, body = "s3cret", `{"id":"e1"}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	ms := strconv.FormatInt(now.UnixMilli(), 10)
+	rfc := now.UTC().Format(time.RFC3339)
+	tests := []struct {
+		preset string
+		want   http.Header
+	}{
+		{"vercel", http.Header{"X-Vercel-Signature": {hex.EncodeToString(hmacOf(sha1.New, secret, body))}}},
+		{"twitter", http.Header{"X-Twitter-Webhooks-Signature": {"sha256=" + macB64(sha256.New, secret, body)}}},
+		{"mux", http.Header{"Mux-Signature": {"t=" + ts + ",v1=" + macHex(secret, ts+"."+body)}}},
+		{"workos", http.Header{"Workos-Signature": {"t=" + ms + ",v1=" + macHex(secret, ms+"."+body)}}},
+		{"recurly", http.Header{"Recurly-Signature": {ms + "," + macHex(secret, ms+"."+body)}}},
+		{"webflow", http.Header{"X-Webflow-Signature": {macHex(secret, ms+":"+body)}, "X-Webflow-Timestamp": {ms}}},
+		{"frameio", http.Header{"X-Frameio-Signature": {"v0=" + macHex(secret, "v0:"+ts+":"+body)}, "X-Frameio-Request-Timestamp": {ts}}},
+		{"zendesk", http.Header{"X-Zendesk-Webhook-Signature": {macB64(sha256.New, secret, rfc+body)}, "X-Zendesk-Webhook-Signature-Timestamp": {rfc}}},
+		{"trello", http.Header{"X-Trello-Webhook": {macB64(sha1.New, secret, body+"https://example.com/hook")}}},
+		{"docusign", http.Header{"X-Docusign-Signature-1": {macB64(sha256.New, secret, body)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.preset, func(t *testing.T) {
+			r := &verify.Request{Method: "POST", URL: "https://example.com/hook", Body: []byte(body)}
+			if err := verify.Sign(tt.preset, r, Options{Secrets: []string{secret}}, now); err != nil {
+				t.Fatalf("Sign(%s) = %v", tt.preset, err)
+			}
+			for k, v := range tt.want {
+				if got := r.Header.Get(k); got != v[0] {
+					t.Errorf("Sign(%s) %s = %q; want %q", tt.preset, k, got, v[0])
+				}
+			}
+			if len(r.Header) != len(tt.want) {
+				t.Errorf("Sign(%s) set %v; want only %v", tt.preset, sortedKeys(r.Header), sortedKeys(tt.want))
+			}
 		})
 	}
 }
