@@ -183,3 +183,7 @@ func TestEd25519MsgPool(t *testing.T) {
 		putMsgBuf(b)
 	}
 }
+
+func FuzzVerifyTelnyx(f *testing.F) {
+	fuzzVerifyMore(f, "telnyx", "Telnyx-Signature-Ed25519", "Telnyx-Timestamp")
+}

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"slices"
 	"testing"
+	"time"
 )
 
 // moreVector is one object of testdata/vectors_more.json: the vectors of the
@@ -97,4 +99,44 @@ func checkMoreResponse(t *testing.T, vec moreVector, res Result) {
 	if !jsonEqual(t, res.Response.Body, vec.ExpectedResponse) {
 		t.Errorf("Verify(%s) response = %s; want %s", vec.ID, res.Response.Body, vec.ExpectedResponse)
 	}
+}
+
+// fuzzVerifyMore fuzzes Verify of preset typ with the method, the URL, up to
+// three header values, the body and the clock, seeded with the preset's
+// vectors of vectors_more.json (whose secrets are all configured) and, for
+// schemes with a shared secret, a freshly signed request. Verify must not
+// panic, and must return either a valid SecretIndex or one of its sentinel
+// errors.
+func fuzzVerifyMore(f *testing.F, typ string, headers ...string) {
+	var o Options
+	for _, v := range mustLoadMoreVectors(f) {
+		if v.Scheme != typ {
+			continue
+		}
+		addSecrets(&o, v.options(f).Secrets)
+		r := v.request()
+		hv := headerValues(r, headers)
+		f.Add(r.Method, r.URL, hv[0], hv[1], hv[2], r.Body, v.Now)
+	}
+	if len(o.Secrets) == 0 {
+		f.Fatalf("no %s vectors in vectors_more.json", typ)
+	}
+	ver, err := New(typ, o)
+	if err != nil {
+		f.Fatalf("New(%s) = %v", typ, err)
+	}
+	if typ != "telnyx" { // its secrets are public keys
+		now := time.Unix(1700000000, 0)
+		r := &Request{Method: "POST", URL: "https://example.com/hook", Header: http.Header{}, Body: []byte(`{"id":"evt_1","type":"a.b"}`)}
+		if err := Sign(typ, r, o, now); err != nil {
+			f.Fatalf("Sign(%s) = %v", typ, err)
+		}
+		hv := headerValues(r, headers)
+		f.Add(r.Method, r.URL, hv[0], hv[1], hv[2], r.Body, now.Unix())
+	}
+	f.Fuzz(func(t *testing.T, method, url, h0, h1, h2 string, body []byte, unix int64) {
+		r := fuzzRequest(method, url, body, headers, h0, h1, h2)
+		res, err := ver.Verify(r, time.Unix(unix, 0))
+		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
+	})
 }
