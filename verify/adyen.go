@@ -91,7 +91,7 @@ func (it *adyenItem) write(st *macState) {
 
 // parseAdyen reads the items of a notification. Field values may be
 // strings, numbers or booleans and are taken as written. A repeated key on
-// the path to a signed field is an error (see jsonObject). Its errors are
+// the path to a signed field is an error (see jsonReader.object). Its errors are
 // plain details for the caller to wrap.
 func parseAdyen(body []byte) ([]adyenItem, error) {
 	var items []adyenItem

@@ -16,7 +16,7 @@ import (
 
 // Apple's own test data, byte for byte from
 // apple/app-store-server-library-python tests/resources (mock_signed_data
-// and certs/testCA.der), as in ../shared/vectors/fixtures.
+// and certs/testCA.der), copied to testdata/apple.
 
 // appleFixture returns testdata/apple/name, trimmed.
 func appleFixture(tb testing.TB, name string) string {

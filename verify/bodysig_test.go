@@ -81,7 +81,7 @@ func TestBodySigHeaders(t *testing.T) {
 }
 
 // TestBodySigSign checks the header each preset's Sign sets against the
-// recomputed vectors of the shared catalogue.
+// recomputed vectors of testdata/vectors.json.
 func TestBodySigSign(t *testing.T) {
 	tests := []struct {
 		preset, secret, body, header, want string

@@ -33,7 +33,7 @@ const (
 	v1HMAC    = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
 
-// wantErr reports whether err is what a table wants: nil for valid.
+// kpWantErr reports whether err is what a table wants: nil for valid.
 func kpWantErr(err, want error) bool {
 	if want == nil {
 		return err == nil

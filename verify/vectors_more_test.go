@@ -10,8 +10,8 @@ import (
 )
 
 // moreVector is one object of testdata/vectors_more.json: the vectors of the
-// further providers (vercel.go, mux.go, ...), in the fields of the shared
-// catalogue. Each was computed with Python's hmac, hashlib and cryptography
+// providers that testdata/vectors.json lacks (vercel.go, mux.go, ...), in
+// its fields. Each was computed with Python's hmac, hashlib and cryptography
 // from the provider's documented algorithm (or copied from an official SDK
 // test), independently of this package; source names the page it follows.
 type moreVector struct {
@@ -42,7 +42,7 @@ func mustLoadMoreVectors(tb testing.TB) []moreVector {
 }
 
 // TestMoreVectors runs every vector of testdata/vectors_more.json through
-// New and Verify, as TestVectors does for the shared catalogue. A handshake
+// New and Verify, as TestVectors does for testdata/vectors.json. A handshake
 // vector's expected_response is either a JSON value, compared as JSON, or a
 // JSON string, compared byte for byte with a plain-text answer ("" for an
 // empty one).
