@@ -134,10 +134,10 @@ func TestAdyenPayload(t *testing.T) {
 		name, sig, body string
 		want            error // nil: valid
 	}{
-		{"vector", "fX74xUdztFmaXAn3IusMFFUBUSkLmDQUK0tm8xL6ZTU=", body, nil},
-		{"trimmed body", "fX74xUdztFmaXAn3IusMFFUBUSkLmDQUK0tm8xL6ZTU=", strings.TrimSpace(body), verify.ErrMismatch},
-		{"hex signature", "7d7ef8c54773b4599a5c09f722eb0c14550151290b9834142b4b66f312fa6535", body, verify.ErrMalformed},
-		{"missing", "", body, verify.ErrNoSignature},
+		{name: "vector", sig: "fX74xUdztFmaXAn3IusMFFUBUSkLmDQUK0tm8xL6ZTU=", body: body},
+		{name: "trimmed body", sig: "fX74xUdztFmaXAn3IusMFFUBUSkLmDQUK0tm8xL6ZTU=", body: strings.TrimSpace(body), want: verify.ErrMismatch},
+		{name: "hex signature", sig: "7d7ef8c54773b4599a5c09f722eb0c14550151290b9834142b4b66f312fa6535", body: body, want: verify.ErrMalformed},
+		{name: "missing", body: body, want: verify.ErrNoSignature},
 	}
 	v, err := verify.New("adyen-payload-hmac", Options{Secrets: []string{adyenKey}})
 	if err != nil {

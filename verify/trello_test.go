@@ -29,12 +29,12 @@ func TestTrelloCallbackURL(t *testing.T) {
 		url       string
 		want      error
 	}{
-		{"request URL", "", public, nil},
-		{"behind a proxy", "https://hooks.example.com", "http://10.0.0.7:8080/webhooks/trello?board=1", nil},
-		{"public_url with slash", "https://hooks.example.com/", "http://gw/webhooks/trello?board=1", nil},
-		{"proxy without public_url", "", "http://10.0.0.7:8080/webhooks/trello?board=1", verify.ErrMismatch},
-		{"other query", "https://hooks.example.com", "http://gw/webhooks/trello?board=2", verify.ErrMismatch},
-		{"no URL", "", "", verify.ErrMalformed},
+		{name: "request URL", url: public},
+		{name: "behind a proxy", publicURL: "https://hooks.example.com", url: "http://10.0.0.7:8080/webhooks/trello?board=1"},
+		{name: "public_url with slash", publicURL: "https://hooks.example.com/", url: "http://gw/webhooks/trello?board=1"},
+		{name: "proxy without public_url", url: "http://10.0.0.7:8080/webhooks/trello?board=1", want: verify.ErrMismatch},
+		{name: "other query", publicURL: "https://hooks.example.com", url: "http://gw/webhooks/trello?board=2", want: verify.ErrMismatch},
+		{name: "no URL", want: verify.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
