@@ -79,12 +79,9 @@ func TestAppleFixtures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = tt.secrets
-			v, err := verify.New("apple", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "apple", o)
 			res, err := v.Verify(&verify.Request{Body: appleBody(tt.jws)}, tt.at)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)
 			}
 		})
@@ -152,12 +149,9 @@ func TestAppleChain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := kpAppleOpts
 			o.Secrets = tt.anchors
-			v, err := verify.New("apple-assn-v2", o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Body: appleBody(tt.jws)}, now)
-			if !kpWantErr(err, tt.want) {
+			v := mustVerifier(t, "apple-assn-v2", o)
+			_, err := v.Verify(&verify.Request{Body: appleBody(tt.jws)}, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -187,14 +181,11 @@ func TestAppleBody(t *testing.T) {
 	o := kpAppleOpts
 	o.Environment, o.AppAppleID = "", 0
 	o.Secrets = []string{kpApple[0].anchor}
-	v, err := verify.New("apple", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "apple", o)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Verify(&verify.Request{Body: []byte(tt.body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -299,10 +290,7 @@ func TestAppleTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Secrets = []string{kpApple[0].anchor}
-	v, err := verify.New("apple-assn-v2", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "apple-assn-v2", o)
 	if _, err := v.Verify(r, now); err != nil {
 		t.Fatalf("Verify(signed) = %v; want valid", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,12 +67,9 @@ func TestBodySigHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset+"/"+tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{secret}})
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -78,10 +78,7 @@ func TestBox(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("box", Options{Secrets: tt.secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "box", Options{Secrets: tt.secrets})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, tt.at)
 			if tt.want == nil && (err != nil || res.SecretIndex != tt.index) || !errors.Is(err, tt.want) {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)

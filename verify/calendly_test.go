@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"testing"
@@ -37,14 +36,11 @@ func TestCalendlyHeader(t *testing.T) {
 		{name: "Paddle's layout", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ";v1=" + good}}, at: now, want: verify.ErrMalformed},
 		{name: "signed with ':'", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))}}, at: now, want: verify.ErrMismatch},
 	}
-	v, err := verify.New("calendly", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "calendly", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -33,14 +33,6 @@ const (
 	v1HMAC    = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
 
-// kpWantErr reports whether err is what a table wants: nil for valid.
-func kpWantErr(err, want error) bool {
-	if want == nil {
-		return err == nil
-	}
-	return errors.Is(err, want)
-}
-
 func TestV1aHeaders(t *testing.T) {
 	clock := time.Unix(1614265330, 0)
 	wh := func(id, ts, sig string) http.Header {
@@ -80,12 +72,9 @@ func TestV1aHeaders(t *testing.T) {
 			if secrets == nil {
 				secrets = []string{v1aPublic}
 			}
-			v, err := verify.New("standard-webhooks-v1a", Options{Secrets: secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "standard-webhooks-v1a", Options{Secrets: secrets})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != len(secrets)-1 {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != len(secrets)-1 {
 				t.Errorf("Verify(%s) = %+v, %v; want %v", tt.name, res, err, tt.want)
 			}
 		})
@@ -188,14 +177,11 @@ func TestDiscord(t *testing.T) {
 		{name: "old", header: signed("1699999000", body), body: body, want: verify.ErrTooOld},
 		{name: "future", header: signed("1700001000", body), body: body, want: verify.ErrTooNew},
 	}
-	v, err := verify.New("discord", Options{Secrets: []string{rfc8032Public}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "discord", Options{Secrets: []string{rfc8032Public}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			switch {
@@ -251,12 +237,9 @@ func TestEd25519Template(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{pub}
-			v, err := verify.New("ed25519", o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte("payload")}, time.Unix(1700000000, 0))
-			if !kpWantErr(err, tt.want) {
+			v := mustVerifier(t, "ed25519", o)
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte("payload")}, time.Unix(1700000000, 0))
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -274,10 +257,7 @@ func TestEd25519Keys(t *testing.T) {
 		"hex": kpHex(pub), "upper hex": strings.ToUpper(kpHex(pub)), "base64": kpB64(pub),
 		"unpadded base64": strings.TrimRight(kpB64(pub), "="), "PEM": kpPublicPEM(pub),
 	} {
-		v, err := verify.New("ed25519", Options{Header: "X-Sig", Secrets: []string{key}})
-		if err != nil {
-			t.Fatalf("New(ed25519, %s key) = %v", name, err)
-		}
+		v := mustVerifier(t, "ed25519", Options{Header: "X-Sig", Secrets: []string{key}})
 		if _, err := v.Verify(r, now); err != nil {
 			t.Errorf("Verify(%s key) = %v; want valid", name, err)
 		}

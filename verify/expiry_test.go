@@ -29,10 +29,7 @@ func runExpiryCases(t *testing.T, typ string, secrets []string, body string, tes
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(typ, Options{Secrets: secrets, NotAfter: tt.notAfter})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, typ, Options{Secrets: secrets, NotAfter: tt.notAfter})
 			res, err := v.Verify(&verify.Request{Method: "POST", Header: tt.header, Body: []byte(body)}, tt.at)
 			switch {
 			case tt.want == nil && (err != nil || res.SecretIndex != tt.index):
@@ -177,10 +174,7 @@ func TestExpiryHandshakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.typ, tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.typ, tt.opts)
 			res, err := v.Verify(&tt.r, now)
 			if tt.want != nil {
 				if !errors.Is(err, tt.want) {
@@ -222,10 +216,7 @@ func TestSignSkipsExpiredSecrets(t *testing.T) {
 			if err := verify.Sign("stripe", r, o, tt.at); err != nil {
 				t.Fatal(err)
 			}
-			v, err := verify.New("stripe", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "stripe", o)
 			if res, err := v.Verify(r, tt.at); err != nil || res.SecretIndex != tt.index {
 				t.Errorf("Verify of what Sign made = %+v, %v; want valid with secret %d", res, err, tt.index)
 			}

@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,12 +44,9 @@ func TestGitHubHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{secret}})
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

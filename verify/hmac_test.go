@@ -44,10 +44,7 @@ func TestHMACRoundTrip(t *testing.T) {
 					if got, want := r.Header.Get("X-Signature"), prefix+enc.fn(m.Sum(nil)); got != want {
 						t.Errorf("Sign(%s) = %q; want %q", name, got, want)
 					}
-					v, err := verify.New("hmac", o)
-					if err != nil {
-						t.Fatal(err)
-					}
+					v := mustVerifier(t, "hmac", o)
 					if _, err := v.Verify(r, now); err != nil {
 						t.Errorf("Verify(%s) = %v; want valid", name, err)
 					}
@@ -97,10 +94,7 @@ func TestHMACHeader(t *testing.T) {
 			if o.Header == "" {
 				o.Header = "X-Signature"
 			}
-			v, err := verify.New("hmac", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "hmac", o)
 			r := &verify.Request{Header: http.Header{"X-Signature": {tt.value}}, Body: []byte(body)}
 			res, err := v.Verify(r, now)
 			if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {

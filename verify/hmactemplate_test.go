@@ -93,10 +93,7 @@ func TestTemplateHeader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{"another", secret}
-			v, err := verify.New("hmac-template", o)
-			if err != nil {
-				t.Fatalf("New(%s) = %v", tt.name, err)
-			}
+			v := mustVerifier(t, "hmac-template", o)
 			r := &verify.Request{Method: "POST", URL: "https://example.com/hook?a=1", Header: tt.header, Body: []byte(body)}
 			res, err := v.Verify(r, now)
 			if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {

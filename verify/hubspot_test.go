@@ -59,16 +59,13 @@ func TestHubSpotV3(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("hubspot", Options{Secrets: []string{secret}, PublicURL: tt.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "hubspot", Options{Secrets: []string{secret}, PublicURL: tt.publicURL})
 			r := &verify.Request{Method: tt.method, URL: tt.url, Body: []byte(body), Header: http.Header{
 				"X-Hubspot-Signature-V3":      {sig(tt.signed)},
 				"X-Hubspot-Request-Timestamp": {tt.ts},
 			}}
-			_, err = v.Verify(r, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			_, err := v.Verify(r, tt.at)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -102,10 +99,7 @@ func TestHubSpotLegacy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset+"/"+tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{"other", secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{"other", secret}})
 			h := http.Header{"X-Hubspot-Signature": {tt.sig}}
 			if tt.version != "" {
 				h.Set("X-HubSpot-Signature-Version", tt.version)

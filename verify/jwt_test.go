@@ -62,7 +62,7 @@ func runTokenCases(t *testing.T, v verify.Verifier, h, prefix string, clock time
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Header: http.Header{h: {prefix + tt.token}}, Body: []byte(tt.body)}
 			res, err := v.Verify(r, clock)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)
 			}
 		})
@@ -82,10 +82,7 @@ func TestNetlify(t *testing.T) {
 		}
 		return c
 	}
-	v, err := verify.New("netlify", Options{Secrets: []string{"old secret", secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "netlify", Options{Secrets: []string{"old secret", secret}})
 	runTokenCases(t, v, "X-Webhook-Signature", "", now, []tokenCase{
 		{name: "valid", token: kpToken(t, "HS256", key, nil, good), body: body, index: 1},
 		{name: "upper-case hex", token: kpToken(t, "HS256", key, nil, with("sha256", strings.ToUpper(kpSHA256(body)))), body: body, index: 1},
@@ -125,10 +122,7 @@ func TestPlaid(t *testing.T) {
 	}
 	v := func(o Options) verify.Verifier {
 		t.Helper()
-		v, err := verify.New("plaid", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "plaid", o)
 		return v
 	}
 	t.Run("keys", func(t *testing.T) {
@@ -165,7 +159,7 @@ func TestPlaid(t *testing.T) {
 			{"past", jwks(fmt.Sprintf(`,"expired_at":%d`, now.Unix()-60)), verify.ErrSecretExpired},
 		} {
 			_, err := v(Options{JWKS: tt.jwks}).Verify(&verify.Request{Header: http.Header{"Plaid-Verification": {tok}}, Body: []byte(body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(expired_at %s) = %v; want %v", tt.name, err, tt.want)
 			}
 		}
@@ -187,10 +181,7 @@ func TestGoogle(t *testing.T) {
 	k := kpRSA2[0]
 	o := kpGoogleOpts
 	o.JWKS = `{"keys":[` + kpRSAJWK(&k.PublicKey, "google-kid-1") + `]}`
-	v, err := verify.New("pubsub", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "pubsub", o)
 	hdr := map[string]any{"kid": "google-kid-1"}
 	claims := func(edit func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{
@@ -246,7 +237,7 @@ func TestGoogle(t *testing.T) {
 			{"only bearer", "Bearer ", verify.ErrNoSignature},
 		} {
 			_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		}
@@ -289,10 +280,7 @@ func TestGoogleJWKSURL(t *testing.T) {
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL + "/oauth2/v3/certs"
 	o.JWKSRefresh = 10 * time.Minute
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	tokenAt := func(k any, kid string, at time.Time) string {
 		return "Bearer " + kpToken(t, "RS256", k, map[string]any{"kid": kid}, jwt.MapClaims{
 			"iss": "https://accounts.google.com", "aud": o.Audience[0], "email": o.Email, "email_verified": true,
@@ -326,7 +314,7 @@ func TestGoogleJWKSURL(t *testing.T) {
 			st.do()
 		}
 		_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {st.token}}, Body: []byte(body)}, st.at)
-		if !kpWantErr(err, st.want) || srv.hits.Load() != st.wantHits {
+		if !wantErr(err, st.want) || srv.hits.Load() != st.wantHits {
 			t.Errorf("Verify(%s) = %v after %d fetches; want %v after %d", st.name, err, srv.hits.Load(), st.want, st.wantHits)
 		}
 	}
@@ -337,12 +325,9 @@ func TestJWKSUnavailable(t *testing.T) {
 	srv.fails.Store(true)
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	tok := kpToken(t, "RS256", kpRSA2[0], map[string]any{"kid": "k"}, jwt.MapClaims{"iat": now.Unix()})
-	_, err = v.Verify(&verify.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}, now)
+	_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}, now)
 	if !errors.Is(err, verify.ErrKeysUnavailable) {
 		t.Errorf("Verify(JWKS down) = %v; want %v", err, verify.ErrKeysUnavailable)
 	}
@@ -409,10 +394,7 @@ func TestJWTGeneric(t *testing.T) {
 	const body = `{"id":"evt_1"}`
 	t.Run("HS256", func(t *testing.T) {
 		o := Options{Secrets: []string{"first", "second"}, Algorithms: []string{"HS256", "HS512"}, Header: "X-Token", Issuer: "acme", Audience: []string{"a", "b"}}
-		v, err := verify.New("jwt", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "jwt", o)
 		c := func(edit func(jwt.MapClaims)) jwt.MapClaims {
 			m := jwt.MapClaims{"iss": "acme", "aud": "b", "iat": now.Unix()}
 			if edit != nil {
@@ -435,10 +417,7 @@ func TestJWTGeneric(t *testing.T) {
 	t.Run("body hash and JWK kid", func(t *testing.T) {
 		k := kpEC2[0]
 		o := Options{Secrets: []string{kpJWK(&k.PublicKey, "key-1")}, Algorithms: []string{"ES256"}, BodyHashClaim: "body_sha256"}
-		v, err := verify.New("jwt", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "jwt", o)
 		runTokenCases(t, v, "Authorization", "Bearer ", now, []tokenCase{
 			{name: "valid", token: kpToken(t, "ES256", k, map[string]any{"kid": "key-1"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body},
 			{name: "other kid", token: kpToken(t, "ES256", k, map[string]any{"kid": "key-2"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body, want: verify.ErrMismatch},
@@ -465,10 +444,7 @@ func TestJWTGeneric(t *testing.T) {
 				t.Fatalf("Sign(%s) = %v", tt.name, err)
 			}
 			o.Secrets = []string{tt.public}
-			v, err := verify.New("jwt", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "jwt", o)
 			if _, err := v.Verify(r, now); err != nil {
 				t.Errorf("Verify(%s) = %v; want valid", tt.name, err)
 			}
@@ -490,10 +466,7 @@ func TestJWKSMaxAge(t *testing.T) {
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL + "/certs"
 	o.JWKSRefresh = 10 * time.Minute
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	steps := []struct {
 		name     string
 		do       func() // before verifying
@@ -518,7 +491,7 @@ func TestJWKSMaxAge(t *testing.T) {
 			"iat": at.Unix(), "exp": at.Add(time.Hour).Unix(),
 		})
 		_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tok}}, Body: []byte(body)}, at)
-		if !kpWantErr(err, st.want) || srv.hits.Load() != st.wantHits {
+		if !wantErr(err, st.want) || srv.hits.Load() != st.wantHits {
 			t.Errorf("Verify(%s) = %v after %d fetches; want %v after %d", st.name, err, srv.hits.Load(), st.want, st.wantHits)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,10 +45,7 @@ func TestLinearTimestamp(t *testing.T) {
 		{name: "no field, header malformed", body: `{"type":"Issue"}`, header: "soon", want: verify.ErrMalformed, detail: "Linear-Timestamp"},
 		{name: "no header", body: `{"webhookTimestamp":` + ms + `}`, want: verify.ErrNoSignature, detail: "Linear-Timestamp"},
 	}
-	v, err := verify.New("linear", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "linear", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := http.Header{"Linear-Signature": {hex.EncodeToString(hmacOf(sha256.New, secret, tt.body))}}
@@ -57,7 +53,7 @@ func TestLinearTimestamp(t *testing.T) {
 				h.Set("Linear-Timestamp", tt.header)
 			}
 			_, err := v.Verify(&verify.Request{Header: h, Body: []byte(tt.body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			if err != nil && !strings.Contains(err.Error(), tt.detail) {
@@ -84,10 +80,7 @@ func TestLinearSign(t *testing.T) {
 		{"empty", "", ""},
 	}
 	const secret = "lin_wh_1234567890abcdefTESTSECRET"
-	v, err := verify.New("linear", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "linear", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Body: []byte(tt.body)}

@@ -68,10 +68,7 @@ func TestMailgun(t *testing.T) {
 		{name: "truncated", body: sig(std)[:40], at: clock, want: verify.ErrMalformed},
 		{name: "array", body: `[` + sig(std) + `]`, at: clock, want: verify.ErrMalformed},
 	}
-	v, err := verify.New("mailgun", Options{Secrets: []string{"key-other", secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "mailgun", Options{Secrets: []string{"key-other", secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := v.Verify(&verify.Request{Body: []byte(tt.body)}, tt.at)

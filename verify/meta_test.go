@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"testing"
 
@@ -52,12 +51,9 @@ func TestMeta(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.typ, Options{Secrets: []string{secret}, VerifyToken: tt.token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.typ, Options{Secrets: []string{secret}, VerifyToken: tt.token})
 			res, err := v.Verify(&verify.Request{Method: tt.method, URL: tt.url, Header: tt.header, Body: []byte(tt.body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			switch {

@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,15 +54,12 @@ func TestPaddleHeader(t *testing.T) {
 		{name: "other secret", header: "ts=" + ts + ";h1=" + other, at: now, want: verify.ErrMismatch},
 		{name: "other ts", header: "ts=" + strconv.FormatInt(now.Unix()+1, 10) + ";h1=" + good, at: now, want: verify.ErrMismatch},
 	}
-	v, err := verify.New("paddle", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "paddle", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Header: http.Header{"Paddle-Signature": {tt.header}}, Body: []byte(body)}
 			_, err := v.Verify(r, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			if err != nil && !strings.Contains(err.Error(), "Paddle-Signature") {

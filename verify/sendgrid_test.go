@@ -55,12 +55,9 @@ func TestSendGrid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("sendgrid", Options{Secrets: []string{tt.key}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "sendgrid", Options{Secrets: []string{tt.key}})
 			_, err = v.Verify(&verify.Request{Header: tt.h, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

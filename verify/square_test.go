@@ -39,13 +39,10 @@ func TestSquareURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
 			r := &verify.Request{URL: tt.url, Header: http.Header{"X-Square-Hmacsha256-Signature": {sig(tt.signed)}}, Body: []byte(body)}
-			_, err = v.Verify(r, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			_, err := v.Verify(r, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

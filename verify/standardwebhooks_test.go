@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,12 +77,9 @@ func TestStandardWebhooksHeaders(t *testing.T) {
 			if secrets == nil {
 				secrets = []string{secret}
 			}
-			v, err := verify.New(tt.preset, Options{Secrets: secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, clock)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			v := mustVerifier(t, tt.preset, Options{Secrets: secrets})
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, clock)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -174,10 +170,7 @@ func TestStandardWebhooksSignedID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{tt.secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{tt.secret}})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, time.Unix(1614265330, 0))
 			if err != nil || res.ID != id {
 				t.Errorf("Verify(%s) = ID %q, %v; want %q", tt.name, res.ID, err, id)

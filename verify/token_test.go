@@ -46,10 +46,7 @@ func TestToken(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{"other", "tok-1"}
-			v, err := verify.New(tt.typ, o)
-			if err != nil {
-				t.Fatalf("New(%s) = %v", tt.name, err)
-			}
+			v := mustVerifier(t, tt.typ, o)
 			res, err := v.Verify(&verify.Request{Header: tt.header}, now)
 			if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
 				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
@@ -79,10 +76,7 @@ func TestBasicAuth(t *testing.T) {
 		{"no colon", "Basic " + b64("webhookuser"), verify.ErrMalformed},
 	}
 	for _, typ := range []string{"basic-auth", "postmark"} {
-		v, err := verify.New(typ, Options{Secrets: []string{"a:b", "webhookuser:s3cr3t-pa55"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, typ, Options{Secrets: []string{"a:b", "webhookuser:s3cr3t-pa55"}})
 		for _, tt := range tests {
 			t.Run(typ+"/"+tt.name, func(t *testing.T) {
 				r := &verify.Request{Header: http.Header{}}

@@ -113,10 +113,7 @@ func TestTwilioRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("twilio", Options{Secrets: []string{"other token", token}, PublicURL: tt.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "twilio", Options{Secrets: []string{"other token", token}, PublicURL: tt.publicURL})
 			r := &verify.Request{
 				Method: "POST",
 				URL:    tt.url,
@@ -170,7 +167,7 @@ func TestURLOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.typ+" "+tt.publicURL, func(t *testing.T) {
 			_, err := verify.New(tt.typ, Options{Secrets: []string{"s"}, PublicURL: tt.publicURL})
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("New(%s, public_url %q) = %v; want %v", tt.typ, tt.publicURL, err, tt.want)
 			}
 			if err != nil && strings.Contains(err.Error(), "s3cr3t") {

@@ -74,10 +74,7 @@ func TestTwitch(t *testing.T) {
 		{name: "too new", header: header(id, ts, sig, "notification"), body: body, at: time.Unix(1699999400, 634234625), want: verify.ErrTooNew},
 	}
 	for _, typ := range []string{"twitch-eventsub", "twitch"} {
-		v, err := verify.New(typ, Options{Secrets: []string{"other", secret}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, typ, Options{Secrets: []string{"other", secret}})
 		for _, tt := range tests {
 			t.Run(typ+"/"+tt.name, func(t *testing.T) {
 				res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, tt.at)

@@ -65,6 +65,15 @@ var presetCases = []presetCase{
 
 func addPresetCases(cs ...presetCase) { presetCases = append(presetCases, cs...) }
 
+// wantErr reports whether err is what a table wants: no error for a nil
+// want, else an error wrapping want.
+func wantErr(err, want error) bool {
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
 // hmacOf computes an HMAC of msg independently of the package.
 func hmacOf(fn func() hash.Hash, key, msg string) []byte {
 	m := hmac.New(fn, []byte(key))
@@ -209,10 +218,7 @@ func TestSchemes(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					o := c.with(tc.tol, tc.secrets...)
 					o.NotAfter = tc.notAfter
-					v, err := verify.New(c.name, o)
-					if err != nil {
-						t.Fatalf("New(%s) = %v", c.name, err)
-					}
+					v := mustVerifier(t, c.name, o)
 					res, err := v.Verify(tc.r, tc.at)
 					if tc.want == nil {
 						if err != nil || res.SecretIndex != tc.index {

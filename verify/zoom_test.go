@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -97,12 +96,9 @@ func TestZoomHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("zoom", Options{Secrets: tt.secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "zoom", Options{Secrets: tt.secrets})
 			res, err := v.Verify(tt.r, tt.at)
-			if !errors.Is(err, tt.want) || tt.want == nil && err != nil {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			if err != nil {
