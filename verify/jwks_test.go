@@ -147,6 +147,19 @@ func TestFetchJWKS(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds, and fails tb when it does not within
+// ten seconds, which leaves a slow shared machine its margin. It is how the
+// tests wait for something to happen; none sleeps instead.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestJWKSCacheSingleFetch starts many requests for an uncached URL at
 // once: one fetch serves them all.
 func TestJWKSCacheSingleFetch(t *testing.T) {
@@ -171,12 +184,7 @@ func TestJWKSCacheSingleFetch(t *testing.T) {
 			errs <- err
 		})
 	}
-	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("no fetch started")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "a fetch to start", func() bool { return hits.Load() > 0 })
 	close(release)
 	wg.Wait()
 	close(errs)
