@@ -72,17 +72,6 @@ func (c *jwtCheck) parseHeader(r *Request, h string, claims jwt.Claims, now time
 	return c.parse(tok, claims, now)
 }
 
-// parseBodyHashed is parseHeader for a token that signs the body through a
-// claim: name is the claim, and field where claims keeps it once decoded,
-// which must hold the hex SHA-256 of the body (see checkBodyHash).
-func (c *jwtCheck) parseBodyHashed(r *Request, h string, claims jwt.Claims, name string, field *any, now time.Time) (jwtKey, error) {
-	k, err := c.parseHeader(r, h, claims, now)
-	if err != nil {
-		return k, err
-	}
-	return k, checkBodyHash(c.where, name, *field, r.Body)
-}
-
 // parse verifies tok and decodes its claims into claims. It returns the key
 // that verified it. The signature is checked before the claims, so a
 // claims error means a genuine token. A key past its JWK expired_at that
@@ -153,6 +142,58 @@ func (c *jwtCheck) mapErr(err error) error {
 		s = ErrClaims
 	}
 	return fmt.Errorf("%s: %v: %w", c.where, err, s)
+}
+
+// bodyHashToken checks a token carried whole in one header whose claim
+// (Netlify's sha256, Plaid's request_body_sha256) holds the hex SHA-256 of
+// the body: a claim that does not match the body is ErrMismatch, like a
+// signature over a different body, and a missing one ErrClaims (see
+// checkBodyHash). With a tolerance, the token's iat is required and checked
+// against it. It is safe for concurrent use.
+type bodyHashToken struct {
+	header string // canonical
+	claim  string
+	check  *jwtCheck
+	tol    time.Duration // 0: iat is not checked
+}
+
+var _ Verifier = (*bodyHashToken)(nil)
+
+// Verify implements Verifier.
+func (v *bodyHashToken) Verify(r *Request, now time.Time) (Result, error) {
+	var c bodyHashClaims
+	k, err := v.check.parseHeader(r, v.header, &c, now)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := checkBodyHash(v.check.where, v.claim, c.hash(v.claim), r.Body); err != nil {
+		return Result{}, err
+	}
+	if v.tol > 0 {
+		if err := checkIssuedAt(v.header, &c, now, v.tol, true); err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{SecretIndex: k.index}, nil
+}
+
+// bodyHashClaims are the claims of a bodyHashToken: the registered ones
+// and the body-hash claim of each provider, decoded in one pass.
+type bodyHashClaims struct {
+	jwt.RegisteredClaims
+	SHA256            any `json:"sha256"`              // Netlify
+	RequestBodySHA256 any `json:"request_body_sha256"` // Plaid
+}
+
+// hash returns the body-hash claim named name, nil for another name.
+func (c *bodyHashClaims) hash(name string) any {
+	switch name {
+	case "sha256":
+		return c.SHA256
+	case "request_body_sha256":
+		return c.RequestBodySHA256
+	}
+	return nil
 }
 
 // claimsErr is an ErrClaims error about the token at where.
