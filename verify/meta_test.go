@@ -56,12 +56,8 @@ func TestMeta(t *testing.T) {
 			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
-			switch {
-			case err != nil:
-			case tt.answer == "" && res.Response != nil:
-				t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
-			case tt.answer != "" && (res.Response == nil || string(res.Response.Body) != tt.answer || res.Response.ContentType != "text/plain; charset=utf-8"):
-				t.Errorf("Verify(%s) response = %+v; want text/plain %q", tt.name, res.Response, tt.answer)
+			if err == nil {
+				checkTextAnswer(t, tt.name, res, tt.answer)
 			}
 		})
 	}

@@ -74,6 +74,27 @@ func wantErr(err, want error) bool {
 	return errors.Is(err, want)
 }
 
+// wantResult reports whether a Verify outcome is what a table wants: valid
+// with SecretIndex index for a nil want, else an error wrapping want.
+func wantResult(res verify.Result, err, want error, index int) bool {
+	if want == nil {
+		return err == nil && res.SecretIndex == index
+	}
+	return errors.Is(err, want)
+}
+
+// checkTextAnswer checks the handshake answer of a verified request: none
+// for an empty answer, else answer in text/plain.
+func checkTextAnswer(t *testing.T, name string, res verify.Result, answer string) {
+	t.Helper()
+	switch {
+	case answer == "" && res.Response != nil:
+		t.Errorf("Verify(%s) response = %+v; want none", name, res.Response)
+	case answer != "" && (res.Response == nil || string(res.Response.Body) != answer || res.Response.ContentType != "text/plain; charset=utf-8"):
+		t.Errorf("Verify(%s) response = %+v; want text/plain %q", name, res.Response, answer)
+	}
+}
+
 // hmacOf computes an HMAC of msg independently of the package.
 func hmacOf(fn func() hash.Hash, key, msg string) []byte {
 	m := hmac.New(fn, []byte(key))
