@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -25,52 +24,23 @@ func init() {
 		// recurs across its AUTHORISATION, CAPTURE, REFUND... Events are
 		// identified by the body's hash, which Adyen's retries repeat.
 		EventType: []string{"notificationItems.0.NotificationRequestItem.eventCode"},
-		New:       func(o Options) (Verifier, error) { return verifier(newAdyenNotification(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newAdyenNotification(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:       newWith(newAdyenNotification),
+		Sign:      signWith(newAdyenNotification),
 	})
-	register(Preset{
-		Name:        "adyen-payload-hmac",
-		Scheme:      "hmac-sha256",
-		Description: "Adyen platform and management webhooks: HmacSignature base64 HMAC over the body, hex key",
-		Headers:     []string{"HmacSignature"},
-		EventType:   []string{"type"},
-		New:         func(o Options) (Verifier, error) { return verifier(newAdyenPayload(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newAdyenPayload(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
-	})
+	register(bodyMAC{
+		name: "adyen-payload-hmac", header: "HmacSignature", hash: sha256.New, enc: encBase64, key: adyenKey,
+		desc:      "Adyen platform and management webhooks: HmacSignature base64 HMAC over the body, hex key",
+		eventType: []string{"type"},
+	}.preset())
 }
 
-// adyenKeys hex-decodes Adyen HMAC keys; the message never quotes a key.
-func adyenKeys(typ string, secrets []string) ([][]byte, error) {
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		k, err := hex.DecodeString(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "is not a hex HMAC key")
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
-func newAdyenPayload(o Options) (*hmacVerifier, error) {
-	keys, err := adyenKeys("adyen-payload-hmac", o.Secrets)
+// adyenKey hex-decodes an Adyen HMAC key; the message never quotes it.
+func adyenKey(s string) ([]byte, error) {
+	k, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("is not a hex HMAC key")
 	}
-	return &hmacVerifier{header: "Hmacsignature", enc: encBase64, macs: newMACSet(keys, sha256.New)}, nil
+	return k, nil
 }
 
 // adyenNotification checks Adyen's standard notifications: each
@@ -86,7 +56,7 @@ type adyenNotification struct {
 var _ Verifier = (*adyenNotification)(nil)
 
 func newAdyenNotification(o Options) (*adyenNotification, error) {
-	keys, err := adyenKeys("adyen-notification-hmac", o.Secrets)
+	keys, err := parseSecrets("adyen-notification-hmac", o.Secrets, adyenKey)
 	if err != nil {
 		return nil, err
 	}
@@ -106,21 +76,22 @@ type adyenItem struct {
 	hasSig bool
 }
 
-// signingString joins the signed fields with colons; an absent field is
-// empty, as in Adyen's libraries.
-func (it *adyenItem) signingString(buf []byte) []byte {
+// write feeds st the signed content: the signed fields joined with colons;
+// an absent field is empty, as in Adyen's libraries.
+func (it *adyenItem) write(st *macState) {
+	st.buf = st.buf[:0]
 	for i, f := range it.fields {
 		if i > 0 {
-			buf = append(buf, ':')
+			st.buf = append(st.buf, ':')
 		}
-		buf = append(buf, f...)
+		st.buf = append(st.buf, f...)
 	}
-	return buf
+	st.h.Write(st.buf)
 }
 
 // parseAdyen reads the items of a notification. Field values may be
 // strings, numbers or booleans and are taken as written. A repeated key on
-// the path to a signed field is an error (see jsonObject). Its errors are
+// the path to a signed field is an error (see jsonReader.object). Its errors are
 // plain details for the caller to wrap.
 func parseAdyen(body []byte) ([]adyenItem, error) {
 	var items []adyenItem
@@ -208,30 +179,26 @@ func (v *adyenNotification) Verify(r *Request, _ time.Time) (Result, error) {
 			return Result{}, fmt.Errorf("body field notificationItems[%d] %s: not a base64 SHA-256 MAC: %w", i, field, ErrMalformed)
 		}
 	}
-	for k := range v.macs.pools {
-		st := v.macs.get(k)
-		ok := true
+	k := v.macs.find(func(st *macState) bool {
 		for i := range items {
-			st.h.Reset()
-			st.buf = items[i].signingString(st.buf[:0])
-			st.h.Write(st.buf)
+			st.reset()
+			items[i].write(st)
 			if !hmac.Equal(st.sum(), sigs[i][:]) {
-				ok = false
-				break
+				return false
 			}
 		}
-		v.macs.put(k, st)
-		if ok {
-			return Result{SecretIndex: k}, nil
-		}
+		return true
+	})
+	if k < 0 {
+		return Result{}, fmt.Errorf("body field notificationItems[*] additionalData.hmacSignature: the items do not all match one of %d secrets: %w", len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("body field notificationItems[*] additionalData.hmacSignature: the items do not all match one of %d secrets: %w", len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: k}, nil
 }
 
 // sign sets additionalData.hmacSignature of every item of r.Body, which
 // must be an Adyen notification, with the first secret. It re-encodes the
 // body, with keys sorted; the body is not signed, so that is harmless.
-func (v *adyenNotification) sign(r *Request) error {
+func (v *adyenNotification) sign(r *Request, _ time.Time) error {
 	var n map[string]any
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.UseNumber()
@@ -242,8 +209,6 @@ func (v *adyenNotification) sign(r *Request) error {
 	if !ok || len(items) == 0 {
 		return errors.New("adyen-notification-hmac: the body to sign has no notificationItems")
 	}
-	st := v.macs.get(0)
-	defer v.macs.put(0, st)
 	for i, item := range items {
 		w, _ := item.(map[string]any)
 		nri, ok := w["NotificationRequestItem"].(map[string]any)
@@ -266,15 +231,12 @@ func (v *adyenNotification) sign(r *Request) error {
 				it.fields[j] = strconv.FormatBool(x)
 			}
 		}
-		st.h.Reset()
-		st.buf = it.signingString(st.buf[:0])
-		st.h.Write(st.buf)
 		ad, ok := nri["additionalData"].(map[string]any)
 		if !ok {
 			ad = map[string]any{}
 			nri["additionalData"] = ad
 		}
-		ad["hmacSignature"] = base64.StdEncoding.EncodeToString(st.sum())
+		ad["hmacSignature"] = v.macs.mac(0, encBase64, it.write)
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)

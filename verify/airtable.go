@@ -2,9 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
-	"errors"
-	"strings"
+	"fmt"
 )
 
 func init() {
@@ -20,12 +18,9 @@ func init() {
 // decodeAirtableSecret turns the macSecretBase64 that creating the webhook
 // returned into the HMAC key. Padding is optional.
 func decodeAirtableSecret(s string) ([]byte, error) {
-	k, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
-	switch {
-	case err != nil:
-		return nil, errors.New("not base64 (give macSecretBase64 as returned when the webhook was created)")
-	case len(k) == 0:
-		return nil, errors.New("empty key")
+	k, err := decodeBase64Key(s)
+	if err != nil {
+		return nil, fmt.Errorf("%v (give macSecretBase64 as returned when the webhook was created)", err)
 	}
 	return k, nil
 }

@@ -33,7 +33,7 @@ func init() {
 		EventID:   "notificationUUID",
 		EventType: []string{"notificationType", "subtype"},
 		Options:   []string{"bundle_id", "environment", "app_apple_id"},
-		New:       func(o Options) (Verifier, error) { return verifier(newApple(o)) },
+		New:       newWith(newApple),
 		Sign:      signApple,
 	})
 }
@@ -73,12 +73,12 @@ func newApple(o Options) (*appleVerifier, error) {
 		// the bundle ID says the notification is for this app.
 		return nil, fmt.Errorf("apple-assn-v2: option bundle_id is required: %w", ErrConfig)
 	}
+	anchors, err := parseSecrets("apple-assn-v2", o.Secrets, parseAnchors)
+	if err != nil {
+		return nil, err
+	}
 	v := &appleVerifier{roots: x509.NewCertPool(), bundle: o.BundleID, env: o.Environment, appID: o.AppAppleID}
-	for i, s := range o.Secrets {
-		certs, err := parseAnchors(s)
-		if err != nil {
-			return nil, secretErr("apple-assn-v2", i, "%v", err)
-		}
+	for i, certs := range anchors {
 		for _, c := range certs {
 			v.roots.AddCert(c)
 			v.anchors = append(v.anchors, c)

@@ -16,7 +16,7 @@ import (
 
 // Apple's own test data, byte for byte from
 // apple/app-store-server-library-python tests/resources (mock_signed_data
-// and certs/testCA.der), as in ../shared/vectors/fixtures.
+// and certs/testCA.der), copied to testdata/apple.
 
 // appleFixture returns testdata/apple/name, trimmed.
 func appleFixture(tb testing.TB, name string) string {
@@ -60,31 +60,28 @@ func TestAppleFixtures(t *testing.T) {
 		want    error
 		index   int
 	}{
-		{"test notification", []string{anchor}, base, notification, clock, nil, 0},
-		{"anchor as PEM", []string{anchorPEM}, base, notification, clock, nil, 0},
-		{"second anchor", []string{kpApple[0].anchor, anchor}, base, notification, clock, nil, 1},
-		{"no environment or app ID configured", []string{anchor}, Options{BundleID: "com.example"}, notification, clock, nil, 0},
-		{"years later, chain still valid", []string{anchor}, base, notification, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), nil, 0},
-		{"other bundle configured", []string{anchor}, with(func(o *Options) { o.BundleID = "com.example.other" }), notification, clock, verify.ErrClaims, 0},
-		{"production configured", []string{anchor}, with(func(o *Options) { o.Environment = "Production" }), notification, clock, verify.ErrClaims, 0},
-		{"other app ID", []string{anchor}, with(func(o *Options) { o.AppAppleID = 99 }), notification, clock, verify.ErrClaims, 0},
-		{"wrong bundle ID", []string{anchor}, Options{BundleID: "com.example"}, appleFixture(t, "wrongBundleId"), clock, verify.ErrClaims, 0},
-		{"missing x5c", []string{anchor}, Options{BundleID: "com.example"}, appleFixture(t, "missingX5CHeaderClaim"), clock, verify.ErrMalformed, 0},
-		{"untrusted root", []string{kpApple[0].anchor}, base, notification, clock, verify.ErrMismatch, 0},
-		{"chain expired", []string{anchor}, base, notification, time.Date(2034, 1, 1, 0, 0, 0, 0, time.UTC), verify.ErrMismatch, 0},
-		{"chain not yet valid", []string{anchor}, base, notification, time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), verify.ErrMismatch, 0},
-		{"payload changed", []string{anchor}, base, forged, clock, verify.ErrMismatch, 0},
+		{name: "test notification", secrets: []string{anchor}, o: base, jws: notification, at: clock},
+		{name: "anchor as PEM", secrets: []string{anchorPEM}, o: base, jws: notification, at: clock},
+		{name: "second anchor", secrets: []string{kpApple[0].anchor, anchor}, o: base, jws: notification, at: clock, index: 1},
+		{name: "no environment or app ID configured", secrets: []string{anchor}, o: Options{BundleID: "com.example"}, jws: notification, at: clock},
+		{name: "years later, chain still valid", secrets: []string{anchor}, o: base, jws: notification, at: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "other bundle configured", secrets: []string{anchor}, o: with(func(o *Options) { o.BundleID = "com.example.other" }), jws: notification, at: clock, want: verify.ErrClaims},
+		{name: "production configured", secrets: []string{anchor}, o: with(func(o *Options) { o.Environment = "Production" }), jws: notification, at: clock, want: verify.ErrClaims},
+		{name: "other app ID", secrets: []string{anchor}, o: with(func(o *Options) { o.AppAppleID = 99 }), jws: notification, at: clock, want: verify.ErrClaims},
+		{name: "wrong bundle ID", secrets: []string{anchor}, o: Options{BundleID: "com.example"}, jws: appleFixture(t, "wrongBundleId"), at: clock, want: verify.ErrClaims},
+		{name: "missing x5c", secrets: []string{anchor}, o: Options{BundleID: "com.example"}, jws: appleFixture(t, "missingX5CHeaderClaim"), at: clock, want: verify.ErrMalformed},
+		{name: "untrusted root", secrets: []string{kpApple[0].anchor}, o: base, jws: notification, at: clock, want: verify.ErrMismatch},
+		{name: "chain expired", secrets: []string{anchor}, o: base, jws: notification, at: time.Date(2034, 1, 1, 0, 0, 0, 0, time.UTC), want: verify.ErrMismatch},
+		{name: "chain not yet valid", secrets: []string{anchor}, o: base, jws: notification, at: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), want: verify.ErrMismatch},
+		{name: "payload changed", secrets: []string{anchor}, o: base, jws: forged, at: clock, want: verify.ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = tt.secrets
-			v, err := verify.New("apple", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "apple", o)
 			res, err := v.Verify(&verify.Request{Body: appleBody(tt.jws)}, tt.at)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)
 			}
 		})
@@ -128,36 +125,33 @@ func TestAppleChain(t *testing.T) {
 		jws     string
 		want    error
 	}{
-		{"leaf, intermediate, root", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2]), payload), nil},
-		{"leaf and intermediate", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), payload), nil},
-		{"the root in x5c is not trusted", []string{other.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2]), payload), verify.ErrMismatch},
-		{"intermediate of another chain", []string{c.anchor, other.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], other.ders[1], c.ders[2]), payload), verify.ErrMismatch},
-		{"leaf only", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0]), payload), verify.ErrMalformed},
-		{"four certificates", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2], c.ders[2]), payload), verify.ErrMalformed},
-		{"x5c not base64", []string{c.anchor}, kpAppleJWS(t, c, []any{"!!", b64(c.ders[1])}, payload), verify.ErrMalformed},
-		{"x5c entry a number", []string{c.anchor}, kpAppleJWS(t, c, []any{1, b64(c.ders[1])}, payload), verify.ErrMalformed},
-		{"x5c entry not a certificate", []string{c.anchor}, kpAppleJWS(t, c, []any{b64([]byte("junk")), b64(c.ders[1])}, payload), verify.ErrMalformed},
-		{"leaf without Apple's OID", []string{noLeafOID.anchor}, kpAppleJWS(t, noLeafOID, x5c(noLeafOID.ders[0], noLeafOID.ders[1], noLeafOID.ders[2]), payload), verify.ErrMismatch},
-		{"intermediate without Apple's OID", []string{noInterOID.anchor}, kpAppleJWS(t, noInterOID, x5c(noInterOID.ders[0], noInterOID.ders[1], noInterOID.ders[2]), payload), verify.ErrMismatch},
-		{"expired chain", []string{expired.anchor}, kpAppleJWS(t, expired, x5c(expired.ders[0], expired.ders[1], expired.ders[2]), payload), verify.ErrMismatch},
-		{"signed by another leaf", []string{c.anchor}, kpAppleJWS(t, other, x5c(c.ders[0], c.ders[1], c.ders[2]), payload), verify.ErrMismatch},
-		{"payload not JSON", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), "hello"), verify.ErrMalformed},
-		{"payload without app", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"notificationType":"TEST"}`), verify.ErrClaims},
-		{"summary", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"summary":{"bundleId":"com.example.hookgate","environment":"Sandbox","appAppleId":1234}}`), nil},
-		{"sandbox external purchase token", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"externalPurchaseToken":{"externalPurchaseId":"SANDBOX_1","bundleId":"com.example.hookgate","appAppleId":1234}}`), nil},
-		{"production external purchase token", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"externalPurchaseToken":{"externalPurchaseId":"1","bundleId":"com.example.hookgate","appAppleId":1234}}`), verify.ErrClaims},
-		{"sandbox without app ID", []string{c.anchor}, kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"data":{"bundleId":"com.example.hookgate","environment":"Sandbox"}}`), nil},
+		{name: "leaf, intermediate, root", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2]), payload)},
+		{name: "leaf and intermediate", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), payload)},
+		{name: "the root in x5c is not trusted", anchors: []string{other.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "intermediate of another chain", anchors: []string{c.anchor, other.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], other.ders[1], c.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "leaf only", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0]), payload), want: verify.ErrMalformed},
+		{name: "four certificates", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1], c.ders[2], c.ders[2]), payload), want: verify.ErrMalformed},
+		{name: "x5c not base64", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, []any{"!!", b64(c.ders[1])}, payload), want: verify.ErrMalformed},
+		{name: "x5c entry a number", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, []any{1, b64(c.ders[1])}, payload), want: verify.ErrMalformed},
+		{name: "x5c entry not a certificate", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, []any{b64([]byte("junk")), b64(c.ders[1])}, payload), want: verify.ErrMalformed},
+		{name: "leaf without Apple's OID", anchors: []string{noLeafOID.anchor}, jws: kpAppleJWS(t, noLeafOID, x5c(noLeafOID.ders[0], noLeafOID.ders[1], noLeafOID.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "intermediate without Apple's OID", anchors: []string{noInterOID.anchor}, jws: kpAppleJWS(t, noInterOID, x5c(noInterOID.ders[0], noInterOID.ders[1], noInterOID.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "expired chain", anchors: []string{expired.anchor}, jws: kpAppleJWS(t, expired, x5c(expired.ders[0], expired.ders[1], expired.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "signed by another leaf", anchors: []string{c.anchor}, jws: kpAppleJWS(t, other, x5c(c.ders[0], c.ders[1], c.ders[2]), payload), want: verify.ErrMismatch},
+		{name: "payload not JSON", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), "hello"), want: verify.ErrMalformed},
+		{name: "payload without app", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"notificationType":"TEST"}`), want: verify.ErrClaims},
+		{name: "summary", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"summary":{"bundleId":"com.example.hookgate","environment":"Sandbox","appAppleId":1234}}`)},
+		{name: "sandbox external purchase token", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"externalPurchaseToken":{"externalPurchaseId":"SANDBOX_1","bundleId":"com.example.hookgate","appAppleId":1234}}`)},
+		{name: "production external purchase token", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"externalPurchaseToken":{"externalPurchaseId":"1","bundleId":"com.example.hookgate","appAppleId":1234}}`), want: verify.ErrClaims},
+		{name: "sandbox without app ID", anchors: []string{c.anchor}, jws: kpAppleJWS(t, c, x5c(c.ders[0], c.ders[1]), `{"data":{"bundleId":"com.example.hookgate","environment":"Sandbox"}}`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := kpAppleOpts
 			o.Secrets = tt.anchors
-			v, err := verify.New("apple-assn-v2", o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Body: appleBody(tt.jws)}, now)
-			if !kpWantErr(err, tt.want) {
+			v := mustVerifier(t, "apple-assn-v2", o)
+			_, err := v.Verify(&verify.Request{Body: appleBody(tt.jws)}, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -187,14 +181,11 @@ func TestAppleBody(t *testing.T) {
 	o := kpAppleOpts
 	o.Environment, o.AppAppleID = "", 0
 	o.Secrets = []string{kpApple[0].anchor}
-	v, err := verify.New("apple", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "apple", o)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Verify(&verify.Request{Body: []byte(tt.body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -299,10 +290,7 @@ func TestAppleTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.Secrets = []string{kpApple[0].anchor}
-	v, err := verify.New("apple-assn-v2", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "apple-assn-v2", o)
 	if _, err := v.Verify(r, now); err != nil {
 		t.Fatalf("Verify(signed) = %v; want valid", err)
 	}

@@ -19,7 +19,7 @@ func init() {
 		// Click and Bounce events, so it cannot be the event ID: events
 		// are identified by the body's hash, which a retry repeats.
 		EventType: []string{"RecordType"},
-		New:       func(o Options) (Verifier, error) { return verifier(newBasicAuth(o)) },
+		New:       newWith(newBasicAuth),
 		Sign: func(r *Request, o Options, _ time.Time) error {
 			if _, err := newBasicAuth(o); err != nil {
 				return err
@@ -53,9 +53,9 @@ func newBasicAuth(o Options) (*basicAuthVerifier, error) {
 // password together, in constant time.
 func (v *basicAuthVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	const hdr = "Authorization"
-	s := r.Header.Get(hdr)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hdr, ErrNoSignature)
+	s, err := requireHeader(r, hdr)
+	if err != nil {
+		return Result{}, err
 	}
 	scheme, cred, ok := strings.Cut(s, " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {

@@ -15,15 +15,8 @@ func init() {
 		Tolerance:   10 * time.Minute,
 		EventID:     "header:BOX-DELIVERY-ID",
 		EventType:   []string{"trigger"},
-		New:         func(o Options) (Verifier, error) { return verifier(newBox(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newBox(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(newBox),
+		Sign:        signWith(newBox),
 	})
 }
 
@@ -70,13 +63,13 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if p == "" && s == "" {
 		return Result{}, fmt.Errorf("header %s: %w", boxPrimary, ErrNoSignature)
 	}
-	ts := r.Header.Get(boxTimestamp)
-	if ts == "" {
-		return Result{}, fmt.Errorf("header %s: %w", boxTimestamp, ErrNoSignature)
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
+	ts, err := requireHeader(r, boxTimestamp)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", boxTimestamp, truncate(ts), ErrMalformed)
+		return Result{}, err
+	}
+	t, err := stampRFC3339.read("header", boxTimestamp, ts)
+	if err != nil {
+		return Result{}, err
 	}
 	var sigs sigList
 	for _, sig := range [...]string{p, s} {
@@ -87,39 +80,34 @@ func (v *boxVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if sigs.n == 0 {
 		return Result{}, fmt.Errorf("header %s: no base64 SHA-256 MAC in %s or %s: %w", boxPrimary, boxPrimary, boxSecondary, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		v.write(st, ts, r.Body)
-		ok := sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkSignedTime("header "+boxTimestamp, ts, t, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeBox(st, r.Body, ts)
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: neither signature matches any of %d secrets: %w", boxPrimary, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: neither signature matches any of %d secrets: %w", boxPrimary, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", boxTimestamp, ts, t, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
-// write feeds st the signed content: the body, then the timestamp.
-func (v *boxVerifier) write(st *macState, ts string, body []byte) {
+// writeBox feeds st the signed content: the body, then the timestamp.
+func writeBox(st *macState, body []byte, ts string) {
 	st.h.Write(body)
-	st.buf = append(st.buf[:0], ts...)
-	st.h.Write(st.buf)
+	st.write(ts)
 }
 
 // sign sets Box's headers on r: the primary signature with the first
 // secret and, when a second is configured, the secondary with it.
-func (v *boxVerifier) sign(r *Request, now time.Time) {
+func (v *boxVerifier) sign(r *Request, now time.Time) error {
 	ts := now.UTC().Format(time.RFC3339)
 	r.Header.Set(boxTimestamp, ts)
 	r.Header.Set(boxVersion, "1")
 	r.Header.Set(boxAlgorithm, "HmacSHA256")
 	for i, h := range []string{boxPrimary, boxSecondary}[:min(2, len(v.macs.pools))] {
-		st := v.macs.get(i)
-		v.write(st, ts, r.Body)
-		r.Header.Set(h, encBase64.encode(st.sum()))
-		v.macs.put(i, st)
+		r.Header.Set(h, v.macs.mac(i, encBase64, func(st *macState) { writeBox(st, r.Body, ts) }))
 	}
+	return nil
 }

@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -55,35 +54,32 @@ func TestBox(t *testing.T) {
 		index   int
 		want    error // nil: valid
 	}{
-		{"primary", []string{primary, secondary}, header(), clock, 0, nil},
-		{"secondary key only", []string{"RotatedPrimaryKeyNotYetDeployed", secondary}, header(), clock, 1, nil},
-		{"keys in the other order", []string{secondary, primary}, header(), clock, 0, nil},
-		{"primary header only", []string{"x", primary}, header("Box-Signature-Secondary", ""), clock, 1, nil},
-		{"secondary header only", []string{secondary}, header("Box-Signature-Primary", ""), clock, 0, nil},
-		{"primary garbage, secondary good", []string{secondary}, header("Box-Signature-Primary", "!!!"), clock, 0, nil},
-		{"UTC timestamp", []string{primary}, header("Box-Delivery-Timestamp", "2023-11-14T22:13:20Z", "Box-Signature-Primary", sign(primary, "2023-11-14T22:13:20Z")), clock, 0, nil},
-		{"no key matches", []string{"a", "b"}, header(), clock, 0, verify.ErrMismatch},
-		{"timestamp changed", []string{primary}, header("Box-Delivery-Timestamp", "2023-11-14T22:13:20Z"), clock, 0, verify.ErrMismatch},
-		{"no signatures", []string{primary}, header("Box-Signature-Primary", "", "Box-Signature-Secondary", ""), clock, 0, verify.ErrNoSignature},
-		{"no usable signature", []string{primary}, header("Box-Signature-Primary", "abc", "Box-Signature-Secondary", "def"), clock, 0, verify.ErrMalformed},
-		{"no timestamp", []string{primary}, header("Box-Delivery-Timestamp", ""), clock, 0, verify.ErrNoSignature},
-		{"unix timestamp", []string{primary}, header("Box-Delivery-Timestamp", "1700000000", "Box-Signature-Primary", sign(primary, "1700000000")), clock, 0, verify.ErrMalformed},
-		{"no version", []string{primary}, header("Box-Signature-Version", ""), clock, 0, verify.ErrNoSignature},
-		{"version 2", []string{primary}, header("Box-Signature-Version", "2"), clock, 0, verify.ErrMalformed},
-		{"no algorithm", []string{primary}, header("Box-Signature-Algorithm", ""), clock, 0, verify.ErrNoSignature},
-		{"other algorithm", []string{primary}, header("Box-Signature-Algorithm", "HmacSHA1"), clock, 0, verify.ErrMalformed},
-		{"at the old edge", []string{primary}, header(), time.Unix(1700000600, 0), 0, nil},
-		{"too old", []string{primary}, header(), time.Unix(1700000601, 0), 0, verify.ErrTooOld},
-		{"too new", []string{primary}, header(), time.Unix(1699999399, 0), 0, verify.ErrTooNew},
+		{name: "primary", secrets: []string{primary, secondary}, header: header(), at: clock},
+		{name: "secondary key only", secrets: []string{"RotatedPrimaryKeyNotYetDeployed", secondary}, header: header(), at: clock, index: 1},
+		{name: "keys in the other order", secrets: []string{secondary, primary}, header: header(), at: clock},
+		{name: "primary header only", secrets: []string{"x", primary}, header: header("Box-Signature-Secondary", ""), at: clock, index: 1},
+		{name: "secondary header only", secrets: []string{secondary}, header: header("Box-Signature-Primary", ""), at: clock},
+		{name: "primary garbage, secondary good", secrets: []string{secondary}, header: header("Box-Signature-Primary", "!!!"), at: clock},
+		{name: "UTC timestamp", secrets: []string{primary}, header: header("Box-Delivery-Timestamp", "2023-11-14T22:13:20Z", "Box-Signature-Primary", sign(primary, "2023-11-14T22:13:20Z")), at: clock},
+		{name: "no key matches", secrets: []string{"a", "b"}, header: header(), at: clock, want: verify.ErrMismatch},
+		{name: "timestamp changed", secrets: []string{primary}, header: header("Box-Delivery-Timestamp", "2023-11-14T22:13:20Z"), at: clock, want: verify.ErrMismatch},
+		{name: "no signatures", secrets: []string{primary}, header: header("Box-Signature-Primary", "", "Box-Signature-Secondary", ""), at: clock, want: verify.ErrNoSignature},
+		{name: "no usable signature", secrets: []string{primary}, header: header("Box-Signature-Primary", "abc", "Box-Signature-Secondary", "def"), at: clock, want: verify.ErrMalformed},
+		{name: "no timestamp", secrets: []string{primary}, header: header("Box-Delivery-Timestamp", ""), at: clock, want: verify.ErrNoSignature},
+		{name: "unix timestamp", secrets: []string{primary}, header: header("Box-Delivery-Timestamp", "1700000000", "Box-Signature-Primary", sign(primary, "1700000000")), at: clock, want: verify.ErrMalformed},
+		{name: "no version", secrets: []string{primary}, header: header("Box-Signature-Version", ""), at: clock, want: verify.ErrNoSignature},
+		{name: "version 2", secrets: []string{primary}, header: header("Box-Signature-Version", "2"), at: clock, want: verify.ErrMalformed},
+		{name: "no algorithm", secrets: []string{primary}, header: header("Box-Signature-Algorithm", ""), at: clock, want: verify.ErrNoSignature},
+		{name: "other algorithm", secrets: []string{primary}, header: header("Box-Signature-Algorithm", "HmacSHA1"), at: clock, want: verify.ErrMalformed},
+		{name: "at the old edge", secrets: []string{primary}, header: header(), at: time.Unix(1700000600, 0)},
+		{name: "too old", secrets: []string{primary}, header: header(), at: time.Unix(1700000601, 0), want: verify.ErrTooOld},
+		{name: "too new", secrets: []string{primary}, header: header(), at: time.Unix(1699999399, 0), want: verify.ErrTooNew},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("box", Options{Secrets: tt.secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "box", Options{Secrets: tt.secrets})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, tt.at)
-			if tt.want == nil && (err != nil || res.SecretIndex != tt.index) || !errors.Is(err, tt.want) {
+			if !wantResult(res, err, tt.want, tt.index) {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)
 			}
 		})

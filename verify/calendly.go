@@ -10,8 +10,9 @@ func init() { register(calendlyScheme.preset()) }
 var calendlyScheme = kvScheme{
 	name: "calendly", header: "Calendly-Webhook-Signature",
 	layout: kvPairs, sep: ',', tsKey: "t", sigKey: "v1", unit: stampSeconds, join: '.',
-	// The window of Calendly's sample code, as summarised in the shared
-	// catalogue of schemes; Calendly states no number.
+	// The window of Calendly's sample code as third parties summarise it
+	// (see the source of the calendly vectors in testdata/vectors.json);
+	// Calendly states no number.
 	tolerance: 3 * time.Minute,
 	desc:      "Calendly: Calendly-Webhook-Signature t=,v1= over {t}.{body}, signing key raw",
 	// No event ID in the body or headers: the body's SHA-256 identifies

@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"testing"
@@ -28,23 +27,20 @@ func TestCalendlyHeader(t *testing.T) {
 		at     time.Time
 		want   error // nil: valid
 	}{
-		{"valid", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now, nil},
-		{"180 s old", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(180 * time.Second), nil},
-		{"181 s old", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(181 * time.Second), verify.ErrTooOld},
-		{"181 s ahead", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, now.Add(-181 * time.Second), verify.ErrTooNew},
-		{"Stripe's header", http.Header{"Stripe-Signature": {"t=" + ts + ",v1=" + good}}, now, verify.ErrNoSignature},
-		{"no t", http.Header{"Calendly-Webhook-Signature": {"v1=" + good}}, now, verify.ErrMalformed},
-		{"Paddle's layout", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ";v1=" + good}}, now, verify.ErrMalformed},
-		{"signed with ':'", http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))}}, now, verify.ErrMismatch},
+		{name: "valid", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, at: now},
+		{name: "180 s old", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, at: now.Add(180 * time.Second)},
+		{name: "181 s old", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, at: now.Add(181 * time.Second), want: verify.ErrTooOld},
+		{name: "181 s ahead", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + good}}, at: now.Add(-181 * time.Second), want: verify.ErrTooNew},
+		{name: "Stripe's header", header: http.Header{"Stripe-Signature": {"t=" + ts + ",v1=" + good}}, at: now, want: verify.ErrNoSignature},
+		{name: "no t", header: http.Header{"Calendly-Webhook-Signature": {"v1=" + good}}, at: now, want: verify.ErrMalformed},
+		{name: "Paddle's layout", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ";v1=" + good}}, at: now, want: verify.ErrMalformed},
+		{name: "signed with ':'", header: http.Header{"Calendly-Webhook-Signature": {"t=" + ts + ",v1=" + hex.EncodeToString(hmacOf(sha256.New, secret, ts+":"+body))}}, at: now, want: verify.ErrMismatch},
 	}
-	v, err := verify.New("calendly", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "calendly", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

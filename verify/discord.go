@@ -1,12 +1,8 @@
 package verify
 
 import (
-	"crypto/ed25519"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -23,8 +19,8 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "id",
 		EventType: []string{"type", "event.type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newDiscord(o)) },
-		Sign:      signDiscord,
+		New:       newWith(discordScheme.verifier),
+		Sign:      discordScheme.sign,
 	})
 }
 
@@ -33,56 +29,14 @@ const (
 	discordTSHeader  = "X-Signature-Timestamp"
 )
 
-// discordVerifier checks Discord's scheme: Ed25519 over timestamp + body
-// with the application's public key, both in hex.
-type discordVerifier struct {
-	keys []ed25519.PublicKey
-	tol  time.Duration
-}
-
-var _ Verifier = (*discordVerifier)(nil)
-
-func newDiscord(o Options) (*discordVerifier, error) {
-	keys, err := ed25519Keys("discord-ed25519", o.Secrets, parseEd25519Public)
-	if err != nil {
-		return nil, err
-	}
-	return &discordVerifier{keys: keys, tol: o.Tolerance}, nil
-}
-
-// Verify implements Verifier. Discord sends invalid signatures on purpose
-// to test an endpoint; they get ErrMismatch. A verified PING is a handshake:
+// discordScheme is Discord's: Ed25519 over timestamp and body with the
+// application's public key, both in hex. A verified PING is a handshake:
 // an interactions PING (type 1, no event) is answered {"type":1}, a webhook
-// events PING (type 0) with 204 No Content.
-func (v *discordVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(discordSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", discordSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(discordTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", discordTSHeader, ErrNoSignature)
-	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", discordTSHeader, truncate(t), ErrMalformed)
-	}
-	var sig [ed25519.SignatureSize]byte
-	if !decodeMAC(sig[:], s, encHex) {
-		return Result{}, fmt.Errorf("header %s: not a hex Ed25519 signature: %w", discordSigHeader, ErrMalformed)
-	}
-	buf, put := getMsgBuf()
-	defer put()
-	msg := append(append(*buf, t...), r.Body...)
-	*buf = msg
-	i, ok := ed25519Verify(v.keys, msg, sig[:])
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", discordSigHeader, len(v.keys), ErrMismatch)
-	}
-	if err := checkTime(discordTSHeader, "", ts, now, v.tol); err != nil {
-		return Result{}, err
-	}
-	return Result{SecretIndex: i, Response: discordHandshake(r.Body)}, nil
+// events PING (type 0) with 204 No Content. Discord sends invalid
+// signatures on purpose to test an endpoint; they get ErrMismatch.
+var discordScheme = &ed25519Scheme{
+	name: "discord-ed25519", header: discordSigHeader, tsHeader: discordTSHeader, enc: encHex, tmpl: timestampBody,
+	public: parseEd25519Public, private: parseEd25519Private, handshake: discordHandshake,
 }
 
 // discordHandshake returns the answer to a PING, or nil for anything else.
@@ -105,18 +59,5 @@ func discordHandshake(body []byte) *Response {
 	case "0":
 		return &Response{Status: http.StatusNoContent}
 	}
-	return nil
-}
-
-// signDiscord sets Discord's headers, signing with the private key in
-// o.Secrets[0].
-func signDiscord(r *Request, o Options, now time.Time) error {
-	pk, err := parseEd25519Private(o.Secrets[0])
-	if err != nil {
-		return secretErr("discord-ed25519", 0, "%v", err)
-	}
-	t := strconv.FormatInt(now.Unix(), 10)
-	r.Header.Set(discordTSHeader, t)
-	r.Header.Set(discordSigHeader, hex.EncodeToString(ed25519.Sign(pk, append([]byte(t), r.Body...))))
 	return nil
 }

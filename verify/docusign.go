@@ -17,11 +17,8 @@ func init() {
 		// Connect payloads can be XML as well as JSON, and carry no event
 		// ID: the body's SHA-256 identifies a delivery and no JSON field
 		// is read by default.
-		New: func(o Options) (Verifier, error) { return newDocuSign(o), nil },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			newDocuSign(o).sign(r)
-			return nil
-		},
+		New:  newWith(newDocuSign),
+		Sign: signWith(newDocuSign),
 	})
 }
 
@@ -40,8 +37,8 @@ type docuSignVerifier struct{ macs *macSet }
 
 var _ Verifier = (*docuSignVerifier)(nil)
 
-func newDocuSign(o Options) *docuSignVerifier {
-	return &docuSignVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
+func newDocuSign(o Options) (*docuSignVerifier, error) {
+	return &docuSignVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
 }
 
 // Verify implements Verifier. Any numbered signature header may carry the
@@ -68,27 +65,24 @@ func (v *docuSignVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	case n == 0:
 		return Result{}, fmt.Errorf("header %s1: no signature header holds a %d-byte base64 MAC: %w", docuSignPrefix, sha256.Size, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
 		mac := st.sum()
 		ok := false
 		for j := 0; j < n; j++ {
 			ok = hmac.Equal(mac, sigs[j][:]) || ok
 		}
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return ok
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s1: %d signatures match none of %d secrets: %w", docuSignPrefix, n, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s1: %d signatures match none of %d secrets: %w", docuSignPrefix, n, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *docuSignVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(docuSignPrefix+"1", encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+func (v *docuSignVerifier) sign(r *Request, _ time.Time) error {
+	r.Header.Set(docuSignPrefix+"1", v.macs.mac(0, encBase64, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
 // docuSignIndex reports whether s is one to three decimal digits.

@@ -22,13 +22,19 @@ func init() {
 			`template such as "{timestamp}{body}"); public keys hex, base64 or PEM; Sign takes the 32-byte seed or 64-byte key (hex/base64) or PKCS#8 PEM`,
 		Tolerance: 5 * time.Minute,
 		Options:   []string{"header", "prefix", "encoding", "timestamp_header", "template"},
-		New:       func(o Options) (Verifier, error) { return verifier(newEd25519(o)) },
+		New: func(o Options) (Verifier, error) {
+			s, err := ed25519Options(o)
+			if err != nil {
+				return nil, err
+			}
+			return newWith(s.verifier)(o)
+		},
 		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newEd25519Signer(o)
+			s, err := ed25519Options(o)
 			if err != nil {
 				return err
 			}
-			return v.sign(r, o.Secrets[0], now)
+			return s.sign(r, o, now)
 		},
 	})
 }
@@ -100,34 +106,24 @@ func decodeKeyBytes(s string) ([]byte, error) {
 	return decodeStdBase64(s)
 }
 
-// ed25519Keys parses public keys for typ, naming the secret in errors.
-func ed25519Keys(typ string, secrets []string, parse func(string) (ed25519.PublicKey, error)) ([]ed25519.PublicKey, error) {
-	keys := make([]ed25519.PublicKey, len(secrets))
-	for i, s := range secrets {
-		k, err := parse(s)
-		if err != nil {
-			return nil, secretErr(typ, i, "%v", err)
-		}
-		keys[i] = k
-	}
-	return keys, nil
-}
-
 // ed25519Msgs recycles the buffers that hold a signed message: Ed25519
 // needs the whole message in one slice. Get one with getMsgBuf.
 var ed25519Msgs = sync.Pool{New: func() any { return new([]byte) }}
 
-// getMsgBuf returns an empty message buffer and the function that returns
-// it to the pool, keeping it only when it is not too large.
-func getMsgBuf() (*[]byte, func()) {
+// getMsgBuf returns an empty message buffer; give it back with putMsgBuf.
+func getMsgBuf() *[]byte {
 	buf := ed25519Msgs.Get().(*[]byte)
 	*buf = (*buf)[:0]
-	return buf, func() {
-		if cap(*buf) > 64<<10 {
-			*buf = nil
-		}
-		ed25519Msgs.Put(buf)
+	return buf
+}
+
+// putMsgBuf returns buf to the pool, keeping its memory only when it is not
+// too large.
+func putMsgBuf(buf *[]byte) {
+	if cap(*buf) > 64<<10 {
+		*buf = nil
 	}
+	ed25519Msgs.Put(buf)
 }
 
 // ed25519Verify reports which key, if any, made sig over msg.
@@ -193,31 +189,48 @@ func parseEd25519Template(t string, hasTS bool) ([]ed25519Part, error) {
 	return parts, nil
 }
 
-// ed25519Verifier is the generic ed25519 scheme: an Ed25519 signature of a
-// template over the body, optionally with a signed timestamp header.
-type ed25519Verifier struct {
+// ed25519Scheme describes an Ed25519 signature, in one header, of a
+// template over the body, optionally with a signed timestamp header of unix
+// seconds: Discord's "{timestamp}{body}", Telnyx's "{timestamp}|{body}",
+// and the generic ed25519 scheme, which ed25519Options builds from options.
+type ed25519Scheme struct {
+	name             string // the preset, in errors
 	header, tsHeader string // canonical names; tsHeader may be empty
 	prefix           string
 	enc              encoding
 	tmpl             []ed25519Part
-	keys             []ed25519.PublicKey
-	tol              time.Duration
+	// public parses a configured public key, private the key Sign takes.
+	public  func(string) (ed25519.PublicKey, error)
+	private func(string) (ed25519.PrivateKey, error)
+	// handshake, when not nil, returns the answer to a verified request
+	// that is a handshake (Discord's PING), or nil.
+	handshake func(body []byte) *Response
+}
+
+// timestampBody is the template "{timestamp}{body}".
+var timestampBody = []ed25519Part{{kind: 't'}, {kind: 'b'}}
+
+// ed25519Verifier checks an ed25519Scheme with the configured public keys.
+// It is safe for concurrent use.
+type ed25519Verifier struct {
+	s    *ed25519Scheme
+	keys []ed25519.PublicKey
+	tol  time.Duration
 }
 
 var _ Verifier = (*ed25519Verifier)(nil)
 
-// newEd25519Signer builds the scheme from o without parsing secrets, which
-// hold a private key when signing.
-func newEd25519Signer(o Options) (*ed25519Verifier, error) {
+// ed25519Options builds the generic scheme from o.
+func ed25519Options(o Options) (*ed25519Scheme, error) {
 	if o.Header == "" {
 		return nil, fmt.Errorf("ed25519: option header is required: %w", ErrConfig)
 	}
-	v := &ed25519Verifier{prefix: o.Prefix, tol: o.Tolerance}
+	s := &ed25519Scheme{name: "ed25519", prefix: o.Prefix, public: parseEd25519Public, private: parseEd25519Private}
 	for _, h := range []struct {
 		name string
 		dst  *string
 		opt  string
-	}{{o.Header, &v.header, "header"}, {o.TimestampHeader, &v.tsHeader, "timestamp_header"}} {
+	}{{o.Header, &s.header, "header"}, {o.TimestampHeader, &s.tsHeader, "timestamp_header"}} {
 		if h.name == "" {
 			continue
 		}
@@ -227,48 +240,46 @@ func newEd25519Signer(o Options) (*ed25519Verifier, error) {
 		*h.dst = textproto.CanonicalMIMEHeaderKey(h.name)
 	}
 	var err error
-	if v.enc, err = encodingOption(o.Encoding); err != nil {
+	if s.enc, err = encodingOption(o.Encoding); err != nil {
 		return nil, fmt.Errorf("ed25519: %v: %w", err, ErrConfig)
 	}
 	t := o.Template
 	if t == "" {
 		t = "{body}"
-		if v.tsHeader != "" {
+		if s.tsHeader != "" {
 			t = "{timestamp}{body}"
 		}
 	}
-	if v.tmpl, err = parseEd25519Template(t, v.tsHeader != ""); err != nil {
+	if s.tmpl, err = parseEd25519Template(t, s.tsHeader != ""); err != nil {
 		return nil, fmt.Errorf("ed25519: option %v: %w", err, ErrConfig)
 	}
-	return v, nil
+	return s, nil
 }
 
-func newEd25519(o Options) (*ed25519Verifier, error) {
-	v, err := newEd25519Signer(o)
+// verifier builds the check of s with the public keys in o.Secrets.
+func (s *ed25519Scheme) verifier(o Options) (*ed25519Verifier, error) {
+	keys, err := parseSecrets(s.name, o.Secrets, s.public)
 	if err != nil {
 		return nil, err
 	}
-	if v.keys, err = ed25519Keys("ed25519", o.Secrets, parseEd25519Public); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return &ed25519Verifier{s: s, keys: keys, tol: o.Tolerance}, nil
 }
 
 // message appends the signed content to dst. It reads the headers the
 // template names; a missing one is ErrNoSignature.
-func (v *ed25519Verifier) message(dst []byte, r *Request, ts string) ([]byte, error) {
-	for _, p := range v.tmpl {
+func (s *ed25519Scheme) message(dst []byte, r *Request, ts string) ([]byte, error) {
+	for _, p := range s.tmpl {
 		switch p.kind {
 		case 'b':
 			dst = append(dst, r.Body...)
 		case 't':
 			dst = append(dst, ts...)
 		case 'h':
-			s := r.Header.Get(p.header)
-			if s == "" {
+			h := r.Header.Get(p.header)
+			if h == "" {
 				return dst, fmt.Errorf("header %s (signed by the template): %w", p.header, ErrNoSignature)
 			}
-			dst = append(dst, s...)
+			dst = append(dst, h...)
 		default:
 			dst = append(dst, p.lit...)
 		}
@@ -278,64 +289,66 @@ func (v *ed25519Verifier) message(dst []byte, r *Request, ts string) ([]byte, er
 
 // Verify implements Verifier. The signature is checked before the
 // timestamp, so ErrTooOld and ErrTooNew mean a genuine but replayed or
-// mistimed request. The timestamp is unix seconds.
+// mistimed request; the handshake is answered last.
 func (v *ed25519Verifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s := v.s
+	var sig, ts string
+	var at time.Time
+	var err error
+	if s.tsHeader != "" {
+		sig, ts, at, err = readStamped(r, s.header, s.tsHeader, stampSeconds)
+	} else {
+		sig, err = requireHeader(r, s.header)
 	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
-		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
+	if err != nil {
+		return Result{}, err
 	}
-	var sig [ed25519.SignatureSize]byte
-	if !decodeMAC(sig[:], s[len(v.prefix):], v.enc) {
-		return Result{}, fmt.Errorf("header %s: not a %s Ed25519 signature: %w", v.header, v.enc, ErrMalformed)
+	sig, ok := cutPrefixFold(sig, s.prefix)
+	if !ok {
+		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", s.header, s.prefix, ErrMalformed)
 	}
-	var ts string
-	var tsv int64
-	if v.tsHeader != "" {
-		if ts = r.Header.Get(v.tsHeader); ts == "" {
-			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
-		}
-		var ok bool
-		if tsv, ok = parseUnix(ts); !ok {
-			return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", v.tsHeader, truncate(ts), ErrMalformed)
-		}
+	var raw [ed25519.SignatureSize]byte
+	if !decodeMAC(raw[:], sig, s.enc) {
+		return Result{}, fmt.Errorf("header %s: not a %s Ed25519 signature: %w", s.header, s.enc, ErrMalformed)
 	}
-	buf, put := getMsgBuf()
-	defer put()
-	msg, err := v.message(*buf, r, ts)
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
+	msg, err := s.message(*buf, r, ts)
 	*buf = msg
 	if err != nil {
 		return Result{}, err
 	}
-	i, ok := ed25519Verify(v.keys, msg, sig[:])
+	i, ok := ed25519Verify(v.keys, msg, raw[:])
 	if !ok {
-		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", v.header, len(v.keys), ErrMismatch)
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d keys: %w", s.header, len(v.keys), ErrMismatch)
 	}
-	if v.tsHeader != "" {
-		if err := checkTime(v.tsHeader, "", tsv, now, v.tol); err != nil {
+	if s.tsHeader != "" {
+		if err := checkWindow("header", s.tsHeader, ts, at, now, v.tol); err != nil {
 			return Result{}, err
 		}
 	}
-	return Result{SecretIndex: i}, nil
+	res := Result{SecretIndex: i}
+	if s.handshake != nil {
+		res.Response = s.handshake(r.Body)
+	}
+	return res, nil
 }
 
-// sign sets the signature (and timestamp) headers, signing with the private
-// key secret.
-func (v *ed25519Verifier) sign(r *Request, secret string, now time.Time) error {
-	pk, err := parseEd25519Private(secret)
+// sign sets the signature (and timestamp) headers of s on r, signing at
+// time now with the private key in o.Secrets[0].
+func (s *ed25519Scheme) sign(r *Request, o Options, now time.Time) error {
+	pk, err := s.private(o.Secrets[0])
 	if err != nil {
-		return secretErr("ed25519", 0, "%v", err)
+		return secretErr(s.name, 0, "%v", err)
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
-	msg, err := v.message(nil, r, ts)
+	msg, err := s.message(nil, r, ts)
 	if err != nil {
-		return fmt.Errorf("ed25519: cannot sign: %v: %w", err, ErrConfig)
+		return fmt.Errorf("%s: cannot sign: %v: %w", s.name, err, ErrConfig)
 	}
-	if v.tsHeader != "" {
-		r.Header.Set(v.tsHeader, ts)
+	if s.tsHeader != "" {
+		r.Header.Set(s.tsHeader, ts)
 	}
-	r.Header.Set(v.header, v.prefix+v.enc.encode(ed25519.Sign(pk, msg)))
+	r.Header.Set(s.header, s.prefix+s.enc.encode(ed25519.Sign(pk, msg)))
 	return nil
 }

@@ -33,14 +33,6 @@ const (
 	v1HMAC    = "Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
 
-// wantErr reports whether err is what a table wants: nil for valid.
-func kpWantErr(err, want error) bool {
-	if want == nil {
-		return err == nil
-	}
-	return errors.Is(err, want)
-}
-
 func TestV1aHeaders(t *testing.T) {
 	clock := time.Unix(1614265330, 0)
 	wh := func(id, ts, sig string) http.Header {
@@ -57,22 +49,22 @@ func TestV1aHeaders(t *testing.T) {
 		body    string
 		want    error
 	}{
-		{"official vector", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
-		{"svix headers", nil, svix(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
-		{"key without prefix", []string{strings.TrimPrefix(v1aPublic, "whpk_")}, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
-		{"rotation", []string{"whpk_" + kpB64(kpPub(kpEd[1])), v1aPublic}, wh(v1aID, v1aTS, "v1a,"+v1aSig), v1aBody, nil},
-		{"v1 entry ignored", nil, wh(v1aID, v1aTS, "v1,"+v1HMAC+" v1a,"+v1aSig), v1aBody, nil},
-		{"second v1a matches", nil, wh(v1aID, v1aTS, "v1a,"+other+" v1a,"+v1aSig), v1aBody, nil},
-		{"unpadded", nil, wh(v1aID, v1aTS, "v1a,"+strings.TrimRight(v1aSig, "=")), v1aBody, nil},
-		{"only v1", nil, wh(v1aID, v1aTS, "v1,"+v1HMAC), v1aBody, verify.ErrMalformed},
-		{"short signature", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig[:40]), v1aBody, verify.ErrMalformed},
-		{"nine signatures", nil, wh(v1aID, v1aTS, strings.Repeat("v1a,"+other+" ", 8)+"v1a,"+v1aSig), v1aBody, verify.ErrMalformed},
-		{"no id", nil, wh("", v1aTS, "v1a,"+v1aSig), v1aBody, verify.ErrNoSignature},
-		{"no timestamp", nil, wh(v1aID, "", "v1a,"+v1aSig), v1aBody, verify.ErrNoSignature},
-		{"fractional timestamp", nil, wh(v1aID, v1aTS+".0", "v1a,"+v1aSig), v1aBody, verify.ErrMalformed},
-		{"other id", nil, wh("msg_other", v1aTS, "v1a,"+v1aSig), v1aBody, verify.ErrMismatch},
-		{"other key", nil, wh(v1aID, v1aTS, "v1a,"+other), v1aBody, verify.ErrMismatch},
-		{"tampered", nil, wh(v1aID, v1aTS, "v1a,"+v1aSig), `{"test": 2432232310}`, verify.ErrMismatch},
+		{name: "official vector", header: wh(v1aID, v1aTS, "v1a,"+v1aSig), body: v1aBody},
+		{name: "svix headers", header: svix(v1aID, v1aTS, "v1a,"+v1aSig), body: v1aBody},
+		{name: "key without prefix", secrets: []string{strings.TrimPrefix(v1aPublic, "whpk_")}, header: wh(v1aID, v1aTS, "v1a,"+v1aSig), body: v1aBody},
+		{name: "rotation", secrets: []string{"whpk_" + kpB64(kpPub(kpEd[1])), v1aPublic}, header: wh(v1aID, v1aTS, "v1a,"+v1aSig), body: v1aBody},
+		{name: "v1 entry ignored", header: wh(v1aID, v1aTS, "v1,"+v1HMAC+" v1a,"+v1aSig), body: v1aBody},
+		{name: "second v1a matches", header: wh(v1aID, v1aTS, "v1a,"+other+" v1a,"+v1aSig), body: v1aBody},
+		{name: "unpadded", header: wh(v1aID, v1aTS, "v1a,"+strings.TrimRight(v1aSig, "=")), body: v1aBody},
+		{name: "only v1", header: wh(v1aID, v1aTS, "v1,"+v1HMAC), body: v1aBody, want: verify.ErrMalformed},
+		{name: "short signature", header: wh(v1aID, v1aTS, "v1a,"+v1aSig[:40]), body: v1aBody, want: verify.ErrMalformed},
+		{name: "nine signatures", header: wh(v1aID, v1aTS, strings.Repeat("v1a,"+other+" ", 8)+"v1a,"+v1aSig), body: v1aBody, want: verify.ErrMalformed},
+		{name: "no id", header: wh("", v1aTS, "v1a,"+v1aSig), body: v1aBody, want: verify.ErrNoSignature},
+		{name: "no timestamp", header: wh(v1aID, "", "v1a,"+v1aSig), body: v1aBody, want: verify.ErrNoSignature},
+		{name: "fractional timestamp", header: wh(v1aID, v1aTS+".0", "v1a,"+v1aSig), body: v1aBody, want: verify.ErrMalformed},
+		{name: "other id", header: wh("msg_other", v1aTS, "v1a,"+v1aSig), body: v1aBody, want: verify.ErrMismatch},
+		{name: "other key", header: wh(v1aID, v1aTS, "v1a,"+other), body: v1aBody, want: verify.ErrMismatch},
+		{name: "tampered", header: wh(v1aID, v1aTS, "v1a,"+v1aSig), body: `{"test": 2432232310}`, want: verify.ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,12 +72,9 @@ func TestV1aHeaders(t *testing.T) {
 			if secrets == nil {
 				secrets = []string{v1aPublic}
 			}
-			v, err := verify.New("standard-webhooks-v1a", Options{Secrets: secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "standard-webhooks-v1a", Options{Secrets: secrets})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != len(secrets)-1 {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != len(secrets)-1 {
 				t.Errorf("Verify(%s) = %+v, %v; want %v", tt.name, res, err, tt.want)
 			}
 		})
@@ -113,27 +102,27 @@ func TestKeyPairConfig(t *testing.T) {
 		o    Options
 		sign bool // Sign instead of New
 	}{
-		{"v1a private key as public", "standard-webhooks-v1a", Options{Secrets: []string{v1aSeed}}, false},
-		{"v1a public key as private", "standard-webhooks-v1a", Options{Secrets: []string{v1aPublic}}, true},
-		{"v1a short key", "standard-webhooks-v1a", Options{Secrets: []string{"whpk_AAAA"}}, false},
-		{"discord not hex", "discord", Options{Secrets: []string{"zz" + rfc8032Public[2:]}}, false},
-		{"discord short key", "discord", Options{Secrets: []string{rfc8032Public[:62]}}, false},
-		{"discord PEM private key", "discord", Options{Secrets: []string{kpPrivatePEM(kpEd[0])}}, false},
-		{"discord 64-byte key with the wrong half", "discord", Options{Secrets: []string{rfc8032Seed + rfc8032Seed}}, true},
-		{"ed25519 without header", "ed25519", Options{Secrets: []string{rfc8032Public}}, false},
-		{"ed25519 bad encoding", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Encoding: "base32"}, false},
-		{"ed25519 template without body", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}, false},
-		{"ed25519 body twice", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}{body}"}, false},
-		{"ed25519 timestamp not signed", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}", TimestampHeader: "X-Ts"}, false},
-		{"ed25519 timestamp without header", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}{body}"}, false},
-		{"ed25519 unknown placeholder", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{id}{body}"}, false},
-		{"ed25519 unclosed placeholder", "ed25519", Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body"}, false},
-		{"ed25519 RSA PEM key", "ed25519", Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, Header: "X-Sig"}, false},
-		{"sendgrid RSA key", "sendgrid", Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}, false},
-		{"sendgrid private key as public", "sendgrid", Options{Secrets: []string{kpPrivatePEM(kpEC2[0])}}, false},
-		{"sendgrid not base64", "sendgrid", Options{Secrets: []string{"not a key!"}}, false},
-		{"sendgrid public key as private", "sendgrid", Options{Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}}, true},
-		{"sendgrid RSA private key", "sendgrid", Options{Secrets: []string{kpPrivatePEM(kpRSA2[0])}}, true},
+		{name: "v1a private key as public", typ: "standard-webhooks-v1a", o: Options{Secrets: []string{v1aSeed}}},
+		{name: "v1a public key as private", typ: "standard-webhooks-v1a", o: Options{Secrets: []string{v1aPublic}}, sign: true},
+		{name: "v1a short key", typ: "standard-webhooks-v1a", o: Options{Secrets: []string{"whpk_AAAA"}}},
+		{name: "discord not hex", typ: "discord", o: Options{Secrets: []string{"zz" + rfc8032Public[2:]}}},
+		{name: "discord short key", typ: "discord", o: Options{Secrets: []string{rfc8032Public[:62]}}},
+		{name: "discord PEM private key", typ: "discord", o: Options{Secrets: []string{kpPrivatePEM(kpEd[0])}}},
+		{name: "discord 64-byte key with the wrong half", typ: "discord", o: Options{Secrets: []string{rfc8032Seed + rfc8032Seed}}, sign: true},
+		{name: "ed25519 without header", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}}},
+		{name: "ed25519 bad encoding", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Encoding: "base32"}},
+		{name: "ed25519 template without body", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}},
+		{name: "ed25519 body twice", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}{body}"}},
+		{name: "ed25519 timestamp not signed", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}", TimestampHeader: "X-Ts"}},
+		{name: "ed25519 timestamp without header", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}{body}"}},
+		{name: "ed25519 unknown placeholder", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{id}{body}"}},
+		{name: "ed25519 unclosed placeholder", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body"}},
+		{name: "ed25519 RSA PEM key", typ: "ed25519", o: Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, Header: "X-Sig"}},
+		{name: "sendgrid RSA key", typ: "sendgrid", o: Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}},
+		{name: "sendgrid private key as public", typ: "sendgrid", o: Options{Secrets: []string{kpPrivatePEM(kpEC2[0])}}},
+		{name: "sendgrid not base64", typ: "sendgrid", o: Options{Secrets: []string{"not a key!"}}},
+		{name: "sendgrid public key as private", typ: "sendgrid", o: Options{Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}}, sign: true},
+		{name: "sendgrid RSA private key", typ: "sendgrid", o: Options{Secrets: []string{kpPrivatePEM(kpRSA2[0])}}, sign: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,29 +162,26 @@ func TestDiscord(t *testing.T) {
 		want     error
 		response string // "" none; "204" for No Content
 	}{
-		{"vector PING", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000"}}, body, nil, pong},
-		{"upper-case hex", http.Header{"X-Signature-Ed25519": {strings.ToUpper(sig)}, "X-Signature-Timestamp": {"1700000000"}}, body, nil, pong},
-		{"command", signed("1700000000", `{"id":"1","type":2,"data":{"name":"hi"}}`), `{"id":"1","type":2,"data":{"name":"hi"}}`, nil, ""},
-		{"webhook event PING", signed("1700000000", `{"version":1,"application_id":"1","type":0}`), `{"version":1,"application_id":"1","type":0}`, nil, "204"},
-		{"webhook event", signed("1700000000", `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`), `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`, nil, ""},
-		{"type as string", signed("1700000000", `{"type":"1"}`), `{"type":"1"}`, nil, ""},
-		{"not JSON", signed("1700000000", `hello`), `hello`, nil, ""},
-		{"PING with a bad signature", http.Header{"X-Signature-Ed25519": {strings.Repeat("ab", 64)}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMismatch, ""},
-		{"timestamp changed", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000001"}}, body, verify.ErrMismatch, ""},
-		{"short signature", http.Header{"X-Signature-Ed25519": {sig[:126]}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMalformed, ""},
-		{"base64 signature", http.Header{"X-Signature-Ed25519": {kpB64(kpMustHex(t, sig))}, "X-Signature-Timestamp": {"1700000000"}}, body, verify.ErrMalformed, ""},
-		{"timestamp in ms", http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000.5"}}, body, verify.ErrMalformed, ""},
-		{"old", signed("1699999000", body), body, verify.ErrTooOld, ""},
-		{"future", signed("1700001000", body), body, verify.ErrTooNew, ""},
+		{name: "vector PING", header: http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000"}}, body: body, response: pong},
+		{name: "upper-case hex", header: http.Header{"X-Signature-Ed25519": {strings.ToUpper(sig)}, "X-Signature-Timestamp": {"1700000000"}}, body: body, response: pong},
+		{name: "command", header: signed("1700000000", `{"id":"1","type":2,"data":{"name":"hi"}}`), body: `{"id":"1","type":2,"data":{"name":"hi"}}`},
+		{name: "webhook event PING", header: signed("1700000000", `{"version":1,"application_id":"1","type":0}`), body: `{"version":1,"application_id":"1","type":0}`, response: "204"},
+		{name: "webhook event", header: signed("1700000000", `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`), body: `{"version":1,"type":1,"event":{"type":"APPLICATION_AUTHORIZED"}}`},
+		{name: "type as string", header: signed("1700000000", `{"type":"1"}`), body: `{"type":"1"}`},
+		{name: "not JSON", header: signed("1700000000", `hello`), body: `hello`},
+		{name: "PING with a bad signature", header: http.Header{"X-Signature-Ed25519": {strings.Repeat("ab", 64)}, "X-Signature-Timestamp": {"1700000000"}}, body: body, want: verify.ErrMismatch},
+		{name: "timestamp changed", header: http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000001"}}, body: body, want: verify.ErrMismatch},
+		{name: "short signature", header: http.Header{"X-Signature-Ed25519": {sig[:126]}, "X-Signature-Timestamp": {"1700000000"}}, body: body, want: verify.ErrMalformed},
+		{name: "base64 signature", header: http.Header{"X-Signature-Ed25519": {kpB64(kpMustHex(t, sig))}, "X-Signature-Timestamp": {"1700000000"}}, body: body, want: verify.ErrMalformed},
+		{name: "timestamp in ms", header: http.Header{"X-Signature-Ed25519": {sig}, "X-Signature-Timestamp": {"1700000000.5"}}, body: body, want: verify.ErrMalformed},
+		{name: "old", header: signed("1699999000", body), body: body, want: verify.ErrTooOld},
+		{name: "future", header: signed("1700001000", body), body: body, want: verify.ErrTooNew},
 	}
-	v, err := verify.New("discord", Options{Secrets: []string{rfc8032Public}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "discord", Options{Secrets: []string{rfc8032Public}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			switch {
@@ -236,27 +222,24 @@ func TestEd25519Template(t *testing.T) {
 		header http.Header
 		want   error
 	}{
-		{"body only", Options{Header: "X-Sig"}, http.Header{"X-Sig": {sign("payload")}}, nil},
-		{"default template with timestamp", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, http.Header{"X-Sig": {sign("1700000000payload")}, "X-Ts": {"1700000000"}}, nil},
-		{"literal and header", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abc"}}, nil},
-		{"header missing", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}}, verify.ErrNoSignature},
-		{"header changed", Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abd"}}, verify.ErrMismatch},
-		{"prefix", Options{Header: "X-Sig", Prefix: "ed25519="}, http.Header{"X-Sig": {"ED25519=" + sign("payload")}}, nil},
-		{"prefix missing", Options{Header: "X-Sig", Prefix: "ed25519="}, http.Header{"X-Sig": {sign("payload")}}, verify.ErrMalformed},
-		{"base64", Options{Header: "X-Sig", Encoding: "base64"}, http.Header{"X-Sig": {kpB64(kpMustHex(t, sign("payload")))}}, nil},
-		{"hex when base64 expected", Options{Header: "X-Sig", Encoding: "base64"}, http.Header{"X-Sig": {sign("payload")}}, verify.ErrMalformed},
-		{"timestamp not a number", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, http.Header{"X-Sig": {sign("soonpayload")}, "X-Ts": {"soon"}}, verify.ErrMalformed},
+		{name: "body only", o: Options{Header: "X-Sig"}, header: http.Header{"X-Sig": {sign("payload")}}},
+		{name: "default template with timestamp", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, header: http.Header{"X-Sig": {sign("1700000000payload")}, "X-Ts": {"1700000000"}}},
+		{name: "literal and header", o: Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, header: http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abc"}}},
+		{name: "header missing", o: Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, header: http.Header{"X-Sig": {sign("v1:abc:payload")}}, want: verify.ErrNoSignature},
+		{name: "header changed", o: Options{Header: "X-Sig", Template: "v1:{header:X-Id}:{body}"}, header: http.Header{"X-Sig": {sign("v1:abc:payload")}, "X-Id": {"abd"}}, want: verify.ErrMismatch},
+		{name: "prefix", o: Options{Header: "X-Sig", Prefix: "ed25519="}, header: http.Header{"X-Sig": {"ED25519=" + sign("payload")}}},
+		{name: "prefix missing", o: Options{Header: "X-Sig", Prefix: "ed25519="}, header: http.Header{"X-Sig": {sign("payload")}}, want: verify.ErrMalformed},
+		{name: "base64", o: Options{Header: "X-Sig", Encoding: "base64"}, header: http.Header{"X-Sig": {kpB64(kpMustHex(t, sign("payload")))}}},
+		{name: "hex when base64 expected", o: Options{Header: "X-Sig", Encoding: "base64"}, header: http.Header{"X-Sig": {sign("payload")}}, want: verify.ErrMalformed},
+		{name: "timestamp not a number", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, header: http.Header{"X-Sig": {sign("soonpayload")}, "X-Ts": {"soon"}}, want: verify.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{pub}
-			v, err := verify.New("ed25519", o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte("payload")}, time.Unix(1700000000, 0))
-			if !kpWantErr(err, tt.want) {
+			v := mustVerifier(t, "ed25519", o)
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte("payload")}, time.Unix(1700000000, 0))
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -274,10 +257,7 @@ func TestEd25519Keys(t *testing.T) {
 		"hex": kpHex(pub), "upper hex": strings.ToUpper(kpHex(pub)), "base64": kpB64(pub),
 		"unpadded base64": strings.TrimRight(kpB64(pub), "="), "PEM": kpPublicPEM(pub),
 	} {
-		v, err := verify.New("ed25519", Options{Header: "X-Sig", Secrets: []string{key}})
-		if err != nil {
-			t.Fatalf("New(ed25519, %s key) = %v", name, err)
-		}
+		v := mustVerifier(t, "ed25519", Options{Header: "X-Sig", Secrets: []string{key}})
 		if _, err := v.Verify(r, now); err != nil {
 			t.Errorf("Verify(%s key) = %v; want valid", name, err)
 		}

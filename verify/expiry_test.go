@@ -29,10 +29,7 @@ func runExpiryCases(t *testing.T, typ string, secrets []string, body string, tes
 	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(typ, Options{Secrets: secrets, NotAfter: tt.notAfter})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, typ, Options{Secrets: secrets, NotAfter: tt.notAfter})
 			res, err := v.Verify(&verify.Request{Method: "POST", Header: tt.header, Body: []byte(body)}, tt.at)
 			switch {
 			case tt.want == nil && (err != nil || res.SecretIndex != tt.index):
@@ -60,15 +57,15 @@ func TestExpiryStripeRoll(t *testing.T) {
 	expired := []time.Time{now.Add(-time.Hour)}
 	later := []time.Time{now.Add(time.Hour)}
 	runExpiryCases(t, "stripe", []string{oldS, newS}, body, []expiryCase{
-		{"both, old expired", expired, now, hdr(oldS, newS), nil, 1},
-		{"both, new first, old expired", expired, now, hdr(newS, oldS), nil, 1},
-		{"only old, expired", expired, now, hdr(oldS), verify.ErrSecretExpired, 0},
-		{"only new, old expired", expired, now, hdr(newS), nil, 1},
-		{"neither", expired, now, hdr("whsec_third"), verify.ErrMismatch, 0},
-		{"both, old not yet expired", later, now, hdr(oldS, newS), nil, 0},
-		{"only old, not yet expired", later, now, hdr(oldS), nil, 0},
-		{"only old, at its expiry time", []time.Time{now}, now, hdr(oldS), nil, 0},
-		{"both, both expired", []time.Time{now.Add(-time.Hour), now.Add(-time.Minute)}, now, hdr(oldS, newS), verify.ErrSecretExpired, 0},
+		{name: "both, old expired", notAfter: expired, at: now, header: hdr(oldS, newS), index: 1},
+		{name: "both, new first, old expired", notAfter: expired, at: now, header: hdr(newS, oldS), index: 1},
+		{name: "only old, expired", notAfter: expired, at: now, header: hdr(oldS), want: verify.ErrSecretExpired},
+		{name: "only new, old expired", notAfter: expired, at: now, header: hdr(newS), index: 1},
+		{name: "neither", notAfter: expired, at: now, header: hdr("whsec_third"), want: verify.ErrMismatch},
+		{name: "both, old not yet expired", notAfter: later, at: now, header: hdr(oldS, newS)},
+		{name: "only old, not yet expired", notAfter: later, at: now, header: hdr(oldS)},
+		{name: "only old, at its expiry time", notAfter: []time.Time{now}, at: now, header: hdr(oldS)},
+		{name: "both, both expired", notAfter: []time.Time{now.Add(-time.Hour), now.Add(-time.Minute)}, at: now, header: hdr(oldS, newS), want: verify.ErrSecretExpired},
 	})
 }
 
@@ -91,13 +88,13 @@ func TestExpirySpans(t *testing.T) {
 	secrets := []string{a, b, c}
 	notAfter := []time.Time{now.Add(time.Hour), now.Add(-time.Hour), {}}
 	runExpiryCases(t, "stripe", secrets, body, []expiryCase{
-		{"before both", notAfter, before, hdr(before, a, b), nil, 0},
-		{"b only, before both", notAfter, before, hdr(before, b), nil, 1},
-		{"between", notAfter, now, hdr(now, a, b), nil, 0},
-		{"b and c, between", notAfter, now, hdr(now, b, c), nil, 2},
-		{"b only, between", notAfter, now, hdr(now, b), verify.ErrSecretExpired, 0},
-		{"a and b, after both", notAfter, after, hdr(after, a, b), verify.ErrSecretExpired, 0},
-		{"all three, after both", notAfter, after, hdr(after, a, b, c), nil, 2},
+		{name: "before both", notAfter: notAfter, at: before, header: hdr(before, a, b)},
+		{name: "b only, before both", notAfter: notAfter, at: before, header: hdr(before, b), index: 1},
+		{name: "between", notAfter: notAfter, at: now, header: hdr(now, a, b)},
+		{name: "b and c, between", notAfter: notAfter, at: now, header: hdr(now, b, c), index: 2},
+		{name: "b only, between", notAfter: notAfter, at: now, header: hdr(now, b), want: verify.ErrSecretExpired},
+		{name: "a and b, after both", notAfter: notAfter, at: after, header: hdr(after, a, b), want: verify.ErrSecretExpired},
+		{name: "all three, after both", notAfter: notAfter, at: after, header: hdr(after, a, b, c), index: 2},
 	})
 }
 
@@ -123,10 +120,10 @@ func TestExpiryStandardWebhooks(t *testing.T) {
 	}
 	expired := []time.Time{now.Add(-time.Hour)}
 	runExpiryCases(t, "standard-webhooks", []string{whsec(oldKey), whsec(newKey)}, body, []expiryCase{
-		{"both, old expired", expired, now, hdr(sig(oldKey), sig(newKey)), nil, 1},
-		{"only old, expired", expired, now, hdr(sig(oldKey)), verify.ErrSecretExpired, 0},
-		{"only new, old expired", expired, now, hdr(sig(newKey)), nil, 1},
-		{"both, old not yet expired", []time.Time{now.Add(time.Hour)}, now, hdr(sig(oldKey), sig(newKey)), nil, 0},
+		{name: "both, old expired", notAfter: expired, at: now, header: hdr(sig(oldKey), sig(newKey)), index: 1},
+		{name: "only old, expired", notAfter: expired, at: now, header: hdr(sig(oldKey)), want: verify.ErrSecretExpired},
+		{name: "only new, old expired", notAfter: expired, at: now, header: hdr(sig(newKey)), index: 1},
+		{name: "both, old not yet expired", notAfter: []time.Time{now.Add(time.Hour)}, at: now, header: hdr(sig(oldKey), sig(newKey))},
 	})
 }
 
@@ -147,41 +144,37 @@ func TestExpiryHandshakes(t *testing.T) {
 		index    int
 		response string // the handshake's body; "" for a delivery
 	}{
-		{"meta GET, first secret expired", "meta",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
-			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
-			nil, 1, "42"},
-		{"meta GET, all secrets expired", "meta",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour), now.Add(-time.Hour)}, VerifyToken: "vt"},
-			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
-			nil, 0, "42"},
-		{"meta GET, wrong token, first secret expired", "meta",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
-			verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=no&hub.challenge=42"},
-			verify.ErrMismatch, 0, ""},
-		{"meta POST by the new secret, first secret expired", "meta",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
-			verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, newS, "{}"))}}, Body: []byte("{}")},
-			nil, 1, ""},
-		{"meta POST by the expired secret", "meta",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
-			verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, oldS, "{}"))}}, Body: []byte("{}")},
-			verify.ErrSecretExpired, 0, ""},
-		{"twitter CRC, first secret expired", "twitter",
-			Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
-			verify.Request{Method: "GET", URL: "https://h.example/webhooks/twitter?crc_token=abc"},
-			nil, 1, crc(newS, "abc")},
-		{"trello HEAD, only secret expired", "trello",
-			Options{Secrets: []string{oldS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
-			verify.Request{Method: "HEAD", URL: "https://h.example/webhooks/trello"},
-			nil, 0, ""},
+		{name: "meta GET, first secret expired", typ: "meta",
+			opts:  Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			r:     verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
+			index: 1, response: "42"},
+		{name: "meta GET, all secrets expired", typ: "meta",
+			opts:     Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour), now.Add(-time.Hour)}, VerifyToken: "vt"},
+			r:        verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42"},
+			response: "42"},
+		{name: "meta GET, wrong token, first secret expired", typ: "meta",
+			opts: Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			r:    verify.Request{Method: "GET", URL: "https://h.example/webhooks/meta?hub.mode=subscribe&hub.verify_token=no&hub.challenge=42"},
+			want: verify.ErrMismatch},
+		{name: "meta POST by the new secret, first secret expired", typ: "meta",
+			opts:  Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			r:     verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, newS, "{}"))}}, Body: []byte("{}")},
+			index: 1},
+		{name: "meta POST by the expired secret", typ: "meta",
+			opts: Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}, VerifyToken: "vt"},
+			r:    verify.Request{Method: "POST", Header: http.Header{"X-Hub-Signature-256": {"sha256=" + kpHex(hmacOf(sha256.New, oldS, "{}"))}}, Body: []byte("{}")},
+			want: verify.ErrSecretExpired},
+		{name: "twitter CRC, first secret expired", typ: "twitter",
+			opts:  Options{Secrets: []string{oldS, newS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
+			r:     verify.Request{Method: "GET", URL: "https://h.example/webhooks/twitter?crc_token=abc"},
+			index: 1, response: crc(newS, "abc")},
+		{name: "trello HEAD, only secret expired", typ: "trello",
+			opts: Options{Secrets: []string{oldS}, NotAfter: []time.Time{now.Add(-time.Hour)}},
+			r:    verify.Request{Method: "HEAD", URL: "https://h.example/webhooks/trello"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.typ, tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.typ, tt.opts)
 			res, err := v.Verify(&tt.r, now)
 			if tt.want != nil {
 				if !errors.Is(err, tt.want) {
@@ -223,10 +216,7 @@ func TestSignSkipsExpiredSecrets(t *testing.T) {
 			if err := verify.Sign("stripe", r, o, tt.at); err != nil {
 				t.Fatal(err)
 			}
-			v, err := verify.New("stripe", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "stripe", o)
 			if res, err := v.Verify(r, tt.at); err != nil || res.SecretIndex != tt.index {
 				t.Errorf("Verify of what Sign made = %+v, %v; want valid with secret %d", res, err, tt.index)
 			}

@@ -22,8 +22,7 @@ func FuzzSlackForm(f *testing.F) {
 	f.Add([]byte(`{"type":"event_callback"}`))
 	f.Add([]byte("payload=%7B%zz&command=x"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var res Result
-		slackForm(body, &res)
+		res := slackForm(body, Result{})
 		if res.Payload != nil && !json.Valid(res.Payload) {
 			t.Errorf("slackForm(%q) payload %q is not valid JSON", body, res.Payload)
 		}

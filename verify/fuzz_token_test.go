@@ -24,3 +24,7 @@ func FuzzVerifyGitLabSigningToken(f *testing.F) {
 	fuzzVerifyLines(f, "gitlab-signing-token", "standard-webhooks", Options{},
 		"webhook-id", "webhook-timestamp", "webhook-signature", gitlabIdempotencyHeader)
 }
+
+func FuzzVerifyOkta(f *testing.F) {
+	fuzzVerifyMore(f, "okta", "Authorization", "X-Okta-Verification-Challenge")
+}

@@ -108,3 +108,5 @@ func fuzzVerifyURL(f *testing.F, typ, scheme string, o Options, headers ...strin
 		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
 	})
 }
+
+func FuzzVerifyTrello(f *testing.F) { fuzzVerifyMore(f, "trello", "X-Trello-Webhook") }

@@ -1,35 +1,26 @@
 package verify
 
-import "time"
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+)
+
+// GitHub signs the body only: no timestamp, so replays are caught by the
+// delivery ID, which GitHub keeps on redelivery.
+var (
+	githubEventID   = "header:X-GitHub-Delivery"
+	githubEventType = []string{"header:X-GitHub-Event", "action"}
+)
 
 func init() {
-	register(githubPreset("github", "X-Hub-Signature-256", "sha256", "GitHub: X-Hub-Signature-256 sha256=<hex> over the body"))
-	register(githubPreset("github-sha1", "X-Hub-Signature", "sha1", "GitHub legacy: X-Hub-Signature sha1=<hex> over the body (HMAC-SHA1)"))
-}
-
-// githubPreset is the generic hmac scheme with GitHub's header, prefix and
-// algorithm fixed. The signature is over the body only: no timestamp, so
-// replays are caught by the delivery ID, which GitHub keeps on redelivery.
-func githubPreset(name, hdr, alg, desc string) Preset {
-	build := func(o Options) (*hmacVerifier, error) {
-		o.Header, o.Prefix, o.Algorithm, o.Encoding = hdr, alg+"=", alg, "hex"
-		return newHMAC(name, o)
-	}
-	return Preset{
-		Name:        name,
-		Scheme:      "hmac-" + alg,
-		Description: desc,
-		Headers:     []string{hdr},
-		EventID:     "header:X-GitHub-Delivery",
-		EventType:   []string{"header:X-GitHub-Event", "action"},
-		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := build(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r)
-			return nil
-		},
-	}
+	register(bodyMAC{
+		name: "github", header: "X-Hub-Signature-256", prefix: "sha256=", hash: sha256.New, enc: encHex,
+		desc:    "GitHub: X-Hub-Signature-256 sha256=<hex> over the body",
+		eventID: githubEventID, eventType: githubEventType,
+	}.preset())
+	register(bodyMAC{
+		name: "github-sha1", header: "X-Hub-Signature", prefix: "sha1=", hash: sha1.New, enc: encHex,
+		desc:    "GitHub legacy: X-Hub-Signature sha1=<hex> over the body (HMAC-SHA1)",
+		eventID: githubEventID, eventType: githubEventType,
+	}.preset())
 }

@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,32 +24,29 @@ func TestGitHubHeader(t *testing.T) {
 		header http.Header
 		want   error // nil: valid
 	}{
-		{"sha256", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}, nil},
-		{"sha256 upper-case hex", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.ToUpper(sha256)}}, nil},
-		{"sha256 upper-case prefix", "github", http.Header{"X-Hub-Signature-256": {"SHA256=" + sha256}}, nil},
-		{"sha256 ignores the sha1 header", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}, "X-Hub-Signature": {"sha1=00"}}, nil},
-		{"sha256 header absent", "github", http.Header{"X-Hub-Signature": {"sha1=" + sha1}}, verify.ErrNoSignature},
-		{"sha256 empty", "github", http.Header{"X-Hub-Signature-256": {""}}, verify.ErrNoSignature},
-		{"sha256 without prefix", "github", http.Header{"X-Hub-Signature-256": {sha256}}, verify.ErrMalformed},
-		{"sha256 with sha1 prefix", "github", http.Header{"X-Hub-Signature-256": {"sha1=" + sha256}}, verify.ErrMalformed},
-		{"sha256 short", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256[:62]}}, verify.ErrMalformed},
-		{"sha256 long", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256 + "00"}}, verify.ErrMalformed},
-		{"sha256 not hex", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("g", 64)}}, verify.ErrMalformed},
-		{"sha256 sha1 MAC", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + sha1}}, verify.ErrMalformed},
-		{"sha256 zeros", "github", http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("0", 64)}}, verify.ErrMismatch},
-		{"sha1", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + sha1}}, nil},
-		{"sha1 header absent", "github-sha1", http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}, verify.ErrNoSignature},
-		{"sha1 with sha256 MAC", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + sha256}}, verify.ErrMalformed},
-		{"sha1 zeros", "github-sha1", http.Header{"X-Hub-Signature": {"sha1=" + strings.Repeat("0", 40)}}, verify.ErrMismatch},
+		{name: "sha256", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}},
+		{name: "sha256 upper-case hex", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + strings.ToUpper(sha256)}}},
+		{name: "sha256 upper-case prefix", preset: "github", header: http.Header{"X-Hub-Signature-256": {"SHA256=" + sha256}}},
+		{name: "sha256 ignores the sha1 header", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}, "X-Hub-Signature": {"sha1=00"}}},
+		{name: "sha256 header absent", preset: "github", header: http.Header{"X-Hub-Signature": {"sha1=" + sha1}}, want: verify.ErrNoSignature},
+		{name: "sha256 empty", preset: "github", header: http.Header{"X-Hub-Signature-256": {""}}, want: verify.ErrNoSignature},
+		{name: "sha256 without prefix", preset: "github", header: http.Header{"X-Hub-Signature-256": {sha256}}, want: verify.ErrMalformed},
+		{name: "sha256 with sha1 prefix", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha1=" + sha256}}, want: verify.ErrMalformed},
+		{name: "sha256 short", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha256[:62]}}, want: verify.ErrMalformed},
+		{name: "sha256 long", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha256 + "00"}}, want: verify.ErrMalformed},
+		{name: "sha256 not hex", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("g", 64)}}, want: verify.ErrMalformed},
+		{name: "sha256 sha1 MAC", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha1}}, want: verify.ErrMalformed},
+		{name: "sha256 zeros", preset: "github", header: http.Header{"X-Hub-Signature-256": {"sha256=" + strings.Repeat("0", 64)}}, want: verify.ErrMismatch},
+		{name: "sha1", preset: "github-sha1", header: http.Header{"X-Hub-Signature": {"sha1=" + sha1}}},
+		{name: "sha1 header absent", preset: "github-sha1", header: http.Header{"X-Hub-Signature-256": {"sha256=" + sha256}}, want: verify.ErrNoSignature},
+		{name: "sha1 with sha256 MAC", preset: "github-sha1", header: http.Header{"X-Hub-Signature": {"sha1=" + sha256}}, want: verify.ErrMalformed},
+		{name: "sha1 zeros", preset: "github-sha1", header: http.Header{"X-Hub-Signature": {"sha1=" + strings.Repeat("0", 40)}}, want: verify.ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{secret}})
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -18,17 +18,8 @@ func init() {
 		// alternative there.
 		EventID:   "header:Idempotency-Key",
 		EventType: []string{"header:X-Gitlab-Event"},
-		New: func(o Options) (Verifier, error) {
-			return verifier(newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets))
-		},
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets)
-			if err != nil {
-				return err
-			}
-			v.sign(r, o.Secrets[0])
-			return nil
-		},
+		New:       newWith(newGitLabToken),
+		Sign:      signWith(newGitLabToken),
 	})
 	register(Preset{
 		Name:   "gitlab-signing-token",
@@ -65,6 +56,11 @@ const (
 	gitlabIdempotencyHeader = "Idempotency-Key"
 )
 
+// newGitLabToken builds GitLab's secret token scheme.
+func newGitLabToken(o Options) (*tokenVerifier, error) {
+	return newToken("gitlab-token", gitlabTokenHeader, "", o.Secrets)
+}
+
 // gitlabSigned checks GitLab's signing token (MR 230944): a Standard
 // Webhooks signature, plus Idempotency-Key, which GitLab sets equal to
 // webhook-id. Requiring the two to be equal makes the event ID the gateway
@@ -82,9 +78,9 @@ func (v *gitlabSigned) Verify(r *Request, now time.Time) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	key := r.Header.Get(gitlabIdempotencyHeader)
-	if key == "" {
-		return Result{}, fmt.Errorf("header %s: %w", gitlabIdempotencyHeader, ErrNoSignature)
+	key, err := requireHeader(r, gitlabIdempotencyHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	// res.ID is the ID the signature covers: webhook-id, or svix-id when
 	// the request was signed under the svix-* names (then a webhook-id

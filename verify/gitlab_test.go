@@ -45,29 +45,26 @@ func TestGitLabSigningToken(t *testing.T) {
 		at     time.Time
 		want   error // nil: valid
 	}{
-		{"vector", header(id), body, clock, nil},
-		{"no Idempotency-Key", header(""), body, clock, verify.ErrNoSignature},
-		{"other Idempotency-Key", header("a-fresh-key"), body, clock, verify.ErrMismatch},
+		{name: "vector", header: header(id), body: body, at: clock},
+		{name: "no Idempotency-Key", header: header(""), body: body, at: clock, want: verify.ErrNoSignature},
+		{name: "other Idempotency-Key", header: header("a-fresh-key"), body: body, at: clock, want: verify.ErrMismatch},
 		// Signed under the svix-* names, with a fresh unsigned webhook-id
 		// and Idempotency-Key: the key must equal the ID that is signed.
-		{"svix-* signed, fresh webhook-id", http.Header{
+		{name: "svix-* signed, fresh webhook-id", header: http.Header{
 			"Svix-Id":         {id},
 			"Svix-Timestamp":  {"1760000000"},
 			"Svix-Signature":  {"v1,l2SaUBs/DgLjP9bFBsz+xX2O51cYA6UF2wWTMgjF0P8="},
 			"Webhook-Id":      {"a-fresh-key"},
 			"Idempotency-Key": {"a-fresh-key"},
-		}, body, clock, verify.ErrMismatch},
-		{"tampered", header(id), body + " ", clock, verify.ErrMismatch},
-		{"too old", header(id), body, clock.Add(5 * time.Minute), verify.ErrTooOld},
+		}, body: body, at: clock, want: verify.ErrMismatch},
+		{name: "tampered", header: header(id), body: body + " ", at: clock, want: verify.ErrMismatch},
+		{name: "too old", header: header(id), body: body, at: clock.Add(5 * time.Minute), want: verify.ErrTooOld},
 	}
-	v, err := verify.New("gitlab-signing-token", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "gitlab-signing-token", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

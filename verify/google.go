@@ -27,7 +27,7 @@ func init() {
 		EventType: []string{"message.attributes.eventType"},
 		Options:   []string{"audience", "email", "jwks", "jwks_url", "jwks_refresh"},
 		NoSecret:  true,
-		New:       func(o Options) (Verifier, error) { return verifier(newGoogle(o)) },
+		New:       newWith(newGoogle),
 		Sign:      signGoogle,
 	})
 }

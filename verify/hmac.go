@@ -5,14 +5,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"hash"
 	"net/textproto"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -22,23 +18,100 @@ func init() {
 		Scheme:      "hmac",
 		Description: "Generic HMAC over the raw body in one header (options header, prefix, algorithm, encoding)",
 		Options:     []string{"header", "prefix", "algorithm", "encoding"},
-		New:         func(o Options) (Verifier, error) { return verifier(newHMAC("hmac", o)) },
-		Sign:        signHMAC,
+		New:         newWith(newHMAC),
+		Sign:        signWith(newHMAC),
 	})
 }
 
-// verifier converts a constructor's result to the Verifier interface, so an
-// error yields a nil interface rather than one holding a nil pointer.
-func verifier[V Verifier](v V, err error) (Verifier, error) {
-	if err != nil {
+// bodyMAC describes a scheme that sends "<prefix><MAC of the raw body>" in
+// one header, with nothing timed: replays are caught by the event ID (or,
+// where the provider sends none, by the SHA-256 of the body). It is the one
+// builder of that construction: the generic hmac scheme, GitHub, Meta,
+// Linear's signature and every provider that is only data (bodysig.go,
+// vercel.go, ...) are built from one.
+type bodyMAC struct {
+	name    string
+	aliases []string
+	header  string
+	// alt, when set, is a second header carrying the same signature, read
+	// when header is absent: Shopify's Events deliveries drop the X-
+	// prefix, and Forgejo also sends Gitea's header.
+	alt       string
+	prefix    string
+	hash      func() hash.Hash
+	enc       encoding
+	desc      string
+	eventID   string
+	eventType []string
+	options   []string // Preset.Options: the optional fields wrap reads
+	methods   []string
+	// key turns a configured secret into the HMAC key; nil uses it byte
+	// for byte.
+	key func(secret string) ([]byte, error)
+	// wrap, when set, adds a handshake around the MAC check. A scheme has
+	// wrap or alt, not both.
+	wrap func(v *hmacVerifier, o Options) Verifier
+}
+
+func (b bodyMAC) preset() Preset {
+	if b.wrap != nil && b.alt != "" {
+		panic("verify: preset " + b.name + " has both wrap and alt")
+	}
+	headers := []string{b.header}
+	if b.alt != "" {
+		headers = append(headers, b.alt)
+	}
+	return Preset{
+		Name:        b.name,
+		Aliases:     b.aliases,
+		Scheme:      "hmac-" + macHashName(b.hash),
+		Description: b.desc,
+		Headers:     headers,
+		EventID:     b.eventID,
+		EventType:   b.eventType,
+		Options:     b.options,
+		Methods:     b.methods,
+		New:         b.verifier,
+		Sign:        signWith(b.build),
+	}
+}
+
+// build returns the MAC check of b's header for o's secrets.
+func (b bodyMAC) build(o Options) (*hmacVerifier, error) {
+	keys := rawKeys(o.Secrets)
+	if b.key != nil {
+		var err error
+		if keys, err = parseSecrets(b.name, o.Secrets, b.key); err != nil {
+			return nil, err
+		}
+	}
+	return &hmacVerifier{
+		header: textproto.CanonicalMIMEHeaderKey(b.header),
+		prefix: b.prefix,
+		enc:    b.enc,
+		macs:   newMACSet(keys, b.hash),
+	}, nil
+}
+
+// verifier is b's Preset.New: the MAC check, with its second header or its
+// handshake.
+func (b bodyMAC) verifier(o Options) (Verifier, error) {
+	v, err := b.build(o)
+	switch {
+	case err != nil:
 		return nil, err
+	case b.alt != "":
+		alt := *v // shares the pooled MAC states
+		alt.header = textproto.CanonicalMIMEHeaderKey(b.alt)
+		return &altHeaderVerifier{main: v, alt: &alt}, nil
+	case b.wrap != nil:
+		return b.wrap(v, o), nil
 	}
 	return v, nil
 }
 
 // hmacVerifier checks a MAC of the raw body carried in one header, as
-// "<prefix><encoded MAC>". It backs the generic hmac scheme and the GitHub
-// presets.
+// "<prefix><encoded MAC>": the check a bodyMAC builds.
 type hmacVerifier struct {
 	header string // canonical header name
 	prefix string
@@ -69,61 +142,61 @@ func macOptions(typ string, o Options) (string, func() hash.Hash, encoding, erro
 	return textproto.CanonicalMIMEHeaderKey(o.Header), fn, enc, nil
 }
 
-// newHMAC builds the generic scheme from o; typ names it in errors.
-func newHMAC(typ string, o Options) (*hmacVerifier, error) {
-	header, fn, enc, err := macOptions(typ, o)
+// newHMAC builds the generic hmac scheme from o.
+func newHMAC(o Options) (*hmacVerifier, error) {
+	header, fn, enc, err := macOptions("hmac", o)
 	if err != nil {
 		return nil, err
 	}
-	return &hmacVerifier{
-		header: header,
-		prefix: o.Prefix,
-		enc:    enc,
-		macs:   newMACSet(rawKeys(o.Secrets), fn),
-	}, nil
+	return bodyMAC{name: "hmac", header: header, prefix: o.Prefix, hash: fn, enc: enc}.build(o)
 }
 
 // Verify implements Verifier. The prefix is matched case-insensitively, as
 // are hex digits.
 func (v *hmacVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
-	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
-		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [maxMACSize]byte
-	if !decodeMAC(sig[:v.macs.size], s[len(v.prefix):], v.enc) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte %s MAC: %w", v.header, v.macs.size, v.enc, ErrMalformed)
+	if err := readMAC(sig[:v.macs.size], v.header, s, v.prefix, v.enc); err != nil {
+		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
-		ok := hmac.Equal(st.sum(), sig[:v.macs.size])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return hmac.Equal(st.sum(), sig[:v.macs.size])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
 // sign sets the signature header on r with the first secret.
-func (v *hmacVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(v.header, v.prefix+v.enc.encode(st.sum()))
-	v.macs.put(0, st)
+func (v *hmacVerifier) sign(r *Request, _ time.Time) error {
+	r.Header.Set(v.header, v.prefix+v.macs.mac(0, v.enc, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
-func signHMAC(r *Request, o Options, _ time.Time) error {
-	v, err := newHMAC("hmac", o)
-	if err != nil {
-		return err
+// altHeaderVerifier reads the signature from main's header, or from alt's
+// when main's is absent. A wrong signature in main's header is not rescued
+// by a right one in alt's.
+type altHeaderVerifier struct {
+	main, alt *hmacVerifier
+}
+
+var _ Verifier = (*altHeaderVerifier)(nil)
+
+// Verify implements Verifier. A missing signature is reported under both
+// header names.
+func (v *altHeaderVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	switch {
+	case r.Header.Get(v.main.header) != "":
+		return v.main.Verify(r, now)
+	case r.Header.Get(v.alt.header) != "":
+		return v.alt.Verify(r, now)
 	}
-	v.sign(r)
-	return nil
+	return Result{}, fmt.Errorf("header %s (or %s): %w", v.main.header, v.alt.header, ErrNoSignature)
 }
 
 // hashOption returns the hash of an algorithm option: sha1, sha256 (the
@@ -167,220 +240,4 @@ func validHeaderName(s string) bool {
 		}
 	}
 	return true
-}
-
-// encoding is how a scheme writes a MAC in a header.
-type encoding int
-
-const (
-	encHex encoding = iota
-	encBase64
-)
-
-func (e encoding) String() string {
-	if e == encBase64 {
-		return "base64"
-	}
-	return "hex"
-}
-
-func (e encoding) encode(mac []byte) string {
-	if e == encBase64 {
-		return base64.StdEncoding.EncodeToString(mac)
-	}
-	return hex.EncodeToString(mac)
-}
-
-// maxMACSize is the largest MAC a scheme produces (HMAC-SHA512).
-const maxMACSize = sha512.Size
-
-// decodeMAC decodes s, which must encode exactly len(dst) bytes, into dst.
-// Hex digits may be of either case; base64 is the standard alphabet with or
-// without padding. It does not allocate.
-func decodeMAC(dst []byte, s string, e encoding) bool {
-	// The decoders take []byte; copying into a stack buffer avoids a heap
-	// allocation per request. Anything longer cannot be a valid MAC.
-	var src [2 * maxMACSize]byte
-	if len(s) > len(src) {
-		return false
-	}
-	n := copy(src[:], s)
-	if e == encHex {
-		if n != 2*len(dst) {
-			return false
-		}
-		_, err := hex.Decode(dst, src[:n])
-		return err == nil
-	}
-	for n > 0 && src[n-1] == '=' {
-		n--
-	}
-	if base64.RawStdEncoding.EncodedLen(len(dst)) != n {
-		return false
-	}
-	m, err := base64.RawStdEncoding.Decode(dst, src[:n])
-	return err == nil && m == len(dst)
-}
-
-// rawKeys returns the secrets as HMAC keys, byte for byte.
-func rawKeys(secrets []string) [][]byte {
-	keys := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		keys[i] = []byte(s)
-	}
-	return keys
-}
-
-// macSet computes HMACs with each configured key. It keeps keyed hash states
-// in one pool per key, so a request costs no allocation. It is safe for
-// concurrent use.
-type macSet struct {
-	pools []sync.Pool
-	size  int // MAC length in bytes
-}
-
-// macState is one keyed HMAC with scratch space for its input and output.
-type macState struct {
-	h   hash.Hash
-	buf []byte // signed content that precedes the body
-	out [maxMACSize]byte
-}
-
-func newMACSet(keys [][]byte, fn func() hash.Hash) *macSet {
-	m := &macSet{pools: make([]sync.Pool, len(keys)), size: fn().Size()}
-	for i, k := range keys {
-		m.pools[i].New = func() any { return &macState{h: hmac.New(fn, k)} }
-	}
-	return m
-}
-
-// get returns a reset state for key i; return it with put.
-func (m *macSet) get(i int) *macState {
-	st := m.pools[i].Get().(*macState)
-	st.h.Reset()
-	return st
-}
-
-func (m *macSet) put(i int, st *macState) {
-	if cap(st.buf) > 4<<10 {
-		st.buf = nil // do not pin a buffer grown by one huge header
-	}
-	m.pools[i].Put(st)
-}
-
-// sum returns the MAC of what was written. It is valid until st is put back.
-func (st *macState) sum() []byte {
-	return st.h.Sum(st.out[:0])
-}
-
-// writeParts writes parts joined by '.', followed by a '.', ahead of the body:
-// writeParts(id, ts) writes "{id}.{ts}.".
-func (st *macState) writeParts(parts ...string) {
-	st.buf = st.buf[:0]
-	for _, p := range parts {
-		st.buf = append(st.buf, p...)
-		st.buf = append(st.buf, '.')
-	}
-	st.h.Write(st.buf)
-}
-
-// sigList holds the signatures of a header that carries several (one per
-// secret while the provider rotates).
-type sigList struct {
-	n    int
-	sigs [maxSigs][sha256.Size]byte
-}
-
-// maxSigs bounds the signatures accepted in one header. Providers send one
-// per active secret, so two in practice.
-const maxSigs = 8
-
-func (l *sigList) add(s string, e encoding) (ok, full bool) {
-	if l.n == maxSigs {
-		return false, true
-	}
-	if !decodeMAC(l.sigs[l.n][:], s, e) {
-		return false, false
-	}
-	l.n++
-	return true, false
-}
-
-// match reports whether mac equals one of the signatures, comparing in
-// constant time.
-func (l *sigList) match(mac []byte) bool {
-	for i := 0; i < l.n; i++ {
-		if hmac.Equal(mac, l.sigs[i][:]) {
-			return true
-		}
-	}
-	return false
-}
-
-// wideSigList is sigList for signatures of any size up to 64 bytes
-// (HMAC-SHA512, Ed25519): those of one header, all of one size.
-type wideSigList struct {
-	n    int
-	sigs [maxSigs][maxMACSize]byte
-}
-
-// add decodes s as a signature of size bytes; it reports false when the
-// list is full, and ignores s when it does not decode.
-func (l *wideSigList) add(s string, size int, e encoding) bool {
-	if l.n == maxSigs {
-		return false
-	}
-	if decodeMAC(l.sigs[l.n][:size], s, e) {
-		l.n++
-	}
-	return true
-}
-
-// match reports whether mac equals one of the signatures, comparing in
-// constant time.
-func (l *wideSigList) match(mac []byte) bool {
-	for i := 0; i < l.n; i++ {
-		if hmac.Equal(mac, l.sigs[i][:len(mac)]) {
-			return true
-		}
-	}
-	return false
-}
-
-// truncate shortens attacker-controlled text quoted in an error message.
-func truncate(s string) string {
-	const max = 64
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
-}
-
-// parseUnix parses a timestamp of unix seconds written as decimal digits
-// only: no sign, no fraction, no spaces.
-func parseUnix(s string) (int64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	ts, err := strconv.ParseInt(s, 10, 64)
-	return ts, err == nil
-}
-
-// checkTime returns an error wrapping ErrTooOld or ErrTooNew when the signed
-// time ts is more than tol away from now, in either direction. The message
-// names the header hdr and, within it, key ("t=" for Stripe).
-func checkTime(hdr, key string, ts int64, now time.Time, tol time.Duration) error {
-	t := time.Unix(ts, 0)
-	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
-		return fmt.Errorf("header %s: %s%d is %s old, tolerance %s: %w", hdr, key, ts, d, tol, ErrTooOld)
-	}
-	if d := t.Sub(now); d > tol {
-		return fmt.Errorf("header %s: %s%d is %s in the future, tolerance %s: %w", hdr, key, ts, d, tol, ErrTooNew)
-	}
-	return nil
 }

@@ -18,15 +18,8 @@ func init() {
 			"in a plain, kv (t=,v1=) or list header (options header, template, format, prefix, algorithm, encoding, timestamp_header)",
 		Tolerance: templateTolerance,
 		Options:   []string{"header", "template", "format", "prefix", "algorithm", "encoding", "timestamp_header"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTemplate(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newTemplate(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:       newWith(newTemplate),
+		Sign:      signWith(newTemplate),
 	})
 }
 
@@ -69,7 +62,7 @@ type templateVerifier struct {
 	pre      []templatePart // before {body}
 	post     []templatePart // after {body}
 	tsHeader string         // canonical header holding {timestamp}, or ""
-	tsWhere  string         // where the timestamp is, for messages
+	tsName   string         // the header holding the timestamp, for messages: "X-Ts", or "X-Sig key t"
 	timed    bool           // the template holds {timestamp}
 	tol      time.Duration
 	macs     *macSet
@@ -181,9 +174,9 @@ func newTemplate(o Options) (*templateVerifier, error) {
 	case v.timed && v.tsHeader == v.header:
 		return nil, fmt.Errorf("%s: option timestamp_header is the signature header: %w", typ, ErrConfig)
 	}
-	v.tsWhere = "header " + v.header + " key " + f.tsKey
+	v.tsName = v.header + " key " + f.tsKey
 	if v.tsHeader != "" {
-		v.tsWhere = "header " + v.tsHeader
+		v.tsName = v.tsHeader
 	}
 	return v, nil
 }
@@ -293,10 +286,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 	size := v.macs.size
 	switch v.format.kind {
 	case formatPlain:
-		if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+		mac, ok := cutPrefixFold(s, v.prefix)
+		if !ok {
 			return "", fmt.Errorf("does not start with %q", v.prefix)
 		}
-		sigs.add(s[len(v.prefix):], size, v.enc)
+		sigs.add(mac, size, v.enc)
 	case formatList:
 		seps := " \t,"
 		if strings.IndexByte(v.prefix, ',') >= 0 {
@@ -309,10 +303,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 			} else {
 				e, s = s, ""
 			}
-			if e == "" || len(e) < len(v.prefix) || !strings.EqualFold(e[:len(v.prefix)], v.prefix) {
+			mac, ok := cutPrefixFold(e, v.prefix)
+			if e == "" || !ok {
 				continue
 			}
-			if !sigs.add(e[len(v.prefix):], size, v.enc) {
+			if !sigs.add(mac, size, v.enc) {
 				return "", fmt.Errorf("more than %d signatures", maxSigs)
 			}
 		}
@@ -341,10 +336,11 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 				}
 				seenT, ts = true, val
 			case k == f.sigKey:
-				if len(val) < len(v.prefix) || !strings.EqualFold(val[:len(v.prefix)], v.prefix) {
+				mac, ok := cutPrefixFold(val, v.prefix)
+				if !ok {
 					continue
 				}
-				if !sigs.add(val[len(v.prefix):], size, v.enc) {
+				if !sigs.add(mac, size, v.enc) {
 					return "", fmt.Errorf("more than %d %s signatures", maxSigs, f.sigKey)
 				}
 			}
@@ -362,9 +358,9 @@ func (v *templateVerifier) parse(s string, sigs *wideSigList) (ts string, err er
 // Verify implements Verifier. The signature is checked before the timestamp,
 // so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
 func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var sigs wideSigList
 	ts, err := v.parse(s, &sigs)
@@ -372,47 +368,44 @@ func (v *templateVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
 	}
 	if v.tsHeader != "" {
-		if ts = r.Header.Get(v.tsHeader); ts == "" {
-			return Result{}, fmt.Errorf("header %s: %w", v.tsHeader, ErrNoSignature)
+		if ts, err = requireHeader(r, v.tsHeader); err != nil {
+			return Result{}, err
 		}
 	}
 	var t time.Time
 	if v.timed {
-		var ok bool
-		if t, ok = parseSignedTime(ts); !ok {
-			return Result{}, fmt.Errorf("%s: %q is neither unix seconds nor RFC 3339: %w", v.tsWhere, truncate(ts), ErrMalformed)
+		if t, err = stampSecondsOrRFC3339.read("header", v.tsName, ts); err != nil {
+			return Result{}, err
 		}
 	}
-	// The content around the body is built once, in the first secret's
-	// state, and written for every secret.
-	st0 := v.macs.get(0)
-	defer v.macs.put(0, st0)
-	split, err := v.build(st0, r, ts)
+	// The content around the body is built once, in a spare state's
+	// buffer, and written for every secret.
+	scratch := v.macs.get(0)
+	defer v.macs.put(0, scratch)
+	split, err := v.build(scratch, r, ts)
 	if err != nil {
 		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := st0
-		if i > 0 {
-			st = v.macs.get(i)
-		}
-		st.h.Write(st0.buf[:split])
-		st.h.Write(r.Body)
-		st.h.Write(st0.buf[split:])
-		ok := sigs.match(st.sum())
-		if i > 0 {
-			v.macs.put(i, st)
-		}
-		if ok {
-			if v.timed {
-				if err := checkSignedTime(v.tsWhere, ts, t, now, v.tol); err != nil {
-					return Result{}, err
-				}
-			}
-			return Result{SecretIndex: i}, nil
+	i := v.macs.find(func(st *macState) bool {
+		writeAround(st, scratch.buf[:split], r.Body, scratch.buf[split:])
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	}
+	if v.timed {
+		if err := checkWindow("header", v.tsName, ts, t, now, v.tol); err != nil {
+			return Result{}, err
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: no signature matches any of %d secrets: %w", v.header, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeAround feeds st pre, the body and post.
+func writeAround(st *macState, pre, body, post []byte) {
+	st.h.Write(pre)
+	st.h.Write(body)
+	st.h.Write(post)
 }
 
 // build writes into st.buf the signed content before the body followed by
@@ -450,7 +443,7 @@ func (v *templateVerifier) build(st *macState, r *Request, ts string) (int, erro
 // sign sets the signature header on r with the first secret at time now,
 // and the timestamp header when there is one. A header the template names
 // that r lacks is set to a random ID.
-func (v *templateVerifier) sign(r *Request, now time.Time) {
+func (v *templateVerifier) sign(r *Request, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	if v.tsHeader != "" {
 		r.Header.Set(v.tsHeader, ts)
@@ -460,13 +453,10 @@ func (v *templateVerifier) sign(r *Request, now time.Time) {
 			r.Header.Set(p.text, "msg_"+rand.Text())
 		}
 	}
-	st := v.macs.get(0)
-	defer v.macs.put(0, st)
-	split, _ := v.build(st, r, ts)
-	st.h.Write(st.buf[:split])
-	st.h.Write(r.Body)
-	st.h.Write(st.buf[split:])
-	sig := v.prefix + v.enc.encode(st.sum())
+	sig := v.prefix + v.macs.mac(0, v.enc, func(st *macState) {
+		split, _ := v.build(st, r, ts)
+		writeAround(st, st.buf[:split], r.Body, st.buf[split:])
+	})
 	if f := v.format; f.kind == formatKV {
 		sig = f.sigKey + "=" + sig
 		if v.timed && f.tsKey != "" {
@@ -474,27 +464,5 @@ func (v *templateVerifier) sign(r *Request, now time.Time) {
 		}
 	}
 	r.Header.Set(v.header, sig)
-}
-
-// parseSignedTime parses a signed timestamp: unix seconds as decimal digits
-// only, or an RFC 3339 time with optional fractional seconds.
-func parseSignedTime(s string) (time.Time, bool) {
-	if ts, ok := parseUnix(s); ok {
-		return time.Unix(ts, 0), true
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
-}
-
-// checkSignedTime returns an error wrapping ErrTooOld or ErrTooNew when the
-// signed time t is more than tol away from now, in either direction. where
-// names the header or field and raw is the timestamp as sent.
-func checkSignedTime(where, raw string, t, now time.Time, tol time.Duration) error {
-	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
-		return fmt.Errorf("%s: %s is %s old, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooOld)
-	}
-	if d := t.Sub(now); d > tol {
-		return fmt.Errorf("%s: %s is %s in the future, tolerance %s: %w", where, truncate(raw), d, tol, ErrTooNew)
-	}
 	return nil
 }

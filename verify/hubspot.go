@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -27,14 +26,8 @@ func init() {
 		Tolerance:   5 * time.Minute,
 		EventType:   hubspotEventType,
 		Options:     []string{"public_url"},
-		New:         func(o Options) (Verifier, error) { return verifier(newHubSpotV3(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newHubSpotV3(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r, now)
-		},
+		New:         newWith(newHubSpotV3),
+		Sign:        signWith(newHubSpotV3),
 	})
 	register(hubspotLegacyPreset("hubspot-v1", "HubSpot v1 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{body}", nil))
 	register(hubspotLegacyPreset("hubspot-v2", "HubSpot v2 (legacy): X-HubSpot-Signature hex plain SHA-256 (not HMAC) of {secret}{METHOD}{URL}{body}", []string{"public_url"}))
@@ -74,71 +67,62 @@ func newHubSpotV3(o Options) (*hubspotV3, error) {
 // timestamp, which is checked in both directions (HubSpot's SDKs check
 // only the past).
 func (v *hubspotV3) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(hubspotV3Header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotV3Header, ErrNoSignature)
-	}
-	t := r.Header.Get(hubspotTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotTSHeader, ErrNoSignature)
-	}
-	ms, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix milliseconds: %w", hubspotTSHeader, truncate(t), ErrMalformed)
+	s, t, at, err := readStamped(r, hubspotV3Header, hubspotTSHeader, stampMillis)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha256.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", hubspotV3Header, ErrMalformed)
+	if err := readMAC(sig[:], hubspotV3Header, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotV3Header, ErrMalformed)
+	u, err := checkedURL(r, v.base, hubspotV3Header)
+	if err != nil {
+		return Result{}, err
 	}
 	urls := [2]string{hubspotDecodeURI(u), u}
 	if urls[0] == urls[1] {
 		urls[1] = ""
 	}
 	method := signedMethod(r)
-	for i := range v.macs.pools {
+	i := v.macs.find(func(st *macState) bool {
 		for _, u := range urls {
 			if u == "" {
 				break
 			}
-			st := v.macs.get(i)
-			v.write(st, method, u, r.Body, t)
-			ok := hmac.Equal(st.sum(), sig[:])
-			v.macs.put(i, st)
-			if !ok {
-				continue
+			st.reset()
+			writeHubSpotV3(st, method, u, r.Body, t)
+			if hmac.Equal(st.sum(), sig[:]) {
+				return true
 			}
-			if err := checkMillis("header "+hubspotTSHeader, ms, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
 		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s %s matches none of %d secrets: %w", hubspotV3Header, method, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s %s matches none of %d secrets: %w", hubspotV3Header, method, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", hubspotTSHeader, t, at, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *hubspotV3) write(st *macState, method, u string, body []byte, t string) {
-	st.buf = append(append(st.buf[:0], method...), u...)
-	st.h.Write(st.buf)
+// writeHubSpotV3 feeds st the signed content: method, URL, body and
+// timestamp, concatenated.
+func writeHubSpotV3(st *macState, method, u string, body []byte, t string) {
+	st.write(method, u)
 	st.h.Write(body)
-	st.buf = append(st.buf[:0], t...)
-	st.h.Write(st.buf)
+	st.write(t)
 }
 
 func (v *hubspotV3) sign(r *Request, now time.Time) error {
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return fmt.Errorf("hubspot-v3 signs the URL: the request has none: %w", ErrConfig)
+	u, err := signingURL(r, v.base, "hubspot-v3")
+	if err != nil {
+		return err
 	}
 	t := strconv.FormatInt(now.UnixMilli(), 10)
-	st := v.macs.get(0)
-	v.write(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t)
+	sig := v.macs.mac(0, encBase64, func(st *macState) { writeHubSpotV3(st, signedMethod(r), hubspotDecodeURI(u), r.Body, t) })
 	r.Header.Set(hubspotTSHeader, t)
-	r.Header.Set(hubspotV3Header, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(hubspotV3Header, sig)
 	return nil
 }
 
@@ -206,9 +190,7 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 		if err != nil {
 			return nil, err
 		}
-		v := &hubspotLegacy{version: version, base: base, secrets: rawKeys(o.Secrets)}
-		v.pool.New = func() any { return &macState{h: sha256.New()} }
-		return v, nil
+		return &hubspotLegacy{version: version, base: base, hashes: newHashSet(rawKeys(o.Secrets), sha256.New)}, nil
 	}
 	return Preset{
 		Name:        name,
@@ -217,14 +199,8 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 		Headers:     []string{"X-HubSpot-Signature", "X-HubSpot-Signature-Version"},
 		EventType:   hubspotEventType,
 		Options:     options,
-		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := build(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:         newWith(build),
+		Sign:        signWith(build),
 	}
 }
 
@@ -232,23 +208,22 @@ func hubspotLegacyPreset(name, desc string, options []string) Preset {
 // client secret followed by the body (v1), or by method, URL and body (v2).
 // X-HubSpot-Signature-Version must name the version.
 type hubspotLegacy struct {
-	version string // "v1" or "v2"
-	base    string // v2: scheme://host[:port] from public_url, or ""
-	secrets [][]byte
-	pool    sync.Pool // of *macState holding a plain SHA-256
+	version string  // "v1" or "v2"
+	base    string  // v2: scheme://host[:port] from public_url, or ""
+	hashes  *macSet // plain SHA-256 of the secret and the content
 }
 
 var _ Verifier = (*hubspotLegacy)(nil)
 
 // Verify implements Verifier.
 func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(hubspotLegacyHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotLegacyHeader, ErrNoSignature)
+	s, err := requireHeader(r, hubspotLegacyHeader)
+	if err != nil {
+		return Result{}, err
 	}
-	ver := r.Header.Get(hubspotVersionHeader)
-	if ver == "" {
-		return Result{}, fmt.Errorf("header %s: %w", hubspotVersionHeader, ErrNoSignature)
+	ver, err := requireHeader(r, hubspotVersionHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	if !strings.EqualFold(ver, v.version) {
 		return Result{}, fmt.Errorf("header %s: %q, and this preset checks %s: %w", hubspotVersionHeader, truncate(ver), v.version, ErrMalformed)
@@ -257,43 +232,40 @@ func (v *hubspotLegacy) Verify(r *Request, _ time.Time) (Result, error) {
 	if !decodeMAC(sig[:], s, encHex) {
 		return Result{}, fmt.Errorf("header %s: not a hex SHA-256: %w", hubspotLegacyHeader, ErrMalformed)
 	}
-	u := withPublicBase(r.URL, v.base)
-	if v.version == "v2" && u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", hubspotLegacyHeader, ErrMalformed)
-	}
-	st := v.pool.Get().(*macState)
-	defer v.pool.Put(st)
-	for i := range v.secrets {
-		v.hash(st, i, r, u)
-		if hmac.Equal(st.sum(), sig[:]) {
-			return Result{SecretIndex: i}, nil
+	var u string
+	if v.version == "v2" {
+		if u, err = checkedURL(r, v.base, hubspotLegacyHeader); err != nil {
+			return Result{}, err
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: hash matches none of %d secrets: %w", hubspotLegacyHeader, len(v.secrets), ErrMismatch)
+	i := v.hashes.find(func(st *macState) bool {
+		v.write(st, r, u)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: hash matches none of %d secrets: %w", hubspotLegacyHeader, len(v.hashes.pools), ErrMismatch)
+	}
+	return Result{SecretIndex: i}, nil
 }
 
-// hash resets st and writes the string signed with secret i.
-func (v *hubspotLegacy) hash(st *macState, i int, r *Request, u string) {
-	st.h.Reset()
-	st.buf = append(st.buf[:0], v.secrets[i]...)
+// write feeds st, which has hashed the secret, the rest of the signed
+// content: the body (v1), or method, URL and body (v2).
+func (v *hubspotLegacy) write(st *macState, r *Request, u string) {
 	if v.version == "v2" {
-		st.buf = append(append(st.buf, signedMethod(r)...), u...)
+		st.write(signedMethod(r), u)
 	}
-	st.h.Write(st.buf)
 	st.h.Write(r.Body)
-	if cap(st.buf) > 4<<10 {
-		st.buf = nil // do not pin a buffer grown by one huge URL
-	}
 }
 
-func (v *hubspotLegacy) sign(r *Request) error {
-	u := withPublicBase(r.URL, v.base)
-	if v.version == "v2" && u == "" {
-		return fmt.Errorf("hubspot-v2 signs the URL: the request has none: %w", ErrConfig)
+func (v *hubspotLegacy) sign(r *Request, _ time.Time) error {
+	var u string
+	if v.version == "v2" {
+		var err error
+		if u, err = signingURL(r, v.base, "hubspot-v2"); err != nil {
+			return err
+		}
 	}
-	st := &macState{h: sha256.New()}
-	v.hash(st, 0, r, u)
 	r.Header.Set(hubspotVersionHeader, v.version)
-	r.Header.Set(hubspotLegacyHeader, encHex.encode(st.sum()))
+	r.Header.Set(hubspotLegacyHeader, v.hashes.mac(0, encHex, func(st *macState) { v.write(st, r, u) }))
 	return nil
 }

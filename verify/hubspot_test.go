@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"testing"
@@ -40,35 +39,32 @@ func TestHubSpotV3(t *testing.T) {
 		at        time.Time
 		want      error // nil: valid
 	}{
-		{"post", "POST", u, "", "POST" + u + body + ms, ms, now, nil},
-		{"empty method is POST", "", u, "", "POST" + u + body + ms, ms, now, nil},
-		{"get", "GET", u + "?a=1", "", "GET" + u + "?a=1" + body + ms, ms, now, nil},
-		{"listed escapes decoded", "POST", u + "?e=a%40b.c&p=%2Fx%3A%3f", "", "POST" + u + "?e=a@b.c&p=/x:?" + body + ms, ms, now, nil},
-		{"other escapes kept", "POST", u + "?q=a%20b%26c%3D", "", "POST" + u + "?q=a%20b%26c%3D" + body + ms, ms, now, nil},
-		{"signed as received", "POST", u + "?e=a%40b", "", "POST" + u + "?e=a%40b" + body + ms, ms, now, nil},
-		{"public_url", "POST", "http://10.0.0.5:8080/webhook_uri", "https://www.example.com", "POST" + u + body + ms, ms, now, nil},
-		{"behind a proxy without public_url", "POST", "http://10.0.0.5:8080/webhook_uri", "", "POST" + u + body + ms, ms, now, verify.ErrMismatch},
-		{"method differs", "PUT", u, "", "POST" + u + body + ms, ms, now, verify.ErrMismatch},
-		{"timestamp not signed", "POST", u, "", "POST" + u + body, ms, now, verify.ErrMismatch},
-		{"300 s old", "POST", u, "", "POST" + u + body + ms, ms, now.Add(300 * time.Second), nil},
-		{"300.001 s old", "POST", u, "", "POST" + u + body + ms, ms, now.Add(300*time.Second + time.Millisecond), verify.ErrTooOld},
-		{"300.001 s ahead", "POST", u, "", "POST" + u + body + ms, ms, now.Add(-300*time.Second - time.Millisecond), verify.ErrTooNew},
-		{"timestamp in seconds", "POST", u, "", "POST" + u + body + ms[:10], ms[:10], now, verify.ErrTooOld},
-		{"timestamp not a number", "POST", u, "", "POST" + u + body + "x", "x", now, verify.ErrMalformed},
-		{"no URL", "POST", "", "", "POST" + body + ms, ms, now, verify.ErrMalformed},
+		{name: "post", method: "POST", url: u, signed: "POST" + u + body + ms, ts: ms, at: now},
+		{name: "empty method is POST", url: u, signed: "POST" + u + body + ms, ts: ms, at: now},
+		{name: "get", method: "GET", url: u + "?a=1", signed: "GET" + u + "?a=1" + body + ms, ts: ms, at: now},
+		{name: "listed escapes decoded", method: "POST", url: u + "?e=a%40b.c&p=%2Fx%3A%3f", signed: "POST" + u + "?e=a@b.c&p=/x:?" + body + ms, ts: ms, at: now},
+		{name: "other escapes kept", method: "POST", url: u + "?q=a%20b%26c%3D", signed: "POST" + u + "?q=a%20b%26c%3D" + body + ms, ts: ms, at: now},
+		{name: "signed as received", method: "POST", url: u + "?e=a%40b", signed: "POST" + u + "?e=a%40b" + body + ms, ts: ms, at: now},
+		{name: "public_url", method: "POST", url: "http://10.0.0.5:8080/webhook_uri", publicURL: "https://www.example.com", signed: "POST" + u + body + ms, ts: ms, at: now},
+		{name: "behind a proxy without public_url", method: "POST", url: "http://10.0.0.5:8080/webhook_uri", signed: "POST" + u + body + ms, ts: ms, at: now, want: verify.ErrMismatch},
+		{name: "method differs", method: "PUT", url: u, signed: "POST" + u + body + ms, ts: ms, at: now, want: verify.ErrMismatch},
+		{name: "timestamp not signed", method: "POST", url: u, signed: "POST" + u + body, ts: ms, at: now, want: verify.ErrMismatch},
+		{name: "300 s old", method: "POST", url: u, signed: "POST" + u + body + ms, ts: ms, at: now.Add(300 * time.Second)},
+		{name: "300.001 s old", method: "POST", url: u, signed: "POST" + u + body + ms, ts: ms, at: now.Add(300*time.Second + time.Millisecond), want: verify.ErrTooOld},
+		{name: "300.001 s ahead", method: "POST", url: u, signed: "POST" + u + body + ms, ts: ms, at: now.Add(-300*time.Second - time.Millisecond), want: verify.ErrTooNew},
+		{name: "timestamp in seconds", method: "POST", url: u, signed: "POST" + u + body + ms[:10], ts: ms[:10], at: now, want: verify.ErrTooOld},
+		{name: "timestamp not a number", method: "POST", url: u, signed: "POST" + u + body + "x", ts: "x", at: now, want: verify.ErrMalformed},
+		{name: "no URL", method: "POST", signed: "POST" + body + ms, ts: ms, at: now, want: verify.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("hubspot", Options{Secrets: []string{secret}, PublicURL: tt.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "hubspot", Options{Secrets: []string{secret}, PublicURL: tt.publicURL})
 			r := &verify.Request{Method: tt.method, URL: tt.url, Body: []byte(body), Header: http.Header{
 				"X-Hubspot-Signature-V3":      {sig(tt.signed)},
 				"X-Hubspot-Request-Timestamp": {tt.ts},
 			}}
-			_, err = v.Verify(r, tt.at)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			_, err := v.Verify(r, tt.at)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -88,37 +84,28 @@ func TestHubSpotLegacy(t *testing.T) {
 		preset, name, method, version, sig string
 		want                               error // nil: valid
 	}{
-		{"hubspot-v1", "docs example", "POST", "v1", "69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750", nil},
-		{"hubspot-v1", "version in upper case", "POST", "V1", hash(secret + body), nil},
-		{"hubspot-v1", "v2 header", "POST", "v2", hash(secret + body), verify.ErrMalformed},
-		{"hubspot-v1", "no version", "POST", "", hash(secret + body), verify.ErrNoSignature},
-		{"hubspot-v1", "HMAC instead", "POST", "v1", hex.EncodeToString(hmacOf(sha256.New, secret, body)), verify.ErrMismatch},
-		{"hubspot-v1", "base64", "POST", "v1", base64.StdEncoding.EncodeToString(make([]byte, 32)), verify.ErrMalformed},
-		{"hubspot-v2", "docs example", "POST", "v2", "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383", nil},
-		{"hubspot-v2", "method signed", "GET", "v2", hash(secret + "GET" + u + body), nil},
-		{"hubspot-v2", "method differs", "PUT", "v2", hash(secret + "POST" + u + body), verify.ErrMismatch},
-		{"hubspot-v2", "v1 header", "POST", "v1", hash(secret + "POST" + u + body), verify.ErrMalformed},
-		{"hubspot-v2", "v1 hash", "POST", "v2", hash(secret + body), verify.ErrMismatch},
+		{preset: "hubspot-v1", name: "docs example", method: "POST", version: "v1", sig: "69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750"},
+		{preset: "hubspot-v1", name: "version in upper case", method: "POST", version: "V1", sig: hash(secret + body)},
+		{preset: "hubspot-v1", name: "v2 header", method: "POST", version: "v2", sig: hash(secret + body), want: verify.ErrMalformed},
+		{preset: "hubspot-v1", name: "no version", method: "POST", sig: hash(secret + body), want: verify.ErrNoSignature},
+		{preset: "hubspot-v1", name: "HMAC instead", method: "POST", version: "v1", sig: hex.EncodeToString(hmacOf(sha256.New, secret, body)), want: verify.ErrMismatch},
+		{preset: "hubspot-v1", name: "base64", method: "POST", version: "v1", sig: base64.StdEncoding.EncodeToString(make([]byte, 32)), want: verify.ErrMalformed},
+		{preset: "hubspot-v2", name: "docs example", method: "POST", version: "v2", sig: "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383"},
+		{preset: "hubspot-v2", name: "method signed", method: "GET", version: "v2", sig: hash(secret + "GET" + u + body)},
+		{preset: "hubspot-v2", name: "method differs", method: "PUT", version: "v2", sig: hash(secret + "POST" + u + body), want: verify.ErrMismatch},
+		{preset: "hubspot-v2", name: "v1 header", method: "POST", version: "v1", sig: hash(secret + "POST" + u + body), want: verify.ErrMalformed},
+		{preset: "hubspot-v2", name: "v1 hash", method: "POST", version: "v2", sig: hash(secret + body), want: verify.ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset+"/"+tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{"other", secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{"other", secret}})
 			h := http.Header{"X-Hubspot-Signature": {tt.sig}}
 			if tt.version != "" {
 				h.Set("X-HubSpot-Signature-Version", tt.version)
 			}
 			res, err := v.Verify(&verify.Request{Method: tt.method, URL: u, Header: h, Body: []byte(body)}, now)
-			if tt.want == nil {
-				if err != nil || res.SecretIndex != 1 {
-					t.Errorf("Verify(%s) = %+v, %v; want index 1, valid", tt.name, res, err)
-				}
-				return
-			}
-			if !errors.Is(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
+			if !wantResult(res, err, tt.want, 1) {
+				t.Errorf("Verify(%s) = %+v, %v; want %v (index 1 when valid)", tt.name, res, err, tt.want)
 			}
 		})
 	}
@@ -133,18 +120,18 @@ func TestHubSpotSign(t *testing.T) {
 		at                   time.Time
 		want                 http.Header
 	}{
-		{"hubspot-v3", "POST", "{'example_field':'example_value'}", time.UnixMilli(15000000), http.Header{
+		{preset: "hubspot-v3", method: "POST", body: "{'example_field':'example_value'}", at: time.UnixMilli(15000000), want: http.Header{
 			"X-Hubspot-Signature-V3":      {"HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw="},
 			"X-Hubspot-Request-Timestamp": {"15000000"},
 		}},
-		{"hubspot", "POST", "{'example_field':'example_value'}", time.UnixMilli(15000000), http.Header{
+		{preset: "hubspot", method: "POST", body: "{'example_field':'example_value'}", at: time.UnixMilli(15000000), want: http.Header{
 			"X-Hubspot-Signature-V3": {"HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw="},
 		}},
-		{"hubspot-v1", "POST", "{'example_field':'example_value'}", now, http.Header{
+		{preset: "hubspot-v1", method: "POST", body: "{'example_field':'example_value'}", at: now, want: http.Header{
 			"X-Hubspot-Signature":         {"69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750"},
 			"X-Hubspot-Signature-Version": {"v1"},
 		}},
-		{"hubspot-v2", "GET", "", now, http.Header{
+		{preset: "hubspot-v2", method: "GET", at: now, want: http.Header{
 			"X-Hubspot-Signature":         {"eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e"},
 			"X-Hubspot-Signature-Version": {"v2"},
 		}},

@@ -329,17 +329,20 @@ func newJWTKeys(typ string, o Options, algs []string, defaultURL string, parseSe
 	if len(o.Secrets) > 0 && (o.JWKS != "" || o.JWKSURL != "") {
 		return nil, fmt.Errorf("%s: set keys in secrets or in jwks/jwks_url, not both: %w", typ, ErrConfig)
 	}
-	for i, s := range o.Secrets {
+	static, err := parseSecrets(typ, o.Secrets, func(s string) (jwtKey, error) {
 		k, err := parseSecret(s)
 		if err == nil && !fitsAny(k, algs) {
 			err = fmt.Errorf("a %T cannot verify %s", k.key, strings.Join(algs, ", "))
 		}
-		if err != nil {
-			return nil, secretErr(typ, i, "%v", err)
-		}
-		k.index = i
-		ks.static = append(ks.static, k)
+		return k, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	for i := range static {
+		static[i].index = i
+	}
+	ks.static = static
 	if o.JWKS != "" {
 		keys, err := parseJWKS([]byte(o.JWKS), true)
 		if err == nil && !slices.ContainsFunc(keys, func(k jwtKey) bool { return fitsAny(k, algs) }) {

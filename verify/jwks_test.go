@@ -39,26 +39,26 @@ func TestParseJWK(t *testing.T) {
 		alone bool
 		want  string // "" valid, "skip" skipped, else part of the error
 	}{
-		{"RSA", rfc7638Key, true, ""},
-		{"EC", plaidJWK, true, ""},
-		{"OKP", `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, true, ""},
-		{"expired_at", edit(plaidJWK, `"expired_at":null`, `"expired_at":1700000000`), true, ""},
-		{"expired_at a string", edit(plaidJWK, `"expired_at":null`, `"expired_at":"soon"`), true, "expired_at"},
-		{"encryption key in a set", edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), false, "skip"},
-		{"encryption key alone", edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), true, "not sig"},
-		{"private", edit(plaidJWK, `"kty"`, `"d":"AAAA","kty"`), true, "private"},
-		{"symmetric", `{"kty":"oct","k":"c2VjcmV0"}`, true, "symmetric"},
-		{"unknown kty", `{"kty":"XYZ"}`, true, "kty"},
-		{"not JSON", `{"kty":`, true, "JSON"},
-		{"member not a string", `{"kty":1}`, true, "JSON"},
-		{"RSA even exponent", edit(rfc7638Key, `"AQAB"`, `"AQAA"`), true, "exponent"},
-		{"RSA huge exponent", edit(rfc7638Key, `"AQAB"`, `"AQAAAAAB"`), true, "size"},
-		{"RSA small", `{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP","e":"AQAB"}`, true, "bits"},
-		{"EC short x", edit(plaidJWK, `"x":"B-xjFj-_`, `"x":"`), true, "32 bytes"},
-		{"EC off the curve", edit(plaidJWK, `"y":"z3p4`, `"y":"z3p5`), true, "curve"},
-		{"EC other curve", edit(plaidJWK, `"P-256"`, `"secp256k1"`), true, "curve"},
-		{"alg does not fit", edit(plaidJWK, `"ES256"`, `"RS256"`), true, "alg"},
-		{"OKP X25519", `{"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, true, "Ed25519"},
+		{name: "RSA", jwk: rfc7638Key, alone: true},
+		{name: "EC", jwk: plaidJWK, alone: true},
+		{name: "OKP", jwk: `{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, alone: true},
+		{name: "expired_at", jwk: edit(plaidJWK, `"expired_at":null`, `"expired_at":1700000000`), alone: true},
+		{name: "expired_at a string", jwk: edit(plaidJWK, `"expired_at":null`, `"expired_at":"soon"`), alone: true, want: "expired_at"},
+		{name: "encryption key in a set", jwk: edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), want: "skip"},
+		{name: "encryption key alone", jwk: edit(plaidJWK, `"use":"sig"`, `"use":"enc"`), alone: true, want: "not sig"},
+		{name: "private", jwk: edit(plaidJWK, `"kty"`, `"d":"AAAA","kty"`), alone: true, want: "private"},
+		{name: "symmetric", jwk: `{"kty":"oct","k":"c2VjcmV0"}`, alone: true, want: "symmetric"},
+		{name: "unknown kty", jwk: `{"kty":"XYZ"}`, alone: true, want: "kty"},
+		{name: "not JSON", jwk: `{"kty":`, alone: true, want: "JSON"},
+		{name: "member not a string", jwk: `{"kty":1}`, alone: true, want: "JSON"},
+		{name: "RSA even exponent", jwk: edit(rfc7638Key, `"AQAB"`, `"AQAA"`), alone: true, want: "exponent"},
+		{name: "RSA huge exponent", jwk: edit(rfc7638Key, `"AQAB"`, `"AQAAAAAB"`), alone: true, want: "size"},
+		{name: "RSA small", jwk: `{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECP","e":"AQAB"}`, alone: true, want: "bits"},
+		{name: "EC short x", jwk: edit(plaidJWK, `"x":"B-xjFj-_`, `"x":"`), alone: true, want: "32 bytes"},
+		{name: "EC off the curve", jwk: edit(plaidJWK, `"y":"z3p4`, `"y":"z3p5`), alone: true, want: "curve"},
+		{name: "EC other curve", jwk: edit(plaidJWK, `"P-256"`, `"secp256k1"`), alone: true, want: "curve"},
+		{name: "alg does not fit", jwk: edit(plaidJWK, `"ES256"`, `"RS256"`), alone: true, want: "alg"},
+		{name: "OKP X25519", jwk: `{"kty":"OKP","crv":"X25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`, alone: true, want: "Ed25519"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,14 +81,14 @@ func TestParseJWKS(t *testing.T) {
 		strict bool
 		keys   int // -1: error
 	}{
-		{"one", `{"keys":[` + plaidJWK + `]}`, true, 1},
-		{"two", `{"keys":[` + plaidJWK + `,` + rfc7638Key + `]}`, true, 2},
-		{"fetched skips a bad key", `{"keys":[` + bad + `,` + plaidJWK + `]}`, false, 1},
-		{"inline refuses a bad key", `{"keys":[` + bad + `,` + plaidJWK + `]}`, true, -1},
-		{"only bad keys", `{"keys":[` + bad + `]}`, false, -1},
-		{"empty", `{"keys":[]}`, false, -1},
-		{"a bare list", `[` + plaidJWK + `]`, false, -1},
-		{"keys not a list", `{"keys":{}}`, false, -1},
+		{name: "one", doc: `{"keys":[` + plaidJWK + `]}`, strict: true, keys: 1},
+		{name: "two", doc: `{"keys":[` + plaidJWK + `,` + rfc7638Key + `]}`, strict: true, keys: 2},
+		{name: "fetched skips a bad key", doc: `{"keys":[` + bad + `,` + plaidJWK + `]}`, keys: 1},
+		{name: "inline refuses a bad key", doc: `{"keys":[` + bad + `,` + plaidJWK + `]}`, strict: true, keys: -1},
+		{name: "only bad keys", doc: `{"keys":[` + bad + `]}`, keys: -1},
+		{name: "empty", doc: `{"keys":[]}`, keys: -1},
+		{name: "a bare list", doc: `[` + plaidJWK + `]`, keys: -1},
+		{name: "keys not a list", doc: `{"keys":{}}`, keys: -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,10 +127,10 @@ func TestFetchJWKS(t *testing.T) {
 		body   string
 		ok     bool
 	}{
-		{"ok", 200, `{"keys":[` + plaidJWK + `]}`, true},
-		{"not found", 404, `{"keys":[` + plaidJWK + `]}`, false},
-		{"not JSON", 200, `<html>`, false},
-		{"too large", 200, `{"keys":[` + plaidJWK + `],"pad":"` + strings.Repeat("x", jwksMaxSize) + `"}`, false},
+		{name: "ok", status: 200, body: `{"keys":[` + plaidJWK + `]}`, ok: true},
+		{name: "not found", status: 404, body: `{"keys":[` + plaidJWK + `]}`},
+		{name: "not JSON", status: 200, body: `<html>`},
+		{name: "too large", status: 200, body: `{"keys":[` + plaidJWK + `],"pad":"` + strings.Repeat("x", jwksMaxSize) + `"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +144,19 @@ func TestFetchJWKS(t *testing.T) {
 				t.Errorf("fetchJWKS(%s) = %d keys, %v; want ok %v", tt.name, len(keys), err, tt.ok)
 			}
 		})
+	}
+}
+
+// waitFor polls cond until it holds, and fails tb when it does not within
+// ten seconds, which leaves a slow shared machine its margin. It is how the
+// tests wait for something to happen; none sleeps instead.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -171,12 +184,7 @@ func TestJWKSCacheSingleFetch(t *testing.T) {
 			errs <- err
 		})
 	}
-	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("no fetch started")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "a fetch to start", func() bool { return hits.Load() > 0 })
 	close(release)
 	wg.Wait()
 	close(errs)
@@ -227,12 +235,12 @@ func TestFetchJWKSRedirects(t *testing.T) {
 		url    string
 		want   error // nil: the keys
 	}{
-		{"same host, new path", plain.Client(), plain.URL + "/to?u=/keys", nil},
-		{"https, same host, new path", tls.Client(), tls.URL + "/to?u=/keys", nil},
-		{"https to http on the same host and port", tls.Client(), tls.URL + "/to?u=http://" + tlsHostPort + "/keys", errJWKSRedirect},
-		{"another host", plain.Client(), plain.URL + "/to?u=" + other.URL + "/keys", errJWKSRedirect},
-		{"https to another host", tls.Client(), tls.URL + "/to?u=" + other.URL + "/keys", errJWKSRedirect},
-		{"a redirect loop", plain.Client(), plain.URL + "/loop", errors.New("stopped after 3 redirects")},
+		{name: "same host, new path", client: plain.Client(), url: plain.URL + "/to?u=/keys"},
+		{name: "https, same host, new path", client: tls.Client(), url: tls.URL + "/to?u=/keys"},
+		{name: "https to http on the same host and port", client: tls.Client(), url: tls.URL + "/to?u=http://" + tlsHostPort + "/keys", want: errJWKSRedirect},
+		{name: "another host", client: plain.Client(), url: plain.URL + "/to?u=" + other.URL + "/keys", want: errJWKSRedirect},
+		{name: "https to another host", client: tls.Client(), url: tls.URL + "/to?u=" + other.URL + "/keys", want: errJWKSRedirect},
+		{name: "a redirect loop", client: plain.Client(), url: plain.URL + "/loop", want: errors.New("stopped after 3 redirects")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			keys, _, err := fetchJWKS(c.client, c.url)
@@ -305,10 +313,10 @@ func TestJWKSCacheMaxAge(t *testing.T) {
 		refresh      time.Duration
 		period       time.Duration // when the keys are fetched again
 	}{
-		{"none", "", time.Hour, time.Hour},
-		{"shorter than refresh", "max-age=60", time.Hour, time.Minute},
-		{"longer than refresh", "max-age=7200", time.Hour, time.Hour},
-		{"below the fetch interval", "no-cache", time.Hour, jwksMinInterval},
+		{name: "none", refresh: time.Hour, period: time.Hour},
+		{name: "shorter than refresh", cacheControl: "max-age=60", refresh: time.Hour, period: time.Minute},
+		{name: "longer than refresh", cacheControl: "max-age=7200", refresh: time.Hour, period: time.Hour},
+		{name: "below the fetch interval", cacheControl: "no-cache", refresh: time.Hour, period: jwksMinInterval},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var hits atomic.Int32

@@ -62,7 +62,7 @@ func runTokenCases(t *testing.T, v verify.Verifier, h, prefix string, clock time
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Header: http.Header{h: {prefix + tt.token}}, Body: []byte(tt.body)}
 			res, err := v.Verify(r, clock)
-			if !kpWantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
+			if !wantErr(err, tt.want) || err == nil && res.SecretIndex != tt.index {
 				t.Errorf("Verify(%s) = %+v, %v; want index %d, %v", tt.name, res, err, tt.index, tt.want)
 			}
 		})
@@ -82,25 +82,22 @@ func TestNetlify(t *testing.T) {
 		}
 		return c
 	}
-	v, err := verify.New("netlify", Options{Secrets: []string{"old secret", secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "netlify", Options{Secrets: []string{"old secret", secret}})
 	runTokenCases(t, v, "X-Webhook-Signature", "", now, []tokenCase{
-		{"valid", kpToken(t, "HS256", key, nil, good), body, nil, 1},
-		{"upper-case hex", kpToken(t, "HS256", key, nil, with("sha256", strings.ToUpper(kpSHA256(body)))), body, nil, 1},
-		{"other body", kpToken(t, "HS256", key, nil, good), body + " ", verify.ErrMismatch, 0},
-		{"other issuer", kpToken(t, "HS256", key, nil, with("iss", "evil")), body, verify.ErrClaims, 0},
-		{"no issuer", kpToken(t, "HS256", key, nil, with("iss", nil)), body, verify.ErrClaims, 0},
-		{"no sha256", kpToken(t, "HS256", key, nil, with("sha256", nil)), body, verify.ErrClaims, 0},
-		{"sha256 a number", kpToken(t, "HS256", key, nil, with("sha256", 42)), body, verify.ErrClaims, 0},
-		{"sha256 short", kpToken(t, "HS256", key, nil, with("sha256", "abcd")), body, verify.ErrClaims, 0},
-		{"wrong secret", kpToken(t, "HS256", []byte("nope"), nil, good), body, verify.ErrMismatch, 0},
-		{"HS512", kpToken(t, "HS512", key, nil, good), body, verify.ErrMismatch, 0},
-		{"alg none", kpToken(t, "none", nil, nil, good), body, verify.ErrMismatch, 0},
-		{"expired", kpToken(t, "HS256", key, nil, with("exp", now.Add(-time.Hour).Unix())), body, verify.ErrTooOld, 0},
-		{"two segments", "eyJhbGciOiJIUzI1NiJ9.e30", body, verify.ErrMalformed, 0},
-		{"garbage", "not a token", body, verify.ErrMalformed, 0},
+		{name: "valid", token: kpToken(t, "HS256", key, nil, good), body: body, index: 1},
+		{name: "upper-case hex", token: kpToken(t, "HS256", key, nil, with("sha256", strings.ToUpper(kpSHA256(body)))), body: body, index: 1},
+		{name: "other body", token: kpToken(t, "HS256", key, nil, good), body: body + " ", want: verify.ErrMismatch},
+		{name: "other issuer", token: kpToken(t, "HS256", key, nil, with("iss", "evil")), body: body, want: verify.ErrClaims},
+		{name: "no issuer", token: kpToken(t, "HS256", key, nil, with("iss", nil)), body: body, want: verify.ErrClaims},
+		{name: "no sha256", token: kpToken(t, "HS256", key, nil, with("sha256", nil)), body: body, want: verify.ErrClaims},
+		{name: "sha256 a number", token: kpToken(t, "HS256", key, nil, with("sha256", 42)), body: body, want: verify.ErrClaims},
+		{name: "sha256 short", token: kpToken(t, "HS256", key, nil, with("sha256", "abcd")), body: body, want: verify.ErrClaims},
+		{name: "wrong secret", token: kpToken(t, "HS256", []byte("nope"), nil, good), body: body, want: verify.ErrMismatch},
+		{name: "HS512", token: kpToken(t, "HS512", key, nil, good), body: body, want: verify.ErrMismatch},
+		{name: "alg none", token: kpToken(t, "none", nil, nil, good), body: body, want: verify.ErrMismatch},
+		{name: "expired", token: kpToken(t, "HS256", key, nil, with("exp", now.Add(-time.Hour).Unix())), body: body, want: verify.ErrTooOld},
+		{name: "two segments", token: "eyJhbGciOiJIUzI1NiJ9.e30", body: body, want: verify.ErrMalformed},
+		{name: "garbage", token: "not a token", body: body, want: verify.ErrMalformed},
 	})
 }
 
@@ -125,32 +122,29 @@ func TestPlaid(t *testing.T) {
 	}
 	v := func(o Options) verify.Verifier {
 		t.Helper()
-		v, err := verify.New("plaid", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "plaid", o)
 		return v
 	}
 	t.Run("keys", func(t *testing.T) {
 		runTokenCases(t, v(Options{JWKS: jwks(`,"expired_at":null`)}), "Plaid-Verification", "", now, []tokenCase{
-			{"valid", kpToken(t, "ES256", k, hdr, good), body, nil, 0},
-			{"no kid", kpToken(t, "ES256", k, nil, good), body, nil, 0},
-			{"unknown kid", kpToken(t, "ES256", k, map[string]any{"kid": "other"}, good), body, verify.ErrMismatch, 0},
-			{"kid a number", kpToken(t, "ES256", k, map[string]any{"kid": 7}, good), body, verify.ErrMalformed, 0},
-			{"other key", kpToken(t, "ES256", kpEC2[1], hdr, good), body, verify.ErrMismatch, 0},
-			{"alg none", kpToken(t, "none", nil, hdr, good), body, verify.ErrMismatch, 0},
+			{name: "valid", token: kpToken(t, "ES256", k, hdr, good), body: body},
+			{name: "no kid", token: kpToken(t, "ES256", k, nil, good), body: body},
+			{name: "unknown kid", token: kpToken(t, "ES256", k, map[string]any{"kid": "other"}, good), body: body, want: verify.ErrMismatch},
+			{name: "kid a number", token: kpToken(t, "ES256", k, map[string]any{"kid": 7}, good), body: body, want: verify.ErrMalformed},
+			{name: "other key", token: kpToken(t, "ES256", kpEC2[1], hdr, good), body: body, want: verify.ErrMismatch},
+			{name: "alg none", token: kpToken(t, "none", nil, hdr, good), body: body, want: verify.ErrMismatch},
 			// The attack of vector plaid-alg-confusion-hs256: an HMAC keyed
 			// with the public JWK's text.
-			{"alg confusion HS256", kpToken(t, "HS256", []byte(jwk), hdr, good), body, verify.ErrMismatch, 0},
-			{"ES384", kpToken(t, "ES384", kpECP384(t), hdr, good), body, verify.ErrMismatch, 0},
-			{"crit header", kpToken(t, "ES256", k, map[string]any{"kid": plaidKid, "crit": []string{"exp"}}, good), body, verify.ErrMalformed, 0},
-			{"body changed", kpToken(t, "ES256", k, hdr, good), body + "\n", verify.ErrMismatch, 0},
-			{"no body hash", kpToken(t, "ES256", k, hdr, claims(now, nil)), body, verify.ErrClaims, 0},
-			{"no iat", kpToken(t, "ES256", k, hdr, jwt.MapClaims{"request_body_sha256": kpSHA256(body)}), body, verify.ErrClaims, 0},
-			{"iat a string", kpToken(t, "ES256", k, hdr, jwt.MapClaims{"iat": "now", "request_body_sha256": kpSHA256(body)}), body, verify.ErrMalformed, 0},
-			{"iat 5 min old", kpToken(t, "ES256", k, hdr, claims(now.Add(-5*time.Minute), kpSHA256(body))), body, nil, 0},
-			{"iat 6 min old", kpToken(t, "ES256", k, hdr, claims(now.Add(-6*time.Minute), kpSHA256(body))), body, verify.ErrTooOld, 0},
-			{"iat 6 min ahead", kpToken(t, "ES256", k, hdr, claims(now.Add(6*time.Minute), kpSHA256(body))), body, verify.ErrTooNew, 0},
+			{name: "alg confusion HS256", token: kpToken(t, "HS256", []byte(jwk), hdr, good), body: body, want: verify.ErrMismatch},
+			{name: "ES384", token: kpToken(t, "ES384", kpECP384(t), hdr, good), body: body, want: verify.ErrMismatch},
+			{name: "crit header", token: kpToken(t, "ES256", k, map[string]any{"kid": plaidKid, "crit": []string{"exp"}}, good), body: body, want: verify.ErrMalformed},
+			{name: "body changed", token: kpToken(t, "ES256", k, hdr, good), body: body + "\n", want: verify.ErrMismatch},
+			{name: "no body hash", token: kpToken(t, "ES256", k, hdr, claims(now, nil)), body: body, want: verify.ErrClaims},
+			{name: "no iat", token: kpToken(t, "ES256", k, hdr, jwt.MapClaims{"request_body_sha256": kpSHA256(body)}), body: body, want: verify.ErrClaims},
+			{name: "iat a string", token: kpToken(t, "ES256", k, hdr, jwt.MapClaims{"iat": "now", "request_body_sha256": kpSHA256(body)}), body: body, want: verify.ErrMalformed},
+			{name: "iat 5 min old", token: kpToken(t, "ES256", k, hdr, claims(now.Add(-5*time.Minute), kpSHA256(body))), body: body},
+			{name: "iat 6 min old", token: kpToken(t, "ES256", k, hdr, claims(now.Add(-6*time.Minute), kpSHA256(body))), body: body, want: verify.ErrTooOld},
+			{name: "iat 6 min ahead", token: kpToken(t, "ES256", k, hdr, claims(now.Add(6*time.Minute), kpSHA256(body))), body: body, want: verify.ErrTooNew},
 		})
 	})
 	t.Run("expired_at", func(t *testing.T) {
@@ -165,7 +159,7 @@ func TestPlaid(t *testing.T) {
 			{"past", jwks(fmt.Sprintf(`,"expired_at":%d`, now.Unix()-60)), verify.ErrSecretExpired},
 		} {
 			_, err := v(Options{JWKS: tt.jwks}).Verify(&verify.Request{Header: http.Header{"Plaid-Verification": {tok}}, Body: []byte(body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(expired_at %s) = %v; want %v", tt.name, err, tt.want)
 			}
 		}
@@ -187,10 +181,7 @@ func TestGoogle(t *testing.T) {
 	k := kpRSA2[0]
 	o := kpGoogleOpts
 	o.JWKS = `{"keys":[` + kpRSAJWK(&k.PublicKey, "google-kid-1") + `]}`
-	v, err := verify.New("pubsub", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "pubsub", o)
 	hdr := map[string]any{"kid": "google-kid-1"}
 	claims := func(edit func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{
@@ -212,27 +203,27 @@ func TestGoogle(t *testing.T) {
 		}
 	}
 	runTokenCases(t, v, "Authorization", "Bearer ", now, []tokenCase{
-		{"valid", kpToken(t, "RS256", k, hdr, claims(nil)), body, nil, 0},
-		{"any body", kpToken(t, "RS256", k, hdr, claims(nil)), `{"forged":true}`, nil, 0},
-		{"issuer without scheme", kpToken(t, "RS256", k, hdr, claims(set("iss", "accounts.google.com"))), body, nil, 0},
-		{"other issuer", kpToken(t, "RS256", k, hdr, claims(set("iss", "https://evil.example"))), body, verify.ErrClaims, 0},
-		{"other audience", kpToken(t, "RS256", k, hdr, claims(set("aud", "https://evil.example/handler"))), body, verify.ErrClaims, 0},
-		{"audience list", kpToken(t, "RS256", k, hdr, claims(set("aud", []string{"x", o.Audience[0]}))), body, nil, 0},
-		{"other email", kpToken(t, "RS256", k, hdr, claims(set("email", "attacker@evil.iam.gserviceaccount.com"))), body, verify.ErrClaims, 0},
-		{"no email", kpToken(t, "RS256", k, hdr, claims(set("email", nil))), body, verify.ErrClaims, 0},
-		{"email not verified", kpToken(t, "RS256", k, hdr, claims(set("email_verified", false))), body, verify.ErrClaims, 0},
-		{"email_verified as a string", kpToken(t, "RS256", k, hdr, claims(set("email_verified", "true"))), body, nil, 0},
-		{"no exp", kpToken(t, "RS256", k, hdr, claims(set("exp", nil))), body, verify.ErrClaims, 0},
-		{"expired", kpToken(t, "RS256", k, hdr, claims(set("exp", now.Add(-2*time.Minute).Unix()))), body, verify.ErrTooOld, 0},
-		{"exp within the skew", kpToken(t, "RS256", k, hdr, claims(set("exp", now.Add(-30*time.Second).Unix()))), body, nil, 0},
-		{"no iat", kpToken(t, "RS256", k, hdr, claims(set("iat", nil))), body, verify.ErrClaims, 0},
-		{"iat ahead", kpToken(t, "RS256", k, hdr, claims(set("iat", now.Add(61*time.Minute).Unix()))), body, verify.ErrTooNew, 0},
-		{"nbf ahead", kpToken(t, "RS256", k, hdr, claims(set("nbf", now.Add(10*time.Minute).Unix()))), body, verify.ErrTooNew, 0},
-		{"other key", kpToken(t, "RS256", kpRSA2[1], hdr, claims(nil)), body, verify.ErrMismatch, 0},
-		{"RS512", kpToken(t, "RS512", k, hdr, claims(nil)), body, verify.ErrMismatch, 0},
-		{"PS256", kpToken(t, "PS256", k, hdr, claims(nil)), body, verify.ErrMismatch, 0},
-		{"HS256 keyed with the public key", kpToken(t, "HS256", []byte(kpPublicPEM(&k.PublicKey)), hdr, claims(nil)), body, verify.ErrMismatch, 0},
-		{"unknown kid", kpToken(t, "RS256", k, map[string]any{"kid": "rotated-away"}, claims(nil)), body, verify.ErrMismatch, 0},
+		{name: "valid", token: kpToken(t, "RS256", k, hdr, claims(nil)), body: body},
+		{name: "any body", token: kpToken(t, "RS256", k, hdr, claims(nil)), body: `{"forged":true}`},
+		{name: "issuer without scheme", token: kpToken(t, "RS256", k, hdr, claims(set("iss", "accounts.google.com"))), body: body},
+		{name: "other issuer", token: kpToken(t, "RS256", k, hdr, claims(set("iss", "https://evil.example"))), body: body, want: verify.ErrClaims},
+		{name: "other audience", token: kpToken(t, "RS256", k, hdr, claims(set("aud", "https://evil.example/handler"))), body: body, want: verify.ErrClaims},
+		{name: "audience list", token: kpToken(t, "RS256", k, hdr, claims(set("aud", []string{"x", o.Audience[0]}))), body: body},
+		{name: "other email", token: kpToken(t, "RS256", k, hdr, claims(set("email", "attacker@evil.iam.gserviceaccount.com"))), body: body, want: verify.ErrClaims},
+		{name: "no email", token: kpToken(t, "RS256", k, hdr, claims(set("email", nil))), body: body, want: verify.ErrClaims},
+		{name: "email not verified", token: kpToken(t, "RS256", k, hdr, claims(set("email_verified", false))), body: body, want: verify.ErrClaims},
+		{name: "email_verified as a string", token: kpToken(t, "RS256", k, hdr, claims(set("email_verified", "true"))), body: body},
+		{name: "no exp", token: kpToken(t, "RS256", k, hdr, claims(set("exp", nil))), body: body, want: verify.ErrClaims},
+		{name: "expired", token: kpToken(t, "RS256", k, hdr, claims(set("exp", now.Add(-2*time.Minute).Unix()))), body: body, want: verify.ErrTooOld},
+		{name: "exp within the skew", token: kpToken(t, "RS256", k, hdr, claims(set("exp", now.Add(-30*time.Second).Unix()))), body: body},
+		{name: "no iat", token: kpToken(t, "RS256", k, hdr, claims(set("iat", nil))), body: body, want: verify.ErrClaims},
+		{name: "iat ahead", token: kpToken(t, "RS256", k, hdr, claims(set("iat", now.Add(61*time.Minute).Unix()))), body: body, want: verify.ErrTooNew},
+		{name: "nbf ahead", token: kpToken(t, "RS256", k, hdr, claims(set("nbf", now.Add(10*time.Minute).Unix()))), body: body, want: verify.ErrTooNew},
+		{name: "other key", token: kpToken(t, "RS256", kpRSA2[1], hdr, claims(nil)), body: body, want: verify.ErrMismatch},
+		{name: "RS512", token: kpToken(t, "RS512", k, hdr, claims(nil)), body: body, want: verify.ErrMismatch},
+		{name: "PS256", token: kpToken(t, "PS256", k, hdr, claims(nil)), body: body, want: verify.ErrMismatch},
+		{name: "HS256 keyed with the public key", token: kpToken(t, "HS256", []byte(kpPublicPEM(&k.PublicKey)), hdr, claims(nil)), body: body, want: verify.ErrMismatch},
+		{name: "unknown kid", token: kpToken(t, "RS256", k, map[string]any{"kid": "rotated-away"}, claims(nil)), body: body, want: verify.ErrMismatch},
 	})
 	t.Run("header", func(t *testing.T) {
 		tok := kpToken(t, "RS256", k, hdr, claims(nil))
@@ -246,7 +237,7 @@ func TestGoogle(t *testing.T) {
 			{"only bearer", "Bearer ", verify.ErrNoSignature},
 		} {
 			_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		}
@@ -289,10 +280,7 @@ func TestGoogleJWKSURL(t *testing.T) {
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL + "/oauth2/v3/certs"
 	o.JWKSRefresh = 10 * time.Minute
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	tokenAt := func(k any, kid string, at time.Time) string {
 		return "Bearer " + kpToken(t, "RS256", k, map[string]any{"kid": kid}, jwt.MapClaims{
 			"iss": "https://accounts.google.com", "aud": o.Audience[0], "email": o.Email, "email_verified": true,
@@ -307,26 +295,26 @@ func TestGoogleJWKSURL(t *testing.T) {
 		want     error
 		wantHits int32
 	}{
-		{"first use fetches", nil, tokenAt(k0, "kid-0", now), now, nil, 1},
-		{"cached", nil, tokenAt(k0, "kid-0", now), now.Add(time.Minute), nil, 1},
-		{"unknown kid refetches", func() {
+		{name: "first use fetches", token: tokenAt(k0, "kid-0", now), at: now, wantHits: 1},
+		{name: "cached", token: tokenAt(k0, "kid-0", now), at: now.Add(time.Minute), wantHits: 1},
+		{name: "unknown kid refetches", do: func() {
 			srv.doc.Store(`{"keys":[` + kpRSAJWK(&k0.PublicKey, "kid-0") + "," + kpRSAJWK(&k1.PublicKey, "kid-1") + `]}`)
-		}, tokenAt(k1, "kid-1", now), now.Add(2 * time.Minute), nil, 2},
-		{"unknown kid again within 30s", nil, tokenAt(k1, "kid-x", now), now.Add(2*time.Minute + 10*time.Second), verify.ErrMismatch, 2},
-		{"unknown kid after 30s", nil, tokenAt(k1, "kid-x", now), now.Add(3 * time.Minute), verify.ErrMismatch, 3},
-		{"refresh fails, old keys kept", func() { srv.fails.Store(true) }, tokenAt(k1, "kid-1", now.Add(14*time.Minute)), now.Add(14 * time.Minute), nil, 4},
-		{"failing, rate limited", nil, tokenAt(k1, "kid-1", now.Add(14*time.Minute)), now.Add(14*time.Minute + time.Second), nil, 4},
-		{"recovered", func() {
+		}, token: tokenAt(k1, "kid-1", now), at: now.Add(2 * time.Minute), wantHits: 2},
+		{name: "unknown kid again within 30s", token: tokenAt(k1, "kid-x", now), at: now.Add(2*time.Minute + 10*time.Second), want: verify.ErrMismatch, wantHits: 2},
+		{name: "unknown kid after 30s", token: tokenAt(k1, "kid-x", now), at: now.Add(3 * time.Minute), want: verify.ErrMismatch, wantHits: 3},
+		{name: "refresh fails, old keys kept", do: func() { srv.fails.Store(true) }, token: tokenAt(k1, "kid-1", now.Add(14*time.Minute)), at: now.Add(14 * time.Minute), wantHits: 4},
+		{name: "failing, rate limited", token: tokenAt(k1, "kid-1", now.Add(14*time.Minute)), at: now.Add(14*time.Minute + time.Second), wantHits: 4},
+		{name: "recovered", do: func() {
 			srv.fails.Store(false)
 			srv.doc.Store(`{"keys":[` + kpRSAJWK(&k1.PublicKey, "kid-1") + `]}`)
-		}, tokenAt(k0, "kid-0", now.Add(15*time.Minute)), now.Add(15 * time.Minute), verify.ErrMismatch, 5},
+		}, token: tokenAt(k0, "kid-0", now.Add(15*time.Minute)), at: now.Add(15 * time.Minute), want: verify.ErrMismatch, wantHits: 5},
 	}
 	for _, st := range steps {
 		if st.do != nil {
 			st.do()
 		}
 		_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {st.token}}, Body: []byte(body)}, st.at)
-		if !kpWantErr(err, st.want) || srv.hits.Load() != st.wantHits {
+		if !wantErr(err, st.want) || srv.hits.Load() != st.wantHits {
 			t.Errorf("Verify(%s) = %v after %d fetches; want %v after %d", st.name, err, srv.hits.Load(), st.want, st.wantHits)
 		}
 	}
@@ -337,12 +325,9 @@ func TestJWKSUnavailable(t *testing.T) {
 	srv.fails.Store(true)
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	tok := kpToken(t, "RS256", kpRSA2[0], map[string]any{"kid": "k"}, jwt.MapClaims{"iat": now.Unix()})
-	_, err = v.Verify(&verify.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}, now)
+	_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {"Bearer " + tok}}}, now)
 	if !errors.Is(err, verify.ErrKeysUnavailable) {
 		t.Errorf("Verify(JWKS down) = %v; want %v", err, verify.ErrKeysUnavailable)
 	}
@@ -409,10 +394,7 @@ func TestJWTGeneric(t *testing.T) {
 	const body = `{"id":"evt_1"}`
 	t.Run("HS256", func(t *testing.T) {
 		o := Options{Secrets: []string{"first", "second"}, Algorithms: []string{"HS256", "HS512"}, Header: "X-Token", Issuer: "acme", Audience: []string{"a", "b"}}
-		v, err := verify.New("jwt", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "jwt", o)
 		c := func(edit func(jwt.MapClaims)) jwt.MapClaims {
 			m := jwt.MapClaims{"iss": "acme", "aud": "b", "iat": now.Unix()}
 			if edit != nil {
@@ -421,30 +403,27 @@ func TestJWTGeneric(t *testing.T) {
 			return m
 		}
 		runTokenCases(t, v, "X-Token", "", now, []tokenCase{
-			{"first secret", kpToken(t, "HS256", []byte("first"), nil, c(nil)), body, nil, 0},
-			{"second secret, HS512", kpToken(t, "HS512", []byte("second"), nil, c(nil)), body, nil, 1},
-			{"HS384 not pinned", kpToken(t, "HS384", []byte("first"), nil, c(nil)), body, verify.ErrMismatch, 0},
-			{"other issuer", kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["iss"] = "other" })), body, verify.ErrClaims, 0},
-			{"other audience", kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["aud"] = "c" })), body, verify.ErrClaims, 0},
-			{"no iat", kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { delete(m, "iat") })), body, nil, 0},
-			{"old iat", kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["iat"] = now.Add(-time.Hour).Unix() })), body, verify.ErrTooOld, 0},
-			{"expired", kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["exp"] = now.Add(-2 * time.Minute).Unix() })), body, verify.ErrTooOld, 0},
-			{"bearer prefix", "Bearer " + kpToken(t, "HS256", []byte("first"), nil, c(nil)), body, nil, 0},
+			{name: "first secret", token: kpToken(t, "HS256", []byte("first"), nil, c(nil)), body: body},
+			{name: "second secret, HS512", token: kpToken(t, "HS512", []byte("second"), nil, c(nil)), body: body, index: 1},
+			{name: "HS384 not pinned", token: kpToken(t, "HS384", []byte("first"), nil, c(nil)), body: body, want: verify.ErrMismatch},
+			{name: "other issuer", token: kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["iss"] = "other" })), body: body, want: verify.ErrClaims},
+			{name: "other audience", token: kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["aud"] = "c" })), body: body, want: verify.ErrClaims},
+			{name: "no iat", token: kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { delete(m, "iat") })), body: body},
+			{name: "old iat", token: kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["iat"] = now.Add(-time.Hour).Unix() })), body: body, want: verify.ErrTooOld},
+			{name: "expired", token: kpToken(t, "HS256", []byte("first"), nil, c(func(m jwt.MapClaims) { m["exp"] = now.Add(-2 * time.Minute).Unix() })), body: body, want: verify.ErrTooOld},
+			{name: "bearer prefix", token: "Bearer " + kpToken(t, "HS256", []byte("first"), nil, c(nil)), body: body},
 		})
 	})
 	t.Run("body hash and JWK kid", func(t *testing.T) {
 		k := kpEC2[0]
 		o := Options{Secrets: []string{kpJWK(&k.PublicKey, "key-1")}, Algorithms: []string{"ES256"}, BodyHashClaim: "body_sha256"}
-		v, err := verify.New("jwt", o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, "jwt", o)
 		runTokenCases(t, v, "Authorization", "Bearer ", now, []tokenCase{
-			{"valid", kpToken(t, "ES256", k, map[string]any{"kid": "key-1"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body, nil, 0},
-			{"other kid", kpToken(t, "ES256", k, map[string]any{"kid": "key-2"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body, verify.ErrMismatch, 0},
-			{"body changed", kpToken(t, "ES256", k, nil, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body + " ", verify.ErrMismatch, 0},
-			{"no body hash", kpToken(t, "ES256", k, nil, jwt.MapClaims{}), body, verify.ErrClaims, 0},
-			{"RS256 for an EC key", kpToken(t, "RS256", kpRSA2[0], nil, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body, verify.ErrMismatch, 0},
+			{name: "valid", token: kpToken(t, "ES256", k, map[string]any{"kid": "key-1"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body},
+			{name: "other kid", token: kpToken(t, "ES256", k, map[string]any{"kid": "key-2"}, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body, want: verify.ErrMismatch},
+			{name: "body changed", token: kpToken(t, "ES256", k, nil, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body + " ", want: verify.ErrMismatch},
+			{name: "no body hash", token: kpToken(t, "ES256", k, nil, jwt.MapClaims{}), body: body, want: verify.ErrClaims},
+			{name: "RS256 for an EC key", token: kpToken(t, "RS256", kpRSA2[0], nil, jwt.MapClaims{"body_sha256": kpSHA256(body)}), body: body, want: verify.ErrMismatch},
 		})
 	})
 	t.Run("Sign", func(t *testing.T) {
@@ -452,11 +431,11 @@ func TestJWTGeneric(t *testing.T) {
 		for _, tt := range []struct {
 			name, alg, private, public string
 		}{
-			{"HS256", "HS256", "shared", "shared"},
-			{"RS256 PKCS#1", "RS256", rsaPKCS1, kpPublicPEM(&kpRSA2[0].PublicKey)},
-			{"PS256 PKCS#8", "PS256", kpPrivatePEM(kpRSA2[0]), kpPublicPEM(&kpRSA2[0].PublicKey)},
-			{"ES256", "ES256", kpPrivatePEM(kpEC2[0]), kpJWK(&kpEC2[0].PublicKey, "")},
-			{"EdDSA", "EdDSA", kpPrivatePEM(kpEd[0]), kpPublicPEM(kpPub(kpEd[0]))},
+			{name: "HS256", alg: "HS256", private: "shared", public: "shared"},
+			{name: "RS256 PKCS#1", alg: "RS256", private: rsaPKCS1, public: kpPublicPEM(&kpRSA2[0].PublicKey)},
+			{name: "PS256 PKCS#8", alg: "PS256", private: kpPrivatePEM(kpRSA2[0]), public: kpPublicPEM(&kpRSA2[0].PublicKey)},
+			{name: "ES256", alg: "ES256", private: kpPrivatePEM(kpEC2[0]), public: kpJWK(&kpEC2[0].PublicKey, "")},
+			{name: "EdDSA", alg: "EdDSA", private: kpPrivatePEM(kpEd[0]), public: kpPublicPEM(kpPub(kpEd[0]))},
 		} {
 			o := Options{Algorithms: []string{tt.alg}, BodyHashClaim: "h", Issuer: "me"}
 			r := &verify.Request{Body: []byte(body)}
@@ -465,10 +444,7 @@ func TestJWTGeneric(t *testing.T) {
 				t.Fatalf("Sign(%s) = %v", tt.name, err)
 			}
 			o.Secrets = []string{tt.public}
-			v, err := verify.New("jwt", o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "jwt", o)
 			if _, err := v.Verify(r, now); err != nil {
 				t.Errorf("Verify(%s) = %v; want valid", tt.name, err)
 			}
@@ -490,10 +466,7 @@ func TestJWKSMaxAge(t *testing.T) {
 	o := kpGoogleOpts
 	o.JWKSURL = srv.URL + "/certs"
 	o.JWKSRefresh = 10 * time.Minute
-	v, err := verify.New("google-oidc-jwt", o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "google-oidc-jwt", o)
 	steps := []struct {
 		name     string
 		do       func() // before verifying
@@ -501,12 +474,12 @@ func TestJWKSMaxAge(t *testing.T) {
 		want     error
 		wantHits int32
 	}{
-		{"first use fetches", nil, 0, nil, 1},
-		{"refresh fails, old keys kept", func() { srv.fails.Store(true) }, 15 * time.Minute, nil, 2},
-		{"just under twice the refresh", nil, 20*time.Minute - time.Second, nil, 3},
-		{"twice the refresh, rate limited", nil, 20 * time.Minute, verify.ErrKeysUnavailable, 3},
-		{"twice the refresh, refetch fails", nil, 21 * time.Minute, verify.ErrKeysUnavailable, 4},
-		{"recovered", func() { srv.fails.Store(false) }, 22 * time.Minute, nil, 5},
+		{name: "first use fetches", wantHits: 1},
+		{name: "refresh fails, old keys kept", do: func() { srv.fails.Store(true) }, at: 15 * time.Minute, wantHits: 2},
+		{name: "just under twice the refresh", at: 20*time.Minute - time.Second, wantHits: 3},
+		{name: "twice the refresh, rate limited", at: 20 * time.Minute, want: verify.ErrKeysUnavailable, wantHits: 3},
+		{name: "twice the refresh, refetch fails", at: 21 * time.Minute, want: verify.ErrKeysUnavailable, wantHits: 4},
+		{name: "recovered", do: func() { srv.fails.Store(false) }, at: 22 * time.Minute, wantHits: 5},
 	}
 	for _, st := range steps {
 		if st.do != nil {
@@ -518,7 +491,7 @@ func TestJWKSMaxAge(t *testing.T) {
 			"iat": at.Unix(), "exp": at.Add(time.Hour).Unix(),
 		})
 		_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tok}}, Body: []byte(body)}, at)
-		if !kpWantErr(err, st.want) || srv.hits.Load() != st.wantHits {
+		if !wantErr(err, st.want) || srv.hits.Load() != st.wantHits {
 			t.Errorf("Verify(%s) = %v after %d fetches; want %v after %d", st.name, err, srv.hits.Load(), st.want, st.wantHits)
 		}
 	}

@@ -134,6 +134,20 @@ func parseSignKey(s string) (crypto.Signer, error) {
 	return nil, errors.New("not a PKCS#8, SEC 1 or PKCS#1 private key")
 }
 
+// parseP256SignKey parses a private key for Sign (see parseSignKey) that
+// must be ECDSA P-256.
+func parseP256SignKey(s string) (*ecdsa.PrivateKey, error) {
+	sk, err := parseSignKey(s)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := sk.(*ecdsa.PrivateKey)
+	if !ok || k.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("is a %T, not an ECDSA P-256 private key", sk)
+	}
+	return k, nil
+}
+
 // decodeStdBase64 decodes standard base64 with or without padding, ignoring
 // line breaks and spaces.
 func decodeStdBase64(s string) ([]byte, error) {
@@ -146,6 +160,25 @@ func decodeStdBase64(s string) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("empty")
 	}
+	return decodePadless(s)
+}
+
+// decodeBase64Key decodes a key written in standard base64, padding
+// optional and nothing else around it. An empty key is an error; the
+// errors do not quote s.
+func decodeBase64Key(s string) ([]byte, error) {
+	k, err := decodePadless(s)
+	switch {
+	case err != nil:
+		return nil, errors.New("not base64")
+	case len(k) == 0:
+		return nil, errors.New("empty key")
+	}
+	return k, nil
+}
+
+// decodePadless decodes standard base64 with or without its padding.
+func decodePadless(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
 }
 

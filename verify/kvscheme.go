@@ -57,11 +57,15 @@ const maxKVSets = 4
 // kvSets.
 type kvSigs struct {
 	n    int
-	sets [maxKVSets]struct {
-		t    string // the timestamp as sent, which is what was signed
-		ts   int64  // t in the scheme's unit
-		sigs sigList
-	}
+	sets [maxKVSets]kvSet
+}
+
+// kvSet is a timestamp and the signatures made with it.
+type kvSet struct {
+	t    string // the timestamp as sent, which is what was signed
+	ts   int64  // t in the scheme's unit
+	pair string // t with its key as sent ("t=1700000000"), for messages
+	sigs sigList
 }
 
 func (k kvScheme) preset() Preset {
@@ -73,11 +77,8 @@ func (k kvScheme) preset() Preset {
 		Tolerance:   k.tolerance,
 		EventID:     k.eventID,
 		EventType:   k.eventType,
-		New:         func(o Options) (Verifier, error) { return k.build(o), nil },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			k.build(o).sign(r, now)
-			return nil
-		},
+		New:         newWith(k.build),
+		Sign:        signWith(k.build),
 	}
 }
 
@@ -85,21 +86,19 @@ func (k kvScheme) preset() Preset {
 type kvVerifier struct {
 	k      kvScheme
 	header string // canonical
-	tsName string // the timestamp in messages: "t=", or "" in a kvList
 	tol    time.Duration
 	macs   *macSet
 }
 
 var _ Verifier = (*kvVerifier)(nil)
 
-func (k kvScheme) build(o Options) *kvVerifier {
+func (k kvScheme) build(o Options) (*kvVerifier, error) {
 	return &kvVerifier{
 		k:      k,
 		header: textproto.CanonicalMIMEHeaderKey(k.header),
-		tsName: kvPair(k.tsKey, ""),
 		tol:    o.Tolerance,
 		macs:   newMACSet(rawKeys(o.Secrets), sha256.New),
-	}
+	}, nil
 }
 
 // Verify implements Verifier. Every signature is tried with every secret,
@@ -108,46 +107,47 @@ func (k kvScheme) build(o Options) *kvVerifier {
 // mistimed event. Unlike Stripe's SDKs, which reject only old timestamps,
 // it also rejects timestamps more than the tolerance ahead of now.
 func (v *kvVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
 	var p kvSigs
 	if err := v.k.parse(s, &p); err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", v.header, err, ErrMalformed)
 	}
-	for i := range v.macs.pools {
+	var set *kvSet // the set that matched
+	i := v.macs.find(func(st *macState) bool {
 		for j := range p.n {
-			set := &p.sets[j]
-			st := v.macs.get(i)
-			v.write(st, set.t, r.Body)
-			ok := set.sigs.match(st.sum())
-			v.macs.put(i, st)
-			if ok {
-				if err := checkMoment(v.header, v.tsName, set.t, v.k.unit.time(set.ts), now, v.tol); err != nil {
-					return Result{}, err
-				}
-				return Result{SecretIndex: i}, nil
+			st.reset()
+			v.write(st, p.sets[j].t, r.Body)
+			if p.sets[j].sigs.match(st.sum()) {
+				set = &p.sets[j]
+				return true
 			}
 		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, strings.TrimSpace(v.k.sigKey+" signature"), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, strings.TrimSpace(v.k.sigKey+" signature"), len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", v.header, set.pair, v.k.unit.time(set.ts), now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
 // write feeds the signed content to st.
 func (v *kvVerifier) write(st *macState, t string, body []byte) {
-	st.buf = append(append(st.buf[:0], t...), v.k.join)
-	st.h.Write(st.buf)
+	st.write(t, string(v.k.join))
 	st.h.Write(body)
 }
 
 // sign sets the header on r, signed with the first secret at time now.
-func (v *kvVerifier) sign(r *Request, now time.Time) {
+func (v *kvVerifier) sign(r *Request, now time.Time) error {
 	t := v.k.unit.format(now)
-	st := v.macs.get(0)
-	v.write(st, t, r.Body)
-	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, encHex.encode(st.sum())))
-	v.macs.put(0, st)
+	sig := v.macs.mac(0, encHex, func(st *macState) { v.write(st, t, r.Body) })
+	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, sig))
+	return nil
 }
 
 // kvPair is "key=val", or val alone when key is "".
@@ -200,7 +200,7 @@ func (k *kvScheme) parsePairs(s string, p *kvSigs) error {
 			if !ok {
 				return fmt.Errorf("%s=%q is not unix %s", k.tsKey, truncate(val), k.unit)
 			}
-			set.t, set.ts = val, ts
+			set.t, set.ts, set.pair = val, ts, pair
 		case k.sigKey:
 			if _, full := set.sigs.add(val, encHex); full {
 				return fmt.Errorf("more than %d %s signatures", maxSigs, k.sigKey)
@@ -250,7 +250,7 @@ func (k *kvScheme) parseSets(s string, p *kvSigs) error {
 			if !ok {
 				return fmt.Errorf("%s=%q is not unix %s", k.tsKey, truncate(val), k.unit)
 			}
-			p.sets[p.n].t, p.sets[p.n].ts = val, ts
+			p.sets[p.n].t, p.sets[p.n].ts, p.sets[p.n].pair = val, ts, pair
 			p.n++
 		case k.sigKey:
 			if p.n == 0 {
@@ -284,7 +284,7 @@ func (k *kvScheme) parseList(s string, p *kvSigs) error {
 	if !ok {
 		return fmt.Errorf("timestamp %q is not unix %s", truncate(t), k.unit)
 	}
-	set.t, set.ts = t, ts
+	set.t, set.ts, set.pair = t, ts, t
 	for rest != "" {
 		var sig string
 		sig, rest, _ = cutByte(rest, k.sep)

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -18,15 +19,8 @@ func init() {
 		Tolerance:   time.Minute,
 		EventID:     "header:Linear-Delivery",
 		EventType:   []string{"type", "action"},
-		New:         func(o Options) (Verifier, error) { return verifier(newLinear(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newLinear(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(newLinear),
+		Sign:        signWith(newLinear),
 	})
 }
 
@@ -50,8 +44,7 @@ type linearVerifier struct {
 var _ Verifier = (*linearVerifier)(nil)
 
 func newLinear(o Options) (*linearVerifier, error) {
-	o.Header, o.Encoding = linearSigHeader, "hex"
-	mac, err := newHMAC("linear", o)
+	mac, err := bodyMAC{name: "linear", header: linearSigHeader, hash: sha256.New, enc: encHex}.build(o)
 	if err != nil {
 		return nil, err
 	}
@@ -70,17 +63,17 @@ func (v *linearVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	where, raw := "body field "+linearTSField, []byte(nil)
+	in, name, raw := "body field", linearTSField, []byte(nil)
 	if start, end, found, _ := linearMember(r.Body, linearTSField); found {
 		raw = r.Body[start:end]
 	} else {
-		where, raw = "header "+linearTSHeader+" (the body has no "+linearTSField+")", []byte(hdr)
+		in, name, raw = "header", linearTSHeader+" (the body has no "+linearTSField+")", []byte(hdr)
 	}
-	ms, ok := linearDigits(raw)
+	ms, ok := parseUnix(raw)
 	if !ok {
-		return Result{}, fmt.Errorf("%s: %q is not unix milliseconds: %w", where, truncate(string(raw)), ErrMalformed)
+		return Result{}, fmt.Errorf("%s %s: %q is not unix milliseconds: %w", in, name, truncate(string(raw)), ErrMalformed)
 	}
-	if err := checkMillis(where, ms, now, v.tol); err != nil {
+	if err := checkWindow(in, name, raw, time.UnixMilli(ms), now, v.tol); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -88,11 +81,11 @@ func (v *linearVerifier) Verify(r *Request, now time.Time) (Result, error) {
 
 // sign stamps now into the body's webhookTimestamp when the body is a JSON
 // object, as Linear does, sets Linear-Timestamp, and signs.
-func (v *linearVerifier) sign(r *Request, now time.Time) {
+func (v *linearVerifier) sign(r *Request, now time.Time) error {
 	ms := strconv.FormatInt(now.UnixMilli(), 10)
 	r.Body = stampLinear(r.Body, ms)
 	r.Header.Set(linearTSHeader, ms)
-	v.mac.sign(r)
+	return v.mac.sign(r, now)
 }
 
 // stampLinear returns body with its top-level webhookTimestamp set to ms:
@@ -118,34 +111,6 @@ func stampLinear(body []byte, ms string) []byte {
 	out = append(out, body[:open]...)
 	out = append(out, member...)
 	return append(out, body[open:]...)
-}
-
-// linearDigits parses what parseUnix does, from bytes, without allocating.
-func linearDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 { // 18 digits cannot overflow
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
-}
-
-// checkMillis is checkTime for a time in unix milliseconds; where names the
-// header or field it came from.
-func checkMillis(where string, ms int64, now time.Time, tol time.Duration) error {
-	t := time.UnixMilli(ms)
-	if d := now.Sub(t); d > tol { // Sub saturates instead of overflowing
-		return fmt.Errorf("%s: %d ms is %s old, tolerance %s: %w", where, ms, d, tol, ErrTooOld)
-	}
-	if d := t.Sub(now); d > tol {
-		return fmt.Errorf("%s: %d ms is %s in the future, tolerance %s: %w", where, ms, d, tol, ErrTooNew)
-	}
-	return nil
 }
 
 // linearMember finds the top-level member key of the JSON object in body

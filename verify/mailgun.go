@@ -28,14 +28,8 @@ func init() {
 		// event_id: event-data.id trades that protection for it.
 		EventID:   "signature.token",
 		EventType: []string{"event-data.event"},
-		New:       func(o Options) (Verifier, error) { return verifier(newMailgun(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newMailgun(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r, now)
-		},
+		New:       newWith(newMailgun),
+		Sign:      signWith(newMailgun),
 	})
 }
 
@@ -116,9 +110,9 @@ func (v *mailgunVerifier) Verify(r *Request, now time.Time) (Result, error) {
 			return Result{}, fmt.Errorf("body field signature.%s: %w", f.name, ErrNoSignature)
 		}
 	}
-	ts, ok := parseUnix(sig.timestamp)
-	if !ok {
-		return Result{}, fmt.Errorf("body field signature.timestamp: %q is not unix seconds: %w", truncate(sig.timestamp), ErrMalformed)
+	at, err := stampSeconds.read("body field", "signature.timestamp", sig.timestamp)
+	if err != nil {
+		return Result{}, err
 	}
 	var sigs sigList
 	for _, s := range [...]string{sig.signature, sig.parent} {
@@ -129,24 +123,17 @@ func (v *mailgunVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if sigs.n == 0 {
 		return Result{}, fmt.Errorf("body field signature.signature: not 64 hex digits: %w", ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		v.write(st, sig.timestamp, sig.token)
-		ok := sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkSignedTime("body field signature.timestamp", sig.timestamp, time.Unix(ts, 0), now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		st.write(sig.timestamp, sig.token)
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("body field signature.signature: matches none of %d secrets: %w", len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("body field signature.signature: matches none of %d secrets: %w", len(v.macs.pools), ErrMismatch)
-}
-
-func (v *mailgunVerifier) write(st *macState, timestamp, token string) {
-	st.buf = append(append(st.buf[:0], timestamp...), token...)
-	st.h.Write(st.buf)
+	if err := checkWindow("body field", "signature.timestamp", sig.timestamp, at, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i}, nil
 }
 
 // sign puts a signature object, made with the first secret at time now and
@@ -156,10 +143,7 @@ func (v *mailgunVerifier) write(st *macState, timestamp, token string) {
 func (v *mailgunVerifier) sign(r *Request, now time.Time) error {
 	ts := strconv.FormatInt(now.Unix(), 10)
 	token := strings.ToLower(rand.Text() + rand.Text())[:50]
-	st := v.macs.get(0)
-	v.write(st, ts, token)
-	sig := encHex.encode(st.sum())
-	v.macs.put(0, st)
+	sig := v.macs.mac(0, encHex, func(st *macState) { st.write(ts, token) })
 	obj, _ := json.Marshal(map[string]string{"timestamp": ts, "token": token, "signature": sig})
 
 	body := bytes.TrimSpace(r.Body)

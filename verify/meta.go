@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,28 +9,18 @@ import (
 )
 
 func init() {
-	register(Preset{
-		Name:        "meta",
-		Aliases:     []string{"facebook", "instagram", "whatsapp"},
-		Scheme:      "hmac-sha256",
-		Description: "Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256 sha256=<hex> over the body, app secret; GET hub.challenge handshake checked against verify_token",
-		Headers:     []string{metaHeader},
+	register(bodyMAC{
+		name: "meta", aliases: []string{"facebook", "instagram", "whatsapp"},
+		header: metaHeader, prefix: "sha256=", hash: sha256.New, enc: encHex,
+		desc: "Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256 sha256=<hex> over the body, app secret; GET hub.challenge handshake checked against verify_token",
 		// Meta sends no delivery ID, and entry IDs are page or account IDs
 		// shared by many events: events are identified by the body's hash,
 		// which a retry repeats.
-		EventType: []string{"object", "entry.0.changes.0.field"},
-		Options:   []string{"verify_token"},
-		Methods:   []string{http.MethodGet, http.MethodPost},
-		New:       func(o Options) (Verifier, error) { return verifier(newMeta(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newMeta(o)
-			if err != nil {
-				return err
-			}
-			v.hmac.sign(r)
-			return nil
-		},
-	})
+		eventType: []string{"object", "entry.0.changes.0.field"},
+		options:   []string{"verify_token"},
+		methods:   []string{http.MethodGet, http.MethodPost},
+		wrap:      newMeta,
+	}.preset())
 }
 
 const metaHeader = "X-Hub-Signature-256"
@@ -45,17 +36,13 @@ type metaVerifier struct {
 
 var _ Verifier = (*metaVerifier)(nil)
 
-func newMeta(o Options) (*metaVerifier, error) {
-	o.Header, o.Prefix, o.Algorithm, o.Encoding = metaHeader, "sha256=", "sha256", "hex"
-	h, err := newHMAC("meta", o)
-	if err != nil {
-		return nil, err
-	}
+// newMeta adds the handshake to h, Meta's signature check.
+func newMeta(h *hmacVerifier, o Options) Verifier {
 	v := &metaVerifier{hmac: h}
 	if o.VerifyToken != "" {
 		v.verifyToken = secretSums([]string{o.VerifyToken})
 	}
-	return v, nil
+	return v
 }
 
 // Verify implements Verifier. A GET is the handshake: it must carry

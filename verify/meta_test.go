@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"testing"
 
@@ -35,37 +34,30 @@ func TestMeta(t *testing.T) {
 		want   error  // nil: valid
 		answer string // handshake response
 	}{
-		{"delivery", "meta", "POST", base, http.Header{"X-Hub-Signature-256": {sig}}, body, "", nil, ""},
-		{"delivery, alias", "whatsapp", "POST", base, http.Header{"X-Hub-Signature-256": {sig}}, body, "vt", nil, ""},
-		{"reserialized body", "meta", "POST", base, http.Header{"X-Hub-Signature-256": {sig}}, reserialized, "", verify.ErrMismatch, ""},
-		{"legacy sha1 header only", "meta", "POST", base, http.Header{"X-Hub-Signature": {sig}}, body, "", verify.ErrNoSignature, ""},
-		{"handshake", "facebook", "GET", base + "?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1158201444", nil, "", "vt", nil, "1158201444"},
-		{"handshake, escaped query", "instagram", "GET", base + "?hub.challenge=a%20b&hub.verify_token=v%26t&hub.mode=subscribe", nil, "", "v&t", nil, "a b"},
-		{"handshake wrong token", "meta", "GET", base + "?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", nil, "", "vt", verify.ErrMismatch, ""},
-		{"handshake token prefix", "meta", "GET", base + "?hub.mode=subscribe&hub.verify_token=v&hub.challenge=1", nil, "", "vt", verify.ErrMismatch, ""},
-		{"handshake without configured token", "meta", "GET", base + "?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1", nil, "", "", verify.ErrMismatch, ""},
-		{"handshake without token", "meta", "GET", base + "?hub.mode=subscribe&hub.challenge=1", nil, "", "vt", verify.ErrNoSignature, ""},
-		{"handshake without challenge", "meta", "GET", base + "?hub.mode=subscribe&hub.verify_token=vt", nil, "", "vt", verify.ErrMalformed, ""},
-		{"handshake other mode", "meta", "GET", base + "?hub.mode=unsubscribe&hub.verify_token=vt&hub.challenge=1", nil, "", "vt", verify.ErrMalformed, ""},
-		{"GET without query", "meta", "GET", base, nil, "", "vt", verify.ErrMalformed, ""},
-		{"handshake bad query", "meta", "GET", base + "?hub.mode=subscribe&hub.verify_token=%zz&hub.challenge=1", nil, "", "vt", verify.ErrMalformed, ""},
+		{name: "delivery", typ: "meta", method: "POST", url: base, header: http.Header{"X-Hub-Signature-256": {sig}}, body: body},
+		{name: "delivery, alias", typ: "whatsapp", method: "POST", url: base, header: http.Header{"X-Hub-Signature-256": {sig}}, body: body, token: "vt"},
+		{name: "reserialized body", typ: "meta", method: "POST", url: base, header: http.Header{"X-Hub-Signature-256": {sig}}, body: reserialized, want: verify.ErrMismatch},
+		{name: "legacy sha1 header only", typ: "meta", method: "POST", url: base, header: http.Header{"X-Hub-Signature": {sig}}, body: body, want: verify.ErrNoSignature},
+		{name: "handshake", typ: "facebook", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1158201444", token: "vt", answer: "1158201444"},
+		{name: "handshake, escaped query", typ: "instagram", method: "GET", url: base + "?hub.challenge=a%20b&hub.verify_token=v%26t&hub.mode=subscribe", token: "v&t", answer: "a b"},
+		{name: "handshake wrong token", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1", token: "vt", want: verify.ErrMismatch},
+		{name: "handshake token prefix", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=v&hub.challenge=1", token: "vt", want: verify.ErrMismatch},
+		{name: "handshake without configured token", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=1", want: verify.ErrMismatch},
+		{name: "handshake without token", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.challenge=1", token: "vt", want: verify.ErrNoSignature},
+		{name: "handshake without challenge", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=vt", token: "vt", want: verify.ErrMalformed},
+		{name: "handshake other mode", typ: "meta", method: "GET", url: base + "?hub.mode=unsubscribe&hub.verify_token=vt&hub.challenge=1", token: "vt", want: verify.ErrMalformed},
+		{name: "GET without query", typ: "meta", method: "GET", url: base, token: "vt", want: verify.ErrMalformed},
+		{name: "handshake bad query", typ: "meta", method: "GET", url: base + "?hub.mode=subscribe&hub.verify_token=%zz&hub.challenge=1", token: "vt", want: verify.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.typ, Options{Secrets: []string{secret}, VerifyToken: tt.token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.typ, Options{Secrets: []string{secret}, VerifyToken: tt.token})
 			res, err := v.Verify(&verify.Request{Method: tt.method, URL: tt.url, Header: tt.header, Body: []byte(tt.body)}, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Fatalf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
-			switch {
-			case err != nil:
-			case tt.answer == "" && res.Response != nil:
-				t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
-			case tt.answer != "" && (res.Response == nil || string(res.Response.Body) != tt.answer || res.Response.ContentType != "text/plain; charset=utf-8"):
-				t.Errorf("Verify(%s) response = %+v; want text/plain %q", tt.name, res.Response, tt.answer)
+			if err == nil {
+				checkTextAnswer(t, tt.name, res, tt.answer)
 			}
 		})
 	}

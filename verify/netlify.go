@@ -18,48 +18,26 @@ func init() {
 		Headers:     []string{netlifyHeader},
 		EventID:     "id",
 		EventType:   []string{"state"},
-		New:         func(o Options) (Verifier, error) { return verifier(newNetlify(o)) },
+		New:         newWith(newNetlify),
 		Sign:        signNetlify,
 	})
 }
 
 const netlifyHeader = "X-Webhook-Signature"
 
-// netlifyVerifier checks Netlify's JWS: HS256 keyed with the JWS secret,
-// iss "netlify", and the body's hex SHA-256 in the sha256 claim. Nothing in
-// it is timed.
-type netlifyVerifier struct {
-	check *jwtCheck
-}
-
-var _ Verifier = (*netlifyVerifier)(nil)
-
-func newNetlify(o Options) (*netlifyVerifier, error) {
+// newNetlify builds the check of Netlify's JWS: HS256 keyed with the JWS
+// secret, iss "netlify", and the body's hex SHA-256 in the sha256 claim.
+// Nothing in it is timed.
+func newNetlify(o Options) (*bodyHashToken, error) {
 	ks, err := newJWTKeys("netlify-jws", o, []string{"HS256"}, "", func(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil })
 	if err != nil {
 		return nil, err
 	}
-	return &netlifyVerifier{check: newJWTCheck("header "+netlifyHeader, []string{"HS256"}, ks, jwt.WithIssuer("netlify"))}, nil
-}
-
-// netlifyClaims are the claims of Netlify's JWS.
-type netlifyClaims struct {
-	jwt.RegisteredClaims
-	SHA256 any `json:"sha256"`
-}
-
-// Verify implements Verifier. A sha256 claim that does not match the body
-// is ErrMismatch: the body is not the one that was signed.
-func (v *netlifyVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	var c netlifyClaims
-	k, err := v.check.parseHeader(r, netlifyHeader, &c, now)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := checkBodyHash(v.check.where, "sha256", c.SHA256, r.Body); err != nil {
-		return Result{}, err
-	}
-	return Result{SecretIndex: k.index}, nil
+	return &bodyHashToken{
+		header: netlifyHeader,
+		claim:  "sha256",
+		check:  newJWTCheck("header "+netlifyHeader, []string{"HS256"}, ks, jwt.WithIssuer("netlify")),
+	}, nil
 }
 
 func signNetlify(r *Request, o Options, _ time.Time) error {

@@ -11,6 +11,6 @@ func init() {
 		desc:    "Nylas: X-Nylas-Signature <hex> HMAC-SHA256 over the body, webhook secret raw; GET ?challenge= echoed",
 		eventID: "id", eventType: []string{"type"},
 		methods: []string{http.MethodGet, http.MethodPost},
-		wrap:    func(v *hmacVerifier) Verifier { return &echoVerifier{v, "challenge"} },
+		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &echoVerifier{v, "challenge"} },
 	}.preset())
 }

@@ -1,12 +1,9 @@
 package verify
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/textproto"
 	"time"
 )
 
@@ -20,15 +17,8 @@ func init() {
 		EventType:   []string{"data.events.0.eventType"},
 		Options:     []string{"header"},
 		Methods:     []string{http.MethodGet, http.MethodPost},
-		New:         func(o Options) (Verifier, error) { return verifier(newOkta(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newOkta(o)
-			if err != nil {
-				return err
-			}
-			r.Header.Set(v.header, o.Secrets[0])
-			return nil
-		},
+		New:         newWith(newOkta),
+		Sign:        signWith(newOkta),
 	})
 }
 
@@ -36,35 +26,29 @@ const oktaChallengeHeader = "X-Okta-Verification-Challenge"
 
 // oktaVerifier checks an Okta event hook: Okta sends the value configured
 // as the hook's authScheme in one header (Authorization unless the hook
-// names another), and nothing is signed, so the body is not authenticated.
-// The one-time verification GET is answered with the challenge.
-type oktaVerifier struct {
-	header string
-	sums   [][sha256.Size]byte // of each secret
-}
+// names another), the token scheme without a prefix, and nothing is
+// signed, so the body is not authenticated. The one-time verification GET
+// is answered with the challenge.
+type oktaVerifier struct{ *tokenVerifier }
 
 var _ Verifier = (*oktaVerifier)(nil)
 
 func newOkta(o Options) (*oktaVerifier, error) {
-	h := "Authorization"
-	if o.Header != "" {
-		if !validHeaderName(o.Header) {
-			return nil, fmt.Errorf("okta: option header %q is not a valid header name: %w", o.Header, ErrConfig)
-		}
-		h = o.Header
+	h := o.Header
+	if h == "" {
+		h = "Authorization"
 	}
-	v := &oktaVerifier{header: textproto.CanonicalMIMEHeaderKey(h), sums: make([][sha256.Size]byte, len(o.Secrets))}
-	for i, s := range o.Secrets {
-		v.sums[i] = sha256.Sum256([]byte(s))
+	t, err := newToken("okta", h, "", o.Secrets)
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &oktaVerifier{t}, nil
 }
 
-// Verify implements Verifier. The header is compared through its SHA-256
-// in constant time, so neither its content nor its length leaks. The
-// verification GET is answered without checking the header: the answer is
-// only the challenge, and nothing is recorded.
-func (v *oktaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+// Verify implements Verifier. The verification GET is answered without
+// checking the header: the answer is only the challenge, and nothing is
+// recorded.
+func (v *oktaVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if r.Method == http.MethodGet {
 		c := r.Header.Get(oktaChallengeHeader)
 		switch {
@@ -79,19 +63,5 @@ func (v *oktaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 		}
 		return handshake(&Response{ContentType: "application/json", Body: body}), nil
 	}
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
-	}
-	got := sha256.Sum256([]byte(s))
-	match := -1
-	for i := range v.sums {
-		if subtle.ConstantTimeCompare(got[:], v.sums[i][:]) == 1 && match < 0 {
-			match = i
-		}
-	}
-	if match < 0 {
-		return Result{}, fmt.Errorf("header %s: matches none of %d secrets: %w", v.header, len(v.sums), ErrMismatch)
-	}
-	return Result{SecretIndex: match}, nil
+	return v.tokenVerifier.Verify(r, now)
 }

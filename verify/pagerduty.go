@@ -16,11 +16,8 @@ func init() {
 		Headers:     []string{"X-PagerDuty-Signature"},
 		EventID:     "event.id",
 		EventType:   []string{"event.event_type"},
-		New:         func(o Options) (Verifier, error) { return newPagerDuty(o), nil },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			newPagerDuty(o).sign(r)
-			return nil
-		},
+		New:         newWith(newPagerDuty),
+		Sign:        signWith(newPagerDuty),
 	})
 }
 
@@ -35,37 +32,33 @@ type pagerDutyVerifier struct {
 
 var _ Verifier = (*pagerDutyVerifier)(nil)
 
-func newPagerDuty(o Options) *pagerDutyVerifier {
-	return &pagerDutyVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}
+func newPagerDuty(o Options) (*pagerDutyVerifier, error) {
+	return &pagerDutyVerifier{macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
 }
 
 // Verify implements Verifier.
 func (v *pagerDutyVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(pagerDutyHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", pagerDutyHeader, ErrNoSignature)
+	s, err := requireHeader(r, pagerDutyHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	sigs, err := parsePagerDuty(s)
 	if err != nil {
 		return Result{}, fmt.Errorf("header %s: %v: %w", pagerDutyHeader, err, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
+	i := v.macs.find(func(st *macState) bool {
 		st.h.Write(r.Body)
-		ok := sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", pagerDutyHeader, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", pagerDutyHeader, len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *pagerDutyVerifier) sign(r *Request) {
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	r.Header.Set(pagerDutyHeader, "v1="+encHex.encode(st.sum()))
-	v.macs.put(0, st)
+func (v *pagerDutyVerifier) sign(r *Request, _ time.Time) error {
+	r.Header.Set(pagerDutyHeader, "v1="+v.macs.mac(0, encHex, func(st *macState) { st.h.Write(r.Body) }))
+	return nil
 }
 
 // parsePagerDuty parses an X-PagerDuty-Signature list: entries separated by

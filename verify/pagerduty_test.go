@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,15 +35,12 @@ func TestPagerDutyHeader(t *testing.T) {
 		{"nine", strings.Repeat("v1="+other+",", 8) + "v1=" + good, verify.ErrMalformed},
 		{"other secret", "v1=" + other, verify.ErrMismatch},
 	}
-	v, err := verify.New("pagerduty", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "pagerduty", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Header: http.Header{"X-Pagerduty-Signature": {tt.header}}, Body: []byte(body)}
 			_, err := v.Verify(r, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -25,58 +23,32 @@ func init() {
 		EventType: []string{"webhook_type", "webhook_code"},
 		Options:   []string{"jwks", "jwks_url", "jwks_refresh"},
 		NoSecret:  true,
-		New:       func(o Options) (Verifier, error) { return verifier(newPlaid(o)) },
+		New:       newWith(newPlaid),
 		Sign:      signPlaid,
 	})
 }
 
 const plaidHeader = "Plaid-Verification"
 
-// plaidVerifier checks Plaid's webhook JWT: ES256 only, the key chosen by
-// kid, iat within the tolerance, and the body's hex SHA-256 in
+// newPlaid builds the check of Plaid's webhook JWT: ES256 only, the key
+// chosen by kid, iat within the tolerance, and the body's hex SHA-256 in
 // request_body_sha256.
 //
 // Plaid serves its keys one kid at a time from the credentialed POST
 // /webhook_verification_key/get, not as a JWKS: configure them inline
 // (jwks), in secrets, or behind a jwks_url that serves {"keys":[...]}. A
 // JWK whose expired_at has passed no longer verifies (ErrSecretExpired).
-type plaidVerifier struct {
-	check *jwtCheck
-	tol   time.Duration
-}
-
-var _ Verifier = (*plaidVerifier)(nil)
-
-func newPlaid(o Options) (*plaidVerifier, error) {
+func newPlaid(o Options) (*bodyHashToken, error) {
 	ks, err := newJWTKeys("plaid-jwt", o, []string{"ES256"}, "", parseVerifyKey)
 	if err != nil {
 		return nil, err
 	}
-	return &plaidVerifier{check: newJWTCheck("header "+plaidHeader, []string{"ES256"}, ks), tol: o.Tolerance}, nil
-}
-
-// plaidClaims are the claims of Plaid's JWT.
-type plaidClaims struct {
-	jwt.RegisteredClaims
-	RequestBodySHA256 any `json:"request_body_sha256"`
-}
-
-// Verify implements Verifier. A request_body_sha256 that does not match the
-// body is ErrMismatch, like a signature over a different body; a missing
-// one is ErrClaims.
-func (v *plaidVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	var c plaidClaims
-	k, err := v.check.parseHeader(r, plaidHeader, &c, now)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := checkBodyHash(v.check.where, "request_body_sha256", c.RequestBodySHA256, r.Body); err != nil {
-		return Result{}, err
-	}
-	if err := checkIssuedAt(plaidHeader, &c, now, v.tol, true); err != nil {
-		return Result{}, err
-	}
-	return Result{SecretIndex: k.index}, nil
+	return &bodyHashToken{
+		header: plaidHeader,
+		claim:  "request_body_sha256",
+		check:  newJWTCheck("header "+plaidHeader, []string{"ES256"}, ks),
+		tol:    o.Tolerance,
+	}, nil
 }
 
 // signPlaid sets Plaid-Verification, signed with the P-256 private key in
@@ -85,13 +57,9 @@ func signPlaid(r *Request, o Options, now time.Time) error {
 	if len(o.Secrets) == 0 {
 		return fmt.Errorf("plaid-jwt: Sign needs the private key in secrets: %w", ErrConfig)
 	}
-	sk, err := parseSignKey(o.Secrets[0])
+	k, err := parseP256SignKey(o.Secrets[0])
 	if err != nil {
 		return secretErr("plaid-jwt", 0, "%v", err)
-	}
-	k, ok := sk.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return secretErr("plaid-jwt", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	sum := sha256.Sum256(r.Body)
 	tok, err := signToken("ES256", k, signerKid(k), jwt.MapClaims{"iat": now.Unix(), "request_body_sha256": hex.EncodeToString(sum[:])})

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,7 +24,7 @@ func init() {
 		// A body is a batch of events, each with its own sg_event_id and
 		// event; the batch is identified by its SHA-256 (no EventID), so a
 		// regrouped retry is never mistaken for a duplicate.
-		New:  func(o Options) (Verifier, error) { return verifier(newSendGrid(o)) },
+		New:  newWith(newSendGrid),
 		Sign: signSendGrid,
 	})
 }
@@ -45,18 +44,20 @@ type sendgridVerifier struct {
 var _ Verifier = (*sendgridVerifier)(nil)
 
 func newSendGrid(o Options) (*sendgridVerifier, error) {
-	v := &sendgridVerifier{tol: o.Tolerance}
-	for i, s := range o.Secrets {
+	keys, err := parseSecrets("sendgrid-ecdsa", o.Secrets, func(s string) (*ecdsa.PublicKey, error) {
 		k, err := parseVerifyKey(s)
 		if err == nil && !keyFitsAlg(k.key, "ES256") {
 			err = fmt.Errorf("key is a %T, not ECDSA P-256", k.key)
 		}
 		if err != nil {
-			return nil, secretErr("sendgrid-ecdsa", i, "%v", err)
+			return nil, err
 		}
-		v.keys = append(v.keys, k.key.(*ecdsa.PublicKey))
+		return k.key.(*ecdsa.PublicKey), nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return v, nil
+	return &sendgridVerifier{keys: keys, tol: o.Tolerance}, nil
 }
 
 // sendgridMaxSig bounds the base64 signature: a P-256 DER signature is at
@@ -66,17 +67,9 @@ const sendgridMaxSig = 128
 // Verify implements Verifier. The signature is checked before the
 // timestamp.
 func (v *sendgridVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(sendgridSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", sendgridSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(sendgridTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", sendgridTSHeader, ErrNoSignature)
-	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", sendgridTSHeader, truncate(t), ErrMalformed)
+	s, t, at, err := readStamped(r, sendgridSigHeader, sendgridTSHeader, stampSeconds)
+	if err != nil {
+		return Result{}, err
 	}
 	var buf [sendgridMaxSig]byte
 	sig, err := decodeSendGridSig(buf[:0], s)
@@ -90,7 +83,7 @@ func (v *sendgridVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	digest := h.Sum(sum[:0])
 	for i, k := range v.keys {
 		if ecdsa.VerifyASN1(k, digest, sig) {
-			if err := checkTime(sendgridTSHeader, "", ts, now, v.tol); err != nil {
+			if err := checkWindow("header", sendgridTSHeader, t, at, now, v.tol); err != nil {
 				return Result{}, err
 			}
 			return Result{SecretIndex: i}, nil
@@ -123,13 +116,9 @@ func decodeSendGridSig(dst []byte, s string) ([]byte, error) {
 // signSendGrid sets SendGrid's headers, signing with the ECDSA P-256
 // private key in o.Secrets[0].
 func signSendGrid(r *Request, o Options, now time.Time) error {
-	sk, err := parseSignKey(o.Secrets[0])
+	k, err := parseP256SignKey(o.Secrets[0])
 	if err != nil {
 		return secretErr("sendgrid-ecdsa", 0, "%v", err)
-	}
-	k, ok := sk.(*ecdsa.PrivateKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return secretErr("sendgrid-ecdsa", 0, "is a %T, not an ECDSA P-256 private key", sk)
 	}
 	t := strconv.FormatInt(now.Unix(), 10)
 	digest := sha256.Sum256(append([]byte(t), r.Body...))

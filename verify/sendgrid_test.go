@@ -41,26 +41,23 @@ func TestSendGrid(t *testing.T) {
 		body string
 		want error
 	}{
-		{"SDK vector", sendgridKey, h(sendgridSig, sendgridTS), sendgridBody, nil},
-		{"PEM key", kpPublicPEM(pub), h(sendgridSig, sendgridTS), sendgridBody, nil},
-		{"unpadded signature", sendgridKey, h(strings.TrimRight(sendgridSig, "="), sendgridTS), sendgridBody, nil},
-		{"body without CRLF", sendgridKey, h(sendgridSig, sendgridTS), strings.TrimSuffix(sendgridBody, "\r\n"), verify.ErrMismatch},
-		{"other timestamp", sendgridKey, h(sendgridSig, "1600112503"), sendgridBody, verify.ErrMismatch},
-		{"raw r||s signature", sendgridKey, h(kpB64(rs), sendgridTS), sendgridBody, verify.ErrMismatch},
-		{"signature not base64", sendgridKey, h("MEUC!!!", sendgridTS), sendgridBody, verify.ErrMalformed},
-		{"signature too long", sendgridKey, h(strings.Repeat("A", 200), sendgridTS), sendgridBody, verify.ErrMalformed},
-		{"timestamp not digits", sendgridKey, h(sendgridSig, "2020-09-14"), sendgridBody, verify.ErrMalformed},
-		{"no signature", sendgridKey, h("", sendgridTS), sendgridBody, verify.ErrNoSignature},
-		{"no timestamp", sendgridKey, h(sendgridSig, ""), sendgridBody, verify.ErrNoSignature},
+		{name: "SDK vector", key: sendgridKey, h: h(sendgridSig, sendgridTS), body: sendgridBody},
+		{name: "PEM key", key: kpPublicPEM(pub), h: h(sendgridSig, sendgridTS), body: sendgridBody},
+		{name: "unpadded signature", key: sendgridKey, h: h(strings.TrimRight(sendgridSig, "="), sendgridTS), body: sendgridBody},
+		{name: "body without CRLF", key: sendgridKey, h: h(sendgridSig, sendgridTS), body: strings.TrimSuffix(sendgridBody, "\r\n"), want: verify.ErrMismatch},
+		{name: "other timestamp", key: sendgridKey, h: h(sendgridSig, "1600112503"), body: sendgridBody, want: verify.ErrMismatch},
+		{name: "raw r||s signature", key: sendgridKey, h: h(kpB64(rs), sendgridTS), body: sendgridBody, want: verify.ErrMismatch},
+		{name: "signature not base64", key: sendgridKey, h: h("MEUC!!!", sendgridTS), body: sendgridBody, want: verify.ErrMalformed},
+		{name: "signature too long", key: sendgridKey, h: h(strings.Repeat("A", 200), sendgridTS), body: sendgridBody, want: verify.ErrMalformed},
+		{name: "timestamp not digits", key: sendgridKey, h: h(sendgridSig, "2020-09-14"), body: sendgridBody, want: verify.ErrMalformed},
+		{name: "no signature", key: sendgridKey, h: h("", sendgridTS), body: sendgridBody, want: verify.ErrNoSignature},
+		{name: "no timestamp", key: sendgridKey, h: h(sendgridSig, ""), body: sendgridBody, want: verify.ErrNoSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("sendgrid", Options{Secrets: []string{tt.key}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "sendgrid", Options{Secrets: []string{tt.key}})
 			_, err = v.Verify(&verify.Request{Header: tt.h, Body: []byte(tt.body)}, clock)
-			if !kpWantErr(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -17,14 +17,8 @@ func init() {
 		EventID:     "event_id",
 		EventType:   []string{"type"},
 		Options:     []string{"public_url"},
-		New:         func(o Options) (Verifier, error) { return verifier(newSquare(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newSquare(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:         newWith(newSquare),
+		Sign:        signWith(newSquare),
 	})
 }
 
@@ -61,42 +55,40 @@ func (v *squareVerifier) notificationURL(r *Request) string {
 
 // Verify implements Verifier.
 func (v *squareVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(squareHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", squareHeader, ErrNoSignature)
+	s, err := requireHeader(r, squareHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha256.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 32-byte base64 MAC: %w", squareHeader, ErrMalformed)
+	if err := readMAC(sig[:], squareHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
 	u := v.notificationURL(r)
 	if u == "" {
 		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", squareHeader, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.buf = append(st.buf[:0], u...)
-		st.h.Write(st.buf)
-		st.h.Write(r.Body)
-		ok := hmac.Equal(st.sum(), sig[:])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeSquare(st, u, r.Body)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", squareHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", squareHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *squareVerifier) sign(r *Request) error {
+// writeSquare feeds st the signed content: the notification URL, then the
+// body.
+func writeSquare(st *macState, u string, body []byte) {
+	st.write(u)
+	st.h.Write(body)
+}
+
+func (v *squareVerifier) sign(r *Request, _ time.Time) error {
 	u := v.notificationURL(r)
 	if u == "" {
 		return fmt.Errorf("square signs the notification URL: the request has none and public_url is not set: %w", ErrConfig)
 	}
-	st := v.macs.get(0)
-	st.buf = append(st.buf[:0], u...)
-	st.h.Write(st.buf)
-	st.h.Write(r.Body)
-	r.Header.Set(squareHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(squareHeader, v.macs.mac(0, encBase64, func(st *macState) { writeSquare(st, u, r.Body) }))
 	return nil
 }

@@ -29,23 +29,20 @@ func TestSquareURL(t *testing.T) {
 		signed    string // the URL Square signed
 		want      error  // nil: valid
 	}{
-		{"request URL", configured, "", configured, nil},
-		{"public_url", "http://10.0.0.5:8080/webhooks/square", configured, configured, nil},
-		{"public_url with query", "http://10.0.0.5/x", configured + "?a=1", configured + "?a=1", nil},
-		{"public_url wins over the request", configured, "https://other.example/webhooks", configured, verify.ErrMismatch},
-		{"behind a proxy without public_url", "http://10.0.0.5:8080/webhooks", "", configured, verify.ErrMismatch},
-		{"trailing slash matters", configured + "/", "", configured, verify.ErrMismatch},
-		{"no URL", "", "", configured, verify.ErrMalformed},
+		{name: "request URL", url: configured, signed: configured},
+		{name: "public_url", url: "http://10.0.0.5:8080/webhooks/square", publicURL: configured, signed: configured},
+		{name: "public_url with query", url: "http://10.0.0.5/x", publicURL: configured + "?a=1", signed: configured + "?a=1"},
+		{name: "public_url wins over the request", url: configured, publicURL: "https://other.example/webhooks", signed: configured, want: verify.ErrMismatch},
+		{name: "behind a proxy without public_url", url: "http://10.0.0.5:8080/webhooks", signed: configured, want: verify.ErrMismatch},
+		{name: "trailing slash matters", url: configured + "/", signed: configured, want: verify.ErrMismatch},
+		{name: "no URL", signed: configured, want: verify.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New("square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, "square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
 			r := &verify.Request{URL: tt.url, Header: http.Header{"X-Square-Hmacsha256-Signature": {sig(tt.signed)}}, Body: []byte(body)}
-			_, err = v.Verify(r, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			_, err := v.Verify(r, now)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})

@@ -3,8 +3,6 @@ package verify
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,13 +32,9 @@ var (
 // preferring first, and signs and identifies events with first.
 func standardWebhooksPreset(name string, first, second swHeaders, desc string) Preset {
 	build := func(o Options) (*swVerifier, error) {
-		keys := make([][]byte, len(o.Secrets))
-		for i, s := range o.Secrets {
-			k, err := decodeWhsec(s)
-			if err != nil {
-				return nil, secretErr(name, i, "%v", err)
-			}
-			keys[i] = k
+		keys, err := parseSecrets(name, o.Secrets, decodeWhsec)
+		if err != nil {
+			return nil, err
 		}
 		return &swVerifier{
 			families: [2]swHeaders{first, second},
@@ -56,15 +50,8 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 		Tolerance:   5 * time.Minute,
 		EventID:     "header:" + first.id,
 		EventType:   []string{"type"},
-		New:         func(o Options) (Verifier, error) { return verifier(build(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := build(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:         newWith(build),
+		Sign:        signWith(build),
 	}
 }
 
@@ -73,13 +60,9 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 // alphabet, padding optional, as the Python SDK accepts). It never quotes
 // the secret in its error.
 func decodeWhsec(s string) ([]byte, error) {
-	s = strings.TrimRight(strings.TrimPrefix(s, "whsec_"), "=")
-	k, err := base64.RawStdEncoding.DecodeString(s)
-	switch {
-	case err != nil:
-		return nil, errors.New("not base64 after the whsec_ prefix")
-	case len(k) == 0:
-		return nil, errors.New("empty key after the whsec_ prefix")
+	k, err := decodeBase64Key(strings.TrimPrefix(s, "whsec_"))
+	if err != nil {
+		return nil, fmt.Errorf("%v after the whsec_ prefix", err)
 	}
 	return k, nil
 }
@@ -106,31 +89,31 @@ func (v *swVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err := readSW(r, &v.families, "v1", sha256.Size, &d); err != nil {
 		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.writeParts(d.id, d.t)
-		st.h.Write(r.Body)
-		ok := d.sigs.match(st.sum())
-		v.macs.put(i, st)
-		if ok {
-			if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
-				return Result{}, err
-			}
-			return Result{SecretIndex: i, ID: d.id}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeSW(st, d.id, d.t, r.Body)
+		return d.sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: no v1 signature matches any of %d secrets: %w", d.f.sig, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	return Result{SecretIndex: i, ID: d.id}, nil
+}
+
+// writeSW feeds st the signed content, "{id}.{t}.{body}".
+func writeSW(st *macState, id, t string, body []byte) {
+	st.write(id, ".", t, ".")
+	st.h.Write(body)
 }
 
 // sign sets the preferred family's headers on r, keeping a message ID that
 // r already carries and generating one otherwise.
-func (v *swVerifier) sign(r *Request, now time.Time) {
+func (v *swVerifier) sign(r *Request, now time.Time) error {
 	id, t := stampSW(r, v.families[0], now)
-	st := v.macs.get(0)
-	st.writeParts(id, t)
-	st.h.Write(r.Body)
-	r.Header.Set(v.families[0].sig, "v1,"+encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(v.families[0].sig, "v1,"+v.macs.mac(0, encBase64, func(st *macState) { writeSW(st, id, t, r.Body) }))
+	return nil
 }
 
 // stampSW sets the ID and timestamp headers of family f on r, keeping an ID
@@ -152,8 +135,8 @@ func stampSW(r *Request, f swHeaders, now time.Time) (id, t string) {
 type swDelivery struct {
 	f    swHeaders // the family it was read from
 	id   string
-	t    string // the timestamp as sent, which is what was signed
-	ts   int64
+	t    string    // the timestamp as sent, which is what was signed
+	at   time.Time // t parsed
 	sigs wideSigList
 }
 
@@ -171,15 +154,15 @@ func readSW(r *Request, families *[2]swHeaders, ver string, size int, d *swDeliv
 			return fmt.Errorf("header %s: %w", d.f.sig, ErrNoSignature)
 		}
 	}
-	if d.id = r.Header.Get(d.f.id); d.id == "" {
-		return fmt.Errorf("header %s: %w", d.f.id, ErrNoSignature)
+	var err error
+	if d.id, err = requireHeader(r, d.f.id); err != nil {
+		return err
 	}
-	if d.t = r.Header.Get(d.f.ts); d.t == "" {
-		return fmt.Errorf("header %s: %w", d.f.ts, ErrNoSignature)
+	if d.t, err = requireHeader(r, d.f.ts); err != nil {
+		return err
 	}
-	var ok bool
-	if d.ts, ok = parseUnix(d.t); !ok {
-		return fmt.Errorf("header %s: %q is not unix seconds: %w", d.f.ts, truncate(d.t), ErrMalformed)
+	if d.at, err = stampSeconds.read("header", d.f.ts, d.t); err != nil {
+		return err
 	}
 	if err := parseSWSignatures(sig, ver, size, &d.sigs); err != nil {
 		return fmt.Errorf("header %s: %v: %w", d.f.sig, err, ErrMalformed)

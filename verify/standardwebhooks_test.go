@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,35 +41,35 @@ func TestStandardWebhooksHeaders(t *testing.T) {
 		header  http.Header
 		want    error // nil: valid
 	}{
-		{"webhook headers", "standard-webhooks", nil, wh(id, ts, "v1,"+good), nil},
-		{"svix headers", "standard-webhooks", nil, svix(id, ts, "v1,"+good), nil},
-		{"svix preset, svix headers", "svix", nil, svix(id, ts, "v1,"+good), nil},
-		{"svix preset, webhook headers", "svix", nil, wh(id, ts, "v1,"+good), nil},
-		{"webhook family preferred", "standard-webhooks", nil, both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other)), nil},
-		{"svix family preferred", "svix", nil, both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other)), verify.ErrMismatch},
-		{"families not mixed", "standard-webhooks", nil, both(http.Header{"Webhook-Signature": {"v1," + good}}, svix(id, ts, "v1,"+good)), verify.ErrNoSignature},
-		{"secret without prefix", "standard-webhooks", []string{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, wh(id, ts, "v1,"+good), nil},
-		{"rotation", "standard-webhooks", []string{"whsec_" + strings.Repeat("A", 32), secret}, wh(id, ts, "v1,"+good), nil},
-		{"v1a entry ignored", "standard-webhooks", nil, wh(id, ts, "v1a,"+other+" v1,"+good), nil},
-		{"second v1 matches", "standard-webhooks", nil, wh(id, ts, "v1,"+other+" v1,"+good), nil},
-		{"extra spaces", "standard-webhooks", nil, wh(id, ts, "  v2,"+good+"   v1,"+good+" "), nil},
-		{"unpadded signature", "standard-webhooks", nil, wh(id, ts, "v1,"+strings.TrimRight(good, "=")), nil},
-		{"bad base64 entry ignored", "standard-webhooks", nil, wh(id, ts, "v1,!!!! v1,"+good), nil},
-		{"entry without comma ignored", "standard-webhooks", nil, wh(id, ts, "v1 v1,"+good), nil},
-		{"no signature", "standard-webhooks", nil, http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}}, verify.ErrNoSignature},
-		{"no id", "standard-webhooks", nil, wh("", ts, "v1,"+good), verify.ErrNoSignature},
-		{"no timestamp", "standard-webhooks", nil, wh(id, "", "v1,"+good), verify.ErrNoSignature},
-		{"fractional timestamp", "standard-webhooks", nil, wh(id, ts+".0", "v1,"+good), verify.ErrMalformed},
-		{"timestamp not a number", "standard-webhooks", nil, wh(id, "yesterday", "v1,"+good), verify.ErrMalformed},
-		{"negative timestamp", "standard-webhooks", nil, wh(id, "-"+ts, "v1,"+good), verify.ErrMalformed},
-		{"only v1a", "standard-webhooks", nil, wh(id, ts, "v1a,"+good), verify.ErrMalformed},
-		{"no comma", "standard-webhooks", nil, wh(id, ts, good), verify.ErrMalformed},
-		{"short signature", "standard-webhooks", nil, wh(id, ts, "v1,"+good[:20]), verify.ErrMalformed},
-		{"nine signatures", "standard-webhooks", nil, wh(id, ts, strings.Repeat("v1,"+other+" ", 8)+"v1,"+good), verify.ErrMalformed},
-		{"other signature", "standard-webhooks", nil, wh(id, ts, "v1,"+other), verify.ErrMismatch},
-		{"other id", "standard-webhooks", nil, wh("msg_other", ts, "v1,"+good), verify.ErrMismatch},
-		{"other timestamp", "standard-webhooks", nil, wh(id, "1614265331", "v1,"+good), verify.ErrMismatch},
-		{"v2 with the right MAC", "standard-webhooks", nil, wh(id, ts, "v2,"+good+" v1,"+other), verify.ErrMismatch},
+		{name: "webhook headers", preset: "standard-webhooks", header: wh(id, ts, "v1,"+good)},
+		{name: "svix headers", preset: "standard-webhooks", header: svix(id, ts, "v1,"+good)},
+		{name: "svix preset, svix headers", preset: "svix", header: svix(id, ts, "v1,"+good)},
+		{name: "svix preset, webhook headers", preset: "svix", header: wh(id, ts, "v1,"+good)},
+		{name: "webhook family preferred", preset: "standard-webhooks", header: both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other))},
+		{name: "svix family preferred", preset: "svix", header: both(wh(id, ts, "v1,"+good), svix(id, ts, "v1,"+other)), want: verify.ErrMismatch},
+		{name: "families not mixed", preset: "standard-webhooks", header: both(http.Header{"Webhook-Signature": {"v1," + good}}, svix(id, ts, "v1,"+good)), want: verify.ErrNoSignature},
+		{name: "secret without prefix", preset: "standard-webhooks", secrets: []string{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, header: wh(id, ts, "v1,"+good)},
+		{name: "rotation", preset: "standard-webhooks", secrets: []string{"whsec_" + strings.Repeat("A", 32), secret}, header: wh(id, ts, "v1,"+good)},
+		{name: "v1a entry ignored", preset: "standard-webhooks", header: wh(id, ts, "v1a,"+other+" v1,"+good)},
+		{name: "second v1 matches", preset: "standard-webhooks", header: wh(id, ts, "v1,"+other+" v1,"+good)},
+		{name: "extra spaces", preset: "standard-webhooks", header: wh(id, ts, "  v2,"+good+"   v1,"+good+" ")},
+		{name: "unpadded signature", preset: "standard-webhooks", header: wh(id, ts, "v1,"+strings.TrimRight(good, "="))},
+		{name: "bad base64 entry ignored", preset: "standard-webhooks", header: wh(id, ts, "v1,!!!! v1,"+good)},
+		{name: "entry without comma ignored", preset: "standard-webhooks", header: wh(id, ts, "v1 v1,"+good)},
+		{name: "no signature", preset: "standard-webhooks", header: http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}}, want: verify.ErrNoSignature},
+		{name: "no id", preset: "standard-webhooks", header: wh("", ts, "v1,"+good), want: verify.ErrNoSignature},
+		{name: "no timestamp", preset: "standard-webhooks", header: wh(id, "", "v1,"+good), want: verify.ErrNoSignature},
+		{name: "fractional timestamp", preset: "standard-webhooks", header: wh(id, ts+".0", "v1,"+good), want: verify.ErrMalformed},
+		{name: "timestamp not a number", preset: "standard-webhooks", header: wh(id, "yesterday", "v1,"+good), want: verify.ErrMalformed},
+		{name: "negative timestamp", preset: "standard-webhooks", header: wh(id, "-"+ts, "v1,"+good), want: verify.ErrMalformed},
+		{name: "only v1a", preset: "standard-webhooks", header: wh(id, ts, "v1a,"+good), want: verify.ErrMalformed},
+		{name: "no comma", preset: "standard-webhooks", header: wh(id, ts, good), want: verify.ErrMalformed},
+		{name: "short signature", preset: "standard-webhooks", header: wh(id, ts, "v1,"+good[:20]), want: verify.ErrMalformed},
+		{name: "nine signatures", preset: "standard-webhooks", header: wh(id, ts, strings.Repeat("v1,"+other+" ", 8)+"v1,"+good), want: verify.ErrMalformed},
+		{name: "other signature", preset: "standard-webhooks", header: wh(id, ts, "v1,"+other), want: verify.ErrMismatch},
+		{name: "other id", preset: "standard-webhooks", header: wh("msg_other", ts, "v1,"+good), want: verify.ErrMismatch},
+		{name: "other timestamp", preset: "standard-webhooks", header: wh(id, "1614265331", "v1,"+good), want: verify.ErrMismatch},
+		{name: "v2 with the right MAC", preset: "standard-webhooks", header: wh(id, ts, "v2,"+good+" v1,"+other), want: verify.ErrMismatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,12 +77,9 @@ func TestStandardWebhooksHeaders(t *testing.T) {
 			if secrets == nil {
 				secrets = []string{secret}
 			}
-			v, err := verify.New(tt.preset, Options{Secrets: secrets})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, clock)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			v := mustVerifier(t, tt.preset, Options{Secrets: secrets})
+			_, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, clock)
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 		})
@@ -163,21 +159,18 @@ func TestStandardWebhooksSignedID(t *testing.T) {
 		name, preset, secret string
 		header               http.Header
 	}{
-		{"webhook-* names", "standard-webhooks", secret, family("Webhook", v1)},
-		{"svix-* names", "standard-webhooks", secret, family("Svix", v1)},
-		{"svix preset, svix-* names", "svix", secret, family("Svix", v1)},
-		{"svix preset, webhook-* names", "svix", secret, family("Webhook", v1)},
-		{"svix-* signed, unsigned webhook-id", "standard-webhooks", secret, plus(family("Svix", v1), "Webhook-Id", "msg_unsigned")},
-		{"webhook-* signed, unsigned svix-id", "svix", secret, plus(family("Webhook", v1), "Svix-Id", "msg_unsigned")},
-		{"v1a, svix-* names", "standard-webhooks-v1a", v1aPublic, family("Svix", v1a)},
-		{"v1a, svix-* signed, unsigned webhook-id", "standard-webhooks-v1a", v1aPublic, plus(family("Svix", v1a), "Webhook-Id", "msg_unsigned")},
+		{name: "webhook-* names", preset: "standard-webhooks", secret: secret, header: family("Webhook", v1)},
+		{name: "svix-* names", preset: "standard-webhooks", secret: secret, header: family("Svix", v1)},
+		{name: "svix preset, svix-* names", preset: "svix", secret: secret, header: family("Svix", v1)},
+		{name: "svix preset, webhook-* names", preset: "svix", secret: secret, header: family("Webhook", v1)},
+		{name: "svix-* signed, unsigned webhook-id", preset: "standard-webhooks", secret: secret, header: plus(family("Svix", v1), "Webhook-Id", "msg_unsigned")},
+		{name: "webhook-* signed, unsigned svix-id", preset: "svix", secret: secret, header: plus(family("Webhook", v1), "Svix-Id", "msg_unsigned")},
+		{name: "v1a, svix-* names", preset: "standard-webhooks-v1a", secret: v1aPublic, header: family("Svix", v1a)},
+		{name: "v1a, svix-* signed, unsigned webhook-id", preset: "standard-webhooks-v1a", secret: v1aPublic, header: plus(family("Svix", v1a), "Webhook-Id", "msg_unsigned")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.preset, Options{Secrets: []string{tt.secret}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := mustVerifier(t, tt.preset, Options{Secrets: []string{tt.secret}})
 			res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(body)}, time.Unix(1614265330, 0))
 			if err != nil || res.ID != id {
 				t.Errorf("Verify(%s) = ID %q, %v; want %q", tt.name, res.ID, err, id)

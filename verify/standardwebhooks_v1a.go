@@ -19,7 +19,7 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "header:" + webhookHeaders.id,
 		EventType: []string{"type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newV1a(o)) },
+		New:       newWith(newV1a),
 		Sign:      signV1a,
 	})
 }
@@ -37,7 +37,7 @@ type v1aVerifier struct {
 var _ Verifier = (*v1aVerifier)(nil)
 
 func newV1a(o Options) (*v1aVerifier, error) {
-	keys, err := ed25519Keys("standard-webhooks-v1a", o.Secrets, parseWhpk)
+	keys, err := parseSecrets("standard-webhooks-v1a", o.Secrets, parseWhpk)
 	if err != nil {
 		return nil, err
 	}
@@ -89,15 +89,15 @@ func (v *v1aVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if err := readSW(r, &v.families, "v1a", ed25519.SignatureSize, &d); err != nil {
 		return Result{}, err
 	}
-	buf, put := getMsgBuf()
-	defer put()
+	buf := getMsgBuf()
+	defer putMsgBuf(buf)
 	msg := append(append(append(append(*buf, d.id...), '.'), d.t...), '.')
 	msg = append(msg, r.Body...)
 	*buf = msg
 	for i, k := range v.keys {
 		for j := 0; j < d.sigs.n; j++ {
 			if ed25519.Verify(k, msg, d.sigs.sigs[j][:]) {
-				if err := checkTime(d.f.ts, "", d.ts, now, v.tol); err != nil {
+				if err := checkWindow("header", d.f.ts, d.t, d.at, now, v.tol); err != nil {
 					return Result{}, err
 				}
 				return Result{SecretIndex: i, ID: d.id}, nil

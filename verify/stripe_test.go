@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,15 +58,12 @@ func TestStripeHeader(t *testing.T) {
 		{"other t", "t=" + strconv.FormatInt(now.Unix()-1, 10) + ",v1=" + good, verify.ErrMismatch},
 		{"leading zero t", "t=0" + ts + ",v1=" + good, verify.ErrMismatch},
 	}
-	v, err := verify.New("stripe", Options{Secrets: []string{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustVerifier(t, "stripe", Options{Secrets: []string{secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &verify.Request{Header: http.Header{"Stripe-Signature": {tt.header}}, Body: []byte(body)}
 			_, err := v.Verify(r, now)
-			if tt.want == nil && err != nil || !errors.Is(err, tt.want) {
+			if !wantErr(err, tt.want) {
 				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
 			}
 			if err != nil && !strings.Contains(err.Error(), "Stripe-Signature") {

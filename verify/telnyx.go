@@ -2,12 +2,8 @@ package verify
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -23,8 +19,8 @@ func init() {
 		Tolerance: 5 * time.Minute,
 		EventID:   "data.id",
 		EventType: []string{"data.event_type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTelnyx(o)) },
-		Sign:      signTelnyx,
+		New:       newWith(telnyxScheme.verifier),
+		Sign:      telnyxScheme.sign,
 	})
 }
 
@@ -33,102 +29,47 @@ const (
 	telnyxTSHeader  = "Telnyx-Timestamp"
 )
 
-// telnyxVerifier checks Telnyx's scheme: an Ed25519 signature of
-// "{timestamp}|{body}" with Telnyx's key pair; the configured secrets are
-// the public keys from the portal.
-type telnyxVerifier struct {
-	keys []ed25519.PublicKey
-	tol  time.Duration
+// telnyxScheme is Telnyx's: an Ed25519 signature of "{timestamp}|{body}"
+// with Telnyx's key pair, in base64; the configured secrets are the public
+// keys from the portal.
+var telnyxScheme = &ed25519Scheme{
+	name: "telnyx", header: telnyxSigHeader, tsHeader: telnyxTSHeader, enc: encBase64,
+	tmpl:   []ed25519Part{{kind: 't'}, {lit: "|"}, {kind: 'b'}},
+	public: parseTelnyxPublic, private: parseTelnyxPrivate,
 }
 
-var _ Verifier = (*telnyxVerifier)(nil)
-
-func newTelnyx(o Options) (*telnyxVerifier, error) {
-	v := &telnyxVerifier{tol: o.Tolerance}
-	for i, s := range o.Secrets {
-		k, err := decodeTelnyxKey(s, ed25519.PublicKeySize)
-		if err != nil {
-			return nil, secretErr("telnyx", i, "public key: %v", err)
-		}
-		v.keys = append(v.keys, ed25519.PublicKey(k))
-	}
-	return v, nil
-}
-
-// telnyxMsgs holds the buffers the signed message is assembled in.
-var telnyxMsgs = sync.Pool{New: func() any { return new([]byte) }}
-
-// Verify implements Verifier. The signature is checked before the timestamp,
-// so ErrTooOld and ErrTooNew mean a genuine but replayed or mistimed event.
-func (v *telnyxVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	s := r.Header.Get(telnyxSigHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", telnyxSigHeader, ErrNoSignature)
-	}
-	t := r.Header.Get(telnyxTSHeader)
-	if t == "" {
-		return Result{}, fmt.Errorf("header %s: %w", telnyxTSHeader, ErrNoSignature)
-	}
-	ts, ok := parseUnix(t)
-	if !ok {
-		return Result{}, fmt.Errorf("header %s: %q is not unix seconds: %w", telnyxTSHeader, truncate(t), ErrMalformed)
-	}
-	var sig [ed25519.SignatureSize]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 signature: %w", telnyxSigHeader, ed25519.SignatureSize, ErrMalformed)
-	}
-	bp := telnyxMsgs.Get().(*[]byte)
-	msg := append(append(append((*bp)[:0], t...), '|'), r.Body...)
-	match := -1
-	for i, k := range v.keys {
-		if ed25519.Verify(k, msg, sig[:]) {
-			match = i
-			break
-		}
-	}
-	if cap(msg) <= 64<<10 {
-		*bp = msg[:0]
-		telnyxMsgs.Put(bp)
-	}
-	if match < 0 {
-		return Result{}, fmt.Errorf("header %s: signature verifies with none of %d public keys: %w", telnyxSigHeader, len(v.keys), ErrMismatch)
-	}
-	if err := checkTime(telnyxTSHeader, "", ts, now, v.tol); err != nil {
-		return Result{}, err
-	}
-	return Result{SecretIndex: match}, nil
-}
-
-// signTelnyx signs r as Telnyx does, with o.Secrets[0] as the base64
-// private key: the 32-byte seed or the 64-byte seed and public key.
-func signTelnyx(r *Request, o Options, now time.Time) error {
-	k, err := decodeTelnyxKey(o.Secrets[0], 0)
+// parseTelnyxPublic reads a public key: the base64 of 32 bytes.
+func parseTelnyxPublic(s string) (ed25519.PublicKey, error) {
+	k, err := decodeTelnyxKey(s, ed25519.PublicKeySize)
 	if err != nil {
-		return secretErr("telnyx", 0, "private key: %v", err)
+		return nil, fmt.Errorf("public key: %v", err)
 	}
-	var priv ed25519.PrivateKey
+	return k, nil
+}
+
+// parseTelnyxPrivate reads the key Sign takes: the base64 of the 32-byte
+// seed or of the 64-byte seed and public key.
+func parseTelnyxPrivate(s string) (ed25519.PrivateKey, error) {
+	k, err := decodeTelnyxKey(s, 0)
+	if err != nil {
+		return nil, fmt.Errorf("private key: %v", err)
+	}
 	switch len(k) {
 	case ed25519.SeedSize:
-		priv = ed25519.NewKeyFromSeed(k)
+		return ed25519.NewKeyFromSeed(k), nil
 	case ed25519.PrivateKeySize:
-		priv = ed25519.PrivateKey(k)
-	default:
-		return secretErr("telnyx", 0, "private key: %d bytes, want %d or %d", len(k), ed25519.SeedSize, ed25519.PrivateKeySize)
+		return ed25519.PrivateKey(k), nil
 	}
-	t := strconv.FormatInt(now.Unix(), 10)
-	msg := append(append([]byte(t), '|'), r.Body...)
-	r.Header.Set(telnyxSigHeader, base64.StdEncoding.EncodeToString(ed25519.Sign(priv, msg)))
-	r.Header.Set(telnyxTSHeader, t)
-	return nil
+	return nil, fmt.Errorf("private key: %d bytes, want %d or %d", len(k), ed25519.SeedSize, ed25519.PrivateKeySize)
 }
 
 // decodeTelnyxKey decodes a base64 key (standard alphabet, padding
 // optional) of size bytes, or of any size when size is 0.
 func decodeTelnyxKey(s string, size int) ([]byte, error) {
-	k, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(s), "="))
+	k, err := decodeBase64Key(strings.TrimSpace(s))
 	switch {
 	case err != nil:
-		return nil, errors.New("not base64")
+		return nil, err
 	case size != 0 && len(k) != size:
 		return nil, fmt.Errorf("%d bytes, want %d", len(k), size)
 	}

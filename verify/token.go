@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/textproto"
-	"strings"
 	"time"
 )
 
@@ -15,15 +14,8 @@ func init() {
 		Scheme:      "token",
 		Description: "Generic shared token: a header equal to a secret, compared in constant time, body not signed (options header, prefix such as \"Bearer \")",
 		Options:     []string{"header", "prefix"},
-		New:         func(o Options) (Verifier, error) { return verifier(newToken("token", o.Header, o.Prefix, o.Secrets)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newToken("token", o.Header, o.Prefix, o.Secrets)
-			if err != nil {
-				return err
-			}
-			v.sign(r, o.Secrets[0])
-			return nil
-		},
+		New:         newWith(newTokenOptions),
+		Sign:        signWith(newTokenOptions),
 	})
 }
 
@@ -36,9 +28,15 @@ type tokenVerifier struct {
 	header string // canonical
 	prefix string
 	sums   [][sha256.Size]byte // SHA-256 of each secret
+	first  string              // the first secret, which sign sends
 }
 
 var _ Verifier = (*tokenVerifier)(nil)
+
+// newTokenOptions builds the generic token scheme from o.
+func newTokenOptions(o Options) (*tokenVerifier, error) {
+	return newToken("token", o.Header, o.Prefix, o.Secrets)
+}
 
 // newToken builds a token verifier; typ names the scheme in errors.
 func newToken(typ, header, prefix string, secrets []string) (*tokenVerifier, error) {
@@ -48,11 +46,15 @@ func newToken(typ, header, prefix string, secrets []string) (*tokenVerifier, err
 	if !validHeaderName(header) {
 		return nil, fmt.Errorf("%s: option header %q is not a valid header name: %w", typ, header, ErrConfig)
 	}
-	return &tokenVerifier{
+	v := &tokenVerifier{
 		header: textproto.CanonicalMIMEHeaderKey(header),
 		prefix: prefix,
 		sums:   secretSums(secrets),
-	}, nil
+	}
+	if len(secrets) > 0 {
+		v.first = secrets[0]
+	}
+	return v, nil
 }
 
 // secretSums returns the SHA-256 of each secret, for matchSecret.
@@ -82,20 +84,23 @@ func matchSecret(sums [][sha256.Size]byte, got []byte) int {
 // Verify implements Verifier. The prefix is matched case-insensitively
 // ("bearer " for "Bearer "); the token itself exactly.
 func (v *tokenVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(v.header)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", v.header, ErrNoSignature)
+	s, err := requireHeader(r, v.header)
+	if err != nil {
+		return Result{}, err
 	}
-	if len(s) < len(v.prefix) || !strings.EqualFold(s[:len(v.prefix)], v.prefix) {
+	tok, ok := cutPrefixFold(s, v.prefix)
+	if !ok {
 		return Result{}, fmt.Errorf("header %s: does not start with %q: %w", v.header, v.prefix, ErrMalformed)
 	}
-	i := matchSecret(v.sums, []byte(s[len(v.prefix):]))
+	i := matchSecret(v.sums, []byte(tok))
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: token matches none of %d secrets: %w", v.header, len(v.sums), ErrMismatch)
 	}
 	return Result{SecretIndex: i}, nil
 }
 
-func (v *tokenVerifier) sign(r *Request, secret string) {
-	r.Header.Set(v.header, v.prefix+secret)
+// sign sets the header to the prefix and the first secret.
+func (v *tokenVerifier) sign(r *Request, _ time.Time) error {
+	r.Header.Set(v.header, v.prefix+v.first)
+	return nil
 }

@@ -3,11 +3,8 @@ package verify
 import (
 	"crypto/hmac"
 	"crypto/sha1"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -23,14 +20,8 @@ func init() {
 		EventType: []string{"action.type"},
 		Options:   []string{"public_url"},
 		Methods:   []string{http.MethodHead, http.MethodPost},
-		New:       func(o Options) (Verifier, error) { return verifier(newTrello(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newTrello(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:       newWith(newTrello),
+		Sign:      signWith(newTrello),
 	})
 }
 
@@ -47,7 +38,7 @@ type trelloVerifier struct {
 var _ Verifier = (*trelloVerifier)(nil)
 
 func newTrello(o Options) (*trelloVerifier, error) {
-	base, err := trelloBase(o.PublicURL)
+	base, err := parsePublicBase("trello", o.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -61,89 +52,39 @@ func (v *trelloVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if r.Method == http.MethodHead {
 		return handshake(&Response{}), nil
 	}
-	s := r.Header.Get(trelloHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", trelloHeader, ErrNoSignature)
+	s, err := requireHeader(r, trelloHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha1.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a %d-byte base64 MAC: %w", trelloHeader, sha1.Size, ErrMalformed)
+	if err := readMAC(sig[:], trelloHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
-	u, err := v.callback(r.URL)
+	u, err := checkedURL(r, v.base, trelloHeader)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %v: %w", trelloHeader, err, ErrMalformed)
+		return Result{}, err
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		st.h.Write(r.Body)
-		st.buf = append(st.buf[:0], u...)
-		st.h.Write(st.buf)
-		ok := hmac.Equal(st.sum(), sig[:])
-		v.macs.put(i, st)
-		if ok {
-			return Result{SecretIndex: i}, nil
-		}
+	i := v.macs.find(func(st *macState) bool {
+		writeTrello(st, r.Body, u)
+		return hmac.Equal(st.sum(), sig[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over the body and %s matches none of %d secrets: %w", trelloHeader, truncate(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature over the body and %s matches none of %d secrets: %w", trelloHeader, truncate(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
 }
 
-func (v *trelloVerifier) sign(r *Request) error {
-	u, err := v.callback(r.URL)
+// writeTrello feeds st the signed content: the body, then the callback URL.
+func writeTrello(st *macState, body []byte, u string) {
+	st.h.Write(body)
+	st.write(u)
+}
+
+func (v *trelloVerifier) sign(r *Request, _ time.Time) error {
+	u, err := signingURL(r, v.base, "trello")
 	if err != nil {
-		return fmt.Errorf("trello signs the callback URL: %v: %w", err, ErrConfig)
+		return err
 	}
-	st := v.macs.get(0)
-	st.h.Write(r.Body)
-	st.buf = append(st.buf[:0], u...)
-	st.h.Write(st.buf)
-	r.Header.Set(trelloHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(trelloHeader, v.macs.mac(0, encBase64, func(st *macState) { writeTrello(st, r.Body, u) }))
 	return nil
-}
-
-// callback is the URL Trello signed: reqURL with its scheme and host
-// replaced by v.base when set.
-func (v *trelloVerifier) callback(reqURL string) (string, error) {
-	if v.base == "" {
-		if reqURL == "" {
-			return "", errNoRequestURL
-		}
-		return reqURL, nil
-	}
-	rest := reqURL
-	if _, after, ok := strings.Cut(reqURL, "://"); ok {
-		rest = after
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			rest = rest[i:]
-		} else {
-			rest = "/"
-		}
-	}
-	if rest == "" {
-		rest = "/"
-	}
-	return v.base + rest, nil
-}
-
-// trelloBase checks public_url: scheme://host[:port] only, the request's
-// path and query being kept.
-func trelloBase(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("trello: option public_url: %v: %w", err, ErrConfig)
-	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
-		err = errors.New("not an http:// or https:// URL with a host")
-	case u.User != nil:
-		err = errors.New("has user info")
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
-	}
-	if err != nil {
-		return "", fmt.Errorf("trello: option public_url %q: %v: %w", s, err, ErrConfig)
-	}
-	return u.Scheme + "://" + u.Host, nil
 }

@@ -5,11 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -25,14 +23,8 @@ func init() {
 		// MessageSid or CallSid, which JSON paths cannot read).
 		EventID: "header:I-Twilio-Idempotency-Token",
 		Options: []string{"public_url"},
-		New:     func(o Options) (Verifier, error) { return verifier(newTwilio(o)) },
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			v, err := newTwilio(o)
-			if err != nil {
-				return err
-			}
-			return v.sign(r)
-		},
+		New:     newWith(newTwilio),
+		Sign:    signWith(newTwilio),
 	})
 }
 
@@ -65,17 +57,17 @@ func newTwilio(o Options) (*twilioVerifier, error) {
 // its port and with it (the default port added when there is none), since
 // Twilio signs one or the other.
 func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
-	s := r.Header.Get(twilioHeader)
-	if s == "" {
-		return Result{}, fmt.Errorf("header %s: %w", twilioHeader, ErrNoSignature)
+	s, err := requireHeader(r, twilioHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	var sig [sha1.Size]byte
-	if !decodeMAC(sig[:], s, encBase64) {
-		return Result{}, fmt.Errorf("header %s: not a 20-byte base64 MAC: %w", twilioHeader, ErrMalformed)
+	if err := readMAC(sig[:], twilioHeader, s, "", encBase64); err != nil {
+		return Result{}, err
 	}
-	u := withPublicBase(r.URL, v.base)
-	if u == "" {
-		return Result{}, fmt.Errorf("header %s: the request has no URL to check it against: %w", twilioHeader, ErrMalformed)
+	u, err := checkedURL(r, v.base, twilioHeader)
+	if err != nil {
+		return Result{}, err
 	}
 	hash, jsonBody := twilioQueryParam(u, twilioBodyHash)
 	var params []byte
@@ -86,41 +78,47 @@ func (v *twilioVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 		}
 	}
 	urls := twilioPortVariants(u)
-	for i := range v.macs.pools {
+	i := v.macs.find(func(st *macState) bool {
 		for _, u := range urls {
 			if u == "" {
 				break
 			}
-			st := v.macs.get(i)
-			st.buf = append(st.buf[:0], u...)
-			st.h.Write(st.buf)
-			st.h.Write(params)
-			ok := hmac.Equal(st.sum(), sig[:])
-			v.macs.put(i, st)
-			if !ok {
-				continue
+			st.reset()
+			writeTwilio(st, u, params)
+			if hmac.Equal(st.sum(), sig[:]) {
+				return true
 			}
-			if jsonBody {
-				var want [sha256.Size]byte
-				if !decodeMAC(want[:], hash, encHex) {
-					return Result{}, fmt.Errorf("URL: %s=%q is not a hex SHA-256: %w", twilioBodyHash, truncate(hash), ErrMalformed)
-				}
-				if got := sha256.Sum256(r.Body); !hmac.Equal(got[:], want[:]) {
-					return Result{}, fmt.Errorf("body: its SHA-256 does not match the URL's %s: %w", twilioBodyHash, ErrMismatch)
-				}
-			}
-			return Result{SecretIndex: i}, nil
+		}
+		return false
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", twilioHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	}
+	if jsonBody {
+		var want [sha256.Size]byte
+		if !decodeMAC(want[:], hash, encHex) {
+			return Result{}, fmt.Errorf("URL: %s=%q is not a hex SHA-256: %w", twilioBodyHash, truncate(hash), ErrMalformed)
+		}
+		if got := sha256.Sum256(r.Body); !hmac.Equal(got[:], want[:]) {
+			return Result{}, fmt.Errorf("body: its SHA-256 does not match the URL's %s: %w", twilioBodyHash, ErrMismatch)
 		}
 	}
-	return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", twilioHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	return Result{SecretIndex: i}, nil
+}
+
+// writeTwilio feeds st the signed content: the URL, then the form
+// parameters (none for a JSON body).
+func writeTwilio(st *macState, u string, params []byte) {
+	st.write(u)
+	st.h.Write(params)
 }
 
 // sign signs r as Twilio does. A JSON body (by Content-Type or, without
 // one, by its first byte) gets bodySHA256 added to r.URL, or replaced
 // there; anything else is signed as a form body.
-func (v *twilioVerifier) sign(r *Request) error {
-	if r.URL == "" && v.base == "" {
-		return fmt.Errorf("twilio signs the URL: the request has none and public_url is not set: %w", ErrConfig)
+func (v *twilioVerifier) sign(r *Request, _ time.Time) error {
+	if _, err := signingURL(r, v.base, "twilio"); err != nil {
+		return err
 	}
 	var params []byte
 	if twilioJSON(r) {
@@ -132,12 +130,8 @@ func (v *twilioVerifier) sign(r *Request) error {
 			return fmt.Errorf("twilio: body is not form-encoded: %v: %w", err, ErrConfig)
 		}
 	}
-	st := v.macs.get(0)
-	st.buf = append(st.buf[:0], withPublicBase(r.URL, v.base)...)
-	st.h.Write(st.buf)
-	st.h.Write(params)
-	r.Header.Set(twilioHeader, encBase64.encode(st.sum()))
-	v.macs.put(0, st)
+	u := withPublicBase(r.URL, v.base)
+	r.Header.Set(twilioHeader, v.macs.mac(0, encBase64, func(st *macState) { writeTwilio(st, u, params) }))
 	return nil
 }
 
@@ -260,62 +254,4 @@ func twilioPortVariants(u string) [2]string {
 		}
 	}
 	return [2]string{scheme + "://" + host + tail, scheme + "://" + host + ":" + port + tail}
-}
-
-// parsePublicBase checks a public_url for schemes that keep the request's
-// path and query and take only the scheme, host and port from it. It
-// returns "scheme://host[:port]", or "" for an empty option; typ names the
-// preset in errors.
-func parsePublicBase(typ, s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		err = errors.New("not a URL")
-	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
-		err = errors.New("not an http:// or https:// URL with a host")
-	case u.User != nil:
-		err = errors.New("has user info")
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s: option public_url %s: %v: %w", typ, quoteURL(s), err, ErrConfig)
-	}
-	return u.Scheme + "://" + u.Host, nil
-}
-
-// quoteURL quotes a URL for an error message, without a password it may
-// hold.
-func quoteURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return strconv.Quote(truncate(u.Redacted()))
-	}
-	if strings.Contains(s, "@") {
-		return "(not shown: it may hold a password)"
-	}
-	return strconv.Quote(truncate(s))
-}
-
-// withPublicBase returns the URL the provider called: reqURL with its
-// scheme, host and port replaced by base, the path and query kept. An
-// empty base leaves reqURL as it is; a reqURL without scheme://host is
-// taken as a path.
-func withPublicBase(reqURL, base string) string {
-	if base == "" {
-		return reqURL
-	}
-	rest := reqURL
-	if _, after, ok := strings.Cut(reqURL, "://"); ok {
-		rest = ""
-		if i := strings.IndexAny(after, "/?"); i >= 0 {
-			rest = after[i:]
-		}
-	}
-	if rest == "" || rest[0] != '/' {
-		rest = "/" + rest
-	}
-	return base + rest
 }

@@ -22,15 +22,8 @@ func init() {
 		// notification.channel.follow, revocation.channel.follow: a
 		// revocation is an event like any other, told apart by its type.
 		EventType: []string{"header:" + twitchType, "header:Twitch-Eventsub-Subscription-Type"},
-		New:       func(o Options) (Verifier, error) { return verifier(newTwitch(o)) },
-		Sign: func(r *Request, o Options, now time.Time) error {
-			v, err := newTwitch(o)
-			if err != nil {
-				return err
-			}
-			v.sign(r, now)
-			return nil
-		},
+		New:       newWith(newTwitch),
+		Sign:      signWith(newTwitch),
 	})
 }
 
@@ -64,56 +57,53 @@ func newTwitch(o Options) (*twitchVerifier, error) {
 func (v *twitchVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	var vals [4]string
 	for i, h := range [...]string{twitchSignature, twitchID, twitchTimestamp, twitchType} {
-		if vals[i] = r.Header.Get(h); vals[i] == "" {
-			return Result{}, fmt.Errorf("header %s: %w", h, ErrNoSignature)
+		var err error
+		if vals[i], err = requireHeader(r, h); err != nil {
+			return Result{}, err
 		}
 	}
 	sig, id, ts, typ := vals[0], vals[1], vals[2], vals[3]
-	t, err := time.Parse(time.RFC3339Nano, ts)
+	t, err := stampRFC3339.read("header", twitchTimestamp, ts)
 	if err != nil {
-		return Result{}, fmt.Errorf("header %s: %q is not RFC 3339: %w", twitchTimestamp, truncate(ts), ErrMalformed)
+		return Result{}, err
 	}
-	const prefix = "sha256="
 	var mac [sha256.Size]byte
-	if len(sig) < len(prefix) || !strings.EqualFold(sig[:len(prefix)], prefix) || !decodeMAC(mac[:], sig[len(prefix):], encHex) {
+	if digits, ok := cutPrefixFold(sig, "sha256="); !ok || !decodeMAC(mac[:], digits, encHex) {
 		return Result{}, fmt.Errorf("header %s: not sha256=<64 hex digits>: %w", twitchSignature, ErrMalformed)
 	}
-	for i := range v.macs.pools {
-		st := v.macs.get(i)
-		v.write(st, id, ts, r.Body)
-		ok := hmac.Equal(st.sum(), mac[:])
-		v.macs.put(i, st)
-		if !ok {
-			continue
-		}
-		if err := checkSignedTime("header "+twitchTimestamp, ts, t, now, v.tol); err != nil {
-			return Result{}, err
-		}
-		if typ != twitchVerification {
-			return Result{SecretIndex: i}, nil
-		}
-		var body struct {
-			Challenge *string `json:"challenge"`
-		}
-		if err := json.Unmarshal(r.Body, &body); err != nil || body.Challenge == nil || *body.Challenge == "" {
-			return Result{}, fmt.Errorf("body field challenge: a %s without a challenge: %w", twitchVerification, ErrMalformed)
-		}
-		return Result{SecretIndex: i, Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(*body.Challenge)}}, nil
+	i := v.macs.find(func(st *macState) bool {
+		writeTwitch(st, id, ts, r.Body)
+		return hmac.Equal(st.sum(), mac[:])
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", twitchSignature, len(v.macs.pools), ErrMismatch)
 	}
-	return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", twitchSignature, len(v.macs.pools), ErrMismatch)
+	if err := checkWindow("header", twitchTimestamp, ts, t, now, v.tol); err != nil {
+		return Result{}, err
+	}
+	if typ != twitchVerification {
+		return Result{SecretIndex: i}, nil
+	}
+	var body struct {
+		Challenge *string `json:"challenge"`
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil || body.Challenge == nil || *body.Challenge == "" {
+		return Result{}, fmt.Errorf("body field challenge: a %s without a challenge: %w", twitchVerification, ErrMalformed)
+	}
+	return Result{SecretIndex: i, Response: &Response{ContentType: "text/plain; charset=utf-8", Body: []byte(*body.Challenge)}}, nil
 }
 
-// write feeds st the signed content: id, timestamp and body, concatenated.
-func (v *twitchVerifier) write(st *macState, id, ts string, body []byte) {
-	st.buf = append(append(st.buf[:0], id...), ts...)
-	st.h.Write(st.buf)
+// writeTwitch feeds st the signed content: id, timestamp and body,
+// concatenated.
+func writeTwitch(st *macState, id, ts string, body []byte) {
+	st.write(id, ts)
 	st.h.Write(body)
 }
 
 // sign sets the message headers on r as Twitch sends them, keeping a
 // message ID and type that r already carries; the type defaults to
 // notification.
-func (v *twitchVerifier) sign(r *Request, now time.Time) {
+func (v *twitchVerifier) sign(r *Request, now time.Time) error {
 	id := r.Header.Get(twitchID)
 	if id == "" {
 		id = strings.ToLower(rand.Text())
@@ -124,8 +114,6 @@ func (v *twitchVerifier) sign(r *Request, now time.Time) {
 	}
 	ts := now.UTC().Format(time.RFC3339Nano)
 	r.Header.Set(twitchTimestamp, ts)
-	st := v.macs.get(0)
-	v.write(st, id, ts, r.Body)
-	r.Header.Set(twitchSignature, "sha256="+encHex.encode(st.sum()))
-	v.macs.put(0, st)
+	r.Header.Set(twitchSignature, "sha256="+v.macs.mac(0, encHex, func(st *macState) { writeTwitch(st, id, ts, r.Body) }))
+	return nil
 }

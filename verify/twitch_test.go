@@ -3,7 +3,6 @@ package verify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -53,43 +52,36 @@ func TestTwitch(t *testing.T) {
 		want   error  // nil: valid
 		answer string // handshake response
 	}{
-		{"vector", header(id, ts, sig, "notification"), body, clock, nil, ""},
-		{"revocation is an event", header(id, ts, sign(id, ts, body), "revocation"), body, clock, nil, ""},
-		{"upper-case hex and prefix", header(id, ts, "SHA256="+sig[7:], "notification"), body, clock, nil, ""},
-		{"whole-second timestamp", header(id, shortTS, sign(id, shortTS, body), "notification"), body, clock, nil, ""},
-		{"verification", header(id, ts, sign(id, ts, verification), "webhook_callback_verification"), verification, clock, nil, challenge},
-		{"verification without challenge", header(id, ts, sign(id, ts, body), "webhook_callback_verification"), body, clock, verify.ErrMalformed, ""},
-		{"verification not JSON", header(id, ts, sign(id, ts, "challenge"), "webhook_callback_verification"), "challenge", clock, verify.ErrMalformed, ""},
-		{"verification unsigned", header(id, ts, sign(id, ts, body), "webhook_callback_verification"), verification, clock, verify.ErrMismatch, ""},
-		{"other id", header("other", ts, sig, "notification"), body, clock, verify.ErrMismatch, ""},
-		{"other timestamp", header(id, "2023-11-14T22:13:20.634234627Z", sig, "notification"), body, clock, verify.ErrMismatch, ""},
-		{"tampered", header(id, ts, sig, "notification"), body + " ", clock, verify.ErrMismatch, ""},
-		{"unix timestamp", header(id, "1700000000", sign(id, "1700000000", body), "notification"), body, clock, verify.ErrMalformed, ""},
-		{"no prefix", header(id, ts, sig[7:], "notification"), body, clock, verify.ErrMalformed, ""},
-		{"base64 signature", header(id, ts, "sha256=/PYgrQHWGy+Gs+Ohg3ovsyioo+9cPx5kpCaJx61gf9I=", "notification"), body, clock, verify.ErrMalformed, ""},
-		{"no type", header(id, ts, sig, ""), body, clock, verify.ErrNoSignature, ""},
-		{"no id", header("", ts, sig, "notification"), body, clock, verify.ErrNoSignature, ""},
-		{"at the old edge", header(id, ts, sig, "notification"), body, time.Unix(1700000600, 634234626), nil, ""},
-		{"too old", header(id, ts, sig, "notification"), body, time.Unix(1700000600, 634234627), verify.ErrTooOld, ""},
-		{"too new", header(id, ts, sig, "notification"), body, time.Unix(1699999400, 634234625), verify.ErrTooNew, ""},
+		{name: "vector", header: header(id, ts, sig, "notification"), body: body, at: clock},
+		{name: "revocation is an event", header: header(id, ts, sign(id, ts, body), "revocation"), body: body, at: clock},
+		{name: "upper-case hex and prefix", header: header(id, ts, "SHA256="+sig[7:], "notification"), body: body, at: clock},
+		{name: "whole-second timestamp", header: header(id, shortTS, sign(id, shortTS, body), "notification"), body: body, at: clock},
+		{name: "verification", header: header(id, ts, sign(id, ts, verification), "webhook_callback_verification"), body: verification, at: clock, answer: challenge},
+		{name: "verification without challenge", header: header(id, ts, sign(id, ts, body), "webhook_callback_verification"), body: body, at: clock, want: verify.ErrMalformed},
+		{name: "verification not JSON", header: header(id, ts, sign(id, ts, "challenge"), "webhook_callback_verification"), body: "challenge", at: clock, want: verify.ErrMalformed},
+		{name: "verification unsigned", header: header(id, ts, sign(id, ts, body), "webhook_callback_verification"), body: verification, at: clock, want: verify.ErrMismatch},
+		{name: "other id", header: header("other", ts, sig, "notification"), body: body, at: clock, want: verify.ErrMismatch},
+		{name: "other timestamp", header: header(id, "2023-11-14T22:13:20.634234627Z", sig, "notification"), body: body, at: clock, want: verify.ErrMismatch},
+		{name: "tampered", header: header(id, ts, sig, "notification"), body: body + " ", at: clock, want: verify.ErrMismatch},
+		{name: "unix timestamp", header: header(id, "1700000000", sign(id, "1700000000", body), "notification"), body: body, at: clock, want: verify.ErrMalformed},
+		{name: "no prefix", header: header(id, ts, sig[7:], "notification"), body: body, at: clock, want: verify.ErrMalformed},
+		{name: "base64 signature", header: header(id, ts, "sha256=/PYgrQHWGy+Gs+Ohg3ovsyioo+9cPx5kpCaJx61gf9I=", "notification"), body: body, at: clock, want: verify.ErrMalformed},
+		{name: "no type", header: header(id, ts, sig, ""), body: body, at: clock, want: verify.ErrNoSignature},
+		{name: "no id", header: header("", ts, sig, "notification"), body: body, at: clock, want: verify.ErrNoSignature},
+		{name: "at the old edge", header: header(id, ts, sig, "notification"), body: body, at: time.Unix(1700000600, 634234626)},
+		{name: "too old", header: header(id, ts, sig, "notification"), body: body, at: time.Unix(1700000600, 634234627), want: verify.ErrTooOld},
+		{name: "too new", header: header(id, ts, sig, "notification"), body: body, at: time.Unix(1699999400, 634234625), want: verify.ErrTooNew},
 	}
 	for _, typ := range []string{"twitch-eventsub", "twitch"} {
-		v, err := verify.New(typ, Options{Secrets: []string{"other", secret}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := mustVerifier(t, typ, Options{Secrets: []string{"other", secret}})
 		for _, tt := range tests {
 			t.Run(typ+"/"+tt.name, func(t *testing.T) {
 				res, err := v.Verify(&verify.Request{Header: tt.header, Body: []byte(tt.body)}, tt.at)
-				if tt.want == nil && (err != nil || res.SecretIndex != 1) || !errors.Is(err, tt.want) {
+				if !wantResult(res, err, tt.want, 1) {
 					t.Fatalf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
 				}
-				switch {
-				case err != nil:
-				case tt.answer == "" && res.Response != nil:
-					t.Errorf("Verify(%s) response = %+v; want none", tt.name, res.Response)
-				case tt.answer != "" && (res.Response == nil || string(res.Response.Body) != tt.answer || res.Response.ContentType != "text/plain; charset=utf-8"):
-					t.Errorf("Verify(%s) response = %+v; want text/plain %q", tt.name, res.Response, tt.answer)
+				if err == nil {
+					checkTextAnswer(t, tt.name, res, tt.answer)
 				}
 			})
 		}

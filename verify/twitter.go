@@ -15,7 +15,7 @@ func init() {
 		// Activity payloads carry no event ID: the body's SHA-256
 		// identifies a delivery.
 		methods: []string{http.MethodGet, http.MethodPost},
-		wrap:    func(v *hmacVerifier) Verifier { return &twitterVerifier{v} },
+		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &twitterVerifier{v} },
 	}.preset())
 }
 
@@ -43,11 +43,7 @@ func (v *twitterVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if !crcToken(tok) {
 		return Result{}, fmt.Errorf("query parameter crc_token: not 1 to %d base64 characters: %w", maxChallenge, ErrMalformed)
 	}
-	st := v.macs.get(0)
-	st.buf = append(st.buf[:0], tok...)
-	st.h.Write(st.buf)
-	answer := "sha256=" + encBase64.encode(st.sum())
-	v.macs.put(0, st)
+	answer := "sha256=" + v.macs.mac(0, encBase64, func(st *macState) { st.write(tok) })
 	body, err := json.Marshal(map[string]string{"response_token": answer})
 	if err != nil {
 		return Result{}, err

@@ -135,7 +135,7 @@ func (v vector) request() *Request {
 	return &Request{Method: m, URL: v.URL, Header: h, Body: []byte(v.Body)}
 }
 
-// TestVectors runs every vector of the shared catalogue through New and
+// TestVectors runs every vector of testdata/vectors.json through New and
 // Verify with the clock at the vector's time.
 func TestVectors(t *testing.T) {
 	for _, vec := range mustLoadVectors(t) {

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -77,13 +76,19 @@ func secretErr(typ string, i int, format string, args ...any) error {
 	return &SecretError{Type: typ, Index: i, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Request is the part of an HTTP request that a scheme reads. Body is the raw
-// request body, byte for byte as received.
-type Request struct {
-	Method string
-	URL    string // the full URL the provider called, for schemes that sign it
-	Header http.Header
-	Body   []byte
+// parseSecrets parses each of secrets with parse: the one loop by which
+// schemes turn their secrets into keys. An error is a SecretError of typ
+// naming the secret by its index; parse's errors must not quote the secret.
+func parseSecrets[K any](typ string, secrets []string, parse func(string) (K, error)) ([]K, error) {
+	keys := make([]K, len(secrets))
+	for i, s := range secrets {
+		k, err := parse(s)
+		if err != nil {
+			return nil, secretErr(typ, i, "%v", err)
+		}
+		keys[i] = k
+	}
+	return keys, nil
 }
 
 // Options configure one Verifier. Secrets in use at the request's time (see
@@ -207,95 +212,6 @@ type Verifier interface {
 	Verify(r *Request, now time.Time) (Result, error)
 }
 
-// Preset is one entry of the catalogue: a provider (or generic scheme) with
-// its defaults.
-type Preset struct {
-	Name        string        // type name used in config, e.g. "stripe"
-	Aliases     []string      // other names accepted in config, e.g. "discord"
-	Scheme      string        // signature scheme family, e.g. "hmac-sha256"
-	Description string        // one line for `hookgate providers`
-	Headers     []string      // headers the scheme reads
-	Tolerance   time.Duration // default replay window; 0 when nothing signed is timed
-
-	// Event identification defaults. Each source is "header:Name" or a JSON
-	// field path (gjson syntax) into the body. EventType parts are joined
-	// with "." when present (GitHub: event header plus body "action").
-	//
-	// EventID is one source. Where one scheme is sent under several header
-	// names, each name family is its own preset with the same verifier:
-	// standard-webhooks and svix both accept webhook-* and svix-* headers,
-	// and differ only in the family they prefer and sign with. Both report
-	// the signed ID of the family they verified in Result.ID, which takes
-	// the place of EventID (webhook-id or svix-id).
-	EventID   string
-	EventType []string
-
-	// Options names the optional Options fields this preset reads (by
-	// their config names: "header", "jwks_url", ...). Secrets, NotAfter
-	// and Tolerance are always allowed.
-	Options []string
-	// Methods are the HTTP methods the provider uses; nil means POST. A
-	// GET handshake (Meta's hub.challenge) adds GET.
-	Methods []string
-	// NoSecret means the preset needs no secret (a handshake-only or
-	// claims-only scheme); New then accepts empty Secrets.
-	NoSecret bool
-
-	// New builds a verifier for this preset. The package function New calls
-	// it after the checks common to all presets; use that instead.
-	New func(o Options) (Verifier, error)
-	// Sign, when not nil, adds the signature headers to r as the provider
-	// would, signed with o.Secrets[0] at time now. The package function Sign
-	// calls it after the checks common to all presets; use that instead.
-	Sign func(r *Request, o Options, now time.Time) error
-}
-
-var (
-	presets = map[string]Preset{} // by name
-	aliases = map[string]string{} // alias -> name
-)
-
-// register adds a preset; each scheme file calls it from init.
-func register(p Preset) {
-	for _, n := range append([]string{p.Name}, p.Aliases...) {
-		if _, dup := presets[n]; dup {
-			panic("verify: preset registered twice: " + n)
-		}
-		if _, dup := aliases[n]; dup {
-			panic("verify: preset registered twice: " + n)
-		}
-	}
-	for _, o := range p.Options {
-		if _, ok := optionFields[o]; !ok {
-			panic("verify: preset " + p.Name + " lists unknown option " + o)
-		}
-	}
-	presets[p.Name] = p
-	for _, a := range p.Aliases {
-		aliases[a] = p.Name
-	}
-}
-
-// Lookup returns the preset with the given name or alias.
-func Lookup(name string) (Preset, bool) {
-	if n, ok := aliases[name]; ok {
-		name = n
-	}
-	p, ok := presets[name]
-	return p, ok
-}
-
-// Presets returns the whole catalogue sorted by name, one entry per preset
-// (aliases are in Preset.Aliases).
-func Presets() []Preset {
-	out := make([]Preset, 0, len(presets))
-	for _, p := range presets {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
 // New builds the Verifier for a preset or generic scheme name. It returns an
 // error wrapping ErrUnknownType for an unknown name and ErrConfig when the
 // options are unusable (no secrets, unknown algorithm, a tolerance for a
@@ -310,142 +226,6 @@ func New(typ string, o Options) (Verifier, error) {
 		return nil, err
 	}
 	return withExpiry(p, o, v)
-}
-
-// rotation applies Options.NotAfter: at the request's time, a scheme tries
-// only the secrets still in use, so that a request signed with both a
-// revoked and a current secret (Stripe's v1 pair during a roll, several
-// Standard Webhooks or Box signatures) verifies with the current one.
-//
-// Schemes try the secrets they were built with in order and stop at the
-// first match, and the set in use changes only at an expiry time. So for
-// each span between two expiry times, rotation holds the preset's verifier
-// built twice: with the secrets in use then, and with those expired then.
-// A request is checked with the first. Only when no secret in use matches
-// is it checked with the second, to tell a sender still signing with a
-// revoked secret (ErrSecretExpired) from a plain mismatch. The verifiers'
-// SecretIndex, an index in the subset they were built with, is mapped back
-// to the index in Options.Secrets. A handshake that no secret signs is
-// answered by either. It is safe for concurrent use.
-type rotation struct {
-	bounds   []time.Time // the distinct expiry times, ascending
-	spans    []span      // spans[i]: bounds[:i] have passed, bounds[i:] not
-	notAfter []time.Time // Options.NotAfter, for messages
-	secrets  int         // len(Options.Secrets)
-}
-
-// span holds the verifiers of the time between two expiry times.
-type span struct {
-	inUse, expired subset
-}
-
-// subset is a preset's verifier built with some of the secrets; v is nil
-// when there are none.
-type subset struct {
-	v   Verifier
-	idx []int // idx[i]: index in Options.Secrets of the verifier's secret i
-}
-
-var _ Verifier = (*rotation)(nil)
-
-// withExpiry returns full, p's verifier built with o, when no secret
-// expires, and a rotation over p otherwise.
-func withExpiry(p Preset, o Options, full Verifier) (Verifier, error) {
-	var bounds []time.Time
-	for _, t := range o.NotAfter {
-		if !t.IsZero() {
-			bounds = append(bounds, t)
-		}
-	}
-	if len(bounds) == 0 {
-		return full, nil
-	}
-	slices.SortFunc(bounds, time.Time.Compare)
-	bounds = slices.CompactFunc(bounds, time.Time.Equal)
-	r := &rotation{bounds: bounds, spans: make([]span, len(bounds)+1), notAfter: slices.Clone(o.NotAfter), secrets: len(o.Secrets)}
-	for i := range r.spans {
-		var inUse, expired []int
-		for j := range o.Secrets {
-			if i > 0 && j < len(o.NotAfter) && !o.NotAfter[j].IsZero() && !o.NotAfter[j].After(bounds[i-1]) {
-				expired = append(expired, j)
-			} else {
-				inUse = append(inUse, j)
-			}
-		}
-		var err error
-		if r.spans[i].inUse, err = newSubset(p, o, inUse, full); err != nil {
-			return nil, err
-		}
-		if r.spans[i].expired, err = newSubset(p, o, expired, full); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
-}
-
-// newSubset builds p's verifier with the secrets of o at indexes idx;
-// full is the one built with all of them.
-func newSubset(p Preset, o Options, idx []int, full Verifier) (subset, error) {
-	switch len(idx) {
-	case 0:
-		return subset{}, nil
-	case len(o.Secrets):
-		return subset{v: full, idx: idx}, nil
-	}
-	secrets := make([]string, len(idx))
-	for i, j := range idx {
-		secrets[i] = o.Secrets[j]
-	}
-	o.Secrets, o.NotAfter = secrets, nil
-	v, err := p.New(o)
-	if err != nil {
-		return subset{}, err
-	}
-	return subset{v: v, idx: idx}, nil
-}
-
-// result maps res.SecretIndex back to an index in Options.Secrets.
-func (s *subset) result(res Result) Result {
-	if res.SecretIndex >= 0 && res.SecretIndex < len(s.idx) {
-		res.SecretIndex = s.idx[res.SecretIndex]
-	}
-	return res
-}
-
-// Verify implements Verifier. A request verifies when a secret in use at
-// now matches. When only an expired secret does, it fails with
-// ErrSecretExpired; when none does, with the error of the secrets in use.
-func (r *rotation) Verify(req *Request, now time.Time) (Result, error) {
-	i := 0
-	for i < len(r.bounds) && now.After(r.bounds[i]) {
-		i++
-	}
-	s := &r.spans[i]
-	var err error
-	if s.inUse.v != nil {
-		res, err0 := s.inUse.v.Verify(req, now)
-		if err0 == nil {
-			return s.inUse.result(res), nil
-		}
-		// Any other error means the signature was found or could not be
-		// read: an expired secret cannot change that.
-		if s.expired.v == nil || !errors.Is(err0, ErrMismatch) {
-			return Result{}, err0
-		}
-		err = err0
-	}
-	res, err1 := s.expired.v.Verify(req, now)
-	switch {
-	case err1 == nil && res.unsigned:
-		return s.expired.result(res), nil
-	case err1 == nil:
-		j := s.expired.result(res).SecretIndex
-		return Result{}, fmt.Errorf("secret %d matched but is not accepted after %s: %w",
-			j, r.notAfter[j].UTC().Format(time.RFC3339), ErrSecretExpired)
-	case err == nil: // no secret is in use
-		err = err1
-	}
-	return Result{}, fmt.Errorf("%d of %d secrets expired: %w", len(s.expired.idx), r.secrets, err)
 }
 
 // Sign adds to r the headers that the provider of preset typ sends: the
@@ -528,38 +308,3 @@ func prepare(typ string, o Options) (Preset, Options, error) {
 	}
 	return p, o, nil
 }
-
-// optionFields reports, by config name, whether an optional field of
-// Options is set.
-var optionFields = map[string]func(o *Options) bool{
-	"header":           func(o *Options) bool { return o.Header != "" },
-	"prefix":           func(o *Options) bool { return o.Prefix != "" },
-	"algorithm":        func(o *Options) bool { return o.Algorithm != "" },
-	"encoding":         func(o *Options) bool { return o.Encoding != "" },
-	"template":         func(o *Options) bool { return o.Template != "" },
-	"format":           func(o *Options) bool { return o.Format != "" },
-	"timestamp_header": func(o *Options) bool { return o.TimestampHeader != "" },
-	"jwks_url":         func(o *Options) bool { return o.JWKSURL != "" },
-	"jwks":             func(o *Options) bool { return o.JWKS != "" },
-	"jwks_refresh":     func(o *Options) bool { return o.JWKSRefresh != 0 },
-	"issuer":           func(o *Options) bool { return o.Issuer != "" },
-	"audience":         func(o *Options) bool { return len(o.Audience) > 0 },
-	"algorithms":       func(o *Options) bool { return len(o.Algorithms) > 0 },
-	"body_hash_claim":  func(o *Options) bool { return o.BodyHashClaim != "" },
-	"email":            func(o *Options) bool { return o.Email != "" },
-	"bundle_id":        func(o *Options) bool { return o.BundleID != "" },
-	"environment":      func(o *Options) bool { return o.Environment != "" },
-	"app_apple_id":     func(o *Options) bool { return o.AppAppleID != 0 },
-	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
-	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
-}
-
-// optionNames is optionFields' keys in a fixed order, for stable errors.
-var optionNames = func() []string {
-	names := make([]string, 0, len(optionFields))
-	for n := range optionFields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}()

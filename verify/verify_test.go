@@ -3,11 +3,15 @@ package verify_test
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"hash"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +64,36 @@ var presetCases = []presetCase{
 }
 
 func addPresetCases(cs ...presetCase) { presetCases = append(presetCases, cs...) }
+
+// wantErr reports whether err is what a table wants: no error for a nil
+// want, else an error wrapping want.
+func wantErr(err, want error) bool {
+	if want == nil {
+		return err == nil
+	}
+	return errors.Is(err, want)
+}
+
+// wantResult reports whether a Verify outcome is what a table wants: valid
+// with SecretIndex index for a nil want, else an error wrapping want.
+func wantResult(res verify.Result, err, want error, index int) bool {
+	if want == nil {
+		return err == nil && res.SecretIndex == index
+	}
+	return errors.Is(err, want)
+}
+
+// checkTextAnswer checks the handshake answer of a verified request: none
+// for an empty answer, else answer in text/plain.
+func checkTextAnswer(t *testing.T, name string, res verify.Result, answer string) {
+	t.Helper()
+	switch {
+	case answer == "" && res.Response != nil:
+		t.Errorf("Verify(%s) response = %+v; want none", name, res.Response)
+	case answer != "" && (res.Response == nil || string(res.Response.Body) != answer || res.Response.ContentType != "text/plain; charset=utf-8"):
+		t.Errorf("Verify(%s) response = %+v; want text/plain %q", name, res.Response, answer)
+	}
+}
 
 // hmacOf computes an HMAC of msg independently of the package.
 func hmacOf(fn func() hash.Hash, key, msg string) []byte {
@@ -120,7 +154,8 @@ func TestPresetCasesComplete(t *testing.T) {
 
 // TestSchemes runs the cases every preset must pass: round trip, rotation,
 // tampering, wrong secret, missing headers and, for timed schemes, the
-// replay window in both directions.
+// replay window in both directions. (It is over 80 lines because it lists
+// them all in one place, which is the point.)
 func TestSchemes(t *testing.T) {
 	for _, c := range presetCases {
 		body := `{"id":"evt_1","type":"customer.created","data":{"name":"Zoë ♥"}}` + "\n"
@@ -205,10 +240,7 @@ func TestSchemes(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					o := c.with(tc.tol, tc.secrets...)
 					o.NotAfter = tc.notAfter
-					v, err := verify.New(c.name, o)
-					if err != nil {
-						t.Fatalf("New(%s) = %v", c.name, err)
-					}
+					v := mustVerifier(t, c.name, o)
 					res, err := v.Verify(tc.r, tc.at)
 					if tc.want == nil {
 						if err != nil || res.SecretIndex != tc.index {
@@ -250,24 +282,35 @@ func TestNewErrors(t *testing.T) {
 		o    Options
 		want error
 	}{
-		{"unknown type", "nope", Options{Secrets: []string{"s"}}, verify.ErrUnknownType},
-		{"empty type", "", Options{Secrets: []string{"s"}}, verify.ErrUnknownType},
-		{"no secrets", "stripe", Options{}, verify.ErrConfig},
-		{"empty secret", "stripe", Options{Secrets: []string{"s", ""}}, verify.ErrConfig},
-		{"negative tolerance", "stripe", Options{Secrets: []string{"s"}, Tolerance: -time.Second}, verify.ErrConfig},
-		{"tolerance on untimed github", "github", Options{Secrets: []string{"s"}, Tolerance: time.Minute}, verify.ErrConfig},
-		{"tolerance on untimed hmac", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Tolerance: time.Minute}, verify.ErrConfig},
-		{"header on stripe", "stripe", Options{Secrets: []string{"s"}, Header: "X-Sig"}, verify.ErrConfig},
-		{"algorithm on github", "github", Options{Secrets: []string{"s"}, Algorithm: "sha512"}, verify.ErrConfig},
-		{"encoding on standard-webhooks", "standard-webhooks", Options{Secrets: []string{whsec("0123456789abcdefghijklmn")}, Encoding: "hex"}, verify.ErrConfig},
-		{"secret not base64", "standard-webhooks", Options{Secrets: []string{"whsec_not base64!"}}, verify.ErrConfig},
-		{"second secret not base64", "svix", Options{Secrets: []string{whsec("0123456789abcdefghijklmn"), "whsec_***"}}, verify.ErrConfig},
-		{"secret only prefix", "standard-webhooks", Options{Secrets: []string{"whsec_"}}, verify.ErrConfig},
-		{"hmac without header", "hmac", Options{Secrets: []string{"s"}}, verify.ErrConfig},
-		{"hmac bad header name", "hmac", Options{Secrets: []string{"s"}, Header: "X Sig"}, verify.ErrConfig},
-		{"hmac header with colon", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig:"}, verify.ErrConfig},
-		{"hmac bad algorithm", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Algorithm: "md5"}, verify.ErrConfig},
-		{"hmac bad encoding", "hmac", Options{Secrets: []string{"s"}, Header: "X-Sig", Encoding: "base32"}, verify.ErrConfig},
+		{name: "unknown type", typ: "nope", o: Options{Secrets: []string{"s"}}, want: verify.ErrUnknownType},
+		{name: "empty type", o: Options{Secrets: []string{"s"}}, want: verify.ErrUnknownType},
+		{name: "no secrets", typ: "stripe", o: Options{}, want: verify.ErrConfig},
+		{name: "empty secret", typ: "stripe", o: Options{Secrets: []string{"s", ""}}, want: verify.ErrConfig},
+		{name: "negative tolerance", typ: "stripe", o: Options{Secrets: []string{"s"}, Tolerance: -time.Second}, want: verify.ErrConfig},
+		{name: "tolerance on untimed github", typ: "github", o: Options{Secrets: []string{"s"}, Tolerance: time.Minute}, want: verify.ErrConfig},
+		{name: "tolerance on untimed hmac", typ: "hmac", o: Options{Secrets: []string{"s"}, Header: "X-Sig", Tolerance: time.Minute}, want: verify.ErrConfig},
+		{name: "header on stripe", typ: "stripe", o: Options{Secrets: []string{"s"}, Header: "X-Sig"}, want: verify.ErrConfig},
+		{name: "algorithm on github", typ: "github", o: Options{Secrets: []string{"s"}, Algorithm: "sha512"}, want: verify.ErrConfig},
+		{name: "encoding on standard-webhooks", typ: "standard-webhooks", o: Options{Secrets: []string{whsec("0123456789abcdefghijklmn")}, Encoding: "hex"}, want: verify.ErrConfig},
+		{name: "secret not base64", typ: "standard-webhooks", o: Options{Secrets: []string{"whsec_not base64!"}}, want: verify.ErrConfig},
+		{name: "second secret not base64", typ: "svix", o: Options{Secrets: []string{whsec("0123456789abcdefghijklmn"), "whsec_***"}}, want: verify.ErrConfig},
+		{name: "secret only prefix", typ: "standard-webhooks", o: Options{Secrets: []string{"whsec_"}}, want: verify.ErrConfig},
+		{name: "hmac without header", typ: "hmac", o: Options{Secrets: []string{"s"}}, want: verify.ErrConfig},
+		{name: "hmac bad header name", typ: "hmac", o: Options{Secrets: []string{"s"}, Header: "X Sig"}, want: verify.ErrConfig},
+		{name: "hmac header with colon", typ: "hmac", o: Options{Secrets: []string{"s"}, Header: "X-Sig:"}, want: verify.ErrConfig},
+		{name: "hmac bad algorithm", typ: "hmac", o: Options{Secrets: []string{"s"}, Header: "X-Sig", Algorithm: "md5"}, want: verify.ErrConfig},
+		{name: "hmac bad encoding", typ: "hmac", o: Options{Secrets: []string{"s"}, Header: "X-Sig", Encoding: "base32"}, want: verify.ErrConfig},
+		{name: "airtable secret not base64", typ: "airtable", o: Options{Secrets: []string{"not base64!"}}, want: verify.ErrConfig},
+		{name: "airtable empty key", typ: "airtable", o: Options{Secrets: []string{"===="}}, want: verify.ErrConfig},
+		{name: "telnyx key not base64", typ: "telnyx", o: Options{Secrets: []string{"@@@"}}, want: verify.ErrConfig},
+		{name: "telnyx key too short", typ: "telnyx", o: Options{Secrets: []string{base64.StdEncoding.EncodeToString([]byte("short"))}}, want: verify.ErrConfig},
+		{name: "okta bad header", typ: "okta", o: Options{Secrets: []string{"t"}, Header: "X Auth"}, want: verify.ErrConfig},
+		{name: "trello public_url with path", typ: "trello", o: Options{Secrets: []string{"s"}, PublicURL: "https://h.example/webhooks/trello"}, want: verify.ErrConfig},
+		{name: "trello public_url not http", typ: "trello", o: Options{Secrets: []string{"s"}, PublicURL: "ftp://h.example"}, want: verify.ErrConfig},
+		{name: "tolerance on untimed vercel", typ: "vercel", o: Options{Secrets: []string{"s"}, Tolerance: time.Minute}, want: verify.ErrConfig},
+		{name: "tolerance on zendesk", typ: "zendesk", o: Options{Secrets: []string{"s"}, Tolerance: time.Minute}, want: verify.ErrConfig},
+		{name: "header on gitea", typ: "gitea", o: Options{Secrets: []string{"s"}, Header: "X-Sig"}, want: verify.ErrConfig},
+		{name: "public_url on dropbox", typ: "dropbox", o: Options{Secrets: []string{"s"}, PublicURL: "https://h.example"}, want: verify.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,6 +372,62 @@ func TestConcurrentVerify(t *testing.T) {
 				})
 			}
 			wg.Wait()
+		})
+	}
+}
+
+func macHex(key, msg string) string { return hex.EncodeToString(hmacOf(sha256.New, key, msg)) }
+
+func macB64(fn func() hash.Hash, key, msg string) string {
+	return base64.StdEncoding.EncodeToString(hmacOf(fn, key, msg))
+}
+
+// mustVerifier builds typ's verifier with o.
+func mustVerifier(tb testing.TB, typ string, o Options) verify.Verifier {
+	tb.Helper()
+	v, err := verify.New(typ, o)
+	if err != nil {
+		tb.Fatalf("New(%s) = %v", typ, err)
+	}
+	return v
+}
+
+// TestSignLayouts checks Sign against signatures computed here, in each
+// provider's layout.
+func TestSignLayouts(t *testing.T) {
+	const secret, body = "s3cret", `{"id":"e1"}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	ms := strconv.FormatInt(now.UnixMilli(), 10)
+	rfc := now.UTC().Format(time.RFC3339)
+	tests := []struct {
+		preset string
+		want   http.Header
+	}{
+		{"vercel", http.Header{"X-Vercel-Signature": {hex.EncodeToString(hmacOf(sha1.New, secret, body))}}},
+		{"twitter", http.Header{"X-Twitter-Webhooks-Signature": {"sha256=" + macB64(sha256.New, secret, body)}}},
+		{"mux", http.Header{"Mux-Signature": {"t=" + ts + ",v1=" + macHex(secret, ts+"."+body)}}},
+		{"workos", http.Header{"Workos-Signature": {"t=" + ms + ",v1=" + macHex(secret, ms+"."+body)}}},
+		{"recurly", http.Header{"Recurly-Signature": {ms + "," + macHex(secret, ms+"."+body)}}},
+		{"webflow", http.Header{"X-Webflow-Signature": {macHex(secret, ms+":"+body)}, "X-Webflow-Timestamp": {ms}}},
+		{"frameio", http.Header{"X-Frameio-Signature": {"v0=" + macHex(secret, "v0:"+ts+":"+body)}, "X-Frameio-Request-Timestamp": {ts}}},
+		{"zendesk", http.Header{"X-Zendesk-Webhook-Signature": {macB64(sha256.New, secret, rfc+body)}, "X-Zendesk-Webhook-Signature-Timestamp": {rfc}}},
+		{"trello", http.Header{"X-Trello-Webhook": {macB64(sha1.New, secret, body+"https://example.com/hook")}}},
+		{"docusign", http.Header{"X-Docusign-Signature-1": {macB64(sha256.New, secret, body)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.preset, func(t *testing.T) {
+			r := &verify.Request{Method: "POST", URL: "https://example.com/hook", Body: []byte(body)}
+			if err := verify.Sign(tt.preset, r, Options{Secrets: []string{secret}}, now); err != nil {
+				t.Fatalf("Sign(%s) = %v", tt.preset, err)
+			}
+			for k, v := range tt.want {
+				if got := r.Header.Get(k); got != v[0] {
+					t.Errorf("Sign(%s) %s = %q; want %q", tt.preset, k, got, v[0])
+				}
+			}
+			if len(r.Header) != len(tt.want) {
+				t.Errorf("Sign(%s) set %v; want only %v", tt.preset, sortedKeys(r.Header), sortedKeys(tt.want))
+			}
 		})
 	}
 }

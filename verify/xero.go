@@ -13,7 +13,7 @@ func init() {
 		desc: "Xero: x-xero-signature <base64> HMAC-SHA256 over the body, webhook key raw; Intent to Receive answered 200",
 		// A delivery batches events: the body's SHA-256 identifies it.
 		eventType: []string{"events.0.eventCategory", "events.0.eventType"},
-		wrap:      func(v *hmacVerifier) Verifier { return &xeroVerifier{v} },
+		wrap:      func(v *hmacVerifier, _ Options) Verifier { return &xeroVerifier{v} },
 	}.preset())
 }
 

@@ -8,35 +8,23 @@ import (
 )
 
 func init() {
-	register(Preset{
-		Name:        "zoom",
-		Scheme:      "hmac-sha256",
-		Description: "Zoom: x-zm-signature v0=<hex> over v0:{x-zm-request-timestamp}:{body}, secret token raw; answers endpoint.url_validation",
-		Headers:     []string{zoomSigHeader, zoomTSHeader},
+	register(stampMAC{
+		name:      "zoom",
+		sigHeader: "X-Zm-Signature", tsHeader: "X-Zm-Request-Timestamp", sigPrefix: "v0=", before: "v0:", sep: ":", enc: encHex,
 		// Zoom documents no window; five minutes as for Slack, whose
 		// scheme Zoom's copies.
-		Tolerance: 5 * time.Minute,
-		EventID:   "header:X-Zm-Trackingid",
-		EventType: []string{"event"},
-		New: func(o Options) (Verifier, error) {
-			return newV0(zoomSigHeader, zoomTSHeader, o, zoomHandshake), nil
-		},
-		Sign: func(r *Request, o Options, now time.Time) error {
-			newV0(zoomSigHeader, zoomTSHeader, o, nil).sign(r, now)
-			return nil
-		},
-	})
+		unit: stampSeconds, tolerance: 5 * time.Minute,
+		desc:      "Zoom: x-zm-signature v0=<hex> over v0:{x-zm-request-timestamp}:{body}, secret token raw; answers endpoint.url_validation",
+		eventID:   "header:X-Zm-Trackingid",
+		eventType: []string{"event"},
+		handshake: zoomHandshake,
+	}.preset())
 }
-
-const (
-	zoomSigHeader = "X-Zm-Signature"
-	zoomTSHeader  = "X-Zm-Request-Timestamp"
-)
 
 // zoomHandshake answers the endpoint.url_validation request, which Zoom
 // signs like any other: {"plainToken": ..., "encryptedToken": hex
 // HMAC-SHA256 of plainToken keyed with the secret that verified it}.
-func zoomHandshake(v *v0Verifier, body []byte, i int) (*Response, error) {
+func zoomHandshake(v *stampVerifier, body []byte, i int) (*Response, error) {
 	if !bytes.Contains(body, []byte("endpoint.url_validation")) {
 		return nil, nil // the common case costs no JSON decoding
 	}
@@ -52,10 +40,7 @@ func zoomHandshake(v *v0Verifier, body []byte, i int) (*Response, error) {
 	if m.Payload.PlainToken == "" {
 		return nil, fmt.Errorf("body: endpoint.url_validation without payload.plainToken: %w", ErrMalformed)
 	}
-	st := v.macs.get(i)
-	st.h.Write([]byte(m.Payload.PlainToken))
-	enc := encHex.encode(st.sum())
-	v.macs.put(i, st)
+	enc := v.macs.mac(i, encHex, func(st *macState) { st.write(m.Payload.PlainToken) })
 	out, err := json.Marshal(struct {
 		PlainToken     string `json:"plainToken"`
 		EncryptedToken string `json:"encryptedToken"`

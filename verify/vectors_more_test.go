@@ -2,14 +2,16 @@ package verify
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"slices"
 	"testing"
+	"time"
 )
 
 // moreVector is one object of testdata/vectors_more.json: the vectors of the
-// further providers (vercel.go, mux.go, ...), in the fields of the shared
-// catalogue. Each was computed with Python's hmac, hashlib and cryptography
+// providers that testdata/vectors.json lacks (vercel.go, mux.go, ...), in
+// its fields. Each was computed with Python's hmac, hashlib and cryptography
 // from the provider's documented algorithm (or copied from an official SDK
 // test), independently of this package; source names the page it follows.
 type moreVector struct {
@@ -40,7 +42,7 @@ func mustLoadMoreVectors(tb testing.TB) []moreVector {
 }
 
 // TestMoreVectors runs every vector of testdata/vectors_more.json through
-// New and Verify, as TestVectors does for the shared catalogue. A handshake
+// New and Verify, as TestVectors does for testdata/vectors.json. A handshake
 // vector's expected_response is either a JSON value, compared as JSON, or a
 // JSON string, compared byte for byte with a plain-text answer ("" for an
 // empty one).
@@ -97,4 +99,44 @@ func checkMoreResponse(t *testing.T, vec moreVector, res Result) {
 	if !jsonEqual(t, res.Response.Body, vec.ExpectedResponse) {
 		t.Errorf("Verify(%s) response = %s; want %s", vec.ID, res.Response.Body, vec.ExpectedResponse)
 	}
+}
+
+// fuzzVerifyMore fuzzes Verify of preset typ with the method, the URL, up to
+// three header values, the body and the clock, seeded with the preset's
+// vectors of vectors_more.json (whose secrets are all configured) and, for
+// schemes with a shared secret, a freshly signed request. Verify must not
+// panic, and must return either a valid SecretIndex or one of its sentinel
+// errors.
+func fuzzVerifyMore(f *testing.F, typ string, headers ...string) {
+	var o Options
+	for _, v := range mustLoadMoreVectors(f) {
+		if v.Scheme != typ {
+			continue
+		}
+		addSecrets(&o, v.options(f).Secrets)
+		r := v.request()
+		hv := headerValues(r, headers)
+		f.Add(r.Method, r.URL, hv[0], hv[1], hv[2], r.Body, v.Now)
+	}
+	if len(o.Secrets) == 0 {
+		f.Fatalf("no %s vectors in vectors_more.json", typ)
+	}
+	ver, err := New(typ, o)
+	if err != nil {
+		f.Fatalf("New(%s) = %v", typ, err)
+	}
+	if typ != "telnyx" { // its secrets are public keys
+		now := time.Unix(1700000000, 0)
+		r := &Request{Method: "POST", URL: "https://example.com/hook", Header: http.Header{}, Body: []byte(`{"id":"evt_1","type":"a.b"}`)}
+		if err := Sign(typ, r, o, now); err != nil {
+			f.Fatalf("Sign(%s) = %v", typ, err)
+		}
+		hv := headerValues(r, headers)
+		f.Add(r.Method, r.URL, hv[0], hv[1], hv[2], r.Body, now.Unix())
+	}
+	f.Fuzz(func(t *testing.T, method, url, h0, h1, h2 string, body []byte, unix int64) {
+		r := fuzzRequest(method, url, body, headers, h0, h1, h2)
+		res, err := ver.Verify(r, time.Unix(unix, 0))
+		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
+	})
 }
