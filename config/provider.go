@@ -145,19 +145,5 @@ func (c *Config) Provider(name string) (*Provider, error) {
 // send` prints them so.
 func (p *Provider) CredentialHeaders() []string {
 	preset, _ := verify.Lookup(p.Type)
-	return credentialHeaders(preset, p.Options.Header)
-}
-
-// credentialHeaders lists the headers a quarantined request must not keep:
-// the usual credential headers, and for schemes whose header holds the
-// secret itself (a token, basic auth) the headers the scheme reads.
-func credentialHeaders(preset verify.Preset, header string) []string {
-	hs := []string{"Authorization", "Proxy-Authorization", "Cookie"}
-	if preset.Scheme == "token" || preset.Scheme == "basic-auth" {
-		hs = append(hs, preset.Headers...)
-		if header != "" {
-			hs = append(hs, header)
-		}
-	}
-	return hs
+	return verify.CredentialHeaders(preset, p.Options.Header)
 }

@@ -274,7 +274,7 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 		if s.quarantine != nil {
 			_, _, reason := classify(err)
 			s.quarantine.keep(quarantined{provider: p.name, reason: reason, err: err.Error(),
-				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: redact(req.Header, p.credentials), Body: body}, at: now})
+				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: verify.Redact(req.Header, p.credentials), Body: body}, at: now})
 		}
 		return r, err
 	}

@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -165,16 +164,4 @@ func (q *quarantine) write(batch []quarantined) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// redact copies h without the named headers' values, which are replaced
-// by "[redacted]": a credential must not rest in the quarantine.
-func redact(h http.Header, names []string) http.Header {
-	c := h.Clone()
-	for _, name := range names {
-		if _, ok := c[http.CanonicalHeaderKey(name)]; ok {
-			c.Set(name, "[redacted]")
-		}
-	}
-	return c
 }

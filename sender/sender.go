@@ -208,7 +208,7 @@ func Send(ctx context.Context, cfg *config.Config, name, baseURL string, ev Even
 		return nil, fmt.Errorf("sender: %w", err)
 	}
 	req.Header = vr.Header
-	shown := redact(vr.Header, pc.CredentialHeaders())
+	shown := verify.Redact(vr.Header, pc.CredentialHeaders())
 	fmt.Fprintf(w, "%s %s\n", vr.Method, vr.URL)
 	for _, k := range slices.Sorted(maps.Keys(shown)) {
 		for _, v := range shown[k] {
@@ -224,15 +224,4 @@ func Send(ctx context.Context, cfg *config.Config, name, baseURL string, ev Even
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	fmt.Fprintf(w, "%s\n%s\n", resp.Status, bytes.TrimSpace(rb))
 	return resp, nil
-}
-
-// redact copies h with the named headers' values replaced by "[redacted]".
-func redact(h http.Header, names []string) http.Header {
-	c := h.Clone()
-	for _, name := range names {
-		if _, ok := c[http.CanonicalHeaderKey(name)]; ok {
-			c.Set(name, "[redacted]")
-		}
-	}
-	return c
 }

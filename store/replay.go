@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hookgate/forward"
 )
@@ -121,10 +120,13 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 		return nil
 	}
 	what := fmt.Sprintf("the subject %q is", outside[0])
-	if subject == "" {
-		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), clipList(strings.Join(outside, ", ")))
-		if len(outside) == 1 {
-			what = fmt.Sprintf("the archived events' subject %q is", outside[0])
+	switch {
+	case subject == "" && len(outside) == 1:
+		what = fmt.Sprintf("the archived events' subject %q is", outside[0])
+	case subject == "":
+		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), strings.Join(outside[:min(3, len(outside))], ", "))
+		if len(outside) > 3 {
+			what = strings.TrimSuffix(what, ")") + ", ...)"
 		}
 	}
 	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
@@ -232,19 +234,4 @@ func ResendParked(ctx context.Context, db *DB, seqs []int64, now time.Time) (n, 
 		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	return n, bytes, nil
-}
-
-// maxListed bounds a list of values quoted in an error.
-const maxListed = 256
-
-// clipList cuts s to maxListed bytes, saying how long it was.
-func clipList(s string) string {
-	if len(s) <= maxListed {
-		return s
-	}
-	cut := maxListed
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }

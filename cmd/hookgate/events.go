@@ -9,7 +9,6 @@ import (
 	"slices"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"hookgate/config"
 	"hookgate/forward"
@@ -129,24 +128,8 @@ func writeParked(w io.Writer, rows []forward.Parked) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tPARKED AT\tMESSAGE ID\tSUBJECT\tBYTES\tATTEMPTS\tERROR")
 	for _, p := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), clip(p.Message.ID),
-			clip(p.Message.Subject), len(p.Message.Body), p.Attempts, p.Error)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", p.Seq, p.ParkedAt.UTC().Format(time.RFC3339), p.Message.ID,
+			p.Message.Subject, len(p.Message.Body), p.Attempts, p.Error)
 	}
 	tw.Flush()
-}
-
-// maxCell bounds a value from a message (an ID, a subject) in a table,
-// as the gateway bounds one in a log line.
-const maxCell = 256
-
-// clip cuts s to maxCell bytes, saying how long it was.
-func clip(s string) string {
-	if len(s) <= maxCell {
-		return s
-	}
-	cut := maxCell
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
