@@ -15,22 +15,25 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"hookgate/forward"
 )
 
 // ErrInvalid is wrapped by every configuration error.
 var ErrInvalid = errors.New("config")
 
-// Defaults applied by Config.Validate to fields left empty.
+// Defaults applied by Config.Validate to fields left empty. Those of the
+// stream and the subjects are package forward's, which owns them.
 const (
 	DefaultListen           = ":8080"
 	DefaultAdminListen      = "127.0.0.1:9090"
 	DefaultDataDir          = "./data"
-	DefaultNATSHost         = "127.0.0.1"
+	DefaultNATSHost         = forward.DefaultHost
 	DefaultNATSPort         = 4222
-	DefaultStream           = "WEBHOOKS"
-	DefaultStreamSubject    = "webhooks.>"
-	DefaultDuplicateWindow  = 2 * time.Minute
-	DefaultSubject          = "webhooks.{provider}.{type}"
+	DefaultStream           = forward.DefaultStreamName
+	DefaultStreamSubject    = forward.DefaultStreamSubjects
+	DefaultDuplicateWindow  = forward.DefaultDuplicates
+	DefaultSubject          = forward.DefaultTemplate
 	DefaultTTL              = 168 * time.Hour
 	DefaultMaxBody          = 1 << 20
 	DefaultOutboxMaxRows    = 1_000_000
