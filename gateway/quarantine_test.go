@@ -74,17 +74,10 @@ func TestQuarantine(t *testing.T) {
 		t.Fatalf("good request: %d", code)
 	}
 	var rs []keptRequest
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the 3 newest failures", len(rs)) }, func() bool {
 		rs = readQuarantine(t, s, "shop", 10)
-		if len(rs) == 3 && strings.Contains(string(rs[0].Request.Body), "bad4") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("quarantine holds %d requests; want the 3 newest failures", len(rs))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(rs) == 3 && strings.Contains(string(rs[0].Request.Body), "bad4")
+	})
 	for i, want := range []string{"bad4", "bad3", "bad2"} {
 		if !strings.Contains(string(rs[i].Request.Body), want) || rs[i].Reason != "signature_mismatch" {
 			t.Errorf("quarantine[%d] = %s (%s); want %s, signature_mismatch", i, rs[i].Request.Body, rs[i].Reason, want)
@@ -115,23 +108,17 @@ func TestQuarantineByteBound(t *testing.T) {
 		postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("bad%d", i), "t", "o", 1), "whsec_wrong", time.Now()))
 	}
 	body := len(stripeBody("bad0", "t", "o", 1))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		rs := readQuarantine(t, s, "", 100)
-		total := 0
-		for _, r := range rs {
-			total += len(r.Request.Body)
-		}
-		if len(rs) > 0 && strings.Contains(string(rs[0].Request.Body), "bad5") {
-			if total > 250 || len(rs) != 250/body {
-				t.Fatalf("quarantine holds %d requests, %d bytes; want %d within 250 bytes", len(rs), total, 250/body)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the last failure never reached the quarantine")
-		}
-		time.Sleep(10 * time.Millisecond)
+	var rs []keptRequest
+	waitFor(t, 10*time.Second, func() string { return "the last failure never reached the quarantine" }, func() bool {
+		rs = readQuarantine(t, s, "", 100)
+		return len(rs) > 0 && strings.Contains(string(rs[0].Request.Body), "bad5")
+	})
+	total := 0
+	for _, r := range rs {
+		total += len(r.Request.Body)
+	}
+	if total > 250 || len(rs) != 250/body {
+		t.Fatalf("quarantine holds %d requests, %d bytes; want %d within 250 bytes", len(rs), total, 250/body)
 	}
 }
 
@@ -154,14 +141,10 @@ func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
 		t.Fatalf("wrong token: %d; want 401", code)
 	}
 	var rs []keptRequest
-	deadline := time.Now().Add(10 * time.Second)
-	for len(rs) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the failed request never reached the quarantine")
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitFor(t, 10*time.Second, func() string { return "the failed request never reached the quarantine" }, func() bool {
 		rs = readQuarantine(t, s, "tok", 10)
-	}
+		return len(rs) > 0
+	})
 	h := rs[0].Request.Header
 	for _, name := range []string{"X-Webhook-Token", "Authorization"} {
 		if got := h.Get(name); got != "[redacted]" {

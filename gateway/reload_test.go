@@ -87,13 +87,8 @@ providers:
 		}()
 	}
 	waitSent := func(n int64) {
-		deadline := time.Now().Add(20 * time.Second)
-		for target := sent.Load() + n; sent.Load() < target; {
-			if time.Now().After(deadline) {
-				t.Fatal("load stalled")
-			}
-			time.Sleep(time.Millisecond)
-		}
+		target := sent.Load() + n
+		waitFor(t, 20*time.Second, func() string { return "load stalled" }, func() bool { return sent.Load() >= target })
 	}
 	waitSent(50)
 	write(`[whsec_new, whsec_old]`)

@@ -133,13 +133,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		results <- res{id, o, err}
 	}
 	go decide(testEvent("first", "", 0), "first") // taken by the writer, which then waits for the connection
-	deadline := time.Now().Add(5 * time.Second)
-	for db.Write.Stats().WaitCount == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if db.Write.Stats().WaitCount == 0 {
-		t.Fatal("the writer never waited for the connection")
-	}
+	waitFor(t, 5*time.Second, "the writer waiting for the connection", func() bool { return db.Write.Stats().WaitCount > 0 })
 	bad := testEvent("bad", "", 0)
 	bad.Message.Subject = "" // rejected by forward.Enqueue, after the claim ran
 	for i := range 9 {
@@ -149,12 +143,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		}
 		go decide(testEvent(fmt.Sprint(i), "", 0), fmt.Sprint(i))
 	}
-	for len(w.reqs) < 9 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	if len(w.reqs) < 9 {
-		t.Fatalf("only %d events queued", len(w.reqs))
-	}
+	waitFor(t, 5*time.Second, "9 events queued", func() bool { return len(w.reqs) >= 9 })
 	conn.Close()
 	for range 10 {
 		r := <-results
@@ -298,4 +287,17 @@ func TestInTransaction(t *testing.T) {
 		t.Fatal("inTransaction after the transaction was rolled back = true")
 	}
 	tx.Rollback()
+}
+
+// waitFor polls cond every millisecond until it holds, and fails the test
+// once within has passed.
+func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
