@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// child is a server process started by the benchmark.
+type child struct {
+	cmd     *exec.Cmd
+	addrs   map[string]string // from its "listening" log line
+	logs    *tail
+	exited  chan struct{} // closed once the process has been waited for
+	waitErr error         // set before exited is closed
+}
+
+// tail keeps a process's last log lines for error messages.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (t *tail) add(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, s)
+	if len(t.lines) > 20 {
+		t.lines = t.lines[1:]
+	}
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.Join(t.lines, "\n")
+}
+
+var listening = regexp.MustCompile(`msg="?[a-z ]*listening"? (.*)`)
+
+// startChild starts bin with args and waits for its "listening" line,
+// whose key=value pairs it returns; with wait false it returns at once.
+func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*child, error) {
+	bin, gomaxprocs := o.Binary, o.GOMAXPROCS
+	cmd := exec.Command(bin, args...)
+	if o.CPUSet != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", o.CPUSet, bin}, args...)...)
+	}
+	cmd.Env = os.Environ()
+	if gomaxprocs > 0 {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+strconv.Itoa(gomaxprocs))
+	}
+	if o.MemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+o.MemLimit)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
+	}
+	c := &child{cmd: cmd, logs: &tail{}, exited: make(chan struct{})}
+	ready := make(chan map[string]string, 1)
+	go func() {
+		// The only Wait: it returns once the log pipe is drained.
+		defer close(c.exited)
+		sc := bufio.NewScanner(stderr)
+		sent := !wait
+		for sc.Scan() {
+			line := sc.Text()
+			c.logs.add(line)
+			if m := listening.FindStringSubmatch(line); m != nil && !sent {
+				kv := map[string]string{}
+				for _, f := range strings.Fields(m[1]) {
+					if k, v, ok := strings.Cut(f, "="); ok {
+						kv[k] = v
+					}
+				}
+				ready <- kv
+				sent = true
+			}
+		}
+		if !sent {
+			close(ready)
+		}
+		c.waitErr = cmd.Wait()
+	}()
+	if !wait {
+		return c, nil
+	}
+	select {
+	case kv, ok := <-ready:
+		if !ok {
+			<-c.exited
+			return nil, fmt.Errorf("bench: %s exited before listening:\n%s", bin, c.logs)
+		}
+		c.addrs = kv
+		return c, nil
+	case <-time.After(60 * time.Second):
+		c.stop()
+		return nil, fmt.Errorf("bench: %s did not start listening:\n%s", bin, c.logs)
+	case <-ctx.Done():
+		c.stop()
+		return nil, ctx.Err()
+	}
+}
+
+// stop sends SIGTERM and waits; it kills the process if it does not exit.
+func (c *child) stop() error {
+	select {
+	case <-c.exited:
+		return c.waitErr
+	default:
+	}
+	c.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-c.exited:
+		return c.waitErr
+	case <-time.After(30 * time.Second):
+		c.cmd.Process.Kill()
+		<-c.exited
+		return errors.New("bench: child did not stop within 30s; killed")
+	}
+}
+
+// writeConfig writes the gateway config of a self-contained run.
+func writeConfig(dir string, o *Options, secret string, ports [3]int) (string, error) {
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
+admin: {listen: "127.0.0.1:%d"}
+nats: {port: %d, max_age: %s, duplicate_window: %s}
+data_dir: %s
+storage: {synchronous: %s, sweep_interval: 10s}
+http: {max_in_flight: 100000}
+providers:
+  - name: bench
+    type: %s
+    secrets: [%q]
+    ordering: {key: %s, version: %s}
+    dedupe: {ttl: %s}
+`, ports[0], ports[1], ports[2], o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
+	path := filepath.Join(dir, "config.yaml")
+	return path, os.WriteFile(path, []byte(cfg), 0o600)
+}
+
+// The JSON fields the generated events carry their entity and version in.
+const (
+	orderingKey     = "data.object.id"
+	orderingVersion = "data.object.version"
+)
+
+// freePorts picks n free TCP ports on 127.0.0.1.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// waitReady polls url until it answers 200.
+func waitReady(ctx context.Context, url string, c *child) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.exited:
+			return fmt.Errorf("bench: the gateway exited:\n%s", c.logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("bench: the gateway did not become ready:\n%s", c.logs)
+}

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hookgate/config"
+	"hookgate/sender"
+)
+
+// plan is the sequence of events a run sends.
+type plan struct {
+	runID string
+	sends []send
+}
+
+type send struct {
+	event   int // index of the distinct event
+	entity  int
+	version int
+}
+
+// makePlan lays out n distinct events over n/4 entities with increasing
+// versions, swaps a share of consecutive versions (so the older one comes
+// second and is stale), and repeats a share of events (duplicates).
+func makePlan(o *Options) plan {
+	r := rand.New(rand.NewPCG(uint64(o.Events), 42))
+	// Each entity gets four versions, span sends apart: entities are taken
+	// span (at most 1,000) at a time, and each group's versions are sent in
+	// turn. A version sent late thus arrives span sends after the newer
+	// one, as a provider's reordering would: well inside any TTL, however
+	// long the run.
+	const versions = 4
+	span := min(1000, max(1, o.Events/versions))
+	sends := make([]send, o.Events)
+	for i := range sends {
+		group, k := i/(span*versions), i%(span*versions)
+		sends[i] = send{event: i, entity: group*span + k%span, version: k/span + 1}
+	}
+	for i := 0; i+span < len(sends); i++ {
+		if sends[i].entity == sends[i+span].entity && r.Float64() < o.OutOfOrder {
+			sends[i], sends[i+span] = sends[i+span], sends[i]
+		}
+	}
+	// A repeat follows its original within two thousand sends, as a
+	// provider's retry would: well inside any dedupe TTL. Positions are
+	// drawn first and merged in one pass (inserting one at a time is
+	// quadratic in a million-event plan).
+	type repeat struct{ after, of int }
+	repeats := make([]repeat, int(float64(o.Events)*o.Duplicates))
+	for k := range repeats {
+		i := r.IntN(len(sends))
+		repeats[k] = repeat{after: i + r.IntN(min(len(sends)-i, 2000)), of: i}
+	}
+	slices.SortStableFunc(repeats, func(a, b repeat) int { return a.after - b.after })
+	merged := make([]send, 0, len(sends)+len(repeats))
+	for i, s := range sends {
+		merged = append(merged, s)
+		for len(repeats) > 0 && repeats[0].after == i {
+			merged = append(merged, sends[repeats[0].of])
+			repeats = repeats[1:]
+		}
+	}
+	sends = merged
+	var b [4]byte
+	crand.Read(b[:])
+	return plan{runID: hex.EncodeToString(b[:]), sends: sends}
+}
+
+// load sends the plan from o.Concurrency connections and returns what it
+// measured, and the event IDs answered accepted and stale.
+func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provider, progress *atomic.Int64) (*Result, map[string]bool, map[string]bool) {
+	client := &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConnsPerHost: o.Concurrency,
+			MaxConnsPerHost:     o.Concurrency,
+			DisableCompression:  true,
+		},
+	}
+	defer client.CloseIdleConnections()
+	type worker struct {
+		lat      []time.Duration
+		outcomes map[string]int
+		accepted []string
+		stale    []string
+	}
+	workers := make([]*worker, o.Concurrency)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	pad := max(0, o.BodySize-160)
+	start := time.Now()
+	for wi := range workers {
+		wk := &worker{outcomes: map[string]int{}}
+		workers[wi] = wk
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(p.sends) || ctx.Err() != nil {
+					return
+				}
+				if o.Rate > 0 {
+					if d := time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))); d > 0 {
+						time.Sleep(d)
+					}
+				}
+				s := p.sends[i]
+				id := fmt.Sprintf("evt_%s_%d", p.runID, s.event)
+				vr, err := sender.Request(pc, "", sender.Event{
+					ID: id, Type: "bench.event", Pad: pad,
+					Entity: fmt.Sprintf("ent_%s_%d", p.runID, s.entity), Version: strconv.Itoa(s.version),
+				}, time.Now())
+				if err != nil {
+					wk.outcomes["error: "+err.Error()]++
+					continue
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(vr.Body))
+				req.Header = vr.Header
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					wk.outcomes["error"]++
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				wk.lat = append(wk.lat, time.Since(t0))
+				if progress != nil {
+					progress.Add(1)
+				}
+				if resp.StatusCode >= 300 {
+					wk.outcomes["status "+strconv.Itoa(resp.StatusCode)]++
+					continue
+				}
+				var out struct{ Status string }
+				if json.Unmarshal(body, &out) != nil || out.Status == "" {
+					out.Status = "ok"
+				}
+				wk.outcomes[out.Status]++
+				switch out.Status {
+				case "accepted":
+					wk.accepted = append(wk.accepted, id)
+				case "stale":
+					wk.stale = append(wk.stale, id)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res := &Result{Elapsed: time.Since(start), Outcomes: map[string]int{}}
+	var lat []time.Duration
+	accepted, stale := map[string]bool{}, map[string]bool{}
+	for _, wk := range workers {
+		lat = append(lat, wk.lat...)
+		for k, v := range wk.outcomes {
+			res.Outcomes[k] += v
+		}
+		for _, id := range wk.accepted {
+			accepted[id] = true
+		}
+		for _, id := range wk.stale {
+			stale[id] = true
+		}
+	}
+	res.Requests = len(lat)
+	res.Throughput = float64(len(lat)) / res.Elapsed.Seconds()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		for i, q := range []float64{0.50, 0.90, 0.99, 1} {
+			res.Latency[i] = lat[min(len(lat)-1, int(math.Ceil(q*float64(len(lat))))-1)]
+		}
+	}
+	return res, accepted, stale
+}

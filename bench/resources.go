@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sample is a resource reading during the gateway run.
+type Sample struct {
+	Done     int   // requests finished
+	RSS      int64 // gateway resident memory
+	HeapLive int64 // Go heap reachable at the last collection, from the gateway's metrics
+	DBBytes  int64 // size of the data directory's files (SQLite file and WAL)
+}
+
+// readMetrics returns the gateway's unlabelled metrics by name; an
+// unreachable admin listener gives an empty map.
+func readMetrics(adminURL string) map[string]float64 {
+	m := make(map[string]float64)
+	resp, err := http.Get(adminURL + "/metrics")
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.ContainsAny(name, "#{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// sample reads the gateway child's resources now.
+func sample(gw *child, adminURL, dataDir string) Sample {
+	ps, _ := readProc(gw.cmd.Process.Pid)
+	m := readMetrics(adminURL)
+	return Sample{RSS: ps.RSS, HeapLive: int64(m["go_gc_heap_live_bytes"]), DBBytes: dirSize(dataDir)}
+}
+
+// procStat reads a process's CPU time and memory from /proc.
+type procStat struct {
+	CPU     time.Duration // user + system
+	RSS     int64         // resident set, bytes
+	PeakRSS int64         // high-water mark, bytes
+}
+
+func readProc(pid int) (procStat, error) {
+	var ps procStat
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ps, err
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if len(f) < 13 {
+		return ps, errors.New("bench: short /proc stat")
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	ps.CPU = time.Duration(utime+stime) * time.Second / clockTicks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ps, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			ps.RSS = kb << 10
+		case "VmHWM":
+			ps.PeakRSS = kb << 10
+		}
+	}
+	return ps, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on Linux.
+const clockTicks = 100
+
+// dirSize is the size of the files directly in dir.
+func dirSize(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !e.IsDir() {
+			n += info.Size()
+		}
+	}
+	return n
+}
