@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"hookgate/config"
 )
 
 // child is a server process started by the benchmark.
@@ -132,6 +134,99 @@ func (c *child) stop() error {
 		c.cmd.Process.Kill()
 		<-c.exited
 		return errors.New("bench: child did not stop within 30s; killed")
+	}
+}
+
+// target is the gateway a run measures: a child process on a temp data
+// directory, or a running gateway (Options.URL).
+type target struct {
+	base     string // the base URL of its webhook listener
+	adminURL string // empty for a running gateway
+	natsURL  string
+	cfg      *config.Config // where the check reads, and as whom
+	provider *config.Provider
+	child    *child // nil for a running gateway
+	dataDir  string // empty for a running gateway
+	tempDir  string // removed by close; empty when kept (Options.KeepDir)
+}
+
+// openTarget starts the gateway child of a self-contained run, or reads the
+// config of the running gateway at o.URL. The caller must close it.
+func openTarget(ctx context.Context, o *Options, secret string) (*target, error) {
+	if o.URL == "" {
+		return startGateway(ctx, o, secret)
+	}
+	return runningGateway(o)
+}
+
+// startGateway writes a config with secret on fresh ports and a temp data
+// directory, starts `hookgate serve` on it and waits until it is ready.
+// On error it leaves no process behind, and no directory unless kept.
+func startGateway(ctx context.Context, o *Options, secret string) (_ *target, err error) {
+	dir, err := os.MkdirTemp("", "hookgate-bench-")
+	if err != nil {
+		return nil, err
+	}
+	t := &target{dataDir: filepath.Join(dir, "data")}
+	if !o.KeepDir {
+		t.tempDir = dir
+	}
+	defer func() {
+		if err != nil {
+			t.close()
+		}
+	}()
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	cfgPath, err := writeConfig(dir, o, secret, [3]int(ports))
+	if err != nil {
+		return nil, err
+	}
+	if t.cfg, err = config.Load(cfgPath); err != nil {
+		return nil, err
+	}
+	t.provider, _ = t.cfg.Provider("bench")
+	args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
+	if o.CPUProfile != "" {
+		args = append(args, "-cpuprofile", o.CPUProfile)
+	}
+	if o.MemProfile != "" {
+		args = append(args, "-memprofile", o.MemProfile)
+	}
+	if t.child, err = startChild(ctx, o, false, args...); err != nil {
+		return nil, err
+	}
+	t.base, t.natsURL, t.adminURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0]), fmt.Sprintf("nats://127.0.0.1:%d", ports[2]), fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	if err = waitReady(ctx, t.adminURL+"/readyz", t.child); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// runningGateway is the gateway at o.URL, as its config o.Config describes
+// it, measured through the provider o.Provider.
+func runningGateway(o *Options) (*target, error) {
+	cfg, err := config.Load(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := cfg.Provider(o.Provider)
+	if err != nil {
+		return nil, err
+	}
+	return &target{base: strings.TrimSuffix(o.URL, "/"), natsURL: cfg.NATSClientURL(), cfg: cfg, provider: pc}, nil
+}
+
+// close stops the gateway child, if any, then removes its temp directory
+// unless it is kept.
+func (t *target) close() {
+	if t.child != nil {
+		t.child.stop()
+	}
+	if t.tempDir != "" {
+		os.RemoveAll(t.tempDir)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +19,52 @@ type Sample struct {
 	RSS      int64 // gateway resident memory
 	HeapLive int64 // Go heap reachable at the last collection, from the gateway's metrics
 	DBBytes  int64 // size of the data directory's files (SQLite file and WAL)
+}
+
+// sampler reads the gateway child's resources, every 20ms once another
+// share of the requests is done, until stopped. A nil sampler takes none.
+type sampler struct {
+	quit    chan struct{}
+	done    sync.WaitGroup
+	samples []Sample // written by its goroutine only until stop
+}
+
+// startSampler samples t's child each time progress, the count of requests
+// done, has grown by every since the last sample. The caller must stop it.
+func startSampler(t *target, every int64, progress *atomic.Int64) *sampler {
+	s := &sampler{quit: make(chan struct{})}
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		next := int64(0)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-tick.C:
+			}
+			if done := progress.Load(); done >= next {
+				smp := sample(t.child, t.adminURL, t.dataDir)
+				smp.Done = int(done)
+				s.samples = append(s.samples, smp)
+				next = done + every
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends the sampling, waits for its goroutine and returns the samples
+// taken; nil for a nil sampler. It is called once.
+func (s *sampler) stop() []Sample {
+	if s == nil {
+		return nil
+	}
+	close(s.quit)
+	s.done.Wait()
+	return s.samples
 }
 
 // readMetrics returns the gateway's unlabelled metrics by name; an

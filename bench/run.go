@@ -8,10 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,19 +21,8 @@ var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
 
 // Run performs the benchmark and writes its report to w.
 func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
-	o.defaults()
-	if o.Duplicates < 0 || o.Duplicates > 1 || o.OutOfOrder < 0 || o.OutOfOrder > 1 {
-		return nil, fmt.Errorf("bench: -duplicates %v and -out-of-order %v must be shares from 0 to 1", o.Duplicates, o.OutOfOrder)
-	}
-	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
-		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
-	}
-	if o.Binary == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		o.Binary = exe
+	if err := o.prepare(); err != nil {
+		return nil, err
 	}
 	rep := &Report{Options: o, GOMAXPROCS: o.GOMAXPROCS}
 	p := makePlan(&o)
@@ -44,15 +30,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		len(p.sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
 
 	var secret string
-	var pc *config.Provider
 	if o.URL == "" {
-		var b [24]byte
-		crand.Read(b[:])
-		// whsec_ and base64 suit both the schemes that use a secret
-		// verbatim and those that decode it (Standard Webhooks).
-		secret = "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+		secret = newSecret()
 	}
-
 	if o.Baseline {
 		res, err := runBaseline(ctx, &o, p, secret)
 		if err != nil {
@@ -61,126 +41,92 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		rep.Baseline = res
 	}
 
-	var (
-		base, natsURL, adminURL string
-		gw                      *child
-		gwCfg                   *config.Config // where the check reads, and as whom
-	)
-	if o.URL == "" {
-		dir, err := os.MkdirTemp("", "hookgate-bench-")
-		if err != nil {
-			return nil, err
-		}
-		rep.DataDir = filepath.Join(dir, "data")
-		if !o.KeepDir {
-			defer os.RemoveAll(dir)
-		}
-		ports, err := freePorts(3)
-		if err != nil {
-			return nil, err
-		}
-		cfgPath, err := writeConfig(dir, &o, secret, [3]int(ports))
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			return nil, err
-		}
-		pc, _ = cfg.Provider("bench")
-		gwCfg = cfg
-		args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
-		if o.CPUProfile != "" {
-			args = append(args, "-cpuprofile", o.CPUProfile)
-		}
-		if o.MemProfile != "" {
-			args = append(args, "-memprofile", o.MemProfile)
-		}
-		if gw, err = startChild(ctx, &o, false, args...); err != nil {
-			return nil, err
-		}
-		defer gw.stop()
-		base, natsURL, adminURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0]), fmt.Sprintf("nats://127.0.0.1:%d", ports[2]), fmt.Sprintf("http://127.0.0.1:%d", ports[1])
-		if err := waitReady(ctx, adminURL+"/readyz", gw); err != nil {
-			return nil, err
-		}
-	} else {
-		cfg, err := config.Load(o.Config)
-		if err != nil {
-			return nil, err
-		}
-		if pc, err = cfg.Provider(o.Provider); err != nil {
-			return nil, err
-		}
-		base, natsURL, gwCfg = strings.TrimSuffix(o.URL, "/"), cfg.NATSClientURL(), cfg
+	t, err := openTarget(ctx, &o, secret)
+	if err != nil {
+		return nil, err
 	}
+	defer t.close()
+	rep.DataDir = t.dataDir
 	started := time.Now()
+	accepted, stale, err := runPipeline(ctx, &o, p, t, rep)
+	if err != nil {
+		return nil, err
+	}
+	rep.OnStream, rep.Check = checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, p.runID, accepted, stale)
+	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
+		rep.Ratio = rep.Pipeline.Throughput / rep.Baseline.Throughput
+	}
+	rep.write(w)
+	return rep, nil
+}
 
-	var samples []Sample
-	var sampleMu sync.Mutex
+// prepare sets o's defaults and checks it, so that a bad option is refused
+// before anything starts.
+func (o *Options) prepare() error {
+	o.defaults()
+	if o.Duplicates < 0 || o.Duplicates > 1 || o.OutOfOrder < 0 || o.OutOfOrder > 1 {
+		return fmt.Errorf("bench: -duplicates %v and -out-of-order %v must be shares from 0 to 1", o.Duplicates, o.OutOfOrder)
+	}
+	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
+		return fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
+	}
+	if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		o.Binary = exe
+	}
+	return nil
+}
+
+// newSecret makes the provider secret of a self-contained run: whsec_ and
+// base64 suit both the schemes that use a secret verbatim and those that
+// decode it (Standard Webhooks).
+func newSecret() string {
+	var b [24]byte
+	crand.Read(b[:])
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
+}
+
+// runPipeline measures the gateway t with the plan: it sends it, waits
+// until the outbox is drained, and sets rep's Pipeline, Samples and
+// MemLimit. It returns the event IDs answered accepted and stale.
+func runPipeline(ctx context.Context, o *Options, p plan, t *target, rep *Report) (map[string]bool, map[string]bool, error) {
 	progress := new(atomic.Int64)
-	stopSampling := make(chan struct{})
-	var sampling sync.WaitGroup
-	if gw != nil && o.Samples > 0 {
-		every := int64(len(p.sends) / o.Samples)
-		sampling.Add(1)
-		go func() {
-			defer sampling.Done()
-			next := int64(0)
-			t := time.NewTicker(20 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopSampling:
-					return
-				case <-t.C:
-				}
-				if done := progress.Load(); done >= next {
-					s := sample(gw, adminURL, rep.DataDir)
-					s.Done = int(done)
-					sampleMu.Lock()
-					samples = append(samples, s)
-					sampleMu.Unlock()
-					next = done + every
-				}
-			}
-		}()
+	var smp *sampler // nil: no samples
+	if t.child != nil && o.Samples > 0 {
+		smp = startSampler(t, int64(len(p.sends)/o.Samples), progress)
 	}
-
 	var before procStat
-	if gw != nil {
-		before, _ = readProc(gw.cmd.Process.Pid)
+	if t.child != nil {
+		before, _ = readProc(t.child.cmd.Process.Pid)
 	}
-	res, accepted, stale := load(ctx, &o, p, base+pc.Path, pc, progress)
+	res, accepted, stale := load(ctx, o, p, t.base+t.provider.Path, t.provider, progress)
 	res.Name = "hookgate"
-	if adminURL != "" {
-		if err := waitDrained(ctx, adminURL); err != nil {
-			return nil, err
+	if t.adminURL != "" {
+		if err := waitDrained(ctx, t.adminURL); err != nil {
+			smp.stop()
+			return nil, nil, err
 		}
 	}
-	if gw != nil {
-		after, _ := readProc(gw.cmd.Process.Pid)
+	if t.child != nil {
+		after, _ := readProc(t.child.cmd.Process.Pid)
 		res.CPU, res.PeakRSS = after.CPU-before.CPU, after.PeakRSS
 	}
-	close(stopSampling)
-	sampling.Wait()
-	if gw != nil && o.Samples > 0 {
-		s := sample(gw, adminURL, rep.DataDir)
+	samples := smp.stop()
+	if smp != nil {
+		s := sample(t.child, t.adminURL, t.dataDir)
 		s.Done = len(p.sends)
 		samples = append(samples, s)
 	}
-	if gw != nil {
-		if v, ok := readMetrics(adminURL)["go_gc_gomemlimit_bytes"]; ok {
+	if t.child != nil {
+		if v, ok := readMetrics(t.adminURL)["go_gc_gomemlimit_bytes"]; ok {
 			rep.MemLimit = int64(min(v, math.MaxInt64))
 		}
 	}
 	rep.Pipeline, rep.Samples = res, samples
-	rep.OnStream, rep.Check = checkStream(ctx, natsURL, gwCfg, started, pc.Name, p.runID, accepted, stale)
-	if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
-		rep.Ratio = res.Throughput / rep.Baseline.Throughput
-	}
-	rep.write(w)
-	return rep, nil
+	return accepted, stale, nil
 }
 
 // runBaseline measures the trivial handler with the same requests.
