@@ -81,9 +81,11 @@ func makePlan(o *Options) plan {
 }
 
 // load sends the plan from o.Concurrency connections and returns what it
-// measured, and the event IDs answered accepted and stale.
+// measured, and the event IDs answered accepted and stale. progress, if not
+// nil, counts the requests answered.
 func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provider, progress *atomic.Int64) (*Result, map[string]bool, map[string]bool) {
-	client := &http.Client{
+	l := &loader{o: o, p: p, url: url, pc: pc, progress: progress, pad: max(0, o.BodySize-160)}
+	l.client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			MaxIdleConnsPerHost: o.Concurrency,
@@ -91,78 +93,108 @@ func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provid
 			DisableCompression:  true,
 		},
 	}
-	defer client.CloseIdleConnections()
-	type worker struct {
-		lat      []time.Duration
-		outcomes map[string]int
-		accepted []string
-		stale    []string
-	}
+	defer l.client.CloseIdleConnections()
 	workers := make([]*worker, o.Concurrency)
-	var next atomic.Int64
 	var wg sync.WaitGroup
-	pad := max(0, o.BodySize-160)
-	start := time.Now()
+	l.start = time.Now()
 	for wi := range workers {
 		wk := &worker{outcomes: map[string]int{}}
 		workers[wi] = wk
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(p.sends) || ctx.Err() != nil {
-					return
-				}
-				if o.Rate > 0 {
-					if d := time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))); d > 0 {
-						time.Sleep(d)
-					}
-				}
-				s := p.sends[i]
-				id := fmt.Sprintf("evt_%s_%d", p.runID, s.event)
-				vr, err := sender.Request(pc, "", sender.Event{
-					ID: id, Type: "bench.event", Pad: pad,
-					Entity: fmt.Sprintf("ent_%s_%d", p.runID, s.entity), Version: strconv.Itoa(s.version),
-				}, time.Now())
-				if err != nil {
-					wk.outcomes["error: "+err.Error()]++
-					continue
-				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(vr.Body))
-				req.Header = vr.Header
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					wk.outcomes["error"]++
-					continue
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				wk.lat = append(wk.lat, time.Since(t0))
-				if progress != nil {
-					progress.Add(1)
-				}
-				if resp.StatusCode >= 300 {
-					wk.outcomes["status "+strconv.Itoa(resp.StatusCode)]++
-					continue
-				}
-				var out struct{ Status string }
-				if json.Unmarshal(body, &out) != nil || out.Status == "" {
-					out.Status = "ok"
-				}
-				wk.outcomes[out.Status]++
-				switch out.Status {
-				case "accepted":
-					wk.accepted = append(wk.accepted, id)
-				case "stale":
-					wk.stale = append(wk.stale, id)
-				}
-			}
+			l.work(ctx, wk)
 		}()
 	}
 	wg.Wait()
-	res := &Result{Elapsed: time.Since(start), Outcomes: map[string]int{}}
+	return summarize(workers, time.Since(l.start))
+}
+
+// loader is one load's settings and its shared state: the next send to
+// take, in turn, by its workers.
+type loader struct {
+	o        *Options
+	p        plan
+	url      string
+	pc       *config.Provider
+	progress *atomic.Int64 // nil: not counted
+	client   *http.Client
+	pad      int       // padding of each event, for the body size asked
+	start    time.Time // of the load, for -rate
+	next     atomic.Int64
+}
+
+// worker is what one connection of a load measured.
+type worker struct {
+	lat      []time.Duration
+	outcomes map[string]int
+	accepted []string
+	stale    []string
+}
+
+// work sends the plan's next send, at the pace of -rate if set, until
+// none is left or ctx ends.
+func (l *loader) work(ctx context.Context, wk *worker) {
+	for {
+		i := int(l.next.Add(1)) - 1
+		if i >= len(l.p.sends) || ctx.Err() != nil {
+			return
+		}
+		if l.o.Rate > 0 {
+			if d := time.Until(l.start.Add(time.Duration(float64(i) / l.o.Rate * float64(time.Second)))); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		l.post(ctx, wk, l.p.sends[i])
+	}
+}
+
+// post signs and sends one event and records the answer in wk.
+func (l *loader) post(ctx context.Context, wk *worker, s send) {
+	id := fmt.Sprintf("evt_%s_%d", l.p.runID, s.event)
+	vr, err := sender.Request(l.pc, "", sender.Event{
+		ID: id, Type: "bench.event", Pad: l.pad,
+		Entity: fmt.Sprintf("ent_%s_%d", l.p.runID, s.entity), Version: strconv.Itoa(s.version),
+	}, time.Now())
+	if err != nil {
+		wk.outcomes["error: "+err.Error()]++
+		return
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(vr.Body))
+	req.Header = vr.Header
+	t0 := time.Now()
+	resp, err := l.client.Do(req)
+	if err != nil {
+		wk.outcomes["error"]++
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wk.lat = append(wk.lat, time.Since(t0))
+	if l.progress != nil {
+		l.progress.Add(1)
+	}
+	if resp.StatusCode >= 300 {
+		wk.outcomes["status "+strconv.Itoa(resp.StatusCode)]++
+		return
+	}
+	var out struct{ Status string }
+	if json.Unmarshal(body, &out) != nil || out.Status == "" {
+		out.Status = "ok"
+	}
+	wk.outcomes[out.Status]++
+	switch out.Status {
+	case "accepted":
+		wk.accepted = append(wk.accepted, id)
+	case "stale":
+		wk.stale = append(wk.stale, id)
+	}
+}
+
+// summarize adds up what the workers measured over elapsed: the result,
+// and the event IDs answered accepted and stale.
+func summarize(workers []*worker, elapsed time.Duration) (*Result, map[string]bool, map[string]bool) {
+	res := &Result{Elapsed: elapsed, Outcomes: map[string]int{}}
 	var lat []time.Duration
 	accepted, stale := map[string]bool{}, map[string]bool{}
 	for _, wk := range workers {
