@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -187,14 +188,25 @@ type StreamConfig struct {
 	// Duplicates.
 	MaxAge   time.Duration
 	MaxBytes int64
+	// Replicas is the number of the stream's replicas on a cluster when it
+	// is created (default 1).
+	Replicas int
+	// Decisions makes the stream hold a decision backend's state too (see
+	// package jsstore): DecisionSubjects are added to its subjects, and
+	// atomic batch publish, per-message TTLs, rollups and direct gets are
+	// allowed. With MaxBytes, a full stream then refuses new messages
+	// rather than dropping its oldest, which could be live claims.
+	Decisions        bool
+	DecisionSubjects []string
 }
 
 // EnsureStream creates the stream if it does not exist: file storage,
 // limits retention, c's subjects and duplicate window. If it exists, its
 // configuration is left as the operator set it, except for the duplicate
 // window, which is updated to c.Duplicates when it differs (it decides
-// whether a republish is dropped), and the limits MaxAge and MaxBytes when
-// they are set and differ. Subjects of an existing stream are not
+// whether a republish is dropped), the limits MaxAge and MaxBytes when
+// they are set and differ, and with Decisions the features and subjects
+// the decisions need. Other subjects of an existing stream are not
 // changed: a subject it does not cover makes every publish fail, which the
 // relay logs.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
@@ -209,7 +221,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 	}
 	s, err := js.Stream(ctx, c.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, jetstream.StreamConfig{
+		_, err = js.CreateStream(ctx, streamConfig{
 			Name:       c.Name,
 			Subjects:   c.Subjects,
 			Storage:    jetstream.FileStorage,
@@ -217,7 +229,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 			Duplicates: c.Duplicates,
 			MaxAge:     c.MaxAge,
 			MaxBytes:   maxBytes(c.MaxBytes),
-		})
+			Replicas:   max(1, c.Replicas),
+		}.withDecisions(c))
 		if err == nil {
 			return nil
 		}
@@ -239,6 +252,13 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 	if c.MaxBytes > 0 && cfg.MaxBytes != c.MaxBytes {
 		cfg.MaxBytes, changed = c.MaxBytes, true
 	}
+	if c.Decisions {
+		with := streamConfig(cfg).withDecisions(c)
+		if !slices.Equal(with.Subjects, cfg.Subjects) || with.AllowAtomicPublish != cfg.AllowAtomicPublish || with.AllowMsgTTL != cfg.AllowMsgTTL ||
+			with.AllowRollup != cfg.AllowRollup || with.AllowDirect != cfg.AllowDirect || with.Discard != cfg.Discard {
+			cfg, changed = with, true
+		}
+	}
 	if !changed {
 		return nil
 	}
@@ -246,6 +266,30 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 		return fmt.Errorf("forward: update stream %s: %w", c.Name, err)
 	}
 	return nil
+}
+
+// streamConfig adds withDecisions to a stream's configuration.
+type streamConfig jetstream.StreamConfig
+
+// withDecisions returns sc with what c.Decisions asks for: the decision
+// subjects added, the features allowed, and a full stream refusing new
+// messages.
+func (sc streamConfig) withDecisions(c StreamConfig) jetstream.StreamConfig {
+	cfg := jetstream.StreamConfig(sc)
+	if !c.Decisions {
+		return cfg
+	}
+	cfg.Subjects = slices.Clone(cfg.Subjects)
+	for _, subj := range c.DecisionSubjects {
+		if !slices.Contains(cfg.Subjects, subj) {
+			cfg.Subjects = append(cfg.Subjects, subj)
+		}
+	}
+	cfg.AllowAtomicPublish, cfg.AllowMsgTTL, cfg.AllowRollup, cfg.AllowDirect = true, true, true, true
+	if cfg.MaxBytes > 0 {
+		cfg.Discard = jetstream.DiscardNew
+	}
+	return cfg
 }
 
 // maxBytes is JetStream's form of a byte limit: -1 for none.

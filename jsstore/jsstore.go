@@ -1,0 +1,290 @@
+// Package jsstore decides events in a JetStream stream: the backend that
+// lets several hookgate instances share one set of dedupe claims and
+// entity versions (storage.backend: jetstream), with one durable write per
+// event.
+//
+// The stream holds, beside the events on their own subjects, two internal
+// subject spaces: a claim per event ID on ClaimPrefix.<provider>.<hash>, and
+// the last version of each ordered entity on VersionPrefix.<provider>.<hash>.
+// A decision reads the entity's last version (a direct get), then publishes
+// one atomic batch: the claim, expecting no message on its subject and
+// living for the dedupe TTL (Nats-TTL); the new version, expecting the
+// sequence it read and rolling up the subject; and the event, with its
+// Nats-Msg-Id. Either all three are stored or none: a refused expectation
+// means another request decided first, and the decision is made again from
+// what it stored (a duplicate, a stale event, or a new try). A stale event
+// publishes its claim alone, so that its retries are duplicates, as with
+// the SQLite store. An answer comes only after the stream acknowledged the
+// batch (on a cluster: a quorum of its replicas stored it).
+//
+// jsstore imports no other hookgate package but webhook, for the event and
+// its outcome.
+package jsstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"hookgate/webhook"
+)
+
+// The internal subject spaces of the stream.
+const (
+	ClaimPrefix   = "_hg.claim"
+	VersionPrefix = "_hg.ver"
+)
+
+// Subjects are the internal subjects the stream must hold besides the
+// events' own.
+var Subjects = []string{ClaimPrefix + ".>", VersionPrefix + ".>"}
+
+// Errors of a decision; nothing was recorded for the event when Decide
+// returns one.
+var (
+	// ErrUnavailable means the stream did not answer in time or refused
+	// the batch for a reason that may pass (no leader, no quorum, too many
+	// batches in flight, a timeout): the sender should retry.
+	ErrUnavailable = errors.New("jsstore: stream unavailable")
+	// ErrContended means other requests for the same entity decided first
+	// again and again; the sender should retry.
+	ErrContended = errors.New("jsstore: entity contended")
+	// ErrRefused means the stream refused the batch for a reason that will
+	// not pass by retrying (the event's message is too large for it, a
+	// subject it does not take).
+	ErrRefused = errors.New("jsstore: refused by the stream")
+)
+
+// wrongLastSequence is JetStream's error code for a refused expectation
+// (Nats-Expected-Last-Subject-Sequence).
+const wrongLastSequence = 10071
+
+// DefaultAttempts bounds the decisions made again after another request
+// decided first.
+const DefaultAttempts = 5
+
+// Decider decides events in one stream. Make it with New; it is safe for
+// concurrent use.
+type Decider struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	// Timeout bounds one attempt (the read and the batch's ack); default
+	// 5 s. Past it the decision fails with ErrUnavailable.
+	Timeout time.Duration
+	// Attempts bounds the tries when other requests decide first (default
+	// DefaultAttempts).
+	Attempts int
+}
+
+// ErrUnsupported means the stream (or its server) cannot hold the
+// decisions; the error says what is missing.
+var ErrUnsupported = errors.New("jsstore: the stream cannot hold the decisions")
+
+// New returns a Decider on the stream named name, after checking that it
+// has what the decisions need: atomic batch publish, per-message TTLs,
+// rollups, direct gets, and the internal Subjects. An error wraps
+// ErrUnsupported and names every missing feature.
+func New(ctx context.Context, js jetstream.JetStream, name string) (*Decider, error) {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("jsstore: stream %s: %w", name, err)
+	}
+	if err := Check(st.CachedInfo().Config); err != nil {
+		return nil, err
+	}
+	return &Decider{js: js, stream: st}, nil
+}
+
+// Check reports what a stream's configuration lacks for the decisions:
+// an error wrapping ErrUnsupported naming each missing feature, or nil.
+func Check(cfg jetstream.StreamConfig) error {
+	var missing []string
+	for _, f := range []struct {
+		ok   bool
+		name string
+	}{
+		{cfg.AllowAtomicPublish, "atomic batch publish (allow_atomic)"},
+		{cfg.AllowMsgTTL, "per-message TTLs (allow_msg_ttl)"},
+		{cfg.AllowRollup, "rollups (allow_rollup_hdrs)"},
+		{cfg.AllowDirect, "direct gets (allow_direct)"},
+		{!cfg.DenyPurge, "purges, which rollups use (deny_purge is set)"},
+	} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	for _, want := range Subjects {
+		if !slices.Contains(cfg.Subjects, want) {
+			missing = append(missing, "the subject "+want)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: stream %s lacks %s", ErrUnsupported, cfg.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Decide records the fate of ev and returns once the stream stored it:
+// Duplicate (its claim is live), Stale (older than its entity's version,
+// or equal with DropTies), or Accepted (the claim, the new version and the
+// event stored as one batch). An error wraps ErrUnavailable, ErrContended
+// or ErrRefused, and then nothing was recorded. Decide holds no reference
+// to ev.Message.Body once it returns.
+func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error) {
+	attempts := d.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	claim := subject(ClaimPrefix, ev.Provider, ev.ID)
+	version := subject(VersionPrefix, ev.Provider, ev.Entity)
+	for range attempts {
+		outcome, retry, err := d.attempt(ctx, ev, claim, version)
+		if !retry {
+			return outcome, err
+		}
+	}
+	return 0, fmt.Errorf("%w: %d tries for entity %q", ErrContended, attempts, ev.Entity)
+}
+
+// attempt decides once. retry reports that another request decided the
+// entity's version first: decide again.
+func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version string) (webhook.Outcome, bool, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var (
+		last   uint64 // the version subject's last sequence (0: none)
+		stored int64
+	)
+	if ev.Ordered {
+		var err error
+		if last, stored, err = d.lastVersion(ctx, version); err != nil {
+			return 0, false, err
+		}
+	}
+	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
+	batch := []*nats.Msg{claimMsg(claim, ev)}
+	if !stale {
+		if ev.Ordered {
+			batch = append(batch, versionMsg(version, ev, last))
+		}
+		batch = append(batch, eventMsg(ev))
+	}
+	_, err := jetstreamext.PublishMsgBatch(ctx, d.js, batch, jetstreamext.BatchFlowControl{AckTimeout: timeout})
+	switch {
+	case err == nil && stale:
+		return webhook.Stale, false, nil
+	case err == nil:
+		return webhook.Accepted, false, nil
+	case !isWrongLastSequence(err):
+		return 0, false, classify(err)
+	}
+	// An expectation was refused: the claim exists (a duplicate), or the
+	// entity's version moved on (decide again).
+	if _, err := d.stream.GetLastMsgForSubject(ctx, claim); err == nil {
+		return webhook.Duplicate, false, nil
+	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, false, classify(err)
+	}
+	return 0, true, nil
+}
+
+// lastVersion reads the entity's last version message: its sequence and
+// the version it holds (0, 0 when there is none).
+func (d *Decider) lastVersion(ctx context.Context, subj string) (uint64, int64, error) {
+	m, err := d.stream.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, classify(err)
+	}
+	v, err := strconv.ParseInt(string(m.Data), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: version message %d on %s holds %q, not a version", ErrRefused, m.Sequence, subj, m.Data)
+	}
+	return m.Sequence, v, nil
+}
+
+// subject is prefix.<provider>.<hex SHA-256 of key>: any key fits one
+// token of a bounded length.
+func subject(prefix, provider, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return prefix + "." + provider + "." + hex.EncodeToString(sum[:])
+}
+
+// claimMsg claims ev's ID for its TTL; it is refused when a live claim
+// exists.
+func claimMsg(subj string, ev *webhook.Event) *nats.Msg {
+	m := nats.NewMsg(subj)
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+	m.Header.Set(jetstream.MsgTTLHeader, ttl(ev.TTL))
+	return m
+}
+
+// versionMsg stores ev's version as its entity's last, expecting the
+// sequence last that the decision read, and removing the older ones.
+func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
+	m := nats.NewMsg(subj)
+	m.Data = strconv.AppendInt(nil, ev.Version, 10)
+	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last, 10))
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	m.Header.Set(jetstream.MsgTTLHeader, ttl(ev.TTL))
+	return m
+}
+
+// eventMsg is the event's message, with its Nats-Msg-Id.
+func eventMsg(ev *webhook.Event) *nats.Msg {
+	h := make(nats.Header, len(ev.Message.Header)+1)
+	for k, v := range ev.Message.Header {
+		h[k] = v
+	}
+	h.Set(jetstream.MsgIDHeader, ev.Message.ID)
+	return &nats.Msg{Subject: ev.Message.Subject, Header: h, Data: ev.Message.Body}
+}
+
+// ttl is a Nats-TTL value: whole seconds, at least one.
+func ttl(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10) + "s"
+}
+
+func isWrongLastSequence(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.ErrorCode == wrongLastSequence
+}
+
+// transient are JetStream error codes that pass with time.
+var transient = map[jetstream.ErrorCode]bool{
+	10005: true, // no peers
+	10006: true, // cluster not active
+	10008: true, // cluster not available
+	10009: true, // not leader
+	10023: true, // insufficient resources
+	10028: true, // memory resources exceeded
+	10047: true, // storage resources exceeded
+	10077: true, // store failed (a stream at its limits)
+	10210: true, // too many atomic batches in flight
+}
+
+// classify wraps err as ErrUnavailable, or ErrRefused for an answer of
+// the stream that will not pass.
+func classify(err error) error {
+	var api *jetstream.APIError
+	if errors.As(err, &api) && !transient[api.ErrorCode] {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}

@@ -1,0 +1,147 @@
+package jsstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/forward"
+	"hookgate/jsstore"
+	"hookgate/webhook/decidertest"
+)
+
+// mustStream starts an embedded server with a stream that holds the
+// decisions, and returns a JetStream context on it.
+func mustStream(t *testing.T) (jetstream.JetStream, func()) {
+	t.Helper()
+	srv, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}
+	t.Cleanup(stop)
+	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := forward.EnsureStream(ctx, js, forward.StreamConfig{
+		Duplicates: time.Second, Decisions: true, DecisionSubjects: jsstore.Subjects,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return js, stop
+}
+
+// TestConformance runs the deciders' shared suite on a stream of an
+// embedded server; Expire waits until the stream has removed the claims
+// and versions (Nats-TTL), Break stops the server.
+func TestConformance(t *testing.T) {
+	decidertest.Run(t, func(t *testing.T) *decidertest.Backend {
+		js, stop := mustStream(t)
+		ctx := context.Background()
+		d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Timeout = 2 * time.Second
+		st, err := js.Stream(ctx, forward.DefaultStreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &decidertest.Backend{
+			Decider: d,
+			Forwarded: func(tb testing.TB) []string {
+				return msgIDs(tb, st)
+			},
+			Expire: func(tb testing.TB) {
+				deadline := time.Now().Add(3*decidertest.TTL + 10*time.Second)
+				for internal(tb, st) > 0 {
+					if time.Now().After(deadline) {
+						tb.Fatalf("claims and versions still in the stream %s after their TTL", time.Until(deadline))
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			},
+			Break: func(testing.TB) { stop() },
+		}
+	})
+}
+
+// msgIDs returns the Nats-Msg-Id of every event in the stream, in order.
+func msgIDs(tb testing.TB, st jetstream.Stream) []string {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"webhooks.>"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter("webhooks.>"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ids []string
+	n := 0
+	for _, count := range info.State.Subjects {
+		n += int(count)
+	}
+	for len(ids) < n {
+		msgs, err := c.Fetch(n-len(ids), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		got := 0
+		for m := range msgs.Messages() {
+			ids = append(ids, m.Headers().Get(jetstream.MsgIDHeader))
+			got++
+		}
+		if got == 0 {
+			tb.Fatalf("read %d of %d events from the stream", len(ids), n)
+		}
+	}
+	return ids
+}
+
+// internal counts the messages on the decisions' subjects.
+func internal(tb testing.TB, st jetstream.Stream) int {
+	tb.Helper()
+	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("_hg.>"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for _, count := range info.State.Subjects {
+		n += int(count)
+	}
+	return n
+}
+
+// TestCheck: a stream without the decisions' features or subjects is
+// refused, naming what it lacks.
+func TestCheck(t *testing.T) {
+	err := jsstore.Check(jetstream.StreamConfig{Name: "S", Subjects: []string{"webhooks.>"}, AllowDirect: true})
+	if !errors.Is(err, jsstore.ErrUnsupported) {
+		t.Fatalf("Check = %v; want ErrUnsupported", err)
+	}
+	for _, want := range []string{"atomic batch publish", "per-message TTLs", "rollups", "the subject _hg.claim.>", "the subject _hg.ver.>"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check = %v; want it to name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "direct gets") {
+		t.Errorf("Check = %v; direct gets are allowed", err)
+	}
+}

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+	"hookgate/webhook/decidertest"
+)
+
+// TestConformance runs the deciders' shared suite on the SQLite store,
+// with an injected clock that Expire moves past the TTL.
+func TestConformance(t *testing.T) {
+	decidertest.Run(t, func(t *testing.T) *decidertest.Backend {
+		db, err := Open(context.Background(), t.TempDir(), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		var now atomic.Int64
+		now.Store(time.Now().UnixNano())
+		w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Now: func() time.Time { return time.Unix(0, now.Load()) }}
+		w.Start()
+		t.Cleanup(func() { w.Close() })
+		return &decidertest.Backend{
+			Decider: w,
+			Forwarded: func(tb testing.TB) []string {
+				rows, err := db.Read.Query(`SELECT msg_id FROM outbox ORDER BY seq`)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				defer rows.Close()
+				var ids []string
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						tb.Fatal(err)
+					}
+					ids = append(ids, id)
+				}
+				return ids
+			},
+			Expire: func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
+			Break:  func(testing.TB) { db.Write.Close() },
+		}
+	})
+}

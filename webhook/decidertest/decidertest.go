@@ -1,0 +1,246 @@
+// Package decidertest is the conformance suite every decision backend
+// passes (the SQLite store, the JetStream stream): duplicates, stale
+// events and ties, TTL expiry, concurrent identical deliveries, shuffled
+// and concurrent versions, and a failing storage. A backend's test calls
+// Run with a constructor of its backend.
+package decidertest
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+	"hookgate/webhook"
+)
+
+// Decider is the decision under test.
+type Decider interface {
+	Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error)
+}
+
+// Backend is a decider under test and what the suite needs around it.
+type Backend struct {
+	Decider Decider
+	// Forwarded returns the message IDs of the events forwarded so far
+	// (the outbox, or the stream), in the order they will reach
+	// consumers.
+	Forwarded func(tb testing.TB) []string
+	// Expire returns once the claims and versions recorded so far have
+	// expired (an injected clock moved past the TTL, or real time waited
+	// for).
+	Expire func(tb testing.TB)
+	// Break makes the storage fail from now on.
+	Break func(tb testing.TB)
+}
+
+// TTL is the dedupe TTL of the suite's events; a backend's TTL resolution
+// (JetStream's is a second) fits it.
+const TTL = 2 * time.Second
+
+// Run runs the suite; newBackend returns a fresh, empty backend for each
+// case.
+func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
+	for _, c := range []struct {
+		name string
+		run  func(t *testing.T, b *Backend)
+	}{
+		{"duplicate", duplicate},
+		{"stale and ties", staleAndTies},
+		{"stale retried is a duplicate", staleRetried},
+		{"ttl expiry", ttlExpiry},
+		{"concurrent identical deliveries", concurrentIdentical},
+		{"shuffled versions", shuffledVersions},
+		{"concurrent versions", concurrentVersions},
+		{"failing storage", failingStorage},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.run(t, newBackend(t)) })
+	}
+}
+
+// Event returns an event of provider p with the given ID, ordered on
+// entity (none when "") at version.
+func Event(id, entity string, version int64) *webhook.Event {
+	ev := &webhook.Event{
+		Provider: "p",
+		ID:       id,
+		Type:     "t",
+		Key:      "p:" + id,
+		TTL:      TTL,
+		Message: forward.Message{
+			ID:      "p:" + id,
+			Subject: "webhooks.p.t",
+			Header:  map[string][]string{forward.HeaderEventID: {id}},
+			Body:    []byte(`{"id":"` + id + `"}`),
+		},
+	}
+	if entity != "" {
+		ev.Ordered, ev.Entity, ev.Version = true, "p:"+entity, version
+	}
+	return ev
+}
+
+func decide(t *testing.T, b *Backend, ev *webhook.Event, want webhook.Outcome) {
+	t.Helper()
+	got, err := b.Decider.Decide(context.Background(), ev)
+	if err != nil || got != want {
+		t.Fatalf("Decide(%s, version %d) = %v, %v; want %v", ev.ID, ev.Version, got, err, want)
+	}
+}
+
+func forwarded(t *testing.T, b *Backend, want ...string) {
+	t.Helper()
+	got := b.Forwarded(t)
+	for i := range want {
+		want[i] = "p:" + want[i]
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("forwarded %v; want %v", got, want)
+	}
+}
+
+func duplicate(t *testing.T, b *Backend) {
+	decide(t, b, Event("e1", "", 0), webhook.Accepted)
+	decide(t, b, Event("e1", "", 0), webhook.Duplicate)
+	decide(t, b, Event("e2", "", 0), webhook.Accepted)
+	forwarded(t, b, "e1", "e2")
+}
+
+func staleAndTies(t *testing.T, b *Backend) {
+	decide(t, b, Event("v2", "x", 2), webhook.Accepted)
+	decide(t, b, Event("v1", "x", 1), webhook.Stale)
+	decide(t, b, Event("v2b", "x", 2), webhook.Accepted) // a tie is forwarded
+	tie := Event("v2c", "x", 2)
+	tie.DropTies = true
+	decide(t, b, tie, webhook.Stale)
+	decide(t, b, Event("v3", "x", 3), webhook.Accepted)
+	decide(t, b, Event("other1", "y", 1), webhook.Accepted) // entities are apart
+	forwarded(t, b, "v2", "v2b", "v3", "other1")
+}
+
+func staleRetried(t *testing.T, b *Backend) {
+	decide(t, b, Event("v5", "x", 5), webhook.Accepted)
+	decide(t, b, Event("v4", "x", 4), webhook.Stale)
+	decide(t, b, Event("v4", "x", 4), webhook.Duplicate)
+	forwarded(t, b, "v5")
+}
+
+func ttlExpiry(t *testing.T, b *Backend) {
+	decide(t, b, Event("e1", "", 0), webhook.Accepted)
+	decide(t, b, Event("v9", "x", 9), webhook.Accepted)
+	b.Expire(t)
+	decide(t, b, Event("e1", "", 0), webhook.Accepted)  // its claim expired
+	decide(t, b, Event("v1", "x", 1), webhook.Accepted) // so did the entity's version
+	forwarded(t, b, "e1", "v9", "e1", "v1")
+}
+
+func concurrentIdentical(t *testing.T, b *Backend) {
+	const n = 20
+	outcomes := make(chan webhook.Outcome, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			o, err := b.Decider.Decide(context.Background(), Event("same", "x", 1))
+			if err != nil {
+				t.Error(err)
+			}
+			outcomes <- o
+		})
+	}
+	wg.Wait()
+	close(outcomes)
+	count := map[webhook.Outcome]int{}
+	for o := range outcomes {
+		count[o]++
+	}
+	if count[webhook.Accepted] != 1 || count[webhook.Duplicate] != n-1 {
+		t.Fatalf("outcomes %v; want 1 accepted, %d duplicates", count, n-1)
+	}
+	forwarded(t, b, "same")
+}
+
+func shuffledVersions(t *testing.T, b *Backend) {
+	versions := rand.Perm(50)
+	var accepted []int
+	for _, v := range versions {
+		o, err := b.Decider.Decide(context.Background(), Event("v"+strconv.Itoa(v), "x", int64(v)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o == webhook.Accepted {
+			if len(accepted) > 0 && v <= accepted[len(accepted)-1] {
+				t.Fatalf("version %d accepted after %d", v, accepted[len(accepted)-1])
+			}
+			accepted = append(accepted, v)
+		} else if o != webhook.Stale || len(accepted) == 0 || v > accepted[len(accepted)-1] {
+			t.Fatalf("version %d: %v after accepted %v; want stale only below the last accepted", v, o, accepted)
+		}
+	}
+	checkIncreasing(t, b, len(accepted))
+}
+
+func concurrentVersions(t *testing.T, b *Backend) {
+	const n = 20
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	accepted := 0
+	for v := range n {
+		wg.Go(func() {
+			o, err := b.Decider.Decide(context.Background(), Event("v"+strconv.Itoa(v), "x", int64(v)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if o == webhook.Accepted {
+				mu.Lock()
+				accepted++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if accepted == 0 {
+		t.Fatal("no version accepted")
+	}
+	checkIncreasing(t, b, accepted)
+}
+
+// checkIncreasing checks that n events were forwarded, with their versions
+// (their IDs are v<version>) increasing in the order consumers see them.
+func checkIncreasing(t *testing.T, b *Backend, n int) {
+	t.Helper()
+	ids := b.Forwarded(t)
+	if len(ids) != n {
+		t.Fatalf("forwarded %d events; want the %d accepted", len(ids), n)
+	}
+	last := -1
+	for _, id := range ids {
+		v, err := strconv.Atoi(strings.TrimPrefix(id, "p:v"))
+		if err != nil {
+			t.Fatalf("forwarded %q", id)
+		}
+		if v <= last {
+			t.Fatalf("forwarded %v: version %d after %d", ids, v, last)
+		}
+		last = v
+	}
+}
+
+func failingStorage(t *testing.T, b *Backend) {
+	decide(t, b, Event("before", "", 0), webhook.Accepted)
+	b.Break(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	o, err := b.Decider.Decide(ctx, Event("after", "", 0))
+	if err == nil {
+		t.Fatalf("Decide with the storage failing = %v, nil; want an error, and no outcome", o)
+	}
+	if o != 0 {
+		t.Errorf("Decide with the storage failing = %v, %v; want no outcome with the error", o, err)
+	}
+}
