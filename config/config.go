@@ -42,6 +42,8 @@ const (
 	DefaultBodyTimeout      = 10 * time.Second
 	DefaultMaxConns         = 4096
 	DefaultMaxInFlight      = 1024
+	BackendSQLite           = "sqlite"
+	BackendJetStream        = "jetstream"
 )
 
 // Config is the whole configuration file. Decode it with Read; it is
@@ -76,8 +78,15 @@ type Admin struct {
 	Auth *AdminAuth `yaml:"auth"`
 }
 
-// Storage tunes the SQLite file.
+// Storage chooses where decisions are kept and tunes the SQLite file.
 type Storage struct {
+	// Backend is "sqlite" (default: claims, versions and the outbox in
+	// data_dir's SQLite file, one gateway per data_dir) or "jetstream"
+	// (claims, versions and events in the NATS stream, shared by every
+	// gateway on it; see package jsstore). The SQLite file is opened with
+	// either: it holds the quarantine, and what an earlier sqlite run left
+	// in its outbox, which the relay still sends.
+	Backend string `yaml:"backend"`
 	// Synchronous is "full" (default: a 2xx survives power loss) or
 	// "normal" (faster; a power loss can lose the last commits).
 	Synchronous string `yaml:"synchronous"`
@@ -119,6 +128,9 @@ type NATS struct {
 	// hookgate creates or updates it.
 	MaxAge   Duration `yaml:"max_age"`
 	MaxBytes int64    `yaml:"max_bytes"`
+	// Replicas is the stream's replica count when hookgate creates it
+	// (default 1; 3 on a cluster, at most 5).
+	Replicas int `yaml:"replicas"`
 	// CreateStream creates the stream if it is missing. Default: true for
 	// the embedded server, false with a URL.
 	CreateStream *bool `yaml:"create_stream"`

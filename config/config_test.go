@@ -144,6 +144,8 @@ providers:
 		{"listen", c.Listen, DefaultListen},
 		{"data_dir", c.DataDir, DefaultDataDir},
 		{"storage.synchronous", c.Storage.Synchronous, "full"},
+		{"storage.backend", c.Storage.Backend, BackendSQLite},
+		{"nats.replicas", c.NATS.Replicas, 1},
 		{"nats.port", c.NATS.Port, DefaultNATSPort},
 		{"nats.stream", c.NATS.Stream, DefaultStream},
 		{"nats.mode", c.NATS.Mode, "jetstream"},
@@ -451,5 +453,46 @@ providers:
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v; want it to name %q", err, want)
 		}
+	}
+}
+
+// TestValidateBackend: the jetstream backend needs JetStream mode, no
+// archive, subjects apart from its own, and a stream that keeps claims for
+// their TTL; replicas need a cluster.
+func TestValidateBackend(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		want      []string // problems named; none: valid
+	}{
+		{"sqlite", "storage: {backend: SQLite}\n", nil},
+		{"jetstream embedded", "storage: {backend: jetstream}\n", nil},
+		{"jetstream on a cluster", "storage: {backend: jetstream}\nnats: {url: nats://a:4222, replicas: 3, max_age: 720h}\n", nil},
+		{"unknown backend", "storage: {backend: postgres}\n", []string{`storage.backend: "postgres" is not sqlite or jetstream`}},
+		{"replicas on the embedded server", "nats: {replicas: 3}\n", []string{"nats.replicas: 3: the embedded server is one node"}},
+		{"too many replicas", "nats: {url: nats://a:4222, replicas: 7}\n", []string{"nats.replicas: 7 is not from 1 to 5"}},
+		{"core mode", "storage: {backend: jetstream}\nnats: {mode: core}\n", []string{"storage.backend: jetstream decides in the stream: nats.mode must be jetstream"}},
+		{"archive", "storage: {backend: jetstream}\narchive: {enabled: true}\n", []string{"archive.enabled: the archive is written with the sqlite backend"}},
+		{"subjects over the internal ones", "storage: {backend: jetstream}\nnats: {subjects: [\">\"]}\n", []string{`nats.subjects[0]: ">" overlaps "_hg.claim.>"`, `overlaps "_hg.ver.>"`}},
+		{"max_age under the ttl", "storage: {backend: jetstream}\nnats: {max_age: 24h}\n", []string{"nats.max_age: 24h0m0s is shorter than providers[0] (a) dedupe.ttl 168h0m0s"}},
+		{"max_age under the ttl is fine on sqlite", "nats: {max_age: 24h}\n", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Read(strings.NewReader(c.src+"providers: [{name: a, type: github, secrets: [s]}]\n"), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate()
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate = %v; want valid", err)
+				}
+				return
+			}
+			for _, want := range c.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Validate = %v; want it to name %q", err, want)
+				}
+			}
+		})
 	}
 }

@@ -35,11 +35,21 @@ var (
 )
 
 // ready reports whether the gateway can take events: not shutting down,
-// the database takes a write lock and its last commit succeeded, and NATS is
-// connected or the outbox still has room.
+// and with the sqlite backend the database takes a write lock and its last
+// commit succeeded, and NATS is connected or the outbox still has room;
+// with the jetstream backend the stream answers and still has what the
+// decisions need.
 func (s *Server) ready(ctx context.Context) error {
 	if s.closing.Load() {
 		return errNotReadyClosing
+	}
+	if s.streamDec != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := s.streamDec.Ping(ctx); err != nil {
+			return fmt.Errorf("stream: %w", err)
+		}
+		return nil
 	}
 	if err := s.writer.Healthy(); err != nil {
 		// The last commit failed: try a write of our own, so that a

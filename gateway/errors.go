@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"hookgate/forward"
+	"hookgate/jsstore"
 	"hookgate/store"
 	"hookgate/verify"
 )
@@ -63,6 +64,9 @@ var errorClasses = []errorClass{
 	{store.ErrClosed, http.StatusServiceUnavailable, "shutting down", "shutting_down"},
 	{store.ErrOutboxFull, http.StatusServiceUnavailable, "outbox full, retry later", "outbox_full"},
 	{store.ErrStorage, http.StatusServiceUnavailable, "temporarily unavailable", "storage"},
+	{jsstore.ErrUnavailable, http.StatusServiceUnavailable, "stream unavailable, retry later", "stream_unavailable"},
+	{jsstore.ErrContended, http.StatusServiceUnavailable, "entity busy, retry later", "contended"},
+	{jsstore.ErrRefused, http.StatusInternalServerError, "the stream refused the event", "stream_refused"},
 }
 
 // classify maps an error from any step of the pipeline to its status code,

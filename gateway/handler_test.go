@@ -18,6 +18,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/jsstore"
 	"hookgate/store"
 	"hookgate/verify"
 	"hookgate/webhook"
@@ -154,6 +155,12 @@ func TestHandlerStatusCodes(t *testing.T) {
 			status: 503, body: `{"error":"outbox full, retry later"}`, reached: true, retryAfter: true},
 		{name: "shutting down", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: store.ErrClosed},
 			status: 503, body: `{"error":"shutting down"}`, reached: true, retryAfter: true},
+		{name: "stream unavailable", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: fmt.Errorf("%w: nats: timeout", jsstore.ErrUnavailable)},
+			status: 503, body: `{"error":"stream unavailable, retry later"}`, reached: true, retryAfter: true},
+		{name: "entity contended", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: fmt.Errorf("%w: 5 tries", jsstore.ErrContended)},
+			status: 503, body: `{"error":"entity busy, retry later"}`, reached: true, retryAfter: true},
+		{name: "stream refused", req: stripeRequest(t, valid, "whsec_new", testNow), decider: &fakeDecider{err: fmt.Errorf("%w: subject not in stream", jsstore.ErrRefused)},
+			status: 500, body: `{"error":"the stream refused the event"}`, reached: true},
 		{name: "unknown path", req: httptest.NewRequest("POST", "/webhooks/nope", strings.NewReader(valid)), decider: &fakeDecider{outcome: webhook.Accepted},
 			status: 404},
 	} {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -13,6 +14,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/jsstore"
 )
 
 // startNATS starts the embedded NATS server (sized to the largest
@@ -113,13 +115,18 @@ func checkMaxBody(providers []*provider, limit int64) error {
 func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error {
 	n := &s.cfg.NATS
 	if *n.CreateStream {
-		err := forward.EnsureStream(ctx, js, forward.StreamConfig{
+		sc := forward.StreamConfig{
 			Name:       n.Stream,
 			Subjects:   n.Subjects,
 			Duplicates: time.Duration(n.DuplicateWindow),
 			MaxAge:     time.Duration(n.MaxAge),
 			MaxBytes:   n.MaxBytes,
-		})
+			Replicas:   n.Replicas,
+		}
+		if s.cfg.Storage.InStream() {
+			sc.Decisions, sc.DecisionSubjects = true, jsstore.Subjects
+		}
+		err := forward.EnsureStream(ctx, js, sc)
 		if err != nil {
 			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)
 		}
@@ -132,8 +139,31 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 	if info.MaxMsgSize > 0 {
 		s.streamMaxMsg.Store(int64(info.MaxMsgSize))
 	}
-	s.streamSubjects = info.Subjects
+	if info.Replicas != n.Replicas {
+		s.log.Warn("the stream's replicas differ from nats.replicas, which applies only when hookgate creates the stream", "stream", n.Stream, "replicas", info.Replicas, "nats.replicas", n.Replicas)
+	}
+	// Events go to the stream's own subjects, never to the internal ones
+	// of the jetstream backend.
+	s.streamSubjects = slices.DeleteFunc(slices.Clone(info.Subjects), func(subj string) bool {
+		return slices.Contains(jsstore.Subjects, subj)
+	})
 	return nil
+}
+
+// streamDecider returns the jetstream backend's decider, once the server
+// and the stream have what it needs: an error names what is missing.
+func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
+	if err := jsstore.CheckServer(s.nc.ConnectedServerVersion()); err != nil {
+		return nil, fmt.Errorf("storage.backend jetstream: %w", err)
+	}
+	d, err := jsstore.New(ctx, s.js, s.cfg.NATS.Stream)
+	if errors.Is(err, jsstore.ErrUnsupported) && !*s.cfg.NATS.CreateStream {
+		return nil, fmt.Errorf("storage.backend jetstream: %w (set nats.create_stream: true to let hookgate add them, or add them to the stream)", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage.backend jetstream: %w", err)
+	}
+	return d, nil
 }
 
 // checkSubjects refuses providers whose subject template can render a

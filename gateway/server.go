@@ -21,6 +21,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/jsstore"
 	"hookgate/store"
 )
 
@@ -38,9 +39,11 @@ type Server struct {
 	ns         *server.Server  // nil with an external NATS
 	nc         *nats.Conn
 	relay      *forward.Relay
-	writer     *store.Writer
+	writer     *store.Writer    // the sqlite backend's decider; nil with jetstream
+	streamDec  *jsstore.Decider // the jetstream backend's decider; nil with sqlite
 	decider    Decider
-	quarantine *quarantine // nil when off
+	js         jetstream.JetStream // nil in core mode
+	quarantine *quarantine         // nil when off
 	metrics    *metrics
 	table      atomic.Pointer[routeTable]
 	closing    atomic.Bool  // set when Close starts; /readyz answers 503
@@ -128,7 +131,9 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.startPipeline(pub, depth)
+	if err := s.startPipeline(ctx, pub, depth); err != nil {
+		return err
+	}
 	s.startSweeper()
 	if err := s.startAdmin(); err != nil {
 		return err
@@ -140,7 +145,8 @@ func (s *Server) start(ctx context.Context) error {
 	if a := s.AdminAddr(); a != nil {
 		admin = a.String()
 	}
-	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(), "db", s.db.Path, "providers", len(providers))
+	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(),
+		"backend", s.cfg.Storage.Backend, "db", s.db.Path, "providers", len(providers))
 	return nil
 }
 
@@ -178,6 +184,7 @@ func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	s.js = js
 	if err := s.ensureStream(ctx, js); err != nil {
 		return nil, err
 	}
@@ -192,10 +199,34 @@ func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.
 }
 
 // startPipeline starts what decides and forwards events: the relay, the
-// store's writer (the Decider), and the quarantine when it is on.
-func (s *Server) startPipeline(pub forward.Publisher, depth forward.Stats) {
+// decider (the store's writer, or the stream's decider with storage.backend
+// jetstream), and the quarantine when it is on. With the jetstream backend
+// the relay still sends what an earlier sqlite run left in the outbox,
+// replays and parked rows; nothing new enters the outbox.
+func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth forward.Stats) error {
 	cfg := s.cfg
+	if cfg.Storage.InStream() {
+		d, err := s.streamDecider(ctx)
+		if err != nil {
+			return err
+		}
+		s.streamDec = d
+	}
 	s.outbox.Add(depth.Rows, depth.Bytes)
+	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Counter: &s.outbox}
+	s.relay.Start()
+	if depth.Rows > 0 {
+		s.log.Info("outbox holds events from an earlier run; sending them", "rows", depth.Rows, "bytes", depth.Bytes)
+	}
+	if cfg.Quarantine.Enabled {
+		s.quarantine = newQuarantine(s.db.Write, cfg.Quarantine, s.metrics.quarantineDropped.Inc,
+			func(err error) { s.log.Warn("quarantine write failed", "err", err) })
+	}
+	s.metrics.registerRuntime(s)
+	if s.streamDec != nil {
+		s.decider = s.streamDec
+		return nil
+	}
 	s.writer = &store.Writer{
 		DB:             s.db.Write,
 		Outbox:         &s.outbox,
@@ -204,19 +235,10 @@ func (s *Server) startPipeline(pub forward.Publisher, depth forward.Stats) {
 		MaxOutboxBytes: cfg.Storage.OutboxMaxBytes,
 		Archive:        cfg.Archive.Enabled,
 	}
-	s.relay = &forward.Relay{DB: s.db.Write, ReadDB: s.db.Read, Publish: pub, Logger: s.log, Now: s.now, Counter: &s.outbox}
-	s.relay.Start()
 	s.writer.Committed = s.relay.Notify
 	s.writer.Start()
-	if depth.Rows > 0 {
-		s.log.Info("outbox holds events from an earlier run; sending them", "rows", depth.Rows, "bytes", depth.Bytes)
-	}
 	s.decider = s.writer
-	if cfg.Quarantine.Enabled {
-		s.quarantine = newQuarantine(s.db.Write, cfg.Quarantine, s.metrics.quarantineDropped.Inc,
-			func(err error) { s.log.Warn("quarantine write failed", "err", err) })
-	}
-	s.metrics.registerRuntime(s)
+	return nil
 }
 
 // startHTTP opens the public listener, last: the port opens only once the

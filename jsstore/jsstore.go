@@ -65,9 +65,16 @@ var (
 	ErrRefused = errors.New("jsstore: refused by the stream")
 )
 
-// wrongLastSequence is JetStream's error code for a refused expectation
-// (Nats-Expected-Last-Subject-Sequence).
-const wrongLastSequence = 10071
+// JetStream's error codes that a decision reads.
+const (
+	// wrongLastSequence is a refused expectation
+	// (Nats-Expected-Last-Subject-Sequence).
+	wrongLastSequence = 10071
+	// duplicateInBatch is a batch whose message's Nats-Msg-Id the stream
+	// holds within its duplicate window: the event is already on the
+	// stream (sent by the relay, or by a replay), so it is a duplicate.
+	duplicateInBatch = 10201
+)
 
 // DefaultAttempts bounds the decisions made again after another request
 // decided first.
@@ -103,6 +110,57 @@ func New(ctx context.Context, js jetstream.JetStream, name string) (*Decider, er
 		return nil, err
 	}
 	return &Decider{js: js, stream: st}, nil
+}
+
+// MinServer is the oldest nats-server that has every feature the
+// decisions need: atomic batch publish came in 2.12 (per-message TTLs in
+// 2.11).
+const MinServer = "2.12.0"
+
+// CheckServer reports a server version older than MinServer (an error
+// wrapping ErrUnsupported), or one it cannot read. An older server does
+// not refuse a stream configuration it does not know: it ignores it.
+func CheckServer(version string) error {
+	have, err := parseVersion(version)
+	if err != nil {
+		return fmt.Errorf("%w: the NATS server's version %q: %v", ErrUnsupported, version, err)
+	}
+	want, _ := parseVersion(MinServer)
+	if slices.Compare(have, want) < 0 {
+		return fmt.Errorf("%w: nats-server %s lacks atomic batch publish: it needs %s or later", ErrUnsupported, version, MinServer)
+	}
+	return nil
+}
+
+// parseVersion reads "major.minor.patch", with any "-suffix" or "+build"
+// ignored.
+func parseVersion(v string) ([]int, error) {
+	core, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), "-")
+	core, _, _ = strings.Cut(core, "+")
+	parts := strings.Split(core, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not major.minor.patch")
+	}
+	out := make([]int, 3)
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return nil, errors.New("not major.minor.patch")
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// Ping reads the stream's configuration again: an error wraps
+// ErrUnavailable when the stream does not answer, or ErrUnsupported when
+// it no longer has what the decisions need (an operator changed it).
+func (d *Decider) Ping(ctx context.Context) error {
+	info, err := d.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return Check(info.Config)
 }
 
 // Check reports what a stream's configuration lacks for the decisions:
@@ -189,7 +247,9 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		return webhook.Stale, false, nil
 	case err == nil:
 		return webhook.Accepted, false, nil
-	case !isWrongLastSequence(err):
+	case hasCode(err, duplicateInBatch):
+		return webhook.Duplicate, false, nil
+	case !hasCode(err, wrongLastSequence):
 		return 0, false, classify(err)
 	}
 	// An expectation was refused: the claim exists (a duplicate), or the
@@ -261,9 +321,10 @@ func ttl(d time.Duration) string {
 	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10) + "s"
 }
 
-func isWrongLastSequence(err error) bool {
+// hasCode reports whether err is JetStream's error code.
+func hasCode(err error, code jetstream.ErrorCode) bool {
 	var api *jetstream.APIError
-	return errors.As(err, &api) && api.ErrorCode == wrongLastSequence
+	return errors.As(err, &api) && api.ErrorCode == code
 }
 
 // transient are JetStream error codes that pass with time.
@@ -277,6 +338,8 @@ var transient = map[jetstream.ErrorCode]bool{
 	10047: true, // storage resources exceeded
 	10077: true, // store failed (a stream at its limits)
 	10210: true, // too many atomic batches in flight
+	10175: true, // a batch message missing (lost on a reconnect or leader change)
+	10176: true, // an incomplete batch (the same)
 }
 
 // classify wraps err as ErrUnavailable, or ErrRefused for an answer of

@@ -12,6 +12,7 @@ import (
 
 	"hookgate/forward"
 	"hookgate/jsstore"
+	"hookgate/webhook"
 	"hookgate/webhook/decidertest"
 )
 
@@ -143,5 +144,95 @@ func TestCheck(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "direct gets") {
 		t.Errorf("Check = %v; direct gets are allowed", err)
+	}
+}
+
+// TestCheckServer: servers older than 2.12 lack atomic batch publish.
+func TestCheckServer(t *testing.T) {
+	for _, c := range []struct {
+		version string
+		ok      bool
+	}{
+		{"2.12.0", true},
+		{"2.15.2", true},
+		{"3.0.0-beta.1", true},
+		{"2.12.0+build", true},
+		{"2.11.9", false},
+		{"2.10.22", false},
+		{"1.99.99", false},
+		{"", false},
+		{"2.x.1", false},
+	} {
+		err := jsstore.CheckServer(c.version)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckServer(%q) = %v; want ok %v", c.version, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, jsstore.ErrUnsupported) {
+			t.Errorf("CheckServer(%q) = %v; want ErrUnsupported", c.version, err)
+		}
+	}
+}
+
+// TestNewRefusesPlainStream: a stream made without the decisions'
+// features is refused at New, naming them; Ping notices a stream that
+// lost them after New.
+func TestNewRefusesPlainStream(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PLAIN", Subjects: []string{"plain.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jsstore.New(ctx, js, "PLAIN"); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "atomic batch publish") {
+		t.Fatalf("New on a plain stream = %v; want ErrUnsupported naming atomic batch publish", err)
+	}
+	if _, err := jsstore.New(ctx, js, "MISSING"); err == nil {
+		t.Fatal("New on a missing stream succeeded")
+	}
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.AllowRollup = false
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ping(ctx); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "rollups") {
+		t.Fatalf("Ping after rollups were turned off = %v; want ErrUnsupported naming rollups", err)
+	}
+}
+
+// TestDuplicateInBatch: an event whose message the stream already holds
+// within its duplicate window (the relay or a replay sent it) is a
+// duplicate, and is not stored again.
+func TestDuplicateInBatch(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: "webhooks.p.t", Header: nats.Header{jetstream.MsgIDHeader: {"p:evt_1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := &webhook.Event{Provider: "p", ID: "evt_1", Key: "p:evt_1", TTL: time.Hour,
+		Message: forward.Message{ID: "p:evt_1", Subject: "webhooks.p.t", Header: nats.Header{}, Body: []byte("{}")}}
+	got, err := d.Decide(ctx, ev)
+	if err != nil || got != webhook.Duplicate {
+		t.Fatalf("Decide = %v, %v; want duplicate", got, err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := msgIDs(t, st); len(ids) != 1 {
+		t.Fatalf("stream holds %q; want the one message", ids)
 	}
 }

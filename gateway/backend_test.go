@@ -1,0 +1,279 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/config"
+	"hookgate/forward"
+	"hookgate/jsstore"
+)
+
+// restartableNATS is a NATS server with JetStream that a test can stop
+// and start again on the same port and store.
+type restartableNATS struct {
+	tb   testing.TB
+	port int
+	dir  string
+	ns   *server.Server
+}
+
+func newRestartableNATS(tb testing.TB) *restartableNATS {
+	n := &restartableNATS{tb: tb, port: freePort(tb), dir: tb.TempDir()}
+	n.start()
+	tb.Cleanup(n.stop)
+	return n
+}
+
+func (n *restartableNATS) start() {
+	n.tb.Helper()
+	var err error
+	waitFor(n.tb, 5*time.Second, func() string { return fmt.Sprintf("start NATS on %d: %v", n.port, err) }, func() bool {
+		n.ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: n.port, StoreDir: n.dir})
+		return err == nil
+	})
+}
+
+func (n *restartableNATS) stop() {
+	if n.ns != nil {
+		n.ns.Shutdown()
+		n.ns.WaitForShutdown()
+		n.ns = nil
+	}
+}
+
+func (n *restartableNATS) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
+
+// stream opens the WEBHOOKS stream on url.
+func stream(tb testing.TB, url string) jetstream.Stream {
+	tb.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := js.Stream(context.Background(), forward.DefaultStreamName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// subjectCount counts the stream's messages on subjects matching filter.
+func subjectCount(tb testing.TB, st jetstream.Stream, filter string) int {
+	tb.Helper()
+	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n
+}
+
+// backendConfig is a gateway on natsURL with storage.backend set.
+func backendConfig(tb testing.TB, natsURL, backend, nats string) *config.Config {
+	return mustValid(tb, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin: {listen: "127.0.0.1:0"}
+data_dir: %s
+storage: {backend: %s}
+nats: {url: %q, create_stream: true%s}
+http: {shutdown_timeout: 1s}
+providers:
+  - name: shop
+    type: stripe
+    secrets: [whsec_a]
+    ordering: {key: data.object.id, version: created}
+`, tb.TempDir(), backend, natsURL, nats))
+}
+
+// TestJetStreamBackend: with storage.backend jetstream the decisions live
+// in the stream: an event is on it as soon as it is answered 202 (the
+// outbox and the SQLite tables stay empty), a retry is a duplicate, an
+// older version is stale, and /readyz follows the stream: a stopped
+// server makes it 503 and the requests 503 with Retry-After, recording
+// nothing.
+func TestJetStreamBackend(t *testing.T) {
+	ns := newRestartableNATS(t)
+	s, err := Open(context.Background(), backendConfig(t, ns.url(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	post := func(id string, created int64) int {
+		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "ord_1", created), "whsec_a", time.Now()))
+	}
+	for _, c := range []struct {
+		name   string
+		id     string
+		ver    int64
+		status int
+	}{
+		{"new", "evt_2", 2, 202},
+		{"retry", "evt_2", 2, 200},
+		{"older version", "evt_1", 1, 200},
+		{"newer version", "evt_3", 3, 202},
+	} {
+		if got := post(c.id, c.ver); got != c.status {
+			t.Errorf("%s: %d; want %d", c.name, got, c.status)
+		}
+	}
+	st := stream(t, ns.url())
+	if n := subjectCount(t, st, "webhooks.>"); n != 2 {
+		t.Errorf("%d events on the stream right after the answers; want 2", n)
+	}
+	if n := subjectCount(t, st, jsstore.ClaimPrefix+".>"); n != 3 {
+		t.Errorf("%d claims on the stream; want 3 (the stale event's too)", n)
+	}
+	for _, table := range []string{"processed_events", "outbox"} {
+		var n int
+		if err := s.db.Read.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s holds %d rows (%v); want none with the jetstream backend", table, n, err)
+		}
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + s.AdminAddr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %q; want 200", code, body)
+	}
+
+	ns.stop()
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "stream") {
+		t.Errorf("/readyz with NATS stopped = %d %q; want 503 naming the stream", code, body)
+	}
+	req := stripeRequest(t, stripeBody("evt_4", "order.paid", "ord_1", 4), "whsec_a", time.Now())
+	req.RequestURI = ""
+	req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("an event with NATS stopped: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	ns.start()
+	waitFor(t, 20*time.Second, func() string { return "/readyz still not ready after NATS came back" }, func() bool {
+		code, _ := get("/readyz")
+		return code == 200
+	})
+	if got := post("evt_4", 4); got != 202 {
+		t.Errorf("evt_4 after NATS came back: %d; want 202 (nothing was recorded by the 503)", got)
+	}
+	if n := subjectCount(t, stream(t, ns.url()), "webhooks.>"); n != 3 {
+		t.Errorf("%d events on the stream; want 3", n)
+	}
+}
+
+// TestJetStreamBackendStream: against a stream made without the
+// decisions' features, serve refuses to start when it may not change the
+// stream, naming what is missing and how to fix it; allowed to, it adds
+// the features and the internal subjects and keeps the stream's own.
+func TestJetStreamBackendStream(t *testing.T) {
+	ns := newRestartableNATS(t)
+	nc, err := nats.Connect(ns.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := backendConfig(t, ns.url(), "jetstream", "")
+	no := false
+	cfg.NATS.CreateStream = &no
+	_, err = Open(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, jsstore.ErrUnsupported) {
+		t.Fatalf("Open on a plain stream = %v; want jsstore.ErrUnsupported", err)
+	}
+	for _, want := range []string{"storage.backend jetstream", "atomic batch publish", "the subject _hg.claim.>", "nats.create_stream: true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open on a plain stream = %v; want it to name %q", err, want)
+		}
+	}
+
+	s, err := Open(ctx, backendConfig(t, ns.url(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open allowed to update the stream: %v", err)
+	}
+	defer s.Close(ctx)
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := st.CachedInfo().Config
+	if err := jsstore.Check(got); err != nil {
+		t.Errorf("stream after Open: %v", err)
+	}
+	if !slices.Contains(got.Subjects, "webhooks.>") {
+		t.Errorf("stream subjects %q lost webhooks.>", got.Subjects)
+	}
+	if code := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "t", "o", 1), "whsec_a", time.Now())); code != 202 {
+		t.Errorf("an event: %d; want 202", code)
+	}
+}
+
+// TestBackendSwitchKeepsOutbox: events a sqlite gateway accepted while
+// NATS was down wait in its outbox; the same data_dir started with the
+// jetstream backend sends them, so switching loses nothing.
+func TestBackendSwitchKeepsOutbox(t *testing.T) {
+	ns := newRestartableNATS(t)
+	cfg := backendConfig(t, ns.url(), "sqlite", "")
+	s, err := Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.stop()
+	for i := range 5 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o_%d", i), 1), "whsec_a", time.Now())); code != 202 {
+			t.Fatalf("event %d with NATS down: %d; want 202 (into the outbox)", i, code)
+		}
+	}
+	s.Close(context.Background())
+	ns.start()
+
+	next := backendConfig(t, ns.url(), "jetstream", "")
+	next.DataDir = cfg.DataDir
+	s, err = Open(context.Background(), next, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	st := stream(t, ns.url())
+	waitFor(t, 20*time.Second, func() string { return "the outbox left by the sqlite backend was not sent" }, func() bool {
+		rows, _ := s.outbox.Load()
+		return subjectCount(t, st, "webhooks.>") == 5 && rows == 0
+	})
+}
