@@ -47,6 +47,10 @@ type ServerConfig struct {
 	// Logger receives the server's log at Info level and above (warnings,
 	// errors); nil means no logging.
 	Logger *slog.Logger
+	// MaxAtomicBatches is how many atomic batches a stream may have open
+	// at once (0: nats-server's default, 50); the server-wide limit is
+	// raised to it when it is higher than the server's default of 1,000.
+	MaxAtomicBatches int
 
 	// Users turn on authentication: a connection must then log in as one
 	// of them, with [ConsumerPermissions] on Stream, or as [InternalUser]
@@ -106,6 +110,10 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		NoLog:        cfg.Logger == nil,
 		NoSigs:       true,
 		Users:        users,
+	}
+	if n := cfg.MaxAtomicBatches; n > 0 {
+		opts.JetStreamLimits.MaxBatchInflightPerStream = n
+		opts.JetStreamLimits.MaxBatchInflightTotal = max(n, 1000)
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -39,6 +39,11 @@ func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 			SyncInterval: time.Duration(n.SyncInterval),
 			MaxPayload:   embeddedMaxPayload(s.cfg, largestRow),
 		}
+		if s.cfg.Storage.InStream() {
+			// One open batch per request in a work slot: the stream's
+			// limit never turns a request away before the gateway's own.
+			sc.MaxAtomicBatches = s.cfg.HTTP.MaxInFlight
+		}
 		if len(n.Users) > 0 {
 			// The gateway's own credential: new at each start, in memory
 			// only, so no config file or environment holds it.

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,23 +75,27 @@ const (
 	// holds within its duplicate window: the event is already on the
 	// stream (sent by the relay, or by a replay), so it is a duplicate.
 	duplicateInBatch = 10201
+	// tooManyBatches is a stream with as many atomic batches open as it
+	// allows, and incompleteBatch a batch the stream did not get whole (a
+	// message lost on a reconnect or a leader change, or the batch's
+	// start refused): nothing was stored.
+	tooManyBatches  = 10210
+	incompleteBatch = 10176
 )
 
-// DefaultAttempts bounds the decisions made again after another request
-// decided first.
-const DefaultAttempts = 5
+// DefaultTimeout bounds a decision when Decider.Timeout is not set.
+const DefaultTimeout = 5 * time.Second
 
 // Decider decides events in one stream. Make it with New; it is safe for
 // concurrent use.
 type Decider struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	// Timeout bounds one attempt (the read and the batch's ack); default
-	// 5 s. Past it the decision fails with ErrUnavailable.
+	// Timeout bounds a decision: its reads, its batches' acks, and its
+	// tries again while other requests for the entity decide first
+	// (default DefaultTimeout). Past it the decision fails with
+	// ErrUnavailable, or ErrContended when others kept deciding first.
 	Timeout time.Duration
-	// Attempts bounds the tries when other requests decide first (default
-	// DefaultAttempts).
-	Attempts int
 }
 
 // ErrUnsupported means the stream (or its server) cannot hold the
@@ -199,30 +204,28 @@ func Check(cfg jetstream.StreamConfig) error {
 // or ErrRefused, and then nothing was recorded. Decide holds no reference
 // to ev.Message.Body once it returns.
 func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error) {
-	attempts := d.Attempts
-	if attempts <= 0 {
-		attempts = DefaultAttempts
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	claim := subject(ClaimPrefix, ev.Provider, ev.ID)
 	version := subject(VersionPrefix, ev.Provider, ev.Entity)
-	for range attempts {
-		outcome, retry, err := d.attempt(ctx, ev, claim, version)
+	for tries := 1; ; tries++ {
+		outcome, retry, err := d.attempt(ctx, ev, claim, version, timeout)
 		if !retry {
 			return outcome, err
 		}
+		if !pause(ctx, tries) {
+			return 0, fmt.Errorf("%w: entity %q: others decided first %d times in %s", ErrContended, ev.Entity, tries, timeout)
+		}
 	}
-	return 0, fmt.Errorf("%w: %d tries for entity %q", ErrContended, attempts, ev.Entity)
 }
 
 // attempt decides once. retry reports that another request decided the
 // entity's version first: decide again.
-func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version string) (webhook.Outcome, bool, error) {
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version string, timeout time.Duration) (webhook.Outcome, bool, error) {
 	var (
 		last   uint64 // the version subject's last sequence (0: none)
 		stored int64
@@ -241,7 +244,7 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		}
 		batch = append(batch, eventMsg(ev))
 	}
-	_, err := jetstreamext.PublishMsgBatch(ctx, d.js, batch, jetstreamext.BatchFlowControl{AckTimeout: timeout})
+	err := d.publish(ctx, batch, timeout)
 	switch {
 	case err == nil && stale:
 		return webhook.Stale, false, nil
@@ -260,6 +263,39 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		return 0, false, classify(err)
 	}
 	return 0, true, nil
+}
+
+// publish publishes batch atomically. While the stream has as many
+// batches open as it allows (nats-server's max_batch_inflight_per_stream,
+// 50 by default), or did not get the whole batch, nothing was stored: it
+// tries again after a short pause, until ctx ends.
+func (d *Decider) publish(ctx context.Context, batch []*nats.Msg, timeout time.Duration) error {
+	for tries := 1; ; tries++ {
+		_, err := jetstreamext.PublishMsgBatch(ctx, d.js, batch, jetstreamext.BatchFlowControl{AckTimeout: timeout})
+		if !hasCode(err, tooManyBatches) && !hasCode(err, incompleteBatch) {
+			return err
+		}
+		if !pause(ctx, tries) {
+			return err
+		}
+	}
+}
+
+// pause waits before try number tries+1: 1 ms doubling up to 32 ms, with
+// jitter so that the requests that met stay apart. It reports false,
+// without waiting, when ctx ends first.
+func pause(ctx context.Context, tries int) bool {
+	d := time.Millisecond << min(tries-1, 5)
+	d += rand.N(d)
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
 }
 
 // lastVersion reads the entity's last version message: its sequence and

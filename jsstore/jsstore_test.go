@@ -3,6 +3,8 @@ package jsstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +21,15 @@ import (
 // mustStream starts an embedded server with a stream that holds the
 // decisions, and returns a JetStream context on it.
 func mustStream(t *testing.T) (jetstream.JetStream, func()) {
+	return mustStreamOn(t, forward.ServerConfig{})
+}
+
+// mustStreamOn is mustStream on a server configured by sc (its port and
+// store are set here).
+func mustStreamOn(t *testing.T, sc forward.ServerConfig) (jetstream.JetStream, func()) {
 	t.Helper()
-	srv, err := forward.StartServer(forward.ServerConfig{Port: -1, StoreDir: t.TempDir()})
+	sc.Port, sc.StoreDir = -1, t.TempDir()
+	srv, err := forward.StartServer(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,4 +244,46 @@ func TestDuplicateInBatch(t *testing.T) {
 	if ids := msgIDs(t, st); len(ids) != 1 {
 		t.Fatalf("stream holds %q; want the one message", ids)
 	}
+}
+
+// TestAtomicBatchLimit: on a stream that allows one open batch at a time,
+// concurrent decisions wait for their turn rather than fail: every event
+// is accepted and on the stream once.
+func TestAtomicBatchLimit(t *testing.T) {
+	js, _ := mustStreamOn(t, forward.ServerConfig{MaxAtomicBatches: 1})
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			id := fmt.Sprintf("evt_%d", i)
+			ev := &webhook.Event{Provider: "p", ID: id, Key: "p:" + id, TTL: time.Hour,
+				Ordered: true, Entity: fmt.Sprintf("p:ent_%d", i%8), Version: int64(i),
+				Message: forward.Message{ID: "p:" + id, Subject: "webhooks.p.t", Header: nats.Header{}, Body: []byte("{}")}}
+			got, err := d.Decide(ctx, ev)
+			if err == nil && got == webhook.Duplicate {
+				err = fmt.Errorf("%s: duplicate", id)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := msgIDs(t, st)
+	slices.Sort(ids)
+	if len(slices.Compact(ids)) != len(ids) {
+		t.Errorf("an event is on the stream twice: %q", ids)
+	}
+	t.Logf("%d of %d events forwarded (the others stale)", len(ids), n)
 }
