@@ -12,15 +12,73 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// TestDeployKubernetesConfig validates the config embedded in the
-// Kubernetes example, so the example cannot drift from the config schema.
+// TestDeployKubernetesConfig validates the config embedded in each
+// Kubernetes example, so that none can drift from the config schema: the
+// single replica on SQLite, and the replicas sharing a stream, whose NATS
+// Helm values must give them what the jetstream backend needs.
 func TestDeployKubernetesConfig(t *testing.T) {
-	raw, err := os.ReadFile("../deploy/kubernetes/hookgate.yaml")
+	for _, c := range []struct {
+		file    string
+		backend string
+	}{
+		{"hookgate.yaml", BackendSQLite},
+		{"hookgate-cluster.yaml", BackendJetStream},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			cfg := kubernetesConfig(t, "../deploy/kubernetes/"+c.file)
+			if cfg.Storage.Backend != c.backend {
+				t.Errorf("storage.backend = %q; want %q", cfg.Storage.Backend, c.backend)
+			}
+			if c.backend == BackendJetStream && cfg.NATS.Replicas != 3 {
+				t.Errorf("nats.replicas = %d; want 3 on the three-node cluster", cfg.NATS.Replicas)
+			}
+		})
+	}
+
+	raw, err := os.ReadFile("../deploy/kubernetes/nats-values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Config struct {
+			Cluster struct {
+				Enabled  bool `yaml:"enabled"`
+				Replicas int  `yaml:"replicas"`
+			} `yaml:"cluster"`
+			JetStream struct {
+				Enabled bool `yaml:"enabled"`
+				Merge   struct {
+					Limits struct {
+						Batch struct {
+							PerStream int `yaml:"max_inflight_per_stream"`
+						} `yaml:"batch"`
+					} `yaml:"limits"`
+				} `yaml:"merge"`
+			} `yaml:"jetstream"`
+		} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &values); err != nil {
+		t.Fatal(err)
+	}
+	v := values.Config
+	if !v.Cluster.Enabled || v.Cluster.Replicas != 3 || !v.JetStream.Enabled {
+		t.Errorf("nats-values.yaml: cluster %+v, jetstream enabled %v; want a three-node cluster with JetStream", v.Cluster, v.JetStream.Enabled)
+	}
+	// Two replicas of the Deployment, each with the default work slots.
+	if want := 2 * DefaultMaxInFlight; v.JetStream.Merge.Limits.Batch.PerStream < want {
+		t.Errorf("nats-values.yaml: max_inflight_per_stream %d; want at least %d (2 gateways x http.max_in_flight)", v.JetStream.Merge.Limits.Batch.PerStream, want)
+	}
+}
+
+// kubernetesConfig reads and validates the hookgate config in the
+// ConfigMap of a Kubernetes manifest.
+func kubernetesConfig(t *testing.T, path string) *Config {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	found := false
 	for {
 		var doc struct {
 			Kind string            `yaml:"kind"`
@@ -34,18 +92,17 @@ func TestDeployKubernetesConfig(t *testing.T) {
 		if doc.Kind != "ConfigMap" {
 			continue
 		}
-		found = true
 		c, err := Read(strings.NewReader(doc.Data["config.yaml"]), env(map[string]string{"STRIPE_WEBHOOK_SECRET": "whsec_x"}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := c.Validate(); err != nil {
-			t.Fatalf("the Kubernetes example's config: %v", err)
+			t.Fatalf("the config of %s: %v", path, err)
 		}
+		return c
 	}
-	if !found {
-		t.Fatal("no ConfigMap in deploy/kubernetes/hookgate.yaml")
-	}
+	t.Fatalf("no ConfigMap in %s", path)
+	return nil
 }
 
 // TestDeployContainerImage reads deploy/Dockerfile as a container engine

@@ -24,7 +24,7 @@ package jsstore
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -315,11 +315,14 @@ func (d *Decider) lastVersion(ctx context.Context, subj string) (uint64, int64, 
 	return m.Sequence, v, nil
 }
 
-// subject is prefix.<provider>.<hex SHA-256 of key>: any key fits one
-// token of a bounded length.
+// subject is prefix.<provider>.<hash of key>: any key fits one token of
+// 22 characters, the first 128 bits of its SHA-256 in unpadded base64url
+// (whose '-' and '_' are plain characters in a NATS subject). A stream
+// pays for a claim's subject in every message and in its subject index,
+// and 128 bits keep a collision between two keys out of reach.
 func subject(prefix, provider, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return prefix + "." + provider + "." + hex.EncodeToString(sum[:])
+	return prefix + "." + provider + "." + base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // claimMsg claims ev's ID for its TTL; it is refused when a live claim
@@ -354,7 +357,7 @@ func eventMsg(ev *webhook.Event) *nats.Msg {
 
 // ttl is a Nats-TTL value: whole seconds, at least one.
 func ttl(d time.Duration) string {
-	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10) + "s"
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // hasCode reports whether err is JetStream's error code.

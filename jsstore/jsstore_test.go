@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,13 +22,13 @@ import (
 
 // mustStream starts an embedded server with a stream that holds the
 // decisions, and returns a JetStream context on it.
-func mustStream(t *testing.T) (jetstream.JetStream, func()) {
+func mustStream(t testing.TB) (jetstream.JetStream, func()) {
 	return mustStreamOn(t, forward.ServerConfig{})
 }
 
 // mustStreamOn is mustStream on a server configured by sc (its port and
 // store are set here).
-func mustStreamOn(t *testing.T, sc forward.ServerConfig) (jetstream.JetStream, func()) {
+func mustStreamOn(t testing.TB, sc forward.ServerConfig) (jetstream.JetStream, func()) {
 	t.Helper()
 	sc.Port, sc.StoreDir = -1, t.TempDir()
 	srv, err := forward.StartServer(sc)
@@ -286,4 +288,110 @@ func TestAtomicBatchLimit(t *testing.T) {
 		t.Errorf("an event is on the stream twice: %q", ids)
 	}
 	t.Logf("%d of %d events forwarded (the others stale)", len(ids), n)
+}
+
+// decideClaims decides n events from 16 concurrent senders and purges
+// the events' own messages, so that only their claims stay; it returns
+// the stream.
+func decideClaims(tb testing.TB, js jetstream.JetStream, d *jsstore.Decider, n int) jetstream.Stream {
+	tb.Helper()
+	ctx := context.Background()
+	next := make(chan int)
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				id := fmt.Sprintf("evt_%024d", i) // the length of a Stripe event ID
+				ev := &webhook.Event{Provider: "stripe", ID: id, Key: "stripe:" + id, TTL: 168 * time.Hour,
+					Message: forward.Message{ID: "stripe:" + id, Subject: "webhooks.stripe.t", Header: nats.Header{}}}
+				if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+					errs <- fmt.Errorf("Decide = %v, %v", got, err)
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(next)
+		for i := range n {
+			select {
+			case next <- i:
+			case err := <-errs:
+				errs <- err
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		tb.Fatal(err)
+	default:
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject("webhooks.>")); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
+// streamBytes is what the stream's file store counts for its messages.
+func streamBytes(tb testing.TB, st jetstream.Stream, wantMsgs int) uint64 {
+	tb.Helper()
+	info, err := st.Info(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if int(info.State.Msgs) != wantMsgs {
+		tb.Fatalf("%d messages in the stream; want %d", info.State.Msgs, wantMsgs)
+	}
+	return info.State.Bytes
+}
+
+// TestClaimCost checks the README's figure for the storage a live claim
+// takes in the stream, per replica: about 210 bytes for a Stripe event ID
+// with a 7-day TTL.
+func TestClaimCost(t *testing.T) {
+	js, _ := mustStream(t)
+	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 500
+	per := float64(streamBytes(t, decideClaims(t, js, d, n), n)) / n
+	t.Logf("%.0f bytes per claim", per)
+	if per < 180 || per > 240 {
+		t.Errorf("a claim takes %.0f bytes in the stream; the README says about 210", per)
+	}
+}
+
+// BenchmarkClaimCost decides b.N events from 16 senders on an embedded
+// server and reports what their claims cost once the events are gone:
+// bytes in the stream's files, and bytes of the process's live heap (the
+// embedded server's index of the claims' subjects and their TTLs), read
+// after 15 s idle, once the file store has dropped its block cache. Run it
+// with a fixed count:
+//
+//	go test -run '^$' -bench ClaimCost -benchtime 20000x ./jsstore
+func BenchmarkClaimCost(b *testing.B) {
+	js, _ := mustStreamOn(b, forward.ServerConfig{})
+	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	st := decideClaims(b, js, d, b.N)
+	b.StopTimer()
+	time.Sleep(15 * time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(streamBytes(b, st, b.N))/float64(b.N), "disk-B/claim")
+	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/float64(b.N), "heap-B/claim")
 }
