@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -276,4 +278,38 @@ func TestBackendSwitchKeepsOutbox(t *testing.T) {
 		rows, _ := s.outbox.Load()
 		return subjectCount(t, st, "webhooks.>") == 5 && rows == 0
 	})
+}
+
+// TestJetStreamBackendOldServer: a NATS server older than 2.12 (here a
+// stand-in that only says hello as nats-server 2.10.22) is refused before
+// the stream is touched, with an error naming the version needed.
+func TestJetStreamBackendOldServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fmt.Fprintf(c, "INFO {\"server_id\":\"old\",\"version\":\"2.10.22\",\"proto\":1,\"headers\":true,\"max_payload\":8388608,\"jetstream\":true}\r\n")
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					if strings.HasPrefix(sc.Text(), "PING") {
+						io.WriteString(c, "PONG\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	cfg := backendConfig(t, "nats://"+ln.Addr().String(), "jetstream", "")
+	_, err = Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "2.10.22") || !strings.Contains(err.Error(), jsstore.MinServer) {
+		t.Fatalf("Open against nats-server 2.10.22 = %v; want jsstore.ErrUnsupported naming the version and %s", err, jsstore.MinServer)
+	}
 }

@@ -155,12 +155,10 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 	return nil
 }
 
-// streamDecider returns the jetstream backend's decider, once the server
-// and the stream have what it needs: an error names what is missing.
+// streamDecider returns the jetstream backend's decider, once the stream
+// has what it needs (the server's version was checked before the stream
+// was touched): an error names what is missing.
 func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
-	if err := jsstore.CheckServer(s.nc.ConnectedServerVersion()); err != nil {
-		return nil, fmt.Errorf("storage.backend jetstream: %w", err)
-	}
 	d, err := jsstore.New(ctx, s.js, s.cfg.NATS.Stream)
 	if errors.Is(err, jsstore.ErrUnsupported) && !*s.cfg.NATS.CreateStream {
 		return nil, fmt.Errorf("storage.backend jetstream: %w (set nats.create_stream: true to let hookgate add them, or add them to the stream)", err)

@@ -180,6 +180,13 @@ func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.
 	if s.cfg.NATS.Mode == "core" {
 		return forward.NewCorePublisher(s.nc, 0), nil
 	}
+	if s.cfg.Storage.InStream() {
+		// Before the stream is touched: an older server ignores the
+		// settings it does not know rather than refusing them.
+		if err := jsstore.CheckServer(s.nc.ConnectedServerVersion()); err != nil {
+			return nil, fmt.Errorf("storage.backend jetstream: %w", err)
+		}
+	}
 	js, err := jetstream.New(s.nc)
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
