@@ -313,3 +313,55 @@ func TestJetStreamBackendOldServer(t *testing.T) {
 		t.Fatalf("Open against nats-server 2.10.22 = %v; want jsstore.ErrUnsupported naming the version and %s", err, jsstore.MinServer)
 	}
 }
+
+// TestJetStreamBackendFullStream: with the jetstream backend a stream at
+// nats.max_bytes refuses new messages rather than dropping its oldest
+// (live claims): new events get 503 with Retry-After and leave no claim,
+// while retries of stored events are still answered as duplicates.
+func TestJetStreamBackendFullStream(t *testing.T) {
+	ns := newRestartableNATS(t)
+	s, err := Open(context.Background(), backendConfig(t, ns.url(), "jetstream", ", max_bytes: 16384"), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	st := stream(t, ns.url())
+	if got := st.CachedInfo().Config.Discard; got != jetstream.DiscardNew {
+		t.Fatalf("stream discard policy %v; want new", got)
+	}
+	send := func(i int) *http.Response {
+		body := stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o_%d", i), 1)
+		body = body[:len(body)-1] + `,"pad":"` + strings.Repeat("x", 1000) + `"}`
+		req := stripeRequest(t, body, "whsec_a", time.Now())
+		req.RequestURI = ""
+		req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	full := -1
+	for i := range 64 {
+		resp := send(i)
+		if resp.StatusCode == 202 {
+			continue
+		}
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("event %d: %d, Retry-After %q; want 202 until the stream is full, then 503 with Retry-After", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		full = i
+		break
+	}
+	if full <= 0 {
+		t.Fatalf("the stream was never full (or full at once): %d", full)
+	}
+	claims := subjectCount(t, st, jsstore.ClaimPrefix+".>")
+	if claims != full {
+		t.Errorf("%d claims after %d accepted events and one refused; want %d (the refused one left none)", claims, full, full)
+	}
+	if resp := send(0); resp.StatusCode != 200 {
+		t.Errorf("a retry of a stored event on the full stream: %d; want 200 (duplicate)", resp.StatusCode)
+	}
+}
