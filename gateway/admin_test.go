@@ -64,6 +64,25 @@ func waitPublished(tb testing.TB, s *Server, n uint64, what string) {
 // postTo sends req to the server's public listener.
 func postTo(tb testing.TB, s *Server, req *http.Request) int {
 	tb.Helper()
+	return postRaw(tb, s, req).StatusCode
+}
+
+// adminGet gets path from s's admin listener: the status and the body.
+func adminGet(tb testing.TB, s *Server, path string) (int, string) {
+	tb.Helper()
+	resp, err := http.Get("http://" + s.AdminAddr().String() + path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// postRaw posts req to s and returns the whole response, body read and
+// closed.
+func postRaw(tb testing.TB, s *Server, req *http.Request) *http.Response {
+	tb.Helper()
 	req.RequestURI = ""
 	req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
 	resp, err := http.DefaultClient.Do(req)
@@ -72,7 +91,7 @@ func postTo(tb testing.TB, s *Server, req *http.Request) int {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode
+	return resp
 }
 
 // scrape reads /metrics into a map from "name{labels}" to value.
@@ -194,15 +213,7 @@ func TestHealthAndReadiness(t *testing.T) {
     type: github
     secrets: [s3cret]
 `)
-	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + s.AdminAddr().String() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return adminGet(t, s, path) }
 	if code, body := get("/healthz"); code != 200 {
 		t.Errorf("/healthz = %d %q; want 200", code, body)
 	}

@@ -152,15 +152,7 @@ func TestJetStreamBackend(t *testing.T) {
 			t.Errorf("%s holds %d rows (%v); want none with the jetstream backend", table, n, err)
 		}
 	}
-	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + s.AdminAddr().String() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	get := func(path string) (int, string) { return adminGet(t, s, path) }
 	if code, body := get("/readyz"); code != 200 {
 		t.Errorf("/readyz = %d %q; want 200", code, body)
 	}
@@ -169,14 +161,7 @@ func TestJetStreamBackend(t *testing.T) {
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "stream") {
 		t.Errorf("/readyz with NATS stopped = %d %q; want 503 naming the stream", code, body)
 	}
-	req := stripeRequest(t, stripeBody("evt_4", "order.paid", "ord_1", 4), "whsec_a", time.Now())
-	req.RequestURI = ""
-	req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := postRaw(t, s, stripeRequest(t, stripeBody("evt_4", "order.paid", "ord_1", 4), "whsec_a", time.Now()))
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("an event with NATS stopped: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
@@ -332,15 +317,7 @@ func TestJetStreamBackendFullStream(t *testing.T) {
 	send := func(i int) *http.Response {
 		body := stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o_%d", i), 1)
 		body = body[:len(body)-1] + `,"pad":"` + strings.Repeat("x", 1000) + `"}`
-		req := stripeRequest(t, body, "whsec_a", time.Now())
-		req.RequestURI = ""
-		req.URL.Scheme, req.URL.Host = "http", s.Addr().String()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return postRaw(t, s, stripeRequest(t, body, "whsec_a", time.Now()))
 	}
 	full := -1
 	for i := range 64 {
