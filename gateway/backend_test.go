@@ -342,3 +342,22 @@ func TestJetStreamBackendFullStream(t *testing.T) {
 		t.Errorf("a retry of a stored event on the full stream: %d; want 200 (duplicate)", resp.StatusCode)
 	}
 }
+
+// TestJetStreamBackendEmbedded: the jetstream backend on the embedded
+// server (one node): the stream is made with what the decisions need, an
+// event is on it when answered, and its retry is a duplicate.
+func TestJetStreamBackendEmbedded(t *testing.T) {
+	s := mustServer(t, "storage: {backend: jetstream}", "  - {name: shop, type: stripe, secrets: [whsec_a]}\n")
+	for _, want := range []int{202, 200} {
+		if code := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "t", "o", 1), "whsec_a", time.Now())); code != want {
+			t.Errorf("evt_1: %d; want %d", code, want)
+		}
+	}
+	st := stream(t, s.NATSURL())
+	if err := jsstore.Check(st.CachedInfo().Config); err != nil {
+		t.Errorf("the embedded stream: %v", err)
+	}
+	if n := subjectCount(t, st, "webhooks.>"); n != 1 {
+		t.Errorf("%d events on the stream; want 1", n)
+	}
+}
