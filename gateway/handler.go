@@ -16,6 +16,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/jsstore"
 	"hookgate/store"
 	"hookgate/verify"
 	"hookgate/webhook"
@@ -311,16 +312,21 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 
 // Decider records the fate of an event: duplicate, stale, or accepted with
 // its message queued for the stream. It returns only once the decision is
-// durable; an error means nothing was recorded for the event. The handler
-// depends on this interface alone, so that another backend can take the
-// SQLite store's place (store.Writer implements it). ev.Message.Body is
-// the request's pooled read buffer: Decide copies what it keeps and holds
-// no reference to it once it returns.
+// durable; an error means nothing was recorded for the event (a jetstream
+// decision whose acknowledgement timed out may have been stored: its retry
+// is then a duplicate). The handler depends on this interface alone: the
+// SQLite store (store.Writer) and the JetStream stream (jsstore.Decider)
+// implement it, and both pass webhook/decidertest. ev.Message.Body is the
+// request's pooled read buffer: Decide copies what it keeps and holds no
+// reference to it once it returns.
 type Decider interface {
 	Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error)
 }
 
-var _ Decider = (*store.Writer)(nil)
+var (
+	_ Decider = (*store.Writer)(nil)
+	_ Decider = (*jsstore.Decider)(nil)
+)
 
 // event builds what the decider records: the idempotency key, the ordering
 // entity and the outgoing NATS message. The subject and headers are

@@ -50,8 +50,11 @@ const (
 // events' own.
 var Subjects = []string{ClaimPrefix + ".>", VersionPrefix + ".>"}
 
-// Errors of a decision; nothing was recorded for the event when Decide
-// returns one.
+// Errors of a decision. Nothing was recorded for the event when Decide
+// returns one, with one exception: when the stream's acknowledgement did
+// not arrive in time (ErrUnavailable), the stream may have stored the
+// batch after all. The sender's retry is then a duplicate, and the event
+// is on the stream once.
 var (
 	// ErrUnavailable means the stream did not answer in time or refused
 	// the batch for a reason that may pass (no leader, no quorum, too many
@@ -201,8 +204,8 @@ func Check(cfg jetstream.StreamConfig) error {
 // Duplicate (its claim is live), Stale (older than its entity's version,
 // or equal with DropTies), or Accepted (the claim, the new version and the
 // event stored as one batch). An error wraps ErrUnavailable, ErrContended
-// or ErrRefused, and then nothing was recorded. Decide holds no reference
-// to ev.Message.Body once it returns.
+// or ErrRefused, and then nothing was recorded (but see the errors for a
+// timeout). Decide holds no reference to ev.Message.Body once it returns.
 func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error) {
 	timeout := d.Timeout
 	if timeout <= 0 {
