@@ -85,50 +85,51 @@ func checkStream(ctx context.Context, natsURL string, cfg *config.Config, starte
 	if err != nil {
 		return fail(err)
 	}
+	// One consumer pulled continuously: an ordered consumer's Fetch makes
+	// a new consumer each time, and on a cluster the next pull may reach
+	// the node before the consumer's interest does ("no responders").
+	it, err := cons.Messages()
+	if err != nil {
+		return fail(err)
+	}
+	defer it.Stop()
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	pending := int(info.NumPending)
+	total := int(info.NumPending + info.Delivered.Consumer) // stored since the run started
 	seen := map[string]int{}
 	prefix := provider + ":evt_" + runID + "_"
 	found := 0 // accepted events seen
 	read := 0
 	last := time.Now() // when the last message of this run was read
 	for {
-		caughtUp := read >= pending
+		caughtUp := read >= total
 		if caughtUp && (found == len(ans.accepted) || time.Since(last) > wait) {
 			break
 		}
-		// A fetch returns once it has its count or its time is up: ask for
-		// what is pending, then, while waiting, for whatever comes in a
-		// second.
-		size, maxWait := min(1000, pending-read), 10*time.Second
+		maxWait := 10 * time.Second
 		if caughtUp {
-			size, maxWait = 1000, time.Second
+			maxWait = time.Second // waiting for a running gateway's relay
 		}
-		batch, err := cons.Fetch(size, jetstream.FetchMaxWait(maxWait))
+		m, err := it.Next(jetstream.NextMaxWait(maxWait))
+		if errors.Is(err, nats.ErrTimeout) {
+			if !caughtUp {
+				break // the stream holds fewer than its count said: report what was read
+			}
+			continue
+		}
 		if err != nil {
 			return fail(err)
 		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			if id, ok := strings.CutPrefix(m.Headers().Get("Nats-Msg-Id"), prefix); ok {
-				id = "evt_" + runID + "_" + id
-				if seen[id]++; seen[id] == 1 && ans.accepted[id] {
-					found++
-				}
-				last = time.Now()
+		read++
+		if id, ok := strings.CutPrefix(m.Headers().Get("Nats-Msg-Id"), prefix); ok {
+			id = "evt_" + runID + "_" + id
+			if seen[id]++; seen[id] == 1 && ans.accepted[id] {
+				found++
 			}
+			last = time.Now()
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return fail(err)
-		}
-		if n == 0 && !caughtUp {
-			break // the stream holds fewer than its count said: report what was read
-		}
-		read += n
 	}
 	var res streamCheck
 	var problems []string
