@@ -221,6 +221,9 @@ func (r *Report) write(w io.Writer) {
 		}
 		fmt.Fprintln(w, ")")
 	}
+	if r.Baseline != nil && r.Options.Rate > 0 {
+		fmt.Fprintf(w, "paced at %.0f requests/s (-rate): a ratio only says whether a setup kept the pace; compare latency and CPU\n", r.Options.Rate)
+	}
 	if r.Baseline != nil {
 		for _, s := range r.Setups {
 			if s.Check == nil {
