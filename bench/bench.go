@@ -36,7 +36,16 @@ type Options struct {
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
 	CPUProfile  string        // write the gateway's CPU profile here
 	MemProfile  string        // write the gateway's heap profile here at its shutdown
-	Samples     int           // resource samples printed during the gateway run (0: none)
+	Samples     int           // resource samples printed during each setup's run (0: none)
+
+	// Setups are the gateway setups measured one after the other, each on
+	// a fresh directory (default: sqlite). sqlite: one gateway with the
+	// SQLite backend and the embedded NATS server; jetstream: one gateway
+	// with storage.backend jetstream on its embedded server (a one-node,
+	// R1 stream); cluster-N: N gateways with storage.backend jetstream on
+	// a three-node NATS cluster of child processes (an R3 stream), each
+	// request sent to the next gateway.
+	Setups []string
 
 	// URL, when set, targets a running gateway instead: its base URL, the
 	// provider's config (for the secret and path) and NATS (for the

@@ -53,7 +53,9 @@ var listening = regexp.MustCompile(`msg="?[a-z ]*listening"? (.*)`)
 
 // startChild starts bin with args and waits for its "listening" line,
 // whose key=value pairs it returns; with wait false it returns at once.
-func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*child, error) {
+// With Options.KeepDir and a logPath, the child's log is also written
+// there.
+func startChild(ctx context.Context, o *Options, logPath string, wait bool, args ...string) (*child, error) {
 	bin, gomaxprocs := o.Binary, o.GOMAXPROCS
 	cmd := exec.Command(bin, args...)
 	if o.CPUSet != "" {
@@ -70,7 +72,16 @@ func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*ch
 	if err != nil {
 		return nil, err
 	}
+	var logFile *os.File
+	if o.KeepDir && logPath != "" {
+		if logFile, err = os.Create(logPath); err != nil {
+			return nil, err
+		}
+	}
 	if err := cmd.Start(); err != nil {
+		if logFile != nil {
+			logFile.Close()
+		}
 		return nil, fmt.Errorf("bench: start %s: %w", bin, err)
 	}
 	c := &child{cmd: cmd, logs: &tail{}, exited: make(chan struct{})}
@@ -83,6 +94,9 @@ func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*ch
 		for sc.Scan() {
 			line := sc.Text()
 			c.logs.add(line)
+			if logFile != nil {
+				fmt.Fprintln(logFile, line)
+			}
 			if m := listening.FindStringSubmatch(line); m != nil && !sent {
 				kv := map[string]string{}
 				for _, f := range strings.Fields(m[1]) {
@@ -98,6 +112,9 @@ func startChild(ctx context.Context, o *Options, wait bool, args ...string) (*ch
 			close(ready)
 		}
 		c.waitErr = cmd.Wait()
+		if logFile != nil {
+			logFile.Close()
+		}
 	}()
 	if !wait {
 		return c, nil
@@ -137,37 +154,38 @@ func (c *child) stop() error {
 	}
 }
 
-// target is the gateway a run measures: a child process on a temp data
-// directory, or a running gateway (Options.URL).
+// target is a setup a run measures: its gateway children on a temp
+// directory (with a cluster setup's NATS nodes), or a running gateway
+// (Options.URL).
 type target struct {
-	base     string // the base URL of its webhook listener
-	adminURL string // empty for a running gateway
+	spec     setupSpec
+	gateways []*gatewayProc // empty for a running gateway
+	nodes    []*child       // a cluster setup's NATS nodes
+	bases    []string       // the base URLs of the gateways' webhook listeners, in the order the load takes them
 	natsURL  string
-	cfg      *config.Config // where the check reads, and as whom
+	cfg      *config.Config // where the check reads, and as whom (the first gateway's)
 	provider *config.Provider
-	child    *child // nil for a running gateway
-	dataDir  string // empty for a running gateway
+	dir      string // the setup's temp directory; empty for a running gateway
 	tempDir  string // removed by close; empty when kept (Options.KeepDir)
 }
 
-// openTarget starts the gateway child of a self-contained run, or reads the
-// config of the running gateway at o.URL. The caller must close it.
-func openTarget(ctx context.Context, o *Options, secret string) (*target, error) {
-	if o.URL == "" {
-		return startGateway(ctx, o, secret)
-	}
-	return runningGateway(o)
+// gatewayProc is a gateway child of a setup.
+type gatewayProc struct {
+	child    *child
+	adminURL string
+	dataDir  string
 }
 
-// startGateway writes a config with secret on fresh ports and a temp data
-// directory, starts `hookgate serve` on it and waits until it is ready.
-// On error it leaves no process behind, and no directory unless kept.
-func startGateway(ctx context.Context, o *Options, secret string) (_ *target, err error) {
-	dir, err := os.MkdirTemp("", "hookgate-bench-")
+// startSetup starts a setup on a fresh temp directory: a cluster setup's
+// NATS nodes first, then its gateways one after the other, each ready
+// before the next starts (the first creates the stream). On error it
+// leaves no process behind, and no directory unless kept.
+func startSetup(ctx context.Context, o *Options, spec setupSpec, secret string) (_ *target, err error) {
+	dir, err := os.MkdirTemp("", "hookgate-bench-"+spec.name+"-")
 	if err != nil {
 		return nil, err
 	}
-	t := &target{dataDir: filepath.Join(dir, "data")}
+	t := &target{spec: spec, dir: dir}
 	if !o.KeepDir {
 		t.tempDir = dir
 	}
@@ -176,18 +194,45 @@ func startGateway(ctx context.Context, o *Options, secret string) (_ *target, er
 			t.close()
 		}
 	}()
+	natsURL := ""
+	if spec.cluster {
+		if t.nodes, natsURL, err = startCluster(ctx, o, dir); err != nil {
+			return nil, err
+		}
+	}
+	for i := range spec.gateways {
+		gdir := dir
+		if spec.gateways > 1 {
+			gdir = filepath.Join(dir, fmt.Sprintf("gateway%d", i+1))
+			if err = os.Mkdir(gdir, 0o700); err != nil {
+				return nil, err
+			}
+		}
+		if err = t.startGateway(ctx, o, gdir, natsURL, secret); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// startGateway writes a gateway config with secret on fresh ports and a
+// data directory under dir, starts `hookgate serve` on it and waits until
+// it is ready. natsURL is the cluster's; empty, the gateway runs the
+// embedded server.
+func (t *target) startGateway(ctx context.Context, o *Options, dir, natsURL, secret string) error {
 	ports, err := freePorts(3)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cfgPath, err := writeConfig(dir, o, secret, [3]int(ports))
+	cfgPath, err := writeConfig(dir, o, t.spec, natsURL, secret, [3]int(ports))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if t.cfg, err = config.Load(cfgPath); err != nil {
-		return nil, err
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
 	}
-	t.provider, _ = t.cfg.Provider("bench")
+	g := &gatewayProc{dataDir: filepath.Join(dir, "data"), adminURL: fmt.Sprintf("http://127.0.0.1:%d", ports[1])}
 	args := []string{"serve", "-config", cfgPath, "-log-level", o.LogLevel}
 	if o.CPUProfile != "" {
 		args = append(args, "-cpuprofile", o.CPUProfile)
@@ -195,14 +240,17 @@ func startGateway(ctx context.Context, o *Options, secret string) (_ *target, er
 	if o.MemProfile != "" {
 		args = append(args, "-memprofile", o.MemProfile)
 	}
-	if t.child, err = startChild(ctx, o, false, args...); err != nil {
-		return nil, err
+	if g.child, err = startChild(ctx, o, filepath.Join(dir, "gateway.log"), false, args...); err != nil {
+		return err
 	}
-	t.base, t.natsURL, t.adminURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0]), fmt.Sprintf("nats://127.0.0.1:%d", ports[2]), fmt.Sprintf("http://127.0.0.1:%d", ports[1])
-	if err = waitReady(ctx, t.adminURL+"/readyz", t.child); err != nil {
-		return nil, err
+	t.gateways = append(t.gateways, g)
+	t.bases = append(t.bases, fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
+	if t.cfg == nil {
+		t.cfg = cfg
+		t.provider, _ = cfg.Provider("bench")
+		t.natsURL = cfg.NATSClientURL()
 	}
-	return t, nil
+	return waitReady(ctx, g.adminURL+"/readyz", g.child)
 }
 
 // runningGateway is the gateway at o.URL, as its config o.Config describes
@@ -216,27 +264,42 @@ func runningGateway(o *Options) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{base: strings.TrimSuffix(o.URL, "/"), natsURL: cfg.NATSClientURL(), cfg: cfg, provider: pc}, nil
+	return &target{spec: setupSpec{name: "hookgate", backend: cfg.Storage.Backend, gateways: 1},
+		bases: []string{strings.TrimSuffix(o.URL, "/")}, natsURL: cfg.NATSClientURL(), cfg: cfg, provider: pc}, nil
 }
 
-// close stops the gateway child, if any, then removes its temp directory
-// unless it is kept.
+// close stops the gateway children, then the NATS nodes, then removes the
+// temp directory unless it is kept.
 func (t *target) close() {
-	if t.child != nil {
-		t.child.stop()
-	}
+	stopChildren(t.children())
+	stopChildren(t.nodes)
 	if t.tempDir != "" {
 		os.RemoveAll(t.tempDir)
 	}
 }
 
-// writeConfig writes the gateway config of a self-contained run.
-func writeConfig(dir string, o *Options, secret string, ports [3]int) (string, error) {
+// children are the gateway processes.
+func (t *target) children() []*child {
+	cs := make([]*child, len(t.gateways))
+	for i, g := range t.gateways {
+		cs[i] = g.child
+	}
+	return cs
+}
+
+// writeConfig writes the config of a gateway of a self-contained setup in
+// dir. natsURL is a cluster setup's NATS; empty, the embedded server
+// listens on the third port.
+func writeConfig(dir string, o *Options, spec setupSpec, natsURL, secret string, ports [3]int) (string, error) {
+	nats := fmt.Sprintf("port: %d", ports[2])
+	if natsURL != "" {
+		nats = fmt.Sprintf("url: %q, replicas: %d, create_stream: true", natsURL, clusterNodes)
+	}
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin: {listen: "127.0.0.1:%d"}
-nats: {port: %d, max_age: %s, duplicate_window: %s}
+nats: {%s, max_age: %s, duplicate_window: %s}
 data_dir: %s
-storage: {synchronous: %s, sweep_interval: 10s}
+storage: {backend: %s, synchronous: %s, sweep_interval: 10s}
 http: {max_in_flight: 100000}
 providers:
   - name: bench
@@ -244,7 +307,7 @@ providers:
     secrets: [%q]
     ordering: {key: %s, version: %s}
     dedupe: {ttl: %s}
-`, ports[0], ports[1], ports[2], o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
+`, ports[0], ports[1], nats, o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), spec.backend, o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
 	path := filepath.Join(dir, "config.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }

@@ -81,10 +81,11 @@ func makePlan(o *Options) plan {
 }
 
 // load sends the plan from o.Concurrency connections and returns what it
-// measured, and the event IDs answered accepted and stale. progress, if not
-// nil, counts the requests answered.
-func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provider, progress *atomic.Int64) (*Result, map[string]bool, map[string]bool) {
-	l := &loader{o: o, p: p, url: url, pc: pc, progress: progress, pad: max(0, o.BodySize-160)}
+// measured, and the event IDs by answer. Send i of the plan goes to
+// urls[i%len(urls)]: with several gateways, each request to the next.
+// progress, if not nil, counts the requests answered.
+func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Provider, progress *atomic.Int64) (*Result, answers) {
+	l := &loader{o: o, p: p, urls: urls, pc: pc, progress: progress, pad: max(0, o.BodySize-160)}
 	l.client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -115,7 +116,7 @@ func load(ctx context.Context, o *Options, p plan, url string, pc *config.Provid
 type loader struct {
 	o        *Options
 	p        plan
-	url      string
+	urls     []string // the send of index i goes to urls[i%len(urls)]
 	pc       *config.Provider
 	progress *atomic.Int64 // nil: not counted
 	client   *http.Client
@@ -126,10 +127,11 @@ type loader struct {
 
 // worker is what one connection of a load measured.
 type worker struct {
-	lat      []time.Duration
-	outcomes map[string]int
-	accepted []string
-	stale    []string
+	lat       []time.Duration
+	outcomes  map[string]int
+	accepted  []string
+	stale     []string
+	uncertain []string // answered 5xx or not at all
 }
 
 // work sends the plan's next send, at the pace of -rate if set, until
@@ -145,12 +147,12 @@ func (l *loader) work(ctx context.Context, wk *worker) {
 				time.Sleep(d)
 			}
 		}
-		l.post(ctx, wk, l.p.sends[i])
+		l.post(ctx, wk, l.urls[i%len(l.urls)], l.p.sends[i])
 	}
 }
 
 // post signs and sends one event and records the answer in wk.
-func (l *loader) post(ctx context.Context, wk *worker, s send) {
+func (l *loader) post(ctx context.Context, wk *worker, url string, s send) {
 	id := fmt.Sprintf("evt_%s_%d", l.p.runID, s.event)
 	vr, err := sender.Request(l.pc, "", sender.Event{
 		ID: id, Type: "bench.event", Pad: l.pad,
@@ -160,12 +162,13 @@ func (l *loader) post(ctx context.Context, wk *worker, s send) {
 		wk.outcomes["error: "+err.Error()]++
 		return
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.url, bytes.NewReader(vr.Body))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(vr.Body))
 	req.Header = vr.Header
 	t0 := time.Now()
 	resp, err := l.client.Do(req)
 	if err != nil {
 		wk.outcomes["error"]++
+		wk.uncertain = append(wk.uncertain, id)
 		return
 	}
 	body, _ := io.ReadAll(resp.Body)
@@ -176,6 +179,9 @@ func (l *loader) post(ctx context.Context, wk *worker, s send) {
 	}
 	if resp.StatusCode >= 300 {
 		wk.outcomes["status "+strconv.Itoa(resp.StatusCode)]++
+		if resp.StatusCode >= 500 {
+			wk.uncertain = append(wk.uncertain, id)
+		}
 		return
 	}
 	var out struct{ Status string }
@@ -192,21 +198,24 @@ func (l *loader) post(ctx context.Context, wk *worker, s send) {
 }
 
 // summarize adds up what the workers measured over elapsed: the result,
-// and the event IDs answered accepted and stale.
-func summarize(workers []*worker, elapsed time.Duration) (*Result, map[string]bool, map[string]bool) {
+// and the event IDs by answer.
+func summarize(workers []*worker, elapsed time.Duration) (*Result, answers) {
 	res := &Result{Elapsed: elapsed, Outcomes: map[string]int{}}
 	var lat []time.Duration
-	accepted, stale := map[string]bool{}, map[string]bool{}
+	ans := answers{accepted: map[string]bool{}, stale: map[string]bool{}, uncertain: map[string]bool{}}
 	for _, wk := range workers {
 		lat = append(lat, wk.lat...)
 		for k, v := range wk.outcomes {
 			res.Outcomes[k] += v
 		}
 		for _, id := range wk.accepted {
-			accepted[id] = true
+			ans.accepted[id] = true
 		}
 		for _, id := range wk.stale {
-			stale[id] = true
+			ans.stale[id] = true
+		}
+		for _, id := range wk.uncertain {
+			ans.uncertain[id] = true
 		}
 	}
 	res.Requests = len(lat)
@@ -217,5 +226,5 @@ func summarize(workers []*worker, elapsed time.Duration) (*Result, map[string]bo
 			res.Latency[i] = lat[min(len(lat)-1, int(math.Ceil(q*float64(len(lat))))-1)]
 		}
 	}
-	return res, accepted, stale
+	return res, ans
 }

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// Sample is a resource reading during the gateway run.
+// Sample is a resource reading during a setup's run, summed over its
+// gateway processes.
 type Sample struct {
 	Done     int   // requests finished
 	RSS      int64 // gateway resident memory
@@ -21,7 +22,7 @@ type Sample struct {
 	DBBytes  int64 // size of the data directory's files (SQLite file and WAL)
 }
 
-// sampler reads the gateway child's resources, every 20ms once another
+// sampler reads the gateway children's resources, every 20ms once another
 // share of the requests is done, until stopped. A nil sampler takes none.
 type sampler struct {
 	quit    chan struct{}
@@ -29,7 +30,7 @@ type sampler struct {
 	samples []Sample // written by its goroutine only until stop
 }
 
-// startSampler samples t's child each time progress, the count of requests
+// startSampler samples t's gateways each time progress, the count of requests
 // done, has grown by every since the last sample. The caller must stop it.
 func startSampler(t *target, every int64, progress *atomic.Int64) *sampler {
 	s := &sampler{quit: make(chan struct{})}
@@ -46,7 +47,7 @@ func startSampler(t *target, every int64, progress *atomic.Int64) *sampler {
 			case <-tick.C:
 			}
 			if done := progress.Load(); done >= next {
-				smp := sample(t.child, t.adminURL, t.dataDir)
+				smp := sample(t.gateways)
 				smp.Done = int(done)
 				s.samples = append(s.samples, smp)
 				next = done + every
@@ -92,11 +93,33 @@ func readMetrics(adminURL string) map[string]float64 {
 	return m
 }
 
-// sample reads the gateway child's resources now.
-func sample(gw *child, adminURL, dataDir string) Sample {
-	ps, _ := readProc(gw.cmd.Process.Pid)
-	m := readMetrics(adminURL)
-	return Sample{RSS: ps.RSS, HeapLive: int64(m["go_gc_heap_live_bytes"]), DBBytes: dirSize(dataDir)}
+// sample reads the gateway children's resources now, summed.
+func sample(gws []*gatewayProc) Sample {
+	var s Sample
+	for _, g := range gws {
+		ps, _ := readProc(g.child.cmd.Process.Pid)
+		s.RSS += ps.RSS
+		s.HeapLive += int64(readMetrics(g.adminURL)["go_gc_heap_live_bytes"])
+		s.DBBytes += dirSize(g.dataDir)
+	}
+	return s
+}
+
+// usage is the CPU time and peak RSS of a set of processes, summed.
+type usage struct {
+	cpu     time.Duration
+	peakRSS int64
+}
+
+// readUsage reads cs's CPU time and peak RSS, summed over them.
+func readUsage(cs []*child) usage {
+	var u usage
+	for _, c := range cs {
+		ps, _ := readProc(c.cmd.Process.Pid)
+		u.cpu += ps.CPU
+		u.peakRSS += ps.PeakRSS
+	}
+	return u
 }
 
 // procStat reads a process's CPU time and memory from /proc.

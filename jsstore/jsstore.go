@@ -72,8 +72,13 @@ var (
 // JetStream's error codes that a decision reads.
 const (
 	// wrongLastSequence is a refused expectation
-	// (Nats-Expected-Last-Subject-Sequence).
-	wrongLastSequence = 10071
+	// (Nats-Expected-Last-Subject-Sequence); wrongLastSequenceInFlight
+	// is one the stream cannot check yet, because another batch writing
+	// the subject is still in flight (on a replicated stream, proposed and
+	// not yet applied): in both, another request is deciding the event or
+	// the entity.
+	wrongLastSequence         = 10071
+	wrongLastSequenceInFlight = 10164
 	// duplicateInBatch is a batch whose message's Nats-Msg-Id the stream
 	// holds within its duplicate window: the event is already on the
 	// stream (sent by the relay, or by a replay), so it is a duplicate.
@@ -255,11 +260,12 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		return webhook.Accepted, false, nil
 	case hasCode(err, duplicateInBatch):
 		return webhook.Duplicate, false, nil
-	case !hasCode(err, wrongLastSequence):
+	case !hasCode(err, wrongLastSequence) && !hasCode(err, wrongLastSequenceInFlight):
 		return 0, false, classify(err)
 	}
 	// An expectation was refused: the claim exists (a duplicate), or the
-	// entity's version moved on (decide again).
+	// entity's version moved on, or another batch on either subject is
+	// still in flight (decide again).
 	if _, err := d.stream.GetLastMsgForSubject(ctx, claim); err == nil {
 		return webhook.Duplicate, false, nil
 	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {

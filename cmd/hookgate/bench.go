@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"hookgate/bench"
@@ -27,23 +28,48 @@ func defineBench(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&o.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS `N` of the servers (0: their own choice)")
 	fs.StringVar(&o.CPUSet, "cpuset", "", "pin the servers to the `CPUS` (taskset -c), e.g. 0 for one core")
 	fs.StringVar(&o.MemLimit, "memlimit", "", "GOMEMLIMIT `SIZE` of the servers, e.g. 192MiB (empty: none)")
-	fs.IntVar(&o.Samples, "samples", 0, "print the gateway's memory and data size `N` times")
-	fs.BoolVar(&o.KeepDir, "keep", false, "keep the gateway's data directory")
+	fs.IntVar(&o.Samples, "samples", 0, "print the gateways' memory and data size `N` times per setup")
+	fs.BoolVar(&o.KeepDir, "keep", false, "keep each setup's directory (config, data, and the child processes' logs)")
 	fs.StringVar(&o.URL, "gateway", "", "target a running gateway at this base `URL` (with -config and -provider)")
 	fs.StringVar(&o.Config, "config", "", "config `FILE` of the running gateway")
 	fs.StringVar(&o.Provider, "provider", "", "provider `NAME` of the running gateway to send as")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (info logs a line per request)")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE`")
-	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE` (one gateway in all)")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops (one gateway in all)")
+	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure after the baseline, comma-separated, in one run: "+
+		"sqlite (embedded NATS, SQLite backend), jetstream (embedded NATS, storage.backend jetstream), "+
+		"cluster-N (N gateways with storage.backend jetstream on a three-node NATS cluster, R3 stream, requests round-robin)")
 	return func(ctx context.Context, stdout, _ io.Writer) error {
 		if (o.URL != "") != (o.Config != "" && o.Provider != "") {
 			return fmt.Errorf("%w: -gateway goes with -config and -provider", errUsage)
+		}
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "setups" })
+		if explicit && o.URL != "" {
+			return fmt.Errorf("%w: -setups starts its own gateways; it does not go with -gateway", errUsage)
+		}
+		if o.URL == "" {
+			o.Setups = strings.Split(*setups, ",")
 		}
 		rep, err := bench.Run(ctx, o, stdout)
 		if err != nil {
 			return err
 		}
-		return rep.Check
+		return rep.Check()
+	}
+}
+
+func defineNATSNode(fs *flag.FlagSet) runFunc {
+	var o bench.NodeOptions
+	fs.StringVar(&o.Name, "name", "", "server `NAME`, unique in the cluster")
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:4222", "client `ADDRESS`")
+	fs.StringVar(&o.Cluster, "cluster", "127.0.0.1:6222", "cluster (route) `ADDRESS`")
+	fs.StringVar(&o.ClusterName, "cluster-name", "hookgate-bench", "cluster `NAME`")
+	fs.StringVar(&o.Routes, "routes", "", "every node's route `URLS`, comma-separated")
+	fs.StringVar(&o.StoreDir, "store", "", "JetStream store `DIR`")
+	fs.IntVar(&o.MaxBatches, "max-batches", 0, "max_batch_inflight_per_stream `N` (0: nats-server's default)")
+	return func(ctx context.Context, _, stderr io.Writer) error {
+		return bench.ServeNATSNode(ctx, o, stderr)
 	}
 }
 

@@ -420,3 +420,46 @@ func TestClusterInstanceSIGKILL(t *testing.T) {
 	<-done
 	l.check(t, readStream(t, c.urls[0]))
 }
+
+// TestClusterConcurrentCopies sends each event several times at once, the
+// copies spread over both gateways, as a provider's retry racing its
+// first delivery would: every copy is answered 2xx (one accepted, the
+// others duplicates), and the event is on the stream once. A copy that
+// meets another's batch still in flight on the replicated stream is
+// decided again, not refused.
+func TestClusterConcurrentCopies(t *testing.T) {
+	c := mustCluster(t)
+	_, _, lb := startPair(t, c, "2m")
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	defer client.CloseIdleConnections()
+	const copies = 6
+	evs := makeEvents(120, 40, 13)
+	var evsSent []loadEvent
+	var outcomes []string
+	var mu sync.Mutex
+	sem := make(chan struct{}, 4) // events in flight at once, each with its copies
+	var wg sync.WaitGroup
+	for _, e := range evs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out := make([]string, copies)
+			var cw sync.WaitGroup
+			for k := range copies {
+				cw.Go(func() { out[k] = deliver(client, lb.base(k), e) })
+			}
+			cw.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			for _, o := range out {
+				evsSent = append(evsSent, e)
+				outcomes = append(outcomes, o)
+				if !answered(o) {
+					t.Errorf("%s: a copy got %q; want 2xx", e.id, o)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	checkStream(t, evsSent, outcomes, readStream(t, c.urls[0]))
+}

@@ -57,7 +57,8 @@ type command struct {
 	// args names the positional arguments after the flags (tail's
 	// SUBJECT); a command without them refuses any.
 	args string
-	// hidden commands are not listed (bench-baseline is run by bench).
+	// hidden commands are not listed (bench-baseline and bench-nats-node
+	// are run by bench).
 	hidden bool
 	// define registers the flags on fs and returns what runs the command.
 	define func(fs *flag.FlagSet) runFunc
@@ -76,6 +77,7 @@ var commands = []*command{
 	{name: "quarantine", summary: "list requests that failed verification, or print one (-id) as a request file that verify reads", define: defineQuarantine},
 	{name: "bench", summary: "load benchmark against the embedded defaults (or a running gateway), with a baseline handler measured in the same run", define: defineBench},
 	{name: "bench-baseline", hidden: true, summary: "the baseline server hookgate bench starts", define: defineBaseline},
+	{name: "bench-nats-node", hidden: true, summary: "a node of the NATS cluster hookgate bench starts for its cluster setups", define: defineNATSNode},
 	{name: "providers", summary: "list the provider types (presets and generic schemes)", define: defineProviders},
 	{name: "version", summary: "print the version", define: defineVersion},
 }
