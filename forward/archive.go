@@ -109,11 +109,6 @@ func (q Query) where() (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// Rows is the part of *sql.DB or *sql.Tx that queries need.
-type Rows interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // Events returns the archived events that match q, newest first. With
 // bodies false, Message.Body and Message.Header are left empty.
 func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error) {
@@ -125,37 +120,29 @@ func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error
 		cols += ", header, body"
 	}
 	where, args := q.where()
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM archive"+where+" ORDER BY id DESC LIMIT ?", append(args, q.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("forward: archive query: %w", err)
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var (
-			r    Record
-			at   int64
-			hdr  []byte
-			dest = []any{&r.ID, &r.Provider, &r.EventID, &r.EventType, &r.Status, &r.Message.ID, &r.Message.Subject, &at, &r.Duplicates}
-		)
-		if bodies {
-			dest = append(dest, &hdr, &r.Message.Body)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("forward: archive query: %w", err)
-		}
-		r.ReceivedAt = time.Unix(0, at)
-		if bodies {
-			if r.Message.Header, err = decodeHeader(hdr); err != nil {
-				return nil, fmt.Errorf("forward: archive record %d: %w", r.ID, err)
+	return collect(ctx, db, "archive query", "SELECT "+cols+" FROM archive"+where+" ORDER BY id DESC LIMIT ?", append(args, q.Limit),
+		func(rows *sql.Rows) (Record, error) {
+			var (
+				r    Record
+				at   int64
+				hdr  []byte
+				dest = []any{&r.ID, &r.Provider, &r.EventID, &r.EventType, &r.Status, &r.Message.ID, &r.Message.Subject, &at, &r.Duplicates}
+			)
+			if bodies {
+				dest = append(dest, &hdr, &r.Message.Body)
 			}
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("forward: archive query: %w", err)
-	}
-	return out, nil
+			if err := rows.Scan(dest...); err != nil {
+				return r, err
+			}
+			r.ReceivedAt = time.Unix(0, at)
+			if bodies {
+				var err error
+				if r.Message.Header, err = decodeHeader(hdr); err != nil {
+					return r, fmt.Errorf("record %d: %w", r.ID, err)
+				}
+			}
+			return r, nil
+		})
 }
 
 // Counts says how many archived events match a query, by status, and when

@@ -128,37 +128,29 @@ func ParkedRows(ctx context.Context, db Rows, q ParkedQuery, bodies bool) ([]Par
 		where += " AND substr(msg_id, 1, ?) = ?"
 		args = append(args, len(prefix), prefix)
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM outbox_parked"+where+" ORDER BY seq LIMIT ?", append(args, q.Limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("forward: parked rows: %w", err)
-	}
-	defer rows.Close()
-	var out []Parked
-	for rows.Next() {
-		var (
-			p             Parked
-			created, when int64
-			hdr           []byte
-			dest          = []any{&p.Seq, &p.Message.ID, &p.Message.Subject, &created, &p.Replay, &when, &p.Attempts, &p.Error}
-		)
-		if bodies {
-			dest = append(dest, &hdr, &p.Message.Body)
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("forward: parked rows: %w", err)
-		}
-		p.CreatedAt, p.ParkedAt = time.Unix(0, created), time.Unix(0, when)
-		if bodies {
-			if p.Message.Header, err = decodeHeader(hdr); err != nil {
-				return nil, fmt.Errorf("forward: parked row %d: %w", p.Seq, err)
+	return collect(ctx, db, "parked rows", "SELECT "+cols+" FROM outbox_parked"+where+" ORDER BY seq LIMIT ?", append(args, q.Limit),
+		func(rows *sql.Rows) (Parked, error) {
+			var (
+				p             Parked
+				created, when int64
+				hdr           []byte
+				dest          = []any{&p.Seq, &p.Message.ID, &p.Message.Subject, &created, &p.Replay, &when, &p.Attempts, &p.Error}
+			)
+			if bodies {
+				dest = append(dest, &hdr, &p.Message.Body)
 			}
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("forward: parked rows: %w", err)
-	}
-	return out, nil
+			if err := rows.Scan(dest...); err != nil {
+				return p, err
+			}
+			p.CreatedAt, p.ParkedAt = time.Unix(0, created), time.Unix(0, when)
+			if bodies {
+				var err error
+				if p.Message.Header, err = decodeHeader(hdr); err != nil {
+					return p, fmt.Errorf("row %d: %w", p.Seq, err)
+				}
+			}
+			return p, nil
+		})
 }
 
 // ParkedCount returns the number of parked rows and the size of their

@@ -13,23 +13,8 @@ import (
 func ReplaySubjects(ctx context.Context, db Rows, q Query) ([]string, error) {
 	q.Status, q.Limit = "accepted", 0
 	where, args := q.where()
-	rows, err := db.QueryContext(ctx, "SELECT DISTINCT subject FROM archive"+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("forward: replay subjects: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("forward: replay subjects: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("forward: replay subjects: %w", err)
-	}
-	return out, nil
+	return collect(ctx, db, "replay subjects", "SELECT DISTINCT subject FROM archive"+where, args,
+		func(rows *sql.Rows) (s string, err error) { return s, rows.Scan(&s) })
 }
 
 // ReplayRows is what one replay still has in the outbox.
@@ -43,28 +28,17 @@ type ReplayRows struct {
 // Replays returns, for every replay with rows still in the outbox, how
 // many rows and bytes wait, oldest replay first.
 func Replays(ctx context.Context, db Rows) ([]ReplayRows, error) {
-	rows, err := db.QueryContext(ctx, `SELECT replay, count(*), coalesce(sum(length(body)), 0), min(created_at)
-		FROM outbox WHERE replay IS NOT NULL GROUP BY replay ORDER BY min(seq)`)
-	if err != nil {
-		return nil, fmt.Errorf("forward: replays: %w", err)
-	}
-	defer rows.Close()
-	var out []ReplayRows
-	for rows.Next() {
-		var (
-			r      ReplayRows
-			oldest int64
-		)
-		if err := rows.Scan(&r.ID, &r.Rows, &r.Bytes, &oldest); err != nil {
-			return nil, fmt.Errorf("forward: replays: %w", err)
-		}
-		r.Oldest = time.Unix(0, oldest)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("forward: replays: %w", err)
-	}
-	return out, nil
+	return collect(ctx, db, "replays", `SELECT replay, count(*), coalesce(sum(length(body)), 0), min(created_at)
+		FROM outbox WHERE replay IS NOT NULL GROUP BY replay ORDER BY min(seq)`, nil,
+		func(rows *sql.Rows) (ReplayRows, error) {
+			var (
+				r      ReplayRows
+				oldest int64
+			)
+			err := rows.Scan(&r.ID, &r.Rows, &r.Bytes, &oldest)
+			r.Oldest = time.Unix(0, oldest)
+			return r, err
+		})
 }
 
 // cancelBatch is the most rows CancelReplay deletes per statement, so that

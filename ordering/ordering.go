@@ -127,15 +127,11 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 	if dropTies {
 		cmp = ">"
 	}
-	res, err := tx.ExecContext(ctx, `
+	n, err := exec(ctx, tx, `
 		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
 		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
 		WHERE entity_versions.expires_at <= ?4 OR excluded.version `+cmp+` entity_versions.version`,
 		entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
-	if err != nil {
-		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
@@ -149,16 +145,21 @@ func Sweep(ctx context.Context, db Execer, now time.Time, limit int) (int, error
 	if limit <= 0 {
 		return 0, fmt.Errorf("%w: sweep limit %d", ErrInvalid, limit)
 	}
-	res, err := db.ExecContext(ctx, `
+	n, err := exec(ctx, db, `
 		DELETE FROM entity_versions WHERE entity IN (
 			SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`,
 		now.UnixNano(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("ordering: sweep: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("ordering: sweep: %w", err)
-	}
 	return int(n), nil
+}
+
+// exec runs one statement and returns how many rows it changed.
+func exec(ctx context.Context, db Execer, query string, args ...any) (int64, error) {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -167,37 +167,32 @@ func (w *Writer) run() {
 			w.drain(batch)
 			return
 		}
-	gather:
-		for len(batch) < w.MaxBatch {
-			select {
-			case p := <-w.reqs:
-				batch = append(batch, p)
-			default:
-				break gather
-			}
-		}
-		w.commit(batch)
+		w.commit(w.gather(batch))
 	}
 }
 
 // drain decides what was queued before Close.
 func (w *Writer) drain(batch []*pending) {
 	for {
-		batch = batch[:0]
-	more:
-		for len(batch) < w.MaxBatch {
-			select {
-			case p := <-w.reqs:
-				batch = append(batch, p)
-			default:
-				break more
-			}
-		}
+		batch = w.gather(batch[:0])
 		if len(batch) == 0 {
 			return
 		}
 		w.commit(batch)
 	}
+}
+
+// gather adds to batch what is queued, without waiting, up to MaxBatch.
+func (w *Writer) gather(batch []*pending) []*pending {
+	for len(batch) < w.MaxBatch {
+		select {
+		case p := <-w.reqs:
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit decides a batch in one transaction and answers each caller. It

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -35,7 +36,9 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 			if err != nil {
 				return fmt.Errorf("%w: %w", errUsage, err)
 			}
-			rows, err := listParked(ctx, cfg, pq)
+			rows, err := readOnly(cfg, func(db *sql.DB) ([]forward.Parked, error) {
+				return forward.ParkedRows(ctx, db, pq, false)
+			})
 			if err != nil {
 				return err
 			}
@@ -45,7 +48,9 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 			writeParked(stdout, rows)
 			return nil
 		}
-		rs, err := listEvents(ctx, cfg, q, q.EventID != "")
+		rs, err := readOnly(cfg, func(db *sql.DB) ([]forward.Record, error) {
+			return forward.Events(ctx, db, q, q.EventID != "")
+		})
 		if err != nil {
 			return err
 		}
@@ -70,21 +75,6 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// listEvents reads the archive of the database in cfg's data_dir,
-// read-only; bodies adds each event's headers and body.
-func listEvents(ctx context.Context, cfg *config.Config, q gateway.Query, bodies bool) ([]forward.Record, error) {
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rs, err := forward.Events(ctx, db, q, bodies)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
-	}
-	return rs, nil
-}
-
 // writeEvents prints records as a table, or each in full.
 func writeEvents(w io.Writer, rs []forward.Record, full bool) {
 	if full {
@@ -106,21 +96,6 @@ func writeEvents(w io.Writer, rs []forward.Record, full bool) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.ReceivedAt.UTC().Format(time.RFC3339), r.Provider, r.EventID, r.EventType, r.Status, r.Duplicates)
 	}
 	tw.Flush()
-}
-
-// listParked reads the parked rows of the database in cfg's data_dir,
-// read-only.
-func listParked(ctx context.Context, cfg *config.Config, pq forward.ParkedQuery) ([]forward.Parked, error) {
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rows, err := forward.ParkedRows(ctx, db, pq, false)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
-	}
-	return rows, nil
 }
 
 // writeParked prints parked rows as a table.

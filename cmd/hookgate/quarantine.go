@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"hookgate/config"
-	"hookgate/gateway"
 	"hookgate/verify"
 )
 
@@ -60,18 +60,20 @@ type quarantinedRequest struct {
 // read-only, newest first: at most limit requests (100 if not positive),
 // of provider when set; id > 0 selects one request.
 func listQuarantine(ctx context.Context, cfg *config.Config, provider string, id int64, limit int) ([]quarantinedRequest, error) {
-	db, err := openReadOnly(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
 	if limit <= 0 {
 		limit = 100
 	}
+	return readOnly(cfg, func(db *sql.DB) ([]quarantinedRequest, error) {
+		return scanQuarantine(ctx, db, provider, id, limit)
+	})
+}
+
+// scanQuarantine is the query of listQuarantine.
+func scanQuarantine(ctx context.Context, db *sql.DB, provider string, id int64, limit int) ([]quarantinedRequest, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, provider, reason, error, method, url, header, body, received_at FROM quarantine
 		WHERE (? = '' OR provider = ?) AND (? = 0 OR id = ?) ORDER BY id DESC LIMIT ?`, provider, provider, id, id, limit)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []quarantinedRequest
@@ -83,10 +85,10 @@ func listQuarantine(ctx context.Context, cfg *config.Config, provider string, id
 		)
 		r.Request = &verify.Request{}
 		if err := rows.Scan(&r.ID, &r.Provider, &r.Reason, &r.Error, &r.Request.Method, &r.Request.URL, &hdr, &r.Request.Body, &at); err != nil {
-			return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+			return nil, err
 		}
 		if err := json.Unmarshal(hdr, &r.Request.Header); err != nil {
-			return nil, fmt.Errorf("%w: quarantine %d: %w", gateway.ErrStorage, r.ID, err)
+			return nil, fmt.Errorf("quarantine %d: %w", r.ID, err)
 		}
 		r.ReceivedAt = time.Unix(0, at)
 		out = append(out, r)

@@ -13,18 +13,24 @@ import (
 	"hookgate/store"
 )
 
-// openReadOnly opens the gateway database in cfg's data_dir read-only, for
-// the commands that read beside a running gateway (events, quarantine).
-// A missing database is an error wrapping gateway.ErrStorage: opening it
-// would create an empty one.
-func openReadOnly(cfg *config.Config) (*sql.DB, error) {
+// readOnly opens the gateway database in cfg's data_dir read-only and
+// runs read on it, for the commands that read beside a running gateway
+// (events, quarantine). Its errors, and a missing database (opening it
+// would create an empty one), wrap gateway.ErrStorage.
+func readOnly[T any](cfg *config.Config, read func(*sql.DB) (T, error)) (T, error) {
+	var zero T
 	path := filepath.Join(cfg.DataDir, store.File)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+		return zero, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
 	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+		return zero, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
 	}
-	return db, nil
+	defer db.Close()
+	v, err := read(db)
+	if err != nil {
+		return zero, fmt.Errorf("%w: %w", gateway.ErrStorage, err)
+	}
+	return v, nil
 }
