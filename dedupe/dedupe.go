@@ -53,23 +53,12 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 	return n == 1, nil
 }
 
-// Sweep deletes at most limit entries that expired at or before now and
-// returns how many it deleted. Call it repeatedly, each call in its own short
-// transaction, until it returns fewer than limit, so that writers are never
-// held up for long.
-func Sweep(ctx context.Context, db Execer, now time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, fmt.Errorf("%w: sweep limit %d", ErrInvalid, limit)
-	}
-	n, err := exec(ctx, db, `
-		DELETE FROM processed_events WHERE key IN (
-			SELECT key FROM processed_events WHERE expires_at <= ?1 LIMIT ?2)`,
-		now.UnixNano(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("dedupe: sweep: %w", err)
-	}
-	return int(n), nil
-}
+// SweepStatement deletes at most ?2 entries that expired at or before ?1
+// (Unix nanoseconds). Run it repeatedly, each time in its own short
+// transaction, until it deletes fewer than ?2 rows, so that writers are
+// never held up for long.
+const SweepStatement = `DELETE FROM processed_events WHERE key IN (
+	SELECT key FROM processed_events WHERE expires_at <= ?1 LIMIT ?2)`
 
 // exec runs one statement and returns how many rows it changed.
 func exec(ctx context.Context, db Execer, query string, args ...any) (int64, error) {

@@ -312,14 +312,7 @@ func ReplayPage(ctx context.Context, tx interface {
 	return res, nil
 }
 
-// SweepArchive deletes at most limit records received before before, and
-// returns how many it deleted.
-func SweepArchive(ctx context.Context, db Execer, before time.Time, limit int) (int, error) {
-	res, err := db.ExecContext(ctx, `DELETE FROM archive WHERE id IN (
-		SELECT id FROM archive WHERE received_at < ? ORDER BY id LIMIT ?)`, before.UnixNano(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("forward: sweep archive: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), err
-}
+// SweepArchiveStatement deletes at most ?2 records received before ?1
+// (Unix nanoseconds), oldest first.
+const SweepArchiveStatement = `DELETE FROM archive WHERE id IN (
+	SELECT id FROM archive WHERE received_at < ?1 ORDER BY id LIMIT ?2)`

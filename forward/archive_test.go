@@ -195,13 +195,14 @@ func TestSweepArchive(t *testing.T) {
 	for i := range 7 {
 		mustArchive(t, db, archiveRecord("shop", fmt.Sprint(i), "accepted", t0.Add(time.Duration(i)*time.Hour)))
 	}
-	n, err := forward.SweepArchive(context.Background(), db, t0.Add(5*time.Hour), 3)
-	if err != nil || n != 3 {
-		t.Fatalf("SweepArchive = %d, %v; want 3 (the limit)", n, err)
-	}
-	n, _ = forward.SweepArchive(context.Background(), db, t0.Add(5*time.Hour), 100)
-	if n != 2 {
-		t.Fatalf("second SweepArchive = %d; want 2", n)
+	for _, c := range []struct{ limit, want int64 }{{limit: 3, want: 3}, {limit: 100, want: 2}} {
+		res, err := db.ExecContext(context.Background(), forward.SweepArchiveStatement, t0.Add(5*time.Hour).UnixNano(), c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != c.want {
+			t.Fatalf("sweep (limit %d) deleted %d; want %d", c.limit, n, c.want)
+		}
 	}
 	rs, _ := forward.Events(context.Background(), db, forward.Query{}, false)
 	if len(rs) != 2 || rs[0].EventID != "6" || rs[1].EventID != "5" {

@@ -138,22 +138,10 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 	return n == 1, nil
 }
 
-// Sweep deletes at most limit entries that expired at or before now and
-// returns how many it deleted. Call it repeatedly in short transactions until
-// it returns fewer than limit.
-func Sweep(ctx context.Context, db Execer, now time.Time, limit int) (int, error) {
-	if limit <= 0 {
-		return 0, fmt.Errorf("%w: sweep limit %d", ErrInvalid, limit)
-	}
-	n, err := exec(ctx, db, `
-		DELETE FROM entity_versions WHERE entity IN (
-			SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`,
-		now.UnixNano(), limit)
-	if err != nil {
-		return 0, fmt.Errorf("ordering: sweep: %w", err)
-	}
-	return int(n), nil
-}
+// SweepStatement deletes at most ?2 entries that expired at or before ?1
+// (Unix nanoseconds); see dedupe.SweepStatement for how to run it.
+const SweepStatement = `DELETE FROM entity_versions WHERE entity IN (
+	SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`
 
 // exec runs one statement and returns how many rows it changed.
 func exec(ctx context.Context, db Execer, query string, args ...any) (int64, error) {

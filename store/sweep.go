@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"hookgate/dedupe"
@@ -19,18 +20,25 @@ const sweepBatch = 500
 // connection long: writers go between its statements. It returns how many
 // rows it deleted, also when ctx ends it early or a statement fails.
 func Sweep(ctx context.Context, db *sql.DB, now, archiveBefore time.Time) (int, error) {
-	sweepers := []func(context.Context, int) (int, error){
-		func(ctx context.Context, n int) (int, error) { return dedupe.Sweep(ctx, db, now, n) },
-		func(ctx context.Context, n int) (int, error) { return ordering.Sweep(ctx, db, now, n) },
-		func(ctx context.Context, n int) (int, error) { return forward.SweepArchive(ctx, db, archiveBefore, n) },
+	steps := []struct {
+		what, statement string
+		at              time.Time
+	}{
+		{"dedupe claims", dedupe.SweepStatement, now},
+		{"entity versions", ordering.SweepStatement, now},
+		{"archive", forward.SweepArchiveStatement, archiveBefore},
 	}
 	total := 0
-	for _, sweep := range sweepers {
+	for _, s := range steps {
 		for ctx.Err() == nil {
-			n, err := sweep(ctx, sweepBatch)
-			total += n
+			res, err := db.ExecContext(ctx, s.statement, s.at.UnixNano(), sweepBatch)
 			if err != nil {
-				return total, err
+				return total, fmt.Errorf("store: sweep %s: %w", s.what, err)
+			}
+			n, err := res.RowsAffected()
+			total += int(n)
+			if err != nil {
+				return total, fmt.Errorf("store: sweep %s: %w", s.what, err)
 			}
 			if n < sweepBatch {
 				break
