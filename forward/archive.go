@@ -115,32 +115,16 @@ func Events(ctx context.Context, db Rows, q Query, bodies bool) ([]Record, error
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	cols := "id, provider, event_id, event_type, status, msg_id, subject, received_at, duplicates"
-	if bodies {
-		cols += ", header, body"
-	}
+	cols := withBody("id, provider, event_id, event_type, status, msg_id, subject, received_at, duplicates", bodies)
 	where, args := q.where()
 	return collect(ctx, db, "archive query", "SELECT "+cols+" FROM archive"+where+" ORDER BY id DESC LIMIT ?", append(args, q.Limit),
-		func(rows *sql.Rows) (Record, error) {
-			var (
-				r    Record
-				at   int64
-				hdr  []byte
-				dest = []any{&r.ID, &r.Provider, &r.EventID, &r.EventType, &r.Status, &r.Message.ID, &r.Message.Subject, &at, &r.Duplicates}
-			)
-			if bodies {
-				dest = append(dest, &hdr, &r.Message.Body)
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return r, err
+		func(rows *sql.Rows) (r Record, err error) {
+			var at int64
+			err = scanMessage(rows, &r.Message, bodies, &r.ID, &r.Provider, &r.EventID, &r.EventType, &r.Status, &r.Message.ID, &r.Message.Subject, &at, &r.Duplicates)
+			if err != nil {
+				return r, fmt.Errorf("record %d: %w", r.ID, err)
 			}
 			r.ReceivedAt = time.Unix(0, at)
-			if bodies {
-				var err error
-				if r.Message.Header, err = decodeHeader(hdr); err != nil {
-					return r, fmt.Errorf("record %d: %w", r.ID, err)
-				}
-			}
 			return r, nil
 		})
 }
@@ -276,15 +260,8 @@ func ReplayPage(ctx context.Context, tx interface {
 			res.More = true
 			break
 		}
-		var (
-			m   Message
-			hdr []byte
-		)
-		if err := rows.Scan(&res.Last, &m.ID, &m.Subject, &hdr, &m.Body); err != nil {
-			rows.Close()
-			return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
-		}
-		if m.Header, err = decodeHeader(hdr); err != nil {
+		var m Message
+		if err := scanMessage(rows, &m, true, &res.Last, &m.ID, &m.Subject); err != nil {
 			rows.Close()
 			return ReplayResult{}, fmt.Errorf("forward: replay %q: %w", m.ID, err)
 		}

@@ -118,10 +118,7 @@ func ParkedRows(ctx context.Context, db Rows, q ParkedQuery, bodies bool) ([]Par
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	cols := "seq, msg_id, subject, created_at, coalesce(replay, ''), parked_at, attempts, error"
-	if bodies {
-		cols += ", header, body"
-	}
+	cols := withBody("seq, msg_id, subject, created_at, coalesce(replay, ''), parked_at, attempts, error", bodies)
 	where, args := " WHERE seq > ?", []any{q.After}
 	if q.Provider != "" {
 		prefix := q.Provider + ":"
@@ -129,26 +126,13 @@ func ParkedRows(ctx context.Context, db Rows, q ParkedQuery, bodies bool) ([]Par
 		args = append(args, len(prefix), prefix)
 	}
 	return collect(ctx, db, "parked rows", "SELECT "+cols+" FROM outbox_parked"+where+" ORDER BY seq LIMIT ?", append(args, q.Limit),
-		func(rows *sql.Rows) (Parked, error) {
-			var (
-				p             Parked
-				created, when int64
-				hdr           []byte
-				dest          = []any{&p.Seq, &p.Message.ID, &p.Message.Subject, &created, &p.Replay, &when, &p.Attempts, &p.Error}
-			)
-			if bodies {
-				dest = append(dest, &hdr, &p.Message.Body)
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return p, err
+		func(rows *sql.Rows) (p Parked, err error) {
+			var created, when int64
+			err = scanMessage(rows, &p.Message, bodies, &p.Seq, &p.Message.ID, &p.Message.Subject, &created, &p.Replay, &when, &p.Attempts, &p.Error)
+			if err != nil {
+				return p, fmt.Errorf("row %d: %w", p.Seq, err)
 			}
 			p.CreatedAt, p.ParkedAt = time.Unix(0, created), time.Unix(0, when)
-			if bodies {
-				var err error
-				if p.Message.Header, err = decodeHeader(hdr); err != nil {
-					return p, fmt.Errorf("row %d: %w", p.Seq, err)
-				}
-			}
 			return p, nil
 		})
 }

@@ -32,3 +32,30 @@ func collect[T any](ctx context.Context, db Rows, what, query string, args []any
 	}
 	return out, nil
 }
+
+// withBody returns cols, followed by the header and body columns when
+// bodies is set: the columns that [scanMessage] reads.
+func withBody(cols string, bodies bool) string {
+	if bodies {
+		return cols + ", header, body"
+	}
+	return cols
+}
+
+// scanMessage scans a row into dest and, when bodies is set, the header
+// and body columns that follow them into m.
+func scanMessage(rows *sql.Rows, m *Message, bodies bool, dest ...any) error {
+	var hdr []byte
+	if bodies {
+		dest = append(dest, &hdr, &m.Body)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	if !bodies {
+		return nil
+	}
+	var err error
+	m.Header, err = decodeHeader(hdr)
+	return err
+}
