@@ -63,10 +63,7 @@ func ServeNATSNode(ctx context.Context, o NodeOptions, log io.Writer) error {
 		Routes:     server.RoutesFromStr(o.Routes),
 		NoSigs:     true,
 	}
-	if n := o.MaxBatches; n > 0 {
-		opts.JetStreamLimits.MaxBatchInflightPerStream = n
-		opts.JetStreamLimits.MaxBatchInflightTotal = max(n, 1000)
-	}
+	forward.LimitAtomicBatches(opts, o.MaxBatches)
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("bench-nats-node: %w", err)

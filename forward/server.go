@@ -111,10 +111,7 @@ func StartServer(cfg ServerConfig) (*server.Server, error) {
 		NoSigs:       true,
 		Users:        users,
 	}
-	if n := cfg.MaxAtomicBatches; n > 0 {
-		opts.JetStreamLimits.MaxBatchInflightPerStream = n
-		opts.JetStreamLimits.MaxBatchInflightTotal = max(n, 1000)
-	}
+	LimitAtomicBatches(opts, cfg.MaxAtomicBatches)
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("forward: nats server: %w", err)
@@ -306,4 +303,15 @@ func maxBytes(n int64) int64 {
 		return -1
 	}
 	return n
+}
+
+// LimitAtomicBatches lets n atomic batches be open at once per stream on a
+// server started with opts (nats-server's default is 50), raising the
+// server-wide limit (default 1,000) to at least n. n <= 0 keeps the
+// defaults.
+func LimitAtomicBatches(opts *server.Options, n int) {
+	if n > 0 {
+		opts.JetStreamLimits.MaxBatchInflightPerStream = n
+		opts.JetStreamLimits.MaxBatchInflightTotal = max(n, 1000)
+	}
 }
