@@ -51,6 +51,13 @@ func Enqueue(ctx context.Context, tx Execer, m Message, now time.Time) error {
 	return enqueue(ctx, tx, m, now, nil)
 }
 
+// Check returns the error wrapping [ErrInvalidMessage] that [Enqueue]
+// would return for m, without writing anything: for a message that is
+// published without passing through the outbox.
+func Check(m Message) error {
+	return validateMessage(&m)
+}
+
 // enqueue is Enqueue for a row of the replay replay (nil: an accepted
 // event).
 func enqueue(ctx context.Context, tx Execer, m Message, now time.Time, replay *string) error {

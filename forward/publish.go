@@ -34,6 +34,9 @@ type Result struct {
 	// Duplicates counts the acknowledged messages that the stream reported
 	// as duplicates (already stored within its duplicate window, so dropped).
 	Duplicates int
+	// Seq is the stream sequence of the last acknowledged message
+	// (JetStream only; for a duplicate, the sequence of the stored copy).
+	Seq uint64
 }
 
 var (
@@ -143,6 +146,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 				res.Duplicates++
 				p.dups.Add(1)
 			}
+			res.Seq = max(res.Seq, ack.Sequence)
 			futures[res.Acked] = nil
 			res.Acked++
 		case err := <-f.Err():

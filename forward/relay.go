@@ -139,6 +139,14 @@ func (r *Relay) Stats() RelayStats {
 	}
 }
 
+// Count adds to the relay's counters what was published outside it (the
+// store's writer publishing accepted events itself), so that Stats counts
+// every message the gateway published.
+func (r *Relay) Count(res Result) {
+	r.published.Add(uint64(res.Acked))
+	r.duplicates.Add(uint64(res.Duplicates))
+}
+
 func (r *Relay) init() {
 	r.initOnce.Do(func() {
 		r.wake = make(chan struct{}, 1)

@@ -131,6 +131,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.table.Store(newRouteTable(providers)) // for the writer's CatchUp
 	if err := s.startPipeline(ctx, pub, depth); err != nil {
 		return err
 	}
@@ -243,6 +244,12 @@ func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth
 		Archive:        cfg.Archive.Enabled,
 	}
 	s.writer.Committed = s.relay.Notify
+	if js, ok := pub.(*forward.JetStreamPublisher); ok {
+		s.writer.Stream = s.directStream(js)
+		if err := s.writer.CatchUp(ctx); err != nil {
+			return err
+		}
+	}
 	s.writer.Start()
 	s.decider = s.writer
 	return nil

@@ -21,7 +21,10 @@ import (
 //  2. if it is ordered, compare its version with its entity's last one
 //     (package ordering): strictly older, or equal with DropTies, is stale;
 //  3. enqueue its message in the outbox (package forward), within the
-//     outbox's bound;
+//     outbox's bound; or, when the writer publishes the batch itself
+//     (direct.go), reserve its outbox room and leave the message for the
+//     batch's publish, which enqueues it only if the stream does not take
+//     it;
 //  4. archive the decision, when the archive is on.
 //
 // Everything runs on one transaction: it commits, or nothing of the event
@@ -32,8 +35,8 @@ import (
 // error it is given back, and the event's outcome is 0. Undoing its
 // statements on an error is the caller's (writer.go rolls its savepoint
 // back, or the whole transaction).
-func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) decision {
-	outcome, err := w.record(ctx, tx, ev, now, room)
+func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) decision {
+	outcome, err := w.record(ctx, tx, ev, now, room, direct)
 	if err == nil && w.Archive {
 		if err = archive(ctx, tx, ev, outcome, now); err != nil && outcome == webhook.Accepted {
 			room.give(len(ev.Message.Body))
@@ -46,7 +49,7 @@ func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 }
 
 // record claims, compares and enqueues: the outcome of the event.
-func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) (webhook.Outcome, error) {
+func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (webhook.Outcome, error) {
 	// 1. The claim: a live one makes the event a duplicate.
 	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
 	if err != nil {
@@ -65,7 +68,15 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 			return webhook.Stale, nil
 		}
 	}
-	// 3. The message, into the outbox and within its bound.
+	// 3. The message, into the outbox and within its bound (published by
+	// the batch instead, when direct; the outbox takes it if the stream
+	// does not).
+	if direct {
+		if err := forward.Check(ev.Message); err != nil {
+			return 0, err
+		}
+		return webhook.Accepted, room.take(len(ev.Message.Body))
+	}
 	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
 		if errors.Is(err, forward.ErrInvalidMessage) {
 			return 0, err // the request's own content: retrying cannot help

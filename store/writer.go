@@ -40,6 +40,16 @@ type Writer struct {
 	// Archive keeps decided events (accepted and stale) in the archive
 	// table, and counts duplicates there, in the same transaction.
 	Archive bool
+	// Stream, when set, has the writer publish accepted events to the
+	// stream itself, with the outbox as the fallback (direct.go). Call
+	// CatchUp before Start.
+	Stream *Stream
+
+	// Writer goroutine only: a commit failed after a direct publish, so
+	// CatchUp runs before direct publishing resumes, tried again from
+	// catchUpAt after a failure.
+	behind    bool
+	catchUpAt time.Time
 
 	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
 
@@ -167,6 +177,9 @@ func (w *Writer) run() {
 			w.drain(batch)
 			return
 		}
+		if w.behind {
+			w.catchUpNow()
+		}
 		w.commit(w.gather(batch))
 	}
 }
@@ -245,18 +258,26 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 	results := make([]decision, len(batch))
 	room := &batchRoom{w: w}
 	now := w.Now()
+	direct, err := w.direct(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var msgs []*forward.Message // accepted, for the stream, when direct
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			// The caller is gone and will answer with an error: record nothing.
 			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			continue
 		}
+		if direct && len(p.ev.Message.Body) > directMaxBody {
+			direct = false // this event and the batch's next ones, behind it
+		}
 		if careful {
-			if results[i], err = w.decideOne(ctx, tx, p.ev, now, room); err != nil {
+			if results[i], err = w.decideOne(ctx, tx, p.ev, now, room, direct); err != nil {
 				return nil, nil, err
 			}
 		} else {
-			results[i] = w.decide(ctx, tx, p.ev, now, room)
+			results[i] = w.decide(ctx, tx, p.ev, now, room, direct)
 			if results[i].err != nil {
 				return nil, nil, errEventFailed
 			}
@@ -268,8 +289,17 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// the batch ends here: every event of it fails, none is kept.
 			return nil, nil, results[i].err
 		}
+		if direct && results[i].outcome == webhook.Accepted {
+			msgs = append(msgs, &p.ev.Message)
+		}
 	}
-	if err := tx.Commit(); err != nil {
+	published, err := w.publish(ctx, tx, msgs, now, room)
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		// What the stream took has no claim yet: read it back first.
+		w.behind = w.behind || published > 0
 		return nil, nil, err
 	}
 	return results, room, nil
@@ -321,11 +351,11 @@ func (b *batchRoom) give(size int) {
 // failure undoes its statements alone. An error of the savepoint commands
 // themselves is returned apart: the event's statements may then be neither
 // undone nor separable from the rest, so the whole batch must fail.
-func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom) (decision, error) {
+func (w *Writer) decideOne(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (decision, error) {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT event"); err != nil {
 		return decision{}, fmt.Errorf("opening the event's savepoint: %w", err)
 	}
-	d := w.decide(ctx, tx, ev, now, room)
+	d := w.decide(ctx, tx, ev, now, room, direct)
 	if d.err != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO event"); err != nil {
 			return decision{}, fmt.Errorf("rolling back the event's savepoint: %w (after: %w)", err, d.err)

@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"hookgate/forward"
+	"hookgate/ordering"
+)
+
+// TestDirectCatchUp: an event that the gateway published to the stream but
+// whose claim it never committed (killed between the stream's ack and the
+// commit) is claimed when the gateway starts again: the provider's retry
+// is a duplicate and an older version of its entity is stale.
+func TestDirectCatchUp(t *testing.T) {
+	ns := newRestartableNATS(t)
+	cfg := backendConfig(t, ns.url(), "sqlite", "")
+	logger := slog.New(slog.DiscardHandler)
+	s, err := Open(context.Background(), cfg, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	post := func(s *Server, id string, created int64) int {
+		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "ord_1", created), "whsec_a", now))
+	}
+	if code := post(s, "evt_1", 100); code != 202 {
+		t.Fatalf("evt_1: %d; want 202", code)
+	}
+	// evt_2 as the gateway builds and publishes it, without its commit.
+	p := s.table.Load().byName["shop"]
+	v, err := ordering.ParseVersion("200", p.ident.format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := p.event(identity{ID: "evt_2", Type: "order.paid", Ordered: true, Entity: "ord_1", VersionRaw: "200", Version: v},
+		http.Header{"Content-Type": {"application/json"}}, []byte(stripeBody("evt_2", "order.paid", "ord_1", 200)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close(context.Background())
+	nc, err := nats.Connect(ns.url(), nats.ReconnectBufSize(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Publish(t.Context(), []forward.Message{ev.Message}, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(context.Background(), cfg, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	for _, c := range []struct {
+		id      string
+		created int64
+		want    int
+	}{
+		{id: "evt_2", created: 200, want: 200}, // the retry: a duplicate
+		{id: "evt_3", created: 150, want: 200}, // older than evt_2: stale
+		{id: "evt_4", created: 300, want: 202},
+	} {
+		if code := post(s, c.id, c.created); code != c.want {
+			t.Errorf("%s (created %d): %d; want %d", c.id, c.created, code, c.want)
+		}
+	}
+	if n := subjectCount(t, stream(t, ns.url()), "webhooks.>"); n != 3 {
+		t.Errorf("stream holds %d events; want 3 (evt_1, evt_2 once, evt_4)", n)
+	}
+	if rows, _ := s.outbox.Load(); rows != 0 {
+		t.Errorf("outbox holds %d rows; want 0 (published directly)", rows)
+	}
+}

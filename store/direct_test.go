@@ -1,0 +1,358 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/forward"
+	"hookgate/webhook"
+	"hookgate/webhook/decidertest"
+)
+
+// directEnv is a writer that publishes to a stream of a real embedded NATS
+// server, on a real SQLite file.
+type directEnv struct {
+	w         *Writer
+	db        *DB
+	js        jetstream.JetStream
+	pub       *forward.JetStreamPublisher
+	fallbacks atomic.Int64
+}
+
+// startNATS starts an embedded server and creates the stream cfg (default:
+// WEBHOOKS on webhooks.>).
+func startNATS(t *testing.T, cfg jetstream.StreamConfig) (jetstream.JetStream, *forward.JetStreamPublisher) {
+	t.Helper()
+	srv, err := forward.StartServer(forward.ServerConfig{StoreDir: t.TempDir(), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	nc, err := nats.Connect(srv.ClientURL(), nats.ReconnectBufSize(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Name == "" {
+		cfg.Name, cfg.Subjects = forward.DefaultStreamName, []string{"webhooks.>"}
+	}
+	if _, err := js.CreateStream(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := forward.NewJetStreamPublisher(nc, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, pub
+}
+
+// newDirect opens a database in dir and a writer on it that publishes to
+// js's stream; CatchUp runs before Start, as the gateway does.
+func newDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.JetStreamPublisher, now func() time.Time) *directEnv {
+	t.Helper()
+	db, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &directEnv{db: db, js: js, pub: pub}
+	e.w = &Writer{DB: db.Write, Outbox: &forward.Counter{}, Now: now, Stream: &Stream{
+		Publish: pub,
+		Since: func(ctx context.Context, seq uint64, fn func(uint64, forward.Message) error) (uint64, error) {
+			return forward.ReadSince(ctx, js, forward.DefaultStreamName, seq, fn)
+		},
+		Reclaim:  reclaimTest,
+		Fallback: func(n int, _ error) { e.fallbacks.Add(int64(n)) },
+	}}
+	if err := e.w.CatchUp(t.Context()); err != nil {
+		t.Fatalf("CatchUp: %v", err)
+	}
+	e.w.Start()
+	t.Cleanup(func() {
+		e.w.Close()
+		db.Close()
+	})
+	return e
+}
+
+// directEvent is testEvent with the headers the gateway sets, which
+// CatchUp reads back.
+func directEvent(id, entity string, version int64) *webhook.Event {
+	ev := testEvent(id, entity, version)
+	ev.Message.Header = nats.Header{}
+	ev.Message.Header.Set(forward.HeaderProvider, "p")
+	ev.Message.Header.Set(forward.HeaderEventID, id)
+	if entity != "" {
+		ev.Message.Header.Set(forward.HeaderOrderingKey, entity)
+		ev.Message.Header.Set(forward.HeaderOrderingVersion, strconv.FormatInt(version, 10))
+	}
+	return ev
+}
+
+// reclaimTest is the gateway's reclaim for the provider "p" of directEvent.
+func reclaimTest(m forward.Message) (*webhook.Event, bool) {
+	id := m.Header.Get(forward.HeaderEventID)
+	if m.Header.Get(forward.HeaderReplay) != "" || m.Header.Get(forward.HeaderProvider) != "p" || id == "" {
+		return nil, false
+	}
+	ev := &webhook.Event{Key: m.ID, TTL: time.Hour}
+	if key := m.Header.Get(forward.HeaderOrderingKey); key != "" {
+		v, err := strconv.ParseInt(m.Header.Get(forward.HeaderOrderingVersion), 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		ev.Ordered, ev.Entity, ev.Version = true, "p:"+key, v
+	}
+	return ev, true
+}
+
+// streamIDs returns the Nats-Msg-Id of every message on the stream, in
+// order.
+func streamIDs(t *testing.T, js jetstream.JetStream) []string {
+	t.Helper()
+	var ids []string
+	_, err := forward.ReadSince(t.Context(), js, forward.DefaultStreamName, 0, func(_ uint64, m forward.Message) error {
+		ids = append(ids, m.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func outboxIDs(t *testing.T, db *DB) []string {
+	t.Helper()
+	rows, err := db.Read.Query(`SELECT msg_id FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func mark(t *testing.T, db *DB) uint64 {
+	t.Helper()
+	var seq uint64
+	if err := db.Read.QueryRow(`SELECT coalesce((SELECT seq FROM stream_mark), 0)`).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+func decideAll(t *testing.T, w *Writer, steps []decideStep) {
+	t.Helper()
+	for i, s := range steps {
+		got, err := w.Decide(t.Context(), s.ev)
+		if err != nil || got != s.want {
+			t.Errorf("step %d: Decide(%s v%d) = %v, %v; want %v", i, s.ev.Key, s.ev.Version, got, err, s.want)
+		}
+	}
+}
+
+type decideStep struct {
+	ev   *webhook.Event
+	want webhook.Outcome
+}
+
+// TestWriterDirect: with a Stream, accepted events are on the stream in
+// decision order and nothing is written to the outbox; the mark covers
+// them.
+func TestWriterDirect(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 2), want: webhook.Accepted},
+		{ev: directEvent("a", "e1", 2), want: webhook.Duplicate},
+		{ev: directEvent("b", "e1", 1), want: webhook.Stale},
+		{ev: directEvent("c", "e1", 2), want: webhook.Accepted},
+		{ev: directEvent("d", "e1", 3), want: webhook.Accepted},
+		{ev: directEvent("e", "", 0), want: webhook.Accepted},
+	})
+	if got, want := streamIDs(t, js), []string{"p:a", "p:c", "p:d", "p:e"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+	if ids := outboxIDs(t, e.db); len(ids) != 0 {
+		t.Errorf("outbox = %v; want empty", ids)
+	}
+	if rows, bytes := e.w.Outbox.Load(); rows != 0 || bytes != 0 {
+		t.Errorf("outbox counted as %d rows, %d bytes; want 0, 0", rows, bytes)
+	}
+	if m := mark(t, e.db); m != 4 {
+		t.Errorf("stream mark = %d; want 4", m)
+	}
+}
+
+// TestWriterDirectFallback: a stream that refuses the third message (its
+// limit is two, new ones discarded) leaves it in the outbox, and the events
+// after it queue behind it there, never on the stream before it.
+func TestWriterDirectFallback(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"},
+		MaxMsgs: 2, Discard: jetstream.DiscardNew})
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 1), want: webhook.Accepted},
+		{ev: directEvent("b", "e1", 2), want: webhook.Accepted},
+		{ev: directEvent("c", "e1", 3), want: webhook.Accepted},
+		{ev: directEvent("d", "e1", 4), want: webhook.Accepted},
+		{ev: directEvent("c", "e1", 3), want: webhook.Duplicate},
+	})
+	if got, want := streamIDs(t, js), []string{"p:a", "p:b"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+	if got, want := outboxIDs(t, e.db), []string{"p:c", "p:d"}; !equal(got, want) {
+		t.Errorf("outbox = %v; want %v", got, want)
+	}
+	if rows, _ := e.w.Outbox.Load(); rows != 2 {
+		t.Errorf("outbox counted as %d rows; want 2", rows)
+	}
+	if n := e.fallbacks.Load(); n != 1 {
+		t.Errorf("Fallback told of %d events; want 1 (c; d went to the outbox without a publish)", n)
+	}
+	if m := mark(t, e.db); m != 2 {
+		t.Errorf("stream mark = %d; want 2", m)
+	}
+}
+
+// TestWriterCatchUp: events the stream stored whose claims were never
+// committed (a crash between the ack and the commit) are claimed by
+// CatchUp before the writer decides again: their retries are duplicates,
+// older versions of their entities are stale; replays claim nothing.
+func TestWriterCatchUp(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	dir := t.TempDir()
+	first := newDirect(t, dir, js, pub, nil)
+	decideAll(t, first.w, []decideStep{{ev: directEvent("a", "e1", 1), want: webhook.Accepted}})
+	first.w.Close()
+	first.db.Close()
+
+	replay := directEvent("r", "", 0).Message
+	replay.ID = "p:r@replay-1"
+	replay.Header.Set(forward.HeaderReplay, "replay-1")
+	lost := []forward.Message{directEvent("x", "e1", 5).Message, directEvent("y", "", 0).Message, replay}
+	if _, err := pub.Publish(t.Context(), lost, len(lost)); err != nil {
+		t.Fatal(err)
+	}
+
+	e := newDirect(t, dir, js, pub, nil)
+	if m := mark(t, e.db); m != 4 {
+		t.Errorf("stream mark after CatchUp = %d; want 4 (the stream's end)", m)
+	}
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("x", "e1", 5), want: webhook.Duplicate},
+		{ev: directEvent("y", "", 0), want: webhook.Duplicate},
+		{ev: directEvent("z", "e1", 4), want: webhook.Stale},
+		{ev: directEvent("r", "", 0), want: webhook.Accepted}, // the replay claimed nothing
+		{ev: directEvent("a", "e1", 1), want: webhook.Duplicate},
+	})
+	if got, want := streamIDs(t, js), []string{"p:a", "p:x", "p:y", "p:r@replay-1", "p:r"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+}
+
+// TestConformanceDirect runs the deciders' shared suite on the writer that
+// publishes to the stream itself.
+func TestConformanceDirect(t *testing.T) {
+	decidertest.Run(t, func(t *testing.T) *decidertest.Backend {
+		js, pub := startNATS(t, jetstream.StreamConfig{})
+		var now atomic.Int64
+		now.Store(time.Now().UnixNano())
+		e := newDirect(t, t.TempDir(), js, pub, func() time.Time { return time.Unix(0, now.Load()) })
+		// The writer's publishes are recorded as it made them: an event
+		// accepted again after its TTL is one the stream drops as a
+		// duplicate here, where the clock jumps past the TTL within the
+		// stream's duplicate window (a config cannot set a TTL shorter
+		// than the window).
+		rec := &recorder{Publisher: pub}
+		e.w.Stream.Publish = rec
+		return &decidertest.Backend{
+			Decider: e.w,
+			Forwarded: func(tb testing.TB) []string {
+				return append(rec.ids(), outboxIDs(t, e.db)...)
+			},
+			Expire: func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
+			Break:  func(testing.TB) { e.db.Write.Close() },
+		}
+	})
+}
+
+// recorder is a Publisher that records the IDs of the messages its
+// Publisher acknowledged.
+type recorder struct {
+	forward.Publisher
+	mu    sync.Mutex
+	acked []string
+}
+
+func (r *recorder) Publish(ctx context.Context, msgs []forward.Message, window int) (forward.Result, error) {
+	res, err := r.Publisher.Publish(ctx, msgs, window)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs[:res.Acked] {
+		r.acked = append(r.acked, m.ID)
+	}
+	return res, err
+}
+
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.acked)
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestWriterDirectLargeBody: an event over directMaxBody goes through the
+// outbox, and the events after it queue behind it.
+func TestWriterDirectLargeBody(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	large := directEvent("b", "e1", 2)
+	large.Message.Body = make([]byte, directMaxBody+1)
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 1), want: webhook.Accepted},
+		{ev: large, want: webhook.Accepted},
+		{ev: directEvent("c", "e1", 3), want: webhook.Accepted},
+	})
+	if got, want := streamIDs(t, js), []string{"p:a"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+	if got, want := outboxIDs(t, e.db), []string{"p:b", "p:c"}; !equal(got, want) {
+		t.Errorf("outbox = %v; want %v", got, want)
+	}
+	if n := e.fallbacks.Load(); n != 0 {
+		t.Errorf("Fallback told of %d events; want 0 (nothing was refused)", n)
+	}
+}
