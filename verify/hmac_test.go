@@ -96,10 +96,7 @@ func TestHMACHeader(t *testing.T) {
 			}
 			v := mustVerifier(t, "hmac", o)
 			r := &verify.Request{Header: http.Header{"X-Signature": {tt.value}}, Body: []byte(body)}
-			res, err := v.Verify(r, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, r, now, tt.want, 1)
 		})
 	}
 }

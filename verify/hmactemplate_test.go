@@ -95,10 +95,7 @@ func TestTemplateHeader(t *testing.T) {
 			o.Secrets = []string{"another", secret}
 			v := mustVerifier(t, "hmac-template", o)
 			r := &verify.Request{Method: "POST", URL: "https://example.com/hook?a=1", Header: tt.header, Body: []byte(body)}
-			res, err := v.Verify(r, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, r, now, tt.want, 1)
 		})
 	}
 }

@@ -236,10 +236,7 @@ func TestGoogle(t *testing.T) {
 			{"basic", "Basic dXNlcjpwYXNz", verify.ErrMalformed},
 			{"only bearer", "Bearer ", verify.ErrNoSignature},
 		} {
-			_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now)
-			if !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			checkVerify(t, v, &verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now, tt.want)
 		}
 	})
 }

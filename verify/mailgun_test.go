@@ -70,10 +70,7 @@ func TestMailgun(t *testing.T) {
 	v := mustVerifier(t, "mailgun", Options{Secrets: []string{"key-other", secret}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := v.Verify(&verify.Request{Body: []byte(tt.body)}, tt.at)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, &verify.Request{Body: []byte(tt.body)}, tt.at, tt.want, 1)
 		})
 	}
 }

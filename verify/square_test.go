@@ -41,10 +41,7 @@ func TestSquareURL(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := mustVerifier(t, "square", Options{Secrets: []string{key}, PublicURL: tt.publicURL})
 			r := &verify.Request{URL: tt.url, Header: http.Header{"X-Square-Hmacsha256-Signature": {sig(tt.signed)}}, Body: []byte(body)}
-			_, err := v.Verify(r, now)
-			if !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			checkVerify(t, v, r, now, tt.want)
 		})
 	}
 }

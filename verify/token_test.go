@@ -47,10 +47,7 @@ func TestToken(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{"other", "tok-1"}
 			v := mustVerifier(t, tt.typ, o)
-			res, err := v.Verify(&verify.Request{Header: tt.header}, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, &verify.Request{Header: tt.header}, now, tt.want, 1)
 		})
 	}
 }
@@ -83,10 +80,7 @@ func TestBasicAuth(t *testing.T) {
 				if tt.value != "" {
 					r.Header.Set("Authorization", tt.value)
 				}
-				res, err := v.Verify(r, now)
-				if !wantResult(res, err, tt.want, 1) {
-					t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-				}
+				checkVerifyIndex(t, v, r, now, tt.want, 1)
 			})
 		}
 	}

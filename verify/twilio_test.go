@@ -119,10 +119,7 @@ func TestTwilioRequest(t *testing.T) {
 				Header: http.Header{"X-Twilio-Signature": {twilioSig(token, tt.signed)}},
 				Body:   []byte(tt.body),
 			}
-			res, err := v.Verify(r, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want %v (index 1 when valid)", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, r, now, tt.want, 1)
 		})
 	}
 }
