@@ -58,12 +58,7 @@ func TestSquareSign(t *testing.T) {
 		if o.PublicURL != "" {
 			r.URL = "http://internal/whatever"
 		}
-		if err := verify.Sign("square", r, o, now); err != nil {
-			t.Fatal(err)
-		}
-		if got := r.Header.Get("X-Square-Hmacsha256-Signature"); got != want {
-			t.Errorf("Sign(square, public_url %q) = %q; want %q", o.PublicURL, got, want)
-		}
+		checkSign(t, "square", r, o, now, http.Header{"X-Square-Hmacsha256-Signature": {want}})
 	}
 	if err := verify.Sign("square", &verify.Request{}, Options{Secrets: []string{"k"}}, now); !errors.Is(err, verify.ErrConfig) {
 		t.Errorf("Sign(square, no URL) = %v; want %v", err, verify.ErrConfig)
