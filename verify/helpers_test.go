@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,4 +96,26 @@ func checkSign(t *testing.T, preset string, r *verify.Request, o Options, at tim
 			t.Errorf("Sign(%s) %s = %q; want %q", preset, k, got, want.Get(k))
 		}
 	}
+}
+
+// checkNewRefused fails t unless New refuses o for typ: no verifier, and an
+// error wrapping want. It returns the error for further checks.
+func checkNewRefused(t *testing.T, typ string, o Options, want error) error {
+	t.Helper()
+	v, err := verify.New(typ, o)
+	if !errors.Is(err, want) || v != nil {
+		t.Errorf("New(%s) = %v, %v; want nil, %v", typ, v, err, want)
+	}
+	return err
+}
+
+// checkSignRefused fails t unless Sign refuses o for typ with an error
+// wrapping want. It returns the error for further checks.
+func checkSignRefused(t *testing.T, typ string, o Options, want error) error {
+	t.Helper()
+	err := verify.Sign(typ, &verify.Request{}, o, now)
+	if !errors.Is(err, want) {
+		t.Errorf("Sign(%s) = %v; want %v", typ, err, want)
+	}
+	return err
 }

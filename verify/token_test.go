@@ -2,7 +2,6 @@ package verify_test
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"testing"
 
@@ -92,18 +91,16 @@ func TestTokenNewErrors(t *testing.T) {
 		typ  string
 		o    Options
 	}{
-		{"token without header", "token", Options{Secrets: []string{"t"}}},
-		{"token bad header", "token", Options{Secrets: []string{"t"}, Header: "X Token"}},
-		{"token algorithm", "token", Options{Secrets: []string{"t"}, Header: "X-Token", Algorithm: "sha256"}},
-		{"gitlab header", "gitlab-token", Options{Secrets: []string{"t"}, Header: "X-Token"}},
-		{"basic-auth without colon", "basic-auth", Options{Secrets: []string{"user:pass", "userpass"}}},
-		{"basic-auth tolerance", "basic-auth", Options{Secrets: []string{"user:pass"}, Tolerance: 1}},
+		{name: "token without header", typ: "token", o: Options{Secrets: []string{"t"}}},
+		{name: "token bad header", typ: "token", o: Options{Secrets: []string{"t"}, Header: "X Token"}},
+		{name: "token algorithm", typ: "token", o: Options{Secrets: []string{"t"}, Header: "X-Token", Algorithm: "sha256"}},
+		{name: "gitlab header", typ: "gitlab-token", o: Options{Secrets: []string{"t"}, Header: "X-Token"}},
+		{name: "basic-auth without colon", typ: "basic-auth", o: Options{Secrets: []string{"user:pass", "userpass"}}},
+		{name: "basic-auth tolerance", typ: "basic-auth", o: Options{Secrets: []string{"user:pass"}, Tolerance: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if v, err := verify.New(tt.typ, tt.o); !errors.Is(err, verify.ErrConfig) || v != nil {
-				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, verify.ErrConfig)
-			}
+			checkNewRefused(t, tt.typ, tt.o, verify.ErrConfig)
 		})
 	}
 }

@@ -314,14 +314,8 @@ func TestNewErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := verify.New(tt.typ, tt.o)
-			if !errors.Is(err, tt.want) || v != nil {
-				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, tt.want)
-			}
-			r := &verify.Request{}
-			if err := verify.Sign(tt.typ, r, tt.o, now); !errors.Is(err, tt.want) {
-				t.Errorf("Sign(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			err := checkNewRefused(t, tt.typ, tt.o, tt.want)
+			checkSignRefused(t, tt.typ, tt.o, tt.want)
 			for _, s := range tt.o.Secrets {
 				if len(s) > len("whsec_") && err != nil && strings.Contains(err.Error(), s) {
 					t.Errorf("New(%s) = %v; the message reveals a secret", tt.name, err)
