@@ -17,18 +17,6 @@ import (
 // it: hex.
 const adyenKey = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
 
-func init() {
-	addPresetCases(
-		presetCase{
-			name: "adyen-notification-hmac", secrets: [2]string{adyenKey, strings.Repeat("0123456789ABCDEF", 4)},
-			// merchantReference is a signed field, so the tampering is caught.
-			body: `{"live":"false","notificationItems":[{"NotificationRequestItem":{"amount":{"currency":"EUR","value":1130},` +
-				`"eventCode":"AUTHORISATION","merchantAccountCode":"TestMerchant","merchantReference":"evt_1","pspReference":"7914073381342284","success":"true"}}]}`,
-		},
-		presetCase{name: "adyen-payload-hmac", secrets: [2]string{adyenKey, strings.Repeat("0123456789ABCDEF", 4)}},
-	)
-}
-
 // adyenItem returns a NotificationRequestItem with the fields of Adyen's
 // SDK test (adyen-python-api-library test/UtilTest.py), value and
 // hmacSignature substituted.

@@ -12,18 +12,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "shopify", secrets: [2]string{"shpss_new_client_secret_0000000000", "shpss_old_client_secret_1111111111"}},
-		presetCase{name: "intercom", secrets: [2]string{"intercom_client_secret_abc123", "another client secret"}},
-		presetCase{name: "typeform", secrets: [2]string{"typeform_webhook_secret_1", "another secret"}},
-		presetCase{name: "sentry", secrets: [2]string{"sentry_client_secret_5f2b", "another client secret"}},
-		presetCase{name: "bitbucket", secrets: [2]string{"bitbucket_webhook_secret_42", "another secret"}},
-		presetCase{name: "coinbase-commerce", secrets: [2]string{"30291a20-0bd1-4267-9b0f-e6e7b123c0bf", "another shared secret"}},
-		presetCase{name: "lemonsqueezy", secrets: [2]string{"lemon_signing_secret_123", "another signing secret"}},
-	)
-}
-
 // TestBodySigHeaders covers the header layout of each preset that signs the
 // body alone: its name, prefix and encoding, and the look-alikes it must
 // not accept.

@@ -10,10 +10,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "box", secrets: [2]string{"SamplePrimaryKey0123456789abcdef", "SampleSecondaryKeyfedcba987654321"}})
-}
-
 // TestBox covers Box's headers around the recomputed vectors box-*: key
 // slots, version and algorithm checks, and the timestamp.
 func TestBox(t *testing.T) {

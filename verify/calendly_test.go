@@ -11,10 +11,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "calendly", secrets: [2]string{"calendly_signing_key_9f8e7d", "another signing key"}})
-}
-
 // TestCalendlyHeader covers Calendly-Webhook-Signature, parsed as
 // Stripe-Signature is, under its own name and window.
 func TestCalendlyHeader(t *testing.T) {

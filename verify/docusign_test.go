@@ -9,13 +9,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "docusign", secrets: two},
-	)
-}
-
 // TestDocuSignHeaders covers the numbered signature headers of DocuSign
 // Connect: one per HMAC key, any of which may match.
 func TestDocuSignHeaders(t *testing.T) {

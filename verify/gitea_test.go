@@ -7,14 +7,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "forgejo", secrets: two},
-		presetCase{name: "gitea", secrets: two},
-	)
-}
-
 // TestForgejoHeaders checks that X-Gitea-Signature is read only when
 // X-Forgejo-Signature is absent.
 func TestForgejoHeaders(t *testing.T) {

@@ -9,13 +9,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{
-		name:    "gitlab-signing-token",
-		secrets: [2]string{whsec("gitlab signing key, 32 bytes...."), whsec("another gitlab key of 32 bytes.")},
-	})
-}
-
 // TestGitLabSigningToken checks the recomputed vector
 // gitlab-signing-token-valid (MR 230944: Standard Webhooks with webhook-id
 // equal to Idempotency-Key) and the Idempotency-Key rule.

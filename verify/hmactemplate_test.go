@@ -16,17 +16,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{
-		name: "hmac-template",
-		opts: Options{
-			Header: "X-Signature", Format: "kv;:ts,h1", Algorithm: "sha512", Encoding: "base64",
-			Template: "{header:X-Request-Id}.{timestamp}.{method}.{body}",
-		},
-		secrets: [2]string{"s3cret", "other"},
-	})
-}
-
 // TestTemplateHeader covers the three header formats of hmac-template, the
 // placeholders and the timestamp sources.
 func TestTemplateHeader(t *testing.T) {

@@ -12,14 +12,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "hubspot-v1", secrets: [2]string{"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"}},
-		presetCase{name: "hubspot-v2", secrets: [2]string{"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"}},
-		presetCase{name: "hubspot-v3", secrets: [2]string{"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"}},
-	)
-}
-
 // TestHubSpotV3 covers the v3 signed string: method, URL (with HubSpot's
 // listed escapes decoded), body and the millisecond timestamp.
 func TestHubSpotV3(t *testing.T) {

@@ -8,17 +8,6 @@ import (
 	"hookgate/verify"
 )
 
-// The presets of kvScheme that have no test file of their own.
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "mux", secrets: two},
-		presetCase{name: "persona", secrets: two},
-		presetCase{name: "recurly", secrets: two},
-		presetCase{name: "workos", secrets: two},
-	)
-}
-
 // TestPersonaHeader covers Persona-Signature, which holds a second
 // "t=,v1=" set, space-separated, while a secret rotates.
 func TestPersonaHeader(t *testing.T) {

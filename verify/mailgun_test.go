@@ -12,13 +12,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{
-		name: "mailgun", secrets: [2]string{"key-3ax6xnjp29jd6fds4gc373sgvjxteol0", "key-another-signing-key"}, bodyNotSigned: true,
-		body: `{"event-data":{"event":"delivered","id":"evt_1"}}`,
-	})
-}
-
 // TestMailgun covers the body-embedded signature around the official vector
 // mailgun-sdk-valid (mailgun-php tests/Api/WebhookTest.php).
 func TestMailgun(t *testing.T) {

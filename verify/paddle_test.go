@@ -12,10 +12,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "paddle", secrets: [2]string{"pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr", "VALID_SECRET"}})
-}
-
 // TestPaddleHeader covers the parsing of Paddle-Signature: several h1
 // (rotation), unknown keys and spaces as in Paddle's SDK tests; strict where
 // the header is ambiguous.

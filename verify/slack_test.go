@@ -14,13 +14,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "slack", secrets: [2]string{"8f742231b10e8888abcd99yyyzzz85a5", "another signing secret"}},
-		presetCase{name: "zoom", secrets: [2]string{"zm_secret_token_Abc123Xyz789", "another secret token"}},
-	)
-}
-
 // v0Sig computes Slack's and Zoom's signature independently of the package.
 func v0Sig(secret, ts, body string) string {
 	return "v0=" + hex.EncodeToString(hmacOf(sha256.New, secret, "v0:"+ts+":"+body))

@@ -10,10 +10,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "square", secrets: [2]string{"Ibxx_5AKakO-3qeNVR61Dw", "signature-key"}})
-}
-
 // TestSquareURL covers the notification URL Square signs: the request's,
 // or public_url whole.
 func TestSquareURL(t *testing.T) {

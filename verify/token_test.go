@@ -8,14 +8,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "token", opts: Options{Header: "Authorization", Prefix: "Bearer "}, secrets: [2]string{"tok-1", "tok-2"}, bodyNotSigned: true},
-		presetCase{name: "basic-auth", secrets: [2]string{"webhookuser:s3cr3t-pa55", "other:pass:with:colons"}, bodyNotSigned: true},
-		presetCase{name: "gitlab-token", secrets: [2]string{"gl-webhook-token-7f3c1b", "gl-other"}, bodyNotSigned: true},
-	)
-}
-
 // TestToken covers the generic token scheme and the gitlab-token preset.
 func TestToken(t *testing.T) {
 	bearer := Options{Header: "Authorization", Prefix: "Bearer "}

@@ -8,13 +8,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "trello", secrets: two},
-	)
-}
-
 // TestTrelloCallbackURL checks that the signed callback URL is the
 // request's, with scheme and host taken from public_url when a proxy
 // changes them.

@@ -12,10 +12,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "twilio", secrets: [2]string{"12345", "secondary auth token"}})
-}
-
 // twilioSig computes Twilio's signature of the signed string s.
 func twilioSig(token, s string) string {
 	return base64.StdEncoding.EncodeToString(hmacOf(sha1.New, token, s))

@@ -10,10 +10,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "twitch-eventsub", secrets: [2]string{"twitch_eventsub_secret_0123456789", "another_subscription_secret"}})
-}
-
 // TestTwitch covers Twitch EventSub's headers around the recomputed vector
 // twitch-valid, and the webhook_callback_verification handshake.
 func TestTwitch(t *testing.T) {
