@@ -150,10 +150,7 @@ func TestAppleChain(t *testing.T) {
 			o := kpAppleOpts
 			o.Secrets = tt.anchors
 			v := mustVerifier(t, "apple-assn-v2", o)
-			_, err := v.Verify(&verify.Request{Body: appleBody(tt.jws)}, now)
-			if !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			checkVerify(t, v, &verify.Request{Body: appleBody(tt.jws)}, now, tt.want)
 		})
 	}
 }
@@ -184,10 +181,7 @@ func TestAppleBody(t *testing.T) {
 	v := mustVerifier(t, "apple", o)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := v.Verify(&verify.Request{Body: []byte(tt.body)}, now)
-			if !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			checkVerify(t, v, &verify.Request{Body: []byte(tt.body)}, now, tt.want)
 		})
 	}
 }

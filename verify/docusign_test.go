@@ -9,13 +9,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "docusign", secrets: two},
-	)
-}
-
 // TestDocuSignHeaders covers the numbered signature headers of DocuSign
 // Connect: one per HMAC key, any of which may match.
 func TestDocuSignHeaders(t *testing.T) {
@@ -25,28 +18,17 @@ func TestDocuSignHeaders(t *testing.T) {
 	for i := 1; i <= 101; i++ {
 		many.Set("X-DocuSign-Signature-"+strconv.Itoa(i), other)
 	}
-	tests := []struct {
-		name   string
-		header http.Header
-		want   error
-	}{
-		{"first", http.Header{"X-Docusign-Signature-1": {good}}, nil},
-		{"third of three", http.Header{"X-Docusign-Signature-1": {other}, "X-Docusign-Signature-2": {other}, "X-Docusign-Signature-3": {good}}, nil},
-		{"non-canonical name", http.Header{"x-docusign-signature-2": {good}}, nil},
-		{"bad one ignored", http.Header{"X-Docusign-Signature-1": {"!!"}, "X-Docusign-Signature-2": {good}}, nil},
-		{"none", http.Header{"X-Docusign-Signature": {good}}, verify.ErrNoSignature},
-		{"not numbered", http.Header{"X-Docusign-Signature-X": {good}}, verify.ErrNoSignature},
-		{"none decodes", http.Header{"X-Docusign-Signature-1": {"abc"}}, verify.ErrMalformed},
-		{"101 headers", many, verify.ErrMalformed},
-		{"other keys only", http.Header{"X-Docusign-Signature-1": {other}}, verify.ErrMismatch},
+	tests := []headerCase{
+		{name: "first", header: http.Header{"X-Docusign-Signature-1": {good}}},
+		{name: "third of three", header: http.Header{"X-Docusign-Signature-1": {other}, "X-Docusign-Signature-2": {other}, "X-Docusign-Signature-3": {good}}},
+		{name: "non-canonical name", header: http.Header{"x-docusign-signature-2": {good}}},
+		{name: "bad one ignored", header: http.Header{"X-Docusign-Signature-1": {"!!"}, "X-Docusign-Signature-2": {good}}},
+		{name: "none", header: http.Header{"X-Docusign-Signature": {good}}, want: verify.ErrNoSignature},
+		{name: "not numbered", header: http.Header{"X-Docusign-Signature-X": {good}}, want: verify.ErrNoSignature},
+		{name: "none decodes", header: http.Header{"X-Docusign-Signature-1": {"abc"}}, want: verify.ErrMalformed},
+		{name: "101 headers", header: many, want: verify.ErrMalformed},
+		{name: "other keys only", header: http.Header{"X-Docusign-Signature-1": {other}}, want: verify.ErrMismatch},
 	}
 	v := mustVerifier(t, "docusign", Options{Secrets: []string{secret}})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := &verify.Request{Header: tt.header, Body: []byte(body)}
-			if _, err := v.Verify(r, now); !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
-		})
-	}
+	runHeaderCases(t, v, body, tests)
 }

@@ -96,30 +96,7 @@ func TestHMACHeader(t *testing.T) {
 			}
 			v := mustVerifier(t, "hmac", o)
 			r := &verify.Request{Header: http.Header{"X-Signature": {tt.value}}, Body: []byte(body)}
-			res, err := v.Verify(r, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, r, now, tt.want, 1)
 		})
 	}
-}
-
-// The presets built by bodyMAC in their own files (vercel.go, ...); those of
-// bodysig.go have their rows in bodysig_test.go.
-func init() {
-	two := [2]string{"first secret", "second secret"}
-	addPresetCases(
-		presetCase{name: "airtable", secrets: [2]string{base64.StdEncoding.EncodeToString([]byte("airtable key one")), base64.StdEncoding.EncodeToString([]byte("airtable key two"))}},
-		presetCase{name: "alchemy", secrets: two},
-		presetCase{name: "calcom", secrets: two},
-		presetCase{name: "checkoutcom", secrets: two},
-		presetCase{name: "dropbox", secrets: two},
-		presetCase{name: "gocardless", secrets: two},
-		presetCase{name: "intuit", secrets: two},
-		presetCase{name: "nylas", secrets: two},
-		presetCase{name: "razorpay", secrets: two},
-		presetCase{name: "twitter", secrets: two},
-		presetCase{name: "vercel", secrets: two},
-		presetCase{name: "xero", secrets: two},
-	)
 }

@@ -16,17 +16,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{
-		name: "hmac-template",
-		opts: Options{
-			Header: "X-Signature", Format: "kv;:ts,h1", Algorithm: "sha512", Encoding: "base64",
-			Template: "{header:X-Request-Id}.{timestamp}.{method}.{body}",
-		},
-		secrets: [2]string{"s3cret", "other"},
-	})
-}
-
 // TestTemplateHeader covers the three header formats of hmac-template, the
 // placeholders and the timestamp sources.
 func TestTemplateHeader(t *testing.T) {
@@ -95,10 +84,7 @@ func TestTemplateHeader(t *testing.T) {
 			o.Secrets = []string{"another", secret}
 			v := mustVerifier(t, "hmac-template", o)
 			r := &verify.Request{Method: "POST", URL: "https://example.com/hook?a=1", Header: tt.header, Body: []byte(body)}
-			res, err := v.Verify(r, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, r, now, tt.want, 1)
 		})
 	}
 }
@@ -190,47 +176,42 @@ func TestTemplateNewErrors(t *testing.T) {
 		name string
 		o    Options
 	}{
-		{"no header", Options{}},
-		{"bad header", Options{Header: "X Sig"}},
-		{"bad algorithm", Options{Header: "X-Sig", Algorithm: "md5"}},
-		{"bad encoding", Options{Header: "X-Sig", Encoding: "base32"}},
-		{"bad format", Options{Header: "X-Sig", Format: "json"}},
-		{"kv bad separator", Options{Header: "X-Sig", Format: "kv=:t,v1"}},
-		{"kv keys without colon", Options{Header: "X-Sig", Format: "kv;t,v1"}},
-		{"kv one key", Options{Header: "X-Sig", Format: "kv:t"}},
-		{"kv no signature key", Options{Header: "X-Sig", Format: "kv:t,"}},
-		{"kv same keys", Options{Header: "X-Sig", Format: "kv:t,t"}},
-		{"kv key with =", Options{Header: "X-Sig", Format: "kv:t=,v1"}},
-		{"no body", Options{Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}},
-		{"body twice", Options{Header: "X-Sig", Template: "{body}{body}"}},
-		{"unknown placeholder", Options{Header: "X-Sig", Template: "{nonce}.{body}"}},
-		{"id without header", Options{Header: "X-Sig", Template: "{id}.{body}"}},
-		{"bad header placeholder", Options{Header: "X-Sig", Template: "{header:X Id}.{body}"}},
-		{"empty header placeholder", Options{Header: "X-Sig", Template: "{header:}.{body}"}},
-		{"unclosed brace", Options{Header: "X-Sig", Template: "{body"}},
-		{"stray closing brace", Options{Header: "X-Sig", Template: "}{body}"}},
-		{"signature header signed", Options{Header: "X-Sig", Template: "{header:x-sig}{body}"}},
-		{"timestamp without source", Options{Header: "X-Sig", Template: "{timestamp}.{body}"}},
-		{"timestamp in list without header", Options{Header: "X-Sig", Format: "list", Template: "{timestamp}.{body}"}},
-		{"kv without timestamp key nor header", Options{Header: "X-Sig", Format: "kv:,v1", Template: "{timestamp}.{body}"}},
-		{"two timestamp sources", Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}", TimestampHeader: "X-Ts"}},
-		{"timestamp header is the signature header", Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "x-sig"}},
-		{"timestamp header not signed", Options{Header: "X-Sig", TimestampHeader: "X-Ts"}},
-		{"tolerance without timestamp", Options{Header: "X-Sig", Tolerance: time.Minute}},
-		{"bad timestamp header", Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "X:Ts"}},
-		{"not an option of the scheme", Options{Header: "X-Sig", VerifyToken: "x"}},
+		{name: "no header", o: Options{}},
+		{name: "bad header", o: Options{Header: "X Sig"}},
+		{name: "bad algorithm", o: Options{Header: "X-Sig", Algorithm: "md5"}},
+		{name: "bad encoding", o: Options{Header: "X-Sig", Encoding: "base32"}},
+		{name: "bad format", o: Options{Header: "X-Sig", Format: "json"}},
+		{name: "kv bad separator", o: Options{Header: "X-Sig", Format: "kv=:t,v1"}},
+		{name: "kv keys without colon", o: Options{Header: "X-Sig", Format: "kv;t,v1"}},
+		{name: "kv one key", o: Options{Header: "X-Sig", Format: "kv:t"}},
+		{name: "kv no signature key", o: Options{Header: "X-Sig", Format: "kv:t,"}},
+		{name: "kv same keys", o: Options{Header: "X-Sig", Format: "kv:t,t"}},
+		{name: "kv key with =", o: Options{Header: "X-Sig", Format: "kv:t=,v1"}},
+		{name: "no body", o: Options{Header: "X-Sig", Template: "{timestamp}", TimestampHeader: "X-Ts"}},
+		{name: "body twice", o: Options{Header: "X-Sig", Template: "{body}{body}"}},
+		{name: "unknown placeholder", o: Options{Header: "X-Sig", Template: "{nonce}.{body}"}},
+		{name: "id without header", o: Options{Header: "X-Sig", Template: "{id}.{body}"}},
+		{name: "bad header placeholder", o: Options{Header: "X-Sig", Template: "{header:X Id}.{body}"}},
+		{name: "empty header placeholder", o: Options{Header: "X-Sig", Template: "{header:}.{body}"}},
+		{name: "unclosed brace", o: Options{Header: "X-Sig", Template: "{body"}},
+		{name: "stray closing brace", o: Options{Header: "X-Sig", Template: "}{body}"}},
+		{name: "signature header signed", o: Options{Header: "X-Sig", Template: "{header:x-sig}{body}"}},
+		{name: "timestamp without source", o: Options{Header: "X-Sig", Template: "{timestamp}.{body}"}},
+		{name: "timestamp in list without header", o: Options{Header: "X-Sig", Format: "list", Template: "{timestamp}.{body}"}},
+		{name: "kv without timestamp key nor header", o: Options{Header: "X-Sig", Format: "kv:,v1", Template: "{timestamp}.{body}"}},
+		{name: "two timestamp sources", o: Options{Header: "X-Sig", Format: "kv", Template: "{timestamp}.{body}", TimestampHeader: "X-Ts"}},
+		{name: "timestamp header is the signature header", o: Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "x-sig"}},
+		{name: "timestamp header not signed", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts"}},
+		{name: "tolerance without timestamp", o: Options{Header: "X-Sig", Tolerance: time.Minute}},
+		{name: "bad timestamp header", o: Options{Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "X:Ts"}},
+		{name: "not an option of the scheme", o: Options{Header: "X-Sig", VerifyToken: "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{"s"}
-			v, err := verify.New("hmac-template", o)
-			if !errors.Is(err, verify.ErrConfig) || v != nil {
-				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, verify.ErrConfig)
-			}
-			if err := verify.Sign("hmac-template", &verify.Request{}, o, now); !errors.Is(err, verify.ErrConfig) {
-				t.Errorf("Sign(%s) = %v; want %v", tt.name, err, verify.ErrConfig)
-			}
+			checkNewRefused(t, "hmac-template", o, verify.ErrConfig)
+			checkSignRefused(t, "hmac-template", o, verify.ErrConfig)
 		})
 	}
 	o := Options{Secrets: []string{"s"}, Header: "X-Sig", Template: "{timestamp}.{body}", TimestampHeader: "X-Ts", Tolerance: time.Minute}

@@ -236,10 +236,7 @@ func TestGoogle(t *testing.T) {
 			{"basic", "Basic dXNlcjpwYXNz", verify.ErrMalformed},
 			{"only bearer", "Bearer ", verify.ErrNoSignature},
 		} {
-			_, err := v.Verify(&verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now)
-			if !wantErr(err, tt.want) {
-				t.Errorf("Verify(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+			checkVerify(t, v, &verify.Request{Header: http.Header{"Authorization": {tt.value}}, Body: []byte(body)}, now, tt.want)
 		}
 	})
 }
@@ -340,42 +337,40 @@ func TestTokenConfig(t *testing.T) {
 		typ  string
 		o    Options
 	}{
-		{"google without audience", "google-oidc-jwt", Options{Email: "a@b"}},
-		{"google without email", "google-oidc-jwt", Options{Audience: []string{"x"}}},
-		{"google secrets and jwks", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, JWKS: jwks}},
-		{"google plain http", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "http://keys.example/certs"}},
-		{"google ftp", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "ftp://127.0.0.1/certs"}},
-		{"google relative URL", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "/certs"}},
-		{"google small RSA key", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpSmallRSA(t)}}},
-		{"plaid without keys", "plaid-jwt", Options{}},
-		{"plaid RSA key", "plaid-jwt", Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}},
-		{"plaid P-384 JWKS", "plaid-jwt", Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-384","x":"` + strings.Repeat("A", 64) + `","y":"` + strings.Repeat("A", 64) + `"}]}`}},
-		{"google EC key", "google-oidc-jwt", Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}}},
-		{"jwt EdDSA with an RSA key", "jwt", Options{Algorithms: []string{"EdDSA"}, Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}},
-		{"plaid private key", "plaid-jwt", Options{Secrets: []string{kpPrivatePEM(kpEC2[0])}}},
-		{"plaid private JWK", "plaid-jwt", Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}]}`}},
-		{"plaid bad jwks", "plaid-jwt", Options{JWKS: `{"keys":`}},
-		{"plaid empty jwks", "plaid-jwt", Options{JWKS: `{"keys":[]}`}},
-		{"plaid symmetric jwk", "plaid-jwt", Options{JWKS: `{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`}},
-		{"plaid EC point off the curve", "plaid-jwt", Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}`}},
-		{"plaid JWK alg does not fit", "plaid-jwt", Options{JWKS: `{"keys":[` + strings.TrimSuffix(kpJWK(&kpEC2[0].PublicKey, "a"), "}") + `,"alg":"RS256"}]}`}},
-		{"plaid negative refresh", "plaid-jwt", Options{JWKSURL: "https://keys.example", JWKSRefresh: -time.Second}},
-		{"plaid refresh without URL", "plaid-jwt", Options{JWKS: jwks, JWKSRefresh: time.Hour}},
-		{"jwt without algorithms", "jwt", Options{Secrets: []string{"s"}}},
-		{"jwt alg none", "jwt", Options{Secrets: []string{"s"}, Algorithms: []string{"none"}}},
-		{"jwt HMAC and RSA", "jwt", Options{Secrets: []string{"s"}, Algorithms: []string{"HS256", "RS256"}}},
-		{"jwt HMAC with jwks", "jwt", Options{JWKS: jwks, Algorithms: []string{"HS256"}}},
-		{"jwt bad header", "jwt", Options{Secrets: []string{"s"}, Algorithms: []string{"HS256"}, Header: "X Token"}},
-		{"jwt no keys", "jwt", Options{Algorithms: []string{"ES256"}}},
-		{"apple without bundle", "apple-assn-v2", Options{Secrets: []string{kpApple[0].anchor}}},
-		{"apple anchor not a certificate", "apple-assn-v2", Options{Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}, BundleID: "b"}},
-		{"apple anchor garbage", "apple-assn-v2", Options{Secrets: []string{"garbage!"}, BundleID: "b"}},
+		{name: "google without audience", typ: "google-oidc-jwt", o: Options{Email: "a@b"}},
+		{name: "google without email", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}}},
+		{name: "google secrets and jwks", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, JWKS: jwks}},
+		{name: "google plain http", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "http://keys.example/certs"}},
+		{name: "google ftp", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "ftp://127.0.0.1/certs"}},
+		{name: "google relative URL", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", JWKSURL: "/certs"}},
+		{name: "google small RSA key", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpSmallRSA(t)}}},
+		{name: "plaid without keys", typ: "plaid-jwt", o: Options{}},
+		{name: "plaid RSA key", typ: "plaid-jwt", o: Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}},
+		{name: "plaid P-384 JWKS", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-384","x":"` + strings.Repeat("A", 64) + `","y":"` + strings.Repeat("A", 64) + `"}]}`}},
+		{name: "google EC key", typ: "google-oidc-jwt", o: Options{Audience: []string{"x"}, Email: "a@b", Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}}},
+		{name: "jwt EdDSA with an RSA key", typ: "jwt", o: Options{Algorithms: []string{"EdDSA"}, Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}}},
+		{name: "plaid private key", typ: "plaid-jwt", o: Options{Secrets: []string{kpPrivatePEM(kpEC2[0])}}},
+		{name: "plaid private JWK", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}]}`}},
+		{name: "plaid bad jwks", typ: "plaid-jwt", o: Options{JWKS: `{"keys":`}},
+		{name: "plaid empty jwks", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[]}`}},
+		{name: "plaid symmetric jwk", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`}},
+		{name: "plaid EC point off the curve", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}`}},
+		{name: "plaid JWK alg does not fit", typ: "plaid-jwt", o: Options{JWKS: `{"keys":[` + strings.TrimSuffix(kpJWK(&kpEC2[0].PublicKey, "a"), "}") + `,"alg":"RS256"}]}`}},
+		{name: "plaid negative refresh", typ: "plaid-jwt", o: Options{JWKSURL: "https://keys.example", JWKSRefresh: -time.Second}},
+		{name: "plaid refresh without URL", typ: "plaid-jwt", o: Options{JWKS: jwks, JWKSRefresh: time.Hour}},
+		{name: "jwt without algorithms", typ: "jwt", o: Options{Secrets: []string{"s"}}},
+		{name: "jwt alg none", typ: "jwt", o: Options{Secrets: []string{"s"}, Algorithms: []string{"none"}}},
+		{name: "jwt HMAC and RSA", typ: "jwt", o: Options{Secrets: []string{"s"}, Algorithms: []string{"HS256", "RS256"}}},
+		{name: "jwt HMAC with jwks", typ: "jwt", o: Options{JWKS: jwks, Algorithms: []string{"HS256"}}},
+		{name: "jwt bad header", typ: "jwt", o: Options{Secrets: []string{"s"}, Algorithms: []string{"HS256"}, Header: "X Token"}},
+		{name: "jwt no keys", typ: "jwt", o: Options{Algorithms: []string{"ES256"}}},
+		{name: "apple without bundle", typ: "apple-assn-v2", o: Options{Secrets: []string{kpApple[0].anchor}}},
+		{name: "apple anchor not a certificate", typ: "apple-assn-v2", o: Options{Secrets: []string{kpPublicPEM(&kpEC2[0].PublicKey)}, BundleID: "b"}},
+		{name: "apple anchor garbage", typ: "apple-assn-v2", o: Options{Secrets: []string{"garbage!"}, BundleID: "b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if v, err := verify.New(tt.typ, tt.o); !errors.Is(err, verify.ErrConfig) {
-				t.Errorf("New(%s) = %v, %v; want %v", tt.name, v, err, verify.ErrConfig)
-			}
+			checkNewRefused(t, tt.typ, tt.o, verify.ErrConfig)
 		})
 	}
 }

@@ -13,10 +13,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "linear", secrets: [2]string{"lin_wh_1234567890abcdefTESTSECRET", "lin_wh_another_secret"}})
-}
-
 // TestLinearTimestamp covers where Linear's freshness comes from: the
 // signed body field webhookTimestamp, never the unsigned Linear-Timestamp
 // header unless the body has no such field.

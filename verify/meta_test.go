@@ -9,10 +9,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(presetCase{name: "meta", opts: Options{VerifyToken: "my-verify-token"}, secrets: [2]string{"app-secret-1", "app-secret-2"}})
-}
-
 // TestMeta checks deliveries (GitHub's construction over the exact bytes,
 // including Meta's \uXXXX escapes) and the GET subscription handshake.
 func TestMeta(t *testing.T) {

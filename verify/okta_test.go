@@ -8,12 +8,6 @@ import (
 	"hookgate/verify"
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "okta", secrets: [2]string{"Bearer first", "Bearer second"}, bodyNotSigned: true},
-	)
-}
-
 // TestOktaHeaderOption checks that the header option names the header Okta
 // was configured to send.
 func TestOktaHeaderOption(t *testing.T) {

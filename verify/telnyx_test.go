@@ -18,12 +18,6 @@ const (
 	telnyxPub2  = "3jeP8hW97TWfo594qD2qMDWBGih4YGJ2pyRTtcyf/1A="
 )
 
-func init() {
-	addPresetCases(
-		presetCase{name: "telnyx", secrets: [2]string{telnyxPub1, telnyxPub2}, private: map[string]string{telnyxPub1: telnyxSeed1, telnyxPub2: telnyxSeed2}},
-	)
-}
-
 // TestTelnyxKeyForms checks that Sign takes the 64-byte private key as well
 // as the seed, and that a signature made with it verifies.
 func TestTelnyxKeyForms(t *testing.T) {

@@ -2,20 +2,11 @@ package verify_test
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"testing"
 
 	"hookgate/verify"
 )
-
-func init() {
-	addPresetCases(
-		presetCase{name: "token", opts: Options{Header: "Authorization", Prefix: "Bearer "}, secrets: [2]string{"tok-1", "tok-2"}, bodyNotSigned: true},
-		presetCase{name: "basic-auth", secrets: [2]string{"webhookuser:s3cr3t-pa55", "other:pass:with:colons"}, bodyNotSigned: true},
-		presetCase{name: "gitlab-token", secrets: [2]string{"gl-webhook-token-7f3c1b", "gl-other"}, bodyNotSigned: true},
-	)
-}
 
 // TestToken covers the generic token scheme and the gitlab-token preset.
 func TestToken(t *testing.T) {
@@ -47,10 +38,7 @@ func TestToken(t *testing.T) {
 			o := tt.o
 			o.Secrets = []string{"other", "tok-1"}
 			v := mustVerifier(t, tt.typ, o)
-			res, err := v.Verify(&verify.Request{Header: tt.header}, now)
-			if !wantResult(res, err, tt.want, 1) {
-				t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-			}
+			checkVerifyIndex(t, v, &verify.Request{Header: tt.header}, now, tt.want, 1)
 		})
 	}
 }
@@ -83,10 +71,7 @@ func TestBasicAuth(t *testing.T) {
 				if tt.value != "" {
 					r.Header.Set("Authorization", tt.value)
 				}
-				res, err := v.Verify(r, now)
-				if !wantResult(res, err, tt.want, 1) {
-					t.Errorf("Verify(%s) = %+v, %v; want index 1, %v", tt.name, res, err, tt.want)
-				}
+				checkVerifyIndex(t, v, r, now, tt.want, 1)
 			})
 		}
 	}
@@ -98,18 +83,16 @@ func TestTokenNewErrors(t *testing.T) {
 		typ  string
 		o    Options
 	}{
-		{"token without header", "token", Options{Secrets: []string{"t"}}},
-		{"token bad header", "token", Options{Secrets: []string{"t"}, Header: "X Token"}},
-		{"token algorithm", "token", Options{Secrets: []string{"t"}, Header: "X-Token", Algorithm: "sha256"}},
-		{"gitlab header", "gitlab-token", Options{Secrets: []string{"t"}, Header: "X-Token"}},
-		{"basic-auth without colon", "basic-auth", Options{Secrets: []string{"user:pass", "userpass"}}},
-		{"basic-auth tolerance", "basic-auth", Options{Secrets: []string{"user:pass"}, Tolerance: 1}},
+		{name: "token without header", typ: "token", o: Options{Secrets: []string{"t"}}},
+		{name: "token bad header", typ: "token", o: Options{Secrets: []string{"t"}, Header: "X Token"}},
+		{name: "token algorithm", typ: "token", o: Options{Secrets: []string{"t"}, Header: "X-Token", Algorithm: "sha256"}},
+		{name: "gitlab header", typ: "gitlab-token", o: Options{Secrets: []string{"t"}, Header: "X-Token"}},
+		{name: "basic-auth without colon", typ: "basic-auth", o: Options{Secrets: []string{"user:pass", "userpass"}}},
+		{name: "basic-auth tolerance", typ: "basic-auth", o: Options{Secrets: []string{"user:pass"}, Tolerance: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if v, err := verify.New(tt.typ, tt.o); !errors.Is(err, verify.ErrConfig) || v != nil {
-				t.Errorf("New(%s) = %v, %v; want nil, %v", tt.name, v, err, verify.ErrConfig)
-			}
+			checkNewRefused(t, tt.typ, tt.o, verify.ErrConfig)
 		})
 	}
 }
