@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/webhook"
 )
 
@@ -133,7 +134,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		results <- res{id, o, err}
 	}
 	go decide(testEvent("first", "", 0), "first") // taken by the writer, which then waits for the connection
-	waitFor(t, 5*time.Second, "the writer waiting for the connection", func() bool { return db.Write.Stats().WaitCount > 0 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("the writer waiting for the connection"), func() bool { return db.Write.Stats().WaitCount > 0 })
 	bad := testEvent("bad", "", 0)
 	bad.Message.Subject = "" // rejected by forward.Enqueue, after the claim ran
 	for i := range 9 {
@@ -143,7 +144,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		}
 		go decide(testEvent(fmt.Sprint(i), "", 0), fmt.Sprint(i))
 	}
-	waitFor(t, 5*time.Second, "9 events queued", func() bool { return len(w.reqs) >= 9 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("9 events queued"), func() bool { return len(w.reqs) >= 9 })
 	conn.Close()
 	for range 10 {
 		r := <-results
@@ -287,17 +288,4 @@ func TestInTransaction(t *testing.T) {
 		t.Fatal("inTransaction after the transaction was rolled back = true")
 	}
 	tx.Rollback()
-}
-
-// waitFor polls cond every millisecond until it holds, and fails the test
-// once within has passed.
-func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
