@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hookgate/internal/testkit"
 )
 
 // mustServer opens a real gateway (temp SQLite, embedded NATS) on random
@@ -38,25 +40,11 @@ providers:
 	return s
 }
 
-// waitFor polls cond every 10 ms until it holds, and fails the test once
-// within has passed; what describes the condition (it is called only then,
-// to say where things stand).
-func waitFor(tb testing.TB, within time.Duration, what func() string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitPublished waits up to 10 s until the server's relay has published at
 // least n messages; what says which ones, for the failure.
 func waitPublished(tb testing.TB, s *Server, n uint64, what string) {
 	tb.Helper()
-	waitFor(tb, 10*time.Second, func() string {
+	testkit.WaitFor(tb, 10*time.Second, func() string {
 		return fmt.Sprintf("published %d; want %d: %s (max_payload %d)", s.relay.Stats().Published, n, what, s.maxPayload())
 	}, func() bool { return s.relay.Stats().Published >= n })
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 )
 
@@ -203,7 +204,7 @@ func TestAdminReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msgs uint64
-	waitFor(t, 10*time.Second, func() string {
+	testkit.WaitFor(t, 10*time.Second, func() string {
 		return fmt.Sprintf("stream has %d messages; want the original and the replay", msgs)
 	}, func() bool {
 		info, err := stream.Info(context.Background())
@@ -271,7 +272,7 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 		t.Fatalf("store.Replay = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()
-	waitFor(t, 10*time.Second, func() string {
+	testkit.WaitFor(t, 10*time.Second, func() string {
 		rows, bytes := s.outbox.Load()
 		return fmt.Sprintf("after the replay was sent: published %d, outbox counted as %d rows, %d bytes; want 10 and 0, 0",
 			s.relay.Stats().Published, rows, bytes)

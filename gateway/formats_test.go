@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/verify"
 	"hookgate/webhook"
 )
@@ -55,7 +56,7 @@ func streamMsg(tb testing.TB, s *Server, seq uint64) *jetstream.RawStreamMsg {
 		m       *jetstream.RawStreamMsg
 		lastErr error
 	)
-	waitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("no message %d in the stream (last error: %v)", seq, lastErr) }, func() bool {
+	testkit.WaitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("no message %d in the stream (last error: %v)", seq, lastErr) }, func() bool {
 		stream, err := js.Stream(ctx, "WEBHOOKS")
 		if err == nil {
 			m, err = stream.GetMsg(ctx, seq)

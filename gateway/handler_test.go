@@ -18,6 +18,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/jsstore"
 	"hookgate/store"
 	"hookgate/verify"
@@ -445,7 +446,7 @@ func TestRejectedLogsAreSampled(t *testing.T) {
 	}
 	// A token comes back within 100 ms; the next line written says how many
 	// were left out.
-	waitFor(t, 10*time.Second, func() string { return "no line says how many were left out:\n" + logs.String() }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "no line says how many were left out:\n" + logs.String() }, func() bool {
 		forged("evt_later")
 		return strings.Contains(logs.String(), `"not_logged_before":`)
 	})

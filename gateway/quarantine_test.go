@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 	"hookgate/verify"
 )
@@ -74,7 +75,7 @@ func TestQuarantine(t *testing.T) {
 		t.Fatalf("good request: %d", code)
 	}
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the 3 newest failures", len(rs)) }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the 3 newest failures", len(rs)) }, func() bool {
 		rs = readQuarantine(t, s, "shop", 10)
 		return len(rs) == 3 && strings.Contains(string(rs[0].Request.Body), "bad4")
 	})
@@ -109,7 +110,7 @@ func TestQuarantineByteBound(t *testing.T) {
 	}
 	body := len(stripeBody("bad0", "t", "o", 1))
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return "the last failure never reached the quarantine" }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the last failure never reached the quarantine" }, func() bool {
 		rs = readQuarantine(t, s, "", 100)
 		return len(rs) > 0 && strings.Contains(string(rs[0].Request.Body), "bad5")
 	})
@@ -141,7 +142,7 @@ func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
 		t.Fatalf("wrong token: %d; want 401", code)
 	}
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return "the failed request never reached the quarantine" }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the failed request never reached the quarantine" }, func() bool {
 		rs = readQuarantine(t, s, "tok", 10)
 		return len(rs) > 0
 	})

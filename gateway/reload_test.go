@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // mustReloadable opens a gateway on the config file at path, reloading
@@ -88,7 +89,7 @@ providers:
 	}
 	waitSent := func(n int64) {
 		target := sent.Load() + n
-		waitFor(t, 20*time.Second, func() string { return "load stalled" }, func() bool { return sent.Load() >= target })
+		testkit.WaitFor(t, 20*time.Second, func() string { return "load stalled" }, func() bool { return sent.Load() >= target })
 	}
 	waitSent(50)
 	write(`[whsec_new, whsec_old]`)

@@ -9,17 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"hookgate/internal/testkit"
+)
 
 // TestOpenFailureStopsEverything makes the last step of Open fail and checks
 // that what was started before it is stopped: no half-started gateway.
@@ -29,7 +21,7 @@ func TestOpenFailureStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	natsPort := freePort(t)
+	natsPort := testkit.FreePort(t)
 	c := mustValid(t, fmt.Sprintf(`
 listen: %s
 admin: {listen: "127.0.0.1:0"}
@@ -59,7 +51,7 @@ admin: {listen: "127.0.0.1:0"}
 data_dir: %s
 nats: {url: "nats://127.0.0.1:%d"}
 providers: [{name: a, type: github, secrets: [s]}]
-`, t.TempDir(), freePort(t)))
+`, t.TempDir(), testkit.FreePort(t)))
 	_, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "nats: connect") {
 		t.Fatalf("Open = %v; want a nats connect error", err)
@@ -153,7 +145,7 @@ providers:
 	}
 	// Ready again without a request having to commit first: a load
 	// balancer sends none to a gateway that is not ready.
-	waitFor(t, 5*time.Second, func() string { return "/readyz still 503 after the database had room again" },
+	testkit.WaitFor(t, 5*time.Second, func() string { return "/readyz still 503 after the database had room again" },
 		func() bool { return ready() == 200 })
 	if code := post("evt_after"); code != 202 {
 		t.Fatalf("event after room was made: %d; want 202", code)
@@ -182,7 +174,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
 	defer conn.Close()
 	// Headers and a promise of 100 bytes of body, of which one arrives.
 	fmt.Fprintf(conn, "POST /webhooks/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-	waitFor(t, 10*time.Second, func() string { return "the request never reached its handler" },
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the request never reached its handler" },
 		func() bool { return s.receiving.Load() > 0 }) // the handler is reading the body
 	start := time.Now()
 	if err := s.Close(context.Background()); err != nil {
