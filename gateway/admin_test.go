@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/config"
 	"hookgate/internal/testkit"
 )
 
@@ -32,6 +33,12 @@ nats: {port: -1}
 %s
 providers:
 %s`, admin, tb.TempDir(), extra, providers))
+	return mustOpen(tb, c)
+}
+
+// mustOpen opens a gateway on c; it is closed when the test ends.
+func mustOpen(tb testing.TB, c *config.Config) *Server {
+	tb.Helper()
 	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
@@ -110,16 +117,7 @@ func scrape(tb testing.TB, s *Server) map[string]float64 {
 // TestMetricsCountTheMix sends a scripted mix of requests and reads the
 // counters back from /metrics.
 func TestMetricsCountTheMix(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_old, whsec_new]
-    max_body: 2048
-    ordering: {key: data.object.id, version: created}
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, "", providerYAML("shop", "stripe", "whsec_old, whsec_new", "max_body: 2048", "ordering: {key: data.object.id, version: created}")+providerYAML("gh", "github", "s3cret"))
 	now := time.Now()
 	send := func(body, secret string, at time.Time) int {
 		return postTo(t, s, stripeRequest(t, body, secret, at))
@@ -196,11 +194,7 @@ func TestMetricsCountTheMix(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, "", providerYAML("gh", "github", "s3cret"))
 	get := func(path string) (int, string) { return adminGet(t, s, path) }
 	if code, body := get("/healthz"); code != 200 {
 		t.Errorf("/healthz = %d %q; want 200", code, body)

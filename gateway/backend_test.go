@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/config"
@@ -25,19 +24,10 @@ import (
 
 // backendConfig is a gateway on natsURL with storage.backend set.
 func backendConfig(tb testing.TB, natsURL, backend, nats string) *config.Config {
-	return mustValid(tb, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-storage: {backend: %s}
+	return mustValid(tb, testkit.GatewayYAML(tb.TempDir(), fmt.Sprintf(`storage: {backend: %s}
 nats: {url: %q, create_stream: true%s}
-http: {shutdown_timeout: 1s}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [whsec_a]
-    ordering: {key: data.object.id, version: created}
-`, tb.TempDir(), backend, natsURL, nats))
+http: {shutdown_timeout: 1s}`, backend, natsURL, nats),
+		"providers:"+providerYAML("shop", "stripe", "whsec_a", "ordering: {key: data.object.id, version: created}")))
 }
 
 // TestJetStreamBackend: with storage.backend jetstream the decisions live
@@ -48,11 +38,7 @@ providers:
 // nothing.
 func TestJetStreamBackend(t *testing.T) {
 	ns := testkit.StartNATS(t)
-	s, err := Open(context.Background(), backendConfig(t, ns.URL(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s := mustOpen(t, backendConfig(t, ns.URL(), "jetstream", ""))
 	post := func(id string, created int64) int {
 		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "ord_1", created), "whsec_a", time.Now()))
 	}
@@ -117,15 +103,7 @@ func TestJetStreamBackend(t *testing.T) {
 // the features and the internal subjects and keeps the stream's own.
 func TestJetStreamBackendStream(t *testing.T) {
 	ns := testkit.StartNATS(t)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testkit.JetStream(t, ns.URL())
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
 		t.Fatal(err)
@@ -133,7 +111,7 @@ func TestJetStreamBackendStream(t *testing.T) {
 	cfg := backendConfig(t, ns.URL(), "jetstream", "")
 	no := false
 	cfg.NATS.CreateStream = &no
-	_, err = Open(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	_, err := Open(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if !errors.Is(err, jsstore.ErrUnsupported) {
 		t.Fatalf("Open on a plain stream = %v; want jsstore.ErrUnsupported", err)
 	}
@@ -237,11 +215,7 @@ func TestJetStreamBackendOldServer(t *testing.T) {
 // while retries of stored events are still answered as duplicates.
 func TestJetStreamBackendFullStream(t *testing.T) {
 	ns := testkit.StartNATS(t)
-	s, err := Open(context.Background(), backendConfig(t, ns.URL(), "jetstream", ", max_bytes: 16384"), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s := mustOpen(t, backendConfig(t, ns.URL(), "jetstream", ", max_bytes: 16384"))
 	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
 	if got := st.CachedInfo().Config.Discard; got != jetstream.DiscardNew {
 		t.Fatalf("stream discard policy %v; want new", got)

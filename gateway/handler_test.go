@@ -97,12 +97,8 @@ func mustHandler(tb testing.TB, d Decider) http.Handler {
 // stripeRequest signs body for provider shop with the given secret.
 func stripeRequest(tb testing.TB, body, secret string, at time.Time) *http.Request {
 	tb.Helper()
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, at); err != nil {
-		tb.Fatal(err)
-	}
 	req := httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(body))
-	req.Header = vr.Header
+	req.Header = testkit.Sign(tb, "stripe", secret, body, nil, at)
 	req.Header.Set("X-Trace", "trace-1")
 	return req
 }

@@ -45,13 +45,8 @@ providers: [{name: a, type: github, secrets: [s]}]
 }
 
 func TestOpenUnreachableNATS(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {url: "nats://127.0.0.1:%d"}
-providers: [{name: a, type: github, secrets: [s]}]
-`, t.TempDir(), testkit.FreePort(t)))
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`nats: {url: "nats://127.0.0.1:%d"}
+providers: [{name: a, type: github, secrets: [s]}]`, testkit.FreePort(t))))
 	_, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "nats: connect") {
 		t.Fatalf("Open = %v; want a nats connect error", err)
@@ -63,21 +58,8 @@ providers: [{name: a, type: github, secrets: [s]}]
 // 503 and leave nothing behind, and the gateway accepts again once there
 // is room.
 func TestStorageFullRecovers(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [whsec_full]
-`, t.TempDir()))
-	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", "whsec_full")))
+	s := mustOpen(t, c)
 	post := func(id string) int {
 		body := fmt.Sprintf(`{"id":%q,"type":"t","pad":%q}`, id, strings.Repeat("x", 3000))
 		req := stripeRequest(t, body, "whsec_full", time.Now())
@@ -155,14 +137,9 @@ providers:
 // TestCloseCutsSlowRequests: a request still in flight at
 // http.shutdown_timeout is cut, and Close still succeeds (serve exits 0).
 func TestCloseCutsSlowRequests(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), `nats: {port: -1}
 http: {shutdown_timeout: 200ms}
-providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
-`, t.TempDir()))
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]`))
 	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
