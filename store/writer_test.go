@@ -212,11 +212,7 @@ func BenchmarkWriterDecide(b *testing.B) {
 // is refused and leaves no trace, a duplicate is still answered, and room
 // freed by the relay is used again.
 func TestWriterOutboxBound(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	var outbox forward.Counter
 	w := &Writer{DB: db.Write, Outbox: &outbox, MaxOutboxRows: 2, MaxOutboxBytes: 1 << 20}
 	w.Start()
@@ -259,11 +255,7 @@ func TestWriterOutboxBound(t *testing.T) {
 // TestInTransaction checks the probe the writer uses to notice that SQLite
 // rolled a whole transaction back on its own.
 func TestInTransaction(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	ctx := context.Background()
 	conn, err := db.Write.Conn(ctx)
 	if err != nil {
