@@ -54,11 +54,7 @@ func TestAdminAuthConfig(t *testing.T) {
 			if c.auth != "" {
 				src += "  auth: " + c.auth + "\n"
 			}
-			cfg, err := Read(strings.NewReader(src+"providers: [{name: gh, type: github, secrets: [s]}]\n"), env(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cfg.Validate()
+			cfg, err := readValidate(t, src+"providers: [{name: gh, type: github, secrets: [s]}]\n")
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatalf("Validate = %v; want nil", err)

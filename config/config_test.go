@@ -117,6 +117,17 @@ func TestReadConfigErrors(t *testing.T) {
 	}
 }
 
+// readValidate reads src, with no environment, and returns the config and
+// what Validate said of it.
+func readValidate(tb testing.TB, src string) (*Config, error) {
+	tb.Helper()
+	c, err := Read(strings.NewReader(src), env(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, c.Validate()
+}
+
 func mustValid(tb testing.TB, src string) *Config {
 	tb.Helper()
 	c, err := Read(strings.NewReader(src), env(nil))
@@ -477,11 +488,7 @@ func TestValidateBackend(t *testing.T) {
 		{"max_age under the ttl is fine on sqlite", "nats: {max_age: 24h}\n", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := Read(strings.NewReader(c.src+"providers: [{name: a, type: github, secrets: [s]}]\n"), env(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = cfg.Validate()
+			_, err := readValidate(t, c.src+"providers: [{name: a, type: github, secrets: [s]}]\n")
 			if len(c.want) == 0 {
 				if err != nil {
 					t.Fatalf("Validate = %v; want valid", err)

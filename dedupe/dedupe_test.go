@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,32 +12,11 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"hookgate/dedupe"
+	"hookgate/internal/testkit"
 )
 
 // mustDB opens a temp-file SQLite database with the package's migrations.
-func mustDB(tb testing.TB) *sql.DB {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "test.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	files, err := fs.Glob(dedupe.Migrations, "migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("migrations: %v (%d files)", err, len(files))
-	}
-	for _, f := range files {
-		b, err := fs.ReadFile(dedupe.Migrations, f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := db.Exec(string(b)); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-	}
-	return db
-}
+func mustDB(tb testing.TB) *sql.DB { return testkit.MigratedDB(tb, dedupe.Migrations) }
 
 func TestClaim(t *testing.T) {
 	ctx := context.Background()

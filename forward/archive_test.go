@@ -33,16 +33,23 @@ func mustArchive(tb testing.TB, db *sql.DB, rs ...forward.Record) {
 	}
 }
 
+// archivedDB is a migrated database holding one archived event for each
+// of evs ("provider:id:status"), the first received at t0 and each next one
+// step later.
+func archivedDB(tb testing.TB, t0 time.Time, step time.Duration, evs ...string) *sql.DB {
+	tb.Helper()
+	db := mustDB(tb)
+	for i, ev := range evs {
+		f := strings.Split(ev, ":")
+		mustArchive(tb, db, archiveRecord(f[0], f[1], f[2], t0.Add(time.Duration(i)*step)))
+	}
+	return db
+}
+
 func TestArchiveQuery(t *testing.T) {
-	db := mustDB(t)
-	ctx := context.Background()
 	t0 := time.Unix(1_700_000_000, 0)
-	mustArchive(t, db,
-		archiveRecord("shop", "a", "accepted", t0),
-		archiveRecord("shop", "b", "stale", t0.Add(time.Minute)),
-		archiveRecord("gh", "c", "accepted", t0.Add(2*time.Minute)),
-		archiveRecord("shop", "d", "accepted", t0.Add(3*time.Minute)),
-	)
+	db := archivedDB(t, t0, time.Minute, "shop:a:accepted", "shop:b:stale", "gh:c:accepted", "shop:d:accepted")
+	ctx := context.Background()
 	if err := forward.ArchiveDuplicate(ctx, db, "shop:a"); err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +104,8 @@ func TestArchiveQuery(t *testing.T) {
 // TestArchiveCount counts what a query matches by status, with the times
 // of the oldest and newest match, ignoring the limit.
 func TestArchiveCount(t *testing.T) {
-	db := mustDB(t)
 	t0 := time.Unix(1_700_000_000, 0)
-	mustArchive(t, db,
-		archiveRecord("shop", "a", "accepted", t0),
-		archiveRecord("shop", "b", "stale", t0.Add(time.Minute)),
-		archiveRecord("shop", "c", "stale", t0.Add(2*time.Minute)),
-		archiveRecord("gh", "d", "accepted", t0.Add(3*time.Minute)),
-	)
+	db := archivedDB(t, t0, time.Minute, "shop:a:accepted", "shop:b:stale", "shop:c:stale", "gh:d:accepted")
 	for _, c := range []struct {
 		name        string
 		q           forward.Query
@@ -137,15 +138,9 @@ func TestArchiveCount(t *testing.T) {
 }
 
 func TestReplayEnqueuesMarkedCopies(t *testing.T) {
-	db := mustDB(t)
-	ctx := context.Background()
 	t0 := time.Unix(1_700_000_000, 0)
-	mustArchive(t, db,
-		archiveRecord("shop", "a", "accepted", t0),
-		archiveRecord("shop", "b", "stale", t0.Add(time.Second)),
-		archiveRecord("shop", "c", "accepted", t0.Add(2*time.Second)),
-		archiveRecord("gh", "d", "accepted", t0.Add(3*time.Second)),
-	)
+	db := archivedDB(t, t0, time.Second, "shop:a:accepted", "shop:b:stale", "shop:c:accepted", "gh:d:accepted")
+	ctx := context.Background()
 	tx, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)

@@ -63,6 +63,40 @@ func waitViolation(t *testing.T, errs chan error, subject string) {
 	}
 }
 
+// refusal is something a user tries that the server must refuse: try
+// returns an error only when the attempt got through, and subject is what
+// the server's permissions violation names.
+type refusal struct {
+	name, subject string
+	try           func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error
+}
+
+// checkRefused makes each attempt, in parallel (each waits for its refused
+// request to time out), on its own connection as user, waits for the
+// server's permissions violation, and then runs after (if any).
+func checkRefused(t *testing.T, s *server.Server, user, password string, refusals []refusal, after func(*testing.T, refusal)) {
+	t.Helper()
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			t.Parallel()
+			nc, errs := userConn(t, s, user, password)
+			js, err := jetstream.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if err := r.try(ctx, nc, js); err != nil {
+				t.Fatalf("%s: %v; want it refused", r.name, err)
+			}
+			waitViolation(t, errs, r.subject)
+			if after != nil {
+				after(t, r)
+			}
+		})
+	}
+}
+
 func streamMsgCount(t *testing.T, s *server.Server) uint64 {
 	t.Helper()
 	nc := mustConn(t, s.ClientURL(), nats.UserInfo(forward.InternalUser, internalPassword))
@@ -200,24 +234,21 @@ func TestConsumerUserReads(t *testing.T) {
 func TestConsumerUserCannotWrite(t *testing.T) {
 	const n = 2
 	s := authServer(t, n, forward.User{Name: "reader", Password: "reader-pw"})
-	for _, c := range []struct {
-		name, subject string
-		try           func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error
-	}{
-		{"core publish", "webhooks.a.forged", func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+	refusals := []refusal{
+		{name: "core publish", subject: "webhooks.a.forged", try: func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
 			return nc.Publish("webhooks.a.forged", []byte("forged"))
 		}},
-		{"jetstream publish", "webhooks.a.forged", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "jetstream publish", subject: "webhooks.a.forged", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			_, err := js.Publish(ctx, "webhooks.a.forged", []byte("forged"), jetstream.WithMsgID("a:forged"))
 			if err == nil {
 				return errors.New("acknowledged")
 			}
 			return nil
 		}},
-		{"forged reply", "_INBOX.x", func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+		{name: "forged reply", subject: "_INBOX.x", try: func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
 			return nc.Publish("_INBOX.x", []byte("forged"))
 		}},
-		{"purge", "$JS.API.STREAM.PURGE.WEBHOOKS", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "purge", subject: "$JS.API.STREAM.PURGE.WEBHOOKS", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			st, err := js.Stream(ctx, forward.DefaultStreamName)
 			if err != nil {
 				return err
@@ -227,7 +258,7 @@ func TestConsumerUserCannotWrite(t *testing.T) {
 			}
 			return nil
 		}},
-		{"delete message", "$JS.API.STREAM.MSG.DELETE.WEBHOOKS", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "delete message", subject: "$JS.API.STREAM.MSG.DELETE.WEBHOOKS", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			st, err := js.Stream(ctx, forward.DefaultStreamName)
 			if err != nil {
 				return err
@@ -237,44 +268,31 @@ func TestConsumerUserCannotWrite(t *testing.T) {
 			}
 			return nil
 		}},
-		{"update stream", "$JS.API.STREAM.UPDATE.WEBHOOKS", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "update stream", subject: "$JS.API.STREAM.UPDATE.WEBHOOKS", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			_, err := js.UpdateStream(ctx, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>", "forged.>"}})
 			if err == nil {
 				return errors.New("updated")
 			}
 			return nil
 		}},
-		{"delete stream", "$JS.API.STREAM.DELETE.WEBHOOKS", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "delete stream", subject: "$JS.API.STREAM.DELETE.WEBHOOKS", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			if js.DeleteStream(ctx, forward.DefaultStreamName) == nil {
 				return errors.New("deleted")
 			}
 			return nil
 		}},
-		{"new stream", "$JS.API.STREAM.CREATE.FORGED", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		{name: "new stream", subject: "$JS.API.STREAM.CREATE.FORGED", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "FORGED", Subjects: []string{"forged.>"}}); err == nil {
 				return errors.New("created")
 			}
 			return nil
 		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel() // each waits for its refused request to time out
-			nc, errs := userConn(t, s, "reader", "reader-pw")
-			js, err := jetstream.New(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := c.try(ctx, nc, js); err != nil {
-				t.Fatalf("%s: %v; want it refused", c.name, err)
-			}
-			waitViolation(t, errs, c.subject)
-			if got := streamMsgCount(t, s); got != 2*n {
-				t.Errorf("stream holds %d messages after %s; want %d", got, c.name, 2*n)
-			}
-		})
 	}
+	checkRefused(t, s, "reader", "reader-pw", refusals, func(t *testing.T, r refusal) {
+		if got := streamMsgCount(t, s); got != 2*n {
+			t.Errorf("stream holds %d messages after %s; want %d", got, r.name, 2*n)
+		}
+	})
 }
 
 // TestConsumerUserSubscribeLimits: a user limited to webhooks.a.> reads
@@ -307,15 +325,12 @@ func TestConsumerUserSubscribeLimits(t *testing.T) {
 		t.Fatalf("read %d on webhooks.a.x; want %d (%v)", got, n, batch.Error())
 	}
 
-	for _, c := range []struct {
-		name, subject string
-		try           func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error
-	}{
-		{"other filter", "$JS.API.CONSUMER.CREATE.WEBHOOKS.b.webhooks.b.>", createConsumer(jetstream.ConsumerConfig{Durable: "b", FilterSubject: "webhooks.b.>"})},
-		{"wider filter", "$JS.API.CONSUMER.CREATE.WEBHOOKS.w.webhooks.>", createConsumer(jetstream.ConsumerConfig{Durable: "w", FilterSubject: "webhooks.>"})},
-		{"no filter", "$JS.API.CONSUMER.CREATE.WEBHOOKS.all", createConsumer(jetstream.ConsumerConfig{Durable: "all"})},
-		{"two filters", "$JS.API.CONSUMER.CREATE.WEBHOOKS.two", createConsumer(jetstream.ConsumerConfig{Durable: "two", FilterSubjects: []string{"webhooks.a.>", "webhooks.b.>"}})},
-		{"get", "$JS.API.STREAM.MSG.GET.WEBHOOKS", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+	refusals := []refusal{
+		{name: "other filter", subject: "$JS.API.CONSUMER.CREATE.WEBHOOKS.b.webhooks.b.>", try: createConsumer(jetstream.ConsumerConfig{Durable: "b", FilterSubject: "webhooks.b.>"})},
+		{name: "wider filter", subject: "$JS.API.CONSUMER.CREATE.WEBHOOKS.w.webhooks.>", try: createConsumer(jetstream.ConsumerConfig{Durable: "w", FilterSubject: "webhooks.>"})},
+		{name: "no filter", subject: "$JS.API.CONSUMER.CREATE.WEBHOOKS.all", try: createConsumer(jetstream.ConsumerConfig{Durable: "all"})},
+		{name: "two filters", subject: "$JS.API.CONSUMER.CREATE.WEBHOOKS.two", try: createConsumer(jetstream.ConsumerConfig{Durable: "two", FilterSubjects: []string{"webhooks.a.>", "webhooks.b.>"}})},
+		{name: "get", subject: "$JS.API.STREAM.MSG.GET.WEBHOOKS", try: func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			st, err := js.Stream(ctx, forward.DefaultStreamName)
 			if err != nil {
 				return err
@@ -325,26 +340,12 @@ func TestConsumerUserSubscribeLimits(t *testing.T) {
 			}
 			return nil
 		}},
-		{"live", "webhooks.b.>", func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+		{name: "live", subject: "webhooks.b.>", try: func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
 			_, err := nc.SubscribeSync("webhooks.b.>")
 			return err
 		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel() // each waits for its refused request to time out
-			nc, errs := userConn(t, s, "a-reader", "pw-a")
-			js, err := jetstream.New(nc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := c.try(ctx, nc, js); err != nil {
-				t.Fatalf("%s: %v; want it refused", c.name, err)
-			}
-			waitViolation(t, errs, c.subject)
-		})
 	}
+	checkRefused(t, s, "a-reader", "pw-a", refusals, nil)
 }
 
 // createConsumer returns a try function that creates a consumer and

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
-	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 )
 
 // openDB opens a temp-file SQLite database the way the gateway does (WAL)
@@ -31,25 +29,7 @@ func openDB(tb testing.TB, path string) *sql.DB {
 }
 
 // mustDB returns a migrated temp-file outbox database.
-func mustDB(tb testing.TB) *sql.DB {
-	tb.Helper()
-	db := openDB(tb, filepath.Join(tb.TempDir(), "hookgate.db"))
-	names, err := fs.Glob(forward.Migrations, "migrations/*.sql")
-	if err != nil || len(names) == 0 {
-		tb.Fatalf("migrations: %v %v", names, err)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		b, err := fs.ReadFile(forward.Migrations, name)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := db.Exec(string(b)); err != nil {
-			tb.Fatalf("apply %s: %v", name, err)
-		}
-	}
-	return db
-}
+func mustDB(tb testing.TB) *sql.DB { return testkit.MigratedDB(tb, forward.Migrations) }
 
 // mustServer starts an embedded server on a random port (unless cfg.Port is
 // set) storing under cfg.StoreDir (a temp dir if empty).
@@ -153,24 +133,21 @@ func enqueue(tb testing.TB, db *sql.DB, msgs ...forward.Message) {
 	}
 }
 
+// queued is a migrated outbox holding messages 0 to n-1, and those messages.
+func queued(tb testing.TB, n int) (*sql.DB, []forward.Message) {
+	tb.Helper()
+	db := mustDB(tb)
+	ms := messages(0, n)
+	enqueue(tb, db, ms...)
+	return db, ms
+}
+
 func messages(from, to int) []forward.Message {
 	var ms []forward.Message
 	for i := from; i < to; i++ {
 		ms = append(ms, testMessage(i))
 	}
 	return ms
-}
-
-// waitFor polls cond until it returns true or the deadline passes.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func depth(tb testing.TB, db *sql.DB) forward.Stats {

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 )
 
 func TestRelayJetStream(t *testing.T) {
@@ -42,7 +43,7 @@ func TestRelayJetStream(t *testing.T) {
 		enqueue(t, db, want[i:i+100]...)
 		r.Notify()
 	}
-	waitFor(t, 10*time.Second, "empty outbox", func() bool { return depth(t, db).Rows == 0 })
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("empty outbox"), func() bool { return depth(t, db).Rows == 0 })
 
 	checkStream(t, js, want)
 	if st := r.Stats(); st.Published != n || st.Duplicates != 0 || st.Failures != 0 || st.Lag <= 0 {
@@ -128,7 +129,7 @@ func TestRelayOutage(t *testing.T) {
 	// Phase 1: the relay is publishing when the server goes away.
 	enqueue(t, db, messages(0, 1000)...)
 	r.Notify()
-	waitFor(t, 5*time.Second, "first publishes", func() bool { return r.Stats().Published > 0 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("first publishes"), func() bool { return r.Stats().Published > 0 })
 	s.Shutdown()
 	s.WaitForShutdown()
 	t.Logf("server stopped with %d rows in the outbox", depth(t, db).Rows)
@@ -138,7 +139,7 @@ func TestRelayOutage(t *testing.T) {
 	failures := r.Stats().Failures
 	enqueue(t, db, messages(1000, 1100)...)
 	r.Notify()
-	waitFor(t, 5*time.Second, "relay retries", func() bool { return r.Stats().Failures >= failures+3 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("relay retries"), func() bool { return r.Stats().Failures >= failures+3 })
 	if d := depth(t, db); d.Rows < 100 {
 		t.Fatalf("outbox has %d rows while NATS is down; want >= 100", d.Rows)
 	}
@@ -147,7 +148,7 @@ func TestRelayOutage(t *testing.T) {
 	mustServer(t, forward.ServerConfig{StoreDir: storeDir, Port: port})
 	enqueue(t, db, messages(1100, 1200)...)
 	r.Notify()
-	waitFor(t, 15*time.Second, "empty outbox after restart", func() bool { return depth(t, db).Rows == 0 })
+	testkit.WaitFor(t, 15*time.Second, testkit.Says("empty outbox after restart"), func() bool { return depth(t, db).Rows == 0 })
 
 	checkStream(t, js, messages(0, 1200))
 	st := r.Stats()
@@ -169,9 +170,7 @@ func TestCorePublisher(t *testing.T) {
 	if err := subConn.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	db := mustDB(t)
-	want := messages(0, n)
-	enqueue(t, db, want...)
+	db, want := queued(t, n)
 
 	r := &forward.Relay{DB: db, Publish: forward.NewCorePublisher(nc, 0), Window: 32}
 	r.Start()
@@ -190,7 +189,7 @@ func TestCorePublisher(t *testing.T) {
 			t.Errorf("message %d: %s = %q", i, forward.HeaderEventID, got)
 		}
 	}
-	waitFor(t, 5*time.Second, "empty outbox", func() bool { return depth(t, db).Rows == 0 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("empty outbox"), func() bool { return depth(t, db).Rows == 0 })
 }
 
 func TestNewJetStreamPublisherNeedsNoReconnectBuffer(t *testing.T) {

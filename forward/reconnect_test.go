@@ -181,9 +181,7 @@ func TestCorePublisherReconnect(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			db := mustDB(t)
-			want := messages(0, n)
-			enqueue(t, db, want...)
+			db, want := queued(t, n)
 			// One window for the whole outbox: the connection is cut while
 			// the relay is still publishing it.
 			r := &forward.Relay{

@@ -62,8 +62,7 @@ func TestRelayAckedPrefix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := mustDB(t)
-			enqueue(t, db, messages(0, 5)...)
+			db, _ := queued(t, 5)
 			p := &scriptedPublisher{failAt: tt.failAt}
 			r := &forward.Relay{DB: db, Publish: p, Batch: tt.batch, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
 			defer r.Close()
@@ -106,8 +105,7 @@ func (p *blockingPublisher) Publish(ctx context.Context, msgs []forward.Message,
 }
 
 func TestRelayClose(t *testing.T) {
-	db := mustDB(t)
-	enqueue(t, db, messages(0, 3)...)
+	db, _ := queued(t, 3)
 	p := &blockingPublisher{entered: make(chan struct{}, 1)}
 	r := &forward.Relay{DB: db, Publish: p, PollInterval: time.Hour}
 	r.Start()
@@ -134,8 +132,7 @@ func TestRelayClose(t *testing.T) {
 }
 
 func TestRelayFlushDeadline(t *testing.T) {
-	db := mustDB(t)
-	enqueue(t, db, messages(0, 2)...)
+	db, _ := queued(t, 2)
 	p := &scriptedPublisher{failAt: slices.Repeat([]int{0}, 1000)}
 	r := &forward.Relay{DB: db, Publish: p, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 	defer r.Close()

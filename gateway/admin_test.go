@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // mustServer opens a real gateway (temp SQLite, embedded NATS) on random
@@ -30,6 +33,12 @@ nats: {port: -1}
 %s
 providers:
 %s`, admin, tb.TempDir(), extra, providers))
+	return mustOpen(tb, c)
+}
+
+// mustOpen opens a gateway on c; it is closed when the test ends.
+func mustOpen(tb testing.TB, c *config.Config) *Server {
+	tb.Helper()
 	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
@@ -38,25 +47,11 @@ providers:
 	return s
 }
 
-// waitFor polls cond every 10 ms until it holds, and fails the test once
-// within has passed; what describes the condition (it is called only then,
-// to say where things stand).
-func waitFor(tb testing.TB, within time.Duration, what func() string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitPublished waits up to 10 s until the server's relay has published at
 // least n messages; what says which ones, for the failure.
 func waitPublished(tb testing.TB, s *Server, n uint64, what string) {
 	tb.Helper()
-	waitFor(tb, 10*time.Second, func() string {
+	testkit.WaitFor(tb, 10*time.Second, func() string {
 		return fmt.Sprintf("published %d; want %d: %s (max_payload %d)", s.relay.Stats().Published, n, what, s.maxPayload())
 	}, func() bool { return s.relay.Stats().Published >= n })
 }
@@ -122,16 +117,7 @@ func scrape(tb testing.TB, s *Server) map[string]float64 {
 // TestMetricsCountTheMix sends a scripted mix of requests and reads the
 // counters back from /metrics.
 func TestMetricsCountTheMix(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_old, whsec_new]
-    max_body: 2048
-    ordering: {key: data.object.id, version: created}
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, "", providerYAML("shop", "stripe", "whsec_old, whsec_new", "max_body: 2048", "ordering: {key: data.object.id, version: created}")+providerYAML("gh", "github", "s3cret"))
 	now := time.Now()
 	send := func(body, secret string, at time.Time) int {
 		return postTo(t, s, stripeRequest(t, body, secret, at))
@@ -208,11 +194,7 @@ func TestMetricsCountTheMix(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, "", providerYAML("gh", "github", "s3cret"))
 	get := func(path string) (int, string) { return adminGet(t, s, path) }
 	if code, body := get("/healthz"); code != 200 {
 		t.Errorf("/healthz = %d %q; want 200", code, body)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 )
 
@@ -53,21 +53,11 @@ func adminCall(tb testing.TB, s *Server, method, path, token, body string) (int,
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return testkit.Do(tb, req)
 }
 
 func TestAdminAuth(t *testing.T) {
-	s := mustServer(t, adminAuth, `
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, adminAuth, providerYAML("gh", "github", "s3cret"))
 	hs := []byte(adminSecret)
 	with := func(change func(jwt.MapClaims)) jwt.MapClaims {
 		c := validClaims()
@@ -132,11 +122,7 @@ func TestAdminAuth(t *testing.T) {
 }
 
 func TestAdminDisabledWithoutAuth(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, "", providerYAML("gh", "github", "s3cret"))
 	code, body := adminCall(t, s, "GET", "/admin/outbox", adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims()), "")
 	if code != 401 || !strings.Contains(body, "admin API disabled") {
 		t.Fatalf("admin API without admin.auth = %d %s; want 401 saying it is disabled", code, body)
@@ -146,11 +132,7 @@ func TestAdminDisabledWithoutAuth(t *testing.T) {
 // TestAdminReplay archives an event, replays it through the admin API and
 // checks that it arrives again, marked as a replay.
 func TestAdminReplay(t *testing.T) {
-	s := mustServer(t, adminAuth, `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, adminAuth, providerYAML("shop", "stripe", "whsec_new"))
 	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
 	body := stripeBody("evt_r", "order.paid", "o1", 1)
 	if code := postTo(t, s, stripeRequest(t, body, "whsec_new", time.Now())); code != 202 {
@@ -203,7 +185,7 @@ func TestAdminReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msgs uint64
-	waitFor(t, 10*time.Second, func() string {
+	testkit.WaitFor(t, 10*time.Second, func() string {
 		return fmt.Sprintf("stream has %d messages; want the original and the replay", msgs)
 	}, func() bool {
 		info, err := stream.Info(context.Background())
@@ -271,7 +253,7 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 		t.Fatalf("store.Replay = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()
-	waitFor(t, 10*time.Second, func() string {
+	testkit.WaitFor(t, 10*time.Second, func() string {
 		rows, bytes := s.outbox.Load()
 		return fmt.Sprintf("after the replay was sent: published %d, outbox counted as %d rows, %d bytes; want 10 and 0, 0",
 			s.relay.Stats().Published, rows, bytes)
@@ -285,11 +267,7 @@ func TestReplayFromAnotherProcess(t *testing.T) {
 // "shop", and posts n accepted events evt_0... to it.
 func archivedServer(t *testing.T, n int) *Server {
 	t.Helper()
-	s := mustServer(t, "archive: {enabled: true}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, "archive: {enabled: true}", providerYAML("shop", "stripe", "whsec_new"))
 	for i := range n {
 		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
 			t.Fatalf("post %d: %d", i, code)

@@ -21,11 +21,7 @@ import (
 // here are all accepted by the signature check, whose leeway is a minute
 // and whose iat window is the lifetime: the bounds are the admin API's.
 func TestAdminTokenLifetime(t *testing.T) {
-	s := mustServer(t, adminAuth, `
-  - name: gh
-    type: github
-    secrets: [s3cret]
-`)
+	s := mustServer(t, adminAuth, providerYAML("gh", "github", "s3cret"))
 	now := time.Now()
 	claims := func(iat, exp, nbf time.Duration) jwt.MapClaims {
 		c := jwt.MapClaims{"iss": "ops", "aud": "hookgate-admin", "sub": "alice"}

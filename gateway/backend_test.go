@@ -14,98 +14,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/jsstore"
 )
 
-// restartableNATS is a NATS server with JetStream that a test can stop
-// and start again on the same port and store.
-type restartableNATS struct {
-	tb   testing.TB
-	port int
-	dir  string
-	ns   *server.Server
-}
-
-func newRestartableNATS(tb testing.TB) *restartableNATS {
-	n := &restartableNATS{tb: tb, port: freePort(tb), dir: tb.TempDir()}
-	n.start()
-	tb.Cleanup(n.stop)
-	return n
-}
-
-func (n *restartableNATS) start() {
-	n.tb.Helper()
-	var err error
-	waitFor(n.tb, 5*time.Second, func() string { return fmt.Sprintf("start NATS on %d: %v", n.port, err) }, func() bool {
-		n.ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: n.port, StoreDir: n.dir})
-		return err == nil
-	})
-}
-
-func (n *restartableNATS) stop() {
-	if n.ns != nil {
-		n.ns.Shutdown()
-		n.ns.WaitForShutdown()
-		n.ns = nil
-	}
-}
-
-func (n *restartableNATS) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
-
-// stream opens the WEBHOOKS stream on url.
-func stream(tb testing.TB, url string) jetstream.Stream {
-	tb.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := js.Stream(context.Background(), forward.DefaultStreamName)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return st
-}
-
-// subjectCount counts the stream's messages on subjects matching filter.
-func subjectCount(tb testing.TB, st jetstream.Stream, filter string) int {
-	tb.Helper()
-	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for _, c := range info.State.Subjects {
-		n += int(c)
-	}
-	return n
-}
-
 // backendConfig is a gateway on natsURL with storage.backend set.
 func backendConfig(tb testing.TB, natsURL, backend, nats string) *config.Config {
-	return mustValid(tb, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-storage: {backend: %s}
+	return mustValid(tb, testkit.GatewayYAML(tb.TempDir(), fmt.Sprintf(`storage: {backend: %s}
 nats: {url: %q, create_stream: true%s}
-http: {shutdown_timeout: 1s}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [whsec_a]
-    ordering: {key: data.object.id, version: created}
-`, tb.TempDir(), backend, natsURL, nats))
+http: {shutdown_timeout: 1s}`, backend, natsURL, nats),
+		"providers:"+providerYAML("shop", "stripe", "whsec_a", "ordering: {key: data.object.id, version: created}")))
 }
 
 // TestJetStreamBackend: with storage.backend jetstream the decisions live
@@ -115,12 +37,8 @@ providers:
 // server makes it 503 and the requests 503 with Retry-After, recording
 // nothing.
 func TestJetStreamBackend(t *testing.T) {
-	ns := newRestartableNATS(t)
-	s, err := Open(context.Background(), backendConfig(t, ns.url(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	ns := testkit.StartNATS(t)
+	s := mustOpen(t, backendConfig(t, ns.URL(), "jetstream", ""))
 	post := func(id string, created int64) int {
 		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "ord_1", created), "whsec_a", time.Now()))
 	}
@@ -139,11 +57,11 @@ func TestJetStreamBackend(t *testing.T) {
 			t.Errorf("%s: %d; want %d", c.name, got, c.status)
 		}
 	}
-	st := stream(t, ns.url())
-	if n := subjectCount(t, st, "webhooks.>"); n != 2 {
+	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
+	if n := testkit.SubjectCount(t, st, "webhooks.>"); n != 2 {
 		t.Errorf("%d events on the stream right after the answers; want 2", n)
 	}
-	if n := subjectCount(t, st, jsstore.ClaimPrefix+".>"); n != 3 {
+	if n := testkit.SubjectCount(t, st, jsstore.ClaimPrefix+".>"); n != 3 {
 		t.Errorf("%d claims on the stream; want 3 (the stale event's too)", n)
 	}
 	for _, table := range []string{"processed_events", "outbox"} {
@@ -157,7 +75,7 @@ func TestJetStreamBackend(t *testing.T) {
 		t.Errorf("/readyz = %d %q; want 200", code, body)
 	}
 
-	ns.stop()
+	ns.Stop()
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "stream") {
 		t.Errorf("/readyz with NATS stopped = %d %q; want 503 naming the stream", code, body)
 	}
@@ -166,15 +84,15 @@ func TestJetStreamBackend(t *testing.T) {
 		t.Errorf("an event with NATS stopped: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 
-	ns.start()
-	waitFor(t, 20*time.Second, func() string { return "/readyz still not ready after NATS came back" }, func() bool {
+	ns.Start()
+	testkit.WaitFor(t, 20*time.Second, func() string { return "/readyz still not ready after NATS came back" }, func() bool {
 		code, _ := get("/readyz")
 		return code == 200
 	})
 	if got := post("evt_4", 4); got != 202 {
 		t.Errorf("evt_4 after NATS came back: %d; want 202 (nothing was recorded by the 503)", got)
 	}
-	if n := subjectCount(t, stream(t, ns.url()), "webhooks.>"); n != 3 {
+	if n := testkit.SubjectCount(t, testkit.Stream(t, ns.URL(), forward.DefaultStreamName), "webhooks.>"); n != 3 {
 		t.Errorf("%d events on the stream; want 3", n)
 	}
 }
@@ -184,24 +102,16 @@ func TestJetStreamBackend(t *testing.T) {
 // stream, naming what is missing and how to fix it; allowed to, it adds
 // the features and the internal subjects and keeps the stream's own.
 func TestJetStreamBackendStream(t *testing.T) {
-	ns := newRestartableNATS(t)
-	nc, err := nats.Connect(ns.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := testkit.StartNATS(t)
+	_, js := testkit.JetStream(t, ns.URL())
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := backendConfig(t, ns.url(), "jetstream", "")
+	cfg := backendConfig(t, ns.URL(), "jetstream", "")
 	no := false
 	cfg.NATS.CreateStream = &no
-	_, err = Open(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	_, err := Open(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if !errors.Is(err, jsstore.ErrUnsupported) {
 		t.Fatalf("Open on a plain stream = %v; want jsstore.ErrUnsupported", err)
 	}
@@ -211,7 +121,7 @@ func TestJetStreamBackendStream(t *testing.T) {
 		}
 	}
 
-	s, err := Open(ctx, backendConfig(t, ns.url(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(ctx, backendConfig(t, ns.URL(), "jetstream", ""), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("Open allowed to update the stream: %v", err)
 	}
@@ -236,32 +146,32 @@ func TestJetStreamBackendStream(t *testing.T) {
 // NATS was down wait in its outbox; the same data_dir started with the
 // jetstream backend sends them, so switching loses nothing.
 func TestBackendSwitchKeepsOutbox(t *testing.T) {
-	ns := newRestartableNATS(t)
-	cfg := backendConfig(t, ns.url(), "sqlite", "")
+	ns := testkit.StartNATS(t)
+	cfg := backendConfig(t, ns.URL(), "sqlite", "")
 	s, err := Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns.stop()
+	ns.Stop()
 	for i := range 5 {
 		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o_%d", i), 1), "whsec_a", time.Now())); code != 202 {
 			t.Fatalf("event %d with NATS down: %d; want 202 (into the outbox)", i, code)
 		}
 	}
 	s.Close(context.Background())
-	ns.start()
+	ns.Start()
 
-	next := backendConfig(t, ns.url(), "jetstream", "")
+	next := backendConfig(t, ns.URL(), "jetstream", "")
 	next.DataDir = cfg.DataDir
 	s, err = Open(context.Background(), next, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
-	st := stream(t, ns.url())
-	waitFor(t, 20*time.Second, func() string { return "the outbox left by the sqlite backend was not sent" }, func() bool {
+	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
+	testkit.WaitFor(t, 20*time.Second, func() string { return "the outbox left by the sqlite backend was not sent" }, func() bool {
 		rows, _ := s.outbox.Load()
-		return subjectCount(t, st, "webhooks.>") == 5 && rows == 0
+		return testkit.SubjectCount(t, st, "webhooks.>") == 5 && rows == 0
 	})
 }
 
@@ -304,13 +214,9 @@ func TestJetStreamBackendOldServer(t *testing.T) {
 // (live claims): new events get 503 with Retry-After and leave no claim,
 // while retries of stored events are still answered as duplicates.
 func TestJetStreamBackendFullStream(t *testing.T) {
-	ns := newRestartableNATS(t)
-	s, err := Open(context.Background(), backendConfig(t, ns.url(), "jetstream", ", max_bytes: 16384"), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
-	st := stream(t, ns.url())
+	ns := testkit.StartNATS(t)
+	s := mustOpen(t, backendConfig(t, ns.URL(), "jetstream", ", max_bytes: 16384"))
+	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
 	if got := st.CachedInfo().Config.Discard; got != jetstream.DiscardNew {
 		t.Fatalf("stream discard policy %v; want new", got)
 	}
@@ -334,7 +240,7 @@ func TestJetStreamBackendFullStream(t *testing.T) {
 	if full <= 0 {
 		t.Fatalf("the stream was never full (or full at once): %d", full)
 	}
-	claims := subjectCount(t, st, jsstore.ClaimPrefix+".>")
+	claims := testkit.SubjectCount(t, st, jsstore.ClaimPrefix+".>")
 	if claims != full {
 		t.Errorf("%d claims after %d accepted events and one refused; want %d (the refused one left none)", claims, full, full)
 	}
@@ -353,11 +259,11 @@ func TestJetStreamBackendEmbedded(t *testing.T) {
 			t.Errorf("evt_1: %d; want %d", code, want)
 		}
 	}
-	st := stream(t, s.NATSURL())
+	st := testkit.Stream(t, s.NATSURL(), forward.DefaultStreamName)
 	if err := jsstore.Check(st.CachedInfo().Config); err != nil {
 		t.Errorf("the embedded stream: %v", err)
 	}
-	if n := subjectCount(t, st, "webhooks.>"); n != 1 {
+	if n := testkit.SubjectCount(t, st, "webhooks.>"); n != 1 {
 		t.Errorf("%d events on the stream; want 1", n)
 	}
 }

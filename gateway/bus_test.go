@@ -18,24 +18,20 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // lockedServer opens a gateway whose embedded server has two users:
 // billing (everything) and audit (webhooks.shop.invoice.> only).
 func lockedServer(t *testing.T) (*Server, *config.Config) {
 	t.Helper()
-	c, err := config.Read(strings.NewReader(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats:
+	c, err := config.Read(strings.NewReader(testkit.GatewayYAML(t.TempDir(), `nats:
   port: -1
   users:
     - {user: billing, password: "${BILLING_PW}"}
     - {user: audit, password: audit-pw, subscribe: ["webhooks.shop.invoice.>"]}
 providers:
-  - {name: shop, type: stripe, secrets: [whsec_a]}
-`, t.TempDir())), env(map[string]string{"BILLING_PW": "billing-pw"}))
+  - {name: shop, type: stripe, secrets: [whsec_a]}`)), env(map[string]string{"BILLING_PW": "billing-pw"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,13 +259,8 @@ func TestNATSURLAuth(t *testing.T) {
 				if auth != "" {
 					auth = ", " + auth
 				}
-				return mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {url: "%s", create_stream: true%s}
-providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
-`, t.TempDir(), url, auth))
+				return mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`nats: {url: "%s", create_stream: true%s}
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]`, url, auth)))
 			}
 
 			s, err := Open(context.Background(), cfg(url, c.auth), Options{Logger: slog.New(slog.DiscardHandler)})

@@ -1,27 +1,28 @@
 package gateway
 
 import (
-	"strings"
+	"fmt"
 	"testing"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // mustValid reads and validates a config given as YAML, with no
 // environment.
-func mustValid(tb testing.TB, src string) *config.Config {
-	tb.Helper()
-	c, err := config.Read(strings.NewReader(src), func(string) (string, bool) { return "", false })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
+func mustValid(tb testing.TB, src string) *config.Config { return testkit.Config(tb, src) }
 
 // env is a lookup of environment variables from m.
 func env(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// providerYAML is one entry of a providers section: its name, type and secret,
+// then more of its lines (max_body: 2048, say).
+func providerYAML(name, typ, secret string, more ...string) string {
+	s := fmt.Sprintf("\n  - name: %s\n    type: %s\n    secrets: [%s]\n", name, typ, secret)
+	for _, l := range more {
+		s += "    " + l + "\n"
+	}
+	return s
 }

@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
-	"hookgate/verify"
+	"hookgate/internal/testkit"
 	"hookgate/webhook"
 )
 
@@ -25,15 +24,8 @@ import (
 // top of the signature headers, and addresses it to path.
 func signedRequest(tb testing.TB, preset, secret, path, body string, hdr http.Header, at time.Time) *http.Request {
 	tb.Helper()
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	for k, v := range hdr {
-		vr.Header[k] = v
-	}
-	if err := verify.Sign(preset, vr, verify.Options{Secrets: []string{secret}}, at); err != nil {
-		tb.Fatal(err)
-	}
 	req := httptest.NewRequest("POST", path, strings.NewReader(body))
-	req.Header = vr.Header
+	req.Header = testkit.Sign(tb, preset, secret, body, hdr, at)
 	return req
 }
 
@@ -41,21 +33,13 @@ func signedRequest(tb testing.TB, preset, secret, path, body string, hdr http.He
 // at sequence seq, and returns it.
 func streamMsg(tb testing.TB, s *Server, seq uint64) *jetstream.RawStreamMsg {
 	tb.Helper()
-	nc, err := nats.Connect(s.NATSURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	_, js := testkit.JetStream(tb, s.NATSURL())
 	ctx := context.Background()
 	var (
 		m       *jetstream.RawStreamMsg
 		lastErr error
 	)
-	waitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("no message %d in the stream (last error: %v)", seq, lastErr) }, func() bool {
+	testkit.WaitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("no message %d in the stream (last error: %v)", seq, lastErr) }, func() bool {
 		stream, err := js.Stream(ctx, "WEBHOOKS")
 		if err == nil {
 			m, err = stream.GetMsg(ctx, seq)
@@ -72,11 +56,7 @@ func streamMsg(tb testing.TB, s *Server, seq uint64) *jetstream.RawStreamMsg {
 // Hookgate-Event-Type header keeps the topic as sent, and the request's
 // Content-Type travels with the message.
 func TestShopifyTopicOnTheStream(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: shop
-    type: shopify
-    secrets: [shpss_test]
-`)
+	s := mustServer(t, "", providerYAML("shop", "shopify", "shpss_test"))
 	body := `{"id":820982911946154508,"email":"jon@example.com"}`
 	req := signedRequest(t, "shopify", "shpss_test", "/webhooks/shop", body, http.Header{
 		"X-Shopify-Topic":    {"orders/create"},

@@ -18,6 +18,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/jsstore"
 	"hookgate/store"
 	"hookgate/verify"
@@ -96,12 +97,8 @@ func mustHandler(tb testing.TB, d Decider) http.Handler {
 // stripeRequest signs body for provider shop with the given secret.
 func stripeRequest(tb testing.TB, body, secret string, at time.Time) *http.Request {
 	tb.Helper()
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, at); err != nil {
-		tb.Fatal(err)
-	}
 	req := httptest.NewRequest("POST", "/webhooks/shop", strings.NewReader(body))
-	req.Header = vr.Header
+	req.Header = testkit.Sign(tb, "stripe", secret, body, nil, at)
 	req.Header.Set("X-Trace", "trace-1")
 	return req
 }
@@ -445,7 +442,7 @@ func TestRejectedLogsAreSampled(t *testing.T) {
 	}
 	// A token comes back within 100 ms; the next line written says how many
 	// were left out.
-	waitFor(t, 10*time.Second, func() string { return "no line says how many were left out:\n" + logs.String() }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "no line says how many were left out:\n" + logs.String() }, func() bool {
 		forged("evt_later")
 		return strings.Contains(logs.String(), `"not_logged_before":`)
 	})

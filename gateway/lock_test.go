@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 )
 
@@ -22,19 +22,10 @@ import (
 func TestOpenLocksDataDir(t *testing.T) {
 	dir := t.TempDir()
 	cfgFor := func() *config.Config {
-		return mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers: [{name: a, type: github, secrets: [s]}]
-`, dir))
+		return mustValid(t, testkit.GatewayYAML(dir, `nats: {port: -1}
+providers: [{name: a, type: github, secrets: [s]}]`))
 	}
-	first, err := Open(context.Background(), cfgFor(), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close(context.Background())
+	first := mustOpen(t, cfgFor())
 
 	second, err := Open(context.Background(), cfgFor(), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 )
 
@@ -33,13 +34,8 @@ func TestMaxBodyAgainstMaxPayload(t *testing.T) {
 	const limit = 64 << 10
 	natsURL := smallNATS(t, limit)
 	cfgFor := func(maxBody int) *config.Config {
-		return mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {url: %q, create_stream: true}
-providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
-`, t.TempDir(), natsURL, maxBody))
+		return mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`nats: {url: %q, create_stream: true}
+providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]`, natsURL, maxBody)))
 	}
 
 	_, err := Open(context.Background(), cfgFor(limit+1), Options{Logger: slog.New(slog.DiscardHandler)})
@@ -77,12 +73,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
 // max_body, even above NATS's 8 MiB default, so such an event is published
 // rather than stalling the relay.
 func TestEmbeddedSizedToMaxBody(t *testing.T) {
-	s := mustServer(t, "", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_a]
-    max_body: 10485760
-`)
+	s := mustServer(t, "", providerYAML("shop", "stripe", "whsec_a", "max_body: 10485760"))
 	b := stripeBody("huge", "t", "o", 1)
 	body := b[:len(b)-1] + `,"pad":"` + strings.Repeat("x", 9<<20) + `"}`
 	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
@@ -98,14 +89,9 @@ func TestEmbeddedSizedToMaxBody(t *testing.T) {
 func TestReplayFitsMaxPayload(t *testing.T) {
 	const limit = 64 << 10
 	natsURL := smallNATS(t, limit)
-	s, err := Open(context.Background(), mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-archive: {enabled: true}
+	s, err := Open(context.Background(), mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`archive: {enabled: true}
 nats: {url: %q, create_stream: true}
-providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]
-`, t.TempDir(), natsURL, limit)), Options{Logger: slog.New(slog.DiscardHandler)})
+providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]`, natsURL, limit))), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,13 +143,8 @@ func TestEmbeddedSizedToOutbox(t *testing.T) {
 	}
 	db.Close()
 
-	s, err := Open(context.Background(), mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
-`, dir)), Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err := Open(context.Background(), mustValid(t, testkit.GatewayYAML(dir, `nats: {port: -1}
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]`)), Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 	"hookgate/verify"
 )
@@ -59,11 +60,7 @@ func readQuarantine(tb testing.TB, s *Server, provider string, limit int) []kept
 // TestQuarantine keeps failed requests within the configured bounds, and a
 // kept request verifies offline exactly as it did at the edge.
 func TestQuarantine(t *testing.T) {
-	s := mustServer(t, "quarantine: {enabled: true, max_count: 3}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, "quarantine: {enabled: true, max_count: 3}", providerYAML("shop", "stripe", "whsec_new"))
 	for i := range 5 {
 		req := stripeRequest(t, stripeBody(fmt.Sprintf("bad%d", i), "t", "o", 1), "whsec_wrong", time.Now())
 		if code := postTo(t, s, req); code != 401 {
@@ -74,7 +71,7 @@ func TestQuarantine(t *testing.T) {
 		t.Fatalf("good request: %d", code)
 	}
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the 3 newest failures", len(rs)) }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the 3 newest failures", len(rs)) }, func() bool {
 		rs = readQuarantine(t, s, "shop", 10)
 		return len(rs) == 3 && strings.Contains(string(rs[0].Request.Body), "bad4")
 	})
@@ -99,17 +96,13 @@ func TestQuarantine(t *testing.T) {
 }
 
 func TestQuarantineByteBound(t *testing.T) {
-	s := mustServer(t, "quarantine: {enabled: true, max_bytes: 250}", `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, "quarantine: {enabled: true, max_bytes: 250}", providerYAML("shop", "stripe", "whsec_new"))
 	for i := range 6 {
 		postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("bad%d", i), "t", "o", 1), "whsec_wrong", time.Now()))
 	}
 	body := len(stripeBody("bad0", "t", "o", 1))
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return "the last failure never reached the quarantine" }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the last failure never reached the quarantine" }, func() bool {
 		rs = readQuarantine(t, s, "", 100)
 		return len(rs) > 0 && strings.Contains(string(rs[0].Request.Body), "bad5")
 	})
@@ -126,12 +119,7 @@ func TestQuarantineByteBound(t *testing.T) {
 // request is kept without its token (nor an Authorization header), and a
 // large body is cut, saying so.
 func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
-	s := mustServer(t, "quarantine: {enabled: true}", `
-  - name: tok
-    type: token
-    secrets: [right-token]
-    options: {header: X-Webhook-Token}
-`)
+	s := mustServer(t, "quarantine: {enabled: true}", providerYAML("tok", "token", "right-token", "options: {header: X-Webhook-Token}"))
 	body := `{"id":"e1","pad":"` + strings.Repeat("x", 100<<10) + `"}`
 	req, _ := http.NewRequest("POST", "/webhooks/tok", strings.NewReader(body))
 	req.Header.Set("X-Webhook-Token", "almost-right-token")
@@ -141,7 +129,7 @@ func TestQuarantineKeepsNoCredentialsAndCutsBodies(t *testing.T) {
 		t.Fatalf("wrong token: %d; want 401", code)
 	}
 	var rs []keptRequest
-	waitFor(t, 10*time.Second, func() string { return "the failed request never reached the quarantine" }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the failed request never reached the quarantine" }, func() bool {
 		rs = readQuarantine(t, s, "tok", 10)
 		return len(rs) > 0
 	})

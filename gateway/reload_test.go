@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // mustReloadable opens a gateway on the config file at path, reloading
@@ -45,18 +46,9 @@ func TestReloadRotatesSecretsUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	write := func(secrets string) {
-		os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-  - name: shop
-    type: stripe
-    secrets: %s
-`, filepath.Join(dir, "data"), secrets)), 0o600)
+		os.WriteFile(cfgPath, []byte(testkit.GatewayYAML(filepath.Join(dir, "data"), testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", secrets))), 0o600)
 	}
-	write(`[whsec_old]`)
+	write("whsec_old")
 	s := mustReloadable(t, cfgPath)
 
 	var (
@@ -88,17 +80,17 @@ providers:
 	}
 	waitSent := func(n int64) {
 		target := sent.Load() + n
-		waitFor(t, 20*time.Second, func() string { return "load stalled" }, func() bool { return sent.Load() >= target })
+		testkit.WaitFor(t, 20*time.Second, func() string { return "load stalled" }, func() bool { return sent.Load() >= target })
 	}
 	waitSent(50)
-	write(`[whsec_new, whsec_old]`)
+	write("whsec_new, whsec_old")
 	if _, err := s.ReloadFromSource(); err != nil {
 		t.Fatalf("reload adding the new secret: %v", err)
 	}
 	waitSent(50)
 	senderSecret.Store("whsec_new")
 	waitSent(50)
-	write(`[whsec_new]`)
+	write("whsec_new")
 	if _, err := s.ReloadFromSource(); err != nil {
 		t.Fatalf("reload removing the old secret: %v", err)
 	}
@@ -119,16 +111,7 @@ providers:
 func TestReloadRejectsBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
-	good := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [whsec_a]
-`, filepath.Join(dir, "data"))
+	good := testkit.GatewayYAML(filepath.Join(dir, "data"), testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", "whsec_a"))
 	os.WriteFile(cfgPath, []byte(good), 0o600)
 	s := mustReloadable(t, cfgPath)
 	for _, bad := range []string{

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/store"
 )
 
@@ -22,11 +22,7 @@ import (
 // accepted events of provider shop.
 func replayServer(t *testing.T, n int) (*Server, string) {
 	t.Helper()
-	s := mustServer(t, adminAuth, `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, adminAuth, providerYAML("shop", "stripe", "whsec_new"))
 	for i := range n {
 		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
 			t.Fatalf("post %d: %d", i, code)
@@ -172,13 +168,7 @@ func TestAdminBodies(t *testing.T) {
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return testkit.Do(t, req)
 	}
 	for _, c := range []struct {
 		name, contentType, body string
@@ -204,11 +194,7 @@ func TestAdminBodies(t *testing.T) {
 // TestAdminParked lists a parked row and sends it again: it leaves the
 // parked table and the relay publishes it.
 func TestAdminParked(t *testing.T) {
-	s := mustServer(t, adminAuth, `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, adminAuth, providerYAML("shop", "stripe", "whsec_new"))
 	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
 	if _, err := s.db.Write.Exec(`INSERT INTO outbox_parked (seq, msg_id, subject, header, body, created_at, parked_at, attempts, error)
 		VALUES (7, 'shop:evt_parked', 'webhooks.shop.t', NULL, '{}', 1, 2, 10, 'nats: maximum payload exceeded')`); err != nil {

@@ -9,17 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"hookgate/internal/testkit"
+)
 
 // TestOpenFailureStopsEverything makes the last step of Open fail and checks
 // that what was started before it is stopped: no half-started gateway.
@@ -29,7 +21,7 @@ func TestOpenFailureStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	natsPort := freePort(t)
+	natsPort := testkit.FreePort(t)
 	c := mustValid(t, fmt.Sprintf(`
 listen: %s
 admin: {listen: "127.0.0.1:0"}
@@ -53,13 +45,8 @@ providers: [{name: a, type: github, secrets: [s]}]
 }
 
 func TestOpenUnreachableNATS(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {url: "nats://127.0.0.1:%d"}
-providers: [{name: a, type: github, secrets: [s]}]
-`, t.TempDir(), freePort(t)))
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`nats: {url: "nats://127.0.0.1:%d"}
+providers: [{name: a, type: github, secrets: [s]}]`, testkit.FreePort(t))))
 	_, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "nats: connect") {
 		t.Fatalf("Open = %v; want a nats connect error", err)
@@ -71,21 +58,8 @@ providers: [{name: a, type: github, secrets: [s]}]
 // 503 and leave nothing behind, and the gateway accepts again once there
 // is room.
 func TestStorageFullRecovers(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [whsec_full]
-`, t.TempDir()))
-	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", "whsec_full")))
+	s := mustOpen(t, c)
 	post := func(id string) int {
 		body := fmt.Sprintf(`{"id":%q,"type":"t","pad":%q}`, id, strings.Repeat("x", 3000))
 		req := stripeRequest(t, body, "whsec_full", time.Now())
@@ -157,7 +131,7 @@ providers:
 	}
 	// Ready again without a request having to commit first: a load
 	// balancer sends none to a gateway that is not ready.
-	waitFor(t, 5*time.Second, func() string { return "/readyz still 503 after the database had room again" },
+	testkit.WaitFor(t, 5*time.Second, func() string { return "/readyz still 503 after the database had room again" },
 		func() bool { return ready() == 200 })
 	if code := post("evt_after"); code != 202 {
 		t.Fatalf("event after room was made: %d; want 202", code)
@@ -167,14 +141,9 @@ providers:
 // TestCloseCutsSlowRequests: a request still in flight at
 // http.shutdown_timeout is cut, and Close still succeeds (serve exits 0).
 func TestCloseCutsSlowRequests(t *testing.T) {
-	c := mustValid(t, fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), `nats: {port: -1}
 http: {shutdown_timeout: 200ms}
-providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
-`, t.TempDir()))
+providers: [{name: shop, type: stripe, secrets: [whsec_a]}]`))
 	s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +155,7 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]
 	defer conn.Close()
 	// Headers and a promise of 100 bytes of body, of which one arrives.
 	fmt.Fprintf(conn, "POST /webhooks/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-	waitFor(t, 10*time.Second, func() string { return "the request never reached its handler" },
+	testkit.WaitFor(t, 10*time.Second, func() string { return "the request never reached its handler" },
 		func() bool { return s.receiving.Load() > 0 }) // the handler is reading the body
 	start := time.Now()
 	if err := s.Close(context.Background()); err != nil {

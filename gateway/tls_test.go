@@ -54,11 +54,7 @@ func mustCert(tb testing.TB) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestTLS(t *testing.T) {
 	certFile, keyFile, pool := mustCert(t)
-	s := mustServer(t, fmt.Sprintf("http: {tls: {cert_file: %s, key_file: %s}}", certFile, keyFile), `
-  - name: shop
-    type: stripe
-    secrets: [whsec_new]
-`)
+	s := mustServer(t, fmt.Sprintf("http: {tls: {cert_file: %s, key_file: %s}}", certFile, keyFile), providerYAML("shop", "stripe", "whsec_new"))
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	req := stripeRequest(t, stripeBody("e1", "t", "o", 1), "whsec_new", time.Now())
 	req.RequestURI = ""

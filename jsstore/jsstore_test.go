@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/jsstore"
 	"hookgate/webhook"
 	"hookgate/webhook/decidertest"
@@ -40,15 +41,7 @@ func mustStreamOn(t testing.TB, sc forward.ServerConfig) (jetstream.JetStream, f
 		srv.WaitForShutdown()
 	}
 	t.Cleanup(stop)
-	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testkit.JetStream(t, srv.ClientURL(), nats.MaxReconnects(0))
 	ctx := context.Background()
 	if err := forward.EnsureStream(ctx, js, forward.StreamConfig{
 		Duplicates: time.Second, Decisions: true, DecisionSubjects: jsstore.Subjects,
@@ -80,13 +73,13 @@ func TestConformance(t *testing.T) {
 				return msgIDs(tb, st)
 			},
 			Expire: func(tb testing.TB) {
-				deadline := time.Now().Add(3*decidertest.TTL + 10*time.Second)
-				for internal(tb, st) > 0 {
-					if time.Now().After(deadline) {
-						tb.Fatalf("claims and versions still in the stream %s after their TTL", time.Until(deadline))
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
+				n := 0
+				testkit.WaitFor(tb, 3*decidertest.TTL+10*time.Second, func() string {
+					return fmt.Sprintf("%d claims and versions still in the stream after their TTL", n)
+				}, func() bool {
+					n = internal(tb, st)
+					return n == 0
+				})
 			},
 			Break: func(testing.TB) { stop() },
 		}
@@ -128,18 +121,7 @@ func msgIDs(tb testing.TB, st jetstream.Stream) []string {
 }
 
 // internal counts the messages on the decisions' subjects.
-func internal(tb testing.TB, st jetstream.Stream) int {
-	tb.Helper()
-	info, err := st.Info(context.Background(), jetstream.WithSubjectFilter("_hg.>"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for _, count := range info.State.Subjects {
-		n += int(count)
-	}
-	return n
-}
+func internal(tb testing.TB, st jetstream.Stream) int { return testkit.SubjectCount(tb, st, "_hg.>") }
 
 // TestCheck: a stream without the decisions' features or subjects is
 // refused, naming what it lacks.

@@ -5,40 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"hookgate/internal/testkit"
 	"hookgate/ordering"
 )
 
-func mustDB(tb testing.TB) *sql.DB {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "test.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	files, err := fs.Glob(ordering.Migrations, "migrations/*.sql")
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("migrations: %v (%d files)", err, len(files))
-	}
-	for _, f := range files {
-		b, err := fs.ReadFile(ordering.Migrations, f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := db.Exec(string(b)); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-	}
-	return db
-}
+// mustDB opens a temp-file SQLite database with the package's migrations.
+func mustDB(tb testing.TB) *sql.DB { return testkit.MigratedDB(tb, ordering.Migrations) }
 
 func TestParseVersion(t *testing.T) {
 	tm := time.Date(2024, 3, 1, 12, 0, 0, 500_000_000, time.UTC)

@@ -10,20 +10,11 @@ import (
 	"time"
 
 	"hookgate/config"
+	"hookgate/internal/testkit"
 )
 
 // mustConfig reads and validates a config.
-func mustConfig(tb testing.TB, src string) *config.Config {
-	tb.Helper()
-	c, err := config.Read(strings.NewReader(src), func(string) (string, bool) { return "", false })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		tb.Fatalf("Validate: %v", err)
-	}
-	return c
-}
+func mustConfig(tb testing.TB, src string) *config.Config { return testkit.Config(tb, src) }
 
 // TestRequestDefaultVersion: send's default version follows the
 // provider's ordering format, so a second send of an entity is not stale

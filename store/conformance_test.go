@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,11 +13,7 @@ import (
 // with an injected clock that Expire moves past the TTL.
 func TestConformance(t *testing.T) {
 	decidertest.Run(t, func(t *testing.T) *decidertest.Backend {
-		db, err := Open(context.Background(), t.TempDir(), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db := mustOpen(t)
 		var now atomic.Int64
 		now.Store(time.Now().UnixNano())
 		w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Now: func() time.Time { return time.Unix(0, now.Load()) }}

@@ -56,3 +56,15 @@ func TestOpenDBMigrations(t *testing.T) {
 		t.Fatalf("Open on a newer schema = %v; want a refusal", err)
 	}
 }
+
+// mustOpen opens the gateway database in a temp dir (a real SQLite file);
+// it is closed when the test ends.
+func mustOpen(tb testing.TB) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), tb.TempDir(), Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}

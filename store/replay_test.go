@@ -15,11 +15,7 @@ import (
 // is queued; one the stream takes is queued with its replay ID, listed and
 // cancelled.
 func TestReplayRefused(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
 	w.Start()
 	defer w.Close()

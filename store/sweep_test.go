@@ -18,11 +18,7 @@ import (
 // and checks that Sweep deletes their claims and versions, in more than
 // one batch, and that an event whose claim expired is accepted again.
 func TestSweepDeletesExpired(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	var now atomic.Int64
 	t0 := time.Now()
 	now.Store(t0.UnixNano())

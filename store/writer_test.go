@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/webhook"
 )
 
@@ -133,7 +134,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		results <- res{id, o, err}
 	}
 	go decide(testEvent("first", "", 0), "first") // taken by the writer, which then waits for the connection
-	waitFor(t, 5*time.Second, "the writer waiting for the connection", func() bool { return db.Write.Stats().WaitCount > 0 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("the writer waiting for the connection"), func() bool { return db.Write.Stats().WaitCount > 0 })
 	bad := testEvent("bad", "", 0)
 	bad.Message.Subject = "" // rejected by forward.Enqueue, after the claim ran
 	for i := range 9 {
@@ -143,7 +144,7 @@ func TestWriterIsolatesFailures(t *testing.T) {
 		}
 		go decide(testEvent(fmt.Sprint(i), "", 0), fmt.Sprint(i))
 	}
-	waitFor(t, 5*time.Second, "9 events queued", func() bool { return len(w.reqs) >= 9 })
+	testkit.WaitFor(t, 5*time.Second, testkit.Says("9 events queued"), func() bool { return len(w.reqs) >= 9 })
 	conn.Close()
 	for range 10 {
 		r := <-results
@@ -211,11 +212,7 @@ func BenchmarkWriterDecide(b *testing.B) {
 // is refused and leaves no trace, a duplicate is still answered, and room
 // freed by the relay is used again.
 func TestWriterOutboxBound(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	var outbox forward.Counter
 	w := &Writer{DB: db.Write, Outbox: &outbox, MaxOutboxRows: 2, MaxOutboxBytes: 1 << 20}
 	w.Start()
@@ -258,11 +255,7 @@ func TestWriterOutboxBound(t *testing.T) {
 // TestInTransaction checks the probe the writer uses to notice that SQLite
 // rolled a whole transaction back on its own.
 func TestInTransaction(t *testing.T) {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := mustOpen(t)
 	ctx := context.Background()
 	conn, err := db.Write.Conn(ctx)
 	if err != nil {
@@ -287,17 +280,4 @@ func TestInTransaction(t *testing.T) {
 		t.Fatal("inTransaction after the transaction was rolled back = true")
 	}
 	tx.Rollback()
-}
-
-// waitFor polls cond every millisecond until it holds, and fails the test
-// once within has passed.
-func waitFor(tb testing.TB, within time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -4,14 +4,31 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"hookgate/bench"
+	"hookgate/internal/testkit"
 )
+
+// runBench runs the benchmark (within two minutes) and fails the test
+// unless it ran and its exactly-once check passed; it returns the report
+// and what bench printed.
+func runBench(t *testing.T, o bench.Options) (*bench.Report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	rep, err := bench.Run(ctx, o, &out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	if err := rep.Check(); err != nil {
+		t.Fatalf("exactly-once check: %v\n%s", err, out.String())
+	}
+	return rep, out.String()
+}
 
 // TestBenchCommand runs a short benchmark through the real binary (gateway
 // and baseline as child processes) and checks that it works and that its
@@ -19,19 +36,12 @@ import (
 func TestBenchCommand(t *testing.T) {
 	// Build first: on a cold cache the build alone can take minutes, and
 	// the deadline is for the run.
-	bin := mustBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	rep, err := bench.Run(ctx, bench.Options{
-		Binary: bin, Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
+	rep, out := runBench(t, bench.Options{
+		Binary: mustBinary(t), Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
 		Baseline: true, Samples: 2, LogLevel: "warn", MemLimit: "256MiB",
-	}, &out)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out.String())
-	}
-	if err := rep.Check(); err != nil || len(rep.Setups) != 1 {
-		t.Fatalf("exactly-once check: %v; %d setups\n%s", err, len(rep.Setups), out.String())
+	})
+	if len(rep.Setups) != 1 {
+		t.Fatalf("%d setups; want 1\n%s", len(rep.Setups), out)
 	}
 	s := rep.Setups[0]
 	p := s.Result
@@ -61,8 +71,8 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("the gateway ran with memory limit %d; want the 256 MiB asked for", s.MemLimit)
 	}
 	for _, want := range []string{"exactly-once check sqlite: ok", "ratio sqlite/baseline", "latency p99", "CPU s / 1000 req", "live Go heap", "GOMEMLIMIT): 256.0 MiB"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -90,27 +100,17 @@ func TestBenchRefusesBadMemLimit(t *testing.T) {
 // events' subjects of a stream that also holds claims and versions. It
 // asserts correctness, not a speed.
 func TestBenchSetups(t *testing.T) {
-	bin := mustBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	rep, err := bench.Run(ctx, bench.Options{
-		Binary: bin, Events: 300, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2,
+	rep, out := runBench(t, bench.Options{
+		Binary: mustBinary(t), Events: 300, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2,
 		Baseline: true, LogLevel: "warn", Setups: []string{"jetstream", "cluster-2"},
-	}, &out)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out.String())
-	}
-	if err := rep.Check(); err != nil {
-		t.Fatalf("exactly-once check: %v\n%s", err, out.String())
-	}
+	})
 	sent := 300 + int(300*0.1)
 	want := []struct {
 		name            string
 		gateways, nodes int
 	}{{"jetstream", 1, 0}, {"cluster-2", 2, 3}}
 	if len(rep.Setups) != len(want) {
-		t.Fatalf("%d setups; want %d\n%s", len(rep.Setups), len(want), out.String())
+		t.Fatalf("%d setups; want %d\n%s", len(rep.Setups), len(want), out)
 	}
 	for i, w := range want {
 		s := rep.Setups[i]
@@ -139,8 +139,8 @@ func TestBenchSetups(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"exactly-once check jetstream: ok", "exactly-once check cluster-2: ok", "ratio cluster-2/baseline", "NATS nodes CPU s / 1000 req"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -151,38 +151,15 @@ func TestBenchSetups(t *testing.T) {
 // for the relay to send what the gateway accepted.
 func TestBenchRunningGateway(t *testing.T) {
 	bin := mustBinary(t)
-	port := freePorts(t, 1)[0]
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "config.yaml")
-	cfg := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: %d}
-http: {shutdown_timeout: 2s}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [%s]
-    ordering: {key: data.object.id, version: data.object.version}
-`, filepath.Join(dir, "data"), port, faultSecret)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := gatewayConfig(t,
+		fmt.Sprintf("nats: {port: %d}", testkit.FreePort(t)),
+		"http: {shutdown_timeout: 2s}",
+		shopProvider("data.object.version"))
 	m := startMain(t, cfgPath)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out bytes.Buffer
-	rep, err := bench.Run(ctx, bench.Options{
+	rep, out := runBench(t, bench.Options{
 		Binary: bin, Events: 300, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2, Baseline: true,
-		URL: "http://" + m.Server.Addr().String(), Config: cfgPath, Provider: "shop",
-	}, &out)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s", err, out.String())
-	}
-	if err := rep.Check(); err != nil {
-		t.Fatalf("exactly-once check: %v\n%s", err, out.String())
-	}
+		URL: baseURL(m)(), Config: cfgPath, Provider: "shop",
+	})
 	sent := 300 + int(300*0.1)
 	if b := rep.Baseline; b.Requests != sent || b.Outcomes["ok"] != sent {
 		t.Errorf("baseline: %d requests, outcomes %v; want %d answered 200", b.Requests, b.Outcomes, sent)
@@ -191,7 +168,7 @@ providers:
 	if s.Name != "hookgate" || s.Result.Outcomes["accepted"] == 0 || s.OnStream != s.Result.Outcomes["accepted"] || s.Ratio <= 0 {
 		t.Errorf("setup %q: outcomes %v, %d on the stream, ratio %v; want the accepted events on the stream and a ratio", s.Name, s.Result.Outcomes, s.OnStream, s.Ratio)
 	}
-	if !strings.Contains(out.String(), "ratio hookgate/baseline") {
-		t.Errorf("report lacks the ratio:\n%s", out.String())
+	if !strings.Contains(out, "ratio hookgate/baseline") {
+		t.Errorf("report lacks the ratio:\n%s", out)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"hookgate/internal/testkit"
 )
 
 var (
@@ -138,18 +140,7 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 // SIGTERM drains and exits 0 within a few seconds.
 func TestBinarySIGTERM(t *testing.T) {
 	bin := mustBinary(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-`, filepath.Join(dir, "data"))), 0o600)
+	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+demoProvider)
 	g := startBinary(t, bin, cfg)
 	base := "http://" + g.addr
 
@@ -181,20 +172,8 @@ providers:
 // SIGKILL of the first (the kernel drops its lock) a new serve starts.
 func TestHostileSecondInstance(t *testing.T) {
 	bin := mustBinary(t)
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	cfg := filepath.Join(dir, "config.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-archive: {enabled: true}
-nats: {port: -1}
-providers:
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-`, dataDir)), 0o600)
+	cfg := gatewayConfig(t, "archive: {enabled: true}", testkit.EmbeddedNATS, "providers:"+demoProvider)
+	dataDir := filepath.Join(filepath.Dir(cfg), "data")
 	first := startBinary(t, bin, cfg)
 
 	// Without the lock the second serve runs until the deadline kills it.

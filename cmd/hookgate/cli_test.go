@@ -196,21 +196,28 @@ func TestNothingFoundExits1(t *testing.T) {
 	}
 }
 
-// TestReadmeUsage keeps README.md's command list identical to the usage
-// that `hookgate help` prints.
-func TestReadmeUsage(t *testing.T) {
+// readmeSection is the part of README.md between the markers <!--
+// name:begin --> (and its line break) and <!-- name:end -->.
+func readmeSection(t *testing.T, name string) string {
+	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const begin, end = "<!-- usage:begin -->\n", "<!-- usage:end -->"
-	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
+	i, j := strings.Index(string(readme), begin), strings.Index(string(readme), end)
 	if i < 0 || j < i {
 		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
 	}
+	return string(readme[i+len(begin) : j])
+}
+
+// TestReadmeUsage keeps README.md's command list identical to the usage
+// that `hookgate help` prints.
+func TestReadmeUsage(t *testing.T) {
 	_, synopses, _ := strings.Cut(usage(), "Usage:\n")
 	synopses, _, _ = strings.Cut(synopses, "\n\n")
-	if got, want := string(readme[i+len(begin):j]), "```\n"+synopses+"\n```\n"; got != want {
+	if got, want := readmeSection(t, "usage"), "```\n"+synopses+"\n```\n"; got != want {
 		t.Errorf("README.md's command list is out of date; replace it with the Usage block of `hookgate help`:\n%s", want)
 	}
 }

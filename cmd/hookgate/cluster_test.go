@@ -2,10 +2,7 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"hookgate/internal/testkit"
 )
 
 // The cluster tests run two gateways with storage.backend jetstream on a
@@ -31,32 +30,11 @@ type natsCluster struct {
 	urls    []string
 }
 
-// freePorts returns n distinct free loopback ports.
-func freePorts(tb testing.TB, n int) []int {
-	tb.Helper()
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return ports
-}
-
 // mustCluster starts three nodes routed to each other and waits until
 // JetStream has a meta leader that every node follows.
 func mustCluster(tb testing.TB) *natsCluster {
 	tb.Helper()
-	ports := freePorts(tb, 6)
+	ports := testkit.FreePorts(tb, 6)
 	var routes []string
 	for _, p := range ports[3:] {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
@@ -88,7 +66,7 @@ func mustCluster(tb testing.TB) *natsCluster {
 			tb.Fatalf("node %s not ready", srv.Name())
 		}
 	}
-	waitFor(tb, 60*time.Second, func() string { return "no JetStream meta leader that every node follows" }, func() bool {
+	testkit.WaitFor(tb, 60*time.Second, func() string { return "no JetStream meta leader that every node follows" }, func() bool {
 		leader := false
 		for _, srv := range c.servers {
 			leader = leader || srv.JetStreamIsLeader()
@@ -108,7 +86,7 @@ func (c *natsCluster) url() string { return strings.Join(c.urls, ",") }
 func (c *natsCluster) streamLeader() *server.Server {
 	c.tb.Helper()
 	var leader *server.Server
-	waitFor(c.tb, 30*time.Second, func() string { return "no leader of stream WEBHOOKS" }, func() bool {
+	testkit.WaitFor(c.tb, 30*time.Second, func() string { return "no leader of stream WEBHOOKS" }, func() bool {
 		for _, srv := range c.servers {
 			if srv != nil && srv.Running() && srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, "WEBHOOKS") {
 				leader = srv
@@ -138,26 +116,12 @@ func (c *natsCluster) stop() {
 // clusterConfig writes a config for a gateway of the cluster tests.
 func clusterConfig(tb testing.TB, natsURL, duplicateWindow string) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	cfg := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-storage: {backend: jetstream}
-nats: {url: %q, create_stream: true, replicas: 3, duplicate_window: %s}
-http: {shutdown_timeout: 2s}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [%s]
-    ordering: {key: data.object.id, version: created}
-    dedupe: {ttl: 1h}
-`, filepath.Join(dir, "data"), natsURL, duplicateWindow, faultSecret)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
+	return gatewayConfig(tb,
+		"storage: {backend: jetstream}",
+		fmt.Sprintf("nats: {url: %q, create_stream: true, replicas: 3, duplicate_window: %s}", natsURL, duplicateWindow),
+		"http: {shutdown_timeout: 2s}",
+		shopProvider("created"),
+		"    dedupe: {ttl: 1h}")
 }
 
 // balancer spreads deliveries over gateways and skips those marked down,

@@ -19,11 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/verify"
 )
 
@@ -44,69 +42,18 @@ func faultScale() int {
 	return 1
 }
 
-// natsEnv is a NATS server the test can stop and restart with its store.
-type natsEnv struct {
-	tb   testing.TB
-	dir  string
-	port int
-	ns   *server.Server
-}
-
-func mustNATS(tb testing.TB) *natsEnv {
+// faultSetup starts a NATS server the test can stop, and writes the config
+// of a gateway on it that keeps its SQLite file in dataDir, with storage
+// in its storage section.
+func faultSetup(tb testing.TB, storage string) (ns *testkit.NATS, dataDir, cfg string) {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	e := &natsEnv{tb: tb, dir: tb.TempDir(), port: port}
-	e.start()
-	tb.Cleanup(e.stop)
-	return e
-}
-
-func (e *natsEnv) start() {
-	e.tb.Helper()
-	var err error
-	// The port may linger briefly after a stop.
-	waitFor(e.tb, 5*time.Second, func() string { return fmt.Sprintf("start NATS on %d: %v", e.port, err) }, func() bool {
-		e.ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: e.port, StoreDir: e.dir})
-		return err == nil
-	})
-}
-
-func (e *natsEnv) stop() {
-	if e.ns != nil {
-		e.ns.Shutdown()
-		e.ns.WaitForShutdown()
-		e.ns = nil
-	}
-}
-
-func (e *natsEnv) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", e.port) }
-
-// faultConfig writes a config for a gateway on the external NATS server.
-func faultConfig(tb testing.TB, natsURL, dataDir, storage string) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "config.yaml")
-	cfg := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-storage: {%s}
-nats: {url: %q, create_stream: true}
-http: {shutdown_timeout: 2s}
-providers:
-  - name: shop
-    type: stripe
-    secrets: [%s]
-    ordering: {key: data.object.id, version: created}
-`, dataDir, storage, natsURL, faultSecret)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return path
+	ns, dataDir = testkit.StartNATS(tb), tb.TempDir()
+	cfg = testkit.WriteFile(tb, tb.TempDir(), "config.yaml", testkit.GatewayYAML(dataDir,
+		"storage: {"+storage+"}",
+		fmt.Sprintf("nats: {url: %q, create_stream: true}", ns.URL()),
+		"http: {shutdown_timeout: 2s}",
+		shopProvider("created")))
+	return ns, dataDir, cfg
 }
 
 // startMain runs the serve command in-process on a config file.
@@ -249,7 +196,7 @@ func runLoadUntil(base func() string, evs []loadEvent, conc int, progress *atomi
 // waitProgress blocks until at least n deliveries finished.
 func waitProgress(tb testing.TB, p *atomic.Int64, n int64) {
 	tb.Helper()
-	waitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("load stalled at %d of %d deliveries", p.Load(), n) },
+	testkit.WaitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("load stalled at %d of %d deliveries", p.Load(), n) },
 		func() bool { return p.Load() >= n })
 }
 
@@ -262,7 +209,7 @@ func waitDrained(tb testing.TB, dataDir string) {
 	}
 	defer db.Close()
 	var n int
-	waitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("outbox not drained: %d rows, %v", n, err) }, func() bool {
+	testkit.WaitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("outbox not drained: %d rows, %v", n, err) }, func() bool {
 		err = db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n)
 		return err == nil && n == 0
 	})
@@ -280,17 +227,12 @@ type streamMsg struct {
 // election on a busy machine): the read is made again until it succeeds.
 func readStream(tb testing.TB, natsURL string) []streamMsg {
 	tb.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []streamMsg
-	waitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("read stream WEBHOOKS: %v", err) }, func() bool {
+	_, js := testkit.JetStream(tb, natsURL)
+	var (
+		out []streamMsg
+		err error
+	)
+	testkit.WaitFor(tb, 60*time.Second, func() string { return fmt.Sprintf("read stream WEBHOOKS: %v", err) }, func() bool {
 		out, err = tryReadStream(js)
 		return err == nil
 	})
@@ -391,21 +333,19 @@ func checkStream(tb testing.TB, evs []loadEvent, outcomes []string, msgs []strea
 // starts it again with its store: the gateway keeps accepting into the
 // outbox and the relay delivers everything once it is back.
 func TestFaultNATSOutage(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	m := startMain(t, faultConfig(t, ns.url(), dataDir, ""))
-	base := func() string { return "http://" + m.Server.Addr().String() }
+	ns, dataDir, cfg := faultSetup(t, "")
+	base := baseURL(startMain(t, cfg))
 	evs := makeEvents(3000*faultScale(), 300, 1)
 
 	var progress atomic.Int64
 	done := make(chan []string)
 	go func() { done <- runLoad(base, evs, 16, &progress) }()
 	waitProgress(t, &progress, 800)
-	ns.stop()
+	ns.Stop()
 	atStop := progress.Load()
 	time.Sleep(2 * time.Second) // the outage's length, not a wait for something
 	duringOutage := progress.Load() - atStop
-	ns.start()
+	ns.Start()
 	outcomes := <-done
 	if duringOutage == 0 {
 		t.Error("no delivery finished while NATS was down; the outage did not overlap the load")
@@ -413,7 +353,7 @@ func TestFaultNATSOutage(t *testing.T) {
 	t.Logf("%d deliveries finished while NATS was down", duringOutage)
 
 	waitDrained(t, dataDir)
-	counts := checkStream(t, evs, outcomes, readStream(t, ns.url()))
+	counts := checkStream(t, evs, outcomes, readStream(t, ns.URL()))
 	if counts[outAccepted] == 0 || counts[outAccepted]+counts[outStale] != len(evs) {
 		t.Errorf("outcomes %v; want every event accepted or stale (the outbox absorbs the outage)", counts)
 	}
@@ -422,10 +362,8 @@ func TestFaultNATSOutage(t *testing.T) {
 // TestFaultConcurrentDuplicates delivers one event from 50 clients at once:
 // exactly one 202, 49 duplicates, one message.
 func TestFaultConcurrentDuplicates(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	m := startMain(t, faultConfig(t, ns.url(), dataDir, ""))
-	base := func() string { return "http://" + m.Server.Addr().String() }
+	ns, dataDir, cfg := faultSetup(t, "")
+	base := baseURL(startMain(t, cfg))
 	evs := make([]loadEvent, 50)
 	for i := range evs {
 		evs[i] = loadEvent{id: "evt_same", entity: "ent_1", version: 1}
@@ -439,7 +377,7 @@ func TestFaultConcurrentDuplicates(t *testing.T) {
 		t.Fatalf("outcomes %v; want 1 accepted and 49 duplicate", counts)
 	}
 	waitDrained(t, dataDir)
-	if msgs := readStream(t, ns.url()); len(msgs) != 1 || msgs[0].msgID != "shop:evt_same" {
+	if msgs := readStream(t, ns.URL()); len(msgs) != 1 || msgs[0].msgID != "shop:evt_same" {
 		t.Fatalf("stream = %+v; want the one event once", msgs)
 	}
 }
@@ -448,14 +386,12 @@ func TestFaultConcurrentDuplicates(t *testing.T) {
 // order: nothing older than a forwarded version is forwarded after it, and
 // every entity's last version is on the stream.
 func TestFaultShuffledVersions(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	m := startMain(t, faultConfig(t, ns.url(), dataDir, ""))
-	base := func() string { return "http://" + m.Server.Addr().String() }
+	ns, dataDir, cfg := faultSetup(t, "")
+	base := baseURL(startMain(t, cfg))
 	evs := makeEvents(3000, 1000, 2)
 	outcomes := runLoad(base, evs, 16, nil)
 	waitDrained(t, dataDir)
-	msgs := readStream(t, ns.url())
+	msgs := readStream(t, ns.URL())
 	checkStream(t, evs, outcomes, msgs)
 	lastSent := map[string]int64{}
 	for _, e := range evs {
@@ -479,11 +415,9 @@ func TestFaultShuffledVersions(t *testing.T) {
 // the gateway answers 503 with Retry-After and records nothing, and it
 // accepts again once NATS has drained the outbox.
 func TestFaultOutboxBound(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	m := startMain(t, faultConfig(t, ns.url(), dataDir, "outbox_max_rows: 50"))
-	base := func() string { return "http://" + m.Server.Addr().String() }
-	ns.stop()
+	ns, dataDir, cfg := faultSetup(t, "outbox_max_rows: 50")
+	base := baseURL(startMain(t, cfg))
+	ns.Stop()
 	evs := makeEvents(120, 120, 3) // one version per entity: none is stale
 	outcomes := runLoad(base, evs, 4, nil)
 	counts := map[string]int{}
@@ -493,7 +427,7 @@ func TestFaultOutboxBound(t *testing.T) {
 	if counts[outAccepted] != 50 || counts["rejected 503"] != 70 {
 		t.Fatalf("outcomes with NATS down %v; want 50 accepted and 70 rejected 503 (with Retry-After)", counts)
 	}
-	ns.start()
+	ns.Start()
 	waitDrained(t, dataDir)
 	more := makeEvents(20, 20, 4)
 	for i := range more {
@@ -507,17 +441,15 @@ func TestFaultOutboxBound(t *testing.T) {
 		}
 	}
 	waitDrained(t, dataDir)
-	checkStream(t, append(evs, more...), append(outcomes, outcomesMore...), readStream(t, ns.url()))
+	checkStream(t, append(evs, more...), append(outcomes, outcomesMore...), readStream(t, ns.URL()))
 }
 
 // TestFaultStorageLocked takes the database's write lock from outside the
 // gateway mid-load (as a backup tool would): requests that cannot commit get
 // 503, never a 2xx, and the gateway recovers when the lock is released.
 func TestFaultStorageLocked(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	m := startMain(t, faultConfig(t, ns.url(), dataDir, "busy_timeout: 300ms"))
-	base := func() string { return "http://" + m.Server.Addr().String() }
+	ns, dataDir, cfg := faultSetup(t, "busy_timeout: 300ms")
+	base := baseURL(startMain(t, cfg))
 	// The load runs until the lock has come and gone: taking the lock waits
 	// for a gap between the gateway's own write transactions, which a
 	// fixed amount of load may never leave.
@@ -561,7 +493,7 @@ func TestFaultStorageLocked(t *testing.T) {
 	evs = evs[:len(outcomes)]
 
 	waitDrained(t, dataDir)
-	counts := checkStream(t, evs, outcomes, readStream(t, ns.url()))
+	counts := checkStream(t, evs, outcomes, readStream(t, ns.URL()))
 	if counts["rejected 503"] == 0 {
 		t.Errorf("outcomes %v; want some 503 while the database was locked", counts)
 	}
@@ -579,9 +511,7 @@ func TestFaultStorageLocked(t *testing.T) {
 // delivered once, including what was still in the outbox at the kill.
 func TestFaultSIGKILL(t *testing.T) {
 	bin := mustBinary(t)
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	cfg := faultConfig(t, ns.url(), dataDir, "")
+	ns, dataDir, cfg := faultSetup(t, "")
 	var addr atomic.Value
 	addr.Store("127.0.0.1:1")
 	base := func() string { return "http://" + addr.Load().(string) }
@@ -604,7 +534,7 @@ func TestFaultSIGKILL(t *testing.T) {
 	t.Logf("killed after %d deliveries", killedAt)
 
 	waitDrained(t, dataDir)
-	counts := checkStream(t, evs, outcomes, readStream(t, ns.url()))
+	counts := checkStream(t, evs, outcomes, readStream(t, ns.URL()))
 	if counts[outUnknown] == 0 {
 		t.Errorf("outcomes %v; want some deliveries cut off by the kill", counts)
 	}
@@ -625,12 +555,10 @@ func TestFaultSIGKILL(t *testing.T) {
 // shutdown ends within its deadline, the accepted events stay in the
 // outbox, and the next start sends them.
 func TestFaultShutdownWithNATSDown(t *testing.T) {
-	ns := mustNATS(t)
-	dataDir := t.TempDir()
-	cfg := faultConfig(t, ns.url(), dataDir, "")
+	ns, dataDir, cfg := faultSetup(t, "")
 	m := startMain(t, cfg)
-	base := func() string { return "http://" + m.Server.Addr().String() }
-	ns.stop()
+	base := baseURL(m)
+	ns.Stop()
 	evs := makeEvents(20, 20, 7)
 	outcomes := runLoad(base, evs, 4, nil)
 	for i, o := range outcomes {
@@ -653,8 +581,8 @@ func TestFaultShutdownWithNATSDown(t *testing.T) {
 	}
 	db.Close()
 
-	ns.start()
+	ns.Start()
 	startMain(t, cfg)
 	waitDrained(t, dataDir)
-	checkStream(t, evs, outcomes, readStream(t, ns.url()))
+	checkStream(t, evs, outcomes, readStream(t, ns.URL()))
 }

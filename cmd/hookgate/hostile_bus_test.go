@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"hookgate/internal/testkit"
 )
 
 // TestHostileForgedBusMessage: the built binary serves with nats.users.
@@ -24,27 +23,14 @@ import (
 // the credentials from the config.
 func TestHostileForgedBusMessage(t *testing.T) {
 	bin := mustBinary(t)
-	dir := t.TempDir()
-	natsPort := freeTCPPort(t)
+	natsPort := testkit.FreePort(t)
 	natsURL := fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 	t.Setenv("HOOKGATE_TEST_CONSUMER_PASSWORD", "consumer-S3CRET")
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats:
+	cfg := gatewayConfig(t, fmt.Sprintf(`nats:
   port: %d
   users:
     - user: consumer
-      password: "${HOOKGATE_TEST_CONSUMER_PASSWORD}"
-providers:
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-`, filepath.Join(dir, "data"), natsPort)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+      password: "${HOOKGATE_TEST_CONSUMER_PASSWORD}"`, natsPort), "providers:"+demoProvider)
 	g := startBinary(t, bin, cfg)
 	if strings.Contains(g.logs.String(), "consumer-S3CRET") {
 		t.Errorf("the log shows the consumer's password:\n%s", g.logs)
@@ -130,15 +116,4 @@ providers:
 	if err := m.DoubleAck(ctx); err != nil {
 		t.Errorf("ack as the consumer: %v", err)
 	}
-}
-
-// freeTCPPort returns a port that was free on 127.0.0.1 a moment ago.
-func freeTCPPort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

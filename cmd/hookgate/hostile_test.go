@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"hookgate/internal/testkit"
 	"hookgate/verify"
 )
 
@@ -49,15 +49,7 @@ type hostileGateway struct {
 // under each provider.
 func startHostile(tb testing.TB, extra, providerExtra string) *hostileGateway {
 	tb.Helper()
-	dir := tb.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	src := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-%s
-providers:
+	cfg := gatewayConfig(tb, testkit.EmbeddedNATS, extra, fmt.Sprintf(`providers:
   - name: a
     type: stripe
     secrets: [whsec_a]
@@ -69,11 +61,7 @@ providers:
   - name: gh
     type: github
     secrets: [gh-secret]
-    pass_headers: [X-Trace]
-`, filepath.Join(dir, "data"), extra, providerExtra, providerExtra)
-	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
-		tb.Fatal(err)
-	}
+    pass_headers: [X-Trace]`, providerExtra, providerExtra))
 	g := &hostileGateway{gatewayProcess: startBinary(tb, mustBinary(tb), cfg), cfg: cfg}
 	m := regexp.MustCompile(`msg="hookgate listening" .*admin=(\S+)`).FindStringSubmatch(g.logs.String())
 	if m == nil {
@@ -87,15 +75,7 @@ providers:
 func signedRequest(tb testing.TB, base, p, secret, id string) *http.Request {
 	tb.Helper()
 	body := fmt.Sprintf(`{"id":%q,"type":"invoice.paid","created":%d,"data":{"object":{"id":"in_%s"}}}`, id, time.Now().Unix(), id)
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, time.Now()); err != nil {
-		tb.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", base+"/webhooks/"+p, strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header = vr.Header
+	req := testkit.SignedRequest(tb, "stripe", secret, base+"/webhooks/"+p, body)
 	req.Header.Set("Content-Type", "application/json")
 	return req
 }
@@ -196,7 +176,7 @@ func TestHostileSlowBodies(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 60*time.Second, g.state(t, fmt.Sprintf("%d bodies arriving", trickles), "hookgate_requests_receiving"), func() bool {
+	testkit.WaitFor(t, 60*time.Second, g.state(t, fmt.Sprintf("%d bodies arriving", trickles), "hookgate_requests_receiving"), func() bool {
 		return g.metric(t, "hookgate_requests_receiving") >= float64(trickles)
 	})
 
@@ -276,7 +256,7 @@ func TestHostileStalledBody(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Error("the connection stays open after the 408")
 	}
-	waitFor(t, 10*time.Second, g.state(t, "the connection released", "hookgate_http_connections", "hookgate_requests_receiving"), func() bool {
+	testkit.WaitFor(t, 10*time.Second, g.state(t, "the connection released", "hookgate_http_connections", "hookgate_requests_receiving"), func() bool {
 		return g.metric(t, "hookgate_http_connections") == 0 && g.metric(t, "hookgate_requests_receiving") == 0
 	})
 	if got := g.metric(t, `hookgate_rejections_total{provider="a",reason="body_timeout"}`); got != 1 {
@@ -353,7 +333,7 @@ func TestHostileConcurrentUploads(t *testing.T) {
 	if code, err := post("warm-up"); err != nil || code != 202 {
 		t.Fatalf("warm-up upload: %d, %v", code, err)
 	}
-	waitFor(t, 30*time.Second, g.state(t, "the warm-up event published", "hookgate_outbox_rows"), func() bool {
+	testkit.WaitFor(t, 30*time.Second, g.state(t, "the warm-up event published", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	idle := procStatus(t, pid, "VmRSS")
@@ -394,30 +374,10 @@ func TestHostileConcurrentUploads(t *testing.T) {
 func githubRequest(tb testing.TB, base, delivery string) *http.Request {
 	tb.Helper()
 	body := `{"ref":"refs/heads/main","after":"` + delivery[:min(len(delivery), 8)] + `"}`
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("github", vr, verify.Options{Secrets: []string{"gh-secret"}}, time.Now()); err != nil {
-		tb.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", base+"/webhooks/gh", strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header = vr.Header
+	req := testkit.SignedRequest(tb, "github", "gh-secret", base+"/webhooks/gh", body)
 	req.Header.Set("X-GitHub-Event", "push")
 	req.Header.Set("X-GitHub-Delivery", delivery)
 	return req
-}
-
-// do sends req and returns the status and body of the answer.
-func do(tb testing.TB, req *http.Request) (int, string) {
-	tb.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // TestHostileOversizedHeaders: header-borne values past their limits (a
@@ -429,13 +389,13 @@ func TestHostileOversizedHeaders(t *testing.T) {
 	g := startHostile(t, "", "")
 	base := "http://" + g.addr
 	for i := range hostileScale() {
-		code, msg := do(t, githubRequest(t, base, strings.Repeat("d", 33<<10)+strconv.Itoa(i)))
+		code, msg := testkit.Do(t, githubRequest(t, base, strings.Repeat("d", 33<<10)+strconv.Itoa(i)))
 		if code != 400 || !strings.Contains(msg, "event ID (header:X-GitHub-Delivery)") || len(msg) > 1024 {
 			t.Fatalf("33 KB delivery ID: %d %.300s (%d bytes); want 400 naming the event ID, a short answer", code, msg, len(msg))
 		}
 		req := githubRequest(t, base, fmt.Sprintf("ok-trace-%d", i))
 		req.Header.Set("X-Trace", strings.Repeat("t", 5<<10))
-		if code, msg := do(t, req); code != 400 || !strings.Contains(msg, "X-Trace") {
+		if code, msg := testkit.Do(t, req); code != 400 || !strings.Contains(msg, "X-Trace") {
 			t.Fatalf("5 KB passed header: %d %.300s; want 400 naming X-Trace", code, msg)
 		}
 	}
@@ -443,16 +403,8 @@ func TestHostileOversizedHeaders(t *testing.T) {
 	// NATS header it travels in), and a raw control byte in a header,
 	// which the HTTP server refuses before the gateway sees it.
 	body := `{"id":"evt\n1","type":"t","created":1,"data":{"object":{"id":"o"}}}`
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{"whsec_a"}}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", base+"/webhooks/a", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header = vr.Header
-	if code, msg := do(t, req); code != 400 || !strings.Contains(msg, "line break") {
+	req := testkit.SignedRequest(t, "stripe", "whsec_a", base+"/webhooks/a", body)
+	if code, msg := testkit.Do(t, req); code != 400 || !strings.Contains(msg, "line break") {
 		t.Fatalf("event ID with a line break: %d %s; want 400 naming it", code, msg)
 	}
 	c, err := net.Dial("tcp", g.addr)
@@ -468,11 +420,11 @@ func TestHostileOversizedHeaders(t *testing.T) {
 	}
 	resp.Body.Close()
 	for i := range 5 {
-		if code, msg := do(t, githubRequest(t, base, fmt.Sprintf("delivery-%d", i))); code != 202 {
+		if code, msg := testkit.Do(t, githubRequest(t, base, fmt.Sprintf("delivery-%d", i))); code != 202 {
 			t.Fatalf("a normal delivery after the oversized ones: %d %s", code, msg)
 		}
 	}
-	waitFor(t, 20*time.Second, g.state(t, "the 5 normal deliveries on the stream", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
+	testkit.WaitFor(t, 20*time.Second, g.state(t, "the 5 normal deliveries on the stream", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_relay_published_total") == 5 && g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	if got := g.metric(t, `hookgate_rejections_total{provider="gh",reason="value_too_long"}`); got != float64(2*hostileScale()) {
@@ -497,6 +449,7 @@ func TestHostileForgedFlood(t *testing.T) {
 		bad  = map[int]int{}
 		next atomic.Int64
 	)
+	start := time.Now()
 	for range 8 {
 		wg.Add(1)
 		go func() {
@@ -517,20 +470,24 @@ func TestHostileForgedFlood(t *testing.T) {
 		}()
 	}
 	for i := range 10 {
-		if code, msg := do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_real_%d", i))); code != 202 {
+		if code, msg := testkit.Do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_real_%d", i))); code != 202 {
 			t.Errorf("signed request %d during the flood: %d %s; want 202", i, code, msg)
 		}
 	}
 	wg.Wait()
+	flood := time.Since(start)
 	if bad[401] != forged {
 		t.Errorf("forged requests got %v; want all %d answered 401", bad, forged)
 	}
 	if got := g.metric(t, `hookgate_rejections_total{provider="a",reason="signature_mismatch"}`); got != float64(forged) {
 		t.Errorf("signature_mismatch rejections = %v; want %d (the metrics count every one)", got, forged)
 	}
+	// Rejections are logged in a burst of 20 and then 10 a second: the
+	// bound grows with the flood's length (longer on a busy machine), and
+	// is never below the 45 that a one-second flood is held to.
 	lines := strings.Count(g.logs.String(), "webhook rejected")
-	if lines > 45 { // the line buffer keeps 50; a burst of 20 and 10 a second
-		t.Errorf("%d of the last 50 log lines are rejections; want them sampled", lines)
+	if limit := max(45, 20+int(10*flood.Seconds())+10); lines > limit {
+		t.Errorf("%d log lines are rejections after a %s flood of %d; want them sampled (at most %d)", lines, flood.Round(time.Millisecond), forged, limit)
 	}
 }
 
@@ -541,11 +498,11 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 	g := startHostile(t, "archive: {enabled: true}", "")
 	base := "http://" + g.addr
 	for i := range 3 {
-		if code, msg := do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_%d", i))); code != 202 {
+		if code, msg := testkit.Do(t, signedRequest(t, base, "a", "whsec_a", fmt.Sprintf("evt_%d", i))); code != 202 {
 			t.Fatalf("event %d: %d %s", i, code, msg)
 		}
 	}
-	waitFor(t, 20*time.Second, g.state(t, "3 events published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 3 })
+	testkit.WaitFor(t, 20*time.Second, g.state(t, "3 events published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 3 })
 	bin := mustBinary(t)
 	for _, subject := range []string{"elsewhere.orders", "$JS.API.STREAM.PURGE.WEBHOOKS"} {
 		out, err := exec.Command(bin, "replay", "-config", g.cfg, "-provider", "a", "-subject", subject).CombinedOutput()
@@ -559,10 +516,10 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "no replay has rows waiting") {
 		t.Errorf("replay -list after refused replays: %v\n%s; want none", err, out)
 	}
-	if code, msg := do(t, signedRequest(t, base, "b", "whsec_b", "evt_after")); code != 202 {
+	if code, msg := testkit.Do(t, signedRequest(t, base, "b", "whsec_b", "evt_after")); code != 202 {
 		t.Fatalf("event after the refused replays: %d %s", code, msg)
 	}
-	waitFor(t, 20*time.Second, g.state(t, "the event after them published", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
+	testkit.WaitFor(t, 20*time.Second, g.state(t, "the event after them published", "hookgate_relay_published_total", "hookgate_outbox_rows"), func() bool {
 		return g.metric(t, "hookgate_relay_published_total") == 4 && g.metric(t, "hookgate_outbox_rows") == 0
 	})
 	if got := g.metric(t, "hookgate_relay_failures_total"); got != 0 {
@@ -573,5 +530,5 @@ func TestHostileReplayToBadSubject(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "3 events queued") {
 		t.Fatalf("replay to a covered subject: %v\n%s", err, out)
 	}
-	waitFor(t, 20*time.Second, g.state(t, "the replay published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 7 })
+	testkit.WaitFor(t, 20*time.Second, g.state(t, "the replay published", "hookgate_relay_published_total"), func() bool { return g.metric(t, "hookgate_relay_published_total") == 7 })
 }

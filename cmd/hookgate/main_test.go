@@ -14,28 +14,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/verify"
+	"hookgate/internal/testkit"
 )
 
 const stripeSecret = "whsec_e2e_test_secret"
 
-// waitFor polls cond every 20 ms until it holds, and fails the test once
-// within has passed; what describes the condition (it is called only then,
-// to say where things stand). It is gateway's waitFor; the tests of this
-// package wait for something only with it, and a sleep is only ever the
-// length of a fault (an outage, a held lock).
-func waitFor(tb testing.TB, within time.Duration, what func() string, cond func() bool) {
+// gatewayConfig writes a gateway config (testkit.GatewayYAML) with the
+// sections, its data_dir in a temp dir, and returns its path.
+func gatewayConfig(tb testing.TB, sections ...string) string {
 	tb.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("not within %s: %s", within, what())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	dir := tb.TempDir()
+	return testkit.WriteFile(tb, dir, "config.yaml", testkit.GatewayYAML(filepath.Join(dir, "data"), sections...))
+}
+
+// demoProvider is the README's quick-start provider.
+const demoProvider = `
+  - name: demo
+    type: standard-webhooks
+    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]`
+
+// shopProvider is the stripe provider of the fault, cluster and bench
+// tests (secret faultSecret), ordered by its object's id and version.
+func shopProvider(version string) string {
+	return `providers:
+  - name: shop
+    type: stripe
+    secrets: [` + faultSecret + `]
+    ordering: {key: data.object.id, version: ` + version + `}`
+}
+
+// baseURL is the address of m's webhook listener.
+func baseURL(m *Main) func() string {
+	return func() string { return "http://" + m.Server.Addr().String() }
 }
 
 // mustMain starts the real serve command on a random port with a temp
@@ -43,18 +55,7 @@ func waitFor(tb testing.TB, within time.Duration, what func() string, cond func(
 // providers section.
 func mustMain(tb testing.TB, providers string) *Main {
 	tb.Helper()
-	dir := tb.TempDir()
-	cfg := fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-providers:
-%s`, filepath.Join(dir, "data"), providers)
-	path := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	path := gatewayConfig(tb, testkit.EmbeddedNATS, "providers:"+providers)
 	var logs bytes.Buffer
 	m := NewMain(io.Discard, &logs)
 	if err := m.ParseFlags([]string{"-config", path, "-log-level", "warn"}); err != nil {
@@ -82,15 +83,7 @@ const stripeProvider = `
 // post signs body as Stripe would and posts it.
 func post(tb testing.TB, m *Main, body, secret string) (int, map[string]string) {
 	tb.Helper()
-	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
-	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{secret}}, time.Now()); err != nil {
-		tb.Fatal(err)
-	}
-	req, err := http.NewRequest("POST", "http://"+m.Server.Addr().String()+"/webhooks/stripe", strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header = vr.Header
+	req := testkit.SignedRequest(tb, "stripe", secret, baseURL(m)()+"/webhooks/stripe", body)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -105,20 +98,7 @@ func post(tb testing.TB, m *Main, body, secret string) (int, map[string]string) 
 // stream opens the gateway's stream.
 func stream(tb testing.TB, m *Main) jetstream.Stream {
 	tb.Helper()
-	nc, err := nats.Connect(m.Server.NATSURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := js.Stream(context.Background(), "WEBHOOKS")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return testkit.Stream(tb, m.Server.NATSURL(), "WEBHOOKS")
 }
 
 // settled waits until the outbox is empty and returns the stream's
@@ -127,7 +107,7 @@ func settled(tb testing.TB, m *Main, s jetstream.Stream) uint64 {
 	tb.Helper()
 	db := openDB(tb, m)
 	var n int
-	waitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("outbox still has %d rows", n) }, func() bool {
+	testkit.WaitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("outbox still has %d rows", n) }, func() bool {
 		if err := db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n); err != nil {
 			tb.Fatal(err)
 		}

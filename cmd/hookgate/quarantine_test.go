@@ -5,29 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"hookgate/internal/testkit"
 )
 
 // TestQuarantineCommand: a request that failed verification at a running
 // gateway is listed by `hookgate quarantine`, printed by -id as a request
 // file, and that file fails `hookgate verify` for the same reason.
 func TestQuarantineCommand(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats: {port: -1}
-quarantine: {enabled: true}
-providers:
-%s`, filepath.Join(dir, "data"), stripeProvider)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "quarantine: {enabled: true}", "providers:"+stripeProvider)
 	m := startMain(t, cfg)
 	body := `{"id":"evt_forged","type":"invoice.paid","created":1,"data":{"object":{"id":"in_1"}}}`
 	if code, _ := post(t, m, body, "whsec_wrong"); code != 401 {
@@ -42,7 +31,7 @@ providers:
 		code int
 		list string
 	)
-	waitFor(t, 10*time.Second, func() string {
+	testkit.WaitFor(t, 10*time.Second, func() string {
 		return fmt.Sprintf("the forged request listed; quarantine exit %d:\n%s", code, list)
 	}, func() bool {
 		code, list = run("quarantine", "-config", cfg)
@@ -60,10 +49,7 @@ providers:
 	if err := json.Unmarshal([]byte(file), &req); err != nil || req.Body != body {
 		t.Fatalf("quarantine -id 1 printed %s (%v); want a request file with the body sent", file, err)
 	}
-	reqFile := filepath.Join(dir, "kept.json")
-	if err := os.WriteFile(reqFile, []byte(file), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	reqFile := testkit.WriteFile(t, t.TempDir(), "kept.json", file)
 	if code, out := run("verify", "-config", cfg, "-provider", "stripe", "-request", reqFile); code != 1 || !strings.Contains(out, "signature mismatch") {
 		t.Errorf("verify of the kept request: exit %d, %q; want exit 1 naming the signature mismatch", code, out)
 	}

@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"hookgate/internal/testkit"
 )
 
 // TestCommandsHoldNoSecret runs the commands that read secrets with bad
@@ -15,13 +15,7 @@ import (
 func TestCommandsHoldNoSecret(t *testing.T) {
 	const marker = "MRKRq7"
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return testkit.WriteFile(t, dir, name, content) }
 	bad := write("bad.yaml", "providers:\n  - name: a\n    type: standard-webhooks\n    secrets: [\"whsec_"+marker+"!!\"]\n")
 	req := write("req.json", `{"method":"POST","url":"http://127.0.0.1:8080/webhooks/a","headers":{"Stripe-Signature":"t=1700000000,v1=00"},"body":"{}"}`)
 	pem := "-----BEGIN PUBLIC KEY-----\n" + marker + "\n-----END PUBLIC KEY-----\n"

@@ -4,33 +4,20 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"hookgate/internal/testkit"
 )
 
 // TestSendAndTail runs `send` against a running gateway and `tail` on its
 // stream, as the README's quick start does.
 func TestSendAndTail(t *testing.T) {
-	m := mustMain(t, `
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-    ordering: {key: data.id, version: data.updated_at}
-`)
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
-listen: %s
-nats: {url: %s}
-providers:
-  - name: demo
-    type: standard-webhooks
-    secrets: [whsec_aG9va2dhdGUtZGVtby1zZWNyZXQtZG8tbm90LXVzZSE=]
-    ordering: {key: data.id, version: data.updated_at}
-`, m.Server.Addr(), m.Server.NATSURL())), 0o600)
+	const providers = demoProvider + "\n    ordering: {key: data.id, version: data.updated_at}\n"
+	m := mustMain(t, providers)
+	// The CLI's own config: the running gateway's address and NATS server.
+	cfgPath := testkit.WriteFile(t, t.TempDir(), "c.yaml", fmt.Sprintf("\nlisten: %s\nnats: {url: %s}\nproviders:%s", m.Server.Addr(), m.Server.NATSURL(), providers))
 
 	var sendOut bytes.Buffer
 	if code := Run(context.Background(), []string{"send", "-config", cfgPath, "-provider", "demo", "-id", "evt_demo_1", "-event-type", "order.paid"}, &sendOut, &sendOut); code != 0 {

@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"hookgate/internal/testkit"
 )
 
 // countingWriter counts the messages tail prints for a subject.
@@ -42,23 +42,23 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // deadline, as the command's is, and prints every message of a burst
 // larger than any client buffer.
 func TestTailLiveBurst(t *testing.T) {
-	ns := mustNATS(t)
+	ns := testkit.StartNATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ready, burst := &countingWriter{prefix: "--- burst.ready\n"}, &countingWriter{prefix: "--- burst.x\n"}
 	done := make(chan error, 1)
 	go func() {
-		done <- tail(ctx, tailOptions{URL: ns.url(), Subject: "burst.>"}, writerFunc(func(p []byte) (int, error) {
+		done <- tail(ctx, tailOptions{URL: ns.URL(), Subject: "burst.>"}, writerFunc(func(p []byte) (int, error) {
 			ready.Write(p)
 			return burst.Write(p)
 		}))
 	}()
-	nc, err := nats.Connect(ns.url())
+	nc, err := nats.Connect(ns.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	waitFor(t, 10*time.Second, func() string { return "tail never printed a message" }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return "tail never printed a message" }, func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("tail ended before it got a message: %v", err)
@@ -72,7 +72,7 @@ func TestTailLiveBurst(t *testing.T) {
 		nc.Publish("burst.x", []byte("x"))
 	}
 	nc.Flush()
-	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("tail printed %d of a burst of %d", burst.count(), n) },
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("tail printed %d of a burst of %d", burst.count(), n) },
 		func() bool { return burst.count() >= n })
 	cancel()
 	if err := <-done; err != nil {
@@ -87,29 +87,19 @@ func TestTailLiveBurst(t *testing.T) {
 // -user with its password from the config; a user that may not read the
 // subject gets an error instead of silence.
 func TestTailAsUser(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-listen: 127.0.0.1:0
-admin: {listen: "127.0.0.1:0"}
-data_dir: %s
-nats:
+	m := startMain(t, gatewayConfig(t, `nats:
   port: -1
   users:
     - {user: billing, password: billing-pw}
-    - {user: audit, password: audit-pw, subscribe: ["webhooks.stripe.invoice.>"]}
-providers:
-%s`, filepath.Join(dir, "data"), stripeProvider)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m := startMain(t, cfg)
+    - {user: audit, password: audit-pw, subscribe: ["webhooks.stripe.invoice.>"]}`,
+		"providers:"+stripeProvider))
 	body := `{"id":"evt_1","type":"invoice.paid","created":1,"data":{"object":{"id":"in_1"}}}`
 	if code, _ := post(t, m, body, stripeSecret); code != 202 {
 		t.Fatalf("POST = %d; want 202", code)
 	}
 	db := openDB(t, m)
 	var n int
-	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the event not published: outbox has %d rows", n) }, func() bool {
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the event not published: outbox has %d rows", n) }, func() bool {
 		return db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&n) == nil && n == 0
 	})
 	for _, tc := range []struct {
