@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/ordering"
 )
 
@@ -18,8 +19,8 @@ import (
 // commit) is claimed when the gateway starts again: the provider's retry
 // is a duplicate and an older version of its entity is stale.
 func TestDirectCatchUp(t *testing.T) {
-	ns := newRestartableNATS(t)
-	cfg := backendConfig(t, ns.url(), "sqlite", "")
+	ns := testkit.StartNATS(t)
+	cfg := backendConfig(t, ns.URL(), "sqlite", "")
 	logger := slog.New(slog.DiscardHandler)
 	s, err := Open(context.Background(), cfg, Options{Logger: logger})
 	if err != nil {
@@ -44,11 +45,7 @@ func TestDirectCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close(context.Background())
-	nc, err := nats.Connect(ns.url(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, _ := testkit.JetStream(t, ns.URL(), nats.ReconnectBufSize(-1))
 	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +72,7 @@ func TestDirectCatchUp(t *testing.T) {
 			t.Errorf("%s (created %d): %d; want %d", c.id, c.created, code, c.want)
 		}
 	}
-	if n := subjectCount(t, stream(t, ns.url()), "webhooks.>"); n != 3 {
+	if n := testkit.SubjectCount(t, testkit.Stream(t, ns.URL(), forward.DefaultStreamName), "webhooks.>"); n != 3 {
 		t.Errorf("stream holds %d events; want 3 (evt_1, evt_2 once, evt_4)", n)
 	}
 	if rows, _ := s.outbox.Load(); rows != 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"hookgate/forward"
+	"hookgate/internal/testkit"
 	"hookgate/webhook"
 	"hookgate/webhook/decidertest"
 )
@@ -39,15 +40,7 @@ func startNATS(t *testing.T, cfg jetstream.StreamConfig) (jetstream.JetStream, *
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	})
-	nc, err := nats.Connect(srv.ClientURL(), nats.ReconnectBufSize(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1))
 	if cfg.Name == "" {
 		cfg.Name, cfg.Subjects = forward.DefaultStreamName, []string{"webhooks.>"}
 	}
