@@ -42,11 +42,15 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 	if ttl <= 0 {
 		return false, fmt.Errorf("%w: ttl %s is not positive", ErrInvalid, ttl)
 	}
-	n, err := exec(ctx, tx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO processed_events (key, expires_at) VALUES (?1, ?2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE processed_events.expires_at <= ?3`,
 		key, now.Add(ttl).UnixNano(), now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("dedupe: claim %q: %w", key, err)
+	}
+	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("dedupe: claim %q: %w", key, err)
 	}
@@ -59,12 +63,3 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 // never held up for long.
 const SweepStatement = `DELETE FROM processed_events WHERE key IN (
 	SELECT key FROM processed_events WHERE expires_at <= ?1 LIMIT ?2)`
-
-// exec runs one statement and returns how many rows it changed.
-func exec(ctx context.Context, db Execer, query string, args ...any) (int64, error) {
-	res, err := db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}

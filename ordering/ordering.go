@@ -127,11 +127,15 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 	if dropTies {
 		cmp = ">"
 	}
-	n, err := exec(ctx, tx, `
+	res, err := tx.ExecContext(ctx, `
 		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
 		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
 		WHERE entity_versions.expires_at <= ?4 OR excluded.version `+cmp+` entity_versions.version`,
 		entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
+	}
+	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
@@ -142,12 +146,3 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 // (Unix nanoseconds); see dedupe.SweepStatement for how to run it.
 const SweepStatement = `DELETE FROM entity_versions WHERE entity IN (
 	SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`
-
-// exec runs one statement and returns how many rows it changed.
-func exec(ctx context.Context, db Execer, query string, args ...any) (int64, error) {
-	res, err := db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
