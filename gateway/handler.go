@@ -186,8 +186,12 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		}
 		return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, outcomeMessages[r.outcome], slog.String("provider", p.name), slog.String("event_id", r.id),
-		slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
+	// Decided events are the bulk of the traffic: a line each at debug
+	// level; the metrics count them.
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.LogAttrs(ctx, slog.LevelDebug, outcomeMessages[r.outcome], slog.String("provider", p.name), slog.String("event_id", r.id),
+			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
+	}
 	status := http.StatusOK
 	if r.outcome == webhook.Accepted {
 		status = http.StatusAccepted
