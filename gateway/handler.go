@@ -336,22 +336,26 @@ var (
 // entity and the outgoing NATS message. The subject and headers are
 // computed here and nowhere else.
 func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*webhook.Event, error) {
-	hdr := nats.Header{}
-	hdr.Set(forward.HeaderProvider, p.name)
-	hdr.Set(forward.HeaderEventID, id.ID)
-	hdr.Set(forward.HeaderEventType, id.Type)
-	hdr.Set(forward.HeaderReceivedAt, now.UTC().Format(time.RFC3339Nano))
+	// The gateway's own headers share one backing array (one allocation
+	// instead of one per header); the keys are canonical already.
+	ct := h.Get("Content-Type")
+	if len(ct) > MaxContentType {
+		return nil, fmt.Errorf("%w: the Content-Type is %d bytes; the limit is %d", ErrValueTooLong, len(ct), MaxContentType)
+	}
+	vals := []string{p.name, id.ID, id.Type, now.UTC().Format(time.RFC3339Nano), id.Entity, id.VersionRaw, ct}
+	hdr := make(nats.Header, len(vals)+len(p.passHeaders))
+	hdr[forward.HeaderProvider] = vals[0:1:1]
+	hdr[forward.HeaderEventID] = vals[1:2:2]
+	hdr[forward.HeaderEventType] = vals[2:3:3]
+	hdr[forward.HeaderReceivedAt] = vals[3:4:4]
 	if id.Ordered {
-		hdr.Set(forward.HeaderOrderingKey, id.Entity)
-		hdr.Set(forward.HeaderOrderingVersion, id.VersionRaw)
+		hdr[forward.HeaderOrderingKey] = vals[4:5:5]
+		hdr[forward.HeaderOrderingVersion] = vals[5:6:6]
 	}
 	// The body is forwarded byte for byte, so its media type goes with it:
 	// a consumer tells a Slack form from JSON without guessing.
-	if ct := h.Get("Content-Type"); ct != "" {
-		if len(ct) > MaxContentType {
-			return nil, fmt.Errorf("%w: the Content-Type is %d bytes; the limit is %d", ErrValueTooLong, len(ct), MaxContentType)
-		}
-		hdr.Set("Content-Type", ct)
+	if ct != "" {
+		hdr["Content-Type"] = vals[6:7:7]
 	}
 	passed := 0
 	for _, name := range p.passHeaders {
