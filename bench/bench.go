@@ -1,8 +1,13 @@
 // Package bench is hookgate's load benchmark: it sends signed events to a
-// gateway and, in the same run, the same requests to a trivial handler that
-// reads the body and answers 200 (the baseline), and reports the two side by
-// side. A figure is only printed for a run in which every accepted event is
-// on the stream exactly once.
+// gateway and, in the same run, the same requests to the plain net/http
+// handler a user would otherwise write, which reads the body and answers
+// 200 (the baseline), and reports the two side by side. The run alternates
+// them: each round measures the baseline, then each gateway setup, at
+// saturation, and the report gives each setup's median ratio to the
+// baseline of the same round. Then a latency run sends each setup, and the
+// baseline, half that setup's median rate on a fixed schedule (open loop).
+// A figure is only printed for a setup on whose stream every accepted
+// event is exactly once.
 //
 // By default it starts both servers as child processes of the hookgate
 // binary (`serve` on a temp data directory with an embedded NATS server, and
@@ -18,12 +23,14 @@ import (
 type Options struct {
 	Binary      string        // the hookgate binary for the child processes (default: this executable)
 	Type        string        // provider type of the events (default stripe)
-	Events      int           // distinct events (default 20,000)
+	Events      int           // distinct events over the rounds (default 60,000); the latency run sends a round's share more
+	Rounds      int           // rounds of the baseline and each setup, saturated (default 3)
 	Concurrency int           // client connections (default 64)
 	Duplicates  float64       // share of extra sends that repeat an event (default 0.05)
 	OutOfOrder  float64       // share of events sent after a newer version of their entity (default 0.05)
 	BodySize    int           // approximate body size in bytes (default 1,500)
-	Rate        float64       // requests per second in total; 0: as fast as the servers answer
+	Latency     bool          // after the rounds, a paced latency run per setup (with Rate set, always)
+	Rate        float64       // the latency run's requests per second; 0: half of each setup's median saturated rate
 	Baseline    bool          // also measure the baseline
 	TTL         time.Duration // dedupe TTL of the gateway's provider (default 168h)
 	StreamAge   time.Duration // the stream's max_age (0: no limit; the check needs every message kept)
@@ -36,10 +43,11 @@ type Options struct {
 	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
 	CPUProfile  string        // write the gateway's CPU profile here
 	MemProfile  string        // write the gateway's heap profile here at its shutdown
-	Samples     int           // resource samples printed during each setup's run (0: none)
+	Samples     int           // resource samples printed during each setup's rounds (0: none)
 
-	// Setups are the gateway setups measured one after the other, each on
-	// a fresh directory (default: sqlite). sqlite: one gateway with the
+	// Setups are the gateway setups measured in each round one after the
+	// other, each on a directory of its own (default: sqlite), all up for
+	// the whole run. sqlite: one gateway with the
 	// SQLite backend and the embedded NATS server; jetstream: one gateway
 	// with storage.backend jetstream on its embedded server (a one-node,
 	// R1 stream); cluster-N: N gateways with storage.backend jetstream on
@@ -60,7 +68,10 @@ func (o *Options) defaults() {
 		o.Type = "stripe"
 	}
 	if o.Events <= 0 {
-		o.Events = 20000
+		o.Events = 60000
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64

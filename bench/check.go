@@ -45,6 +45,23 @@ type answers struct {
 	uncertain map[string]bool
 }
 
+func newAnswers() answers {
+	return answers{accepted: map[string]bool{}, stale: map[string]bool{}, uncertain: map[string]bool{}}
+}
+
+// add adds b's event IDs to a's: a run's loads answer for the same stream.
+func (a answers) add(b answers) {
+	for id := range b.accepted {
+		a.accepted[id] = true
+	}
+	for id := range b.stale {
+		a.stale[id] = true
+	}
+	for id := range b.uncertain {
+		a.uncertain[id] = true
+	}
+}
+
 // streamCheck is what the exactly-once check found.
 type streamCheck struct {
 	onStream  int   // this run's event messages on the stream

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"hookgate/config"
 )
@@ -29,10 +30,10 @@ func TestLoadRoundRobin(t *testing.T) {
 	}
 	o := Options{Events: 101, Concurrency: 4, OutOfOrder: 0.2}
 	o.defaults()
-	p := makePlan(&o)
+	p := makePlan(&o, o.Events)
 	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/webhooks/bench",
 		Secrets: []config.Secret{{Value: "whsec_test"}}, Ordering: config.Ordering{Key: orderingKey, Version: orderingVersion}}
-	res, ans := load(context.Background(), &o, p, []string{servers[0].URL + pc.Path, servers[1].URL + pc.Path}, pc, nil)
+	res, ans := load(context.Background(), &o, p, []string{servers[0].URL + pc.Path, servers[1].URL + pc.Path}, pc, 0, nil)
 	if a, b := hits[0].Load(), hits[1].Load(); a != 51 || b != 50 {
 		t.Errorf("the servers got %d and %d requests; want 51 and 50", a, b)
 	}
@@ -90,5 +91,81 @@ func TestParseSetups(t *testing.T) {
 	}
 	if _, err := (&Options{Setups: []string{"cluster-1"}, CPUProfile: "cpu.prof"}).parseSetups(); err != nil {
 		t.Errorf("one gateway on a cluster with -cpuprofile: %v; want it taken", err)
+	}
+}
+
+// TestLoadPacedCountsFromSchedule: a paced load is open loop and counts a
+// request's latency from its scheduled send time, so that a stall shows in
+// every request it held back: here the server holds the first request
+// 200ms, on one connection, while the next nine are due within 10ms. Each
+// of them waits for it, so at least the median latency and the longest
+// interval without an answer are the stall's (lower bounds: a slow machine
+// only adds to them).
+func TestLoadPacedCountsFromSchedule(t *testing.T) {
+	const stall = 200 * time.Millisecond
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			time.Sleep(stall)
+		}
+	}))
+	defer srv.Close()
+	o := Options{Events: 10, Concurrency: 1}
+	o.defaults()
+	p := makePlan(&o, o.Events)
+	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/", Secrets: []config.Secret{{Value: "whsec_test"}}}
+	res, _ := load(context.Background(), &o, p, []string{srv.URL}, pc, 1000, nil)
+	if res.Requests != 10 || res.Outcomes["ok"] != 10 || res.Rate != 1000 {
+		t.Fatalf("%d requests, outcomes %v, rate %v; want 10 answered 200 at 1000/s asked", res.Requests, res.Outcomes, res.Rate)
+	}
+	if res.Latency[0] < stall-20*time.Millisecond || res.Stall < stall {
+		t.Errorf("p50 %v, longest without an answer %v; want both about the %v stall: latency from the schedule", res.Latency[0], res.Stall, stall)
+	}
+	if !(res.Latency[0] <= res.Latency[1] && res.Latency[1] <= res.Latency[2] && res.Latency[2] <= res.Latency[3]) {
+		t.Errorf("percentiles %v not in order", res.Latency)
+	}
+}
+
+// TestSpreadAndMerge: the median lies between the minimum and the maximum
+// (the mean of the middle two for an even count), and results together
+// add up.
+func TestSpreadAndMerge(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want Spread
+	}{
+		{nil, Spread{}},
+		{[]float64{2}, Spread{2, 2, 2}},
+		{[]float64{3, 1, 2}, Spread{2, 1, 3}},
+		{[]float64{4, 1, 3, 2}, Spread{2.5, 1, 4}},
+	} {
+		if got := spreadOf(c.xs); got != c.want {
+			t.Errorf("spreadOf(%v) = %+v; want %+v", c.xs, got, c.want)
+		}
+	}
+	a := &Result{Requests: 2, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 2}, CPU: time.Second, PeakRSS: 10,
+		Stall: 3 * time.Millisecond, lat: []time.Duration{1, 4}}
+	b := &Result{Requests: 3, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 1, "duplicate": 2}, CPU: time.Second, PeakRSS: 20,
+		Stall: time.Millisecond, lat: []time.Duration{2, 3, 5}}
+	m := mergeResults("x", []*Result{a, b})
+	if m.Name != "x" || m.Requests != 5 || m.Elapsed != 2*time.Second || m.Throughput != 2.5 || m.CPU != 2*time.Second ||
+		m.PeakRSS != 20 || m.Stall != 3*time.Millisecond || m.Outcomes["accepted"] != 3 || m.Outcomes["duplicate"] != 2 {
+		t.Errorf("merged: %+v", m)
+	}
+	if m.Latency != [4]time.Duration{3, 5, 5, 5} {
+		t.Errorf("merged percentiles %v; want p50 3, the rest 5 (over both results' requests)", m.Latency)
+	}
+}
+
+// TestLongestGap: from the start to the first answer, or between two.
+func TestLongestGap(t *testing.T) {
+	if g := longestGap([]time.Duration{5, 30, 10, 12}); g != 18 {
+		t.Errorf("longestGap = %v; want 18 (12 to 30)", g)
+	}
+	if g := longestGap([]time.Duration{9, 10}); g != 9 {
+		t.Errorf("longestGap = %v; want 9 (the start to the first)", g)
+	}
+	if g := longestGap(nil); g != 0 {
+		t.Errorf("longestGap(nil) = %v; want 0", g)
 	}
 }

@@ -13,7 +13,7 @@ func TestPlanReordersNearby(t *testing.T) {
 	for _, events := range []int{600, 40000, 1000000} {
 		o := Options{Events: events, OutOfOrder: 0.05, Duplicates: 0.05}
 		o.defaults()
-		p := makePlan(&o)
+		p := makePlan(&o, events)
 		if want := events + int(float64(events)*0.05); len(p.sends) != want {
 			t.Fatalf("%d events: %d sends; want %d", events, len(p.sends), want)
 		}
@@ -44,6 +44,37 @@ func TestPlanReordersNearby(t *testing.T) {
 		if late < events/100 || farthest > 2000 {
 			t.Errorf("%d events: %d versions sent late, the farthest %d sends behind; want at least %d, none beyond 2000",
 				events, late, farthest, events/100)
+		}
+	}
+}
+
+// TestPlanSplit: the parts of a plan are consecutive, of the same size give
+// or take one, cover every send once, and share the run ID; so each event
+// is new in the first part that has it.
+func TestPlanSplit(t *testing.T) {
+	o := Options{Events: 1000, OutOfOrder: 0.05, Duplicates: 0.05}
+	o.defaults()
+	p := makePlan(&o, 1000)
+	for _, n := range []int{1, 3, 4, 7} {
+		parts := p.split(n)
+		if len(parts) != n {
+			t.Fatalf("split(%d): %d parts", n, len(parts))
+		}
+		total, lo, hi := 0, len(p.sends), 0
+		for _, part := range parts {
+			if part.runID != p.runID {
+				t.Errorf("split(%d): run ID %q; want %q", n, part.runID, p.runID)
+			}
+			for i, s := range part.sends {
+				if p.sends[total+i] != s {
+					t.Fatalf("split(%d): send %d of the plan out of place", n, total+i)
+				}
+			}
+			total += len(part.sends)
+			lo, hi = min(lo, len(part.sends)), max(hi, len(part.sends))
+		}
+		if total != len(p.sends) || hi-lo > 1 {
+			t.Errorf("split(%d): %d sends in parts of %d to %d; want the plan's %d in parts of the same size", n, total, lo, hi, len(p.sends))
 		}
 	}
 }

@@ -11,16 +11,90 @@ import (
 	"time"
 )
 
-// Result is what one side of a run measured.
+// Result is what one load measured: a phase of a round, a latency run, or
+// a side's rounds together.
 type Result struct {
-	Name       string
-	Requests   int
-	Elapsed    time.Duration
-	Outcomes   map[string]int // by answer: accepted, duplicate, stale, or "status NNN", "error"
+	Name     string
+	Requests int
+	Elapsed  time.Duration
+	Outcomes map[string]int // by answer: accepted, duplicate, stale, ok (the baseline), or "status NNN", "error"
+	// Latency is p50, p90, p99 and max: from when each request was sent,
+	// or in a paced load (Rate) from when it was scheduled to be.
 	Latency    [4]time.Duration
-	CPU        time.Duration // the server processes', over the run (and the drain); a setup's summed over its gateways
-	PeakRSS    int64         // the server processes' peak resident memory; a setup's summed over its gateways
-	Throughput float64       // requests per second
+	Stall      time.Duration // the longest interval without an answer
+	Rate       float64       // the requests per second asked of a paced load; 0: saturated
+	CPU        time.Duration // the server processes', over the load (and the drain); a setup's summed over its gateways
+	PeakRSS    int64         // the server processes' peak resident memory so far; a setup's summed over its gateways
+	Throughput float64       // requests per second answered
+
+	lat []time.Duration // every request's latency, sorted: for the rounds together
+}
+
+// Spread is a figure over the rounds.
+type Spread struct {
+	Median, Min, Max float64
+}
+
+// spreadOf is the median, minimum and maximum of xs (the mean of the two
+// middle ones for an even count); zero for none.
+func spreadOf(xs []float64) Spread {
+	if len(xs) == 0 {
+		return Spread{}
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	n := len(xs)
+	return Spread{Median: (xs[(n-1)/2] + xs[n/2]) / 2, Min: xs[0], Max: xs[n-1]}
+}
+
+// mergeResults is rs together, as one result called name: counts, elapsed
+// time and CPU summed, latency percentiles over all their requests, the
+// last peak RSS (a high-water mark), the longest stall.
+func mergeResults(name string, rs []*Result) *Result {
+	m := &Result{Name: name, Outcomes: map[string]int{}}
+	var lat []time.Duration
+	for _, r := range rs {
+		m.Requests += r.Requests
+		m.Elapsed += r.Elapsed
+		for k, v := range r.Outcomes {
+			m.Outcomes[k] += v
+		}
+		m.CPU += r.CPU
+		m.PeakRSS = max(m.PeakRSS, r.PeakRSS)
+		m.Stall = max(m.Stall, r.Stall)
+		lat = append(lat, r.lat...)
+	}
+	slices.Sort(lat)
+	m.lat, m.Latency = lat, percentiles(lat)
+	if m.Elapsed > 0 {
+		m.Throughput = float64(m.Requests) / m.Elapsed.Seconds()
+	}
+	return m
+}
+
+// Phase is one saturated load of a round: the baseline's or a setup's.
+type Phase struct {
+	Round  int    // from 1
+	Name   string // "baseline" or the setup's
+	Result *Result
+	// Ratio is a setup's requests/s over the baseline's in the same
+	// round; 0 for the baseline and without one.
+	Ratio float64
+	// Drain is how long the outboxes took to empty after the last answer
+	// (the sqlite backend); the next phase starts after it.
+	Drain time.Duration
+	// NATSCPU and NATSPeakRSS are a cluster setup's NATS nodes' CPU time
+	// over the phase and peak RSS so far, summed over the nodes.
+	NATSCPU     time.Duration
+	NATSPeakRSS int64
+}
+
+// LatencyRun is a setup's paced run after the rounds: open loop at Rate,
+// latency counted from each request's scheduled send time.
+type LatencyRun struct {
+	Rate     float64 // requests per second asked: half the setup's median saturated rate, or Options.Rate
+	Baseline *Result // the baseline at the same rate, just before; nil without a baseline
+	Result   *Result // the setup's
 }
 
 // Setup is what one gateway setup of a run measured.
@@ -29,23 +103,29 @@ type Setup struct {
 	Describe string // what it runs
 	Backend  string // the gateways' storage.backend
 	Gateways int    // gateway processes started (0: a running gateway)
-	// Result is the load's; its CPU and PeakRSS are summed over the
-	// gateway processes, which hold the embedded NATS server when there is
-	// no cluster.
+	// Phases are the setup's saturated loads, one per round.
+	Phases []*Phase
+	// Result is its rounds together; its CPU and PeakRSS are summed over
+	// the gateway processes, which hold the embedded NATS server when
+	// there is no cluster.
 	Result *Result
+	// Rate is the requests/s of its rounds; Ratio their ratios to the
+	// baseline of the same round (zero without a baseline).
+	Rate, Ratio Spread
+	// Latency is the setup's latency run; nil without one.
+	Latency *LatencyRun
 	// NATSNodes are a cluster setup's NATS node processes; NATSCPU and
-	// NATSPeakRSS their CPU time over the run and peak RSS, summed.
+	// NATSPeakRSS their CPU time over the rounds and peak RSS, summed.
 	NATSNodes   int
 	NATSCPU     time.Duration
 	NATSPeakRSS int64
-	// Drain is how long the outboxes took to empty after the last answer
-	// (the sqlite backend); 0 with the jetstream backend, whose 2xx comes
-	// once the event is on the stream.
+	// Drain is the longest the outboxes took to empty after a round's
+	// last answer (the sqlite backend); 0 with the jetstream backend,
+	// whose 2xx comes once the event is on the stream.
 	Drain time.Duration
-	// Ratio is the setup's throughput over the baseline's.
-	Ratio float64
-	// Check says whether every accepted event is on the stream exactly
-	// once; a setup that fails it reports no figure.
+	// Check says whether every accepted event (of the rounds and the
+	// latency run) is on the stream exactly once; a setup that fails it
+	// reports no figure.
 	Check     error
 	OnStream  int // this run's events on the stream
 	Uncertain int // of them, events answered 5xx or not at all (each once)
@@ -58,10 +138,16 @@ type Setup struct {
 
 // Report is a whole run.
 type Report struct {
-	Options    Options
-	Baseline   *Result
-	Setups     []*Setup // in the order measured
-	GOMAXPROCS int
+	Options Options
+	// Phases are the rounds' loads in the order run: in each round the
+	// baseline's, then each setup's.
+	Phases []*Phase
+	// Baseline is the baseline's rounds together, BaselineRate their
+	// requests/s; nil and zero without a baseline.
+	Baseline     *Result
+	BaselineRate Spread
+	Setups       []*Setup // in the order measured in each round
+	GOMAXPROCS   int
 }
 
 // Check is nil when every setup passed the exactly-once check, and
@@ -76,19 +162,38 @@ func (r *Report) Check() error {
 	return errors.Join(errs...)
 }
 
+// phaseHeader and writePhase print the rounds' phases as they are run.
+func phaseHeader(w io.Writer) {
+	fmt.Fprintf(w, "%-7s %-12s %9s %9s %10s %10s %7s\n", "round", "phase", "requests", "req/s", "p50", "p99", "ratio")
+}
+
+func writePhase(w io.Writer, rounds int, ph *Phase) {
+	ratio := ""
+	if ph.Ratio > 0 {
+		ratio = fmt.Sprintf("%.2f", ph.Ratio)
+	}
+	res := ph.Result
+	fmt.Fprintf(w, "%-7s %-12s %9d %9.0f %10s %10s %7s\n", fmt.Sprintf("%d/%d", ph.Round, rounds), ph.Name,
+		res.Requests, res.Throughput, dur(res.Latency[0]), dur(res.Latency[2]), ratio)
+}
+
+func dur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
+
 func (r *Report) write(w io.Writer) {
 	fmt.Fprintln(w)
+	rounds := r.Options.Rounds
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	type col struct {
-		res *Result
-		s   *Setup // nil for the baseline
+		res  *Result
+		rate Spread
+		s    *Setup // nil for the baseline
 	}
 	var cols []col
 	if r.Baseline != nil {
-		cols = append(cols, col{res: r.Baseline})
+		cols = append(cols, col{res: r.Baseline, rate: r.BaselineRate})
 	}
 	for _, s := range r.Setups {
-		cols = append(cols, col{res: s.Result, s: s})
+		cols = append(cols, col{res: s.Result, rate: s.Rate, s: s})
 	}
 	clusters := slices.ContainsFunc(r.Setups, func(s *Setup) bool { return s.NATSNodes > 0 })
 	row := func(name string, f func(c col) string) {
@@ -107,6 +212,7 @@ func (r *Report) write(w io.Writer) {
 		})
 	}
 	res := func(f func(*Result) string) func(col) string { return func(c col) string { return f(c.res) } }
+	fmt.Fprintf(w, "%d rounds, saturated (%d connections), together:\n", rounds, r.Options.Concurrency)
 	row("", res(func(c *Result) string { return c.Name }))
 	setupRow("gateways", func(s *Setup) string {
 		if s.Gateways == 0 {
@@ -115,25 +221,29 @@ func (r *Report) write(w io.Writer) {
 		return strconv.Itoa(s.Gateways)
 	})
 	row("requests", res(func(c *Result) string { return strconv.Itoa(c.Requests) }))
-	row("requests/s", res(func(c *Result) string { return fmt.Sprintf("%.0f", c.Throughput) }))
+	row("requests/s, median of rounds", func(c col) string { return fmt.Sprintf("%.0f", c.rate.Median) })
+	row("requests/s, min - max", func(c col) string { return fmt.Sprintf("%.0f - %.0f", c.rate.Min, c.rate.Max) })
 	if r.Baseline != nil {
-		setupRow("ratio to baseline", func(s *Setup) string {
+		setupRow("ratio to baseline, median", func(s *Setup) string {
 			if s.Check != nil {
 				return "-"
 			}
-			return fmt.Sprintf("%.2f", s.Ratio)
+			return fmt.Sprintf("%.2f", s.Ratio.Median)
+		})
+		setupRow("ratio, min - max", func(s *Setup) string {
+			if s.Check != nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f - %.2f", s.Ratio.Min, s.Ratio.Max)
 		})
 	}
 	row("accepted", res(func(c *Result) string { return strconv.Itoa(c.Outcomes["accepted"]) }))
 	row("duplicate", res(func(c *Result) string { return strconv.Itoa(c.Outcomes["duplicate"]) }))
 	row("stale", res(func(c *Result) string { return strconv.Itoa(c.Outcomes["stale"]) }))
-	row("accepted/s", res(func(c *Result) string {
-		return fmt.Sprintf("%.0f", float64(c.Outcomes["accepted"])/c.Elapsed.Seconds())
-	}))
 	for i, q := range []string{"p50", "p90", "p99", "max"} {
-		row("latency "+q, res(func(c *Result) string { return c.Latency[i].Round(10 * time.Microsecond).String() }))
+		row("latency "+q, res(func(c *Result) string { return dur(c.Latency[i]) }))
 	}
-	setupRow("outbox drain after load", func(s *Setup) string {
+	setupRow("outbox drain after a round, longest", func(s *Setup) string {
 		switch {
 		case s.Gateways == 0:
 			return "-" // a running gateway's outbox is not watched
@@ -181,13 +291,25 @@ func (r *Report) write(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway.")
 	}
+	r.writeLatency(w)
 	var other []string
-	for _, c := range cols {
-		for k, v := range c.res.Outcomes {
+	addOther := func(res *Result, suffix string) {
+		for k, v := range res.Outcomes {
 			switch k {
 			case "accepted", "duplicate", "stale", "ok":
 			default:
-				other = append(other, fmt.Sprintf("%s %s: %d", c.res.Name, k, v))
+				other = append(other, fmt.Sprintf("%s%s %s: %d", res.Name, suffix, k, v))
+			}
+		}
+	}
+	for _, c := range cols {
+		addOther(c.res, "")
+	}
+	for _, s := range r.Setups {
+		if lr := s.Latency; lr != nil {
+			addOther(lr.Result, " (latency run)")
+			if lr.Baseline != nil {
+				addOther(lr.Baseline, " (latency run at "+s.Name+"'s rate)")
 			}
 		}
 	}
@@ -215,22 +337,54 @@ func (r *Report) write(w io.Writer) {
 			fmt.Fprintf(w, "exactly-once check %s FAILED: %v\nno figure for %s: a run that loses or repeats events measures nothing\n", s.Name, s.Check, s.Name)
 			continue
 		}
-		fmt.Fprintf(w, "exactly-once check %s: ok (%d accepted events, each once on the stream", s.Name, s.Result.Outcomes["accepted"])
+		accepted := s.Result.Outcomes["accepted"]
+		if s.Latency != nil {
+			accepted += s.Latency.Result.Outcomes["accepted"]
+		}
+		fmt.Fprintf(w, "exactly-once check %s: ok (%d accepted events over the rounds and the latency run, each once on the stream", s.Name, accepted)
 		if s.Uncertain > 0 {
 			fmt.Fprintf(w, "; %d events answered 5xx or not at all are on it once, as their retry would find them", s.Uncertain)
 		}
 		fmt.Fprintln(w, ")")
 	}
-	if r.Baseline != nil && r.Options.Rate > 0 {
-		fmt.Fprintf(w, "paced at %.0f requests/s (-rate): a ratio only says whether a setup kept the pace; compare latency and CPU\n", r.Options.Rate)
-	}
 	if r.Baseline != nil {
 		for _, s := range r.Setups {
 			if s.Check == nil {
-				fmt.Fprintf(w, "ratio %s/baseline (requests/s): %.2f\n", s.Name, s.Ratio)
+				fmt.Fprintf(w, "ratio %s/baseline (requests/s, median of %d rounds): %.2f (min %.2f, max %.2f)\n", s.Name, rounds, s.Ratio.Median, s.Ratio.Min, s.Ratio.Max)
 			}
 		}
 	}
+}
+
+// writeLatency prints the latency runs: for each setup, the baseline's at
+// its rate, then its own.
+func (r *Report) writeLatency(w io.Writer) {
+	if !slices.ContainsFunc(r.Setups, func(s *Setup) bool { return s.Latency != nil }) {
+		return
+	}
+	how := "half of each setup's median saturated rate"
+	if r.Options.Rate > 0 {
+		how = fmt.Sprintf("%.0f requests/s (-rate)", r.Options.Rate)
+	}
+	fmt.Fprintf(w, "\nlatency run at %s, open loop: each request sent at its scheduled time\n", how)
+	fmt.Fprintln(w, "(by up to the connections' count at once), its latency counted from that time:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\trequests\tasked req/s\tanswered req/s\tp50\tp99\tmax\tlongest without an answer\t")
+	line := func(name string, lr *LatencyRun, res *Result) {
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", name, res.Requests, lr.Rate, res.Throughput,
+			dur(res.Latency[0]), dur(res.Latency[2]), dur(res.Latency[3]), dur(res.Stall))
+	}
+	for _, s := range r.Setups {
+		lr := s.Latency
+		if lr == nil {
+			continue
+		}
+		if lr.Baseline != nil {
+			line("baseline at "+s.Name+"'s rate", lr, lr.Baseline)
+		}
+		line(s.Name, lr, lr.Result)
+	}
+	tw.Flush()
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -21,18 +21,28 @@ import (
 // the runtime refuses to start on anything else.
 var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
 
-// Run performs the benchmark and writes its report to w: the baseline
-// first, then each setup in turn on a fresh directory (and cluster), all
-// with the same plan of events.
+// Run performs the benchmark and writes its report to w. It starts the
+// baseline and every setup (each on a directory of its own), keeps them up
+// for the whole run, and measures them in rounds: in each, the baseline,
+// then each setup, saturated, each with the round's part of the plan (so
+// that every event is new to each gateway). Then, for each setup, the
+// latency run: the baseline and then the setup, paced at half the setup's
+// median rate (or Options.Rate), with the plan's last part. Last, it checks
+// each setup's stream.
 func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	specs, err := o.prepare()
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Options: o, GOMAXPROCS: o.GOMAXPROCS}
-	p := makePlan(&o)
-	fmt.Fprintf(w, "hookgate bench: %d requests (%d distinct %s events, %.0f%% duplicates, %.0f%% out of order), %d connections, ~%d-byte bodies\n",
-		len(p.sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
+	latency := o.Latency || o.Rate > 0
+	parts, events := o.Rounds, o.Events
+	if latency {
+		parts, events = parts+1, events+o.Events/o.Rounds
+	}
+	plans := makePlan(&o, events).split(parts)
+	fmt.Fprintf(w, "hookgate bench: %d rounds of %d requests (%d distinct %s events in all, %.0f%% duplicates, %.0f%% out of order), %d connections, ~%d-byte bodies\n",
+		o.Rounds, len(plans[0].sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
 
 	// A self-contained run signs with a new secret; a running gateway is
 	// sent what its provider's config signs, and so is the baseline.
@@ -46,29 +56,97 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		}
 		pc = running.provider
 	}
+	var base *child
 	if o.Baseline {
-		fmt.Fprintln(w, "measuring baseline: echo on net/http, a handler that reads the body and answers 200")
-		if rep.Baseline, err = runBaseline(ctx, &o, p, pc); err != nil {
+		fmt.Fprintln(w, "baseline: a plain net/http server whose handler reads the body and answers 200")
+		if base, err = startChild(ctx, &o, "", true, "bench-baseline", "-listen", "127.0.0.1:0"); err != nil {
 			return nil, err
 		}
+		defer base.stop()
 	}
+	var runs []*setupRun
+	defer func() {
+		for _, sr := range runs {
+			sr.smp.stop() // nil once finished
+			sr.t.close()
+		}
+	}()
 	for _, spec := range specs {
-		fmt.Fprintf(w, "measuring %s: %s\n", spec.name, spec.describe())
+		fmt.Fprintf(w, "%s: %s\n", spec.name, spec.describe())
 		t := running
 		if t == nil {
 			if t, err = startSetup(ctx, &o, spec, secret); err != nil {
 				return nil, err
 			}
 		}
-		s, err := runSetup(ctx, &o, p, t)
-		t.close()
-		if err != nil {
+		runs = append(runs, newSetupRun(&o, t, len(plans[0].sends)*parts))
+	}
+	started := time.Now()
+
+	fmt.Fprintln(w)
+	phaseHeader(w)
+	var baseRounds []*Result
+	for round := 1; round <= o.Rounds; round++ {
+		p := plans[round-1]
+		var b *Result
+		if base != nil {
+			b = runBaseline(ctx, &o, p, base, pc, 0)
+			baseRounds = append(baseRounds, b)
+			ph := &Phase{Round: round, Name: b.Name, Result: b}
+			rep.Phases = append(rep.Phases, ph)
+			writePhase(w, o.Rounds, ph)
+		}
+		for _, sr := range runs {
+			ph, err := sr.phase(ctx, &o, p, 0)
+			if err != nil {
+				return nil, err
+			}
+			ph.Round = round
+			if b != nil && b.Throughput > 0 {
+				ph.Ratio = ph.Result.Throughput / b.Throughput
+			}
+			sr.s.Phases = append(sr.s.Phases, ph)
+			rep.Phases = append(rep.Phases, ph)
+			writePhase(w, o.Rounds, ph)
+		}
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if rep.Baseline != nil && rep.Baseline.Throughput > 0 {
-			s.Ratio = s.Result.Throughput / rep.Baseline.Throughput
+	}
+	if base != nil {
+		rep.Baseline = mergeResults("baseline", baseRounds)
+		rep.BaselineRate = spreadOf(throughputs(baseRounds))
+	}
+	for _, sr := range runs {
+		sr.s.total(base != nil)
+	}
+
+	if latency {
+		p := plans[len(plans)-1]
+		for _, sr := range runs {
+			lr := &LatencyRun{Rate: o.Rate}
+			if lr.Rate == 0 {
+				lr.Rate = sr.s.Rate.Median / 2
+			}
+			if lr.Rate <= 0 {
+				continue // nothing answered: nothing to pace
+			}
+			fmt.Fprintf(w, "latency run %s: %.0f requests/s\n", sr.s.Name, lr.Rate)
+			if base != nil {
+				lr.Baseline = runBaseline(ctx, &o, p, base, pc, lr.Rate)
+			}
+			ph, err := sr.phase(ctx, &o, p, lr.Rate)
+			if err != nil {
+				return nil, err
+			}
+			lr.Result = ph.Result
+			sr.s.Latency = lr
 		}
-		rep.Setups = append(rep.Setups, s)
+	}
+
+	for _, sr := range runs {
+		sr.finish(ctx, started, plans[0].runID)
+		rep.Setups = append(rep.Setups, sr.s)
 	}
 	rep.write(w)
 	return rep, nil
@@ -80,6 +158,12 @@ func (o *Options) prepare() ([]setupSpec, error) {
 	o.defaults()
 	if o.Duplicates < 0 || o.Duplicates > 1 || o.OutOfOrder < 0 || o.OutOfOrder > 1 {
 		return nil, fmt.Errorf("bench: -duplicates %v and -out-of-order %v must be shares from 0 to 1", o.Duplicates, o.OutOfOrder)
+	}
+	if o.Rounds > o.Events {
+		return nil, fmt.Errorf("bench: -rounds %d: each round needs events of its own; -events is %d", o.Rounds, o.Events)
+	}
+	if o.Rate < 0 {
+		return nil, fmt.Errorf("bench: -rate %v is negative", o.Rate)
 	}
 	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
 		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
@@ -138,17 +222,109 @@ func newSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
 }
 
-// runSetup measures the setup t with the plan and checks the stream.
-func runSetup(ctx context.Context, o *Options, p plan, t *target) (*Setup, error) {
-	s := &Setup{Name: t.spec.name, Describe: t.spec.describe(), Backend: t.spec.backend,
-		Gateways: len(t.gateways), NATSNodes: len(t.nodes), DataDir: t.dir}
+// setupRun is a setup during a run: its processes, what it measured so
+// far, and the event IDs by answer over its loads, for the check.
+type setupRun struct {
+	t        *target
+	s        *Setup
+	urls     []string      // where its loads go, in turn
+	progress *atomic.Int64 // requests answered over its loads
+	smp      *sampler      // nil: no samples
+	ans      answers
+}
+
+// newSetupRun prepares the measure of t, whose loads will send sends
+// requests in all (for the samples' spacing), and starts its sampler.
+func newSetupRun(o *Options, t *target, sends int) *setupRun {
+	sr := &setupRun{t: t, progress: new(atomic.Int64), ans: newAnswers(),
+		s: &Setup{Name: t.spec.name, Describe: t.spec.describe(), Backend: t.spec.backend,
+			Gateways: len(t.gateways), NATSNodes: len(t.nodes), DataDir: t.dir}}
 	if t.dir != "" && t.tempDir != "" {
-		s.DataDir = "" // removed
+		sr.s.DataDir = "" // removed
 	}
-	started := time.Now()
-	ans, err := runPipeline(ctx, o, p, t, s)
-	if err != nil {
-		return nil, err
+	for _, b := range t.bases {
+		sr.urls = append(sr.urls, b+t.provider.Path)
+	}
+	if len(t.gateways) > 0 && o.Samples > 0 {
+		sr.smp = startSampler(t, int64(max(1, sends/o.Samples)), sr.progress)
+	}
+	return sr
+}
+
+// phase sends the plan p to the setup, paced at rate (0: saturated), waits
+// until its outboxes are drained (the sqlite backend), and returns what
+// it measured: the load, and the gateways' and the NATS nodes' CPU time
+// over it and their peak RSS so far. The answers go to sr.ans.
+func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64) (*Phase, error) {
+	t := sr.t
+	before, nodesBefore := readUsage(t.children()), readUsage(t.nodes)
+	res, ans := load(ctx, o, p, sr.urls, t.provider, rate, sr.progress)
+	res.Name = t.spec.name
+	sr.ans.add(ans)
+	ph := &Phase{Name: t.spec.name, Result: res}
+	if t.spec.backend == config.BackendSQLite && len(t.gateways) > 0 {
+		end := time.Now()
+		for _, g := range t.gateways {
+			if err := waitDrained(ctx, g.adminURL); err != nil {
+				return nil, err
+			}
+		}
+		ph.Drain = time.Since(end)
+	}
+	if len(t.gateways) > 0 {
+		after := readUsage(t.children())
+		res.CPU, res.PeakRSS = after.cpu-before.cpu, after.peakRSS
+	}
+	if len(t.nodes) > 0 {
+		after := readUsage(t.nodes)
+		ph.NATSCPU, ph.NATSPeakRSS = after.cpu-nodesBefore.cpu, after.peakRSS
+	}
+	return ph, nil
+}
+
+// total sets s's figures over its rounds from its phases; with a
+// baseline, its ratios too.
+func (s *Setup) total(baseline bool) {
+	var rs []*Result
+	var ratios []float64
+	for _, ph := range s.Phases {
+		rs = append(rs, ph.Result)
+		ratios = append(ratios, ph.Ratio)
+		s.Drain = max(s.Drain, ph.Drain)
+		s.NATSCPU += ph.NATSCPU
+		s.NATSPeakRSS = max(s.NATSPeakRSS, ph.NATSPeakRSS)
+	}
+	s.Result = mergeResults(s.Name, rs)
+	s.Rate = spreadOf(throughputs(rs))
+	if baseline {
+		s.Ratio = spreadOf(ratios)
+	}
+}
+
+// throughputs are the requests/s of rs.
+func throughputs(rs []*Result) []float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = r.Throughput
+	}
+	return xs
+}
+
+// finish stops the setup's sampler, reads its memory limit, and checks its
+// stream: every event accepted in its loads since started, exactly once.
+func (sr *setupRun) finish(ctx context.Context, started time.Time, runID string) {
+	t, s := sr.t, sr.s
+	s.Samples = sr.smp.stop()
+	if sr.smp != nil {
+		sr.smp = nil
+		last := sample(t.gateways)
+		last.Done = int(sr.progress.Load())
+		s.Samples = append(s.Samples, last)
+	}
+	if len(t.gateways) > 0 {
+		if v, ok := readMetrics(t.gateways[0].adminURL)["go_gc_gomemlimit_bytes"]; ok {
+			s.MemLimit = int64(min(v, math.MaxInt64))
+		}
 	}
 	// A running gateway's outbox is not watched: wait for its relay on
 	// the stream itself. The setups' outboxes were drained already, and
@@ -158,74 +334,16 @@ func runSetup(ctx context.Context, o *Options, p plan, t *target) (*Setup, error
 	if len(t.gateways) == 0 {
 		wait = 30 * time.Second
 	}
-	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, p.runID, ans, wait)
+	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, runID, sr.ans, wait)
 	s.OnStream, s.Uncertain, s.Check = chk.onStream, chk.uncertain, chk.err
-	return s, nil
 }
 
-// runPipeline measures the gateways of t with the plan: it sends it, waits
-// until their outboxes are drained (the sqlite backend), and sets s's
-// Result, Drain, NATS usage, Samples and MemLimit. It returns the event
-// IDs by answer.
-func runPipeline(ctx context.Context, o *Options, p plan, t *target, s *Setup) (answers, error) {
-	progress := new(atomic.Int64)
-	var smp *sampler // nil: no samples
-	if len(t.gateways) > 0 && o.Samples > 0 {
-		smp = startSampler(t, int64(len(p.sends)/o.Samples), progress)
-	}
-	before, nodesBefore := readUsage(t.children()), readUsage(t.nodes)
-	urls := make([]string, len(t.bases))
-	for i, b := range t.bases {
-		urls[i] = b + t.provider.Path
-	}
-	res, ans := load(ctx, o, p, urls, t.provider, progress)
-	res.Name = t.spec.name
-	if t.spec.backend == config.BackendSQLite {
-		end := time.Now()
-		for _, g := range t.gateways {
-			if err := waitDrained(ctx, g.adminURL); err != nil {
-				smp.stop()
-				return answers{}, err
-			}
-		}
-		if len(t.gateways) > 0 {
-			s.Drain = time.Since(end)
-		}
-	}
-	if len(t.gateways) > 0 {
-		after := readUsage(t.children())
-		res.CPU, res.PeakRSS = after.cpu-before.cpu, after.peakRSS
-	}
-	if len(t.nodes) > 0 {
-		after := readUsage(t.nodes)
-		s.NATSCPU, s.NATSPeakRSS = after.cpu-nodesBefore.cpu, after.peakRSS
-	}
-	s.Samples = smp.stop()
-	if smp != nil {
-		last := sample(t.gateways)
-		last.Done = len(p.sends)
-		s.Samples = append(s.Samples, last)
-	}
-	if len(t.gateways) > 0 {
-		if v, ok := readMetrics(t.gateways[0].adminURL)["go_gc_gomemlimit_bytes"]; ok {
-			s.MemLimit = int64(min(v, math.MaxInt64))
-		}
-	}
-	s.Result = res
-	return ans, nil
-}
-
-// runBaseline measures the trivial handler with the same requests, signed
-// as for pc.
-func runBaseline(ctx context.Context, o *Options, p plan, pc *config.Provider) (*Result, error) {
-	c, err := startChild(ctx, o, "", true, "bench-baseline", "-listen", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	defer c.stop()
+// runBaseline sends the plan p to the baseline server c, paced at rate (0:
+// saturated), signed as for pc.
+func runBaseline(ctx context.Context, o *Options, p plan, c *child, pc *config.Provider, rate float64) *Result {
 	before := readUsage([]*child{c})
-	res, _ := load(ctx, o, p, []string{"http://" + c.addrs["addr"] + pc.Path}, pc, nil)
+	res, _ := load(ctx, o, p, []string{"http://" + c.addrs["addr"] + pc.Path}, pc, rate, nil)
 	after := readUsage([]*child{c})
 	res.Name, res.CPU, res.PeakRSS = "baseline", after.cpu-before.cpu, after.peakRSS
-	return res, nil
+	return res
 }

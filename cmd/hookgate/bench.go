@@ -13,13 +13,15 @@ import (
 
 func defineBench(fs *flag.FlagSet) runFunc {
 	var o bench.Options
-	fs.IntVar(&o.Events, "events", 20000, "`N` distinct events to send")
+	fs.IntVar(&o.Events, "events", 60000, "`N` distinct events to send over the rounds (the latency run sends a round's share more)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "`N` rounds, each measuring the baseline and then each setup, saturated")
+	fs.BoolVar(&o.Latency, "latency", true, "after the rounds, a latency run per setup: open loop at half its median rate (or -rate)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "`N` client connections")
 	fs.StringVar(&o.Type, "type", "stripe", "provider `TYPE` of the events")
 	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "`SHARE` of extra sends repeating an event")
 	fs.Float64Var(&o.OutOfOrder, "out-of-order", 0.05, "`SHARE` of events sent after a newer version")
 	fs.IntVar(&o.BodySize, "body-size", 1500, "approximate body size in `BYTES`")
-	fs.Float64Var(&o.Rate, "rate", 0, "`REQUESTS` per second in total (0: as fast as answered)")
+	fs.Float64Var(&o.Rate, "rate", 0, "`REQUESTS` per second of the latency run (0: half of each setup's median saturated rate)")
 	fs.BoolVar(&o.Baseline, "baseline", true, "also measure the baseline handler")
 	fs.DurationVar(&o.TTL, "ttl", 168*time.Hour, "dedupe `TTL` of the benchmark provider")
 	fs.DurationVar(&o.StreamAge, "stream-max-age", 0, "the stream's max_age `DURATION` (0: keep everything; the exactly-once check needs it)")
@@ -36,7 +38,7 @@ func defineBench(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (info logs a line per request)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE` (one gateway in all)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops (one gateway in all)")
-	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure after the baseline, comma-separated, in one run: "+
+	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure after the baseline in each round, comma-separated: "+
 		"sqlite (embedded NATS, SQLite backend), jetstream (embedded NATS, storage.backend jetstream), "+
 		"cluster-N (N gateways with storage.backend jetstream on a three-node NATS cluster, R3 stream, requests round-robin)")
 	return func(ctx context.Context, stdout, _ io.Writer) error {
@@ -50,6 +52,9 @@ func defineBench(fs *flag.FlagSet) runFunc {
 		}
 		if o.URL == "" {
 			o.Setups = strings.Split(*setups, ",")
+		}
+		if o.Rounds < 1 || o.Events < 1 || o.Rate < 0 {
+			return fmt.Errorf("%w: -rounds and -events must be at least 1, -rate not negative", errUsage)
 		}
 		rep, err := bench.Run(ctx, o, stdout)
 		if err != nil {

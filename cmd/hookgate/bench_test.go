@@ -31,50 +31,152 @@ func runBench(t *testing.T, o bench.Options) (*bench.Report, string) {
 }
 
 // TestBenchCommand runs a short benchmark through the real binary (gateway
-// and baseline as child processes) and checks that it works and that its
-// exactly-once check passes. It asserts correctness, not a speed.
+// and baseline as child processes, both up for the whole run): two rounds
+// alternating the baseline and the gateway, then the latency run. It
+// checks the report's structure and that the exactly-once check passes
+// over every round. It asserts correctness, not a speed.
 func TestBenchCommand(t *testing.T) {
 	// Build first: on a cold cache the build alone can take minutes, and
 	// the deadline is for the run.
+	const events, rounds = 600, 2
 	rep, out := runBench(t, bench.Options{
-		Binary: mustBinary(t), Events: 600, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
+		Binary: mustBinary(t), Events: events, Rounds: rounds, Latency: true, Concurrency: 8, Duplicates: 0.1, OutOfOrder: 0.2,
 		Baseline: true, Samples: 2, LogLevel: "warn", MemLimit: "256MiB",
 	})
 	if len(rep.Setups) != 1 {
 		t.Fatalf("%d setups; want 1\n%s", len(rep.Setups), out)
 	}
+	checkRounds(t, rep, rounds, []string{"sqlite"}, out)
 	s := rep.Setups[0]
 	p := s.Result
 	if s.Name != "sqlite" || s.Gateways != 1 || s.NATSNodes != 0 || s.Drain <= 0 {
 		t.Errorf("setup %q: %d gateways, %d NATS nodes, drain %v; want the default, sqlite: one gateway on its embedded server, its outbox drained", s.Name, s.Gateways, s.NATSNodes, s.Drain)
 	}
-	sent := 600 + int(600*0.1)
-	if p.Requests != sent || rep.Baseline.Requests != sent {
-		t.Errorf("requests: gateway %d, baseline %d; want %d each", p.Requests, rep.Baseline.Requests, sent)
+	// The plan: the rounds' events and a round's share more for the
+	// latency run, 10% repeated, in three parts of the same size.
+	planned := events + events/rounds
+	part := (planned + int(float64(planned)*0.1)) / (rounds + 1)
+	if p.Requests != rounds*part || rep.Baseline.Requests != rounds*part {
+		t.Errorf("requests over the rounds: gateway %d, baseline %d; want %d each", p.Requests, rep.Baseline.Requests, rounds*part)
 	}
-	if p.Outcomes["accepted"] == 0 || p.Outcomes["duplicate"] < 60 || p.Outcomes["stale"] == 0 {
-		t.Errorf("outcomes %v; want accepted events, at least the 60 repeated ones as duplicates, and stale ones", p.Outcomes)
+	lr := s.Latency
+	if lr == nil || lr.Baseline == nil {
+		t.Fatalf("no latency run of the gateway and the baseline\n%s", out)
 	}
-	if got := p.Outcomes["accepted"] + p.Outcomes["duplicate"] + p.Outcomes["stale"]; got != sent {
-		t.Errorf("outcomes %v add up to %d; want %d (no errors)", p.Outcomes, got, sent)
+	if lr.Result.Requests != part || lr.Baseline.Requests != part {
+		t.Errorf("latency run: gateway %d requests, baseline %d; want %d each", lr.Result.Requests, lr.Baseline.Requests, part)
 	}
-	if s.OnStream != p.Outcomes["accepted"] {
-		t.Errorf("%d messages on the stream; want the %d accepted", s.OnStream, p.Outcomes["accepted"])
+	accepted := p.Outcomes["accepted"] + lr.Result.Outcomes["accepted"]
+	all := mergeOutcomes(p.Outcomes, lr.Result.Outcomes)
+	if accepted == 0 || all["duplicate"] < int(float64(planned)*0.1) || all["stale"] == 0 {
+		t.Errorf("outcomes %v; want accepted events, at least the %d repeated ones as duplicates, and stale ones", all, int(float64(planned)*0.1))
 	}
-	if p.CPU <= 0 || p.PeakRSS <= 0 || s.Ratio <= 0 || len(s.Samples) == 0 || rep.Baseline.Throughput <= 0 {
-		t.Errorf("CPU %v, peak RSS %d, ratio %v, %d samples, baseline %v req/s; want all measured", p.CPU, p.PeakRSS, s.Ratio, len(s.Samples), rep.Baseline.Throughput)
+	if got := all["accepted"] + all["duplicate"] + all["stale"]; got != (rounds+1)*part {
+		t.Errorf("outcomes %v add up to %d; want %d (no errors)", all, got, (rounds+1)*part)
 	}
-	if last := s.Samples[len(s.Samples)-1]; last.RSS <= 0 || last.HeapLive <= 0 || last.HeapLive > last.RSS {
-		t.Errorf("last sample: RSS %d, live heap %d; want both measured, live below RSS", last.RSS, last.HeapLive)
+	if s.OnStream != accepted {
+		t.Errorf("%d messages on the stream; want the %d accepted over the rounds and the latency run", s.OnStream, accepted)
+	}
+	if p.CPU <= 0 || p.PeakRSS <= 0 || len(s.Samples) == 0 || rep.Baseline.CPU <= 0 {
+		t.Errorf("CPU %v, peak RSS %d, %d samples, baseline CPU %v; want all measured", p.CPU, p.PeakRSS, len(s.Samples), rep.Baseline.CPU)
+	}
+	if last := s.Samples[len(s.Samples)-1]; last.RSS <= 0 || last.HeapLive <= 0 || last.HeapLive > last.RSS || last.Done != (rounds+1)*part {
+		t.Errorf("last sample: RSS %d, live heap %d, after %d requests; want both measured, live below RSS, after all %d", last.RSS, last.HeapLive, last.Done, (rounds+1)*part)
 	}
 	if s.MemLimit != 256<<20 {
 		t.Errorf("the gateway ran with memory limit %d; want the 256 MiB asked for", s.MemLimit)
 	}
-	for _, want := range []string{"exactly-once check sqlite: ok", "ratio sqlite/baseline", "latency p99", "CPU s / 1000 req", "live Go heap", "GOMEMLIMIT): 256.0 MiB"} {
+	for _, want := range []string{"exactly-once check sqlite: ok", "ratio sqlite/baseline (requests/s, median of 2 rounds)",
+		"requests/s, median of rounds", "latency p99", "CPU s / 1000 req", "live Go heap", "GOMEMLIMIT): 256.0 MiB",
+		"latency run at half of each setup's median saturated rate", "baseline at sqlite's rate", "longest without an answer"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// checkRounds checks a report's rounds: in each, the baseline's phase and
+// then each setup's, in order; each setup's ratio in a round is its rate
+// over the baseline's of that round; its median ratio and rate lie between
+// their minimum and maximum and its rounds add up to its total; its
+// latency run, if any, asked half its median rate and measured latencies
+// in order.
+func checkRounds(t *testing.T, rep *bench.Report, rounds int, setups []string, out string) {
+	t.Helper()
+	per := 1 + len(setups)
+	if len(rep.Phases) != rounds*per {
+		t.Fatalf("%d phases; want %d rounds of the baseline and %v\n%s", len(rep.Phases), rounds, setups, out)
+	}
+	for i, ph := range rep.Phases {
+		round, k := i/per+1, i%per
+		name := "baseline"
+		if k > 0 {
+			name = setups[k-1]
+		}
+		if ph.Round != round || ph.Name != name || ph.Result.Requests == 0 {
+			t.Errorf("phase %d: round %d, %q, %d requests; want round %d, %q, requests answered", i, ph.Round, ph.Name, ph.Result.Requests, round, name)
+		}
+		if !strings.Contains(out, fmt.Sprintf("%d/%d", round, rounds)) {
+			t.Errorf("report lacks round %d/%d:\n%s", round, rounds, out)
+		}
+		if k == 0 {
+			continue
+		}
+		base := rep.Phases[i-k].Result.Throughput
+		if want := ph.Result.Throughput / base; ph.Ratio != want || want <= 0 {
+			t.Errorf("phase %d (%s, round %d): ratio %v; want its %v req/s over the baseline's %v of the round", i, name, round, ph.Ratio, ph.Result.Throughput, base)
+		}
+	}
+	between := func(what string, sp bench.Spread) {
+		if !(sp.Min > 0 && sp.Min <= sp.Median && sp.Median <= sp.Max) {
+			t.Errorf("%s: median %v, min %v, max %v; want the median between the two, all above 0", what, sp.Median, sp.Min, sp.Max)
+		}
+	}
+	between("baseline requests/s", rep.BaselineRate)
+	for i, s := range rep.Setups {
+		if s.Name != setups[i] || len(s.Phases) != rounds {
+			t.Errorf("setup %d: %q with %d rounds; want %q with %d", i, s.Name, len(s.Phases), setups[i], rounds)
+			continue
+		}
+		between(s.Name+" requests/s", s.Rate)
+		between(s.Name+" ratio", s.Ratio)
+		sum := 0
+		for r, ph := range s.Phases {
+			if ph != rep.Phases[r*per+1+i] {
+				t.Errorf("%s: round %d is not the report's phase %d", s.Name, r+1, r*per+1+i)
+			}
+			sum += ph.Result.Requests
+		}
+		if s.Result.Requests != sum {
+			t.Errorf("%s: %d requests in all; want its rounds' %d", s.Name, s.Result.Requests, sum)
+		}
+		if lr := s.Latency; lr != nil {
+			for _, res := range []*bench.Result{lr.Result, lr.Baseline} {
+				if res == nil {
+					continue
+				}
+				l := res.Latency
+				if res.Rate != lr.Rate || !(l[0] > 0 && l[0] <= l[1] && l[1] <= l[2] && l[2] <= l[3]) || res.Stall <= 0 || res.Stall > res.Elapsed {
+					t.Errorf("%s: latency run of %s: rate %v of %v asked, percentiles %v, longest without an answer %v in %v; want the rate asked, percentiles in order, a gap within the run",
+						s.Name, res.Name, res.Rate, lr.Rate, l, res.Stall, res.Elapsed)
+				}
+			}
+			if lr.Rate != s.Rate.Median/2 {
+				t.Errorf("%s: latency run at %v requests/s; want half its median %v", s.Name, lr.Rate, s.Rate.Median)
+			}
+		}
+	}
+}
+
+// mergeOutcomes adds up outcome counts.
+func mergeOutcomes(ms ...map[string]int) map[string]int {
+	all := map[string]int{}
+	for _, m := range ms {
+		for k, v := range m {
+			all[k] += v
+		}
+	}
+	return all
 }
 
 // TestBenchRefusesBadMemLimit: the runtime would refuse to start the
@@ -91,20 +193,26 @@ func TestBenchRefusesBadMemLimit(t *testing.T) {
 	if _, err := bench.Run(context.Background(), bench.Options{Binary: "/nonexistent", Duplicates: -0.5}, &out); err == nil || !strings.Contains(err.Error(), "shares from 0 to 1") {
 		t.Errorf("negative -duplicates: err = %v; want it refused (it panicked)", err)
 	}
+	if _, err := bench.Run(context.Background(), bench.Options{Binary: "/nonexistent", Events: 2, Rounds: 3}, &out); err == nil || !strings.Contains(err.Error(), "each round needs events of its own") {
+		t.Errorf("more rounds than events: err = %v; want it refused", err)
+	}
 }
 
 // TestBenchSetups runs a small multi-setup benchmark through the real
-// binary: the baseline, then one gateway with storage.backend jetstream on
-// its embedded server, then two on a three-node NATS cluster of child
-// processes. Each setup must pass the exactly-once check, reading only the
+// binary, all up at once: in each of two rounds the baseline, then one
+// gateway with storage.backend jetstream on its embedded server, then two
+// on a three-node NATS cluster of child processes (no latency run:
+// TestBenchCommand has one, and jetstream's would take seconds). Each
+// setup must pass the exactly-once check over its rounds, reading only the
 // events' subjects of a stream that also holds claims and versions. It
 // asserts correctness, not a speed.
 func TestBenchSetups(t *testing.T) {
 	rep, out := runBench(t, bench.Options{
-		Binary: mustBinary(t), Events: 300, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2,
+		Binary: mustBinary(t), Events: 300, Rounds: 2, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2,
 		Baseline: true, LogLevel: "warn", Setups: []string{"jetstream", "cluster-2"},
 	})
-	sent := 300 + int(300*0.1)
+	checkRounds(t, rep, 2, []string{"jetstream", "cluster-2"}, out)
+	sent := 300 + int(300*0.1) // over the two rounds
 	want := []struct {
 		name            string
 		gateways, nodes int
@@ -118,21 +226,22 @@ func TestBenchSetups(t *testing.T) {
 		if s.Name != w.name || s.Gateways != w.gateways || s.NATSNodes != w.nodes {
 			t.Errorf("setup %d: %q with %d gateways and %d NATS nodes; want %q with %d and %d", i, s.Name, s.Gateways, s.NATSNodes, w.name, w.gateways, w.nodes)
 		}
-		if p.Requests != sent || p.Outcomes["accepted"] == 0 || p.Outcomes["duplicate"] == 0 || p.Outcomes["stale"] == 0 {
-			t.Errorf("%s: %d requests, outcomes %v; want %d, with accepted, duplicate and stale events", s.Name, p.Requests, p.Outcomes, sent)
+		all := p.Outcomes
+		if p.Requests != sent || all["accepted"] == 0 || all["duplicate"] == 0 || all["stale"] == 0 || s.Latency != nil {
+			t.Errorf("%s: %d requests, outcomes %v, latency run %v; want %d, with accepted, duplicate and stale events, and no latency run", s.Name, p.Requests, all, s.Latency, sent)
 		}
-		for k := range p.Outcomes {
+		for k := range all {
 			// 503 passes (a decision that timed out on a busy machine);
 			// anything else is a bug.
 			if k != "accepted" && k != "duplicate" && k != "stale" && k != "status 503" {
-				t.Errorf("%s: outcomes %v; want only 2xx answers and 503", s.Name, p.Outcomes)
+				t.Errorf("%s: outcomes %v; want only 2xx answers and 503", s.Name, all)
 			}
 		}
-		if s.OnStream != p.Outcomes["accepted"]+s.Uncertain {
-			t.Errorf("%s: %d messages on the stream; want the %d accepted and %d answered 503", s.Name, s.OnStream, p.Outcomes["accepted"], s.Uncertain)
+		if s.OnStream != all["accepted"]+s.Uncertain {
+			t.Errorf("%s: %d messages on the stream; want the %d accepted and %d answered 503", s.Name, s.OnStream, all["accepted"], s.Uncertain)
 		}
-		if s.Drain != 0 || p.CPU <= 0 || p.PeakRSS <= 0 || s.Ratio <= 0 {
-			t.Errorf("%s: drain %v, CPU %v, peak RSS %d, ratio %v; want no drain (the jetstream backend has no outbox) and the rest measured", s.Name, s.Drain, p.CPU, p.PeakRSS, s.Ratio)
+		if s.Drain != 0 || p.CPU <= 0 || p.PeakRSS <= 0 {
+			t.Errorf("%s: drain %v, CPU %v, peak RSS %d; want no drain (the jetstream backend has no outbox) and the rest measured", s.Name, s.Drain, p.CPU, p.PeakRSS)
 		}
 		if (s.NATSCPU > 0) != (w.nodes > 0) || (s.NATSPeakRSS > 0) != (w.nodes > 0) {
 			t.Errorf("%s: NATS nodes CPU %v, peak RSS %d; want them measured only with a cluster", s.Name, s.NATSCPU, s.NATSPeakRSS)
@@ -157,16 +266,17 @@ func TestBenchRunningGateway(t *testing.T) {
 		shopProvider("data.object.version"))
 	m := startMain(t, cfgPath)
 	rep, out := runBench(t, bench.Options{
-		Binary: bin, Events: 300, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2, Baseline: true,
+		Binary: bin, Events: 300, Rounds: 3, Concurrency: 4, Duplicates: 0.1, OutOfOrder: 0.2, Baseline: true,
 		URL: baseURL(m)(), Config: cfgPath, Provider: "shop",
 	})
-	sent := 300 + int(300*0.1)
+	checkRounds(t, rep, 3, []string{"hookgate"}, out)
+	sent := 300 + int(300*0.1) // no latency run: the rounds send the plan
 	if b := rep.Baseline; b.Requests != sent || b.Outcomes["ok"] != sent {
 		t.Errorf("baseline: %d requests, outcomes %v; want %d answered 200", b.Requests, b.Outcomes, sent)
 	}
 	s := rep.Setups[0]
-	if s.Name != "hookgate" || s.Result.Outcomes["accepted"] == 0 || s.OnStream != s.Result.Outcomes["accepted"] || s.Ratio <= 0 {
-		t.Errorf("setup %q: outcomes %v, %d on the stream, ratio %v; want the accepted events on the stream and a ratio", s.Name, s.Result.Outcomes, s.OnStream, s.Ratio)
+	if s.Name != "hookgate" || s.Result.Outcomes["accepted"] == 0 || s.OnStream != s.Result.Outcomes["accepted"] || s.Latency != nil {
+		t.Errorf("setup %q: outcomes %v, %d on the stream, latency run %v; want the accepted events on the stream and no latency run", s.Name, s.Result.Outcomes, s.OnStream, s.Latency)
 	}
 	if !strings.Contains(out, "ratio hookgate/baseline") {
 		t.Errorf("report lacks the ratio:\n%s", out)
