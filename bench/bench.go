@@ -40,7 +40,7 @@ type Options struct {
 	CPUSet      string        // pin the child processes to these CPUs (taskset -c), e.g. "0" for one core
 	MemLimit    string        // GOMEMLIMIT of the child processes, e.g. "192MiB"; empty: none
 	KeepDir     bool          // keep the gateway's data directory
-	LogLevel    string        // the gateway's -log-level (default info: a line per request, as in production)
+	LogLevel    string        // the gateway's -log-level (default info, as in production: rejections only)
 	CPUProfile  string        // write the gateway's CPU profile here
 	MemProfile  string        // write the gateway's heap profile here at its shutdown
 	Samples     int           // resource samples printed during each setup's rounds (0: none)

@@ -35,7 +35,7 @@ func defineBench(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&o.URL, "gateway", "", "target a running gateway at this base `URL` (with -config and -provider)")
 	fs.StringVar(&o.Config, "config", "", "config `FILE` of the running gateway")
 	fs.StringVar(&o.Provider, "provider", "", "provider `NAME` of the running gateway to send as")
-	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (info logs a line per request)")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (debug logs a line per decided event; info only rejections, sampled)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE` (one gateway in all)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops (one gateway in all)")
 	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure after the baseline in each round, comma-separated: "+
