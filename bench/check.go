@@ -148,6 +148,13 @@ func checkStream(ctx context.Context, natsURL string, cfg *config.Config, starte
 			last = time.Now()
 		}
 	}
+	return judge(seen, ans)
+}
+
+// judge compares what the stream holds (seen: how many times each event
+// of the run) with the answers: each accepted event once, nothing else but
+// events whose answer was lost.
+func judge(seen map[string]int, ans answers) streamCheck {
 	var res streamCheck
 	var problems []string
 	for id := range ans.accepted {

@@ -180,14 +180,26 @@ func writePhase(w io.Writer, rounds int, ph *Phase) {
 func dur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
 
 func (r *Report) write(w io.Writer) {
+	cols := r.writeRounds(w)
+	r.writeLatency(w)
+	r.writeOther(w, cols)
+	r.writeExtras(w)
+	r.writeChecks(w)
+}
+
+// col is one column of the rounds table: the baseline (s nil) or a setup.
+type col struct {
+	res  *Result
+	rate Spread
+	s    *Setup
+}
+
+// writeRounds prints the rounds together, a column per side, and returns
+// the columns.
+func (r *Report) writeRounds(w io.Writer) []col {
 	fmt.Fprintln(w)
 	rounds := r.Options.Rounds
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	type col struct {
-		res  *Result
-		rate Spread
-		s    *Setup // nil for the baseline
-	}
 	var cols []col
 	if r.Baseline != nil {
 		cols = append(cols, col{res: r.Baseline, rate: r.BaselineRate})
@@ -195,23 +207,8 @@ func (r *Report) write(w io.Writer) {
 	for _, s := range r.Setups {
 		cols = append(cols, col{res: s.Result, rate: s.Rate, s: s})
 	}
-	clusters := slices.ContainsFunc(r.Setups, func(s *Setup) bool { return s.NATSNodes > 0 })
-	row := func(name string, f func(c col) string) {
-		fmt.Fprintf(tw, "%s\t", name)
-		for _, c := range cols {
-			fmt.Fprintf(tw, "%s\t", f(c))
-		}
-		fmt.Fprintln(tw)
-	}
-	setupRow := func(name string, f func(s *Setup) string) {
-		row(name, func(c col) string {
-			if c.s == nil {
-				return "-"
-			}
-			return f(c.s)
-		})
-	}
-	res := func(f func(*Result) string) func(col) string { return func(c col) string { return f(c.res) } }
+	t := &table{tw: tw, cols: cols}
+	row, setupRow := t.row, t.setupRow
 	fmt.Fprintf(w, "%d rounds, saturated (%d connections), together:\n", rounds, r.Options.Concurrency)
 	row("", res(func(c *Result) string { return c.Name }))
 	setupRow("gateways", func(s *Setup) string {
@@ -252,6 +249,50 @@ func (r *Report) write(w io.Writer) {
 		}
 		return s.Drain.Round(time.Millisecond).String()
 	})
+	clusters := slices.ContainsFunc(r.Setups, func(s *Setup) bool { return s.NATSNodes > 0 })
+	t.resourceRows(clusters)
+	tw.Flush()
+	fmt.Fprintln(w, "CPU and peak RSS: of the server processes (from /proc), a setup's summed over its gateways;")
+	if clusters {
+		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway, a cluster's three NATS nodes are counted apart.")
+	} else {
+		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway.")
+	}
+	return cols
+}
+
+// table is the rounds table: a row per figure, a column per side.
+type table struct {
+	tw   *tabwriter.Writer
+	cols []col
+}
+
+// row prints a row named name with f's value for each column.
+func (t *table) row(name string, f func(c col) string) {
+	fmt.Fprintf(t.tw, "%s\t", name)
+	for _, c := range t.cols {
+		fmt.Fprintf(t.tw, "%s\t", f(c))
+	}
+	fmt.Fprintln(t.tw)
+}
+
+// setupRow is row with "-" in the baseline's column.
+func (t *table) setupRow(name string, f func(s *Setup) string) {
+	t.row(name, func(c col) string {
+		if c.s == nil {
+			return "-"
+		}
+		return f(c.s)
+	})
+}
+
+// res makes a column function of a function of the column's result.
+func res(f func(*Result) string) func(col) string { return func(c col) string { return f(c.res) } }
+
+// resourceRows prints the servers' CPU and memory, and each setup's
+// exactly-once check.
+func (t *table) resourceRows(clusters bool) {
+	row, setupRow := t.row, t.setupRow
 	row("CPU s / 1000 req", res(func(c *Result) string {
 		if c.CPU == 0 && c.PeakRSS == 0 {
 			return "-"
@@ -284,14 +325,11 @@ func (r *Report) write(w io.Writer) {
 		}
 		return "ok"
 	})
-	tw.Flush()
-	fmt.Fprintln(w, "CPU and peak RSS: of the server processes (from /proc), a setup's summed over its gateways;")
-	if clusters {
-		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway, a cluster's three NATS nodes are counted apart.")
-	} else {
-		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway.")
-	}
-	r.writeLatency(w)
+}
+
+// writeOther lists the answers that were neither accepted, duplicate nor
+// stale, of the rounds and the latency runs.
+func (r *Report) writeOther(w io.Writer, cols []col) {
 	var other []string
 	addOther := func(res *Result, suffix string) {
 		for k, v := range res.Outcomes {
@@ -317,6 +355,11 @@ func (r *Report) write(w io.Writer) {
 	for _, s := range other {
 		fmt.Fprintln(w, "other answers:", s)
 	}
+}
+
+// writeExtras prints each setup's memory limit, kept directory and
+// resource samples, when there are any.
+func (r *Report) writeExtras(w io.Writer) {
 	for _, s := range r.Setups {
 		if s.MemLimit > 0 && s.MemLimit < math.MaxInt64 {
 			fmt.Fprintf(w, "%s: gateway memory limit (GOMEMLIMIT): %s\n", s.Name, mib(s.MemLimit))
@@ -332,6 +375,11 @@ func (r *Report) write(w io.Writer) {
 			}
 		}
 	}
+}
+
+// writeChecks prints each setup's exactly-once check and its ratio.
+func (r *Report) writeChecks(w io.Writer) {
+	rounds := r.Options.Rounds
 	for _, s := range r.Setups {
 		if s.Check != nil {
 			fmt.Fprintf(w, "exactly-once check %s FAILED: %v\nno figure for %s: a run that loses or repeats events measures nothing\n", s.Name, s.Check, s.Name)

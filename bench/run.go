@@ -85,19 +85,49 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 
 	fmt.Fprintln(w)
 	phaseHeader(w)
+	baseRounds, err := runRounds(ctx, &o, plans, base, pc, runs, rep, w)
+	if err != nil {
+		return nil, err
+	}
+	if base != nil {
+		rep.Baseline = mergeResults("baseline", baseRounds)
+		rep.BaselineRate = spreadOf(throughputs(baseRounds))
+	}
+	for _, sr := range runs {
+		sr.s.total(base != nil)
+	}
+
+	if latency {
+		if err := runLatency(ctx, &o, plans[len(plans)-1], base, pc, runs, w); err != nil {
+			return nil, err
+		}
+	}
+
+	for _, sr := range runs {
+		sr.finish(ctx, started, plans[0].runID)
+		rep.Setups = append(rep.Setups, sr.s)
+	}
+	rep.write(w)
+	return rep, nil
+}
+
+// runRounds runs the saturated rounds: in each, the baseline (when
+// there is one) and then every setup, on that round's plan. It returns the
+// baseline's results.
+func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *config.Provider, runs []*setupRun, rep *Report, w io.Writer) ([]*Result, error) {
 	var baseRounds []*Result
 	for round := 1; round <= o.Rounds; round++ {
 		p := plans[round-1]
 		var b *Result
 		if base != nil {
-			b = runBaseline(ctx, &o, p, base, pc, 0)
+			b = runBaseline(ctx, o, p, base, pc, 0)
 			baseRounds = append(baseRounds, b)
 			ph := &Phase{Round: round, Name: b.Name, Result: b}
 			rep.Phases = append(rep.Phases, ph)
 			writePhase(w, o.Rounds, ph)
 		}
 		for _, sr := range runs {
-			ph, err := sr.phase(ctx, &o, p, 0)
+			ph, err := sr.phase(ctx, o, p, 0)
 			if err != nil {
 				return nil, err
 			}
@@ -113,43 +143,32 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 			return nil, err
 		}
 	}
-	if base != nil {
-		rep.Baseline = mergeResults("baseline", baseRounds)
-		rep.BaselineRate = spreadOf(throughputs(baseRounds))
-	}
-	for _, sr := range runs {
-		sr.s.total(base != nil)
-	}
+	return baseRounds, nil
+}
 
-	if latency {
-		p := plans[len(plans)-1]
-		for _, sr := range runs {
-			lr := &LatencyRun{Rate: o.Rate}
-			if lr.Rate == 0 {
-				lr.Rate = sr.s.Rate.Median / 2
-			}
-			if lr.Rate <= 0 {
-				continue // nothing answered: nothing to pace
-			}
-			fmt.Fprintf(w, "latency run %s: %.0f requests/s\n", sr.s.Name, lr.Rate)
-			if base != nil {
-				lr.Baseline = runBaseline(ctx, &o, p, base, pc, lr.Rate)
-			}
-			ph, err := sr.phase(ctx, &o, p, lr.Rate)
-			if err != nil {
-				return nil, err
-			}
-			lr.Result = ph.Result
-			sr.s.Latency = lr
+// runLatency runs each setup, and the baseline before it, open loop at
+// half the setup's median saturated rate (or o.Rate), on plan p.
+func runLatency(ctx context.Context, o *Options, p plan, base *child, pc *config.Provider, runs []*setupRun, w io.Writer) error {
+	for _, sr := range runs {
+		lr := &LatencyRun{Rate: o.Rate}
+		if lr.Rate == 0 {
+			lr.Rate = sr.s.Rate.Median / 2
 		}
+		if lr.Rate <= 0 {
+			continue // nothing answered: nothing to pace
+		}
+		fmt.Fprintf(w, "latency run %s: %.0f requests/s\n", sr.s.Name, lr.Rate)
+		if base != nil {
+			lr.Baseline = runBaseline(ctx, o, p, base, pc, lr.Rate)
+		}
+		ph, err := sr.phase(ctx, o, p, lr.Rate)
+		if err != nil {
+			return err
+		}
+		lr.Result = ph.Result
+		sr.s.Latency = lr
 	}
-
-	for _, sr := range runs {
-		sr.finish(ctx, started, plans[0].runID)
-		rep.Setups = append(rep.Setups, sr.s)
-	}
-	rep.write(w)
-	return rep, nil
+	return nil
 }
 
 // prepare sets o's defaults and checks it, so that a bad option is refused
