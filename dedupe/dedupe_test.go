@@ -158,7 +158,7 @@ func TestSweep(t *testing.T) {
 	now := t0.Add(2 * time.Minute)
 	var total, rounds int
 	for {
-		n := sweep(t, db, dedupe.SweepStatement, now, 7)
+		n := testkit.Sweep(t, db, dedupe.SweepStatement, now, 7)
 		if n > 7 {
 			t.Fatalf("Sweep deleted %d; want at most the limit 7", n)
 		}
@@ -195,18 +195,4 @@ func BenchmarkClaim(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// sweep runs the package's SweepStatement once and returns the rows deleted.
-func sweep(t *testing.T, db *sql.DB, statement string, at time.Time, limit int) int {
-	t.Helper()
-	res, err := db.ExecContext(context.Background(), statement, at.UnixNano(), limit)
-	if err != nil {
-		t.Fatalf("sweep: %v", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(n)
 }

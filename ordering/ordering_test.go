@@ -180,10 +180,10 @@ func TestSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := sweep(t, db, ordering.SweepStatement, t0.Add(2*time.Minute), 4); n != 4 {
+	if n := testkit.Sweep(t, db, ordering.SweepStatement, t0.Add(2*time.Minute), 4); n != 4 {
 		t.Fatalf("sweep = %d; want 4", n)
 	}
-	if n := sweep(t, db, ordering.SweepStatement, t0.Add(2*time.Minute), 100); n != 3 {
+	if n := testkit.Sweep(t, db, ordering.SweepStatement, t0.Add(2*time.Minute), 100); n != 3 {
 		t.Fatalf("second sweep = %d; want 3", n)
 	}
 	// A live entity keeps its version.
@@ -201,18 +201,4 @@ func TestApplyRejectsBadArguments(t *testing.T) {
 	if _, err := ordering.Apply(context.Background(), db, "e", 1, false, time.Now(), 0); !errors.Is(err, ordering.ErrInvalid) {
 		t.Errorf("Apply(ttl 0) = %v; want ErrInvalid", err)
 	}
-}
-
-// sweep runs the package's SweepStatement once and returns the rows deleted.
-func sweep(t *testing.T, db *sql.DB, statement string, at time.Time, limit int) int {
-	t.Helper()
-	res, err := db.ExecContext(context.Background(), statement, at.UnixNano(), limit)
-	if err != nil {
-		t.Fatalf("sweep: %v", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(n)
 }

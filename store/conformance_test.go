@@ -21,22 +21,7 @@ func TestConformance(t *testing.T) {
 		t.Cleanup(func() { w.Close() })
 		return &decidertest.Backend{
 			Decider: w,
-			Forwarded: func(tb testing.TB) []string {
-				rows, err := db.Read.Query(`SELECT msg_id FROM outbox ORDER BY seq`)
-				if err != nil {
-					tb.Fatal(err)
-				}
-				defer rows.Close()
-				var ids []string
-				for rows.Next() {
-					var id string
-					if err := rows.Scan(&id); err != nil {
-						tb.Fatal(err)
-					}
-					ids = append(ids, id)
-				}
-				return ids
-			},
+			Forwarded: func(tb testing.TB) []string { return outboxIDs(tb, db) },
 			Expire: func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
 			Break:  func(testing.TB) { db.Write.Close() },
 		}

@@ -128,7 +128,7 @@ func streamIDs(t *testing.T, js jetstream.JetStream) []string {
 	return ids
 }
 
-func outboxIDs(t *testing.T, db *DB) []string {
+func outboxIDs(t testing.TB, db *DB) []string {
 	t.Helper()
 	rows, err := db.Read.Query(`SELECT msg_id FROM outbox ORDER BY seq`)
 	if err != nil {

@@ -246,3 +246,18 @@ func Do(tb testing.TB, req *http.Request) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// Sweep runs a sweep statement (dedupe.SweepStatement and the like: ?1 the
+// time in Unix nanoseconds, ?2 the limit) once and returns the rows deleted.
+func Sweep(tb testing.TB, db *sql.DB, statement string, at time.Time, limit int) int {
+	tb.Helper()
+	res, err := db.ExecContext(context.Background(), statement, at.UnixNano(), limit)
+	if err != nil {
+		tb.Fatalf("sweep: %v", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return int(n)
+}
