@@ -20,10 +20,10 @@ func TestConformance(t *testing.T) {
 		w.Start()
 		t.Cleanup(func() { w.Close() })
 		return &decidertest.Backend{
-			Decider: w,
+			Decider:   w,
 			Forwarded: func(tb testing.TB) []string { return outboxIDs(tb, db) },
-			Expire: func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
-			Break:  func(testing.TB) { db.Write.Close() },
+			Expire:    func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
+			Break:     func(testing.TB) { db.Write.Close() },
 		}
 	})
 }
