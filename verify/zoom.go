@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -25,16 +24,13 @@ func init() {
 // signs like any other: {"plainToken": ..., "encryptedToken": hex
 // HMAC-SHA256 of plainToken keyed with the secret that verified it}.
 func zoomHandshake(v *stampVerifier, body []byte, i int) (*Response, error) {
-	if !bytes.Contains(body, []byte("endpoint.url_validation")) {
-		return nil, nil // the common case costs no JSON decoding
-	}
 	var m struct {
 		Event   string `json:"event"`
 		Payload struct {
 			PlainToken string `json:"plainToken"`
 		} `json:"payload"`
 	}
-	if json.Unmarshal(body, &m) != nil || m.Event != "endpoint.url_validation" {
+	if !decodeMarked(body, "endpoint.url_validation", &m) || m.Event != "endpoint.url_validation" {
 		return nil, nil
 	}
 	if m.Payload.PlainToken == "" {
