@@ -187,3 +187,17 @@ func checkFuzzVerify(t *testing.T, typ string, n int, res Result, err error) {
 		t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", typ, err)
 	}
 }
+
+// seedHeader adds to f every value of header in the conformance vectors,
+// then seeds.
+func seedHeader(f *testing.F, header string, seeds ...string) {
+	f.Helper()
+	for _, v := range mustLoadVectors(f) {
+		if s := v.Headers[header]; s != "" {
+			f.Add(s)
+		}
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+}
