@@ -21,6 +21,7 @@ func (s *Server) directStream(pub *forward.JetStreamPublisher) *store.Stream {
 		Reclaim:   s.reclaim,
 		Published: s.relay.Count,
 		Fallback: func(n int, err error) {
+			s.metrics.fallbacks.Add(float64(n))
 			s.log.Warn("the stream did not take a batch's events in time; they wait in the outbox", "events", n, "err", err)
 		},
 	}

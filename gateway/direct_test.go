@@ -79,3 +79,51 @@ func TestDirectCatchUp(t *testing.T) {
 		t.Errorf("outbox holds %d rows; want 0 (published directly)", rows)
 	}
 }
+
+// TestDirectFallbackWhileNATSDown: with NATS down the first event's publish
+// fails and it goes to the outbox (counted in
+// hookgate_outbox_fallback_events_total), the next ones queue behind it
+// there without a publish; once NATS is back the relay sends them, and the
+// next event is published directly again.
+func TestDirectFallbackWhileNATSDown(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	s, err := Open(context.Background(), backendConfig(t, ns.URL(), "sqlite", ""), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	post := func(id string) int {
+		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "o_"+id, 1), "whsec_a", time.Now()))
+	}
+	const fallbacks = "hookgate_outbox_fallback_events_total"
+	ns.Stop()
+	for _, id := range []string{"evt_1", "evt_2", "evt_3"} {
+		if code := post(id); code != 202 {
+			t.Fatalf("%s with NATS down: %d; want 202 (into the outbox)", id, code)
+		}
+	}
+	if rows, _ := s.outbox.Load(); rows != 3 {
+		t.Errorf("outbox holds %d rows with NATS down; want 3", rows)
+	}
+	if n := scrape(t, s)[fallbacks]; n != 1 {
+		t.Errorf("%s = %v; want 1 (evt_1; the others queued behind it without a publish)", fallbacks, n)
+	}
+	ns.Start()
+	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("the relay did not send the outbox after NATS came back"), func() bool {
+		rows, _ := s.outbox.Load()
+		return rows == 0 && testkit.SubjectCount(t, st, "webhooks.>") == 3
+	})
+	if code := post("evt_4"); code != 202 {
+		t.Fatalf("evt_4 after NATS came back: %d; want 202", code)
+	}
+	if rows, _ := s.outbox.Load(); rows != 0 {
+		t.Errorf("outbox holds %d rows after evt_4; want 0 (published before the commit)", rows)
+	}
+	if n := testkit.SubjectCount(t, st, "webhooks.>"); n != 4 {
+		t.Errorf("stream holds %d events; want 4", n)
+	}
+	if n := scrape(t, s)[fallbacks]; n != 1 {
+		t.Errorf("%s = %v after NATS came back; want still 1", fallbacks, n)
+	}
+}

@@ -25,6 +25,7 @@ type metrics struct {
 
 	quarantineDropped prometheus.Counter
 	connsRefused      prometheus.Counter
+	fallbacks         prometheus.Counter
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -72,7 +73,11 @@ func newMetrics() *metrics {
 		Name: "hookgate_http_connections_refused_total",
 		Help: "Connections closed at once because the public listener was at http.max_conns.",
 	})
-	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.fallbacks = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookgate_outbox_fallback_events_total",
+		Help: "Accepted events put in the outbox because the stream did not acknowledge them in time when the writer published them itself.",
+	})
+	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.fallbacks, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
