@@ -37,6 +37,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
+	"hookgate/forward"
 	"hookgate/webhook"
 )
 
@@ -250,7 +251,9 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		if ev.Ordered {
 			batch = append(batch, versionMsg(version, ev, last))
 		}
-		batch = append(batch, eventMsg(ev))
+		for _, m := range ev.Outgoing() {
+			batch = append(batch, eventMsg(m))
+		}
 	}
 	err := d.publish(ctx, batch, timeout)
 	switch {
@@ -354,14 +357,15 @@ func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
 	return m
 }
 
-// eventMsg is the event's message, with its Nats-Msg-Id.
-func eventMsg(ev *webhook.Event) *nats.Msg {
-	h := make(nats.Header, len(ev.Message.Header)+1)
-	for k, v := range ev.Message.Header {
+// eventMsg is one of the event's messages (its own, or a route's copy),
+// with its Nats-Msg-Id.
+func eventMsg(m forward.Message) *nats.Msg {
+	h := make(nats.Header, len(m.Header)+1)
+	for k, v := range m.Header {
 		h[k] = v
 	}
-	h.Set(jetstream.MsgIDHeader, ev.Message.ID)
-	return &nats.Msg{Subject: ev.Message.Subject, Header: h, Data: ev.Message.Body}
+	h.Set(jetstream.MsgIDHeader, m.ID)
+	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
 }
 
 // ttl is a Nats-TTL value: whole seconds, at least one.

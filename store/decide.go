@@ -38,8 +38,12 @@ import (
 func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) decision {
 	outcome, err := w.record(ctx, tx, ev, now, room, direct)
 	if err == nil && w.Archive {
-		if err = archive(ctx, tx, ev, outcome, now); err != nil && outcome == webhook.Accepted {
-			room.give(len(ev.Message.Body))
+		if err = archive(ctx, tx, ev, outcome, now); err != nil && outcome == webhook.Accepted && !ev.Drop {
+			n, size := 1+len(ev.Copies), len(ev.Message.Body)
+			for _, c := range ev.Copies {
+				size += len(c.Body)
+			}
+			room.give(n, size)
 		}
 	}
 	if err != nil {
@@ -68,23 +72,38 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 			return webhook.Stale, nil
 		}
 	}
-	// 3. The message, into the outbox and within its bound (published by
-	// the batch instead, when direct; the outbox takes it if the stream
-	// does not).
-	if direct {
-		if err := forward.Check(ev.Message); err != nil {
-			return 0, err
-		}
-		return webhook.Accepted, room.take(len(ev.Message.Body))
+	// 3. The messages (the event's own and its route copies), into the
+	// outbox and within its bound; or, when direct, left for the batch's
+	// publish with their outbox room reserved (the outbox takes what the
+	// stream does not). An event dropped by a route forwards nothing.
+	if ev.Drop {
+		return webhook.Accepted, nil
 	}
-	if err := forward.Enqueue(ctx, tx, ev.Message, now); err != nil {
-		if errors.Is(err, forward.ErrInvalidMessage) {
-			return 0, err // the request's own content: retrying cannot help
-		}
-		return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	n, size := 1+len(ev.Copies), len(ev.Message.Body)
+	for _, c := range ev.Copies {
+		size += len(c.Body)
 	}
-	if err := room.take(len(ev.Message.Body)); err != nil {
+	if err := room.take(n, size); err != nil {
 		return 0, err
+	}
+	for i := range n {
+		m := &ev.Message
+		if i > 0 {
+			m = &ev.Copies[i-1]
+		}
+		var err error
+		if direct {
+			err = forward.Check(*m)
+		} else {
+			err = forward.Enqueue(ctx, tx, *m, now)
+		}
+		if err != nil {
+			room.give(n, size)
+			if errors.Is(err, forward.ErrInvalidMessage) {
+				return 0, err // the request's own content: retrying cannot help
+			}
+			return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
 	}
 	return webhook.Accepted, nil
 }

@@ -140,18 +140,16 @@ func (w *Writer) direct(ctx context.Context, tx *sql.Tx) (bool, error) {
 // order, and enqueues in the outbox, on tx, those after the acknowledged
 // prefix. It returns how many the stream acknowledged (their outbox room,
 // reserved by decide, is given back) and records the mark when any was.
-func (w *Writer) publish(ctx context.Context, tx *sql.Tx, msgs []*forward.Message, now time.Time, room *batchRoom) (int, error) {
-	if len(msgs) == 0 {
+func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message, now time.Time, room *batchRoom) (int, error) {
+	if len(out) == 0 {
 		return 0, nil
 	}
 	timeout := w.Stream.Timeout
 	if timeout <= 0 {
 		timeout = publishTimeout
 	}
-	out := make([]forward.Message, len(msgs))
 	largest := 1
-	for i, m := range msgs {
-		out[i] = *m
+	for _, m := range out {
 		largest = max(largest, len(m.Body))
 	}
 	// As the relay's batches: about forward.DefaultBatchBytes of bodies
@@ -170,7 +168,7 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, msgs []*forward.Messag
 		}
 	}
 	for _, m := range out[:res.Acked] {
-		room.give(len(m.Body))
+		room.give(1, len(m.Body))
 	}
 	if perr != nil && w.Stream.Fallback != nil {
 		w.Stream.Fallback(len(out)-res.Acked, perr)

@@ -262,7 +262,7 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 	if err != nil {
 		return nil, nil, err
 	}
-	var msgs []*forward.Message // accepted, for the stream, when direct
+	var msgs []forward.Message // accepted events' messages, for the stream, when direct
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			// The caller is gone and will answer with an error: record nothing.
@@ -289,8 +289,9 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// the batch ends here: every event of it fails, none is kept.
 			return nil, nil, results[i].err
 		}
-		if direct && results[i].outcome == webhook.Accepted {
-			msgs = append(msgs, &p.ev.Message)
+		if direct && results[i].outcome == webhook.Accepted && !p.ev.Drop {
+			msgs = append(msgs, p.ev.Message)
+			msgs = append(msgs, p.ev.Copies...)
 		}
 	}
 	published, err := w.publish(ctx, tx, msgs, now, room)
@@ -324,26 +325,27 @@ type batchRoom struct {
 	rows, bytes int64
 }
 
-// take reserves room for one message of size bytes, or reports that the
-// outbox is full.
-func (b *batchRoom) take(size int) error {
+// take reserves room for n messages of size bytes together, or reports
+// that the outbox is full.
+func (b *batchRoom) take(n, size int) error {
 	w := b.w
 	rows, bytes := w.Outbox.Load()
-	rows, bytes = rows+b.rows+1, bytes+b.bytes+int64(size)
+	rows, bytes = rows+b.rows+int64(n), bytes+b.bytes+int64(size)
 	if w.MaxOutboxRows > 0 && rows > w.MaxOutboxRows {
-		return fmt.Errorf("%w: %d rows, the bound is %d", ErrOutboxFull, rows-1, w.MaxOutboxRows)
+		return fmt.Errorf("%w: %d rows, the bound is %d", ErrOutboxFull, rows-int64(n), w.MaxOutboxRows)
 	}
 	if w.MaxOutboxBytes > 0 && bytes > w.MaxOutboxBytes {
 		return fmt.Errorf("%w: %d bytes, the bound is %d", ErrOutboxFull, bytes-int64(size), w.MaxOutboxBytes)
 	}
-	b.rows++
+	b.rows += int64(n)
 	b.bytes += int64(size)
 	return nil
 }
 
-// give returns what take reserved, for an event rolled back after it.
-func (b *batchRoom) give(size int) {
-	b.rows--
+// give returns what take reserved, for messages rolled back after it or
+// taken by the stream.
+func (b *batchRoom) give(n, size int) {
+	b.rows -= int64(n)
 	b.bytes -= int64(size)
 }
 

@@ -53,4 +53,25 @@ type Event struct {
 	// the request's read buffer, valid only while the decision runs: a
 	// decider copies what it keeps.
 	Message forward.Message
+	// Copies are more messages of the event: the copies that the
+	// gateway's routes add, each with its own subject and ID. They are
+	// decided with Message: stored for forwarding together when the event
+	// is accepted (in one transaction or one atomic batch), or not at all.
+	Copies []forward.Message
+	// Drop means that nothing of the event is forwarded (a route's action
+	// drop): it is still decided and recorded (claimed, compared), so that
+	// its retries are duplicates.
+	Drop bool
+}
+
+// Outgoing returns the messages to forward when the event is accepted:
+// Message, then Copies; none when Drop is set.
+func (e *Event) Outgoing() []forward.Message {
+	if e.Drop {
+		return nil
+	}
+	if len(e.Copies) == 0 {
+		return []forward.Message{e.Message}
+	}
+	return append([]forward.Message{e.Message}, e.Copies...)
 }

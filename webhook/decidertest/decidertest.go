@@ -53,6 +53,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"duplicate", duplicate},
 		{"stale and ties", staleAndTies},
 		{"stale retried is a duplicate", staleRetried},
+		{"copies and drop", copiesAndDrop},
 		{"ttl expiry", ttlExpiry},
 		{"concurrent identical deliveries", concurrentIdentical},
 		{"shuffled versions", shuffledVersions},
@@ -128,6 +129,30 @@ func staleRetried(t *testing.T, b *Backend) {
 	decide(t, b, Event("v4", "x", 4), webhook.Stale)
 	decide(t, b, Event("v4", "x", 4), webhook.Duplicate)
 	forwarded(t, b, "v5")
+}
+
+// copiesAndDrop: an event's route copies are forwarded with it, in order,
+// and not again for a duplicate or a stale event; an event dropped by a
+// route is accepted, forwards nothing, and its retry is a duplicate.
+func copiesAndDrop(t *testing.T, b *Backend) {
+	withCopies := func(id, entity string, version int64) *webhook.Event {
+		ev := Event(id, entity, version)
+		for _, route := range []string{"r1", "r2"} {
+			c := ev.Message
+			c.ID, c.Subject = ev.Message.ID+"@"+route, "webhooks.routed."+route
+			ev.Copies = append(ev.Copies, c)
+		}
+		return ev
+	}
+	decide(t, b, withCopies("c1", "x", 2), webhook.Accepted)
+	decide(t, b, withCopies("c1", "x", 2), webhook.Duplicate)
+	decide(t, b, withCopies("c0", "x", 1), webhook.Stale)
+	dropped := withCopies("d1", "", 0)
+	dropped.Drop = true
+	decide(t, b, dropped, webhook.Accepted)
+	decide(t, b, dropped, webhook.Duplicate)
+	decide(t, b, Event("e1", "", 0), webhook.Accepted)
+	forwarded(t, b, "c1", "c1@r1", "c1@r2", "e1")
 }
 
 func ttlExpiry(t *testing.T, b *Backend) {
