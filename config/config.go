@@ -58,6 +58,7 @@ type Config struct {
 	Archive    Archive    `yaml:"archive"`
 	Quarantine Quarantine `yaml:"quarantine"`
 	Providers  []Provider `yaml:"providers"`
+	Routes     []Route    `yaml:"routes"`
 }
 
 // Archive keeps decided events for inspection and replay.

@@ -69,6 +69,7 @@ func (c *Config) Validate() error {
 	for i := range c.Providers {
 		c.Providers[i].validate(v, i, names, paths, &c.NATS, streamSubjects)
 	}
+	c.validateRoutes(v, streamSubjects)
 	c.validateBackend(v)
 	return errors.Join(v.errs...)
 }

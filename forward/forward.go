@@ -41,6 +41,8 @@ const (
 	HeaderReceivedAt      = "Hookgate-Received-At"
 	HeaderOrderingKey     = "Hookgate-Ordering-Key"
 	HeaderOrderingVersion = "Hookgate-Ordering-Version"
+	// HeaderRoute names the route whose copy of an event a message is.
+	HeaderRoute = "Hookgate-Route"
 
 	// HeaderMsgID is the JetStream de-duplication header, set from
 	// [Message.ID] on publish.
