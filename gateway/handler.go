@@ -308,6 +308,11 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err := s.fits(&ev.Message); err != nil {
 		return r, err
 	}
+	if rs := s.rules.Load(); rs != nil {
+		if err := s.route(req.Context(), rs, p, ident, req.Header, fields, ev); err != nil {
+			return r, err
+		}
+	}
 	// The decider copies what it keeps of the body (the buffer is released
 	// when this returns).
 	r.outcome, err = s.decider.Decide(req.Context(), ev)

@@ -26,6 +26,8 @@ type metrics struct {
 	quarantineDropped prometheus.Counter
 	connsRefused      prometheus.Counter
 	fallbacks         prometheus.Counter
+	routeMatches      *prometheus.CounterVec // route
+	routeErrors       *prometheus.CounterVec // route
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -77,7 +79,15 @@ func newMetrics() *metrics {
 		Name: "hookgate_outbox_fallback_events_total",
 		Help: "Accepted events put in the outbox because the stream did not acknowledge them in time when the writer published them itself.",
 	})
-	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.fallbacks, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.routeMatches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookgate_route_matches_total",
+		Help: "Events a route matched (a copy added, or the event dropped), by route.",
+	}, []string{"route"})
+	m.routeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookgate_route_errors_total",
+		Help: "Route conditions that failed to evaluate for an event (counted as no match), by route.",
+	}, []string{"route"})
+	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

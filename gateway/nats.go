@@ -172,7 +172,7 @@ func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
 // checkSubjects refuses providers whose subject template can render a
 // subject outside the stream's subjects (as the stream was found at start):
 // their events would be accepted and then refused by the stream.
-func (s *Server) checkSubjects(providers []*provider) error {
+func (s *Server) checkSubjects(providers []*provider, routes []config.Route) error {
 	if s.streamSubjects == nil {
 		return nil
 	}
@@ -181,6 +181,15 @@ func (s *Server) checkSubjects(providers []*provider) error {
 		if !forward.TemplateCovered(p.subject, p.name, s.streamSubjects) {
 			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
 				config.ErrInvalid, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
+		}
+		for _, r := range routes {
+			if r.Drop() || (len(r.Providers) > 0 && !slices.Contains(r.Providers, p.name)) {
+				continue
+			}
+			if !forward.TemplateCovered(r.Subject, p.name, s.streamSubjects) {
+				errs = append(errs, fmt.Errorf("%w: route %s: subject %q for provider %s does not fall inside the subjects %q of stream %s: the stream would refuse its copies",
+					config.ErrInvalid, r.Name, r.Subject, p.name, s.streamSubjects, s.cfg.NATS.Stream))
+			}
 		}
 	}
 	return errors.Join(errs...)

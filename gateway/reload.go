@@ -30,8 +30,12 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 			return nil, err
 		}
 	}
-	if err := s.checkSubjects(providers); err != nil {
+	if err := s.checkSubjects(providers, cfg.Routes); err != nil {
 		return nil, err
+	}
+	rs, err := newRules(cfg.Routes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	old := s.table.Load()
 	for _, p := range providers {
@@ -41,6 +45,7 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 		}
 	}
 	s.table.Store(newRouteTable(providers))
+	s.rules.Store(rs)
 	cur := s.cfg
 	// The trusted proxies are read into each provider's edge checks, so
 	// they took effect with the providers above.

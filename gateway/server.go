@@ -46,6 +46,7 @@ type Server struct {
 	quarantine *quarantine         // nil when off
 	metrics    *metrics
 	table      atomic.Pointer[routeTable]
+	rules      atomic.Pointer[rules] // nil without routes
 	closing    atomic.Bool  // set when Close starts; /readyz answers 503
 	admission  *admission   // the work slots
 	conns      *connLimit   // the public listener's connection cap
@@ -117,6 +118,11 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs, err := newRules(s.cfg.Routes)
+	if err != nil {
+		return err
+	}
+	s.rules.Store(rs)
 	depth, err := s.openStorage(ctx)
 	if err != nil {
 		return err
@@ -196,7 +202,7 @@ func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.
 	if err := s.ensureStream(ctx, js); err != nil {
 		return nil, err
 	}
-	if err := s.checkSubjects(providers); err != nil {
+	if err := s.checkSubjects(providers, s.cfg.Routes); err != nil {
 		return nil, err
 	}
 	pub, err := forward.NewJetStreamPublisher(s.nc, 0)

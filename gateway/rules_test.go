@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"hookgate/forward"
+	"hookgate/internal/testkit"
+)
+
+const routesYAML = `routes:
+  - name: big
+    providers: [shop]
+    when: 'type == "invoice.paid" && body.data.object.amount_paid > 100000'
+    subject: "webhooks.priority.{provider}.{type}"
+    headers: {Hookgate-Priority: high}
+  - name: audit
+    subject: "webhooks.audit.{provider}"
+  - name: no-pings
+    when: 'type == "ping"'
+    action: drop
+  - name: broken
+    when: 'body.nope.deeper == 1'
+    subject: webhooks.never
+`
+
+// TestRoutes: through a real gateway (SQLite, embedded NATS), a matching
+// route adds its copy (with its headers, Hookgate-Route and its own
+// Nats-Msg-Id) after the event's own message; a route that does not match
+// adds nothing; a drop route forwards nothing, answers 2xx, and its retry
+// is a duplicate; a condition that fails to evaluate is no match, counted.
+func TestRoutes(t *testing.T) {
+	s := mustServer(t, routesYAML, providerYAML("shop", "stripe", "whsec_a"))
+	post := func(id, typ string, amount int) int {
+		body := fmt.Sprintf(`{"id":%q,"type":%q,"created":1,"data":{"object":{"id":"in_1","amount_paid":%d}}}`, id, typ, amount)
+		return postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now()))
+	}
+	for _, c := range []struct {
+		id, typ string
+		amount  int
+		want    int
+	}{
+		{id: "evt_big", typ: "invoice.paid", amount: 250000, want: 202},
+		{id: "evt_small", typ: "invoice.paid", amount: 5, want: 202},
+		{id: "evt_ping", typ: "ping", want: 202},
+		{id: "evt_ping", typ: "ping", want: 200}, // the retry of a dropped event
+	} {
+		if code := post(c.id, c.typ, c.amount); code != c.want {
+			t.Fatalf("%s: %d; want %d", c.id, code, c.want)
+		}
+	}
+	want := []struct{ id, subject, route, priority string }{
+		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid"},
+		{id: "shop:evt_big@big", subject: "webhooks.priority.shop.invoice.paid", route: "big", priority: "high"},
+		{id: "shop:evt_big@audit", subject: "webhooks.audit.shop", route: "audit"},
+		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
+		{id: "shop:evt_small@audit", subject: "webhooks.audit.shop", route: "audit"},
+	}
+	for i, w := range want {
+		m := streamMsg(t, s, uint64(i+1))
+		if got := m.Header.Get(forward.HeaderMsgID); got != w.id || m.Subject != w.subject ||
+			m.Header.Get(forward.HeaderRoute) != w.route || m.Header.Get("Hookgate-Priority") != w.priority {
+			t.Errorf("stream message %d: %s on %s, route %q, priority %q; want %s on %s, route %q, priority %q", i+1,
+				got, m.Subject, m.Header.Get(forward.HeaderRoute), m.Header.Get("Hookgate-Priority"), w.id, w.subject, w.route, w.priority)
+		}
+		if id := m.Header.Get(forward.HeaderEventID); id != "evt_big" && id != "evt_small" {
+			t.Errorf("stream message %d: Hookgate-Event-Id %q; want the event's own", i+1, id)
+		}
+	}
+	if n := streamCount(t, s); n != uint64(len(want)) {
+		t.Errorf("stream holds %d messages; want %d (the dropped ping forwards nothing)", n, len(want))
+	}
+	metrics := scrape(t, s)
+	for name, want := range map[string]float64{
+		`hookgate_route_matches_total{route="big"}`:      1,
+		`hookgate_route_matches_total{route="audit"}`:    4, // the pings too, before the drop discarded the copy
+		`hookgate_route_matches_total{route="no-pings"}`: 2, // both deliveries were evaluated
+		`hookgate_route_errors_total{route="broken"}`:    2, // the pings stopped at the drop
+	} {
+		if got := metrics[name]; got != want {
+			t.Errorf("%s = %v; want %v", name, got, want)
+		}
+	}
+}
+
+// streamCount returns the number of messages in the stream WEBHOOKS of s.
+func streamCount(tb testing.TB, s *Server) uint64 {
+	tb.Helper()
+	info, err := testkit.Stream(tb, s.NATSURL(), forward.DefaultStreamName).Info(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return info.State.Msgs
+}
