@@ -47,10 +47,10 @@ type Server struct {
 	metrics    *metrics
 	table      atomic.Pointer[routeTable]
 	rules      atomic.Pointer[rules] // nil without routes
-	closing    atomic.Bool  // set when Close starts; /readyz answers 503
-	admission  *admission   // the work slots
-	conns      *connLimit   // the public listener's connection cap
-	receiving  atomic.Int64 // requests whose body is arriving
+	closing    atomic.Bool           // set when Close starts; /readyz answers 503
+	admission  *admission            // the work slots
+	conns      *connLimit            // the public listener's connection cap
+	receiving  atomic.Int64          // requests whose body is arriving
 	// streamMaxMsg is the stream's max_msg_size as read at start (0: no
 	// limit, or not JetStream).
 	streamMaxMsg atomic.Int64
