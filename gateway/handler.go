@@ -37,6 +37,7 @@ type provider struct {
 	rateLimit   config.RateLimit
 	verifier    verify.Verifier
 	ident       *identifier
+	envelope    envelope
 	rejects     *sampler // the provider's "webhook rejected" log lines
 }
 
@@ -133,6 +134,7 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			credentials: pc.CredentialHeaders(),
 			verifier:    v,
 			ident:       ident,
+			envelope:    newEnvelope(pc.Envelope, preset),
 			rejects:     newSampler(rejectLogRate, rejectLogBurst),
 		})
 	}
@@ -373,6 +375,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	if passed > MaxPassHeaders {
 		return nil, fmt.Errorf("%w: the passed headers (pass_headers) are %d bytes together; the limit is %d", ErrValueTooLong, passed, MaxPassHeaders)
 	}
+	body = p.envelope.apply(hdr, envelopeInput{provider: p.name, id: id, receivedAt: vals[3], ct: ct, h: h, body: body})
 	key := p.name + ":" + id.ID
 	return &webhook.Event{
 		Provider: p.name,
