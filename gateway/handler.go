@@ -336,7 +336,8 @@ var (
 
 // event builds what the decider records: the idempotency key, the ordering
 // entity and the outgoing NATS message. The subject and headers are
-// computed here and nowhere else.
+// computed here and nowhere else, and the body shaped by the provider's
+// envelope (envelope.go).
 func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*webhook.Event, error) {
 	// The gateway's own headers share one backing array (one allocation
 	// instead of one per header); the keys are canonical already.
