@@ -46,6 +46,19 @@ const (
 	BackendJetStream        = "jetstream"
 )
 
+// Envelopes: what a provider's NATS message body holds (see the README's
+// "Envelopes"). The default is EnvelopeRaw.
+const (
+	// EnvelopeRaw forwards the provider's body byte for byte.
+	EnvelopeRaw = "raw"
+	// EnvelopeCloudEvents adds CloudEvents 1.0 attributes as ce-* headers
+	// (the NATS binding's binary content mode); the body is unchanged.
+	EnvelopeCloudEvents = "cloudevents"
+	// EnvelopeJSON wraps the body in a JSON object with the event's
+	// identity.
+	EnvelopeJSON = "json"
+)
+
 // Config is the whole configuration file. Decode it with Read; it is
 // ready to use only after Validate.
 type Config struct {
@@ -57,8 +70,10 @@ type Config struct {
 	Admin      Admin      `yaml:"admin"`
 	Archive    Archive    `yaml:"archive"`
 	Quarantine Quarantine `yaml:"quarantine"`
-	Providers  []Provider `yaml:"providers"`
-	Routes     []Route    `yaml:"routes"`
+	// Envelope is the default of the providers' envelope (default raw).
+	Envelope  string     `yaml:"envelope"`
+	Providers []Provider `yaml:"providers"`
+	Routes    []Route    `yaml:"routes"`
 }
 
 // Archive keeps decided events for inspection and replay.

@@ -29,6 +29,9 @@ type Provider struct {
 	Allow []string `yaml:"allow"`
 	// RateLimit is a token bucket per provider.
 	RateLimit RateLimit `yaml:"rate_limit"`
+	// Envelope is raw, cloudevents or json (default: the top-level
+	// envelope).
+	Envelope string `yaml:"envelope"`
 }
 
 // RateLimit is a token bucket: RPS tokens a second, Burst at most

@@ -71,7 +71,37 @@ func (c *Config) Validate() error {
 	}
 	c.validateRoutes(v, streamSubjects)
 	c.validateBackend(v)
+	c.validateEnvelopes(v)
 	return errors.Join(v.errs...)
+}
+
+// validateEnvelopes checks the top-level envelope and the providers',
+// defaulting the first to raw and the others to the first.
+func (c *Config) validateEnvelopes(v *validator) {
+	if c.Envelope == "" {
+		c.Envelope = EnvelopeRaw
+	}
+	if !knownEnvelope(c.Envelope) {
+		v.bad("envelope", "%q is not raw, cloudevents or json", c.Envelope)
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		if p.Envelope == "" {
+			p.Envelope = c.Envelope
+			continue
+		}
+		if !knownEnvelope(p.Envelope) {
+			field := fmt.Sprintf("providers[%d]", i)
+			if p.Name != "" {
+				field += " (" + p.Name + ")"
+			}
+			v.bad(field+".envelope", "%q is not raw, cloudevents or json", p.Envelope)
+		}
+	}
+}
+
+func knownEnvelope(e string) bool {
+	return e == EnvelopeRaw || e == EnvelopeCloudEvents || e == EnvelopeJSON
 }
 
 // validateStorage checks storage, archive and quarantine.

@@ -37,6 +37,7 @@ type provider struct {
 	rateLimit   config.RateLimit
 	verifier    verify.Verifier
 	ident       *identifier
+	envelope    envelope
 	rejects     *sampler // the provider's "webhook rejected" log lines
 }
 
@@ -133,6 +134,7 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			credentials: pc.CredentialHeaders(),
 			verifier:    v,
 			ident:       ident,
+			envelope:    newEnvelope(pc.Envelope, preset),
 			rejects:     newSampler(rejectLogRate, rejectLogBurst),
 		})
 	}
@@ -339,7 +341,8 @@ var (
 
 // event builds what the decider records: the idempotency key, the ordering
 // entity and the outgoing NATS message. The subject and headers are
-// computed here and nowhere else.
+// computed here and nowhere else, and the body shaped by the provider's
+// envelope (envelope.go).
 func (p *provider) event(id identity, h http.Header, body []byte, now time.Time) (*webhook.Event, error) {
 	// The gateway's own headers share one backing array (one allocation
 	// instead of one per header); the keys are canonical already.
@@ -378,6 +381,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	if passed > MaxPassHeaders {
 		return nil, fmt.Errorf("%w: the passed headers (pass_headers) are %d bytes together; the limit is %d", ErrValueTooLong, passed, MaxPassHeaders)
 	}
+	body = p.envelope.apply(hdr, envelopeInput{provider: p.name, id: id, receivedAt: vals[3], ct: ct, h: h, body: body})
 	key := p.name + ":" + id.ID
 	return &webhook.Event{
 		Provider: p.name,

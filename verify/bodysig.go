@@ -10,11 +10,14 @@ import (
 // none, by the SHA-256 of the body). Each is a bodyMAC (hmac.go) with the
 // header, prefix, algorithm and encoding fixed.
 func init() {
-	register(bodyMAC{
+	shopify := bodyMAC{
 		name: "shopify", header: "X-Shopify-Hmac-Sha256", alt: "Shopify-Hmac-Sha256", hash: sha256.New, enc: encBase64,
 		desc:    "Shopify: X-Shopify-Hmac-Sha256 (Events: Shopify-Hmac-Sha256) base64 over the body, client secret raw",
 		eventID: "header:X-Shopify-Event-Id", eventType: []string{"header:X-Shopify-Topic"},
-	}.preset())
+	}.preset()
+	// X-Shopify-Triggered-At is an RFC 3339 time.
+	shopify.CreatedAt, shopify.APIVersion = "header:X-Shopify-Triggered-At", "header:X-Shopify-API-Version"
+	register(shopify)
 	register(bodyMAC{
 		name: "intercom", header: "X-Hub-Signature", prefix: "sha1=", hash: sha1.New, enc: encHex,
 		desc:    "Intercom: X-Hub-Signature sha1=<hex> HMAC-SHA1 over the body, client secret raw",

@@ -31,6 +31,15 @@ type Preset struct {
 	EventID   string
 	EventType []string
 
+	// Envelope fields, for the json envelope (and the CloudEvents time):
+	// sources in the same syntax, set only where the provider documents
+	// the field; empty means the provider has none, and the envelope then
+	// omits it. CreatedAt is when the provider says the event happened: a
+	// number (or a string of digits) is unix seconds, any other value an
+	// RFC 3339 time. APIVersion is the API version the body is rendered in.
+	CreatedAt  string
+	APIVersion string
+
 	// Options names the optional Options fields this preset reads (by
 	// their config names: "header", "jwks_url", ...). Secrets, NotAfter
 	// and Tolerance are always allowed.

@@ -2,7 +2,11 @@ package verify
 
 import "time"
 
-func init() { register(paddleScheme.preset()) }
+func init() {
+	p := paddleScheme.preset()
+	p.CreatedAt = "occurred_at" // Paddle Billing's notification: RFC 3339
+	register(p)
+}
 
 // paddleScheme is Paddle Billing's: "ts=<unix>;h1=<hex>[;h1=<hex>...]"
 // carries HMAC-SHA256 over "{ts}:{body}", keyed with the whole secret,

@@ -16,6 +16,7 @@ func init() {
 		Headers:     []string{squareHeader},
 		EventID:     "event_id",
 		EventType:   []string{"type"},
+		CreatedAt:   "created_at", // RFC 3339
 		Options:     []string{"public_url"},
 		New:         newWith(newSquare),
 		Sign:        signWith(newSquare),

@@ -2,7 +2,13 @@ package verify
 
 import "time"
 
-func init() { register(stripeScheme.preset()) }
+func init() {
+	p := stripeScheme.preset()
+	// The event object's created (unix seconds) and api_version (null on
+	// some events: then absent).
+	p.CreatedAt, p.APIVersion = "created", "api_version"
+	register(p)
+}
 
 // stripeScheme is Stripe's: the header "t=<unix>,v1=<hex>[,v1=<hex>...]"
 // carries HMAC-SHA256 over "{t}.{body}", keyed with the whole secret, whsec_
