@@ -40,16 +40,12 @@ func newRules(routes []config.Route) (*rules, error) {
 }
 
 // route evaluates the rules for ev, built from the request by
-// provider.event, and gives it its copies, or marks it dropped. fields is
-// the JSON the event's identity was read from. An evaluation error is the
-// rule's alone (no match): counted, and logged at most once a second per
-// rule.
+// provider.event, and gives it its copies, or marks it dropped (apply).
+// An evaluation error is the rule's alone (no match): counted, and logged
+// at most once a second per rule. Each copy is size-checked like the
+// event's own message.
 func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
-	in := &route.Input{Provider: p.name, ID: id.ID, Type: id.Type, Header: h, Body: fields}
-	if id.Ordered {
-		in.Key, in.Version = id.Entity, id.Version
-	}
-	matches, errs := rs.table.Eval(in)
+	matches, errs := rs.apply(p, id, h, fields, ev)
 	for _, e := range errs {
 		s.metrics.routeErrors.WithLabelValues(e.Rule).Inc()
 		if ok, skipped := rs.errLog[e.Rule].allow(); ok {
@@ -60,9 +56,29 @@ func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity,
 	}
 	for _, m := range matches {
 		s.metrics.routeMatches.WithLabelValues(m.Name).Inc()
+	}
+	for i := range ev.Copies {
+		if err := s.fits(&ev.Copies[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply evaluates the rules for ev and gives it a copy for each matching
+// route, in order, or marks it dropped when a drop route matches. fields
+// is the JSON the event's identity was read from. It returns the matching
+// rules and those that failed to evaluate.
+func (rs *rules) apply(p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) ([]route.Match, []*route.RuleError) {
+	in := &route.Input{Provider: p.name, ID: id.ID, Type: id.Type, Header: h, Body: fields}
+	if id.Ordered {
+		in.Key, in.Version = id.Entity, id.Version
+	}
+	matches, errs := rs.table.Eval(in)
+	for _, m := range matches {
 		if m.Drop {
 			ev.Drop, ev.Copies = true, nil
-			return nil
+			break
 		}
 		r := rs.routes[m.Name]
 		c := forward.Message{
@@ -78,10 +94,7 @@ func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity,
 			c.Header[textproto.CanonicalMIMEHeaderKey(k)] = []string{v}
 		}
 		c.Header[forward.HeaderRoute] = []string{m.Name}
-		if err := s.fits(&c); err != nil {
-			return err
-		}
 		ev.Copies = append(ev.Copies, c)
 	}
-	return nil
+	return matches, errs
 }
