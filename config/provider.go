@@ -102,7 +102,19 @@ type Ordering struct {
 	Version string `yaml:"version"`
 	Format  string `yaml:"format"` // auto (default), rfc3339, unix, unix_ms, sequence
 	Ties    string `yaml:"ties"`   // forward (default) or drop
+	// Stale is drop (default: a stale event is answered and forwarded
+	// nowhere) or forward (it is published to StaleSubject, marked).
+	Stale string `yaml:"stale"`
+	// StaleSubject is the subject template of forwarded stale events
+	// (default DefaultStaleSubject).
+	StaleSubject string `yaml:"stale_subject"`
 }
+
+// DefaultStaleSubject is where stale events go with ordering.stale forward.
+const DefaultStaleSubject = "webhooks.stale.{provider}.{type}"
+
+// StaleForward reports whether stale events are forwarded.
+func (o *Ordering) StaleForward() bool { return o.Stale == "forward" }
 
 // Enabled reports whether ordering is configured.
 func (o *Ordering) Enabled() bool { return o.Key != "" }

@@ -360,6 +360,7 @@ func (p *Provider) validate(v *validator, i int, names, paths map[string]int, n 
 		bad("subject", "%q does not fall inside nats.subjects %q: the stream hookgate creates would not store these events, and the relay would retry them for ever%s", p.Subject, n.Subjects, hint)
 	}
 	p.validateIdentify(bad)
+	p.validateStale(bad, n, streamSubjects)
 	if _, err := ParsePrefixes(p.Allow); err != nil {
 		bad("allow", "%v", err)
 	}
@@ -446,7 +447,7 @@ func (p *Provider) validateIdentify(bad func(field, format string, args ...any))
 		}
 	}
 	o := &p.Ordering
-	if !o.Enabled() && o.Version == "" && o.Format == "" && o.Ties == "" {
+	if !o.Enabled() && o.Version == "" && o.Format == "" && o.Ties == "" && o.Stale == "" && o.StaleSubject == "" {
 		return
 	}
 	if o.Key == "" || o.Version == "" {
@@ -464,6 +465,30 @@ func (p *Provider) validateIdentify(bad func(field, format string, args ...any))
 	case "", "forward", "drop":
 	default:
 		bad("ordering.ties", "%q is not forward or drop", o.Ties)
+	}
+}
+
+// validateStale checks what happens to the provider's stale events.
+func (p *Provider) validateStale(bad func(field, format string, args ...any), n *NATS, streamSubjects []string) {
+	o := &p.Ordering
+	switch o.Stale {
+	case "", "drop":
+		if o.StaleSubject != "" {
+			bad("ordering.stale_subject", "goes with ordering.stale: forward")
+		}
+		return
+	case "forward":
+	default:
+		bad("ordering.stale", "%q is not drop or forward", o.Stale)
+		return
+	}
+	if o.StaleSubject == "" {
+		o.StaleSubject = DefaultStaleSubject
+	}
+	if err := forward.ValidateTemplate(o.StaleSubject); err != nil {
+		bad("ordering.stale_subject", "%v", err)
+	} else if streamSubjects != nil && providerName.MatchString(p.Name) && !forward.TemplateCovered(o.StaleSubject, p.Name, streamSubjects) {
+		bad("ordering.stale_subject", "%q does not fall inside nats.subjects %q: the stream would not store the stale events", o.StaleSubject, n.Subjects)
 	}
 }
 

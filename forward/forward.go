@@ -43,6 +43,11 @@ const (
 	HeaderOrderingVersion = "Hookgate-Ordering-Version"
 	// HeaderRoute names the route whose copy of an event a message is.
 	HeaderRoute = "Hookgate-Route"
+	// HeaderStale marks a stale event forwarded (ordering.stale forward),
+	// and HeaderCurrentVersion carries its entity's current comparable
+	// version, which it is older than.
+	HeaderStale          = "Hookgate-Stale"
+	HeaderCurrentVersion = "Hookgate-Current-Version"
 
 	// HeaderMsgID is the JetStream de-duplication header, set from
 	// [Message.ID] on publish.

@@ -24,21 +24,24 @@ import (
 
 // provider is a configured provider ready to serve requests.
 type provider struct {
-	name        string
-	path        string
-	maxBody     int64
-	ttl         time.Duration
-	dropTies    bool
-	subject     string
-	passHeaders []string
-	methods     []string // HTTP methods routed to the handler
-	credentials []string // request headers that carry a secret: never quarantined
-	edge        *edge
-	rateLimit   config.RateLimit
-	verifier    verify.Verifier
-	ident       *identifier
-	envelope    envelope
-	rejects     *sampler // the provider's "webhook rejected" log lines
+	name     string
+	path     string
+	maxBody  int64
+	ttl      time.Duration
+	dropTies bool
+	subject  string
+	// staleSubject is where stale events go (ordering.stale forward; empty:
+	// they are dropped).
+	staleSubject string
+	passHeaders  []string
+	methods      []string // HTTP methods routed to the handler
+	credentials  []string // request headers that carry a secret: never quarantined
+	edge         *edge
+	rateLimit    config.RateLimit
+	verifier     verify.Verifier
+	ident        *identifier
+	envelope     envelope
+	rejects      *sampler // the provider's "webhook rejected" log lines
 }
 
 // Log lines of rejected requests are sampled per provider: a flood of bad
@@ -121,24 +124,34 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
 		out = append(out, &provider{
-			edge:        edge,
-			rateLimit:   pc.RateLimit,
-			name:        pc.Name,
-			path:        pc.Path,
-			maxBody:     pc.MaxBody,
-			ttl:         time.Duration(pc.Dedupe.TTL),
-			dropTies:    pc.Ordering.Ties == "drop",
-			subject:     pc.Subject,
-			passHeaders: pc.PassHeaders,
-			methods:     methods(preset),
-			credentials: pc.CredentialHeaders(),
-			verifier:    v,
-			ident:       ident,
-			envelope:    newEnvelope(pc.Envelope, preset),
-			rejects:     newSampler(rejectLogRate, rejectLogBurst),
+			edge:         edge,
+			rateLimit:    pc.RateLimit,
+			name:         pc.Name,
+			path:         pc.Path,
+			maxBody:      pc.MaxBody,
+			ttl:          time.Duration(pc.Dedupe.TTL),
+			dropTies:     pc.Ordering.Ties == "drop",
+			subject:      pc.Subject,
+			staleSubject: staleSubject(pc),
+			passHeaders:  pc.PassHeaders,
+			methods:      methods(preset),
+			credentials:  pc.CredentialHeaders(),
+			verifier:     v,
+			ident:        ident,
+			envelope:     newEnvelope(pc.Envelope, preset),
+			rejects:      newSampler(rejectLogRate, rejectLogBurst),
 		})
 	}
 	return out, nil
+}
+
+// staleSubject is the subject template of a provider's stale events, empty
+// when they are dropped.
+func staleSubject(pc *config.Provider) string {
+	if pc.Ordering.StaleForward() {
+		return pc.Ordering.StaleSubject
+	}
+	return ""
 }
 
 // methods are the HTTP methods a provider uses: POST, plus GET for a
@@ -310,6 +323,11 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err := s.fits(&ev.Message); err != nil {
 		return r, err
 	}
+	if ev.Stale != nil {
+		if err := s.fits(ev.Stale); err != nil {
+			return r, err
+		}
+	}
 	if rs := s.rules.Load(); rs != nil {
 		if err := s.route(req.Context(), rs, p, ident, req.Header, fields, ev); err != nil {
 			return r, err
@@ -383,7 +401,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	}
 	body = p.envelope.apply(hdr, envelopeInput{provider: p.name, id: id, receivedAt: vals[3], ct: ct, h: h, body: body})
 	key := p.name + ":" + id.ID
-	return &webhook.Event{
+	ev := &webhook.Event{
 		Provider: p.name,
 		ID:       id.ID,
 		Type:     id.Type,
@@ -399,7 +417,18 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 			Header:  hdr,
 			Body:    body,
 		},
-	}, nil
+	}
+	if id.Ordered && p.staleSubject != "" {
+		// Kept if it turns out stale (ordering.stale forward); the decider
+		// adds the entity's current version.
+		sh := make(nats.Header, len(hdr)+2)
+		for k, v := range hdr {
+			sh[k] = v
+		}
+		sh[forward.HeaderStale] = []string{"true"}
+		ev.Stale = &forward.Message{ID: key, Subject: forward.Subject(p.staleSubject, p.name, id.Type), Header: sh, Body: body}
+	}
+	return ev, nil
 }
 
 // fits checks a message against what the NATS server and the stream take,

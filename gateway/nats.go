@@ -182,6 +182,10 @@ func (s *Server) checkSubjects(providers []*provider, routes []config.Route) err
 			errs = append(errs, fmt.Errorf("%w: provider %s: subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its events (change the subject, or the stream's subjects)",
 				config.ErrInvalid, p.name, p.subject, s.streamSubjects, s.cfg.NATS.Stream))
 		}
+		if p.staleSubject != "" && !forward.TemplateCovered(p.staleSubject, p.name, s.streamSubjects) {
+			errs = append(errs, fmt.Errorf("%w: provider %s: ordering.stale_subject %q does not fall inside the subjects %q of stream %s: the stream would refuse its stale events",
+				config.ErrInvalid, p.name, p.staleSubject, s.streamSubjects, s.cfg.NATS.Stream))
+		}
 		for _, r := range routes {
 			if r.Drop() || (len(r.Providers) > 0 && !slices.Contains(r.Providers, p.name)) {
 				continue

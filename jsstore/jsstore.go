@@ -247,6 +247,9 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 	}
 	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
 	batch := []*nats.Msg{claimMsg(claim, ev)}
+	if m, ok := ev.StaleMessage(stored); stale && ok {
+		batch = append(batch, eventMsg(m))
+	}
 	if !stale {
 		if ev.Ordered {
 			batch = append(batch, versionMsg(version, ev, last))

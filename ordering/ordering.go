@@ -146,3 +146,22 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 // (Unix nanoseconds); see dedupe.SweepStatement for how to run it.
 const SweepStatement = `DELETE FROM entity_versions WHERE entity IN (
 	SELECT entity FROM entity_versions WHERE expires_at <= ?1 LIMIT ?2)`
+
+// Querier is the part of *sql.Tx or *sql.DB that Current needs.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Current returns the last version applied for entity, live at now, and
+// whether there is one.
+func Current(ctx context.Context, q Querier, entity string, now time.Time) (int64, bool, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT version FROM entity_versions WHERE entity = ?1 AND expires_at > ?2`, entity, now.UnixNano()).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("ordering: current %q: %w", entity, err)
+	}
+	return v, true, nil
+}

@@ -19,7 +19,8 @@ import (
 //  1. claim the event's idempotency key with its TTL (package dedupe): a
 //     live claim makes the event a duplicate;
 //  2. if it is ordered, compare its version with its entity's last one
-//     (package ordering): strictly older, or equal with DropTies, is stale;
+//     (package ordering): strictly older, or equal with DropTies, is stale
+//     (and its message is kept, marked, when ordering.stale is forward);
 //  3. enqueue its message in the outbox (package forward), within the
 //     outbox's bound; or, when the writer publishes the batch itself
 //     (direct.go), reserve its outbox room and leave the message for the
@@ -36,40 +37,39 @@ import (
 // statements on an error is the caller's (writer.go rolls its savepoint
 // back, or the whole transaction).
 func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) decision {
-	outcome, err := w.record(ctx, tx, ev, now, room, direct)
-	if err == nil && w.Archive {
-		if err = archive(ctx, tx, ev, outcome, now); err != nil && outcome == webhook.Accepted && !ev.Drop {
-			n, size := 1+len(ev.Copies), len(ev.Message.Body)
-			for _, c := range ev.Copies {
-				size += len(c.Body)
-			}
-			room.give(n, size)
-		}
+	rows, bytes := room.rows, room.bytes
+	var d decision
+	d.outcome, d.stale, d.err = w.record(ctx, tx, ev, now, room, direct)
+	if d.err == nil && w.Archive {
+		d.err = archive(ctx, tx, ev, d.outcome, now)
 	}
-	if err != nil {
-		return decision{err: err}
+	if d.err != nil {
+		room.rows, room.bytes = rows, bytes // what the event reserved
+		return decision{err: d.err}
 	}
-	return decision{outcome: outcome}
+	return d
 }
 
-// record claims, compares and enqueues: the outcome of the event.
-func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (webhook.Outcome, error) {
+// record claims, compares and enqueues: the outcome of the event, and the
+// message kept for a stale event (ordering.stale forward), if any.
+func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (webhook.Outcome, *forward.Message, error) {
 	// 1. The claim: a live one makes the event a duplicate.
 	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+		return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	if !first {
-		return webhook.Duplicate, nil
+		return webhook.Duplicate, nil, nil
 	}
 	// 2. Last writer wins, per entity.
 	if ev.Ordered {
 		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
 		if err != nil {
-			return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 		if !apply {
-			return webhook.Stale, nil
+			m, err := w.keepStale(ctx, tx, ev, now, room, direct)
+			return webhook.Stale, m, err
 		}
 	}
 	// 3. The messages (the event's own and its route copies), into the
@@ -77,14 +77,14 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	// publish with their outbox room reserved (the outbox takes what the
 	// stream does not). An event dropped by a route forwards nothing.
 	if ev.Drop {
-		return webhook.Accepted, nil
+		return webhook.Accepted, nil, nil
 	}
 	n, size := 1+len(ev.Copies), len(ev.Message.Body)
 	for _, c := range ev.Copies {
 		size += len(c.Body)
 	}
 	if err := room.take(n, size); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	for i := range n {
 		m := &ev.Message
@@ -100,12 +100,42 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 		if err != nil {
 			room.give(n, size)
 			if errors.Is(err, forward.ErrInvalidMessage) {
-				return 0, err // the request's own content: retrying cannot help
+				return 0, nil, err // the request's own content: retrying cannot help
 			}
-			return 0, fmt.Errorf("%w: %w", ErrStorage, err)
+			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 	}
-	return webhook.Accepted, nil
+	return webhook.Accepted, nil, nil
+}
+
+// keepStale stores the message of a stale event kept by ordering.stale
+// forward (none otherwise), marked with its entity's current version: in
+// the outbox, or for the batch's publish when direct.
+func (w *Writer) keepStale(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (*forward.Message, error) {
+	if ev.Stale == nil || ev.Drop {
+		return nil, nil
+	}
+	current, _, err := ordering.Current(ctx, tx, ev.Entity, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	m, _ := ev.StaleMessage(current)
+	if err := room.take(1, len(m.Body)); err != nil {
+		return nil, err
+	}
+	if direct {
+		err = forward.Check(m)
+	} else {
+		err = forward.Enqueue(ctx, tx, m, now)
+	}
+	if err != nil {
+		room.give(1, len(m.Body))
+		if errors.Is(err, forward.ErrInvalidMessage) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return &m, nil
 }
 
 // archive records the decision in the archive table (4.), when it is on.

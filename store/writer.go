@@ -67,6 +67,7 @@ type pending struct {
 
 type decision struct {
 	outcome webhook.Outcome
+	stale   *forward.Message // the message kept for a stale event, to publish when direct
 	err     error
 }
 
@@ -289,9 +290,13 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// the batch ends here: every event of it fails, none is kept.
 			return nil, nil, results[i].err
 		}
-		if direct && results[i].outcome == webhook.Accepted && !p.ev.Drop {
+		switch {
+		case !direct:
+		case results[i].outcome == webhook.Accepted && !p.ev.Drop:
 			msgs = append(msgs, p.ev.Message)
 			msgs = append(msgs, p.ev.Copies...)
+		case results[i].stale != nil:
+			msgs = append(msgs, *results[i].stale)
 		}
 	}
 	published, err := w.publish(ctx, tx, msgs, now, room)

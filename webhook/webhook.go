@@ -6,6 +6,7 @@
 package webhook
 
 import (
+	"strconv"
 	"time"
 
 	"hookgate/forward"
@@ -58,10 +59,30 @@ type Event struct {
 	// decided with Message: stored for forwarding together when the event
 	// is accepted (in one transaction or one atomic batch), or not at all.
 	Copies []forward.Message
+	// Stale, when set, is what is forwarded when the event is stale
+	// (ordering.stale forward), stored with its claim; the decider adds
+	// the Hookgate-Current-Version header (the entity's current version).
+	// Nil: a stale event forwards nothing.
+	Stale *forward.Message
 	// Drop means that nothing of the event is forwarded (a route's action
 	// drop): it is still decided and recorded (claimed, compared), so that
 	// its retries are duplicates.
 	Drop bool
+}
+
+// StaleMessage returns the message to forward for a stale event, given
+// its entity's current version, and whether there is one.
+func (e *Event) StaleMessage(current int64) (forward.Message, bool) {
+	if e.Stale == nil || e.Drop {
+		return forward.Message{}, false
+	}
+	m := *e.Stale
+	m.Header = make(map[string][]string, len(e.Stale.Header)+1)
+	for k, v := range e.Stale.Header {
+		m.Header[k] = v
+	}
+	m.Header[forward.HeaderCurrentVersion] = []string{strconv.FormatInt(current, 10)}
+	return m, true
 }
 
 // Outgoing returns the messages to forward when the event is accepted:

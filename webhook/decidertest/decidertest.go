@@ -54,6 +54,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"stale and ties", staleAndTies},
 		{"stale retried is a duplicate", staleRetried},
 		{"copies and drop", copiesAndDrop},
+		{"stale kept", staleKept},
 		{"ttl expiry", ttlExpiry},
 		{"concurrent identical deliveries", concurrentIdentical},
 		{"shuffled versions", shuffledVersions},
@@ -153,6 +154,24 @@ func copiesAndDrop(t *testing.T, b *Backend) {
 	decide(t, b, dropped, webhook.Duplicate)
 	decide(t, b, Event("e1", "", 0), webhook.Accepted)
 	forwarded(t, b, "c1", "c1@r1", "c1@r2", "e1")
+}
+
+// staleKept: a stale event that carries a Stale message (ordering.stale
+// forward) forwards it, once; one without forwards nothing.
+func staleKept(t *testing.T, b *Backend) {
+	kept := func(id string, version int64) *webhook.Event {
+		ev := Event(id, "x", version)
+		m := ev.Message
+		m.Subject = "webhooks.stale.p.t"
+		ev.Stale = &m
+		return ev
+	}
+	decide(t, b, kept("v5", 5), webhook.Accepted)
+	decide(t, b, kept("v3", 3), webhook.Stale)
+	decide(t, b, kept("v3", 3), webhook.Duplicate)
+	decide(t, b, Event("v4", "x", 4), webhook.Stale)
+	decide(t, b, kept("v6", 6), webhook.Accepted)
+	forwarded(t, b, "v5", "v3", "v6")
 }
 
 func ttlExpiry(t *testing.T, b *Backend) {
