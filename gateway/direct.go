@@ -35,13 +35,14 @@ func (s *Server) reclaim(m forward.Message) (*webhook.Event, bool) {
 	if m.Header.Get(forward.HeaderReplay) != "" {
 		return nil, false
 	}
+	stale := m.Header.Get(forward.HeaderStale) != "" // a stale event kept: its claim, not its version
 	p := s.table.Load().byName[m.Header.Get(forward.HeaderProvider)]
 	id := m.Header.Get(forward.HeaderEventID)
 	if p == nil || id == "" || m.ID != p.name+":"+id {
 		return nil, false
 	}
 	ev := &webhook.Event{Provider: p.name, ID: id, Key: m.ID, TTL: p.ttl}
-	if key := m.Header.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered {
+	if key := m.Header.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered && !stale {
 		if v, err := ordering.ParseVersion(m.Header.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
 			ev.Ordered, ev.Entity, ev.Version = true, p.name+":"+key, v
 		}

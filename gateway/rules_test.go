@@ -29,7 +29,7 @@ const routesYAML = `routes:
 // TestRoutes: through a real gateway (SQLite, embedded NATS), a matching
 // route adds its copy (with its headers, Hookgate-Route and its own
 // Nats-Msg-Id) after the event's own message; a route that does not match
-// adds nothing; a drop route forwards nothing, answers 2xx, and its retry
+// adds nothing; the event's own message comes after its copies; a drop route forwards nothing, answers 2xx, and its retry
 // is a duplicate; a condition that fails to evaluate is no match, counted.
 func TestRoutes(t *testing.T) {
 	s := mustServer(t, routesYAML, providerYAML("shop", "stripe", "whsec_a"))
@@ -52,11 +52,11 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 	want := []struct{ id, subject, route, priority string }{
-		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid"},
 		{id: "shop:evt_big@big", subject: "webhooks.priority.shop.invoice.paid", route: "big", priority: "high"},
 		{id: "shop:evt_big@audit", subject: "webhooks.audit.shop", route: "audit"},
-		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
+		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid"},
 		{id: "shop:evt_small@audit", subject: "webhooks.audit.shop", route: "audit"},
+		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
 	}
 	for i, w := range want {
 		m := streamMsg(t, s, uint64(i+1))

@@ -86,10 +86,10 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	if err := room.take(n, size); err != nil {
 		return 0, nil, err
 	}
-	for i := range n {
+	for i := range n { // the copies, then the event's own (webhook.Event.Outgoing)
 		m := &ev.Message
-		if i > 0 {
-			m = &ev.Copies[i-1]
+		if i < len(ev.Copies) {
+			m = &ev.Copies[i]
 		}
 		var err error
 		if direct {

@@ -293,8 +293,8 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 		switch {
 		case !direct:
 		case results[i].outcome == webhook.Accepted && !p.ev.Drop:
+			msgs = append(msgs, p.ev.Copies...) // the event's own last: see webhook.Event.Outgoing
 			msgs = append(msgs, p.ev.Message)
-			msgs = append(msgs, p.ev.Copies...)
 		case results[i].stale != nil:
 			msgs = append(msgs, *results[i].stale)
 		}

@@ -86,7 +86,10 @@ func (e *Event) StaleMessage(current int64) (forward.Message, bool) {
 }
 
 // Outgoing returns the messages to forward when the event is accepted:
-// Message, then Copies; none when Drop is set.
+// Copies, then Message; none when Drop is set. The event's own message
+// comes last: the stream stores a publisher's messages in order, so once
+// it is stored its copies are, and a writer that lost its commit in a
+// crash finds the event's claim from that message alone (store.CatchUp).
 func (e *Event) Outgoing() []forward.Message {
 	if e.Drop {
 		return nil
@@ -94,5 +97,5 @@ func (e *Event) Outgoing() []forward.Message {
 	if len(e.Copies) == 0 {
 		return []forward.Message{e.Message}
 	}
-	return append([]forward.Message{e.Message}, e.Copies...)
+	return append(append(make([]forward.Message, 0, len(e.Copies)+1), e.Copies...), e.Message)
 }

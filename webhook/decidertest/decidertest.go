@@ -132,7 +132,7 @@ func staleRetried(t *testing.T, b *Backend) {
 	forwarded(t, b, "v5")
 }
 
-// copiesAndDrop: an event's route copies are forwarded with it, in order,
+// copiesAndDrop: an event's route copies are forwarded with it, before it,
 // and not again for a duplicate or a stale event; an event dropped by a
 // route is accepted, forwards nothing, and its retry is a duplicate.
 func copiesAndDrop(t *testing.T, b *Backend) {
@@ -153,7 +153,7 @@ func copiesAndDrop(t *testing.T, b *Backend) {
 	decide(t, b, dropped, webhook.Accepted)
 	decide(t, b, dropped, webhook.Duplicate)
 	decide(t, b, Event("e1", "", 0), webhook.Accepted)
-	forwarded(t, b, "c1", "c1@r1", "c1@r2", "e1")
+	forwarded(t, b, "c1@r1", "c1@r2", "c1", "e1") // an event's own message after its copies
 }
 
 // staleKept: a stale event that carries a Stale message (ordering.stale
