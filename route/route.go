@@ -14,7 +14,6 @@
 package route
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -60,6 +59,7 @@ type Input struct {
 // use.
 type Table struct {
 	rules []compiled
+	body  bodyUse // what the conditions read of the body
 }
 
 type compiled struct {
@@ -100,7 +100,7 @@ func Compile(rules []Rule) (*Table, error) {
 			}
 		}
 		if r.When != "" {
-			prg, err := program(e, r.When)
+			prg, err := program(e, r.When, &t.body)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w %q: when: %w", ErrInvalid, r.Name, err))
 				continue
@@ -116,7 +116,8 @@ func Compile(rules []Rule) (*Table, error) {
 }
 
 // program compiles and type-checks one condition.
-func program(e *cel.Env, when string) (cel.Program, error) {
+// It adds what the condition reads of the body to body.
+func program(e *cel.Env, when string, body *bodyUse) (cel.Program, error) {
 	ast, iss := e.Compile(when)
 	if iss.Err() != nil {
 		return nil, iss.Err()
@@ -124,6 +125,7 @@ func program(e *cel.Env, when string) (cel.Program, error) {
 	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
 		return nil, fmt.Errorf("the expression is a %s, not a bool", t)
 	}
+	body.addUses(ast)
 	return e.Program(ast, cel.EvalOptions(cel.OptOptimize))
 }
 
@@ -149,7 +151,7 @@ func (t *Table) Eval(in *Input) ([]Match, []*RuleError) {
 	var (
 		matches []Match
 		errs    []*RuleError
-		vars    = &activation{in: in}
+		vars    = &activation{in: in, body: &t.body}
 	)
 	for i := range t.rules {
 		r := &t.rules[i]
@@ -185,8 +187,9 @@ func (t *Table) Len() int { return len(t.rules) }
 type activation struct {
 	in      *Input
 	headers map[string]string
-	body    any
-	bodyErr error
+	body    *bodyUse
+	doc     any
+	docErr  error
 	parsed  bool
 }
 
@@ -215,12 +218,12 @@ func (a *activation) ResolveName(name string) (any, bool) {
 	case "body":
 		if !a.parsed {
 			a.parsed = true
-			a.bodyErr = json.Unmarshal(a.in.Body, &a.body)
+			a.doc, a.docErr = a.body.value(a.in.Body)
 		}
-		if a.bodyErr != nil {
-			return types.NewErr("body is not JSON: %v", a.bodyErr), true
+		if a.docErr != nil {
+			return types.NewErr("body is not JSON: %v", a.docErr), true
 		}
-		return a.body, true
+		return a.doc, true
 	}
 	return nil, false
 }

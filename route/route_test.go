@@ -55,6 +55,38 @@ func TestEval(t *testing.T) {
 	}
 }
 
+// TestBodyShapes: the body as conditions read it, whether they select
+// fields (looked up in the raw JSON) or use it otherwise (parsed whole).
+func TestBodyShapes(t *testing.T) {
+	for _, c := range []struct {
+		when string
+		body string
+		want bool // matched; false: no match (an error or false)
+	}{
+		{when: `body.data.object.customer == "cus_9"`, body: string(invoice), want: true},
+		{when: `body["data"]["object"]["customer"] == "cus_9"`, body: string(invoice), want: true},
+		{when: `body.data.object.customer == "cus_9" && size(body.data.object) == 3`, body: string(invoice), want: true},
+		{when: `size(body.data.object) == 3 && body.data.object.id == "in_1"`, body: string(invoice), want: true},
+		{when: `has(body.data.object.refunded)`, body: `{"data":{"object":{"refunded":false}}}`, want: true},
+		{when: `has(body.data.object.refunded)`, body: string(invoice), want: false},
+		{when: `body.data.object.amount_paid == 250000`, body: string(invoice), want: true},
+		{when: `body.flags.exists(f, f == "b")`, body: `{"flags":["a","b"]}`, want: true},
+		{when: `body.n == null`, body: `{"n":null}`, want: true},
+		{when: `body.ok`, body: `{"ok":true}`, want: true},
+		{when: `body.data.x == 1`, body: `[1,2]`, want: false},
+		{when: `body.data.x == 1`, body: ` {"data":{"x":1}}`, want: true},
+	} {
+		tbl, err := route.Compile([]route.Rule{{Name: "r", When: c.when}})
+		if err != nil {
+			t.Fatalf("%s: %v", c.when, err)
+		}
+		m, _ := tbl.Eval(&route.Input{Body: []byte(c.body)})
+		if got := len(m) == 1; got != c.want {
+			t.Errorf("%s on %s: matched %v; want %v", c.when, c.body, got, c.want)
+		}
+	}
+}
+
 func TestCompileNamesTheRule(t *testing.T) {
 	for _, c := range []struct {
 		when, want string

@@ -1,0 +1,150 @@
+package route
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/tidwall/gjson"
+)
+
+// bodyUse is what the expressions of a table read of the body: the field
+// paths of their body.a.b selections, or everything (whole) when one uses
+// the body otherwise (body["a"], size(body.items), body itself).
+type bodyUse struct {
+	read  bool
+	whole bool
+	paths []fieldPath
+}
+
+// fieldPath is one body.a.b selection: its keys and its gjson path.
+type fieldPath struct {
+	keys  []string
+	gjson string
+}
+
+// addUses records what a checked expression reads of the body.
+func (u *bodyUse) addUses(a *cel.Ast) {
+	root := ast.NavigateAST(a.NativeRep())
+	for _, id := range ast.MatchDescendants(root, ast.KindMatcher(ast.IdentKind)) {
+		if id.AsIdent() != "body" {
+			continue
+		}
+		u.read = true
+		var path []string
+		cur := id
+		for {
+			p, ok := cur.Parent()
+			if !ok || p.Kind() != ast.SelectKind || p.AsSelect().Operand().ID() != cur.ID() {
+				break
+			}
+			path = append(path, p.AsSelect().FieldName())
+			cur = p
+		}
+		if len(path) == 0 {
+			u.whole = true
+			continue
+		}
+		u.paths = append(u.paths, fieldPath{keys: path, gjson: gjsonPath(path)})
+	}
+	// Shorter paths first: a value read whole (size(body.data)) is set
+	// before the deeper fields read inside it, which it holds already.
+	slices.SortStableFunc(u.paths, func(a, b fieldPath) int { return len(a.keys) - len(b.keys) })
+}
+
+// value returns the body as an expression sees it: the fields it reads,
+// looked up in the raw JSON, or the whole document parsed.
+func (u *bodyUse) value(body []byte) (any, error) {
+	if u.whole {
+		var v any
+		err := json.Unmarshal(body, &v)
+		return v, err
+	}
+	if !gjson.ValidBytes(body) || firstByte(body) != '{' {
+		var v any
+		err := json.Unmarshal(body, &v) // an error, or a document that is not an object
+		return v, err
+	}
+	root := map[string]any{}
+	for _, p := range u.paths {
+		r := gjson.GetBytes(body, p.gjson)
+		if !r.Exists() {
+			continue // a missing key, as in the parsed document
+		}
+		insert(root, p.keys, r)
+	}
+	return root, nil
+}
+
+// firstByte is the first byte of b that is not JSON white space.
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// insert sets the value r at path in m, making the objects on the way;
+// a path inside a value already set whole is there already.
+func insert(m map[string]any, path []string, r gjson.Result) {
+	for i, k := range path {
+		if i == len(path)-1 {
+			if _, ok := m[k]; !ok {
+				m[k] = jsonValue(r)
+			}
+			return
+		}
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			if _, set := m[k]; set {
+				return // an ancestor was set whole
+			}
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+}
+
+// jsonValue is r as encoding/json decodes it into an any.
+func jsonValue(r gjson.Result) any {
+	switch r.Type {
+	case gjson.String:
+		return r.Str
+	case gjson.Number:
+		return r.Num
+	case gjson.True:
+		return true
+	case gjson.False:
+		return false
+	case gjson.Null:
+		return nil
+	}
+	var v any
+	_ = json.Unmarshal([]byte(r.Raw), &v) // an object or an array, valid
+	return v
+}
+
+// gjsonPath escapes field names for a gjson path.
+func gjsonPath(path []string) string {
+	var b strings.Builder
+	for i, k := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		for _, c := range k {
+			switch c {
+			case '.', '*', '?', '\\', '|', '#', '@', '!', '=', '<', '>', '%':
+				b.WriteByte('\\')
+			}
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
