@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"hookgate/verify"
@@ -43,6 +44,26 @@ func readRequestFile(r io.Reader) (*verify.Request, error) {
 		h.Add(k, v)
 	}
 	return &verify.Request{Method: c.Method, URL: c.URL, Header: h, Body: []byte(c.Body)}, nil
+}
+
+// loadRequestFile reads the request file at path (- for stdin), for
+// -request: a file that cannot be opened or read is an exitError with
+// status 2.
+func loadRequestFile(path string) (*verify.Request, error) {
+	var in io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, &exitError{2, "hookgate: " + err.Error()}
+		}
+		defer f.Close()
+		in = f
+	}
+	req, err := readRequestFile(in)
+	if err != nil {
+		return nil, &exitError{2, "hookgate: " + err.Error()}
+	}
+	return req, nil
 }
 
 // writeRequestFile writes r as an indented request file.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 
 	"hookgate/config"
@@ -31,18 +30,9 @@ func defineRoutes(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		var in io.Reader = os.Stdin
-		if *reqFile != "-" {
-			f, err := os.Open(*reqFile)
-			if err != nil {
-				return &exitError{2, "hookgate: " + err.Error()}
-			}
-			defer f.Close()
-			in = f
-		}
-		req, err := readRequestFile(in)
+		req, err := loadRequestFile(*reqFile)
 		if err != nil {
-			return &exitError{2, "hookgate: " + err.Error()}
+			return err
 		}
 		ex, err := gateway.Explain(cfg, *provider, req, now)
 		if errors.Is(err, config.ErrInvalid) {

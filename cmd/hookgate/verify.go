@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"hookgate/config"
@@ -45,18 +44,9 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		var in io.Reader = os.Stdin
-		if *reqFile != "-" {
-			f, err := os.Open(*reqFile)
-			if err != nil {
-				return &exitError{2, "hookgate: " + err.Error()}
-			}
-			defer f.Close()
-			in = f
-		}
-		req, err := readRequestFile(in)
+		req, err := loadRequestFile(*reqFile)
 		if err != nil {
-			return &exitError{2, "hookgate: " + err.Error()}
+			return err
 		}
 		res, err := checkRequest(pc, req, now)
 		if errors.Is(err, config.ErrInvalid) {
