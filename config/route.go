@@ -46,7 +46,8 @@ func Rules(routes []Route) []route.Rule {
 // ownHeaders are the headers the gateway sets on every message: a route
 // may not set them.
 var ownHeaders = []string{forward.HeaderProvider, forward.HeaderEventID, forward.HeaderEventType, forward.HeaderReceivedAt,
-	forward.HeaderOrderingKey, forward.HeaderOrderingVersion, forward.HeaderRoute, forward.HeaderReplay, "Content-Type"}
+	forward.HeaderOrderingKey, forward.HeaderOrderingVersion, forward.HeaderRoute, forward.HeaderReplay,
+	forward.HeaderStale, forward.HeaderCurrentVersion, "Content-Type"}
 
 // validateRoutes checks the routes against the providers and the stream's
 // subjects; package route compiles their conditions.
@@ -112,8 +113,8 @@ func (r *Route) validateCopy(bad func(sub, format string, args ...any), provider
 		switch {
 		case name == "" || strings.ContainsAny(name, " :\t\r\n"):
 			bad("headers", "%q is not a header name", name)
-		case strings.HasPrefix(strings.ToLower(name), "nats-") || slices.Contains(ownHeaders, canon):
-			bad("headers", "%s is set by NATS or the gateway", canon)
+		case strings.HasPrefix(strings.ToLower(name), "nats-") || strings.HasPrefix(strings.ToLower(name), "ce-") || slices.Contains(ownHeaders, canon):
+			bad("headers", "%s is set by NATS or the gateway (ce-*: the cloudevents envelope)", canon)
 		case strings.ContainsAny(val, "\r\n"):
 			bad("headers", "the value of %s has a line break", canon)
 		}

@@ -54,6 +54,10 @@ func TestRoutes(t *testing.T) {
   - {name: a, action: copy, subject: webhooks.a}`, want: []string{"routes[0] (a).action", `"copy" is not drop`}},
 		{name: "gateway header", routes: `
   - {name: a, subject: webhooks.a, headers: {hookgate-event-id: x}}`, want: []string{"routes[0] (a).headers", "Hookgate-Event-Id is set by NATS or the gateway"}},
+		{name: "stale header", routes: `
+  - {name: a, subject: webhooks.a, headers: {Hookgate-Stale: "true"}}`, want: []string{"Hookgate-Stale is set by NATS or the gateway"}},
+		{name: "cloudevents header", routes: `
+  - {name: a, subject: webhooks.a, headers: {ce-type: x}}`, want: []string{"Ce-Type is set by NATS or the gateway"}},
 		{name: "nats header", routes: `
   - {name: a, subject: webhooks.a, headers: {Nats-Msg-Id: x}}`, want: []string{"Nats-Msg-Id is set by NATS"}},
 		{name: "condition", routes: `

@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"context"
+	"time"
 
 	"hookgate/forward"
 	"hookgate/ordering"
 	"hookgate/store"
 	"hookgate/webhook"
 )
+
+// catchUpTimeout bounds the writer's CatchUp at start.
+const catchUpTimeout = 2 * time.Minute
 
 // directStream lets the SQLite writer publish accepted events to the stream
 // itself (store.Stream): one durable write of the body while NATS takes
@@ -22,7 +26,7 @@ func (s *Server) directStream(pub *forward.JetStreamPublisher) *store.Stream {
 		Published: s.relay.Count,
 		Fallback: func(n int, err error) {
 			s.metrics.fallbacks.Add(float64(n))
-			s.log.Warn("the stream did not take a batch's events in time; they wait in the outbox", "events", n, "err", err)
+			s.log.Warn("the stream did not take a batch's messages in time; they wait in the outbox", "messages", n, "err", err)
 		},
 	}
 }

@@ -82,7 +82,7 @@ func TestDirectCatchUp(t *testing.T) {
 
 // TestDirectFallbackWhileNATSDown: with NATS down the first event's publish
 // fails and it goes to the outbox (counted in
-// hookgate_outbox_fallback_events_total), the next ones queue behind it
+// hookgate_outbox_fallback_messages_total), the next ones queue behind it
 // there without a publish; once NATS is back the relay sends them, and the
 // next event is published directly again.
 func TestDirectFallbackWhileNATSDown(t *testing.T) {
@@ -95,7 +95,7 @@ func TestDirectFallbackWhileNATSDown(t *testing.T) {
 	post := func(id string) int {
 		return postTo(t, s, stripeRequest(t, stripeBody(id, "order.paid", "o_"+id, 1), "whsec_a", time.Now()))
 	}
-	const fallbacks = "hookgate_outbox_fallback_events_total"
+	const fallbacks = "hookgate_outbox_fallback_messages_total"
 	ns.Stop()
 	for _, id := range []string{"evt_1", "evt_2", "evt_3"} {
 		if code := post(id); code != 202 {

@@ -76,8 +76,8 @@ func newMetrics() *metrics {
 		Help: "Connections closed at once because the public listener was at http.max_conns.",
 	})
 	m.fallbacks = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "hookgate_outbox_fallback_events_total",
-		Help: "Accepted events put in the outbox because the stream did not acknowledge them in time when the writer published them itself.",
+		Name: "hookgate_outbox_fallback_messages_total",
+		Help: "Messages (of accepted events, their route copies, kept stale events) put in the outbox because the stream did not acknowledge the writer's own publish in time.",
 	})
 	m.routeMatches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookgate_route_matches_total",

@@ -144,6 +144,7 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 	if info.MaxMsgSize > 0 {
 		s.streamMaxMsg.Store(int64(info.MaxMsgSize))
 	}
+	s.streamLimits = info.Retention == jetstream.LimitsPolicy
 	if info.Replicas != n.Replicas {
 		s.log.Warn("the stream's replicas differ from nats.replicas, which applies only when hookgate creates the stream", "stream", n.Stream, "replicas", info.Replicas, "nats.replicas", n.Replicas)
 	}

@@ -57,11 +57,14 @@ type Server struct {
 	// streamSubjects are the stream's subjects as read at start (nil in
 	// core mode): what provider subjects and replays must fall inside.
 	streamSubjects []string
-	replays        replayRuns // replays being queued
-	http           *http.Server
-	ln             net.Listener
-	served         chan struct{} // closed when the HTTP server stops
-	srvErr         error
+	// streamLimits: the stream keeps its messages by limits, so that the
+	// writer can read back what it published (see directStream).
+	streamLimits bool
+	replays      replayRuns // replays being queued
+	http         *http.Server
+	ln           net.Listener
+	served       chan struct{} // closed when the HTTP server stops
+	srvErr       error
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -250,11 +253,16 @@ func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth
 		Archive:        cfg.Archive.Enabled,
 	}
 	s.writer.Committed = s.relay.Notify
-	if js, ok := pub.(*forward.JetStreamPublisher); ok {
+	if js, ok := pub.(*forward.JetStreamPublisher); ok && s.streamLimits {
 		s.writer.Stream = s.directStream(js)
-		if err := s.writer.CatchUp(ctx); err != nil {
-			return err
+		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+		err := s.writer.CatchUp(cctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w (after %s; is NATS reachable?)", err, catchUpTimeout)
 		}
+	} else if ok {
+		s.log.Info("events go through the outbox: the stream does not keep its messages by limits, so a publish before the commit could not be read back after a crash", "stream", cfg.NATS.Stream)
 	}
 	s.writer.Start()
 	s.decider = s.writer

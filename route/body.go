@@ -2,8 +2,9 @@ package route
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
-	"strings"
+	"unsafe"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
@@ -19,10 +20,9 @@ type bodyUse struct {
 	paths []fieldPath
 }
 
-// fieldPath is one body.a.b selection: its keys and its gjson path.
+// fieldPath is one body.a.b selection: its keys.
 type fieldPath struct {
-	keys  []string
-	gjson string
+	keys []string
 }
 
 // addUses records what a checked expression reads of the body.
@@ -47,7 +47,7 @@ func (u *bodyUse) addUses(a *cel.Ast) {
 			u.whole = true
 			continue
 		}
-		u.paths = append(u.paths, fieldPath{keys: path, gjson: gjsonPath(path)})
+		u.paths = append(u.paths, fieldPath{keys: path})
 	}
 	// Shorter paths first: a value read whole (size(body.data)) is set
 	// before the deeper fields read inside it, which it holds already.
@@ -55,39 +55,65 @@ func (u *bodyUse) addUses(a *cel.Ast) {
 }
 
 // value returns the body as an expression sees it: the fields it reads,
-// looked up in the raw JSON, or the whole document parsed.
+// looked up in the raw JSON, or the whole document decoded. The lookup
+// gives what decoding gives: a document that is not a JSON object, a key
+// that repeats on a path (encoding/json keeps the last), or a number out
+// of float64's range (an error) sends it to decoding.
 func (u *bodyUse) value(body []byte) (any, error) {
-	if u.whole {
-		var v any
-		err := json.Unmarshal(body, &v)
-		return v, err
+	if u.whole || !gjson.ValidBytes(body) || firstByte(body) != '{' {
+		return decode(body)
 	}
-	if !gjson.ValidBytes(body) || firstByte(body) != '{' {
-		var v any
-		err := json.Unmarshal(body, &v) // an error, or a document that is not an object
-		return v, err
-	}
+	// The request's body outlives the evaluation, and nothing keeps the
+	// strings below past it.
+	doc := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
 	root := map[string]any{}
 	for _, p := range u.paths {
-		r := gjson.GetBytes(body, p.gjson)
-		if !r.Exists() {
-			continue // a missing key, as in the parsed document
+		r, found, exact := lookup(doc, p.keys)
+		if !exact {
+			return decode(body)
 		}
-		insert(root, p.keys, r)
+		if found {
+			insert(root, p.keys, r)
+		}
 	}
 	return root, nil
 }
 
-// firstByte is the first byte of b that is not JSON white space.
-func firstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-		default:
-			return c
+// decode decodes the whole body.
+func decode(body []byte) (any, error) {
+	var v any
+	err := json.Unmarshal(body, &v)
+	return v, err
+}
+
+// lookup finds the value at keys in doc. exact is false when a key
+// repeats in an object on the way, or the value is a number that float64
+// cannot hold: cases in which only decoding says what the value is.
+func lookup(doc gjson.Result, keys []string) (r gjson.Result, found, exact bool) {
+	cur := doc
+	for _, k := range keys {
+		if !cur.IsObject() {
+			return gjson.Result{}, false, true
 		}
+		n := 0
+		cur.ForEach(func(key, val gjson.Result) bool {
+			if key.Str == k {
+				r, n = val, n+1
+			}
+			return true
+		})
+		switch {
+		case n > 1:
+			return gjson.Result{}, false, false
+		case n == 0:
+			return gjson.Result{}, false, true
+		}
+		cur = r
 	}
-	return 0
+	if r.Type == gjson.Number && (math.IsInf(r.Num, 0) || math.IsNaN(r.Num)) {
+		return gjson.Result{}, false, false
+	}
+	return r, true, true
 }
 
 // insert sets the value r at path in m, making the objects on the way;
@@ -131,20 +157,14 @@ func jsonValue(r gjson.Result) any {
 	return v
 }
 
-// gjsonPath escapes field names for a gjson path.
-func gjsonPath(path []string) string {
-	var b strings.Builder
-	for i, k := range path {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		for _, c := range k {
-			switch c {
-			case '.', '*', '?', '\\', '|', '#', '@', '!', '=', '<', '>', '%':
-				b.WriteByte('\\')
-			}
-			b.WriteRune(c)
+// firstByte is the first byte of b that is not JSON white space.
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return c
 		}
 	}
-	return b.String()
+	return 0
 }

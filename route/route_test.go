@@ -75,6 +75,12 @@ func TestBodyShapes(t *testing.T) {
 		{when: `body.ok`, body: `{"ok":true}`, want: true},
 		{when: `body.data.x == 1`, body: `[1,2]`, want: false},
 		{when: `body.data.x == 1`, body: ` {"data":{"x":1}}`, want: true},
+		// As encoding/json decodes them: the last of repeated keys, and no
+		// number out of float64's range.
+		{when: `body.type == "b"`, body: `{"type":"a","type":"b"}`, want: true},
+		{when: `body.a.b == 2`, body: `{"a":{"b":1},"a":{"b":2}}`, want: true},
+		{when: `body.n > 0`, body: `{"n":1e400}`, want: false},
+		{when: `body["k.x"] == 1`, body: `{"k.x":1}`, want: true},
 	} {
 		tbl, err := route.Compile([]route.Rule{{Name: "r", When: c.when}})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"hookgate/dedupe"
@@ -42,14 +43,14 @@ type Stream struct {
 	Timeout time.Duration
 	// Published, when set, is told what each batch's publish achieved.
 	Published func(forward.Result)
-	// Fallback, when set, is told how many events of a batch went to the
+	// Fallback, when set, is told how many messages of a batch went to the
 	// outbox because the stream did not take them, and why.
 	Fallback func(events int, err error)
 }
 
 // directMaxBody is the largest body published directly. A larger event
-// goes through the outbox, and so do the events of its batch decided after
-// it: while its request waits for the stream, its body would be held twice
+// goes through the outbox, and so does the rest of its batch: while its
+// request waits for the stream, its body would be held twice
 // (the request's buffer and the NATS server's cache), and an upload of
 // many large events would take twice the memory.
 const directMaxBody = 64 << 10
@@ -77,7 +78,14 @@ func (w *Writer) CatchUp(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	var mark uint64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM stream_mark WHERE id = 1`).Scan(&mark); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	err = tx.QueryRowContext(ctx, `SELECT seq FROM stream_mark WHERE id = 1`).Scan(&mark)
+	if errors.Is(err, sql.ErrNoRows) {
+		// No publish was ever recorded (a new database, or one from
+		// before publishing before the commit): nothing of the stream
+		// awaits a claim. Start from its end, without reading it.
+		mark, err = math.MaxUint64, nil
+	}
+	if err != nil {
 		return fmt.Errorf("%w: catch up: %w", ErrStorage, err)
 	}
 	now := time.Now()
@@ -123,11 +131,19 @@ func setMark(ctx context.Context, tx *sql.Tx, seq uint64) error {
 }
 
 // direct reports whether this batch may publish its events itself: there
-// is a Stream, nothing is left to catch up, and the outbox is empty (an
-// event must not pass events waiting there).
-func (w *Writer) direct(ctx context.Context, tx *sql.Tx) (bool, error) {
+// is a Stream, nothing is left to catch up, no event of the batch is over
+// directMaxBody, and the outbox is empty (an event must not pass events
+// waiting there). The answer holds for the whole batch: a batch that
+// switched half-way would put its later events in the outbox before the
+// earlier ones that the stream then refuses.
+func (w *Writer) direct(ctx context.Context, tx *sql.Tx, batch []*pending) (bool, error) {
 	if w.Stream == nil || w.behind {
 		return false, nil
+	}
+	for _, p := range batch {
+		if len(p.ev.Message.Body) > directMaxBody {
+			return false, nil // the whole batch: see directMaxBody
+		}
 	}
 	var queued bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM outbox)`).Scan(&queued); err != nil {
@@ -173,23 +189,28 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message,
 	if perr != nil && w.Stream.Fallback != nil {
 		w.Stream.Fallback(len(out)-res.Acked, perr)
 	}
-	if res.Acked > 0 {
+	if res.Acked > res.Duplicates {
+		// Seq is the newest acknowledged; duplicates alone name older
+		// copies, which would move the mark back.
 		return res.Acked, setMark(ctx, tx, res.Seq)
 	}
-	return 0, nil
+	return res.Acked, nil
 }
 
-// catchUpNow runs CatchUp from the writer goroutine, bounded in time. On
-// failure the writer stays behind: batches use the outbox, and a batch 5 s
-// later tries again.
-func (w *Writer) catchUpNow() {
+// catchUpNow runs CatchUp from the writer goroutine, bounded in time, and
+// returns an error wrapping ErrStorage while the writer is still behind:
+// then batches are refused (503), and one at least 5 s later tries again.
+func (w *Writer) catchUpNow() error {
 	if time.Now().Before(w.catchUpAt) {
-		return
+		return w.behindErr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := w.CatchUp(ctx); err != nil {
-		w.lastErr.Store(&err)
+		w.behindErr = fmt.Errorf("%w: events published before a failed commit are not recorded yet: %w", ErrStorage, err)
+		w.lastErr.Store(&w.behindErr)
 		w.catchUpAt = time.Now().Add(5 * time.Second)
+		return w.behindErr
 	}
+	return nil
 }

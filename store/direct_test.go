@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -347,5 +349,127 @@ func TestWriterDirectLargeBody(t *testing.T) {
 	}
 	if n := e.fallbacks.Load(); n != 0 {
 		t.Errorf("Fallback told of %d events; want 0 (nothing was refused)", n)
+	}
+}
+
+// TestDirectWholeBatch: one event over directMaxBody sends its whole batch
+// through the outbox, so that no event of the batch reaches the stream
+// before an earlier one that the outbox holds.
+func TestDirectWholeBatch(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	large := directEvent("b", "e2", 1)
+	large.Message.Body = make([]byte, directMaxBody+1)
+	for _, c := range []struct {
+		name  string
+		batch []*webhook.Event
+		want  bool
+	}{
+		{name: "small events", batch: []*webhook.Event{directEvent("a", "e1", 1), directEvent("c", "e1", 2)}, want: true},
+		{name: "a large one in the middle", batch: []*webhook.Event{directEvent("a", "e1", 1), large, directEvent("c", "e1", 2)}, want: false},
+	} {
+		var batch []*pending
+		for _, ev := range c.batch {
+			batch = append(batch, &pending{ctx: t.Context(), ev: ev})
+		}
+		tx, err := e.db.Write.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.w.direct(t.Context(), tx, batch)
+		tx.Rollback()
+		if err != nil || got != c.want {
+			t.Errorf("%s: direct = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestCatchUpStartsAtTheEnd: a database that never recorded a publish
+// (new, or from before publishing before the commit) starts at the
+// stream's end without reading it.
+func TestCatchUpStartsAtTheEnd(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	old := []forward.Message{directEvent("x", "", 0).Message, directEvent("y", "", 0).Message}
+	if _, err := pub.Publish(t.Context(), old, len(old)); err != nil {
+		t.Fatal(err)
+	}
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	if m := mark(t, e.db); m != 2 {
+		t.Errorf("stream mark = %d; want 2, the stream's end", m)
+	}
+	if n := count(t, e.db, "processed_events"); n != 0 {
+		t.Errorf("%d claims recorded from the old stream; want none", n)
+	}
+}
+
+// TestCatchUpAfterAPurge: messages after the mark that the stream removed
+// (a subject purge) do not hold CatchUp up.
+func TestCatchUpAfterAPurge(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	dir := t.TempDir()
+	first := newDirect(t, dir, js, pub, nil)
+	decideAll(t, first.w, []decideStep{{ev: directEvent("a", "", 0), want: webhook.Accepted}})
+	first.w.Close()
+	first.db.Close()
+	lost := directEvent("b", "", 0).Message
+	lost.Subject = "webhooks.gone.t"
+	if _, err := pub.Publish(t.Context(), []forward.Message{lost}, 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(t.Context(), forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Purge(t.Context(), jetstream.WithPurgeSubject("webhooks.gone.>")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	e := newDirect(t, dir, js, pub, nil) // fails the test if CatchUp fails
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("CatchUp took %s after a purge", took)
+	}
+	if m := mark(t, e.db); m != 2 {
+		t.Errorf("stream mark = %d; want 2", m)
+	}
+}
+
+// TestBehindRefuses: while the writer cannot catch up (here NATS is down
+// after a commit failed behind a publish), it refuses to decide: a retry
+// or an older version could otherwise be accepted.
+func TestBehindRefuses(t *testing.T) {
+	srv, err := forward.StartServer(forward.ServerConfig{StoreDir: t.TempDir(), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := forward.NewJetStreamPublisher(nc, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Stream: &Stream{
+		Publish: pub,
+		Since: func(ctx context.Context, seq uint64, fn func(uint64, forward.Message) error) (uint64, error) {
+			return forward.ReadSince(ctx, js, forward.DefaultStreamName, seq, fn)
+		},
+		Reclaim: reclaimTest,
+	}}
+	w.behind = true // as after a commit that failed behind a publish
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	w.Start()
+	defer w.Close()
+	if _, err := w.Decide(t.Context(), directEvent("a", "", 0)); !errors.Is(err, ErrStorage) || !strings.Contains(err.Error(), "not recorded yet") {
+		t.Fatalf("Decide while behind and NATS down = %v; want ErrStorage saying the stream's events are not recorded yet", err)
+	}
+	if n := count(t, db, "processed_events"); n != 0 {
+		t.Errorf("%d claims recorded while behind; want none", n)
 	}
 }

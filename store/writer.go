@@ -49,6 +49,7 @@ type Writer struct {
 	// CatchUp runs before direct publishing resumes, tried again from
 	// catchUpAt after a failure.
 	behind    bool
+	behindErr error // why the last CatchUp failed
 	catchUpAt time.Time
 
 	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
@@ -178,9 +179,6 @@ func (w *Writer) run() {
 			w.drain(batch)
 			return
 		}
-		if w.behind {
-			w.catchUpNow()
-		}
 		w.commit(w.gather(batch))
 	}
 }
@@ -215,6 +213,16 @@ func (w *Writer) gather(batch []*pending) []*pending {
 // each event, so the failure is that event's alone. Failures are rare (a
 // full outbox, a failing disk), so the common case pays for no savepoints.
 func (w *Writer) commit(batch []*pending) {
+	if w.behind {
+		if err := w.catchUpNow(); err != nil {
+			// Claims and versions of events on the stream are missing:
+			// deciding now could accept a retry or an older version.
+			for _, p := range batch {
+				p.result <- decision{err: err}
+			}
+			return
+		}
+	}
 	results, room, err := w.attempt(batch, false)
 	if errors.Is(err, errEventFailed) {
 		results, room, err = w.attempt(batch, true)
@@ -259,7 +267,7 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 	results := make([]decision, len(batch))
 	room := &batchRoom{w: w}
 	now := w.Now()
-	direct, err := w.direct(ctx, tx)
+	direct, err := w.direct(ctx, tx, batch)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,9 +277,6 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// The caller is gone and will answer with an error: record nothing.
 			results[i] = decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			continue
-		}
-		if direct && len(p.ev.Message.Body) > directMaxBody {
-			direct = false // this event and the batch's next ones, behind it
 		}
 		if careful {
 			if results[i], err = w.decideOne(ctx, tx, p.ev, now, room, direct); err != nil {
