@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"hookgate/forward"
 	"hookgate/verify"
 )
 
@@ -161,4 +162,28 @@ func (c *Config) Provider(name string) (*Provider, error) {
 func (p *Provider) CredentialHeaders() []string {
 	preset, _ := verify.Lookup(p.Type)
 	return verify.CredentialHeaders(preset, p.Options.Header)
+}
+
+// validateStale checks what happens to the provider's stale events.
+func (p *Provider) validateStale(bad func(field, format string, args ...any), n *NATS, streamSubjects []string) {
+	o := &p.Ordering
+	switch o.Stale {
+	case "", "drop":
+		if o.StaleSubject != "" {
+			bad("ordering.stale_subject", "goes with ordering.stale: forward")
+		}
+		return
+	case "forward":
+	default:
+		bad("ordering.stale", "%q is not drop or forward", o.Stale)
+		return
+	}
+	if o.StaleSubject == "" {
+		o.StaleSubject = DefaultStaleSubject
+	}
+	if err := forward.ValidateTemplate(o.StaleSubject); err != nil {
+		bad("ordering.stale_subject", "%v", err)
+	} else if streamSubjects != nil && providerName.MatchString(p.Name) && !forward.TemplateCovered(o.StaleSubject, p.Name, streamSubjects) {
+		bad("ordering.stale_subject", "%q does not fall inside nats.subjects %q: the stream would not store the stale events", o.StaleSubject, n.Subjects)
+	}
 }

@@ -320,23 +320,30 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err != nil {
 		return r, err
 	}
-	if err := s.fits(&ev.Message); err != nil {
+	if err := s.complete(req.Context(), p, ident, req.Header, fields, ev); err != nil {
 		return r, err
-	}
-	if ev.Stale != nil {
-		if err := s.fits(ev.Stale); err != nil {
-			return r, err
-		}
-	}
-	if rs := s.rules.Load(); rs != nil {
-		if err := s.route(req.Context(), rs, p, ident, req.Header, fields, ev); err != nil {
-			return r, err
-		}
 	}
 	// The decider copies what it keeps of the body (the buffer is released
 	// when this returns).
 	r.outcome, err = s.decider.Decide(req.Context(), ev)
 	return r, err
+}
+
+// complete size-checks the event's messages and gives it its routes'
+// copies (rules.go); fields is the JSON its identity was read from.
+func (s *Server) complete(ctx context.Context, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
+	if err := s.fits(&ev.Message); err != nil {
+		return err
+	}
+	if ev.Stale != nil {
+		if err := s.fits(ev.Stale); err != nil {
+			return err
+		}
+	}
+	if rs := s.rules.Load(); rs != nil {
+		return s.route(ctx, rs, p, id, h, fields, ev)
+	}
+	return nil
 }
 
 // Decider records the fate of an event: duplicate, stale, or accepted with
