@@ -94,3 +94,27 @@ func streamCount(tb testing.TB, s *Server) uint64 {
 	}
 	return info.State.Msgs
 }
+
+// TestRoutesJetStreamBackend: with storage.backend jetstream an event's
+// route copies are in its atomic batch: on the stream with it, before it.
+func TestRoutesJetStreamBackend(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`storage: {backend: jetstream}
+nats: {url: %q, create_stream: true}
+http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "stripe", "whsec_a"), routesYAML))
+	s := mustOpen(t, c)
+	body := `{"id":"evt_big","type":"invoice.paid","created":1,"data":{"object":{"id":"in_1","amount_paid":250000}}}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_big: %d; want 202", code)
+	}
+	st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
+	for subject, want := range map[string]int{
+		"webhooks.priority.shop.invoice.paid": 1,
+		"webhooks.audit.shop":                 1,
+		"webhooks.shop.invoice.paid":          1,
+	} {
+		if n := testkit.SubjectCount(t, st, subject); n != want {
+			t.Errorf("%s holds %d messages; want %d", subject, n, want)
+		}
+	}
+}
