@@ -73,6 +73,11 @@ type Query struct {
 	Before   int64     // only records with an ID below this (paging, newest first)
 	After    int64     // only records with an ID above this (paging oldest first, as ReplayPage does)
 	Limit    int       // default 100 for Events; MaxReplay for Replay and ReplayPage
+	// Expand, for a replay, gives the messages an archived event is
+	// replayed as (the gateway's routes evaluated again: the copies and
+	// the event's own message, some of them, or none); nil: the archived
+	// message alone.
+	Expand func(Message) []Message
 }
 
 func (q Query) where() (string, []any) {
@@ -181,9 +186,11 @@ const (
 
 // ReplayResult is what one [ReplayPage] call enqueued.
 type ReplayResult struct {
-	// Events is the number of events enqueued, Bytes the size of their
-	// bodies.
+	// Events is the number of archived events replayed; Rows the number
+	// of messages enqueued for them (more with Query.Expand), Bytes the
+	// size of those messages' bodies.
 	Events int
+	Rows   int
 	Bytes  int64
 	// Last is the archive ID of the last event enqueued (0 if none). Set it
 	// as Query.After to replay the next page.
@@ -272,17 +279,28 @@ func ReplayPage(ctx context.Context, tx interface {
 	if err := rows.Err(); err != nil {
 		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
-	for _, m := range msgs {
-		m.ID += ":replay:" + replayID
-		if subject != "" {
-			m.Subject = subject
+	res.Bytes = 0
+	for _, archived := range msgs {
+		out := []Message{archived}
+		if q.Expand != nil {
+			out = q.Expand(archived)
 		}
-		if m.Header == nil {
-			m.Header = map[string][]string{}
-		}
-		m.Header.Set(HeaderReplay, replayID)
-		if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
-			return ReplayResult{}, err
+		for _, m := range out {
+			m.ID += ":replay:" + replayID
+			if subject != "" && m.Header.Get(HeaderRoute) == "" {
+				m.Subject = subject // the event's own message; a copy keeps its route's
+			}
+			h := make(map[string][]string, len(m.Header)+1)
+			for k, v := range m.Header {
+				h[k] = v
+			}
+			m.Header = h
+			m.Header.Set(HeaderReplay, replayID)
+			if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
+				return ReplayResult{}, err
+			}
+			res.Rows++
+			res.Bytes += int64(len(m.Body))
 		}
 	}
 	res.Events = len(msgs)

@@ -233,9 +233,9 @@ func TestReplayPage(t *testing.T) {
 		want  forward.ReplayResult
 		ids   string // event IDs enqueued by this page
 	}{
-		{2, forward.ReplayResult{Events: 2, Bytes: 2 * size, Last: archiveID["b"], More: true}, "ab"},
-		{2, forward.ReplayResult{Events: 2, Bytes: 2 * size, Last: archiveID["d"], More: true}, "cd"},
-		{1, forward.ReplayResult{Events: 1, Bytes: size, Last: archiveID["e"], More: false}, "e"}, // exactly the rest
+		{2, forward.ReplayResult{Events: 2, Rows: 2, Bytes: 2 * size, Last: archiveID["b"], More: true}, "ab"},
+		{2, forward.ReplayResult{Events: 2, Rows: 2, Bytes: 2 * size, Last: archiveID["d"], More: true}, "cd"},
+		{1, forward.ReplayResult{Events: 1, Rows: 1, Bytes: size, Last: archiveID["e"], More: false}, "e"}, // exactly the rest
 		{2, forward.ReplayResult{}, ""},
 	}
 	q := forward.Query{Provider: "shop"}

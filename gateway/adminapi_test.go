@@ -209,11 +209,12 @@ func TestReplayInPages(t *testing.T) {
 	defer func(n int) { replayPageSize = n }(replayPageSize)
 	replayPageSize = 2
 	s := archivedServer(t, 5)
-	id, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
-	if err != nil || n != 5 {
+	id, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+	if n := c.Events; err != nil || n != 5 || c.Messages != 5 {
 		t.Fatalf("Replay = %d, %v; want all 5 events, in pages of 2", n, err)
 	}
-	if _, n, err := s.Replay(context.Background(), forward.Query{Provider: "shop", Limit: 3}, ""); err != nil || n != 3 {
+	if _, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop", Limit: 3}, ""); err != nil || c.Events != 3 {
+		n := c.Events
 		t.Fatalf("Replay with limit 3 = %d, %v; want 3", n, err)
 	}
 	waitPublished(t, s, 5+5+3, "the 5 events, the 5 of replay "+id+" and 3 more")
@@ -238,8 +239,8 @@ func TestReplaySnapshot(t *testing.T) {
 	    SELECT provider, event_id||'x', event_type, status, msg_id||'x', subject, header, body, received_at FROM archive ORDER BY id DESC LIMIT 1; END`); err != nil {
 		t.Fatal(err)
 	}
-	n, _, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), replayPageSize, nil)
-	if err != nil || n != 3 {
+	c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), replayPageSize, nil)
+	if n := c.Events; err != nil || n != 3 {
 		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
 	}
 }
@@ -249,7 +250,8 @@ func TestReplaySnapshot(t *testing.T) {
 // would lift the outbox bound): the count is read again from the table.
 func TestReplayFromAnotherProcess(t *testing.T) {
 	s := archivedServer(t, 5)
-	if n, _, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), 0, nil); err != nil || n != 5 {
+	if c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), 0, nil); err != nil || c.Events != 5 {
+		n := c.Events
 		t.Fatalf("store.Replay = %d, %v; want 5", n, err)
 	}
 	s.relay.Notify()

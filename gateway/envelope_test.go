@@ -310,7 +310,8 @@ func TestEnvelopesOnTheStream(t *testing.T) {
 		t.Errorf("stored json message headers %v; want Content-Type application/json and the Hookgate-* headers", m.Header)
 	}
 
-	if _, n, err := s.Replay(ctx, forward.Query{Provider: "payj"}, ""); err != nil || n != 1 {
+	if _, c, err := s.Replay(ctx, forward.Query{Provider: "payj"}, ""); err != nil || c.Events != 1 {
+		n := c.Events
 		t.Fatalf("Replay = %d, %v; want the json event", n, err)
 	}
 	r := streamMsg(t, s, 3)

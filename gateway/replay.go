@@ -25,13 +25,16 @@ import (
 // least a provider, an event ID or a start time) and an optional subject;
 // or Parked, to send parked rows again (those of Seqs, or all of them).
 type ReplayRequest struct {
-	Provider string  `json:"provider"`
-	EventID  string  `json:"id"`
-	Since    string  `json:"since"`
-	Until    string  `json:"until"`
-	Subject  string  `json:"subject"`
-	Parked   bool    `json:"parked"`
-	Seqs     []int64 `json:"seq"`
+	Provider string `json:"provider"`
+	EventID  string `json:"id"`
+	Since    string `json:"since"`
+	Until    string `json:"until"`
+	Subject  string `json:"subject"`
+	// Route limits the replay to that route's copies (the routes are
+	// evaluated again, as they are now).
+	Route  string  `json:"route"`
+	Parked bool    `json:"parked"`
+	Seqs   []int64 `json:"seq"`
 }
 
 // maxAdminBody bounds the JSON body of an admin API request.
@@ -70,7 +73,7 @@ func (s *Server) adminReplay(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if r.Parked {
-		if r.Provider != "" || r.EventID != "" || r.Since != "" || r.Until != "" || r.Subject != "" {
+		if r.Provider != "" || r.EventID != "" || r.Since != "" || r.Until != "" || r.Subject != "" || r.Route != "" {
 			return c.JSON(http.StatusBadRequest, map[string]string{"error": "parked takes seq only: parked rows are sent again as they were"})
 		}
 		n, err := s.ResendParked(ctx, r.Seqs)
@@ -91,7 +94,11 @@ func (s *Server) adminReplay(c echo.Context) error {
 	if err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
 	}
-	id, n, err := s.Replay(ctx, q, r.Subject)
+	if q.Expand, err = expander(s.rules.Load(), s.table.Load(), r.Route); err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+	id, count, err := s.Replay(ctx, q, r.Subject)
+	n := count.Events
 	switch {
 	case errors.Is(err, store.ErrInvalidReplay):
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
@@ -100,7 +107,7 @@ func (s *Server) adminReplay(c echo.Context) error {
 	case err != nil:
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 	}
-	answer := map[string]any{"replay_id": id, "events": n}
+	answer := map[string]any{"replay_id": id, "events": n, "messages": count.Messages}
 	if n == 0 {
 		if why, err := store.WhyNoReplay(ctx, s.db, q); err == nil {
 			answer["reason"] = why
@@ -146,12 +153,12 @@ func (r *replayRuns) get(id string) *replayRun {
 
 // Replay publishes the accepted archived events that match q again, through
 // the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
-// It returns the replay's ID and the number of events. A query naming no
+// It returns the replay's ID and what it queued. A query naming no
 // provider or event and no time is refused, so a replay is never everything
 // by accident; so is one whose subjects the stream does not take. While it
 // is being queued it is listed by Replays and can be cancelled with
 // CancelReplay.
-func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, int, error) {
+func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, store.ReplayCount, error) {
 	id := store.NewReplayID(s.now())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -161,16 +168,16 @@ func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (s
 		s.replays.remove(id)
 		close(run.done)
 	}()
-	n, bytes, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), replayPageSize, replayPaged)
-	if n > 0 { // pages committed before an error are sent too
-		s.outbox.Add(int64(n), bytes)
+	c, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), replayPageSize, replayPaged)
+	if c.Messages > 0 { // pages committed before an error are sent too
+		s.outbox.Add(int64(c.Messages), c.Bytes)
 		s.relay.Notify()
-		s.log.Info("replay queued", "replay_id", id, "events", n, "provider", q.Provider)
+		s.log.Info("replay queued", "replay_id", id, "events", c.Events, "messages", c.Messages, "provider", q.Provider)
 	}
 	if err != nil {
-		return id, 0, err
+		return id, store.ReplayCount{}, err
 	}
-	return id, n, nil
+	return id, c, nil
 }
 
 // ReplayInfo is a replay that is being queued or still has rows waiting in

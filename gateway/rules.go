@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/textproto"
@@ -10,6 +11,7 @@ import (
 
 	"hookgate/config"
 	"hookgate/forward"
+	"hookgate/ordering"
 	"hookgate/route"
 	"hookgate/webhook"
 )
@@ -97,4 +99,66 @@ func (rs *rules) apply(p *provider, id identity, h http.Header, fields []byte, e
 		ev.Copies = append(ev.Copies, c)
 	}
 	return matches, errs
+}
+
+// ReplayExpander is expander for cfg's providers and routes, for a replay
+// made beside the gateway (`hookgate replay`). cfg must be validated.
+func ReplayExpander(cfg *config.Config, route string) (func(forward.Message) []forward.Message, error) {
+	providers, err := buildProviders(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := newRules(cfg.Routes)
+	if err != nil {
+		return nil, err
+	}
+	return expander(rs, newRouteTable(providers), route)
+}
+
+// expander is a replay's forward.Query.Expand with the routes as they are
+// now (rs; nil without routes), limited to route when it is set. The
+// routes are evaluated again on each archived message: its provider, ID,
+// type and ordering fields from its headers, its headers (the gateway's
+// and pass_headers, not the whole request) and its body as archived (the
+// envelope, when there is one). An event is replayed as its copies and
+// itself, or not at all if a drop route matches now; with route, as that
+// route's copy alone, or not at all. Without routes and route, it is nil:
+// the archived messages are replayed as they are.
+func expander(rs *rules, t *routeTable, route string) (func(forward.Message) []forward.Message, error) {
+	if route != "" && (rs == nil || rs.routes[route] == nil) {
+		return nil, fmt.Errorf("%w: no route %q", ErrMalformed, route)
+	}
+	if route != "" && rs.routes[route].Drop() {
+		return nil, fmt.Errorf("%w: route %q drops events; it has no copies to replay", ErrMalformed, route)
+	}
+	if rs == nil {
+		return nil, nil
+	}
+	return func(m forward.Message) []forward.Message {
+		h := http.Header(m.Header)
+		p := t.byName[h.Get(forward.HeaderProvider)]
+		if p == nil { // a provider that is gone
+			if route != "" {
+				return nil
+			}
+			return []forward.Message{m}
+		}
+		id := identity{ID: h.Get(forward.HeaderEventID), Type: h.Get(forward.HeaderEventType)}
+		if key := h.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered {
+			if v, err := ordering.ParseVersion(h.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
+				id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, h.Get(forward.HeaderOrderingVersion), v
+			}
+		}
+		ev := &webhook.Event{Message: m}
+		rs.apply(p, id, h, m.Body, ev)
+		if route == "" {
+			return ev.Outgoing()
+		}
+		for _, c := range ev.Copies {
+			if c.Header.Get(forward.HeaderRoute) == route {
+				return []forward.Message{c}
+			}
+		}
+		return nil
+	}, nil
 }

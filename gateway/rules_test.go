@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -115,6 +116,51 @@ http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "str
 	} {
 		if n := testkit.SubjectCount(t, st, subject); n != want {
 			t.Errorf("%s holds %d messages; want %d", subject, n, want)
+		}
+	}
+}
+
+// TestReplayRoutes: a replay evaluates the routes as they are now: the
+// event comes back with its copies; limited to a route, as that route's
+// copy alone; an unknown route, or a drop route, is refused.
+func TestReplayRoutes(t *testing.T) {
+	s := mustServer(t, "archive: {enabled: true}\n"+routesYAML, providerYAML("shop", "stripe", "whsec_a"))
+	body := `{"id":"evt_big","type":"invoice.paid","created":1,"data":{"object":{"id":"in_1","amount_paid":250000}}}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_big: %d; want 202", code)
+	}
+	replay := func(route string) (string, int) {
+		t.Helper()
+		q := forward.Query{Provider: "shop"}
+		var err error
+		if q.Expand, err = expander(s.rules.Load(), s.table.Load(), route); err != nil {
+			t.Fatal(err)
+		}
+		id, c, err := s.Replay(context.Background(), q, "")
+		if err != nil || c.Events != 1 {
+			t.Fatalf("replay (route %q) = %+v, %v; want 1 event", route, c, err)
+		}
+		return id, c.Messages
+	}
+	all, n := replay("")
+	if n != 3 {
+		t.Errorf("replay: %d messages; want 3 (two copies and the event)", n)
+	}
+	big, n := replay("big")
+	if n != 1 {
+		t.Errorf("replay of route big: %d messages; want 1", n)
+	}
+	want := []string{"shop:evt_big@big", "shop:evt_big@audit", "shop:evt_big",
+		"shop:evt_big@big:replay:" + all, "shop:evt_big@audit:replay:" + all, "shop:evt_big:replay:" + all,
+		"shop:evt_big@big:replay:" + big}
+	for i, id := range want {
+		if got := streamMsg(t, s, uint64(i+1)).Header.Get(forward.HeaderMsgID); got != id {
+			t.Errorf("stream message %d: %s; want %s", i+1, got, id)
+		}
+	}
+	for _, route := range []string{"nope", "no-pings"} {
+		if _, err := expander(s.rules.Load(), s.table.Load(), route); !errors.Is(err, ErrMalformed) {
+			t.Errorf("expander(%q) = %v; want ErrMalformed", route, err)
 		}
 	}
 }

@@ -42,57 +42,65 @@ func NewReplayID(now time.Time) string {
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
 // a large replay never holds the write connection long; pageSize (0:
 // forward.MaxReplay) bounds the events of a page, and afterPage, when set,
-// runs between pages. n and bytes count what was committed, also when a
+// runs between pages. The count is of what was committed, also when a
 // later page fails (the error says so). When ctx is cancelled with the
 // cause ErrReplayCancelled the replay stops between pages and returns an
 // error wrapping it; its queued rows are left to CancelReplay.
-func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, pageSize int, afterPage func(context.Context)) (n int, bytes int64, err error) {
+func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, pageSize int, afterPage func(context.Context)) (c ReplayCount, err error) {
 	if pageSize <= 0 {
 		pageSize = forward.MaxReplay
 	}
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
-		return 0, 0, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrInvalidReplay)
+		return c, fmt.Errorf("%w: replay needs a provider, an event ID or a start time", ErrInvalidReplay)
 	}
 	// The replay is of what is archived now: pages are separate
 	// transactions, and events accepted meanwhile must not join it.
 	if q.Before == 0 {
 		var last sql.NullInt64
 		if err := db.Write.QueryRowContext(ctx, `SELECT max(id) FROM archive`).Scan(&last); err != nil {
-			return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+			return c, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 		q.Before = last.Int64 + 1
 	}
 	if err := checkReplaySubjects(ctx, db, q, subject, stream); err != nil {
-		return 0, 0, err
+		return c, err
 	}
 	limit := q.Limit // 0: every match
 	for {
 		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
-			return n, bytes, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, n)
+			return c, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, c.Events)
 		}
 		q.Limit = pageSize
 		if limit > 0 {
-			q.Limit = min(limit-n, pageSize)
+			q.Limit = min(limit-c.Events, pageSize)
 		}
 		res, err := replayPage(ctx, db, q, subject, id, now)
 		if err != nil {
 			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
 				err = ErrReplayCancelled
 			}
-			if n > 0 {
-				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, n)
+			if c.Events > 0 {
+				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, c.Events)
 			}
-			return n, bytes, err
+			return c, err
 		}
-		n, bytes = n+res.Events, bytes+res.Bytes
-		if !res.More || (limit > 0 && n >= limit) {
-			return n, bytes, nil
+		c.Events, c.Messages, c.Bytes = c.Events+res.Events, c.Messages+res.Rows, c.Bytes+res.Bytes
+		if !res.More || (limit > 0 && c.Events >= limit) {
+			return c, nil
 		}
 		q.After = res.Last
 		if afterPage != nil {
 			afterPage(ctx)
 		}
 	}
+}
+
+// ReplayCount is what a replay queued: archived events, the messages
+// queued for them (more than the events when routes add copies: see
+// forward.Query.Expand), and those messages' body bytes.
+type ReplayCount struct {
+	Events, Messages int
+	Bytes            int64
 }
 
 // checkReplaySubjects refuses a replay whose subject, or one of whose

@@ -25,17 +25,17 @@ func TestReplayRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, now, stream := context.Background(), time.Now(), []string{"webhooks.>"}
-	if _, _, err := Replay(ctx, db, "R0", forward.Query{}, "", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) {
+	if _, err := Replay(ctx, db, "R0", forward.Query{}, "", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) {
 		t.Errorf("Replay of everything = %v; want ErrInvalidReplay", err)
 	}
-	if _, _, err := Replay(ctx, db, "R1", forward.Query{EventID: "a"}, "elsewhere.x", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"elsewhere.x"`) {
+	if _, err := Replay(ctx, db, "R1", forward.Query{EventID: "a"}, "elsewhere.x", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"elsewhere.x"`) {
 		t.Errorf("Replay to elsewhere.x = %v; want ErrInvalidReplay naming it", err)
 	}
 	if n := count(t, db, "outbox"); n != 1 {
 		t.Fatalf("outbox rows = %d after refused replays; want the 1 accepted event", n)
 	}
-	n, _, err := Replay(ctx, db, "R2", forward.Query{EventID: "a"}, "", stream, now, 0, nil)
-	if err != nil || n != 1 {
+	c, err := Replay(ctx, db, "R2", forward.Query{EventID: "a"}, "", stream, now, 0, nil)
+	if n := c.Events; err != nil || n != 1 {
 		t.Fatalf("Replay = %d, %v; want 1 event", n, err)
 	}
 	rs, err := forward.Replays(ctx, db.Read)

@@ -33,6 +33,7 @@ func (f *seqsFlag) Set(v string) error {
 func defineReplay(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
 	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	route := fs.String("route", "", "only the copies of the route `NAME` (the routes are evaluated again)")
 	parked := fs.Bool("parked", false, "send the parked rows again (all, or those of -seq), as they were")
 	var seqs seqsFlag
 	fs.Var(&seqs, "seq", "with -parked: only the parked row `N` (repeatable; see events -status parked)")
@@ -50,10 +51,10 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 				modes++
 			}
 		}
-		filtered := q.Provider != "" || q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Limit != 0 || *subject != ""
+		filtered := q.Provider != "" || q.EventID != "" || !q.Since.IsZero() || !q.Until.IsZero() || q.Limit != 0 || *subject != "" || *route != ""
 		switch {
 		case modes > 1 || (modes == 1 && filtered):
-			return fmt.Errorf("%w: -parked, -list and -cancel go alone (no query flags, no -subject)", errUsage)
+			return fmt.Errorf("%w: -parked, -list and -cancel go alone (no query flags, no -subject, no -route)", errUsage)
 		case len(seqs) > 0 && !*parked:
 			return fmt.Errorf("%w: -seq goes with -parked", errUsage)
 		}
@@ -73,6 +74,9 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 			return cancelReplay(ctx, db, *cancel, stdout)
 		case *parked:
 			return resendParked(ctx, db, seqs, stdout)
+		}
+		if q.Expand, err = gateway.ReplayExpander(cfg, *route); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return replay(ctx, cfg, db, q, *subject, stdout)
 	}
@@ -104,14 +108,14 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 	}
 	now := time.Now()
 	id := store.NewReplayID(now)
-	n, _, err := store.Replay(ctx, db, id, q, subject, stream, now, 0, nil)
+	c, err := store.Replay(ctx, db, id, q, subject, stream, now, 0, nil)
 	if errors.Is(err, store.ErrInvalidReplay) {
 		return &exitError{1, "hookgate: " + err.Error()}
 	}
 	if err != nil {
 		return err
 	}
-	if n == 0 {
+	if c.Events == 0 {
 		why, err := store.WhyNoReplay(ctx, db, q)
 		if err != nil {
 			return err
@@ -122,7 +126,11 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 		}
 		return &exitError{1, msg}
 	}
-	fmt.Fprintf(stdout, "replay %s: %d events queued in the outbox; %s\n", id, n, sent)
+	queued := fmt.Sprintf("%d events", c.Events)
+	if c.Messages != c.Events {
+		queued = fmt.Sprintf("%d events (%d messages with their route copies)", c.Events, c.Messages)
+	}
+	fmt.Fprintf(stdout, "replay %s: %s queued in the outbox; %s\n", id, queued, sent)
 	return nil
 }
 

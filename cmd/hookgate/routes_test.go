@@ -77,3 +77,13 @@ routes:
 		t.Errorf("unknown provider: %s", out)
 	}
 }
+
+// TestReplayRouteFlag: replay -route names a route of the config, or is
+// refused before anything is queued.
+func TestReplayRouteFlag(t *testing.T) {
+	cfg := archiveFixture(t, true)
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"replay", "-config", cfg, "-provider", "shop", "-route", "nope"}, &out, &out); code != 2 || !strings.Contains(out.String(), `no route "nope"`) {
+		t.Errorf("replay -route nope: exit %d\n%s; want 2 naming the route", code, out.String())
+	}
+}
