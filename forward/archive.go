@@ -216,7 +216,8 @@ func Replay(ctx context.Context, tx interface {
 
 // ReplayPage enqueues, in the caller's transaction, a copy of the accepted
 // archived events that match q, oldest first, for the relay to publish
-// again. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
+// again, and the stale events that were forwarded (ordering.stale forward),
+// as they were. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
 // the stream does not drop it as a duplicate, and a replay retried with the
 // same replayID is dropped instead), the HeaderReplay header, and subject
 // when not empty.
@@ -227,8 +228,7 @@ func Replay(ctx context.Context, tx interface {
 // one matches. The result reports whether more events match (More) and the
 // archive ID of the last one enqueued (Last): to replay everything, call
 // again with q.After = Last, the same replayID, in a new transaction,
-// until More is false. q.Status is ignored (only accepted events are
-// replayed).
+// until More is false. q.Status is ignored.
 //
 // The error wraps [ErrInvalidMessage] for an empty replay ID or one with
 // white space, or an invalid or reserved subject (the override, or an
@@ -250,8 +250,17 @@ func ReplayPage(ctx context.Context, tx interface {
 	if limit <= 0 || limit > MaxReplay {
 		limit = MaxReplay
 	}
-	q.Status = "accepted"
+	// Accepted events, and stale events that were forwarded marked
+	// (ordering.stale forward), archived as the message they went as.
+	q.Status = ""
 	where, args := q.where()
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	where += "(status = 'accepted' OR (status = 'stale' AND instr(header, ?) > 0))"
+	args = append(args, HeaderStale+": true")
 	// One row more than the limit tells whether more events match.
 	rows, err := tx.QueryContext(ctx, "SELECT id, msg_id, subject, header, body FROM archive"+where+" ORDER BY id LIMIT ?",
 		append(args, limit+1)...)

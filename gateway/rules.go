@@ -137,7 +137,7 @@ func expander(rs *rules, t *routeTable, route string) (func(forward.Message) []f
 	return func(m forward.Message) []forward.Message {
 		h := http.Header(m.Header)
 		p := t.byName[h.Get(forward.HeaderProvider)]
-		if p == nil { // a provider that is gone
+		if p == nil || h.Get(forward.HeaderStale) != "" { // a provider that is gone; a stale event kept, which routes do not see
 			if route != "" {
 				return nil
 			}

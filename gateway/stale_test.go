@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -42,5 +43,29 @@ func TestStaleForward(t *testing.T) {
 	}
 	if n := streamCount(t, s); n != 3 {
 		t.Errorf("stream holds %d messages; want 3 (shop evt_2, its stale evt_1 once, plain evt_2)", n)
+	}
+}
+
+// TestStaleForwardReplay: a kept stale event is archived as the message
+// it was forwarded as, and a replay sends that again.
+func TestStaleForwardReplay(t *testing.T) {
+	s := mustServer(t, "archive: {enabled: true}", providerYAML("shop", "stripe", "whsec_a", "ordering: {key: data.object.id, version: created, stale: forward}"))
+	for _, c := range []struct {
+		id      string
+		created int64
+		want    int
+	}{{id: "evt_2", created: 2, want: 202}, {id: "evt_1", created: 1, want: 200}} {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(c.id, "order.updated", "ord_1", c.created), "whsec_a", time.Now())); code != c.want {
+			t.Fatalf("%s: %d; want %d", c.id, code, c.want)
+		}
+	}
+	id, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+	if err != nil || c.Events != 2 {
+		t.Fatalf("Replay = %+v, %v; want the accepted event and the kept stale one", c, err)
+	}
+	m := streamMsg(t, s, 4)
+	if m.Subject != "webhooks.stale.shop.order.updated" || m.Header.Get(forward.HeaderMsgID) != "shop:evt_1:replay:"+id ||
+		m.Header.Get(forward.HeaderStale) != "true" || m.Header.Get(forward.HeaderCurrentVersion) != "2" {
+		t.Errorf("replayed message 4: %s %v; want shop:evt_1's stale message again", m.Subject, m.Header)
 	}
 }

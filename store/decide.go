@@ -41,7 +41,7 @@ func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	var d decision
 	d.outcome, d.stale, d.err = w.record(ctx, tx, ev, now, room, direct)
 	if d.err == nil && w.Archive {
-		d.err = archive(ctx, tx, ev, d.outcome, now)
+		d.err = archive(ctx, tx, ev, d.outcome, d.stale, now)
 	}
 	if d.err != nil {
 		room.rows, room.bytes = rows, bytes // what the event reserved
@@ -139,14 +139,20 @@ func (w *Writer) keepStale(ctx context.Context, tx *sql.Tx, ev *webhook.Event, n
 }
 
 // archive records the decision in the archive table (4.), when it is on.
-func archive(ctx context.Context, tx *sql.Tx, ev *webhook.Event, o webhook.Outcome, now time.Time) error {
+// A stale event that was kept (ordering.stale forward) is archived as the
+// message it was forwarded as, which a replay sends again.
+func archive(ctx context.Context, tx *sql.Tx, ev *webhook.Event, o webhook.Outcome, kept *forward.Message, now time.Time) error {
 	var err error
 	if o == webhook.Duplicate {
 		err = forward.ArchiveDuplicate(ctx, tx, ev.Message.ID)
 	} else {
+		m := ev.Message
+		if kept != nil {
+			m = *kept
+		}
 		err = forward.Archive(ctx, tx, forward.Record{
 			Provider: ev.Provider, EventID: ev.ID, EventType: ev.Type, Status: o.String(),
-			Message: ev.Message, ReceivedAt: now,
+			Message: m, ReceivedAt: now,
 		})
 	}
 	if err != nil {
