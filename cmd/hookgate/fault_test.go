@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -585,4 +586,62 @@ func TestFaultShutdownWithNATSDown(t *testing.T) {
 	startMain(t, cfg)
 	waitDrained(t, dataDir)
 	checkStream(t, evs, outcomes, readStream(t, ns.URL()))
+}
+
+// TestFaultSIGKILLRoutes is TestFaultSIGKILL with a route that copies
+// every event: across the kill, the events keep the promise, and every
+// accepted event's copy is on the stream exactly once (a crash between
+// the decision and the publish loses and duplicates no copy).
+func TestFaultSIGKILLRoutes(t *testing.T) {
+	bin := mustBinary(t)
+	ns, dataDir := testkit.StartNATS(t), t.TempDir()
+	cfg := testkit.WriteFile(t, t.TempDir(), "config.yaml", testkit.GatewayYAML(dataDir,
+		fmt.Sprintf("nats: {url: %q, create_stream: true}", ns.URL()),
+		"http: {shutdown_timeout: 2s}",
+		shopProvider("created"),
+		"routes:\n  - name: copy\n    subject: \"webhooks.copy.{provider}\""))
+	var addr atomic.Value
+	g := startBinary(t, bin, cfg)
+	addr.Store(g.addr)
+	base := func() string { return "http://" + addr.Load().(string) }
+	evs := makeEvents(2000*faultScale(), 200, 7)
+	var progress atomic.Int64
+	done := make(chan []string)
+	go func() { done <- runLoad(base, evs, 16, &progress) }()
+	waitProgress(t, &progress, 700)
+	if err := g.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	g.cmd.Wait()
+	g = startBinary(t, bin, cfg)
+	addr.Store(g.addr)
+	outcomes := <-done
+	waitDrained(t, dataDir)
+
+	var events []streamMsg
+	copies := map[string]int{}
+	for _, m := range readStream(t, ns.URL()) {
+		if id, ok := strings.CutSuffix(m.msgID, "@copy"); ok {
+			copies[id]++
+			continue
+		}
+		events = append(events, m)
+	}
+	counts := checkStream(t, evs, outcomes, events)
+	if counts[outUnknown] == 0 {
+		t.Errorf("outcomes %v; want some deliveries cut off by the kill", counts)
+	}
+	for i, e := range evs {
+		id := "shop:" + e.id
+		switch n := copies[id]; {
+		case outcomes[i] == outAccepted && n != 1:
+			t.Errorf("event %s was accepted and its copy is on the stream %d times; want 1", e.id, n)
+		case n > 1:
+			t.Errorf("event %s (%s): its copy is on the stream %d times; want at most 1", e.id, outcomes[i], n)
+		}
+	}
+	if err := g.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	g.cmd.Wait()
 }
