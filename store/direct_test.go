@@ -231,25 +231,32 @@ func TestWriterDirectFallback(t *testing.T) {
 	}
 }
 
+// lostCommits sets a crash up: a writer on a new database in dir accepts
+// first (so that its mark is recorded) and stops; then lost are published
+// as if its next batch had been, with the commit lost.
+func lostCommits(t *testing.T, first *webhook.Event, lost ...forward.Message) (jetstream.JetStream, *forward.JetStreamPublisher, string) {
+	t.Helper()
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	dir := t.TempDir()
+	e := newDirect(t, dir, js, pub, nil)
+	decideAll(t, e.w, []decideStep{{ev: first, want: webhook.Accepted}})
+	e.w.Close()
+	e.db.Close()
+	if _, err := pub.Publish(t.Context(), lost, len(lost)); err != nil {
+		t.Fatal(err)
+	}
+	return js, pub, dir
+}
+
 // TestWriterCatchUp: events the stream stored whose claims were never
 // committed (a crash between the ack and the commit) are claimed by
 // CatchUp before the writer decides again: their retries are duplicates,
 // older versions of their entities are stale; replays claim nothing.
 func TestWriterCatchUp(t *testing.T) {
-	js, pub := startNATS(t, jetstream.StreamConfig{})
-	dir := t.TempDir()
-	first := newDirect(t, dir, js, pub, nil)
-	decideAll(t, first.w, []decideStep{{ev: directEvent("a", "e1", 1), want: webhook.Accepted}})
-	first.w.Close()
-	first.db.Close()
-
 	replay := directEvent("r", "", 0).Message
 	replay.ID = "p:r@replay-1"
 	replay.Header.Set(forward.HeaderReplay, "replay-1")
-	lost := []forward.Message{directEvent("x", "e1", 5).Message, directEvent("y", "", 0).Message, replay}
-	if _, err := pub.Publish(t.Context(), lost, len(lost)); err != nil {
-		t.Fatal(err)
-	}
+	js, pub, dir := lostCommits(t, directEvent("a", "e1", 1), directEvent("x", "e1", 5).Message, directEvent("y", "", 0).Message, replay)
 
 	e := newDirect(t, dir, js, pub, nil)
 	if m := mark(t, e.db); m != 4 {
@@ -405,17 +412,9 @@ func TestCatchUpStartsAtTheEnd(t *testing.T) {
 // TestCatchUpAfterAPurge: messages after the mark that the stream removed
 // (a subject purge) do not hold CatchUp up.
 func TestCatchUpAfterAPurge(t *testing.T) {
-	js, pub := startNATS(t, jetstream.StreamConfig{})
-	dir := t.TempDir()
-	first := newDirect(t, dir, js, pub, nil)
-	decideAll(t, first.w, []decideStep{{ev: directEvent("a", "", 0), want: webhook.Accepted}})
-	first.w.Close()
-	first.db.Close()
 	lost := directEvent("b", "", 0).Message
 	lost.Subject = "webhooks.gone.t"
-	if _, err := pub.Publish(t.Context(), []forward.Message{lost}, 1); err != nil {
-		t.Fatal(err)
-	}
+	js, pub, dir := lostCommits(t, directEvent("a", "", 0), lost)
 	st, err := js.Stream(t.Context(), forward.DefaultStreamName)
 	if err != nil {
 		t.Fatal(err)
