@@ -332,13 +332,12 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 // complete size-checks the event's messages and gives it its routes'
 // copies (rules.go); fields is the JSON its identity was read from.
 func (s *Server) complete(ctx context.Context, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
-	if err := s.fits(&ev.Message); err != nil {
-		return err
+	extra := 0 // what a stale event's message adds
+	if ev.StaleSubject != "" {
+		extra = webhook.StaleHeaderSize
 	}
-	if ev.Stale != nil {
-		if err := s.fits(ev.Stale); err != nil {
-			return err
-		}
+	if err := s.fitsWith(&ev.Message, extra); err != nil {
+		return err
 	}
 	if rs := s.rules.Load(); rs != nil {
 		return s.route(ctx, rs, p, id, h, fields, ev)
@@ -426,14 +425,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		},
 	}
 	if id.Ordered && p.staleSubject != "" {
-		// Kept if it turns out stale (ordering.stale forward); the decider
-		// adds the entity's current version.
-		sh := make(nats.Header, len(hdr)+2)
-		for k, v := range hdr {
-			sh[k] = v
-		}
-		sh[forward.HeaderStale] = []string{"true"}
-		ev.Stale = &forward.Message{ID: key, Subject: forward.Subject(p.staleSubject, p.name, id.Type), Header: sh, Body: body}
+		ev.StaleSubject = forward.Subject(p.staleSubject, p.name, id.Type) // if it turns out stale
 	}
 	return ev, nil
 }
@@ -441,8 +433,11 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 // fits checks a message against what the NATS server and the stream take,
 // with room for its replay: recorded, a message that (or whose replay)
 // could not be published would stall the relay.
-func (s *Server) fits(m *forward.Message) error {
-	hdr, size := m.HeaderSize()+replayRoom, int64(m.Size()+replayRoom)
+func (s *Server) fits(m *forward.Message) error { return s.fitsWith(m, 0) }
+
+// fitsWith is fits for m with extra more bytes of headers.
+func (s *Server) fitsWith(m *forward.Message, extra int) error {
+	hdr, size := m.HeaderSize()+replayRoom+extra, int64(m.Size()+replayRoom+extra)
 	if hdr > forward.MaxHeaderSize {
 		return fmt.Errorf("%w: the message's NATS headers are %d bytes with a replay's; JetStream stores at most %d", ErrValueTooLong, hdr, forward.MaxHeaderSize)
 	}

@@ -91,28 +91,37 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 		if i < len(ev.Copies) {
 			m = &ev.Copies[i]
 		}
-		var err error
-		if direct {
-			err = forward.Check(*m)
-		} else {
-			err = forward.Enqueue(ctx, tx, *m, now)
-		}
-		if err != nil {
-			room.give(n, size)
-			if errors.Is(err, forward.ErrInvalidMessage) {
-				return 0, nil, err // the request's own content: retrying cannot help
-			}
-			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+		if err := queue(ctx, tx, *m, now, direct); err != nil {
+			return 0, nil, err
 		}
 	}
 	return webhook.Accepted, nil, nil
+}
+
+// queue enqueues m in the outbox, or, when the batch publishes itself
+// (direct), only checks that it could be.
+func queue(ctx context.Context, tx *sql.Tx, m forward.Message, now time.Time, direct bool) error {
+	var err error
+	if direct {
+		err = forward.Check(m)
+	} else {
+		err = forward.Enqueue(ctx, tx, m, now)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, forward.ErrInvalidMessage):
+		return err // the request's own content: retrying cannot help
+	default:
+		return fmt.Errorf("%w: %w", ErrStorage, err)
+	}
 }
 
 // keepStale stores the message of a stale event kept by ordering.stale
 // forward (none otherwise), marked with its entity's current version: in
 // the outbox, or for the batch's publish when direct.
 func (w *Writer) keepStale(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (*forward.Message, error) {
-	if ev.Stale == nil || ev.Drop {
+	if ev.StaleSubject == "" || ev.Drop {
 		return nil, nil
 	}
 	current, _, err := ordering.Current(ctx, tx, ev.Entity, now)
@@ -123,17 +132,8 @@ func (w *Writer) keepStale(ctx context.Context, tx *sql.Tx, ev *webhook.Event, n
 	if err := room.take(1, len(m.Body)); err != nil {
 		return nil, err
 	}
-	if direct {
-		err = forward.Check(m)
-	} else {
-		err = forward.Enqueue(ctx, tx, m, now)
-	}
-	if err != nil {
-		room.give(1, len(m.Body))
-		if errors.Is(err, forward.ErrInvalidMessage) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	if err := queue(ctx, tx, m, now, direct); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }

@@ -59,11 +59,10 @@ type Event struct {
 	// decided with Message: stored for forwarding together when the event
 	// is accepted (in one transaction or one atomic batch), or not at all.
 	Copies []forward.Message
-	// Stale, when set, is what is forwarded when the event is stale
-	// (ordering.stale forward), stored with its claim; the decider adds
-	// the Hookgate-Current-Version header (the entity's current version).
-	// Nil: a stale event forwards nothing.
-	Stale *forward.Message
+	// StaleSubject, when set, is where the event goes if it turns out
+	// stale (ordering.stale forward): the decider stores StaleMessage with
+	// its claim. Empty: a stale event forwards nothing.
+	StaleSubject string
 	// Drop means that nothing of the event is forwarded (a route's action
 	// drop): it is still decided and recorded (claimed, compared), so that
 	// its retries are duplicates.
@@ -71,19 +70,27 @@ type Event struct {
 }
 
 // StaleMessage returns the message to forward for a stale event, given
-// its entity's current version, and whether there is one.
+// its entity's current version, and whether there is one: Message on
+// StaleSubject, marked Hookgate-Stale with Hookgate-Current-Version. It is
+// built only for an event that turned out stale.
 func (e *Event) StaleMessage(current int64) (forward.Message, bool) {
-	if e.Stale == nil || e.Drop {
+	if e.StaleSubject == "" || e.Drop {
 		return forward.Message{}, false
 	}
-	m := *e.Stale
-	m.Header = make(map[string][]string, len(e.Stale.Header)+1)
-	for k, v := range e.Stale.Header {
+	m := e.Message
+	m.Subject = e.StaleSubject
+	m.Header = make(map[string][]string, len(e.Message.Header)+2)
+	for k, v := range e.Message.Header {
 		m.Header[k] = v
 	}
+	m.Header[forward.HeaderStale] = []string{"true"}
 	m.Header[forward.HeaderCurrentVersion] = []string{strconv.FormatInt(current, 10)}
 	return m, true
 }
+
+// StaleHeaderSize is the most that StaleMessage adds to Message's
+// headers (forward.Message.HeaderSize).
+var StaleHeaderSize = len(forward.HeaderStale+": true\r\n") + len(forward.HeaderCurrentVersion+": -9223372036854775808\r\n")
 
 // Outgoing returns the messages to forward when the event is accepted:
 // Copies, then Message; none when Drop is set. The event's own message

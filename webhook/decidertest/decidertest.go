@@ -161,9 +161,7 @@ func copiesAndDrop(t *testing.T, b *Backend) {
 func staleKept(t *testing.T, b *Backend) {
 	kept := func(id string, version int64) *webhook.Event {
 		ev := Event(id, "x", version)
-		m := ev.Message
-		m.Subject = "webhooks.stale.p.t"
-		ev.Stale = &m
+		ev.StaleSubject = "webhooks.stale.p.t"
 		return ev
 	}
 	decide(t, b, kept("v5", 5), webhook.Accepted)
