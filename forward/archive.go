@@ -288,11 +288,21 @@ func ReplayPage(ctx context.Context, tx interface {
 	if err := rows.Err(); err != nil {
 		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
-	res.Bytes = 0
+	res.Events = len(msgs)
+	res.Rows, res.Bytes, err = enqueueReplay(ctx, tx, msgs, q.Expand, subject, replayID, now)
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	return res, nil
+}
+
+// enqueueReplay enqueues the replay copies of archived messages (through
+// expand when set), and returns how many rows and body bytes it added.
+func enqueueReplay(ctx context.Context, tx Execer, msgs []Message, expand func(Message) []Message, subject, replayID string, now time.Time) (rows int, bytes int64, err error) {
 	for _, archived := range msgs {
 		out := []Message{archived}
-		if q.Expand != nil {
-			out = q.Expand(archived)
+		if expand != nil {
+			out = expand(archived)
 		}
 		for _, m := range out {
 			m.ID += ":replay:" + replayID
@@ -306,14 +316,13 @@ func ReplayPage(ctx context.Context, tx interface {
 			m.Header = h
 			m.Header.Set(HeaderReplay, replayID)
 			if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
-				return ReplayResult{}, err
+				return 0, 0, err
 			}
-			res.Rows++
-			res.Bytes += int64(len(m.Body))
+			rows++
+			bytes += int64(len(m.Body))
 		}
 	}
-	res.Events = len(msgs)
-	return res, nil
+	return rows, bytes, nil
 }
 
 // SweepArchiveStatement deletes at most ?2 records received before ?1

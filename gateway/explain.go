@@ -57,20 +57,12 @@ func Explain(cfg *config.Config, provider string, req *verify.Request, now time.
 	if err == nil && res.Response != nil {
 		return ex, nil // a handshake: answered, not forwarded
 	}
-	fields := req.Body
-	if res.Payload != nil {
-		fields = res.Payload
-	}
 	h := http.Header(req.Header)
-	id, err := p.ident.identify(h, fields, res)
+	id, fields, ev, err := p.identified(h, req.Body, res, now)
 	if err != nil {
 		return nil, err
 	}
 	ex.ID, ex.Type = id.ID, id.Type
-	ev, err := p.event(id, h, req.Body, now)
-	if err != nil {
-		return nil, err
-	}
 	if rs != nil {
 		matches, errs := rs.apply(p, id, h, fields, ev)
 		for _, m := range matches {

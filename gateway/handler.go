@@ -307,16 +307,8 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 		r.handshake = res.Response
 		return r, nil
 	}
-	fields := body // where the event's fields are read
-	if res.Payload != nil {
-		fields = res.Payload
-	}
-	ident, err := p.ident.identify(req.Header, fields, res)
+	ident, fields, ev, err := p.identified(req.Header, body, res, now)
 	r.id = ident.ID
-	if err != nil {
-		return r, err
-	}
-	ev, err := p.event(ident, req.Header, body, now)
 	if err != nil {
 		return r, err
 	}
@@ -327,6 +319,22 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	// when this returns).
 	r.outcome, err = s.decider.Decide(req.Context(), ev)
 	return r, err
+}
+
+// identified reads a verified request's identity and builds its event. It
+// also returns the JSON the identity was read from (fields): the body, or
+// the payload the signature carried.
+func (p *provider) identified(h http.Header, body []byte, res verify.Result, now time.Time) (identity, []byte, *webhook.Event, error) {
+	fields := body
+	if res.Payload != nil {
+		fields = res.Payload
+	}
+	id, err := p.ident.identify(h, fields, res)
+	if err != nil {
+		return id, fields, nil, err
+	}
+	ev, err := p.event(id, h, body, now)
+	return id, fields, ev, err
 }
 
 // complete size-checks the event's messages and gives it its routes'
