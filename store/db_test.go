@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
+
+	"hookgate/internal/testkit"
 )
 
 func TestOpenDBMigrations(t *testing.T) {
@@ -67,4 +71,39 @@ func mustOpen(tb testing.TB) *DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestCheckpointInBackground: commits far below SQLite's own checkpoint
+// (1000 pages) reach the database file itself, by the DB's checkpointer. An
+// immutable connection reads the file alone, not the log.
+func TestCheckpointInBackground(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Write.Exec(`CREATE TABLE ckpt (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 20
+	for i := range rows {
+		if _, err := db.Write.Exec(`INSERT INTO ckpt (n) VALUES (?)`, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file, err := sql.Open("sqlite3", "file:"+db.Path+"?immutable=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	file.SetMaxOpenConns(1)
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("the rows in the database file"), func() bool {
+		// A new connection each time: an immutable one caches the file.
+		file.SetMaxIdleConns(0)
+		var n int
+		err := file.QueryRow(`SELECT count(*) FROM ckpt`).Scan(&n)
+		return err == nil && n == rows
+	})
 }
