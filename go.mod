@@ -1,4 +1,4 @@
-module hookgate
+module github.com/hookgate/hookgate
 
 go 1.26.0
 

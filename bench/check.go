@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/jsstore"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/jsstore"
 )
 
 // waitDrained polls the gateway's /metrics until its outbox is empty.

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // NodeOptions configure one node of a cluster setup's NATS cluster

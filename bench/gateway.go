@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 // child is a server process started by the benchmark.

@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hookgate/config"
-	"hookgate/sender"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/sender"
 )
 
 // plan is the sequence of events a run sends.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 // TestLoadRoundRobin: with several URLs each send goes to the next one, and

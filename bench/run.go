@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 // memLimitRE is the syntax of GOMEMLIMIT (runtime package documentation);

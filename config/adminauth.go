@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // AdminAuth says which bearer tokens the admin API accepts: JWTs

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/jsstore"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/jsstore"
 )
 
 // MaxReplicas is the most replicas a JetStream stream can have.

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // ErrInvalid is wrapped by every configuration error.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // This file holds who may use NATS: the users of the embedded server

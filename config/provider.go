@@ -6,8 +6,8 @@ import (
 	"os"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Provider is one webhook sender.

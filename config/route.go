@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"hookgate/forward"
-	"hookgate/route"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/route"
 )
 
 // Route is a routing rule, evaluated for every accepted event after its

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/ordering"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // validator gathers the problems of a config, each naming its field, and

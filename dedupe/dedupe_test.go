@@ -11,8 +11,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"hookgate/dedupe"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustDB opens a temp-file SQLite database with the package's migrations.

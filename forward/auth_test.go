@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 const internalPassword = "internal-secret-for-tests"

@@ -12,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // openDB opens a temp-file SQLite database the way the gateway does (WAL)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 var timeZero time.Time

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // recordHandler is a slog.Handler that keeps the records.

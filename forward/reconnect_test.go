@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // dropProxy relays TCP connections from 127.0.0.1 to a NATS server. Once

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // scriptedPublisher acknowledges every message, except that call i acks

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 func TestSubject(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustServer opens a real gateway (temp SQLite, embedded NATS) on random

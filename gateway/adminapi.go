@@ -12,9 +12,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
-	"hookgate/forward"
-	"hookgate/verify"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/verify"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // Why an admin token whose signature verified is refused.

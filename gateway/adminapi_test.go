@@ -13,9 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/store"
 )
 
 const adminSecret = "admin-hmac-secret-for-tests-0123456789"

@@ -16,10 +16,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/jsstore"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/jsstore"
 )
 
 // backendConfig is a gateway on natsURL with storage.backend set.

@@ -17,8 +17,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // lockedServer opens a gateway whose embedded server has two users:

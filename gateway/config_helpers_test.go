@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustValid reads and validates a config given as YAML, with no

@@ -3,7 +3,7 @@ package gateway
 import (
 	"context"
 
-	"hookgate/store"
+	"github.com/hookgate/hookgate/store"
 )
 
 // OpenDB opens the gateway's database in dir: store.Open, with the

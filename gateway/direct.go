@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/ordering"
-	"hookgate/store"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // catchUpTimeout bounds the writer's CatchUp at start.

@@ -9,9 +9,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/ordering"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/ordering"
 )
 
 // TestDirectCatchUp: an event that the gateway published to the stream but

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 // Edge errors: checks made before a body is read.

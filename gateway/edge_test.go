@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 func TestClientAddr(t *testing.T) {

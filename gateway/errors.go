@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 
-	"hookgate/forward"
-	"hookgate/jsstore"
-	"hookgate/store"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Errors that decide a response. Only this package maps errors to status

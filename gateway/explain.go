@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"time"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Explanation is what the gateway would forward for one request, as

@@ -15,9 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // signedRequest signs body with preset and secret at time at, sets hdr on

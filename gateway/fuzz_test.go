@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // FuzzHandler sends garbage through the whole request path of a few

@@ -14,12 +14,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"golang.org/x/time/rate"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/jsstore"
-	"hookgate/store"
-	"hookgate/verify"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/verify"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // provider is a configured provider ready to serve requests.

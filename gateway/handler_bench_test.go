@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/verify"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // BenchmarkHandler measures the HTTP handler alone (body cap, verify,

@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/jsstore"
-	"hookgate/store"
-	"hookgate/verify"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/verify"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // fakeDecider answers with a fixed outcome or error, as the store would:

@@ -10,9 +10,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"hookgate/config"
-	"hookgate/ordering"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // source says where one value of an event is: a request header or a JSON

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/store"
 )
 
 // TestOpenLocksDataDir: a second gateway on a data directory in use is

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/store"
 )
 
 // smallNATS starts a NATS server (JetStream) taking messages of at most

@@ -12,9 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/jsstore"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/jsstore"
 )
 
 // startNATS starts the embedded NATS server (sized to the largest

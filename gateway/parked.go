@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"hookgate/forward"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/store"
 )
 
 // StatusParked is the status that lists the outbox rows the relay parked

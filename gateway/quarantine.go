@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"hookgate/config"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // quarantineMigrations is the schema of the tables gateway owns.

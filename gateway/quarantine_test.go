@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
-	"hookgate/store"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // keptRequest is a row of the quarantine table.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 // ErrNoReload means the server was not told where its config comes from.

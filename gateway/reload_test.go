@@ -16,8 +16,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustReloadable opens a gateway on the config file at path, reloading

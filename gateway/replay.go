@@ -16,9 +16,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/store"
 )
 
 // ReplayRequest is the body of POST /admin/replay: an archive query (at

@@ -12,9 +12,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/store"
 )
 
 // replayServer is an archiving gateway with the admin API, its relay

@@ -9,11 +9,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/ordering"
-	"hookgate/route"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/route"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // rules are the compiled routes of a config (README "Routing"): a

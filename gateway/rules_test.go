@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 const routesYAML = `routes:

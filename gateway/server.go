@@ -19,10 +19,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/jsstore"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/store"
 )
 
 // Server is a running gateway: storage, NATS, the relay, the writer and the

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // TestOpenFailureStopsEverything makes the last step of Open fail and checks

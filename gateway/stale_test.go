@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // TestStaleForward: with ordering.stale forward a stale event is answered

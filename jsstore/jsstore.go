@@ -37,8 +37,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
-	"hookgate/forward"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // The internal subject spaces of the stream.

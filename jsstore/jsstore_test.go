@@ -14,11 +14,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/jsstore"
-	"hookgate/webhook"
-	"hookgate/webhook/decidertest"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/webhook"
+	"github.com/hookgate/hookgate/webhook/decidertest"
 )
 
 // mustStream starts an embedded server with a stream that holds the

@@ -11,8 +11,8 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"hookgate/internal/testkit"
-	"hookgate/ordering"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/ordering"
 )
 
 // mustDB opens a temp-file SQLite database with the package's migrations.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/route"
+	"github.com/hookgate/hookgate/route"
 )
 
 var invoice = []byte(`{"id":"evt_1","type":"invoice.paid","data":{"object":{"id":"in_1","amount_paid":250000,"customer":"cus_9"}}}`)

@@ -22,8 +22,8 @@ import (
 
 	"github.com/tidwall/sjson"
 
-	"hookgate/config"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Event describes the event Request makes. Empty fields get defaults: a

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/config"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustConfig reads and validates a config.

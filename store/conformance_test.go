@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/webhook/decidertest"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook/decidertest"
 )
 
 // TestConformance runs the deciders' shared suite on the SQLite store,

@@ -19,9 +19,9 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 
-	"hookgate/dedupe"
-	"hookgate/forward"
-	"hookgate/ordering"
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 )
 
 // File is the name of the SQLite file inside data_dir.

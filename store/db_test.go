@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 func TestOpenDBMigrations(t *testing.T) {

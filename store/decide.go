@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"hookgate/dedupe"
-	"hookgate/forward"
-	"hookgate/ordering"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // This file is the decision, step 4 of the pipeline, for one event inside

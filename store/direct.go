@@ -8,10 +8,10 @@ import (
 	"math"
 	"time"
 
-	"hookgate/dedupe"
-	"hookgate/forward"
-	"hookgate/ordering"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // Stream lets a Writer publish accepted events to the JetStream stream

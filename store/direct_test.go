@@ -14,10 +14,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/webhook"
-	"hookgate/webhook/decidertest"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/webhook"
+	"github.com/hookgate/hookgate/webhook/decidertest"
 )
 
 // directEnv is a writer that publishes to a stream of a real embedded NATS

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // Replay errors.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // TestReplayRefused: a replay without a provider, event or start time, and

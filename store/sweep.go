@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"hookgate/dedupe"
-	"hookgate/forward"
-	"hookgate/ordering"
+	"github.com/hookgate/hookgate/dedupe"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 )
 
 // sweepBatch is the most rows one sweep statement deletes.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // BenchmarkSweepStall measures how long the sweeper holds up the writer:

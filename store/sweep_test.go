@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // TestSweepDeletesExpired records events, moves the clock past their TTL,

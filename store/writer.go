@@ -11,8 +11,8 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"hookgate/forward"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // Writer decides events in the SQLite database: the group commit around

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/internal/testkit"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // mustWriter opens a temp-file database and starts a Writer on it.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // adyenKey is the HMAC key of Adyen's SDK tests, as the Customer Area shows

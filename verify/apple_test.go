@@ -11,7 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Apple's own test data, byte for byte from

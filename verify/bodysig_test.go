@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestBodySigHeaders covers the header layout of each preset that signs the

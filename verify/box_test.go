@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestBox covers Box's headers around the recomputed vectors box-*: key

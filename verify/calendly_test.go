@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestCalendlyHeader covers Calendly-Webhook-Signature, parsed as

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestDocuSignHeaders covers the numbered signature headers of DocuSign

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // The RFC 8032 section 7.1 TEST 1 key pair, which signed the Discord

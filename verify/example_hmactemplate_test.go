@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // The generic hmac-template scheme configured as Paddle Billing, which has

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // A Stripe delivery as received: the header and body are from the vector

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // expiryCase is one request against secrets with Options.NotAfter.

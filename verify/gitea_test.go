@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestForgejoHeaders checks that X-Gitea-Signature is read only when

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestGitHubHeader covers the signature headers of the github and

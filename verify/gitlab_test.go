@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestGitLabSigningToken checks the recomputed vector

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestHandshakes covers the requests answered instead of recorded: GET

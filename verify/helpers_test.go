@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // This file holds the small helpers the scheme tests share: one that runs a

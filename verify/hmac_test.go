@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestHMACRoundTrip signs and verifies with every algorithm, encoding and

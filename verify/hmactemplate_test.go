@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestTemplateHeader covers the three header formats of hmac-template, the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestHubSpotV3 covers the v3 signed string: method, URL (with HubSpot's

@@ -19,7 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // kpToken signs claims with alg and key, with the extra header fields.

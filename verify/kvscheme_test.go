@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestPersonaHeader covers Persona-Signature, which holds a second

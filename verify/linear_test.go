@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestLinearTimestamp covers where Linear's freshness comes from: the

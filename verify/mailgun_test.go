@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestMailgun covers the body-embedded signature around the official vector

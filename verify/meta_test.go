@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestMeta checks deliveries (GitHub's construction over the exact bytes,

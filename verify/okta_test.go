@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestOktaHeaderOption checks that the header option names the header Okta

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestPaddleHeader covers the parsing of Paddle-Signature: several h1

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestPagerDutyHeader covers the X-PagerDuty-Signature list.

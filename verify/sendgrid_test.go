@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // The sendgrid-python test vector (test/unit/test_eventwebhook.py): its

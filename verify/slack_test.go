@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // v0Sig computes Slack's and Zoom's signature independently of the package.

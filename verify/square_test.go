@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestSquareURL covers the notification URL Square signs: the request's,

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestStandardWebhooksHeaders covers the headers of the standard-webhooks

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // stripeV1 computes a v1 signature independently of the package.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // Throwaway Ed25519 key pairs for the telnyx rows: base64 seed and public

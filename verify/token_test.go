@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestToken covers the generic token scheme and the gitlab-token preset.

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestTrelloCallbackURL checks that the signed callback URL is the

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // twilioSig computes Twilio's signature of the signed string s.

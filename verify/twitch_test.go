@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestTwitch covers Twitch EventSub's headers around the recomputed vector

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestZoomHandshake checks the answer to endpoint.url_validation. The first

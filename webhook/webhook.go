@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"hookgate/forward"
+	"github.com/hookgate/hookgate/forward"
 )
 
 // Outcome is the decision recorded for an event.

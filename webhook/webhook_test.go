@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"hookgate/forward"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // TestStaleMessage: the kept stale message is the event's on its stale

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"hookgate/bench"
+	"github.com/hookgate/hookgate/bench"
 )
 
 func defineBench(fs *flag.FlagSet) runFunc {

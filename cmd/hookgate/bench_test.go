@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/bench"
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/bench"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // runBench runs the benchmark (within two minutes) and fails the test

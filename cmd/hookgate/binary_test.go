@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 var (

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 func defineCheckConfig(fs *flag.FlagSet) runFunc {

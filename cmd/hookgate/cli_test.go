@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/gateway"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/store"
 )
 
 // flagsOf returns the flags a command defines.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // The cluster tests run two gateways with storage.backend jetstream on a

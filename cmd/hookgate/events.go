@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/gateway"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // archiveOff is the note added when the config keeps no archive.

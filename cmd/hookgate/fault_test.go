@@ -22,8 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/internal/testkit"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // The fault tests run a load of distinct signed events from concurrent

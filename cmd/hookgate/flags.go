@@ -12,8 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"hookgate/config"
-	"hookgate/gateway"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // stringsFlag is a repeatable string flag.

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // The hostile group: attacks driven against the built binary. `make

@@ -16,7 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 const stripeSecret = "whsec_e2e_test_secret"

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/gateway"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/store"
 )
 
 // TestParkedCommands: events -status parked lists the parked rows, replay

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 func defineProviders(fs *flag.FlagSet) runFunc {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestReadmeProviderTable keeps README.md's provider table identical to the

@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookgate/config"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/verify"
 )
 
 func defineQuarantine(fs *flag.FlagSet) runFunc {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // TestQuarantineCommand: a request that failed verification at a running

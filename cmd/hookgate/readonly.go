@@ -8,9 +8,9 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"hookgate/config"
-	"hookgate/gateway"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/store"
 )
 
 // readOnly opens the gateway database in cfg's data_dir read-only and

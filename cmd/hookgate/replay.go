@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hookgate/config"
-	"hookgate/gateway"
-	"hookgate/store"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/store"
 )
 
 // seqsFlag is a repeatable -seq.

@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // A request file is the JSON form of one request: `hookgate verify` reads

@@ -9,8 +9,8 @@ import (
 	"maps"
 	"slices"
 
-	"hookgate/config"
-	"hookgate/gateway"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 func defineRoutes(fs *flag.FlagSet) runFunc {

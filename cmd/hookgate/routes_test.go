@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // TestRoutesCommand signs requests with `hookgate sign` and shows with

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // TestCommandsHoldNoSecret runs the commands that read secrets with bad

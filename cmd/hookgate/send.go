@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"hookgate/config"
-	"hookgate/sender"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/sender"
 )
 
 func defineSend(fs *flag.FlagSet) runFunc {

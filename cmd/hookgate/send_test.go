@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // TestSendAndTail runs `send` against a running gateway and `tail` on its

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"hookgate/config"
-	"hookgate/gateway"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
 )
 
 // Main is the serve command: ParseFlags, Run, Close. Tests drive it with a

@@ -12,9 +12,9 @@ import (
 	"slices"
 	"strings"
 
-	"hookgate/config"
-	"hookgate/sender"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/sender"
+	"github.com/hookgate/hookgate/verify"
 )
 
 func defineSign(fs *flag.FlagSet) runFunc {

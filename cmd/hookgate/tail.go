@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
+	"github.com/hookgate/hookgate/config"
 )
 
 func defineTail(fs *flag.FlagSet) runFunc {

@@ -8,8 +8,8 @@ import (
 	"io"
 	"time"
 
-	"hookgate/config"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/verify"
 )
 
 func defineVerify(fs *flag.FlagSet) runFunc {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // TestVerifyCommandVectors runs every vector of the shared catalogue

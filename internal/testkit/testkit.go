@@ -25,9 +25,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"hookgate/config"
-	"hookgate/forward"
-	"hookgate/verify"
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/verify"
 )
 
 // WaitFor polls cond every 10 ms until it holds, and fails the test once

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"hookgate/forward"
-	"hookgate/webhook"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // Decider is the decision under test.
