@@ -11,6 +11,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"net"
 	"strconv"
@@ -150,7 +151,24 @@ type NATS struct {
 	// CreateStream creates the stream if it is missing. Default: true for
 	// the embedded server, false with a URL.
 	CreateStream *bool `yaml:"create_stream"`
+	// Sign has the gateway sign every message it publishes.
+	Sign NATSSign `yaml:"sign"`
 }
+
+// NATSSign configures the signatures of published messages (package
+// bussig): an Ed25519 private key that only the gateway holds; consumers
+// verify with its public key.
+type NATSSign struct {
+	// KeyFile is a PEM file with the Ed25519 private key (PKCS #8, as
+	// `hookgate keygen` and `openssl genpkey -algorithm ed25519` write it).
+	KeyFile string `yaml:"key_file"`
+
+	key ed25519.PrivateKey // read by validation
+}
+
+// Key returns the signing key read from KeyFile, or nil when messages are
+// not signed.
+func (s *NATSSign) Key() ed25519.PrivateKey { return s.key }
 
 // Embedded reports whether hookgate runs its own NATS server.
 func (n *NATS) Embedded() bool { return n.URL == "" }

@@ -1,10 +1,15 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookgate/hookgate/bussig"
 )
 
 func TestClientAuth(t *testing.T) {
@@ -127,5 +132,44 @@ func TestValidateNATSAuth(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateNATSSign: nats.sign.key_file is read by validation, so a
+// missing or wrong key file stops the config before anything starts.
+func TestValidateNATSSign(t *testing.T) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	privPEM, err := bussig.MarshalPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := bussig.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "bus.pem"), filepath.Join(dir, "bus.pub.pem")
+	if err := os.WriteFile(priv, privPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pub, pubPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, file string
+		want       []string
+	}{
+		{"private key", priv, nil},
+		{"missing", "/nonexistent/bus.pem", []string{"nats.sign.key_file:", "/nonexistent/bus.pem"}},
+		{"public key", pub, []string{"nats.sign.key_file:", `"PUBLIC KEY"`}},
+		{"certificate", "testdata/cert.pem", []string{"nats.sign.key_file:", `"CERTIFICATE"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkValidate(t, "nats: {sign: {key_file: "+c.file+"}}", c.want)
+		})
+	}
+	cfg, err := readValidate(t, "nats: {sign: {key_file: "+priv+"}}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+	if err != nil || !cfg.NATS.Sign.Key().Equal(key) {
+		t.Errorf("nats.sign.key_file: Key() is not the file's key (%v)", err)
 	}
 }

@@ -47,7 +47,7 @@ func Rules(routes []Route) []route.Rule {
 // may not set them.
 var ownHeaders = []string{forward.HeaderProvider, forward.HeaderEventID, forward.HeaderEventType, forward.HeaderReceivedAt,
 	forward.HeaderOrderingKey, forward.HeaderOrderingVersion, forward.HeaderRoute, forward.HeaderReplay,
-	forward.HeaderStale, forward.HeaderCurrentVersion, "Content-Type"}
+	forward.HeaderStale, forward.HeaderCurrentVersion, forward.HeaderSignature, "Content-Type"}
 
 // validateRoutes checks the routes against the providers and the stream's
 // subjects; package route compiles their conditions.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/verify"
@@ -212,6 +213,13 @@ func (n *NATS) validate(v *validator) []string {
 	if n.CreateStream == nil {
 		create := n.Embedded()
 		n.CreateStream = &create
+	}
+	if n.Sign.KeyFile != "" {
+		key, err := bussig.LoadPrivateKey(n.Sign.KeyFile)
+		if err != nil {
+			bad("nats.sign.key_file", "%v", err)
+		}
+		n.Sign.key = key
 	}
 	// Provider subjects are checked against the stream's subjects only
 	// when hookgate creates the stream: otherwise they are not known here.

@@ -52,7 +52,19 @@ const (
 	// HeaderMsgID is the JetStream de-duplication header, set from
 	// [Message.ID] on publish.
 	HeaderMsgID = "Nats-Msg-Id"
+
+	// HeaderSignature carries the gateway's signature of a message, added
+	// on publish by a publisher's [Signer].
+	HeaderSignature = "Hookgate-Signature"
 )
+
+// Signer signs a message as it is published: Sign returns the value of its
+// HeaderSignature header, over the message's ID, subject, headers (h holds
+// them, Nats-Msg-Id included, the signature not yet) and body. It must be
+// safe for concurrent use. Package bussig's Signer is one.
+type Signer interface {
+	Sign(msgID, subject string, h map[string][]string, body []byte) string
+}
 
 var (
 	// ErrInvalidMessage is wrapped by [Enqueue] when a message cannot be
@@ -115,7 +127,7 @@ func (m *Message) HeaderSize() int {
 	n += len(HeaderMsgID) + len(textproto.TrimString(m.ID)) + 4
 	for k, vs := range m.Header {
 		if k == HeaderMsgID {
-			continue // replaced by natsMsg
+			continue // replaced by NATSMsg
 		}
 		for _, v := range vs {
 			n += len(k) + len(textproto.TrimString(v)) + 4 // ": " and CRLF
@@ -137,13 +149,18 @@ func (m *Message) Size() int {
 	return m.HeaderSize() + len(m.Body)
 }
 
-// natsMsg returns m as a NATS message with Nats-Msg-Id set. It does not
-// modify m.Header. [Message.Size] mirrors it.
-func (m *Message) natsMsg() *nats.Msg {
-	h := make(nats.Header, len(m.Header)+1)
+// NATSMsg returns m as the NATS message that is published: with
+// Nats-Msg-Id set, and signed by signer when it is not nil. It does not
+// modify m.Header. [Message.Size] mirrors it (without the signature).
+func (m *Message) NATSMsg(signer Signer) *nats.Msg {
+	h := make(nats.Header, len(m.Header)+2)
 	for k, v := range m.Header {
 		h[k] = v
 	}
 	h[HeaderMsgID] = []string{m.ID}
+	if signer != nil {
+		delete(h, HeaderSignature) // never one of the message's own
+		h[HeaderSignature] = []string{signer.Sign(m.ID, m.Subject, h, m.Body)}
+	}
 	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
 }

@@ -53,6 +53,10 @@ var (
 // A JetStreamPublisher is safe for concurrent use. It lives as long as its
 // connection; closing the connection releases it.
 type JetStreamPublisher struct {
+	// Signer, when set before the first Publish, signs each message as it
+	// is published.
+	Signer Signer
+
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	opts []jetstream.PublishOpt
@@ -128,7 +132,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 					msgs[next].ID, n-reconnects, ErrReconnected)
 				break
 			}
-			f, err := p.js.PublishMsgAsync(msgs[next].natsMsg(), p.opts...)
+			f, err := p.js.PublishMsgAsync(msgs[next].NATSMsg(p.Signer), p.opts...)
 			if err != nil {
 				pubErr = fmt.Errorf("forward: publish %q: %w", msgs[next].ID, err)
 				break
@@ -176,6 +180,10 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 //
 // A CorePublisher is safe for concurrent use. It does not own nc.
 type CorePublisher struct {
+	// Signer, when set before the first Publish, signs each message as it
+	// is published.
+	Signer Signer
+
 	nc      *nats.Conn
 	timeout time.Duration
 }
@@ -207,7 +215,7 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[start].ID, err)
 		}
 		for i := start; i < end; i++ {
-			if err := p.nc.PublishMsg(msgs[i].natsMsg()); err != nil {
+			if err := p.nc.PublishMsg(msgs[i].NATSMsg(p.Signer)); err != nil {
 				err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
 				// The messages before it count if the connection they were
 				// written to answers a flush.

@@ -445,7 +445,8 @@ func (s *Server) fits(m *forward.Message) error { return s.fitsWith(m, 0) }
 
 // fitsWith is fits for m with extra more bytes of headers.
 func (s *Server) fitsWith(m *forward.Message, extra int) error {
-	hdr, size := m.HeaderSize()+replayRoom+extra, int64(m.Size()+replayRoom+extra)
+	extra += replayRoom + s.signRoom()
+	hdr, size := m.HeaderSize()+extra, int64(m.Size()+extra)
 	if hdr > forward.MaxHeaderSize {
 		return fmt.Errorf("%w: the message's NATS headers are %d bytes with a replay's; JetStream stores at most %d", ErrValueTooLong, hdr, forward.MaxHeaderSize)
 	}

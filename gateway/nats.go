@@ -167,6 +167,7 @@ func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage.backend jetstream: %w", err)
 	}
+	d.Signer = s.msgSigner()
 	return d, nil
 }
 

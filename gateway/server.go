@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/jsstore"
@@ -66,6 +67,9 @@ type Server struct {
 	served       chan struct{} // closed when the HTTP server stops
 	srvErr       error
 
+	// signer signs every published message (nats.sign); nil when off.
+	signer *bussig.Signer
+
 	admin     *http.Server
 	adminLn   net.Listener
 	adminDone chan struct{}
@@ -112,7 +116,28 @@ func newServer(cfg *config.Config, opt Options) *Server {
 	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
 		admission: newAdmission(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxInFlightPerProvider, cfg.HTTP.MaxInFlightPerClient)}
 	s.conns = &connLimit{max: int64(cfg.HTTP.MaxConns), refused: s.metrics.connsRefused.Inc}
+	if key := cfg.NATS.Sign.Key(); key != nil {
+		s.signer = bussig.NewSigner(key)
+	}
 	return s
+}
+
+// msgSigner returns what signs published messages, or nil (an untyped
+// nil: a publisher tests its Signer against nil).
+func (s *Server) msgSigner() forward.Signer {
+	if s.signer == nil {
+		return nil
+	}
+	return s.signer
+}
+
+// signRoom is what a signature adds to a message's headers (0 when
+// messages are not signed).
+func (s *Server) signRoom() int {
+	if s.signer == nil {
+		return 0
+	}
+	return bussig.HeaderSize
 }
 
 // start runs the steps of Open; Open undoes them if one fails.
@@ -155,8 +180,12 @@ func (s *Server) start(ctx context.Context) error {
 	if a := s.AdminAddr(); a != nil {
 		admin = a.String()
 	}
+	signing := "off"
+	if s.signer != nil {
+		signing = "key " + s.signer.KeyID()
+	}
 	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(),
-		"backend", s.cfg.Storage.Backend, "db", s.db.Path, "providers", len(providers))
+		"backend", s.cfg.Storage.Backend, "db", s.db.Path, "providers", len(providers), "signing", signing)
 	return nil
 }
 
@@ -188,7 +217,9 @@ func (s *Server) openStorage(ctx context.Context) (forward.Stats, error) {
 // the stream exists and takes every provider's subjects.
 func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.Publisher, error) {
 	if s.cfg.NATS.Mode == "core" {
-		return forward.NewCorePublisher(s.nc, 0), nil
+		pub := forward.NewCorePublisher(s.nc, 0)
+		pub.Signer = s.msgSigner()
+		return pub, nil
 	}
 	if s.cfg.Storage.InStream() {
 		// Before the stream is touched: an older server ignores the
@@ -212,6 +243,7 @@ func (s *Server) publisher(ctx context.Context, providers []*provider) (forward.
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
+	pub.Signer = s.msgSigner()
 	return pub, nil
 }
 

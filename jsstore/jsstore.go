@@ -105,6 +105,9 @@ type Decider struct {
 	// (default DefaultTimeout). Past it the decision fails with
 	// ErrUnavailable, or ErrContended when others kept deciding first.
 	Timeout time.Duration
+	// Signer, when set before the first Decide, signs the event messages
+	// (not the claims and versions, which consumers never see).
+	Signer forward.Signer
 }
 
 // ErrUnsupported means the stream (or its server) cannot hold the
@@ -248,14 +251,14 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
 	batch := []*nats.Msg{claimMsg(claim, ev)}
 	if m, ok := ev.StaleMessage(stored); stale && ok {
-		batch = append(batch, eventMsg(m))
+		batch = append(batch, m.NATSMsg(d.Signer))
 	}
 	if !stale {
 		if ev.Ordered {
 			batch = append(batch, versionMsg(version, ev, last))
 		}
 		for _, m := range ev.Outgoing() {
-			batch = append(batch, eventMsg(m))
+			batch = append(batch, m.NATSMsg(d.Signer))
 		}
 	}
 	err := d.publish(ctx, batch, timeout)
@@ -358,17 +361,6 @@ func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
 	m.Header.Set(jetstream.MsgTTLHeader, ttl(ev.TTL))
 	return m
-}
-
-// eventMsg is one of the event's messages (its own, or a route's copy),
-// with its Nats-Msg-Id.
-func eventMsg(m forward.Message) *nats.Msg {
-	h := make(nats.Header, len(m.Header)+1)
-	for k, v := range m.Header {
-		h[k] = v
-	}
-	h.Set(jetstream.MsgIDHeader, m.ID)
-	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
 }
 
 // ttl is a Nats-TTL value: whole seconds, at least one.
