@@ -34,6 +34,7 @@ package bussig
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -367,4 +368,48 @@ func MarshalPublicKey(key ed25519.PublicKey) ([]byte, error) {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}
+
+// GenerateKeyFiles makes a new key pair and writes the private key to
+// privPath (mode 0600) and the public key to pubPath (mode 0644), PEM
+// files the loaders read. It refuses to overwrite either file, and
+// leaves neither behind when it fails. It returns the key ID.
+func GenerateKeyFiles(privPath, pubPath string) (string, error) {
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("bussig: %w", err)
+	}
+	privPEM, err := MarshalPrivateKey(key)
+	if err != nil {
+		return "", fmt.Errorf("bussig: %w", err)
+	}
+	pubPEM, err := MarshalPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("bussig: %w", err)
+	}
+	if err := writeNew(privPath, privPEM, 0o600); err != nil {
+		return "", err
+	}
+	if err := writeNew(pubPath, pubPEM, 0o644); err != nil {
+		os.Remove(privPath)
+		return "", err
+	}
+	return KeyID(pub), nil
+}
+
+// writeNew writes a file that must not exist yet.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("bussig: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("bussig: %w", err)
+	}
+	return nil
 }

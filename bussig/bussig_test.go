@@ -273,3 +273,45 @@ func TestHeaderSize(t *testing.T) {
 		t.Errorf("a signature line is %d bytes; HeaderSize is %d", n, HeaderSize)
 	}
 }
+
+// TestGenerateKeyFiles: the pair written is one key (what the private key
+// signs, the public key verifies), the private file is 0600, and an
+// existing file is never overwritten.
+func TestGenerateKeyFiles(t *testing.T) {
+	dir := t.TempDir()
+	priv, pub := filepath.Join(dir, "k.pem"), filepath.Join(dir, "k.pem.pub")
+	id, err := GenerateKeyFiles(priv, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := LoadPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := LoadPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pk.Equal(key.Public()) || KeyID(pk) != id {
+		t.Errorf("the public key file is not the private key's (ID %s, want %s)", KeyID(pk), id)
+	}
+	if fi, err := os.Stat(priv); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	before, _ := os.ReadFile(priv)
+	if _, err := GenerateKeyFiles(priv, filepath.Join(dir, "other.pub")); err == nil {
+		t.Error("GenerateKeyFiles over an existing private key: nil error")
+	}
+	if after, _ := os.ReadFile(priv); string(after) != string(before) {
+		t.Error("the existing private key was overwritten")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.pub")); err == nil {
+		t.Error("a failed GenerateKeyFiles left a public key behind")
+	}
+	if _, err := GenerateKeyFiles(filepath.Join(dir, "new.pem"), pub); err == nil {
+		t.Error("GenerateKeyFiles over an existing public key: nil error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.pem")); err == nil {
+		t.Error("a failed GenerateKeyFiles left a private key behind")
+	}
+}

@@ -73,6 +73,7 @@ var commands = []*command{
 	{name: "verify", synopsis: "(-type TYPE | -config FILE -provider NAME) -request FILE", summary: "check one captured request offline and say why it fails", define: defineVerify},
 	{name: "routes", synopsis: "-request FILE", summary: "show which routes match a captured request, and the messages and envelope it would be forwarded as", define: defineRoutes},
 	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
+	{name: "keygen", synopsis: "-out FILE", summary: "make an Ed25519 key pair for signing bus messages (nats.sign)", define: defineKeygen},
 	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
 	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME | -parked | -list | -cancel ID)", summary: "publish archived accepted events again, marked as a replay; send parked rows again; list or cancel replays", define: defineReplay},
 	{name: "quarantine", summary: "list requests that failed verification, or print one (-id) as a request file that verify reads", define: defineQuarantine},

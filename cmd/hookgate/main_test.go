@@ -170,6 +170,11 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "tail user without password", args: []string{"tail", "-user", "u", "x"}, code: 2, output: []string{"-user needs -password"}},
 		{name: "tail user not in the config", args: []string{"tail", "-config", good, "-user", "u", "x"}, code: 1, output: []string{`user "u" is not in nats.users`}},
 		{name: "serve bad config", args: []string{"serve", "-config", bad}, code: 1, output: []string{`unknown type "nope"`}},
+		{name: "keygen without -out", args: []string{"keygen"}, code: 2, output: []string{"-out FILE"}},
+		{name: "keygen", args: []string{"keygen", "-out", filepath.Join(dir, "bus.pem")}, code: 0, output: []string{"key ID:", "bus.pem.pub"}},
+		{name: "keygen never overwrites", args: []string{"keygen", "-out", filepath.Join(dir, "bus.pem")}, code: 1, output: []string{"file exists"}},
+		{name: "tail unreadable verify key", args: []string{"tail", "-verify-key", filepath.Join(dir, "none.pub"), "x"}, code: 1, output: []string{"-verify-key", "none.pub"}},
+		{name: "tail verify key is the private key", args: []string{"tail", "-verify-key", filepath.Join(dir, "bus.pem"), "x"}, code: 1, output: []string{"-verify-key", `"PRIVATE KEY"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer

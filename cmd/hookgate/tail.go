@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/config"
 )
 
@@ -25,6 +27,8 @@ func defineTail(fs *flag.FlagSet) runFunc {
 	fs.IntVar(&o.Count, "count", 0, "exit after `N` messages")
 	user := fs.String("user", "", "NATS `USER` (default with -config: the first of nats.users, or nats.user with nats.url)")
 	password := fs.String("password", "", "NATS `PASSWORD` (default with -config and -user: that user's in nats.users)")
+	var keys stringsFlag
+	fs.Var(&keys, "verify-key", "verify each message's Hookgate-Signature with the public key `FILE` (repeatable: any of them); refuse unsigned and forged messages")
 	return func(ctx context.Context, stdout, _ io.Writer) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
@@ -56,6 +60,12 @@ func defineTail(fs *flag.FlagSet) runFunc {
 		if o.All && o.Stream == "" {
 			return fmt.Errorf("%w: -all needs -stream", errUsage)
 		}
+		if len(keys) > 0 {
+			var err error
+			if o.Verify, err = loadVerifier(keys); err != nil {
+				return err
+			}
+		}
 		return tail(ctx, o, stdout)
 	}
 }
@@ -71,13 +81,36 @@ type tailOptions struct {
 	Stream string
 	All    bool // with Stream: start at the stream's first message
 	Count  int  // stop after this many messages; 0: run until ctx ends
+	// Verify, when set, checks each message's signature: a message that
+	// fails is printed as one REFUSED line (no headers, no body), and
+	// tail ends with an error counting them.
+	Verify *bussig.Verifier
+}
+
+// loadVerifier reads the public key files of -verify-key.
+func loadVerifier(files []string) (*bussig.Verifier, error) {
+	keys := make([]ed25519.PublicKey, 0, len(files))
+	for _, f := range files {
+		k, err := bussig.LoadPublicKey(f)
+		if err != nil {
+			return nil, fmt.Errorf("-verify-key: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	return bussig.NewVerifier(keys...)
+}
+
+// tailMsg is a message and, read from a stream, when the stream stored it.
+type tailMsg struct {
+	*nats.Msg
+	stored time.Time
 }
 
 // tail prints every message that arrives on the subject: its subject, its
 // headers sorted by name, and its body, until ctx ends or Count messages
-// were printed. It returns nil when stopped by either, and an error when
-// the server refuses the subscription (a user not allowed to read the
-// subject).
+// were printed. It returns nil when stopped by either (an error when
+// Verify refused messages), and an error when the server refuses the
+// subscription (a user not allowed to read the subject).
 func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	// The server refuses a subscription asynchronously.
 	refused := make(chan error, 1)
@@ -100,7 +133,7 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	}
 	defer nc.Close()
 
-	msgs := make(chan *nats.Msg, 64)
+	msgs := make(chan tailMsg, 64)
 	subscribe := subscribeLive
 	if o.Stream != "" {
 		subscribe = consumeStream
@@ -111,28 +144,44 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	}
 	defer stop()
 
+	forged := 0
 	for n := 0; o.Count == 0 || n < o.Count; n++ {
 		select {
 		case <-ctx.Done():
-			return nil
+			return forgedErr(forged)
 		case err := <-refused:
 			return fmt.Errorf("tail: %w", err)
 		case m := <-msgs:
-			printMsg(w, m)
+			if o.Verify != nil {
+				if _, err := o.Verify.Verify(m.Header.Get("Nats-Msg-Id"), m.Subject, m.Header, m.Data, m.stored); err != nil {
+					fmt.Fprintf(w, "--- %s REFUSED: %v\n", m.Subject, err)
+					forged++
+					continue
+				}
+			}
+			printMsg(w, m.Msg)
 		}
 	}
-	return nil
+	return forgedErr(forged)
+}
+
+// forgedErr is tail's error after n refused messages (nil for none).
+func forgedErr(n int) error {
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("tail: %d message(s) refused: their signature did not verify", n)
 }
 
 // subscribeLive subscribes to o.Subject's live messages, sending them to
 // msgs until ctx ends; stop unsubscribes.
-func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan error, msgs chan<- *nats.Msg) (stop func(), err error) {
+func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan error, msgs chan<- tailMsg) (stop func(), err error) {
 	// A callback subscription queues what the printing has not caught up
 	// with in the client (unbounded below), where a channel one would drop
 	// a burst.
 	sub, err := nc.Subscribe(o.Subject, func(m *nats.Msg) {
 		select {
-		case msgs <- m:
+		case msgs <- tailMsg{Msg: m}:
 		case <-ctx.Done():
 		}
 	})
@@ -154,7 +203,7 @@ func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan e
 // consumeStream reads o.Subject from the stream o.Stream with an ordered
 // consumer (from its first message with o.All, else from now), sending
 // the messages to msgs until ctx ends; stop ends the consumer.
-func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-chan error, msgs chan<- *nats.Msg) (stop func(), err error) {
+func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-chan error, msgs chan<- tailMsg) (stop func(), err error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("tail: %w", err)
@@ -174,8 +223,12 @@ func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-
 		return nil, fmt.Errorf("tail: stream %s: %w", o.Stream, err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
+		var stored time.Time
+		if md, err := m.Metadata(); err == nil {
+			stored = md.Timestamp
+		}
 		select {
-		case msgs <- &nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}:
+		case msgs <- tailMsg{&nats.Msg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()}, stored}:
 		case <-ctx.Done():
 		}
 	})

@@ -2,15 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookgate/hookgate/bussig"
+	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
 
@@ -126,5 +133,72 @@ func TestTailAsUser(t *testing.T) {
 				t.Errorf("tail = %v; want a permissions violation", err)
 			}
 		})
+	}
+}
+
+// TestTailVerify: with a verifier, tail prints a message signed with a
+// held key and refuses, in one line without its headers or body, an
+// unsigned one, one altered after signing, and one signed with another
+// key; it then ends with an error counting the refusals.
+func TestTailVerify(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	_, js := testkit.JetStream(t, ns.URL())
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"webhooks.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+	publish := func(subject, body string, signer *bussig.Signer, alter string) {
+		t.Helper()
+		m := forward.Message{ID: "shop:" + subject, Subject: subject, Header: nats.Header{"Hookgate-Provider": {"shop"}}, Body: []byte(body)}
+		var s forward.Signer
+		if signer != nil {
+			s = signer
+		}
+		msg := m.NATSMsg(s)
+		if alter != "" {
+			msg.Data = []byte(alter)
+		}
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("webhooks.shop.good", "GOOD-BODY", bussig.NewSigner(key), "")
+	publish("webhooks.shop.unsigned", "UNSIGNED-BODY", nil, "")
+	publish("webhooks.shop.altered", "ORIGINAL", bussig.NewSigner(key), "ALTERED-BODY")
+	publish("webhooks.shop.other", "OTHER-BODY", bussig.NewSigner(otherKey), "")
+	pubFile := filepath.Join(t.TempDir(), "bus.pub")
+	pubPEM, _ := bussig.MarshalPublicKey(key.Public().(ed25519.PublicKey))
+	if err := os.WriteFile(pubFile, pubPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := loadVerifier([]string{pubFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err = tail(tctx, tailOptions{URL: ns.URL(), Subject: "webhooks.>", Stream: "S", All: true, Count: 4, Verify: v}, &out)
+	if err == nil || !strings.Contains(err.Error(), "3 message(s) refused") {
+		t.Errorf("tail = %v; want 3 refused", err)
+	}
+	got := out.String()
+	for _, want := range []string{"--- webhooks.shop.good\n", "GOOD-BODY",
+		"--- webhooks.shop.unsigned REFUSED: bussig: message not signed",
+		"--- webhooks.shop.altered REFUSED: bussig: signature does not match",
+		"--- webhooks.shop.other REFUSED: bussig: signed with an unknown key"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("tail printed\n%s\nwant it to hold %q", got, want)
+		}
+	}
+	for _, never := range []string{"UNSIGNED-BODY", "ALTERED-BODY", "OTHER-BODY"} {
+		if strings.Contains(got, never) {
+			t.Errorf("tail printed the body of a refused message (%s):\n%s", never, got)
+		}
+	}
+	if _, err := loadVerifier([]string{"/nonexistent.pub"}); err == nil || !strings.Contains(err.Error(), "-verify-key") {
+		t.Errorf("loadVerifier(missing) = %v; want an error naming -verify-key", err)
 	}
 }
