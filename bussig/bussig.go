@@ -303,35 +303,30 @@ func parse(value string) (t int64, keyID string, sig []byte, err error) {
 // "PRIVATE KEY", as `openssl genpkey -algorithm ed25519` and `hookgate
 // keygen` write it).
 func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
-	der, err := readPEM(path, "PRIVATE KEY")
-	if err != nil {
-		return nil, err
-	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrKey, path, err)
-	}
-	key, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s holds a %T", ErrKey, path, k)
-	}
-	return key, nil
+	return loadKey[ed25519.PrivateKey](path, "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
 }
 
 // LoadPublicKey reads an Ed25519 public key from a PEM file (PKIX, "PUBLIC
 // KEY", as `openssl pkey -pubout` and `hookgate keygen` write it).
 func LoadPublicKey(path string) (ed25519.PublicKey, error) {
-	der, err := readPEM(path, "PUBLIC KEY")
+	return loadKey[ed25519.PublicKey](path, "PUBLIC KEY", x509.ParsePKIXPublicKey)
+}
+
+// loadKey reads the PEM block of type typ in the file and parses it into a
+// key of type K.
+func loadKey[K any](path, typ string, parse func([]byte) (any, error)) (K, error) {
+	var none K
+	der, err := readPEM(path, typ)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	k, err := x509.ParsePKIXPublicKey(der)
+	k, err := parse(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrKey, path, err)
+		return none, fmt.Errorf("%w: %s: %w", ErrKey, path, err)
 	}
-	key, ok := k.(ed25519.PublicKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s holds a %T", ErrKey, path, k)
+		return none, fmt.Errorf("%w: %s holds a %T", ErrKey, path, k)
 	}
 	return key, nil
 }
