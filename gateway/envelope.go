@@ -102,7 +102,7 @@ func (e envelope) cloudEvents(hdr nats.Header, in envelopeInput) {
 	set := func(name, v string) { hdr[name] = []string{ceEncode(v)} }
 	set(ceSpecVersion, "1.0")
 	set(ceID, in.id.ID)
-	set(ceSource, "github.com/hookgate/hookgate/"+in.provider)
+	set(ceSource, "hookgate/"+in.provider)
 	set(ceType, typ)
 	set(ceTime, t)
 	if in.id.Ordered {

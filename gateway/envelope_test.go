@@ -183,7 +183,7 @@ func TestCloudEventsHeaders(t *testing.T) {
 		t.Errorf("body = %s; want it unchanged", m.Body)
 	}
 	for h, v := range map[string]string{
-		"ce-specversion": "1.0", "ce-id": "evt_1", "ce-source": "github.com/hookgate/hookgate/pay", "ce-type": "invoice.paid",
+		"ce-specversion": "1.0", "ce-id": "evt_1", "ce-source": "hookgate/pay", "ce-type": "invoice.paid",
 		"ce-time": "2023-11-14T22:13:20Z", "ce-subject": "in_1", "ce-datacontenttype": "application/json;%20charset=utf-8",
 		forward.HeaderEventID: "evt_1", forward.HeaderProvider: "pay", "Content-Type": "application/json; charset=utf-8",
 	} {
@@ -277,7 +277,7 @@ func TestEnvelopesOnTheStream(t *testing.T) {
 	for _, c := range []struct{ attr, got, want string }{
 		{"specversion", ev.SpecVersion(), "1.0"},
 		{"id", ev.ID(), "evt_ce"},
-		{"source", ev.Source(), "github.com/hookgate/hookgate/pay"},
+		{"source", ev.Source(), "hookgate/pay"},
 		{"type", ev.Type(), "invoice.paid"},
 		{"time", ev.Time().UTC().Format(time.RFC3339), "2023-11-14T22:13:20Z"},
 		{"subject", unescape(ev.Subject()), "in 1/€"},

@@ -90,7 +90,7 @@ routes:
 		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid", headers: map[string]string{"Hookgate-Route": ""}},
 		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
 		{id: "shop:evt_old", subject: "webhooks.stale.shop.invoice.updated", headers: map[string]string{"Hookgate-Stale": "true", "Hookgate-Current-Version": "40"}},
-		{id: "billing:evt_ce", subject: "webhooks.billing.invoice.paid", headers: map[string]string{"ce-specversion": "1.0", "ce-id": "evt_ce", "ce-source": "github.com/hookgate/hookgate/billing", "ce-type": "invoice.paid"}},
+		{id: "billing:evt_ce", subject: "webhooks.billing.invoice.paid", headers: map[string]string{"ce-specversion": "1.0", "ce-id": "evt_ce", "ce-source": "hookgate/billing", "ce-type": "invoice.paid"}},
 		{id: "ledger:evt_json", subject: "webhooks.ledger.invoice.paid", headers: map[string]string{"Content-Type": "application/json"}},
 	}
 	var msgs []*jetstream.RawStreamMsg
@@ -122,7 +122,7 @@ routes:
 	// The cloudevents message, read back with the CloudEvents Go SDK.
 	ce := msgs[4]
 	ev, err := binding.ToEvent(ctx, natsce.NewMessage(&nats.Msg{Subject: ce.Subject, Header: ce.Header, Data: ce.Data}))
-	if err != nil || ev.Validate() != nil || ev.ID() != "evt_ce" || ev.Source() != "github.com/hookgate/hookgate/billing" || ev.Type() != "invoice.paid" {
+	if err != nil || ev.Validate() != nil || ev.ID() != "evt_ce" || ev.Source() != "hookgate/billing" || ev.Type() != "invoice.paid" {
 		t.Errorf("the cloudevents message as the SDK reads it: %v, %v", ev, err)
 	}
 	// The json envelope: the provider's body, byte for byte, as data.
