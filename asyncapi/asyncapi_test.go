@@ -85,156 +85,163 @@ const (
 	githubLine = "  - {name: github, type: github, secrets: [s]}\n"
 )
 
-// TestDocumentValidates builds the document of several configs and
-// validates each against the official AsyncAPI 3.0.0 schema, in JSON and
-// in YAML, and checks its channels.
-func TestDocumentValidates(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		config string
-		// channels are the channel IDs and their addresses.
-		channels map[string]string
-		check    func(t *testing.T, d *asyncapi.Document)
-	}{
-		{
-			name:     "one provider, defaults",
-			config:   "providers:\n" + githubLine,
-			channels: map[string]string{"github": "webhooks.github.{type}"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				if s := d.Servers["nats"]; s == nil || s.Host != "127.0.0.1:4222" || s.Protocol != "nats" {
-					t.Errorf("servers = %+v; want nats at 127.0.0.1:4222", d.Servers)
-				}
-				h := d.Components.Messages["github"].Headers
-				wantRequired(t, h, "Hookgate-Event-Id", "Hookgate-Event-Type", "Hookgate-Provider", "Hookgate-Received-At", "Nats-Msg-Id")
-				wantOptional(t, h, "Content-Type", "Hookgate-Replay", "Hookgate-Signature")
-				wantAbsent(t, h, "Hookgate-Ordering-Key", "Hookgate-Route", "Hookgate-Stale", "ce-id")
-				if got := h.Properties["Hookgate-Provider"].Const; got != "github" {
-					t.Errorf("Hookgate-Provider const = %q; want github", got)
-				}
-				if m := d.Components.Messages["github"]; m.ContentType != "" || m.Payload.Type != "" {
-					t.Errorf("raw payload: contentType %q, type %q; want neither (the body as it came)", m.ContentType, m.Payload.Type)
-				}
-				if desc := d.Components.Messages["github"].Description; !strings.Contains(desc, "`header:X-GitHub-Event` + `action`") ||
-					!strings.Contains(desc, "catalogue lists no event types for github") {
-					t.Errorf("description %q; want the type's sources, and that the catalogue lists no types", desc)
-				}
-			},
+// documentCase is a config, the channels of its document and what else
+// to check in it.
+type documentCase struct {
+	name   string
+	config string
+	// channels are the channel IDs and their addresses.
+	channels map[string]string
+	check    func(t *testing.T, d *asyncapi.Document)
+}
+
+// documentCases are the configs of TestDocumentValidates.
+var documentCases = []documentCase{
+	{
+		name:     "one provider, defaults",
+		config:   "providers:\n" + githubLine,
+		channels: map[string]string{"github": "webhooks.github.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			if s := d.Servers["nats"]; s == nil || s.Host != "127.0.0.1:4222" || s.Protocol != "nats" {
+				t.Errorf("servers = %+v; want nats at 127.0.0.1:4222", d.Servers)
+			}
+			h := d.Components.Messages["github"].Headers
+			wantRequired(t, h, "Hookgate-Event-Id", "Hookgate-Event-Type", "Hookgate-Provider", "Hookgate-Received-At", "Nats-Msg-Id")
+			wantOptional(t, h, "Content-Type", "Hookgate-Replay", "Hookgate-Signature")
+			wantAbsent(t, h, "Hookgate-Ordering-Key", "Hookgate-Route", "Hookgate-Stale", "ce-id")
+			if got := h.Properties["Hookgate-Provider"].Const; got != "github" {
+				t.Errorf("Hookgate-Provider const = %q; want github", got)
+			}
+			if m := d.Components.Messages["github"]; m.ContentType != "" || m.Payload.Type != "" {
+				t.Errorf("raw payload: contentType %q, type %q; want neither (the body as it came)", m.ContentType, m.Payload.Type)
+			}
+			if desc := d.Components.Messages["github"].Description; !strings.Contains(desc, "`header:X-GitHub-Event` + `action`") ||
+				!strings.Contains(desc, "catalogue lists no event types for github") {
+				t.Errorf("description %q; want the type's sources, and that the catalogue lists no types", desc)
+			}
 		},
-		{
-			name: "routes",
-			config: "providers:\n" + stripeLine + githubLine + `routes:
+	},
+	{
+		name: "routes",
+		config: "providers:\n" + stripeLine + githubLine + `routes:
   - {name: big, providers: [stripe], when: 'type == "invoice.paid"', subject: "webhooks.priority.{provider}.{type}", headers: {x-priority: high}}
   - {name: audit, subject: "webhooks.audit.{provider}.{type}"}
   - {name: all, subject: webhooks.all}
   - {name: no-pings, when: 'type == "ping"', action: drop}
 `,
-			channels: map[string]string{
-				"stripe": "webhooks.stripe.{type}", "github": "webhooks.github.{type}",
-				"route.big": "webhooks.priority.stripe.{type}", "route.audit": "webhooks.audit.{provider}.{type}", "route.all": "webhooks.all",
-			},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				if got := slices.Sorted(maps.Keys(d.Channels["route.audit"].Messages)); !slices.Equal(got, []string{"route.audit.github", "route.audit.stripe"}) {
-					t.Errorf("route.audit messages = %v; want one per provider", got)
-				}
-				if p := d.Channels["route.audit"].Parameters["provider"]; p == nil || !slices.Equal(p.Enum, []string{"stripe", "github"}) {
-					t.Errorf("route.audit's provider parameter = %+v; want the enum [stripe github]", p)
-				}
-				h := d.Components.Messages["route.big.stripe"].Headers
-				wantRequired(t, h, "Hookgate-Route", "X-Priority", "Nats-Msg-Id")
-				if h.Properties["Hookgate-Route"].Const != "big" || h.Properties["X-Priority"].Const != "high" {
-					t.Errorf("route.big headers: Hookgate-Route %+v, X-Priority %+v; want big and high", h.Properties["Hookgate-Route"], h.Properties["X-Priority"])
-				}
-				if !strings.Contains(d.Info.Description, "Route no-pings drops") {
-					t.Errorf("info.description %q does not name the drop route", d.Info.Description)
-				}
-			},
+		channels: map[string]string{
+			"stripe": "webhooks.stripe.{type}", "github": "webhooks.github.{type}",
+			"route.big": "webhooks.priority.stripe.{type}", "route.audit": "webhooks.audit.{provider}.{type}", "route.all": "webhooks.all",
 		},
-		{
-			name:     "cloudevents envelope",
-			config:   "envelope: cloudevents\nproviders:\n" + stripeLine + githubLine,
-			channels: map[string]string{"stripe": "webhooks.stripe.{type}", "github": "webhooks.github.{type}"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				h := d.Components.Messages["stripe"].Headers
-				wantRequired(t, h, "ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time")
-				wantOptional(t, h, "ce-subject", "ce-datacontenttype", "Hookgate-Ordering-Key", "Hookgate-Ordering-Version")
-				if got := h.Properties["ce-source"].Const; got != "github.com/hookgate/hookgate/stripe" {
-					t.Errorf("ce-source const = %q", got)
-				}
-				wantAbsent(t, d.Components.Messages["github"].Headers, "ce-subject") // not ordered
-			},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			if got := slices.Sorted(maps.Keys(d.Channels["route.audit"].Messages)); !slices.Equal(got, []string{"route.audit.github", "route.audit.stripe"}) {
+				t.Errorf("route.audit messages = %v; want one per provider", got)
+			}
+			if p := d.Channels["route.audit"].Parameters["provider"]; p == nil || !slices.Equal(p.Enum, []string{"stripe", "github"}) {
+				t.Errorf("route.audit's provider parameter = %+v; want the enum [stripe github]", p)
+			}
+			h := d.Components.Messages["route.big.stripe"].Headers
+			wantRequired(t, h, "Hookgate-Route", "X-Priority", "Nats-Msg-Id")
+			if h.Properties["Hookgate-Route"].Const != "big" || h.Properties["X-Priority"].Const != "high" {
+				t.Errorf("route.big headers: Hookgate-Route %+v, X-Priority %+v; want big and high", h.Properties["Hookgate-Route"], h.Properties["X-Priority"])
+			}
+			if !strings.Contains(d.Info.Description, "Route no-pings drops") {
+				t.Errorf("info.description %q does not name the drop route", d.Info.Description)
+			}
 		},
-		{
-			name: "json envelope",
-			config: "envelope: json\nproviders:\n" + stripeLine +
-				"  - {name: shop, type: hmac, secrets: [s], options: {header: X-Sig}, identify: {event_type: topic}}\n",
-			channels: map[string]string{"stripe": "webhooks.stripe.{type}", "shop": "webhooks.shop.{type}"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				m := d.Components.Messages["stripe"]
-				if m.ContentType != "application/json" || m.Payload.Type != "object" {
-					t.Errorf("json envelope: contentType %q, payload type %q; want application/json and object", m.ContentType, m.Payload.Type)
-				}
-				wantRequired(t, m.Headers, "Content-Type")
-				wantRequired(t, m.Payload, "id", "provider", "received_at")
-				wantOptional(t, m.Payload, "type", "created_at", "api_version", "data", "data_base64", "content_type")
-				wantAbsent(t, d.Components.Messages["shop"].Payload, "created_at", "api_version") // the hmac scheme names neither
-				if desc := d.Components.Messages["shop"].Description; !strings.Contains(desc, "`topic` (identify.event_type)") {
-					t.Errorf("shop description %q; want the configured type source", desc)
-				}
-			},
+	},
+	{
+		name:     "cloudevents envelope",
+		config:   "envelope: cloudevents\nproviders:\n" + stripeLine + githubLine,
+		channels: map[string]string{"stripe": "webhooks.stripe.{type}", "github": "webhooks.github.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			h := d.Components.Messages["stripe"].Headers
+			wantRequired(t, h, "ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time")
+			wantOptional(t, h, "ce-subject", "ce-datacontenttype", "Hookgate-Ordering-Key", "Hookgate-Ordering-Version")
+			if got := h.Properties["ce-source"].Const; got != "github.com/hookgate/hookgate/stripe" {
+				t.Errorf("ce-source const = %q", got)
+			}
+			wantAbsent(t, d.Components.Messages["github"].Headers, "ce-subject") // not ordered
 		},
-		{
-			name:   "stale forward",
-			config: "providers:\n  - {name: stripe, type: stripe, secrets: [whsec_a], ordering: {key: data.object.id, version: created, stale: forward, stale_subject: \"webhooks.late.{provider}.{type}\"}}\n",
-			channels: map[string]string{
-				"stripe": "webhooks.stripe.{type}", "stale.stripe": "webhooks.late.stripe.{type}",
-			},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				h := d.Components.Messages["stale.stripe"].Headers
-				wantRequired(t, h, "Hookgate-Stale", "Hookgate-Current-Version", "Hookgate-Ordering-Key", "Hookgate-Ordering-Version")
-				wantAbsent(t, d.Components.Messages["stripe"].Headers, "Hookgate-Stale")
-			},
+	},
+	{
+		name: "json envelope",
+		config: "envelope: json\nproviders:\n" + stripeLine +
+			"  - {name: shop, type: hmac, secrets: [s], options: {header: X-Sig}, identify: {event_type: topic}}\n",
+		channels: map[string]string{"stripe": "webhooks.stripe.{type}", "shop": "webhooks.shop.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			m := d.Components.Messages["stripe"]
+			if m.ContentType != "application/json" || m.Payload.Type != "object" {
+				t.Errorf("json envelope: contentType %q, payload type %q; want application/json and object", m.ContentType, m.Payload.Type)
+			}
+			wantRequired(t, m.Headers, "Content-Type")
+			wantRequired(t, m.Payload, "id", "provider", "received_at")
+			wantOptional(t, m.Payload, "type", "created_at", "api_version", "data", "data_base64", "content_type")
+			wantAbsent(t, d.Components.Messages["shop"].Payload, "created_at", "api_version") // the hmac scheme names neither
+			if desc := d.Components.Messages["shop"].Description; !strings.Contains(desc, "`topic` (identify.event_type)") {
+				t.Errorf("shop description %q; want the configured type source", desc)
+			}
 		},
-		{
-			name:     "pass_headers and a subject of its own",
-			config:   "providers:\n  - {name: gh, type: github, secrets: [s], pass_headers: [x-github-hook-id, X-Request-Id], subject: \"hooks.{provider}\"}\nnats: {subjects: [\"hooks.>\"]}\n",
-			channels: map[string]string{"gh": "hooks.gh"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				wantOptional(t, d.Components.Messages["gh"].Headers, "X-Github-Hook-Id", "X-Request-Id")
-				if d.Channels["gh"].Parameters != nil {
-					t.Errorf("a subject without {type} has parameters %v", d.Channels["gh"].Parameters)
-				}
-			},
+	},
+	{
+		name:   "stale forward",
+		config: "providers:\n  - {name: stripe, type: stripe, secrets: [whsec_a], ordering: {key: data.object.id, version: created, stale: forward, stale_subject: \"webhooks.late.{provider}.{type}\"}}\n",
+		channels: map[string]string{
+			"stripe": "webhooks.stripe.{type}", "stale.stripe": "webhooks.late.stripe.{type}",
 		},
-		{
-			name:     "nats url",
-			config:   "nats: {url: \"nats://hookgate:s3cret@nats-a.internal:4223, tls://nats-b.internal\"}\nproviders:\n" + githubLine,
-			channels: map[string]string{"github": "webhooks.github.{type}"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				if a, b := d.Servers["nats-1"], d.Servers["nats-2"]; a == nil || b == nil || a.Host != "nats-a.internal:4223" || b.Host != "nats-b.internal:4222" {
-					t.Errorf("servers = %v; want nats-a.internal:4223 and nats-b.internal:4222", d.Servers)
-				}
-				j, _ := d.JSON()
-				if bytes.Contains(j, []byte("s3cret")) {
-					t.Error("the document holds nats.url's password")
-				}
-			},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			h := d.Components.Messages["stale.stripe"].Headers
+			wantRequired(t, h, "Hookgate-Stale", "Hookgate-Current-Version", "Hookgate-Ordering-Key", "Hookgate-Ordering-Version")
+			wantAbsent(t, d.Components.Messages["stripe"].Headers, "Hookgate-Stale")
 		},
-		{
-			name:     "embedded server on a random port, every interface",
-			config:   "nats: {host: 0.0.0.0, port: -1, users: [{user: billing, password: pw}]}\nproviders:\n" + githubLine,
-			channels: map[string]string{"github": "webhooks.github.{type}"},
-			check: func(t *testing.T, d *asyncapi.Document) {
-				s := d.Servers["nats"]
-				if s == nil || s.Host != "{host}:{port}" || s.Variables["host"] == nil || s.Variables["port"] == nil {
-					t.Errorf("server = %+v; want {host}:{port} with both variables", s)
-				}
-				j, _ := d.JSON()
-				if bytes.Contains(j, []byte(`"pw"`)) {
-					t.Error("the document holds a user's password")
-				}
-			},
+	},
+	{
+		name:     "pass_headers and a subject of its own",
+		config:   "providers:\n  - {name: gh, type: github, secrets: [s], pass_headers: [x-github-hook-id, X-Request-Id], subject: \"hooks.{provider}\"}\nnats: {subjects: [\"hooks.>\"]}\n",
+		channels: map[string]string{"gh": "hooks.gh"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			wantOptional(t, d.Components.Messages["gh"].Headers, "X-Github-Hook-Id", "X-Request-Id")
+			if d.Channels["gh"].Parameters != nil {
+				t.Errorf("a subject without {type} has parameters %v", d.Channels["gh"].Parameters)
+			}
 		},
-	} {
+	},
+	{
+		name:     "nats url",
+		config:   "nats: {url: \"nats://hookgate:s3cret@nats-a.internal:4223, tls://nats-b.internal\"}\nproviders:\n" + githubLine,
+		channels: map[string]string{"github": "webhooks.github.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			if a, b := d.Servers["nats-1"], d.Servers["nats-2"]; a == nil || b == nil || a.Host != "nats-a.internal:4223" || b.Host != "nats-b.internal:4222" {
+				t.Errorf("servers = %v; want nats-a.internal:4223 and nats-b.internal:4222", d.Servers)
+			}
+			j, _ := d.JSON()
+			if bytes.Contains(j, []byte("s3cret")) {
+				t.Error("the document holds nats.url's password")
+			}
+		},
+	},
+	{
+		name:     "embedded server on a random port, every interface",
+		config:   "nats: {host: 0.0.0.0, port: -1, users: [{user: billing, password: pw}]}\nproviders:\n" + githubLine,
+		channels: map[string]string{"github": "webhooks.github.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			s := d.Servers["nats"]
+			if s == nil || s.Host != "{host}:{port}" || s.Variables["host"] == nil || s.Variables["port"] == nil {
+				t.Errorf("server = %+v; want {host}:{port} with both variables", s)
+			}
+			j, _ := d.JSON()
+			if bytes.Contains(j, []byte(`"pw"`)) {
+				t.Error("the document holds a user's password")
+			}
+		},
+	},
+}
+
+// TestDocumentValidates builds the document of each of documentCases and
+// validates it against the official AsyncAPI 3.0.0 schema, in JSON and in
+// YAML, and checks its channels and operations.
+func TestDocumentValidates(t *testing.T) {
+	for _, c := range documentCases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testkit.Config(t, "data_dir: "+t.TempDir()+"\n"+c.config)
 			d, _ := mustDocument(t, cfg)

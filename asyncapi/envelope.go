@@ -23,7 +23,7 @@ const (
 )
 
 // ceSourcePrefix and the provider's name are the ce-source the gateway
-// sets.
+// sets (gateway/envelope.go; TestMessagesConform compares them).
 const ceSourcePrefix = "github.com/hookgate/hookgate/"
 
 // envelopeText says what the message body holds with envelope kind.
