@@ -116,6 +116,7 @@ type Message struct {
 // Schema is a JSON schema (draft 7, as AsyncAPI's Schema Object extends
 // it): the keywords hookgate uses.
 type Schema struct {
+	Title                string             `json:"title,omitempty"`
 	Type                 string             `json:"type,omitempty"`
 	Description          string             `json:"description,omitempty"`
 	Const                string             `json:"const,omitempty"`
@@ -125,7 +126,6 @@ type Schema struct {
 	Properties           map[string]*Schema `json:"properties,omitempty"`
 	Required             []string           `json:"required,omitempty"`
 	AdditionalProperties *bool              `json:"additionalProperties,omitempty"`
-	OneOf                []*Schema          `json:"oneOf,omitempty"`
 }
 
 // New describes what the gateway configured by cfg publishes. cfg must be

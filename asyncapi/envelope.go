@@ -44,7 +44,7 @@ func payload(p *config.Provider, preset verify.Preset) (*Schema, string) {
 	if p.Envelope == config.EnvelopeJSON {
 		return jsonEnvelope(p, preset), "application/json"
 	}
-	return &Schema{Description: "The provider's request body, byte for byte (not re-encoded): JSON for most providers, " +
+	return &Schema{Title: p.Name + " body", Description: "The provider's request body, byte for byte (not re-encoded): JSON for most providers, " +
 		"a form or XML for some. Its media type is the Content-Type header, when the request had one."}, ""
 }
 
@@ -52,8 +52,9 @@ func payload(p *config.Provider, preset verify.Preset) (*Schema, string) {
 // these members, those the event lacks left out.
 func jsonEnvelope(p *config.Provider, preset verify.Preset) *Schema {
 	closed := false
-	s := &Schema{Type: "object", AdditionalProperties: &closed, Description: "hookgate's json envelope: the event's identity, and the provider's body in data " +
-		"(or data_base64). A member the event lacks is left out, never invented."}
+	s := &Schema{Title: p.Name + " json envelope", Type: "object", AdditionalProperties: &closed,
+		Description: "hookgate's json envelope: the event's identity, and the provider's body in data or, for a body that is neither JSON nor UTF-8, in data_base64 " +
+			"(exactly one of them). A member the event lacks is left out, never invented."}
 	s.set("id", true, &Schema{Type: "string", Description: "The event ID, as in Hookgate-Event-Id."})
 	s.set("type", false, &Schema{Type: "string", Description: "The event type, as in Hookgate-Event-Type; absent when the event has none."})
 	s.set("provider", true, &Schema{Type: "string", Const: p.Name, Description: "The provider's name."})
@@ -69,7 +70,6 @@ func jsonEnvelope(p *config.Provider, preset verify.Preset) *Schema {
 	s.set("data", false, &Schema{Description: "The provider's body: its JSON as it came, byte for byte; a body that is not JSON is a string."})
 	s.set("content_type", false, &Schema{Type: "string", Description: "With a body that is not JSON: the request's Content-Type, when it had one."})
 	s.set("data_base64", false, &Schema{Type: "string", ContentEncoding: "base64", Description: "A body that is neither JSON nor UTF-8, in standard base64, instead of data."})
-	s.OneOf = []*Schema{{Required: []string{"data"}}, {Required: []string{"data_base64"}}}
 	return s
 }
 

@@ -72,6 +72,7 @@ var commands = []*command{
 	{name: "sign", synopsis: "(-type TYPE -secret SECRET | -config FILE -provider NAME)", summary: "print a correctly signed request (a request file for verify, or a curl command)", define: defineSign},
 	{name: "verify", synopsis: "(-type TYPE | -config FILE -provider NAME) -request FILE", summary: "check one captured request offline and say why it fails", define: defineVerify},
 	{name: "routes", synopsis: "-request FILE", summary: "show which routes match a captured request, and the messages and envelope it would be forwarded as", define: defineRoutes},
+	{name: "asyncapi", summary: "print an AsyncAPI 3.0 document of what the configured gateway publishes on NATS: subjects, headers and payloads", define: defineAsyncAPI},
 	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
 	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
 	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME | -parked | -list | -cancel ID)", summary: "publish archived accepted events again, marked as a replay; send parked rows again; list or cancel replays", define: defineReplay},
