@@ -90,7 +90,7 @@ func eventHeaders(p *config.Provider, preset verify.Preset) *Schema {
 			format = "auto"
 		}
 		h.set(forward.HeaderOrderingKey, false, &Schema{Type: "string",
-			Description: fmt.Sprintf("The entity the event is about, from `%s` (ordering.key), when the event has one: of an entity's events the gateway forwards the newer ones only.", o.Key)})
+			Description: fmt.Sprintf("The entity the event is about, from `%s` (ordering.key), when the event has one: the gateway orders an entity's events by version (last writer wins).", o.Key)})
 		h.set(forward.HeaderOrderingVersion, false, &Schema{Type: "string",
 			Description: fmt.Sprintf("The entity's version as the event gives it, from `%s` (ordering.version, format %s), with Hookgate-Ordering-Key.", o.Version, format)})
 	}
