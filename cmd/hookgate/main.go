@@ -72,6 +72,7 @@ var commands = []*command{
 	{name: "sign", synopsis: "(-type TYPE -secret SECRET | -config FILE -provider NAME)", summary: "print a correctly signed request (a request file for verify, or a curl command)", define: defineSign},
 	{name: "verify", synopsis: "(-type TYPE | -config FILE -provider NAME) -request FILE", summary: "check one captured request offline and say why it fails", define: defineVerify},
 	{name: "routes", synopsis: "-request FILE", summary: "show which routes match a captured request, and the messages and envelope it would be forwarded as", define: defineRoutes},
+	{name: "asyncapi", summary: "print an AsyncAPI 3.0 document of what the configured gateway publishes on NATS: subjects, headers and payloads", define: defineAsyncAPI},
 	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
 	{name: "keygen", synopsis: "-out FILE", summary: "make an Ed25519 key pair for signing bus messages (nats.sign)", define: defineKeygen},
 	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
