@@ -21,6 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/config"
 )
 
@@ -153,6 +154,12 @@ func New(cfg *config.Config, o Options) *Document {
 	for i := range cfg.Routes {
 		if r := &cfg.Routes[i]; !r.Drop() {
 			d.addRoute(r, cfg.Providers)
+		}
+	}
+	if cfg.NATS.Sign.Key() != nil {
+		// nats.sign: every message is signed.
+		for _, m := range d.Components.Messages {
+			m.Headers.require(bussig.Header)
 		}
 	}
 	return d

@@ -98,6 +98,15 @@ type documentCase struct {
 // documentCases are the configs of TestDocumentValidates.
 var documentCases = []documentCase{
 	{
+		// testdata/bus-signing.pem is a key made for this test.
+		name:     "signed messages",
+		config:   "nats: {sign: {key_file: testdata/bus-signing.pem}}\nproviders:\n" + githubLine,
+		channels: map[string]string{"github": "webhooks.github.{type}"},
+		check: func(t *testing.T, d *asyncapi.Document) {
+			wantRequired(t, d.Components.Messages["github"].Headers, "Hookgate-Signature")
+		},
+	},
+	{
 		name:     "one provider, defaults",
 		config:   "providers:\n" + githubLine,
 		channels: map[string]string{"github": "webhooks.github.{type}"},
@@ -158,7 +167,7 @@ var documentCases = []documentCase{
 			h := d.Components.Messages["stripe"].Headers
 			wantRequired(t, h, "ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time")
 			wantOptional(t, h, "ce-subject", "ce-datacontenttype", "Hookgate-Ordering-Key", "Hookgate-Ordering-Version")
-			if got := h.Properties["ce-source"].Const; got != "github.com/hookgate/hookgate/stripe" {
+			if got := h.Properties["ce-source"].Const; got != "hookgate/stripe" {
 				t.Errorf("ce-source const = %q", got)
 			}
 			wantAbsent(t, d.Components.Messages["github"].Headers, "ce-subject") // not ordered

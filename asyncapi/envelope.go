@@ -24,7 +24,7 @@ const (
 
 // ceSourcePrefix and the provider's name are the ce-source the gateway
 // sets (gateway/envelope.go; TestMessagesConform compares them).
-const ceSourcePrefix = "github.com/hookgate/hookgate/"
+const ceSourcePrefix = "hookgate/"
 
 // envelopeText says what the message body holds with envelope kind.
 func envelopeText(kind string) string {

@@ -97,7 +97,7 @@ func eventHeaders(p *config.Provider, preset verify.Preset) *Schema {
 	h.set(forward.HeaderReplay, false, &Schema{Type: "string",
 		Description: "The replay's ID, on a copy of an archived event published again (`hookgate replay`, POST /admin/replay); absent on the original."})
 	h.set(bussig.Header, false, &Schema{Type: "string",
-		Description: "Present when the gateway signs messages (nats.sign): `t=<unix seconds>,k=<key ID>,v1=<base64 Ed25519 signature>`, " +
+		Description: "Present when the gateway signs messages (nats.sign; then required): `t=<unix seconds>,k=<key ID>,v1=<base64 Ed25519 signature>`, " +
 			"a signature over the Nats-Msg-Id, the subject, the other headers and the body (package bussig verifies it)."})
 	h.set(contentType, false, &Schema{Type: "string", Description: "The request's Content-Type, the body's media type, when the request had one."})
 	for _, name := range p.PassHeaders {
