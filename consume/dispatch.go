@@ -90,7 +90,7 @@ type dispatcher struct {
 // naks what no worker has once the fetcher has ended, and ends (closing
 // s.work) when the workers have handed back every item.
 func (s *Subscription) dispatch() {
-	d := &dispatcher{s: s, queues: map[string]*queue{}, held: map[uint64]*item{}, recent: newRecentSet(2 * s.opts.MaxAckPending)}
+	d := newDispatcher(s)
 	progress := time.NewTicker(s.opts.AckWait / 3)
 	defer progress.Stop()
 	timer := time.NewTimer(time.Hour)
@@ -128,6 +128,10 @@ func (s *Subscription) dispatch() {
 		}
 	}
 	close(s.work)
+}
+
+func newDispatcher(s *Subscription) *dispatcher {
+	return &dispatcher{s: s, queues: map[string]*queue{}, held: map[uint64]*item{}, recent: newRecentSet(2 * s.opts.MaxAckPending)}
 }
 
 // arm sets timer for the earliest backoff.

@@ -36,8 +36,9 @@ var _ Store = (*MemoryStore)(nil)
 //
 // Within one process, Once runs one call per key at a time (an original
 // and its replay arriving together wait for each other).
-func Once(store Store, h Handler) Handler {
-	var locks keyLocks
+func Once(store Store, h Handler) Handler { return once(store, h, &keyLocks{}) }
+
+func once(store Store, h Handler, locks *keyLocks) Handler {
 	return func(ctx context.Context, ev *Event) error {
 		key := ev.Key()
 		if key == "" {
@@ -103,6 +104,16 @@ func (l *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// waiting returns how many calls hold or wait for key's lock.
+func (l *keyLocks) waiting(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := l.locks[key]; k != nil {
+		return k.refs
+	}
+	return 0
 }
 
 // Defaults of NewMemoryStore.
