@@ -11,9 +11,8 @@
 //		if err != nil {
 //			log.Fatal(err)
 //		}
-//		defer nc.Close()
 //		js, _ := jetstream.New(nc)
-//		key, err := bussig.LoadPublicKey("hookgate.pub.pem")
+//		key, err := bussig.LoadPublicKey("hookgate.pub.pem") // the gateway's public key
 //		if err != nil {
 //			log.Fatal(err)
 //		}
@@ -21,9 +20,7 @@
 //		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 //		defer stop()
 //		sub, err := consume.Subscribe(ctx, js, consume.Options{
-//			Durable:                "billing", // Subjects: default all of WEBHOOKS
-//			Verify:                 verifier,
-//			CreateDeadLetterStream: true,
+//			Durable: "billing", Verify: verifier, CreateDeadLetterStream: true,
 //		}, consume.Once(consume.NewMemoryStore(0, 0), func(ctx context.Context, ev *consume.Event) error {
 //			var invoice struct{ Customer string }
 //			if err := ev.Decode(&invoice); err != nil {
@@ -36,6 +33,7 @@
 //		}
 //		<-ctx.Done()
 //		sub.Stop(context.Background()) // a deadline here bounds the wait for running handlers
+//		nc.Close()
 //	}
 //
 // # Order, concurrency and retries
