@@ -183,7 +183,8 @@ func (s *Subscription) start() {
 //
 // If ctx ends first, Stop cancels the handlers' context and returns
 // ctx.Err(); the Subscription's goroutines end when those handlers return
-// (see Done). Stop may be called more than once, and concurrently.
+// (see Done). Stop may be called more than once, and concurrently; a
+// handler that calls it waits for itself until ctx ends.
 func (s *Subscription) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() { close(s.stopping) })
 	select {

@@ -256,7 +256,8 @@ func TestDeadLetter(t *testing.T) {
 			ns := MustNATS(t)
 			_, js := MustJS(t, ns)
 			MustStreams(t, js)
-			m := msg{id: "evt_1", key: "cus_1", version: "1"}.natsMsg()
+			signer := bussig.NewSigner(testKey("gateway"))
+			m := sign(signer, msg{id: "evt_1", key: "cus_1", version: "1"}.natsMsg())
 			seq := MustPublish(t, js, m)[0]
 			var calls recorder
 			logs := &Logs{}
@@ -278,6 +279,7 @@ func TestDeadLetter(t *testing.T) {
 				}
 			}
 			checkDeadLetter(t, d, m, seq, tc.wantReason, tc.wantCalls)
+			checkDeadSignature(t, d, signer)
 			if n := logs.Count("consume: message dead-lettered"); n != 1 {
 				t.Errorf("%d dead letters logged; want 1:\n%s", n, logs)
 			}
@@ -309,6 +311,26 @@ func checkDeadLetter(t *testing.T, d jetstream.Msg, orig *nats.Msg, seq uint64, 
 	}
 	if d.Subject() != "hookgate.dead.svc" || string(d.Data()) != string(orig.Data) {
 		t.Errorf("dead letter on %s with %q; want hookgate.dead.svc with %q", d.Subject(), d.Data(), orig.Data)
+	}
+}
+
+// checkDeadSignature: a dead letter's signature verifies without its
+// Hookgate-Dead-* headers, with the original message ID and subject.
+func checkDeadSignature(t *testing.T, d jetstream.Msg, signer *bussig.Signer) {
+	t.Helper()
+	v, err := bussig.NewVerifier(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := nats.Header{}
+	for k, vs := range d.Headers() {
+		if !strings.HasPrefix(k, "Hookgate-Dead-") {
+			h[k] = vs
+		}
+	}
+	dh := d.Headers()
+	if _, err := v.Verify(dh.Get(consume.HeaderDeadMsgID), dh.Get(consume.HeaderDeadSubject), h, d.Data(), time.Time{}); err != nil {
+		t.Errorf("the dead letter's signature: %v", err)
 	}
 }
 

@@ -54,9 +54,11 @@
 // Nothing held is left to the server's redelivery: every AckWait/3 the
 // Subscription tells the server it is still working on every message it
 // holds (InProgress), and it holds at most MaxAckPending of them (the
-// consumer's limit too). It fetches at most twice Concurrency messages at a
-// time, and only while fewer keys are ready than there are workers: it
-// looks past keys held back by a failure without reading far ahead.
+// consumer's limit too): when that many wait behind failing keys, nothing
+// more is fetched until one of them is let go. It fetches at most twice
+// Concurrency messages at a time, and only while fewer keys are ready than
+// there are workers: it looks past keys held back by a failure without
+// reading far ahead.
 //
 // Order holds within one Subscription. Instances of a service that share
 // one durable consumer share its messages: the messages of one key may then
@@ -74,7 +76,9 @@
 // HeaderDead* headers naming the reason, the error, the original subject,
 // stream, sequence and message ID, the attempts and the consumer) and
 // only once the dead-letter stream has acknowledged the copy is the message
-// terminated. If the copy is not stored, the message stays held, at the
+// terminated. (The copy's Hookgate-Signature still verifies against the
+// original: drop the HeaderDead* headers, and use HeaderDeadMsgID and
+// HeaderDeadSubject as the message ID and subject.) If the copy is not stored, the message stays held, at the
 // head of its key, and the copy is tried again after a backoff: nothing is
 // dropped silently. Subscribe refuses to start when no stream stores the
 // dead-letter subject (or creates HOOKGATE_DEAD with
