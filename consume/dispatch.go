@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -170,18 +171,15 @@ func (d *dispatcher) intake(m jetstream.Msg) {
 	case err != nil:
 		d.release(&item{msg: m, outcome: unreadable, err: err})
 		return
-	case len(m.Subject()) >= len(internalPrefix) && m.Subject()[:len(internalPrefix)] == internalPrefix:
+	case strings.HasPrefix(m.Subject(), internalPrefix):
 		d.release(&item{msg: m, meta: meta, seq: meta.Sequence.Stream, outcome: internalMsg})
 		return
 	}
 	seq := meta.Sequence.Stream
-	if _, ok := d.held[seq]; ok {
+	if _, held := d.held[seq]; held || d.recent.has(seq) {
 		// Delivered again while held (the server did not hear from us
-		// within AckWait): the one held is handled; acks go by sequence.
-		d.release(&item{msg: m, meta: meta, seq: seq, outcome: duplicate})
-		return
-	}
-	if d.recent.has(seq) {
+		// within AckWait: the one held is handled, and acks go by
+		// sequence), or after it was acknowledged (the ack was lost).
 		d.release(&item{msg: m, meta: meta, seq: seq, outcome: duplicate})
 		return
 	}
