@@ -1,0 +1,175 @@
+package consume
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers of a dead letter, besides the original message's own headers
+// (its Nats-* headers left out: the original Nats-Msg-Id is in
+// HeaderDeadMsgID).
+const (
+	HeaderDeadReason   = "Hookgate-Dead-Reason"   // ReasonRefused, ReasonPermanent or ReasonMaxDeliver
+	HeaderDeadError    = "Hookgate-Dead-Error"    // the error, on one line, cut to 1000 bytes
+	HeaderDeadSubject  = "Hookgate-Dead-Subject"  // the original subject
+	HeaderDeadStream   = "Hookgate-Dead-Stream"   // the stream read
+	HeaderDeadSequence = "Hookgate-Dead-Sequence" // the message's sequence in that stream
+	HeaderDeadAttempts = "Hookgate-Dead-Attempts" // calls of the handler (or refusals), all deliveries counted
+	HeaderDeadConsumer = "Hookgate-Dead-Consumer" // the durable consumer's name
+	HeaderDeadMsgID    = "Hookgate-Dead-Msg-Id"   // the original Nats-Msg-Id
+)
+
+// Values of HeaderDeadReason.
+const (
+	ReasonRefused    = "refused"     // Options.Verify refused the message
+	ReasonPermanent  = "permanent"   // the handler returned a Permanent error
+	ReasonMaxDeliver = "max-deliver" // the handler failed Options.MaxDeliver times
+)
+
+// maxErrorHeader bounds HeaderDeadError.
+const maxErrorHeader = 1000
+
+// deadLetter is why an item is dead-lettered, and how often its publish
+// failed.
+type deadLetter struct {
+	reason   string
+	err      error
+	attempts int
+	failures int
+}
+
+// worker handles the items the dispatcher gives it until s.work is closed.
+func (s *Subscription) worker() {
+	defer s.workers.Done()
+	for it := range s.work {
+		s.process(it)
+		s.results <- it
+	}
+}
+
+// process handles one item: verifies it, calls the handler and acks, or
+// dead-letters and terminates it; it sets it.outcome.
+func (s *Subscription) process(it *item) {
+	if it.dead == nil {
+		it.tries++
+		reason, err := s.try(it)
+		switch {
+		case err == nil:
+			if err := it.msg.Ack(); err != nil {
+				s.log.Warn("consume: ack failed; the message will come again", "seq", it.seq, "error", err)
+			}
+			it.outcome = finished
+			return
+		case reason == "":
+			it.err, it.outcome = err, retry
+			s.log.Info("consume: handler failed; retrying", "consumer", s.opts.Durable, "subject", it.msg.Subject(),
+				"seq", it.seq, "attempt", it.base+it.tries, "retry_in", s.opts.backoff(it.tries), "error", err)
+			return
+		}
+		it.dead = &deadLetter{reason: reason, err: err, attempts: it.base + it.tries}
+	}
+	if err := s.publishDead(it); err != nil {
+		it.dead.failures++
+		it.outcome = retryDead
+		s.log.Error("consume: dead-letter publish failed; the message stays pending", "consumer", s.opts.Durable,
+			"subject", it.msg.Subject(), "seq", it.seq, "dead_letter_subject", s.opts.DeadLetterSubject, "error", err)
+		return
+	}
+	if err := it.msg.TermWithReason("hookgate consume: dead-lettered (" + it.dead.reason + ")"); err != nil {
+		s.log.Warn("consume: term failed; the message will come again and be dead-lettered again", "seq", it.seq, "error", err)
+	}
+	it.outcome = finished
+	s.log.Warn("consume: message dead-lettered", "consumer", s.opts.Durable, "subject", it.msg.Subject(), "seq", it.seq,
+		"msg_id", it.msg.Headers().Get(headerMsgID), "reason", it.dead.reason, "attempts", it.dead.attempts,
+		"dead_letter_subject", s.opts.DeadLetterSubject, "error", it.dead.err)
+}
+
+// try verifies the message and calls the handler. It returns the handler's
+// error, and a dead-letter reason when it is final.
+func (s *Subscription) try(it *item) (reason string, err error) {
+	m := it.msg
+	if v := s.opts.Verify; v != nil {
+		if _, err := v.Verify(m.Headers().Get(headerMsgID), m.Subject(), m.Headers(), m.Data(), it.meta.Timestamp); err != nil {
+			s.log.Warn("consume: message refused", "consumer", s.opts.Durable, "subject", m.Subject(), "seq", it.seq,
+				"msg_id", m.Headers().Get(headerMsgID), "error", err)
+			return ReasonRefused, err
+		}
+	}
+	attempt := it.base + it.tries
+	ev := newEvent(m.Subject(), m.Headers(), m.Data(), it.meta.Stream, it.seq, it.meta.Timestamp, attempt)
+	switch err := s.call(ev); {
+	case err == nil:
+		return "", nil
+	case isPermanent(err):
+		return ReasonPermanent, err
+	case attempt >= s.opts.MaxDeliver:
+		return ReasonMaxDeliver, err
+	default:
+		return "", err
+	}
+}
+
+// call calls the handler; a panic is an error wrapping ErrPanic.
+func (s *Subscription) call(ev *Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return s.handler(s.handlerCx, ev)
+}
+
+// publishDead publishes the dead-letter copy of an item and waits for the
+// stream's acknowledgement. Its Nats-Msg-Id names the consumer and the
+// message's sequence, so that the dead-letter stream drops a second copy
+// published after a term that was lost.
+func (s *Subscription) publishDead(it *item) error {
+	orig := it.msg.Headers()
+	h := make(nats.Header, len(orig)+8)
+	for k, vs := range orig {
+		if !strings.HasPrefix(strings.ToLower(k), "nats-") {
+			h[k] = append([]string(nil), vs...)
+		}
+	}
+	h.Set(HeaderDeadReason, it.dead.reason)
+	h.Set(HeaderDeadError, oneLine(it.dead.err.Error(), maxErrorHeader))
+	h.Set(HeaderDeadSubject, it.msg.Subject())
+	h.Set(HeaderDeadStream, it.meta.Stream)
+	h.Set(HeaderDeadSequence, strconv.FormatUint(it.seq, 10))
+	h.Set(HeaderDeadAttempts, strconv.Itoa(it.dead.attempts))
+	h.Set(HeaderDeadConsumer, s.opts.Durable)
+	if id := orig.Get(headerMsgID); id != "" {
+		h.Set(HeaderDeadMsgID, id)
+	}
+	h.Set(headerMsgID, "dead:"+it.meta.Stream+":"+s.opts.Durable+":"+strconv.FormatUint(it.seq, 10))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.handlerCx), publishTimeout)
+	defer cancel()
+	_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.opts.DeadLetterSubject, Header: h, Data: it.msg.Data()},
+		jetstream.WithExpectStream(s.dlStream))
+	return err
+}
+
+// oneLine returns s with line breaks as spaces, cut to at most n bytes
+// (at a rune boundary).
+func oneLine(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
