@@ -49,18 +49,43 @@ type User struct {
 // create consumers without a filter or with several, through the older
 // create subjects, and read single messages (STREAM.MSG.GET, DIRECT.GET).
 //
+// A user may also publish dead letters (DeadLetterSubjects, where package
+// consume copies the messages it gives up on) and read the dead-letter
+// stream DeadLetterStream as a whole. A dead letter is not an event: any
+// user may write one.
+//
 // Everything else is denied: publishing to the stream's subjects (denied
 // explicitly too), to _INBOX.> (a forged reply to another client's pull
-// request would pass for a stored message), and every API that changes the
+// request would pass for a stored message), and every API that changes a
 // stream (create, update, delete, purge, message delete, snapshot, restore).
 func ConsumerPermissions(stream string, streamSubjects, subscribe []string) *server.Permissions {
 	if len(subscribe) == 0 {
 		subscribe = streamSubjects
 	}
+	pub := append(readStream(stream, readsAll(subscribe, streamSubjects), subscribe),
+		"$JS.API.INFO",
+		"$JS.API.STREAM.NAMES",
+	)
+	// Dead letters: a consumer copies what it gives up on to
+	// DeadLetterSubjects, and reads them back.
+	pub = append(pub, readStream(DeadLetterStream, true, nil)...)
+	pub = append(pub, DeadLetterSubjects)
+	sub := append([]string{"_INBOX.>"}, subscribe...)
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: pub,
+			Deny:  append([]string{"_INBOX.>"}, streamSubjects...),
+		},
+		Subscribe: &server.SubjectPermission{Allow: sub},
+	}
+}
+
+// readStream returns the API subjects a consumer of stream publishes to:
+// with all, consumers of any filter and single messages; without, only
+// consumers filtered on one of filters.
+func readStream(stream string, all bool, filters []string) []string {
 	api := "$JS.API."
 	pub := []string{
-		api + "INFO",
-		api + "STREAM.NAMES",
 		api + "STREAM.INFO." + stream,
 		api + "CONSUMER.INFO." + stream + ".*",
 		api + "CONSUMER.NAMES." + stream,
@@ -70,8 +95,8 @@ func ConsumerPermissions(stream string, streamSubjects, subscribe []string) *ser
 		"$JS.ACK." + stream + ".>",
 		"$JS.FC." + stream + ".>",
 	}
-	if readsAll(subscribe, streamSubjects) {
-		pub = append(pub,
+	if all {
+		return append(pub,
 			api+"CONSUMER.CREATE."+stream,
 			api+"CONSUMER.CREATE."+stream+".>",
 			api+"CONSUMER.DURABLE.CREATE."+stream+".*",
@@ -79,19 +104,11 @@ func ConsumerPermissions(stream string, streamSubjects, subscribe []string) *ser
 			api+"DIRECT.GET."+stream,
 			api+"DIRECT.GET."+stream+".>",
 		)
-	} else {
-		for _, s := range subscribe {
-			pub = append(pub, api+"CONSUMER.CREATE."+stream+".*."+s)
-		}
 	}
-	sub := append([]string{"_INBOX.>"}, subscribe...)
-	return &server.Permissions{
-		Publish: &server.SubjectPermission{
-			Allow: pub,
-			Deny:  append([]string{"_INBOX.>"}, streamSubjects...),
-		},
-		Subscribe: &server.SubjectPermission{Allow: sub},
+	for _, s := range filters {
+		pub = append(pub, api+"CONSUMER.CREATE."+stream+".*."+s)
 	}
+	return pub
 }
 
 // readsAll reports whether every subject of the stream falls inside one of

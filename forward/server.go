@@ -22,6 +22,11 @@ const (
 	DefaultStreamName     = "WEBHOOKS"
 	DefaultStreamSubjects = "webhooks.>"
 	DefaultDuplicates     = 2 * time.Minute
+
+	// DeadLetterStream stores the dead letters of consumers (package
+	// consume) on DeadLetterSubjects; [EnsureDeadLetterStream] creates it.
+	DeadLetterStream   = "HOOKGATE_DEAD"
+	DeadLetterSubjects = "hookgate.dead.>"
 )
 
 // ServerConfig configures the embedded NATS server.
@@ -314,4 +319,23 @@ func LimitAtomicBatches(opts *server.Options, n int) {
 		opts.JetStreamLimits.MaxBatchInflightPerStream = n
 		opts.JetStreamLimits.MaxBatchInflightTotal = max(n, 1000)
 	}
+}
+
+// EnsureDeadLetterStream creates the stream DeadLetterStream on
+// DeadLetterSubjects (file storage, limits retention, with c's replicas,
+// MaxAge and MaxBytes) unless it exists; an existing one is left as it is.
+func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) error {
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:      DeadLetterStream,
+		Subjects:  []string{DeadLetterSubjects},
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.LimitsPolicy,
+		MaxAge:    c.MaxAge,
+		MaxBytes:  maxBytes(c.MaxBytes),
+		Replicas:  max(1, c.Replicas),
+	})
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("forward: create stream %s: %w", DeadLetterStream, err)
+	}
+	return nil
 }

@@ -135,6 +135,11 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 		if err != nil {
 			return fmt.Errorf("nats: stream %s: %w", n.Stream, err)
 		}
+		// Where consumers (package consume) keep what they give up on.
+		// Without it they refuse to start, naming it: a warning here.
+		if err := forward.EnsureDeadLetterStream(ctx, js, sc); err != nil {
+			s.log.Warn("the dead-letter stream was not created; consumers need a stream on "+forward.DeadLetterSubjects, "err", err)
+		}
 	}
 	st, err := js.Stream(ctx, n.Stream)
 	if err != nil {
