@@ -1,0 +1,304 @@
+package deliver
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/hookgate/hookgate/bussig"
+	"github.com/hookgate/hookgate/consume"
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+)
+
+// received is one request a test receiver got.
+type received struct {
+	header http.Header
+	body   string
+	at     time.Time
+}
+
+// receiver is an HTTP server that answers with answer(n, request), n
+// counting the requests for the same Hookgate-Msg-Id from 1, and records
+// every request.
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	tries  map[string]int
+	answer func(n int, r *http.Request) int
+}
+
+func newReceiver(t *testing.T, answer func(n int, r *http.Request) int) *receiver {
+	rc := &receiver{tries: map[string]int{}, answer: answer}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{r.Header.Clone(), string(body), time.Now()})
+		id := r.Header.Get(HeaderMsgID)
+		rc.tries[id]++
+		n := rc.tries[id]
+		rc.mu.Unlock()
+		w.WriteHeader(rc.answer(n, r))
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+// setup starts a NATS server with the stream WEBHOOKS and returns a
+// JetStream client and a publish function that publishes like the gateway
+// (forward.Message.NATSMsg), signed by signer when it is not nil.
+func setup(t *testing.T, signer *bussig.Signer) (jetstream.JetStream, func(id, key, version, body string)) {
+	t.Helper()
+	ns := testkit.StartNATS(t)
+	_, js := testkit.JetStream(t, ns.URL())
+	ctx := context.Background()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{forward.DefaultStreamSubjects}}); err != nil {
+		t.Fatal(err)
+	}
+	var s forward.Signer
+	if signer != nil {
+		s = signer
+	}
+	return js, func(id, key, version, body string) {
+		t.Helper()
+		h := nats.Header{forward.HeaderProvider: {"shop"}, forward.HeaderEventID: {id}, forward.HeaderEventType: {"orders/create"},
+			"Content-Type": {"application/json"}}
+		if key != "" {
+			h[forward.HeaderOrderingKey], h[forward.HeaderOrderingVersion] = []string{key}, []string{version}
+		}
+		m := forward.Message{ID: "shop:" + id, Subject: "webhooks.shop.orders.create", Header: h, Body: []byte(body)}
+		if _, err := js.PublishMsg(ctx, m.NATSMsg(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func start(t *testing.T, js jetstream.JetStream, tg Target, m *Metrics) {
+	t.Helper()
+	d, err := Start(context.Background(), js, tg, nil, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+}
+
+// TestDeliver: the receiver gets the body byte for byte, the message's
+// headers (no Nats-*), the target's own header, and what it needs to
+// check the gateway's signature, which then verifies.
+func TestDeliver(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	js, publish := setup(t, bussig.NewSigner(key))
+	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusNoContent })
+	v, _ := bussig.NewVerifier(pub)
+	start(t, js, Target{Name: "orders", URL: rc.URL, Headers: map[string]string{"Authorization": "Bearer t0ken"}, Verify: v}, nil)
+	body := `{"id":1,"note":"  spaces kept  "}`
+	publish("evt_1", "", "", body)
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("a request"), func() bool { return len(rc.requests()) == 1 })
+	r := rc.requests()[0]
+	if r.body != body {
+		t.Errorf("body = %q; want %q", r.body, body)
+	}
+	for name, want := range map[string]string{
+		"Content-Type": "application/json", "Authorization": "Bearer t0ken", forward.HeaderEventID: "evt_1",
+		forward.HeaderProvider: "shop", HeaderMsgID: "shop:evt_1", HeaderSubject: "webhooks.shop.orders.create",
+		HeaderAttempt: "1", HeaderSignedHeaders: "content-type,hookgate-event-id,hookgate-event-type,hookgate-provider",
+	} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s = %q; want %q", name, got, want)
+		}
+	}
+	if r.header.Get("Nats-Msg-Id") != "" {
+		t.Error("the request carries Nats-Msg-Id")
+	}
+	// What a receiver does: the signed headers, the signature, the ID and
+	// the subject from the request.
+	signed := map[string][]string{bussig.Header: r.header.Values(bussig.Header)}
+	for _, name := range strings.Split(r.header.Get(HeaderSignedHeaders), ",") {
+		signed[name] = r.header.Values(name)
+	}
+	if _, err := v.Verify(r.header.Get(HeaderMsgID), r.header.Get(HeaderSubject), signed, []byte(r.body), time.Time{}); err != nil {
+		t.Errorf("the receiver's check of the signature: %v", err)
+	}
+}
+
+// TestDeliverRetries: 503, then 429, then 200: three requests, counted as
+// two retries and a delivery; then nothing more.
+func TestDeliverRetries(t *testing.T) {
+	js, publish := setup(t, nil)
+	rc := newReceiver(t, func(n int, _ *http.Request) int {
+		switch n {
+		case 1:
+			return http.StatusServiceUnavailable
+		case 2:
+			return http.StatusTooManyRequests
+		}
+		return http.StatusOK
+	})
+	m := NewMetrics(prometheus.NewRegistry())
+	start(t, js, Target{Name: "orders", URL: rc.URL, Backoff: []time.Duration{20 * time.Millisecond}}, m)
+	publish("evt_1", "", "", "{}")
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("a delivery"), func() bool {
+		return testutil.ToFloat64(m.requests.WithLabelValues("orders", "delivered", "200")) == 1
+	})
+	for _, c := range []struct {
+		outcome, code string
+		want          float64
+	}{{"retry", "503", 1}, {"retry", "429", 1}, {"dead_letter", "503", 0}} {
+		if got := testutil.ToFloat64(m.requests.WithLabelValues("orders", c.outcome, c.code)); got != c.want {
+			t.Errorf("requests{outcome=%s,code=%s} = %v; want %v", c.outcome, c.code, got, c.want)
+		}
+	}
+	reqs := rc.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests; want 3", len(reqs))
+	}
+	for i, r := range reqs {
+		if got := r.header.Get(HeaderAttempt); got != fmt.Sprint(i+1) {
+			t.Errorf("request %d: %s = %s; want %d", i+1, HeaderAttempt, got, i+1)
+		}
+	}
+}
+
+// deadLetter waits for the dead letter of message ID msgID and returns its
+// reason.
+func deadLetter(t *testing.T, js jetstream.JetStream, msgID string) string {
+	t.Helper()
+	ctx := context.Background()
+	var reason string
+	testkit.WaitFor(t, 20*time.Second, func() string { return "no dead letter for " + msgID }, func() bool {
+		st, err := js.Stream(ctx, consume.DeadLetterStream)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return false
+		}
+		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+			if m, err := st.GetMsg(ctx, seq); err == nil && m.Header.Get(consume.HeaderDeadMsgID) == msgID {
+				reason = m.Header.Get(consume.HeaderDeadReason)
+				return true
+			}
+		}
+		return false
+	})
+	return reason
+}
+
+// TestDeliverDeadLetters: a 400 is final at once; a receiver that keeps
+// failing gets MaxDeliver requests; both messages are dead-lettered, the
+// last try counted as such.
+func TestDeliverDeadLetters(t *testing.T) {
+	js, publish := setup(t, nil)
+	rc := newReceiver(t, func(_ int, r *http.Request) int {
+		if r.Header.Get(forward.HeaderEventID) == "evt_bad" {
+			return http.StatusBadRequest
+		}
+		return http.StatusBadGateway
+	})
+	m := NewMetrics(prometheus.NewRegistry())
+	start(t, js, Target{Name: "orders", URL: rc.URL, MaxDeliver: 3, Backoff: []time.Duration{20 * time.Millisecond}}, m)
+	publish("evt_bad", "", "", "{}")
+	publish("evt_down", "", "", "{}")
+	if got := deadLetter(t, js, "shop:evt_bad"); got != consume.ReasonPermanent {
+		t.Errorf("evt_bad dead letter reason %q; want %s", got, consume.ReasonPermanent)
+	}
+	if got := deadLetter(t, js, "shop:evt_down"); got != consume.ReasonMaxDeliver {
+		t.Errorf("evt_down dead letter reason %q; want %s", got, consume.ReasonMaxDeliver)
+	}
+	counts := map[string]int{}
+	for _, r := range rc.requests() {
+		counts[r.header.Get(forward.HeaderEventID)]++
+	}
+	if counts["evt_bad"] != 1 || counts["evt_down"] != 3 {
+		t.Errorf("requests per event %v; want evt_bad 1, evt_down 3", counts)
+	}
+	for _, c := range []struct {
+		outcome, code string
+		want          float64
+	}{{"dead_letter", "400", 1}, {"retry", "502", 2}, {"dead_letter", "502", 1}} {
+		if got := testutil.ToFloat64(m.requests.WithLabelValues("orders", c.outcome, c.code)); got != c.want {
+			t.Errorf("requests{outcome=%s,code=%s} = %v; want %v", c.outcome, c.code, got, c.want)
+		}
+	}
+}
+
+// TestDeliverOrder: with four requests at once, each entity's events
+// arrive in stream order even when one fails and waits out its backoff;
+// the other entity's events do not wait for it.
+func TestDeliverOrder(t *testing.T) {
+	js, publish := setup(t, nil)
+	rc := newReceiver(t, func(n int, r *http.Request) int {
+		if r.Header.Get(forward.HeaderEventID) == "a1" && n == 1 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	start(t, js, Target{Name: "orders", URL: rc.URL, Concurrency: 4, Backoff: []time.Duration{2 * time.Second}}, nil)
+	for i := 1; i <= 3; i++ {
+		publish(fmt.Sprint("a", i), "A", fmt.Sprint(i), "{}")
+		publish(fmt.Sprint("b", i), "B", fmt.Sprint(i), "{}")
+	}
+	testkit.WaitFor(t, 30*time.Second, testkit.Says("seven requests"), func() bool { return len(rc.requests()) == 7 })
+	var order []string
+	delivered := map[string]time.Time{}
+	for _, r := range rc.requests() {
+		id := r.header.Get(forward.HeaderEventID)
+		if id == "a1" && delivered["a1-failed"].IsZero() {
+			delivered["a1-failed"] = r.at
+			continue
+		}
+		order = append(order, id)
+		delivered[id] = r.at
+	}
+	var a, b []string
+	for _, id := range order {
+		if id[0] == 'a' {
+			a = append(a, id)
+		} else {
+			b = append(b, id)
+		}
+	}
+	if fmt.Sprint(a) != "[a1 a2 a3]" || fmt.Sprint(b) != "[b1 b2 b3]" {
+		t.Errorf("delivered A %v, B %v; want each in order", a, b)
+	}
+	if !delivered["b3"].Before(delivered["a1"]) {
+		t.Errorf("B's events waited for A's backoff: b3 at %s, a1 at %s", delivered["b3"].Format(time.StampMilli), delivered["a1"].Format(time.StampMilli))
+	}
+}
+
+// TestStartRefuses: a target without a name or URL, or that would set a
+// header of the message, does not start.
+func TestStartRefuses(t *testing.T) {
+	js, _ := setup(t, nil)
+	for name, tg := range map[string]Target{
+		"no name":             {URL: "http://127.0.0.1:1/"},
+		"no url":              {Name: "x"},
+		"message header":      {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"hookgate-event-id": "forged"}},
+		"content type header": {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"Content-Type": "text/plain"}},
+	} {
+		if _, err := Start(context.Background(), js, tg, nil, nil, nil); err == nil {
+			t.Errorf("%s: Start = nil error; want ErrTarget", name)
+		}
+	}
+}
