@@ -75,6 +75,8 @@ type Config struct {
 	Envelope  string     `yaml:"envelope"`
 	Providers []Provider `yaml:"providers"`
 	Routes    []Route    `yaml:"routes"`
+	// Deliveries POST the stream's events to HTTP services.
+	Deliveries []Delivery `yaml:"deliveries"`
 }
 
 // Archive keeps decided events for inspection and replay.

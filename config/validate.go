@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 		c.Providers[i].validate(v, i, names, paths, &c.NATS, streamSubjects)
 	}
 	c.validateRoutes(v, streamSubjects)
+	c.validateDeliveries(v)
 	c.validateBackend(v)
 	c.validateEnvelopes(v)
 	return errors.Join(v.errs...)

@@ -63,6 +63,7 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 		{"admin", cur.Admin, cfg.Admin},
 		{"archive", cur.Archive, cfg.Archive},
 		{"quarantine", cur.Quarantine, cfg.Quarantine},
+		{"deliveries", cur.Deliveries, cfg.Deliveries},
 	} {
 		if !reflect.DeepEqual(f.old, f.new) {
 			needsRestart = append(needsRestart, f.name)

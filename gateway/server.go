@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/deliver"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/jsstore"
 	"github.com/hookgate/hookgate/store"
@@ -69,6 +70,8 @@ type Server struct {
 
 	// signer signs every published message (nats.sign); nil when off.
 	signer *bussig.Signer
+	// deliveries are the running deliveries: section.
+	deliveries []*deliver.Delivery
 
 	admin     *http.Server
 	adminLn   net.Listener
@@ -170,6 +173,9 @@ func (s *Server) start(ctx context.Context) error {
 		return err
 	}
 	s.startSweeper()
+	if err := s.startDeliveries(ctx); err != nil {
+		return err
+	}
 	if err := s.startAdmin(); err != nil {
 		return err
 	}
@@ -186,6 +192,28 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	s.log.Info("hookgate listening", "addr", s.ln.Addr().String(), "admin", admin, "nats", s.nc.ConnectedUrlRedacted(),
 		"backend", s.cfg.Storage.Backend, "db", s.db.Path, "providers", len(providers), "signing", signing)
+	return nil
+}
+
+// startDeliveries starts the deliveries of the config, in process, on the
+// gateway's own connection. With nats.sign each verifies the gateway's key
+// unless it names its own.
+func (s *Server) startDeliveries(ctx context.Context) error {
+	if len(s.cfg.Deliveries) == 0 {
+		return nil
+	}
+	m := deliver.NewMetrics(s.metrics.registry)
+	for i := range s.cfg.Deliveries {
+		t, err := s.cfg.Deliveries[i].Target(s.cfg.NATS.Stream, s.cfg.NATS.Sign.Key())
+		if err != nil {
+			return err
+		}
+		d, err := deliver.Start(ctx, s.js, t, nil, m, s.log)
+		if err != nil {
+			return err
+		}
+		s.deliveries = append(s.deliveries, d)
+	}
 	return nil
 }
 
@@ -463,6 +491,15 @@ func (s *Server) close(ctx context.Context) error {
 	if s.stopSweep != nil {
 		s.stopSweep()
 		<-s.sweepDone
+	}
+	for _, d := range s.deliveries {
+		// Requests in flight finish (bounded); the rest stays on the
+		// stream for the next start.
+		dctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
+		if err := d.Stop(dctx); err != nil {
+			s.log.Warn("a delivery's requests were cut at shutdown; their events are delivered again", "err", err)
+		}
+		cancel()
 	}
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
