@@ -15,7 +15,7 @@ import (
 
 	"github.com/hookgate/hookgate/asyncapi"
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/configtest"
 )
 
 // specSchema is the official AsyncAPI 3.0.0 JSON schema, compiled once
@@ -252,7 +252,7 @@ var documentCases = []documentCase{
 func TestDocumentValidates(t *testing.T) {
 	for _, c := range documentCases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := testkit.Config(t, "data_dir: "+t.TempDir()+"\n"+c.config)
+			cfg := configtest.Config(t, "data_dir: "+t.TempDir()+"\n"+c.config)
 			d, _ := mustDocument(t, cfg)
 			got := map[string]string{}
 			for id, ch := range d.Channels {
@@ -290,7 +290,7 @@ func TestExampleConfig(t *testing.T) {
 // TestBrokenDocumentsFail: the validation is real: documents broken in
 // one place each fail it.
 func TestBrokenDocumentsFail(t *testing.T) {
-	cfg := testkit.Config(t, "data_dir: "+t.TempDir()+"\nenvelope: json\nproviders:\n"+stripeLine+githubLine+
+	cfg := configtest.Config(t, "data_dir: "+t.TempDir()+"\nenvelope: json\nproviders:\n"+stripeLine+githubLine+
 		"routes:\n  - {name: audit, subject: \"webhooks.audit.{provider}.{type}\"}\n")
 	_, valid := mustDocument(t, cfg)
 	for _, c := range []struct {

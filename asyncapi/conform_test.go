@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/internal/configtest"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
 
@@ -55,7 +56,7 @@ routes:
 // message of the document is met, and a replay's copies conform too.
 func TestMessagesConform(t *testing.T) {
 	dir := t.TempDir()
-	cfg := testkit.Config(t, testkit.GatewayYAML(filepath.Join(dir, "data"), testkit.EmbeddedNATS, conformConfig))
+	cfg := configtest.Config(t, testkit.GatewayYAML(filepath.Join(dir, "data"), testkit.EmbeddedNATS, conformConfig))
 	_, doc := mustDocument(t, cfg)
 	s, err := gateway.Open(context.Background(), cfg, gateway.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

@@ -273,3 +273,29 @@ func (m *Metrics) observe(name, outcome string, status int, d time.Duration) {
 	m.requests.WithLabelValues(name, outcome, code).Inc()
 	m.duration.WithLabelValues(name).Observe(d.Seconds())
 }
+
+// Run starts every target and runs them until ctx ends, then stops them,
+// waiting up to stopWait for requests in flight. A target that fails to
+// start stops those started before it, and Run returns its error.
+func Run(ctx context.Context, js jetstream.JetStream, targets []Target, m *Metrics, log *slog.Logger, stopWait time.Duration) error {
+	var running []*Delivery
+	stopAll := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), stopWait)
+		defer cancel()
+		var errs []error
+		for _, d := range running {
+			errs = append(errs, d.Stop(sctx))
+		}
+		return errors.Join(errs...)
+	}
+	for _, t := range targets {
+		d, err := Start(ctx, js, t, nil, m, log)
+		if err != nil {
+			stopAll()
+			return err
+		}
+		running = append(running, d)
+	}
+	<-ctx.Done()
+	return stopAll()
+}

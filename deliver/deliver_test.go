@@ -1,4 +1,4 @@
-package deliver
+package deliver_test
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/consume"
+	"github.com/hookgate/hookgate/deliver"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -48,7 +48,7 @@ func newReceiver(t *testing.T, answer func(n int, r *http.Request) int) *receive
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.got = append(rc.got, received{r.Header.Clone(), string(body), time.Now()})
-		id := r.Header.Get(HeaderMsgID)
+		id := r.Header.Get(deliver.HeaderMsgID)
 		rc.tries[id]++
 		n := rc.tries[id]
 		rc.mu.Unlock()
@@ -93,9 +93,38 @@ func setup(t *testing.T, signer *bussig.Signer) (jetstream.JetStream, func(id, k
 	}
 }
 
-func start(t *testing.T, js jetstream.JetStream, tg Target, m *Metrics) {
+// metrics returns delivery metrics on a registry of their own, and a
+// function that reads hookgate_delivery_requests_total for its labels.
+func metrics(t *testing.T) (*deliver.Metrics, func(outcome, code string) float64) {
+	reg := prometheus.NewRegistry()
+	m := deliver.NewMetrics(reg)
+	return m, func(outcome, code string) float64 {
+		t.Helper()
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() != "hookgate_delivery_requests_total" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				labels := map[string]string{}
+				for _, l := range m.GetLabel() {
+					labels[l.GetName()] = l.GetValue()
+				}
+				if labels["outcome"] == outcome && labels["code"] == code {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return 0
+	}
+}
+
+func start(t *testing.T, js jetstream.JetStream, tg deliver.Target, m *deliver.Metrics) {
 	t.Helper()
-	d, err := Start(context.Background(), js, tg, nil, m, nil)
+	d, err := deliver.Start(context.Background(), js, tg, nil, m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +139,7 @@ func TestDeliver(t *testing.T) {
 	js, publish := setup(t, bussig.NewSigner(key))
 	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusNoContent })
 	v, _ := bussig.NewVerifier(pub)
-	start(t, js, Target{Name: "orders", URL: rc.URL, Headers: map[string]string{"Authorization": "Bearer t0ken"}, Verify: v}, nil)
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Headers: map[string]string{"Authorization": "Bearer t0ken"}, Verify: v}, nil)
 	body := `{"id":1,"note":"  spaces kept  "}`
 	publish("evt_1", "", "", body)
 	testkit.WaitFor(t, 20*time.Second, testkit.Says("a request"), func() bool { return len(rc.requests()) == 1 })
@@ -120,8 +149,8 @@ func TestDeliver(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"Content-Type": "application/json", "Authorization": "Bearer t0ken", forward.HeaderEventID: "evt_1",
-		forward.HeaderProvider: "shop", HeaderMsgID: "shop:evt_1", HeaderSubject: "webhooks.shop.orders.create",
-		HeaderAttempt: "1", HeaderSignedHeaders: "content-type,hookgate-event-id,hookgate-event-type,hookgate-provider",
+		forward.HeaderProvider: "shop", deliver.HeaderMsgID: "shop:evt_1", deliver.HeaderSubject: "webhooks.shop.orders.create",
+		deliver.HeaderAttempt: "1", deliver.HeaderSignedHeaders: "content-type,hookgate-event-id,hookgate-event-type,hookgate-provider",
 	} {
 		if got := r.header.Get(name); got != want {
 			t.Errorf("%s = %q; want %q", name, got, want)
@@ -133,10 +162,10 @@ func TestDeliver(t *testing.T) {
 	// What a receiver does: the signed headers, the signature, the ID and
 	// the subject from the request.
 	signed := map[string][]string{bussig.Header: r.header.Values(bussig.Header)}
-	for _, name := range strings.Split(r.header.Get(HeaderSignedHeaders), ",") {
+	for _, name := range strings.Split(r.header.Get(deliver.HeaderSignedHeaders), ",") {
 		signed[name] = r.header.Values(name)
 	}
-	if _, err := v.Verify(r.header.Get(HeaderMsgID), r.header.Get(HeaderSubject), signed, []byte(r.body), time.Time{}); err != nil {
+	if _, err := v.Verify(r.header.Get(deliver.HeaderMsgID), r.header.Get(deliver.HeaderSubject), signed, []byte(r.body), time.Time{}); err != nil {
 		t.Errorf("the receiver's check of the signature: %v", err)
 	}
 }
@@ -154,17 +183,17 @@ func TestDeliverRetries(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	m := NewMetrics(prometheus.NewRegistry())
-	start(t, js, Target{Name: "orders", URL: rc.URL, Backoff: []time.Duration{20 * time.Millisecond}}, m)
+	m, count := metrics(t)
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Backoff: []time.Duration{20 * time.Millisecond}}, m)
 	publish("evt_1", "", "", "{}")
 	testkit.WaitFor(t, 20*time.Second, testkit.Says("a delivery"), func() bool {
-		return testutil.ToFloat64(m.requests.WithLabelValues("orders", "delivered", "200")) == 1
+		return count("delivered", "200") == 1
 	})
 	for _, c := range []struct {
 		outcome, code string
 		want          float64
 	}{{"retry", "503", 1}, {"retry", "429", 1}, {"dead_letter", "503", 0}} {
-		if got := testutil.ToFloat64(m.requests.WithLabelValues("orders", c.outcome, c.code)); got != c.want {
+		if got := count(c.outcome, c.code); got != c.want {
 			t.Errorf("requests{outcome=%s,code=%s} = %v; want %v", c.outcome, c.code, got, c.want)
 		}
 	}
@@ -173,8 +202,8 @@ func TestDeliverRetries(t *testing.T) {
 		t.Fatalf("%d requests; want 3", len(reqs))
 	}
 	for i, r := range reqs {
-		if got := r.header.Get(HeaderAttempt); got != fmt.Sprint(i+1) {
-			t.Errorf("request %d: %s = %s; want %d", i+1, HeaderAttempt, got, i+1)
+		if got := r.header.Get(deliver.HeaderAttempt); got != fmt.Sprint(i+1) {
+			t.Errorf("request %d: %s = %s; want %d", i+1, deliver.HeaderAttempt, got, i+1)
 		}
 	}
 }
@@ -216,8 +245,8 @@ func TestDeliverDeadLetters(t *testing.T) {
 		}
 		return http.StatusBadGateway
 	})
-	m := NewMetrics(prometheus.NewRegistry())
-	start(t, js, Target{Name: "orders", URL: rc.URL, MaxDeliver: 3, Backoff: []time.Duration{20 * time.Millisecond}}, m)
+	m, count := metrics(t)
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, MaxDeliver: 3, Backoff: []time.Duration{20 * time.Millisecond}}, m)
 	publish("evt_bad", "", "", "{}")
 	publish("evt_down", "", "", "{}")
 	if got := deadLetter(t, js, "shop:evt_bad"); got != consume.ReasonPermanent {
@@ -237,7 +266,7 @@ func TestDeliverDeadLetters(t *testing.T) {
 		outcome, code string
 		want          float64
 	}{{"dead_letter", "400", 1}, {"retry", "502", 2}, {"dead_letter", "502", 1}} {
-		if got := testutil.ToFloat64(m.requests.WithLabelValues("orders", c.outcome, c.code)); got != c.want {
+		if got := count(c.outcome, c.code); got != c.want {
 			t.Errorf("requests{outcome=%s,code=%s} = %v; want %v", c.outcome, c.code, got, c.want)
 		}
 	}
@@ -254,7 +283,7 @@ func TestDeliverOrder(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	start(t, js, Target{Name: "orders", URL: rc.URL, Concurrency: 4, Backoff: []time.Duration{2 * time.Second}}, nil)
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Concurrency: 4, Backoff: []time.Duration{2 * time.Second}}, nil)
 	for i := 1; i <= 3; i++ {
 		publish(fmt.Sprint("a", i), "A", fmt.Sprint(i), "{}")
 		publish(fmt.Sprint("b", i), "B", fmt.Sprint(i), "{}")
@@ -291,14 +320,14 @@ func TestDeliverOrder(t *testing.T) {
 // header of the message, does not start.
 func TestStartRefuses(t *testing.T) {
 	js, _ := setup(t, nil)
-	for name, tg := range map[string]Target{
+	for name, tg := range map[string]deliver.Target{
 		"no name":             {URL: "http://127.0.0.1:1/"},
 		"no url":              {Name: "x"},
 		"message header":      {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"hookgate-event-id": "forged"}},
 		"content type header": {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"Content-Type": "text/plain"}},
 	} {
-		if _, err := Start(context.Background(), js, tg, nil, nil, nil); err == nil {
-			t.Errorf("%s: Start = nil error; want ErrTarget", name)
+		if _, err := deliver.Start(context.Background(), js, tg, nil, nil, nil); err == nil {
+			t.Errorf("%s: deliver.Start = nil error; want ErrTarget", name)
 		}
 	}
 }

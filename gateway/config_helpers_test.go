@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/configtest"
 )
 
 // mustValid reads and validates a config given as YAML, with no
 // environment.
-func mustValid(tb testing.TB, src string) *config.Config { return testkit.Config(tb, src) }
+func mustValid(tb testing.TB, src string) *config.Config { return configtest.Config(tb, src) }
 
 // env is a lookup of environment variables from m.
 func env(m map[string]string) func(string) (string, bool) {

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/internal/configtest"
 )
 
 // mustConfig reads and validates a config.
-func mustConfig(tb testing.TB, src string) *config.Config { return testkit.Config(tb, src) }
+func mustConfig(tb testing.TB, src string) *config.Config { return configtest.Config(tb, src) }
 
 // TestRequestDefaultVersion: send's default version follows the
 // provider's ordering format, so a second send of an entity is not stale

@@ -157,7 +157,7 @@ func answered(o string) bool { return o == outAccepted || o == outDuplicate || o
 func deliverUntil(client *http.Client, lb *balancer, first int, e loadEvent, retries *atomic.Int64) string {
 	deadline := time.Now().Add(60 * time.Second)
 	for i := first; ; i++ {
-		o := deliver(client, lb.base(i), e)
+		o := postEvent(client, lb.base(i), e)
 		if answered(o) || time.Now().After(deadline) {
 			return o
 		}
@@ -410,7 +410,7 @@ func TestClusterConcurrentCopies(t *testing.T) {
 			out := make([]string, copies)
 			var cw sync.WaitGroup
 			for k := range copies {
-				cw.Go(func() { out[k] = deliver(client, lb.base(k), e) })
+				cw.Go(func() { out[k] = postEvent(client, lb.base(k), e) })
 			}
 			cw.Wait()
 			mu.Lock()

@@ -105,9 +105,9 @@ const (
 	outUnknown   = "unknown" // no answer: the connection failed
 )
 
-// deliver posts one signed event and returns what the client saw: the
+// postEvent posts one signed event and returns what the client saw: the
 // status of the JSON answer, "rejected <code>", or outUnknown.
-func deliver(client *http.Client, base func() string, e loadEvent) string {
+func postEvent(client *http.Client, base func() string, e loadEvent) string {
 	body := e.body()
 	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: body}
 	if err := verify.Sign("stripe", vr, verify.Options{Secrets: []string{faultSecret}}, time.Now()); err != nil {
@@ -183,7 +183,7 @@ func runLoadUntil(base func() string, evs []loadEvent, conc int, progress *atomi
 				if i >= len(evs) {
 					return
 				}
-				out[i] = deliver(client, base, evs[i])
+				out[i] = postEvent(client, base, evs[i])
 				if progress != nil {
 					progress.Add(1)
 				}

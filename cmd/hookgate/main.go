@@ -74,6 +74,7 @@ var commands = []*command{
 	{name: "routes", synopsis: "-request FILE", summary: "show which routes match a captured request, and the messages and envelope it would be forwarded as", define: defineRoutes},
 	{name: "asyncapi", summary: "print an AsyncAPI 3.0 document of what the configured gateway publishes on NATS: subjects, headers and payloads", define: defineAsyncAPI},
 	{name: "tail", args: "SUBJECT", summary: "print messages arriving on a NATS subject", define: defineTail},
+	{name: "deliver", synopsis: "-config FILE", summary: "POST the stream's events to HTTP services: the config's deliveries, or -subject to -to URL", define: defineDeliver},
 	{name: "keygen", synopsis: "-out FILE", summary: "make an Ed25519 key pair for signing bus messages (nats.sign)", define: defineKeygen},
 	{name: "events", summary: "list archived events, or show one (-id) with headers and body", define: defineEvents},
 	{name: "replay", synopsis: "(-provider NAME | -id ID | -since TIME | -parked | -list | -cancel ID)", summary: "publish archived accepted events again, marked as a replay; send parked rows again; list or cancel replays", define: defineReplay},

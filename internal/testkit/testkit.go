@@ -25,7 +25,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/verify"
 )
@@ -81,20 +80,6 @@ func WriteFile(tb testing.TB, dir, name, content string) string {
 // a line each (a nats: block, providers:, ...).
 func GatewayYAML(dataDir string, sections ...string) string {
 	return fmt.Sprintf("\nlisten: 127.0.0.1:0\nadmin: {listen: \"127.0.0.1:0\"}\ndata_dir: %s\n%s\n", dataDir, strings.Join(sections, "\n"))
-}
-
-// Config reads a config given as YAML, with no environment, and fails the
-// test unless it is valid.
-func Config(tb testing.TB, src string) *config.Config {
-	tb.Helper()
-	c, err := config.Read(strings.NewReader(src), func(string) (string, bool) { return "", false })
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		tb.Fatalf("Validate: %v", err)
-	}
-	return c
 }
 
 // EmbeddedNATS is the nats section of a gateway that runs its own NATS
