@@ -156,7 +156,7 @@ func New(cfg *config.Config, o Options) *Document {
 			d.addRoute(r, cfg.Providers)
 		}
 	}
-	if cfg.NATS.Sign.Key() != nil {
+	if cfg.NATS.Sign.KeyFile != "" {
 		// nats.sign: every message is signed.
 		for _, m := range d.Components.Messages {
 			m.Headers.require(bussig.Header)

@@ -24,7 +24,9 @@
 // (the server's; Nats-Msg-Id has its own line) and Hookgate-Signature
 // itself, sorted by lower-case name (bytewise), a name's values in their
 // order, each value trimmed of surrounding spaces and tabs (as NATS clients
-// send them). The signing time lets a consumer refuse a captured message
+// send them). Names count without their case, as in HTTP: a reader must
+// look them up so (package consume does), and Verify refuses a message
+// that holds one name in two spellings. The signing time lets a consumer refuse a captured message
 // published again later: the stream records when it stored a message, and
 // the gateway signs just before it publishes (see [Verifier.MaxAge]).
 //
@@ -178,16 +180,18 @@ type Verifier struct {
 	// MaxAge bounds how long after its signing a message may have been
 	// stored (the stored time is given to Verify): a message signed by the
 	// gateway and published again by someone else later is refused with
-	// ErrTooOld. 0 means 5 minutes; a negative MaxAge turns the check off
+	// ErrTooOld. 0 means DefaultMaxAge; a negative MaxAge turns the check off
 	// (for a stream copied from another, whose store times are the
 	// copy's).
 	MaxAge time.Duration
 }
 
-// DefaultMaxAge is Verifier.MaxAge's default. The gateway signs a message
-// just before it publishes it; a message that waited in the outbox while
-// NATS was down is signed when it is finally published.
-const DefaultMaxAge = 5 * time.Minute
+// DefaultMaxAge is Verifier.MaxAge's default, shorter than a stream's
+// default duplicate window (2 minutes), which drops most copies before it.
+// The gateway signs a message just before it publishes it (a message that
+// waited in the outbox while NATS was down is signed when it is finally
+// published), and the stream stores it within the publish's timeout.
+const DefaultMaxAge = time.Minute
 
 // maxAhead is how far a stored time may be before the signing time
 // (clocks of the gateway and the NATS server differ a little).
@@ -227,6 +231,11 @@ func (v *Verifier) Verify(msgID, subject string, h map[string][]string, body []b
 	if err != nil {
 		return Signature{}, err
 	}
+	if name, ok := twoCases(h); ok {
+		// Which one a reader takes would depend on its lookup: the
+		// signature must not cover two readings.
+		return Signature{}, fmt.Errorf("%w: header %s appears under two spellings", ErrMalformed, name)
+	}
 	key, ok := v.keys[keyID]
 	if !ok {
 		return Signature{}, fmt.Errorf("%w: key ID %q", ErrUnknownKey, keyID)
@@ -247,6 +256,20 @@ func (v *Verifier) Verify(msgID, subject string, h map[string][]string, body []b
 		}
 	}
 	return s, nil
+}
+
+// twoCases returns a header name that h holds in two spellings (names
+// differ only in case), if any.
+func twoCases(h map[string][]string) (string, bool) {
+	seen := make(map[string]bool, len(h))
+	for k := range h {
+		n := strings.ToLower(k)
+		if seen[n] {
+			return n, true
+		}
+		seen[n] = true
+	}
+	return "", false
 }
 
 // headerValue returns the Hookgate-Signature value, matching the name in

@@ -137,12 +137,17 @@ func TestVerify(t *testing.T) {
 		{name: "valid", h: func() map[string][]string { return sign(s) }},
 		{name: "valid, header names in another case", h: func() map[string][]string {
 			h := sign(s)
-			h["hookgate-event-id"], h["Hookgate-Event-Id"] = h["Hookgate-Event-Id"], nil
+			h["hookgate-event-id"] = h["Hookgate-Event-Id"]
 			delete(h, "Hookgate-Event-Id")
 			h["HOOKGATE-SIGNATURE"] = h[Header]
 			delete(h, Header)
 			return h
 		}},
+		{name: "one name in two spellings", h: func() map[string][]string {
+			h := sign(s)
+			h["hookgate-ordering-key"] = []string{"cus_2"}
+			return h
+		}, want: ErrMalformed},
 		{name: "valid, a Nats header added by the server", h: func() map[string][]string {
 			h := sign(s)
 			h["Nats-Sequence"] = []string{"42"}
@@ -195,6 +200,7 @@ func TestVerify(t *testing.T) {
 			return h
 		}, stored: signed.Add(100 * time.Second), want: ErrForged},
 		{name: "published again later", h: func() map[string][]string { return sign(s) }, stored: signed.Add(time.Hour), want: ErrTooOld},
+		{name: "published again past the default age", h: func() map[string][]string { return sign(s) }, stored: signed.Add(DefaultMaxAge + 2*time.Second), want: ErrTooOld},
 		{name: "published again later, age check off", h: func() map[string][]string { return sign(s) }, stored: signed.Add(time.Hour), maxAge: -1},
 		{name: "stored before it was signed", h: func() map[string][]string { return sign(s) }, stored: signed.Add(-2 * time.Minute), want: ErrTooOld},
 	}

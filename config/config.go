@@ -13,10 +13,12 @@ package config
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/forward"
 )
 
@@ -163,14 +165,25 @@ type NATS struct {
 type NATSSign struct {
 	// KeyFile is a PEM file with the Ed25519 private key (PKCS #8, as
 	// `hookgate keygen` and `openssl genpkey -algorithm ed25519` write it).
+	// Validation does not read it: the commands that read the stream
+	// (deliver, tail) run where the key is not; serve and check-config
+	// read it with Load.
 	KeyFile string `yaml:"key_file"`
-
-	key ed25519.PrivateKey // read by validation
 }
 
-// Key returns the signing key read from KeyFile, or nil when messages are
-// not signed.
-func (s *NATSSign) Key() ed25519.PrivateKey { return s.key }
+// Load reads the signing key, or returns nil when messages are not signed.
+// An unreadable or wrong file is an error wrapping ErrInvalid that names
+// nats.sign.key_file.
+func (s *NATSSign) Load() (ed25519.PrivateKey, error) {
+	if s.KeyFile == "" {
+		return nil, nil
+	}
+	key, err := bussig.LoadPrivateKey(s.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: nats.sign.key_file: %w", ErrInvalid, err)
+	}
+	return key, nil
+}
 
 // Embedded reports whether hookgate runs its own NATS server.
 func (n *NATS) Embedded() bool { return n.URL == "" }

@@ -53,8 +53,9 @@ type Delivery struct {
 var consumerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Target returns the delivery as package deliver runs it, on stream.
-// signing, when not nil, is the gateway's own key: the default verifier.
-func (d *Delivery) Target(stream string, signing ed25519.PrivateKey) (deliver.Target, error) {
+// own, when not nil, is the gateway's own public key: the default
+// verifier.
+func (d *Delivery) Target(stream string, own ed25519.PublicKey) (deliver.Target, error) {
 	t := deliver.Target{
 		Name: d.Name, Stream: stream, Subjects: d.Subjects, URL: d.URL, Headers: d.Headers,
 		Timeout: time.Duration(d.Timeout), Concurrency: d.Concurrency, MaxDeliver: d.MaxDeliver,
@@ -64,8 +65,8 @@ func (d *Delivery) Target(stream string, signing ed25519.PrivateKey) (deliver.Ta
 		t.Backoff = append(t.Backoff, time.Duration(b))
 	}
 	keys := d.keys
-	if len(keys) == 0 && signing != nil {
-		keys = []ed25519.PublicKey{signing.Public().(ed25519.PublicKey)}
+	if len(keys) == 0 && own != nil {
+		keys = []ed25519.PublicKey{own}
 	}
 	if len(keys) > 0 {
 		v, err := bussig.NewVerifier(keys...)
@@ -99,7 +100,7 @@ func (c *Config) validateDeliveries(v *validator) {
 			names[d.Name] = i
 		}
 		if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("url", "%q is not an http or https URL", d.URL)
+			bad("url", "%q is not an http or https URL", deliver.RedactURL(d.URL))
 		}
 		d.validateSubjects(bad, c.NATS.Subjects)
 		d.validateLimits(bad)

@@ -135,9 +135,10 @@ func TestValidateNATSAuth(t *testing.T) {
 	}
 }
 
-// TestValidateNATSSign: nats.sign.key_file is read by validation, so a
-// missing or wrong key file stops the config before anything starts.
-func TestValidateNATSSign(t *testing.T) {
+// TestNATSSignLoad: validation leaves nats.sign.key_file alone (the
+// commands that read the stream run where the key is not); Load reads it
+// and names the field when it cannot.
+func TestNATSSignLoad(t *testing.T) {
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 	privPEM, err := bussig.MarshalPrivateKey(key)
 	if err != nil {
@@ -165,11 +166,25 @@ func TestValidateNATSSign(t *testing.T) {
 		{"certificate", "testdata/cert.pem", []string{"nats.sign.key_file:", `"CERTIFICATE"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			checkValidate(t, "nats: {sign: {key_file: "+c.file+"}}", c.want)
+			cfg, err := readValidate(t, "nats: {sign: {key_file: "+c.file+"}}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+			if err != nil {
+				t.Fatalf("Validate = %v; want nil (the key is read by Load)", err)
+			}
+			got, err := cfg.NATS.Sign.Load()
+			if len(c.want) == 0 {
+				if err != nil || !got.Equal(key) {
+					t.Errorf("Load = %v; want the file's key", err)
+				}
+				return
+			}
+			for _, w := range c.want {
+				if err == nil || !strings.Contains(err.Error(), w) || !errors.Is(err, ErrInvalid) {
+					t.Errorf("Load = %v; want ErrInvalid holding %q", err, w)
+				}
+			}
 		})
 	}
-	cfg, err := readValidate(t, "nats: {sign: {key_file: "+priv+"}}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
-	if err != nil || !cfg.NATS.Sign.Key().Equal(key) {
-		t.Errorf("nats.sign.key_file: Key() is not the file's key (%v)", err)
+	if key, err := (&NATSSign{}).Load(); key != nil || err != nil {
+		t.Errorf("Load without a key_file = %v, %v; want nil, nil", key, err)
 	}
 }

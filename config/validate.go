@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/verify"
@@ -215,13 +214,7 @@ func (n *NATS) validate(v *validator) []string {
 		create := n.Embedded()
 		n.CreateStream = &create
 	}
-	if n.Sign.KeyFile != "" {
-		key, err := bussig.LoadPrivateKey(n.Sign.KeyFile)
-		if err != nil {
-			bad("nats.sign.key_file", "%v", err)
-		}
-		n.Sign.key = key
-	}
+
 	// Provider subjects are checked against the stream's subjects only
 	// when hookgate creates the stream: otherwise they are not known here.
 	if !*n.CreateStream || n.Mode != "jetstream" {

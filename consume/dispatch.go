@@ -211,8 +211,8 @@ func (q *queue) insert(it *item) {
 // Hookgate-Ordering-Key, or a key of its own when it has none.
 func orderingKey(m jetstream.Msg, seq uint64) string {
 	h := m.Headers()
-	if k := h.Get(headerOrderingKey); k != "" {
-		return h.Get(headerProvider) + "\x00" + k
+	if k := headerGet(h, headerOrderingKey); k != "" {
+		return headerGet(h, headerProvider) + "\x00" + k
 	}
 	return "\x01" + strconv.FormatUint(seq, 10)
 }

@@ -59,10 +59,14 @@ type Event struct {
 	Stream   string    // the stream's name
 	Sequence uint64    // the message's sequence in the stream
 	Stored   time.Time // when the stream stored the message
-	// Attempt is 1 for the first call of the handler for this message, and
-	// counts the calls before it, including those of earlier deliveries
-	// (another instance, a crash, a Subscription stopped before the
-	// handler got it).
+	// Attempt is 1 for the first call of the handler for this message.
+	// It counts the calls of this delivery, plus one for each earlier
+	// delivery (the server's count: an instance that died or stopped, a
+	// message handed back at a stop before the handler got it). The calls
+	// of an earlier delivery are not remembered beyond that one, so a
+	// message that failed in an instance that then died gets up to
+	// MaxDeliver more calls, and one handed back at stops often enough
+	// reaches MaxDeliver with fewer.
 	Attempt int
 	Header  nats.Header // all the message's headers
 	Body    []byte      // the message's body, byte for byte
@@ -110,19 +114,20 @@ func (e *Event) Decode(v any) error {
 // newEvent reads a message into an Event. h is cloned, so that a handler
 // cannot change what a dead-letter copy holds.
 func newEvent(subject string, h nats.Header, body []byte, stream string, seq uint64, stored time.Time, attempt int) *Event {
+	get := func(name string) string { return headerGet(h, name) }
 	e := &Event{
-		ID:             h.Get(headerEventID),
-		Provider:       h.Get(headerProvider),
-		Type:           h.Get(headerEventType),
-		OrderingKey:    h.Get(headerOrderingKey),
-		Version:        h.Get(headerOrderingVersion),
-		ContentType:    h.Get(headerContentType),
-		Replay:         h.Get(headerReplay),
-		Stale:          h.Get(headerStale) == "true",
-		CurrentVersion: h.Get(headerCurrentVersion),
-		Route:          h.Get(headerRoute),
+		ID:             get(headerEventID),
+		Provider:       get(headerProvider),
+		Type:           get(headerEventType),
+		OrderingKey:    get(headerOrderingKey),
+		Version:        get(headerOrderingVersion),
+		ContentType:    get(headerContentType),
+		Replay:         get(headerReplay),
+		Stale:          get(headerStale) == "true",
+		CurrentVersion: get(headerCurrentVersion),
+		Route:          get(headerRoute),
 		Subject:        subject,
-		MsgID:          h.Get(headerMsgID),
+		MsgID:          get(headerMsgID),
 		Stream:         stream,
 		Sequence:       seq,
 		Stored:         stored,
@@ -130,11 +135,29 @@ func newEvent(subject string, h nats.Header, body []byte, stream string, seq uin
 		Header:         make(nats.Header, len(h)),
 		Body:           body,
 	}
-	if t, err := time.Parse(time.RFC3339Nano, h.Get(headerReceivedAt)); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, get(headerReceivedAt)); err == nil {
 		e.ReceivedAt = t
 	}
 	for k, vs := range h {
 		e.Header[k] = append([]string(nil), vs...)
 	}
 	return e
+}
+
+// headerGet returns the first value of the header name, looked up without
+// case as in HTTP (the signature covers names so: see package bussig): the
+// name as written, or else any spelling of it.
+func headerGet(h nats.Header, name string) string {
+	if vs, ok := h[name]; ok {
+		if len(vs) > 0 {
+			return vs[0]
+		}
+		return ""
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return vs[0]
+		}
+	}
+	return ""
 }

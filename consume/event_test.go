@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 func TestKey(t *testing.T) {
@@ -139,5 +141,17 @@ func TestOneLine(t *testing.T) {
 	}
 	if got := oneLine("ééé", 3); got != "é" {
 		t.Errorf("oneLine(ééé, 3) = %q; want é (cut at a rune boundary)", got)
+	}
+}
+
+// TestHeadersWithoutCase: the gateway's headers are read whatever their
+// spelling (the signature covers names without case), so a copy with
+// lower-cased names is the same event: same key, same ordering key.
+func TestHeadersWithoutCase(t *testing.T) {
+	h := nats.Header{"nats-msg-id": {"stripe:evt_1:replay:r1"}, "hookgate-replay": {"r1"}, "HOOKGATE-PROVIDER": {"stripe"},
+		"hookgate-event-id": {"evt_1"}, "hookgate-ordering-key": {"cus_1"}}
+	ev := newEvent("webhooks.stripe.x", h, nil, "WEBHOOKS", 1, time.Time{}, 1)
+	if ev.Replay != "r1" || ev.OrderingKey != "cus_1" || ev.Provider != "stripe" || ev.Key() != "stripe:evt_1" {
+		t.Errorf("event = %+v, key %q; want replay r1, ordering key cus_1, key stripe:evt_1", ev, ev.Key())
 	}
 }

@@ -51,8 +51,10 @@ type Options struct {
 	// Messages of one ordering key are handled one at a time, in stream
 	// order, whatever the concurrency.
 	Concurrency int
-	// MaxDeliver is how many times a handler is called for a message
-	// before it is dead-lettered (default 5).
+	// MaxDeliver bounds Event.Attempt: a message whose handler failed at
+	// attempt MaxDeliver is dead-lettered (default 5). Within one delivery
+	// that is MaxDeliver calls; see Event.Attempt for what earlier
+	// deliveries count.
 	MaxDeliver int
 	// Backoff is the wait before each new call after a failure: the i-th
 	// value after the i-th failure, the last one after later failures

@@ -2,6 +2,7 @@ package consume
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +43,11 @@ type deadLetter struct {
 	err      error
 	attempts int
 	failures int
+	// id is the copy's Nats-Msg-Id, the same for each try of its publish
+	// (the stream drops a second copy), and random: a guessable one could
+	// be published first by someone else, and the stream would drop the
+	// real copy as its duplicate.
+	id string
 }
 
 // worker handles the items the dispatcher gives it until s.work is closed.
@@ -72,7 +78,8 @@ func (s *Subscription) process(it *item) {
 				"seq", it.seq, "attempt", it.base+it.tries, "retry_in", s.opts.backoff(it.tries), "error", err)
 			return
 		}
-		it.dead = &deadLetter{reason: reason, err: err, attempts: it.base + it.tries}
+		it.dead = &deadLetter{reason: reason, err: err, attempts: it.base + it.tries,
+			id: "dead:" + it.meta.Stream + ":" + s.opts.Durable + ":" + strconv.FormatUint(it.seq, 10) + ":" + rand.Text()}
 	}
 	if err := s.publishDead(it); err != nil {
 		it.dead.failures++
@@ -86,7 +93,7 @@ func (s *Subscription) process(it *item) {
 	}
 	it.outcome = finished
 	s.log.Warn("consume: message dead-lettered", "consumer", s.opts.Durable, "subject", it.msg.Subject(), "seq", it.seq,
-		"msg_id", it.msg.Headers().Get(headerMsgID), "reason", it.dead.reason, "attempts", it.dead.attempts,
+		"msg_id", headerGet(it.msg.Headers(), headerMsgID), "reason", it.dead.reason, "attempts", it.dead.attempts,
 		"dead_letter_subject", s.opts.DeadLetterSubject, "error", it.dead.err)
 }
 
@@ -95,9 +102,9 @@ func (s *Subscription) process(it *item) {
 func (s *Subscription) try(it *item) (reason string, err error) {
 	m := it.msg
 	if v := s.opts.Verify; v != nil {
-		if _, err := v.Verify(m.Headers().Get(headerMsgID), m.Subject(), m.Headers(), m.Data(), it.meta.Timestamp); err != nil {
+		if _, err := v.Verify(headerGet(m.Headers(), headerMsgID), m.Subject(), m.Headers(), m.Data(), it.meta.Timestamp); err != nil {
 			s.log.Warn("consume: message refused", "consumer", s.opts.Durable, "subject", m.Subject(), "seq", it.seq,
-				"msg_id", m.Headers().Get(headerMsgID), "error", err)
+				"msg_id", headerGet(m.Headers(), headerMsgID), "error", err)
 			return ReasonRefused, err
 		}
 	}
@@ -126,9 +133,10 @@ func (s *Subscription) call(ev *Event) (err error) {
 }
 
 // publishDead publishes the dead-letter copy of an item and waits for the
-// stream's acknowledgement. Its Nats-Msg-Id names the consumer and the
-// message's sequence, so that the dead-letter stream drops a second copy
-// published after a term that was lost.
+// stream's acknowledgement. Its Nats-Msg-Id (deadLetter.id) stays the same
+// for every try, so that the dead-letter stream drops a second copy when
+// an acknowledgement was lost; a term that was lost, though, brings the
+// message back to a new delivery, and a second copy with another ID.
 func (s *Subscription) publishDead(it *item) error {
 	orig := it.msg.Headers()
 	h := make(nats.Header, len(orig)+8)
@@ -144,10 +152,10 @@ func (s *Subscription) publishDead(it *item) error {
 	h.Set(HeaderDeadSequence, strconv.FormatUint(it.seq, 10))
 	h.Set(HeaderDeadAttempts, strconv.Itoa(it.dead.attempts))
 	h.Set(HeaderDeadConsumer, s.opts.Durable)
-	if id := orig.Get(headerMsgID); id != "" {
+	if id := headerGet(orig, headerMsgID); id != "" {
 		h.Set(HeaderDeadMsgID, id)
 	}
-	h.Set(headerMsgID, "dead:"+it.meta.Stream+":"+s.opts.Durable+":"+strconv.FormatUint(it.seq, 10))
+	h.Set(headerMsgID, it.dead.id)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.handlerCx), publishTimeout)
 	defer cancel()
 	_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.opts.DeadLetterSubject, Header: h, Data: it.msg.Data()},

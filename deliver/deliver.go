@@ -26,6 +26,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func Start(ctx context.Context, js jetstream.JetStream, t Target, client *http.C
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &poster{t: t, client: client, m: m}
+	p := &poster{t: t, client: client, m: m, where: RedactURL(t.URL)}
 	sub, err := consume.Subscribe(ctx, js, consume.Options{
 		Stream:                 t.Stream,
 		Durable:                t.Durable(),
@@ -142,6 +143,7 @@ type poster struct {
 	t      Target
 	client *http.Client
 	m      *Metrics
+	where  string // the URL as errors show it (RedactURL)
 }
 
 // handle is the consume handler: one POST, its answer turned into an ack
@@ -174,7 +176,11 @@ func (p *poster) post(ctx context.Context, ev *consume.Event) (int, error) {
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("deliver %s: POST %s: %w", p.t.Name, p.t.URL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text quotes the whole URL, query and all
+		}
+		return 0, fmt.Errorf("deliver %s: POST %s: %w", p.t.Name, p.where, err)
 	}
 	// A little of the answer, for the error; the rest is drained so that
 	// the connection is reused.
@@ -184,11 +190,22 @@ func (p *poster) post(ctx context.Context, ev *consume.Event) (int, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, nil
 	}
-	err = fmt.Errorf("deliver %s: POST %s: %s: %q", p.t.Name, p.t.URL, resp.Status, bytes.TrimSpace(excerpt))
+	err = fmt.Errorf("deliver %s: POST %s: %s: %q", p.t.Name, p.where, resp.Status, bytes.TrimSpace(excerpt))
 	if !retryable(resp.StatusCode) {
 		err = consume.Permanent(err)
 	}
 	return resp.StatusCode, err
+}
+
+// RedactURL returns u without what may be a secret (user information, the
+// query, the fragment): what errors, logs and dead letters show of a
+// target's URL.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(an invalid URL)"
+	}
+	return (&url.URL{Scheme: p.Scheme, Host: p.Host, Path: p.Path}).String()
 }
 
 // ReservedHeader reports whether a target may not set the header name:

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ import (
 type received struct {
 	header http.Header
 	body   string
-	at     time.Time
+	status int // the answer
 }
 
 // receiver is an HTTP server that answers with answer(n, request), n
@@ -47,12 +48,12 @@ func newReceiver(t *testing.T, answer func(n int, r *http.Request) int) *receive
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
-		rc.got = append(rc.got, received{r.Header.Clone(), string(body), time.Now()})
 		id := r.Header.Get(deliver.HeaderMsgID)
 		rc.tries[id]++
-		n := rc.tries[id]
+		status := rc.answer(rc.tries[id], r)
+		rc.got = append(rc.got, received{r.Header.Clone(), string(body), status})
 		rc.mu.Unlock()
-		w.WriteHeader(rc.answer(n, r))
+		w.WriteHeader(status)
 	}))
 	t.Cleanup(rc.Close)
 	return rc
@@ -273,46 +274,41 @@ func TestDeliverDeadLetters(t *testing.T) {
 }
 
 // TestDeliverOrder: with four requests at once, each entity's events
-// arrive in stream order even when one fails and waits out its backoff;
-// the other entity's events do not wait for it.
+// arrive in stream order even when one fails and waits out backoffs; the
+// other entity's events do not wait for it: a1 fails until b3 has arrived.
 func TestDeliverOrder(t *testing.T) {
 	js, publish := setup(t, nil)
-	rc := newReceiver(t, func(n int, r *http.Request) int {
-		if r.Header.Get(forward.HeaderEventID) == "a1" && n == 1 {
+	var bDone atomic.Bool
+	rc := newReceiver(t, func(_ int, r *http.Request) int {
+		switch id := r.Header.Get(forward.HeaderEventID); {
+		case id == "b3":
+			bDone.Store(true)
+		case id == "a1" && !bDone.Load():
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusOK
 	})
-	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Concurrency: 4, Backoff: []time.Duration{2 * time.Second}}, nil)
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Concurrency: 4, MaxDeliver: 100000, Backoff: []time.Duration{20 * time.Millisecond}}, nil)
 	for i := 1; i <= 3; i++ {
 		publish(fmt.Sprint("a", i), "A", fmt.Sprint(i), "{}")
 		publish(fmt.Sprint("b", i), "B", fmt.Sprint(i), "{}")
 	}
-	testkit.WaitFor(t, 30*time.Second, testkit.Says("seven requests"), func() bool { return len(rc.requests()) == 7 })
-	var order []string
-	delivered := map[string]time.Time{}
-	for _, r := range rc.requests() {
-		id := r.header.Get(forward.HeaderEventID)
-		if id == "a1" && delivered["a1-failed"].IsZero() {
-			delivered["a1-failed"] = r.at
-			continue
-		}
-		order = append(order, id)
-		delivered[id] = r.at
-	}
 	var a, b []string
-	for _, id := range order {
-		if id[0] == 'a' {
-			a = append(a, id)
-		} else {
-			b = append(b, id)
+	testkit.WaitFor(t, 60*time.Second, func() string { return fmt.Sprintf("delivered A %v, B %v", a, b) }, func() bool {
+		a, b = nil, nil
+		for _, r := range rc.requests() {
+			switch id := r.header.Get(forward.HeaderEventID); {
+			case r.status != http.StatusOK: // a1 before b3
+			case id[0] == 'a':
+				a = append(a, id)
+			default:
+				b = append(b, id)
+			}
 		}
-	}
+		return len(a) == 3
+	})
 	if fmt.Sprint(a) != "[a1 a2 a3]" || fmt.Sprint(b) != "[b1 b2 b3]" {
 		t.Errorf("delivered A %v, B %v; want each in order", a, b)
-	}
-	if !delivered["b3"].Before(delivered["a1"]) {
-		t.Errorf("B's events waited for A's backoff: b3 at %s, a1 at %s", delivered["b3"].Format(time.StampMilli), delivered["a1"].Format(time.StampMilli))
 	}
 }
 
@@ -329,5 +325,43 @@ func TestStartRefuses(t *testing.T) {
 		if _, err := deliver.Start(context.Background(), js, tg, nil, nil, nil); err == nil {
 			t.Errorf("%s: deliver.Start = nil error; want ErrTarget", name)
 		}
+	}
+}
+
+// TestDeliverRedactsTheURL: what errors (and so dead letters and logs)
+// show of the URL leaves its user information and query out.
+func TestDeliverRedactsTheURL(t *testing.T) {
+	js, publish := setup(t, nil)
+	rc := newReceiver(t, func(_ int, r *http.Request) int { return http.StatusBadRequest })
+	secretURL := strings.Replace(rc.URL, "http://", "http://svc:s3cr3t@", 1) + "/hook?token=T0KEN"
+	start(t, js, deliver.Target{Name: "orders", URL: secretURL}, nil)
+	publish("evt_1", "", "", "{}")
+	deadLetter(t, js, "shop:evt_1")
+	st, _ := js.Stream(context.Background(), consume.DeadLetterStream)
+	m, err := st.GetLastMsgForSubject(context.Background(), "hookgate.dead.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := m.Header.Get(consume.HeaderDeadError)
+	if strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "T0KEN") || !strings.Contains(msg, "/hook") {
+		t.Errorf("dead letter error %q; want the URL without its password and query", msg)
+	}
+	if got := deliver.RedactURL("https://u:p@h.example/p?q=1#f"); got != "https://h.example/p" {
+		t.Errorf("RedactURL = %q", got)
+	}
+	// A request that gets no answer: net/http's error quotes the URL.
+	start(t, js, deliver.Target{Name: "down", URL: "http://u:s3cr3t@127.0.0.1:1/hook?token=T0KEN", Subjects: []string{"webhooks.shop.down"}, MaxDeliver: 1}, nil)
+	ctx := context.Background()
+	dm := forward.Message{ID: "shop:evt_down", Subject: "webhooks.shop.down", Header: nats.Header{forward.HeaderEventID: {"evt_down"}}, Body: []byte("{}")}
+	if _, err := js.PublishMsg(ctx, dm.NATSMsg(nil)); err != nil {
+		t.Fatal(err)
+	}
+	deadLetter(t, js, "shop:evt_down")
+	m, err = st.GetLastMsgForSubject(ctx, "hookgate.dead.deliver-down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := m.Header.Get(consume.HeaderDeadError); strings.Contains(msg, "s3cr3t") || strings.Contains(msg, "T0KEN") {
+		t.Errorf("dead letter error %q holds the URL's secrets", msg)
 	}
 }

@@ -49,10 +49,12 @@ type User struct {
 // create consumers without a filter or with several, through the older
 // create subjects, and read single messages (STREAM.MSG.GET, DIRECT.GET).
 //
-// A user may also publish dead letters (DeadLetterSubjects, where package
-// consume copies the messages it gives up on) and read the dead-letter
-// stream DeadLetterStream as a whole. A dead letter is not an event: any
-// user may write one.
+// A user whose subscribe subjects cover the whole stream may also publish
+// dead letters (DeadLetterSubjects, where package consume copies the
+// messages it gives up on) and read the dead-letter stream
+// DeadLetterStream; a user limited to some subjects may not, since dead
+// letters hold events of every subject. A dead letter is not an event: any
+// such user may write one.
 //
 // Everything else is denied: publishing to the stream's subjects (denied
 // explicitly too), to _INBOX.> (a forged reply to another client's pull
@@ -62,14 +64,18 @@ func ConsumerPermissions(stream string, streamSubjects, subscribe []string) *ser
 	if len(subscribe) == 0 {
 		subscribe = streamSubjects
 	}
-	pub := append(readStream(stream, readsAll(subscribe, streamSubjects), subscribe),
+	all := readsAll(subscribe, streamSubjects)
+	pub := append(readStream(stream, all, subscribe),
 		"$JS.API.INFO",
 		"$JS.API.STREAM.NAMES",
 	)
-	// Dead letters: a consumer copies what it gives up on to
-	// DeadLetterSubjects, and reads them back.
-	pub = append(pub, readStream(DeadLetterStream, true, nil)...)
-	pub = append(pub, DeadLetterSubjects)
+	if all {
+		// Dead letters: a consumer copies what it gives up on to
+		// DeadLetterSubjects, and reads them back. Only for a user who
+		// reads every event anyway: a dead letter holds an event's body.
+		pub = append(pub, readStream(DeadLetterStream, true, nil)...)
+		pub = append(pub, DeadLetterSubjects)
+	}
 	sub := append([]string{"_INBOX.>"}, subscribe...)
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/consume"
@@ -69,6 +70,20 @@ func TestConsumeAsUser(t *testing.T) {
 	}
 	if m.Header.Get("Hookgate-Event-Id") != "evt_bad" || m.Header.Get(consume.HeaderDeadReason) != consume.ReasonPermanent {
 		t.Errorf("dead letter: event %q, reason %q; want evt_bad, %s", m.Header.Get("Hookgate-Event-Id"), m.Header.Get(consume.HeaderDeadReason), consume.ReasonPermanent)
+	}
+	// audit reads webhooks.shop.invoice.> alone: dead letters, which hold
+	// events of every subject, are not its to read or write.
+	anc, errs := connectAs(t, s, "audit", "audit-pw")
+	if err := anc.Publish("hookgate.dead.audit", []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("audit's dead letter: %v; want a permissions violation", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("audit's dead letter: no permissions violation")
 	}
 	mu.Lock()
 	defer mu.Unlock()

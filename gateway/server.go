@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,9 +120,6 @@ func newServer(cfg *config.Config, opt Options) *Server {
 	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
 		admission: newAdmission(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxInFlightPerProvider, cfg.HTTP.MaxInFlightPerClient)}
 	s.conns = &connLimit{max: int64(cfg.HTTP.MaxConns), refused: s.metrics.connsRefused.Inc}
-	if key := cfg.NATS.Sign.Key(); key != nil {
-		s.signer = bussig.NewSigner(key)
-	}
 	return s
 }
 
@@ -148,6 +146,13 @@ func (s *Server) start(ctx context.Context) error {
 	providers, err := buildProviders(s.cfg)
 	if err != nil {
 		return err
+	}
+	key, err := s.cfg.NATS.Sign.Load()
+	if err != nil {
+		return err
+	}
+	if key != nil {
+		s.signer = bussig.NewSigner(key)
 	}
 	rs, err := newRules(s.cfg.Routes)
 	if err != nil {
@@ -204,7 +209,11 @@ func (s *Server) startDeliveries(ctx context.Context) error {
 	}
 	m := deliver.NewMetrics(s.metrics.registry)
 	for i := range s.cfg.Deliveries {
-		t, err := s.cfg.Deliveries[i].Target(s.cfg.NATS.Stream, s.cfg.NATS.Sign.Key())
+		var own ed25519.PublicKey
+		if s.signer != nil {
+			own = s.signer.Public()
+		}
+		t, err := s.cfg.Deliveries[i].Target(s.cfg.NATS.Stream, own)
 		if err != nil {
 			return err
 		}

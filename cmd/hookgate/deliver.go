@@ -118,7 +118,7 @@ func runDeliveries(ctx context.Context, cfg *config.Config, metricsAddr string, 
 			return err
 		}
 		targets = append(targets, t)
-		log.Info("delivering", "delivery", t.Name, "consumer", t.Durable(), "subjects", t.Subjects, "url", t.URL, "verify", t.Verify != nil)
+		log.Info("delivering", "delivery", t.Name, "consumer", t.Durable(), "subjects", t.Subjects, "url", deliver.RedactURL(t.URL), "verify", t.Verify != nil)
 	}
 	err = deliver.Run(ctx, js, targets, m, log, 30*time.Second)
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -219,3 +219,30 @@ func TestCommandsRefuseStrayArguments(t *testing.T) {
 		t.Error("replay created the data directory it did not find")
 	}
 }
+
+// TestSigningKeyReadByServeOnly: a config whose nats.sign.key_file is not
+// on this machine is fine for the commands that read the stream, and an
+// error for check-config and serve, which name the field.
+func TestSigningKeyReadByServeOnly(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir: %s\nnats: {sign: {key_file: %s}}\nproviders: [{name: p, type: github, secrets: [s]}]\n",
+		filepath.Join(dir, "data"), filepath.Join(dir, "absent.pem"))), 0o600)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"check-config", "-config", cfg}, 1, "nats.sign.key_file"},
+		{[]string{"serve", "-config", cfg}, 1, "nats.sign.key_file"},
+		{[]string{"asyncapi", "-config", cfg}, 0, "Hookgate-Signature"},
+	} {
+		var out bytes.Buffer
+		if code := Run(context.Background(), c.args, &out, &out); code != c.code || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v: exit %d; want %d with %q\n%s", c.args, code, c.code, c.want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("serve created its data directory before it read the signing key")
+	}
+}

@@ -143,11 +143,9 @@ func (s *Store) Handler(h TxHandler) consume.Handler {
 		if err != nil {
 			return fmt.Errorf("sqlitestore: begin: %w", err)
 		}
-		defer func() {
-			if err != nil {
-				tx.Rollback()
-			}
-		}()
+		// After a commit a no-op; otherwise (an error, or a panic in h that
+		// the Subscription recovers) the write lock is let go.
+		defer tx.Rollback()
 		key := ev.Key()
 		if key != "" {
 			switch done, err := seen(ctx, tx, key); {

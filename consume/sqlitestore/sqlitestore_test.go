@@ -180,3 +180,32 @@ func TestNew(t *testing.T) {
 		t.Errorf("table %s: %v", sqlitestore.Table, err)
 	}
 }
+
+// TestHandlerPanic: a handler that panics (the Subscription recovers it)
+// leaves nothing behind, not even the transaction's write lock: the next
+// event is handled at once.
+func TestHandlerPanic(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, filepath.Join(t.TempDir(), "app.db"))
+	h := s.Handler(func(ctx context.Context, tx *sql.Tx, ev *consume.Event) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO charges VALUES (?, 100)`, ev.ID); err != nil {
+			return err
+		}
+		if ev.ID == "evt_panic" {
+			panic("handler bug")
+		}
+		return nil
+	})
+	func() {
+		defer func() { recover() }()
+		h(ctx, &consume.Event{MsgID: "stripe:evt_panic", ID: "evt_panic"})
+	}()
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := h(tctx, &consume.Event{MsgID: "stripe:evt_2", ID: "evt_2"}); err != nil {
+		t.Fatalf("the event after a panic: %v", err)
+	}
+	if n := count(t, s.DB()); n != 1 {
+		t.Errorf("charges = %d; want 1 (evt_2's; the panicking handler's write rolled back)", n)
+	}
+}
