@@ -343,7 +343,6 @@ func TestDeadLetterPublishFails(t *testing.T) {
 	_, js := MustJS(t, ns)
 	MustStreams(t, js)
 	first := msg{id: "evt_1", key: "cus_1", version: "1"}.natsMsg()
-	seqs := MustPublish(t, js, first)
 	var calls recorder
 	logs := &Logs{}
 	MustSubscribe(t, js, consume.Options{Durable: "svc"}, func(_ context.Context, ev *consume.Event) error {
@@ -353,11 +352,11 @@ func TestDeadLetterPublishFails(t *testing.T) {
 		}
 		return nil
 	}, logs)
-	// Taken away after Subscribe checked it.
+	// Taken away after Subscribe checked it, before the messages come.
 	if err := js.DeleteStream(context.Background(), consume.DeadLetterStream); err != nil {
 		t.Fatal(err)
 	}
-	seqs = append(seqs, MustPublish(t, js, msg{id: "evt_2", key: "cus_1", version: "2"}.natsMsg())...)
+	seqs := MustPublish(t, js, first, msg{id: "evt_2", key: "cus_1", version: "2"}.natsMsg())
 	testkit.WaitFor(t, within, func() string { return "no failed dead-letter publish logged:\n" + logs.String() }, func() bool {
 		return logs.Count("consume: dead-letter publish failed") >= 2
 	})
