@@ -230,7 +230,7 @@ func startStack(t *testing.T) *stack {
 	hookgate, consumer := mustBuild(t)
 	s := &stack{hookgate: hookgate, consumer: consumer, dir: t.TempDir()}
 	key := filepath.Join(s.dir, "bus-signing.pem")
-	if out, err := exec.Command(hookgate, "keygen", "-out", key).CombinedOutput(); err != nil {
+	if out, err := command(t, hookgate, "keygen", "-out", key).CombinedOutput(); err != nil {
 		t.Fatalf("hookgate keygen: %v\n%s", err, out)
 	}
 	s.pubKey = key + ".pub"
@@ -266,12 +266,12 @@ func startStack(t *testing.T) *stack {
 
 	s.gateway = startProcess(t, "hookgate serve", nil, hookgate, "serve", "-config", s.config)
 	readyz := fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1])
-	code := 0
+	code, client := 0, &http.Client{Timeout: 10 * time.Second}
 	testkit.WaitFor(t, 60*time.Second, func() string { return fmt.Sprintf("GET /readyz: %d\n%s", code, s.gateway) }, func() bool {
 		if s.gateway.exited() {
 			t.Fatalf("hookgate serve exited: %v\n%s", s.gateway.err, s.gateway)
 		}
-		resp, err := http.Get(readyz)
+		resp, err := client.Get(readyz)
 		if err != nil {
 			return false
 		}
@@ -294,12 +294,19 @@ func (s *stack) startConsumer(t *testing.T, stdout *os.File, args ...string) *pr
 	return p
 }
 
+// command is a command that is killed if it runs for more than a minute.
+func command(t *testing.T, bin string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return exec.CommandContext(ctx, bin, args...)
+}
+
 // send runs `hookgate send` for the stripe provider with args, and fails
 // the test unless the gateway accepted the event.
 func (s *stack) send(t *testing.T, args ...string) {
 	t.Helper()
 	args = append([]string{"send", "-config", s.config, "-provider", "stripe"}, args...)
-	out, err := exec.Command(s.hookgate, args...).CombinedOutput()
+	out, err := command(t, s.hookgate, args...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "202 Accepted") {
 		t.Fatalf("hookgate %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
