@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"slices"
+	"path/filepath"
 	"testing"
 	"time"
 )
 
-// moreVector is one object of testdata/vectors_more.json: the vectors of the
-// providers that testdata/vectors.json lacks (vercel.go, mux.go, ...), in
-// its fields. Each was computed with Python's hmac, hashlib and cryptography
+// moreVector is one object of testdata/vectors_more*.json: the vectors of
+// the providers that testdata/vectors.json lacks (vercel.go, mux.go, ...),
+// in its fields. Each was computed with Python's hmac, hashlib and cryptography
 // from the provider's documented algorithm (or copied from an official SDK
 // test), independently of this package; source names the page it follows.
 type moreVector struct {
@@ -21,24 +21,37 @@ type moreVector struct {
 	Source     string `json:"source"`
 }
 
-// morePresets are the presets whose vectors are in vectors_more.json.
+// morePresets are the presets whose vectors are in vectors_more.json;
+// the presets of the other vectors_more_*.json files are the schemes their
+// vectors name (each must be a preset, with a valid and an invalid vector).
 var morePresets = []string{
 	"airtable", "alchemy", "calcom", "checkoutcom", "customerio", "docusign", "dropbox", "forgejo",
 	"frameio", "gitea", "gocardless", "intuit", "mux", "nylas", "okta", "persona", "razorpay",
 	"recurly", "telnyx", "trello", "twitter", "vercel", "webflow", "workos", "xero", "zendesk",
 }
 
+// mustLoadMoreVectors reads testdata/vectors_more.json and the
+// testdata/vectors_more_*.json files (one per batch of providers), in name
+// order.
 func mustLoadMoreVectors(tb testing.TB) []moreVector {
 	tb.Helper()
-	data, err := os.ReadFile("testdata/vectors_more.json")
-	if err != nil {
-		tb.Fatal(err)
+	files, err := filepath.Glob("testdata/vectors_more*.json")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no testdata/vectors_more*.json (%v)", err)
 	}
-	var vs []moreVector
-	if err := json.Unmarshal(data, &vs); err != nil {
-		tb.Fatalf("testdata/vectors_more.json: %v", err)
+	var all []moreVector
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var vs []moreVector
+		if err := json.Unmarshal(data, &vs); err != nil {
+			tb.Fatalf("%s: %v", f, err)
+		}
+		all = append(all, vs...)
 	}
-	return vs
+	return all
 }
 
 // TestMoreVectors runs every vector of testdata/vectors_more.json through
@@ -70,8 +83,11 @@ func TestMoreVectors(t *testing.T) {
 		}
 	}
 	for name := range kinds {
-		if !slices.Contains(morePresets, name) {
-			t.Errorf("vectors_more.json: scheme %s is not in morePresets", name)
+		if !kinds[name]["valid"] || !kinds[name]["invalid"] {
+			t.Errorf("vectors_more*.json: %s has valid %v, invalid %v; want both", name, kinds[name]["valid"], kinds[name]["invalid"])
+		}
+		if _, ok := Lookup(name); !ok {
+			t.Errorf("vectors_more*.json: scheme %s is not a preset", name)
 		}
 	}
 }
