@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,15 +14,40 @@ import (
 
 func defineProviders(fs *flag.FlagSet) runFunc {
 	markdown := fs.Bool("markdown", false, "print the Markdown table that README.md embeds")
+	asJSON := fs.Bool("json", false, "print the catalogue as JSON: every preset with its scheme, headers, tolerance and identify defaults")
 	return func(_ context.Context, stdout, _ io.Writer) error {
+		if *markdown && *asJSON {
+			return fmt.Errorf("%w: -markdown or -json, not both", errUsage)
+		}
+		if *asJSON {
+			return writeProvidersJSON(stdout)
+		}
 		return writeProviders(stdout, *markdown)
 	}
 }
 
+// writeProvidersJSON prints the catalogue as a JSON array of verify.Info,
+// in name order.
+func writeProvidersJSON(w io.Writer) error {
+	presets := verify.Presets()
+	infos := make([]verify.Info, len(presets))
+	for i, p := range presets {
+		infos[i] = p.Info()
+	}
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false)
+	return e.Encode(infos)
+}
+
 // writeProviders lists the preset catalogue: as aligned text, or as the
 // Markdown table that README.md embeds (a test keeps the two identical).
+// Both are made from the data -json prints (verify.Info).
 func writeProviders(w io.Writer, markdown bool) error {
-	presets := verify.Presets()
+	var presets []verify.Info
+	for _, p := range verify.Presets() {
+		presets = append(presets, p.Info())
+	}
 	if markdown {
 		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | options | notes |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
@@ -31,7 +57,7 @@ func writeProviders(w io.Writer, markdown bool) error {
 				name += " (" + codeSpans(p.Aliases, ", ") + ")"
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), toleranceOf(p), orDash(codeSpans(nonEmpty(p.EventID), "")),
+				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), orDash(p.Tolerance), orDash(codeSpans(nonEmpty(p.EventID), "")),
 				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), mdEscape.Replace(p.Description))
 		}
 		return nil
@@ -39,7 +65,7 @@ func writeProviders(w io.Writer, markdown bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TYPE\tALIASES\tSCHEME\tTOLERANCE\tEVENT ID\tEVENT TYPE\tOPTIONS")
 	for _, p := range presets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, orDash(strings.Join(p.Aliases, ", ")), p.Scheme, toleranceOf(p),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, orDash(strings.Join(p.Aliases, ", ")), p.Scheme, orDash(p.Tolerance),
 			orDash(p.EventID), orDash(strings.Join(p.EventType, " + ")), orDash(strings.Join(p.Options, ", ")))
 	}
 	return tw.Flush()
@@ -47,14 +73,6 @@ func writeProviders(w io.Writer, markdown bool) error {
 
 // mdEscape escapes a description for a Markdown table cell.
 var mdEscape = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;")
-
-// toleranceOf is a preset's replay window, or "-" without one.
-func toleranceOf(p verify.Preset) string {
-	if p.Tolerance == 0 {
-		return "-"
-	}
-	return p.Tolerance.String()
-}
 
 // nonEmpty is s alone, or nothing when it is empty.
 func nonEmpty(s string) []string {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -22,5 +24,39 @@ func TestReadmeProviderTable(t *testing.T) {
 		if !strings.Contains(want.String(), "| `"+p.Name+"`") {
 			t.Errorf("table lacks preset %s", p.Name)
 		}
+	}
+}
+
+// TestProvidersJSON: -json lists every preset, with what the table shows
+// (the table is made from the same data).
+func TestProvidersJSON(t *testing.T) {
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"providers", "-json"}, &out, &out); code != 0 {
+		t.Fatalf("providers -json: exit %d\n%s", code, out.String())
+	}
+	var infos []verify.Info
+	if err := json.Unmarshal(out.Bytes(), &infos); err != nil {
+		t.Fatalf("providers -json is not a JSON array of presets: %v", err)
+	}
+	presets := verify.Presets()
+	if len(infos) != len(presets) {
+		t.Fatalf("%d presets in the JSON; the catalogue has %d", len(infos), len(presets))
+	}
+	byName := map[string]verify.Info{}
+	for _, i := range infos {
+		byName[i.Name] = i
+	}
+	for _, p := range presets {
+		i, ok := byName[p.Name]
+		if !ok || i.Scheme != p.Scheme || i.EventID != p.EventID || len(i.Headers) != len(p.Headers) {
+			t.Errorf("%s: JSON %+v; want the preset's scheme, event ID and headers", p.Name, i)
+		}
+	}
+	if s := byName["stripe"]; s.Tolerance != "5m0s" || s.EventID != "id" || len(s.EventType) != 1 || s.EventType[0] != "type" {
+		t.Errorf("stripe = %+v; want tolerance 5m0s, event ID id, type type", s)
+	}
+	var both bytes.Buffer
+	if code := Run(context.Background(), []string{"providers", "-json", "-markdown"}, &both, &both); code != 2 {
+		t.Errorf("providers -json -markdown: exit %d; want 2", code)
 	}
 }

@@ -1,0 +1,42 @@
+package verify
+
+// Info is what the catalogue says of a preset, as data: `hookgate
+// providers -json` prints it, and the README's provider table is made from
+// it.
+type Info struct {
+	Name        string   `json:"name"`
+	Aliases     []string `json:"aliases,omitempty"`
+	Scheme      string   `json:"scheme"`
+	Description string   `json:"description"`
+	// Headers are the request headers the scheme reads.
+	Headers []string `json:"signature_headers,omitempty"`
+	// Tolerance is the replay window of a signed timestamp ("" when the
+	// scheme signs none), as a Go duration.
+	Tolerance string `json:"tolerance,omitempty"`
+	// Identify defaults: sources of the event ID and type ("header:Name"
+	// or a JSON path of the body), and of the envelope's fields. An
+	// empty EventID means the ID is the SHA-256 of the body, or the one
+	// the scheme signs (Standard Webhooks' webhook-id).
+	EventID    string   `json:"event_id,omitempty"`
+	EventType  []string `json:"event_type,omitempty"`
+	CreatedAt  string   `json:"created_at,omitempty"`
+	APIVersion string   `json:"api_version,omitempty"`
+	// Options are the scheme options it takes; Methods its HTTP methods
+	// (POST when empty); NoSecret that it needs no secret.
+	Options  []string `json:"options,omitempty"`
+	Methods  []string `json:"methods,omitempty"`
+	NoSecret bool     `json:"no_secret,omitempty"`
+}
+
+// Info returns p as data.
+func (p Preset) Info() Info {
+	i := Info{
+		Name: p.Name, Aliases: p.Aliases, Scheme: p.Scheme, Description: p.Description, Headers: p.Headers,
+		EventID: p.EventID, EventType: p.EventType, CreatedAt: p.CreatedAt, APIVersion: p.APIVersion,
+		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret,
+	}
+	if p.Tolerance > 0 {
+		i.Tolerance = p.Tolerance.String()
+	}
+	return i
+}
