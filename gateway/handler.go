@@ -42,6 +42,9 @@ type provider struct {
 	ident        *identifier
 	envelope     envelope
 	rejects      *sampler // the provider's "webhook rejected" log lines
+	// success is the preset's answer to a decided event (verify.Preset
+	// Success); nil: hookgate's JSON, 202 or 200.
+	success *verify.Response
 }
 
 // Log lines of rejected requests are sampled per provider: a flood of bad
@@ -140,6 +143,7 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			ident:        ident,
 			envelope:     newEnvelope(pc.Envelope, preset),
 			rejects:      newSampler(rejectLogRate, rejectLogBurst),
+			success:      preset.Success,
 		})
 	}
 	return out, nil
@@ -190,16 +194,7 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 	case r.handshake != nil:
 		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", slog.String("provider", p.name),
 			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
-		for k, vs := range r.handshake.Header {
-			for _, v := range vs {
-				c.Response().Header().Add(k, v)
-			}
-		}
-		status := r.handshake.Status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		return c.Blob(status, r.handshake.ContentType, r.handshake.Body)
+		return respond(c, r.handshake)
 	}
 	// Decided events are the bulk of the traffic: a line each at debug
 	// level; the metrics count them.
@@ -207,11 +202,32 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		s.log.LogAttrs(ctx, slog.LevelDebug, outcomeMessages[r.outcome], slog.String("provider", p.name), slog.String("event_id", r.id),
 			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
 	}
+	if p.success != nil {
+		return respond(c, p.success)
+	}
 	status := http.StatusOK
 	if r.outcome == webhook.Accepted {
 		status = http.StatusAccepted
 	}
 	return c.JSONBlob(status, appendJSON(nil, "id", r.id, "status", r.outcome.String()))
+}
+
+// respond writes an answer a provider expects: a handshake's, or a
+// preset's success.
+func respond(c echo.Context, a *verify.Response) error {
+	for k, vs := range a.Header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	status := a.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if len(a.Body) == 0 && a.ContentType == "" {
+		return c.NoContent(status)
+	}
+	return c.Blob(status, a.ContentType, a.Body)
 }
 
 // outcomeMessages are the log messages of the decided outcomes.

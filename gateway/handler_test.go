@@ -523,3 +523,25 @@ func TestHandlerValueLimits(t *testing.T) {
 		t.Errorf("65-byte version: %d %s; want 400 naming it", rec.Code, rec.Body)
 	}
 }
+
+// TestPresetSuccessAnswer: a preset that declares its success answer gets
+// it for an accepted event and for its duplicate (Xero takes only a 200,
+// with an empty body); the others keep hookgate's JSON 202.
+func TestPresetSuccessAnswer(t *testing.T) {
+	s := mustServer(t, "", providerYAML("xero", "xero", "xero-key")+providerYAML("shop", "stripe", "whsec_a"))
+	body := `{"events":[{"resourceId":"inv_1","eventCategory":"INVOICE","eventType":"UPDATE","eventDateUtc":"2026-12-04T10:00:00Z"}],"firstEventSequence":1,"lastEventSequence":1,"entropy":"X"}`
+	for _, want := range []string{"accepted", "duplicate"} {
+		resp := postRaw(t, s, signedRequest(t, "xero", "xero-key", "/webhooks/xero", body, nil, time.Now()))
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(got) != 0 || resp.Header.Get("Content-Type") != "" {
+			t.Errorf("xero %s: %d %q (Content-Type %q); want 200 with an empty body", want, resp.StatusCode, got, resp.Header.Get("Content-Type"))
+		}
+	}
+	if code := postTo(t, s, stripeRequest(t, stripeBody("evt_1", "invoice.paid", "in_1", 1), "whsec_a", time.Now())); code != http.StatusAccepted {
+		t.Errorf("stripe: %d; want 202", code)
+	}
+	if got := scrape(t, s)[`hookgate_requests_total{outcome="duplicate",provider="xero"}`]; got != 1 {
+		t.Errorf("xero duplicates counted %v; want 1 (the second delivery was decided, then answered 200)", got)
+	}
+}

@@ -50,6 +50,11 @@ type Preset struct {
 	// NoSecret means the preset needs no secret (a handshake-only or
 	// claims-only scheme); New then accepts empty Secrets.
 	NoSecret bool
+	// Success, when set, is the answer the provider expects to a delivery
+	// it may stop retrying: an accepted event, a duplicate and a stale one
+	// alike (Xero: 200 with an empty body, where hookgate's own answer is
+	// 202 with JSON). Nil: hookgate's answers.
+	Success *Response
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.

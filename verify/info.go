@@ -1,5 +1,7 @@
 package verify
 
+import "fmt"
+
 // Info is what the catalogue says of a preset, as data: `hookgate
 // providers -json` prints it, and the README's provider table is made from
 // it.
@@ -26,6 +28,25 @@ type Info struct {
 	Options  []string `json:"options,omitempty"`
 	Methods  []string `json:"methods,omitempty"`
 	NoSecret bool     `json:"no_secret,omitempty"`
+	// Success is the answer the provider expects to a delivered event
+	// (accepted, duplicate or stale); absent: hookgate's own (202 or 200
+	// with a JSON body).
+	Success *SuccessInfo `json:"success_response,omitempty"`
+}
+
+// SuccessInfo is a preset's success answer.
+type SuccessInfo struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"content_type,omitempty"`
+	Body        string `json:"body"`
+}
+
+// String is the answer in a few words: "200, empty body".
+func (s *SuccessInfo) String() string {
+	if s.Body == "" {
+		return fmt.Sprintf("%d, empty body", s.Status)
+	}
+	return fmt.Sprintf("%d, %s %q", s.Status, s.ContentType, s.Body)
 }
 
 // Info returns p as data.
@@ -37,6 +58,12 @@ func (p Preset) Info() Info {
 	}
 	if p.Tolerance > 0 {
 		i.Tolerance = p.Tolerance.String()
+	}
+	if a := p.Success; a != nil {
+		i.Success = &SuccessInfo{Status: a.Status, ContentType: a.ContentType, Body: string(a.Body)}
+		if i.Success.Status == 0 {
+			i.Success.Status = 200
+		}
 	}
 	return i
 }

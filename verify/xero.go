@@ -8,13 +8,17 @@ import (
 )
 
 func init() {
-	register(bodyMAC{
+	p := bodyMAC{
 		name: "xero", header: "X-Xero-Signature", hash: sha256.New, enc: encBase64,
 		desc: "Xero: x-xero-signature <base64> HMAC-SHA256 over the body, webhook key raw; Intent to Receive answered 200",
 		// A delivery batches events: the body's SHA-256 identifies it.
 		eventType: []string{"events.0.eventCategory", "events.0.eventType"},
 		wrap:      func(v *hmacVerifier, _ Options) Verifier { return &xeroVerifier{v} },
-	}.preset())
+	}.preset()
+	// Xero takes only a 200 as a delivery: a 202 counts as a failure, is
+	// retried, and failures disable the webhook.
+	p.Success = &Response{Status: 200}
+	register(p)
 }
 
 // xeroVerifier answers Xero's Intent to Receive: a series of signed POSTs

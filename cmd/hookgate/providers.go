@@ -49,16 +49,20 @@ func writeProviders(w io.Writer, markdown bool) error {
 		presets = append(presets, p.Info())
 	}
 	if markdown {
-		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | options | notes |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | options | answer | notes |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 		for _, p := range presets {
 			name := "`" + p.Name + "`"
 			if len(p.Aliases) > 0 {
 				name += " (" + codeSpans(p.Aliases, ", ") + ")"
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			answer := "-"
+			if p.Success != nil {
+				answer = mdEscape.Replace(p.Success.String())
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), orDash(p.Tolerance), orDash(codeSpans(nonEmpty(p.EventID), "")),
-				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), mdEscape.Replace(p.Description))
+				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), answer, mdEscape.Replace(p.Description))
 		}
 		return nil
 	}
