@@ -1,0 +1,9 @@
+package verify_test
+
+// The preset table rows of the batch whose vectors are in
+// testdata/vectors_more_pb.json.
+func init() {
+	addPresetCases(
+		presetCase{name: "circleci", secrets: [2]string{"circleci_webhook_secret_42", "another secret token"}},
+	)
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Generates verify/testdata/vectors_more_pb.json (python3 gen_vectors_more_pb.py >
+vectors_more_pb.json) independently of the Go code: every signature here is
+computed with Python's hmac/hashlib/base64 from the algorithm each provider
+documents, or copied from the provider's own documentation."""
+import base64, hashlib, hmac, json, sys
+
+RECOMP = "recomputed from documented algorithm"
+V = []
+
+def hx(key, msg, alg=hashlib.sha256):
+    return hmac.new(key.encode(), msg.encode(), alg).hexdigest()
+
+def b64(key, msg, alg=hashlib.sha256):
+    return base64.b64encode(hmac.new(key.encode(), msg.encode(), alg).digest()).decode()
+
+def add(id, provider, scheme, secret, headers, body, now, expect, reason, source, tol=0, method="POST", url=None, provenance=RECOMP, **extra):
+    v = {"id": id, "provider": provider, "scheme": scheme, "secret": secret, "tolerance_s": tol,
+         "headers": headers, "body": body, "now": now, "expect": expect, "reason": reason,
+         "provenance": provenance, "official": provenance != RECOMP, "source": source, "method": method}
+    if url is not None:
+        v["url"] = url
+    v.update(extra)
+    V.append(v)
+
+# ---- CircleCI
+src = ("https://circleci.com/docs/webhooks/#validate-webhooks (circleci/circleci-docs jekyll/_cci2/webhooks.adoc, "
+       "'Validate outbound webhooks': circleci-signature is a comma-separated list of versioned signatures; v1 = "
+       "hex HMAC-SHA256 of the request body keyed with the signing secret; the example table and Python sample)")
+OFFICIAL = "official: copied from the provider's documentation"
+add("circleci-doc-hello-world", "CircleCI", "circleci", "secret",
+    {"circleci-signature": "v1=734cc62f32841568f45715aeb9f4d7891324e6d948e4c6c60c0621cdac48623a"},
+    "hello world", 1700000000, "valid", "the documentation's example table: body 'hello world', key 'secret'", src, provenance=OFFICIAL)
+add("circleci-doc-lalala", "CircleCI", "circleci", "another-secret",
+    {"circleci-signature": "v1=daa220016c8f29a8b214fbfc3671aeec2145cfb1e6790184ffb38b6d0425fa00"},
+    "lalala", 1700000000, "valid", "the documentation's example table: body 'lalala', key 'another-secret'", src, provenance=OFFICIAL)
+add("circleci-doc-python-foo", "CircleCI", "circleci", "secret",
+    {"circleci-signature": "v1=773ba44693c7553d6ee20f61ea5d2757a9a4f4a44d2841ae4e95b52e4cd62db4"},
+    "foo", 1700000000, "valid", "the documentation's Python sample, which returns True", src, provenance=OFFICIAL)
+add("circleci-doc-python-invalid", "CircleCI", "circleci", "secret",
+    {"circleci-signature": "v1=not-a-valid-signature"},
+    "foo", 1700000000, "invalid", "the documentation's Python sample, which returns False", src, provenance=OFFICIAL)
+add("circleci-doc-wrong-secret", "CircleCI", "circleci", "hunter123",
+    {"circleci-signature": "v1=734cc62f32841568f45715aeb9f4d7891324e6d948e4c6c60c0621cdac48623a"},
+    "hello world", 1700000000, "invalid", "the 'hello world' signature checked with another key", src, provenance=OFFICIAL)
+sec = "circleci_webhook_secret_42"
+body = ('{"type":"workflow-completed","id":"3888f21b-eaa7-38e3-8f3d-75a63bba8895","happened_at":"2021-09-01T22:49:34.317Z",'
+        '"webhook":{"id":"cf8c4fdd-0587-4da1-b4ca-4846e9640af9","name":"Sample Webhook"},'
+        '"workflow":{"id":"fda08377-fe7e-46b1-8992-3a7aaecac9c3","name":"build-test-deploy","status":"success"}}')
+sig = hx(sec, body)
+add("circleci-valid-with-future-version", "CircleCI", "circleci", sec,
+    {"circleci-signature": f"v1={sig},v2=0000000000000000000000000000000000000000000000000000000000000000"},
+    body, 1700000000, "valid", "v1 matches; an unknown v2 entry is ignored", src)
+add("circleci-tampered", "CircleCI", "circleci", sec, {"circleci-signature": f"v1={sig}"},
+    body.replace('"success"', '"failed"'), 1700000000, "invalid", "body changed after signing", src)
+add("circleci-no-v1", "CircleCI", "circleci", sec, {"circleci-signature": f"v2={sig}"},
+    body, 1700000000, "invalid", "the right MAC under a version other than v1", src)
+
+json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
+print()
