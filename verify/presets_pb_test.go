@@ -5,5 +5,6 @@ package verify_test
 func init() {
 	addPresetCases(
 		presetCase{name: "circleci", secrets: [2]string{"circleci_webhook_secret_42", "another secret token"}},
+		presetCase{name: "heroku", secrets: [2]string{"heroku_webhook_secret_9c1f", "another heroku secret"}},
 	)
 }

@@ -56,5 +56,24 @@ add("circleci-tampered", "CircleCI", "circleci", sec, {"circleci-signature": f"v
 add("circleci-no-v1", "CircleCI", "circleci", sec, {"circleci-signature": f"v2={sig}"},
     body, 1700000000, "invalid", "the right MAC under a version other than v1", src)
 
+# ---- Heroku
+src = ("https://devcenter.heroku.com/articles/app-webhooks#securing-webhook-requests (Heroku-Webhook-Hmac-SHA256 = "
+       "base64 HMAC-SHA256 of the raw body keyed with the subscription's secret); "
+       "https://devcenter.heroku.com/articles/addon-webhooks (same header and construction); event body from "
+       "https://devcenter.heroku.com/articles/webhook-events")
+sec = "heroku_webhook_secret_9c1f"
+body = ('{"action":"create","actor":{"email":"user-0165@example.com","id":"33500732-3b64-436f-9710-64cc569c3e4f"},'
+        '"created_at":"2016-10-26T22:48:45Z","id":"7846bee9-b017-4492-9bed-34cd8327e71d",'
+        '"data":{"app":{"id":"d2f24bd2-399a-4868-9467-bc0ba2411cc2","name":"sample-app-0084"},"version":12},'
+        '"previous_data":{},"published_at":null,"resource":"release","sequence":null,"updated_at":"2016-10-26T22:48:45Z",'
+        '"version":"application/vnd.heroku+json; version=3",'
+        '"webhook_metadata":{"attempt":{"id":"8a44f820-2354-489d-9a11-a793cbf49979"},"delivery":{"id":"d244009a-670f-4340-88e9-789a4f9002d5"},'
+        '"event":{"id":"7846bee9-b017-4492-9bed-34cd8327e71d","include":"api:release"},"webhook":{"id":"b54e6a7e-d162-4bd7-ab42-1011582c19cc"}}}')
+sig = b64(sec, body)
+add("heroku-valid", "Heroku", "heroku", sec, {"Heroku-Webhook-Hmac-SHA256": sig}, body, 1700000000, "valid", "base64 HMAC-SHA256 of the raw body", src)
+add("heroku-tampered", "Heroku", "heroku", sec, {"Heroku-Webhook-Hmac-SHA256": sig}, body.replace('"version":12', '"version":13'), 1700000000, "invalid", "body changed after signing", src)
+add("heroku-wrong-secret", "Heroku", "heroku", "another_heroku_secret", {"Heroku-Webhook-Hmac-SHA256": sig}, body, 1700000000, "invalid", "signed with another secret", src)
+add("heroku-hex-instead-of-base64", "Heroku", "heroku", sec, {"Heroku-Webhook-Hmac-SHA256": hx(sec, body)}, body, 1700000000, "invalid", "the right MAC hex-encoded where Heroku sends base64", src)
+
 json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
 print()
