@@ -75,5 +75,25 @@ add("heroku-tampered", "Heroku", "heroku", sec, {"Heroku-Webhook-Hmac-SHA256": s
 add("heroku-wrong-secret", "Heroku", "heroku", "another_heroku_secret", {"Heroku-Webhook-Hmac-SHA256": sig}, body, 1700000000, "invalid", "signed with another secret", src)
 add("heroku-hex-instead-of-base64", "Heroku", "heroku", sec, {"Heroku-Webhook-Hmac-SHA256": hx(sec, body)}, body, 1700000000, "invalid", "the right MAC hex-encoded where Heroku sends base64", src)
 
+# ---- Notion
+src = ("https://developers.notion.com/reference/webhooks ('Validating event payloads': X-Notion-Signature = "
+       "'sha256=' + hex HMAC-SHA256 of the raw body keyed with the subscription's verification_token; event shape from "
+       "the same page's 'Event types & delivery')")
+sec = "secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl"
+body = ('{"id":"367cba44-b6f3-4c92-81e7-6a2e9659efd4","timestamp":"2024-12-05T23:55:34.285Z",'
+        '"workspace_id":"13950b26-c203-4f3b-b97d-93ec06319565","workspace_name":"Quantify Labs",'
+        '"subscription_id":"29d75c0d-5546-4414-8459-7b7a92f1fc4b","integration_id":"0ef2e755-4912-8096-91c1-00376a88a5ca",'
+        '"type":"page.created","authors":[{"id":"c7c11cca-1d73-471d-9b6e-bdef51470190","type":"person"}],'
+        '"accessible_by":[{"id":"556a1abf-4f08-40c6-878a-75890d2a88ba","type":"person"}],"attempt_number":1,'
+        '"entity":{"id":"153104cd-477e-809d-8dc4-ff2d96ae3090","type":"page"},'
+        '"data":{"parent":{"id":"13950b26-c203-4f3b-b97d-93ec06319565","type":"space"}}}')
+sig = "sha256=" + hx(sec, body)
+add("notion-valid", "Notion", "notion", sec, {"X-Notion-Signature": sig}, body, 1733442934, "valid", "sha256=<hex HMAC-SHA256 of the raw body>", src)
+add("notion-tampered", "Notion", "notion", sec, {"X-Notion-Signature": sig}, body.replace("page.created", "page.deleted"), 1733442934, "invalid", "body changed after signing", src)
+add("notion-wrong-secret", "Notion", "notion", "secret_another_verification_token", {"X-Notion-Signature": sig}, body, 1733442934, "invalid", "signed with another verification_token", src)
+add("notion-no-prefix", "Notion", "notion", sec, {"X-Notion-Signature": hx(sec, body)}, body, 1733442934, "invalid", "the right MAC without the sha256= prefix Notion sends", src)
+vbody = '{"verification_token":"secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl"}'
+add("notion-verification-request-unsigned", "Notion", "notion", sec, {}, vbody, 1733442934, "invalid", "the subscription's one-time verification request carries no signature and is refused (no handshake)", src)
+
 json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
 print()
