@@ -7,5 +7,6 @@ func init() {
 		presetCase{name: "circleci", secrets: [2]string{"circleci_webhook_secret_42", "another secret token"}},
 		presetCase{name: "heroku", secrets: [2]string{"heroku_webhook_secret_9c1f", "another heroku secret"}},
 		presetCase{name: "notion", secrets: [2]string{"secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl", "secret_another_verification_token"}},
+		presetCase{name: "segment", secrets: [2]string{"segment_shared_secret_5e1", "another shared secret"}},
 	)
 }

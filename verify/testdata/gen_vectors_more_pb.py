@@ -95,5 +95,20 @@ add("notion-no-prefix", "Notion", "notion", sec, {"X-Notion-Signature": hx(sec, 
 vbody = '{"verification_token":"secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl"}'
 add("notion-verification-request-unsigned", "Notion", "notion", sec, {}, vbody, 1733442934, "invalid", "the subscription's one-time verification request carries no signature and is refused (no handshake)", src)
 
+# ---- Segment
+src = ("segmentio/segment-docs src/connections/destinations/catalog/webhooks/index.md ('Authentication': X-Signature = "
+       "hex HMAC-SHA1 of the JSON body keyed with the sharedSecret; track example body) = "
+       "https://www.twilio.com/docs/segment/connections/destinations/catalog/webhooks; the Actions destination signs the same way: "
+       "https://www.twilio.com/docs/segment/connections/destinations/catalog/actions-webhook")
+sec = "segment_shared_secret_5e1"
+body = ('{"version":1,"type":"track","userId":"019mr8mf4r","event":"Purchased an Item",'
+        '"properties":{"revenue":"39.95","shippingMethod":"2-day"},"messageId":"ajs-next-1700000000000-3a56ac3d",'
+        '"timestamp":"2012-12-02T00:30:08.276Z"}')
+sig = hx(sec, body, hashlib.sha1)
+add("segment-valid", "Segment", "segment", sec, {"X-Signature": sig}, body, 1700000000, "valid", "hex HMAC-SHA1 of the raw body", src)
+add("segment-tampered", "Segment", "segment", sec, {"X-Signature": sig}, body.replace("39.95", "0.01"), 1700000000, "invalid", "body changed after signing", src)
+add("segment-wrong-secret", "Segment", "segment", "another_shared_secret", {"X-Signature": sig}, body, 1700000000, "invalid", "signed with another shared secret", src)
+add("segment-sha256-instead-of-sha1", "Segment", "segment", sec, {"X-Signature": hx(sec, body)}, body, 1700000000, "invalid", "HMAC-SHA256 where Segment uses SHA-1: wrong length", src)
+
 json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
 print()
