@@ -4,6 +4,7 @@ package verify_test
 // testdata/vectors_more_pb.json.
 func init() {
 	addPresetCases(
+		presetCase{name: "buildkite", secrets: [2]string{"309c9c842g8565adecpd7469x6005989", "another webhook token"}},
 		presetCase{name: "circleci", secrets: [2]string{"circleci_webhook_secret_42", "another secret token"}},
 		presetCase{name: "heroku", secrets: [2]string{"heroku_webhook_secret_9c1f", "another heroku secret"}},
 		presetCase{name: "notion", secrets: [2]string{"secret_tMrlL1qK5vuQAh1b6cZGhFChZTSYJlce98V0pYn7yBl", "secret_another_verification_token"}},

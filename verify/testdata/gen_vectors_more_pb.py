@@ -110,5 +110,23 @@ add("segment-tampered", "Segment", "segment", sec, {"X-Signature": sig}, body.re
 add("segment-wrong-secret", "Segment", "segment", "another_shared_secret", {"X-Signature": sig}, body, 1700000000, "invalid", "signed with another shared secret", src)
 add("segment-sha256-instead-of-sha1", "Segment", "segment", sec, {"X-Signature": hx(sec, body)}, body, 1700000000, "invalid", "HMAC-SHA256 where Segment uses SHA-1: wrong length", src)
 
+# ---- Buildkite
+src = ("buildkite/docs pages/apis/webhooks/_webhook_signature.md, _verifying_hmac_signatures.md and "
+       "_defending_against_replay_attacks.md = https://buildkite.com/docs/apis/webhooks/pipelines#webhook-signature "
+       "(X-Buildkite-Signature: timestamp=<unix>,signature=<hex>; signature = OpenSSL::HMAC.hexdigest('sha256', token, "
+       "\"#{timestamp}.#{body}\"); check the timestamp against a short window, for example 5 minutes)")
+sec = "309c9c842g8565adecpd7469x6005989"
+body = ('{"event":"build.finished","build":{"id":"f62a1b4d-10f9-4790-bc1c-e2c3a0c80983","number":42,"state":"passed",'
+        '"branch":"main","commit":"a1b2c3d"},"pipeline":{"slug":"my-pipeline"},"sender":{"name":"Some Person"}}')
+t = 1619071700
+sig = hx(sec, f"{t}.{body}")
+add("buildkite-valid", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t},signature={sig}", "X-Buildkite-Event": "build.finished"}, body, t + 30, "valid", "signature = hex HMAC-SHA256 of {timestamp}.{body}", src, tol=300)
+add("buildkite-stale", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t},signature={sig}"}, body, t + 301, "invalid", "timestamp 301 s old, window 300 s", src, tol=300)
+add("buildkite-tampered", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t},signature={sig}"}, body.replace("passed", "failed"), t, "invalid", "body changed after signing", src, tol=300)
+add("buildkite-wrong-secret", "Buildkite", "buildkite", "another_webhook_token", {"X-Buildkite-Signature": f"timestamp={t},signature={sig}"}, body, t, "invalid", "signed with another token", src, tol=300)
+add("buildkite-timestamp-changed", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t + 200},signature={sig}"}, body, t + 200, "invalid", "a fresher timestamp put on an old signature: the timestamp is signed", src, tol=300)
+add("buildkite-body-only", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t},signature={hx(sec, body)}"}, body, t, "invalid", "MAC of the body alone: the timestamp is part of the signed message", src, tol=300)
+add("buildkite-plain-token", "Buildkite", "buildkite", sec, {"X-Buildkite-Token": sec}, body, t, "invalid", "the plain-text token mode has no signature for this preset", src, tol=300)
+
 json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
 print()
