@@ -3,7 +3,7 @@
 vectors_more_pb.json) independently of the Go code: every signature here is
 computed with Python's hmac/hashlib/base64 from the algorithm each provider
 documents, or copied from the provider's own documentation."""
-import base64, hashlib, hmac, json, sys
+import base64, hashlib, hmac, json, sys, urllib.parse
 
 RECOMP = "recomputed from documented algorithm"
 V = []
@@ -127,6 +127,35 @@ add("buildkite-wrong-secret", "Buildkite", "buildkite", "another_webhook_token",
 add("buildkite-timestamp-changed", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t + 200},signature={sig}"}, body, t + 200, "invalid", "a fresher timestamp put on an old signature: the timestamp is signed", src, tol=300)
 add("buildkite-body-only", "Buildkite", "buildkite", sec, {"X-Buildkite-Signature": f"timestamp={t},signature={hx(sec, body)}"}, body, t, "invalid", "MAC of the body alone: the timestamp is part of the signed message", src, tol=300)
 add("buildkite-plain-token", "Buildkite", "buildkite", sec, {"X-Buildkite-Token": sec}, body, t, "invalid", "the plain-text token mode has no signature for this preset", src, tol=300)
+
+# ---- Mandrill (Mailchimp Transactional)
+src = ("https://mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks/#authenticating-webhook-requests "
+       "and https://mandrill.zendesk.com/hc/en-us/articles/205583257-How-to-Authenticate-Webhook-Requests (the webhook URL exactly as "
+       "configured, then each POST variable's key and value sorted by key, no delimiter; HMAC-SHA1 keyed with the webhook key; "
+       "base64; X-Mandrill-Signature); the 'test-webhook' key of the URL check: "
+       "https://mandrill.zendesk.com/hc/en-us/articles/360038740014-Why-can-t-my-webhook-or-inbound-route-URL-be-verified")
+
+def mandrill_sig(key, url, params):
+    data = url + "".join(k + v for k, v in sorted(params.items()))
+    return b64(key, data, hashlib.sha1)
+
+sec = "KfFuThPttL_KoUyDndHW3A"
+url = "https://hooks.example.com/webhooks/mandrill"
+events = ('[{"event":"send","_id":"exampleaaaaaaaaaaaaaaaaaaaaaaaaa","ts":1700000000,'
+          '"msg":{"ts":1700000000,"subject":"This an example webhook message","email":"example.webhook@mandrillapp.com",'
+          '"sender":"example.sender@mandrillapp.com","tags":["webhook-example"],"state":"sent","_id":"exampleaaaaaaaaaaaaaaaaaaaaaaaaa"}}]')
+params = {"mandrill_events": events}
+body = urllib.parse.urlencode(params)
+sig = mandrill_sig(sec, url, params)
+H = {"X-Mandrill-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"}
+add("mandrill-valid", "Mandrill", "mandrill", sec, H, body, 1700000000, "valid", "base64 HMAC-SHA1 of the URL + 'mandrill_events' + the events JSON", src, url=url)
+add("mandrill-tampered", "Mandrill", "mandrill", sec, H, body.replace("sent", "bounced"), 1700000000, "invalid", "body changed after signing", src, url=url)
+add("mandrill-wrong-secret", "Mandrill", "mandrill", "another_webhook_key", H, body, 1700000000, "invalid", "signed with another webhook key", src, url=url)
+add("mandrill-other-url", "Mandrill", "mandrill", sec, H, body, 1700000000, "invalid", "a trailing slash more than the configured URL: the URL is signed as configured", src, url=url + "/")
+add("mandrill-body-only", "Mandrill", "mandrill", sec, {"X-Mandrill-Signature": b64(sec, "mandrill_events" + events, hashlib.sha1)}, body, 1700000000, "invalid", "MAC without the URL", src, url=url)
+tparams = {"mandrill_events": "[]"}
+add("mandrill-test-webhook-key", "Mandrill", "mandrill", ["KfFuThPttL_KoUyDndHW3A", "test-webhook"], {"X-Mandrill-Signature": mandrill_sig("test-webhook", url, tparams)},
+    urllib.parse.urlencode(tparams), 1700000000, "valid", "the URL check's fallback POST: empty mandrill_events signed with the generic key 'test-webhook', configured as a second secret", src, url=url)
 
 json.dump(V, sys.stdout, indent=1, ensure_ascii=False)
 print()
