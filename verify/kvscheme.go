@@ -128,7 +128,11 @@ func (v *kvVerifier) Verify(r *Request, now time.Time) (Result, error) {
 		return false
 	})
 	if i < 0 {
-		return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, strings.TrimSpace(v.k.sigKey+" signature"), len(v.macs.pools), ErrMismatch)
+		what := strings.TrimSpace(v.k.sigKey + " signature")
+		if v.k.sigKey == "signature" { // Buildkite's key
+			what = v.k.sigKey
+		}
+		return Result{}, fmt.Errorf("header %s: no %s matches any of %d secrets: %w", v.header, what, len(v.macs.pools), ErrMismatch)
 	}
 	if err := checkWindow("header", v.header, set.pair, v.k.unit.time(set.ts), now, v.tol); err != nil {
 		return Result{}, err
