@@ -7,5 +7,6 @@ func init() {
 		presetCase{name: "onfido", secrets: [2]string{"wU99mE6jJ7nXOLFwZ0tJymM1lpI15pZh", "_ABC123abc123ABC123abc123ABC123_"}},
 		presetCase{name: "paystack", secrets: [2]string{"sk_test_4f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c", "sk_live_0123456789abcdef0123456789abcdef01234567"}},
 		presetCase{name: "woocommerce", secrets: plainSecrets},
+		presetCase{name: "patreon", secrets: plainSecrets},
 	)
 }
