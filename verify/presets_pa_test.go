@@ -8,5 +8,6 @@ func init() {
 		presetCase{name: "paystack", secrets: [2]string{"sk_test_4f2b9c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c", "sk_live_0123456789abcdef0123456789abcdef01234567"}},
 		presetCase{name: "woocommerce", secrets: plainSecrets},
 		presetCase{name: "patreon", secrets: plainSecrets},
+		presetCase{name: "flutterwave", secrets: [2]string{"flw_secret_hash_4b7Q9zX2", "another secret hash"}, bodyNotSigned: true},
 	)
 }

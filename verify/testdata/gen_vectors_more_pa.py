@@ -76,6 +76,15 @@ add("patreon-tampered", "Patreon", "patreon", sec, hdr(sig), body.replace("500",
 add("patreon-wrong-secret", "Patreon", "patreon", sec, hdr(hx("another webhook secret", body, hashlib.md5)), body, 1700000000, "invalid", "signed with another webhook's secret", src)
 add("patreon-sha256", "Patreon", "patreon", sec, hdr(hx(sec, body)), body, 1700000000, "invalid", "HMAC-SHA256 where Patreon uses MD5: wrong length", src)
 
+# ---- Flutterwave (v3)
+src = "Flutterwave/Flutterwave-WooCommerce includes/class-flutterwave-gateway.php (flutterwave_webhooks: the verif-hash header must equal the secret hash configured on the dashboard)"
+sec = "flw_secret_hash_4b7Q9zX2"
+body = '{"event":"charge.completed","data":{"id":285959875,"tx_ref":"Links-616626414629","flw_ref":"PeterEkene/FLW270177170","amount":100,"currency":"NGN","status":"successful","created_at":"2023-11-14T22:13:20.000Z"},"event.type":"CARD_TRANSACTION"}'
+add("flutterwave-valid", "Flutterwave", "flutterwave", sec, {"verif-hash": sec}, body, 1700000000, "valid", "verif-hash equals the secret hash (the body is not signed)", src)
+add("flutterwave-wrong-hash", "Flutterwave", "flutterwave", sec, {"verif-hash": "flw_secret_hash_other"}, body, 1700000000, "invalid", "verif-hash is another value", src)
+add("flutterwave-hmac-of-body", "Flutterwave", "flutterwave", sec, {"verif-hash": b64(sec, body)}, body, 1700000000, "invalid", "a MAC of the body where v3 sends the secret hash itself", src)
+add("flutterwave-missing", "Flutterwave", "flutterwave", sec, {"flutterwave-signature": b64(sec, body)}, body, 1700000000, "invalid", "no verif-hash header (only the v4 flutterwave-signature, which this preset does not read)", src)
+
 only = set(sys.argv[1:])
 json.dump([v for v in V if not only or v["scheme"] in only], sys.stdout, indent=1, ensure_ascii=False)
 sys.stdout.write("\n")
