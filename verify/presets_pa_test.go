@@ -1,5 +1,9 @@
 package verify_test
 
+// figmaBody is the body the common tests sign for figma: Sign writes the
+// passcode into a JSON object.
+const figmaBody = `{"event_type":"FILE_UPDATE","file_key":"evt_1","timestamp":"2023-11-14T22:13:20Z","webhook_id":"1234"}`
+
 // The presets of the pa batch of providers (onfido.go, paystack.go, ...) in
 // the preset table; their vectors are in testdata/vectors_more_pa.json.
 func init() {
@@ -9,5 +13,6 @@ func init() {
 		presetCase{name: "woocommerce", secrets: plainSecrets},
 		presetCase{name: "patreon", secrets: plainSecrets},
 		presetCase{name: "flutterwave", secrets: [2]string{"flw_secret_hash_4b7Q9zX2", "another secret hash"}, bodyNotSigned: true},
+		presetCase{name: "figma", secrets: [2]string{"figma-passcode-7Hk2Qw9Zr", "another passcode"}, bodyNotSigned: true, body: figmaBody},
 	)
 }

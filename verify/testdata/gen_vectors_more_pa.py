@@ -85,6 +85,18 @@ add("flutterwave-wrong-hash", "Flutterwave", "flutterwave", sec, {"verif-hash": 
 add("flutterwave-hmac-of-body", "Flutterwave", "flutterwave", sec, {"verif-hash": b64(sec, body)}, body, 1700000000, "invalid", "a MAC of the body where v3 sends the secret hash itself", src)
 add("flutterwave-missing", "Flutterwave", "flutterwave", sec, {"flutterwave-signature": b64(sec, body)}, body, 1700000000, "invalid", "no verif-hash header (only the v4 flutterwave-signature, which this preset does not read)", src)
 
+# ---- Figma (webhooks V2)
+src = "https://developers.figma.com/docs/rest-api/webhooks-security (compare the passcode in each event with the one given when the webhook was created); figma/rest-api-spec openapi/openapi.yaml WebhookBasePayload (passcode, timestamp, webhook_id)"
+sec = "figma-passcode-7Hk2Qw9Zr"
+body = '{"event_type":"FILE_UPDATE","file_key":"zH5fTQhGq3WbJmC9Xu","file_name":"Design system","passcode":"%s","protocol_version":"2","retries":0,"timestamp":"2023-11-14T22:13:20Z","webhook_id":"1234"}'
+add("figma-valid", "Figma", "figma", sec, {"Content-Type": "application/json"}, body % sec, 1700000000, "valid", "the passcode field equals the configured passcode", src)
+ping = '{"event_type":"PING","passcode":"%s","protocol_version":"2","retries":0,"timestamp":"2023-11-14T22:13:20Z","webhook_id":"1234"}'
+add("figma-ping", "Figma", "figma", sec, {"Content-Type": "application/json"}, ping % sec, 1700000000, "valid", "the PING sent when the webhook is created carries the passcode like any event", src)
+add("figma-wrong-passcode", "Figma", "figma", sec, {"Content-Type": "application/json"}, body % "another-passcode", 1700000000, "invalid", "the passcode of another webhook", src)
+add("figma-no-passcode", "Figma", "figma", sec, {"Content-Type": "application/json"}, body.replace('"passcode":"%s",', ''), 1700000000, "invalid", "no passcode field", src)
+add("figma-passcode-twice", "Figma", "figma", sec, {"Content-Type": "application/json"}, (body % "another-passcode").replace('"webhook_id"', '"passcode":"%s","webhook_id"' % sec), 1700000000, "invalid", "passcode twice: JSON parsers disagree on which wins", src)
+add("figma-passcode-in-header", "Figma", "figma", sec, {"X-Figma-Passcode": sec}, body.replace('"passcode":"%s",', ''), 1700000000, "invalid", "the passcode is read from the body only", src)
+
 only = set(sys.argv[1:])
 json.dump([v for v in V if not only or v["scheme"] in only], sys.stdout, indent=1, ensure_ascii=False)
 sys.stdout.write("\n")
