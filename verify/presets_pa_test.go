@@ -14,5 +14,6 @@ func init() {
 		presetCase{name: "patreon", secrets: plainSecrets},
 		presetCase{name: "flutterwave", secrets: [2]string{"flw_secret_hash_4b7Q9zX2", "another secret hash"}, bodyNotSigned: true},
 		presetCase{name: "figma", secrets: [2]string{"figma-passcode-7Hk2Qw9Zr", "another passcode"}, bodyNotSigned: true, body: figmaBody},
+		presetCase{name: "mercadopago", secrets: [2]string{"your_secret_key_here", "another secret signature"}, bodyNotSigned: true},
 	)
 }

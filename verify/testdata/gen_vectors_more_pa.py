@@ -97,6 +97,37 @@ add("figma-no-passcode", "Figma", "figma", sec, {"Content-Type": "application/js
 add("figma-passcode-twice", "Figma", "figma", sec, {"Content-Type": "application/json"}, (body % "another-passcode").replace('"webhook_id"', '"passcode":"%s","webhook_id"' % sec), 1700000000, "invalid", "passcode twice: JSON parsers disagree on which wins", src)
 add("figma-passcode-in-header", "Figma", "figma", sec, {"X-Figma-Passcode": sec}, body.replace('"passcode":"%s",', ''), 1700000000, "invalid", "the passcode is read from the body only", src)
 
+# ---- Mercado Pago
+src = "mercadopago/sdk-php src/MercadoPago/Webhook/WebhookSignatureValidator.php (x-signature ts=,v1=; manifest id:{data.id};request-id:{x-request-id};ts:{ts}; with absent pairs left out; hex HMAC-SHA256 with the secret signature) and tests/MercadoPago/Webhook/Unit/WebhookSignatureValidatorUnitTest.php (secret, request id, data.id and ts below)"
+SDK = "recomputed from the inputs of the mercadopago/sdk-php unit test (the test computes its hash the same way)"
+sec = "your_secret_key_here"
+rid = "2066ca19-c6f1-498a-be75-1923005edd06"
+raw_id, low_id = "ORD01JQ4S4KY8HWQ6NA5PXB65B3D3", "ord01jq4s4ky8hwq6na5pxb65b3d3"
+ts = "1742505638683"
+def manifest(did, rid, ts):
+    parts = []
+    if did: parts.append("id:" + did)
+    if rid: parts.append("request-id:" + rid)
+    parts.append("ts:" + ts)
+    return ";".join(parts) + ";"
+body = '{"action":"order.processed","api_version":"v1","application_id":"130106526144588","data":{"id":"ORD01JQ4S4KY8HWQ6NA5PXB65B3D3"},"date_created":"2025-03-20T21:20:38.683Z","id":"123456","live_mode":false,"type":"order","user_id":"2021490138"}'
+url = lambda did: "https://hooks.example.com/webhooks/mercadopago?data.id=" + did + "&type=order"
+now = 1742505638
+sig = hx(sec, manifest(low_id, rid, ts))
+add("mercadopago-valid", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": rid}, body, now, "valid", "the SDK test's happy path: lower-case data.id from the query", src, url=url(low_id), provenance=SDK)
+add("mercadopago-upper-data-id", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={hx(sec, manifest(raw_id, rid, ts))}", "x-request-id": rid}, body, now, "valid", "upper-case data.id signed as sent (the SDK test's case 2)", src, url=url(raw_id), provenance=SDK)
+add("mercadopago-upper-data-id-signed-lower", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": rid}, body, now, "valid", "upper-case data.id in the URL, signed lowered as the documentation asks", src, url=url(raw_id), provenance=SDK)
+add("mercadopago-no-request-id", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={hx(sec, manifest(low_id, None, ts))}"}, body, now, "valid", "no x-request-id: its pair is left out of the manifest", src, url=url(low_id), provenance=SDK)
+add("mercadopago-body-not-signed", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": rid}, body.replace("order.processed", "order.refunded"), now, "valid", "the body is not signed: a changed body still verifies (fetch the resource by data.id)", src, url=url(low_id), provenance=SDK)
+add("mercadopago-old-ts", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": rid}, body, now + 86400, "valid", "ts is signed but has no window (a day later still verifies; the duplicate is caught by the notification id)", src, url=url(low_id), provenance=SDK)
+add("mercadopago-other-data-id", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": rid}, body, now, "invalid", "data.id in the URL changed after signing", src, url=url("ord01jq4s4ky8hwq6na5pxb65b3d4"), provenance=SDK)
+add("mercadopago-other-request-id", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={sig}", "x-request-id": "2066ca19-c6f1-498a-be75-1923005edd07"}, body, now, "invalid", "x-request-id changed after signing", src, url=url(low_id), provenance=SDK)
+add("mercadopago-other-ts", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts=1742505638684,v1={sig}", "x-request-id": rid}, body, now, "invalid", "ts changed after signing", src, url=url(low_id), provenance=SDK)
+add("mercadopago-wrong-secret", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={hx('another_secret', manifest(low_id, rid, ts))}", "x-request-id": rid}, body, now, "invalid", "signed with another application's secret", src, url=url(low_id), provenance=SDK)
+add("mercadopago-no-trailing-semicolon", "Mercado Pago", "mercadopago", sec, {"x-signature": f"ts={ts},v1={hx(sec, manifest(low_id, rid, ts)[:-1])}", "x-request-id": rid}, body, now, "invalid", "manifest signed without its final ;", src, url=url(low_id), provenance=SDK)
+add("mercadopago-missing-ts", "Mercado Pago", "mercadopago", sec, {"x-signature": f"v1={sig}", "x-request-id": rid}, body, now, "invalid", "x-signature without ts (the SDK test's case 5)", src, url=url(low_id), provenance=SDK)
+add("mercadopago-garbage-header", "Mercado Pago", "mercadopago", sec, {"x-signature": "this-is-garbage", "x-request-id": rid}, body, now, "invalid", "malformed x-signature (the SDK test's case 3)", src, url=url(low_id), provenance=SDK)
+
 only = set(sys.argv[1:])
 json.dump([v for v in V if not only or v["scheme"] in only], sys.stdout, indent=1, ensure_ascii=False)
 sys.stdout.write("\n")
