@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -243,6 +244,8 @@ func (l *wideSigList) match(mac []byte) bool {
 // macHashName is the scheme family name of a hash constructor.
 func macHashName(fn func() hash.Hash) string {
 	switch fn().Size() {
+	case md5.Size:
+		return "md5"
 	case sha1.Size:
 		return "sha1"
 	case sha512.Size:
