@@ -14,7 +14,7 @@ func init() {
 		Name:   "figma",
 		Scheme: "token",
 		Description: "Figma webhooks V2: body field passcode equal to the passcode set when the webhook was created, " +
-			"compared in constant time; nothing is signed",
+			"compared in constant time; nothing is signed, and the passcode stays in the body forwarded to consumers",
 		// No event ID: Figma's payloads carry none (webhook_id is the
 		// webhook), so the body's SHA-256 identifies the event.
 		EventType: []string{"event_type"},
