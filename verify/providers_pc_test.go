@@ -4,5 +4,6 @@ package verify_test
 func init() {
 	addPresetCases(
 		presetCase{name: "gogs", secrets: plainSecrets},
+		presetCase{name: "clickup", secrets: plainSecrets},
 	)
 }

@@ -38,4 +38,13 @@ add("gogs-tampered", "Gogs", "gogs", sec, dict(hdr, **{"X-Gogs-Signature": hx(se
 add("gogs-wrong-secret", "Gogs", "gogs", sec, dict(hdr, **{"X-Gogs-Signature": hx("another secret", body)}), body, NOW, "invalid", "signed with another secret", src)
 add("gogs-sha256-prefix", "Gogs", "gogs", sec, dict(hdr, **{"X-Gogs-Signature": "sha256=" + hx(sec, body)}), body, NOW, "invalid", "GitHub's sha256= prefix: Gogs sends the bare hex", src)
 
+# ---- ClickUp
+src = "https://developer.clickup.com/docs/webhooksignature (X-Signature: hex HMAC-SHA256 of the request body keyed with webhook.secret)"
+sec = "8VZ1NQ0ZLJ3Y3EXAMPLEWEBHOOKSECRET"
+body = '{"webhook_id":"7689a169-a000-4985-8676-6902b96d6627","event":"taskCreated","task_id":"c0j"}'
+add("clickup-valid", "ClickUp", "clickup", sec, {"X-Signature": hx(sec, body)}, body, NOW, "valid", "hex HMAC-SHA256 of the raw body (the docs' example body)", src)
+add("clickup-tampered", "ClickUp", "clickup", sec, {"X-Signature": hx(sec, body)}, body.replace("c0j", "c0k"), NOW, "invalid", "body changed after signing", src)
+add("clickup-wrong-secret", "ClickUp", "clickup", sec, {"X-Signature": hx("other secret", body)}, body, NOW, "invalid", "signed with another secret", src)
+add("clickup-base64", "ClickUp", "clickup", sec, {"X-Signature": b64(sec, body)}, body, NOW, "invalid", "base64 where ClickUp sends hex", src)
+
 print(json.dumps(V, indent=2))
