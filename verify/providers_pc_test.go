@@ -5,5 +5,6 @@ func init() {
 	addPresetCases(
 		presetCase{name: "gogs", secrets: plainSecrets},
 		presetCase{name: "clickup", secrets: plainSecrets},
+		presetCase{name: "hookdeck", secrets: plainSecrets},
 	)
 }

@@ -47,4 +47,14 @@ add("clickup-tampered", "ClickUp", "clickup", sec, {"X-Signature": hx(sec, body)
 add("clickup-wrong-secret", "ClickUp", "clickup", sec, {"X-Signature": hx("other secret", body)}, body, NOW, "invalid", "signed with another secret", src)
 add("clickup-base64", "ClickUp", "clickup", sec, {"X-Signature": b64(sec, body)}, body, NOW, "invalid", "base64 where ClickUp sends hex", src)
 
+# ---- Hookdeck
+src = "https://hookdeck.com/docs/authentication (Hookdeck signature: x-hookdeck-signature, base64 HMAC-SHA256 of the request body with the project signing secret); https://raw.githubusercontent.com/hookdeck/webhook-skills/main/skills/hookdeck-event-gateway-webhooks/SKILL.md"
+sec = "hookdeck_signing_secret_1a2b3c"
+body = '{"id":"evt_1NG8Du2eZvKYlo2C","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1"}}}'
+hdr = {"X-Hookdeck-EventId": "evt_hd_01HZX8Q2", "X-Hookdeck-Source-Name": "stripe"}
+add("hookdeck-valid", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": b64(sec, body)}), body, NOW, "valid", "base64 HMAC-SHA256 of the raw body", src)
+add("hookdeck-tampered", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": b64(sec, body)}), body.replace("pi_1", "pi_2"), NOW, "invalid", "body changed after signing", src)
+add("hookdeck-wrong-secret", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": b64("another secret", body)}), body, NOW, "invalid", "signed with another secret", src)
+add("hookdeck-hex", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": hx(sec, body)}), body, NOW, "invalid", "hex where Hookdeck sends base64", src)
+
 print(json.dumps(V, indent=2))
