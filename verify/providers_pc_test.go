@@ -6,5 +6,6 @@ func init() {
 		presetCase{name: "gogs", secrets: plainSecrets},
 		presetCase{name: "clickup", secrets: plainSecrets},
 		presetCase{name: "hookdeck", secrets: plainSecrets},
+		presetCase{name: "surveymonkey", secrets: [2]string{"sm_client_id_1&sm_api_secret_1", "sm_client_id_2&sm_api_secret_2"}},
 	)
 }

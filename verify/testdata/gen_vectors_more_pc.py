@@ -57,4 +57,16 @@ add("hookdeck-tampered", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-S
 add("hookdeck-wrong-secret", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": b64("another secret", body)}), body, NOW, "invalid", "signed with another secret", src)
 add("hookdeck-hex", "Hookdeck", "hookdeck", sec, dict(hdr, **{"X-Hookdeck-Signature": hx(sec, body)}), body, NOW, "invalid", "hex where Hookdeck sends base64", src)
 
+# ---- SurveyMonkey
+src = "https://github.com/SurveyMonkey/public_api_docs includes/_webhooks.md (Webhook Callbacks: Sm-Signature = base64 HMAC-SHA1 of the body keyed with '<api_key>&<api_secret>'; subscription_url must answer HEAD with 200)"
+key, secret = "sm_client_id_8f2", "sm_api_secret_5d1"
+sec = key + "&" + secret
+body = '{"name":"My Webhook","filter_type":"survey","filter_id":"123456789","event_type":"response_completed","event_id":"123456789","object_type":"response","object_id":"123456","event_datetime":"2016-01-01T21:56:31.182613+00:00","resources":{"collector_id":"123456789","survey_id":"123456789","user_id":"123456789"}}'
+hdr = {"Sm-Apikey": key}
+add("surveymonkey-valid", "SurveyMonkey", "surveymonkey", sec, dict(hdr, **{"Sm-Signature": b64(sec, body, hashlib.sha1)}), body, NOW, "valid", "base64 HMAC-SHA1 of the raw body, key '<client id>&<secret>' (the docs' example event)", src)
+add("surveymonkey-tampered", "SurveyMonkey", "surveymonkey", sec, dict(hdr, **{"Sm-Signature": b64(sec, body, hashlib.sha1)}), body.replace('"object_id":"123456"', '"object_id":"654321"'), NOW, "invalid", "body changed after signing", src)
+add("surveymonkey-wrong-secret", "SurveyMonkey", "surveymonkey", sec, dict(hdr, **{"Sm-Signature": b64(key + "&other_secret", body, hashlib.sha1)}), body, NOW, "invalid", "signed with another API secret", src)
+add("surveymonkey-secret-only-key", "SurveyMonkey", "surveymonkey", sec, dict(hdr, **{"Sm-Signature": b64(secret, body, hashlib.sha1)}), body, NOW, "invalid", "keyed with the API secret alone, not '<client id>&<secret>'", src)
+add("surveymonkey-head-check", "SurveyMonkey", "surveymonkey", sec, {}, "", NOW, "valid", "HEAD on the subscription URL, answered 200 with no body", src, method="HEAD", expected_response="")
+
 print(json.dumps(V, indent=2))
