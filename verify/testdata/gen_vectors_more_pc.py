@@ -69,4 +69,21 @@ add("surveymonkey-wrong-secret", "SurveyMonkey", "surveymonkey", sec, dict(hdr, 
 add("surveymonkey-secret-only-key", "SurveyMonkey", "surveymonkey", sec, dict(hdr, **{"Sm-Signature": b64(secret, body, hashlib.sha1)}), body, NOW, "invalid", "keyed with the API secret alone, not '<client id>&<secret>'", src)
 add("surveymonkey-head-check", "SurveyMonkey", "surveymonkey", sec, {}, "", NOW, "valid", "HEAD on the subscription URL, answered 200 with no body", src, method="HEAD", expected_response="")
 
+# ---- Sanity
+src = "https://github.com/sanity-io/webhook-toolkit src/signature.ts (sanity-webhook-signature: t=<unix ms>,v1=<base64url HMAC-SHA256 of '{t}.{payload}'>) and test/signature.test.ts (the official vectors)"
+OFFICIAL = "official: copied from sanity-io/webhook-toolkit test/signature.test.ts"
+body = '{"_id":"resume"}'
+t = 1633519811129
+hdr = {"Idempotency-Key": "idem-1", "Sanity-Operation": "update"}
+add("sanity-official-valid", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), body, t // 1000 + 10, "valid", "isValidSignature 'returns true on valid signatures'", src, tol=300, provenance=OFFICIAL)
+b2 = '{"title":"GROQ-Hooks are neat"}'
+add("sanity-official-encode", "Sanity", "sanity", "try-me", dict(hdr, **{"sanity-webhook-signature": "t=1633518820676,v1=e7C9h2sfbFfc4V7TEz7PSOp4IoNzl0UdVsBV-1wgdeA"}), b2, 1633518820, "valid", "encodeSignatureHeader 'encodes signatures' (a '-' of the URL-safe alphabet)", src, tol=300, provenance=OFFICIAL)
+add("sanity-official-timestamp", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811128,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), body, t // 1000 + 10, "invalid", "'returns false on invalid signatures (timestamp)': t one ms off", src, tol=300, provenance=OFFICIAL)
+add("sanity-official-hash", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N1"}), body, t // 1000 + 10, "invalid", "'returns false on invalid signatures (hash)'", src, tol=300, provenance=OFFICIAL)
+add("sanity-official-tampered", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), '{"_id":"structure"}', t // 1000 + 10, "invalid", "'returns false on invalid signatures (payload)': body changed", src, tol=300, provenance=OFFICIAL)
+add("sanity-official-v5", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v5=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), body, t // 1000 + 10, "invalid", "'returns false on invalid signature': v5 in place of v1", src, tol=300, provenance=OFFICIAL)
+add("sanity-wrong-secret", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": f"t={t},v1=" + base64.urlsafe_b64encode(raw("another secret", f"{t}.{body}")).decode().rstrip("=")}), body, t // 1000 + 10, "invalid", "signed with another secret", src, tol=300)
+add("sanity-stale", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), body, t // 1000 + 302, "invalid", "the official signature 301 s later, window 300 s", src, tol=300)
+add("sanity-std-base64", "Sanity", "sanity", "try-me", dict(hdr, **{"sanity-webhook-signature": "t=1633518820676,v1=" + base64.b64encode(raw("try-me", f"1633518820676.{b2}")).decode()}), b2, 1633518820, "invalid", "standard base64 with '+' and padding where Sanity sends base64url", src, tol=300)
+
 print(json.dumps(V, indent=2))
