@@ -86,4 +86,47 @@ add("sanity-wrong-secret", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webh
 add("sanity-stale", "Sanity", "sanity", "test", dict(hdr, **{"sanity-webhook-signature": "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"}), body, t // 1000 + 302, "invalid", "the official signature 301 s later, window 300 s", src, tol=300)
 add("sanity-std-base64", "Sanity", "sanity", "try-me", dict(hdr, **{"sanity-webhook-signature": "t=1633518820676,v1=" + base64.b64encode(raw("try-me", f"1633518820676.{b2}")).decode()}), b2, 1633518820, "invalid", "standard base64 with '+' and padding where Sanity sends base64url", src, tol=300)
 
+# ---- Contentful
+src = "https://github.com/contentful/node-apps-toolkit src/requests/verify-request.ts, sign-request.ts, utils.ts (canonical request METHOD\\npath\\nname:value;... of x-contentful-signed-headers sorted\\nbody, hex HMAC-SHA256 with the signing secret, ttl 30 s, x-contentful-timestamp in ms); https://www.contentful.com/developers/docs/webhooks/request-verification/"
+from urllib.parse import quote
+
+def js_encode_uri(s):
+    return quote(s, safe=";,/?:@&=+$-_.!~*'()#")
+
+def js_qs_escape(s):
+    return quote(s, safe="-_.!~*'()")
+
+def contentful(secret, method, url, headers, body, signed):
+    path = url.split("://", 1)[1]
+    path = path[path.index("/"):] if "/" in path else "/"
+    parts = path.split("?")
+    pathname, search = parts[0], (parts[1] if len(parts) > 1 else "")
+    p = js_encode_uri(f"{pathname}?{js_qs_escape(search)}" if search else pathname)
+    norm = {k.lower().strip(): v.strip() for k, v in headers.items()}
+    picked = sorted((k, v) for k, v in norm.items() if k in signed)
+    canon = "\n".join([method, p, ";".join(f"{k}:{v}" for k, v in picked), body])
+    return hx(secret, canon)
+
+sec = "qlfkupAwYA4ZkNnmBzmNypFqSRWOwhpGRFwQFn5iPNAGHSYdvwed1C77n0Eiaz19"
+body = '{"sys":{"type":"Entry","id":"5KsDBWseXY6QegucYAoacS","space":{"sys":{"type":"Link","linkType":"Space","id":"yadj1kx9rmg0"}},"version":3}}'
+url = "https://example.com/webhooks/contentful"
+tms = 1700000000000
+signed = ["content-type", "x-contentful-signed-headers", "x-contentful-timestamp", "x-contentful-topic"]
+hdr = {"Content-Type": "application/vnd.contentful.management.v1+json", "X-Contentful-Topic": "ContentManagement.Entry.publish",
+       "X-Contentful-Idempotency-Key": "2f1e6c0f5a3b4d8e9c7a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a",
+       "X-Contentful-Timestamp": str(tms), "X-Contentful-Signed-Headers": ",".join(signed)}
+good = dict(hdr, **{"X-Contentful-Signature": contentful(sec, "POST", url, hdr, body, signed)})
+add("contentful-valid", "Contentful", "contentful", sec, good, body, NOW + 5, "valid", "canonical request with four signed headers, 5 s old", src, tol=30, url=url)
+add("contentful-tampered", "Contentful", "contentful", sec, good, body.replace('"version":3', '"version":4'), NOW + 5, "invalid", "body changed after signing", src, tol=30, url=url)
+add("contentful-wrong-secret", "Contentful", "contentful", sec, dict(hdr, **{"X-Contentful-Signature": contentful("x" + sec[1:], "POST", url, hdr, body, signed)}), body, NOW + 5, "invalid", "signed with another secret (verify-request.spec.ts 'does not verify with different secrets')", src, tol=30, url=url)
+add("contentful-stale", "Contentful", "contentful", sec, good, body, NOW + 31, "invalid", "31 s old, ttl 30 s", src, tol=30, url=url)
+add("contentful-signed-header-changed", "Contentful", "contentful", sec, dict(good, **{"X-Contentful-Topic": "ContentManagement.Entry.unpublish"}), body, NOW + 5, "invalid", "a signed header changed ('does not verify with different signed headers')", src, tol=30, url=url)
+add("contentful-unsigned-header-added", "Contentful", "contentful", sec, dict(good, **{"X-Extra": "not signed"}), body, NOW + 5, "valid", "a header that is not signed may be added ('verifies with different headers, if they are not signed')", src, tol=30, url=url)
+add("contentful-other-path", "Contentful", "contentful", sec, good, body, NOW + 5, "invalid", "delivered to another path than the one signed", src, tol=30, url="https://example.com/webhooks/other")
+unsigned_ts = [h for h in signed if h != "x-contentful-timestamp"]
+h2 = dict(hdr, **{"X-Contentful-Signed-Headers": ",".join(unsigned_ts)})
+add("contentful-timestamp-not-signed", "Contentful", "contentful", sec, dict(h2, **{"X-Contentful-Signature": contentful(sec, "POST", url, h2, body, unsigned_ts)}), body, NOW + 5, "invalid", "x-contentful-timestamp missing from the signed headers: the window would check an unsigned time", src, tol=30, url=url)
+qurl = "https://example.com/webhooks/contentful?b=2&a=x%20y/%C3%A9"
+add("contentful-query", "Contentful", "contentful", sec, dict(hdr, **{"X-Contentful-Signature": contentful(sec, "POST", qurl, hdr, body, signed)}), body, NOW + 5, "valid", "a query as sent on the wire, escaped with querystring.escape then encodeURI (its % become %2525)", src, tol=30, url=qurl)
+
 print(json.dumps(V, indent=2))
