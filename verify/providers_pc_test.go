@@ -9,5 +9,6 @@ func init() {
 		presetCase{name: "surveymonkey", secrets: [2]string{"sm_client_id_1&sm_api_secret_1", "sm_client_id_2&sm_api_secret_2"}},
 		presetCase{name: "sanity", secrets: plainSecrets},
 		presetCase{name: "contentful", secrets: plainSecrets},
+		presetCase{name: "vonage", secrets: plainSecrets},
 	)
 }

@@ -129,4 +129,31 @@ add("contentful-timestamp-not-signed", "Contentful", "contentful", sec, dict(h2,
 qurl = "https://example.com/webhooks/contentful?b=2&a=x%20y/%C3%A9"
 add("contentful-query", "Contentful", "contentful", sec, dict(hdr, **{"X-Contentful-Signature": contentful(sec, "POST", qurl, hdr, body, signed)}), body, NOW + 5, "valid", "a query as sent on the wire, escaped with querystring.escape then encodeURI (its % become %2525)", src, tol=30, url=qurl)
 
+# ---- Vonage
+src = "https://developer.vonage.com/en/getting-started/concepts/webhooks#decoding-signed-webhooks and https://developer.nexmo.com/messages/concepts/signed-webhooks (Authorization: Bearer HS256 JWT signed with the signature secret; payload_hash = SHA-256 of the payload); claims and official token from https://github.com/Vonage/vonage-ruby-sdk test/vonage/test.rb (sample_webhook_token, sample_valid_signature_secret)"
+OFFICIAL = "official: token and secrets copied from Vonage/vonage-ruby-sdk test/vonage/test.rb"
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+def hs256(secret, claims):
+    h = b64u(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    p = b64u(json.dumps(claims, separators=(",", ":")).encode())
+    return f"{h}.{p}." + b64u(raw(secret, f"{h}.{p}"))
+
+sm_token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE1ODc0OTQ5NjIsImp0aSI6ImM1YmE4ZjI0LTFhMTQtNGMxMC1iZmRmLTNmYmU4Y2U1MTFiNSIsImlzcyI6IlZvbmFnZSIsInBheWxvYWRfaGFzaCI6ImQ2YzBlNzRiNTg1N2RmMjBlM2I3ZTUxYjMwYzBjMmE0MGVjNzNhNzc4NzliNmYwNzRkZGM3YTIzMTdkZDAzMWIiLCJhcGlfa2V5IjoiYTFiMmMzZCIsImFwcGxpY2F0aW9uX2lkIjoiYWFhYWFhYWEtYmJiYi1jY2NjLWRkZGQtMDEyMzQ1Njc4OWFiIn0.JQRKi1d0SQitmjPINfTWMpt3XZkGsLbD7EjCdXoNSbk"
+sm_valid = "ZYtdTtGV3BCFN7tWmOWr1md66XsquMggr4W2cTtXtcPgfnI0Xw"
+sm_invalid = "ZYtdTtGV3BCFN7tWmOWr1md66XsquMggr4W2cTtXtcPgf55555"
+body = '{"channel":"whatsapp","message_uuid":"aaaaaaaa-bbbb-cccc-dddd-0123456789ab","to":"447700900000","from":"447700900001","timestamp":"2023-11-14T22:13:20Z","status":"delivered"}'
+claims = {"iat": NOW, "jti": "c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5", "iss": "Vonage", "payload_hash": hashlib.sha256(body.encode()).hexdigest(),
+          "api_key": "a1b2c3d", "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"}
+tok = hs256(sm_valid, claims)
+add("vonage-valid", "Vonage", "vonage", sm_valid, {"Authorization": "Bearer " + tok}, body, NOW + 10, "valid", "HS256 JWT with the official token's claims and payload_hash = hex SHA-256 of the body", src, tol=300)
+add("vonage-tampered", "Vonage", "vonage", sm_valid, {"Authorization": "Bearer " + tok}, body.replace("delivered", "read"), NOW + 10, "invalid", "body changed after signing: payload_hash no longer matches", src, tol=300)
+add("vonage-stale", "Vonage", "vonage", sm_valid, {"Authorization": "Bearer " + tok}, body, NOW + 301, "invalid", "iat 301 s old, window 300 s", src, tol=300)
+add("vonage-wrong-secret", "Vonage", "vonage", sm_invalid, {"Authorization": "Bearer " + tok}, body, NOW + 10, "invalid", "verified with the SDK's sample_invalid_signature_secret", src, tol=300)
+add("vonage-no-bearer", "Vonage", "vonage", sm_valid, {"Authorization": tok}, body, NOW + 10, "invalid", "the token without the Bearer scheme", src, tol=300)
+add("vonage-official-token-other-body", "Vonage", "vonage", sm_valid, {"Authorization": "Bearer " + sm_token}, body, 1587494962 + 10, "invalid", "the SDK's sample token verifies with sample_valid_signature_secret, but its payload_hash is not this body's", src, tol=300, provenance=OFFICIAL)
+add("vonage-official-invalid-secret", "Vonage", "vonage", sm_invalid, {"Authorization": "Bearer " + sm_token}, body, 1587494962 + 10, "invalid", "the SDK's sample token with sample_invalid_signature_secret (test_verify_webhook_token_method_with_invalid_secret)", src, tol=300, provenance=OFFICIAL)
+
 print(json.dumps(V, indent=2))
