@@ -10,5 +10,6 @@ func init() {
 		presetCase{name: "sanity", secrets: plainSecrets},
 		presetCase{name: "contentful", secrets: plainSecrets},
 		presetCase{name: "vonage", secrets: plainSecrets},
+		presetCase{name: "plivo", secrets: plainSecrets},
 	)
 }

@@ -156,4 +156,34 @@ add("vonage-no-bearer", "Vonage", "vonage", sm_valid, {"Authorization": tok}, bo
 add("vonage-official-token-other-body", "Vonage", "vonage", sm_valid, {"Authorization": "Bearer " + sm_token}, body, 1587494962 + 10, "invalid", "the SDK's sample token verifies with sample_valid_signature_secret, but its payload_hash is not this body's", src, tol=300, provenance=OFFICIAL)
 add("vonage-official-invalid-secret", "Vonage", "vonage", sm_invalid, {"Authorization": "Bearer " + sm_token}, body, 1587494962 + 10, "invalid", "the SDK's sample token with sample_invalid_signature_secret (test_verify_webhook_token_method_with_invalid_secret)", src, tol=300, provenance=OFFICIAL)
 
+# ---- Plivo
+src = "https://github.com/plivo/plivo-python plivo/utils/signature_v3.py (validate_v3_signature for POST: construct_post_url, get_signature_v3: base64 HMAC-SHA256 with the auth token of '{url}?{sorted query}.{sorted params}.{nonce}', header X-Plivo-Signature-V3 split on ',')"
+from urllib.parse import urlparse, parse_qs, parse_qsl
+
+def plivo_v3(token, url, form, nonce):
+    u = urlparse(url)
+    base = f"{u.scheme}://{u.netloc}{u.path}"
+    q = parse_qs(u.query, keep_blank_values=True)
+    query = "&".join("&".join(f"{k}={v}" for v in sorted(q[k])) for k in sorted(q))
+    params = dict(parse_qsl(form, keep_blank_values=True))
+    pstr = "".join(f"{k}{params[k]}" for k in sorted(params))
+    if params:
+        base += "?" + query + ("." if query else "") + pstr
+    elif query:
+        base += "?" + query
+    return b64(token, f"{base}.{nonce}")
+
+tok = "MAXXXXXXXXXXXXXXXXXX_auth_token_1"
+url = "https://example.com/webhooks/plivo"
+form = "From=14155550100&MessageUUID=2f2c4e0e-8e5a-11ee-b9d1-0242ac120002&Status=delivered&To=14155550101&Units=1"
+nonce = "05429567804466091622"
+good = {"X-Plivo-Signature-V3": plivo_v3(tok, url, form, nonce), "X-Plivo-Signature-V3-Nonce": nonce, "Content-Type": "application/x-www-form-urlencoded"}
+add("plivo-valid", "Plivo", "plivo", tok, good, form, NOW, "valid", "V3 over the URL, '?', the sorted form params and the nonce", src, url=url)
+add("plivo-tampered", "Plivo", "plivo", tok, good, form.replace("delivered", "failed"), NOW, "invalid", "a form parameter changed after signing", src, url=url)
+add("plivo-wrong-secret", "Plivo", "plivo", tok, dict(good, **{"X-Plivo-Signature-V3": plivo_v3("another auth token", url, form, nonce)}), form, NOW, "invalid", "signed with another auth token", src, url=url)
+add("plivo-other-nonce", "Plivo", "plivo", tok, dict(good, **{"X-Plivo-Signature-V3-Nonce": "05429567804466091623"}), form, NOW, "invalid", "the nonce is signed", src, url=url)
+add("plivo-two-signatures", "Plivo", "plivo", tok, dict(good, **{"X-Plivo-Signature-V3": plivo_v3("another auth token", url, form, nonce) + "," + plivo_v3(tok, url, form, nonce)}), form, NOW, "valid", "comma-separated signatures; the second matches", src, url=url)
+qurl = "https://example.com/webhooks/plivo?tenant=b%20c&a=2&a=1"
+add("plivo-query", "Plivo", "plivo", tok, dict(good, **{"X-Plivo-Signature-V3": plivo_v3(tok, qurl, form, nonce)}), form, NOW, "valid", "a query: decoded, sorted, then '.' before the params", src, url=qurl)
+
 print(json.dumps(V, indent=2))
