@@ -62,12 +62,17 @@ func newJWTCheck(where string, algs []string, ks *jwtKeys, opts ...jwt.ParserOpt
 	return c
 }
 
-// parseHeader verifies the compact JWS carried whole in header h (a
-// missing header is ErrNoSignature) and decodes its claims into claims.
-func (c *jwtCheck) parseHeader(r *Request, h string, claims jwt.Claims, now time.Time) (jwtKey, error) {
+// parseHeader verifies the compact JWS carried in header h after prefix
+// (matched case-insensitively; "" when the token is the whole value) and
+// decodes its claims into claims. A missing header is ErrNoSignature.
+func (c *jwtCheck) parseHeader(r *Request, h, prefix string, claims jwt.Claims, now time.Time) (jwtKey, error) {
 	tok, err := requireHeader(r, h)
 	if err != nil {
 		return jwtKey{}, err
+	}
+	tok, ok := cutPrefixFold(tok, prefix)
+	if !ok {
+		return jwtKey{}, fmt.Errorf("header %s: does not start with %q: %w", h, prefix, ErrMalformed)
 	}
 	return c.parse(tok, claims, now)
 }
@@ -144,14 +149,16 @@ func (c *jwtCheck) mapErr(err error) error {
 	return fmt.Errorf("%s: %v: %w", c.where, err, s)
 }
 
-// bodyHashToken checks a token carried whole in one header whose claim
-// (Netlify's sha256, Plaid's request_body_sha256) holds the hex SHA-256 of
+// bodyHashToken checks a token carried in one header (after a prefix, for
+// Vonage's "Bearer ") whose claim (Netlify's sha256, Plaid's
+// request_body_sha256, Vonage's payload_hash) holds the hex SHA-256 of
 // the body: a claim that does not match the body is ErrMismatch, like a
 // signature over a different body, and a missing one ErrClaims (see
 // checkBodyHash). With a tolerance, the token's iat is required and checked
 // against it. It is safe for concurrent use.
 type bodyHashToken struct {
 	header string // canonical
+	prefix string // before the token in the header ("Bearer "), matched case-insensitively; "" for none
 	claim  string
 	check  *jwtCheck
 	tol    time.Duration // 0: iat is not checked
@@ -162,7 +169,7 @@ var _ Verifier = (*bodyHashToken)(nil)
 // Verify implements Verifier.
 func (v *bodyHashToken) Verify(r *Request, now time.Time) (Result, error) {
 	var c bodyHashClaims
-	k, err := v.check.parseHeader(r, v.header, &c, now)
+	k, err := v.check.parseHeader(r, v.header, v.prefix, &c, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -183,6 +190,7 @@ type bodyHashClaims struct {
 	jwt.RegisteredClaims
 	SHA256            any `json:"sha256"`              // Netlify
 	RequestBodySHA256 any `json:"request_body_sha256"` // Plaid
+	PayloadHash       any `json:"payload_hash"`        // Vonage
 }
 
 // hash returns the body-hash claim named name, nil for another name.
@@ -192,6 +200,8 @@ func (c *bodyHashClaims) hash(name string) any {
 		return c.SHA256
 	case "request_body_sha256":
 		return c.RequestBodySHA256
+	case "payload_hash":
+		return c.PayloadHash
 	}
 	return nil
 }

@@ -14,8 +14,9 @@ import (
 // "{timestamp}{join}{body}" keyed with the secret byte for byte. Stripe's
 // "t=<unix>,v1=<hex>[,v1=<hex>...]" is the model: Calendly, Mux and WorkOS
 // send it under their own header, Paddle with other keys and separator,
-// Persona and Recurly in another layout. Such a provider is its data and a
-// register call (see stripe.go).
+// Persona and Recurly in another layout; Sanity sends Stripe's layout with
+// the timestamp in milliseconds and base64url signatures. Such a provider is
+// its data and a register call (see stripe.go).
 type kvScheme struct {
 	name      string
 	header    string
@@ -25,6 +26,7 @@ type kvScheme struct {
 	sigKey    string    // key of each signature ("v1"); "" in a kvList
 	unit      stampUnit // stampSeconds or stampMillis
 	join      byte      // signed between the timestamp and the body: '.' or ':'
+	enc       encoding  // of the signatures: encHex (the zero value) or encBase64URL (Sanity)
 	tolerance time.Duration
 	desc      string
 	eventID   string
@@ -149,7 +151,7 @@ func (v *kvVerifier) write(st *macState, t string, body []byte) {
 // sign sets the header on r, signed with the first secret at time now.
 func (v *kvVerifier) sign(r *Request, now time.Time) error {
 	t := v.k.unit.format(now)
-	sig := v.macs.mac(0, encHex, func(st *macState) { v.write(st, t, r.Body) })
+	sig := v.macs.mac(0, v.k.enc, func(st *macState) { v.write(st, t, r.Body) })
 	r.Header.Set(v.header, kvPair(v.k.tsKey, t)+string(v.k.sep)+kvPair(v.k.sigKey, sig))
 	return nil
 }
@@ -206,7 +208,7 @@ func (k *kvScheme) parsePairs(s string, p *kvSigs) error {
 			}
 			set.t, set.ts, set.pair = val, ts, pair
 		case k.sigKey:
-			if _, full := set.sigs.add(val, encHex); full {
+			if _, full := set.sigs.add(val, k.enc); full {
 				return fmt.Errorf("more than %d %s signatures", maxSigs, k.sigKey)
 			}
 		}
@@ -260,7 +262,7 @@ func (k *kvScheme) parseSets(s string, p *kvSigs) error {
 			if p.n == 0 {
 				return fmt.Errorf("%s before any %s=", k.sigKey, k.tsKey)
 			}
-			added, full := p.sets[p.n-1].sigs.add(val, encHex)
+			added, full := p.sets[p.n-1].sigs.add(val, k.enc)
 			if full {
 				return fmt.Errorf("more than %d %s signatures in one set", maxSigs, k.sigKey)
 			}
@@ -292,7 +294,7 @@ func (k *kvScheme) parseList(s string, p *kvSigs) error {
 	for rest != "" {
 		var sig string
 		sig, rest, _ = cutByte(rest, k.sep)
-		if _, full := set.sigs.add(strings.TrimSpace(sig), encHex); full {
+		if _, full := set.sigs.add(strings.TrimSpace(sig), k.enc); full {
 			return fmt.Errorf("more than %d signatures", maxSigs)
 		}
 	}

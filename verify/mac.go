@@ -22,28 +22,43 @@ type encoding int
 const (
 	encHex encoding = iota
 	encBase64
+	// encBase64URL is the URL-safe alphabet, written without padding
+	// (Sanity).
+	encBase64URL
 )
 
 func (e encoding) String() string {
-	if e == encBase64 {
+	switch e {
+	case encBase64:
 		return "base64"
+	case encBase64URL:
+		return "base64url"
 	}
 	return "hex"
 }
 
 func (e encoding) encode(mac []byte) string {
-	if e == encBase64 {
+	switch e {
+	case encBase64:
 		return base64.StdEncoding.EncodeToString(mac)
+	case encBase64URL:
+		return base64.RawURLEncoding.EncodeToString(mac)
 	}
 	return hex.EncodeToString(mac)
 }
+
+// rawURLStrict decodes encBase64URL. It is strict: a last character with
+// padding bits set would be another string for the same MAC, which Sanity,
+// comparing strings, refuses.
+var rawURLStrict = base64.RawURLEncoding.Strict()
 
 // maxMACSize is the largest MAC a scheme produces (HMAC-SHA512).
 const maxMACSize = sha512.Size
 
 // decodeMAC decodes s, which must encode exactly len(dst) bytes, into dst.
-// Hex digits may be of either case; base64 is the standard alphabet with or
-// without padding. It does not allocate.
+// Hex digits may be of either case; base64 is the standard alphabet (or for
+// encBase64URL the URL-safe one) with or without padding. It does not
+// allocate.
 func decodeMAC(dst []byte, s string, e encoding) bool {
 	// The decoders take []byte; copying into a stack buffer avoids a heap
 	// allocation per request. Anything longer cannot be a valid MAC.
@@ -62,10 +77,14 @@ func decodeMAC(dst []byte, s string, e encoding) bool {
 	for n > 0 && src[n-1] == '=' {
 		n--
 	}
-	if base64.RawStdEncoding.EncodedLen(len(dst)) != n {
+	b64 := base64.RawStdEncoding
+	if e == encBase64URL {
+		b64 = rawURLStrict
+	}
+	if b64.EncodedLen(len(dst)) != n {
 		return false
 	}
-	m, err := base64.RawStdEncoding.Decode(dst, src[:n])
+	m, err := b64.Decode(dst, src[:n])
 	return err == nil && m == len(dst)
 }
 

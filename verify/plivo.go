@@ -1,0 +1,163 @@
+package verify
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:   "plivo",
+		Scheme: "hmac-sha256",
+		Description: "Plivo: X-Plivo-Signature-V3 base64 HMAC-SHA256 over {URL}?{sorted query}.{sorted form params}.{X-Plivo-Signature-V3-Nonce}, " +
+			"auth token raw; form-encoded POST bodies",
+		Headers: []string{plivoHeader, plivoNonceHeader},
+		// No event ID that JSON paths can read (form bodies hold
+		// MessageUUID or CallUUID), and the nonce is not kept across
+		// retries: the body's SHA-256 identifies the event.
+		Options: []string{"public_url"},
+		New:     newWith(newPlivo),
+		Sign:    signWith(newPlivo),
+	})
+}
+
+const (
+	plivoHeader      = "X-Plivo-Signature-V3"
+	plivoNonceHeader = "X-Plivo-Signature-V3-Nonce"
+)
+
+// plivoVerifier checks Plivo's V3 signature as validate_v3_signature in
+// plivo-python does for a POST: base64 HMAC-SHA256, keyed with the auth
+// token, of
+//
+//	scheme://host/path ? sorted query [.] sorted params . nonce
+//
+// where the query is the URL's, decoded, as name=value pairs joined by
+// "&" (sorted by name, then value), the "." after it is there only when
+// both query and params are, and the params are the form body's names and
+// values, sorted, joined without separators (as Twilio's). Without form
+// params, neither "?" nor "." appears unless there is a query. The header
+// may carry several signatures separated by commas. Nothing is timed.
+type plivoVerifier struct {
+	base string // scheme://host[:port] from public_url, or ""
+	macs *macSet
+}
+
+var _ Verifier = (*plivoVerifier)(nil)
+
+func newPlivo(o Options) (*plivoVerifier, error) {
+	base, err := parsePublicBase("plivo", o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	return &plivoVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+}
+
+// Verify implements Verifier.
+func (v *plivoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+	s, nonce, _, err := readStamped(r, plivoHeader, plivoNonceHeader, stampOpaque)
+	if err != nil {
+		return Result{}, err
+	}
+	var sigs sigList
+	for e := range strings.SplitSeq(s, ",") {
+		if _, full := sigs.add(strings.TrimSpace(e), encBase64); full {
+			return Result{}, fmt.Errorf("header %s: more than %d signatures: %w", plivoHeader, maxSigs, ErrMalformed)
+		}
+	}
+	if sigs.n == 0 {
+		return Result{}, fmt.Errorf("header %s: no 32-byte base64 signature: %w", plivoHeader, ErrMalformed)
+	}
+	u, err := checkedURL(r, v.base, plivoHeader)
+	if err != nil {
+		return Result{}, err
+	}
+	signed, err := plivoSigned(u, r.Body, nonce)
+	if err != nil {
+		return Result{}, err
+	}
+	i := v.macs.find(func(st *macState) bool {
+		st.write(signed)
+		return sigs.match(st.sum())
+	})
+	if i < 0 {
+		return Result{}, fmt.Errorf("header %s: no signature over %s matches any of %d secrets: %w", plivoHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
+	}
+	return Result{SecretIndex: i}, nil
+}
+
+// plivoSigned returns the content Plivo signs for a POST to rawURL with a
+// form body and the nonce.
+func plivoSigned(rawURL string, body []byte, nonce string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("URL %s: not an absolute URL: %w", quoteURL(rawURL), ErrMalformed)
+	}
+	q, err := plivoQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("URL %s: query: %v: %w", quoteURL(rawURL), err, ErrMalformed)
+	}
+	params, err := twilioParams(body)
+	if err != nil {
+		return "", fmt.Errorf("body: %v: %w", err, ErrMalformed)
+	}
+	var b strings.Builder
+	b.WriteString(u.Scheme + "://" + u.Host + u.EscapedPath())
+	switch {
+	case len(params) > 0:
+		b.WriteString("?" + q)
+		if q != "" {
+			b.WriteByte('.')
+		}
+		b.Write(params)
+	case q != "":
+		b.WriteString("?" + q)
+	}
+	b.WriteString("." + nonce)
+	return b.String(), nil
+}
+
+// plivoQuery returns the query rawQuery as Plivo signs it: decoded
+// name=value pairs, sorted by name then value, joined by "&".
+func plivoQuery(rawQuery string) (string, error) {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", err
+	}
+	var pairs []string
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		vs := slices.Clone(vals[k])
+		slices.Sort(vs)
+		for _, v := range vs {
+			pairs = append(pairs, k+"="+v)
+		}
+	}
+	return strings.Join(pairs, "&"), nil
+}
+
+// sign sets a random nonce and the signature with the first secret.
+func (v *plivoVerifier) sign(r *Request, _ time.Time) error {
+	u, err := signingURL(r, v.base, "plivo")
+	if err != nil {
+		return err
+	}
+	var n [10]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return err
+	}
+	nonce := hex.EncodeToString(n[:])
+	signed, err := plivoSigned(u, r.Body, nonce)
+	if err != nil {
+		return fmt.Errorf("plivo: %v: %w", err, ErrConfig)
+	}
+	r.Header.Set(plivoNonceHeader, nonce)
+	r.Header.Set(plivoHeader, v.macs.mac(0, encBase64, func(st *macState) { st.write(signed) }))
+	return nil
+}
