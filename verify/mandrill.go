@@ -12,7 +12,7 @@ func init() {
 		Name:        "mandrill",
 		Aliases:     []string{"mailchimp-transactional"},
 		Scheme:      "hmac-sha1",
-		Description: "Mandrill (Mailchimp Transactional): X-Mandrill-Signature base64 HMAC-SHA1 over the webhook URL plus sorted form params, webhook key raw",
+		Description: "Mandrill (Mailchimp Transactional): X-Mandrill-Signature base64 HMAC-SHA1 over the webhook URL plus sorted form params, webhook key raw (the setup check is signed with the key test-webhook: add it as a second secret while creating the webhook)",
 		Headers:     []string{mandrillHeader},
 		// The body is a form (mandrill_events=<JSON array of up to 1000
 		// events>), which JSON paths cannot read: its SHA-256 identifies
