@@ -1,11 +1,8 @@
 package verify
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -88,28 +85,13 @@ func (v *figmaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 // member, or the existing field replaced.
 func (v *figmaVerifier) sign(r *Request, _ time.Time) error {
 	pass, _ := json.Marshal(v.first)
-	body := bytes.TrimSpace(r.Body)
-	if len(body) == 0 {
-		r.Body = slices.Concat([]byte(`{"passcode":`), pass, []byte("}"))
-		return nil
+	body, err := setBodyField("figma", r.Body, "passcode", pass, func(b []byte) (bool, error) {
+		_, found, err := figmaPasscode(b)
+		return found, err
+	})
+	if err != nil {
+		return err
 	}
-	if body[0] != '{' || !json.Valid(body) {
-		return errors.New("figma: the body to sign is not a JSON object")
-	}
-	if _, found, err := figmaPasscode(body); err != nil || found {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			return fmt.Errorf("figma: the body to sign: %v", err)
-		}
-		m["passcode"] = pass
-		r.Body, _ = json.Marshal(m)
-		return nil
-	}
-	rest := bytes.TrimSpace(body[1:])
-	sep := []byte(",")
-	if rest[0] == '}' {
-		sep = nil
-	}
-	r.Body = slices.Concat([]byte(`{"passcode":`), pass, sep, rest)
+	r.Body = body
 	return nil
 }

@@ -1,13 +1,10 @@
 package verify
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,28 +143,13 @@ func (v *mailgunVerifier) sign(r *Request, now time.Time) error {
 	sig := v.macs.mac(0, encHex, func(st *macState) { st.write(ts, token) })
 	obj, _ := json.Marshal(map[string]string{"timestamp": ts, "token": token, "signature": sig})
 
-	body := bytes.TrimSpace(r.Body)
-	if len(body) == 0 {
-		r.Body = slices.Concat([]byte(`{"signature":`), obj, []byte("}"))
-		return nil
+	body, err := setBodyField("mailgun", r.Body, "signature", obj, func(b []byte) (bool, error) {
+		_, found, err := parseMailgun(b)
+		return found, err
+	})
+	if err != nil {
+		return err
 	}
-	if body[0] != '{' || !json.Valid(body) {
-		return errors.New("mailgun: the body to sign is not a JSON object")
-	}
-	if _, found, err := parseMailgun(body); err != nil || found {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			return fmt.Errorf("mailgun: the body to sign: %v", err)
-		}
-		m["signature"] = obj
-		r.Body, _ = json.Marshal(m)
-		return nil
-	}
-	rest := bytes.TrimSpace(body[1:])
-	sep := []byte(",")
-	if rest[0] == '}' {
-		sep = nil
-	}
-	r.Body = slices.Concat([]byte(`{"signature":`), obj, sep, rest)
+	r.Body = body
 	return nil
 }
