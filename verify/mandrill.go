@@ -35,19 +35,16 @@ const mandrillHeader = "X-Mandrill-Signature"
 // not answered here; it then falls back to a POST with an empty
 // mandrill_events signed with the key "test-webhook", which verifies when
 // that key is configured as a secret while the webhook is added.
-type mandrillVerifier struct {
-	base string // scheme://host[:port] from public_url, or ""
-	macs *macSet
-}
+type mandrillVerifier struct{ urlMACs }
 
 var _ Verifier = (*mandrillVerifier)(nil)
 
 func newMandrill(o Options) (*mandrillVerifier, error) {
-	base, err := parsePublicBase("mandrill", o.PublicURL)
+	u, err := newURLMACs("mandrill", o, sha1.New)
 	if err != nil {
 		return nil, err
 	}
-	return &mandrillVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha1.New)}, nil
+	return &mandrillVerifier{u}, nil
 }
 
 // Verify implements Verifier. Nothing is timed.

@@ -45,19 +45,16 @@ const (
 // values, sorted, joined without separators (as Twilio's). Without form
 // params, neither "?" nor "." appears unless there is a query. The header
 // may carry several signatures separated by commas. Nothing is timed.
-type plivoVerifier struct {
-	base string // scheme://host[:port] from public_url, or ""
-	macs *macSet
-}
+type plivoVerifier struct{ urlMACs }
 
 var _ Verifier = (*plivoVerifier)(nil)
 
 func newPlivo(o Options) (*plivoVerifier, error) {
-	base, err := parsePublicBase("plivo", o.PublicURL)
+	u, err := newURLMACs("plivo", o, sha256.New)
 	if err != nil {
 		return nil, err
 	}
-	return &plivoVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha256.New)}, nil
+	return &plivoVerifier{u}, nil
 }
 
 // Verify implements Verifier.

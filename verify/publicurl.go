@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"net/url"
 	"strconv"
 	"strings"
@@ -90,4 +91,22 @@ func withPublicBase(reqURL, base string) string {
 		rest = "/" + rest
 	}
 	return base + rest
+}
+
+// urlMACs is what a scheme that signs the URL it was called at holds: the
+// base that public_url puts in place of the request's, and the secrets'
+// MACs (Twilio, Plivo, Mandrill, Trello).
+type urlMACs struct {
+	base string // scheme://host[:port] from public_url, or ""
+	macs *macSet
+}
+
+// newURLMACs reads public_url for the preset typ and keys MACs of hash h
+// with the raw secrets.
+func newURLMACs(typ string, o Options, h func() hash.Hash) (urlMACs, error) {
+	base, err := parsePublicBase(typ, o.PublicURL)
+	if err != nil {
+		return urlMACs{}, err
+	}
+	return urlMACs{base: base, macs: newMACSet(rawKeys(o.Secrets), h)}, nil
 }

@@ -30,19 +30,16 @@ const trelloHeader = "X-Trello-Webhook"
 // trelloVerifier checks Trello's scheme: base64 HMAC-SHA1 of the body
 // followed by the callback URL the webhook was created with, keyed with the
 // application's secret.
-type trelloVerifier struct {
-	base string // scheme://host[:port] from public_url, or ""
-	macs *macSet
-}
+type trelloVerifier struct{ urlMACs }
 
 var _ Verifier = (*trelloVerifier)(nil)
 
 func newTrello(o Options) (*trelloVerifier, error) {
-	base, err := parsePublicBase("trello", o.PublicURL)
+	u, err := newURLMACs("trello", o, sha1.New)
 	if err != nil {
 		return nil, err
 	}
-	return &trelloVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha1.New)}, nil
+	return &trelloVerifier{u}, nil
 }
 
 // Verify implements Verifier. Trello checks a new webhook's callback URL

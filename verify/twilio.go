@@ -38,19 +38,16 @@ const (
 // parameter's name and value sorted by name then value. A JSON body is not
 // in the MAC: the URL carries bodySHA256, the hex SHA-256 of the body, which
 // must match.
-type twilioVerifier struct {
-	base string // scheme://host[:port] from public_url, or ""
-	macs *macSet
-}
+type twilioVerifier struct{ urlMACs }
 
 var _ Verifier = (*twilioVerifier)(nil)
 
 func newTwilio(o Options) (*twilioVerifier, error) {
-	base, err := parsePublicBase("twilio", o.PublicURL)
+	u, err := newURLMACs("twilio", o, sha1.New)
 	if err != nil {
 		return nil, err
 	}
-	return &twilioVerifier{base: base, macs: newMACSet(rawKeys(o.Secrets), sha1.New)}, nil
+	return &twilioVerifier{u}, nil
 }
 
 // Verify implements Verifier. Like Twilio's SDKs, it tries the URL without
