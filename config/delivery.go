@@ -83,11 +83,7 @@ func (c *Config) validateDeliveries(v *validator) {
 	names := map[string]int{}
 	for i := range c.Deliveries {
 		d := &c.Deliveries[i]
-		field := "deliveries[" + strconv.Itoa(i) + "]"
-		if d.Name != "" {
-			field += " (" + d.Name + ")"
-		}
-		bad := func(sub, format string, args ...any) { v.bad(field+"."+sub, format, args...) }
+		bad := v.item("deliveries", i, d.Name)
 		if c.NATS.Mode != "jetstream" {
 			bad("name", "deliveries read the stream: nats.mode must be jetstream")
 		}

@@ -3,7 +3,6 @@ package config
 import (
 	"net/textproto"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/hookgate/hookgate/forward"
@@ -59,11 +58,7 @@ func (c *Config) validateRoutes(v *validator, streamSubjects []string) {
 	names := map[string]int{}
 	for i := range c.Routes {
 		r := &c.Routes[i]
-		field := "routes[" + strconv.Itoa(i) + "]"
-		if r.Name != "" {
-			field += " (" + r.Name + ")"
-		}
-		bad := func(sub, format string, args ...any) { v.bad(field+"."+sub, format, args...) }
+		bad := v.item("routes", i, r.Name)
 		switch j, seen := names[r.Name]; {
 		case !providerName.MatchString(r.Name):
 			bad("name", "%q: a route needs a name of lower-case letters, digits, '-' and '_'", r.Name)

@@ -28,6 +28,16 @@ func (v *validator) bad(field, format string, args ...any) {
 }
 
 // listen records an address something listens on, or reports it as bad.
+// item returns the bad of entry i of a list section, named in its errors
+// as "section[i] (name).field".
+func (v *validator) item(section string, i int, name string) func(field, format string, args ...any) {
+	prefix := section + "[" + strconv.Itoa(i) + "]"
+	if name != "" {
+		prefix += " (" + name + ")"
+	}
+	return func(field, format string, args ...any) { v.bad(prefix+"."+field, format, args...) }
+}
+
 func (v *validator) listen(field, addr, hint string) {
 	host, port, err := splitListen(addr)
 	if err != nil {
