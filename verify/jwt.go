@@ -330,7 +330,7 @@ func newJWTGeneric(o Options) (*jwtGeneric, error) {
 		if o.JWKS != "" || o.JWKSURL != "" {
 			return nil, fmt.Errorf("jwt: HS* algorithms take their secrets in secrets, not a JWKS: %w", ErrConfig)
 		}
-		parse = func(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil }
+		parse = rawHMACKey
 	}
 	ks, err := newJWTKeys("jwt", o, algs, "", parse)
 	if err != nil {
@@ -423,5 +423,23 @@ func signJWTGeneric(r *Request, o Options, now time.Time) error {
 		tok = "Bearer " + tok
 	}
 	r.Header.Set(header, tok)
+	return nil
+}
+
+// rawHMACKey is an HS* secret as configured: its bytes are the key.
+func rawHMACKey(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil }
+
+// signBodyHash sets header to prefix plus an HS256 token, keyed with
+// o.Secrets[0], whose claims are claims and, in hashClaim, the hex SHA-256
+// of the body (Netlify's JWS, Vonage's signed webhooks). typ names the
+// preset in errors.
+func signBodyHash(typ string, r *Request, o Options, header, prefix, hashClaim string, claims jwt.MapClaims) error {
+	sum := sha256.Sum256(r.Body)
+	claims[hashClaim] = hex.EncodeToString(sum[:])
+	tok, err := signToken("HS256", []byte(o.Secrets[0]), "", claims)
+	if err != nil {
+		return fmt.Errorf("%s: %v: %w", typ, err, ErrConfig)
+	}
+	r.Header.Set(header, prefix+tok)
 	return nil
 }

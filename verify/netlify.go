@@ -1,9 +1,6 @@
 package verify
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,7 +26,7 @@ const netlifyHeader = "X-Webhook-Signature"
 // secret, iss "netlify", and the body's hex SHA-256 in the sha256 claim.
 // Nothing in it is timed.
 func newNetlify(o Options) (*bodyHashToken, error) {
-	ks, err := newJWTKeys("netlify-jws", o, []string{"HS256"}, "", func(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil })
+	ks, err := newJWTKeys("netlify-jws", o, []string{"HS256"}, "", rawHMACKey)
 	if err != nil {
 		return nil, err
 	}
@@ -41,11 +38,5 @@ func newNetlify(o Options) (*bodyHashToken, error) {
 }
 
 func signNetlify(r *Request, o Options, _ time.Time) error {
-	sum := sha256.Sum256(r.Body)
-	tok, err := signToken("HS256", []byte(o.Secrets[0]), "", jwt.MapClaims{"iss": "netlify", "sha256": hex.EncodeToString(sum[:])})
-	if err != nil {
-		return fmt.Errorf("netlify-jws: %v: %w", err, ErrConfig)
-	}
-	r.Header.Set(netlifyHeader, tok)
-	return nil
+	return signBodyHash("netlify-jws", r, o, netlifyHeader, "", "sha256", jwt.MapClaims{"iss": "netlify"})
 }

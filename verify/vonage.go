@@ -2,9 +2,6 @@ package verify
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -35,7 +32,7 @@ const vonageHeader = "Authorization"
 // payload_hash claim is the hex SHA-256 of the body and whose iat is
 // within the tolerance.
 func newVonage(o Options) (*bodyHashToken, error) {
-	ks, err := newJWTKeys("vonage", o, []string{"HS256"}, "", func(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil })
+	ks, err := newJWTKeys("vonage", o, []string{"HS256"}, "", rawHMACKey)
 	if err != nil {
 		return nil, err
 	}
@@ -51,17 +48,6 @@ func newVonage(o Options) (*bodyHashToken, error) {
 // signVonage sets Authorization as Vonage does: iat, a random jti, iss
 // "Vonage" and payload_hash, signed with o.Secrets[0].
 func signVonage(r *Request, o Options, now time.Time) error {
-	sum := sha256.Sum256(r.Body)
-	var jti [16]byte
-	if _, err := rand.Read(jti[:]); err != nil {
-		return err
-	}
-	tok, err := signToken("HS256", []byte(o.Secrets[0]), "", jwt.MapClaims{
-		"iat": now.Unix(), "jti": hex.EncodeToString(jti[:]), "iss": "Vonage", "payload_hash": hex.EncodeToString(sum[:]),
-	})
-	if err != nil {
-		return fmt.Errorf("vonage: %v: %w", err, ErrConfig)
-	}
-	r.Header.Set(vonageHeader, "Bearer "+tok)
-	return nil
+	return signBodyHash("vonage", r, o, vonageHeader, "Bearer ", "payload_hash",
+		jwt.MapClaims{"iat": now.Unix(), "jti": rand.Text(), "iss": "Vonage"})
 }
