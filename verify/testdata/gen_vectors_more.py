@@ -7,23 +7,7 @@ import base64, hashlib, hmac, json, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
-RECOMP = "recomputed from documented algorithm"
-V = []
-
-def hx(key, msg, alg=hashlib.sha256):
-    return hmac.new(key.encode() if isinstance(key, str) else key, msg.encode() if isinstance(msg, str) else msg, alg).hexdigest()
-
-def b64(key, msg, alg=hashlib.sha256):
-    return base64.b64encode(hmac.new(key.encode() if isinstance(key, str) else key, msg.encode() if isinstance(msg, str) else msg, alg).digest()).decode()
-
-def add(id, provider, scheme, secret, headers, body, now, expect, reason, source, tol=0, method="POST", url=None, provenance=RECOMP, **extra):
-    v = {"id": id, "provider": provider, "scheme": scheme, "secret": secret, "tolerance_s": tol,
-         "headers": headers, "body": body, "now": now, "expect": expect, "reason": reason,
-         "provenance": provenance, "official": provenance != RECOMP, "source": source, "method": method}
-    if url is not None:
-        v["url"] = url
-    v.update(extra)
-    V.append(v)
+from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
 
 # ---- Vercel
 src = "https://vercel.com/docs/webhooks (x-vercel-signature, HMAC-SHA1 hex of the raw body); confirmed by https://trigger.dev/docs/webhooks/providers/vercel"

@@ -6,26 +6,10 @@ documents, or copied from the provider's official SDK tests (provenance says
 which). Optional arguments name the providers to emit (default: all)."""
 import base64, hashlib, hmac, json, sys
 
-RECOMP = "recomputed from documented algorithm"
-V = []
+from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
 
 def mac(key, msg, alg=hashlib.sha256):
     return hmac.new(key.encode() if isinstance(key, str) else key, msg.encode() if isinstance(msg, str) else msg, alg)
-
-def hx(key, msg, alg=hashlib.sha256):
-    return mac(key, msg, alg).hexdigest()
-
-def b64(key, msg, alg=hashlib.sha256):
-    return base64.b64encode(mac(key, msg, alg).digest()).decode()
-
-def add(id, provider, scheme, secret, headers, body, now, expect, reason, source, tol=0, method="POST", url=None, provenance=RECOMP, **extra):
-    v = {"id": id, "provider": provider, "scheme": scheme, "secret": secret, "tolerance_s": tol,
-         "headers": headers, "body": body, "now": now, "expect": expect, "reason": reason,
-         "provenance": provenance, "official": provenance != RECOMP, "source": source, "method": method}
-    if url is not None:
-        v["url"] = url
-    v.update(extra)
-    V.append(v)
 
 # ---- Paystack
 src = "https://paystack.com/docs/payments/webhooks/ (x-paystack-signature: hex HMAC-SHA512 of the raw body with the secret key); code in PaystackOSS/doc-code-snippets src/doc/payments/webhooks/verifying-transaction/index.js"

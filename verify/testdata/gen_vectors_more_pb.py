@@ -5,23 +5,7 @@ computed with Python's hmac/hashlib/base64 from the algorithm each provider
 documents, or copied from the provider's own documentation."""
 import base64, hashlib, hmac, json, sys, urllib.parse
 
-RECOMP = "recomputed from documented algorithm"
-V = []
-
-def hx(key, msg, alg=hashlib.sha256):
-    return hmac.new(key.encode(), msg.encode(), alg).hexdigest()
-
-def b64(key, msg, alg=hashlib.sha256):
-    return base64.b64encode(hmac.new(key.encode(), msg.encode(), alg).digest()).decode()
-
-def add(id, provider, scheme, secret, headers, body, now, expect, reason, source, tol=0, method="POST", url=None, provenance=RECOMP, **extra):
-    v = {"id": id, "provider": provider, "scheme": scheme, "secret": secret, "tolerance_s": tol,
-         "headers": headers, "body": body, "now": now, "expect": expect, "reason": reason,
-         "provenance": provenance, "official": provenance != RECOMP, "source": source, "method": method}
-    if url is not None:
-        v["url"] = url
-    v.update(extra)
-    V.append(v)
+from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
 
 # ---- CircleCI
 src = ("https://circleci.com/docs/webhooks/#validate-webhooks (circleci/circleci-docs jekyll/_cci2/webhooks.adoc, "

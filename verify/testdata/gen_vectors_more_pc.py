@@ -5,26 +5,7 @@ computed with Python's hmac/hashlib/base64 from the algorithm each provider
 documents (or is copied from the provider's docs or SDK tests, where marked)."""
 import base64, hashlib, hmac, json
 
-RECOMP = "recomputed from documented algorithm"
-V = []
-
-def raw(key, msg, alg=hashlib.sha256):
-    return hmac.new(key.encode() if isinstance(key, str) else key, msg.encode() if isinstance(msg, str) else msg, alg).digest()
-
-def hx(key, msg, alg=hashlib.sha256):
-    return raw(key, msg, alg).hex()
-
-def b64(key, msg, alg=hashlib.sha256):
-    return base64.b64encode(raw(key, msg, alg)).decode()
-
-def add(id, provider, scheme, secret, headers, body, now, expect, reason, source, tol=0, method="POST", url=None, provenance=RECOMP, **extra):
-    v = {"id": id, "provider": provider, "scheme": scheme, "secret": secret, "tolerance_s": tol,
-         "headers": headers, "body": body, "now": now, "expect": expect, "reason": reason,
-         "provenance": provenance, "official": provenance != RECOMP, "source": source, "method": method}
-    if url is not None:
-        v["url"] = url
-    v.update(extra)
-    V.append(v)
+from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
 
 NOW = 1700000000
 
