@@ -2,6 +2,7 @@ package verify
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -55,6 +56,19 @@ type Preset struct {
 	// alike (Xero: 200 with an empty body, where hookgate's own answer is
 	// 202 with JSON). Nil: hookgate's answers.
 	Success *Response
+	// Handshake, when the provider sends a request that is not an event
+	// (a URL verification, a challenge to echo, a subscription to
+	// confirm), says in one line what it is and how hookgate answers it:
+	// `hookgate providers` and the README show it.
+	Handshake string
+
+	// What the signature covers, for the event ID: BodyUnsigned means the
+	// signature does not cover the raw body (a shared token, basic auth, a
+	// JWT without a hash of the body, a MAC of some fields only);
+	// IDHeaderSigned that the header EventID names is among what the
+	// scheme signs. IDSigned reads both.
+	BodyUnsigned   bool
+	IDHeaderSigned bool
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
@@ -120,6 +134,18 @@ func signWith[V signer](newV func(Options) (V, error)) func(*Request, Options, t
 		}
 		return v.sign(r, now)
 	}
+}
+
+// IDSigned reports whether the event ID is covered by the signature, so
+// that a captured request cannot be sent again under a new ID: an ID from
+// the body (or the SHA-256 of the body) when the body is signed, or a
+// header the scheme signs. Where it is not, dedupe.body_hash also claims
+// the SHA-256 of the body.
+func (p Preset) IDSigned() bool {
+	if id, ok := strings.CutPrefix(p.EventID, "header:"); ok && id != "" {
+		return p.IDHeaderSigned
+	}
+	return !p.BodyUnsigned
 }
 
 // Lookup returns the preset with the given name or alias.

@@ -32,6 +32,13 @@ type Info struct {
 	// (accepted, duplicate or stale); absent: hookgate's own (202 or 200
 	// with a JSON body).
 	Success *SuccessInfo `json:"success_response,omitempty"`
+	// Handshake is the non-event request the preset answers, in one line
+	// ("" when the provider sends none).
+	Handshake string `json:"handshake,omitempty"`
+	// IDSigned is whether the signature covers the event ID (see
+	// Preset.IDSigned); where it does not, a captured request can be sent
+	// again under a new ID, and dedupe.body_hash catches it.
+	IDSigned bool `json:"id_signed"`
 }
 
 // SuccessInfo is a preset's success answer.
@@ -54,7 +61,7 @@ func (p Preset) Info() Info {
 	i := Info{
 		Name: p.Name, Aliases: p.Aliases, Scheme: p.Scheme, Description: p.Description, Headers: p.Headers,
 		EventID: p.EventID, EventType: p.EventType, CreatedAt: p.CreatedAt, APIVersion: p.APIVersion,
-		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret,
+		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret, Handshake: p.Handshake, IDSigned: p.IDSigned(),
 	}
 	if p.Tolerance > 0 {
 		i.Tolerance = p.Tolerance.String()
