@@ -15,9 +15,10 @@ import (
 
 func init() {
 	register(Preset{
-		Name:    "adyen-notification-hmac",
-		Aliases: []string{"adyen"},
-		Scheme:  "hmac-sha256",
+		Name:         "adyen-notification-hmac",
+		BodyUnsigned: true,
+		Aliases:      []string{"adyen"},
+		Scheme:       "hmac-sha256",
 		Description: "Adyen standard notifications: additionalData.hmacSignature of each item, base64 HMAC over " +
 			"pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:eventCode:success, hex key (the rest of the body is NOT signed)",
 		// No single field identifies an event: a payment's pspReference

@@ -10,11 +10,12 @@ import (
 
 func init() {
 	register(Preset{
-		Name:        "basic-auth",
-		Aliases:     []string{"postmark"},
-		Scheme:      "basic-auth",
-		Description: "HTTP Basic auth (Postmark: credentials in the webhook URL): Authorization user:pass compared in constant time, body not signed",
-		Headers:     []string{"Authorization"},
+		Name:         "basic-auth",
+		BodyUnsigned: true,
+		Aliases:      []string{"postmark"},
+		Scheme:       "basic-auth",
+		Description:  "HTTP Basic auth (Postmark: credentials in the webhook URL): Authorization user:pass compared in constant time, body not signed",
+		Headers:      []string{"Authorization"},
 		// Postmark's MessageID is shared by a message's Delivery, Open,
 		// Click and Bounce events, so it cannot be the event ID: events
 		// are identified by the body's hash, which a retry repeats.

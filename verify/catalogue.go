@@ -65,10 +65,11 @@ type Preset struct {
 	// What the signature covers, for the event ID: BodyUnsigned means the
 	// signature does not cover the raw body (a shared token, basic auth, a
 	// JWT without a hash of the body, a MAC of some fields only);
-	// IDHeaderSigned that the header EventID names is among what the
-	// scheme signs. IDSigned reads both.
+	// IDSourceSigned that the source EventID names is among what the
+	// scheme signs although the body as a whole is not (a signed header,
+	// or a body field a MAC of some fields covers). IDSigned reads both.
 	BodyUnsigned   bool
-	IDHeaderSigned bool
+	IDSourceSigned bool
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
@@ -142,8 +143,11 @@ func signWith[V signer](newV func(Options) (V, error)) func(*Request, Options, t
 // header the scheme signs. Where it is not, dedupe.body_hash also claims
 // the SHA-256 of the body.
 func (p Preset) IDSigned() bool {
-	if id, ok := strings.CutPrefix(p.EventID, "header:"); ok && id != "" {
-		return p.IDHeaderSigned
+	if p.IDSourceSigned {
+		return true
+	}
+	if strings.HasPrefix(p.EventID, "header:") {
+		return false
 	}
 	return !p.BodyUnsigned
 }

@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(Preset{
-		Name:    "discord-ed25519",
-		Aliases: []string{"discord"},
-		Scheme:  "ed25519",
+		Name:      "discord-ed25519",
+		Handshake: "PING (interaction type 1, or webhook event type 0), signed like events: answered {\"type\":1}, or 204 for a webhook event PING",
+		Aliases:   []string{"discord"},
+		Scheme:    "ed25519",
 		Description: "Discord interactions and webhook events: X-Signature-Ed25519 hex Ed25519 over {X-Signature-Timestamp}{body}; " +
 			"public key hex; answers PINGs; Sign takes the hex 32-byte seed or 64-byte private key",
 		Headers: []string{discordSigHeader, discordTSHeader},

@@ -8,8 +8,9 @@ import (
 
 func init() {
 	register(Preset{
-		Name:   "figma",
-		Scheme: "token",
+		Name:         "figma",
+		BodyUnsigned: true,
+		Scheme:       "token",
 		Description: "Figma webhooks V2: body field passcode equal to the passcode set when the webhook was created, " +
 			"compared in constant time; nothing is signed, and the passcode stays in the body forwarded to consumers",
 		// No event ID: Figma's payloads carry none (webhook_id is the

@@ -2,8 +2,9 @@ package verify
 
 func init() {
 	register(Preset{
-		Name:   "flutterwave",
-		Scheme: "token",
+		Name:         "flutterwave",
+		BodyUnsigned: true,
+		Scheme:       "token",
 		Description: "Flutterwave (v3): verif-hash equal to the secret hash set on the dashboard, compared in constant time, " +
 			"body not signed",
 		Headers: []string{flutterwaveHashHeader},

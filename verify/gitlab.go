@@ -7,11 +7,12 @@ import (
 
 func init() {
 	register(Preset{
-		Name:        "gitlab-token",
-		Aliases:     []string{"gitlab"},
-		Scheme:      "token",
-		Description: "GitLab secret token: X-Gitlab-Token equal to the secret, compared in constant time, body not signed",
-		Headers:     []string{gitlabTokenHeader},
+		Name:         "gitlab-token",
+		BodyUnsigned: true,
+		Aliases:      []string{"gitlab"},
+		Scheme:       "token",
+		Description:  "GitLab secret token: X-Gitlab-Token equal to the secret, compared in constant time, body not signed",
+		Headers:      []string{gitlabTokenHeader},
 		// Idempotency-Key (GitLab 17.4+) stays the same across retries.
 		// Older instances do not send it and their events are identified
 		// by the body's hash; event_id: header:X-Gitlab-Event-UUID is the
@@ -22,8 +23,9 @@ func init() {
 		Sign:      signWith(newGitLabToken),
 	})
 	register(Preset{
-		Name:   "gitlab-signing-token",
-		Scheme: "hmac-sha256",
+		Name:           "gitlab-signing-token",
+		IDSourceSigned: true,
+		Scheme:         "hmac-sha256",
 		Description: "GitLab signing token: Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature v1,<b64> " +
 			"over {id}.{ts}.{body}, whsec_ secret) with Idempotency-Key equal to the signed webhook-id",
 		Headers:   []string{webhookHeaders.id, webhookHeaders.ts, webhookHeaders.sig, gitlabIdempotencyHeader},

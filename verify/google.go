@@ -12,9 +12,10 @@ import (
 
 func init() {
 	register(Preset{
-		Name:    "google-oidc-jwt",
-		Aliases: []string{"google-pubsub", "pubsub"},
-		Scheme:  "jwt-rs256",
+		Name:         "google-oidc-jwt",
+		BodyUnsigned: true,
+		Aliases:      []string{"google-pubsub", "pubsub"},
+		Scheme:       "jwt-rs256",
 		Description: "Google Pub/Sub push: Authorization: Bearer OIDC JWT (RS256, Google's JWKS by kid) with iss accounts.google.com, " +
 			"aud and email (both required) and email_verified; the body is NOT signed; Sign takes an RSA private key (PEM)",
 		Headers: []string{"Authorization"},

@@ -17,8 +17,9 @@ import (
 
 func init() {
 	register(Preset{
-		Name:   "jwt",
-		Scheme: "jwt",
+		Name:         "jwt",
+		BodyUnsigned: true,
+		Scheme:       "jwt",
 		Description: "Generic JWT in a header (default Authorization: Bearer), algorithms pinned; keys from secrets " +
 			"(PEM/JWK public keys, or HMAC secrets for HS*), jwks or jwks_url; optional iss, aud and a body SHA-256 claim; " +
 			"Sign takes an HMAC secret or a PEM private key",

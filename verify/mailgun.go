@@ -12,8 +12,10 @@ import (
 
 func init() {
 	register(Preset{
-		Name:   "mailgun",
-		Scheme: "hmac-sha256",
+		Name:           "mailgun",
+		BodyUnsigned:   true,
+		IDSourceSigned: true,
+		Scheme:         "hmac-sha256",
 		Description: "Mailgun: body field signature.signature, hex HMAC over signature.timestamp + signature.token " +
 			"(event-data is NOT signed; the token is the event ID, so a replayed signature is a duplicate)",
 		Tolerance: 5 * time.Minute,

@@ -11,9 +11,10 @@ import (
 
 func init() {
 	register(Preset{
-		Name:    "mercadopago",
-		Aliases: []string{"mercado-pago"},
-		Scheme:  "hmac-sha256",
+		Name:         "mercadopago",
+		BodyUnsigned: true,
+		Aliases:      []string{"mercado-pago"},
+		Scheme:       "hmac-sha256",
 		Description: "Mercado Pago: x-signature ts=,v1=<hex> HMAC-SHA256 over \"id:{data.id query};request-id:{x-request-id};ts:{ts};\" " +
 			"(absent parts left out), secret signature raw; the body is NOT signed and ts has no window",
 		Headers: []string{mercadoPagoSigHeader, mercadoPagoIDHeader},

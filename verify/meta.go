@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(bodyMAC{
+	p := bodyMAC{
 		name: "meta", aliases: []string{"facebook", "instagram", "whatsapp"},
 		header: metaHeader, prefix: "sha256=", hash: sha256.New, enc: encHex,
 		desc: "Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256 sha256=<hex> over the body, app secret; GET hub.challenge handshake checked against verify_token",
@@ -20,7 +20,9 @@ func init() {
 		options:   []string{"verify_token"},
 		methods:   []string{http.MethodGet, http.MethodPost},
 		wrap:      newMeta,
-	}.preset())
+	}.preset()
+	p.Handshake = "GET hub.mode=subscribe: hub.challenge echoed when hub.verify_token equals the verify_token option"
+	register(p)
 }
 
 const metaHeader = "X-Hub-Signature-256"

@@ -9,16 +9,18 @@ import (
 
 func init() {
 	register(Preset{
-		Name:        "okta",
-		Scheme:      "token",
-		Description: "Okta event hooks: the configured auth header (default Authorization) must equal the secret; body not signed; GET verification answered",
-		Headers:     []string{"Authorization", oktaChallengeHeader},
-		EventID:     "eventId",
-		EventType:   []string{"data.events.0.eventType"},
-		Options:     []string{"header"},
-		Methods:     []string{http.MethodGet, http.MethodPost},
-		New:         newWith(newOkta),
-		Sign:        signWith(newOkta),
+		Name:         "okta",
+		BodyUnsigned: true,
+		Handshake:    "GET with X-Okta-Verification-Challenge: answered {\"verification\":\"<challenge>\"} as JSON",
+		Scheme:       "token",
+		Description:  "Okta event hooks: the configured auth header (default Authorization) must equal the secret; body not signed; GET verification answered",
+		Headers:      []string{"Authorization", oktaChallengeHeader},
+		EventID:      "eventId",
+		EventType:    []string{"data.events.0.eventType"},
+		Options:      []string{"header"},
+		Methods:      []string{http.MethodGet, http.MethodPost},
+		New:          newWith(newOkta),
+		Sign:         signWith(newOkta),
 	})
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(stampMAC{
+	p := stampMAC{
 		name:      "slack",
 		sigHeader: "X-Slack-Signature", tsHeader: "X-Slack-Request-Timestamp", sigPrefix: "v0=", before: "v0:", sep: ":", enc: encHex,
 		unit: stampSeconds, tolerance: 5 * time.Minute,
@@ -20,7 +20,9 @@ func init() {
 		eventType: []string{"type", "event.type"},
 		handshake: slackHandshake,
 		identify:  slackForm,
-	}.preset())
+	}.preset()
+	p.Handshake = "url_verification, signed like events: the challenge echoed as text/plain"
+	register(p)
 }
 
 // slackHandshake answers the Events API url_verification request, which

@@ -43,15 +43,16 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 		}, nil
 	}
 	return Preset{
-		Name:        name,
-		Scheme:      "hmac-sha256",
-		Description: desc,
-		Headers:     []string{first.id, first.ts, first.sig, second.id, second.ts, second.sig},
-		Tolerance:   5 * time.Minute,
-		EventID:     "header:" + first.id,
-		EventType:   []string{"type"},
-		New:         newWith(build),
-		Sign:        signWith(build),
+		Name:           name,
+		IDSourceSigned: true, // webhook-id (svix-id) is signed
+		Scheme:         "hmac-sha256",
+		Description:    desc,
+		Headers:        []string{first.id, first.ts, first.sig, second.id, second.ts, second.sig},
+		Tolerance:      5 * time.Minute,
+		EventID:        "header:" + first.id,
+		EventType:      []string{"type"},
+		New:            newWith(build),
+		Sign:           signWith(build),
 	}
 }
 

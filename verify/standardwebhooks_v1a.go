@@ -11,8 +11,9 @@ import (
 
 func init() {
 	register(Preset{
-		Name:   "standard-webhooks-v1a",
-		Scheme: "ed25519",
+		Name:           "standard-webhooks-v1a",
+		IDSourceSigned: true,
+		Scheme:         "ed25519",
 		Description: "Standard Webhooks v1a (asymmetric): webhook-id, webhook-timestamp, webhook-signature v1a,<b64 Ed25519> over {id}.{ts}.{body}; " +
 			"public keys whpk_<b64>, Sign takes whsk_<b64 32-byte seed> (svix-* also accepted)",
 		Headers:   []string{webhookHeaders.id, webhookHeaders.ts, webhookHeaders.sig, svixHeaders.id, svixHeaders.ts, svixHeaders.sig},

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(bodyMAC{
+	p := bodyMAC{
 		name: "surveymonkey", header: "Sm-Signature", hash: sha1.New, enc: encBase64,
 		desc: "SurveyMonkey: Sm-Signature <base64> HMAC-SHA1 over the body, key \"<client ID or API key>&<API secret>\" given as is; HEAD check answered",
 		key:  surveyMonkeyKey,
@@ -18,7 +18,9 @@ func init() {
 		eventID: "event_id", eventType: []string{"event_type"},
 		methods: []string{http.MethodHead, http.MethodPost},
 		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &headOKVerifier{v} },
-	}.preset())
+	}.preset()
+	p.Handshake = "HEAD when the webhook is created: answered 200"
+	register(p)
 }
 
 // surveyMonkeyKey checks that a secret has the form SurveyMonkey keys its

@@ -10,12 +10,13 @@ import (
 
 func init() {
 	register(Preset{
-		Name:        "token",
-		Scheme:      "token",
-		Description: "Generic shared token: a header equal to a secret, compared in constant time, body not signed (options header, prefix such as \"Bearer \")",
-		Options:     []string{"header", "prefix"},
-		New:         newWith(newTokenOptions),
-		Sign:        signWith(newTokenOptions),
+		Name:         "token",
+		BodyUnsigned: true,
+		Scheme:       "token",
+		Description:  "Generic shared token: a header equal to a secret, compared in constant time, body not signed (options header, prefix such as \"Bearer \")",
+		Options:      []string{"header", "prefix"},
+		New:          newWith(newTokenOptions),
+		Sign:         signWith(newTokenOptions),
 	})
 }
 

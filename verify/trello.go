@@ -11,6 +11,7 @@ import (
 func init() {
 	register(Preset{
 		Name:        "trello",
+		Handshake:   "HEAD when the webhook is created: answered 200",
 		Scheme:      "hmac-sha1",
 		Description: "Trello: X-Trello-Webhook <base64> HMAC-SHA1 over {body}{callbackURL}, application (OAuth) secret raw; HEAD check answered",
 		Headers:     []string{trelloHeader},

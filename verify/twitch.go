@@ -12,13 +12,15 @@ import (
 
 func init() {
 	register(Preset{
-		Name:        "twitch-eventsub",
-		Aliases:     []string{"twitch"},
-		Scheme:      "hmac-sha256",
-		Description: "Twitch EventSub: Twitch-Eventsub-Message-Signature sha256=<hex> over {id}{timestamp}{body}, RFC 3339 timestamp; webhook_callback_verification challenge answered",
-		Headers:     []string{twitchID, twitchTimestamp, twitchSignature, twitchType},
-		Tolerance:   10 * time.Minute,
-		EventID:     "header:" + twitchID,
+		Name:           "twitch-eventsub",
+		IDSourceSigned: true,
+		Handshake:      "webhook_callback_verification message, signed like events: the challenge echoed as text/plain",
+		Aliases:        []string{"twitch"},
+		Scheme:         "hmac-sha256",
+		Description:    "Twitch EventSub: Twitch-Eventsub-Message-Signature sha256=<hex> over {id}{timestamp}{body}, RFC 3339 timestamp; webhook_callback_verification challenge answered",
+		Headers:        []string{twitchID, twitchTimestamp, twitchSignature, twitchType},
+		Tolerance:      10 * time.Minute,
+		EventID:        "header:" + twitchID,
 		// notification.channel.follow, revocation.channel.follow: a
 		// revocation is an event like any other, told apart by its type.
 		EventType: []string{"header:" + twitchType, "header:Twitch-Eventsub-Subscription-Type"},

@@ -9,14 +9,16 @@ import (
 )
 
 func init() {
-	register(bodyMAC{
+	p := bodyMAC{
 		name: "twitter", aliases: []string{"x"}, header: "X-Twitter-Webhooks-Signature", prefix: "sha256=", hash: sha256.New, enc: encBase64,
 		desc: "X (Twitter) Account Activity: x-twitter-webhooks-signature sha256=<base64> over the body, consumer secret raw; GET CRC answered",
 		// Activity payloads carry no event ID: the body's SHA-256
 		// identifies a delivery.
 		methods: []string{http.MethodGet, http.MethodPost},
 		wrap:    func(v *hmacVerifier, _ Options) Verifier { return &twitterVerifier{v} },
-	}.preset())
+	}.preset()
+	p.Handshake = "GET ?crc_token= (CRC): answered {\"response_token\":\"sha256=<base64 HMAC-SHA256 of the token>\"}"
+	register(p)
 }
 
 // twitterVerifier answers X's challenge-response check (CRC), a GET with a

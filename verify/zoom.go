@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register(stampMAC{
+	p := stampMAC{
 		name:      "zoom",
 		sigHeader: "X-Zm-Signature", tsHeader: "X-Zm-Request-Timestamp", sigPrefix: "v0=", before: "v0:", sep: ":", enc: encHex,
 		// Zoom documents no window; five minutes as for Slack, whose
@@ -17,7 +17,9 @@ func init() {
 		eventID:   "header:X-Zm-Trackingid",
 		eventType: []string{"event"},
 		handshake: zoomHandshake,
-	}.preset())
+	}.preset()
+	p.Handshake = "endpoint.url_validation, signed like events: answered {\"plainToken\",\"encryptedToken\"} with the hex HMAC-SHA256 of plainToken"
+	register(p)
 }
 
 // zoomHandshake answers the endpoint.url_validation request, which Zoom

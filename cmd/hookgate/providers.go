@@ -49,8 +49,8 @@ func writeProviders(w io.Writer, markdown bool) error {
 		presets = append(presets, p.Info())
 	}
 	if markdown {
-		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | event type | options | answer | notes |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | ID signed | event type | options | answer | handshake | notes |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, p := range presets {
 			name := "`" + p.Name + "`"
 			if len(p.Aliases) > 0 {
@@ -60,17 +60,21 @@ func writeProviders(w io.Writer, markdown bool) error {
 			if p.Success != nil {
 				answer = mdEscape.Replace(p.Success.String())
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), orDash(p.Tolerance), orDash(codeSpans(nonEmpty(p.EventID), "")),
-				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), answer, mdEscape.Replace(p.Description))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), orDash(p.Tolerance), orDash(codeSpans(nonEmpty(p.EventID), "")), yesNo(p.IDSigned),
+				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), answer, orDash(mdEscape.Replace(p.Handshake)), mdEscape.Replace(p.Description))
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tALIASES\tSCHEME\tTOLERANCE\tEVENT ID\tEVENT TYPE\tOPTIONS")
+	fmt.Fprintln(tw, "TYPE\tALIASES\tSCHEME\tTOLERANCE\tEVENT ID\tID SIGNED\tEVENT TYPE\tOPTIONS\tHANDSHAKE")
 	for _, p := range presets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, orDash(strings.Join(p.Aliases, ", ")), p.Scheme, orDash(p.Tolerance),
-			orDash(p.EventID), orDash(strings.Join(p.EventType, " + ")), orDash(strings.Join(p.Options, ", ")))
+		hs := "-"
+		if p.Handshake != "" {
+			hs = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, orDash(strings.Join(p.Aliases, ", ")), p.Scheme, orDash(p.Tolerance),
+			orDash(p.EventID), yesNo(p.IDSigned), orDash(strings.Join(p.EventType, " + ")), orDash(strings.Join(p.Options, ", ")), hs)
 	}
 	return tw.Flush()
 }
@@ -93,6 +97,14 @@ func codeSpans(ss []string, sep string) string {
 		out[i] = "`" + s + "`"
 	}
 	return strings.Join(out, sep)
+}
+
+// yesNo is "yes" or "no".
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // orDash is s, or "-" when it is empty.
