@@ -120,9 +120,14 @@ func (o *Ordering) StaleForward() bool { return o.Stale == "forward" }
 // Enabled reports whether ordering is configured.
 func (o *Ordering) Enabled() bool { return o.Key != "" }
 
-// Dedupe sets how long an event ID is remembered.
+// Dedupe sets how long an event ID is remembered, and whether the body's
+// SHA-256 is remembered too.
 type Dedupe struct {
 	TTL Duration `yaml:"ttl"`
+	// BodyHash also claims the SHA-256 of the raw body for the TTL: a
+	// second request with the same body is a duplicate whatever its ID
+	// (for providers whose event ID the signature does not cover).
+	BodyHash bool `yaml:"body_hash"`
 }
 
 // Verifier builds the provider's verifier from its type, secrets and

@@ -46,6 +46,9 @@ func (s *Server) reclaim(m forward.Message) (*webhook.Event, bool) {
 		return nil, false
 	}
 	ev := &webhook.Event{Provider: p.name, ID: id, Key: m.ID, TTL: p.ttl}
+	if body, ok := p.envelope.rawBody(m.Body); ok {
+		ev.BodyKey = p.bodyKey(id, body)
+	}
 	if key := m.Header.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered && !stale {
 		if v, err := ordering.ParseVersion(m.Header.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
 			ev.Ordered, ev.Entity, ev.Version = true, p.name+":"+key, v

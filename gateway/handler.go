@@ -28,6 +28,7 @@ type provider struct {
 	path     string
 	maxBody  int64
 	ttl      time.Duration
+	bodyHash bool // dedupe.body_hash: BodyKey claims the body's SHA-256 too
 	dropTies bool
 	subject  string
 	// staleSubject is where stale events go (ordering.stale forward; empty:
@@ -133,6 +134,7 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			path:         pc.Path,
 			maxBody:      pc.MaxBody,
 			ttl:          time.Duration(pc.Dedupe.TTL),
+			bodyHash:     pc.Dedupe.BodyHash,
 			dropTies:     pc.Ordering.Ties == "drop",
 			subject:      pc.Subject,
 			staleSubject: staleSubject(pc),
@@ -429,6 +431,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	if passed > MaxPassHeaders {
 		return nil, fmt.Errorf("%w: the passed headers (pass_headers) are %d bytes together; the limit is %d", ErrValueTooLong, passed, MaxPassHeaders)
 	}
+	bodyKey := p.bodyKey(id.ID, body)
 	body = p.envelope.apply(hdr, envelopeInput{provider: p.name, id: id, receivedAt: vals[3], ct: ct, h: h, body: body})
 	key := p.name + ":" + id.ID
 	ev := &webhook.Event{
@@ -437,6 +440,7 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 		Type:     id.Type,
 		Key:      key,
 		TTL:      p.ttl,
+		BodyKey:  bodyKey,
 		Ordered:  id.Ordered,
 		Entity:   p.name + ":" + id.Entity,
 		Version:  id.Version,

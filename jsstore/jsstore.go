@@ -5,7 +5,8 @@
 //
 // The stream holds, beside the events on their own subjects, two internal
 // subject spaces: a claim per event ID on ClaimPrefix.<provider>.<hash>, and
-// the last version of each ordered entity on VersionPrefix.<provider>.<hash>.
+// the last version of each ordered entity on VersionPrefix.<provider>.<hash>
+// (with dedupe.body_hash, a second claim per event, of its body's hash).
 // A decision reads the entity's last version (a direct get), then publishes
 // one atomic batch: the claim, expecting no message on its subject and
 // living for the dedupe TTL (Nats-TTL); the new version, expecting the
@@ -222,10 +223,13 @@ func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcom
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	claim := subject(ClaimPrefix, ev.Provider, ev.ID)
+	claims := []string{subject(ClaimPrefix, ev.Provider, ev.ID)}
+	if ev.BodyKey != "" { // dedupe.body_hash: the body's claim too
+		claims = append(claims, subject(ClaimPrefix, ev.Provider, ev.BodyKey))
+	}
 	version := subject(VersionPrefix, ev.Provider, ev.Entity)
 	for tries := 1; ; tries++ {
-		outcome, retry, err := d.attempt(ctx, ev, claim, version, timeout)
+		outcome, retry, err := d.attempt(ctx, ev, claims, version, timeout)
 		if !retry {
 			return outcome, err
 		}
@@ -237,7 +241,7 @@ func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcom
 
 // attempt decides once. retry reports that another request decided the
 // entity's version first: decide again.
-func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version string, timeout time.Duration) (webhook.Outcome, bool, error) {
+func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []string, version string, timeout time.Duration) (webhook.Outcome, bool, error) {
 	var (
 		last   uint64 // the version subject's last sequence (0: none)
 		stored int64
@@ -249,7 +253,10 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 		}
 	}
 	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
-	batch := []*nats.Msg{claimMsg(claim, ev)}
+	batch := make([]*nats.Msg, 0, len(claims)+2+len(ev.Copies))
+	for _, c := range claims {
+		batch = append(batch, claimMsg(c, ev))
+	}
 	if m, ok := ev.StaleMessage(stored); stale && ok {
 		batch = append(batch, m.NATSMsg(d.Signer))
 	}
@@ -272,13 +279,15 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claim, version
 	case !hasCode(err, wrongLastSequence) && !hasCode(err, wrongLastSequenceInFlight):
 		return 0, false, classify(err)
 	}
-	// An expectation was refused: the claim exists (a duplicate), or the
-	// entity's version moved on, or another batch on either subject is
-	// still in flight (decide again).
-	if _, err := d.stream.GetLastMsgForSubject(ctx, claim); err == nil {
-		return webhook.Duplicate, false, nil
-	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, false, classify(err)
+	// An expectation was refused: a claim exists (a duplicate), or the
+	// entity's version moved on, or another batch on one of the subjects
+	// is still in flight (decide again).
+	for _, c := range claims {
+		if _, err := d.stream.GetLastMsgForSubject(ctx, c); err == nil {
+			return webhook.Duplicate, false, nil
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return 0, false, classify(err)
+		}
 	}
 	return 0, true, nil
 }

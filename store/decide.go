@@ -16,8 +16,9 @@ import (
 // This file is the decision, step 4 of the pipeline, for one event inside
 // the group commit's transaction (writer.go is the machinery around it):
 //
-//  1. claim the event's idempotency key with its TTL (package dedupe): a
-//     live claim makes the event a duplicate;
+//  1. claim the event's idempotency key with its TTL (package dedupe), and
+//     its body's with dedupe.body_hash: a live claim makes the event a
+//     duplicate;
 //  2. if it is ordered, compare its version with its entity's last one
 //     (package ordering): strictly older, or equal with DropTies, is stale
 //     (and its message is kept, marked, when ordering.stale is forward);
@@ -60,6 +61,18 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	}
 	if !first {
 		return webhook.Duplicate, nil, nil
+	}
+	// With dedupe.body_hash, the body's claim too: the same body under
+	// another ID is a duplicate (its ID stays claimed: a retry of it is
+	// one as well).
+	if ev.BodyKey != "" {
+		first, err := dedupe.Claim(ctx, tx, ev.BodyKey, now, ev.TTL)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
+		}
+		if !first {
+			return webhook.Duplicate, nil, nil
+		}
 	}
 	// 2. Last writer wins, per entity.
 	if ev.Ordered {

@@ -34,7 +34,8 @@ type Stream struct {
 	// Since calls fn for each message stored after seq, in stream order,
 	// and returns the stream's last sequence (forward.ReadSince).
 	Since func(ctx context.Context, seq uint64, fn func(seq uint64, m forward.Message) error) (uint64, error)
-	// Reclaim returns the claim (Key, TTL) and, when ordered, the version
+	// Reclaim returns the claim (Key, TTL, and BodyKey with
+	// dedupe.body_hash) and, when ordered, the version
 	// (Entity, Version) that a message read back stands for; false for a
 	// message that is not a new event of this gateway (a replay, another
 	// publisher's).
@@ -99,6 +100,11 @@ func (w *Writer) CatchUp(ctx context.Context) error {
 		}
 		if _, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL); err != nil {
 			return err
+		}
+		if ev.BodyKey != "" {
+			if _, err := dedupe.Claim(ctx, tx, ev.BodyKey, now, ev.TTL); err != nil {
+				return err
+			}
 		}
 		if ev.Ordered {
 			_, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, false, now, ev.TTL)

@@ -46,6 +46,11 @@ type Event struct {
 	Type     string
 	Key      string        // "<provider>:<event id>", the idempotency key
 	TTL      time.Duration // how long Key is remembered (and the entity's version)
+	// BodyKey, when set, is a second idempotency key with the same TTL:
+	// "<provider>#sha256:<hex of the body>" (dedupe.body_hash). The
+	// event is a duplicate when either key is live, so that a captured
+	// request sent again under a new, unsigned ID is caught.
+	BodyKey string
 	Ordered  bool          // Entity and Version are set: last-writer-wins applies
 	Entity   string        // "<provider>:<ordering key>"
 	Version  int64         // comparable version (see package ordering)
