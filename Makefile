@@ -58,8 +58,10 @@ run: build
 ci:
 	bash .ci/run
 
-# Regenerate README.md's provider table from the catalogue (a test checks it).
+# Regenerate verify/vectorsources.go from verify/testdata and README.md's
+# provider table from the catalogue (tests check both).
 readme:
+	$(GO) test ./verify -run TestVectorSourcesCurrent -update -count=1 >/dev/null
 	$(GO) run ./cmd/hookgate providers -markdown > .providers.md
 	awk '/<!-- providers:begin -->/{print; while ((getline l < ".providers.md") > 0) print l; skip=1; next} \
 	     /<!-- providers:end -->/{skip=0} !skip' README.md > README.md.new

@@ -99,6 +99,9 @@ type Identify struct {
 
 // Ordering turns on last-writer-wins for a provider.
 type Ordering struct {
+	// Preset takes Key, Version and Format from the preset's natural
+	// version (verify.Preset.Ordering).
+	Preset  bool   `yaml:"preset"`
 	Key     string `yaml:"key"`
 	Version string `yaml:"version"`
 	Format  string `yaml:"format"` // auto (default), rfc3339, unix, unix_ms, sequence

@@ -459,6 +459,18 @@ func (p *Provider) validateIdentify(bad func(field, format string, args ...any))
 		}
 	}
 	o := &p.Ordering
+	if o.Preset {
+		// Idempotent: a config validated again keeps what it filled in.
+		pr, _ := verify.Lookup(p.Type)
+		switch po := pr.Ordering; {
+		case po == nil:
+			bad("ordering.preset", "%s has no natural version; set ordering.key and ordering.version", p.Type)
+		case (o.Key != "" || o.Version != "" || o.Format != "") && (o.Key != po.Key || o.Version != po.Version || o.Format != po.Format):
+			bad("ordering.preset", "takes key, version and format from the preset: set those, or preset, not both")
+		default:
+			o.Key, o.Version, o.Format = po.Key, po.Version, po.Format
+		}
+	}
 	if !o.Enabled() && o.Version == "" && o.Format == "" && o.Ties == "" && o.Stale == "" && o.StaleSubject == "" {
 		return
 	}

@@ -41,6 +41,14 @@ type Preset struct {
 	CreatedAt  string
 	APIVersion string
 
+	// Ordering is the provider's natural version of an entity, where it
+	// has one (Contentful's sys.version, an object's updated_at): the
+	// entity key and version sources and the version's format (package
+	// ordering's names: "unix", "rfc3339", "sequence", ...). It is not on
+	// by default, since it drops stale events: a provider's
+	// ordering.preset turns it on.
+	Ordering *OrderingInfo
+
 	// Options names the optional Options fields this preset reads (by
 	// their config names: "header", "jwks_url", ...). Secrets, NotAfter
 	// and Tolerance are always allowed.

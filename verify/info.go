@@ -23,6 +23,9 @@ type Info struct {
 	EventType  []string `json:"event_type,omitempty"`
 	CreatedAt  string   `json:"created_at,omitempty"`
 	APIVersion string   `json:"api_version,omitempty"`
+	// Ordering is the natural version the preset offers
+	// (ordering.preset), if any.
+	Ordering *OrderingInfo `json:"ordering,omitempty"`
 	// Options are the scheme options it takes; Methods its HTTP methods
 	// (POST when empty); NoSecret that it needs no secret.
 	Options  []string `json:"options,omitempty"`
@@ -39,6 +42,26 @@ type Info struct {
 	// Preset.IDSigned); where it does not, a captured request can be sent
 	// again under a new ID, and dedupe.body_hash catches it.
 	IDSigned bool `json:"id_signed"`
+	// Vectors is where the preset's conformance vectors come from (absent
+	// for the generic schemes, which have their own tests).
+	Vectors *VectorSources `json:"vectors,omitempty"`
+}
+
+// VectorSources says where a preset's conformance vectors (in the
+// repository's verify/testdata) come from: the provider's documents or
+// SDK files they follow or copy, and whether a valid one is copied from
+// the provider's docs or official SDK tests rather than recomputed.
+type VectorSources struct {
+	Official bool     `json:"official"`
+	Sources  []string `json:"sources"`
+}
+
+// OrderingInfo is a preset's natural version: the sources of the entity
+// key and its version, and the version's format.
+type OrderingInfo struct {
+	Key     string `json:"key"`
+	Version string `json:"version"`
+	Format  string `json:"format"`
 }
 
 // SuccessInfo is a preset's success answer.
@@ -60,8 +83,11 @@ func (s *SuccessInfo) String() string {
 func (p Preset) Info() Info {
 	i := Info{
 		Name: p.Name, Aliases: p.Aliases, Scheme: p.Scheme, Description: p.Description, Headers: p.Headers,
-		EventID: p.EventID, EventType: p.EventType, CreatedAt: p.CreatedAt, APIVersion: p.APIVersion,
+		EventID: p.EventID, EventType: p.EventType, CreatedAt: p.CreatedAt, APIVersion: p.APIVersion, Ordering: p.Ordering,
 		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret, Handshake: p.Handshake, IDSigned: p.IDSigned(),
+	}
+	if v, ok := vectorSources[p.Name]; ok {
+		i.Vectors = &v
 	}
 	if p.Tolerance > 0 {
 		i.Tolerance = p.Tolerance.String()

@@ -19,8 +19,11 @@ func init() {
 		Tolerance:   time.Minute,
 		EventID:     "header:Linear-Delivery",
 		EventType:   []string{"type", "action"},
-		New:         newWith(newLinear),
-		Sign:        signWith(newLinear),
+		// createdAt is when the action happened (RFC 3339).
+		CreatedAt: "createdAt",
+		Ordering:  &OrderingInfo{Key: "data.id", Version: "createdAt", Format: "rfc3339"},
+		New:       newWith(newLinear),
+		Sign:      signWith(newLinear),
 	})
 }
 

@@ -5,6 +5,8 @@ import "time"
 func init() {
 	p := paddleScheme.preset()
 	p.CreatedAt = "occurred_at" // Paddle Billing's notification: RFC 3339
+	// Entity IDs are prefixed by kind (sub_, txn_, ctm_).
+	p.Ordering = &OrderingInfo{Key: "data.id", Version: "occurred_at", Format: "rfc3339"}
 	register(p)
 }
 

@@ -17,6 +17,7 @@ func init() {
 		EventID:     "event_id",
 		EventType:   []string{"type"},
 		CreatedAt:   "created_at", // RFC 3339
+		Ordering:    &OrderingInfo{Key: "data.id", Version: "created_at", Format: "rfc3339"},
 		Options:     []string{"public_url"},
 		New:         newWith(newSquare),
 		Sign:        signWith(newSquare),

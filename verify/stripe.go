@@ -7,6 +7,9 @@ func init() {
 	// The event object's created (unix seconds) and api_version (null on
 	// some events: then absent).
 	p.CreatedAt, p.APIVersion = "created", "api_version"
+	// The object's ID is prefixed by its kind (cus_, in_), so one key
+	// space holds them all; created orders the events of one object.
+	p.Ordering = &OrderingInfo{Key: "data.object.id", Version: "created", Format: "unix"}
 	register(p)
 }
 

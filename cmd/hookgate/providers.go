@@ -49,8 +49,8 @@ func writeProviders(w io.Writer, markdown bool) error {
 		presets = append(presets, p.Info())
 	}
 	if markdown {
-		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | ID signed | event type | options | answer | handshake | notes |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| type | scheme | signature headers | tolerance | event ID | ID signed | event type | ordering (preset) | options | answer | handshake | vectors | notes |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, p := range presets {
 			name := "`" + p.Name + "`"
 			if len(p.Aliases) > 0 {
@@ -60,9 +60,20 @@ func writeProviders(w io.Writer, markdown bool) error {
 			if p.Success != nil {
 				answer = mdEscape.Replace(p.Success.String())
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			vectors := "-"
+			switch {
+			case p.Vectors != nil && p.Vectors.Official:
+				vectors = "official"
+			case p.Vectors != nil:
+				vectors = "recomputed"
+			}
+			ord := "-"
+			if o := p.Ordering; o != nil {
+				ord = fmt.Sprintf("`%s` by `%s` (%s)", o.Key, o.Version, o.Format)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				name, p.Scheme, orDash(codeSpans(p.Headers, ", ")), orDash(p.Tolerance), orDash(codeSpans(nonEmpty(p.EventID), "")), yesNo(p.IDSigned),
-				orDash(codeSpans(p.EventType, " + ")), orDash(codeSpans(p.Options, ", ")), answer, orDash(mdEscape.Replace(p.Handshake)), mdEscape.Replace(p.Description))
+				orDash(codeSpans(p.EventType, " + ")), ord, orDash(codeSpans(p.Options, ", ")), answer, orDash(mdEscape.Replace(p.Handshake)), vectors, mdEscape.Replace(p.Description))
 		}
 		return nil
 	}
