@@ -55,6 +55,18 @@ func TestProvidersJSON(t *testing.T) {
 	if s := byName["stripe"]; s.Tolerance != "5m0s" || s.EventID != "id" || len(s.EventType) != 1 || s.EventType[0] != "type" {
 		t.Errorf("stripe = %+v; want tolerance 5m0s, event ID id, type type", s)
 	}
+	if g := byName["github"]; g.IDSigned || byName["stripe"].IDSigned != true {
+		t.Errorf("id_signed: github %v, stripe %v; want false, true", g.IDSigned, byName["stripe"].IDSigned)
+	}
+	if h := byName["slack"].Handshake; !strings.Contains(h, "url_verification") {
+		t.Errorf("slack's handshake = %q; want url_verification described", h)
+	}
+	if v := byName["stripe"].Vectors; v == nil || !v.Official || len(v.Sources) == 0 {
+		t.Errorf("stripe's vectors = %+v; want official, with sources", v)
+	}
+	if o := byName["stripe"].Ordering; o == nil || o.Key != "data.object.id" {
+		t.Errorf("stripe's ordering = %+v; want data.object.id", o)
+	}
 	var both bytes.Buffer
 	if code := Run(context.Background(), []string{"providers", "-json", "-markdown"}, &both, &both); code != 2 {
 		t.Errorf("providers -json -markdown: exit %d; want 2", code)
