@@ -10,25 +10,47 @@ import (
 
 func init() {
 	register(Preset{
-		Name:         "basic-auth",
+		Name:        "basic-auth",
+		Scheme:      "basic-auth",
+		Description: "HTTP Basic auth: Authorization user:pass compared in constant time, body not signed",
+		Headers:     []string{"Authorization"},
+		// No event ID source: the body's hash identifies events.
 		BodyUnsigned: true,
-		Aliases:      []string{"postmark"},
-		Scheme:       "basic-auth",
-		Description:  "HTTP Basic auth (Postmark: credentials in the webhook URL): Authorization user:pass compared in constant time, body not signed",
-		Headers:      []string{"Authorization"},
-		// Postmark's MessageID is shared by a message's Delivery, Open,
-		// Click and Bounce events, so it cannot be the event ID: events
-		// are identified by the body's hash, which a retry repeats.
-		EventType: []string{"RecordType"},
-		New:       newWith(newBasicAuth),
-		Sign: func(r *Request, o Options, _ time.Time) error {
-			if _, err := newBasicAuth(o); err != nil {
-				return err
-			}
-			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(o.Secrets[0])))
-			return nil
-		},
+		New:          newWith(newBasicAuth),
+		Sign:         signBasicAuth,
 	})
+	register(Preset{
+		Name:   "postmark",
+		Scheme: "basic-auth",
+		Description: "Postmark: webhooks are not signed; HTTP Basic auth credentials put in the webhook URL " +
+			"(https://user:pass@host/path) arrive as Authorization user:pass, compared in constant time; body not signed",
+		Headers: []string{"Authorization"},
+		// postmarkapp.com/developer/webhooks/webhooks-overview: "Protecting
+		// your webhook": basic HTTP authentication in the URL, or a
+		// firewall allowing Postmark's IPs (an edge allowlist here).
+		//
+		// Postmark's MessageID is shared by a message's Delivery, Open,
+		// Click, Bounce and SpamComplaint events, and an Open or Click can
+		// repeat: no field names one event, so events are identified by
+		// the body's hash, which a retry repeats. RecordType is the event
+		// type (Delivery, Bounce, SpamComplaint, Open, Click,
+		// SubscriptionChange); an inbound email's post has none. Each type
+		// has its own time field (DeliveredAt, BouncedAt, ReceivedAt,
+		// ChangedAt), so there is no CreatedAt.
+		EventType:    []string{"RecordType"},
+		BodyUnsigned: true,
+		New:          newWith(newBasicAuth),
+		Sign:         signBasicAuth,
+	})
+}
+
+// signBasicAuth sets Authorization to Basic credentials o.Secrets[0].
+func signBasicAuth(r *Request, o Options, _ time.Time) error {
+	if _, err := newBasicAuth(o); err != nil {
+		return err
+	}
+	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(o.Secrets[0])))
+	return nil
 }
 
 // basicAuthVerifier checks an "Authorization: Basic" header against

@@ -15,9 +15,28 @@ func init() {
 	sw.Aliases = []string{"replicate"} // replicate.com/docs/topics/webhooks/verify-webhook
 	register(sw)
 	svix := standardWebhooksPreset("svix", svixHeaders, webhookHeaders,
-		"Svix (Clerk, Resend, Goody, ...): Standard Webhooks with svix-id, svix-timestamp, svix-signature (webhook-* also accepted)")
-	svix.Aliases = []string{"clerk", "resend", "goody"} // senders that deliver through Svix
+		"Svix (Goody, ...; Clerk and Resend have their own presets): Standard Webhooks with svix-id, svix-timestamp, svix-signature (webhook-* also accepted)")
+	svix.Aliases = []string{"goody"} // senders that deliver through Svix
 	register(svix)
+
+	// Clerk and Resend deliver through Svix: the svix scheme, with their
+	// own identify defaults.
+	//
+	// Clerk (clerk.com/docs/webhooks/overview, the backend SDK's
+	// verifyWebhook): {"data": {...}, "object": "event", "type":
+	// "user.created", "instance_id": ..., "timestamp": <unix ms>}. The
+	// timestamp is in milliseconds, which CreatedAt (unix seconds or RFC
+	// 3339) cannot read, so Clerk has none.
+	clerk := standardWebhooksPreset("clerk", svixHeaders, webhookHeaders,
+		"Clerk: Svix-signed (svix-id, svix-timestamp, svix-signature v1,<b64> over {id}.{ts}.{body}, whsec_ secret); type e.g. user.created")
+	register(clerk)
+	// Resend (resend.com/docs/dashboard/webhooks/event-types): {"type":
+	// "email.sent", "created_at": "2024-02-22T23:41:12.126Z", "data":
+	// {...}}.
+	resend := standardWebhooksPreset("resend", svixHeaders, webhookHeaders,
+		"Resend: Svix-signed (svix-id, svix-timestamp, svix-signature v1,<b64> over {id}.{ts}.{body}, whsec_ secret); type e.g. email.sent")
+	resend.CreatedAt = "created_at"
+	register(resend)
 }
 
 // swHeaders names the three headers of one Standard Webhooks header family.
@@ -43,14 +62,16 @@ func standardWebhooksPreset(name string, first, second swHeaders, desc string) P
 		}, nil
 	}
 	return Preset{
-		Name:           name,
-		IDSourceSigned: true, // webhook-id (svix-id) is signed
-		Scheme:         "hmac-sha256",
-		Description:    desc,
-		Headers:        []string{first.id, first.ts, first.sig, second.id, second.ts, second.sig},
-		Tolerance:      5 * time.Minute,
-		EventID:        "header:" + first.id,
-		EventType:      []string{"type"},
+		Name:        name,
+		Scheme:      "hmac-sha256",
+		Description: desc,
+		Headers:     []string{first.id, first.ts, first.sig, second.id, second.ts, second.sig},
+		Tolerance:   5 * time.Minute,
+		EventID:     "header:" + first.id,
+		EventType:   []string{"type"},
+		// The signature covers {id}.{timestamp}.{body}: the ID header
+		// of the family verified (reported in Result.ID) is signed.
+		IDSourceSigned: true,
 		New:            newWith(build),
 		Sign:           signWith(build),
 	}
