@@ -114,7 +114,9 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 	})
 	g := &gatewayProcess{cmd: cmd, logs: &lineBuffer{}}
 	addr := make(chan string, 1)
+	exited := make(chan struct{}) // stderr closed: the process ended
 	go func() {
+		defer close(exited)
 		re := regexp.MustCompile(`msg="hookgate listening" addr=(\S+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -123,13 +125,24 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 				fmt.Fprintln(debugLog, sc.Text())
 			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				select { // the first address; keep draining stderr after it
+				case addr <- m[1]:
+				default:
+				}
 			}
 		}
 	}()
 	select {
 	case g.addr = <-addr:
 		return g
+	case <-exited:
+		select {
+		case g.addr = <-addr:
+			return g
+		default:
+		}
+		tb.Fatalf("hookgate exited before it reported its listen address:\n%s", g.logs)
+		return nil
 	case <-time.After(30 * time.Second):
 		tb.Fatalf("hookgate did not report its listen address:\n%s", g.logs)
 		return nil
