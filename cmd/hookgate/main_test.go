@@ -149,6 +149,8 @@ func TestRunExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	os.WriteFile(good, []byte("providers:\n  - name: a\n    type: github\n    secrets: [s]\n"), 0o600)
+	goodHash := filepath.Join(dir, "good-hash.yaml")
+	os.WriteFile(goodHash, []byte("providers:\n  - name: a\n    type: github\n    secrets: [s]\n    dedupe: {body_hash: true}\n"), 0o600)
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("providers:\n  - name: a\n    type: nope\n    secrets: []\n  - name: b\n    type: stripe\n    secrets: [s]\n    dedupe: {ttl: -1h}\n"), 0o600)
 	for _, c := range []struct {
@@ -156,8 +158,11 @@ func TestRunExitCodes(t *testing.T) {
 		args   []string
 		code   int
 		output []string
+		absent string
 	}{
-		{name: "check good", args: []string{"check-config", "-config", good}, code: 0, output: []string{"OK"}},
+		{name: "check good", args: []string{"check-config", "-config", good}, code: 0,
+			output: []string{"OK", "note: providers[0] (a): the event ID (header:X-GitHub-Delivery) is not covered by github's signature", "dedupe.body_hash: true"}},
+		{name: "check good, body_hash", args: []string{"check-config", "-config", goodHash}, code: 0, output: []string{"OK"}, absent: "note:"},
 		{name: "check bad lists every problem", args: []string{"check-config", "-config", bad}, code: 1, output: []string{`unknown type "nope"`, "dedupe.ttl: must be positive"}},
 		{name: "check missing file", args: []string{"check-config", "-config", filepath.Join(dir, "none.yaml")}, code: 1, output: []string{"no such file"}},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, output: []string{`unknown command "frobnicate"`}},
@@ -186,6 +191,9 @@ func TestRunExitCodes(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("output does not contain %q:\n%s", w, out.String())
 				}
+			}
+			if c.absent != "" && strings.Contains(out.String(), c.absent) {
+				t.Errorf("output contains %q:\n%s", c.absent, out.String())
 			}
 		})
 	}
