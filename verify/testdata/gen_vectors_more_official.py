@@ -11,6 +11,8 @@ import base64, hashlib, json
 
 from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
 
+NOW = 1700000000
+
 
 def sw_sig(secret, msg_id, ts, body):
     """A Standard Webhooks / Svix v1 signature: base64 HMAC-SHA256 of
@@ -66,5 +68,126 @@ add("meta-wrong-secret", "Meta", "meta", sec, {"X-Hub-Signature-256": "sha256=" 
 add("meta-sha1-only", "Meta", "meta", sec, {"X-Hub-Signature": "sha1=" + hx(sec, body, hashlib.sha1)}, body, 1520383572, "invalid", "only the legacy X-Hub-Signature sha1= header", src)
 add("meta-no-prefix", "Meta", "meta", sec, {"X-Hub-Signature-256": hx(sec, body)}, body, 1520383572, "invalid", "hex without the sha256= prefix", src)
 add("meta-handshake-no-token-configured", "Meta", "meta", sec, {}, "", 1520383572, "invalid", "the docs' sample verification request (hub.verify_token=meatyhamhock) while no verify_token is configured", src, method="GET", url="https://www.your-clever-domain-name.com/webhooks?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock")
+
+# ---- Razorpay (official: fixed vectors in Razorpay's own SDK tests)
+src_node = "https://github.com/razorpay/razorpay-node test/utils/razorpay-utils.spec.js it('validateWebhookSignature') (commit 9737ef17)"
+src_py = "https://github.com/razorpay/razorpay-python tests/test_client_utility.py test_verify_webhook_signature, body tests/mocks/fake_payment_authorized_webhook.json read whole (trailing newline included), secret 'key_secret' from tests/helpers.py Client(auth=('key_id', 'key_secret'))"
+OFF_NODE = "official: copied from razorpay/razorpay-node test/utils/razorpay-utils.spec.js"
+OFF_PY = "official: signature and secret copied from razorpay/razorpay-python tests/test_client_utility.py, body from its tests/mocks/fake_payment_authorized_webhook.json"
+body = '{"a":1,"b":2,"c":{"d":3}}'
+sig = "2fe04e22977002e6c7cb553adab8b460cb" + "9e2a4970d5953cb27a8472752e3bbc"
+assert hx("123456", body) == sig
+add("razorpay-official-node", "Razorpay", "razorpay", "123456", {"X-Razorpay-Signature": sig}, body, NOW, "valid", "validateWebhookSignature(respBody, correctSignature, secret)", src_node, provenance=OFF_NODE)
+add("razorpay-official-node-wrong", "Razorpay", "razorpay", "123456", {"X-Razorpay-Signature": "sdfafds"}, body, NOW, "invalid", "the test's wrongSignature 'sdfafds'", src_node, provenance=OFF_NODE)
+RZP_BODY = """{
+  "event": "payment.authorized",
+  "entity": "event",
+  "contains": [
+    "payment"
+  ],
+  "payload": {
+    "payment": {
+      "entity": {
+        "id": "pay_6koWN7bvxujzxM",
+        "entity": "payment",
+        "amount": 1000000,
+        "currency": "INR",
+        "status": "captured",
+        "order_id": "order_100000000order",
+        "international": false,
+        "method": "card",
+        "amount_refunded": 0,
+        "refund_status": null,
+        "captured": true,
+        "description": "random description",
+        "card_id": "card_6koWNAT6LASUqy",
+        "bank": null,
+        "wallet": null,
+        "vpa": null,
+        "email": "a@b.com",
+        "contact": "+919999999999",
+        "notes": {
+          "merchant_order_id": "random order id"
+        },
+        "fee": 23000,
+        "service_tax": 3000,
+        "error_code": null,
+        "error_description": null,
+        "created_at": 1479978483
+      }
+    }
+  },
+  "created_at": 1400826760
+}
+"""
+sig = "d60e67fd884556c045e9be7dad57903e33efc7172c17c6e3ef77db42d2b366e9"
+assert hx("key_secret", RZP_BODY) == sig, "razorpay-python mock body differs"
+add("razorpay-official-python", "Razorpay", "razorpay", "key_secret", {"X-Razorpay-Signature": sig, "X-Razorpay-Event-Id": "6koWN7bvxujzxM"}, RZP_BODY, 1400826760, "valid", "verify_webhook_signature(body, sig, secret) over the mock payment.authorized event", src_py, provenance=OFF_PY)
+add("razorpay-official-python-tampered", "Razorpay", "razorpay", "key_secret", {"X-Razorpay-Signature": sig}, RZP_BODY.replace('"amount": 1000000,', '"amount": 1000001,'), 1400826760, "invalid", "amount changed after signing", src_py)
+add("razorpay-official-python-no-newline", "Razorpay", "razorpay", "key_secret", {"X-Razorpay-Signature": sig}, RZP_BODY.rstrip("\n"), 1400826760, "invalid", "the body without its final newline: every byte is signed", src_py)
+
+# ---- Box (official: the fixed sample message of Box's own SDK tests)
+src_node = "https://github.com/box/box-node-sdk tests/lib/managers/webhooks-test.js describe('validateMessage()') (commit 7dcf9c2b)"
+src_py = "https://github.com/box/box-python-sdk test/webhooks.py testWebhookValidation (commit 656e9bbb); the SDK signs escape_unicode(body) (box_sdk_gen/internal/utils.py compute_webhook_signature, escape_body=True), i.e. the JSON as Box sends it, non-ASCII as \\\\u escapes"
+OFF_NODE = "official: copied from box/box-node-sdk tests/lib/managers/webhooks-test.js"
+OFF_PY = "official: signature, keys and timestamp copied from box/box-python-sdk test/webhooks.py; body is the test's string after the SDK's escape_unicode"
+keys = {"primary": "SamplePrimaryKey", "secondary": "SampleSecondaryKey"}
+bts = "2020-01-01T00:00:00-07:00"
+bnow = 1577862000 + 30
+bh = {"BOX-DELIVERY-ID": "f96bb54b-ee16-4fc5-aa65-8c2d9e5b546f", "BOX-DELIVERY-TIMESTAMP": bts, "BOX-SIGNATURE-ALGORITHM": "HmacSHA256", "BOX-SIGNATURE-VERSION": "1"}
+body = '{"type":"webhook_event","webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"Test.txt"}}'
+good = dict(bh, **{"BOX-SIGNATURE-PRIMARY": "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI=", "BOX-SIGNATURE-SECONDARY": "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo="})
+assert b64("SamplePrimaryKey", body + bts) == good["BOX-SIGNATURE-PRIMARY"] and b64("SampleSecondaryKey", body + bts) == good["BOX-SIGNATURE-SECONDARY"]
+add("box-official-two-keys", "Box", "box", keys, good, body, bnow, "valid", "'should validate the webhook message with two good keys'", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-primary-only", "Box", "box", ["SamplePrimaryKey", "IncorrectKey"], good, body, bnow, "valid", "'should validate the webhook message with good primary key'", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-secondary-only", "Box", "box", ["IncorrectKey", "SampleSecondaryKey"], good, body, bnow, "valid", "'should validate the webhook message with good secondary key'", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-wrong-keys", "Box", "box", ["IncorrectKey", "IncorrectKey"], good, body, bnow, "invalid", "'should NOT validate the webhook message with two wrong keys'", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-too-old", "Box", "box", keys, good, body, 1577862000 + 15 * 60, "invalid", "'should NOT validate the webhook message if it is too old': 15 min later, window 10 min", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-version-2", "Box", "box", keys, dict(good, **{"BOX-SIGNATURE-VERSION": "2"}), body, bnow, "invalid", "'should NOT validate the webhook message if the signature version is wrong'", src_node, tol=600, provenance=OFF_NODE)
+add("box-official-algorithm", "Box", "box", keys, dict(good, **{"BOX-SIGNATURE-ALGORITHM": "XXX"}), body, bnow, "invalid", "'should NOT validate the webhook message if the signature algorithm is wrong'", src_node, tol=600, provenance=OFF_NODE)
+for name, text, sig in [
+    ("japanese", '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\\u30b9\\u30af\\u30ea\\u30fc\\u30f3\\u30b7\\u30e7\\u30c3\\u30c8 2020-08-05.txt"}}', "LV2uCu+5NJtIHrCXDYgZ0v/PP5THGRuegw3RtdnEyuE="),
+    ("emoji", '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\\ud83d\\ude00 2020-08-05.txt"}}', "xF/SDZosX4le+v4A0Qn59sZhuD1RqY5KRUKzVMSbh0E="),
+    ("carriage-return", '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"test \\r"}}', "SVkbKgy3dEEf2PbbzpNu2lDZS7zZ/aboU7HOZgBGrJk="),
+    ("forward-slash", '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\\/"}}', "t41PWT5ZB6OcysnD6SDy9Ud+p9hdXxIdXqcdweyZv/Q="),
+    ("back-slash", '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\\\\"}}', "ERpMZwUQsGDTfj82ehdX6VvDZfvOhK5ULNfVmwVAGe0="),
+]:
+    assert b64("SamplePrimaryKey", text + bts) == sig, name
+    add("box-official-" + name, "Box", "box", keys, dict(bh, **{"BOX-SIGNATURE-PRIMARY": sig}), text, bnow, "valid", "primary signature of the " + name + " body (secondary header absent)", src_py, tol=600, provenance=OFF_PY)
+add("box-official-japanese-raw-utf8", "Box", "box", keys, dict(bh, **{"BOX-SIGNATURE-PRIMARY": "LV2uCu+5NJtIHrCXDYgZ0v/PP5THGRuegw3RtdnEyuE="}), '{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\u30b9\u30af\u30ea\u30fc\u30f3\u30b7\u30e7\u30c3\u30c8 2020-08-05.txt"}}', bnow, "invalid", "the Japanese name as raw UTF-8: the signed bytes are the \\u-escaped JSON Box sends", src_py, tol=600)
+
+# ---- Shopify (SDK-derived: Shopify's Ruby library computes the HMAC at run time from fixed inputs)
+src = "https://github.com/Shopify/shopify-api-ruby test/webhooks/registry_test.rb RegistryTest#setup (raw_body '{}', HMAC-SHA256 keyed with Context.api_secret_key = 'API_SECRET_KEY' from test/test_helper.rb, Base64.encode64) (commit 4eca719d)"
+SDK = "SDK-derived: inputs copied from Shopify/shopify-api-ruby test/webhooks/registry_test.rb, HMAC recomputed with Python"
+sh = {"X-Shopify-Topic": "some/topic", "X-Shopify-Shop-Domain": "shop.myshopify.com", "X-Shopify-Webhook-Id": "b1234-eefd-4c9e-9520-049845a02082", "X-Shopify-API-Version": "2024-01"}
+add("shopify-sdk-registry", "Shopify", "shopify", "API_SECRET_KEY", dict(sh, **{"X-Shopify-Hmac-Sha256": b64("API_SECRET_KEY", "{}")}), "{}", NOW, "valid", "base64 HMAC-SHA256 of the raw body '{}' (RegistryTest headers)", src, provenance=SDK)
+add("shopify-sdk-registry-new-names", "Shopify", "shopify", "API_SECRET_KEY", {"Shopify-Topic": "some/topic", "Shopify-Shop-Domain": "shop.myshopify.com", "Shopify-Webhook-Id": "b1234-eefd-4c9e-9520-049845a02082", "Shopify-API-Version": "2024-01", "Shopify-Hmac-Sha256": b64("API_SECRET_KEY", "{}")}, "{}", NOW, "valid", "the same HMAC under the unprefixed shopify-* header names (RegistryTest, new_format_headers)", src, provenance=SDK)
+add("shopify-sdk-registry-invalid", "Shopify", "shopify", "API_SECRET_KEY", dict(sh, **{"X-Shopify-Hmac-Sha256": "invalid"}), "{}", NOW, "invalid", "test_process_hmac_validation_fails: x-shopify-hmac-sha256 'invalid'", src, provenance=SDK)
+add("shopify-sdk-registry-wrong-secret", "Shopify", "shopify", "API_SECRET_KEY", dict(sh, **{"X-Shopify-Hmac-Sha256": b64("OLD_API_SECRET_KEY", "{}")}), "{}", NOW, "invalid", "signed with another app secret", src)
+
+# ---- WorkOS (SDK-derived: WorkOS's Go and Python SDK tests sign fixed bodies at run time)
+src_go = "https://github.com/workos/workos-go webhook_verification_test.go TestVerifyPayload_ValidSignature (testWebhookSecret 'whsec_test_secret_key', used as raw HMAC key by ComputeWebhookSignature; t in ms) (commit 27a5c270)"
+src_py = "https://github.com/workos/workos-python tests/test_webhook_verification.py test_verify_event_valid (_make_sig_header: 't={ms}, v1=<hex HMAC-SHA256 of \"{ms}.{body}\">', SECRET 'whsec_test_secret', SAMPLE_EVENT = json.dumps(...)) (commit 1a0d410a)"
+SDK_GO = "SDK-derived: inputs copied from workos/workos-go webhook_verification_test.go, HMAC recomputed with Python"
+SDK_PY = "SDK-derived: inputs copied from workos/workos-python tests/test_webhook_verification.py, HMAC recomputed with Python"
+wsec, wbody, wms = "whsec_test_secret_key", '{"event":"user.created","data":{"id":"user_123"}}', 1700000000000
+add("workos-sdk-go-valid", "WorkOS", "workos", wsec, {"WorkOS-Signature": f"t={wms}, v1=" + hx(wsec, f"{wms}.{wbody}")}, wbody, wms // 1000 + 5, "valid", "t=<ms>, v1=<hex> over '{ms}.{body}'", src_go, tol=180, provenance=SDK_GO)
+add("workos-sdk-go-bad-signature", "WorkOS", "workos", wsec, {"WorkOS-Signature": f"t={wms}, v1=badsignaturevalue"}, wbody, wms // 1000 + 5, "invalid", "TestVerifyPayload_InvalidSignature: v1=badsignaturevalue", src_go, tol=180, provenance=SDK_GO)
+add("workos-sdk-go-expired", "WorkOS", "workos", wsec, {"WorkOS-Signature": f"t={wms}, v1=" + hx(wsec, f"{wms}.{wbody}")}, wbody, wms // 1000 + 600, "invalid", "TestVerifyPayload_ExpiredTimestamp: 10 min old, default tolerance 180 s", src_go, tol=180, provenance=SDK_GO)
+add("workos-sdk-go-malformed", "WorkOS", "workos", wsec, {"WorkOS-Signature": "garbage-header"}, "{}", wms // 1000, "invalid", "TestVerifyPayload_MalformedHeader", src_go, tol=180, provenance=SDK_GO)
+psec = "whsec_test_secret"
+pbody = json.dumps({"object": "event", "id": "evt_01", "event": "user.created", "data": {"object": "user", "id": "user_01", "email": "test@example.com", "email_verified": True, "first_name": None, "last_name": None, "profile_picture_url": None, "external_id": None, "last_sign_in_at": None, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}, "created_at": "2024-01-01T00:00:00Z"})
+add("workos-sdk-python-valid", "WorkOS", "workos", psec, {"WorkOS-Signature": f"t={wms}, v1=" + hx(psec, f"{wms}.{pbody}")}, pbody, wms // 1000 + 5, "valid", "SAMPLE_EVENT (json.dumps default separators) signed as the test's _make_sig_header does", src_py, tol=180, provenance=SDK_PY)
+add("workos-sdk-python-wrong-secret", "WorkOS", "workos", psec, {"WorkOS-Signature": f"t={wms}, v1=" + hx("wrong_secret", f"{wms}.{pbody}")}, pbody, wms // 1000 + 5, "invalid", "test_verify_event_invalid_signature: signed with 'wrong_secret'", src_py, tol=180, provenance=SDK_PY)
+
+# ---- Linear (SDK-derived: Linear's SDK test signs a fixed Comment event at run time)
+src = "https://github.com/linear/linear packages/sdk/src/_tests/LinearWebhooks.test.ts (secret 'SECRET', rawBody = JSON.stringify(requestBody), hex HMAC-SHA256; webhookTimestamp is Date.now() there, fixed here) (commit 8335e09a)"
+SDK = "SDK-derived: inputs copied from linear/linear packages/sdk/src/_tests/LinearWebhooks.test.ts, webhookTimestamp fixed, HMAC recomputed with Python"
+lms = 1700000000000
+lbody = json.dumps({"action": "create", "data": {"id": "2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9", "createdAt": "2020-01-23T12:53:18.084Z", "updatedAt": "2020-01-23T12:53:18.084Z", "archivedAt": None, "body": "Indeed, I think this is definitely an improvement over the previous version.", "edited": False, "issueId": "539068e2-ae88-4d09-bd75-22eb4a59612f", "userId": "aacdca22-6266-4c0a-ab3c-8fa70a26765c"}, "type": "Comment", "url": "https://linear.app/issue/LIN-1778/foo-bar#comment-77217de3-fb52-4dad-bb9a-b356beb93de8", "createdAt": "2020-01-23T12:53:18.084Z", "webhookTimestamp": lms}, separators=(",", ":"))
+lh = {"Linear-Delivery": "234d1a4e-b617-4388-90fe-adc3633d6b72", "Linear-Event": "Comment", "Linear-Timestamp": str(lms)}  # Linear sends it; the preset requires it
+add("linear-sdk-valid", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signature": hx("SECRET", lbody)}), lbody, lms // 1000 + 10, "valid", "'correct signature, correct timestamp should pass verification'", src, tol=60, provenance=SDK)
+add("linear-sdk-wrong-secret", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signature": hx("WRONG_SECRET", lbody)}), lbody, lms // 1000 + 10, "invalid", "'incorrect signature, should fail verification': signed with WRONG_SECRET", src, tol=60, provenance=SDK)
+add("linear-sdk-old", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signature": hx("SECRET", lbody)}), lbody, lms // 1000 + 1000, "invalid", "'correct signature, invalid timestamp should fail verification': 1,000 s old, window 60 s", src, tol=60, provenance=SDK)
 
 print(json.dumps(V, indent=2))
