@@ -190,4 +190,40 @@ add("linear-sdk-valid", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signat
 add("linear-sdk-wrong-secret", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signature": hx("WRONG_SECRET", lbody)}), lbody, lms // 1000 + 10, "invalid", "'incorrect signature, should fail verification': signed with WRONG_SECRET", src, tol=60, provenance=SDK)
 add("linear-sdk-old", "Linear", "linear", "SECRET", dict(lh, **{"Linear-Signature": hx("SECRET", lbody)}), lbody, lms // 1000 + 1000, "invalid", "'correct signature, invalid timestamp should fail verification': 1,000 s old, window 60 s", src, tol=60, provenance=SDK)
 
+# ---- Mux (official: fixed vectors in Mux's own Node SDK tests)
+src = "https://github.com/muxinc/mux-node-sdk tests/api-resources/webhooks.test.ts describe('resource webhooks') (at commit 28c52da6, the parent of 4fdc0154 which removed the file)"
+OFF = "official: copied from muxinc/mux-node-sdk tests/api-resources/webhooks.test.ts"
+msec, mts, mbody = "SuperSecret123", 1565125718, '{"test":"body"}'
+mhash = "854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7"
+assert hx(msec, f"{mts}.{mbody}") == mhash
+mk = lambda v: {"Mux-Signature": v}
+add("mux-official-valid", "Mux", "mux", msec, mk(f"t={mts},v1={mhash}"), mbody, mts, "valid", "verifySignature 'should pass for valid signature'", src, tol=300, provenance=OFF)
+tbody = '{"test":{"nested":{"nanos":718234, "seconds":1691711005}}}'
+thash = "bd315c24bce1c2b8ad325696f26530c8ef7d7d830afb7c1381903705d04607be"
+assert hx(msec, f"{mts}.{tbody}") == thash
+add("mux-official-unwrap-times", "Mux", "mux", msec, mk(f"t={mts},v1={thash}"), tbody, mts, "valid", "unwrap_times 'deserializes the payload object'", src, tol=300, provenance=OFF)
+add("mux-official-multiple", "Mux", "mux", msec, mk(f"t={mts},v1=invalid-sig,v1={mhash}"), mbody, mts, "valid", "'should pass for multiple signatures': v1=invalid-sig then the valid v1", src, tol=300, provenance=OFF)
+add("mux-official-v2-and-v1", "Mux", "mux", msec, mk(f"t={mts},v2={mhash},v1={mhash}"), mbody, mts, "valid", "'should pass for multiple signatures with different version'", src, tol=300, provenance=OFF)
+add("mux-official-v2-only", "Mux", "mux", msec, mk(f"t={mts},v2={mhash}"), mbody, mts, "invalid", "'should throw for different signature version': No v1 signatures found", src, tol=300, provenance=OFF)
+add("mux-official-too-old", "Mux", "mux", msec, mk(f"t={mts},v1={mhash}"), mbody, mts + 360, "invalid", "'should throw for timestamp outside threshold': 6 minutes later", src, tol=300, provenance=OFF)
+add("mux-official-no-timestamp", "Mux", "mux", msec, mk(mhash), mbody, mts, "invalid", "'should throw if signature timestamp is missing': the bare hash", src, tol=300, provenance=OFF)
+add("mux-official-tampered", "Mux", "mux", msec, mk(f"t={mts},v1={mhash}"), '{"test":"bodx"}', mts, "invalid", "body changed after signing", src, tol=300)
+
+# ---- Recurly (official: the fixed header of Recurly's own Ruby client spec)
+src = "https://github.com/recurly/recurly-client-ruby spec/recurly/webhooks_spec.rb context 'with notification older than five minutes' (header '1663103925004,ad24699f...'), same secret and body in recurly/recurly-client-go webhook_test.go generateTestWebhookSignatureData (commits 05fa008d, e35e3907)"
+OFF = "official: copied from recurly/recurly-client-ruby spec/recurly/webhooks_spec.rb"
+rsec = "354fab5bd35f5a0d50845ee7e30165244468b13c2c343f104e4e730a59326d9d"
+rbody = '{"id":"rjxwmwedwqug","object_type":"account","site_id":"qc326l1hl8k9","event_type":"created","event_time":"2022-09-13T21:18:40Z","account_code":"adfas23zzz14123"}'
+rhash = "ad24699f3beaa24c9af2cc7ada3ce4c835da0090194241b9d3add83d27f14bc3"
+assert hx(rsec, f"1663103925004.{rbody}") == rhash
+rk = lambda v: {"recurly-signature": v}
+add("recurly-official-valid", "Recurly", "recurly", rsec, rk(f"1663103925004,{rhash}"), rbody, 1663103925 + 10, "valid", "'raises no error when tolerance is large enough': the spec's fixed header, checked here inside the window", src, tol=300, provenance=OFF)
+add("recurly-official-out-of-date", "Recurly", "recurly", rsec, rk(f"1663103925004,{rhash}"), rbody, 1663103925 + 301, "invalid", "'raises by default' (out of date): 301 s after the header's timestamp, window 300 s", src, tol=300, provenance=OFF)
+add("recurly-official-multiple", "Recurly", "recurly", rsec, rk(f"1663103925004,de1ec7ab1e,{rhash}"), rbody, 1663103925 + 10, "valid", "'with multiple signatures in header': a junk entry de1ec7ab1e before the valid one", src, tol=300, provenance=OFF)
+add("recurly-official-wrong-secret", "Recurly", "recurly", "key", rk(f"1663103925004,{rhash}"), rbody, 1663103925 + 10, "invalid", "'raises error if secrets mismatched': secret 'key'", src, tol=300, provenance=OFF)
+add("recurly-official-body-altered", "Recurly", "recurly", rsec, rk(f"1663103925004,{rhash}"), "{}", 1663103925 + 10, "invalid", "'raises error if payload body is altered': body '{}'", src, tol=300, provenance=OFF)
+add("recurly-official-timestamp-altered", "Recurly", "recurly", rsec, rk(f"1663103926004,{rhash}"), rbody, 1663103925 + 10, "invalid", "'raises error if header timestamp is altered': one second later", src, tol=300, provenance=OFF)
+add("recurly-official-malformed-timestamp", "Recurly", "recurly", rsec, rk(f"abc,{rhash}"), rbody, 1663103925 + 10, "invalid", "'malformed timestamp header': abc", src, tol=300, provenance=OFF)
+add("recurly-official-no-signatures", "Recurly", "recurly", rsec, rk("1663103925004,"), rbody, 1663103925 + 10, "invalid", "'no signatures in header'", src, tol=300, provenance=OFF)
+
 print(json.dumps(V, indent=2))
