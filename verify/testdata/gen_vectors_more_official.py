@@ -226,4 +226,22 @@ add("recurly-official-timestamp-altered", "Recurly", "recurly", rsec, rk(f"16631
 add("recurly-official-malformed-timestamp", "Recurly", "recurly", rsec, rk(f"abc,{rhash}"), rbody, 1663103925 + 10, "invalid", "'malformed timestamp header': abc", src, tol=300, provenance=OFF)
 add("recurly-official-no-signatures", "Recurly", "recurly", rsec, rk("1663103925004,"), rbody, 1663103925 + 10, "invalid", "'no signatures in header'", src, tol=300, provenance=OFF)
 
+# ---- Plivo (official: fixed V3 vectors in Plivo's own Go SDK tests)
+from urllib.parse import urlencode
+src = "https://github.com/plivo/plivo-go utils_test.go TestValidateSignatureV3Pass1..Pass4 (ValidateSignatureV3(uri, nonce, method, signature, authToken, params)) (commit 273a8369)"
+OFF = "official: copied from plivo/plivo-go utils_test.go"
+ptok, pnonce = "Y2Q2ZDgxZmY5YWRiOTI5YmQ1Njg0MTAxZWIyOTc4", "31627761595286130198"
+pparams = {"Direction": "outbound", "From": "19792014278", "ALegUUID": "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36", "CallStatus": "in-progress", "BillRate": "0.002", "ParentAuthID": "MANWVLYTK4ZWU1YTY4QA", "To": "sip:PlivoSignature382029104058171078704104@phone-qa.voice.plivodev.com", "ALegRequestUUID": "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36", "CallUUID": "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36", "RequestUUID": "3e82ae9d-2c78-4d85-b1a4-6eae7dbafb36", "SIP-H-To": "<sip:PlivoSignature382029104058171078704104@52.9.11.55;transport=udp>;tag=1", "SessionStart": "2020-04-08 11:34:33.238707", "Event": "StartApp"}
+pform = urlencode(pparams)
+pu1 = "https://plivobin.non-prod.plivops.com/api/v1/validate_signature03.xml/?a=b&c=d"
+pu3 = "https://plivobin.non-prod.plivops.com/api/v1/validate_signature03.xml"
+ph = lambda sig: {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": pnonce, "Content-Type": "application/x-www-form-urlencoded"}
+add("plivo-official-v3-post-query", "Plivo", "plivo", ptok, ph("k7Pusd4OxCIjR5IfA9iedDNu/h/gbdYqdzG/MiYtd1c="), pform, NOW, "valid", "TestValidateSignatureV3Pass1: POST, URL with a query, the call's form params", src, url=pu1, provenance=OFF)
+add("plivo-official-v3-post", "Plivo", "plivo", ptok, ph("iAjE5QqI37mbkYe4w3jTMudqEzbDufdqi7sYwTu64e0="), pform, NOW, "valid", "TestValidateSignatureV3Pass3: POST, URL without a query", src, url=pu3, provenance=OFF)
+add("plivo-official-v3-get-query", "Plivo", "plivo", ptok, ph("UBq8jAtd32wR8EK9VgxbBn4n5rpI/l1H9iN4WfSEHFQ="), "", NOW, "valid", "TestValidateSignatureV3Pass2: GET, the params in the query after a=b&c=d (the request URL the SDK reconstructs from uri and params)", src, url=pu1 + "&" + pform, method="GET", provenance=OFF)
+add("plivo-official-v3-get", "Plivo", "plivo", ptok, ph("i/MQsaQSAd6fiKhOh2qeeeLHZ9faldADSb3/7+Akfbc="), "", NOW, "valid", "TestValidateSignatureV3Pass4: GET, the params as the whole query (the request URL the SDK reconstructs from uri and params)", src, url=pu3 + "?" + pform, method="GET", provenance=OFF)
+add("plivo-official-v3-post-as-get-signature", "Plivo", "plivo", ptok, ph("UBq8jAtd32wR8EK9VgxbBn4n5rpI/l1H9iN4WfSEHFQ="), pform, NOW, "invalid", "Pass2's GET signature on Pass1's POST: the form params are joined differently", src, url=pu1)
+add("plivo-official-v3-wrong-token", "Plivo", "plivo", ptok[:-1] + "9", ph("k7Pusd4OxCIjR5IfA9iedDNu/h/gbdYqdzG/MiYtd1c="), pform, NOW, "invalid", "another auth token", src, url=pu1)
+add("plivo-official-v3-tampered", "Plivo", "plivo", ptok, ph("k7Pusd4OxCIjR5IfA9iedDNu/h/gbdYqdzG/MiYtd1c="), pform.replace("in-progress", "completed"), NOW, "invalid", "CallStatus changed after signing", src, url=pu1)
+
 print(json.dumps(V, indent=2))
