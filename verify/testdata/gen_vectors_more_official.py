@@ -244,4 +244,16 @@ add("plivo-official-v3-post-as-get-signature", "Plivo", "plivo", ptok, ph("UBq8j
 add("plivo-official-v3-wrong-token", "Plivo", "plivo", ptok[:-1] + "9", ph("k7Pusd4OxCIjR5IfA9iedDNu/h/gbdYqdzG/MiYtd1c="), pform, NOW, "invalid", "another auth token", src, url=pu1)
 add("plivo-official-v3-tampered", "Plivo", "plivo", ptok, ph("k7Pusd4OxCIjR5IfA9iedDNu/h/gbdYqdzG/MiYtd1c="), pform.replace("in-progress", "completed"), NOW, "invalid", "CallStatus changed after signing", src, url=pu1)
 
+# ---- Intuit QuickBooks (official: the fixed vector of Intuit's own Java SDK test)
+src = "https://github.com/intuit/QuickBooks-V3-Java-SDK ipp-v3-java-devkit/src/test/java/com/intuit/ipp/services/WebhooksServiceTest.java testVerifyPayload (verifierToken, intuitSignature, payload) (commit 1324623f)"
+OFF = "official: copied from intuit/QuickBooks-V3-Java-SDK WebhooksServiceTest.testVerifyPayload"
+itok = "b5771f19b12ddb4bcdb9f08bdc50bc63878a"
+ibody = '{"eventNotifications":[{"realmId":"1185883450","dataChangeEvent":{"entities":[{"name":"Customer","id":"1","operation":"Create","lastUpdated":"2015-10-05T14:42:19-0700"}]}}]}'
+isig = "JC2GUwciPmRBwEO7WvrRmKqu9tGOKL8FFallocTFi8Q="
+assert b64(itok, ibody) == isig
+add("intuit-official-valid", "Intuit QuickBooks", "intuit", itok, {"intuit-signature": isig}, ibody, 1444081339, "valid", "verifyPayload(intuitSignature, payload) is true", src, provenance=OFF)
+add("intuit-official-1234", "Intuit QuickBooks", "intuit", itok, {"intuit-signature": "1234"}, ibody, 1444081339, "invalid", "verifyPayload(\"1234\", payload) is false", src, provenance=OFF)
+add("intuit-official-tampered", "Intuit QuickBooks", "intuit", itok, {"intuit-signature": isig}, ibody.replace('"operation":"Create"', '"operation":"Delete"'), 1444081339, "invalid", "operation changed after signing", src)
+add("intuit-official-wrong-token", "Intuit QuickBooks", "intuit", itok[:-1] + "b", {"intuit-signature": isig}, ibody, 1444081339, "invalid", "another verifier token", src)
+
 print(json.dumps(V, indent=2))
