@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Generates verify/testdata/vectors_more_rsaetc.json (python3 gen_vectors_more_rsaetc.py >
+vectors_more_rsaetc.json) independently of the Go code: every signature here is
+computed with Python's hmac, hashlib and cryptography from the algorithm each
+provider documents, or copied from the provider's docs, SDK or SDK tests where
+marked official."""
+import base64, hashlib, hmac, json
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from vecgen import RECOMP, V, add, b64, hx, raw  # noqa: F401 (the shared helpers)
+
+NOW = 1700000000
+
+# ---- Wise
+src = "https://docs.wise.com/guides/developer/webhooks/event-handling (X-Signature-SHA256: base64 RSA signature with SHA-256 of the body; the published production and sandbox public keys; X-Delivery-Id, X-Test-Notification); https://github.com/transferwise/digital-signatures-examples verify-webhook-signature/verify-signature.js, .java, .rb (SHA256withRSA, PKCS#1 v1.5)"
+OFFICIAL = "official: copied from transferwise/digital-signatures-examples verify-webhook-signature (signed sample with the sandbox key)"
+wbody = '{"data":{"resource":{"id":49983981,"profile_id":16055450,"account_id":14124090,"type":"transfer"},"current_state":"incoming_payment_waiting","previous_state":null,"occurred_at":"2021-08-23T10:12:50Z"},"subscription_id":"90aa8e14-4ef1-4a56-861c-f3c9cde097ea","event_type":"transfers#state-change","schema_version":"2.0.0","sent_at":"2021-08-23T10:12:50Z"}'
+wsig = "wKcKCYXAzxNgiu7xmoDm943NUni7Rz33QN8JkEA9dWSGebgndonabgSj18Y4C08OrwVmueGsED2s00M7DtJVcYKOS1i3G4TMVx+mgM3aL9djMBkQtiYNBFUd6wrPI7ZUNHv/TrlKSjTMc+6JFvUvJ7owY3z85e3I4jLRLJowMFvO8kvCJ60+1pY9wDwZvtZ//WS93LrwGjk9Dvwzpmu0w+P4J75tETT5qC3Uv0y5G2yO8SEoO3yNP/tg/BOli02niHb53vEOUWUb9bly6thnfMoXoiV/osoGxgF20R58RlvkAmezyyl1Sv542TfS2DpiwVnmjjjkCyXeSUcKookYLQ=="
+sandbox_pem = """-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwpb91cEYuyJNQepZAVfP
+ZIlPZfNUefH+n6w9SW3fykqKu938cR7WadQv87oF2VuT+fDt7kqeRziTmPSUhqPU
+ys/V2Q1rlfJuXbE+Gga37t7zwd0egQ+KyOEHQOpcTwKmtZ81ieGHynAQzsn1We3j
+wt760MsCPJ7GMT141ByQM+yW1Bx+4SG3IGjXWyqOWrcXsxAvIXkpUD/jK/L958Cg
+nZEgz0BSEh0QxYLITnW1lLokSx/dTianWPFEhMC9BgijempgNXHNfcVirg1lPSyg
+z7KqoKUN0oHqWLr2U1A+7kqrl6O2nx3CKs1bj1hToT1+p4kcMoHXA7kA+VBLUpEs
+VwIDAQAB
+-----END PUBLIC KEY-----"""
+# The published sample verifies with the published sandbox key (checked here,
+# independently of the Go code).
+serialization.load_pem_public_key(sandbox_pem.encode()).verify(base64.b64decode(wsig), wbody.encode(), padding.PKCS1v15(), hashes.SHA256())
+hdr = {"X-Delivery-Id": "3f1c4a7e-2b9d-4c55-9e0a-6d8f1b2c3d4e"}
+add("wise-official-sandbox-named", "Wise", "wise", "wise:sandbox", dict(hdr, **{"X-Signature-SHA256": wsig}), wbody, NOW, "valid", "Wise's signed sample, checked with the sandbox key by its name", src, provenance=OFFICIAL)
+add("wise-official-sandbox-pem", "Wise", "wise", sandbox_pem, dict(hdr, **{"X-Signature-SHA256": wsig}), wbody, NOW, "valid", "Wise's signed sample, checked with the sandbox key's PEM", src, provenance=OFFICIAL)
+add("wise-official-tampered", "Wise", "wise", "wise:sandbox", dict(hdr, **{"X-Signature-SHA256": wsig}), wbody.replace("49983981", "49983982"), NOW, "invalid", "Wise's sample with the transfer ID changed after signing", src, provenance=OFFICIAL)
+add("wise-official-production-key", "Wise", "wise", "wise:production", dict(hdr, **{"X-Signature-SHA256": wsig}), wbody, NOW, "invalid", "a sandbox signature checked with the production key", src, provenance=OFFICIAL)
+add("wise-official-rotation", "Wise", "wise", ["wise:production", "wise:sandbox"], dict(hdr, **{"X-Signature-SHA256": wsig}), wbody, NOW, "valid", "both published keys configured; the second matches", src, provenance=OFFICIAL)
+
+# A test key pair made for these vectors (not Wise's): RSA 2048, PKCS#8.
+test_priv = serialization.load_pem_private_key(b"""-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDR4mnoaHZM7PGU
+GreCPEMWGyJwU9B22gWt0B/R0xLJNXvEBd1TPX776Fssw3oGJQCzN0Lv2vKuv494
+Hkzx8SCXgDFEN+TPjtFtzO6COeD65TaZTvwOtYNcpgKszjjVldhrMkvLmSNunyyi
+6NE/mCH+ONWaqmpZW0eBBBIa7H4nLO+IlN97kwY5AWeI7t+A4XaQHU6+E57ICu1v
+VIlDBFnA2Xl0YqiROoUTIBbec0fsC60u2ExGrNFyIP/aGCKZyxaH5MhMC3VAan7r
+HX3p0PyusS2QEG1N2XDr+JWLUoenND513q0KzUyCUmH/MsC2yH3tDERKyYFKx0rp
+HVFSAV75AgMBAAECggEAJh1taUDLNwYSivhdGgASmMmds/NsmKDYRivVE3g24aZe
+TwdXnZ292UZlhFgNaV8/5Mvk0oUa7EQqbEBobcmBxzGHAOH7ofvIKZ39NFYJdta4
+VxgCazNoYyNcugALTzJSpojwPc2WIykx5HXORjO8/JtaoydOf+K1NgdEuHH5KOjK
+Uu3Asocf1yk6EmlckX0lIwrQlW6pR/pqPVxhzqvLoWOVvjhulqTxNwFj48eyhBDq
+J03xvJCu1MzSXUuK38VBsn4pzyhxVXLAO8c71xUXcAsb+mVPfL2vjtHhE+kYmS80
+rxTysichPr8ImPWwRk6dFnabOxIDexxmQXxiXDX2nwKBgQD148RhxmFJ84qPSYrg
+qHtqikt9teAs5ihRVxAWU/NhuhGqNCbY64CIGYZy8kSb++33gijb17rM7r/l/miG
+Ja6nW8pnfy9vLsLfPJIgilE7cVDidFvSSwH1GhI1IqxzWAQ3JVANiYCp+2LW2+hk
+AG6zfRQn3jHkD+S7cT7ZQ99VJwKBgQDag6e/o+z4nHhmMD0CXYpPWDxc8tYb3H4k
+ojftNKjKOltKENq1dRpNQETGeX1b9WBwe7dHVqmV1Zu7wrcKB2s0Rde2ZFZkx4Tk
+Yj/fi0tufQBb2oN3+ytzraV2QbDKg3t89PRTnbI3sKtvj/PKYW6dVxl9fpn9a2n1
+Epux3yt+3wKBgDEE1ByN2M1OUNwZ1CbPT7NAmKYaAPPSek0k5x8cY1OjLWxZ8zih
+UkFPnV8C7yyNf7Ys64pQKnw6SGVIX3wGvRe+E86oK0Ol9dFdGOCF0oXgJDjQ65Ez
+xNMg/Go9XFWuQUDhHmFkfRLl+6FLu7tb3rXHhKIiCJ4nkPjRLa9QeZBXAoGAFhDZ
+bbbGBUz3s4oHfyenAeAtKE21ZVbcviJLd36r1NATy+Tr0QskPszQpSI7kH+032b+
+2QtdUK4jbdB5319kagDriZWUS9UCDHYHcTGFyoCA+sWUJReOCb5tSQXVLn4ciD/M
+NG1mQ81pYnis67DvFKBpCI0yS67/Iipg4pNgtw0CgYEA3I98ji0p4936uTRhgebi
+R0gSUTaczMZ3EmDAfXRXowker1jEts1YHcTvqkwlaO6Rvs+dTN9Uac9moO+V70/g
+ctRKO0KDFMYB4slZXRq2BmPYJ0P7gwUQA3lI1R9FqxrsEC3gbc+3poVNEtoq3yHR
+jFBdqjKQSkgq20uRYD4Z7Wc=
+-----END PRIVATE KEY-----
+""", password=None)
+test_pub = test_priv.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode().strip()
+
+def rsa_b64(body, alg=hashes.SHA256()):
+    return base64.b64encode(test_priv.sign(body.encode(), padding.PKCS1v15(), alg)).decode()
+
+body = '{"data":{"resource":{"id":111,"profile_id":222,"type":"balance-account"},"amount":10.5,"currency":"EUR","transaction_type":"credit","occurred_at":"2023-11-14T22:13:20Z"},"subscription_id":"01234567-89ab-cdef-0123-456789abcdef","event_type":"balances#credit","schema_version":"2.0.0","sent_at":"2023-11-14T22:13:20Z"}'
+add("wise-valid", "Wise", "wise", test_pub, dict(hdr, **{"X-Signature-SHA256": rsa_b64(body)}), body, NOW, "valid", "RSA PKCS#1 v1.5 SHA-256 of the body with a test key", src)
+add("wise-test-notification", "Wise", "wise", test_pub, dict(hdr, **{"X-Signature-SHA256": rsa_b64(body), "X-Test-Notification": "true"}), body, NOW, "valid", "a test notification is signed like any other and accepted as an event", src)
+add("wise-tampered", "Wise", "wise", test_pub, dict(hdr, **{"X-Signature-SHA256": rsa_b64(body)}), body.replace("10.5", "1000.5"), NOW, "invalid", "amount changed after signing", src)
+add("wise-wrong-key", "Wise", "wise", "wise:production", dict(hdr, **{"X-Signature-SHA256": rsa_b64(body)}), body, NOW, "invalid", "signed with a key that is not Wise's", src)
+add("wise-sha1", "Wise", "wise", test_pub, dict(hdr, **{"X-Signature-SHA256": rsa_b64(body, hashes.SHA1())}), body, NOW, "invalid", "SHA-1 where Wise signs with SHA-256", src)
+add("wise-hex", "Wise", "wise", test_pub, dict(hdr, **{"X-Signature-SHA256": base64.b64decode(rsa_b64(body)).hex()}), body, NOW, "invalid", "hex where Wise sends base64", src)
+
+# ---- Jira admin webhooks
+src = "https://confluence.atlassian.com/adminjiraserver/managing-webhooks-938846912.html (Securing your webhook: secret token, HMAC-SHA256 of the body, header X-Hub-Signature: sha256=<hex>); https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks (Jira Cloud admin webhooks with a secret, WebSub signature; X-Atlassian-Webhook-Identifier)"
+sec = "jira-admin-webhook-secret-9f2c"
+body = '{"timestamp":1700000000000,"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_generic","user":{"accountId":"5b10a2844c20165700ede21g"},"issue":{"id":"10001","key":"TEST-1","fields":{"summary":"A bug"}}}'
+hdr = {"X-Atlassian-Webhook-Identifier": "1711534623-17", "X-Atlassian-Webhook-Flow": "Primary"}
+add("jira-valid", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": "sha256=" + hx(sec, body)}), body, NOW, "valid", "sha256=<hex HMAC-SHA256 of the raw body>", src)
+add("jira-tampered", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": "sha256=" + hx(sec, body)}), body.replace("A bug", "Not a bug"), NOW, "invalid", "body changed after signing", src)
+add("jira-wrong-secret", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": "sha256=" + hx("another secret", body)}), body, NOW, "invalid", "signed with another secret", src)
+add("jira-no-prefix", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": hx(sec, body)}), body, NOW, "invalid", "the bare hex, without the sha256= method", src)
+add("jira-sha1", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": "sha1=" + hx(sec, body, hashlib.sha1)}), body, NOW, "invalid", "WebSub's sha1 method: Jira signs with sha256", src)
+add("jira-unsigned", "Jira", "jira", sec, hdr, body, NOW, "invalid", "no X-Hub-Signature: a webhook without a secret, or one registered by an app", src)
+
+print(json.dumps(V, indent=2))
