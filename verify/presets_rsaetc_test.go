@@ -1,7 +1,11 @@
 package verify_test
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/base64"
+	"net/url"
+	"strings"
 )
 
 // The presets of the rsaetc batch (wise.go, braintree.go, jira.go,
@@ -17,5 +21,21 @@ func init() {
 			private: map[string]string{kpPublicPEM(&kpRSA2[0].PublicKey): rsa0, kpRSAJWK(&kpRSA2[1].PublicKey, ""): rsa1},
 		},
 		presetCase{name: "jira", secrets: plainSecrets},
+		presetCase{name: "braintree", secrets: [2]string{"integration_public_key:integration_private_key", "second_public_key:second_private_key"}, tamper: braintreeTamper},
 	)
+}
+
+// braintreeTamper changes "evt_1" to "evt_2" in the notification a
+// braintree form body carries, keeping its signature.
+func braintreeTamper(body []byte) []byte {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		panic(err)
+	}
+	x, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(form.Get("bt_payload"), "\n", ""))
+	if err != nil {
+		panic(err)
+	}
+	form.Set("bt_payload", base64.StdEncoding.EncodeToString(bytes.Replace(x, []byte("evt_1"), []byte("evt_2"), 1))+"\n")
+	return []byte(form.Encode())
 }

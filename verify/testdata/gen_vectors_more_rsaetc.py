@@ -92,4 +92,52 @@ add("jira-no-prefix", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": hx(se
 add("jira-sha1", "Jira", "jira", sec, dict(hdr, **{"X-Hub-Signature": "sha1=" + hx(sec, body, hashlib.sha1)}), body, NOW, "invalid", "WebSub's sha1 method: Jira signs with sha256", src)
 add("jira-unsigned", "Jira", "jira", sec, hdr, body, NOW, "invalid", "no X-Hub-Signature: a webhook without a secret, or one registered by an app", src)
 
+# ---- Braintree
+src = "https://github.com/braintree/braintree_python braintree/webhook_notification_gateway.py (parse: bt_signature pairs 'public_key|hex' joined by '&', payload of [A-Za-z0-9+=/\\n], HMAC-SHA1 keyed with SHA-1 of the private key (braintree/util/crypto.py sha1_hmac_hash) over the payload or the payload plus a newline; verify: challenge ^[a-f0-9]{20,32}$ answered 'public_key|hex'), braintree/webhook_testing_gateway.py (sample_notification); https://developer.paypal.com/braintree/docs/guides/webhooks/parse (POST, x-www-form-urlencoded bt_signature and bt_payload); Braintree's 'Creating webhooks' guide (GET with query param bt_challenge)"
+SDK = "sdk-derived: built as braintree_python WebhookTestingGateway.sample_notification builds a notification (its XML template, encodebytes, sha1_hmac_hash), with the SDK tests' key pair"
+from urllib.parse import quote_plus
+
+def bt_mac(private, msg):
+    return hmac.new(hashlib.sha1(private.encode()).digest(), msg.encode(), hashlib.sha1).hexdigest()
+
+def bt_form(sig, payload):
+    return "bt_signature=" + quote_plus(sig) + "&bt_payload=" + quote_plus(payload)
+
+pub, priv = "integration_public_key", "integration_private_key"
+sec = pub + ":" + priv
+xml = """
+            <notification>
+                <timestamp type="datetime">2023-11-14T22:13:20Z</timestamp>
+                <kind>subscription_went_past_due</kind>
+                
+                <subject>
+            <subscription>
+                <id>my_id</id>
+                <transactions type="array"></transactions>
+                <add_ons type="array"></add_ons>
+                <discounts type="array"></discounts>
+            </subscription>
+        </subject>
+            </notification>
+        """
+payload = base64.encodebytes(xml.encode()).decode()
+good = pub + "|" + bt_mac(priv, payload)
+ct = {"Content-Type": "application/x-www-form-urlencoded"}
+add("braintree-sdk-sample", "Braintree", "braintree", sec, ct, bt_form(good, payload), NOW, "valid", "a sample notification as the SDK builds it; its kind is the event type", src, provenance=SDK)
+add("braintree-sdk-newline-dropped", "Braintree", "braintree", sec, ct, bt_form(good, payload.rstrip()), NOW, "valid", "the payload without its last newline (test_parse_retries_payload_with_a_newline)", src, provenance=SDK)
+add("braintree-sdk-tampered", "Braintree", "braintree", sec, ct, bt_form(good, "YmFkc3R1ZmY" + payload), NOW, "invalid", "characters put before the payload after signing (test_invalid_signature_when_payload_modified)", src, provenance=SDK)
+add("braintree-sdk-wrong-public-key", "Braintree", "braintree", "wrong_public_key:wrong_private_key", ct, bt_form(good, payload), NOW, "invalid", "no pair for the configured public key (test_parse_raises_when_public_key_is_wrong)", src, provenance=SDK)
+add("braintree-sdk-bad-signature", "Braintree", "braintree", sec, ct, bt_form("bad_stuff", payload), NOW, "invalid", "a signature without a public key pair (test_completely_invalid_signature)", src, provenance=SDK)
+add("braintree-sdk-illegal-characters", "Braintree", "braintree", sec, ct, bt_form(good, "~* invalid! *~"), NOW, "invalid", "a payload that is not base64 (test_invalid_signature_when_bontains_invalid_characters)", src, provenance=SDK)
+add("braintree-wrong-private-key", "Braintree", "braintree", sec, ct, bt_form(pub + "|" + bt_mac("another_private_key", payload), payload), NOW, "invalid", "the right public key, signed with another private key", src)
+add("braintree-raw-key", "Braintree", "braintree", sec, ct, bt_form(pub + "|" + hmac.new(priv.encode(), payload.encode(), hashlib.sha1).hexdigest(), payload), NOW, "invalid", "keyed with the private key itself, not its SHA-1 digest", src)
+add("braintree-two-pairs", "Braintree", "braintree", sec, ct, bt_form("other_public_key|" + bt_mac("other_private_key", payload) + "&" + good, payload), NOW, "valid", "pairs of two key pairs joined by '&'; the configured one matches", src)
+add("braintree-rotation", "Braintree", "braintree", ["old_public_key:old_private_key", sec], ct, bt_form(good, payload), NOW, "valid", "two key pairs configured; the second signed", src)
+chal = "0123456789abcdef0123"
+add("braintree-challenge-as-payload", "Braintree", "braintree", sec, ct, bt_form(pub + "|" + bt_mac(priv, chal), chal), NOW, "invalid", "a payload the GET check would sign for anyone (its answer replayed as a signature) is refused", src)
+CHAL = "official: copied from braintree_python tests/unit/test_webhooks.py test_verify_returns_a_correct_challenge_response"
+add("braintree-official-challenge", "Braintree", "braintree", sec, {}, "", NOW, "valid", "the GET destination check, answered 'public_key|hex HMAC-SHA1'", src, method="GET", url="https://example.com/webhooks/braintree?bt_challenge=20f9f8ed05f77439fe955c977e4c8a53", provenance=CHAL, expected_response="integration_public_key|d9b899556c966b3f06945ec21311865d35df3ce4")
+add("braintree-official-bad-challenge", "Braintree", "braintree", sec, {}, "", NOW, "invalid", "a challenge with non-hex characters (test_verify_raises_when_challenge_is_invalid)", src, method="GET", url="https://example.com/webhooks/braintree?bt_challenge=bad%20challenge", provenance=CHAL)
+add("braintree-challenge-too-long", "Braintree", "braintree", sec, {}, "", NOW, "invalid", "33 hex digits: only 20 to 32 are answered", src, method="GET", url="https://example.com/webhooks/braintree?bt_challenge=" + "a" * 33)
+
 print(json.dumps(V, indent=2))
