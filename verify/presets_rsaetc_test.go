@@ -21,6 +21,7 @@ func init() {
 			private: map[string]string{kpPublicPEM(&kpRSA2[0].PublicKey): rsa0, kpRSAJWK(&kpRSA2[1].PublicKey, ""): rsa1},
 		},
 		presetCase{name: "jira", secrets: plainSecrets},
+		presetCase{name: "atlassian-connect", secrets: [2]string{"s0m3-sh@r3d-s3cr37", "another shared secret"}, bodyNotSigned: true},
 		presetCase{name: "braintree", secrets: [2]string{"integration_public_key:integration_private_key", "second_public_key:second_private_key"}, tamper: braintreeTamper},
 	)
 }
