@@ -51,7 +51,8 @@ const atlassianTokenLife = 3 * time.Minute
 // expires. A qsh of "context-qsh" (tokens the products hand to the
 // browser) is refused. It is safe for concurrent use.
 type atlassianVerifier struct {
-	check    *jwtCheck
+	check    *jwtCheck // for a token in Authorization
+	query    *jwtCheck // for a token in the jwt query parameter
 	basePath string // the path of public_url (the app's baseUrl), without a trailing "/"
 	issuer   string // required iss; "" accepts any non-empty one
 	tol      time.Duration
@@ -71,6 +72,7 @@ func newAtlassianConnect(o Options) (*atlassianVerifier, error) {
 	}
 	return &atlassianVerifier{
 		check:    newJWTCheck("header Authorization", []string{"HS256"}, ks, jwt.WithExpirationRequired()),
+		query:    newJWTCheck("query parameter jwt", []string{"HS256"}, ks, jwt.WithExpirationRequired()),
 		basePath: base,
 		issuer:   o.Issuer,
 		tol:      o.Tolerance,
@@ -110,12 +112,17 @@ type atlassianClaims struct {
 // Verify implements Verifier. The signature is checked first, so that
 // ErrClaims, ErrTooOld and ErrTooNew mean a genuine token.
 func (v *atlassianVerifier) Verify(r *Request, now time.Time) (Result, error) {
-	tok, where, err := atlassianToken(r)
+	tok, inQuery, err := atlassianToken(r)
 	if err != nil {
 		return Result{}, err
 	}
+	check := v.check
+	if inQuery {
+		check = v.query
+	}
+	where := check.where
 	var c atlassianClaims
-	k, err := v.check.parse(tok, &c, now)
+	k, err := check.parse(tok, &c, now)
 	if err != nil {
 		return Result{}, err
 	}
@@ -129,7 +136,7 @@ func (v *atlassianVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	case c.QSH == "context-qsh":
 		return Result{}, claimsErr(where, "claim qsh is context-qsh, which a browser holds; a webhook's covers its request")
 	}
-	if err := checkIssuedAt("Authorization", &c, now, v.tol, true); err != nil {
+	if err := checkIssuedAt(strings.TrimPrefix(where, "header "), &c, now, v.tol, true); err != nil {
 		return Result{}, err
 	}
 	canon, err := atlassianCanonical(r.Method, r.URL, v.basePath)
@@ -144,19 +151,19 @@ func (v *atlassianVerifier) Verify(r *Request, now time.Time) (Result, error) {
 }
 
 // atlassianToken reads the token: Authorization "JWT <token>", or the jwt
-// query parameter when there is no Authorization header.
-func atlassianToken(r *Request) (tok, where string, err error) {
+// query parameter (inQuery) when there is no Authorization header.
+func atlassianToken(r *Request) (tok string, inQuery bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		t, ok := cutPrefixFold(h, "JWT ")
 		if !ok {
-			return "", "", fmt.Errorf("header Authorization: does not start with \"JWT \": %w", ErrMalformed)
+			return "", false, fmt.Errorf("header Authorization: does not start with \"JWT \": %w", ErrMalformed)
 		}
-		return strings.TrimSpace(t), "header Authorization", nil
+		return strings.TrimSpace(t), false, nil
 	}
 	if t := queryValue(r.URL, "jwt"); t != "" {
-		return t, "query parameter jwt", nil
+		return t, true, nil
 	}
-	return "", "", fmt.Errorf("header Authorization (or query parameter jwt): %w", ErrNoSignature)
+	return "", false, fmt.Errorf("header Authorization (or query parameter jwt): %w", ErrNoSignature)
 }
 
 // atlassianCanonical is the canonical request whose SHA-256 is the qsh, as
