@@ -53,8 +53,8 @@ const atlassianTokenLife = 3 * time.Minute
 type atlassianVerifier struct {
 	check    *jwtCheck // for a token in Authorization
 	query    *jwtCheck // for a token in the jwt query parameter
-	basePath string // the path of public_url (the app's baseUrl), without a trailing "/"
-	issuer   string // required iss; "" accepts any non-empty one
+	basePath string    // the path of public_url (the app's baseUrl), without a trailing "/"
+	issuer   string    // required iss; "" accepts any non-empty one
 	tol      time.Duration
 	secret   []byte // for sign
 }
