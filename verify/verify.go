@@ -166,8 +166,10 @@ type Result struct {
 	// first secret in use (see Options.NotAfter), or 0 when none is.
 	SecretIndex int
 	// Payload, when not nil, is the verified content the signature wraps
-	// (Apple's JWS payload): the event's fields are read from it rather
-	// than from the raw body, which is still what is forwarded.
+	// (Apple's JWS payload), or JSON the scheme made of fields it read
+	// from signed content that is not JSON (Braintree's kind and
+	// timestamp, from its base64 XML): the event's fields are read from
+	// it rather than from the raw body, which is still what is forwarded.
 	Payload []byte
 	// ID, when not empty, is the event ID as the scheme found it where the
 	// preset's EventID source cannot say it: for Standard Webhooks, the
