@@ -198,33 +198,9 @@ func multipartField(body []byte, boundary, name string) ([]byte, error) {
 // the caller to wrap.
 func parseDropboxSign(doc []byte) (dropboxSignEvent, bool, error) {
 	var ev dropboxSignEvent
-	found := false
-	r := jsonReader{b: doc}
-	err := r.object(func(key []byte) (bool, error) {
-		if string(key) != "event" {
-			return false, nil
-		}
-		found = true
-		return true, r.object(func(key []byte) (bool, error) {
-			var dst *string
-			switch string(key) {
-			case "event_time":
-				dst = &ev.time
-			case "event_type":
-				dst = &ev.typ
-			case "event_hash":
-				dst = &ev.hash
-			default:
-				return false, nil
-			}
-			var err error
-			*dst, err = r.scalar()
-			return true, err
-		})
+	found, err := memberScalars(doc, "event", map[string]*string{
+		"event_time": &ev.time, "event_type": &ev.typ, "event_hash": &ev.hash,
 	})
-	if err == nil {
-		err = r.end()
-	}
 	return ev, found, err
 }
 

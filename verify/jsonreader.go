@@ -281,3 +281,31 @@ func jsonKind(c byte) string {
 	}
 	return "a literal"
 }
+
+// memberScalars reads the object member outer of doc's top-level object
+// and sets each of its scalar members that fields names (Mailgun's
+// "signature", Dropbox Sign's "event"); found reports whether doc has
+// outer. A repeated key, in doc or in outer, is an error (see object).
+// Its errors are plain details for the caller to wrap.
+func memberScalars(doc []byte, outer string, fields map[string]*string) (found bool, err error) {
+	r := jsonReader{b: doc}
+	err = r.object(func(key []byte) (bool, error) {
+		if string(key) != outer {
+			return false, nil
+		}
+		found = true
+		return true, r.object(func(key []byte) (bool, error) {
+			dst, ok := fields[string(key)]
+			if !ok {
+				return false, nil
+			}
+			var err error
+			*dst, err = r.scalar()
+			return true, err
+		})
+	})
+	if err == nil {
+		err = r.end()
+	}
+	return found, err
+}

@@ -61,35 +61,9 @@ type mailgunSignature struct {
 // plain details for the caller to wrap.
 func parseMailgun(body []byte) (mailgunSignature, bool, error) {
 	var sig mailgunSignature
-	found := false
-	r := jsonReader{b: body}
-	err := r.object(func(key []byte) (bool, error) {
-		if string(key) != "signature" {
-			return false, nil
-		}
-		found = true
-		return true, r.object(func(key []byte) (bool, error) {
-			var dst *string
-			switch string(key) {
-			case "timestamp":
-				dst = &sig.timestamp
-			case "token":
-				dst = &sig.token
-			case "signature":
-				dst = &sig.signature
-			case "parent-signature":
-				dst = &sig.parent
-			default:
-				return false, nil
-			}
-			var err error
-			*dst, err = r.scalar()
-			return true, err
-		})
+	found, err := memberScalars(body, "signature", map[string]*string{
+		"timestamp": &sig.timestamp, "token": &sig.token, "signature": &sig.signature, "parent-signature": &sig.parent,
 	})
-	if err == nil {
-		err = r.end()
-	}
 	return sig, found, err
 }
 
