@@ -70,6 +70,10 @@ type Preset struct {
 	BodyUnsigned   bool
 	IDHeaderSigned bool
 
+	// acts means the verifier's Results may carry an action to run once
+	// the secrets' expiry is applied (Result.then: SNS confirmations).
+	acts bool
+
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
 	New func(o Options) (Verifier, error)
@@ -191,6 +195,7 @@ var optionFields = map[string]func(o *Options) bool{
 	"app_apple_id":     func(o *Options) bool { return o.AppAppleID != 0 },
 	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
 	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
+	"auto_confirm":     func(o *Options) bool { return o.AutoConfirm != nil },
 }
 
 // optionNames is optionFields' keys in a fixed order, for stable errors.
