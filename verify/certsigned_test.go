@@ -363,7 +363,7 @@ func TestPayPalRefusedBeforeFetch(t *testing.T) {
 	for _, h := range []string{"api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com", "API.PayPal.com"} {
 		f := newFakeAWS(k)
 		r := sign()
-		r.Header.Set("Paypal-Cert-Url", "https://"+h+"/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77")
+		r.Header.Set("Paypal-Cert-Url", "https://"+h+"/v1/notifications/certs/CERT-"+rand.Text()) // a URL no other test caches
 		if _, err := mustVerifier(t, "paypal", Options{Secrets: []string{ppHook1}, HTTPClient: f.client()}).Verify(r, now); err != nil {
 			t.Errorf("Verify(certificate on %s) = %v", h, err)
 		}

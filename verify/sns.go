@@ -268,7 +268,7 @@ func (v *snsVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	}
 	if idx < 0 {
 		// Not quoted: it may hold a configured ARN as a prefix.
-		return Result{}, fmt.Errorf("body key TopicArn: not among the %d topics configured: %w", len(v.topics), ErrMismatch)
+		return Result{}, fmt.Errorf("body key TopicArn: not a configured topic (of %d): %w", len(v.topics), ErrMismatch)
 	}
 	var hash crypto.Hash
 	switch *m.SignatureVersion {
