@@ -66,9 +66,13 @@ type Preset struct {
 	// signature does not cover the raw body (a shared token, basic auth, a
 	// JWT without a hash of the body, a MAC of some fields only);
 	// IDHeaderSigned that the header EventID names is among what the
-	// scheme signs. IDSigned reads both.
+	// scheme signs; IDFieldSigned that the body field EventID names is,
+	// though the body is not (Amazon SNS signs MessageId among a few keys,
+	// and the verifier refuses a body that holds it twice). IDSigned reads
+	// them.
 	BodyUnsigned   bool
 	IDHeaderSigned bool
+	IDFieldSigned  bool
 
 	// acts means the verifier's Results may carry an action to run once
 	// the secrets' expiry is applied (Result.then: SNS confirmations).
@@ -142,14 +146,14 @@ func signWith[V signer](newV func(Options) (V, error)) func(*Request, Options, t
 
 // IDSigned reports whether the event ID is covered by the signature, so
 // that a captured request cannot be sent again under a new ID: an ID from
-// the body (or the SHA-256 of the body) when the body is signed, or a
-// header the scheme signs. Where it is not, dedupe.body_hash also claims
+// the body (or the SHA-256 of the body) when the body is signed, a body
+// field the scheme signs, or a header the scheme signs. Where it is not, dedupe.body_hash also claims
 // the SHA-256 of the body.
 func (p Preset) IDSigned() bool {
 	if id, ok := strings.CutPrefix(p.EventID, "header:"); ok && id != "" {
 		return p.IDHeaderSigned
 	}
-	return !p.BodyUnsigned
+	return !p.BodyUnsigned || p.EventID != "" && p.IDFieldSigned
 }
 
 // Lookup returns the preset with the given name or alias.

@@ -317,6 +317,9 @@ func TestSNSMessages(t *testing.T) {
 			}
 		})
 	}
+	if p, _ := verify.Lookup("sns"); !p.BodyUnsigned || !p.IDSigned() {
+		t.Errorf("sns: BodyUnsigned %v, IDSigned %v; want true, true (MessageId is among the signed keys)", p.BodyUnsigned, p.IDSigned())
+	}
 	if _, err := verify.New("sns", Options{Secrets: []string{"arn:aws:sns:us-east-1:12345:orders"}}); !errors.Is(err, verify.ErrConfig) {
 		t.Errorf("New(sns, account of 5 digits) = %v; want ErrConfig", err)
 	}

@@ -46,11 +46,13 @@ func init() {
 		// Subject, Timestamp, TopicArn, Type; SubscribeURL and Token for the
 		// confirmations), not the body's bytes: MessageAttributes,
 		// UnsubscribeURL, SequenceNumber and anything else in the body are
-		// not signed. MessageId is.
-		BodyUnsigned: true,
-		acts:         true,
-		New:          newWith(newSNS),
-		Sign:         signSNS,
+		// not signed. MessageId is, and is read once (a body that holds
+		// it twice is refused).
+		BodyUnsigned:  true,
+		IDFieldSigned: true,
+		acts:          true,
+		New:           newWith(newSNS),
+		Sign:          signSNS,
 	})
 }
 
