@@ -59,7 +59,7 @@ var certDefaultClient = &http.Client{Timeout: certTimeout}
 
 // certPolicy says which certificate URLs of one provider may be fetched.
 type certPolicy struct {
-	provider string                 // for messages: "sns", "paypal"
+	provider string                 // for messages: "Amazon SNS", "PayPal"
 	host     func(host string) bool // the host (lower case, no port) is the provider's
 	path     func(path string) bool // the path is one of its certificates
 }

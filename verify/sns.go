@@ -340,7 +340,8 @@ func (v *snsVerifier) Verify(r *Request, now time.Time) (Result, error) {
 func checkSubscribeURL(m *snsMessage) (string, error) {
 	raw := *m.SubscribeURL
 	bad := func(why string) (string, error) {
-		return "", fmt.Errorf("body key SubscribeURL %q: %s: %w", truncate(raw), why, ErrMalformed)
+		// Not quoted: it holds the TopicArn, a configured secret.
+		return "", fmt.Errorf("body key SubscribeURL: %s: %w", why, ErrMalformed)
 	}
 	u, err := url.Parse(raw)
 	switch {
