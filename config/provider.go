@@ -67,6 +67,7 @@ type SchemeOptions struct {
 	AppAppleID      int64      `yaml:"app_apple_id"`
 	VerifyToken     string     `yaml:"verify_token"`
 	PublicURL       string     `yaml:"public_url"`
+	AutoConfirm     *bool      `yaml:"auto_confirm"`
 }
 
 // apply copies the options onto o, reading jwks_file.
@@ -76,7 +77,7 @@ func (so *SchemeOptions) apply(o *verify.Options) error {
 	o.JWKSURL, o.JWKS, o.JWKSRefresh = so.JWKSURL, so.JWKS, time.Duration(so.JWKSRefresh)
 	o.Issuer, o.Audience, o.Algorithms, o.BodyHashClaim = so.Issuer, so.Audience, so.Algorithms, so.BodyHashClaim
 	o.Email, o.BundleID, o.Environment, o.AppAppleID = so.Email, so.BundleID, so.Environment, so.AppAppleID
-	o.VerifyToken, o.PublicURL = so.VerifyToken, so.PublicURL
+	o.VerifyToken, o.PublicURL, o.AutoConfirm = so.VerifyToken, so.PublicURL, so.AutoConfirm
 	if so.JWKSFile != "" {
 		if so.JWKS != "" {
 			return errors.New("options: set jwks or jwks_file, not both")

@@ -79,6 +79,10 @@ type Preset struct {
 	BodyUnsigned   bool
 	IDSourceSigned bool
 
+	// acts means the verifier's Results may carry an action to run once
+	// the secrets' expiry is applied (Result.then: SNS confirmations).
+	acts bool
+
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
 	New func(o Options) (Verifier, error)
@@ -148,8 +152,8 @@ func signWith[V signer](newV func(Options) (V, error)) func(*Request, Options, t
 // IDSigned reports whether the event ID is covered by the signature, so
 // that a captured request cannot be sent again under a new ID: an ID from
 // the body (or the SHA-256 of the body) when the body is signed, or a
-// header the scheme signs. Where it is not, dedupe.body_hash also claims
-// the SHA-256 of the body.
+// header or body field the scheme signs. Where it is not, dedupe.body_hash
+// also claims the SHA-256 of the body.
 func (p Preset) IDSigned() bool {
 	if p.IDSourceSigned {
 		return true
@@ -203,6 +207,7 @@ var optionFields = map[string]func(o *Options) bool{
 	"app_apple_id":     func(o *Options) bool { return o.AppAppleID != 0 },
 	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
 	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
+	"auto_confirm":     func(o *Options) bool { return o.AutoConfirm != nil },
 }
 
 // optionNames is optionFields' keys in a fixed order, for stable errors.

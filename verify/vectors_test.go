@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +36,12 @@ type vector struct {
 	Now              int64             `json:"now"`
 	Expect           string            `json:"expect"`
 	Reason           string            `json:"reason"`
+	// Certs, for the certificate-signed presets, maps each certificate
+	// URL the vector may fetch to the PEM served there: the vector's
+	// HTTP client answers those and SNS SubscribeURL GETs, and 404 to
+	// anything else.
+	Certs       map[string]string `json:"certs"`
+	AutoConfirm *bool             `json:"auto_confirm"`
 }
 
 // vectorPresets maps a vector's scheme id to the preset that verifies it,
@@ -117,10 +125,29 @@ func (v vector) options(tb testing.TB) Options {
 		}
 		o.BundleID, o.Environment, o.AppAppleID = e.BundleID, e.Environment, e.AppAppleID
 	}
+	if len(v.Certs) > 0 {
+		o.HTTPClient = &http.Client{Transport: vectorCerts(v.Certs)}
+	}
+	o.AutoConfirm = v.AutoConfirm
 	if p, ok := Lookup(v.preset()); ok && p.Tolerance > 0 {
 		o.Tolerance = time.Duration(v.ToleranceS) * time.Second
 	}
 	return o
+}
+
+// vectorCerts serves a vector's certificates, and answers SNS SubscribeURL
+// GETs with 200: no vector reaches the network.
+type vectorCerts map[string]string
+
+func (c vectorCerts) RoundTrip(r *http.Request) (*http.Response, error) {
+	code, body := http.StatusNotFound, ""
+	if pem, ok := c[r.URL.String()]; ok {
+		code, body = http.StatusOK, pem
+	} else if r.URL.Query().Get("Action") == "ConfirmSubscription" {
+		code, body = http.StatusOK, "<ConfirmSubscriptionResponse/>"
+	}
+	return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
 }
 
 func (v vector) request() *Request {

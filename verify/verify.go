@@ -7,7 +7,9 @@
 // directions against the tolerance. Verifiers are safe for concurrent use.
 // Sign produces the headers a provider would send, for tests and for
 // `hookgate send`. The package does no I/O, except fetching a JWKS for the
-// schemes configured with jwks_url.
+// schemes configured with jwks_url, fetching the signing certificates of the
+// certificate-signed presets (Amazon SNS, PayPal) from their providers'
+// hosts, and confirming SNS subscriptions.
 package verify
 
 import (
@@ -141,7 +143,7 @@ type Options struct {
 	JWKSURL       string        // "jwks_url": fetched and cached
 	JWKS          string        // "jwks": a JWKS document
 	JWKSRefresh   time.Duration // "jwks_refresh": the longest a fetched JWKS is used before it is fetched again; default 1h
-	HTTPClient    *http.Client  // for JWKS fetching; nil: a client with a timeout
+	HTTPClient    *http.Client  // for JWKS and certificate fetching, and SNS confirmations; nil: a client with a timeout
 	Issuer        string        // "issuer"
 	Audience      []string      // "audience": any of them
 	Algorithms    []string      // "algorithms": accepted algorithms, pinned
@@ -157,6 +159,10 @@ type Options struct {
 	// PublicURL is the base URL the provider was given ("public_url"), for
 	// schemes that sign the URL, when a proxy changes what the gateway sees.
 	PublicURL string
+	// AutoConfirm ("auto_confirm"), for Amazon SNS: whether a verified
+	// SubscriptionConfirmation is confirmed (a GET of its SubscribeURL)
+	// and answered, or forwarded as an event; nil means true.
+	AutoConfirm *bool
 }
 
 // Result describes a successful verification.
@@ -194,6 +200,11 @@ type Result struct {
 	// unsigned marks a handshake that no secret signs: secret expiry does
 	// not apply to it.
 	unsigned bool
+	// then, when not nil, is what the request asks done once it is known
+	// to verify with a secret in use (an SNS subscription to confirm): New's
+	// verifier runs it after the secrets' expiry is applied, and fails
+	// with its error.
+	then func() error
 }
 
 // handshake is the Result of a handshake that no secret signs.
@@ -227,7 +238,28 @@ func New(typ string, o Options) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withExpiry(p, o, v)
+	if v, err = withExpiry(p, o, v); err != nil || !p.acts {
+		return v, err
+	}
+	return thenVerifier{v}, nil
+}
+
+// thenVerifier runs the action a verified request's Result carries (see
+// Result.then), outside the rotation over expiring secrets, so that a
+// request verified only by an expired secret does nothing.
+type thenVerifier struct{ Verifier }
+
+// Verify implements Verifier.
+func (t thenVerifier) Verify(r *Request, now time.Time) (Result, error) {
+	res, err := t.Verifier.Verify(r, now)
+	if err != nil || res.then == nil {
+		return res, err
+	}
+	if err := res.then(); err != nil {
+		return Result{}, err
+	}
+	res.then = nil
+	return res, nil
 }
 
 // Sign adds to r the headers that the provider of preset typ sends: the
