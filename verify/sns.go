@@ -48,11 +48,11 @@ func init() {
 		// UnsubscribeURL, SequenceNumber and anything else in the body are
 		// not signed. MessageId is, and is read once (a body that holds
 		// it twice is refused).
-		BodyUnsigned:  true,
+		BodyUnsigned:   true,
 		IDSourceSigned: true,
-		acts:          true,
-		New:           newWith(newSNS),
-		Sign:          signSNS,
+		acts:           true,
+		New:            newWith(newSNS),
+		Sign:           signSNS,
 	})
 }
 
