@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
 
@@ -98,7 +101,12 @@ func (b *lineBuffer) String() string {
 // running.
 func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 	tb.Helper()
-	cmd := exec.Command(bin, "serve", "-config", cfg)
+	return startCmd(tb, exec.Command(bin, "serve", "-config", cfg))
+}
+
+// startCmd starts cmd, a `hookgate serve`, as startBinary does.
+func startCmd(tb testing.TB, cmd *exec.Cmd) *gatewayProcess {
+	tb.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		tb.Fatal(err)
@@ -147,6 +155,17 @@ func startBinary(tb testing.TB, bin, cfg string) *gatewayProcess {
 		tb.Fatalf("hookgate did not report its listen address:\n%s", g.logs)
 		return nil
 	}
+}
+
+// stream is the gateway's stream on its embedded NATS server, whose
+// address it logged.
+func (g *gatewayProcess) stream(tb testing.TB) jetstream.Stream {
+	tb.Helper()
+	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
+	if m == nil {
+		tb.Fatalf("no NATS address in the log:\n%s", g.logs)
+	}
+	return testkit.Stream(tb, m[1], forward.DefaultStreamName)
 }
 
 // TestBinarySIGTERM serves an event with the built binary and checks that

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -168,19 +167,8 @@ func TestBinaryHandshakes(t *testing.T) {
 	if resp, body := answer(t, smReq); resp.StatusCode != 202 {
 		t.Fatalf("a SurveyMonkey event after the handshakes: %d %q; want 202", resp.StatusCode, body)
 	}
-	st := testkit.Stream(t, natsURLFromLogs(t, g), "WEBHOOKS")
+	st := g.stream(t)
 	testkit.WaitFor(t, 10*time.Second, func() string { return "the stream does not hold exactly the one event" }, func() bool {
 		return testkit.SubjectCount(t, st, "webhooks.>") == 1
 	})
-}
-
-// natsURLFromLogs is the embedded NATS server's address, as the gateway
-// logged it.
-func natsURLFromLogs(t *testing.T, g *gatewayProcess) string {
-	t.Helper()
-	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
-	if m == nil {
-		t.Fatalf("no NATS address in the log:\n%s", g.logs)
-	}
-	return m[1]
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -22,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -150,41 +147,7 @@ func startBinaryEnv(tb testing.TB, bin, cfg string, env ...string) *gatewayProce
 		cmd.Env = append(cmd.Env, kv)
 	}
 	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	g := &gatewayProcess{cmd: cmd, logs: &lineBuffer{}}
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`msg="hookgate listening" addr=(\S+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			g.logs.add(sc.Text())
-			if debugLog != nil {
-				fmt.Fprintln(debugLog, sc.Text())
-			}
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	select {
-	case g.addr = <-addr:
-		return g
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("hookgate did not report its listen address:\n%s", g.logs)
-		return nil
-	}
+	return startCmd(tb, cmd)
 }
 
 // post sends body with header h to the gateway's path and returns the
@@ -204,11 +167,7 @@ func postTo(t *testing.T, base, path string, h http.Header, body []byte) (int, s
 // streamMsg waits for the stream message of event ID id.
 func eventOnStream(t *testing.T, g *gatewayProcess, id string) *jetstream.RawStreamMsg {
 	t.Helper()
-	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
-	if m == nil {
-		t.Fatalf("no NATS address in the log:\n%s", g.logs)
-	}
-	st := testkit.Stream(t, m[1], forward.DefaultStreamName)
+	st := g.stream(t)
 	var found *jetstream.RawStreamMsg
 	testkit.WaitFor(t, 20*time.Second, testkit.Says("message "+id+" on the stream"), func() bool {
 		for seq := uint64(1); ; seq++ {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,17 +74,9 @@ func TestBinaryMondayHandshake(t *testing.T) {
 	}
 
 	// The stream holds the event once, and nothing of the handshake.
-	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
-	if m == nil {
-		t.Fatalf("no NATS address in the log:\n%s", g.logs)
-	}
-	_, js := testkit.JetStream(t, m[1])
+	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n uint64
 	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the stream holds %d messages; want 1", n) }, func() bool {
 		info, err := st.Info(ctx)

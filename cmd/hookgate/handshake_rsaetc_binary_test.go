@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"testing"
 	"time"
 
@@ -58,19 +57,12 @@ func TestBinaryBraintreeHandshake(t *testing.T) {
 		t.Errorf("the same notification again: %d; want 200 (a duplicate)", code)
 	}
 
-	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
-	if m == nil {
-		t.Fatalf("no NATS address in the log:\n%s", g.logs)
-	}
-	_, js := testkit.JetStream(t, m[1])
+	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var msg *jetstream.RawStreamMsg
 	testkit.WaitFor(t, 10*time.Second, testkit.Says("the notification on the stream"), func() bool {
+		var err error
 		msg, err = st.GetMsg(ctx, 1)
 		return err == nil
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"testing"
 	"time"
 
@@ -71,17 +70,9 @@ routes:
 			t.Fatalf("%s %s: %d; want %d\n%s", c.provider, c.id, code, c.want, g.logs)
 		}
 	}
-	m := regexp.MustCompile(`nats=(nats://\S+)`).FindStringSubmatch(g.logs.String())
-	if m == nil {
-		t.Fatalf("no NATS address in the log:\n%s", g.logs)
-	}
-	_, js := testkit.JetStream(t, m[1])
+	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []struct {
 		id, subject string
 		headers     map[string]string
