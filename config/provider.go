@@ -67,6 +67,8 @@ type SchemeOptions struct {
 	AppAppleID      int64      `yaml:"app_apple_id"`
 	VerifyToken     string     `yaml:"verify_token"`
 	PublicURL       string     `yaml:"public_url"`
+	QueryParam      string     `yaml:"query_param"`
+	SecretFile      string     `yaml:"secret_file"`
 }
 
 // apply copies the options onto o, reading jwks_file.
@@ -77,6 +79,7 @@ func (so *SchemeOptions) apply(o *verify.Options) error {
 	o.Issuer, o.Audience, o.Algorithms, o.BodyHashClaim = so.Issuer, so.Audience, so.Algorithms, so.BodyHashClaim
 	o.Email, o.BundleID, o.Environment, o.AppAppleID = so.Email, so.BundleID, so.Environment, so.AppAppleID
 	o.VerifyToken, o.PublicURL = so.VerifyToken, so.PublicURL
+	o.QueryParam, o.SecretFile = so.QueryParam, so.SecretFile
 	if so.JWKSFile != "" {
 		if so.JWKS != "" {
 			return errors.New("options: set jwks or jwks_file, not both")

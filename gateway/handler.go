@@ -192,8 +192,11 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		}
 		return c.JSONBlob(status, appendJSON(nil, "error", msg, "", ""))
 	case r.handshake != nil:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", slog.String("provider", p.name),
-			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
+		attrs := []slog.Attr{slog.String("provider", p.name), slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret)}
+		if r.handshake.Log != "" {
+			attrs = append(attrs, slog.String("note", r.handshake.Log))
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", attrs...)
 		return respond(c, r.handshake)
 	}
 	// Decided events are the bulk of the traffic: a line each at debug

@@ -69,6 +69,10 @@ type Preset struct {
 	// scheme signs. IDSigned reads both.
 	BodyUnsigned   bool
 	IDHeaderSigned bool
+	// Credentials are request headers that carry a secret whatever the
+	// scheme (Asana's handshake sends its secret in X-Hook-Secret): a
+	// request kept for inspection holds them redacted.
+	Credentials []string
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
@@ -191,6 +195,8 @@ var optionFields = map[string]func(o *Options) bool{
 	"app_apple_id":     func(o *Options) bool { return o.AppAppleID != 0 },
 	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
 	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
+	"query_param":      func(o *Options) bool { return o.QueryParam != "" },
+	"secret_file":      func(o *Options) bool { return o.SecretFile != "" },
 }
 
 // optionNames is optionFields' keys in a fixed order, for stable errors.

@@ -8,9 +8,10 @@ import (
 // carry a credential, which a request kept for inspection must not hold:
 // the usual credential headers, and for schemes whose header holds the
 // secret itself (a token, basic auth) the headers the scheme reads, and
-// header, the header option when set.
+// header, the header option when set; and the preset's Credentials.
 func CredentialHeaders(p Preset, header string) []string {
 	hs := []string{"Authorization", "Proxy-Authorization", "Cookie"}
+	hs = append(hs, p.Credentials...)
 	if p.Scheme == "token" || p.Scheme == "basic-auth" {
 		hs = append(hs, p.Headers...)
 		if header != "" {

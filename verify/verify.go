@@ -7,7 +7,8 @@
 // directions against the tolerance. Verifiers are safe for concurrent use.
 // Sign produces the headers a provider would send, for tests and for
 // `hookgate send`. The package does no I/O, except fetching a JWKS for the
-// schemes configured with jwks_url.
+// schemes configured with jwks_url and the secret file of a preset that
+// learns its secret in a handshake (Asana's secret_file).
 package verify
 
 import (
@@ -157,6 +158,14 @@ type Options struct {
 	// PublicURL is the base URL the provider was given ("public_url"), for
 	// schemes that sign the URL, when a proxy changes what the gateway sees.
 	PublicURL string
+	// QueryParam names the query parameter of the endpoint URL that
+	// carries a shared secret ("query_param"), for providers that sign
+	// nothing and let the URL hold a secret (Azure Event Grid, Strava).
+	QueryParam string
+	// SecretFile is where a secret that the provider chooses and sends in
+	// a handshake is kept ("secret_file", Asana's X-Hook-Secret): written
+	// on the first handshake, read again whenever it changes.
+	SecretFile string
 }
 
 // Result describes a successful verification.
@@ -205,6 +214,10 @@ type Response struct {
 	ContentType string
 	Header      http.Header // extra response headers, if any
 	Body        []byte
+	// Log, when set, says what the handshake did (Asana: a secret learned
+	// and where it was written), for the gateway's log line; it is never
+	// sent, and never holds a secret.
+	Log string
 }
 
 // Verifier checks one request. now is the receiver's clock.
