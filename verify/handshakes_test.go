@@ -437,9 +437,24 @@ func TestStrava(t *testing.T) {
 	}
 }
 
+func TestRingCentralType(t *testing.T) {
+	for in, want := range map[string]string{
+		"/restapi/v1.0/account/37439510/extension/2253168021/message-store?type=SMS": "account.~.extension.~.message-store",
+		"/restapi/v1.0/account/~/extension/~/presence?detailedTelephonyState=true":   "account.~.extension.~.presence",
+		"/restapi/v1.0/account/37439510/telephony/sessions":                          "account.~.telephony.sessions",
+		"/restapi/v1.0/glip/posts": "glip.posts",
+		"/team-messaging/v1/posts": "team-messaging.v1.posts",
+		"":                         "",
+	} {
+		if got := verify.RingCentralType(in); got != want {
+			t.Errorf("type of %q = %q; want %q", in, got, want)
+		}
+	}
+}
+
 func TestRingCentral(t *testing.T) {
 	v := mustVerifier(t, "ringcentral", Options{Secrets: []string{"verif-1"}})
-	const body = `{"uuid":"8f3f5b4a-0bd2-4c88-9f1b-1c0f5bc35d3b","event":"/restapi/v1.0/account/~/extension/~/message-store","timestamp":"2023-11-14T22:13:20.000Z","subscriptionId":"sub-1","body":{}}`
+	const body = `{"uuid":"8f3f5b4a-0bd2-4c88-9f1b-1c0f5bc35d3b","event":"/restapi/v1.0/account/37439510/extension/2253168021/message-store?type=SMS","timestamp":"2023-11-14T22:13:20.000Z","subscriptionId":"sub-1","body":{}}`
 	tests := []struct {
 		name   string
 		header http.Header
@@ -464,8 +479,13 @@ func TestRingCentral(t *testing.T) {
 			}
 			if tt.echo != "" {
 				checkAnswer(t, res, "Validation-Token", tt.echo, "")
-			} else if res.Response != nil {
+				return
+			}
+			if res.Response != nil {
 				t.Errorf("Verify = handshake %+v; want an event", res.Response)
+			}
+			if res.Type != "account.~.extension.~.message-store" {
+				t.Errorf("Result.Type = %q; want account.~.extension.~.message-store", res.Type)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,10 @@ func init() {
 		Description: "RingCentral: Verification-Token header equal to the subscription's verificationToken, body not signed; Validation-Token handshake echoed",
 		Headers:     []string{ringCentralTokenHeader, ringCentralValidationHeader},
 		EventID:     "uuid",
-		EventType:   []string{"event"},
+		// The event is an API path holding account and extension IDs
+		// ("/restapi/v1.0/account/37439510/extension/2253168021/message-store"):
+		// Verify reports its filter form as the type (see ringCentralType).
+		EventType: []string{"event"},
 		CreatedAt:   "timestamp",
 		Handshake:   "subscription creation sends a request with a Validation-Token header: answered 200 with the same Validation-Token header and no body",
 		// The token is a shared value in a header: it proves the sender
@@ -62,7 +66,46 @@ func (v *ringCentralVerifier) Verify(r *Request, now time.Time) (Result, error) 
 		}
 		return handshake(&Response{Status: http.StatusOK, Header: http.Header{ringCentralValidationHeader: {c}}}), nil
 	}
-	return v.tokenVerifier.Verify(r, now)
+	res, err := v.tokenVerifier.Verify(r, now)
+	if err != nil {
+		return res, err
+	}
+	rd := jsonReader{b: r.Body}
+	var event string
+	if rd.object(func(key []byte) (bool, error) {
+		if string(key) != "event" {
+			return false, nil
+		}
+		var err error
+		event, err = rd.scalar()
+		return true, err
+	}) == nil {
+		res.Type = ringCentralType(event)
+	}
+	return res, nil
+}
+
+// ringCentralType turns a notification's event path into its type: the
+// path without the API prefix (/restapi/v1.0/) and query, the ID after
+// account or extension written "~" as in event filters, and "." between
+// the segments: "/restapi/v1.0/account/37439510/extension/2253168021/
+// message-store?type=SMS" is "account.~.extension.~.message-store". Other
+// paths are kept, their slashes made dots.
+func ringCentralType(event string) string {
+	path, _, _ := strings.Cut(event, "?")
+	path = strings.TrimPrefix(path, "/")
+	if rest, ok := strings.CutPrefix(path, "restapi/"); ok {
+		if _, after, ok := strings.Cut(rest, "/"); ok {
+			path = after // the version segment
+		}
+	}
+	segs := strings.Split(path, "/")
+	for i := 1; i < len(segs); i++ {
+		if segs[i-1] == "account" || segs[i-1] == "extension" {
+			segs[i] = "~"
+		}
+	}
+	return strings.Join(segs, ".")
 }
 
 // echoableToken checks a value that a handshake echoes in a response
