@@ -185,7 +185,7 @@ func (v *asanaVerifier) handshake(s string) (Result, error) {
 		return answer(fmt.Sprintf("asana handshake: secret %s is a configured secret; answered", fp))
 	}
 	if v.file == "" {
-		return Result{}, fmt.Errorf("asana handshake: secret %s is none of the %d configured secrets and no secret_file is set to learn it: %w", fp, len(v.secrets), ErrMismatch)
+		return Result{}, fmt.Errorf("asana handshake refused (no secret_file to learn it into): secret %s is none of the %d configured: %w", fp, len(v.secrets), ErrMismatch)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -197,11 +197,10 @@ func (v *asanaVerifier) handshake(s string) (Result, error) {
 	case known != "" && hmac.Equal([]byte(known), []byte(s)):
 		return answer(fmt.Sprintf("asana handshake: secret %s is the one in %s already; answered", fp, v.file))
 	case known != "":
-		return Result{}, fmt.Errorf("asana handshake refused: %s already holds secret %s, and a second webhook (secret %s) would replace it; "+
-			"delete the file to accept a new webhook, or give the new webhook its own provider entry: %w", v.file, fingerprint(known), fp, ErrMismatch)
+		return Result{}, fmt.Errorf("asana handshake refused (a second webhook would replace the first: delete the file to accept it, or give it its own provider entry): "+
+			"%s holds secret %s, the new webhook's is %s: %w", v.file, fingerprint(known), fp, ErrMismatch)
 	case len(v.secrets) > 0:
-		return Result{}, fmt.Errorf("asana handshake refused: %d secrets are configured and secret %s is none of them; "+
-			"remove them to learn a new one into %s: %w", len(v.secrets), fp, v.file, ErrMismatch)
+		return Result{}, fmt.Errorf("asana handshake refused (remove the configured secrets to learn a new one): secret %s is none of the %d configured: %w", fp, len(v.secrets), ErrMismatch)
 	}
 	written, err := v.writeSecretLocked(s)
 	if err != nil {
@@ -209,7 +208,7 @@ func (v *asanaVerifier) handshake(s string) (Result, error) {
 	}
 	if written != s {
 		// Another process wrote the file first.
-		return Result{}, fmt.Errorf("asana handshake refused: %s was just written with secret %s (another replica?), not %s: %w", v.file, fingerprint(written), fp, ErrMismatch)
+		return Result{}, fmt.Errorf("asana handshake refused (another replica learned a secret first): %s holds secret %s, not %s: %w", v.file, fingerprint(written), fp, ErrMismatch)
 	}
 	return answer(fmt.Sprintf("asana handshake: learned secret %s and wrote it to %s; other replicas must share this file or have this secret configured", fp, v.file))
 }
