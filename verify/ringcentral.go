@@ -18,8 +18,8 @@ func init() {
 		// ("/restapi/v1.0/account/37439510/extension/2253168021/message-store"):
 		// Verify reports its filter form as the type (see ringCentralType).
 		EventType: []string{"event"},
-		CreatedAt:   "timestamp",
-		Handshake:   "subscription creation sends a request with a Validation-Token header: answered 200 with the same Validation-Token header and no body",
+		CreatedAt: "timestamp",
+		Handshake: "subscription creation sends a request with a Validation-Token header: answered 200 with the same Validation-Token header and no body",
 		// The token is a shared value in a header: it proves the sender
 		// knows it, not what the body says.
 		BodyUnsigned: true,
