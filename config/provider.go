@@ -167,6 +167,13 @@ func (p *Provider) CredentialHeaders() []string {
 	return verify.CredentialHeaders(preset, p.Options.Header)
 }
 
+// CredentialParams lists the query parameters of p's request URLs that
+// carry a secret: the quarantine keeps them as "[redacted]".
+func (p *Provider) CredentialParams() []string {
+	preset, _ := verify.Lookup(p.Type)
+	return verify.CredentialParams(preset, p.Options.QueryParam)
+}
+
 // validateStale checks what happens to the provider's stale events.
 func (p *Provider) validateStale(bad func(field, format string, args ...any), n *NATS, streamSubjects []string) {
 	o := &p.Ordering

@@ -490,3 +490,33 @@ func TestRingCentral(t *testing.T) {
 		})
 	}
 }
+
+func TestCredentialParamsAndRedactQuery(t *testing.T) {
+	lookup := func(name string) verify.Preset { p, _ := verify.Lookup(name); return p }
+	for _, c := range []struct {
+		preset, param string
+		want          []string
+	}{
+		{"eventgrid", "code", []string{"code"}},
+		{"eventgrid", "", nil},
+		{"strava", "", []string{"token"}},
+		{"strava", "k", []string{"k"}},
+		{"stripe", "", nil},
+	} {
+		if got := verify.CredentialParams(lookup(c.preset), c.param); strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("CredentialParams(%s, %q) = %v; want %v", c.preset, c.param, got, c.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"https://h.example/x?code=s3cret":              "https://h.example/x?code=%5Bredacted%5D",
+		"https://h.example/x?a=1&code=s&code=t#frag":   "https://h.example/x?a=1&code=%5Bredacted%5D&code=%5Bredacted%5D#frag",
+		"https://h.example/x?co%64e=s&b":               "https://h.example/x?co%64e=%5Bredacted%5D&b",
+		"https://h.example/x?other=s3cret":             "https://h.example/x?other=s3cret",
+		"https://h.example/x":                          "https://h.example/x",
+		"/webhooks/grid?validationToken=a&code=s3cret": "/webhooks/grid?validationToken=a&code=%5Bredacted%5D",
+	} {
+		if got := verify.RedactQuery(in, []string{"code"}); got != want {
+			t.Errorf("RedactQuery(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
