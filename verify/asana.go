@@ -27,7 +27,7 @@ func init() {
 		CreatedAt: "events.0.created_at",
 		Options:   []string{"secret_file"},
 		NoSecret:  true,
-		Handshake: "webhook creation POSTs an X-Hook-Secret header: answered 200 echoing it, once it is written to secret_file (only when no secret is known yet, or it is the known one); a signed heartbeat with an empty events list is answered 200 and not recorded",
+		Handshake: "webhook creation POSTs an X-Hook-Secret header: answered 200 echoing it, once it is written to secret_file (only when no secret is known yet, or it is the known one); a heartbeat (an empty events list) is answered 200 and not recorded",
 		// The handshake's header is the secret itself.
 		Credentials: []string{asanaSecretHeader},
 		New:         newWith(newAsana),
@@ -128,15 +128,21 @@ func fingerprint(secret string) string {
 }
 
 // Verify implements Verifier. A request with X-Hook-Secret is the
-// handshake; any other must carry X-Hook-Signature. A verified delivery
-// whose events list is empty is a heartbeat, answered 200 and not
-// recorded.
+// handshake; any other must carry X-Hook-Signature. A delivery whose
+// events list is empty is a heartbeat, answered 200 and not recorded: when
+// signed, once verified; when not, as it is (it records nothing).
 func (v *asanaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if s := r.Header.Get(asanaSecretHeader); s != "" {
 		return v.handshake(s)
 	}
 	sig, err := requireHeader(r, asanaSignatureHeader)
 	if err != nil {
+		if xeroIntent(r.Body) {
+			// A heartbeat without a signature: answered, as it records
+			// nothing and tells nothing, so that Asana keeps the webhook
+			// whether or not it signs its heartbeats.
+			return handshake(&Response{Status: http.StatusOK, Log: "asana heartbeat (no events), not signed"}), nil
+		}
 		return Result{}, err
 	}
 	var want [sha256.Size]byte

@@ -29,7 +29,9 @@ add("asana-base64", "Asana", "asana", sec, {"X-Hook-Signature": b64(sec, body)},
 hb = '{"events":[]}'
 add("asana-heartbeat", "Asana", "asana", sec, {"X-Hook-Signature": hx(sec, hb)}, hb, NOW, "valid", "signed heartbeat with no events: answered 200 with no body, not recorded", src,
     expected_response="", expected_status=200)
-add("asana-heartbeat-unsigned", "Asana", "asana", sec, {}, hb, NOW, "invalid", "a heartbeat must be signed too", src)
+add("asana-heartbeat-unsigned", "Asana", "asana", sec, {}, hb, NOW, "valid", "a heartbeat without a signature: answered 200 all the same, as it records nothing", src,
+    expected_response="", expected_status=200)
+add("asana-heartbeat-wrong-signature", "Asana", "asana", sec, {"X-Hook-Signature": hx("another webhook's secret", hb)}, hb, NOW, "invalid", "a heartbeat with a wrong signature", src)
 add("asana-handshake-learn", "Asana", "asana", None, {"X-Hook-Secret": sec}, "", NOW, "valid",
     "handshake while no secret is known: the secret is written to secret_file and echoed in X-Hook-Secret with 200", src,
     options={"secret_file": "{tmpdir}/asana.secret"}, expected_response="", expected_status=200, expected_headers={"X-Hook-Secret": sec})
