@@ -180,6 +180,26 @@ func TestAsanaConfiguredSecrets(t *testing.T) {
 	if res, err := v.Verify(sig(learned), now); err != nil || res.SecretIndex != 1 {
 		t.Errorf("learned secret = %+v, %v; want index 1 (after the configured)", res, err)
 	}
+	// With an expired configured secret, the learned one still comes
+	// after all the configured ones.
+	vx := mustVerifier(t, "asana", Options{Secrets: []string{"old", configured}, NotAfter: []time.Time{now.Add(-time.Hour)}, SecretFile: file})
+	if res, err := vx.Verify(sig(learned), now); err != nil || res.SecretIndex != 2 {
+		t.Errorf("learned secret beside an expired one = %+v, %v; want index 2", res, err)
+	}
+	if res, err := vx.Verify(sig(configured), now); err != nil || res.SecretIndex != 1 {
+		t.Errorf("configured secret beside an expired one = %+v, %v; want index 1", res, err)
+	}
+	if _, err := vx.Verify(sig("old"), now); !errors.Is(err, verify.ErrSecretExpired) {
+		t.Errorf("expired secret = %v; want ErrSecretExpired", err)
+	}
+	// Every configured secret expired: the learned one still verifies.
+	vx = mustVerifier(t, "asana", Options{Secrets: []string{"old", configured}, NotAfter: []time.Time{now.Add(-time.Hour), now.Add(-time.Hour)}, SecretFile: file})
+	if res, err := vx.Verify(sig(learned), now); err != nil || res.SecretIndex != 2 {
+		t.Errorf("learned secret, the configured all expired = %+v, %v; want index 2", res, err)
+	}
+	if _, err := vx.Verify(sig(configured), now); !errors.Is(err, verify.ErrSecretExpired) {
+		t.Errorf("expired configured secret = %v; want ErrSecretExpired", err)
+	}
 	// A handshake with the configured secret is answered (a retry once the
 	// operator configured it); another is refused: a secret is known.
 	hs := func(s string) *verify.Request {
