@@ -68,6 +68,8 @@ type SchemeOptions struct {
 	VerifyToken     string     `yaml:"verify_token"`
 	PublicURL       string     `yaml:"public_url"`
 	AutoConfirm     *bool      `yaml:"auto_confirm"`
+	QueryParam      string     `yaml:"query_param"`
+	SecretFile      string     `yaml:"secret_file"`
 }
 
 // apply copies the options onto o, reading jwks_file.
@@ -78,6 +80,7 @@ func (so *SchemeOptions) apply(o *verify.Options) error {
 	o.Issuer, o.Audience, o.Algorithms, o.BodyHashClaim = so.Issuer, so.Audience, so.Algorithms, so.BodyHashClaim
 	o.Email, o.BundleID, o.Environment, o.AppAppleID = so.Email, so.BundleID, so.Environment, so.AppAppleID
 	o.VerifyToken, o.PublicURL, o.AutoConfirm = so.VerifyToken, so.PublicURL, so.AutoConfirm
+	o.QueryParam, o.SecretFile = so.QueryParam, so.SecretFile
 	if so.JWKSFile != "" {
 		if so.JWKS != "" {
 			return errors.New("options: set jwks or jwks_file, not both")
@@ -171,6 +174,13 @@ func (c *Config) Provider(name string) (*Provider, error) {
 func (p *Provider) CredentialHeaders() []string {
 	preset, _ := verify.Lookup(p.Type)
 	return verify.CredentialHeaders(preset, p.Options.Header)
+}
+
+// CredentialParams lists the query parameters of p's request URLs that
+// carry a secret: the quarantine keeps them as "[redacted]".
+func (p *Provider) CredentialParams() []string {
+	preset, _ := verify.Lookup(p.Type)
+	return verify.CredentialParams(preset, p.Options.QueryParam)
 }
 
 // validateStale checks what happens to the provider's stale events.

@@ -37,12 +37,15 @@ type provider struct {
 	passHeaders  []string
 	methods      []string // HTTP methods routed to the handler
 	credentials  []string // request headers that carry a secret: never quarantined
-	edge         *edge
-	rateLimit    config.RateLimit
-	verifier     verify.Verifier
-	ident        *identifier
-	envelope     envelope
-	rejects      *sampler // the provider's "webhook rejected" log lines
+	// credentialParams are the URL's query parameters that carry a
+	// secret: never quarantined either.
+	credentialParams []string
+	edge             *edge
+	rateLimit        config.RateLimit
+	verifier         verify.Verifier
+	ident            *identifier
+	envelope         envelope
+	rejects          *sampler // the provider's "webhook rejected" log lines
 	// success is the preset's answer to a decided event (verify.Preset
 	// Success); nil: hookgate's JSON, 202 or 200.
 	success *verify.Response
@@ -128,24 +131,25 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}
 		out = append(out, &provider{
-			edge:         edge,
-			rateLimit:    pc.RateLimit,
-			name:         pc.Name,
-			path:         pc.Path,
-			maxBody:      pc.MaxBody,
-			ttl:          time.Duration(pc.Dedupe.TTL),
-			bodyHash:     pc.Dedupe.BodyHash,
-			dropTies:     pc.Ordering.Ties == "drop",
-			subject:      pc.Subject,
-			staleSubject: staleSubject(pc),
-			passHeaders:  pc.PassHeaders,
-			methods:      methods(preset),
-			credentials:  pc.CredentialHeaders(),
-			verifier:     v,
-			ident:        ident,
-			envelope:     newEnvelope(pc.Envelope, preset),
-			rejects:      newSampler(rejectLogRate, rejectLogBurst),
-			success:      preset.Success,
+			edge:             edge,
+			rateLimit:        pc.RateLimit,
+			name:             pc.Name,
+			path:             pc.Path,
+			maxBody:          pc.MaxBody,
+			ttl:              time.Duration(pc.Dedupe.TTL),
+			bodyHash:         pc.Dedupe.BodyHash,
+			dropTies:         pc.Ordering.Ties == "drop",
+			subject:          pc.Subject,
+			staleSubject:     staleSubject(pc),
+			passHeaders:      pc.PassHeaders,
+			methods:          methods(preset),
+			credentials:      pc.CredentialHeaders(),
+			credentialParams: pc.CredentialParams(),
+			verifier:         v,
+			ident:            ident,
+			envelope:         newEnvelope(pc.Envelope, preset),
+			rejects:          newSampler(rejectLogRate, rejectLogBurst),
+			success:          preset.Success,
 		})
 	}
 	return out, nil
@@ -194,8 +198,11 @@ func (s *Server) serve(c echo.Context, p *provider) error {
 		}
 		return c.JSONBlob(status, appendJSON(nil, "error", msg, "", ""))
 	case r.handshake != nil:
-		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", slog.String("provider", p.name),
-			slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret))
+		attrs := []slog.Attr{slog.String("provider", p.name), slog.Duration("latency", elapsed), slog.Int("secret_index", r.secret)}
+		if r.handshake.Log != "" {
+			attrs = append(attrs, slog.String("note", r.handshake.Log))
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "webhook handshake", attrs...)
 		return respond(c, r.handshake)
 	}
 	// Decided events are the bulk of the traffic: a line each at debug
@@ -312,7 +319,7 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 		if s.quarantine != nil {
 			_, _, reason := classify(err)
 			s.quarantine.keep(quarantined{provider: p.name, reason: reason, err: err.Error(),
-				req: &verify.Request{Method: vr.Method, URL: vr.URL, Header: verify.Redact(req.Header, p.credentials), Body: body}, at: now})
+				req: &verify.Request{Method: vr.Method, URL: verify.RedactQuery(vr.URL, p.credentialParams), Header: verify.Redact(req.Header, p.credentials), Body: body}, at: now})
 		}
 		return r, err
 	}

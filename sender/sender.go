@@ -183,11 +183,25 @@ func place(pc *config.Provider, header http.Header, ev Event, fields []field) ([
 	return body, nil
 }
 
+// redactSecrets returns body with every secret of pc in it written
+// "[redacted]": a scheme may carry its token in the body (Microsoft Graph's
+// clientState).
+func redactSecrets(body []byte, pc *config.Provider) []byte {
+	for _, s := range pc.Secrets {
+		if s.Value != "" && bytes.Contains(body, []byte(s.Value)) {
+			body = bytes.ReplaceAll(body, []byte(s.Value), []byte("[redacted]"))
+		}
+	}
+	return body
+}
+
 // Send builds a request for the provider called name with Request, posts
 // it to baseURL (empty: the config's listen address, see BaseURL), and
 // writes the request and the response to w. The headers that carry a
-// credential (config.Provider.CredentialHeaders) are written as
-// "[redacted]": the output goes to terminals and CI logs. The caller
+// credential (config.Provider.CredentialHeaders), the URL's query
+// parameters that do (config.Provider.CredentialParams) and the secrets
+// found in the body are written as "[redacted]": the output goes to
+// terminals and CI logs. The caller
 // closes nothing: the response's body is read and closed.
 func Send(ctx context.Context, cfg *config.Config, name, baseURL string, ev Event, w io.Writer) (*http.Response, error) {
 	pc, err := cfg.Provider(name)
@@ -209,13 +223,13 @@ func Send(ctx context.Context, cfg *config.Config, name, baseURL string, ev Even
 	}
 	req.Header = vr.Header
 	shown := verify.Redact(vr.Header, pc.CredentialHeaders())
-	fmt.Fprintf(w, "%s %s\n", vr.Method, vr.URL)
+	fmt.Fprintf(w, "%s %s\n", vr.Method, verify.RedactQuery(vr.URL, pc.CredentialParams()))
 	for _, k := range slices.Sorted(maps.Keys(shown)) {
 		for _, v := range shown[k] {
 			fmt.Fprintf(w, "%s: %s\n", k, v)
 		}
 	}
-	fmt.Fprintf(w, "\n%s\n\n", vr.Body)
+	fmt.Fprintf(w, "\n%s\n\n", redactSecrets(vr.Body, pc))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("sender: send: %w", err)

@@ -82,6 +82,10 @@ type Preset struct {
 	// acts means the verifier's Results may carry an action to run once
 	// the secrets' expiry is applied (Result.then: SNS confirmations).
 	acts bool
+	// Credentials are request headers that carry a secret whatever the
+	// scheme (Asana's handshake sends its secret in X-Hook-Secret): a
+	// request kept for inspection holds them redacted.
+	Credentials []string
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.
@@ -208,6 +212,8 @@ var optionFields = map[string]func(o *Options) bool{
 	"verify_token":     func(o *Options) bool { return o.VerifyToken != "" },
 	"public_url":       func(o *Options) bool { return o.PublicURL != "" },
 	"auto_confirm":     func(o *Options) bool { return o.AutoConfirm != nil },
+	"query_param":      func(o *Options) bool { return o.QueryParam != "" },
+	"secret_file":      func(o *Options) bool { return o.SecretFile != "" },
 }
 
 // optionNames is optionFields' keys in a fixed order, for stable errors.

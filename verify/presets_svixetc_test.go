@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,18 +60,9 @@ func TestSvixPresetsIdentify(t *testing.T) {
 			t.Errorf("Verify(%s) = %+v, %v; want ID msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", tt.name, res, err)
 		}
 	}
-	if p, _ := verify.Lookup("svix"); slicesContain(p.Aliases, "clerk") || slicesContain(p.Aliases, "resend") {
+	if p, _ := verify.Lookup("svix"); slices.Contains(p.Aliases, "clerk") || slices.Contains(p.Aliases, "resend") {
 		t.Errorf("svix aliases = %v; clerk and resend are presets of their own", p.Aliases)
 	}
-}
-
-func slicesContain(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // TestPostmarkPreset: Postmark is basic auth, its events typed by
@@ -84,7 +76,7 @@ func TestPostmarkPreset(t *testing.T) {
 	if p.Scheme != "basic-auth" || p.EventID != "" || !p.BodyUnsigned || p.IDSigned() || len(p.EventType) != 1 || p.EventType[0] != "RecordType" {
 		t.Errorf("postmark = %+v", p)
 	}
-	if b, _ := verify.Lookup("basic-auth"); slicesContain(b.Aliases, "postmark") {
+	if b, _ := verify.Lookup("basic-auth"); slices.Contains(b.Aliases, "postmark") {
 		t.Errorf("basic-auth aliases = %v; postmark is a preset of its own", b.Aliases)
 	}
 }

@@ -39,6 +39,9 @@ type span struct {
 type subset struct {
 	v   Verifier
 	idx []int // idx[i]: index in Options.Secrets of the verifier's secret i
+	// all is len(Options.Secrets): a secret the scheme has besides them
+	// (Asana's learned one) is reported after them.
+	all int
 }
 
 var _ Verifier = (*rotation)(nil)
@@ -85,8 +88,9 @@ func newSubset(p Preset, o Options, idx []int, full Verifier) (subset, error) {
 	case 0:
 		return subset{}, nil
 	case len(o.Secrets):
-		return subset{v: full, idx: idx}, nil
+		return subset{v: full, idx: idx, all: len(o.Secrets)}, nil
 	}
+	all := len(o.Secrets)
 	secrets := make([]string, len(idx))
 	for i, j := range idx {
 		secrets[i] = o.Secrets[j]
@@ -96,13 +100,16 @@ func newSubset(p Preset, o Options, idx []int, full Verifier) (subset, error) {
 	if err != nil {
 		return subset{}, err
 	}
-	return subset{v: v, idx: idx}, nil
+	return subset{v: v, idx: idx, all: all}, nil
 }
 
 // result maps res.SecretIndex back to an index in Options.Secrets.
 func (s *subset) result(res Result) Result {
-	if res.SecretIndex >= 0 && res.SecretIndex < len(s.idx) {
+	switch {
+	case res.SecretIndex >= 0 && res.SecretIndex < len(s.idx):
 		res.SecretIndex = s.idx[res.SecretIndex]
+	case res.SecretIndex >= len(s.idx) && !res.unsigned:
+		res.SecretIndex += s.all - len(s.idx)
 	}
 	return res
 }
@@ -132,6 +139,10 @@ func (r *rotation) Verify(req *Request, now time.Time) (Result, error) {
 	res, err1 := s.expired.v.Verify(req, now)
 	switch {
 	case err1 == nil && res.unsigned:
+		return s.expired.result(res), nil
+	case err1 == nil && s.expired.result(res).SecretIndex >= r.secrets:
+		// A secret the scheme holds besides the configured ones (Asana's
+		// learned one) has no expiry.
 		return s.expired.result(res), nil
 	case err1 == nil:
 		j := s.expired.result(res).SecretIndex

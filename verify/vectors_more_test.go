@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -104,6 +105,14 @@ func checkMoreResponse(t *testing.T, vec moreVector, res Result) {
 	}
 	if res.Response == nil {
 		t.Fatalf("Verify(%s) gave no handshake response; want %s", vec.ID, vec.ExpectedResponse)
+	}
+	if status := cmp.Or(res.Response.Status, 200); vec.ExpectedStatus != 0 && status != vec.ExpectedStatus {
+		t.Errorf("Verify(%s) response status = %d; want %d", vec.ID, status, vec.ExpectedStatus)
+	}
+	for k, want := range vec.ExpectedHeaders {
+		if got := res.Response.Header.Get(k); got != want {
+			t.Errorf("Verify(%s) response header %s = %q; want %q", vec.ID, k, got, want)
+		}
 	}
 	var text string
 	if json.Unmarshal(vec.ExpectedResponse, &text) == nil {

@@ -42,6 +42,13 @@ type vector struct {
 	// anything else.
 	Certs       map[string]string `json:"certs"`
 	AutoConfirm *bool             `json:"auto_confirm"`
+	// Options are scheme options by their config names (verify_token,
+	// header, query_param, secret_file; "{tmpdir}" in a value is a fresh
+	// temporary directory). ExpectedStatus and ExpectedHeaders, when set,
+	// are what a handshake's answer must have besides its body.
+	Options         map[string]string `json:"options"`
+	ExpectedStatus  int               `json:"expected_status"`
+	ExpectedHeaders map[string]string `json:"expected_headers"`
 }
 
 // vectorPresets maps a vector's scheme id to the preset that verifies it,
@@ -132,6 +139,7 @@ func (v vector) options(tb testing.TB) Options {
 	if p, ok := Lookup(v.preset()); ok && p.Tolerance > 0 {
 		o.Tolerance = time.Duration(v.ToleranceS) * time.Second
 	}
+	v.applyOptions(tb, &o)
 	return o
 }
 
@@ -160,6 +168,30 @@ func (v vector) request() *Request {
 		m = http.MethodPost
 	}
 	return &Request{Method: m, URL: v.URL, Header: h, Body: []byte(v.Body)}
+}
+
+// applyOptions sets the vector's scheme options on o.
+func (v vector) applyOptions(tb testing.TB, o *Options) {
+	tb.Helper()
+	for name, val := range v.Options {
+		if strings.Contains(val, "{tmpdir}") {
+			val = strings.ReplaceAll(val, "{tmpdir}", tb.TempDir())
+		}
+		switch name {
+		case "verify_token":
+			o.VerifyToken = val
+		case "header":
+			o.Header = val
+		case "prefix":
+			o.Prefix = val
+		case "query_param":
+			o.QueryParam = val
+		case "secret_file":
+			o.SecretFile = val
+		default:
+			tb.Fatalf("vector %s: option %s is not one the vectors set", v.ID, name)
+		}
+	}
 }
 
 // TestVectors runs every vector of testdata/vectors.json through New and

@@ -9,7 +9,8 @@
 // `hookgate send`. The package does no I/O, except fetching a JWKS for the
 // schemes configured with jwks_url, fetching the signing certificates of the
 // certificate-signed presets (Amazon SNS, PayPal) from their providers'
-// hosts, and confirming SNS subscriptions.
+// hosts, confirming SNS subscriptions, and the secret file of a preset that
+// learns its secret in a handshake (Asana's secret_file).
 package verify
 
 import (
@@ -163,6 +164,14 @@ type Options struct {
 	// SubscriptionConfirmation is confirmed (a GET of its SubscribeURL)
 	// and answered, or forwarded as an event; nil means true.
 	AutoConfirm *bool
+	// QueryParam names the query parameter of the endpoint URL that
+	// carries a shared secret ("query_param"), for providers that sign
+	// nothing and let the URL hold a secret (Azure Event Grid, Strava).
+	QueryParam string
+	// SecretFile is where a secret that the provider chooses and sends in
+	// a handshake is kept ("secret_file", Asana's X-Hook-Secret): written
+	// on the first handshake, read again whenever it changes.
+	SecretFile string
 }
 
 // Result describes a successful verification.
@@ -218,6 +227,10 @@ type Response struct {
 	ContentType string
 	Header      http.Header // extra response headers, if any
 	Body        []byte
+	// Log, when set, says what the handshake did (Asana: a secret learned
+	// and where it was written), for the gateway's log line; it is never
+	// sent, and never holds a secret.
+	Log string
 }
 
 // Verifier checks one request. now is the receiver's clock.

@@ -1,0 +1,4 @@
+package verify
+
+// RingCentralType is ringCentralType, for the external tests.
+var RingCentralType = ringCentralType

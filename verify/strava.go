@@ -1,0 +1,136 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+func init() {
+	register(Preset{
+		Name:        "strava",
+		Scheme:      "token",
+		Description: "Strava: events are not signed; with secrets, the callback URL's query parameter (option query_param, default token) must hold one; GET hub.challenge handshake checked against verify_token",
+		// An event has no ID: the body's SHA-256 identifies it. Its
+		// natural version is event_time, per object_id.
+		EventType: []string{"object_type", "aspect_type"},
+		CreatedAt: "event_time",
+		Options:   []string{"verify_token", "query_param"},
+		Methods:   []string{http.MethodGet, http.MethodPost},
+		NoSecret:  true,
+		Handshake: "subscription creation sends GET ?hub.mode=subscribe&hub.challenge=...&hub.verify_token=...: answered 200 {\"hub.challenge\":\"...\"} when hub.verify_token equals verify_token",
+		// Nothing is signed; a token in the URL proves only that the
+		// sender knows it.
+		BodyUnsigned: true,
+		// Strava asks for a 200 to every event, within two seconds.
+		Success: &Response{Status: http.StatusOK},
+		New:     newWith(newStrava),
+		Sign:    signWith(newStrava),
+	})
+}
+
+// stravaDefaultParam is the query parameter of the callback URL that holds
+// the secret when query_param is not set.
+const stravaDefaultParam = "token"
+
+// stravaVerifier checks Strava's webhook events, which carry no signature
+// or token of Strava's own. With secrets configured, the callback URL given
+// to Strava must hold one in a query parameter (callback_url
+// https://host/path?token=<secret>), and every event must arrive with it;
+// without secrets every event is accepted, and anyone who learns the URL
+// can post events. The GET subscription validation is answered when its
+// hub.verify_token equals Options.VerifyToken. It is safe for concurrent
+// use.
+type stravaVerifier struct {
+	param       string
+	sums        [][32]byte // nil: events are not checked
+	first       string
+	verifyToken [][32]byte // nil: no handshake is answered
+}
+
+var _ Verifier = (*stravaVerifier)(nil)
+
+func newStrava(o Options) (*stravaVerifier, error) {
+	v := &stravaVerifier{param: o.QueryParam}
+	if v.param == "" {
+		v.param = stravaDefaultParam
+	}
+	if len(o.Secrets) > 0 {
+		v.sums, v.first = secretSums(o.Secrets), o.Secrets[0]
+	}
+	if o.VerifyToken != "" {
+		v.verifyToken = secretSums([]string{o.VerifyToken})
+	}
+	return v, nil
+}
+
+// Verify implements Verifier. A GET is the subscription validation; any
+// other request is an event, checked for the URL's secret when secrets are
+// configured.
+func (v *stravaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
+	if r.Method == http.MethodGet {
+		return v.handshake(r)
+	}
+	if v.sums == nil {
+		return Result{}, nil
+	}
+	got := queryValue(r.URL, v.param)
+	if got == "" {
+		return Result{}, fmt.Errorf("query parameter %s: %w", v.param, ErrNoSignature)
+	}
+	i := matchSecret(v.sums, []byte(got))
+	if i < 0 {
+		return Result{}, fmt.Errorf("query parameter %s: matches none of %d secrets: %w", v.param, len(v.sums), ErrMismatch)
+	}
+	return Result{SecretIndex: i}, nil
+}
+
+// handshake answers Strava's GET ?hub.mode=subscribe&hub.challenge=...
+// &hub.verify_token=... with {"hub.challenge": ...} as JSON, when the verify
+// token matches; without verify_token configured, none is answered.
+func (v *stravaVerifier) handshake(r *Request) (Result, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return Result{}, fmt.Errorf("handshake URL: %v: %w", err, ErrMalformed)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return Result{}, fmt.Errorf("handshake query: %v: %w", err, ErrMalformed)
+	}
+	if mode := q.Get("hub.mode"); mode != "subscribe" {
+		return Result{}, fmt.Errorf("handshake query: hub.mode is %q, not subscribe: %w", truncate(mode), ErrMalformed)
+	}
+	token := q.Get("hub.verify_token")
+	if token == "" {
+		return Result{}, fmt.Errorf("handshake query: hub.verify_token: %w", ErrNoSignature)
+	}
+	challenge := q.Get("hub.challenge")
+	switch {
+	case challenge == "":
+		return Result{}, fmt.Errorf("handshake query: hub.challenge is missing: %w", ErrMalformed)
+	case len(challenge) > maxChallenge:
+		return Result{}, fmt.Errorf("handshake query: hub.challenge: %d bytes, at most %d: %w", len(challenge), maxChallenge, ErrMalformed)
+	case v.verifyToken == nil:
+		return Result{}, fmt.Errorf("handshake query: hub.verify_token given but no verify_token is configured: %w", ErrMismatch)
+	case matchSecret(v.verifyToken, []byte(token)) < 0:
+		return Result{}, fmt.Errorf("handshake query: hub.verify_token does not match: %w", ErrMismatch)
+	}
+	body, _ := json.Marshal(map[string]string{"hub.challenge": challenge})
+	return handshake(&Response{Status: http.StatusOK, ContentType: "application/json", Body: body}), nil
+}
+
+// sign puts the first secret in the URL's query parameter, as the callback
+// URL given to Strava holds it. Without secrets there is nothing to add.
+func (v *stravaVerifier) sign(r *Request, _ time.Time) error {
+	if v.sums == nil {
+		return nil
+	}
+	u, err := setQueryValue(r.URL, v.param, v.first)
+	if err != nil {
+		return err
+	}
+	r.URL = u
+	return nil
+}
