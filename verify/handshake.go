@@ -59,3 +59,38 @@ func (v *echoVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	}
 	return v.hmacVerifier.Verify(r, now)
 }
+
+// hubChallenge checks the WebSub-style subscription handshake that Meta
+// and Strava send, GET ?hub.mode=subscribe&hub.challenge=...
+// &hub.verify_token=..., and returns the challenge to echo: the verify
+// token must match verifyToken (the SHA-256 of the verify_token option;
+// nil when none is configured, and then no handshake is answered).
+func hubChallenge(r *Request, verifyToken [][32]byte) (string, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return "", fmt.Errorf("handshake URL: %v: %w", err, ErrMalformed)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "", fmt.Errorf("handshake query: %v: %w", err, ErrMalformed)
+	}
+	if mode := q.Get("hub.mode"); mode != "subscribe" {
+		return "", fmt.Errorf("handshake query: hub.mode is %q, not subscribe: %w", truncate(mode), ErrMalformed)
+	}
+	token := q.Get("hub.verify_token")
+	if token == "" {
+		return "", fmt.Errorf("handshake query: hub.verify_token: %w", ErrNoSignature)
+	}
+	challenge := q.Get("hub.challenge")
+	switch {
+	case challenge == "":
+		return "", fmt.Errorf("handshake query: hub.challenge is missing: %w", ErrMalformed)
+	case len(challenge) > maxChallenge:
+		return "", fmt.Errorf("handshake query: hub.challenge: %d bytes, at most %d: %w", len(challenge), maxChallenge, ErrMalformed)
+	case verifyToken == nil:
+		return "", fmt.Errorf("handshake query: hub.verify_token given but no verify_token is configured: %w", ErrMismatch)
+	case matchSecret(verifyToken, []byte(token)) < 0:
+		return "", fmt.Errorf("handshake query: hub.verify_token does not match: %w", ErrMismatch)
+	}
+	return challenge, nil
+}

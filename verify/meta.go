@@ -2,9 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -55,30 +53,9 @@ func (v *metaVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if r.Method != http.MethodGet {
 		return v.hmac.Verify(r, now)
 	}
-	u, err := url.Parse(r.URL)
+	challenge, err := hubChallenge(r, v.verifyToken)
 	if err != nil {
-		return Result{}, fmt.Errorf("handshake URL: %v: %w", err, ErrMalformed)
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return Result{}, fmt.Errorf("handshake query: %v: %w", err, ErrMalformed)
-	}
-	if mode := q.Get("hub.mode"); mode != "subscribe" {
-		return Result{}, fmt.Errorf("handshake query: hub.mode is %q, not subscribe: %w", truncate(mode), ErrMalformed)
-	}
-	token := q.Get("hub.verify_token")
-	if token == "" {
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token: %w", ErrNoSignature)
-	}
-	challenge := q.Get("hub.challenge")
-	if challenge == "" {
-		return Result{}, fmt.Errorf("handshake query: hub.challenge is missing: %w", ErrMalformed)
-	}
-	if v.verifyToken == nil {
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token given but no verify_token is configured: %w", ErrMismatch)
-	}
-	if matchSecret(v.verifyToken, []byte(token)) < 0 {
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token does not match: %w", ErrMismatch)
+		return Result{}, err
 	}
 	return handshake(&Response{ContentType: "text/plain; charset=utf-8", Body: []byte(challenge)}), nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -91,31 +90,9 @@ func (v *stravaVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 // &hub.verify_token=... with {"hub.challenge": ...} as JSON, when the verify
 // token matches; without verify_token configured, none is answered.
 func (v *stravaVerifier) handshake(r *Request) (Result, error) {
-	u, err := url.Parse(r.URL)
+	challenge, err := hubChallenge(r, v.verifyToken)
 	if err != nil {
-		return Result{}, fmt.Errorf("handshake URL: %v: %w", err, ErrMalformed)
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return Result{}, fmt.Errorf("handshake query: %v: %w", err, ErrMalformed)
-	}
-	if mode := q.Get("hub.mode"); mode != "subscribe" {
-		return Result{}, fmt.Errorf("handshake query: hub.mode is %q, not subscribe: %w", truncate(mode), ErrMalformed)
-	}
-	token := q.Get("hub.verify_token")
-	if token == "" {
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token: %w", ErrNoSignature)
-	}
-	challenge := q.Get("hub.challenge")
-	switch {
-	case challenge == "":
-		return Result{}, fmt.Errorf("handshake query: hub.challenge is missing: %w", ErrMalformed)
-	case len(challenge) > maxChallenge:
-		return Result{}, fmt.Errorf("handshake query: hub.challenge: %d bytes, at most %d: %w", len(challenge), maxChallenge, ErrMalformed)
-	case v.verifyToken == nil:
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token given but no verify_token is configured: %w", ErrMismatch)
-	case matchSecret(v.verifyToken, []byte(token)) < 0:
-		return Result{}, fmt.Errorf("handshake query: hub.verify_token does not match: %w", ErrMismatch)
+		return Result{}, err
 	}
 	body, _ := json.Marshal(map[string]string{"hub.challenge": challenge})
 	return handshake(&Response{Status: http.StatusOK, ContentType: "application/json", Body: body}), nil
