@@ -3,7 +3,6 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -83,22 +82,9 @@ func newAtlassianConnect(o Options) (*atlassianVerifier, error) {
 // atlassianBasePath checks public_url, the app's baseUrl as its descriptor
 // gives it, and returns its path without a trailing "/".
 func atlassianBasePath(s string) (string, error) {
-	if s == "" {
-		return "", nil
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		err = errors.New("not a URL")
-	case u.Scheme != "https" && u.Scheme != "http" || u.Host == "":
-		err = errors.New("not an http:// or https:// URL with a host")
-	case u.User != nil:
-		err = errors.New("has user info")
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		err = errors.New("has a query; give the app's baseUrl")
-	}
-	if err != nil {
-		return "", fmt.Errorf("atlassian-connect: option public_url %s: %v: %w", quoteURL(s), err, ErrConfig)
+	u, err := parsePublicURL("atlassian-connect", s, true)
+	if u == nil {
+		return "", err
 	}
 	return strings.TrimRight(u.EscapedPath(), "/"), nil
 }
@@ -246,19 +232,7 @@ func atlassianCanonical(method, rawURL, basePath string) (string, error) {
 // characters of RFC 3986 (ALPHA, DIGIT, "-", ".", "_", "~"), with upper-case
 // hex digits, as OAuth 1.0 does.
 func rfc3986Escape(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
+	return jsEscape(s, "-._~")
 }
 
 // sign sets Authorization: JWT with a token for r as Jira would send it:

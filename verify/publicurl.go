@@ -40,8 +40,20 @@ func signingURL(r *Request, base, typ string) (string, error) {
 // returns "scheme://host[:port]", or "" for an empty option; typ names the
 // preset in errors.
 func parsePublicBase(typ, s string) (string, error) {
+	u, err := parsePublicURL(typ, s, false)
+	if u == nil {
+		return "", err
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// parsePublicURL checks a public_url: an http:// or https:// URL with a
+// host, no user info, query or fragment, and no path unless withPath (an
+// app's base URL, whose path the provider puts before the request's). It
+// returns nil, nil for an empty option; typ names the preset in errors.
+func parsePublicURL(typ, s string, withPath bool) (*url.URL, error) {
 	if s == "" {
-		return "", nil
+		return nil, nil
 	}
 	u, err := url.Parse(s)
 	switch {
@@ -51,13 +63,15 @@ func parsePublicBase(typ, s string) (string, error) {
 		err = errors.New("not an http:// or https:// URL with a host")
 	case u.User != nil:
 		err = errors.New("has user info")
-	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+	case withPath && (u.RawQuery != "" || u.Fragment != "" || u.ForceQuery):
+		err = errors.New("has a query; give the app's baseUrl")
+	case !withPath && (u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery):
 		err = errors.New("has a path or query; give scheme://host[:port] only, the request's path and query are kept")
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: option public_url %s: %v: %w", typ, quoteURL(s), err, ErrConfig)
+		return nil, fmt.Errorf("%s: option public_url %s: %v: %w", typ, quoteURL(s), err, ErrConfig)
 	}
-	return u.Scheme + "://" + u.Host, nil
+	return u, nil
 }
 
 // quoteURL quotes a URL for an error message, without a password it may
