@@ -26,7 +26,6 @@ type handshakeCase struct {
 	status   int
 	ctype    string // the answer's Content-Type prefix ("" unchecked)
 	body     string // the exact answer body
-	header   [2]string
 }
 
 // answer sends req and returns the answer with its body read.
