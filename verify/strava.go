@@ -13,9 +13,13 @@ func init() {
 		Scheme:      "token",
 		Description: "Strava: events are not signed; with secrets, the callback URL's query parameter (option query_param, default token) must hold one; GET hub.challenge handshake checked against verify_token",
 		// An event has no ID: the body's SHA-256 identifies it. Its
-		// natural version is event_time, per object_id.
+		// natural version is event_time, per object: an activity and an
+		// athlete may share an object_id, so the key is both, as the
+		// JSON array ["activity",1360128428] made a string (a gjson
+		// multipath and its @tostr modifier).
 		EventType: []string{"object_type", "aspect_type"},
 		CreatedAt: "event_time",
+		Ordering:  &OrderingInfo{Key: "[object_type,object_id]|@tostr", Version: "event_time", Format: "unix"},
 		Options:   []string{"verify_token", "query_param"},
 		Methods:   []string{http.MethodGet, http.MethodPost},
 		NoSecret:  true,
