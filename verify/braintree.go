@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -86,11 +88,17 @@ func (v *braintreeVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if r.Method == http.MethodGet {
 		return v.challenge(r)
 	}
-	sig, ok := formValue(r.Body, braintreeSigField)
+	sig, ok, err := formValueOnce(r.Body, braintreeSigField)
+	if err != nil {
+		return Result{}, err
+	}
 	if !ok || sig == "" {
 		return Result{}, fmt.Errorf("form field %s: %w", braintreeSigField, ErrNoSignature)
 	}
-	payload, ok := formValue(r.Body, braintreePayloadField)
+	payload, ok, err := formValueOnce(r.Body, braintreePayloadField)
+	if err != nil {
+		return Result{}, err
+	}
 	if !ok {
 		return Result{}, fmt.Errorf("form field %s: %w", braintreePayloadField, ErrNoSignature)
 	}
@@ -115,7 +123,11 @@ func (v *braintreeVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if i < 0 {
 		return Result{}, fmt.Errorf("form field %s: no signature of a configured public key matches (%d key pairs): %w", braintreeSigField, len(v.public), ErrMismatch)
 	}
-	return Result{SecretIndex: i, Payload: braintreeFields(payload)}, nil
+	// The ID is the hash of what the signature covers (the payload, its
+	// line breaks aside): two notifications of one kind in one second
+	// differ, and a form encoded again is the same event.
+	sum := sha256.Sum256([]byte(strings.ReplaceAll(payload, "\n", "")))
+	return Result{SecretIndex: i, ID: "sha256:" + hex.EncodeToString(sum[:]), Payload: braintreeFields(payload)}, nil
 }
 
 // matches reports whether a pair of sig for public key pub holds the MAC

@@ -41,16 +41,25 @@ func Redact(h http.Header, names []string) http.Header {
 var defaultQueryParams = map[string]string{"strava": stravaDefaultParam}
 
 // CredentialParams lists the query parameters of a preset's request URLs
-// that carry a secret (Event Grid's and Strava's URL secret): queryParam,
-// the query_param option, when set, else the preset's default, if any.
+// that carry a secret: queryParam, the query_param option, when set, else
+// the preset's default, if any (Event Grid's and Strava's URL secret);
+// hub.verify_token where verify_token is an option (Meta, Strava); jwt
+// for Atlassian Connect, whose token may come in the query.
 func CredentialParams(p Preset, queryParam string) []string {
+	var out []string
 	if queryParam == "" {
 		queryParam = defaultQueryParams[p.Name]
 	}
-	if queryParam == "" || !slices.Contains(p.Options, "query_param") {
-		return nil
+	if queryParam != "" && slices.Contains(p.Options, "query_param") {
+		out = append(out, queryParam)
 	}
-	return []string{queryParam}
+	if slices.Contains(p.Options, "verify_token") {
+		out = append(out, "hub.verify_token")
+	}
+	if p.Name == "atlassian-connect" {
+		out = append(out, "jwt")
+	}
+	return out
 }
 
 // RedactQuery returns rawURL with the value of each query parameter named

@@ -139,7 +139,10 @@ func dropboxSignJSON(r *Request) ([]byte, string, error) {
 		}
 		return doc, "json form field", nil
 	case "application/x-www-form-urlencoded":
-		doc, ok := formValue(r.Body, "json")
+		doc, ok, err := formValueOnce(r.Body, "json")
+		if err != nil {
+			return nil, "", err
+		}
 		if !ok {
 			return nil, "", fmt.Errorf("json form field: %w", ErrNoSignature)
 		}

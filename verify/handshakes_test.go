@@ -511,8 +511,10 @@ func TestCredentialParamsAndRedactQuery(t *testing.T) {
 	}{
 		{"eventgrid", "code", []string{"code"}},
 		{"eventgrid", "", nil},
-		{"strava", "", []string{"token"}},
-		{"strava", "k", []string{"k"}},
+		{"strava", "", []string{"token", "hub.verify_token"}},
+		{"strava", "k", []string{"k", "hub.verify_token"}},
+		{"meta", "", []string{"hub.verify_token"}},
+		{"atlassian-connect", "", []string{"jwt"}},
 		{"stripe", "", nil},
 	} {
 		if got := verify.CredentialParams(lookup(c.preset), c.param); strings.Join(got, ",") != strings.Join(c.want, ",") {

@@ -15,8 +15,9 @@ func init() {
 		Description: "Mandrill (Mailchimp Transactional): X-Mandrill-Signature base64 HMAC-SHA1 over the webhook URL plus sorted form params, webhook key raw (the setup check is signed with the key test-webhook: add it as a second secret while creating the webhook)",
 		Headers:     []string{mandrillHeader},
 		// The body is a form (mandrill_events=<JSON array of up to 1000
-		// events>), which JSON paths cannot read: its SHA-256 identifies
-		// a delivery.
+		// events>), which JSON paths cannot read: the SHA-256 of what is
+		// signed (the URL and the decoded, sorted parameters) identifies
+		// a delivery, however the form is encoded.
 		Options: []string{"public_url"},
 		New:     newWith(newMandrill),
 		Sign:    signWith(newMandrill),
@@ -72,7 +73,7 @@ func (v *mandrillVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: signature over %s matches none of %d secrets: %w", mandrillHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{SecretIndex: i}, nil
+	return Result{SecretIndex: i, ID: signedID(u, string(params))}, nil
 }
 
 // sign signs r as Mandrill does; its body must be a form.

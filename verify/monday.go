@@ -110,6 +110,10 @@ func mondayChallenge(body []byte) (*Response, error) {
 	if json.Unmarshal(m.Challenge, &s) != nil || s == "" {
 		return nil, fmt.Errorf("body: challenge is not a non-empty string: %w", ErrMalformed)
 	}
+	if len(s) > maxChallenge {
+		// Answered without a token: it must not reflect what anyone sends.
+		return nil, fmt.Errorf("body: challenge: %d bytes, at most %d: %w", len(s), maxChallenge, ErrMalformed)
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -87,7 +87,8 @@ func (v *plivoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: no signature over %s matches any of %d secrets: %w", plivoHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
-	return Result{SecretIndex: i}, nil
+	// The nonce is new on each attempt: the ID is what else is signed.
+	return Result{SecretIndex: i, ID: signedID(strings.TrimSuffix(signed, "."+nonce))}, nil
 }
 
 // plivoSigned returns the content Plivo signs for a POST to rawURL with a

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -123,4 +125,18 @@ func newURLMACs(typ string, o Options, h func() hash.Hash) (urlMACs, error) {
 		return urlMACs{}, err
 	}
 	return urlMACs{base: base, macs: newMACSet(rawKeys(o.Secrets), h)}, nil
+}
+
+// signedID identifies an event by the SHA-256 of what its signature
+// covers, for schemes that sign a canonical form of the request (decoded,
+// sorted form parameters) rather than its bytes: a body encoded again
+// (parameters reordered, escapes changed) is the same event, where the
+// body's own SHA-256 would make it a new one.
+func signedID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

@@ -101,6 +101,28 @@ func slackForm(body []byte, res Result) Result {
 // body, and whether it is there. Other fields' values are not unescaped; a
 // value that does not unescape counts as absent.
 func formValue(body []byte, name string) (string, bool) {
+	v, n := formField(body, name)
+	if n == 0 {
+		return "", false
+	}
+	uv, err := url.QueryUnescape(v)
+	return uv, err == nil
+}
+
+// formValueOnce is formValue for a field that a scheme verifies: it must
+// appear at most once, since a consumer whose form parser keeps the last
+// value would read one that was not verified.
+func formValueOnce(body []byte, name string) (string, bool, error) {
+	if _, n := formField(body, name); n > 1 {
+		return "", false, fmt.Errorf("form field %s appears %d times: %w", name, n, ErrMalformed)
+	}
+	v, ok := formValue(body, name)
+	return v, ok, nil
+}
+
+// formField returns the raw (escaped) value of the first field name in a
+// form body, and how many times the field appears.
+func formField(body []byte, name string) (first string, n int) {
 	for rest := body; len(rest) > 0; {
 		var kv []byte
 		kv, rest, _ = bytes.Cut(rest, []byte("&"))
@@ -113,10 +135,12 @@ func formValue(body []byte, name string) (string, bool) {
 				continue
 			}
 		}
-		uv, err := url.QueryUnescape(string(v))
-		return uv, err == nil
+		if n == 0 {
+			first = string(v)
+		}
+		n++
 	}
-	return "", false
+	return first, n
 }
 
 // decodeMarked decodes the JSON body into v if the body contains marker,
