@@ -38,11 +38,10 @@ func (p *provider) bodyKey(id string, body []byte) string {
 // read.
 //
 // json() writes a JSON body byte for byte as the last member, data; any
-// other UTF-8 body as the string data, with content_type when the request
-// had one; anything else as data_base64. A string data without
-// content_type is taken as a JSON body (a non-JSON text body sent without
-// a Content-Type would be misread, and its body claim missed by a catch-up
-// after a crash).
+// other UTF-8 body (an empty one too) as the string data; anything else as
+// data_base64. A string data is taken as such a text body: a body that is
+// a bare JSON string literal, which no provider sends, would be misread,
+// and its body claim missed by a catch-up after a crash.
 func (e envelope) rawBody(msg []byte) ([]byte, bool) {
 	if e.kind != config.EnvelopeJSON {
 		return msg, true
@@ -55,7 +54,7 @@ func (e envelope) rawBody(msg []byte) ([]byte, bool) {
 	if !d.Exists() {
 		return nil, false
 	}
-	if d.Type == gjson.String && gjson.GetBytes(msg, "content_type").Exists() {
+	if d.Type == gjson.String {
 		return []byte(d.Str), true
 	}
 	// Byte for byte: from just after `"data":` to the closing brace.

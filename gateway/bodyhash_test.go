@@ -120,8 +120,9 @@ func TestEnvelopeRawBody(t *testing.T) {
 		body     []byte
 	}{
 		{"JSON", "application/json", []byte(" {\"a\":\"b\\\"}\",\"data\":1}\n")},
-		{"JSON string", "", []byte(`"just a string"`)},
 		{"text", "text/plain", []byte("a=b&c=\"d\"\n\u00e9")},
+		{"text without a Content-Type", "", []byte("a=b")},
+		{"empty", "", []byte{}},
 		{"binary", "application/octet-stream", []byte{0xff, 0x00, 0xfe}},
 	} {
 		msg := e.json(envelopeInput{provider: "p", id: identity{ID: "1", Type: "t"}, receivedAt: "now", ct: c.ct, body: c.body, isJSON: json.Valid(c.body)})

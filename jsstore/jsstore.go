@@ -225,7 +225,10 @@ func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcom
 	defer cancel()
 	claims := []string{subject(ClaimPrefix, ev.Provider, ev.ID)}
 	if ev.BodyKey != "" { // dedupe.body_hash: the body's claim too
-		claims = append(claims, subject(ClaimPrefix, ev.Provider, ev.BodyKey))
+		// Under a token of its own (_hg.claim.body.<provider>.<hash>, one
+		// more than an ID's claim): an event ID, whatever it is, cannot
+		// name a body's claim.
+		claims = append(claims, subject(ClaimPrefix+".body", ev.Provider, ev.BodyKey))
 	}
 	version := subject(VersionPrefix, ev.Provider, ev.Entity)
 	for tries := 1; ; tries++ {

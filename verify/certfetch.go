@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // This file holds what the certificate-signed presets (Amazon SNS, PayPal)
@@ -42,8 +44,16 @@ const (
 	certTimeout = 10 * time.Second
 	certMaxSize = 64 << 10
 	// certCacheSize bounds the URLs remembered, successes and failures
-	// alike; the least recently used goes first.
+	// alike; failures go first, then the least recently used.
 	certCacheSize = 64
+	// certNewPerSecond and certNewBurst bound how often a URL not in the
+	// cache is fetched: a request names the URL before anything secret is
+	// checked (PayPal's signed string holds the webhook ID, checked with
+	// the key), so whoever reaches the endpoint could otherwise make the
+	// gateway fetch from the provider's host as fast as they send. The
+	// providers use a handful of certificates at a time.
+	certNewPerSecond = 1
+	certNewBurst     = 32
 	// certMaxFetches bounds the fetches under way at once: past it a
 	// request whose certificate is not cached fails with
 	// ErrKeysUnavailable (and the provider retries) rather than wait.
@@ -121,7 +131,8 @@ func plainPath(path string) bool {
 type certCache struct {
 	mu       sync.Mutex
 	entries  map[string]*certEntry
-	fetching int // fetches under way
+	fetching int           // fetches under way
+	newURLs  *rate.Limiter // fetches of URLs not in entries
 }
 
 // certEntry is one URL's certificate, or the error of its last fetch.
@@ -134,7 +145,11 @@ type certEntry struct {
 	inflight chan struct{}  // closed when the running fetch ends; nil if none
 }
 
-var certs = &certCache{entries: map[string]*certEntry{}}
+var certs = newCertCache()
+
+func newCertCache() *certCache {
+	return &certCache{entries: map[string]*certEntry{}, newURLs: rate.NewLimiter(certNewPerSecond, certNewBurst)}
+}
 
 // key returns the RSA key of the certificate at u (a URL that a certPolicy
 // accepted), fetching it with client when it is not cached, or cached for
@@ -144,6 +159,16 @@ func (c *certCache) key(client *http.Client, u string, now time.Time) (*rsa.Publ
 	c.mu.Lock()
 	e := c.entries[u]
 	if e == nil {
+		// A URL is remembered only once it is fetched: one refused here
+		// takes no room from the certificates in use.
+		switch {
+		case c.fetching >= certMaxFetches:
+			c.mu.Unlock()
+			return nil, fmt.Errorf("certificate %s: %d certificate fetches under way: %w", u, c.fetching, ErrKeysUnavailable)
+		case !c.newURLs.AllowN(now, 1):
+			c.mu.Unlock()
+			return nil, fmt.Errorf("certificate %s: more new certificate URLs than %d a second: %w", u, certNewPerSecond, ErrKeysUnavailable)
+		}
 		e = &certEntry{}
 		c.entries[u] = e
 		c.evict(u)
@@ -210,18 +235,21 @@ func (c *certCache) failed(e *certEntry, u string, now time.Time, err error) (*r
 	return nil, fmt.Errorf("certificate %s: %v: %w", u, err, ErrKeysUnavailable)
 }
 
-// evict drops the least recently used entries past certCacheSize, never
+// evict drops entries past certCacheSize, those without a key first, then
+// the least recently used, never
 // keep (the entry just added) nor one being fetched. c.mu must be held.
 func (c *certCache) evict(keep string) {
 	for len(c.entries) > certCacheSize {
 		var oldest string
 		var at time.Time
+		failed := false // oldest holds no key: failures go first
 		for u, e := range c.entries {
 			if u == keep || e.inflight != nil {
 				continue
 			}
-			if oldest == "" || e.used.Before(at) {
-				oldest, at = u, e.used
+			f := e.key == nil
+			if oldest == "" || f && !failed || f == failed && e.used.Before(at) {
+				oldest, at, failed = u, e.used, f
 			}
 		}
 		if oldest == "" {
@@ -259,6 +287,11 @@ func httpGet(client *http.Client, u string, limit int64) ([]byte, error) {
 	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return errCertRedirect }
 	resp, err := cl.Do(req)
 	if err != nil {
+		// Without the URL, which callers name as they see fit (an SNS
+		// SubscribeURL holds the topic and a token).
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			return nil, ue.Err
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +48,7 @@ func (b *blockingCerts) RoundTrip(r *http.Request) (*http.Response, error) {
 // TestCertCacheBounded: at most certCacheSize URLs are remembered, the
 // least recently used dropped first.
 func TestCertCacheBounded(t *testing.T) {
-	c := &certCache{entries: map[string]*certEntry{}}
+	c := newCertCache()
 	client := &http.Client{Transport: &blockingCerts{}}
 	now := time.Unix(1700000000, 0)
 	const keep = "https://api.paypal.com/v1/notifications/certs/keep"
@@ -70,7 +72,7 @@ func TestCertCacheBounded(t *testing.T) {
 // TestCertMaxFetches: past certMaxFetches fetches under way, a request for
 // another certificate fails at once with ErrKeysUnavailable.
 func TestCertMaxFetches(t *testing.T) {
-	c := &certCache{entries: map[string]*certEntry{}}
+	c := newCertCache()
 	b := &blockingCerts{release: make(chan struct{})}
 	client := &http.Client{Transport: b}
 	now := time.Unix(1700000000, 0)
@@ -96,5 +98,39 @@ func TestCertMaxFetches(t *testing.T) {
 	}
 	if b.n != certMaxFetches {
 		t.Errorf("%d fetches; want %d", b.n, certMaxFetches)
+	}
+}
+
+// TestCertCacheKeepsKeys: a flood of URLs that serve no certificate (a
+// stranger's, named before anything secret is checked) neither pushes a
+// certificate in use out of the cache nor is fetched faster than
+// certNewPerSecond after the first certNewBurst; a URL refused so takes
+// no room.
+func TestCertCacheKeepsKeys(t *testing.T) {
+	c := newCertCache()
+	b := &blockingCerts{}
+	client := &http.Client{Transport: b}
+	now := time.Unix(1700000000, 0)
+	const good = "https://api.paypal.com/v1/notifications/certs/CERT-good"
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.entries[good] = &certEntry{key: &k.PublicKey, fetched: now, used: now.Add(-time.Hour)}
+	refused := 0
+	for i := range 4 * certCacheSize {
+		_, err := c.key(client, fmt.Sprintf("https://api.paypal.com/v1/notifications/certs/flood-%d", i), now.Add(time.Duration(i)*time.Millisecond))
+		if err != nil && strings.Contains(err.Error(), "a second") {
+			refused++
+		}
+	}
+	if got, err := c.key(client, good, now.Add(time.Second)); err != nil || got != &k.PublicKey {
+		t.Errorf("the certificate in use after the flood: %v, %v; want it from the cache", got, err)
+	}
+	if b.n > certNewBurst+1 {
+		t.Errorf("%d fetches for the flood within a quarter second; want at most %d", b.n, certNewBurst+1)
+	}
+	if refused == 0 || len(c.entries) > certCacheSize {
+		t.Errorf("%d refused, %d URLs remembered; want refusals and at most %d", refused, len(c.entries), certCacheSize)
 	}
 }
