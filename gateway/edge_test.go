@@ -210,3 +210,38 @@ func TestFailedVerificationSpendsNoRateLimit(t *testing.T) {
 		t.Errorf("%d events decided; want 2", len(d.events))
 	}
 }
+
+// TestRateLimitSkipsUnsignedHandshakes: a handshake that anyone may send
+// (Dropbox's GET challenge) is answered without spending the provider's
+// rate limit, so a stranger cannot exhaust it: the signed event after a
+// flood of them is still accepted.
+func TestRateLimitSkipsUnsignedHandshakes(t *testing.T) {
+	c := mustValid(t, `
+listen: 127.0.0.1:0
+providers:
+  - name: dbx
+    type: dropbox
+    secrets: [dropbox-app-secret]
+    rate_limit: {rps: 1, burst: 1}
+`)
+	providers, err := buildProviders(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fakeDecider{outcome: webhook.Accepted}
+	h := testServer(t, c, d, nil).routes(providers)
+	for i := range 5 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/webhooks/dbx?challenge=c%d", i), nil))
+		if rec.Code != 200 || rec.Body.String() != fmt.Sprintf("c%d", i) {
+			t.Fatalf("challenge %d: %d %q; want 200 echoing it", i, rec.Code, rec.Body)
+		}
+	}
+	body := `{"list_folder":{"accounts":["dbid:1"]}}`
+	req := signedRequest(t, "dropbox", "dropbox-app-secret", "/webhooks/dbx", body, nil, testNow)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 202 {
+		t.Errorf("a signed event after the challenges: %d %s; want 202 (the burst unspent)", rec.Code, rec.Body)
+	}
+}

@@ -324,9 +324,13 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 		return r, err
 	}
 	r.secret = res.SecretIndex
-	// Only a verified request spends the provider's rate limit.
-	if err := p.edge.spend(now); err != nil {
-		return r, err
+	// Only a verified request spends the provider's rate limit: a
+	// handshake anyone may send (an echoed challenge) does not, so that a
+	// stranger cannot exhaust it.
+	if !res.Unsigned() {
+		if err := p.edge.spend(now); err != nil {
+			return r, err
+		}
 	}
 	if res.Response != nil {
 		r.handshake = res.Response

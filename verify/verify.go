@@ -221,6 +221,11 @@ func handshake(resp *Response) Result {
 	return Result{Response: resp, unsigned: true}
 }
 
+// Unsigned reports whether r is a handshake that no secret verified (an
+// echoed challenge, Asana's heartbeat): whoever sends it gets the same
+// answer, so it proves nothing about the sender.
+func (r Result) Unsigned() bool { return r.unsigned }
+
 // Response is the answer to a handshake.
 type Response struct {
 	Status      int // 0 means 200
