@@ -147,6 +147,17 @@ func (p *Provider) Verifier() (verify.Verifier, error) {
 	return verify.New(p.Type, o)
 }
 
+// DryRunVerifier is Verifier for checking requests offline: it acts on
+// nothing outside itself (verify.Options.DryRun).
+func (p *Provider) DryRunVerifier() (verify.Verifier, error) {
+	o, err := p.VerifyOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.DryRun = true
+	return verify.New(p.Type, o)
+}
+
 // VerifyOptions returns the options of the provider's scheme.
 func (p *Provider) VerifyOptions() (verify.Options, error) {
 	o := verify.Options{Tolerance: time.Duration(p.Tolerance)}

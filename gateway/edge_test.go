@@ -62,7 +62,7 @@ providers:
     secrets: [whsec_new]
 %s
 `, httpCfg, providerExtra))
-	providers, err := buildProviders(c)
+	providers, err := buildProviders(c, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ providers:
     secrets: [dropbox-app-secret]
     rate_limit: {rps: 1, burst: 1}
 `)
-	providers, err := buildProviders(c)
+	providers, err := buildProviders(c, false)
 	if err != nil {
 		t.Fatal(err)
 	}

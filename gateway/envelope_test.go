@@ -21,7 +21,7 @@ import (
 // message it makes of a request with h and body, received at now.
 func envelopeEvent(tb testing.TB, providers string, h http.Header, body string, now time.Time) *forward.Message {
 	tb.Helper()
-	ps, err := buildProviders(mustValid(tb, "listen: 127.0.0.1:0\nproviders:\n"+providers))
+	ps, err := buildProviders(mustValid(tb, "listen: 127.0.0.1:0\nproviders:\n"+providers), false)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -33,7 +33,7 @@ type Explanation struct {
 // routes. cfg must be validated. An error means the request cannot be
 // followed that far (no such provider, no identity).
 func Explain(cfg *config.Config, provider string, req *verify.Request, now time.Time) (*Explanation, error) {
-	providers, err := buildProviders(cfg)
+	providers, err := buildProviders(cfg, true)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func TestShopifyTopicOnTheStream(t *testing.T) {
 func formatsHandler(tb testing.TB, providers string, now time.Time) (http.Handler, *fakeDecider) {
 	tb.Helper()
 	c := mustValid(tb, "listen: 127.0.0.1:0\nproviders:\n"+providers)
-	ps, err := buildProviders(c)
+	ps, err := buildProviders(c, false)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -101,7 +101,10 @@ func clip(s string) string {
 	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
 }
 
-func buildProviders(cfg *config.Config) ([]*provider, error) {
+// buildProviders builds cfg's providers; with dryRun their verifiers act
+// on nothing outside themselves (a request checked offline, see
+// config.Provider.DryRunVerifier).
+func buildProviders(cfg *config.Config, dryRun bool) ([]*provider, error) {
 	trusted, err := parsePrefixes(cfg.HTTP.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted_proxies: %w", err)
@@ -109,7 +112,11 @@ func buildProviders(cfg *config.Config) ([]*provider, error) {
 	out := make([]*provider, 0, len(cfg.Providers))
 	for i := range cfg.Providers {
 		pc := &cfg.Providers[i]
-		v, err := pc.Verifier()
+		build := pc.Verifier
+		if dryRun {
+			build = pc.DryRunVerifier
+		}
+		v, err := build()
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", pc.Name, err)
 		}

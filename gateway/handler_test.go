@@ -87,7 +87,7 @@ providers:
 func mustHandler(tb testing.TB, d Decider) http.Handler {
 	tb.Helper()
 	c := mustValid(tb, testConfig)
-	providers, err := buildProviders(c)
+	providers, err := buildProviders(c, false)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -363,7 +363,7 @@ func TestLogsNeverCarrySecretsOrBodies(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		var logs bytes.Buffer
 		c := mustValid(t, testConfig)
-		providers, err := buildProviders(c)
+		providers, err := buildProviders(c, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -427,7 +427,7 @@ func TestAppendJSON(t *testing.T) {
 func TestRejectedLogsAreSampled(t *testing.T) {
 	var logs syncBuffer
 	s := testServer(t, nil, &fakeDecider{outcome: webhook.Accepted}, slog.New(slog.NewJSONHandler(&logs, nil)))
-	providers, err := buildProviders(s.cfg)
+	providers, err := buildProviders(s.cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ var ErrNoReload = errors.New("gateway: reload is not available (no config source
 // settings that only a restart applies (listeners, storage, NATS, HTTP,
 // admin, archive) are left as they are and named in the result.
 func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
-	providers, err := buildProviders(cfg)
+	providers, err := buildProviders(cfg, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}

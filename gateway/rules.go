@@ -104,7 +104,7 @@ func (rs *rules) apply(p *provider, id identity, h http.Header, fields []byte, e
 // ReplayExpander is expander for cfg's providers and routes, for a replay
 // made beside the gateway (`hookgate replay`). cfg must be validated.
 func ReplayExpander(cfg *config.Config, route string) (func(forward.Message) []forward.Message, error) {
-	providers, err := buildProviders(cfg)
+	providers, err := buildProviders(cfg, true)
 	if err != nil {
 		return nil, err
 	}

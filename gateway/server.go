@@ -143,7 +143,7 @@ func (s *Server) signRoom() int {
 
 // start runs the steps of Open; Open undoes them if one fails.
 func (s *Server) start(ctx context.Context) error {
-	providers, err := buildProviders(s.cfg)
+	providers, err := buildProviders(s.cfg, false)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,7 @@ const (
 type asanaVerifier struct {
 	secrets []string // configured
 	file    string   // "" when no secret_file
+	dryRun  bool     // Options.DryRun: a handshake writes nothing
 	mu      sync.Mutex
 	cache   asanaFileSecret // the file's secret, as last read; under mu
 }
@@ -70,7 +71,7 @@ func newAsana(o Options) (*asanaVerifier, error) {
 	if len(o.Secrets) == 0 && o.SecretFile == "" {
 		return nil, fmt.Errorf("asana: set option secret_file (where the secret Asana sends in the handshake is kept) or secrets: %w", ErrConfig)
 	}
-	v := &asanaVerifier{secrets: o.Secrets, file: o.SecretFile}
+	v := &asanaVerifier{secrets: o.Secrets, file: o.SecretFile, dryRun: o.DryRun}
 	if v.file != "" {
 		if fi, err := os.Stat(filepath.Dir(v.file)); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("asana: option secret_file %q: its directory does not exist: %w", v.file, ErrConfig)
@@ -207,6 +208,9 @@ func (v *asanaVerifier) handshake(s string) (Result, error) {
 			"%s holds secret %s, the new webhook's is %s: %w", v.file, fingerprint(known), fp, ErrMismatch)
 	case len(v.secrets) > 0:
 		return Result{}, fmt.Errorf("asana handshake refused (remove the configured secrets to learn a new one): secret %s is none of the %d configured: %w", fp, len(v.secrets), ErrMismatch)
+	}
+	if v.dryRun {
+		return answer(fmt.Sprintf("asana handshake: would learn secret %s into %s (dry run: nothing written)", fp, v.file))
 	}
 	written, err := v.writeSecretLocked(s)
 	if err != nil {

@@ -168,6 +168,16 @@ func TestSNSConfirmation(t *testing.T) {
 		t.Errorf("asked %q; want the certificate, then SubscribeURL once", all)
 	}
 
+	// A dry run (hookgate verify, routes -request) answers as the gateway
+	// would and confirms nothing.
+	v = mustVerifier(t, "sns", Options{Secrets: []string{snsTopic1}, HTTPClient: f.client(), DryRun: true})
+	if res, err := v.Verify(r, now); err != nil || res.Response == nil {
+		t.Errorf("Verify(confirmation, dry run) = %+v, %v; want the handshake answer", res, err)
+	}
+	if _, c := f.asked(); c != 1 {
+		t.Errorf("a dry run confirmed the subscription")
+	}
+
 	off := false
 	v = mustVerifier(t, "sns", Options{Secrets: []string{snsTopic1}, HTTPClient: f.client(), AutoConfirm: &off})
 	if res, err := v.Verify(r, now); err != nil || res.Response != nil {

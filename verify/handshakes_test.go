@@ -59,6 +59,21 @@ func checkAnswer(t *testing.T, res verify.Result, header, value, body string) {
 	}
 }
 
+// TestAsanaDryRun: checked offline (hookgate verify, routes -request), a
+// handshake is answered as the gateway would and writes no secret_file.
+func TestAsanaDryRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "asana.secret")
+	v := mustVerifier(t, "asana", Options{SecretFile: file, DryRun: true})
+	res, err := v.Verify(&verify.Request{Method: "POST", URL: "https://h.example/asana", Header: http.Header{"X-Hook-Secret": {"s3cret-from-asana"}}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAnswer(t, res, "X-Hook-Secret", "s3cret-from-asana", "")
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("secret_file after a dry run: %v; want none", err)
+	}
+}
+
 func TestAsanaHandshakeLearnsSecret(t *testing.T) {
 	const s1 = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"
 	const s2 = "0000000000000000000000000000000000000000000000000000000000000002"

@@ -164,6 +164,12 @@ type Options struct {
 	// SubscriptionConfirmation is confirmed (a GET of its SubscribeURL)
 	// and answered, or forwarded as an event; nil means true.
 	AutoConfirm *bool
+	// DryRun, set by the commands that check a request offline
+	// (`hookgate verify`, `hookgate routes -request`), means the verifier
+	// acts on nothing outside itself: an SNS subscription is not
+	// confirmed, a secret Asana sends is not written to secret_file. The
+	// answer is what it would be. Not a config option.
+	DryRun bool
 	// QueryParam names the query parameter of the endpoint URL that
 	// carries a shared secret ("query_param"), for providers that sign
 	// nothing and let the URL hold a secret (Azure Event Grid, Strava).
@@ -259,19 +265,26 @@ func New(typ string, o Options) (Verifier, error) {
 	if v, err = withExpiry(p, o, v); err != nil || !p.acts {
 		return v, err
 	}
-	return thenVerifier{v}, nil
+	return thenVerifier{Verifier: v, dryRun: o.DryRun}, nil
 }
 
 // thenVerifier runs the action a verified request's Result carries (see
 // Result.then), outside the rotation over expiring secrets, so that a
 // request verified only by an expired secret does nothing.
-type thenVerifier struct{ Verifier }
+type thenVerifier struct {
+	Verifier
+	dryRun bool // Options.DryRun: the action is not run
+}
 
 // Verify implements Verifier.
 func (t thenVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	res, err := t.Verifier.Verify(r, now)
 	if err != nil || res.then == nil {
 		return res, err
+	}
+	if t.dryRun {
+		res.then = nil
+		return res, nil
 	}
 	if err := res.then(); err != nil {
 		return Result{}, err

@@ -67,7 +67,7 @@ func defineVerify(fs *flag.FlagSet) runFunc {
 // error means valid; an error from verify means invalid and names the
 // reason; config.ErrInvalid means unusable options.
 func checkRequest(pc *config.Provider, r *verify.Request, at time.Time) (verify.Result, error) {
-	v, err := pc.Verifier()
+	v, err := pc.DryRunVerifier()
 	if err != nil {
 		return verify.Result{}, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
