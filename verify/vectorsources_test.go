@@ -16,7 +16,8 @@ var update = flag.Bool("update", false, "rewrite vectorsources.go from testdata"
 
 // sourcesFromTestdata reads every testdata/vectors*.json and returns, per
 // preset, where its vectors come from: the sources in order of first
-// appearance, and whether a valid one is official.
+// appearance, and whether a valid one that is not a handshake is
+// official.
 func sourcesFromTestdata(tb testing.TB) map[string]VectorSources {
 	tb.Helper()
 	files, err := filepath.Glob("testdata/vectors*.json")
@@ -46,7 +47,9 @@ func sourcesFromTestdata(tb testing.TB) map[string]VectorSources {
 			if v.Source != "" && !slices.Contains(s.Sources, v.Source) {
 				s.Sources = append(s.Sources, v.Source)
 			}
-			s.Official = s.Official || (v.Official && v.Expect == "valid")
+			// Official: a valid vector copied from the provider that
+			// checks a signature (not an unsigned handshake's echo).
+			s.Official = s.Official || (v.Official && v.Expect == "valid" && len(v.ExpectedResponse) == 0)
 			out[p.Name] = s
 		}
 	}
