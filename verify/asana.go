@@ -63,6 +63,7 @@ type asanaFileSecret struct {
 	exists bool
 	mod    time.Time
 	size   int64
+	info   fs.FileInfo // for os.SameFile: a file replaced by another
 }
 
 var _ Verifier = (*asanaVerifier)(nil)
@@ -104,7 +105,9 @@ func (v *asanaVerifier) fileSecretLocked() (string, error) {
 		return "", nil
 	case err != nil:
 		return "", err
-	case v.cache.exists && fi.ModTime().Equal(v.cache.mod) && fi.Size() == v.cache.size:
+	case v.cache.exists && fi.ModTime().Equal(v.cache.mod) && fi.Size() == v.cache.size && os.SameFile(fi, v.cache.info):
+		// The same file, unchanged: a replacement (a new inode) of the
+		// same size and time, as a coarse clock allows, is read again.
 		return v.cache.secret, nil
 	case fi.Size() > 4<<10:
 		return "", fmt.Errorf("%s: %d bytes, not a secret", v.file, fi.Size())
@@ -117,7 +120,7 @@ func (v *asanaVerifier) fileSecretLocked() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v.cache = asanaFileSecret{secret: strings.TrimSpace(string(b)), exists: true, mod: fi.ModTime(), size: fi.Size()}
+	v.cache = asanaFileSecret{secret: strings.TrimSpace(string(b)), exists: true, mod: fi.ModTime(), size: fi.Size(), info: fi}
 	return v.cache.secret, nil
 }
 
@@ -260,8 +263,10 @@ func (v *asanaVerifier) writeSecretLocked(s string) (string, error) {
 		}
 		err = os.Rename(name, v.file)
 	case err != nil:
-		// A file system without hard links: rename, which replaces.
-		err = os.Rename(name, v.file)
+		// A file system without hard links: refuse rather than rename,
+		// which would replace a secret another replica just wrote (the
+		// first handshake must win).
+		return "", fmt.Errorf("linking the secret into place: %v (the file system must support hard links; or configure the secret in secrets)", err)
 	}
 	if err != nil {
 		return "", err
