@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
@@ -88,14 +86,7 @@ func TestBodyHashCatchUp(t *testing.T) {
 		t.Fatal("the event has no body key with dedupe.body_hash")
 	}
 	s.Close(context.Background())
-	nc, _ := testkit.JetStream(t, ns.URL(), nats.ReconnectBufSize(-1))
-	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.Publish(t.Context(), []forward.Message{ev.Message}, 1); err != nil {
-		t.Fatal(err)
-	}
+	publishUncommitted(t, ns.URL(), ev.Message)
 
 	s, err = Open(context.Background(), cfg, Options{Logger: logger})
 	if err != nil {

@@ -45,14 +45,7 @@ func TestDirectCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close(context.Background())
-	nc, _ := testkit.JetStream(t, ns.URL(), nats.ReconnectBufSize(-1))
-	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pub.Publish(t.Context(), []forward.Message{ev.Message}, 1); err != nil {
-		t.Fatal(err)
-	}
+	publishUncommitted(t, ns.URL(), ev.Message)
 
 	s, err = Open(context.Background(), cfg, Options{Logger: logger})
 	if err != nil {
@@ -77,6 +70,20 @@ func TestDirectCatchUp(t *testing.T) {
 	}
 	if rows, _ := s.outbox.Load(); rows != 0 {
 		t.Errorf("outbox holds %d rows; want 0 (published directly)", rows)
+	}
+}
+
+// publishUncommitted publishes m to the stream as the writer does before
+// its commit: a gateway killed between the two left it there, unclaimed.
+func publishUncommitted(tb testing.TB, natsURL string, m forward.Message) {
+	tb.Helper()
+	nc, _ := testkit.JetStream(tb, natsURL, nats.ReconnectBufSize(-1))
+	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := pub.Publish(context.Background(), []forward.Message{m}, 1); err != nil {
+		tb.Fatal(err)
 	}
 }
 

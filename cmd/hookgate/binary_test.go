@@ -168,6 +168,25 @@ func (g *gatewayProcess) stream(tb testing.TB) jetstream.Stream {
 	return testkit.Stream(tb, m[1], forward.DefaultStreamName)
 }
 
+// firstMessage waits for the stream to hold a message and returns the
+// first.
+func firstMessage(tb testing.TB, ctx context.Context, st jetstream.Stream) *jetstream.RawStreamMsg {
+	tb.Helper()
+	var n uint64
+	testkit.WaitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("the stream holds %d messages; want 1", n) }, func() bool {
+		info, err := st.Info(ctx)
+		if err == nil {
+			n = info.State.Msgs
+		}
+		return n >= 1
+	})
+	m, err := st.GetMsg(ctx, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // TestBinarySIGTERM serves an event with the built binary and checks that
 // SIGTERM drains and exits 0 within a few seconds.
 func TestBinarySIGTERM(t *testing.T) {

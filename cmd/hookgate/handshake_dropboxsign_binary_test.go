@@ -103,18 +103,7 @@ func TestBinaryDropboxSignAnswer(t *testing.T) {
 	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var n uint64
-	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the stream holds %d messages; want 1", n) }, func() bool {
-		info, err := st.Info(ctx)
-		if err == nil {
-			n = info.State.Msgs
-		}
-		return n >= 1
-	})
-	got, err := st.GetMsg(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := firstMessage(t, ctx, st)
 	if got.Subject != "webhooks.esign.signature_request_sent" || got.Header.Get(forward.HeaderEventType) != "signature_request_sent" ||
 		!strings.HasPrefix(got.Header.Get("Content-Type"), "multipart/form-data; boundary=") || !strings.Contains(string(got.Data), `"title":"NDA"`) {
 		t.Errorf("message 1: %s, %v, %q; want the multipart event on webhooks.esign.signature_request_sent", got.Subject, got.Header, got.Data)

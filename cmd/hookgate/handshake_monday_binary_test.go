@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -77,18 +76,7 @@ func TestBinaryMondayHandshake(t *testing.T) {
 	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var n uint64
-	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("the stream holds %d messages; want 1", n) }, func() bool {
-		info, err := st.Info(ctx)
-		if err == nil {
-			n = info.State.Msgs
-		}
-		return n >= 1
-	})
-	got, err := st.GetMsg(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := firstMessage(t, ctx, st)
 	if id := got.Header.Get(forward.HeaderMsgID); id != "monday:b5ed2e17c530f43668de130142445cba" || got.Subject != "webhooks.monday.create_pulse" || string(got.Data) != event {
 		t.Errorf("message 1: %s on %s, %s; want monday:b5ed2e17c530f43668de130142445cba on webhooks.monday.create_pulse, the event", id, got.Subject, got.Data)
 	}
