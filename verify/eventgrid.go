@@ -210,22 +210,18 @@ func (v *eventGridVerifier) sign(r *Request, _ time.Time) error {
 		r.Header.Set(v.header, v.first)
 		return nil
 	}
-	u, err := setQueryValue(r.URL, v.param, v.first)
-	if err != nil {
-		return err
-	}
-	r.URL = u
-	return nil
+	return setQueryValue(r, v.param, v.first)
 }
 
-// setQueryValue returns rawURL with query parameter name set to value.
-func setQueryValue(rawURL, name, value string) (string, error) {
-	u, err := url.Parse(rawURL)
+// setQueryValue sets the query parameter name of r's URL to value.
+func setQueryValue(r *Request, name, value string) error {
+	u, err := url.Parse(r.URL)
 	if err != nil {
-		return "", fmt.Errorf("request URL: %v: %w", err, ErrMalformed)
+		return fmt.Errorf("request URL: %v: %w", err, ErrMalformed)
 	}
 	q := u.Query()
 	q.Set(name, value)
 	u.RawQuery = q.Encode()
-	return u.String(), nil
+	r.URL = u.String()
+	return nil
 }

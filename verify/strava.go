@@ -108,10 +108,5 @@ func (v *stravaVerifier) sign(r *Request, _ time.Time) error {
 	if v.sums == nil {
 		return nil
 	}
-	u, err := setQueryValue(r.URL, v.param, v.first)
-	if err != nil {
-		return err
-	}
-	r.URL = u
-	return nil
+	return setQueryValue(r, v.param, v.first)
 }
