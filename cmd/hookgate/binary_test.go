@@ -168,9 +168,10 @@ func (g *gatewayProcess) stream(tb testing.TB) jetstream.Stream {
 	return testkit.Stream(tb, m[1], forward.DefaultStreamName)
 }
 
-// firstMessage waits for the stream to hold a message and returns the
-// first.
-func firstMessage(tb testing.TB, ctx context.Context, st jetstream.Stream) *jetstream.RawStreamMsg {
+// onlyMessage waits for the stream to hold a message and returns it,
+// failing tb when the stream holds more than that one (why says what
+// must have added none).
+func onlyMessage(tb testing.TB, ctx context.Context, st jetstream.Stream, why string) *jetstream.RawStreamMsg {
 	tb.Helper()
 	var n uint64
 	testkit.WaitFor(tb, 10*time.Second, func() string { return fmt.Sprintf("the stream holds %d messages; want 1", n) }, func() bool {
@@ -183,6 +184,11 @@ func firstMessage(tb testing.TB, ctx context.Context, st jetstream.Stream) *jets
 	m, err := st.GetMsg(ctx, 1)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if info, err := st.Info(ctx); err != nil {
+		tb.Error(err)
+	} else if info.State.Msgs != 1 {
+		tb.Errorf("the stream holds %d messages; want 1: %s add none", info.State.Msgs, why)
 	}
 	return m
 }

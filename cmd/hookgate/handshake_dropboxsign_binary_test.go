@@ -103,15 +103,10 @@ func TestBinaryDropboxSignAnswer(t *testing.T) {
 	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	got := firstMessage(t, ctx, st)
+	got := onlyMessage(t, ctx, st, "callback_test and the retry")
 	if got.Subject != "webhooks.esign.signature_request_sent" || got.Header.Get(forward.HeaderEventType) != "signature_request_sent" ||
 		!strings.HasPrefix(got.Header.Get("Content-Type"), "multipart/form-data; boundary=") || !strings.Contains(string(got.Data), `"title":"NDA"`) {
 		t.Errorf("message 1: %s, %v, %q; want the multipart event on webhooks.esign.signature_request_sent", got.Subject, got.Header, got.Data)
-	}
-	if info, err := st.Info(ctx); err != nil {
-		t.Error(err)
-	} else if info.State.Msgs != 1 {
-		t.Errorf("the stream holds %d messages; want 1: callback_test and the retry add none", info.State.Msgs)
 	}
 }
 

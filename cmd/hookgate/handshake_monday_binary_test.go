@@ -76,14 +76,9 @@ func TestBinaryMondayHandshake(t *testing.T) {
 	st := g.stream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	got := firstMessage(t, ctx, st)
+	got := onlyMessage(t, ctx, st, "the handshake and the retry")
 	if id := got.Header.Get(forward.HeaderMsgID); id != "monday:b5ed2e17c530f43668de130142445cba" || got.Subject != "webhooks.monday.create_pulse" || string(got.Data) != event {
 		t.Errorf("message 1: %s on %s, %s; want monday:b5ed2e17c530f43668de130142445cba on webhooks.monday.create_pulse, the event", id, got.Subject, got.Data)
-	}
-	if info, err := st.Info(ctx); err != nil {
-		t.Error(err)
-	} else if info.State.Msgs != 1 {
-		t.Errorf("the stream holds %d messages; want 1: the handshake and the retry add none", info.State.Msgs)
 	}
 }
 
