@@ -58,9 +58,12 @@ run: build
 ci:
 	bash .ci/run
 
-# Regenerate verify/vectorsources.go from verify/testdata and README.md's
-# provider table from the catalogue (tests check both).
+# Regenerate what is made from the catalogue and verify/testdata: the
+# negatives' catalogue file and vectors, verify/vectorsources.go, and
+# README.md's provider table (tests check each).
 readme:
+	$(GO) test ./verify -run TestNegativesCatalogueCurrent -update -count=1 >/dev/null
+	cd verify/testdata && python3 gen_vectors_more_negatives.py > vectors_more_negatives.json
 	$(GO) test ./verify -run TestVectorSourcesCurrent -update -count=1 >/dev/null
 	$(GO) run ./cmd/hookgate providers -markdown > .providers.md
 	awk '/<!-- providers:begin -->/{print; while ((getline l < ".providers.md") > 0) print l; skip=1; next} \

@@ -42,6 +42,9 @@ type Info struct {
 	// Preset.IDSigned); where it does not, a captured request can be sent
 	// again under a new ID, and dedupe.body_hash catches it.
 	IDSigned bool `json:"id_signed"`
+	// BodyUnsigned is that the signature does not cover the raw body (a
+	// shared token, basic auth, a MAC of some fields only).
+	BodyUnsigned bool `json:"body_unsigned,omitempty"`
 	// Vectors is where the preset's conformance vectors come from (absent
 	// for the generic schemes, which have their own tests).
 	Vectors *VectorSources `json:"vectors,omitempty"`
@@ -84,7 +87,7 @@ func (p Preset) Info() Info {
 	i := Info{
 		Name: p.Name, Aliases: p.Aliases, Scheme: p.Scheme, Description: p.Description, Headers: p.Headers,
 		EventID: p.EventID, EventType: p.EventType, CreatedAt: p.CreatedAt, APIVersion: p.APIVersion, Ordering: p.Ordering,
-		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret, Handshake: p.Handshake, IDSigned: p.IDSigned(),
+		Options: p.Options, Methods: p.Methods, NoSecret: p.NoSecret, Handshake: p.Handshake, IDSigned: p.IDSigned(), BodyUnsigned: p.BodyUnsigned,
 	}
 	if v, ok := vectorSources[p.Name]; ok {
 		i.Vectors = &v

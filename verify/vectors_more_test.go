@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,10 +70,14 @@ func TestMoreVectors(t *testing.T) {
 			if vec.Provider == "" || vec.Source == "" || vec.Provenance == "" {
 				t.Errorf("vector %s: provider, source and provenance are required", vec.ID)
 			}
-			if kinds[vec.Scheme] == nil {
-				kinds[vec.Scheme] = map[string]bool{}
+			// Derived negatives (vectors_more_negatives.json) stand
+			// beside their preset's own vectors, wherever those are.
+			if !strings.HasPrefix(vec.Provenance, "derived from") {
+				if kinds[vec.Scheme] == nil {
+					kinds[vec.Scheme] = map[string]bool{}
+				}
+				kinds[vec.Scheme][vec.Expect] = true
 			}
-			kinds[vec.Scheme][vec.Expect] = true
 			runVector(t, vec.vector, func(res Result) { checkMoreResponse(t, vec, res) })
 		})
 	}
@@ -164,4 +170,37 @@ func fuzzVerifyMore(f *testing.F, typ string, headers ...string) {
 		res, err := ver.Verify(r, time.Unix(unix, 0))
 		checkFuzzVerify(t, typ, len(o.Secrets), res, err)
 	})
+}
+
+// TestEveryPresetHasNegatives: every provider preset is proven wrong by
+// the negatives the catalogue promises (vectors_more_negatives.json,
+// derived from its valid vectors): a body changed after signing, where the
+// body is signed; another secret; a clock past the replay window, where a
+// timestamp is signed. Presets configured with a public key, a certificate
+// chain or a key pair object have their wrong-key negatives in their own
+// vector files.
+func TestEveryPresetHasNegatives(t *testing.T) {
+	have := map[string]bool{}
+	for _, v := range mustLoadMoreVectors(t) {
+		if strings.HasPrefix(v.Provenance, "derived from") && v.Expect == "invalid" {
+			have[v.ID] = true
+		}
+	}
+	generic := []string{"ed25519", "hmac", "hmac-template", "jwt", "token"}
+	ownKeys := []string{"apple-assn-v2", "box", "discord-ed25519", "sendgrid-ecdsa", "standard-webhooks-v1a", "telnyx", "wise"}
+	for _, p := range Presets() {
+		if slices.Contains(generic, p.Name) {
+			continue
+		}
+		want := map[string]bool{
+			"tampered":     !p.BodyUnsigned,
+			"wrong-secret": !p.NoSecret && !slices.Contains(ownKeys, p.Name),
+			"too-old":      p.Tolerance > 0,
+		}
+		for kind, needed := range want {
+			if needed && !have[p.Name+"-derived-"+kind] {
+				t.Errorf("%s has no %s negative; run make readme", p.Name, kind)
+			}
+		}
+	}
 }

@@ -36,6 +36,10 @@ type vector struct {
 	Now              int64             `json:"now"`
 	Expect           string            `json:"expect"`
 	Reason           string            `json:"reason"`
+	// ExpectError, for an invalid vector, names the error it must fail
+	// with: "mismatch" (ErrMismatch) or "too_old" (ErrTooOld); empty:
+	// any of Verify's errors.
+	ExpectError string `json:"expect_error"`
 	// Certs, for the certificate-signed presets, maps each certificate
 	// URL the vector may fetch to the PEM served there: the vector's
 	// HTTP client answers those and SNS SubscribeURL GETs, and 404 to
@@ -240,6 +244,9 @@ func runVector(t *testing.T, vec vector, checkValid func(Result)) {
 		}
 		if !isVerifyError(err) {
 			t.Errorf("Verify(%s) = %v; want one of the Verify sentinel errors", vec.ID, err)
+		}
+		if want, ok := map[string]error{"mismatch": ErrMismatch, "too_old": ErrTooOld}[vec.ExpectError]; vec.ExpectError != "" && (!ok || !errors.Is(err, want)) {
+			t.Errorf("Verify(%s) = %v; want %s (%s)", vec.ID, err, vec.ExpectError, vec.Reason)
 		}
 		t.Logf("Verify(%s) = %v", vec.ID, err)
 	default:

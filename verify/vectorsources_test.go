@@ -97,3 +97,37 @@ func TestVectorSourcesCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativesCatalogueCurrent: testdata/providers_for_negatives.json,
+// which gen_vectors_more_negatives.py reads to know which presets sign the
+// body, take a secret and sign a timestamp, is the catalogue as it is.
+// Rewrite it with -update (make readme does).
+func TestNegativesCatalogueCurrent(t *testing.T) {
+	type entry struct {
+		Name         string   `json:"name"`
+		Aliases      []string `json:"aliases,omitempty"`
+		Tolerance    string   `json:"tolerance,omitempty"`
+		BodyUnsigned bool     `json:"body_unsigned,omitempty"`
+		NoSecret     bool     `json:"no_secret,omitempty"`
+	}
+	var es []entry
+	for _, p := range Presets() {
+		i := p.Info()
+		es = append(es, entry{i.Name, i.Aliases, i.Tolerance, i.BodyUnsigned, i.NoSecret})
+	}
+	want, err := json.MarshalIndent(es, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	const path = "testdata/providers_for_negatives.json"
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if have, err := os.ReadFile(path); err != nil || !bytes.Equal(have, want) {
+		t.Errorf("%s is not the catalogue (%v); run `make readme`, then the negatives' generator", path, err)
+	}
+}
