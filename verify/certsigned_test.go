@@ -167,6 +167,14 @@ func TestSNSConfirmation(t *testing.T) {
 	if confirms != 1 || len(all) != 2 || all[1] != subscribeURL(snsTopic1, "2336412f37fb687f5d51e6e2425f004aed") {
 		t.Errorf("asked %q; want the certificate, then SubscribeURL once", all)
 	}
+	// Sent again (SNS's retry, or a captured copy within the hour): the
+	// same answer, no second GET.
+	if res, err := v.Verify(r, now.Add(time.Minute)); err != nil || res.Response == nil {
+		t.Errorf("Verify(the confirmation again) = %+v, %v; want the answer", res, err)
+	}
+	if _, c := f.asked(); c != 1 {
+		t.Errorf("the confirmation sent again was confirmed again (%d GETs)", c)
+	}
 
 	// A dry run (hookgate verify, routes -request) answers as the gateway
 	// would and confirms nothing.
@@ -199,7 +207,9 @@ func TestSNSConfirmation(t *testing.T) {
 	f.confirm = http.StatusForbidden
 	f.mu.Unlock()
 	v = mustVerifier(t, "sns", Options{Secrets: []string{snsTopic1}, HTTPClient: f.client()})
-	if _, err := v.Verify(r, now); !errors.Is(err, verify.ErrKeysUnavailable) {
+	refused := confirmation(snsTopic1)
+	refused["Token"], refused["SubscribeURL"] = "77aa", subscribeURL(snsTopic1, "77aa")
+	if _, err := v.Verify(snsSigned(t, k, snsTopic1, refused, now), now); !errors.Is(err, verify.ErrKeysUnavailable) {
 		t.Errorf("Verify(confirmation that SNS refuses) = %v; want ErrKeysUnavailable (503, SNS sends it again)", err)
 	}
 }

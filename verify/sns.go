@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -324,7 +325,7 @@ func (v *snsVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	answer := map[string]string{"topic": *m.TopicArn}
 	if *m.Type == snsSubscribe {
 		answer["status"] = "subscription confirmed"
-		res.then = func() error { return snsConfirm(v.client, confirmURL) }
+		res.then = func() error { return snsConfirmOnce(v.client, confirmURL, now) }
 	} else {
 		answer["status"] = "unsubscribe acknowledged"
 	}
@@ -359,6 +360,47 @@ func checkSubscribeURL(m *snsMessage) (string, error) {
 		return bad("query is not Action=ConfirmSubscription with the message's TopicArn and Token")
 	}
 	return raw, nil
+}
+
+// snsConfirmed remembers the SubscribeURLs confirmed in the last hour (the
+// replay window of a confirmation), so that a confirmation sent again,
+// by SNS or by whoever captured it, is answered without another GET.
+var snsConfirmed = struct {
+	sync.Mutex
+	at map[string]time.Time
+}{at: map[string]time.Time{}}
+
+// snsConfirmedMax bounds snsConfirmed; past it the entries older than the
+// window go, then all (a confirmation answered twice is harmless).
+const snsConfirmedMax = 1024
+
+// snsConfirmOnce is snsConfirm, skipped when u was confirmed less than an
+// hour before now.
+func snsConfirmOnce(client *http.Client, u string, now time.Time) error {
+	c := &snsConfirmed
+	c.Lock()
+	at, ok := c.at[u]
+	c.Unlock()
+	if ok && now.Sub(at) < time.Hour && now.Sub(at) >= 0 {
+		return nil
+	}
+	if err := snsConfirm(client, u); err != nil {
+		return err
+	}
+	c.Lock()
+	defer c.Unlock()
+	if len(c.at) >= snsConfirmedMax {
+		for k, t := range c.at {
+			if now.Sub(t) >= time.Hour || now.Sub(t) < 0 {
+				delete(c.at, k)
+			}
+		}
+		if len(c.at) >= snsConfirmedMax {
+			clear(c.at)
+		}
+	}
+	c.at[u] = now
+	return nil
 }
 
 // snsConfirm confirms a subscription: a GET of its SubscribeURL, which must
