@@ -251,6 +251,7 @@ func TestSNSRefusedBeforeFetch(t *testing.T) {
 	}{
 		{"another host", withCertURL("https://evil.example/SimpleNotificationService-1.pem"), verify.ErrMalformed},
 		{"an S3 bucket of amazonaws.com", withCertURL("https://bucket.s3.amazonaws.com/SimpleNotificationService-1.pem"), verify.ErrMalformed},
+		{"an S3 bucket named sns on a legacy endpoint", withCertURL("https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-1.pem"), verify.ErrMalformed},
 		{"a suffix trick", withCertURL("https://sns.us-east-1.amazonaws.com.evil.example/x.pem"), verify.ErrMalformed},
 		{"http", withCertURL("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem"), verify.ErrMalformed},
 		{"user info", withCertURL("https://x@sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem"), verify.ErrMalformed},

@@ -65,10 +65,14 @@ const (
 	snsMaxConfirm  = 64 << 10 // the most read of the answer to a SubscribeURL GET
 )
 
-// snsHost is the host of an SNS endpoint, as AWS's validators accept it:
-// sns.<region>.amazonaws.com, and .amazonaws.com.cn in China (GovCloud
-// regions are regions: sns.us-gov-west-1.amazonaws.com).
-var snsHost = regexp.MustCompile(`^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$`)
+// snsHost is the host of an SNS endpoint: sns.<region>.amazonaws.com, and
+// .amazonaws.com.cn in China (GovCloud regions are regions:
+// sns.us-gov-west-1.amazonaws.com). The region is matched as a region
+// name (us-east-1, ap-southeast-2, us-gov-west-1), stricter than AWS's
+// validators' [a-z0-9-]{3,}: that also takes sns.s3-us-west-2.amazonaws.com,
+// an S3 bucket named sns on a legacy endpoint, whose owner could serve a
+// certificate there under Amazon's TLS certificate.
+var snsHost = regexp.MustCompile(`^sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\.amazonaws\.com(\.cn)?$`)
 
 // snsCerts is where SNS signing certificates are fetched from: a .pem file
 // at the root of an SNS host (SimpleNotificationService-<hex>.pem).
