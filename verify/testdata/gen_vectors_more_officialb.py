@@ -84,4 +84,24 @@ add("nylas-official-invalid", "Nylas", "nylas", "test-secret", {"X-Nylas-Signatu
 add("nylas-official-wrong-secret", "Nylas", "nylas", "wrong-secret", {"X-Nylas-Signature": hx("test-secret", body)}, body, NOW, "invalid", "TestVerifySignature 'wrong secret'", src, provenance=SDKDER)
 add("nylas-official-challenge", "Nylas", "nylas", sec, {}, "", NOW, "valid", "TestServer_HandleWebhook 'get_challenge_verification': GET ?challenge=test-challenge-123 is answered with the challenge", src, method="GET", url="https://hooks.example.com/webhook?challenge=test-challenge-123", expected_response="test-challenge-123", provenance=OFF)
 
+# ---- Okta (official: the authentication value of Okta's own documentation; nothing is signed)
+src = "https://developer.okta.com/docs/guides/secure-hooks/-/main/ ('HTTP header: Basic Authentication': the credential pair of the hook examples is admin:supersecret, Base64-encoded and prefixed with the scheme 'Basic '); the same value 'Basic YWRtaW46c3VwZXJzZWNyZXQ=' in Okta's SDK model docs, https://developer.okta.com/okta-sdk-java/apidocs/com/okta/sdk/resource/model/EventHookChannelConfigAuthScheme.html"
+OFF = "official: authentication value copied from Okta's documentation (admin:supersecret as 'Basic YWRtaW46c3VwZXJzZWNyZXQ=')"
+sec = "Basic YWRtaW46c3VwZXJzZWNyZXQ="
+assert sec == "Basic " + base64.b64encode(b"admin:supersecret").decode()
+body = '{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","contentType":"application/json","eventId":"ef1e3d20-54a5-4395-a7ad-3d8d00dfc14f","eventTime":"2023-11-14T22:13:20.000Z","data":{"events":[{"uuid":"2fc3a0c5-9e1b-11ee-9b2b-0b7a1c3e4d5f","eventType":"user.lifecycle.create"}]}}'
+add("okta-official-basic-auth", "Okta", "okta", sec, {"Authorization": sec, "Content-Type": "application/json"}, body, NOW, "valid", "the documented authScheme value sent as Authorization equals the configured secret (the event body is not signed; its shape follows the event hook docs)", src, provenance=OFF)
+add("okta-official-basic-no-scheme", "Okta", "okta", sec, {"Authorization": "YWRtaW46c3VwZXJzZWNyZXQ=", "Content-Type": "application/json"}, body, NOW, "invalid", "the documented credentials without the 'Basic ' scheme the guide says to include", src)
+add("okta-official-basic-other-password", "Okta", "okta", sec, {"Authorization": "Basic " + base64.b64encode(b"admin:supersecreT").decode(), "Content-Type": "application/json"}, body, NOW, "invalid", "admin with another password", src)
+
+# ---- ClickUp (doc-derived: key and body of ClickUp's own Node.js example; the example computes the signature)
+src = "https://developer.clickup.com/docs/webhooksignature (= https://clickup.com/api/developer-portal/webhooksignature/): the Node.js example's key 'secret' and body '{\"webhook_id\":\"7689a169-a000-4985-8676-6902b96d6627\",\"event\":\"taskCreated\",\"task_id\":\"c0j\"}', signature = hex HMAC-SHA256 of the body; the page's sample header X-Signature: f7bc83f430538424b13298e6aa6 is 27 hex digits, a shortened placeholder"
+DOCDER = "official, doc-derived: key and body copied from ClickUp's webhook signature page, signature computed by the page's Node.js example and recomputed here"
+OFF = "official: header value copied from ClickUp's webhook signature page"
+sec = "secret"
+body = '{"webhook_id":"7689a169-a000-4985-8676-6902b96d6627","event":"taskCreated","task_id":"c0j"}'
+add("clickup-official-docs-example", "ClickUp", "clickup", sec, {"Content-Type": "application/json", "X-Signature": hx(sec, body)}, body, NOW, "valid", "the page's Node.js example: createHmac('sha256', 'secret').update(body).digest('hex')", src, provenance=DOCDER)
+add("clickup-official-docs-placeholder", "ClickUp", "clickup", sec, {"Content-Type": "application/json", "X-Signature": "f7bc83f430538424b13298e6aa6"}, body, NOW, "invalid", "the page's sample X-Signature, a 27-digit placeholder that is no HMAC of the sample body", src, provenance=OFF)
+add("clickup-official-docs-pretty-body", "ClickUp", "clickup", sec, {"Content-Type": "application/json", "X-Signature": hx(sec, body)}, '{\n    "webhook_id": "7689a169-a000-4985-8676-6902b96d6627",\n    "event": "taskCreated",\n    "task_id": "c0j"\n}', NOW, "invalid", "the page's note: the body is signed without white space; the same event pretty-printed (as the page displays it) does not verify", src)
+
 print(json.dumps(V, indent=2))
