@@ -17,6 +17,8 @@ func init() {
 		Name:    "atlassian-connect",
 		Aliases: []string{"jira-connect"},
 		Scheme:  "jwt-hs256",
+		// The token may come as the jwt query parameter.
+		CredentialParams: []string{"jwt"},
 		Description: "Atlassian Connect apps (Jira, Confluence): Authorization: JWT <HS256 token> keyed with the installation's sharedSecret, " +
 			"its qsh (SHA-256 of method, path and sorted query) checked against the request, iat and exp; the body is NOT signed",
 		Headers: []string{"Authorization"},

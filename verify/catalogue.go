@@ -83,9 +83,11 @@ type Preset struct {
 	// the secrets' expiry is applied (Result.then: SNS confirmations).
 	acts bool
 	// Credentials are request headers that carry a secret whatever the
-	// scheme (Asana's handshake sends its secret in X-Hook-Secret): a
-	// request kept for inspection holds them redacted.
-	Credentials []string
+	// scheme (Asana's handshake sends its secret in X-Hook-Secret), and
+	// CredentialParams the query parameters that do (Atlassian Connect's
+	// jwt): a request kept for inspection holds them redacted.
+	Credentials      []string
+	CredentialParams []string
 
 	// New builds a verifier for this preset. The package function New calls
 	// it after the checks common to all presets; use that instead.

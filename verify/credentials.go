@@ -43,8 +43,8 @@ var defaultQueryParams = map[string]string{"strava": stravaDefaultParam}
 // CredentialParams lists the query parameters of a preset's request URLs
 // that carry a secret: queryParam, the query_param option, when set, else
 // the preset's default, if any (Event Grid's and Strava's URL secret);
-// hub.verify_token where verify_token is an option (Meta, Strava); jwt
-// for Atlassian Connect, whose token may come in the query.
+// hub.verify_token where verify_token is an option (Meta, Strava); and the
+// preset's CredentialParams (Atlassian Connect's jwt).
 func CredentialParams(p Preset, queryParam string) []string {
 	var out []string
 	if queryParam == "" {
@@ -56,9 +56,7 @@ func CredentialParams(p Preset, queryParam string) []string {
 	if slices.Contains(p.Options, "verify_token") {
 		out = append(out, "hub.verify_token")
 	}
-	if p.Name == "atlassian-connect" {
-		out = append(out, "jwt")
-	}
+	out = append(out, p.CredentialParams...)
 	return out
 }
 

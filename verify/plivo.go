@@ -20,8 +20,9 @@ func init() {
 			"auth token raw; form-encoded POST bodies",
 		Headers: []string{plivoHeader, plivoNonceHeader},
 		// No event ID that JSON paths can read (form bodies hold
-		// MessageUUID or CallUUID), and the nonce is not kept across
-		// retries: the body's SHA-256 identifies the event.
+		// MessageUUID or CallUUID): the SHA-256 of what is signed, the
+		// nonce aside (a retry gets a new one), identifies the event
+		// however the form is encoded (Result.ID).
 		Options: []string{"public_url"},
 		New:     newWith(newPlivo),
 		Sign:    signWith(newPlivo),

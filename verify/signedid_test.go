@@ -47,8 +47,8 @@ func TestBraintreeIDAndFields(t *testing.T) {
 		t.Errorf("IDs %q and %q; want two sha256: IDs", ra.ID, rb.ID)
 	}
 	// The same payload, its form fields in another order: the same event.
-	sig, _ := formField(a.Body, "bt_signature")
-	pay, _ := formField(a.Body, "bt_payload")
+	sig, _ := rawField(a.Body, "bt_signature")
+	pay, _ := rawField(a.Body, "bt_payload")
 	swapped := &verify.Request{Method: "POST", URL: a.URL, Header: a.Header, Body: []byte("bt_payload=" + pay + "&bt_signature=" + sig)}
 	if rs, err := v.Verify(swapped, now); err != nil || rs.ID != ra.ID {
 		t.Errorf("reordered form: %q, %v; want ID %q", rs.ID, err, ra.ID)
@@ -59,8 +59,8 @@ func TestBraintreeIDAndFields(t *testing.T) {
 	}
 }
 
-// formField is the raw value of the first field name of a form body.
-func formField(body []byte, name string) (string, bool) {
+// rawField is the raw value of the first field name of a form body.
+func rawField(body []byte, name string) (string, bool) {
 	for _, kv := range strings.Split(string(body), "&") {
 		if k, v, _ := strings.Cut(kv, "="); k == name {
 			return v, true

@@ -101,7 +101,24 @@ func slackForm(body []byte, res Result) Result {
 // body, and whether it is there. Other fields' values are not unescaped; a
 // value that does not unescape counts as absent.
 func formValue(body []byte, name string) (string, bool) {
-	v, n := formField(body, name)
+	return unescapeField(formField(body, name, 1))
+}
+
+// formValueOnce is formValue for a field that a scheme verifies: it must
+// appear at most once, since a consumer whose form parser keeps the last
+// value would read one that was not verified.
+func formValueOnce(body []byte, name string) (string, bool, error) {
+	v, n := formField(body, name, 2)
+	if n > 1 {
+		return "", false, fmt.Errorf("form field %s appears more than once: %w", name, ErrMalformed)
+	}
+	uv, ok := unescapeField(v, n)
+	return uv, ok, nil
+}
+
+// unescapeField unescapes a field's raw value; absent (n == 0) or not
+// unescaping, there is none.
+func unescapeField(v string, n int) (string, bool) {
 	if n == 0 {
 		return "", false
 	}
@@ -109,21 +126,10 @@ func formValue(body []byte, name string) (string, bool) {
 	return uv, err == nil
 }
 
-// formValueOnce is formValue for a field that a scheme verifies: it must
-// appear at most once, since a consumer whose form parser keeps the last
-// value would read one that was not verified.
-func formValueOnce(body []byte, name string) (string, bool, error) {
-	if _, n := formField(body, name); n > 1 {
-		return "", false, fmt.Errorf("form field %s appears %d times: %w", name, n, ErrMalformed)
-	}
-	v, ok := formValue(body, name)
-	return v, ok, nil
-}
-
 // formField returns the raw (escaped) value of the first field name in a
-// form body, and how many times the field appears.
-func formField(body []byte, name string) (first string, n int) {
-	for rest := body; len(rest) > 0; {
+// form body, and how many times the field appears, counting up to most.
+func formField(body []byte, name string, most int) (first string, n int) {
+	for rest := body; len(rest) > 0 && n < most; {
 		var kv []byte
 		kv, rest, _ = bytes.Cut(rest, []byte("&"))
 		k, v, _ := bytes.Cut(kv, []byte("="))
