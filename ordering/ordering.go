@@ -165,3 +165,43 @@ func Current(ctx context.Context, q Querier, entity string, now time.Time) (int6
 	}
 	return v, true, nil
 }
+
+// Entry is an entity's recorded version and when it expires (Unix
+// nanoseconds), live or not.
+type Entry struct {
+	Version   int64 `json:"v"`
+	ExpiresAt int64 `json:"x"`
+}
+
+// Lookup returns entity's entry as recorded, expired or not, and whether
+// there is one: what an Apply would replace, for Restore.
+func Lookup(ctx context.Context, q Querier, entity string) (Entry, bool, error) {
+	var e Entry
+	err := q.QueryRowContext(ctx, `SELECT version, expires_at FROM entity_versions WHERE entity = ?1`, entity).Scan(&e.Version, &e.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("ordering: lookup %q: %w", entity, err)
+	}
+	return e, true, nil
+}
+
+// Restore undoes an Apply of version whose event was never forwarded: if
+// entity's version is still version, its entry becomes prev again (as
+// Lookup found it before the Apply), or is deleted when prev is nil. An
+// entity that a later Apply moved on is left as it is. Undo the Applies
+// of several events in the reverse of their order.
+func Restore(ctx context.Context, tx Execer, entity string, version int64, prev *Entry) error {
+	var err error
+	if prev == nil {
+		_, err = tx.ExecContext(ctx, `DELETE FROM entity_versions WHERE entity = ?1 AND version = ?2`, entity, version)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE entity_versions SET version = ?3, expires_at = ?4
+			WHERE entity = ?1 AND version = ?2`, entity, version, prev.Version, prev.ExpiresAt)
+	}
+	if err != nil {
+		return fmt.Errorf("ordering: restore %q: %w", entity, err)
+	}
+	return nil
+}

@@ -202,3 +202,56 @@ func TestApplyRejectsBadArguments(t *testing.T) {
 		t.Errorf("Apply(ttl 0) = %v; want ErrInvalid", err)
 	}
 }
+
+// TestRestore undoes Applies newest first: each entity gets back the entry
+// Lookup found before its first undone Apply, an entity a later Apply
+// moved on is left, and one that had no entry loses it.
+func TestRestore(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	apply := func(entity string, v int64, at time.Time) (*ordering.Entry, bool) {
+		t.Helper()
+		prev, ok, err := ordering.Lookup(ctx, db, entity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied, err := ordering.Apply(ctx, db, entity, v, false, at, time.Hour); err != nil || !applied {
+			t.Fatalf("Apply(%s, %d) = %v, %v", entity, v, applied, err)
+		}
+		if !ok {
+			return nil, false
+		}
+		return &prev, true
+	}
+	apply("p:e1", 1, t0)
+	p2, _ := apply("p:e1", 2, t0.Add(time.Minute))
+	p3, _ := apply("p:e1", 3, t0.Add(2*time.Minute))
+	pNew, had := apply("p:e2", 7, t0)
+	if had {
+		t.Fatal("Lookup found p:e2 before its first Apply")
+	}
+	apply("p:e3", 1, t0)
+	p5, _ := apply("p:e3", 5, t0)
+	apply("p:e3", 6, t0) // a later event, not undone
+
+	for _, u := range []struct {
+		entity string
+		v      int64
+		prev   *ordering.Entry
+	}{{"p:e1", 3, p3}, {"p:e1", 2, p2}, {"p:e2", 7, pNew}, {"p:e3", 5, p5}} {
+		if err := ordering.Restore(ctx, db, u.entity, u.v, u.prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for entity, want := range map[string]struct {
+		v   int64
+		exp time.Time
+		ok  bool
+	}{"p:e1": {1, t0.Add(time.Hour), true}, "p:e2": {}, "p:e3": {6, t0.Add(time.Hour), true}} {
+		got, ok, err := ordering.Lookup(ctx, db, entity)
+		if err != nil || ok != want.ok || got.Version != want.v || (ok && got.ExpiresAt != want.exp.UnixNano()) {
+			t.Errorf("%s after the undo = %+v, %v, %v; want version %d until %s, %v", entity, got, ok, err, want.v, want.exp, want.ok)
+		}
+	}
+}
