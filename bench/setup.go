@@ -50,6 +50,6 @@ func (s setupSpec) describe() string {
 	case s.backend == "jetstream":
 		return "1 gateway with storage.backend jetstream on its embedded NATS server (one node), stream R1"
 	default:
-		return "1 gateway with storage.backend sqlite (claims in SQLite, events published while the claims commit, the outbox as fallback) and its embedded NATS server, stream R1"
+		return "1 gateway with storage.backend sqlite (claims in SQLite, events published before the commit, the outbox as fallback) and its embedded NATS server, stream R1"
 	}
 }

@@ -63,13 +63,3 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 // never held up for long.
 const SweepStatement = `DELETE FROM processed_events WHERE key IN (
 	SELECT key FROM processed_events WHERE expires_at <= ?1 LIMIT ?2)`
-
-// Release deletes key's claim, whatever its expiry: it undoes a Claim whose
-// event was never forwarded, so that the provider's retry of it is first
-// again.
-func Release(ctx context.Context, tx Execer, key string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM processed_events WHERE key = ?1`, key); err != nil {
-		return fmt.Errorf("dedupe: release %q: %w", key, err)
-	}
-	return nil
-}

@@ -196,26 +196,3 @@ func BenchmarkClaim(b *testing.B) {
 		}
 	}
 }
-
-// TestRelease: a released claim is first again; other claims stay.
-func TestRelease(t *testing.T) {
-	ctx := context.Background()
-	db := mustDB(t)
-	t0 := time.Unix(1_700_000_000, 0)
-	for _, k := range []string{"p:a", "p:b"} {
-		if _, err := dedupe.Claim(ctx, db, k, t0, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := dedupe.Release(ctx, db, "p:a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dedupe.Release(ctx, db, "p:none"); err != nil {
-		t.Fatalf("Release of an unclaimed key = %v; want nil", err)
-	}
-	for k, want := range map[string]bool{"p:a": true, "p:b": false} {
-		if got, err := dedupe.Claim(ctx, db, k, t0.Add(time.Minute), time.Hour); err != nil || got != want {
-			t.Errorf("Claim(%q) after releasing p:a = %v, %v; want %v", k, got, err, want)
-		}
-	}
-}

@@ -51,17 +51,6 @@ func Archive(ctx context.Context, tx Execer, r Record) error {
 	return nil
 }
 
-// Unarchive deletes the newest archived record of msgID: it undoes an
-// Archive whose event was never forwarded (its retry is archived anew).
-func Unarchive(ctx context.Context, tx Execer, msgID string) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM archive
-		WHERE id = (SELECT max(id) FROM archive WHERE msg_id = ?)`, msgID)
-	if err != nil {
-		return fmt.Errorf("forward: unarchive %q: %w", msgID, err)
-	}
-	return nil
-}
-
 // ArchiveDuplicate counts a later delivery of the archived event msgID.
 // An event that is not archived (archived before the archive was on, or
 // expired) is ignored.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -351,30 +350,5 @@ func TestReplayBounds(t *testing.T) {
 				t.Errorf("Depth = %+v, %v; want %d rows", d, err, tt.events)
 			}
 		})
-	}
-}
-
-// TestUnarchive deletes the newest record of a message ID, and no other.
-func TestUnarchive(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	db := archivedDB(t, t0, time.Minute, "shop:a:accepted", "shop:b:accepted", "shop:a:accepted")
-	ctx := context.Background()
-	if err := forward.Unarchive(ctx, db, "shop:a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := forward.Unarchive(ctx, db, "shop:none"); err != nil {
-		t.Fatalf("Unarchive of an unarchived event = %v; want nil", err)
-	}
-	rs, err := forward.Events(ctx, db, forward.Query{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range rs {
-		got = append(got, r.Message.ID+"@"+r.ReceivedAt.Sub(t0).String())
-	}
-	slices.Sort(got)
-	if want := "shop:a@0s shop:b@1m0s"; strings.Join(got, " ") != want {
-		t.Errorf("archive after Unarchive(shop:a) = %v; want %s (the newest shop:a gone)", got, want)
 	}
 }

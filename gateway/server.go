@@ -331,7 +331,7 @@ func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth
 			return fmt.Errorf("%w (after %s; is NATS reachable?)", err, catchUpTimeout)
 		}
 	} else if ok {
-		s.log.Info("events go through the outbox: the stream does not keep its messages by limits, so a publish during the commit could not be read back after a crash", "stream", cfg.NATS.Stream)
+		s.log.Info("events go through the outbox: the stream does not keep its messages by limits, so a publish before the commit could not be read back after a crash", "stream", cfg.NATS.Stream)
 	}
 	s.writer.Start()
 	s.decider = s.writer

@@ -26,8 +26,7 @@ import (
 //     outbox's bound; or, when the writer publishes the batch itself
 //     (direct.go), reserve its outbox room and leave the message for the
 //     batch's publish, which enqueues it only if the stream does not take
-//     it, and note what the event changed, to undo should the stream
-//     never store its messages (direct.go);
+//     it;
 //  4. archive the decision, when the archive is on.
 //
 // Everything runs on one transaction: it commits, or nothing of the event
@@ -37,20 +36,13 @@ import (
 // this file). The outbox room the event takes is reserved in room; on an
 // error it is given back, and the event's outcome is 0. Undoing its
 // statements on an error is the caller's (writer.go rolls its savepoint
-// back, or the whole transaction). When direct, an event that forwards
-// messages has what it changed in undo.
+// back, or the whole transaction).
 func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) decision {
 	rows, bytes := room.rows, room.bytes
 	var d decision
-	d.err = w.record(ctx, tx, ev, now, room, direct, &d)
+	d.outcome, d.stale, d.err = w.record(ctx, tx, ev, now, room, direct)
 	if d.err == nil && w.Archive {
 		d.err = archive(ctx, tx, ev, d.outcome, d.stale, now)
-		if d.undo != nil && d.outcome != webhook.Duplicate {
-			d.undo.Archived = ev.Message.ID
-			if d.stale != nil {
-				d.undo.Archived = d.stale.ID
-			}
-		}
 	}
 	if d.err != nil {
 		room.rows, room.bytes = rows, bytes // what the event reserved
@@ -59,77 +51,53 @@ func (w *Writer) decide(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	return d
 }
 
-// record claims, compares and enqueues, into d: the outcome of the event,
-// the message kept for a stale event (ordering.stale forward), if any, and
-// when direct the undo of an event that forwards messages.
-func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool, d *decision) error {
+// record claims, compares and enqueues: the outcome of the event, and the
+// message kept for a stale event (ordering.stale forward), if any.
+func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now time.Time, room *batchRoom, direct bool) (webhook.Outcome, *forward.Message, error) {
 	// 1. The claim: a live one makes the event a duplicate.
 	first, err := dedupe.Claim(ctx, tx, ev.Key, now, ev.TTL)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStorage, err)
+		return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	if !first {
-		d.outcome = webhook.Duplicate
-		return nil
+		return webhook.Duplicate, nil, nil
 	}
-	u := &undo{Keys: []string{ev.Key}} // kept when direct
-
 	// With dedupe.body_hash, the body's claim too: the same body under
 	// another ID is a duplicate (its ID stays claimed: a retry of it is
 	// one as well).
 	if ev.BodyKey != "" {
 		first, err := dedupe.Claim(ctx, tx, ev.BodyKey, now, ev.TTL)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrStorage, err)
+			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 		if !first {
-			d.outcome = webhook.Duplicate
-			return nil
+			return webhook.Duplicate, nil, nil
 		}
-		u.Keys = append(u.Keys, ev.BodyKey)
 	}
 	// 2. Last writer wins, per entity.
 	if ev.Ordered {
-		if direct && !ev.Drop {
-			// What the version replaces, should its messages never
-			// reach the stream (see undo).
-			prev, ok, err := ordering.Lookup(ctx, tx, ev.Entity)
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrStorage, err)
-			}
-			if ok {
-				u.Prev = &prev
-			}
-		}
 		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrStorage, err)
+			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 		if !apply {
-			d.outcome = webhook.Stale
-			d.stale, err = w.keepStale(ctx, tx, ev, now, room, direct)
-			if err == nil && direct && d.stale != nil {
-				u.Prev = nil // the version did not change
-				d.undo = u.with(*d.stale)
-			}
-			return err
+			m, err := w.keepStale(ctx, tx, ev, now, room, direct)
+			return webhook.Stale, m, err
 		}
-		u.Entity, u.Version = ev.Entity, ev.Version
 	}
 	// 3. The messages (the event's own and its route copies), into the
 	// outbox and within its bound; or, when direct, left for the batch's
 	// publish with their outbox room reserved (the outbox takes what the
 	// stream does not). An event dropped by a route forwards nothing.
-	d.outcome = webhook.Accepted
 	if ev.Drop {
-		return nil
+		return webhook.Accepted, nil, nil
 	}
 	n, size := 1+len(ev.Copies), len(ev.Message.Body)
 	for _, c := range ev.Copies {
 		size += len(c.Body)
 	}
 	if err := room.take(n, size); err != nil {
-		return err
+		return 0, nil, err
 	}
 	for i := range n { // the copies, then the event's own (webhook.Event.Outgoing)
 		m := &ev.Message
@@ -137,13 +105,10 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 			m = &ev.Copies[i]
 		}
 		if err := queue(ctx, tx, *m, now, direct); err != nil {
-			return err
+			return 0, nil, err
 		}
 	}
-	if direct {
-		d.undo = u.with(ev.Copies...).with(ev.Message)
-	}
-	return nil
+	return webhook.Accepted, nil, nil
 }
 
 // queue enqueues m in the outbox, or, when the batch publishes itself

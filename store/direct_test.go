@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,14 +60,7 @@ func startNATS(t *testing.T, cfg jetstream.StreamConfig) (jetstream.JetStream, *
 // js's stream; CatchUp runs before Start, as the gateway does.
 func newDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.JetStreamPublisher, now func() time.Time) *directEnv {
 	t.Helper()
-	return openDirect(t, dir, js, pub, now, Options{}, nil)
-}
-
-// openDirect is newDirect with the database's Options, and configure, when
-// not nil, called on the writer before it starts.
-func openDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.JetStreamPublisher, now func() time.Time, o Options, configure func(*Writer)) *directEnv {
-	t.Helper()
-	db, err := Open(context.Background(), dir, o)
+	db, err := Open(context.Background(), dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,9 +73,6 @@ func openDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.J
 		Reclaim:  reclaimTest,
 		Fallback: func(n int, _ error) { e.fallbacks.Add(int64(n)) },
 	}}
-	if configure != nil {
-		configure(e.w)
-	}
 	// Bounded, as the gateway bounds it: a CatchUp that hangs fails here.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -187,9 +176,8 @@ type decideStep struct {
 }
 
 // TestWriterDirect: with a Stream, accepted events are on the stream in
-// decision order and nothing is written to the outbox; once no batch
-// follows, the last one is settled: the mark covers them all and nothing
-// is pending.
+// decision order and nothing is written to the outbox; the mark covers
+// them.
 func TestWriterDirect(t *testing.T) {
 	js, pub := startNATS(t, jetstream.StreamConfig{})
 	e := newDirect(t, t.TempDir(), js, pub, nil)
@@ -210,9 +198,9 @@ func TestWriterDirect(t *testing.T) {
 	if rows, bytes := e.w.Outbox.Load(); rows != 0 || bytes != 0 {
 		t.Errorf("outbox counted as %d rows, %d bytes; want 0, 0", rows, bytes)
 	}
-	testkit.WaitFor(t, 10*settleAfter, func() string {
-		return fmt.Sprintf("stream mark %d, %d pending events; want 4, 0", mark(t, e.db), pendingEvents(t, e.db))
-	}, func() bool { return mark(t, e.db) == 4 && pendingEvents(t, e.db) == 0 })
+	if m := mark(t, e.db); m != 4 {
+		t.Errorf("stream mark = %d; want 4", m)
+	}
 }
 
 // TestWriterDirectFallback: a stream that refuses the third message (its

@@ -51,9 +51,6 @@ type Writer struct {
 	behind    bool
 	behindErr error // why the last CatchUp failed
 	catchUpAt time.Time
-	// Writer goroutine only: the last batch published directly, whose
-	// pending undo the next transaction replaces (direct.go).
-	unsettled *settlement
 
 	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
 
@@ -72,7 +69,6 @@ type pending struct {
 type decision struct {
 	outcome webhook.Outcome
 	stale   *forward.Message // the message kept for a stale event, to publish when direct
-	undo    *undo            // when direct, of an event that forwards messages
 	err     error
 }
 
@@ -175,20 +171,10 @@ func (w *Writer) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]*pending, 0, w.MaxBatch)
-	idle := time.NewTimer(settleAfter)
-	defer idle.Stop()
 	for {
-		if w.unsettled != nil {
-			idle.Reset(settleAfter)
-		} else {
-			idle.Stop()
-		}
 		select {
 		case p := <-w.reqs:
 			batch = append(batch[:0], p)
-		case <-idle.C:
-			w.settleIdle()
-			continue
 		case <-w.quit:
 			w.drain(batch)
 			return
@@ -197,12 +183,11 @@ func (w *Writer) run() {
 	}
 }
 
-// drain decides what was queued before Close, and settles the last batch.
+// drain decides what was queued before Close.
 func (w *Writer) drain(batch []*pending) {
 	for {
 		batch = w.gather(batch[:0])
 		if len(batch) == 0 {
-			w.settleIdle()
 			return
 		}
 		w.commit(batch)
@@ -249,9 +234,7 @@ func (w *Writer) commit(batch []*pending) {
 		}
 		return
 	}
-	if !w.behind { // else publishCommit stored why
-		w.lastErr.Store(nil)
-	}
+	w.lastErr.Store(nil)
 	w.Outbox.Add(room.rows, room.bytes)
 	for i, p := range batch {
 		p.result <- results[i]
@@ -288,7 +271,7 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 	if err != nil {
 		return nil, nil, err
 	}
-	var out outgoing // accepted events' messages, for the stream, when direct
+	var msgs []forward.Message // accepted events' messages, for the stream, when direct
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			// The caller is gone and will answer with an error: record nothing.
@@ -312,26 +295,24 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// the batch ends here: every event of it fails, none is kept.
 			return nil, nil, results[i].err
 		}
-		if u := results[i].undo; u != nil {
-			if m := results[i].stale; m != nil {
-				out.add(i, *m)
-			} else {
-				out.add(i, p.ev.Copies...) // the event's own last: see webhook.Event.Outgoing
-				out.add(i, p.ev.Message)
-			}
-			out.undos = append(out.undos, *u)
+		switch {
+		case !direct:
+		case results[i].outcome == webhook.Accepted && !p.ev.Drop:
+			msgs = append(msgs, p.ev.Copies...) // the event's own last: see webhook.Event.Outgoing
+			msgs = append(msgs, p.ev.Message)
+		case results[i].stale != nil:
+			msgs = append(msgs, *results[i].stale)
 		}
 	}
-	if len(out.msgs) > 0 {
-		return w.publishCommit(ctx, conn, tx, results, room, &out, now)
+	published, err := w.publish(ctx, tx, msgs, now, room)
+	if err == nil {
+		err = tx.Commit()
 	}
-	if err := w.settle(ctx, tx, nil); err != nil {
+	if err != nil {
+		// What the stream took has no claim yet: read it back first.
+		w.behind = w.behind || published > 0
 		return nil, nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, nil, err
-	}
-	w.unsettled = nil
 	return results, room, nil
 }
 
