@@ -1,16 +1,20 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	crand "crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -102,26 +106,46 @@ func (p plan) split(n int) []plan {
 // stall shows in the latency of every request it held back, not only in
 // the one it answered late. progress, if not nil, counts the requests
 // answered.
+//
+// The load generator shares the machine with the servers it measures, so
+// it does as little as it can while it measures: the requests are built,
+// signed and written out as bytes before the load starts (up to
+// prepareAhead of them; a longer plan is prepared on the way, ahead of the
+// workers), and each worker keeps one HTTP/1.1 connection per server that
+// it writes them to and reads the answers from, without net/http's client
+// and its goroutines per connection. A server that closes a connection
+// (or fails it) gets a new one for the next request.
 func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Provider, rate float64, progress *atomic.Int64) (*Result, answers) {
-	l := &loader{o: o, p: p, urls: urls, pc: pc, rate: rate, progress: progress, pad: max(0, o.BodySize-160)}
-	l.client = &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConnsPerHost: o.Concurrency,
-			MaxConnsPerHost:     o.Concurrency,
-			DisableCompression:  true,
-		},
+	l := &loader{o: o, p: p, pc: pc, rate: rate, progress: progress, pad: max(0, o.BodySize-160)}
+	for _, u := range urls {
+		t, err := parseEndpoint(u)
+		if err != nil {
+			res := &Result{Outcomes: map[string]int{"error: " + err.Error(): len(p.sends)}, Rate: rate}
+			return res, newAnswers()
+		}
+		l.targets = append(l.targets, t)
 	}
-	defer l.client.CloseIdleConnections()
+	l.queue = make(chan prepared, max(1, min(len(p.sends), prepareAhead)))
+	pctx, stopPreparing := context.WithCancel(ctx)
+	defer stopPreparing()
+	primed := make(chan struct{})
+	go l.prepare(pctx, primed)
+	select {
+	case <-primed:
+	case <-ctx.Done():
+	}
+	stop := context.AfterFunc(ctx, l.closeAll) // unblocks reads in flight
+	defer stop()
 	workers := make([]*worker, o.Concurrency)
 	var wg sync.WaitGroup
 	l.start = time.Now()
 	for wi := range workers {
-		wk := &worker{outcomes: map[string]int{}}
+		wk := &worker{outcomes: map[string]int{}, conns: make([]*clientConn, len(l.targets))}
 		workers[wi] = wk
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer wk.closeAll()
 			l.work(ctx, wk)
 		}()
 	}
@@ -131,23 +155,110 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	return res, ans
 }
 
-// loader is one load's settings and its shared state: the next send to
-// take, in turn, by its workers.
+// prepareAhead bounds the requests prepared before they are sent (about
+// 2 KiB each with the default body).
+const prepareAhead = 100_000
+
+// loader is one load's settings and its shared state: the requests
+// prepared in plan order, taken in turn by its workers.
 type loader struct {
 	o        *Options
 	p        plan
-	urls     []string // the send of index i goes to urls[i%len(urls)]
+	targets  []endpoint // the send of index i goes to targets[i%len(targets)]
 	pc       *config.Provider
 	rate     float64       // requests per second; 0: saturated
 	progress *atomic.Int64 // nil: not counted
-	client   *http.Client
-	pad      int       // padding of each event, for the body size asked
-	start    time.Time // of the load: the schedule of a paced load, and the answers' times
-	next     atomic.Int64
+	pad      int           // padding of each event, for the body size asked
+	queue    chan prepared // in plan order
+	start    time.Time     // of the load: the schedule of a paced load, and the answers' times
+
+	mu    sync.Mutex
+	conns []net.Conn // every connection dialed, for closeAll
 }
 
-// worker is what one connection of a load measured.
+// endpoint is where one URL's requests go.
+type endpoint struct {
+	tls  bool
+	host string // host:port to dial
+	name string // the Host header (and the TLS server name)
+	path string // the request URI
+}
+
+func parseEndpoint(raw string) (endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("bench: target %q: %w", raw, err)
+	}
+	t := endpoint{tls: u.Scheme == "https", host: u.Host, name: u.Host, path: u.RequestURI()}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return endpoint{}, fmt.Errorf("bench: target %q: the scheme must be http or https", raw)
+	}
+	if u.Port() == "" {
+		t.host = net.JoinHostPort(u.Hostname(), map[bool]string{false: "80", true: "443"}[t.tls])
+	}
+	return t, nil
+}
+
+// prepared is one send of the plan, ready to be written.
+type prepared struct {
+	i   int    // its index in the plan
+	id  string // its event ID
+	raw []byte // the whole HTTP request
+	err error  // why it could not be built
+}
+
+// prepare builds the plan's requests in order into l.queue, and closes
+// primed once the queue is full or every request is in it.
+func (l *loader) prepare(ctx context.Context, primed chan struct{}) {
+	defer close(l.queue)
+	once := sync.OnceFunc(func() { close(primed) })
+	defer once()
+	for i, s := range l.p.sends {
+		r := l.build(i, s)
+		select {
+		case l.queue <- r:
+		case <-ctx.Done():
+			return
+		}
+		if len(l.queue) == cap(l.queue) {
+			once()
+		}
+	}
+}
+
+// build signs send i and writes it out as an HTTP/1.1 request to its
+// target.
+func (l *loader) build(i int, s send) prepared {
+	id := fmt.Sprintf("evt_%s_%d", l.p.runID, s.event)
+	vr, err := sender.Request(l.pc, "", sender.Event{
+		ID: id, Type: "bench.event", Pad: l.pad,
+		Entity: fmt.Sprintf("ent_%s_%d", l.p.runID, s.entity), Version: strconv.Itoa(s.version),
+	}, time.Now())
+	if err != nil {
+		return prepared{i: i, id: id, err: err}
+	}
+	t := l.targets[i%len(l.targets)]
+	var b bytes.Buffer
+	b.Grow(len(vr.Body) + 512)
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", t.path, t.name, len(vr.Body))
+	vr.Header.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(vr.Body)
+	return prepared{i: i, id: id, raw: b.Bytes()}
+}
+
+// closeAll closes every connection the load dialed.
+func (l *loader) closeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+}
+
+// worker is one client of a load and what it measured.
 type worker struct {
+	conns     []*clientConn // by target; nil: none open
 	lat       []time.Duration
 	answered  []time.Duration // when each answer came, since the load's start
 	outcomes  map[string]int
@@ -156,61 +267,100 @@ type worker struct {
 	uncertain []string // answered 5xx or not at all
 }
 
+// clientConn is a keep-alive connection to one server.
+type clientConn struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// conn returns the worker's connection to target t, dialing one if it has
+// none.
+func (l *loader) conn(wk *worker, t int) (*clientConn, error) {
+	if cc := wk.conns[t]; cc != nil {
+		return cc, nil
+	}
+	tg := l.targets[t]
+	d := net.Dialer{Timeout: 10 * time.Second}
+	c, err := d.Dial("tcp", tg.host)
+	if err != nil {
+		return nil, err
+	}
+	if tg.tls {
+		host, _, _ := net.SplitHostPort(tg.name)
+		if host == "" {
+			host = tg.name
+		}
+		c = tls.Client(c, &tls.Config{ServerName: host})
+	}
+	l.mu.Lock()
+	l.conns = append(l.conns, c)
+	l.mu.Unlock()
+	cc := &clientConn{c: c, br: bufio.NewReader(c)}
+	wk.conns[t] = cc
+	return cc, nil
+}
+
+// drop closes the worker's connection to target t.
+func (wk *worker) drop(t int) {
+	if cc := wk.conns[t]; cc != nil {
+		cc.c.Close()
+		wk.conns[t] = nil
+	}
+}
+
+func (wk *worker) closeAll() {
+	for t := range wk.conns {
+		wk.drop(t)
+	}
+}
+
 // work sends the plan's next send, at its scheduled time in a paced load,
 // until none is left or ctx ends.
 func (l *loader) work(ctx context.Context, wk *worker) {
-	for {
-		i := int(l.next.Add(1)) - 1
-		if i >= len(l.p.sends) || ctx.Err() != nil {
+	for r := range l.queue {
+		if ctx.Err() != nil {
 			return
 		}
 		var due time.Time // zero: now
 		if l.rate > 0 {
-			due = l.start.Add(time.Duration(float64(i) / l.rate * float64(time.Second)))
+			due = l.start.Add(time.Duration(float64(r.i) / l.rate * float64(time.Second)))
 			if d := time.Until(due); d > 0 {
 				time.Sleep(d)
 			}
 		}
-		l.post(ctx, wk, l.urls[i%len(l.urls)], l.p.sends[i], due)
+		l.post(wk, r, due)
 	}
 }
 
-// post signs and sends one event and records the answer in wk: its
+// post sends one prepared request and records the answer in wk: its
 // latency from due, or from when it is sent if due is zero.
-func (l *loader) post(ctx context.Context, wk *worker, url string, s send, due time.Time) {
-	id := fmt.Sprintf("evt_%s_%d", l.p.runID, s.event)
-	vr, err := sender.Request(l.pc, "", sender.Event{
-		ID: id, Type: "bench.event", Pad: l.pad,
-		Entity: fmt.Sprintf("ent_%s_%d", l.p.runID, s.entity), Version: strconv.Itoa(s.version),
-	}, time.Now())
-	if err != nil {
-		wk.outcomes["error: "+err.Error()]++
+func (l *loader) post(wk *worker, r prepared, due time.Time) {
+	if r.err != nil {
+		wk.outcomes["error: "+r.err.Error()]++
 		return
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(vr.Body))
-	req.Header = vr.Header
 	t0 := due
 	if t0.IsZero() {
 		t0 = time.Now()
 	}
-	resp, err := l.client.Do(req)
+	t := r.i % len(l.targets)
+	status, body, err := l.roundTrip(wk, t, r.raw)
 	if err != nil {
+		wk.drop(t)
 		wk.outcomes["error"]++
-		wk.uncertain = append(wk.uncertain, id)
+		wk.uncertain = append(wk.uncertain, r.id)
 		return
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	now := time.Now()
 	wk.lat = append(wk.lat, now.Sub(t0))
 	wk.answered = append(wk.answered, now.Sub(l.start))
 	if l.progress != nil {
 		l.progress.Add(1)
 	}
-	if resp.StatusCode >= 300 {
-		wk.outcomes["status "+strconv.Itoa(resp.StatusCode)]++
-		if resp.StatusCode >= 500 {
-			wk.uncertain = append(wk.uncertain, id)
+	if status >= 300 {
+		wk.outcomes["status "+strconv.Itoa(status)]++
+		if status >= 500 {
+			wk.uncertain = append(wk.uncertain, r.id)
 		}
 		return
 	}
@@ -221,10 +371,37 @@ func (l *loader) post(ctx context.Context, wk *worker, url string, s send, due t
 	wk.outcomes[out.Status]++
 	switch out.Status {
 	case "accepted":
-		wk.accepted = append(wk.accepted, id)
+		wk.accepted = append(wk.accepted, r.id)
 	case "stale":
-		wk.stale = append(wk.stale, id)
+		wk.stale = append(wk.stale, r.id)
 	}
+}
+
+// roundTrip writes raw on the worker's connection to target t and reads
+// the answer: its status and body. A connection the server closes after
+// the answer is dropped.
+func (l *loader) roundTrip(wk *worker, t int, raw []byte) (int, []byte, error) {
+	cc, err := l.conn(wk, t)
+	if err != nil {
+		return 0, nil, err
+	}
+	cc.c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := cc.c.Write(raw); err != nil {
+		return 0, nil, err
+	}
+	resp, err := http.ReadResponse(cc.br, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, nil, err
+	}
+	if resp.Close {
+		wk.drop(t)
+	}
+	return resp.StatusCode, body, nil
 }
 
 // summarize adds up what the workers measured over elapsed: the result,

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -167,5 +168,43 @@ func TestLongestGap(t *testing.T) {
 	}
 	if g := longestGap(nil); g != 0 {
 		t.Errorf("longestGap(nil) = %v; want 0", g)
+	}
+}
+
+// TestLoadReconnects: a server that closes the connection after every
+// other answer, and streams some answers chunked, still gets every request
+// once, over new connections, and each answer is read whole.
+func TestLoadReconnects(t *testing.T) {
+	var n, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := n.Add(1)
+		if k%2 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		if k%3 == 0 {
+			w.(http.Flusher).Flush() // no Content-Length: chunked
+		}
+		w.Write([]byte(`{"status":"accepted"}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	o := Options{Events: 40, Concurrency: 2}
+	o.defaults()
+	p := makePlan(&o, o.Events)
+	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/", Secrets: []config.Secret{{Value: "whsec_test"}}}
+	res, ans := load(context.Background(), &o, p, []string{srv.URL}, pc, 0, nil)
+	if res.Requests != len(p.sends) || res.Outcomes["accepted"] != len(p.sends) || n.Load() != int64(len(p.sends)) {
+		t.Fatalf("%d requests, outcomes %v, the server saw %d; want %d, all accepted", res.Requests, res.Outcomes, n.Load(), len(p.sends))
+	}
+	if len(ans.accepted) != len(p.sends) {
+		t.Errorf("%d events accepted; want %d", len(ans.accepted), len(p.sends))
+	}
+	if c := conns.Load(); c < int64(len(p.sends))/2 {
+		t.Errorf("%d connections for %d requests, every other one closed by the server; want at least %d", c, len(p.sends), len(p.sends)/2)
 	}
 }
