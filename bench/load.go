@@ -110,8 +110,9 @@ func (p plan) split(n int) []plan {
 // The load generator shares the machine with the servers it measures, so
 // it does as little as it can while it measures: the requests are built,
 // signed and written out as bytes before the load starts (up to
-// prepareAhead of them; a longer plan is prepared on the way, ahead of the
-// workers), and each worker keeps one HTTP/1.1 connection per server that
+// prepareAhead of them, and in a paced load no more than a minute's worth,
+// so that no signature is older than that when it is sent; a longer plan is
+// prepared on the way, ahead of the workers), and each worker keeps one HTTP/1.1 connection per server that
 // it writes them to and reads the answers from, without net/http's client
 // and its goroutines per connection. A server that closes a connection
 // (or fails it) gets a new one for the next request.
@@ -125,7 +126,13 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 		}
 		l.targets = append(l.targets, t)
 	}
-	l.queue = make(chan prepared, max(1, min(len(p.sends), prepareAhead)))
+	ahead := min(len(p.sends), prepareAhead)
+	if rate > 0 {
+		// A signature is checked against the clock: none is made more
+		// than a minute before it is due.
+		ahead = min(ahead, int(rate*60))
+	}
+	l.queue = make(chan prepared, max(1, ahead))
 	pctx, stopPreparing := context.WithCancel(ctx)
 	defer stopPreparing()
 	primed := make(chan struct{})
