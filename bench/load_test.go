@@ -111,11 +111,7 @@ func TestLoadPacedCountsFromSchedule(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	o := Options{Events: 10, Concurrency: 1}
-	o.defaults()
-	p := makePlan(&o, o.Events)
-	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/", Secrets: []config.Secret{{Value: "whsec_test"}}}
-	res, _ := load(context.Background(), &o, p, []string{srv.URL}, pc, 1000, nil)
+	res, _, _ := loadOne(srv.URL, 10, 1, 1000)
 	if res.Requests != 10 || res.Outcomes["ok"] != 10 || res.Rate != 1000 {
 		t.Fatalf("%d requests, outcomes %v, rate %v; want 10 answered 200 at 1000/s asked", res.Requests, res.Outcomes, res.Rate)
 	}
@@ -193,11 +189,7 @@ func TestLoadReconnects(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	o := Options{Events: 40, Concurrency: 2}
-	o.defaults()
-	p := makePlan(&o, o.Events)
-	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/", Secrets: []config.Secret{{Value: "whsec_test"}}}
-	res, ans := load(context.Background(), &o, p, []string{srv.URL}, pc, 0, nil)
+	res, ans, p := loadOne(srv.URL, 40, 2, 0)
 	if res.Requests != len(p.sends) || res.Outcomes["accepted"] != len(p.sends) || n.Load() != int64(len(p.sends)) {
 		t.Fatalf("%d requests, outcomes %v, the server saw %d; want %d, all accepted", res.Requests, res.Outcomes, n.Load(), len(p.sends))
 	}
@@ -207,4 +199,15 @@ func TestLoadReconnects(t *testing.T) {
 	if c := conns.Load(); c < int64(len(p.sends))/2 {
 		t.Errorf("%d connections for %d requests, every other one closed by the server; want at least %d", c, len(p.sends), len(p.sends)/2)
 	}
+}
+
+// loadOne loads the server at url with a plan of events Stripe events over
+// conc connections, at rate (0: saturated).
+func loadOne(url string, events, conc int, rate float64) (*Result, answers, plan) {
+	o := Options{Events: events, Concurrency: conc}
+	o.defaults()
+	p := makePlan(&o, o.Events)
+	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/", Secrets: []config.Secret{{Value: "whsec_test"}}}
+	res, ans := load(context.Background(), &o, p, []string{url}, pc, rate, nil)
+	return res, ans, p
 }
