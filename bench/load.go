@@ -107,17 +107,18 @@ func (p plan) split(n int) []plan {
 // the one it answered late. progress, if not nil, counts the requests
 // answered.
 //
-// The load generator shares the machine with the servers it measures, so
-// it does as little as it can while it measures: the requests are built,
+// The load generator shares the machine with the servers it measures, so it
+// does as little as it can while it measures: the requests are built,
 // signed and written out as bytes before the load starts (up to
 // prepareAhead of them, and in a paced load no more than a minute's worth,
 // so that no signature is older than that when it is sent; a longer plan is
-// prepared on the way, ahead of the workers), and each worker keeps one HTTP/1.1 connection per server that
-// it writes them to and reads the answers from, without net/http's client
-// and its goroutines per connection. A server that closes a connection
-// (or fails it) gets a new one for the next request.
+// prepared on the way, ahead of the workers), and each worker keeps one
+// HTTP/1.1 connection per server that it writes them to and reads the
+// answers from, without net/http's client and its goroutines per
+// connection. A server that closes a connection (or fails it) gets a new
+// one for the next request.
 func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Provider, rate float64, progress *atomic.Int64) (*Result, answers) {
-	l := &loader{o: o, p: p, pc: pc, rate: rate, progress: progress, pad: max(0, o.BodySize-160)}
+	l := &loader{p: p, pc: pc, rate: rate, progress: progress, pad: max(0, o.BodySize-160)}
 	for _, u := range urls {
 		t, err := parseEndpoint(u)
 		if err != nil {
@@ -152,7 +153,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer wk.closeAll()
+			defer l.closeWorker(wk)
 			l.work(ctx, wk)
 		}()
 	}
@@ -169,7 +170,6 @@ const prepareAhead = 100_000
 // loader is one load's settings and its shared state: the requests
 // prepared in plan order, taken in turn by its workers.
 type loader struct {
-	o        *Options
 	p        plan
 	targets  []endpoint // the send of index i goes to targets[i%len(targets)]
 	pc       *config.Provider
@@ -180,7 +180,7 @@ type loader struct {
 	start    time.Time     // of the load: the schedule of a paced load, and the answers' times
 
 	mu    sync.Mutex
-	conns []net.Conn // every connection dialed, for closeAll
+	conns map[net.Conn]bool // the connections open, for closeAll
 }
 
 // endpoint is where one URL's requests go.
@@ -258,7 +258,7 @@ func (l *loader) build(i int, s send) prepared {
 func (l *loader) closeAll() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range l.conns {
+	for c := range l.conns {
 		c.Close()
 	}
 }
@@ -300,7 +300,10 @@ func (l *loader) conn(wk *worker, t int) (*clientConn, error) {
 		c = tls.Client(c, &tls.Config{ServerName: host})
 	}
 	l.mu.Lock()
-	l.conns = append(l.conns, c)
+	if l.conns == nil {
+		l.conns = map[net.Conn]bool{}
+	}
+	l.conns[c] = true
 	l.mu.Unlock()
 	cc := &clientConn{c: c, br: bufio.NewReader(c)}
 	wk.conns[t] = cc
@@ -308,16 +311,20 @@ func (l *loader) conn(wk *worker, t int) (*clientConn, error) {
 }
 
 // drop closes the worker's connection to target t.
-func (wk *worker) drop(t int) {
+func (l *loader) drop(wk *worker, t int) {
 	if cc := wk.conns[t]; cc != nil {
 		cc.c.Close()
 		wk.conns[t] = nil
+		l.mu.Lock()
+		delete(l.conns, cc.c)
+		l.mu.Unlock()
 	}
 }
 
-func (wk *worker) closeAll() {
+// closeWorker closes the worker's connections.
+func (l *loader) closeWorker(wk *worker) {
 	for t := range wk.conns {
-		wk.drop(t)
+		l.drop(wk, t)
 	}
 }
 
@@ -353,7 +360,7 @@ func (l *loader) post(wk *worker, r prepared, due time.Time) {
 	t := r.i % len(l.targets)
 	status, body, err := l.roundTrip(wk, t, r.raw)
 	if err != nil {
-		wk.drop(t)
+		l.drop(wk, t)
 		wk.outcomes["error"]++
 		wk.uncertain = append(wk.uncertain, r.id)
 		return
@@ -406,7 +413,7 @@ func (l *loader) roundTrip(wk *worker, t int, raw []byte) (int, []byte, error) {
 		return 0, nil, err
 	}
 	if resp.Close {
-		wk.drop(t)
+		l.drop(wk, t)
 	}
 	return resp.StatusCode, body, nil
 }
