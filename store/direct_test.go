@@ -58,7 +58,7 @@ func startNATS(t *testing.T, cfg jetstream.StreamConfig) (jetstream.JetStream, *
 
 // newDirect opens a database in dir and a writer on it that publishes to
 // js's stream; CatchUp runs before Start, as the gateway does.
-func newDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.JetStreamPublisher, now func() time.Time) *directEnv {
+func newDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.JetStreamPublisher, now func() time.Time, configure ...func(*Writer)) *directEnv {
 	t.Helper()
 	db, err := Open(context.Background(), dir, Options{})
 	if err != nil {
@@ -73,6 +73,9 @@ func newDirect(t *testing.T, dir string, js jetstream.JetStream, pub *forward.Je
 		Reclaim:  reclaimTest,
 		Fallback: func(n int, _ error) { e.fallbacks.Add(int64(n)) },
 	}}
+	for _, c := range configure {
+		c(e.w)
+	}
 	// Bounded, as the gateway bounds it: a CatchUp that hangs fails here.
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
