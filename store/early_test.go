@@ -97,23 +97,34 @@ func TestAnswerBeforeCommit(t *testing.T) {
 	}
 }
 
-// TestAnswerAfterCommit: with the archive on, whose records the stream
-// does not hold, the answer waits for the commit.
+// TestAnswerAfterCommit: with the archive on (its records are in the
+// database alone), or for an ordered event a route dropped (its version
+// is not on the stream), the answer waits for the commit.
 func TestAnswerAfterCommit(t *testing.T) {
-	js, pub := startNATS(t, jetstream.StreamConfig{})
-	g := newGatedCommit()
-	e := gate(t, js, pub, g, func(w *Writer) { w.Archive = true })
-	ev := directEvent("a", "", 0)
-	ev.Provider, ev.ID = "p", "a"
-	oc, ec := decideBackground(e.w, ev)
-	<-g.reached
-	select {
-	case o := <-oc:
-		t.Fatalf("Decide(a) answered %v before the commit; the archive record is in the database alone", o)
-	case <-time.After(200 * time.Millisecond):
-	}
-	g.release <- nil
-	if o, err := <-oc, <-ec; err != nil || o != webhook.Accepted {
-		t.Fatalf("Decide(a) = %v, %v; want accepted", o, err)
+	dropped := directEvent("d", "e1", 1)
+	dropped.Drop = true
+	archived := directEvent("a", "", 0)
+	archived.Provider, archived.ID = "p", "a"
+	for _, c := range []struct {
+		name    string
+		ev      *webhook.Event
+		archive bool
+	}{{"archive", archived, true}, {"dropped ordered event", dropped, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			js, pub := startNATS(t, jetstream.StreamConfig{})
+			g := newGatedCommit()
+			e := gate(t, js, pub, g, func(w *Writer) { w.Archive = c.archive })
+			oc, ec := decideBackground(e.w, c.ev)
+			<-g.reached
+			select {
+			case o := <-oc:
+				t.Fatalf("Decide answered %v before the commit; the stream does not hold all it decided", o)
+			case <-time.After(200 * time.Millisecond):
+			}
+			g.release <- nil
+			if o, err := <-oc, <-ec; err != nil || o != webhook.Accepted {
+				t.Fatalf("Decide = %v, %v; want accepted", o, err)
+			}
+		})
 	}
 }
