@@ -146,6 +146,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	defer stop()
 	workers := make([]*worker, o.Concurrency)
 	var wg sync.WaitGroup
+	cpu := selfCPU()
 	l.start = time.Now()
 	for wi := range workers {
 		wk := &worker{outcomes: map[string]int{}, conns: make([]*clientConn, len(l.targets))}
@@ -159,7 +160,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	}
 	wg.Wait()
 	res, ans := summarize(workers, time.Since(l.start))
-	res.Rate = rate
+	res.Rate, res.ClientCPU = rate, selfCPU()-cpu
 	return res, ans
 }
 

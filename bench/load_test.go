@@ -35,6 +35,9 @@ func TestLoadRoundRobin(t *testing.T) {
 	pc := &config.Provider{Name: "bench", Type: "stripe", Path: "/webhooks/bench",
 		Secrets: []config.Secret{{Value: "whsec_test"}}, Ordering: config.Ordering{Key: orderingKey, Version: orderingVersion}}
 	res, ans := load(context.Background(), &o, p, []string{servers[0].URL + pc.Path, servers[1].URL + pc.Path}, pc, 0, nil)
+	if res.ClientCPU <= 0 {
+		t.Errorf("load generator CPU %v; want its own CPU time over the load", res.ClientCPU)
+	}
 	if a, b := hits[0].Load(), hits[1].Load(); a != 51 || b != 50 {
 		t.Errorf("the servers got %d and %d requests; want 51 and 50", a, b)
 	}
@@ -140,12 +143,12 @@ func TestSpreadAndMerge(t *testing.T) {
 			t.Errorf("spreadOf(%v) = %+v; want %+v", c.xs, got, c.want)
 		}
 	}
-	a := &Result{Requests: 2, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 2}, CPU: time.Second, PeakRSS: 10,
+	a := &Result{Requests: 2, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 2}, CPU: time.Second, ClientCPU: time.Second, PeakRSS: 10,
 		Stall: 3 * time.Millisecond, lat: []time.Duration{1, 4}}
-	b := &Result{Requests: 3, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 1, "duplicate": 2}, CPU: time.Second, PeakRSS: 20,
+	b := &Result{Requests: 3, Elapsed: time.Second, Outcomes: map[string]int{"accepted": 1, "duplicate": 2}, CPU: time.Second, ClientCPU: 2 * time.Second, PeakRSS: 20,
 		Stall: time.Millisecond, lat: []time.Duration{2, 3, 5}}
 	m := mergeResults("x", []*Result{a, b})
-	if m.Name != "x" || m.Requests != 5 || m.Elapsed != 2*time.Second || m.Throughput != 2.5 || m.CPU != 2*time.Second ||
+	if m.Name != "x" || m.Requests != 5 || m.Elapsed != 2*time.Second || m.Throughput != 2.5 || m.CPU != 2*time.Second || m.ClientCPU != 3*time.Second ||
 		m.PeakRSS != 20 || m.Stall != 3*time.Millisecond || m.Outcomes["accepted"] != 3 || m.Outcomes["duplicate"] != 2 {
 		t.Errorf("merged: %+v", m)
 	}

@@ -24,6 +24,7 @@ type Result struct {
 	Stall      time.Duration // the longest interval without an answer
 	Rate       float64       // the requests per second asked of a paced load; 0: saturated
 	CPU        time.Duration // the server processes', over the load (and the drain); a setup's summed over its gateways
+	ClientCPU  time.Duration // the load generator's own (this process), over the load
 	PeakRSS    int64         // the server processes' peak resident memory so far; a setup's summed over its gateways
 	Throughput float64       // requests per second answered
 
@@ -60,6 +61,7 @@ func mergeResults(name string, rs []*Result) *Result {
 			m.Outcomes[k] += v
 		}
 		m.CPU += r.CPU
+		m.ClientCPU += r.ClientCPU
 		m.PeakRSS = max(m.PeakRSS, r.PeakRSS)
 		m.Stall = max(m.Stall, r.Stall)
 		lat = append(lat, r.lat...)
@@ -253,6 +255,7 @@ func (r *Report) writeRounds(w io.Writer) []col {
 	t.resourceRows(clusters)
 	tw.Flush()
 	fmt.Fprintln(w, "CPU and peak RSS: of the server processes (from /proc), a setup's summed over its gateways;")
+	fmt.Fprintln(w, "the load generator's CPU: this process's own over the loads (getrusage), on the same cores;")
 	if clusters {
 		fmt.Fprintln(w, "the embedded NATS server runs inside the gateway, a cluster's three NATS nodes are counted apart.")
 	} else {
@@ -298,6 +301,12 @@ func (t *table) resourceRows(clusters bool) {
 			return "-"
 		}
 		return fmt.Sprintf("%.3f", c.CPU.Seconds()/float64(max(1, c.Requests))*1000)
+	}))
+	row("load generator CPU s / 1000 req", res(func(c *Result) string {
+		if c.ClientCPU == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.3f", c.ClientCPU.Seconds()/float64(max(1, c.Requests))*1000)
 	}))
 	row("peak RSS", res(func(c *Result) string {
 		if c.PeakRSS == 0 {
