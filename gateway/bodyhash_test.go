@@ -71,8 +71,7 @@ func TestBodyHash(t *testing.T) {
 func TestBodyHashCatchUp(t *testing.T) {
 	ns := testkit.StartNATS(t)
 	cfg := bodyHashConfig(t, ns.URL(), "sqlite", "json")
-	logger := slog.New(slog.DiscardHandler)
-	s, err := Open(context.Background(), cfg, Options{Logger: logger})
+	s, err := Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +84,7 @@ func TestBodyHashCatchUp(t *testing.T) {
 	if ev.BodyKey == "" {
 		t.Fatal("the event has no body key with dedupe.body_hash")
 	}
-	s.Close(context.Background())
-	publishUncommitted(t, ns.URL(), ev.Message)
-
-	s, err = Open(context.Background(), cfg, Options{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s = restartAfterLostCommit(t, s, cfg, ns.URL(), ev.Message)
 	if got := postTo(t, s, githubDelivery(t, "/webhooks/gh", "d-2", body)); got != 200 {
 		t.Errorf("the same body under a new ID after the catch-up: %d; want 200 (a duplicate)", got)
 	}

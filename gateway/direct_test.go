@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 	"github.com/hookgate/hookgate/ordering"
@@ -21,8 +22,7 @@ import (
 func TestDirectCatchUp(t *testing.T) {
 	ns := testkit.StartNATS(t)
 	cfg := backendConfig(t, ns.URL(), "sqlite", "")
-	logger := slog.New(slog.DiscardHandler)
-	s, err := Open(context.Background(), cfg, Options{Logger: logger})
+	s, err := Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +44,7 @@ func TestDirectCatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Close(context.Background())
-	publishUncommitted(t, ns.URL(), ev.Message)
-
-	s, err = Open(context.Background(), cfg, Options{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(context.Background())
+	s = restartAfterLostCommit(t, s, cfg, ns.URL(), ev.Message)
 	for _, c := range []struct {
 		id      string
 		created int64
@@ -73,10 +66,13 @@ func TestDirectCatchUp(t *testing.T) {
 	}
 }
 
-// publishUncommitted publishes m to the stream as the writer does before
-// its commit: a gateway killed between the two left it there, unclaimed.
-func publishUncommitted(tb testing.TB, natsURL string, m forward.Message) {
+// restartAfterLostCommit stops s, publishes m to the stream as the writer
+// does before a commit, as if the gateway had been killed between the
+// stream's ack and the commit, and starts a gateway again on cfg (closed
+// when the test ends): the state a crash leaves.
+func restartAfterLostCommit(tb testing.TB, s *Server, cfg *config.Config, natsURL string, m forward.Message) *Server {
 	tb.Helper()
+	s.Close(context.Background())
 	nc, _ := testkit.JetStream(tb, natsURL, nats.ReconnectBufSize(-1))
 	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
 	if err != nil {
@@ -85,6 +81,12 @@ func publishUncommitted(tb testing.TB, natsURL string, m forward.Message) {
 	if _, err := pub.Publish(context.Background(), []forward.Message{m}, 1); err != nil {
 		tb.Fatal(err)
 	}
+	s, err = Open(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close(context.Background()) })
+	return s
 }
 
 // TestDirectFallbackWhileNATSDown: with NATS down the first event's publish
