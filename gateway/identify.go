@@ -22,13 +22,14 @@ type source struct {
 	header string // canonical header name, or ""
 	path   string // JSON path when header is ""
 	spec   string // as written, for messages
+	slot   int    // an identifier's: the path's place in its fieldReader; -1 none
 }
 
 func parseSource(spec string) source {
 	if name, ok := strings.CutPrefix(spec, "header:"); ok {
-		return source{header: http.CanonicalHeaderKey(strings.TrimSpace(name)), spec: spec}
+		return source{header: http.CanonicalHeaderKey(strings.TrimSpace(name)), spec: spec, slot: -1}
 	}
-	return source{path: spec, spec: spec}
+	return source{path: spec, spec: spec, slot: -1}
 }
 
 // get returns the value and whether it was present. A JSON string gives its
@@ -38,7 +39,23 @@ func (s source) get(h http.Header, body []byte) (string, bool) {
 	if s.header != "" {
 		return present(h.Get(s.header))
 	}
-	r := gjson.GetBytes(body, s.path)
+	return value(gjson.GetBytes(body, s.path))
+}
+
+// read is get for a source of an identifier, whose JSON fields were read
+// in advance (fieldReader.read); nil fields: the body has none.
+func (s source) read(h http.Header, fields []gjson.Result) (string, bool) {
+	if s.header != "" {
+		return present(h.Get(s.header))
+	}
+	if s.slot < 0 || fields == nil {
+		return "", false
+	}
+	return value(fields[s.slot])
+}
+
+// value is what get returns for a JSON field.
+func value(r gjson.Result) (string, bool) {
 	switch r.Type {
 	case gjson.String:
 		return present(r.Str)
@@ -81,8 +98,9 @@ type identifier struct {
 	// are merely absent from such a body (a Slack slash command is a form).
 	orderingJSON bool
 	// readsJSON is set when any source is a JSON path: only then is the
-	// body validated.
+	// body validated, and fields reads the paths.
 	readsJSON bool
+	fields    fieldReader
 	// configuredID and configuredType are set when the provider's
 	// identify section names the event ID or type sources: they then win
 	// over the ID or type the scheme reports.
@@ -106,9 +124,12 @@ func newIdentifier(eventID string, eventType []string, o config.Ordering) (*iden
 		idf.format = f
 	}
 	idf.orderingJSON = idf.ordered && (idf.key.path != "" || idf.ver.path != "")
-	for _, s := range append([]source{idf.id, idf.key, idf.ver}, idf.types...) {
-		idf.readsJSON = idf.readsJSON || s.path != ""
+	for _, s := range append([]*source{&idf.id, &idf.key, &idf.ver}, pointers(idf.types)...) {
+		if s.path != "" {
+			s.slot = idf.fields.add(s.path)
+		}
 	}
+	idf.readsJSON = len(idf.fields.paths) > 0
 	return idf, nil
 }
 
@@ -126,19 +147,21 @@ func newIdentifier(eventID string, eventType []string, o config.Ordering) (*iden
 // NUL is malformed.
 func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result) (identity, error) {
 	var id identity
-	doc := body // where JSON fields are read
-	if idf.readsJSON && !gjson.ValidBytes(body) {
-		if idf.orderingJSON {
+	var buf [8]gjson.Result
+	var fields []gjson.Result // the JSON fields, by slot; nil: none is present
+	if idf.readsJSON {
+		if gjson.ValidBytes(body) {
+			fields = idf.fields.read(body, buf[:0])
+		} else if idf.orderingJSON {
 			return id, fmt.Errorf("%w: body is not valid JSON, and ordering reads it", ErrMalformed)
 		}
-		doc = nil // no field is present
 	}
 	schemeID, ok := present(scheme.ID)
 	switch {
 	case ok && !idf.configuredID:
 		id.ID = schemeID
 	case idf.id.spec != "":
-		id.ID, _ = idf.id.get(h, doc)
+		id.ID, _ = idf.id.read(h, fields)
 	}
 	if id.ID == "" {
 		sum := sha256.Sum256(body)
@@ -149,7 +172,7 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 	} else {
 		var parts []string
 		for _, s := range idf.types {
-			if v, ok := s.get(h, doc); ok {
+			if v, ok := s.read(h, fields); ok {
 				parts = append(parts, v)
 			}
 		}
@@ -158,8 +181,8 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 	if idf.ordered {
 		// An event without its ordering key is not ordered; its other
 		// values are still checked below.
-		if key, ok := idf.key.get(h, doc); ok {
-			raw, ok := idf.ver.get(h, doc)
+		if key, ok := idf.key.read(h, fields); ok {
+			raw, ok := idf.ver.read(h, fields)
 			if !ok {
 				return id, fmt.Errorf("%w: ordering version %s is missing for entity %q", ErrMalformed, idf.ver.spec, clip(key))
 			}
