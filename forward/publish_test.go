@@ -1,0 +1,196 @@
+package forward_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/forward"
+)
+
+// TestJetStreamPublisherAnswers checks each answer a publish can get: the
+// acknowledged prefix comes back with the error of the first message that
+// failed, and the messages after it are not stored.
+func TestJetStreamPublisherAnswers(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	js := mustJetStream(t, nc)
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{
+		Name: "SMALL", Subjects: []string{"small.>"}, MaxMsgSize: 100}); err != nil {
+		t.Fatal(err)
+	}
+	// A core subscriber that never answers: the publish finds a listener,
+	// and no acknowledgement comes.
+	if _, err := nc.Subscribe("silent.>", func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	p := mustJSPublisher(t, nc, 300*time.Millisecond)
+
+	with := func(subject string, body string) forward.Message {
+		m := testMessage(90)
+		m.ID, m.Subject, m.Body = "shop:"+subject, subject, []byte(body)
+		return m
+	}
+	tests := []struct {
+		name    string
+		failing forward.Message
+		is      func(error) bool
+		refused bool
+	}{
+		{"no stream", with("elsewhere.orders", "{}"),
+			func(err error) bool { return errors.Is(err, jetstream.ErrNoStreamResponse) }, true},
+		{"the stream refuses", with("small.orders", strings.Repeat("x", 200)),
+			func(err error) bool {
+				var api *jetstream.APIError
+				return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
+			}, true},
+		{"no answer", with("silent.orders", "{}"),
+			func(err error) bool { return errors.Is(err, jetstream.ErrAsyncPublishTimeout) }, false},
+	}
+	next := 0
+	var stored []forward.Message
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ok := []forward.Message{testMessage(next), testMessage(next + 1)}
+			after := testMessage(next + 2)
+			next += 3
+			res, err := p.Publish(t.Context(), []forward.Message{ok[0], ok[1], tt.failing, after}, 4)
+			if res.Acked != 2 || !tt.is(err) {
+				t.Fatalf("Publish = %+v, %v; want 2 acknowledged, then the %s error", res, err, tt.name)
+			}
+			if !strings.Contains(err.Error(), tt.failing.ID) {
+				t.Errorf("error %q does not name the message %s", err, tt.failing.ID)
+			}
+			if got := forward.Refused(err); got != tt.refused {
+				t.Errorf("Refused(%v) = %v; want %v", err, got, tt.refused)
+			}
+			stored = append(stored, ok...)
+			// The message after the failing one may have been stored
+			// (the window let it go): publish it again so the stream
+			// ends as the list says; a stored copy is a duplicate.
+			if _, err := p.Publish(t.Context(), []forward.Message{after}, 1); err != nil {
+				t.Fatalf("Publish(after) = %v", err)
+			}
+			stored = append(stored, after)
+		})
+	}
+	checkStream(t, js, stored)
+}
+
+// TestJetStreamPublisherConcurrent publishes from several goroutines at
+// once (the writer and the relay share one publisher): every message is
+// acknowledged by its own call, with its own sequence.
+func TestJetStreamPublisherConcurrent(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	js := mustJetStream(t, nc)
+	p := mustJSPublisher(t, nc, 0)
+	const callers, calls, batch = 4, 20, 7
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seqs = map[uint64]bool{}
+		errs []error
+	)
+	for c := range callers {
+		wg.Go(func() {
+			for k := range calls {
+				msgs := messages((c*calls+k)*batch, (c*calls+k+1)*batch)
+				res, err := p.Publish(t.Context(), msgs, 3)
+				mu.Lock()
+				if err != nil || res.Acked != batch || res.Duplicates != 0 {
+					errs = append(errs, fmt.Errorf("caller %d call %d: %+v, %v", c, k, res, err))
+				}
+				seqs[res.Seq] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if len(seqs) != callers*calls {
+		t.Errorf("%d distinct last sequences for %d calls: calls were answered with each other's acknowledgements", len(seqs), callers*calls)
+	}
+	info, err := js.Stream(t.Context(), "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != callers*calls*batch {
+		t.Errorf("stream holds %d messages; want %d", n, callers*calls*batch)
+	}
+}
+
+// BenchmarkJetStreamPublisher publishes batches of 28 events of 1.5 KB
+// (a saturated writer's batch) to the embedded server and waits for their
+// acknowledgements; the server's work is in the figure.
+func BenchmarkJetStreamPublisher(b *testing.B) {
+	s := mustServer(b, forward.ServerConfig{})
+	nc := mustConn(b, s.ClientURL())
+	mustJetStream(b, nc)
+	p := mustJSPublisher(b, nc, 0)
+	const batch = 28
+	pad := []byte(strings.Repeat("x", 1400))
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		msgs := messages(n, n+batch)
+		for i := range msgs {
+			msgs[i].Body = append(msgs[i].Body, pad...)
+		}
+		n += batch
+		if res, err := p.Publish(b.Context(), msgs, batch); err != nil || res.Acked != batch {
+			b.Fatalf("Publish = %+v, %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// TestJetStreamPublisherDisconnect cuts the connection while a batch waits
+// for its acknowledgements: Publish gives up on them when the connection
+// drops, not after the ack timeout, and the batch published again after
+// the reconnection is stored once.
+func TestJetStreamPublisherDisconnect(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	js := mustJetStream(t, mustConn(t, s.ClientURL()))
+	proxy := mustProxy(t, s.Addr().String())
+	nc := mustConn(t, proxy.url(), nats.IgnoreDiscoveredServers())
+	const ackTimeout = time.Minute
+	p := mustJSPublisher(t, nc, ackTimeout)
+	if _, err := p.Publish(t.Context(), messages(0, 1), 1); err != nil {
+		t.Fatalf("Publish before the cut = %v", err)
+	}
+
+	msgs := messages(1, 201)
+	proxy.armed.Store(true)
+	start := time.Now()
+	res, err := p.Publish(t.Context(), msgs, len(msgs))
+	took := time.Since(start)
+	if !errors.Is(err, nats.ErrDisconnected) && !errors.Is(err, forward.ErrReconnected) {
+		t.Fatalf("Publish across the cut = %+v, %v; want an error wrapping nats.ErrDisconnected or forward.ErrReconnected", res, err)
+	}
+	if took > ackTimeout/2 {
+		t.Errorf("Publish took %v to notice the cut: it waited for the ack timeout", took)
+	}
+	if proxy.drops.Load() != 1 {
+		t.Fatalf("the proxy cut %d connections; want 1", proxy.drops.Load())
+	}
+
+	// Again, once reconnected: everything after the acknowledged prefix.
+	deadline := time.Now().Add(20 * time.Second)
+	for rest := msgs[res.Acked:]; len(rest) > 0; {
+		r, err := p.Publish(t.Context(), rest, len(rest))
+		rest = rest[r.Acked:]
+		if err != nil && time.Now().After(deadline) {
+			t.Fatalf("Publish after the cut: %v", err)
+		}
+	}
+	checkStream(t, js, messages(0, 201))
+}
