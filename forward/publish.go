@@ -80,12 +80,14 @@ type JetStreamPublisher struct {
 }
 
 // pubCall is what one Publish call waits for: the acknowledgements of its
-// messages, by index, as they arrive (the channel has room for all of
-// them, so the subscription never blocks on it), and lost, closed when the
-// connection drops: the acknowledgements still missing will not come.
+// messages, by index, as they arrive (the first answer to each message
+// only, so the channel, with room for all of them, never blocks the
+// subscription), and lost, closed when the connection drops: the
+// acknowledgements still missing will not come.
 type pubCall struct {
-	acks chan pubAck
-	lost chan struct{}
+	acks     chan pubAck
+	answered []atomic.Bool
+	lost     chan struct{}
 }
 
 type pubAck struct {
@@ -167,7 +169,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		timer      *time.Timer
 		lost       bool // the connection dropped: what has not arrived will not
 	)
-	reply = append(reply, '.')
+	reply = append(reply, '-')
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -230,6 +232,16 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 				pubErr = fmt.Errorf("forward: publish: the connection dropped: %w", nats.ErrDisconnected)
 			}
 		case <-timer.C:
+			// Its acknowledgement may have arrived in time and wait
+			// in the channel (this goroutine was late): count what
+			// arrived before the timeout.
+			select {
+			case a := <-call.acks:
+				a.i++
+				acks[a.i-1] = a
+				continue
+			default:
+			}
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, jetstream.ErrAsyncPublishTimeout)
 		case <-ctx.Done():
 			return res, ctx.Err()
@@ -244,23 +256,29 @@ func (p *JetStreamPublisher) begin(n int) (uint64, *pubCall, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.sub == nil {
+		// One token after the inbox, as nats.go's own reply subjects,
+		// so that a user allowed _INBOX.*.* gets the answers.
 		prefix := p.nc.NewInbox() + "."
-		sub, err := p.nc.Subscribe(prefix+"*.*", func(m *nats.Msg) { p.ack(prefix, m) })
+		sub, err := p.nc.Subscribe(prefix+"*", func(m *nats.Msg) { p.ack(prefix, m) })
 		if err != nil {
 			return 0, nil, fmt.Errorf("subscribing to acknowledgements: %w", err)
 		}
 		p.sub, p.prefix = sub, prefix
-		go p.watch(p.nc.StatusChanged(nats.RECONNECTING, nats.CLOSED))
+		status := p.nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+		if p.nc.IsClosed() {
+			p.nc.RemoveStatusListener(status) // closed before it listened
+		}
+		go p.watch(status)
 	}
 	p.lastID++
-	c := &pubCall{acks: make(chan pubAck, n), lost: make(chan struct{})}
+	c := &pubCall{acks: make(chan pubAck, n), answered: make([]atomic.Bool, n), lost: make(chan struct{})}
 	p.calls[p.lastID] = c
 	return p.lastID, c, nil
 }
 
 // watch tells the waiting calls when the connection drops (as nats.go's
 // asynchronous publish fails its pending acks then), until it is closed.
-func (p *JetStreamPublisher) watch(status <-chan nats.Status) {
+func (p *JetStreamPublisher) watch(status chan nats.Status) {
 	for st := range status {
 		p.mu.Lock()
 		for id, c := range p.calls {
@@ -268,7 +286,8 @@ func (p *JetStreamPublisher) watch(status <-chan nats.Status) {
 			delete(p.calls, id)
 		}
 		p.mu.Unlock()
-		if st == nats.CLOSED {
+		if st == nats.CLOSED || p.nc.IsClosed() {
+			p.nc.RemoveStatusListener(status)
 			return
 		}
 	}
@@ -282,10 +301,11 @@ func (p *JetStreamPublisher) end(id uint64) {
 	p.mu.Unlock()
 }
 
-// ack hands an acknowledgement (subject "<prefix><call>.<index>") to its
-// call, if the call still waits.
+// ack hands an acknowledgement (subject "<prefix><call>-<index>") to its
+// call, if the call still waits and this is the first answer to that
+// message.
 func (p *JetStreamPublisher) ack(prefix string, m *nats.Msg) {
-	call, index, ok := strings.Cut(strings.TrimPrefix(m.Subject, prefix), ".")
+	call, index, ok := strings.Cut(strings.TrimPrefix(m.Subject, prefix), "-")
 	id, err1 := strconv.ParseUint(call, 10, 64)
 	i, err2 := strconv.Atoi(index)
 	if !ok || err1 != nil || err2 != nil || i < 0 {
@@ -294,37 +314,32 @@ func (p *JetStreamPublisher) ack(prefix string, m *nats.Msg) {
 	p.mu.Lock()
 	c := p.calls[id]
 	p.mu.Unlock()
-	if c == nil || i >= cap(c.acks) {
-		return
+	if c == nil || i >= len(c.answered) || c.answered[i].Swap(true) {
+		return // a late answer, or a second one (not JetStream's)
 	}
 	a := parseAck(m)
 	a.i = i
-	select {
-	case c.acks <- a:
-	default: // a second answer for one message: not JetStream's
-	}
+	c.acks <- a // room for one answer per message
 }
 
 // parseAck reads a JetStream publish acknowledgement: the stream sequence
-// and duplicate flag, or the stream's error.
+// and duplicate flag, or the stream's error. As nats.go does, an answer
+// without a stream name is not a JetStream acknowledgement (a core
+// subscriber's reply, say): jetstream.ErrInvalidJSAck.
 func parseAck(m *nats.Msg) pubAck {
 	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
 		return pubAck{err: jetstream.ErrNoStreamResponse}
 	}
-	r := gjson.GetManyBytes(m.Data, "seq", "duplicate", "error.code", "error.err_code", "error.description")
+	r := gjson.GetManyBytes(m.Data, "stream", "seq", "duplicate", "error", "error.code", "error.err_code", "error.description")
 	switch {
-	case r[2].Exists() || r[3].Exists():
+	case r[3].IsObject():
 		return pubAck{err: &jetstream.APIError{
-			Code: int(r[2].Int()), ErrorCode: jetstream.ErrorCode(r[3].Uint()), Description: r[4].String()}}
-	case r[0].Type != gjson.Number || r[0].Uint() == 0:
-		return pubAck{err: fmt.Errorf("%w: %q", errBadAck, clip(string(m.Data), 200))}
+			Code: int(r[4].Int()), ErrorCode: jetstream.ErrorCode(r[5].Uint()), Description: r[6].String()}}
+	case r[0].Type != gjson.String || r[0].Str == "" || r[1].Type != gjson.Number || r[1].Uint() == 0:
+		return pubAck{err: fmt.Errorf("%w: %q", jetstream.ErrInvalidJSAck, clip(string(m.Data), 200))}
 	}
-	return pubAck{seq: r[0].Uint(), dup: r[1].Bool()}
+	return pubAck{seq: r[1].Uint(), dup: r[2].Bool()}
 }
-
-// errBadAck is an answer to a publish that is not a JetStream
-// acknowledgement.
-var errBadAck = errors.New("not a JetStream acknowledgement")
 
 // CorePublisher publishes with core NATS: nc.PublishMsg for a window of
 // messages, then a flush (a round trip to the server); the window counts as

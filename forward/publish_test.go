@@ -1,6 +1,7 @@
 package forward_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,6 +31,11 @@ func TestJetStreamPublisherAnswers(t *testing.T) {
 	if _, err := nc.Subscribe("silent.>", func(*nats.Msg) {}); err != nil {
 		t.Fatal(err)
 	}
+	// A core service that answers with the body it got: whatever it says
+	// is not the stream's.
+	if _, err := nc.Subscribe("echo.>", func(m *nats.Msg) { m.Respond(m.Data) }); err != nil {
+		t.Fatal(err)
+	}
 	p := mustJSPublisher(t, nc, 300*time.Millisecond)
 
 	with := func(subject string, body string) forward.Message {
@@ -52,6 +58,13 @@ func TestJetStreamPublisherAnswers(t *testing.T) {
 			}, true},
 		{"no answer", with("silent.orders", "{}"),
 			func(err error) bool { return errors.Is(err, jetstream.ErrAsyncPublishTimeout) }, false},
+		{"an answer that is not the stream's", with("echo.orders", `{"seq":7}`),
+			func(err error) bool { return errors.Is(err, jetstream.ErrInvalidJSAck) }, false},
+		{"an error without a code", with("echo.orders", `{"error":{"description":"refused"}}`),
+			func(err error) bool {
+				var api *jetstream.APIError
+				return errors.As(err, &api) && api.Description == "refused"
+			}, true},
 	}
 	next := 0
 	var stored []forward.Message
@@ -173,8 +186,8 @@ func TestJetStreamPublisherDisconnect(t *testing.T) {
 	start := time.Now()
 	res, err := p.Publish(t.Context(), msgs, len(msgs))
 	took := time.Since(start)
-	if !errors.Is(err, nats.ErrDisconnected) && !errors.Is(err, forward.ErrReconnected) {
-		t.Fatalf("Publish across the cut = %+v, %v; want an error wrapping nats.ErrDisconnected or forward.ErrReconnected", res, err)
+	if !errors.Is(err, nats.ErrDisconnected) {
+		t.Fatalf("Publish across the cut = %+v, %v; want an error wrapping nats.ErrDisconnected", res, err)
 	}
 	if took > ackTimeout/2 {
 		t.Errorf("Publish took %v to notice the cut: it waited for the ack timeout", took)
@@ -193,4 +206,52 @@ func TestJetStreamPublisherDisconnect(t *testing.T) {
 		}
 	}
 	checkStream(t, js, messages(0, 201))
+}
+
+// TestJetStreamPublisherSecondAnswer has a core subscriber answer every
+// message besides the stream: only the first answer to a message counts,
+// and the second takes no other message's place (every call completes,
+// none waits for its ack timeout).
+func TestJetStreamPublisherSecondAnswer(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	js := mustJetStream(t, nc)
+	other := mustConn(t, s.ClientURL())
+	if _, err := other.Subscribe("webhooks.>", func(m *nats.Msg) {
+		m.Respond([]byte(`{"stream":"WEBHOOKS","seq":1}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := mustJSPublisher(t, nc, 5*time.Second)
+	const calls, batch = 20, 50
+	for k := range calls {
+		msgs := messages(k*batch, (k+1)*batch)
+		if res, err := p.Publish(t.Context(), msgs, batch); err != nil || res.Acked != batch {
+			t.Fatalf("call %d: Publish = %+v, %v; want all %d acknowledged", k, res, err, batch)
+		}
+	}
+	checkStream(t, js, messages(0, calls*batch))
+}
+
+// TestJetStreamPublisherContext ends a call whose acknowledgements do not
+// come by its context, long before the ack timeout.
+func TestJetStreamPublisherContext(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	mustJetStream(t, nc)
+	if _, err := nc.Subscribe("silent.>", func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	p := mustJSPublisher(t, nc, time.Hour)
+	m := testMessage(1)
+	m.Subject = "silent.orders"
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	res, err := p.Publish(ctx, []forward.Message{testMessage(0), m}, 2)
+	if res.Acked != 1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish = %+v, %v; want the first acknowledged, then the context's error", res, err)
+	}
 }
