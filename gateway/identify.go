@@ -48,8 +48,8 @@ func (s source) read(h http.Header, fields []gjson.Result) (string, bool) {
 	if s.header != "" {
 		return present(h.Get(s.header))
 	}
-	if s.slot < 0 || fields == nil {
-		return "", false
+	if s.path == "" || s.slot < 0 || fields == nil {
+		return "", false // no source (a zero one), or no JSON body
 	}
 	return value(fields[s.slot])
 }
