@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -327,18 +328,41 @@ func (p *JetStreamPublisher) ack(prefix string, m *nats.Msg) {
 // without a stream name is not a JetStream acknowledgement (a core
 // subscriber's reply, say): jetstream.ErrInvalidJSAck.
 func parseAck(m *nats.Msg) pubAck {
-	if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
-		return pubAck{err: jetstream.ErrNoStreamResponse}
+	if len(m.Data) == 0 {
+		if m.Header.Get("Status") == "503" {
+			return pubAck{err: jetstream.ErrNoStreamResponse}
+		}
+		return pubAck{err: fmt.Errorf("%w: an empty answer", jetstream.ErrInvalidJSAck)}
 	}
-	r := gjson.GetManyBytes(m.Data, "stream", "seq", "duplicate", "error", "error.code", "error.err_code", "error.description")
+	// One pass over the answer's keys; the answer is the message's own
+	// copy (the strings kept below are copied anyway).
+	var (
+		stream, number, dup bool
+		seq                 uint64
+		apiErr              gjson.Result
+	)
+	gjson.Parse(unsafe.String(&m.Data[0], len(m.Data))).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "stream":
+			stream = v.Type == gjson.String && v.Str != ""
+		case "seq":
+			number, seq = v.Type == gjson.Number, v.Uint()
+		case "duplicate":
+			dup = v.Bool()
+		case "error":
+			apiErr = v
+		}
+		return true
+	})
 	switch {
-	case r[3].IsObject():
-		return pubAck{err: &jetstream.APIError{
-			Code: int(r[4].Int()), ErrorCode: jetstream.ErrorCode(r[5].Uint()), Description: r[6].String()}}
-	case r[0].Type != gjson.String || r[0].Str == "" || r[1].Type != gjson.Number || r[1].Uint() == 0:
+	case apiErr.IsObject():
+		r := apiErr.Get("@this").Map() // a few keys: the refusal is rare
+		return pubAck{err: &jetstream.APIError{Code: int(r["code"].Int()),
+			ErrorCode: jetstream.ErrorCode(r["err_code"].Uint()), Description: strings.Clone(r["description"].String())}}
+	case !stream || !number || seq == 0:
 		return pubAck{err: fmt.Errorf("%w: %q", jetstream.ErrInvalidJSAck, clip(string(m.Data), 200))}
 	}
-	return pubAck{seq: r[1].Uint(), dup: r[2].Bool()}
+	return pubAck{seq: seq, dup: dup}
 }
 
 // CorePublisher publishes with core NATS: nc.PublishMsg for a window of

@@ -141,31 +141,6 @@ func TestJetStreamPublisherConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkJetStreamPublisher publishes batches of 28 events of 1.5 KB
-// (a saturated writer's batch) to the embedded server and waits for their
-// acknowledgements; the server's work is in the figure.
-func BenchmarkJetStreamPublisher(b *testing.B) {
-	s := mustServer(b, forward.ServerConfig{})
-	nc := mustConn(b, s.ClientURL())
-	mustJetStream(b, nc)
-	p := mustJSPublisher(b, nc, 0)
-	const batch = 28
-	pad := []byte(strings.Repeat("x", 1400))
-	n := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		msgs := messages(n, n+batch)
-		for i := range msgs {
-			msgs[i].Body = append(msgs[i].Body, pad...)
-		}
-		n += batch
-		if res, err := p.Publish(b.Context(), msgs, batch); err != nil || res.Acked != batch {
-			b.Fatalf("Publish = %+v, %v", res, err)
-		}
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
-}
-
 // TestJetStreamPublisherDisconnect cuts the connection while a batch waits
 // for its acknowledgements: Publish gives up on them when the connection
 // drops, not after the ack timeout, and the batch published again after
