@@ -153,14 +153,30 @@ func (m *Message) Size() int {
 // Nats-Msg-Id set, and signed by signer when it is not nil. It does not
 // modify m.Header. [Message.Size] mirrors it (without the signature).
 func (m *Message) NATSMsg(signer Signer) *nats.Msg {
-	h := make(nats.Header, len(m.Header)+2)
+	out := new(nats.Msg)
+	m.fill(out, signer, []string{m.ID})
+	return out
+}
+
+// fill makes out the NATS message that m is published as (see NATSMsg),
+// reusing out's header map and id, a slice of one element, for the
+// Nats-Msg-Id value: a publisher that sends many messages and keeps none
+// (nats.go copies a message into its buffer as it is published) fills one.
+func (m *Message) fill(out *nats.Msg, signer Signer, id []string) {
+	h := out.Header
+	if h == nil {
+		h = make(nats.Header, len(m.Header)+2)
+	} else {
+		clear(h)
+	}
 	for k, v := range m.Header {
 		h[k] = v
 	}
-	h[HeaderMsgID] = []string{m.ID}
+	id[0] = m.ID
+	h[HeaderMsgID] = id
 	if signer != nil {
 		delete(h, HeaderSignature) // never one of the message's own
 		h[HeaderSignature] = []string{signer.Sign(m.ID, m.Subject, h, m.Body)}
 	}
-	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
+	*out = nats.Msg{Subject: m.Subject, Header: h, Data: m.Body}
 }

@@ -168,7 +168,9 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		reconnects = p.nc.Stats().Reconnects
 		reply      = strconv.AppendUint([]byte(p.prefix), id, 10)
 		timer      *time.Timer
-		lost       bool // the connection dropped: what has not arrived will not
+		lost       bool     // the connection dropped: what has not arrived will not
+		out        nats.Msg // each message as published, one after the other
+		msgID      = make([]string, 1)
 	)
 	reply = append(reply, '-')
 	defer func() {
@@ -183,10 +185,10 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 					msgs[next].ID, n-reconnects, ErrReconnected)
 				break
 			}
-			m := msgs[next].NATSMsg(p.Signer)
-			m.Reply = string(strconv.AppendInt(reply, int64(next), 10))
+			msgs[next].fill(&out, p.Signer, msgID)
+			out.Reply = string(strconv.AppendInt(reply, int64(next), 10))
 			sent[next] = time.Now()
-			if err := p.nc.PublishMsg(m); err != nil {
+			if err := p.nc.PublishMsg(&out); err != nil {
 				pubErr = fmt.Errorf("forward: publish %q: %w", msgs[next].ID, err)
 				break
 			}
@@ -410,7 +412,11 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 	if window < 1 {
 		window = 1
 	}
-	var res Result
+	var (
+		res Result
+		out nats.Msg // each message as published, one after the other
+		id  = make([]string, 1)
+	)
 	for res.Acked < len(msgs) {
 		start, end := res.Acked, min(res.Acked+window, len(msgs))
 		reconnects := p.nc.Stats().Reconnects
@@ -418,7 +424,8 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[start].ID, err)
 		}
 		for i := start; i < end; i++ {
-			if err := p.nc.PublishMsg(msgs[i].NATSMsg(p.Signer)); err != nil {
+			msgs[i].fill(&out, p.Signer, id)
+			if err := p.nc.PublishMsg(&out); err != nil {
 				err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
 				// The messages before it count if the connection they were
 				// written to answers a flush.
