@@ -56,11 +56,12 @@ var (
 // as success and are counted.
 //
 // It publishes each message with a reply subject of its own under one
-// subscription (as nats.go's asynchronous JetStream publish does) and reads
-// the acknowledgement's three fields (seq, duplicate, error) without
-// decoding it whole, with one timer per call instead of a timer and a
-// future per message: on the writer's path, that was about an eighth of the
-// CPU a message costs the gateway and its embedded server together.
+// subscription (as nats.go's asynchronous JetStream publish does), reads
+// the acknowledgement's fields (stream, seq, duplicate, error) in one pass
+// without decoding it whole, and waits with one timer per call instead of
+// a timer and a future per message: about 6% less CPU per message, the
+// embedded server's work included, and a third fewer allocations
+// (BenchmarkJetStreamPublisher).
 //
 // A JetStreamPublisher is safe for concurrent use. It lives as long as its
 // connection; closing the connection releases it.
@@ -358,7 +359,7 @@ func parseAck(m *nats.Msg) pubAck {
 	})
 	switch {
 	case apiErr.IsObject():
-		r := apiErr.Get("@this").Map() // a few keys: the refusal is rare
+		r := apiErr.Map() // a few keys: a refusal is rare
 		return pubAck{err: &jetstream.APIError{Code: int(r["code"].Int()),
 			ErrorCode: jetstream.ErrorCode(r["err_code"].Uint()), Description: strings.Clone(r["description"].String())}}
 	case !stream || !number || seq == 0:
