@@ -14,9 +14,9 @@ import (
 // 1.5 KB body whose fields come after a long string, those scans were the
 // largest part of identifying it. Paths of plain object keys joined by
 // dots ("type", "data.object.id") are found together in one walk of the
-// body, each with gjson.Get's answer (the first occurrence of a key wins,
-// and a field is only looked for in the value of its parent's first
-// occurrence). Any other path (array indexes, wildcards, queries,
+// body, each with gjson.Get's answer (the first occurrence of a path's
+// last key wins, and the rest of a path is looked for in each occurrence
+// of a key in turn until one has it). Any other path (array indexes, wildcards, queries,
 // modifiers, escaped characters) is read with gjson.Get on its own.
 type fieldReader struct {
 	paths []string  // by slot
