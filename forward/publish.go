@@ -174,6 +174,21 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		msgID      = make([]string, 1)
 	)
 	reply = append(reply, '-')
+	// take records an acknowledgement that arrived; waiting takes one that
+	// waits in the channel, if any.
+	take := func(a pubAck) {
+		a.i++
+		acks[a.i-1] = a
+	}
+	waiting := func() bool {
+		select {
+		case a := <-call.acks:
+			take(a)
+			return true
+		default:
+			return false
+		}
+	}
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -211,14 +226,10 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 			continue
 		}
 		if lost {
-			select {
-			case a := <-call.acks:
-				a.i++
-				acks[a.i-1] = a
+			if waiting() {
 				continue
-			default:
-				return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, nats.ErrDisconnected)
 			}
+			return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, nats.ErrDisconnected)
 		}
 		wait := time.Until(sent[res.Acked].Add(p.timeout))
 		if timer == nil {
@@ -228,8 +239,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		}
 		select {
 		case a := <-call.acks:
-			a.i++
-			acks[a.i-1] = a
+			take(a)
 		case <-call.lost:
 			lost = true
 			if pubErr == nil {
@@ -239,12 +249,8 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 			// Its acknowledgement may have arrived in time and wait
 			// in the channel (this goroutine was late): count what
 			// arrived before the timeout.
-			select {
-			case a := <-call.acks:
-				a.i++
-				acks[a.i-1] = a
+			if waiting() {
 				continue
-			default:
 			}
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, jetstream.ErrAsyncPublishTimeout)
 		case <-ctx.Done():
