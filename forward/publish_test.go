@@ -208,6 +208,24 @@ func TestJetStreamPublisherSecondAnswer(t *testing.T) {
 			t.Fatalf("call %d: Publish = %+v, %v; want all %d acknowledged", k, res, err, batch)
 		}
 	}
+	// The other answer may come first, before the stream stored the
+	// message (the publisher cannot tell it from the stream's): wait for
+	// the stream to hold the last call's messages too.
+	stream, err := js.Stream(t.Context(), "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := stream.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs >= calls*batch || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	checkStream(t, js, messages(0, calls*batch))
 }
 
