@@ -36,7 +36,9 @@ func TestJetStreamPublisherAnswers(t *testing.T) {
 	if _, err := nc.Subscribe("echo.>", func(m *nats.Msg) { m.Respond(m.Data) }); err != nil {
 		t.Fatal(err)
 	}
-	p := mustJSPublisher(t, nc, 300*time.Millisecond)
+	// The "no answer" case waits out the ack timeout; the stream answers
+	// the others well within it, even on a busy machine.
+	p := mustJSPublisher(t, nc, 2*time.Second)
 
 	with := func(subject string, body string) forward.Message {
 		m := testMessage(90)
@@ -241,7 +243,9 @@ func TestJetStreamPublisherContext(t *testing.T) {
 	p := mustJSPublisher(t, nc, time.Hour)
 	m := testMessage(1)
 	m.Subject = "silent.orders"
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	// Long enough for the stream to answer the first message on a busy
+	// machine; the second is never answered.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	res, err := p.Publish(ctx, []forward.Message{testMessage(0), m}, 2)
 	if res.Acked != 1 || !errors.Is(err, context.DeadlineExceeded) {
