@@ -93,10 +93,11 @@ type pubCall struct {
 }
 
 type pubAck struct {
-	i   int
-	seq uint64
-	dup bool
-	err error
+	i       int  // the message's index in its call
+	arrived bool // set by Publish as it takes the answer
+	seq     uint64
+	dup     bool
+	err     error
 }
 
 // NewJetStreamPublisher returns a publisher on nc that fails a publish whose
@@ -162,7 +163,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 	}
 	defer p.end(id)
 	var (
-		acks       = make([]pubAck, len(msgs)) // by index; i is 1 + the index once arrived
+		acks       = make([]pubAck, len(msgs)) // by index, as they arrive
 		sent       = make([]time.Time, len(msgs))
 		next       int   // next message to publish
 		pubErr     error // why msgs[next] was not published
@@ -177,8 +178,8 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 	// take records an acknowledgement that arrived; waiting takes one that
 	// waits in the channel, if any.
 	take := func(a pubAck) {
-		a.i++
-		acks[a.i-1] = a
+		a.arrived = true
+		acks[a.i] = a
 	}
 	waiting := func() bool {
 		select {
@@ -213,7 +214,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		if res.Acked == next {
 			return res, pubErr
 		}
-		if a := acks[res.Acked]; a.i > 0 {
+		if a := acks[res.Acked]; a.arrived {
 			if a.err != nil {
 				return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, a.err)
 			}

@@ -156,12 +156,3 @@ func (n *fieldNode) found(out []gjson.Result) bool {
 	}
 	return true
 }
-
-// pointers returns pointers to the elements of s.
-func pointers(s []source) []*source {
-	ps := make([]*source, len(s))
-	for i := range s {
-		ps[i] = &s[i]
-	}
-	return ps
-}

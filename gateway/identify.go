@@ -124,7 +124,11 @@ func newIdentifier(eventID string, eventType []string, o config.Ordering) (*iden
 		idf.format = f
 	}
 	idf.orderingJSON = idf.ordered && (idf.key.path != "" || idf.ver.path != "")
-	for _, s := range append([]*source{&idf.id, &idf.key, &idf.ver}, pointers(idf.types)...) {
+	sources := []*source{&idf.id, &idf.key, &idf.ver}
+	for i := range idf.types {
+		sources = append(sources, &idf.types[i])
+	}
+	for _, s := range sources {
 		if s.path != "" {
 			s.slot = idf.fields.add(s.path)
 		}
