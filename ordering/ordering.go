@@ -110,6 +110,19 @@ type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// The upsert of Apply: the new version replaces the entity's entry when
+// the entry expired or the version wins (ties win, or with
+// applyDropTiesStatement lose). Two constants rather than one built per
+// call: the statement cache finds them without a new string each time.
+const (
+	applyUpsert = `
+		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
+		WHERE entity_versions.expires_at <= ?4 OR excluded.version `
+	applyStatement         = applyUpsert + `>= entity_versions.version`
+	applyDropTiesStatement = applyUpsert + `> entity_versions.version`
+)
+
 // Apply compares version with the last version applied for entity and
 // records it when it wins. It returns true when the event should be
 // forwarded: the entity is unseen (or its entry expired), the version is
@@ -123,15 +136,11 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 	if ttl <= 0 {
 		return false, fmt.Errorf("%w: ttl %s is not positive", ErrInvalid, ttl)
 	}
-	cmp := ">="
+	stmt := applyStatement
 	if dropTies {
-		cmp = ">"
+		stmt = applyDropTiesStatement
 	}
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
-		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
-		WHERE entity_versions.expires_at <= ?4 OR excluded.version `+cmp+` entity_versions.version`,
-		entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
+	res, err := tx.ExecContext(ctx, stmt, entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
 	if err != nil {
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
