@@ -64,11 +64,21 @@ type Writer struct {
 	stopOnce sync.Once
 }
 
+// pending is one Decide call waiting for the writer. Once the writer has
+// sent its result, the writer no longer touches it, and Decide puts it back
+// in pendings for the next call.
 type pending struct {
-	ctx      context.Context
-	ev       *webhook.Event
-	result   chan decision // buffered, 1
-	answered bool          // writer goroutine only: result sent before the commit
+	ctx    context.Context
+	ev     *webhook.Event
+	result chan decision // buffered, 1; empty while in pendings
+}
+
+var pendings = sync.Pool{New: func() any { return &pending{result: make(chan decision, 1)} }}
+
+// release returns p, whose result has been received, to pendings.
+func (p *pending) release() {
+	p.ctx, p.ev = nil, nil
+	pendings.Put(p)
 }
 
 type decision struct {
@@ -147,27 +157,40 @@ func (w *Writer) Close() error {
 // is), or is ErrClosed. Decide copies what it keeps of ev.Message.Body and
 // holds no reference to it once it returns.
 func (w *Writer) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome, error) {
-	p := &pending{ctx: ctx, ev: ev, result: make(chan decision, 1)}
 	select {
 	case <-w.quit:
 		return 0, ErrClosed
 	default:
 	}
+	p := pendings.Get().(*pending)
+	p.ctx, p.ev = ctx, ev
 	select {
 	case w.reqs <- p:
-	case <-w.quit:
-		return 0, ErrClosed
-	case <-ctx.Done():
-		return 0, fmt.Errorf("%w: %w", ErrStorage, ctx.Err())
+		// The queue had room, as it mostly has: no need to watch ctx
+		// while waiting for it (its Done would allocate a channel).
+	default:
+		select {
+		case w.reqs <- p:
+		case <-w.quit:
+			p.release()
+			return 0, ErrClosed
+		case <-ctx.Done():
+			p.release()
+			return 0, fmt.Errorf("%w: %w", ErrStorage, ctx.Err())
+		}
 	}
 	select {
 	case d := <-p.result:
+		p.release()
 		return d.outcome, d.err
 	case <-w.done:
 		select {
 		case d := <-p.result:
+			p.release()
 			return d.outcome, d.err
 		default:
+			// Queued as the writer stopped, never taken: left alone
+			// rather than reused.
 			return 0, ErrClosed
 		}
 	}
@@ -228,14 +251,14 @@ func (w *Writer) commit(batch []*pending) {
 			return
 		}
 	}
-	results, room, err := w.attempt(batch, false)
+	results, room, answered, err := w.attempt(batch, false)
 	if errors.Is(err, errEventFailed) {
-		results, room, err = w.attempt(batch, true)
+		results, room, answered, err = w.attempt(batch, true)
 	}
 	if err != nil {
 		w.lastErr.Store(&err)
-		for _, p := range batch {
-			if !p.answered {
+		if !answered {
+			for _, p := range batch {
 				p.result <- decision{err: fmt.Errorf("%w: %w", ErrStorage, err)}
 			}
 		}
@@ -243,8 +266,8 @@ func (w *Writer) commit(batch []*pending) {
 	}
 	w.lastErr.Store(nil)
 	w.Outbox.Add(room.rows, room.bytes)
-	for i, p := range batch {
-		if !p.answered {
+	if !answered {
+		for i, p := range batch {
 			p.result <- results[i]
 		}
 	}
@@ -260,25 +283,28 @@ var errEventFailed = errors.New("gateway: an event of the batch failed")
 // attempt decides the batch in one transaction and commits it. With
 // careful false an event's failure aborts the attempt with errEventFailed;
 // with careful true each event runs in a savepoint and its failure is its
-// result. Any other error means nothing of the batch was kept.
-func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom, error) {
+// result. Any other error means nothing of the batch was kept. answered
+// reports that every caller of the batch has its result already (sent
+// before the commit: see below), whatever the commit did; the writer must
+// not touch their pendings again.
+func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, room *batchRoom, answered bool, err error) {
 	ctx := context.Background()
 	conn, err := w.DB.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	defer tx.Rollback() // after Commit, a no-op
-	results := make([]decision, len(batch))
-	room := &batchRoom{w: w}
+	results = make([]decision, len(batch))
+	room = &batchRoom{w: w}
 	now := w.Now()
 	direct, err := w.direct(ctx, tx, batch)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	var msgs []forward.Message // accepted events' messages, for the stream, when direct
 	for i, p := range batch {
@@ -289,12 +315,12 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 		}
 		if careful {
 			if results[i], err = w.decideOne(ctx, tx, p.ev, now, room, direct); err != nil {
-				return nil, nil, err
+				return nil, nil, false, err
 			}
 		} else {
 			results[i] = w.decide(ctx, tx, p.ev, now, room, direct)
 			if results[i].err != nil {
-				return nil, nil, errEventFailed
+				return nil, nil, false, errEventFailed
 			}
 		}
 		if results[i].err != nil && !inTransaction(conn) {
@@ -302,7 +328,7 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 			// SQLITE_FULL, IOERR, BUSY or NOMEM). Running the next
 			// events' statements now would commit each on its own, so
 			// the batch ends here: every event of it fails, none is kept.
-			return nil, nil, results[i].err
+			return nil, nil, false, results[i].err
 		}
 		switch {
 		case !direct:
@@ -321,8 +347,8 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 		// process die first. Their callers need not wait for the disk.
 		for i, p := range batch {
 			p.result <- results[i]
-			p.answered = true
 		}
+		answered = true
 	}
 	if err == nil && w.testHookCommit != nil {
 		err = w.testHookCommit()
@@ -333,9 +359,9 @@ func (w *Writer) attempt(batch []*pending, careful bool) ([]decision, *batchRoom
 	if err != nil {
 		// What the stream took has no claim yet: read it back first.
 		w.behind = w.behind || published > 0
-		return nil, nil, err
+		return nil, nil, answered, err
 	}
-	return results, room, nil
+	return results, room, answered, nil
 }
 
 // recoverable reports whether CatchUp could rebuild from the stream all

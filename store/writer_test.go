@@ -192,6 +192,55 @@ func TestWriterCloseUnstarted(t *testing.T) {
 	}
 }
 
+// TestWriterDecideGivesUpWhileQueued: a caller whose context has ended
+// while the writer's queue is full gets ErrStorage with the context's
+// error, and its event is not decided; the callers queued before it get
+// their answers, and the event decided again later is new.
+func TestWriterDecideGivesUpWhileQueued(t *testing.T) {
+	db := mustOpen(t)
+	g := newGatedCommit()
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, MaxBatch: 1}
+	w.testHookCommit = g.hook
+	w.Start()
+	t.Cleanup(func() { w.Close() })
+	t.Cleanup(g.open) // before Close: the cleanups run last first
+
+	oa, ea := decideBackground(w, testEvent("a", "", 0))
+	<-g.reached // a's batch holds the writer in its commit
+	ob, eb := decideBackground(w, testEvent("b", "", 0))
+	for deadline := time.Now().Add(10 * time.Second); len(w.reqs) < cap(w.reqs); {
+		if time.Now().After(deadline) {
+			t.Fatal("b never reached the writer's queue")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if o, err := w.Decide(ctx, testEvent("c", "", 0)); !errors.Is(err, ErrStorage) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Decide(c) with the queue full and its context ended = %v, %v; want ErrStorage wrapping context.Canceled", o, err)
+	}
+
+	g.release <- nil // a commits
+	<-g.reached
+	g.release <- nil // b commits
+	for _, r := range []struct {
+		id string
+		o  <-chan webhook.Outcome
+		e  <-chan error
+	}{{"a", oa, ea}, {"b", ob, eb}} {
+		if o, err := <-r.o, <-r.e; err != nil || o != webhook.Accepted {
+			t.Fatalf("Decide(%s) = %v, %v; want accepted", r.id, o, err)
+		}
+	}
+	if n := count(t, db, "processed_events"); n != 2 {
+		t.Fatalf("processed_events = %d; want 2 (a and b, not c)", n)
+	}
+	g.open()
+	if o, err := w.Decide(context.Background(), testEvent("c", "", 0)); err != nil || o != webhook.Accepted {
+		t.Fatalf("Decide(c) again = %v, %v; want accepted", o, err)
+	}
+}
+
 func BenchmarkWriterDecide(b *testing.B) {
 	w, _, _ := mustWriter(b)
 	var i atomic.Int64
