@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // metrics are the gateway's Prometheus collectors, on a registry of their
@@ -26,8 +28,10 @@ type metrics struct {
 	quarantineDropped prometheus.Counter
 	connsRefused      prometheus.Counter
 	fallbacks         prometheus.Counter
-	routeMatches      *prometheus.CounterVec // route
-	routeErrors       *prometheus.CounterVec // route
+	routeMatches      *prometheus.CounterVec   // route
+	routeErrors       *prometheus.CounterVec   // route
+	writerStage       *prometheus.HistogramVec // stage; the sqlite backend's writer
+	writerBatch       prometheus.Histogram
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -87,7 +91,17 @@ func newMetrics() *metrics {
 		Name: "hookgate_route_errors_total",
 		Help: "Route conditions that failed to evaluate for an event (counted as no match), by route.",
 	}, []string{"route"})
-	m.registry.MustRegister(m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.writerStage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "hookgate_writer_stage_seconds",
+		Help:    "Time of each stage of the SQLite writer's batches: decide (the claims and versions), publish (to the stream, before the commit), commit.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"stage"})
+	m.writerBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "hookgate_writer_batch_events",
+		Help:    "Events decided together in one transaction of the SQLite writer.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256
+	})
+	m.registry.MustRegister(m.writerStage, m.writerBatch, m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,6 +136,15 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 	default:
 		m.requests.WithLabelValues(provider, r.outcome.String()).Inc()
 	}
+}
+
+// cycle records what one batch of the SQLite writer took: its stages, then
+// its events (a reader that sees the events sees the stages too).
+func (m *metrics) cycle(c store.Cycle) {
+	m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
+	m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
+	m.writerStage.WithLabelValues("commit").Observe(c.Commit.Seconds())
+	m.writerBatch.Observe(float64(c.Events))
 }
 
 // registerRuntime adds the gauges read from the running gateway: outbox

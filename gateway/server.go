@@ -322,6 +322,7 @@ func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth
 		Archive:        cfg.Archive.Enabled,
 	}
 	s.writer.Committed = s.relay.Notify
+	s.writer.Cycles = s.metrics.cycle
 	if js, ok := pub.(*forward.JetStreamPublisher); ok && s.streamLimits {
 		s.writer.Stream = s.directStream(js)
 		cctx, cancel := context.WithTimeout(ctx, catchUpTimeout)

@@ -44,6 +44,10 @@ type Writer struct {
 	// stream itself, with the outbox as the fallback (direct.go). Call
 	// CatchUp before Start.
 	Stream *Stream
+	// Cycles, when set, is told what each batch took, once its commit
+	// ended (committed or not). It runs on the writer goroutine: keep it
+	// short.
+	Cycles func(Cycle)
 
 	// Writer goroutine only: a commit failed after a direct publish, so
 	// CatchUp runs before direct publishing resumes, tried again from
@@ -62,6 +66,15 @@ type Writer struct {
 	quit     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+}
+
+// Cycle is what one batch of the writer took: its events, and the time of
+// each stage of its transaction: deciding the events (from BEGIN), the
+// publish to the stream when the writer publishes itself (zero
+// otherwise), and the commit.
+type Cycle struct {
+	Events                  int
+	Decide, Publish, Commit time.Duration
 }
 
 // pending is one Decide call waiting for the writer. Once the writer has
@@ -289,6 +302,7 @@ var errEventFailed = errors.New("gateway: an event of the batch failed")
 // not touch their pendings again.
 func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, room *batchRoom, answered bool, err error) {
 	ctx := context.Background()
+	start := time.Now()
 	conn, err := w.DB.Conn(ctx)
 	if err != nil {
 		return nil, nil, false, err
@@ -339,7 +353,9 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 			msgs = append(msgs, *results[i].stale)
 		}
 	}
+	decided := time.Now()
 	published, err := w.publish(ctx, tx, msgs, now, room)
+	sent := time.Now()
 	if err == nil && direct && published == len(msgs) && w.recoverable(batch, results) {
 		// Every message of the batch is on the stream: its events are
 		// durable there, and what this commit records of them CatchUp
@@ -355,6 +371,9 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 	}
 	if err == nil {
 		err = tx.Commit()
+	}
+	if w.Cycles != nil {
+		w.Cycles(Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided), Commit: time.Since(sent)})
 	}
 	if err != nil {
 		// What the stream took has no claim yet: read it back first.
