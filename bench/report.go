@@ -89,6 +89,9 @@ type Phase struct {
 	// over the phase and peak RSS so far, summed over the nodes.
 	NATSCPU     time.Duration
 	NATSPeakRSS int64
+	// Inside is what the setup's gateways measured themselves over the
+	// phase; nil for a running gateway.
+	Inside *Inside
 }
 
 // LatencyRun is a setup's paced run after the rounds: open loop at Rate,
@@ -97,6 +100,9 @@ type LatencyRun struct {
 	Rate     float64 // requests per second asked: half the setup's median saturated rate, or Options.Rate
 	Baseline *Result // the baseline at the same rate, just before; nil without a baseline
 	Result   *Result // the setup's
+	// Inside is what the setup's gateways measured themselves over the
+	// run; nil for a running gateway.
+	Inside *Inside
 }
 
 // Setup is what one gateway setup of a run measured.
@@ -442,6 +448,38 @@ func (r *Report) writeLatency(w io.Writer) {
 		line(s.Name, lr, lr.Result)
 	}
 	tw.Flush()
+	for _, s := range r.Setups {
+		if s.Latency != nil && s.Latency.Inside != nil && s.Latency.Inside.Requests.Count > 0 {
+			writeInside(w, s.Name, s.Latency.Inside)
+		}
+	}
+}
+
+// writeInside prints what a setup's gateways measured themselves over its
+// latency run: the requests they held over 5 and 10 ms (from arrival to
+// answer: the rest of a latency is outside the gateway), and where the
+// sqlite backend's writer spent its batches.
+func writeInside(w io.Writer, name string, in *Inside) {
+	r := in.Requests
+	fmt.Fprintf(w, "%s, inside the gateway over the latency run: requests over 5 ms / 10 ms from arrival to answer %.0f / %.0f of %.0f (mean %s)", name, r.Over5ms, r.Over10ms, r.Count, mean(r))
+	if in.Batches > 0 {
+		fmt.Fprintf(w, "; the writer's %.0f batches (%.1f events on average), per stage the mean and the batches over 5 ms / 10 ms:", in.Batches, in.Events/in.Batches)
+		for i, st := range in.Stages {
+			fmt.Fprintf(w, " %s %s %.0f / %.0f", writerStages[i], mean(st), st.Over5ms, st.Over10ms)
+			if i < len(in.Stages)-1 {
+				fmt.Fprint(w, ",")
+			}
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// mean is t's mean duration.
+func mean(t Timed) string {
+	if t.Count == 0 {
+		return "-"
+	}
+	return dur(time.Duration(t.Seconds / t.Count * float64(time.Second)))
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -68,7 +69,8 @@ func (s *sampler) stop() []Sample {
 	return s.samples
 }
 
-// readMetrics returns the gateway's unlabelled metrics by name; an
+// readMetrics returns the gateway's metrics by name, with their labels
+// as the exposition writes them (`name{a="x",le="0.005"}`); an
 // unreachable admin listener gives an empty map.
 func readMetrics(adminURL string) map[string]float64 {
 	m := make(map[string]float64)
@@ -82,15 +84,92 @@ func readMetrics(adminURL string) map[string]float64 {
 		return m
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		name, value, ok := strings.Cut(line, " ")
-		if !ok || strings.ContainsAny(name, "#{") {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if v, err := strconv.ParseFloat(value, 64); err == nil {
-			m[name] = v
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			m[line[:i]] = v
 		}
 	}
 	return m
+}
+
+// Inside is what a setup's gateways measured themselves over a load, from
+// their metrics, summed over them: their requests' time from arrival to
+// answer (hookgate_request_duration_seconds), and the sqlite backend's
+// writer: its batches, their events, and the time of each stage
+// (hookgate_writer_batch_events, hookgate_writer_stage_seconds).
+type Inside struct {
+	Requests        Timed
+	Batches, Events float64
+	Stages          [len(writerStages)]Timed // in the order of writerStages
+}
+
+// Timed sums up a histogram of durations: how many, their total, and how
+// many took over 5 ms and over 10 ms.
+type Timed struct {
+	Count, Seconds    float64
+	Over5ms, Over10ms float64
+}
+
+var writerStages = [...]string{"decide", "publish", "commit"}
+
+// readTimed reads the histogram name{label} from m.
+func readTimed(m map[string]float64, name, label string) Timed {
+	n := m[name+"_count{"+label+"}"]
+	return Timed{Count: n, Seconds: m[name+"_sum{"+label+"}"],
+		Over5ms:  n - m[name+"_bucket{"+label+`,le="0.005"}`],
+		Over10ms: n - m[name+"_bucket{"+label+`,le="0.01"}`]}
+}
+
+func (t Timed) minus(u Timed) Timed {
+	return Timed{t.Count - u.Count, t.Seconds - u.Seconds, t.Over5ms - u.Over5ms, t.Over10ms - u.Over10ms}
+}
+
+func (t Timed) plus(u Timed) Timed {
+	return Timed{t.Count + u.Count, t.Seconds + u.Seconds, t.Over5ms + u.Over5ms, t.Over10ms + u.Over10ms}
+}
+
+// readInside reads what the gateways gws measured so far, of provider's
+// requests.
+func readInside(gws []*gatewayProc, provider string) Inside {
+	var in Inside
+	for _, g := range gws {
+		m := readMetrics(g.adminURL)
+		in.Requests = in.Requests.plus(readTimed(m, "hookgate_request_duration_seconds", `provider="`+provider+`"`))
+		in.Batches += m["hookgate_writer_batch_events_count"]
+		in.Events += m["hookgate_writer_batch_events_sum"]
+		for i, stage := range writerStages {
+			in.Stages[i] = in.Stages[i].plus(readTimed(m, "hookgate_writer_stage_seconds", `stage="`+stage+`"`))
+		}
+	}
+	return in
+}
+
+// since returns what was measured from before to in.
+func (in Inside) since(before Inside) Inside {
+	d := Inside{Requests: in.Requests.minus(before.Requests), Batches: in.Batches - before.Batches, Events: in.Events - before.Events}
+	for i := range in.Stages {
+		d.Stages[i] = in.Stages[i].minus(before.Stages[i])
+	}
+	return d
+}
+
+// insideSince waits, bounded, until the gateways gws have recorded the
+// answered requests and (the sqlite backend) the decided events since
+// before (a request is recorded after its answer, and a batch answered
+// before its commit after the commit), and returns what they measured
+// since then.
+func insideSince(ctx context.Context, gws []*gatewayProc, provider string, before Inside, answered, decided int) Inside {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		in := readInside(gws, provider).since(before)
+		if in.Requests.Count >= float64(answered) && in.Events >= float64(decided) || time.Now().After(deadline) || ctx.Err() != nil {
+			return in
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // sample reads the gateway children's resources now, summed.

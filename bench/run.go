@@ -165,7 +165,7 @@ func runLatency(ctx context.Context, o *Options, p plan, base *child, pc *config
 		if err != nil {
 			return err
 		}
-		lr.Result = ph.Result
+		lr.Result, lr.Inside = ph.Result, ph.Inside
 		sr.s.Latency = lr
 	}
 	return nil
@@ -276,12 +276,14 @@ func newSetupRun(o *Options, t *target, sends int) *setupRun {
 // over it and their peak RSS so far. The answers go to sr.ans.
 func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64) (*Phase, error) {
 	t := sr.t
+	sqlite := t.spec.backend == config.BackendSQLite && len(t.gateways) > 0
 	before, nodesBefore := readUsage(t.children()), readUsage(t.nodes)
+	insideBefore := readInside(t.gateways, t.provider.Name)
 	res, ans := load(ctx, o, p, sr.urls, t.provider, rate, sr.progress)
 	res.Name = t.spec.name
 	sr.ans.add(ans)
 	ph := &Phase{Name: t.spec.name, Result: res}
-	if t.spec.backend == config.BackendSQLite && len(t.gateways) > 0 {
+	if sqlite {
 		end := time.Now()
 		for _, g := range t.gateways {
 			if err := waitDrained(ctx, g.adminURL); err != nil {
@@ -291,6 +293,12 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 		ph.Drain = time.Since(end)
 	}
 	if len(t.gateways) > 0 {
+		decided := 0
+		if sqlite {
+			decided = res.Outcomes["accepted"] + res.Outcomes["duplicate"] + res.Outcomes["stale"]
+		}
+		in := insideSince(ctx, t.gateways, t.provider.Name, insideBefore, res.Requests-res.Outcomes["error"], decided)
+		ph.Inside = &in
 		after := readUsage(t.children())
 		res.CPU, res.PeakRSS = after.cpu-before.cpu, after.peakRSS
 	}

@@ -66,6 +66,24 @@ func TestBenchCommand(t *testing.T) {
 	if lr.Result.Requests != part || lr.Baseline.Requests != part {
 		t.Errorf("latency run: gateway %d requests, baseline %d; want %d each", lr.Result.Requests, lr.Baseline.Requests, part)
 	}
+	// What the gateway measured over the latency run: each request
+	// answered, each decided one in one of the writer's batches, each
+	// stage timed once per batch; over 10 ms is over 5 ms too.
+	decided := lr.Result.Outcomes["accepted"] + lr.Result.Outcomes["duplicate"] + lr.Result.Outcomes["stale"]
+	timed := func(what string, tm bench.Timed, count float64, took bool) {
+		if tm.Count != count || tm.Seconds < 0 || took && tm.Seconds == 0 || tm.Over10ms > tm.Over5ms || tm.Over5ms > tm.Count {
+			t.Errorf("%s: %+v; want %v timed (taking time: %v), and no more over 10 ms than over 5 ms than in all", what, tm, count, took)
+		}
+	}
+	if in := lr.Inside; in == nil || in.Events != float64(decided) || in.Batches < 1 || in.Batches > in.Events {
+		t.Errorf("latency run, inside %+v; want its %d decided requests in 1 to %d batches", in, decided, decided)
+	} else {
+		timed("requests", in.Requests, float64(part), true)
+		for i, st := range in.Stages {
+			// The publish (1) takes no time in a batch through the outbox.
+			timed(fmt.Sprint("writer stage ", i), st, in.Batches, i != 1)
+		}
+	}
 	accepted := p.Outcomes["accepted"] + lr.Result.Outcomes["accepted"]
 	all := mergeOutcomes(p.Outcomes, lr.Result.Outcomes)
 	if accepted == 0 || all["duplicate"] < int(float64(planned)*0.1) || all["stale"] == 0 {
@@ -88,7 +106,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	for _, want := range []string{"exactly-once check sqlite: ok", "ratio sqlite/baseline (requests/s, median of 2 rounds)",
 		"requests/s, median of rounds", "latency p99", "CPU s / 1000 req", "live Go heap", "GOMEMLIMIT): 256.0 MiB",
-		"latency run at half of each setup's median saturated rate", "baseline at sqlite's rate", "longest without an answer"} {
+		"latency run at half of each setup's median saturated rate", "baseline at sqlite's rate", "longest without an answer", "sqlite, inside the gateway over the latency run: requests over 5 ms / 10 ms"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
