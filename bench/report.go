@@ -463,7 +463,7 @@ func writeInside(w io.Writer, name string, in *Inside) {
 	r := in.Requests
 	fmt.Fprintf(w, "%s, inside the gateway over the latency run: requests over 5 ms / 10 ms from arrival to answer %.0f / %.0f of %.0f (mean %s)", name, r.Over5ms, r.Over10ms, r.Count, mean(r))
 	if in.Batches > 0 {
-		fmt.Fprintf(w, "; the writer's %.0f batches (%.1f events on average), per stage the mean and the batches over 5 ms / 10 ms:", in.Batches, in.Events/in.Batches)
+		fmt.Fprintf(w, "; the writer's %.0f batches (%.1f events on average) and %.0f commits, per stage the mean and how many took over 5 ms / 10 ms:", in.Batches, in.Events/in.Batches, in.Stages[2].Count)
 		for i, st := range in.Stages {
 			fmt.Fprintf(w, " %s %s %.0f / %.0f", writerStages[i], mean(st), st.Over5ms, st.Over10ms)
 			if i < len(in.Stages)-1 {

@@ -93,7 +93,7 @@ func newMetrics() *metrics {
 	}, []string{"route"})
 	m.writerStage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "hookgate_writer_stage_seconds",
-		Help:    "Time of each stage of the SQLite writer's batches: decide (the claims and versions), publish (to the stream, before the commit), commit.",
+		Help:    "Time of each stage of the SQLite writer: per batch, decide (its claims and versions) and publish (to the stream, before the commit); per transaction, commit (one may hold several batches answered before it).",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"stage"})
 	m.writerBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -138,13 +138,18 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 	}
 }
 
-// cycle records what one batch of the SQLite writer took: its stages, then
-// its events (a reader that sees the events sees the stages too).
+// cycle records what the SQLite writer reports: a batch's decide and
+// publish stages, a commit, and the batch's events last (a reader that
+// sees a batch's events sees its stages too).
 func (m *metrics) cycle(c store.Cycle) {
-	m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
-	m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
-	m.writerStage.WithLabelValues("commit").Observe(c.Commit.Seconds())
-	m.writerBatch.Observe(float64(c.Events))
+	if c.Committed {
+		m.writerStage.WithLabelValues("commit").Observe(c.Commit.Seconds())
+	}
+	if c.Events > 0 {
+		m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
+		m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
+		m.writerBatch.Observe(float64(c.Events))
+	}
 }
 
 // registerRuntime adds the gauges read from the running gateway: outbox

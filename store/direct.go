@@ -207,6 +207,7 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message,
 // returns an error wrapping ErrStorage while the writer is still behind:
 // then batches are refused (503), and one at least 5 s later tries again.
 func (w *Writer) catchUpNow() error {
+	w.commitHeld() // none while behind; CatchUp needs the connection it holds
 	if time.Now().Before(w.catchUpAt) {
 		return w.behindErr
 	}

@@ -195,6 +195,7 @@ func TestWriterDirect(t *testing.T) {
 	if got, want := streamIDs(t, js), []string{"p:a", "p:c", "p:d", "p:e"}; !equal(got, want) {
 		t.Errorf("stream = %v; want %v", got, want)
 	}
+	e.w.Close() // commits what it holds
 	if ids := outboxIDs(t, e.db); len(ids) != 0 {
 		t.Errorf("outbox = %v; want empty", ids)
 	}
@@ -301,7 +302,15 @@ func TestConformanceDirect(t *testing.T) {
 				return append(rec.ids(), outboxIDs(t, e.db)...)
 			},
 			Expire: func(testing.TB) { now.Add(int64(decidertest.TTL + time.Second)) },
-			Break:  func(testing.TB) { e.db.Write.Close() },
+			Break: func(testing.TB) {
+				// The writer holds the pool's connection while a
+				// transaction waits for the next batches: wait for it
+				// to come back, then close the pool.
+				if c, err := e.db.Write.Conn(context.Background()); err == nil {
+					c.Close()
+				}
+				e.db.Write.Close()
+			},
 		}
 	})
 }

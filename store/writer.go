@@ -20,7 +20,10 @@ import (
 // calls into one transaction (bounded in count), decides each event in it,
 // commits once, and answers every caller: one fsync serves many requests.
 // One event's failure never decides another's outcome (see commit). A
-// Writer is safe for concurrent use; Start it once, and Close stops it.
+// batch the stream took whole is answered before its commit, and its
+// transaction stays open for the batches after it, up to CommitDelay (see
+// attempt). A Writer is safe for concurrent use; Start it once, and Close
+// stops it.
 type Writer struct {
 	DB       *sql.DB // the single-connection write pool
 	MaxBatch int     // events per transaction (default 256)
@@ -44,17 +47,26 @@ type Writer struct {
 	// stream itself, with the outbox as the fallback (direct.go). Call
 	// CatchUp before Start.
 	Stream *Stream
-	// Cycles, when set, is told what each batch took, once its commit
-	// ended (committed or not). It runs on the writer goroutine: keep it
-	// short.
+	// CommitDelay is how long the transaction of a batch answered before
+	// its commit (the stream holds all it decided) stays open for the
+	// batches after it: one commit, and one fsync, for all the batches of
+	// that time. A crash or a failed commit loses none of their decisions:
+	// CatchUp reads them back from the stream. Default 10ms; negative:
+	// each batch commits at once.
+	CommitDelay time.Duration
+	// Cycles, when set, is told what each batch took and each commit:
+	// once a batch is decided and published, with its commit when it
+	// committed at once; and for a commit of held batches alone (Events
+	// 0). It runs on the writer goroutine: keep it short.
 	Cycles func(Cycle)
 
 	// Writer goroutine only: a commit failed after a direct publish, so
 	// CatchUp runs before direct publishing resumes, tried again from
-	// catchUpAt after a failure.
+	// catchUpAt after a failure. While behind, no transaction is held.
 	behind    bool
 	behindErr error // why the last CatchUp failed
 	catchUpAt time.Time
+	held      *writeTx // the open transaction of batches answered already; nil when none
 
 	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
 
@@ -68,14 +80,33 @@ type Writer struct {
 	stopOnce sync.Once
 }
 
-// Cycle is what one batch of the writer took: its events, and the time of
-// each stage of its transaction: deciding the events (from BEGIN), the
-// publish to the stream when the writer publishes itself (zero
-// otherwise), and the commit.
+// Cycle is what one batch of the writer took: its events, the time of
+// deciding them (from BEGIN, or from the batch's start in a held
+// transaction) and of publishing them to the stream when the writer
+// publishes itself (zero otherwise), and, when Committed, the commit's. A
+// Cycle with no Events is the commit of held batches alone.
 type Cycle struct {
 	Events                  int
 	Decide, Publish, Commit time.Duration
+	Committed               bool
 }
+
+// writeTx is a transaction of the writer on the write pool's connection.
+type writeTx struct {
+	conn    *sql.Conn
+	tx      *sql.Tx
+	began   time.Time
+	carries bool // holds batches answered already: rolling it back loses their decisions
+}
+
+// end rolls t back (nothing, once committed) and gives its connection back.
+func (t *writeTx) end() {
+	t.tx.Rollback()
+	t.conn.Close()
+}
+
+// commitDelay is Writer.CommitDelay's default.
+const commitDelay = 10 * time.Millisecond
 
 // pending is one Decide call waiting for the writer. Once the writer has
 // sent its result, the writer no longer touches it, and Decide puts it back
@@ -145,6 +176,9 @@ func (w *Writer) Start() {
 	if w.Now == nil {
 		w.Now = time.Now
 	}
+	if w.CommitDelay == 0 {
+		w.CommitDelay = commitDelay
+	}
 	w.reqs = make(chan *pending, w.MaxBatch)
 	w.quit = make(chan struct{})
 	w.done = make(chan struct{})
@@ -212,26 +246,76 @@ func (w *Writer) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]*pending, 0, w.MaxBatch)
+	due := time.NewTimer(time.Hour)
+	due.Stop()
 	for {
+		var expired <-chan time.Time
+		if w.held != nil {
+			due.Reset(time.Until(w.held.began.Add(w.CommitDelay)))
+			expired = due.C
+		}
 		select {
 		case p := <-w.reqs:
 			batch = append(batch[:0], p)
+		case <-expired:
+			w.commitHeld()
+			continue
 		case <-w.quit:
 			w.drain(batch)
 			return
 		}
+		due.Stop()
 		w.commit(w.gather(batch))
 	}
 }
 
-// drain decides what was queued before Close.
+// drain decides what was queued before Close, and commits what is held.
 func (w *Writer) drain(batch []*pending) {
 	for {
 		batch = w.gather(batch[:0])
 		if len(batch) == 0 {
+			w.commitHeld()
 			return
 		}
 		w.commit(batch)
+	}
+}
+
+// commitHeld commits the held transaction, if any. Its batches were
+// answered already: a failure leaves the writer behind (CatchUp records
+// their decisions from the stream before the next batch).
+func (w *Writer) commitHeld() {
+	t := w.held
+	if t == nil {
+		return
+	}
+	w.held = nil
+	defer t.end()
+	start := time.Now()
+	err := w.commitTx(t.tx)
+	w.report(Cycle{Commit: time.Since(start), Committed: true})
+	if err != nil {
+		w.lastErr.Store(&err)
+		w.behind = true
+		return
+	}
+	w.lastErr.Store(nil)
+}
+
+// commitTx commits tx, after the test hook when one is set.
+func (w *Writer) commitTx(tx *sql.Tx) error {
+	if w.testHookCommit != nil {
+		if err := w.testHookCommit(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// report tells Cycles about c, when set.
+func (w *Writer) report(c Cycle) {
+	if w.Cycles != nil {
+		w.Cycles(c)
 	}
 }
 
@@ -266,6 +350,16 @@ func (w *Writer) commit(batch []*pending) {
 	}
 	results, room, answered, err := w.attempt(batch, false)
 	if errors.Is(err, errEventFailed) {
+		if w.behind {
+			// The attempt rolled back a held transaction with it: its
+			// batches' decisions must be read back first.
+			if err := w.catchUpNow(); err != nil {
+				for _, p := range batch {
+					p.result <- decision{err: err}
+				}
+				return
+			}
+		}
 		results, room, answered, err = w.attempt(batch, true)
 	}
 	if err != nil {
@@ -300,19 +394,33 @@ var errEventFailed = errors.New("gateway: an event of the batch failed")
 // reports that every caller of the batch has its result already (sent
 // before the commit: see below), whatever the commit did; the writer must
 // not touch their pendings again.
+//
+// The transaction is the held one when there is one: it carries batches
+// answered before their commit. If this batch too is answered before its
+// commit and the transaction began less than CommitDelay ago, it is held
+// again, uncommitted, for the next batches (run commits it once the delay
+// has passed with none). Otherwise the batch commits it, with what it
+// carries. Should an attempt fail on a transaction that carries answered
+// batches, it rolls their decisions back too: the writer is then behind,
+// and CatchUp records them again from the stream.
 func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, room *batchRoom, answered bool, err error) {
 	ctx := context.Background()
 	start := time.Now()
-	conn, err := w.DB.Conn(ctx)
+	t, err := w.begin(ctx, start)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	defer tx.Rollback() // after Commit, a no-op
+	held := false
+	defer func() {
+		if held {
+			return
+		}
+		t.end()
+		if err != nil && t.carries {
+			w.behind = true
+		}
+	}()
+	conn, tx := t.conn, t.tx
 	results = make([]decision, len(batch))
 	room = &batchRoom{w: w}
 	now := w.Now()
@@ -365,22 +473,42 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 			p.result <- results[i]
 		}
 		answered = true
+		if w.CommitDelay > 0 && time.Since(t.began) < w.CommitDelay {
+			held, t.carries, w.held = true, true, t
+			w.report(Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided)})
+			return results, room, true, nil
+		}
 	}
-	if err == nil && w.testHookCommit != nil {
-		err = w.testHookCommit()
-	}
+	c := Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided)}
 	if err == nil {
-		err = tx.Commit()
+		err = w.commitTx(tx)
+		c.Commit, c.Committed = time.Since(sent), true
 	}
-	if w.Cycles != nil {
-		w.Cycles(Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided), Commit: time.Since(sent)})
-	}
+	w.report(c)
 	if err != nil {
 		// What the stream took has no claim yet: read it back first.
 		w.behind = w.behind || published > 0
 		return nil, nil, answered, err
 	}
 	return results, room, answered, nil
+}
+
+// begin returns the held transaction, if any, or begins one.
+func (w *Writer) begin(ctx context.Context, now time.Time) (*writeTx, error) {
+	if t := w.held; t != nil {
+		w.held = nil
+		return t, nil
+	}
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &writeTx{conn: conn, tx: tx, began: now}, nil
 }
 
 // recoverable reports whether CatchUp could rebuild from the stream all

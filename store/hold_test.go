@@ -1,0 +1,89 @@
+package store
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
+)
+
+// countCommits has w count its commits in n.
+func countCommits(n *atomic.Int64) func(*Writer) {
+	return func(w *Writer) {
+		w.testHookCommit = func() error { n.Add(1); return nil }
+	}
+}
+
+// TestCommitDelayHolds: batches the stream took whole are answered while
+// their transaction stays open for the next ones; a batch whose answer
+// must wait for its commit commits them all, in one commit.
+func TestCommitDelayHolds(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	var commits atomic.Int64
+	e := newDirect(t, t.TempDir(), js, pub, nil, countCommits(&commits), func(w *Writer) { w.CommitDelay = time.Hour })
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 1), want: webhook.Accepted},
+		{ev: directEvent("b", "e2", 1), want: webhook.Accepted},
+		{ev: directEvent("a", "e1", 1), want: webhook.Duplicate}, // the held transaction's claim counts
+	})
+	if n, c := count(t, e.db, "processed_events"), commits.Load(); n != 0 || c != 0 {
+		t.Fatalf("after three batches answered before their commit: %d claims committed in %d commits; want none yet", n, c)
+	}
+	dropped := directEvent("d", "e3", 1)
+	dropped.Drop = true // an ordered event a route dropped: its version is not on the stream
+	decideAll(t, e.w, []decideStep{{ev: dropped, want: webhook.Accepted}})
+	if n, c := count(t, e.db, "processed_events"), commits.Load(); n != 3 || c != 1 {
+		t.Errorf("after a batch that waits for its commit: %d claims in %d commits; want 3 in 1", n, c)
+	}
+	if got, want := streamIDs(t, js), []string{"p:a", "p:b"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+}
+
+// TestCommitDelayEnds: a held transaction commits once CommitDelay has
+// passed, with no batch after it.
+func TestCommitDelayEnds(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	var commits atomic.Int64
+	e := newDirect(t, t.TempDir(), js, pub, nil, countCommits(&commits), func(w *Writer) { w.CommitDelay = 20 * time.Millisecond })
+	decideAll(t, e.w, []decideStep{{ev: directEvent("a", "e1", 1), want: webhook.Accepted}})
+	deadline := time.Now().Add(10 * time.Second)
+	for count(t, e.db, "processed_events") != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the held claim was not committed within 10 s (%d commits)", commits.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if c := commits.Load(); c != 1 {
+		t.Errorf("%d commits; want 1", c)
+	}
+}
+
+// TestCommitDelayRolledBack: an event that fails in a transaction holding
+// answered batches rolls their decisions back with it; the writer reads
+// them back from the stream before it decides again, so the answered
+// event's retry is still a duplicate, and the failing event's batch is
+// decided event by event as always.
+func TestCommitDelayRolledBack(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) { w.CommitDelay = time.Hour })
+	decideAll(t, e.w, []decideStep{{ev: directEvent("a", "e1", 2), want: webhook.Accepted}})
+	bad := directEvent("x", "", 0)
+	bad.Message.Subject = "webhooks.p.bad subject"
+	if o, err := e.w.Decide(t.Context(), bad); !errors.Is(err, forward.ErrInvalidMessage) {
+		t.Fatalf("Decide(an invalid message) = %v, %v; want ErrInvalidMessage", o, err)
+	}
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 2), want: webhook.Duplicate},
+		{ev: directEvent("b", "e1", 1), want: webhook.Stale},
+		{ev: directEvent("c", "e1", 3), want: webhook.Accepted},
+	})
+	if got, want := streamIDs(t, js), []string{"p:a", "p:c"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+}
