@@ -181,12 +181,17 @@ func TestMetricsCountTheMix(t *testing.T) {
 		t.Errorf("hookgate_nats_connected = %v; want 1", got["hookgate_nats_connected"])
 	}
 	// The writer's batches: the five decided events (three accepted, a
-	// duplicate, a stale one), decided and published once per batch; and
-	// at least one commit, at most one per batch (a batch the stream took
-	// is answered before its commit, and its transaction waits up to
-	// store.Writer.CommitDelay for the next batches).
-	const commits = `hookgate_writer_stage_seconds_count{stage="commit"}`
-	for deadline := time.Now().Add(10 * time.Second); (got["hookgate_writer_batch_events_sum"] < 5 || got[commits] < 1) && time.Now().Before(deadline); {
+	// duplicate, a stale one), each batch decided once, published when it
+	// accepted an event; and at least one commit, at most one per batch (a
+	// batch the stream took is answered before its commit, and its
+	// transaction waits up to store.Writer.CommitDelay for the next
+	// batches). A scrape may read one histogram before the writer's last
+	// report and the next after it: read until they agree.
+	stage := func(name string) float64 { return got[`hookgate_writer_stage_seconds_count{stage="`+name+`"}`] }
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if got["hookgate_writer_batch_events_sum"] == 5 && stage("decide") == got["hookgate_writer_batch_events_count"] && stage("commit") >= 1 {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 		got = scrape(t, s)
 	}
@@ -194,14 +199,8 @@ func TestMetricsCountTheMix(t *testing.T) {
 	if got["hookgate_writer_batch_events_sum"] != 5 || batches < 1 || batches > 5 {
 		t.Errorf("hookgate_writer_batch_events: %v events in %v batches; want 5 in 1 to 5", got["hookgate_writer_batch_events_sum"], batches)
 	}
-	for _, stage := range []string{"decide", "publish"} {
-		k := `hookgate_writer_stage_seconds_count{stage="` + stage + `"}`
-		if got[k] != batches {
-			t.Errorf("%s = %v; want one per batch, %v", k, got[k], batches)
-		}
-	}
-	if got[commits] < 1 || got[commits] > batches {
-		t.Errorf("%s = %v; want 1 to %v (the batches)", commits, got[commits], batches)
+	if stage("decide") != batches || stage("publish") < 1 || stage("publish") > batches || stage("commit") < 1 || stage("commit") > batches {
+		t.Errorf("writer stages decide %v, publish %v, commit %v over %v batches; want decide in each, publish and commit in 1 to all", stage("decide"), stage("publish"), stage("commit"), batches)
 	}
 	// The memory figures an operator sizes the process by: the live heap
 	// (the gateway and its embedded NATS server hold more than a megabyte)

@@ -93,12 +93,12 @@ func newMetrics() *metrics {
 	}, []string{"route"})
 	m.writerStage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "hookgate_writer_stage_seconds",
-		Help:    "Time of each stage of the SQLite writer: per batch, decide (its claims and versions) and publish (to the stream, before the commit); per transaction, commit (one may hold several batches answered before it).",
+		Help:    "Time of each stage of the SQLite writer: per batch, decide (its claims and versions) and, when it published, publish (to the stream, before the commit); per transaction, commit (one may hold several batches answered before it).",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"stage"})
 	m.writerBatch = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "hookgate_writer_batch_events",
-		Help:    "Events decided together in one transaction of the SQLite writer.",
+		Help:    "Events decided together in one batch of the SQLite writer (a transaction may hold several batches).",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256
 	})
 	m.registry.MustRegister(m.writerStage, m.writerBatch, m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
@@ -138,17 +138,18 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 	}
 }
 
-// cycle records what the SQLite writer reports: a batch's decide and
-// publish stages, a commit, and the batch's events last (a reader that
-// sees a batch's events sees its stages too).
+// cycle records what the SQLite writer reports: a batch's events and its
+// decide stage, its publish when it published, a commit when one ran.
 func (m *metrics) cycle(c store.Cycle) {
+	if c.Events > 0 {
+		m.writerBatch.Observe(float64(c.Events))
+		m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
+	}
+	if c.Publish > 0 {
+		m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
+	}
 	if c.Committed {
 		m.writerStage.WithLabelValues("commit").Observe(c.Commit.Seconds())
-	}
-	if c.Events > 0 {
-		m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
-		m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
-		m.writerBatch.Observe(float64(c.Events))
 	}
 }
 

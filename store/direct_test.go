@@ -306,9 +306,13 @@ func TestConformanceDirect(t *testing.T) {
 				// The writer holds the pool's connection while a
 				// transaction waits for the next batches: wait for it
 				// to come back, then close the pool.
-				if c, err := e.db.Write.Conn(context.Background()); err == nil {
-					c.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				c, err := e.db.Write.Conn(ctx)
+				if err != nil {
+					t.Fatalf("the writer kept the database's connection: %v", err)
 				}
+				c.Close()
 				e.db.Write.Close()
 			},
 		}

@@ -67,9 +67,20 @@ func decideBackground(w *Writer, ev *webhook.Event) (<-chan webhook.Outcome, <-c
 // the next batch, so the event's retry is a duplicate and an older version
 // of its entity stale, and the event is on the stream once.
 func TestAnswerBeforeCommit(t *testing.T) {
+	// The commit that fails: the batch's own (no commit delay), or the
+	// held transaction's once the delay has passed.
+	for _, c := range []struct {
+		name  string
+		delay time.Duration
+	}{{"commit at once", -1}, {"commit delayed", 0}} {
+		t.Run(c.name, func(t *testing.T) { answerBeforeCommit(t, c.delay) })
+	}
+}
+
+func answerBeforeCommit(t *testing.T, delay time.Duration) {
 	js, pub := startNATS(t, jetstream.StreamConfig{})
 	g := newGatedCommit()
-	e := gate(t, js, pub, g)
+	e := gate(t, js, pub, g, func(w *Writer) { w.CommitDelay = delay })
 
 	oc, ec := decideBackground(e.w, directEvent("a", "e1", 2))
 	<-g.reached

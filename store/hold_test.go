@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -64,14 +65,22 @@ func TestCommitDelayEnds(t *testing.T) {
 	}
 }
 
-// TestCommitDelayRolledBack: an event that fails in a transaction holding
-// answered batches rolls their decisions back with it; the writer reads
-// them back from the stream before it decides again, so the answered
-// event's retry is still a duplicate, and the failing event's batch is
+// TestCommitDelayEventFails: an event that fails in a transaction holding
+// answered batches undoes its own batch alone (a savepoint): the held
+// decisions stay, so the answered event's retry is still a duplicate
+// without the stream being read again, and the failing event's batch is
 // decided event by event as always.
-func TestCommitDelayRolledBack(t *testing.T) {
+func TestCommitDelayEventFails(t *testing.T) {
 	js, pub := startNATS(t, jetstream.StreamConfig{})
-	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) { w.CommitDelay = time.Hour })
+	var reads atomic.Int64
+	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) {
+		w.CommitDelay = time.Hour
+		since := w.Stream.Since
+		w.Stream.Since = func(ctx context.Context, seq uint64, fn func(uint64, forward.Message) error) (uint64, error) {
+			reads.Add(1)
+			return since(ctx, seq, fn)
+		}
+	})
 	decideAll(t, e.w, []decideStep{{ev: directEvent("a", "e1", 2), want: webhook.Accepted}})
 	bad := directEvent("x", "", 0)
 	bad.Message.Subject = "webhooks.p.bad subject"
@@ -84,6 +93,59 @@ func TestCommitDelayRolledBack(t *testing.T) {
 		{ev: directEvent("c", "e1", 3), want: webhook.Accepted},
 	})
 	if got, want := streamIDs(t, js), []string{"p:a", "p:c"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("the stream was read back %d times; want once, at start", n)
+	}
+}
+
+// TestCommitDelayOff: with a negative CommitDelay each batch commits at
+// once, answered before its commit or not.
+func TestCommitDelayOff(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	var commits atomic.Int64
+	e := newDirect(t, t.TempDir(), js, pub, nil, countCommits(&commits), func(w *Writer) { w.CommitDelay = -1 })
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 1), want: webhook.Accepted},
+		{ev: directEvent("b", "e2", 1), want: webhook.Accepted},
+	})
+	e.w.Close()
+	if n, c := count(t, e.db, "processed_events"), commits.Load(); n != 2 || c != 2 {
+		t.Errorf("%d claims in %d commits; want 2 in 2", n, c)
+	}
+}
+
+// TestCommitDelayCommitFails: a batch that must wait for its commit
+// commits the held batches with it; when that commit fails, its caller gets
+// the error and nothing of it is kept, and the held batches' decisions,
+// rolled back with it, are read back from the stream before the next
+// decision.
+func TestCommitDelayCommitFails(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	var fail atomic.Bool
+	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) {
+		w.CommitDelay = time.Hour
+		w.testHookCommit = func() error {
+			if fail.Swap(false) {
+				return errors.New("the disk failed")
+			}
+			return nil
+		}
+	})
+	decideAll(t, e.w, []decideStep{{ev: directEvent("a", "e1", 2), want: webhook.Accepted}})
+	dropped := directEvent("d", "e2", 1)
+	dropped.Drop = true // its answer waits for the commit
+	fail.Store(true)
+	if o, err := e.w.Decide(t.Context(), dropped); !errors.Is(err, ErrStorage) {
+		t.Fatalf("Decide(d) with its commit failing = %v, %v; want ErrStorage", o, err)
+	}
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 2), want: webhook.Duplicate},
+		{ev: directEvent("b", "e1", 1), want: webhook.Stale},
+		{ev: dropped, want: webhook.Accepted}, // nothing of it was kept
+	})
+	if got, want := streamIDs(t, js), []string{"p:a"}; !equal(got, want) {
 		t.Errorf("stream = %v; want %v", got, want)
 	}
 }

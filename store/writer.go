@@ -54,10 +54,11 @@ type Writer struct {
 	// CatchUp reads them back from the stream. Default 10ms; negative:
 	// each batch commits at once.
 	CommitDelay time.Duration
-	// Cycles, when set, is told what each batch took and each commit:
-	// once a batch is decided and published, with its commit when it
-	// committed at once; and for a commit of held batches alone (Events
-	// 0). It runs on the writer goroutine: keep it short.
+	// Cycles, when set, is told what each batch the writer decided took
+	// (with its commit when it committed at once), and each commit of
+	// held batches alone (Events 0). An attempt that failed before its
+	// publish reports nothing. It runs on the writer goroutine: keep it
+	// short.
 	Cycles func(Cycle)
 
 	// Writer goroutine only: a commit failed after a direct publish, so
@@ -70,7 +71,7 @@ type Writer struct {
 
 	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
 
-	// testHookCommit, when set, runs before each batch's commit; an error
+	// testHookCommit, when set, runs before each commit; an error
 	// stands for the commit's (the batch is rolled back).
 	testHookCommit func() error
 
@@ -80,15 +81,14 @@ type Writer struct {
 	stopOnce sync.Once
 }
 
-// Cycle is what one batch of the writer took: its events, the time of
-// deciding them (from BEGIN, or from the batch's start in a held
-// transaction) and of publishing them to the stream when the writer
-// publishes itself (zero otherwise), and, when Committed, the commit's. A
-// Cycle with no Events is the commit of held batches alone.
+// Cycle is what one batch of the writer took, or one commit of held
+// batches alone (no Events).
 type Cycle struct {
-	Events                  int
-	Decide, Publish, Commit time.Duration
-	Committed               bool
+	Events    int           // the batch's events
+	Decide    time.Duration // deciding them, from the batch's start (waiting for the connection included)
+	Publish   time.Duration // publishing their messages to the stream; 0 when the batch published none
+	Commit    time.Duration // the commit's, when Committed (succeeded or not)
+	Committed bool
 }
 
 // writeTx is a transaction of the writer on the write pool's connection.
@@ -351,8 +351,8 @@ func (w *Writer) commit(batch []*pending) {
 	results, room, answered, err := w.attempt(batch, false)
 	if errors.Is(err, errEventFailed) {
 		if w.behind {
-			// The attempt rolled back a held transaction with it: its
-			// batches' decisions must be read back first.
+			// The attempt could not keep the held transaction (see
+			// undoBatch): its batches' decisions must be read back first.
 			if err := w.catchUpNow(); err != nil {
 				for _, p := range batch {
 					p.result <- decision{err: err}
@@ -400,9 +400,11 @@ var errEventFailed = errors.New("gateway: an event of the batch failed")
 // commit and the transaction began less than CommitDelay ago, it is held
 // again, uncommitted, for the next batches (run commits it once the delay
 // has passed with none). Otherwise the batch commits it, with what it
-// carries. Should an attempt fail on a transaction that carries answered
-// batches, it rolls their decisions back too: the writer is then behind,
-// and CatchUp records them again from the stream.
+// carries. In a transaction that carries answered batches, a batch runs
+// in a savepoint: an event's failure (errEventFailed) undoes this batch
+// alone, and the careful attempt runs in the same transaction. Any other
+// failure there rolls their decisions back too: the writer is then
+// behind, and CatchUp records them again from the stream.
 func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, room *batchRoom, answered bool, err error) {
 	ctx := context.Background()
 	start := time.Now()
@@ -410,17 +412,29 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 	if err != nil {
 		return nil, nil, false, err
 	}
+	conn, tx := t.conn, t.tx
 	held := false
-	defer func() {
-		if held {
-			return
-		}
-		t.end()
-		if err != nil && t.carries {
+	carried := t.carries
+	if carried {
+		// The batches held already must survive this one's failure.
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT batch"); err != nil {
+			t.end()
 			w.behind = true
+			return nil, nil, false, err
+		}
+	}
+	defer func() {
+		switch {
+		case held:
+		case carried && errors.Is(err, errEventFailed) && w.undoBatch(ctx, t):
+			w.held = t // for the careful attempt, with the batches before
+		default:
+			t.end()
+			if err != nil && t.carries {
+				w.behind = true
+			}
 		}
 	}()
-	conn, tx := t.conn, t.tx
 	results = make([]decision, len(batch))
 	room = &batchRoom{w: w}
 	now := w.Now()
@@ -463,6 +477,10 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 	}
 	decided := time.Now()
 	published, err := w.publish(ctx, tx, msgs, now, room)
+	c := Cycle{Events: len(batch), Decide: decided.Sub(start)}
+	if len(msgs) > 0 {
+		c.Publish = time.Since(decided)
+	}
 	sent := time.Now()
 	if err == nil && direct && published == len(msgs) && w.recoverable(batch, results) {
 		// Every message of the batch is on the stream: its events are
@@ -473,13 +491,12 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 			p.result <- results[i]
 		}
 		answered = true
-		if w.CommitDelay > 0 && time.Since(t.began) < w.CommitDelay {
+		if w.CommitDelay > 0 && time.Since(t.began) < w.CommitDelay && w.endBatch(ctx, t, carried) {
 			held, t.carries, w.held = true, true, t
-			w.report(Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided)})
+			w.report(c)
 			return results, room, true, nil
 		}
 	}
-	c := Cycle{Events: len(batch), Decide: decided.Sub(start), Publish: sent.Sub(decided)}
 	if err == nil {
 		err = w.commitTx(tx)
 		c.Commit, c.Committed = time.Since(sent), true
@@ -491,6 +508,32 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 		return nil, nil, answered, err
 	}
 	return results, room, answered, nil
+}
+
+// undoBatch rolls the batch that failed in the held transaction t back to
+// its savepoint, keeping the batches before it. It reports whether it
+// could: SQLite may have rolled the whole transaction back by itself.
+func (w *Writer) undoBatch(ctx context.Context, t *writeTx) bool {
+	if !inTransaction(t.conn) {
+		return false
+	}
+	if _, err := t.tx.ExecContext(ctx, "ROLLBACK TO batch"); err != nil {
+		return false
+	}
+	_, err := t.tx.ExecContext(ctx, "RELEASE batch")
+	return err == nil
+}
+
+// endBatch releases the savepoint of a batch that succeeded in a held
+// transaction (none when it did not carry batches), so that the next
+// batch's does not nest in it. It reports whether the transaction can be
+// held on: when not, the caller commits it.
+func (w *Writer) endBatch(ctx context.Context, t *writeTx, carried bool) bool {
+	if !carried {
+		return true
+	}
+	_, err := t.tx.ExecContext(ctx, "RELEASE batch")
+	return err == nil
 }
 
 // begin returns the held transaction, if any, or begins one.
