@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,5 +149,53 @@ func TestCommitDelayCommitFails(t *testing.T) {
 	})
 	if got, want := streamIDs(t, js), []string{"p:a"}; !equal(got, want) {
 		t.Errorf("stream = %v; want %v", got, want)
+	}
+}
+
+// TestSweepBetweenHeldTransactions: under a steady load of batches the
+// stream takes whole, the writer gives its connection back between its
+// held transactions, so the sweeper, which needs the same connection,
+// still deletes everything expired while the load goes on.
+func TestSweepBetweenHeldTransactions(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	e := newDirect(t, t.TempDir(), js, pub, nil)
+	const expired = 5000
+	fill(t, e.db, expired)
+	stop := make(chan struct{})
+	var decided atomic.Int64
+	var wg sync.WaitGroup
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := e.w.Decide(context.Background(), directEvent(fmt.Sprintf("load-%d-%d", c, i), "", 0)); err != nil {
+					t.Error(err)
+					return
+				}
+				decided.Add(1)
+			}
+		}()
+	}
+	for deadline := time.Now().Add(30 * time.Second); decided.Load() < 100; {
+		if time.Now().After(deadline) {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("the load decided %d events in 30 s", decided.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	n, err := Sweep(ctx, e.db.Write, time.Now(), time.Time{})
+	close(stop)
+	wg.Wait()
+	if err != nil || n != 2*expired {
+		t.Fatalf("Sweep under load = %d, %v; want the %d expired rows deleted", n, err, 2*expired)
 	}
 }
