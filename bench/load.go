@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/cputime"
 	"github.com/hookgate/hookgate/sender"
 )
 
@@ -146,7 +147,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	defer stop()
 	workers := make([]*worker, o.Concurrency)
 	var wg sync.WaitGroup
-	cpu := selfCPU()
+	cpu := cputime.Self()
 	l.start = time.Now()
 	for wi := range workers {
 		wk := &worker{outcomes: map[string]int{}, conns: make([]*clientConn, len(l.targets))}
@@ -160,7 +161,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	}
 	wg.Wait()
 	res, ans := summarize(workers, time.Since(l.start))
-	res.Rate, res.ClientCPU = rate, selfCPU()-cpu
+	res.Rate, res.ClientCPU = rate, cputime.Self()-cpu
 	return res, ans
 }
 

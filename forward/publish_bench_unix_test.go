@@ -4,11 +4,11 @@ package forward_test
 
 import (
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/cputime"
 )
 
 // BenchmarkJetStreamPublisher publishes batches of 28 events of 1.5 KB
@@ -25,7 +25,7 @@ func BenchmarkJetStreamPublisher(b *testing.B) {
 	pad := []byte(strings.Repeat("x", 1400))
 	n := 0
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Self()
 	for b.Loop() {
 		msgs := messages(n, n+batch)
 		for i := range msgs {
@@ -36,14 +36,5 @@ func BenchmarkJetStreamPublisher(b *testing.B) {
 			b.Fatalf("Publish = %+v, %v", res, err)
 		}
 	}
-	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(n), "cpu-µs/msg")
-}
-
-// processCPU returns the user and system CPU time of the process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(cputime.Self()-cpu)/float64(time.Microsecond)/float64(n), "cpu-µs/msg")
 }
