@@ -32,6 +32,8 @@ type metrics struct {
 	routeErrors       *prometheus.CounterVec   // route
 	writerStage       *prometheus.HistogramVec // stage; the sqlite backend's writer
 	writerBatch       prometheus.Histogram
+	// The writer's stages, looked up once: it reports every batch.
+	writerDecide, writerPublish, writerCommit prometheus.Observer
 }
 
 // Request outcomes counted by hookgate_requests_total, besides the decision
@@ -101,6 +103,9 @@ func newMetrics() *metrics {
 		Help:    "Events decided together in one batch of the SQLite writer (a transaction may hold several batches).",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256
 	})
+	m.writerDecide = m.writerStage.WithLabelValues("decide")
+	m.writerPublish = m.writerStage.WithLabelValues("publish")
+	m.writerCommit = m.writerStage.WithLabelValues("commit")
 	m.registry.MustRegister(m.writerStage, m.writerBatch, m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -143,13 +148,13 @@ func (m *metrics) observe(provider string, r processed, err error, d time.Durati
 func (m *metrics) cycle(c store.Cycle) {
 	if c.Events > 0 {
 		m.writerBatch.Observe(float64(c.Events))
-		m.writerStage.WithLabelValues("decide").Observe(c.Decide.Seconds())
+		m.writerDecide.Observe(c.Decide.Seconds())
 	}
 	if c.Publish > 0 {
-		m.writerStage.WithLabelValues("publish").Observe(c.Publish.Seconds())
+		m.writerPublish.Observe(c.Publish.Seconds())
 	}
 	if c.Committed {
-		m.writerStage.WithLabelValues("commit").Observe(c.Commit.Seconds())
+		m.writerCommit.Observe(c.Commit.Seconds())
 	}
 }
 

@@ -49,11 +49,22 @@ func TestCommitDelayHolds(t *testing.T) {
 }
 
 // TestCommitDelayEnds: a held transaction commits once CommitDelay has
-// passed, with no batch after it.
+// passed, with no batch after it, and not before.
 func TestCommitDelayEnds(t *testing.T) {
+	const delay = 200 * time.Millisecond
 	js, pub := startNATS(t, jetstream.StreamConfig{})
 	var commits atomic.Int64
-	e := newDirect(t, t.TempDir(), js, pub, nil, countCommits(&commits), func(w *Writer) { w.CommitDelay = 20 * time.Millisecond })
+	var committedAt atomic.Pointer[time.Time]
+	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) {
+		w.CommitDelay = delay
+		w.testHookCommit = func() error {
+			now := time.Now()
+			committedAt.CompareAndSwap(nil, &now)
+			commits.Add(1)
+			return nil
+		}
+	})
+	started := time.Now()
 	decideAll(t, e.w, []decideStep{{ev: directEvent("a", "e1", 1), want: webhook.Accepted}})
 	deadline := time.Now().Add(10 * time.Second)
 	for count(t, e.db, "processed_events") != 1 {
@@ -64,6 +75,11 @@ func TestCommitDelayEnds(t *testing.T) {
 	}
 	if c := commits.Load(); c != 1 {
 		t.Errorf("%d commits; want 1", c)
+	}
+	if at := committedAt.Load(); at == nil {
+		t.Error("the commit hook never ran")
+	} else if at.Sub(started) < delay {
+		t.Errorf("committed %v after the batch began; want CommitDelay, %v, at least", at.Sub(started), delay)
 	}
 }
 

@@ -338,27 +338,15 @@ func (w *Writer) gather(batch []*pending) []*pending {
 // each event, so the failure is that event's alone. Failures are rare (a
 // full outbox, a failing disk), so the common case pays for no savepoints.
 func (w *Writer) commit(batch []*pending) {
-	if w.behind {
-		if err := w.catchUpNow(); err != nil {
-			// Claims and versions of events on the stream are missing:
-			// deciding now could accept a retry or an older version.
-			for _, p := range batch {
-				p.result <- decision{err: err}
-			}
-			return
-		}
+	if !w.caughtUp(batch) {
+		return
 	}
 	results, room, answered, err := w.attempt(batch, false)
 	if errors.Is(err, errEventFailed) {
-		if w.behind {
-			// The attempt could not keep the held transaction (see
-			// undoBatch): its batches' decisions must be read back first.
-			if err := w.catchUpNow(); err != nil {
-				for _, p := range batch {
-					p.result <- decision{err: err}
-				}
-				return
-			}
+		// Behind now if the attempt could not keep the held transaction
+		// (see undoBatch): its batches' decisions are read back first.
+		if !w.caughtUp(batch) {
+			return
 		}
 		results, room, answered, err = w.attempt(batch, true)
 	}
@@ -381,6 +369,24 @@ func (w *Writer) commit(batch []*pending) {
 	if room.rows > 0 && w.Committed != nil {
 		w.Committed()
 	}
+}
+
+// caughtUp runs CatchUp when the writer is behind. When that fails it
+// answers the batch with the error and reports false: claims and versions
+// of events on the stream are missing, and deciding now could accept a
+// retry or an older version.
+func (w *Writer) caughtUp(batch []*pending) bool {
+	if !w.behind {
+		return true
+	}
+	err := w.catchUpNow()
+	if err == nil {
+		return true
+	}
+	for _, p := range batch {
+		p.result <- decision{err: err}
+	}
+	return false
 }
 
 // errEventFailed ends an attempt without savepoints at its first failing
