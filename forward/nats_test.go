@@ -76,9 +76,9 @@ func TestJetStreamPublisherDuplicate(t *testing.T) {
 		want forward.Result
 	}{
 		// A duplicate's ack names the stored copy's sequence.
-		{"first", forward.Result{Acked: 1, Seq: 1}},
-		{"republish", forward.Result{Acked: 1, Duplicates: 1, Seq: 1}},
-		{"again", forward.Result{Acked: 1, Duplicates: 1, Seq: 1}},
+		{"first", forward.Result{Acked: 1, Seq: 1, Sent: 1}},
+		{"republish", forward.Result{Acked: 1, Duplicates: 1, Seq: 1, Sent: 1}},
+		{"again", forward.Result{Acked: 1, Duplicates: 1, Seq: 1, Sent: 1}},
 	}
 	for _, tt := range tests {
 		res, err := p.Publish(t.Context(), []forward.Message{m}, 1)

@@ -42,6 +42,11 @@ type Result struct {
 	// Seq is the stream sequence of the last acknowledged message
 	// (JetStream only; for a duplicate, the sequence of the stored copy).
 	Seq uint64
+	// Sent counts the messages at the front of msgs handed to the
+	// connection (Sent >= Acked): those after the acknowledged prefix up
+	// to Sent may have been stored without their acknowledgement coming
+	// back; none after Sent was.
+	Sent int
 }
 
 var (
@@ -149,11 +154,10 @@ func (p *JetStreamPublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
 // message must not be stored before it. It waits for the acks of those
 // messages and returns the acknowledged prefix with an error wrapping
 // [ErrReconnected] (or the error of the first failed ack).
-func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window int) (Result, error) {
+func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window int) (res Result, err error) {
 	if window < 1 {
 		window = 1
 	}
-	var res Result
 	if len(msgs) == 0 {
 		return res, nil
 	}
@@ -175,6 +179,7 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		msgID      = make([]string, 1)
 	)
 	reply = append(reply, '-')
+	defer func() { res.Sent = next }()
 	// take records an acknowledgement that arrived; waiting takes one that
 	// waits in the channel, if any.
 	take := func(a pubAck) {
@@ -434,6 +439,7 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 		for i := start; i < end; i++ {
 			msgs[i].fill(&out, p.Signer, id)
 			if err := p.nc.PublishMsg(&out); err != nil {
+				res.Sent = i
 				err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
 				// The messages before it count if the connection they were
 				// written to answers a flush.
@@ -443,6 +449,7 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 				return res, err
 			}
 		}
+		res.Sent = end
 		if err := p.flush(ctx); err != nil {
 			return res, err
 		}

@@ -79,6 +79,9 @@ func TestJetStreamPublisherAnswers(t *testing.T) {
 			if res.Acked != 2 || !tt.is(err) {
 				t.Fatalf("Publish = %+v, %v; want 2 acknowledged, then the %s error", res, err, tt.name)
 			}
+			if res.Sent != 4 {
+				t.Errorf("Publish sent %d; want 4 (the window let all go before the failing ack)", res.Sent)
+			}
 			if !strings.Contains(err.Error(), tt.failing.ID) {
 				t.Errorf("error %q does not name the message %s", err, tt.failing.ID)
 			}
@@ -119,7 +122,7 @@ func TestJetStreamPublisherConcurrent(t *testing.T) {
 				msgs := messages((c*calls+k)*batch, (c*calls+k+1)*batch)
 				res, err := p.Publish(t.Context(), msgs, 3)
 				mu.Lock()
-				if err != nil || res.Acked != batch || res.Duplicates != 0 {
+				if err != nil || res.Acked != batch || res.Sent != batch || res.Duplicates != 0 {
 					errs = append(errs, fmt.Errorf("caller %d call %d: %+v, %v", c, k, res, err))
 				}
 				seqs[res.Seq] = true
@@ -248,7 +251,7 @@ func TestJetStreamPublisherContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	res, err := p.Publish(ctx, []forward.Message{testMessage(0), m}, 2)
-	if res.Acked != 1 || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Publish = %+v, %v; want the first acknowledged, then the context's error", res, err)
+	if res.Acked != 1 || res.Sent != 2 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish = %+v, %v; want both sent, the first acknowledged, then the context's error", res, err)
 	}
 }

@@ -161,10 +161,12 @@ func (w *Writer) direct(ctx context.Context, tx *sql.Tx, batch []*pending) (bool
 // publish sends the batch's accepted messages to the stream, in decision
 // order, and enqueues in the outbox, on tx, those after the acknowledged
 // prefix. It returns how many the stream acknowledged (their outbox room,
-// reserved by decide, is given back) and records the mark when any was.
-func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message, now time.Time, room *batchRoom) (int, error) {
+// reserved by decide, is given back) and how many were sent (those past
+// the acknowledged ones may be on the stream all the same), and records
+// the mark when any was acknowledged.
+func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message, now time.Time, room *batchRoom) (acked, sent int, err error) {
 	if len(out) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	timeout := w.Stream.Timeout
 	if timeout <= 0 {
@@ -184,9 +186,10 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message,
 	if w.Stream.Published != nil {
 		w.Stream.Published(res)
 	}
-	for _, m := range out[res.Acked:] {
+	acked, sent = res.Acked, max(res.Sent, res.Acked)
+	for _, m := range out[acked:] {
 		if err := forward.Enqueue(ctx, tx, m, now); err != nil {
-			return res.Acked, fmt.Errorf("%w: %w", ErrStorage, err)
+			return acked, sent, fmt.Errorf("%w: %w", ErrStorage, err)
 		}
 	}
 	for _, m := range out[:res.Acked] {
@@ -198,9 +201,9 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message,
 	if res.Acked > res.Duplicates {
 		// Seq is the newest acknowledged; duplicates alone name older
 		// copies, which would move the mark back.
-		return res.Acked, setMark(ctx, tx, res.Seq)
+		return acked, sent, setMark(ctx, tx, res.Seq)
 	}
-	return res.Acked, nil
+	return acked, sent, nil
 }
 
 // catchUpNow runs CatchUp from the writer goroutine, bounded in time, and

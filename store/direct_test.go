@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -485,5 +486,66 @@ func TestBehindRefuses(t *testing.T) {
 	}
 	if n := count(t, db, "processed_events"); n != 0 {
 		t.Errorf("%d claims recorded while behind; want none", n)
+	}
+}
+
+// ackLost is a Publisher whose next call's messages reach the stream but
+// whose acknowledgements are lost (as when the connection drops after the
+// send, or the acks come after the timeout): it reports nothing
+// acknowledged, all sent.
+type ackLost struct {
+	forward.Publisher
+	armed atomic.Bool
+}
+
+func (p *ackLost) Publish(ctx context.Context, msgs []forward.Message, window int) (forward.Result, error) {
+	res, err := p.Publisher.Publish(ctx, msgs, window)
+	if err != nil || !p.armed.CompareAndSwap(true, false) {
+		return res, err
+	}
+	return forward.Result{Sent: res.Sent}, fmt.Errorf("test: acks lost: %w", jetstream.ErrAsyncPublishTimeout)
+}
+
+// TestCommitFailsAfterLostAcks: a batch whose messages the stream stored
+// without its acknowledgements reaching the writer goes to the outbox, and
+// when that commit fails too, the caller gets an error and nothing is
+// claimed; but the event is on the stream, so the writer reads the stream
+// back before the next batch: the event's retry is a duplicate (not
+// forwarded again, which after the duplicate window would store it twice)
+// and an older version of its entity is stale.
+func TestCommitFailsAfterLostAcks(t *testing.T) {
+	js, pub := startNATS(t, jetstream.StreamConfig{})
+	lost := &ackLost{Publisher: pub}
+	var fail atomic.Bool
+	e := newDirect(t, t.TempDir(), js, pub, nil, func(w *Writer) {
+		w.Stream.Publish = lost
+		w.testHookCommit = func() error {
+			if fail.CompareAndSwap(true, false) {
+				return errors.New("test: disk full")
+			}
+			return nil
+		}
+	})
+	lost.armed.Store(true)
+	fail.Store(true)
+	if _, err := e.w.Decide(t.Context(), directEvent("a", "e1", 2)); !errors.Is(err, ErrStorage) {
+		t.Fatalf("Decide with the acks lost and the commit failing = %v; want ErrStorage", err)
+	}
+	if lost.armed.Load() || fail.Load() {
+		t.Fatal("the publish or the commit did not fail as set up")
+	}
+	if got, want := streamIDs(t, js), []string{"p:a"}; !equal(got, want) {
+		t.Fatalf("stream = %v; want %v (stored, unacknowledged)", got, want)
+	}
+	decideAll(t, e.w, []decideStep{
+		{ev: directEvent("a", "e1", 2), want: webhook.Duplicate},
+		{ev: directEvent("b", "e1", 1), want: webhook.Stale},
+	})
+	e.w.Close()
+	if ids := outboxIDs(t, e.db); len(ids) != 0 {
+		t.Errorf("outbox = %v; want empty (its row was rolled back)", ids)
+	}
+	if got, want := streamIDs(t, js), []string{"p:a"}; !equal(got, want) {
+		t.Errorf("stream = %v; want %v", got, want)
 	}
 }

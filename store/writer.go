@@ -482,13 +482,13 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 		}
 	}
 	decided := time.Now()
-	published, err := w.publish(ctx, tx, msgs, now, room)
+	acked, sent, err := w.publish(ctx, tx, msgs, now, room)
 	c := Cycle{Events: len(batch), Decide: decided.Sub(start)}
 	if len(msgs) > 0 {
 		c.Publish = time.Since(decided)
 	}
-	sent := time.Now()
-	if err == nil && direct && published == len(msgs) && w.recoverable(batch, results) {
+	published := time.Now()
+	if err == nil && direct && acked == len(msgs) && w.recoverable(batch, results) {
 		// Every message of the batch is on the stream: its events are
 		// durable there, and what this commit records of them CatchUp
 		// reads back from the stream should the commit fail or the
@@ -505,12 +505,14 @@ func (w *Writer) attempt(batch []*pending, careful bool) (results []decision, ro
 	}
 	if err == nil {
 		err = w.commitTx(tx)
-		c.Commit, c.Committed = time.Since(sent), true
+		c.Commit, c.Committed = time.Since(published), true
 	}
 	w.report(c)
 	if err != nil {
-		// What the stream took has no claim yet: read it back first.
-		w.behind = w.behind || published > 0
+		// What the stream took has no claim yet: read it back first. So
+		// may what it stored without acknowledging it (an ack lost with
+		// the connection, or late): all that was sent is read back.
+		w.behind = w.behind || sent > 0
 		return nil, nil, answered, err
 	}
 	return results, room, answered, nil
