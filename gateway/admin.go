@@ -61,6 +61,11 @@ func (s *Server) ready(ctx context.Context) error {
 		if perr != nil {
 			return fmt.Errorf("database: %w", err)
 		}
+		// Still behind the stream (it cannot be read back): every
+		// event is refused until the writer has caught up.
+		if err := s.writer.Healthy(); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

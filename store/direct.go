@@ -122,6 +122,7 @@ func (w *Writer) CatchUp(ctx context.Context) error {
 		return fmt.Errorf("%w: catch up: %w", ErrStorage, err)
 	}
 	w.behind = false
+	w.behindErr.Store(nil)
 	return nil
 }
 
@@ -211,16 +212,16 @@ func (w *Writer) publish(ctx context.Context, tx *sql.Tx, out []forward.Message,
 // then batches are refused (503), and one at least 5 s later tries again.
 func (w *Writer) catchUpNow() error {
 	w.commitHeld() // none while behind; CatchUp needs the connection it holds
-	if time.Now().Before(w.catchUpAt) {
-		return w.behindErr
+	if p := w.behindErr.Load(); p != nil && time.Now().Before(w.catchUpAt) {
+		return *p
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := w.CatchUp(ctx); err != nil {
-		w.behindErr = fmt.Errorf("%w: events published before a failed commit are not recorded yet: %w", ErrStorage, err)
-		w.lastErr.Store(&w.behindErr)
+		err = fmt.Errorf("%w: events published before a failed commit are not recorded yet: %w", ErrStorage, err)
+		w.behindErr.Store(&err)
 		w.catchUpAt = time.Now().Add(5 * time.Second)
-		return w.behindErr
+		return err
 	}
 	return nil
 }

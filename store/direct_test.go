@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -450,12 +451,16 @@ func TestCatchUpAfterAPurge(t *testing.T) {
 
 // TestBehindRefuses: while the writer cannot catch up (here NATS is down
 // after a commit failed behind a publish), it refuses to decide: a retry
-// or an older version could otherwise be accepted.
+// or an older version could otherwise be accepted. It reports itself
+// unhealthy meanwhile (a probe of the database does not hide it), and
+// catches up by itself once NATS is back, without a request to prompt it.
 func TestBehindRefuses(t *testing.T) {
-	srv, err := forward.StartServer(forward.ServerConfig{StoreDir: t.TempDir(), Port: -1})
+	storeDir := t.TempDir()
+	srv, err := forward.StartServer(forward.ServerConfig{StoreDir: storeDir, Port: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := srv.Addr().(*net.TCPAddr).Port
 	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
 	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
 		t.Fatal(err)
@@ -486,6 +491,26 @@ func TestBehindRefuses(t *testing.T) {
 	}
 	if n := count(t, db, "processed_events"); n != 0 {
 		t.Errorf("%d claims recorded while behind; want none", n)
+	}
+	if err := w.Probe(t.Context()); err != nil {
+		t.Fatalf("Probe = %v; want nil (the database takes writes)", err)
+	}
+	if err := w.Healthy(); !errors.Is(err, ErrStorage) || !strings.Contains(err.Error(), "not recorded yet") {
+		t.Fatalf("Healthy while behind, after a probe = %v; want the error saying the stream's events are not recorded yet", err)
+	}
+
+	srv, err = forward.StartServer(forward.ServerConfig{StoreDir: storeDir, Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	// The writer retries every 5 s; the client reconnects within 20 ms.
+	testkit.WaitFor(t, 30*time.Second, testkit.Says("the writer caught up by itself"), func() bool { return w.Healthy() == nil })
+	if o, err := w.Decide(t.Context(), directEvent("a", "", 0)); err != nil || o != webhook.Accepted {
+		t.Fatalf("Decide once caught up = %v, %v; want accepted", o, err)
 	}
 }
 

@@ -62,14 +62,15 @@ type Writer struct {
 	Cycles func(Cycle)
 
 	// Writer goroutine only: a commit failed after a direct publish, so
-	// CatchUp runs before direct publishing resumes, tried again from
-	// catchUpAt after a failure. While behind, no transaction is held.
+	// CatchUp runs before the writer decides again, tried again from
+	// catchUpAt after a failure (by the next batch, or by run itself
+	// when none comes). While behind, no transaction is held.
 	behind    bool
-	behindErr error // why the last CatchUp failed
 	catchUpAt time.Time
 	held      *writeTx // the open transaction of batches answered already; nil when none
 
-	lastErr atomic.Pointer[error] // the last commit's failure; nil after a success
+	lastErr   atomic.Pointer[error] // the last commit's failure; nil after a success
+	behindErr atomic.Pointer[error] // why the last CatchUp failed, while behind; nil otherwise
 
 	// testHookCommit, when set, runs before each commit; an error
 	// stands for the commit's (the batch is rolled back).
@@ -131,10 +132,14 @@ type decision struct {
 	err     error
 }
 
-// Healthy returns the error of the last commit if it failed, nil if it
-// succeeded (or none ran yet).
+// Healthy returns the error of the last commit if it failed; else, while
+// the writer is behind and cannot read the stream back (see CatchUp), why
+// it cannot: it refuses every event until it can. Nil otherwise.
 func (w *Writer) Healthy() error {
 	if p := w.lastErr.Load(); p != nil {
+		return *p
+	}
+	if p := w.behindErr.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -145,9 +150,11 @@ const probeSize = 64 << 10
 
 // Probe learns whether the database takes writes again after a failed
 // commit: it commits a row of probeSize bytes and deletes it again. On
-// success it clears the failure Healthy reports, so that readiness returns
-// without waiting for a request to commit (a load balancer sends none to a
-// gateway that is not ready). It returns the probe's error, if any.
+// success it clears the commit's failure Healthy reports, so that
+// readiness returns without waiting for a request to commit (a load
+// balancer sends none to a gateway that is not ready); a writer that is
+// behind stays unhealthy until it has caught up, which it retries by
+// itself. It returns the probe's error, if any.
 func (w *Writer) Probe(ctx context.Context) error {
 	tx, err := w.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -246,13 +253,20 @@ func (w *Writer) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcome
 func (w *Writer) run() {
 	defer close(w.done)
 	batch := make([]*pending, 0, w.MaxBatch)
-	due := time.NewTimer(time.Hour)
+	due, retry := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
 	due.Stop()
+	retry.Stop()
 	for {
-		var expired <-chan time.Time
+		var expired, catchUp <-chan time.Time
 		if w.held != nil {
 			due.Reset(time.Until(w.held.began.Add(w.CommitDelay)))
 			expired = due.C
+		}
+		if w.behind {
+			// Caught up without waiting for a batch: a gateway that is
+			// not ready while behind gets none.
+			retry.Reset(time.Until(w.catchUpAt))
+			catchUp = retry.C
 		}
 		select {
 		case p := <-w.reqs:
@@ -260,11 +274,15 @@ func (w *Writer) run() {
 		case <-expired:
 			w.commitHeld()
 			continue
+		case <-catchUp:
+			w.catchUpNow()
+			continue
 		case <-w.quit:
 			w.drain(batch)
 			return
 		}
 		due.Stop()
+		retry.Stop()
 		w.commit(w.gather(batch))
 	}
 }
