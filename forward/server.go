@@ -204,8 +204,9 @@ type StreamConfig struct {
 	// Decisions makes the stream hold a decision backend's state too (see
 	// package jsstore): DecisionSubjects are added to its subjects, and
 	// atomic batch publish, per-message TTLs, rollups and direct gets are
-	// allowed. With MaxBytes, a full stream then refuses new messages
-	// rather than dropping its oldest, which could be live claims.
+	// allowed. With a byte or message limit (MaxBytes, or an existing
+	// stream's max_msgs), a full stream then refuses new messages rather
+	// than dropping its oldest, which could be live claims.
 	Decisions        bool
 	DecisionSubjects []string
 }
@@ -296,7 +297,7 @@ func (sc streamConfig) withDecisions(c StreamConfig) jetstream.StreamConfig {
 		}
 	}
 	cfg.AllowAtomicPublish, cfg.AllowMsgTTL, cfg.AllowRollup, cfg.AllowDirect = true, true, true, true
-	if cfg.MaxBytes > 0 {
+	if cfg.MaxBytes > 0 || cfg.MaxMsgs > 0 {
 		cfg.Discard = jetstream.DiscardNew
 	}
 	return cfg

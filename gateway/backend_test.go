@@ -131,7 +131,7 @@ func TestJetStreamBackendStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := st.CachedInfo().Config
-	if err := jsstore.Check(got); err != nil {
+	if err := jsstore.Check(got, 0); err != nil {
 		t.Errorf("stream after Open: %v", err)
 	}
 	if !slices.Contains(got.Subjects, "webhooks.>") {
@@ -260,10 +260,43 @@ func TestJetStreamBackendEmbedded(t *testing.T) {
 		}
 	}
 	st := testkit.Stream(t, s.NATSURL(), forward.DefaultStreamName)
-	if err := jsstore.Check(st.CachedInfo().Config); err != nil {
+	if err := jsstore.Check(st.CachedInfo().Config, 0); err != nil {
 		t.Errorf("the embedded stream: %v", err)
 	}
 	if n := testkit.SubjectCount(t, st, "webhooks.>"); n != 1 {
 		t.Errorf("%d events on the stream; want 1", n)
+	}
+}
+
+// TestJetStreamBackendStreamKeepsClaims: with the jetstream backend, a
+// stream that would remove claims before their TTL (its max_age, set by
+// an operator, is shorter) is refused at start and on a reload that
+// lengthens a TTL past it, naming max_age; the running config stays.
+func TestJetStreamBackendStreamKeepsClaims(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	_, js := testkit.JetStream(t, ns.URL())
+	if err := forward.EnsureStream(t.Context(), js, forward.StreamConfig{
+		MaxAge: 2 * time.Hour, Decisions: true, DecisionSubjects: jsstore.Subjects,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfgWith := func(ttl string) *config.Config {
+		return mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`storage: {backend: jetstream}
+nats: {url: %q, create_stream: true}
+http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "stripe", "whsec_a", "dedupe: {ttl: "+ttl+"}")))
+	}
+	_, err := Open(context.Background(), cfgWith("3h"), Options{Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "max_age of at least the longest dedupe.ttl, 3h0m0s") {
+		t.Fatalf("Open with a 3h TTL on a stream of max_age 2h = %v; want jsstore.ErrUnsupported naming max_age and 3h", err)
+	}
+	s := mustOpen(t, cfgWith("1h"))
+	if _, err := s.Reload(cfgWith("3h")); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "max_age") {
+		t.Fatalf("Reload to a 3h TTL = %v; want config.ErrInvalid naming max_age", err)
+	}
+	if got := s.table.Load().byName["shop"].ttl; got != time.Hour {
+		t.Errorf("TTL after the refused reload = %v; want 1h (the running config)", got)
+	}
+	if _, err := s.Reload(cfgWith("2h")); err != nil {
+		t.Fatalf("Reload to a 2h TTL = %v", err)
 	}
 }

@@ -165,7 +165,7 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 // has what it needs (the server's version was checked before the stream
 // was touched): an error names what is missing.
 func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
-	d, err := jsstore.New(ctx, s.js, s.cfg.NATS.Stream)
+	d, err := jsstore.New(ctx, s.js, s.cfg.NATS.Stream, longestTTL(s.table.Load()))
 	if errors.Is(err, jsstore.ErrUnsupported) && !*s.cfg.NATS.CreateStream {
 		return nil, fmt.Errorf("storage.backend jetstream: %w (set nats.create_stream: true to let hookgate add them, or add them to the stream)", err)
 	}
@@ -174,6 +174,16 @@ func (s *Server) streamDecider(ctx context.Context) (*jsstore.Decider, error) {
 	}
 	d.Signer = s.msgSigner()
 	return d, nil
+}
+
+// longestTTL is the longest dedupe TTL of t's providers: the stream of
+// the jetstream backend must keep claims that long.
+func longestTTL(t *routeTable) time.Duration {
+	var ttl time.Duration
+	for _, p := range t.byName {
+		ttl = max(ttl, p.ttl)
+	}
+	return ttl
 }
 
 // checkSubjects refuses providers whose subject template can render a

@@ -1,10 +1,12 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +34,15 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 	}
 	if err := s.checkSubjects(providers, cfg.Routes); err != nil {
 		return nil, err
+	}
+	if s.streamDec != nil {
+		// The stream must keep claims for the new TTLs too.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := s.streamDec.Allow(ctx, longestTTL(newRouteTable(providers)))
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: storage.backend jetstream: %w", config.ErrInvalid, err)
+		}
 	}
 	rs, err := newRules(cfg.Routes)
 	if err != nil {

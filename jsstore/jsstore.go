@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -109,6 +110,8 @@ type Decider struct {
 	// Signer, when set before the first Decide, signs the event messages
 	// (not the claims and versions, which consumers never see).
 	Signer forward.Signer
+
+	ttl atomic.Int64 // the longest claim TTL the stream must keep (New, Allow)
 }
 
 // ErrUnsupported means the stream (or its server) cannot hold the
@@ -116,18 +119,35 @@ type Decider struct {
 var ErrUnsupported = errors.New("jsstore: the stream cannot hold the decisions")
 
 // New returns a Decider on the stream named name, after checking that it
-// has what the decisions need: atomic batch publish, per-message TTLs,
-// rollups, direct gets, and the internal Subjects. An error wraps
-// ErrUnsupported and names every missing feature.
-func New(ctx context.Context, js jetstream.JetStream, name string) (*Decider, error) {
+// has what the decisions need (see Check), for claims of up to ttl, the
+// longest dedupe TTL of the events it will decide. An error wraps
+// ErrUnsupported and names everything missing.
+func New(ctx context.Context, js jetstream.JetStream, name string, ttl time.Duration) (*Decider, error) {
 	st, err := js.Stream(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("jsstore: stream %s: %w", name, err)
 	}
-	if err := Check(st.CachedInfo().Config); err != nil {
+	if err := Check(st.CachedInfo().Config, ttl); err != nil {
 		return nil, err
 	}
-	return &Decider{js: js, stream: st}, nil
+	d := &Decider{js: js, stream: st}
+	d.ttl.Store(int64(ttl))
+	return d, nil
+}
+
+// Allow checks the stream again for claims of up to ttl (a new
+// configuration's longest dedupe TTL), and on success keeps ttl for Ping.
+// An error wraps ErrUnavailable or ErrUnsupported.
+func (d *Decider) Allow(ctx context.Context, ttl time.Duration) error {
+	info, err := d.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := Check(info.Config, ttl); err != nil {
+		return err
+	}
+	d.ttl.Store(int64(ttl))
+	return nil
 }
 
 // MinServer is the oldest nats-server that has every feature the
@@ -178,12 +198,17 @@ func (d *Decider) Ping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return Check(info.Config)
+	return Check(info.Config, time.Duration(d.ttl.Load()))
 }
 
-// Check reports what a stream's configuration lacks for the decisions:
-// an error wrapping ErrUnsupported naming each missing feature, or nil.
-func Check(cfg jetstream.StreamConfig) error {
+// Check reports what a stream's configuration lacks for the decisions,
+// with claims of up to ttl: an error wrapping ErrUnsupported naming each
+// missing feature, or nil. Besides the features and subjects, the stream
+// must keep what no consumer reads (limits retention), refuse new messages
+// rather than drop its oldest when full, and keep messages for ttl at
+// least: else claims and versions go before their time, and a retry is
+// forwarded again, an older version after a newer one.
+func Check(cfg jetstream.StreamConfig, ttl time.Duration) error {
 	var missing []string
 	for _, f := range []struct {
 		ok   bool
@@ -203,6 +228,15 @@ func Check(cfg jetstream.StreamConfig) error {
 		if !slices.Contains(cfg.Subjects, want) {
 			missing = append(missing, "the subject "+want)
 		}
+	}
+	if cfg.Retention != jetstream.LimitsPolicy {
+		missing = append(missing, fmt.Sprintf("limits retention (it keeps messages by %s, which removes the claims and versions no consumer reads; a stream's retention cannot be changed: use another stream)", cfg.Retention))
+	}
+	if (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0) && cfg.Discard != jetstream.DiscardNew {
+		missing = append(missing, "discard new when full (with max_msgs or max_bytes, discard old drops the oldest messages, live claims among them)")
+	}
+	if ttl > 0 && cfg.MaxAge > 0 && cfg.MaxAge < ttl {
+		missing = append(missing, fmt.Sprintf("a max_age of at least the longest dedupe.ttl, %s (it is %s, and claims would go before their TTL: set nats.max_age)", ttl, cfg.MaxAge))
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: stream %s lacks %s", ErrUnsupported, cfg.Name, strings.Join(missing, ", "))

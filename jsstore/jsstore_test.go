@@ -58,7 +58,7 @@ func TestConformance(t *testing.T) {
 	decidertest.Run(t, func(t *testing.T) *decidertest.Backend {
 		js, stop := mustStream(t)
 		ctx := context.Background()
-		d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+		d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func internal(tb testing.TB, st jetstream.Stream) int { return testkit.SubjectCo
 // TestCheck: a stream without the decisions' features or subjects is
 // refused, naming what it lacks.
 func TestCheck(t *testing.T) {
-	err := jsstore.Check(jetstream.StreamConfig{Name: "S", Subjects: []string{"webhooks.>"}, AllowDirect: true})
+	err := jsstore.Check(jetstream.StreamConfig{Name: "S", Subjects: []string{"webhooks.>"}, AllowDirect: true}, time.Hour)
 	if !errors.Is(err, jsstore.ErrUnsupported) {
 		t.Fatalf("Check = %v; want ErrUnsupported", err)
 	}
@@ -139,6 +139,81 @@ func TestCheck(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "direct gets") {
 		t.Errorf("Check = %v; direct gets are allowed", err)
+	}
+}
+
+// TestCheckLimits: a stream that would remove claims and versions before
+// their time is refused, naming why: retention other than limits (nothing
+// reads the decisions' subjects), discard old with a message or byte
+// limit, a max_age under the longest dedupe TTL.
+func TestCheckLimits(t *testing.T) {
+	good := jetstream.StreamConfig{Name: "S", Subjects: append([]string{"webhooks.>"}, jsstore.Subjects...),
+		AllowAtomicPublish: true, AllowMsgTTL: true, AllowRollup: true, AllowDirect: true}
+	const ttl = 168 * time.Hour
+	for _, c := range []struct {
+		name string
+		edit func(*jetstream.StreamConfig)
+		ttl  time.Duration
+		want string // "" for no error
+	}{
+		{"all it needs", func(*jetstream.StreamConfig) {}, ttl, ""},
+		{"interest retention", func(c *jetstream.StreamConfig) { c.Retention = jetstream.InterestPolicy }, ttl, "limits retention (it keeps messages by Interest"},
+		{"work-queue retention", func(c *jetstream.StreamConfig) { c.Retention = jetstream.WorkQueuePolicy }, ttl, "limits retention"},
+		{"max_msgs, discard old", func(c *jetstream.StreamConfig) { c.MaxMsgs = 5 }, ttl, "discard new when full"},
+		{"max_bytes, discard old", func(c *jetstream.StreamConfig) { c.MaxBytes = 1 << 20 }, ttl, "discard new when full"},
+		{"max_msgs, discard new", func(c *jetstream.StreamConfig) { c.MaxMsgs, c.Discard = 5, jetstream.DiscardNew }, ttl, ""},
+		{"max_age under the TTL", func(c *jetstream.StreamConfig) { c.MaxAge = 24 * time.Hour }, ttl, "max_age of at least the longest dedupe.ttl, 168h0m0s (it is 24h0m0s"},
+		{"max_age equal to the TTL", func(c *jetstream.StreamConfig) { c.MaxAge = ttl }, ttl, ""},
+		{"max_age, no TTL to compare", func(c *jetstream.StreamConfig) { c.MaxAge = time.Minute }, 0, ""},
+	} {
+		cfg := good
+		c.edit(&cfg)
+		err := jsstore.Check(cfg, c.ttl)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: Check = %v; want nil", c.name, err)
+		case c.want != "" && (!errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: Check = %v; want ErrUnsupported naming %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestAllow: a longer TTL than the stream keeps messages is refused, and
+// the TTL Ping checks against stays the last one allowed.
+func TestAllow(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.MaxAge = 2 * time.Hour
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jsstore.New(ctx, js, forward.DefaultStreamName, 3*time.Hour); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "max_age") {
+		t.Fatalf("New for a 3h TTL on a stream of max_age 2h = %v; want ErrUnsupported naming max_age", err)
+	}
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Allow(ctx, 3*time.Hour); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "max_age") {
+		t.Fatalf("Allow(3h) = %v; want ErrUnsupported naming max_age", err)
+	}
+	if err := d.Ping(ctx); err != nil {
+		t.Fatalf("Ping after a refused Allow = %v; want nil (the 1h TTL stands)", err)
+	}
+	if err := d.Allow(ctx, 2*time.Hour); err != nil {
+		t.Fatalf("Allow(2h) = %v", err)
+	}
+	cfg.MaxAge = 90 * time.Minute
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Ping(ctx); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "2h0m0s") {
+		t.Fatalf("Ping after max_age went under the allowed 2h = %v; want ErrUnsupported naming 2h0m0s", err)
 	}
 }
 
@@ -177,13 +252,13 @@ func TestNewRefusesPlainStream(t *testing.T) {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PLAIN", Subjects: []string{"plain.>"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jsstore.New(ctx, js, "PLAIN"); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "atomic batch publish") {
+	if _, err := jsstore.New(ctx, js, "PLAIN", time.Hour); !errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), "atomic batch publish") {
 		t.Fatalf("New on a plain stream = %v; want ErrUnsupported naming atomic batch publish", err)
 	}
-	if _, err := jsstore.New(ctx, js, "MISSING"); err == nil {
+	if _, err := jsstore.New(ctx, js, "MISSING", time.Hour); err == nil {
 		t.Fatal("New on a missing stream succeeded")
 	}
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +285,7 @@ func TestNewRefusesPlainStream(t *testing.T) {
 func TestDuplicateInBatch(t *testing.T) {
 	js, _ := mustStream(t)
 	ctx := context.Background()
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +313,7 @@ func TestDuplicateInBatch(t *testing.T) {
 func TestAtomicBatchLimit(t *testing.T) {
 	js, _ := mustStreamOn(t, forward.ServerConfig{MaxAtomicBatches: 1})
 	ctx := context.Background()
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName)
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +419,7 @@ func streamBytes(tb testing.TB, st jetstream.Stream, wantMsgs int) uint64 {
 // with a 7-day TTL.
 func TestClaimCost(t *testing.T) {
 	js, _ := mustStream(t)
-	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName)
+	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +441,7 @@ func TestClaimCost(t *testing.T) {
 //	go test -run '^$' -bench ClaimCost -benchtime 20000x ./jsstore
 func BenchmarkClaimCost(b *testing.B) {
 	js, _ := mustStreamOn(b, forward.ServerConfig{})
-	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName)
+	d, err := jsstore.New(context.Background(), js, forward.DefaultStreamName, time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}
