@@ -303,14 +303,23 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 		r.lag.Store(int64(r.now().Sub(time.Unix(0, r.rows[res.Acked-1].createdAt))))
 		// Delete even when ctx was canceled: these rows are stored.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
-		_, delErr := r.DB.ExecContext(dctx, `DELETE FROM outbox WHERE seq BETWEEN ? AND ?`,
+		del, delErr := r.DB.ExecContext(dctx, `DELETE FROM outbox WHERE seq BETWEEN ? AND ?`,
 			r.rows[0].seq, r.rows[res.Acked-1].seq)
 		cancel()
-		if delErr != nil {
+		var deleted int64
+		if delErr == nil {
+			deleted, delErr = del.RowsAffected()
+		}
+		switch {
+		case delErr != nil:
 			// The rows are published again next round and dropped as
 			// duplicates by the stream.
 			pubErr = errors.Join(pubErr, fmt.Errorf("forward: delete acknowledged rows: %w", delErr))
-		} else {
+		case deleted != int64(res.Acked):
+			// Some went meanwhile (a replay canceled), and were
+			// counted out then: count again.
+			r.recount(ctx)
+		default:
 			var size int64
 			for _, m := range r.msgs[:res.Acked] {
 				size += int64(len(m.Body))
@@ -377,6 +386,14 @@ func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
 // it drifted below zero.
 func (r *Relay) left(ctx context.Context, rows int, bytes int64) {
 	if r.Counter == nil || r.Counter.Remove(int64(rows), bytes) {
+		return
+	}
+	r.recount(ctx)
+}
+
+// recount sets the Counter from the outbox table.
+func (r *Relay) recount(ctx context.Context) {
+	if r.Counter == nil {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)

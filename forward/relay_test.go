@@ -2,6 +2,7 @@ package forward_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -147,5 +148,62 @@ func TestRelayFlushDeadline(t *testing.T) {
 	}
 	if s := depth(t, db); s.Rows != 2 {
 		t.Errorf("outbox has %d rows; want 2", s.Rows)
+	}
+}
+
+// meddlingPublisher acknowledges everything in its first call, during
+// which it deletes the first rows of the batch and counts them out (as a
+// replay canceled then does) and enqueues more rows behind the batch; it
+// fails every later call.
+type meddlingPublisher struct {
+	db      *sql.DB
+	counter *forward.Counter
+	tb      testing.TB
+	done    bool
+}
+
+func (p *meddlingPublisher) Publish(_ context.Context, msgs []forward.Message, _ int) (forward.Result, error) {
+	if p.done {
+		return forward.Result{}, errInjected
+	}
+	{
+		p.done = true
+		if _, err := p.db.Exec(`DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT 2)`); err != nil {
+			p.tb.Error(err)
+		}
+		p.counter.Remove(2, int64(len(msgs[0].Body)+len(msgs[1].Body)))
+		more := messages(100, 103)
+		enqueue(p.tb, p.db, more...)
+		for _, m := range more {
+			p.counter.Add(1, int64(len(m.Body)))
+		}
+	}
+	return forward.Result{Acked: len(msgs), Sent: len(msgs)}, nil
+}
+
+// TestRelayCountsWhatItDeleted: rows of a round that left the outbox
+// meanwhile (a replay canceled) are not counted out twice: the counter
+// ends with what the table holds, though rows added meanwhile keep it
+// above zero.
+func TestRelayCountsWhatItDeleted(t *testing.T) {
+	db, _ := queued(t, 10)
+	var c forward.Counter
+	if err := c.Resync(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	r := &forward.Relay{DB: db, Publish: &meddlingPublisher{db: db, counter: &c, tb: t}, Counter: &c,
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := r.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), errInjected.Error()) {
+		t.Fatalf("Flush = %v; want the deadline, after the later rounds' failure", err)
+	}
+	want := depth(t, db)
+	if want.Rows != 3 {
+		t.Fatalf("outbox has %d rows; want the 3 added during the first round", want.Rows)
+	}
+	if rows, bytes := c.Load(); rows != want.Rows || bytes != want.Bytes {
+		t.Errorf("counter = %d rows, %d bytes; want the table's %d rows, %d bytes", rows, bytes, want.Rows, want.Bytes)
 	}
 }
