@@ -19,6 +19,10 @@ import (
 // DefaultAckTimeout is how long a publisher waits for the server by default.
 const DefaultAckTimeout = 5 * time.Second
 
+// ackGrace is how long a JetStream publish whose context ended still waits
+// for the acknowledgements of the messages it sent.
+const ackGrace = 500 * time.Millisecond
+
 // Publisher sends outbox messages to NATS. The [Relay] calls Publish from
 // one goroutine at a time.
 type Publisher interface {
@@ -26,8 +30,12 @@ type Publisher interface {
 	// acknowledgement at a time, and reports how many messages at the front
 	// of msgs were acknowledged (Result.Acked). With a nil error all of them
 	// were. With an error, Result.Acked < len(msgs) and the messages after
-	// the acknowledged prefix may or may not have reached NATS. Publish
-	// returns early, with the prefix acknowledged so far, when ctx ends.
+	// the acknowledged prefix may or may not have reached NATS. When ctx
+	// ends Publish sends nothing more and returns with the prefix
+	// acknowledged so far, after waiting briefly (ackGrace) for the
+	// acknowledgements of what it sent: sent again after the stream's
+	// duplicate window, a message stored without its acknowledgement
+	// counted would be stored twice.
 	// It must not modify msgs or keep it after returning.
 	Publish(ctx context.Context, msgs []Message, window int) (Result, error)
 }
@@ -174,6 +182,8 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		reconnects = p.nc.Stats().Reconnects
 		reply      = strconv.AppendUint([]byte(p.prefix), id, 10)
 		timer      *time.Timer
+		done       = ctx.Done() // nil once it ended: then graceEnd is set
+		graceEnd   time.Time
 		lost       bool     // the connection dropped: what has not arrived will not
 		out        nats.Msg // each message as published, one after the other
 		msgID      = make([]string, 1)
@@ -202,6 +212,10 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 	}()
 	for res.Acked < len(msgs) {
 		for pubErr == nil && next < len(msgs) && next-res.Acked < window {
+			if err := ctx.Err(); err != nil {
+				pubErr = err
+				break
+			}
 			if n := p.nc.Stats().Reconnects; n != reconnects {
 				pubErr = fmt.Errorf("forward: publish %q: not sent, %d reconnection(s) since the call began: %w",
 					msgs[next].ID, n-reconnects, ErrReconnected)
@@ -238,6 +252,9 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, nats.ErrDisconnected)
 		}
 		wait := time.Until(sent[res.Acked].Add(p.timeout))
+		if !graceEnd.IsZero() {
+			wait = min(wait, time.Until(graceEnd))
+		}
 		if timer == nil {
 			timer = time.NewTimer(wait)
 		} else {
@@ -258,9 +275,15 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 			if waiting() {
 				continue
 			}
+			if !graceEnd.IsZero() {
+				return res, pubErr // the context's end, after the grace
+			}
 			return res, fmt.Errorf("forward: publish %q: %w", msgs[res.Acked].ID, jetstream.ErrAsyncPublishTimeout)
-		case <-ctx.Done():
-			return res, ctx.Err()
+		case <-done:
+			// Send nothing more, but count what the stream stores of
+			// what was sent if its acks come soon.
+			done, graceEnd = nil, time.Now().Add(ackGrace)
+			pubErr = ctx.Err()
 		}
 	}
 	return res, nil

@@ -255,3 +255,39 @@ func TestJetStreamPublisherContext(t *testing.T) {
 		t.Fatalf("Publish = %+v, %v; want both sent, the first acknowledged, then the context's error", res, err)
 	}
 }
+
+// cancelingSigner cancels its context as it signs the message with the
+// ID at.
+type cancelingSigner struct {
+	at     string
+	cancel context.CancelFunc
+}
+
+func (s cancelingSigner) Sign(msgID, _ string, _ map[string][]string, _ []byte) string {
+	if msgID == s.at {
+		s.cancel()
+	}
+	return "sig"
+}
+
+// TestJetStreamPublisherContextEnds: once the context ends, nothing more
+// is sent, and the acknowledgements of what was sent are still counted:
+// reported unacknowledged, the caller (the relay at shutdown) would send
+// those messages again, maybe after the stream's duplicate window.
+func TestJetStreamPublisherContextEnds(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	js := mustJetStream(t, nc)
+	p := mustJSPublisher(t, nc, 0)
+	msgs := messages(0, 10)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p.Signer = cancelingSigner{at: msgs[4].ID, cancel: cancel}
+	res, err := p.Publish(ctx, msgs, len(msgs))
+	if res.Sent != 5 || res.Acked != 5 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Publish = %+v, %v; want 5 sent (the one signed as the context ended the last), 5 acknowledged, context.Canceled", res, err)
+	}
+	if n := len(streamMsgs(t, js)); n != 5 {
+		t.Errorf("the stream holds %d messages; want 5", n)
+	}
+}
