@@ -464,11 +464,24 @@ func (p *CorePublisher) Publish(ctx context.Context, msgs []Message, window int)
 			if err := p.nc.PublishMsg(&out); err != nil {
 				res.Sent = i
 				err = fmt.Errorf("forward: publish %q: %w", msgs[i].ID, err)
-				// The messages before it count if the connection they were
-				// written to answers a flush.
-				if i > start && p.sameConn(reconnects) == nil && p.flush(ctx) == nil && p.sameConn(reconnects) == nil {
-					res.Acked = i
+				if i == start {
+					return res, err
 				}
+				// The messages before it count if the connection they were
+				// written to answers a flush. Until they do, msgs[i]'s
+				// failure is not the first unacknowledged message's: a
+				// refusal must not be blamed on msgs[start].
+				cerr := p.sameConn(reconnects)
+				if cerr == nil {
+					cerr = p.flush(ctx)
+				}
+				if cerr == nil {
+					cerr = p.sameConn(reconnects)
+				}
+				if cerr != nil {
+					return res, fmt.Errorf("forward: publish %q..%q: %w (then %v)", msgs[start].ID, msgs[i-1].ID, cerr, err)
+				}
+				res.Acked = i
 				return res, err
 			}
 		}

@@ -291,3 +291,32 @@ func TestJetStreamPublisherContextEnds(t *testing.T) {
 		t.Errorf("the stream holds %d messages; want 5", n)
 	}
 }
+
+// TestCorePublisherRefusalAfterUnconfirmed: a message the client refuses
+// (over max_payload) after others of its window that the connection has
+// not confirmed yet (here the flush fails: the context ended) is not
+// reported as a refusal: the relay would count it against the first
+// message of the window, and park that one.
+func TestCorePublisherRefusalAfterUnconfirmed(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	msgs := messages(0, 3)
+	msgs[2].Body = make([]byte, nc.MaxPayload()+1)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p := forward.NewCorePublisher(nc, 0)
+	p.Signer = cancelingSigner{at: msgs[2].ID, cancel: cancel}
+	res, err := p.Publish(ctx, msgs, len(msgs))
+	if err == nil || res.Acked != 0 {
+		t.Fatalf("Publish = %+v, %v; want none acknowledged and an error", res, err)
+	}
+	if forward.Refused(err) {
+		t.Errorf("Refused(%v) = true; want false: the refused message is not the first unacknowledged one", err)
+	}
+	// Confirmed, the same refusal is the third message's.
+	p.Signer = nil
+	res, err = p.Publish(t.Context(), msgs, len(msgs))
+	if res.Acked != 2 || !forward.Refused(err) || !strings.Contains(err.Error(), msgs[2].ID) {
+		t.Errorf("Publish = %+v, %v; want 2 acknowledged, then a refusal naming %s", res, err, msgs[2].ID)
+	}
+}
