@@ -80,6 +80,21 @@ type Query struct {
 	Expand func(Message) []Message
 }
 
+// replayWhere is where() for what a replay sends (q.Status aside):
+// accepted events, and stale events that were forwarded marked
+// (ordering.stale forward), archived as the message they went as.
+func (q Query) replayWhere() (string, []any) {
+	q.Status = ""
+	where, args := q.where()
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	where += "(status = 'accepted' OR (status = 'stale' AND instr(header, ?) > 0))"
+	return where, append(args, HeaderStale+": true")
+}
+
 func (q Query) where() (string, []any) {
 	var conds []string
 	var args []any
@@ -250,17 +265,7 @@ func ReplayPage(ctx context.Context, tx interface {
 	if limit <= 0 || limit > MaxReplay {
 		limit = MaxReplay
 	}
-	// Accepted events, and stale events that were forwarded marked
-	// (ordering.stale forward), archived as the message they went as.
-	q.Status = ""
-	where, args := q.where()
-	if where == "" {
-		where = " WHERE "
-	} else {
-		where += " AND "
-	}
-	where += "(status = 'accepted' OR (status = 'stale' AND instr(header, ?) > 0))"
-	args = append(args, HeaderStale+": true")
+	where, args := q.replayWhere()
 	// One row more than the limit tells whether more events match.
 	rows, err := tx.QueryContext(ctx, "SELECT id, msg_id, subject, header, body FROM archive"+where+" ORDER BY id LIMIT ?",
 		append(args, limit+1)...)

@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// ReplaySubjects returns the distinct subjects of the accepted archived
-// events that match q (q.Status and q.Limit are ignored): the subjects a
-// replay of q without a subject override publishes on.
+// ReplaySubjects returns the distinct subjects of the archived events a
+// replay of q sends (accepted ones, and stale ones forwarded marked; q.Status
+// and q.Limit are ignored): the subjects a replay of q without a subject
+// override publishes on.
 func ReplaySubjects(ctx context.Context, db Rows, q Query) ([]string, error) {
-	q.Status, q.Limit = "accepted", 0
-	where, args := q.where()
+	q.Limit = 0
+	where, args := q.replayWhere()
 	return collect(ctx, db, "replay subjects", "SELECT DISTINCT subject FROM archive"+where, args,
 		func(rows *sql.Rows) (s string, err error) { return s, rows.Scan(&s) })
 }

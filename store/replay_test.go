@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // TestReplayRefused: a replay without a provider, event or start time, and
@@ -47,5 +48,35 @@ func TestReplayRefused(t *testing.T) {
 	}
 	if why, err := WhyNoReplay(ctx, db, forward.Query{EventID: "nope"}); err != nil || !strings.Contains(why, "no archived event matches") {
 		t.Errorf("WhyNoReplay = %q, %v", why, err)
+	}
+}
+
+// TestReplayStaleSubjectRefused: a replay that would send a stale event
+// forwarded marked (ordering.stale forward) on a subject the stream does
+// not take is refused before anything is queued, naming the subject, as
+// for an accepted event's.
+func TestReplayStaleSubjectRefused(t *testing.T) {
+	db := mustOpen(t)
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
+	w.Start()
+	defer w.Close()
+	for _, c := range []struct {
+		id      string
+		version int64
+		want    webhook.Outcome
+	}{{"a", 2, webhook.Accepted}, {"b", 1, webhook.Stale}} {
+		ev := testEvent(c.id, "e1", c.version)
+		ev.Provider, ev.ID, ev.StaleSubject = "p", c.id, "stale.p.t"
+		if o, err := w.Decide(context.Background(), ev); err != nil || o != c.want {
+			t.Fatalf("Decide(%s) = %v, %v; want %v", c.id, o, err, c.want)
+		}
+	}
+	rows := count(t, db, "outbox")
+	ctx, stream := context.Background(), []string{"webhooks.>"}
+	if _, err := Replay(ctx, db, "R", forward.Query{EventID: "b"}, "", stream, time.Now(), 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"stale.p.t"`) {
+		t.Errorf("Replay of the stale event = %v; want ErrInvalidReplay naming stale.p.t", err)
+	}
+	if n := count(t, db, "outbox"); n != rows {
+		t.Errorf("outbox rows = %d after the refused replay; want %d", n, rows)
 	}
 }
