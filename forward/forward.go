@@ -149,6 +149,15 @@ func (m *Message) Size() int {
 	return m.HeaderSize() + len(m.Body)
 }
 
+// MaxStoredRecord is the largest record JetStream's file store takes: a
+// stream refuses a larger message (nats-server's "message too large"),
+// whatever max_payload allows. A record is the message's subject, headers
+// and body and RecordOverhead bytes of its own.
+const (
+	MaxStoredRecord = 32 << 20
+	RecordOverhead  = 30
+)
+
 // NATSMsg returns m as the NATS message that is published: with
 // Nats-Msg-Id set, and signed by signer when it is not nil. It does not
 // modify m.Header. [Message.Size] mirrors it (without the signature).

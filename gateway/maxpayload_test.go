@@ -157,3 +157,27 @@ providers: [{name: shop, type: stripe, secrets: [whsec_a]}]`)), Options{Logger: 
 	defer s.Close(context.Background())
 	waitPublished(t, s, 1, "the 9 MiB row left in the outbox")
 }
+
+// TestMaxBodyAgainstFileStore: with a max_payload and max_body above
+// JetStream's file store record limit (32 MiB), a body under max_body
+// whose message the stream's file store would refuse is refused with 413,
+// naming the limit, and leaves no trace: accepted, it would wait in the
+// outbox until parked.
+func TestMaxBodyAgainstFileStore(t *testing.T) {
+	natsURL := smallNATS(t, 40<<20)
+	s := mustOpen(t, mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`nats: {url: %q, create_stream: true}
+providers: [{name: shop, type: stripe, secrets: [whsec_a], max_body: %d}]`, natsURL, 36<<20))))
+	b := stripeBody("huge", "t", "o", 1)
+	huge := b[:len(b)-1] + `,"pad":"` + strings.Repeat("x", 33<<20) + `"}`
+	resp := postRaw(t, s, stripeRequest(t, huge, "whsec_a", time.Now()))
+	if resp.StatusCode != 413 {
+		t.Fatalf("a 33 MiB body: %d; want 413", resp.StatusCode)
+	}
+	var n int
+	if err := s.db.Read.QueryRow(`SELECT (SELECT count(*) FROM processed_events) + (SELECT count(*) FROM outbox)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d claims and outbox rows after the refused event; want none", n)
+	}
+}
