@@ -149,14 +149,17 @@ func (m *Message) Size() int {
 	return m.HeaderSize() + len(m.Body)
 }
 
-// MaxStoredRecord is the largest record JetStream's file store takes: a
-// stream refuses a larger message (nats-server's "message too large"),
-// whatever max_payload allows. A record is the message's subject, headers
-// and body and RecordOverhead bytes of its own.
-const (
-	MaxStoredRecord = 32 << 20
-	RecordOverhead  = 30
-)
+// MaxStoredRecord is the largest record JetStream's file store takes
+// ([Message.RecordSize]): a stream refuses a larger message (nats-server's
+// "message too large"), whatever max_payload allows.
+const MaxStoredRecord = 32 << 20
+
+// RecordSize returns the size of m's record in a JetStream file store: its
+// subject, headers and body ([Message.Size]), and 30 bytes of the record's
+// own.
+func (m *Message) RecordSize() int {
+	return len(m.Subject) + m.Size() + 30
+}
 
 // NATSMsg returns m as the NATS message that is published: with
 // Nats-Msg-Id set, and signed by signer when it is not nil. It does not

@@ -15,7 +15,7 @@ import (
 var ErrRetention = errors.New("forward: stream retention is not limits")
 
 // readWait is how long ReadSince waits for the next message before it
-// asks the consumer whether any is still pending.
+// asks the stream whether any is still stored.
 var readWait = 3 * time.Second
 
 // ReadSince calls fn, in stream order, for every message of stream stored

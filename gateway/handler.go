@@ -503,9 +503,9 @@ func (s *Server) fitsWith(m *forward.Message, extra int) error {
 		return fmt.Errorf("%w: %d bytes with its NATS headers, %d with a replay's; the stream takes at most %d (max_msg_size)",
 			ErrTooLarge, m.Size(), size, limit)
 	}
-	if stored := size + int64(len(m.Subject)+forward.RecordOverhead); stored > forward.MaxStoredRecord {
-		return fmt.Errorf("%w: %d bytes with its NATS headers and subject, %d with a replay's; JetStream's file store takes at most %d a message",
-			ErrTooLarge, m.Size()+len(m.Subject)+forward.RecordOverhead, stored, forward.MaxStoredRecord)
+	if stored := m.RecordSize() + extra; stored > forward.MaxStoredRecord {
+		return fmt.Errorf("%w: %d bytes stored with its NATS headers and subject, %d with a replay's; JetStream's file store takes at most %d a message",
+			ErrTooLarge, m.RecordSize(), stored, forward.MaxStoredRecord)
 	}
 	return nil
 }

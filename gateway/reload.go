@@ -35,18 +35,20 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 	if err := s.checkSubjects(providers, cfg.Routes); err != nil {
 		return nil, err
 	}
+	rs, err := newRules(cfg.Routes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	table := newRouteTable(providers)
 	if s.streamDec != nil {
-		// The stream must keep claims for the new TTLs too.
+		// The stream must keep claims for the new TTLs too. Checked last
+		// of all: the TTL it allows is the one Ping checks from now on.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := s.streamDec.Allow(ctx, longestTTL(newRouteTable(providers)))
+		err := s.streamDec.Allow(ctx, longestTTL(table))
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("%w: storage.backend jetstream: %w", config.ErrInvalid, err)
 		}
-	}
-	rs, err := newRules(cfg.Routes)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	old := s.table.Load()
 	for _, p := range providers {
@@ -55,7 +57,7 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 			p.edge.limiter = o.edge.limiter
 		}
 	}
-	s.table.Store(newRouteTable(providers))
+	s.table.Store(table)
 	s.rules.Store(rs)
 	cur := s.cfg
 	// The trusted proxies are read into each provider's edge checks, so
