@@ -32,7 +32,8 @@ type Publisher interface {
 	// were. With an error, Result.Acked < len(msgs) and the messages after
 	// the acknowledged prefix may or may not have reached NATS. When ctx
 	// ends Publish sends nothing more and returns with the prefix
-	// acknowledged so far, after waiting briefly (ackGrace) for the
+	// acknowledged so far. A publisher whose messages are acknowledged one
+	// by one (JetStream) first waits briefly (ackGrace) for the
 	// acknowledgements of what it sent: sent again after the stream's
 	// duplicate window, a message stored without its acknowledgement
 	// counted would be stored twice.
