@@ -179,7 +179,8 @@ func (s *Subscription) start() {
 // request has ended (within a second), so that another instance gets them
 // at once rather than after AckWait, and waits for the running handlers,
 // whose messages are acknowledged, dead-lettered or naked as their outcome
-// says.
+// says. The later messages of a running handler's key are naked after its
+// message, so that they come again in order.
 //
 // If ctx ends first, Stop cancels the handlers' context and returns
 // ctx.Err(); the Subscription's goroutines end when those handlers return

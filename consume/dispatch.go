@@ -110,8 +110,16 @@ func (s *Subscription) dispatch() {
 		case m, ok := <-in:
 			if !ok {
 				in, d.fetched = nil, true
+				// The fetcher ends at a stop, which the select may not
+				// have taken yet: take it now, before handing out more.
+				select {
+				case <-stopping:
+					stopping = nil
+					d.stopping = true
+				default:
+				}
 				if d.stopping {
-					d.nakIdle()
+					d.stop()
 				}
 				continue
 			}
@@ -251,12 +259,9 @@ func (d *dispatcher) finish(it *item) {
 		d.recent.add(it.seq)
 		d.remove(q, it)
 		d.letGo()
-	case d.stopping && d.fetched:
-		d.remove(q, it)
-		d.nak(it)
 	case d.stopping:
-		// Held until the fetcher has ended, and naked then with the
-		// others (see stop).
+		// Naked with the rest of its key, head first (below, or by
+		// nakIdle once the fetcher has ended).
 	default: // retry, retryDead
 		n := it.tries
 		if it.outcome == retryDead {
@@ -264,6 +269,10 @@ func (d *dispatcher) finish(it *item) {
 		}
 		it.readyAt = now.Add(d.s.opts.backoff(n))
 		heap.Push(&d.wakes, wake{at: it.readyAt, key: q.key, seq: it.seq})
+	}
+	if d.stopping && d.fetched {
+		d.nakQueue(q)
+		return
 	}
 	d.markReady(q, now)
 }
@@ -313,26 +322,36 @@ func (d *dispatcher) stop() {
 	}
 }
 
-// nakIdle naks every message held that no worker has, in stream order,
-// and keeps only the busy heads: their workers hand them back.
+// nakIdle naks, in stream order, the messages of every key that no worker
+// is handling. A key whose head a worker has keeps all its messages until
+// the worker hands the head back (finish): naked before the head, the
+// later ones would be delivered again before it, to another instance or
+// after a restart, out of order.
 func (d *dispatcher) nakIdle() {
 	var naks []*item
 	for key, q := range d.queues {
-		start := 0
 		if q.busy {
-			start = 1
+			continue
 		}
-		naks = append(naks, q.items[start:]...)
-		q.items = q.items[:start]
-		if len(q.items) == 0 {
-			delete(d.queues, key)
-		}
+		naks = append(naks, q.items...)
+		q.items = nil
+		delete(d.queues, key)
 	}
 	slices.SortFunc(naks, func(a, b *item) int { return cmp.Compare(a.seq, b.seq) })
 	for _, it := range naks {
 		delete(d.held, it.seq)
 		d.nak(it)
 	}
+}
+
+// nakQueue naks the messages of q, head first, and drops q.
+func (d *dispatcher) nakQueue(q *queue) {
+	for _, it := range q.items {
+		delete(d.held, it.seq)
+		d.nak(it)
+	}
+	q.items = nil
+	delete(d.queues, q.key)
 }
 
 // nak gives a message back to the server, for another instance (or this

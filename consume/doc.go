@@ -101,7 +101,8 @@
 // ended (within a second: a nak while it is open would bring the message
 // straight back to it), so that another instance gets them now rather than
 // after AckWait, and waits for the running handlers: their messages
-// are acknowledged, dead-lettered or naked as their outcome says. Every
+// are acknowledged, dead-lettered or naked as their outcome says, and the
+// later messages of their keys are naked after them, in order. Every
 // goroutine of the Subscription has ended when [Subscription.Done] is
 // closed.
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,75 +15,105 @@ import (
 	"github.com/hookgate/hookgate/internal/testkit"
 )
 
-// TestStopWaits: Stop naks at once the messages held and not started, so
-// that another instance gets them while the running handler goes on, and
-// returns once that handler has returned and its message is acknowledged.
+// TestStopWaits: Stop naks at once the messages held whose key has no
+// handler running, so that another instance gets them while the running
+// handler goes on; it keeps the later messages of that handler's key until
+// the handler has returned (naked before it, they would be delivered
+// again before it, out of order); and it returns once that handler has
+// returned and its message is acknowledged, or naked ahead of its key.
 func TestStopWaits(t *testing.T) {
-	ns := MustNATS(t)
-	_, js := MustJS(t, ns)
-	MustStreams(t, js)
-	seqs := MustPublish(t, js,
-		msg{id: "evt_1", key: "cus_1", version: "1"}.natsMsg(),
-		msg{id: "evt_2", key: "cus_1", version: "2"}.natsMsg(),
-		msg{id: "evt_3", key: "cus_1", version: "3"}.natsMsg(),
-	)
-	started, release := make(chan struct{}), make(chan struct{})
-	returned := make(chan struct{})
-	// AckWait is long: only a nak brings evt_2 and evt_3 to the second
-	// instance within the test.
-	opts := consume.Options{Durable: "svc", AckWait: 5 * time.Minute}
-	first := MustSubscribe(t, js, opts, func(_ context.Context, ev *consume.Event) error {
-		if ev.ID != "evt_1" {
-			return fmt.Errorf("first instance got %s", ev.ID)
-		}
-		close(started)
-		<-release
-		close(returned)
-		return nil
-	}, nil)
-	<-started
-	testkit.WaitFor(t, within, testkit.Says("the first instance does not hold all three messages"), func() bool {
-		info := consumerInfo(t, js, "WEBHOOKS", "svc")
-		return info.NumAckPending == 3 && info.NumPending == 0
-	})
-	stopped := make(chan error, 1)
-	go func() { stopped <- first.Stop(context.Background()) }()
+	for _, tc := range []struct {
+		name   string
+		result error
+		want   []string // what the second instance handles, in order
+	}{
+		{"handler succeeds", nil, []string{"evt_4", "evt_2", "evt_3"}},
+		{"handler fails", errors.New("database down"), []string{"evt_4", "evt_1", "evt_2", "evt_3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := MustNATS(t)
+			_, js := MustJS(t, ns)
+			MustStreams(t, js)
+			seqs := MustPublish(t, js,
+				msg{id: "evt_1", key: "cus_1", version: "1"}.natsMsg(),
+				msg{id: "evt_2", key: "cus_1", version: "2"}.natsMsg(),
+				msg{id: "evt_3", key: "cus_1", version: "3"}.natsMsg(),
+				msg{id: "evt_4", key: "cus_2", version: "1"}.natsMsg(),
+			)
+			started, release := make(chan struct{}), make(chan struct{})
+			returned := make(chan struct{})
+			// AckWait is long: only a nak brings a message to the second
+			// instance within the test. Concurrency 1: evt_4 waits.
+			opts := consume.Options{Durable: "svc", AckWait: 5 * time.Minute}
+			first := MustSubscribe(t, js, opts, func(_ context.Context, ev *consume.Event) error {
+				if ev.ID != "evt_1" {
+					return fmt.Errorf("first instance got %s", ev.ID)
+				}
+				close(started)
+				<-release
+				close(returned)
+				return tc.result
+			}, nil)
+			<-started
+			testkit.WaitFor(t, within, testkit.Says("the first instance does not hold all four messages"), func() bool {
+				info := consumerInfo(t, js, "WEBHOOKS", "svc")
+				return info.NumAckPending == 4 && info.NumPending == 0
+			})
+			stopped := make(chan error, 1)
+			go func() { stopped <- first.Stop(context.Background()) }()
 
-	_, js2 := MustJS(t, ns)
-	var second recorder
-	MustSubscribe(t, js2, opts, func(_ context.Context, ev *consume.Event) error {
-		second.add(ev)
-		return nil
-	}, nil)
-	testkit.WaitFor(t, within, func() string { return fmt.Sprintf("second instance got %d of evt_2, evt_3", second.len()) }, func() bool { return second.len() == 2 })
-	select {
-	case err := <-stopped:
-		t.Fatalf("Stop returned (%v) while a handler ran", err)
-	default:
+			_, js2 := MustJS(t, ns)
+			var second recorder
+			MustSubscribe(t, js2, opts, func(_ context.Context, ev *consume.Event) error {
+				second.add(ev)
+				return nil
+			}, nil)
+			// evt_4 is naked after evt_2 and evt_3 would have been (stream
+			// order): once the second instance has it, they would have come
+			// first.
+			testkit.WaitFor(t, within, func() string { return fmt.Sprintf("second instance got %s; want evt_4", ids(second.all())) },
+				func() bool { return second.len() > 0 })
+			if got := ids(second.all()); got[0] != "evt_4" {
+				t.Errorf("while evt_1 ran, the second instance got %v; want evt_4 only", got)
+			}
+			select {
+			case err := <-stopped:
+				t.Fatalf("Stop returned (%v) while a handler ran", err)
+			default:
+			}
+			close(release)
+			select {
+			case err := <-stopped:
+				if err != nil {
+					t.Fatalf("Stop = %v", err)
+				}
+			case <-time.After(within):
+				t.Fatal("Stop did not return")
+			}
+			select {
+			case <-returned:
+			default:
+				t.Error("Stop returned before the handler")
+			}
+			select {
+			case <-first.Done():
+			default:
+				t.Error("Done not closed after Stop returned")
+			}
+			WaitSettled(t, js, "WEBHOOKS", "svc", seqs[3])
+			if got := ids(second.all()); !slices.Equal(got, tc.want) {
+				t.Errorf("second instance got %v; want %v", got, tc.want)
+			}
+		})
 	}
-	close(release)
-	select {
-	case err := <-stopped:
-		if err != nil {
-			t.Fatalf("Stop = %v", err)
-		}
-	case <-time.After(within):
-		t.Fatal("Stop did not return")
+}
+
+func ids(evs []*consume.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.ID)
 	}
-	select {
-	case <-returned:
-	default:
-		t.Error("Stop returned before the handler")
-	}
-	select {
-	case <-first.Done():
-	default:
-		t.Error("Done not closed after Stop returned")
-	}
-	WaitSettled(t, js, "WEBHOOKS", "svc", seqs[2])
-	if evs := second.all(); evs[0].ID != "evt_2" || evs[1].ID != "evt_3" {
-		t.Errorf("second instance got %s, %s; want evt_2, evt_3", evs[0].ID, evs[1].ID)
-	}
+	return out
 }
 
 // TestStopDeadline: when Stop's context ends first, the handlers' context
