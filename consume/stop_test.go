@@ -118,7 +118,9 @@ func ids(evs []*consume.Event) []string {
 
 // TestStopDeadline: when Stop's context ends first, the handlers' context
 // is cancelled, Stop returns the context's error, and Done is closed once
-// the handler has returned; its message is naked, for the next instance.
+// the handler has returned; its message is naked, for the next instance,
+// even at its last attempt (MaxDeliver 1): a call cut by the stop is not
+// a failure to dead-letter.
 func TestStopDeadline(t *testing.T) {
 	ns := MustNATS(t)
 	_, js := MustJS(t, ns)
@@ -126,7 +128,7 @@ func TestStopDeadline(t *testing.T) {
 	seq := MustPublish(t, js, msg{id: "evt_1"}.natsMsg())[0]
 	started, release := make(chan struct{}), make(chan struct{})
 	var cancelled error
-	opts := consume.Options{Durable: "svc", AckWait: 5 * time.Minute}
+	opts := consume.Options{Durable: "svc", AckWait: 5 * time.Minute, MaxDeliver: 1}
 	sub := MustSubscribe(t, js, opts, func(ctx context.Context, ev *consume.Event) error {
 		close(started)
 		<-ctx.Done()

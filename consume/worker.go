@@ -115,7 +115,9 @@ func (s *Subscription) try(it *item) (reason string, err error) {
 		return "", nil
 	case isPermanent(err):
 		return ReasonPermanent, err
-	case attempt >= s.opts.MaxDeliver:
+	case attempt >= s.opts.MaxDeliver && s.handlerCx.Err() == nil:
+		// (A call cut by Stop's deadline is not the handler's failure:
+		// the message is naked, and delivered again.)
 		return ReasonMaxDeliver, err
 	default:
 		return "", err

@@ -148,14 +148,14 @@ type poster struct {
 
 // handle is the consume handler: one POST, its answer turned into an ack
 // (nil), a retry (an error) or a dead letter (a permanent error, or an
-// error at the last attempt).
+// error at the last attempt unless a stop cut the request).
 func (p *poster) handle(ctx context.Context, ev *consume.Event) error {
 	start := time.Now()
 	status, err := p.post(ctx, ev)
 	outcome := "delivered"
 	switch {
 	case err == nil:
-	case errors.As(err, new(*consume.PermanentError)) || ev.Attempt >= p.t.MaxDeliver:
+	case errors.As(err, new(*consume.PermanentError)) || ev.Attempt >= p.t.MaxDeliver && ctx.Err() == nil:
 		outcome = "dead_letter"
 	default:
 		outcome = "retry"

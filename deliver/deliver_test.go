@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -278,6 +279,45 @@ func TestDeliverDeadLetters(t *testing.T) {
 			t.Errorf("requests{outcome=%s,code=%s} = %v; want %v", c.outcome, c.code, got, c.want)
 		}
 	}
+}
+
+// TestDeliverCutAtStop: a request that a stop's deadline cuts at the last
+// attempt is not dead-lettered: the event is delivered by the next start.
+func TestDeliverCutAtStop(t *testing.T) {
+	js, publish := setup(t, nil)
+	started := make(chan struct{}, 1)
+	hung := newReceiver(t, func(_ int, r *http.Request) int {
+		started <- struct{}{}
+		<-r.Context().Done()
+		return http.StatusOK
+	})
+	m, count := metrics(t)
+	publish("evt_1", "", "", "{}")
+	d, err := deliver.Start(context.Background(), js, deliver.Target{Name: "orders", URL: hung.URL, MaxDeliver: 1, Timeout: time.Minute}, nil, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no request")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := d.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop = %v; want the deadline", err)
+	}
+	if err := d.Stop(context.Background()); err != nil { // waits for the cut request
+		t.Fatal(err)
+	}
+	if got := count("retry", "none"); got != 1 {
+		t.Errorf("requests{outcome=retry,code=none} = %v; want 1 (dead_letter: %v)", got, count("dead_letter", "none"))
+	}
+	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusOK })
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, MaxDeliver: 1}, nil)
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("the cut event was not delivered by the next start"), func() bool {
+		return len(rc.requests()) == 1
+	})
 }
 
 // TestDeliverOrder: with four requests at once, each entity's events
