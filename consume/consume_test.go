@@ -375,6 +375,51 @@ func TestDeadLetterPublishFails(t *testing.T) {
 	}
 }
 
+// TestDeadLetterNearMaxPayload: a dead letter is its message plus headers;
+// for a message near the server's max_payload its error is cut to fit, and
+// one that cannot fit even without it stays pending, logged with the sizes.
+func TestDeadLetterNearMaxPayload(t *testing.T) {
+	const maxPayload = 4096
+	longErr := "boom " + strings.Repeat("x", 900)
+	for _, tc := range []struct {
+		name   string
+		body   int  // bytes of the body
+		stored bool // whether the dead letter fits
+	}{
+		{"error cut", 3300, true},
+		{"too large even without the error", 3700, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := mustNATS(t, maxPayload)
+			_, js := MustJS(t, ns)
+			MustStreams(t, js)
+			m := msg{id: "evt_1", body: `{"x":"` + strings.Repeat("a", tc.body) + `"}`}.natsMsg()
+			seq := MustPublish(t, js, m)[0] // fits, with its headers
+			logs := &Logs{}
+			MustSubscribe(t, js, consume.Options{Durable: "svc"}, func(context.Context, *consume.Event) error {
+				return consume.Permanent(errors.New(longErr))
+			}, logs)
+			if !tc.stored {
+				testkit.WaitFor(t, within, func() string { return "no failed dead-letter publish logged:\n" + logs.String() }, func() bool {
+					return logs.Count("even without its error") >= 1
+				})
+				if info := consumerInfo(t, js, "WEBHOOKS", "svc"); info.NumAckPending != 1 {
+					t.Errorf("%d pending acks; want the message held", info.NumAckPending)
+				}
+				return
+			}
+			WaitSettled(t, js, "WEBHOOKS", "svc", seq)
+			d := deadLetters(t, js, 1)[0]
+			if e := d.Headers().Get(consume.HeaderDeadError); len(e) >= len(longErr) || !strings.Contains(e, "boom x") {
+				t.Errorf("dead letter's error is %d bytes (%.20q...); want the error's start, cut", len(e), e)
+			}
+			if string(d.Data()) != string(m.Data) {
+				t.Error("dead letter's body differs from the message's")
+			}
+		})
+	}
+}
+
 // TestInternalSubjects: the gateway's _hg.> records are acknowledged and
 // never handled, with the default filter (which leaves them out) and with
 // ">".

@@ -80,7 +80,8 @@
 // original: drop the HeaderDead* headers, and use HeaderDeadMsgID and
 // HeaderDeadSubject as the message ID and subject.) If the copy is not stored, the message stays held, at the
 // head of its key, and the copy is tried again after a backoff: nothing is
-// dropped silently. Subscribe refuses to start when no stream stores the
+// dropped silently. A copy over the server's max_payload has its
+// HeaderDeadError cut to fit; one too large even without it is not stored. Subscribe refuses to start when no stream stores the
 // dead-letter subject (or creates HOOKGATE_DEAD with
 // Options.CreateDeadLetterStream), and when the consumer would read its
 // dead letters back.

@@ -123,7 +123,7 @@ func exampleGateway() (string, *fakeGateway, func()) {
 	if err != nil {
 		panic(err)
 	}
-	ns, err := startNATS(dir)
+	ns, err := startNATS(dir, 0)
 	if err != nil {
 		panic(err)
 	}

@@ -29,7 +29,13 @@ const within = 30 * time.Second
 // a temp dir; it stops with the test.
 func MustNATS(tb testing.TB) *server.Server {
 	tb.Helper()
-	ns, err := startNATS(tb.TempDir())
+	return mustNATS(tb, 0)
+}
+
+// mustNATS is MustNATS with the server's max_payload (0: its default).
+func mustNATS(tb testing.TB, maxPayload int32) *server.Server {
+	tb.Helper()
+	ns, err := startNATS(tb.TempDir(), maxPayload)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -40,9 +46,11 @@ func MustNATS(tb testing.TB) *server.Server {
 	return ns
 }
 
-// startNATS starts a NATS server with JetStream storing in dir.
-func startNATS(dir string) (*server.Server, error) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+// startNATS starts a NATS server with JetStream storing in dir and the
+// given max_payload (0: the default).
+func startNATS(dir string, maxPayload int32) (*server.Server, error) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
+		MaxPayload: maxPayload})
 	if err != nil {
 		return nil, err
 	}

@@ -158,11 +158,40 @@ func (s *Subscription) publishDead(it *item) error {
 		h.Set(HeaderDeadMsgID, id)
 	}
 	h.Set(headerMsgID, it.dead.id)
+	// The copy is larger than the original: the error is cut to what the
+	// server's max_payload leaves room for, down to nothing. (The publish
+	// adds the header that names the stream expected.)
+	if limit := s.js.Conn().MaxPayload(); limit > 0 {
+		size := func() int {
+			return headerSize(h) + len(jetstream.ExpectedStreamHeader+": \r\n") + len(s.dlStream) + len(it.msg.Data())
+		}
+		over := int64(size()) - limit
+		if over > 0 {
+			e := h.Get(HeaderDeadError)
+			h.Set(HeaderDeadError, oneLine(e, max(len(e)-int(over), 0)))
+			if over > int64(len(e)) {
+				return fmt.Errorf("the dead letter is %d bytes with its headers, %d over the NATS server's max_payload (%d), even without its error",
+					size(), over-int64(len(e)), limit)
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.handlerCx), publishTimeout)
 	defer cancel()
 	_, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: s.opts.DeadLetterSubject, Header: h, Data: it.msg.Data()},
 		jetstream.WithExpectStream(s.dlStream))
 	return err
+}
+
+// headerSize is the size of h as NATS sends it, which counts against the
+// server's max_payload with the body.
+func headerSize(h nats.Header) int {
+	n := len("NATS/1.0\r\n") + len("\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return n
 }
 
 // oneLine returns s with line breaks as spaces, cut to at most n bytes
