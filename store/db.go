@@ -85,6 +85,37 @@ type Options struct {
 	Schemas []Schema
 }
 
+// private makes the database file at path, and its -wal and -shm files
+// if they exist, readable by their owner only, creating the database file
+// empty if it does not exist: SQLite gives the -wal and -shm files the
+// database file's permissions. The database holds every event's body and
+// quarantined requests with their headers, and the umask alone (often 022)
+// would leave them readable by every local user.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the database in dir, in WAL mode, and
 // applies pending migrations: those of dedupe, ordering, forward and the
 // store, and o.Schemas. A database whose schema is newer than this binary
@@ -100,6 +131,9 @@ func Open(ctx context.Context, dir string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	path := filepath.Join(dir, File)
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", strings.ToUpper(o.Synchronous))
