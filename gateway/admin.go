@@ -32,6 +32,7 @@ func (s *Server) adminRoutes() (*echo.Echo, error) {
 var (
 	errNotReadyClosing = errors.New("shutting down")
 	errNotReadyNATS    = errors.New("NATS is disconnected and the outbox is at its bound")
+	errNotReadyOutbox  = errors.New("the outbox is at its bound: NATS is connected but does not take the events")
 )
 
 // ready reports whether the gateway can take events: not shutting down,
@@ -74,11 +75,14 @@ func (s *Server) ready(ctx context.Context) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	tx.Rollback()
-	if !s.nc.IsConnected() {
-		rows, bytes := s.outbox.Load()
-		if rows >= s.cfg.Storage.OutboxMaxRows || bytes >= s.cfg.Storage.OutboxMaxBytes {
+	// At its bound the outbox refuses every event: NATS is down, or
+	// connected but not taking them (a full stream, no leader, a hung
+	// server).
+	if rows, bytes := s.outbox.Load(); rows >= s.cfg.Storage.OutboxMaxRows || bytes >= s.cfg.Storage.OutboxMaxBytes {
+		if !s.nc.IsConnected() {
 			return errNotReadyNATS
 		}
+		return errNotReadyOutbox
 	}
 	return nil
 }

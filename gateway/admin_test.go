@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -242,4 +245,50 @@ func TestHealthAndReadiness(t *testing.T) {
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "shutting down") {
 		t.Errorf("/readyz while closing = %d %q; want 503 shutting down", code, body)
 	}
+}
+
+// TestNotReadyWhenTheOutboxIsFull: a stream that refuses every message
+// while NATS stays connected (here: full, discard new) fills the outbox;
+// at its bound every event gets 503, and /readyz says so too, so that a
+// load balancer sends them to another gateway.
+func TestNotReadyWhenTheOutboxIsFull(t *testing.T) {
+	s := mustServer(t, "storage: {outbox_max_rows: 2}", providerYAML("shop", "stripe", "whsec_new"))
+	nc, err := nats.Connect(s.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	stream, err := js.Stream(ctx, "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := stream.CachedInfo().Config
+	cfg.MaxMsgs, cfg.Discard = 1, jetstream.DiscardNew
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var codes []int
+	for i := range 4 {
+		body := fmt.Sprintf(`{"id":"evt_%d","type":"invoice.paid"}`, i)
+		codes = append(codes, postTo(t, s, stripeRequest(t, body, "whsec_new", time.Now())))
+	}
+	if codes[0] != 202 || codes[3] != 503 {
+		t.Fatalf("posts answered %v; want 202 first (stored), 503 last (the outbox at its bound)", codes)
+	}
+	if !s.nc.IsConnected() {
+		t.Fatal("NATS disconnected: the test wants a connected NATS that refuses")
+	}
+	if code, body := adminGet(t, s, "/readyz"); code != 503 || !strings.Contains(body, "outbox") {
+		t.Errorf("/readyz with the outbox at its bound = %d %q; want 503 naming the outbox", code, body)
+	}
+	cfg.MaxMsgs = -1
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("/readyz not ready once the stream takes messages again"), func() bool {
+		code, _ := adminGet(t, s, "/readyz")
+		return code == 200
+	})
 }
