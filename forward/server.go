@@ -209,6 +209,10 @@ type StreamConfig struct {
 	// than dropping its oldest, which could be live claims.
 	Decisions        bool
 	DecisionSubjects []string
+	// Check, when set, is given the configuration the stream would have
+	// before it is created or updated: an error leaves the stream as it
+	// was (a start that fails does not leave it changed).
+	Check func(jetstream.StreamConfig) error
 }
 
 // EnsureStream creates the stream if it does not exist: file storage,
@@ -232,7 +236,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 	}
 	s, err := js.Stream(ctx, c.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, streamConfig{
+		cfg := streamConfig{
 			Name:       c.Name,
 			Subjects:   c.Subjects,
 			Storage:    jetstream.FileStorage,
@@ -241,7 +245,11 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 			MaxAge:     c.MaxAge,
 			MaxBytes:   maxBytes(c.MaxBytes),
 			Replicas:   max(1, c.Replicas),
-		}.withDecisions(c))
+		}.withDecisions(c)
+		if err := c.check(cfg); err != nil {
+			return err
+		}
+		_, err = js.CreateStream(ctx, cfg)
 		if err == nil {
 			return nil
 		}
@@ -273,8 +281,23 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) e
 	if !changed {
 		return nil
 	}
+	if err := c.check(cfg); err != nil {
+		return err
+	}
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("forward: update stream %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// check runs c.Check, if set, on the configuration cfg the stream would
+// have.
+func (c StreamConfig) check(cfg jetstream.StreamConfig) error {
+	if c.Check == nil {
+		return nil
+	}
+	if err := c.Check(cfg); err != nil {
+		return fmt.Errorf("forward: stream %s not changed: %w", c.Name, err)
 	}
 	return nil
 }

@@ -300,3 +300,36 @@ http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "str
 		t.Fatalf("Reload to a 2h TTL = %v", err)
 	}
 }
+
+// TestJetStreamBackendRefusedLeavesStream: a jetstream backend start that
+// the stream's checks refuse (here: max_age under the dedupe TTL) leaves
+// the stream as it was: not its subjects, features or discard policy
+// changed for decisions that will never run.
+func TestJetStreamBackendRefusedLeavesStream(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	_, js := testkit.JetStream(t, ns.URL())
+	if err := forward.EnsureStream(t.Context(), js, forward.StreamConfig{MaxAge: 2 * time.Hour, MaxBytes: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	before := streamConfig(t, js)
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`storage: {backend: jetstream}
+nats: {url: %q, create_stream: true}
+http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "stripe", "whsec_a", "dedupe: {ttl: 3h}")))
+	if _, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)}); !errors.Is(err, jsstore.ErrUnsupported) {
+		t.Fatalf("Open with a 3h TTL on a stream of max_age 2h = %v; want jsstore.ErrUnsupported", err)
+	}
+	after := streamConfig(t, js)
+	if !slices.Equal(after.Subjects, before.Subjects) || after.Discard != before.Discard || after.AllowAtomicPublish != before.AllowAtomicPublish || after.AllowMsgTTL != before.AllowMsgTTL {
+		t.Errorf("after the refused start the stream has subjects %v, discard %v, atomic %v, ttl %v; want %v, %v, %v, %v as before",
+			after.Subjects, after.Discard, after.AllowAtomicPublish, after.AllowMsgTTL, before.Subjects, before.Discard, before.AllowAtomicPublish, before.AllowMsgTTL)
+	}
+}
+
+func streamConfig(t *testing.T, js jetstream.JetStream) jetstream.StreamConfig {
+	t.Helper()
+	st, err := js.Stream(t.Context(), forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.CachedInfo().Config
+}

@@ -130,6 +130,8 @@ func (s *Server) ensureStream(ctx context.Context, js jetstream.JetStream) error
 		}
 		if s.cfg.Storage.InStream() {
 			sc.Decisions, sc.DecisionSubjects = true, jsstore.Subjects
+			ttl := longestTTL(s.table.Load())
+			sc.Check = func(cfg jetstream.StreamConfig) error { return jsstore.Check(cfg, ttl) }
 		}
 		err := forward.EnsureStream(ctx, js, sc)
 		if err != nil {

@@ -169,11 +169,13 @@ func (s *Server) start(ctx context.Context) error {
 	if err := checkMaxBody(providers, s.maxPayload()); err != nil {
 		return err
 	}
+	// The route table serves the stream's checks (the longest TTL) and
+	// the writer's CatchUp.
+	s.table.Store(newRouteTable(providers))
 	pub, err := s.publisher(ctx, providers)
 	if err != nil {
 		return err
 	}
-	s.table.Store(newRouteTable(providers)) // for the writer's CatchUp
 	if err := s.startPipeline(ctx, pub, depth); err != nil {
 		return err
 	}
