@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/verify"
 	"github.com/hookgate/hookgate/webhook"
@@ -24,19 +25,38 @@ var (
 	errTokenLifetime = errors.New("admin token lives longer than admin.auth.max_lifetime")
 )
 
+// adminCheck is how admin tokens are checked: built from admin.auth at
+// the start and again by each reload (keys, a JWKS file, bounds).
+type adminCheck struct {
+	v                   verify.Verifier // nil: admin.auth is not configured
+	maxLifetime, leeway time.Duration
+}
+
+// newAdminCheck builds the token check of a, which may be nil (none).
+func newAdminCheck(a *config.AdminAuth) (*adminCheck, error) {
+	if !a.Enabled() {
+		return &adminCheck{}, nil
+	}
+	v, err := a.Verifier()
+	if err != nil {
+		return nil, fmt.Errorf("admin.auth: %w", err)
+	}
+	return &adminCheck{v: v, maxLifetime: a.Lifetime(), leeway: a.Skew()}, nil
+}
+
 // requireAdmin checks the bearer token of every admin API request.
-func (s *Server) requireAdmin(v verify.Verifier) echo.MiddlewareFunc {
+func (s *Server) requireAdmin() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if v == nil {
+			auth := s.adminCheck.Load()
+			if auth == nil || auth.v == nil {
 				return c.JSON(http.StatusUnauthorized, map[string]string{"error": "admin API disabled: configure admin.auth"})
 			}
 			req := c.Request()
 			now := s.now()
-			_, err := v.Verify(&verify.Request{Method: req.Method, URL: req.URL.String(), Header: req.Header}, now)
+			_, err := auth.v.Verify(&verify.Request{Method: req.Method, URL: req.URL.String(), Header: req.Header}, now)
 			if err == nil {
-				a := s.cfg.Admin.Auth
-				err = checkAdminClaims(req.Header.Get("Authorization"), now, a.Lifetime(), a.Skew())
+				err = checkAdminClaims(req.Header.Get("Authorization"), now, auth.maxLifetime, auth.leeway)
 			}
 			if err != nil {
 				s.log.Warn("admin request refused", "path", req.URL.Path, "err", err)
@@ -90,14 +110,12 @@ func checkAdminClaims(authorization string, now time.Time, maxLifetime, leeway t
 
 // adminAPI registers the /admin/ routes.
 func (s *Server) adminAPI(e *echo.Echo) error {
-	var v verify.Verifier
-	if s.cfg.Admin.Auth.Enabled() {
-		var err error
-		if v, err = s.cfg.Admin.Auth.Verifier(); err != nil {
-			return fmt.Errorf("admin.auth: %w", err)
-		}
+	auth, err := newAdminCheck(s.cfg.Admin.Auth)
+	if err != nil {
+		return err
 	}
-	g := e.Group("/admin", s.requireAdmin(v))
+	s.adminCheck.Store(auth)
+	g := e.Group("/admin", s.requireAdmin())
 	g.GET("/outbox", s.adminOutbox)
 	g.GET("/events", s.adminEvents)
 	g.GET("/events/:id", s.adminEvent)

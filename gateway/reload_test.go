@@ -2,6 +2,13 @@ package gateway
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,6 +23,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/hookgate/hookgate/bussig"
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -242,5 +250,101 @@ providers:
 		}
 		expect(c.name+" file refused", b, 202)
 		expect(c.name+" file refused", a, 401)
+	}
+}
+
+// TestReloadReadsFilesAgain: a reload reads again the files behind the
+// public listener's certificate and the admin token check, though their
+// paths stayed the same (a renewed certificate, a revoked admin key); a
+// changed file that only a restart reads (the signing key) is named in
+// needs_restart like a changed setting.
+func TestReloadReadsFilesAgain(t *testing.T) {
+	dir := t.TempDir()
+	jwksFile, signKey := filepath.Join(dir, "admin.jwks"), filepath.Join(dir, "bus.pem")
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	useCert := func() *x509.CertPool {
+		c, k, pool := mustCert(t)
+		copyFile(c, certFile)
+		copyFile(k, keyFile)
+		return pool
+	}
+	useAdminKey := func() *ecdsa.PrivateKey {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, _ := key.PublicKey.Bytes() // 0x04 || x || y
+		b64 := base64.RawURLEncoding.EncodeToString
+		jwks := fmt.Sprintf(`{"keys":[{"kty":"EC","crv":"P-256","x":%q,"y":%q}]}`, b64(pt[1:33]), b64(pt[33:]))
+		if err := os.WriteFile(jwksFile, []byte(jwks), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	useSignKey := func() {
+		_, key, _ := ed25519.GenerateKey(rand.Reader)
+		pem, err := bussig.MarshalPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(signKey, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool1, key1 := useCert(), useAdminKey()
+	useSignKey()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`
+listen: 127.0.0.1:0
+data_dir: %s
+nats: {port: -1, sign: {key_file: %s}}
+http: {tls: {cert_file: %s, key_file: %s}}
+admin:
+  listen: "127.0.0.1:0"
+  auth: {algorithms: [ES256], issuer: ops, audience: hookgate-admin, jwks_file: %s}
+providers:
+%s`, filepath.Join(dir, "data"), signKey, certFile, keyFile, jwksFile, providerYAML("shop", "stripe", "whsec_new"))), 0o600)
+	s := mustReloadable(t, cfgPath)
+	token1 := adminToken(t, jwt.SigningMethodES256, key1, validClaims())
+	handshake := func(pool *x509.CertPool) error {
+		conn, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pool})
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}
+	if err := handshake(pool1); err != nil {
+		t.Fatalf("TLS with the first certificate: %v", err)
+	}
+	if code, body := adminCall(t, s, "GET", "/admin/outbox", token1, ""); code != 200 {
+		t.Fatalf("GET /admin/outbox with the first key = %d %s", code, body)
+	}
+
+	pool2, key2 := useCert(), useAdminKey()
+	useSignKey()
+	code, body := adminCall(t, s, "POST", "/admin/reload", token1, "")
+	var res struct {
+		NeedsRestart []string `json:"needs_restart"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &res) != nil || fmt.Sprint(res.NeedsRestart) != "[nats]" {
+		t.Fatalf("POST /admin/reload = %d %s; want 200 with needs_restart [nats] (the signing key file)", code, body)
+	}
+	if err := handshake(pool2); err != nil {
+		t.Errorf("TLS with the renewed certificate after the reload: %v", err)
+	}
+	if code, _ := adminCall(t, s, "GET", "/admin/outbox", token1, ""); code != 401 {
+		t.Errorf("GET /admin/outbox with the removed key = %d; want 401", code)
+	}
+	if code, body := adminCall(t, s, "GET", "/admin/outbox", adminToken(t, jwt.SigningMethodES256, key2, validClaims()), ""); code != 200 {
+		t.Errorf("GET /admin/outbox with the new key = %d %s; want 200", code, body)
 	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +65,15 @@ type Server struct {
 	// writer can read back what it published (see directStream).
 	streamLimits bool
 	replays      replayRuns // replays being queued
+	// reloadMu makes reloads (SIGHUP, POST /admin/reload) one at a time.
+	reloadMu sync.Mutex
+	// cert is the public listener's certificate (http.tls), which a
+	// reload reads again; adminCheck is how admin tokens are checked
+	// (admin.auth), which a reload builds again; restartFiles are the
+	// digests of the files that only a restart reads again.
+	cert         atomic.Pointer[tls.Certificate]
+	adminCheck   atomic.Pointer[adminCheck]
+	restartFiles map[string]string
 	http         *http.Server
 	ln           net.Listener
 	served       chan struct{} // closed when the HTTP server stops
@@ -147,6 +157,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.restartFiles = fileDigests(s.cfg) // as read now, for a reload to compare
 	key, err := s.cfg.NATS.Sign.Load()
 	if err != nil {
 		return err
@@ -359,12 +370,23 @@ func (s *Server) startHTTP(providers []*provider) error {
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if t := cfg.HTTP.TLS; t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		s.cert.Store(&cert)
+		s.http.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return s.cert.Load(), nil
+		}}
+	}
 	s.served = make(chan struct{})
 	go func() {
 		defer close(s.served)
 		var err error
-		if t := cfg.HTTP.TLS; t.CertFile != "" {
-			err = s.http.ServeTLS(s.ln, t.CertFile, t.KeyFile)
+		if s.http.TLSConfig != nil {
+			err = s.http.ServeTLS(s.ln, "", "") // the certificate of s.cert
 		} else {
 			err = s.http.Serve(s.ln)
 		}
