@@ -490,10 +490,12 @@ func (s *Server) Serve() error {
 }
 
 // Close stops the gateway in reverse order: it stops accepting requests and
-// lets in-flight ones finish (up to http.shutdown_timeout), decides what the
-// writer has queued, lets the relay publish what it can before ctx ends
-// (the rest stays in the outbox for the next start), and closes NATS and the
-// database. It is safe to call more than once.
+// lets in-flight ones finish (up to http.shutdown_timeout), lets the
+// deliveries' requests finish (all at once, up to http.shutdown_timeout),
+// decides what the writer has queued, lets the relay publish what it can
+// (up to http.shutdown_timeout; the rest stays in the outbox for the next
+// start), and closes NATS and the database. ctx can only shorten those
+// steps. It is safe to call more than once.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
 	return s.closeErr
@@ -526,13 +528,19 @@ func (s *Server) close(ctx context.Context) error {
 		s.stopSweep()
 		<-s.sweepDone
 	}
-	for _, d := range s.deliveries {
-		// Requests in flight finish (bounded); the rest stays on the
-		// stream for the next start.
+	if len(s.deliveries) > 0 {
+		// Requests in flight finish (bounded, all deliveries at once);
+		// the rest stays on the stream for the next start.
 		dctx, cancel := context.WithTimeout(ctx, time.Duration(s.cfg.HTTP.ShutdownTimeout))
-		if err := d.Stop(dctx); err != nil {
-			s.log.Warn("a delivery's requests were cut at shutdown; their events are delivered again", "err", err)
+		var wg sync.WaitGroup
+		for _, d := range s.deliveries {
+			wg.Go(func() {
+				if err := d.Stop(dctx); err != nil {
+					s.log.Warn("a delivery's requests were cut at shutdown; their events are delivered again", "err", err)
+				}
+			})
 		}
+		wg.Wait()
 		cancel()
 	}
 	if s.writer != nil {

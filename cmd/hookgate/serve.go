@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"syscall"
-	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway"
@@ -164,7 +163,7 @@ func (m *Main) Close() error {
 	if m.Server == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return m.Server.Close(ctx)
+	// Each step of the shutdown has http.shutdown_timeout (see
+	// gateway.Server.Close): no budget of ours on top.
+	return m.Server.Close(context.Background())
 }
