@@ -37,9 +37,10 @@ type Format string
 
 // Version formats. Auto reads an RFC 3339 string as a time and an integer as
 // an integer, so sequences, unix seconds and unix milliseconds all order
-// correctly as long as one entity's versions keep one form. The explicit time
-// formats put every value on one time scale, so RFC 3339 strings and unix
-// numbers can be mixed for one entity.
+// correctly as long as one entity's versions keep one form. Unix and UnixMs
+// read an integer as unix seconds or milliseconds and an RFC 3339 string as
+// a time, all on one time scale, so the two can be mixed for one entity.
+// RFC3339 reads RFC 3339 strings only: a plain number's unit is unknown.
 const (
 	Auto     Format = "auto"
 	RFC3339  Format = "rfc3339"
@@ -61,23 +62,32 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // ParseVersion turns a raw version (as found in a header or JSON field) into
-// a comparable integer. Times become unix microseconds; sequences stay as
-// they are. A JSON number with a fraction, a negative value or anything else
-// that does not fit the format is an error wrapping ErrVersion.
+// a comparable integer. Times become unix microseconds (a finer fraction of
+// a second is cut); sequences stay as they are. Under Unix and UnixMs an
+// integer is a time in seconds or milliseconds, and an RFC 3339 string is a
+// time too; under RFC3339 an integer is refused, since its unit is unknown.
+// A JSON number with a fraction, a negative integer or anything else that
+// does not fit the format is an error wrapping ErrVersion.
 func ParseVersion(raw string, f Format) (int64, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return 0, fmt.Errorf("%w: empty", ErrVersion)
 	}
-	if f == RFC3339 || (f == Auto && !isDigits(s)) {
+	digits := isDigits(s)
+	switch {
+	case f == RFC3339 && digits:
+		return 0, fmt.Errorf("%w: %q is a number, not an RFC 3339 time (its unit is unknown: for unix seconds or milliseconds, set the format unix or unix_ms)", ErrVersion, raw)
+	case f == Sequence && !digits:
+		return 0, fmt.Errorf("%w: %q is not a non-negative integer", ErrVersion, raw)
+	case !digits:
 		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil && f == RFC3339 {
+			return 0, fmt.Errorf("%w: %q is not an RFC 3339 time", ErrVersion, raw)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%w: %q is neither an RFC 3339 time nor a non-negative integer", ErrVersion, raw)
 		}
 		return t.UnixMicro(), nil
-	}
-	if !isDigits(s) {
-		return 0, fmt.Errorf("%w: %q is not a non-negative integer", ErrVersion, raw)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {

@@ -33,7 +33,12 @@ func TestParseVersion(t *testing.T) {
 		{" 42 ", ordering.Sequence, 42, false},
 		{"1709294400", ordering.Unix, 1709294400_000000, false},
 		{"1709294400500", ordering.UnixMs, tm.UnixMicro(), false},
-		{"1709294400", ordering.RFC3339, 0, true},
+		{"1709294400", ordering.RFC3339, 0, true}, // a number's unit is unknown under rfc3339
+		{"2024-03-01T12:00:00.5Z", ordering.Unix, tm.UnixMicro(), false},
+		{"2024-03-01T12:00:00.5Z", ordering.UnixMs, tm.UnixMicro(), false},
+		{"2024-03-01T12:00:00.5Z", ordering.Sequence, 0, true},
+		{"yesterday", ordering.Unix, 0, true},
+		{"yesterday", ordering.RFC3339, 0, true},
 		{"", ordering.Auto, 0, true},
 		{"-1", ordering.Auto, 0, true},
 		{"1.5", ordering.Sequence, 0, true},
@@ -54,11 +59,24 @@ func TestParseVersion(t *testing.T) {
 			}
 		})
 	}
-	// Unix seconds and RFC 3339 share a scale under the time formats.
-	a, _ := ordering.ParseVersion("1709294400", ordering.Unix)
-	b, _ := ordering.ParseVersion("2024-03-01T12:00:00Z", ordering.RFC3339)
-	if a != b {
-		t.Errorf("unix %d != rfc3339 %d for the same instant", a, b)
+	// Unix numbers and RFC 3339 times share a scale under the time
+	// formats, and can be mixed for one entity under unix and unix_ms.
+	const instant = "2024-03-01T12:00:00Z"
+	for _, c := range []struct {
+		raw    string
+		format ordering.Format
+	}{
+		{"1709294400", ordering.Unix},
+		{"1709294400000", ordering.UnixMs},
+		{instant, ordering.Unix},
+		{instant, ordering.UnixMs},
+		{instant, ordering.Auto},
+	} {
+		a, err := ordering.ParseVersion(c.raw, c.format)
+		b, _ := ordering.ParseVersion(instant, ordering.RFC3339)
+		if err != nil || a != b {
+			t.Errorf("ParseVersion(%q, %s) = %d, %v; want %d, rfc3339's %s", c.raw, c.format, a, err, b, instant)
+		}
 	}
 	if _, err := ordering.ParseFormat("weekly"); !errors.Is(err, ordering.ErrInvalid) {
 		t.Errorf("ParseFormat(weekly) = %v; want ErrInvalid", err)
