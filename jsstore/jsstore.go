@@ -19,7 +19,8 @@
 // batch (on a cluster: a quorum of its replicas stored it).
 //
 // jsstore imports no other hookgate package but webhook, for the event and
-// its outcome.
+// its outcome, and the leaves it names: forward for the messages, and
+// ordering for the kinds of versions.
 package jsstore
 
 import (
@@ -40,6 +41,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 )
 
@@ -282,14 +284,17 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []strin
 	var (
 		last   uint64 // the version subject's last sequence (0: none)
 		stored int64
+		kind   ordering.Kind
 	)
 	if ev.Ordered {
 		var err error
-		if last, stored, err = d.lastVersion(ctx, version); err != nil {
+		if last, stored, kind, err = d.lastVersion(ctx, version); err != nil {
 			return 0, false, err
 		}
 	}
-	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
+	// A version of another kind (the provider's format changed) does not
+	// compare: the event's is taken as the entity's first.
+	stale := last > 0 && ev.VersionKind.Compares(kind) && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
 	batch := make([]*nats.Msg, 0, len(claims)+2+len(ev.Copies))
 	for _, c := range claims {
 		batch = append(batch, claimMsg(c, ev))
@@ -362,21 +367,39 @@ func pause(ctx context.Context, tries int) bool {
 	}
 }
 
-// lastVersion reads the entity's last version message: its sequence and
-// the version it holds (0, 0 when there is none).
-func (d *Decider) lastVersion(ctx context.Context, subj string) (uint64, int64, error) {
+// lastVersion reads the entity's last version message: its sequence, the
+// version it holds and the version's kind (0, 0, AnyKind when there is
+// none).
+func (d *Decider) lastVersion(ctx context.Context, subj string) (uint64, int64, ordering.Kind, error) {
 	m, err := d.stream.GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, 0, nil
+		return 0, 0, ordering.AnyKind, nil
 	}
 	if err != nil {
-		return 0, 0, classify(err)
+		return 0, 0, ordering.AnyKind, classify(err)
 	}
 	v, err := strconv.ParseInt(string(m.Data), 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: version message %d on %s holds %q, not a version", ErrRefused, m.Sequence, subj, m.Data)
+		return 0, 0, ordering.AnyKind, fmt.Errorf("%w: version message %d on %s holds %q, not a version", ErrRefused, m.Sequence, subj, m.Data)
 	}
-	return m.Sequence, v, nil
+	return m.Sequence, v, versionKind(m.Header.Get(VersionKindHeader)), nil
+}
+
+// VersionKindHeader carries the kind of the version a version message
+// holds (ordering.Kind's String). A message without it, as written before
+// versions had kinds, holds a version of ordering.AnyKind. The kind is in
+// a header, not in the body, so that a gateway of that time reads the
+// version of a message written now.
+const VersionKindHeader = "Hookgate-Version-Kind"
+
+// versionKind reads VersionKindHeader's value.
+func versionKind(s string) ordering.Kind {
+	for _, k := range []ordering.Kind{ordering.Number, ordering.Time} {
+		if s == k.String() {
+			return k
+		}
+	}
+	return ordering.AnyKind
 }
 
 // subject is prefix.<provider>.<hash of key>: any key fits one token of
@@ -398,11 +421,15 @@ func claimMsg(subj string, ev *webhook.Event) *nats.Msg {
 	return m
 }
 
-// versionMsg stores ev's version as its entity's last, expecting the
-// sequence last that the decision read, and removing the older ones.
+// versionMsg stores ev's version, with its kind, as its entity's last,
+// expecting the sequence last that the decision read, and removing the
+// older ones.
 func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
 	m := nats.NewMsg(subj)
 	m.Data = strconv.AppendInt(nil, ev.Version, 10)
+	if ev.VersionKind != ordering.AnyKind {
+		m.Header.Set(VersionKindHeader, ev.VersionKind.String())
+	}
 	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last, 10))
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
 	m.Header.Set(jetstream.MsgTTLHeader, ttl(ev.TTL))

@@ -17,6 +17,7 @@ import (
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 	"github.com/hookgate/hookgate/webhook/decidertest"
 )
@@ -304,6 +305,58 @@ func TestDuplicateInBatch(t *testing.T) {
 	}
 	if ids := msgIDs(t, st); len(ids) != 1 {
 		t.Fatalf("stream holds %q; want the one message", ids)
+	}
+}
+
+// TestVersionMessage: a version message's body is the version in decimal,
+// as gateways before versions had kinds wrote and read it, and its kind is
+// in a header beside it; one without the header (an older gateway's)
+// holds a version of any kind.
+func TestVersionMessage(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := func() *jetstream.RawStreamMsg {
+		t.Helper()
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(jsstore.VersionPrefix+".>"))
+		if err != nil || len(info.State.Subjects) != 1 {
+			t.Fatalf("version subjects %v, %v; want one", info.State.Subjects, err)
+		}
+		for subj := range info.State.Subjects {
+			m, err := st.GetLastMsgForSubject(ctx, subj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		kind       ordering.Kind
+		version    int64
+		data, head string
+	}{
+		{ordering.Time, 1709294400_000000, "1709294400000000", "time"},
+		{ordering.Number, 7, "7", "number"},
+		{ordering.AnyKind, 8, "8", ""},
+	} {
+		ev := decidertest.Event("v"+c.data, "x", c.version)
+		ev.VersionKind = c.kind
+		if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+			t.Fatalf("Decide(%d, %s) = %v, %v; want accepted", c.version, c.kind, got, err)
+		}
+		m := last()
+		if string(m.Data) != c.data || m.Header.Get(jsstore.VersionKindHeader) != c.head {
+			t.Errorf("version %d, %s: message holds %q with %s %q; want %q with %q",
+				c.version, c.kind, m.Data, jsstore.VersionKindHeader, m.Header.Get(jsstore.VersionKindHeader), c.data, c.head)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 )
 
@@ -53,6 +54,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"duplicate", duplicate},
 		{"stale and ties", staleAndTies},
 		{"stale retried is a duplicate", staleRetried},
+		{"kinds of versions", versionKinds},
 		{"copies and drop", copiesAndDrop},
 		{"stale kept", staleKept},
 		{"ttl expiry", ttlExpiry},
@@ -66,7 +68,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 }
 
 // Event returns an event of provider p with the given ID, ordered on
-// entity (none when "") at version.
+// entity (none when "") at version, a number (ordering.Number).
 func Event(id, entity string, version int64) *webhook.Event {
 	ev := &webhook.Event{
 		Provider: "p",
@@ -82,7 +84,7 @@ func Event(id, entity string, version int64) *webhook.Event {
 		},
 	}
 	if entity != "" {
-		ev.Ordered, ev.Entity, ev.Version = true, "p:"+entity, version
+		ev.Ordered, ev.Entity, ev.Version, ev.VersionKind = true, "p:"+entity, version, ordering.Number
 	}
 	return ev
 }
@@ -130,6 +132,33 @@ func staleRetried(t *testing.T, b *Backend) {
 	decide(t, b, Event("v4", "x", 4), webhook.Stale)
 	decide(t, b, Event("v4", "x", 4), webhook.Duplicate)
 	forwarded(t, b, "v5")
+}
+
+// versionKinds: a version of another kind than its entity's last (the
+// provider's ordering.format changed: Stripe's created read as unix
+// seconds, then as a plain number under auto) does not compare with it:
+// the event is taken as the entity's first, accepted and recorded, however
+// low its number. Versions of one kind compare as ever. A version of
+// ordering.AnyKind, as recorded before versions had kinds, compares with
+// both kinds as a plain integer.
+func versionKinds(t *testing.T, b *Backend) {
+	timed := func(id, entity string, version int64) *webhook.Event {
+		ev := Event(id, entity, version)
+		ev.VersionKind = ordering.Time
+		return ev
+	}
+	decide(t, b, timed("t1", "x", 1709294400_000000), webhook.Accepted)
+	decide(t, b, Event("n1", "x", 1709294999), webhook.Accepted)
+	decide(t, b, Event("n0", "x", 1709294998), webhook.Stale)
+	decide(t, b, timed("t0", "x", 1709294399_000000), webhook.Accepted)
+	decide(t, b, timed("t00", "x", 1709294398_000000), webhook.Stale)
+	old := Event("a100", "y", 100)
+	old.VersionKind = ordering.AnyKind
+	decide(t, b, old, webhook.Accepted)
+	decide(t, b, Event("a50", "y", 50), webhook.Stale)
+	decide(t, b, timed("a60", "y", 60), webhook.Stale)
+	decide(t, b, timed("a200", "y", 200), webhook.Accepted)
+	forwarded(t, b, "t1", "n1", "t0", "a100", "a200")
 }
 
 // copiesAndDrop: an event's route copies are forwarded with it, before it,
