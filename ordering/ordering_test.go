@@ -45,6 +45,9 @@ func TestParseVersion(t *testing.T) {
 		{"2024-03-01T12:00:00.5Z", ordering.Unix, tm.UnixMicro(), tim, false},
 		{"2024-03-01T12:00:00.5Z", ordering.UnixMs, tm.UnixMicro(), tim, false},
 		{"1969-12-31T23:59:59Z", ordering.RFC3339, -1_000_000, tim, false},
+		{"2024-03-01T12:00:00.5000009Z", ordering.RFC3339, tm.UnixMicro(), tim, false}, // to the microsecond, as the README says
+		{"0000-01-01T00:00:00Z", ordering.RFC3339, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), tim, false},
+		{"9999-12-31T23:59:59Z", ordering.RFC3339, time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro(), tim, false},
 		{"2024-03-01T12:00:00.5Z", ordering.Sequence, 0, 0, true},
 		{"yesterday", ordering.Unix, 0, 0, true},
 		{"yesterday", ordering.RFC3339, 0, 0, true},
