@@ -461,8 +461,11 @@ func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
 	return m
 }
 
-// ttl is a Nats-TTL value: whole seconds, at least one.
+// ttl is a Nats-TTL value: whole seconds, at least one, and at most
+// webhook.MaxTTL's (the server adds a message's TTL, in nanoseconds, to its
+// time: a longer one would wrap around, and the message expire at once).
 func ttl(d time.Duration) string {
+	d = min(d, webhook.MaxTTL)
 	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 

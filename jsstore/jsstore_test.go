@@ -233,6 +233,46 @@ func TestDeleteMarkers(t *testing.T) {
 	}
 }
 
+// TestLongTTL: a TTL past webhook.MaxTTL (the configuration refuses one,
+// this is the defence) is cut to it: the server adds a message's TTL to
+// its time in nanoseconds, and a longer one would wrap around and expire
+// the claim at once, so that a retry would be accepted again.
+func TestLongTTL(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := decidertest.Event("e1", "x", 5)
+	ev.TTL = 2_200_000 * time.Hour
+	if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+		t.Fatalf("Decide(e1) = %v, %v; want accepted", got, err)
+	}
+	// The server expires messages in the background, the earliest first:
+	// once a message of a second's TTL has gone, so would have a claim
+	// and version whose expiry wrapped around into the past. They stay,
+	// and the retry is a duplicate.
+	probe := nats.NewMsg(jsstore.ClaimPrefix + ".probe.x")
+	probe.Header.Set(jetstream.MsgTTLHeader, "1")
+	if _, err := js.PublishMsg(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("a message of a second's TTL gone from the stream"), func() bool {
+		return testkit.SubjectCount(t, st, probe.Subject) == 0
+	})
+	if n := internal(t, st); n != 2 {
+		t.Fatalf("%d claims and versions in the stream; want 2", n)
+	}
+	if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Duplicate {
+		t.Fatalf("Decide(e1 again) = %v, %v; want duplicate", got, err)
+	}
+}
+
 // TestAllow: a longer TTL than the stream keeps messages is refused, and
 // the TTL Ping checks against stays the last one allowed.
 func TestAllow(t *testing.T) {

@@ -183,7 +183,8 @@ const (
 // holds a version of a kind that does not compare with kind), the version
 // is newer, or it is equal and ties are not dropped. It returns false for
 // a stale event and then changes nothing. A recorded entry lives until
-// now+ttl and is renewed each time the entity's version is applied.
+// now+ttl (or the year 2262, the last that Unix nanoseconds hold, for a
+// longer ttl) and is renewed each time the entity's version is applied.
 func Apply(ctx context.Context, tx Execer, entity string, version int64, kind Kind, dropTies bool, now time.Time, ttl time.Duration) (bool, error) {
 	if entity == "" {
 		return false, fmt.Errorf("%w: empty entity", ErrInvalid)
@@ -195,7 +196,7 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, kind Ki
 	if dropTies {
 		stmt = applyDropTiesStatement
 	}
-	res, err := tx.ExecContext(ctx, stmt, entity, version, now.Add(ttl).UnixNano(), now.UnixNano(), kind)
+	res, err := tx.ExecContext(ctx, stmt, entity, version, expiry(now, ttl), now.UnixNano(), kind)
 	if err != nil {
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
@@ -204,6 +205,17 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, kind Ki
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
 	return n == 1, nil
+}
+
+// expiry is now+ttl in Unix nanoseconds, or the latest there is when that
+// is past it: never a time wrapped around into the past, which would make
+// an entry born expired.
+func expiry(now time.Time, ttl time.Duration) int64 {
+	n := now.UnixNano()
+	if int64(ttl) > math.MaxInt64-max(n, 0) {
+		return math.MaxInt64
+	}
+	return n + int64(ttl)
 }
 
 // SweepStatement deletes at most ?2 entries that expired at or before ?1

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -326,6 +327,27 @@ func TestSweep(t *testing.T) {
 	fwd, err := ordering.Apply(ctx, db, "p:0", 0, ordering.Number, false, t0.Add(2*time.Minute), time.Hour)
 	if err != nil || fwd {
 		t.Fatalf("Apply(older) on live entity after sweep = %v, %v; want false", fwd, err)
+	}
+}
+
+// TestApplyLongTTL: a TTL that takes now+ttl past what Unix nanoseconds
+// hold keeps the entity's version until then, rather than wrapping around
+// into the past: an older version is still stale.
+func TestApplyLongTTL(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	now := time.Now()
+	for _, ttl := range []time.Duration{2_200_000 * time.Hour, math.MaxInt64} {
+		e := fmt.Sprintf("p:%d", ttl)
+		for i, s := range []struct {
+			version int64
+			forward bool
+		}{{5, true}, {4, false}} {
+			got, err := ordering.Apply(ctx, db, e, s.version, ordering.Number, false, now.Add(time.Duration(i)*time.Hour), ttl)
+			if err != nil || got != s.forward {
+				t.Errorf("Apply(%d) with ttl %s = %v, %v; want %v", s.version, ttl, got, err, s.forward)
+			}
+		}
 	}
 }
 

@@ -38,6 +38,13 @@ func (o Outcome) String() string {
 	}
 }
 
+// MaxTTL is the longest TTL an event's claim and version may have: 100
+// years. Their expiry, now+TTL in Unix nanoseconds, then stays within
+// int64 (which ends in the year 2262), in the SQLite store and in the NATS
+// server alike. The configuration refuses a longer dedupe.ttl; a decider
+// given one keeps the claim for MaxTTL, or until 2262.
+const MaxTTL = 100 * 365 * 24 * time.Hour
+
 // Event is everything a decision needs about one request: the idempotency
 // key and its TTL, the ordering entity and version, and the message to
 // forward when the event is accepted.
