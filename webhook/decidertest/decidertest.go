@@ -1,7 +1,8 @@
 // Package decidertest is the conformance suite every decision backend
 // passes (the SQLite store, the JetStream stream): duplicates, stale
-// events and ties, TTL expiry, concurrent identical deliveries, shuffled
-// and concurrent versions, and a failing storage. A backend's test calls
+// events and ties, kinds of versions (times and numbers), TTL expiry,
+// concurrent identical deliveries, shuffled and concurrent versions, and a
+// failing storage. A backend's test calls
 // Run with a constructor of its backend.
 package decidertest
 
@@ -54,9 +55,12 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"duplicate", duplicate},
 		{"stale and ties", staleAndTies},
 		{"stale retried is a duplicate", staleRetried},
+		{"duplicate moves no version", duplicateVersion},
+		{"times before 1970", earlyTimes},
 		{"kinds of versions", versionKinds},
 		{"copies and drop", copiesAndDrop},
 		{"stale kept", staleKept},
+		{"tie dropped and kept", tieKept},
 		{"ttl expiry", ttlExpiry},
 		{"concurrent identical deliveries", concurrentIdentical},
 		{"shuffled versions", shuffledVersions},
@@ -134,6 +138,39 @@ func staleRetried(t *testing.T, b *Backend) {
 	forwarded(t, b, "v5")
 }
 
+// duplicateVersion: a duplicate (an ID already claimed) that carries a
+// newer version records nothing: the entity's version stays, and a version
+// between the two is accepted.
+func duplicateVersion(t *testing.T, b *Backend) {
+	decide(t, b, Event("d1", "x", 5), webhook.Accepted)
+	decide(t, b, Event("d1", "x", 9), webhook.Duplicate)
+	decide(t, b, Event("d2", "x", 7), webhook.Accepted)
+	decide(t, b, Event("d3", "x", 6), webhook.Stale)
+	forwarded(t, b, "d1", "d2")
+}
+
+// earlyTimes: times before 1970 are negative versions (RFC 3339 has
+// them), down to the year 0000, and compare as any other.
+func earlyTimes(t *testing.T, b *Backend) {
+	timed := func(id string, version int64) *webhook.Event {
+		ev := Event(id, "x", version)
+		ev.VersionKind = ordering.Time
+		return ev
+	}
+	// 0000-01-01T00:00:00Z in unix microseconds.
+	const year0 = -62167219200_000000
+	decide(t, b, timed("m1", -1_000_000), webhook.Accepted) // 1969-12-31T23:59:59Z
+	decide(t, b, timed("m2", -2_000_000), webhook.Stale)
+	decide(t, b, timed("y0", year0), webhook.Stale)
+	decide(t, b, timed("z", 0), webhook.Accepted)
+	decide(t, b, timed("y0b", year0), webhook.Stale)
+	y := timed("y0c", year0)
+	y.Entity = "p:y"
+	decide(t, b, y, webhook.Accepted) // an unseen entity's first, however early
+	decide(t, b, timed("m1b", -1_000_000), webhook.Stale)
+	forwarded(t, b, "m1", "z", "y0c")
+}
+
 // versionKinds: a version of another kind than its entity's last (the
 // provider's ordering.format changed: Stripe's created read as unix
 // seconds, then as a plain number under auto) does not compare with it:
@@ -199,6 +236,21 @@ func staleKept(t *testing.T, b *Backend) {
 	decide(t, b, Event("v4", "x", 4), webhook.Stale)
 	decide(t, b, kept("v6", 6), webhook.Accepted)
 	forwarded(t, b, "v5", "v3", "v6")
+}
+
+// tieKept: with ties dropped, an equal version is stale, and with a stale
+// subject (ordering.stale forward) it is kept like an older one, once.
+func tieKept(t *testing.T, b *Backend) {
+	tie := func(id string, version int64) *webhook.Event {
+		ev := Event(id, "x", version)
+		ev.DropTies, ev.StaleSubject = true, "webhooks.stale.p.t"
+		return ev
+	}
+	decide(t, b, tie("v5", 5), webhook.Accepted)
+	decide(t, b, tie("t5", 5), webhook.Stale)
+	decide(t, b, tie("t5", 5), webhook.Duplicate)
+	decide(t, b, tie("v6", 6), webhook.Accepted)
+	forwarded(t, b, "v5", "t5", "v6")
 }
 
 func ttlExpiry(t *testing.T, b *Backend) {
