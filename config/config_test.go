@@ -393,6 +393,28 @@ func TestValidateStreamSubjects(t *testing.T) {
 
 // TestValidateDefaultTTLAgainstWindow checks that a dedupe.ttl left at its
 // default is compared with the duplicate window like one written out.
+// TestValidateTTLBound: a dedupe.ttl past webhook.MaxTTL (100 years) is
+// refused: its claims' expiry, now+ttl in Unix nanoseconds, would wrap
+// around into the past, and every retry be accepted again.
+func TestValidateTTLBound(t *testing.T) {
+	for _, c := range []struct {
+		ttl  string
+		want string // "" for valid
+	}{
+		{"876000h", ""},
+		{"876001h", "providers[0] (shop).dedupe.ttl: 876001h0m0s is longer than the most, 876000h0m0s (100 years)"},
+		{"2200000h", "providers[0] (shop).dedupe.ttl: 2200000h0m0s is longer than the most"},
+	} {
+		err := validateErr(t, "providers: [{name: shop, type: github, secrets: [s], dedupe: {ttl: "+c.ttl+"}}]\n")
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("dedupe.ttl %s: Validate = %v; want nil", c.ttl, err)
+		case c.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("dedupe.ttl %s: Validate = %v; want %q", c.ttl, err, c.want)
+		}
+	}
+}
+
 func TestValidateDefaultTTLAgainstWindow(t *testing.T) {
 	checkValidate(t, "nats: {duplicate_window: 200h}", []string{"providers[0] (shop).dedupe.ttl: 168h0m0s (the default) is shorter than nats.duplicate_window 200h0m0s"})
 	checkValidate(t, "nats: {duplicate_window: 168h}", nil)

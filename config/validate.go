@@ -13,6 +13,7 @@ import (
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/verify"
+	"github.com/hookgate/hookgate/webhook"
 )
 
 // validator gathers the problems of a config, each naming its field, and
@@ -354,6 +355,8 @@ func (p *Provider) validate(v *validator, i int, names, paths map[string]int, n 
 	}
 	if p.Dedupe.TTL < 0 {
 		bad("dedupe.ttl", "must be positive")
+	} else if p.Dedupe.TTL > Duration(webhook.MaxTTL) {
+		bad("dedupe.ttl", "%s is longer than the most, %s (100 years)", time.Duration(p.Dedupe.TTL), webhook.MaxTTL)
 	} else if p.Dedupe.TTL < n.DuplicateWindow {
 		// A retry after the TTL would be accepted again and then dropped
 		// by the stream as a duplicate of the first message.

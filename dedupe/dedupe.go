@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -34,7 +35,8 @@ type Execer interface {
 // Claim records key as processed until now+ttl. It returns true when this is
 // the first claim: the key was absent, or its previous entry had expired (in
 // which case the entry is renewed). It returns false when a live entry exists,
-// which leaves that entry unchanged.
+// which leaves that entry unchanged. A ttl that would take the expiry past
+// what Unix nanoseconds hold (the year 2262) keeps the entry until then.
 func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.Duration) (bool, error) {
 	if key == "" {
 		return false, fmt.Errorf("%w: empty key", ErrInvalid)
@@ -46,7 +48,7 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 		INSERT INTO processed_events (key, expires_at) VALUES (?1, ?2)
 		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE processed_events.expires_at <= ?3`,
-		key, now.Add(ttl).UnixNano(), now.UnixNano())
+		key, expiry(now, ttl), now.UnixNano())
 	if err != nil {
 		return false, fmt.Errorf("dedupe: claim %q: %w", key, err)
 	}
@@ -55,6 +57,17 @@ func Claim(ctx context.Context, tx Execer, key string, now time.Time, ttl time.D
 		return false, fmt.Errorf("dedupe: claim %q: %w", key, err)
 	}
 	return n == 1, nil
+}
+
+// expiry is now+ttl in Unix nanoseconds, or the latest there is (in the
+// year 2262) when that is past it: never a time that wrapped around into
+// the past, which would make an entry born expired.
+func expiry(now time.Time, ttl time.Duration) int64 {
+	n := now.UnixNano()
+	if int64(ttl) > math.MaxInt64-max(n, 0) {
+		return math.MaxInt64
+	}
+	return n + int64(ttl)
 }
 
 // SweepStatement deletes at most ?2 entries that expired at or before ?1

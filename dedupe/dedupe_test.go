@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,25 @@ func TestClaim(t *testing.T) {
 		}
 		if got != s.first {
 			t.Errorf("%s: Claim(%q) = %v; want %v", s.name, s.key, got, s.first)
+		}
+	}
+}
+
+// TestClaimLongTTL: a TTL that takes now+ttl past what Unix nanoseconds
+// hold (the configuration refuses one, this is the defence) keeps the
+// claim until then, rather than wrapping around into the past: a retry is
+// still a duplicate.
+func TestClaimLongTTL(t *testing.T) {
+	ctx := context.Background()
+	db := mustDB(t)
+	now := time.Now()
+	for _, ttl := range []time.Duration{2_200_000 * time.Hour, math.MaxInt64} {
+		key := fmt.Sprintf("p:%d", ttl)
+		for i, want := range []bool{true, false} {
+			got, err := dedupe.Claim(ctx, db, key, now.Add(time.Duration(i)*time.Hour), ttl)
+			if err != nil || got != want {
+				t.Errorf("claim %d with ttl %s = %v, %v; want %v", i, ttl, got, err, want)
+			}
 		}
 	}
 }

@@ -50,8 +50,8 @@ func (s *Server) reclaim(m forward.Message) (*webhook.Event, bool) {
 		ev.BodyKey = p.bodyKey(id, body)
 	}
 	if key := m.Header.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered && !stale {
-		if v, err := ordering.ParseVersion(m.Header.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
-			ev.Ordered, ev.Entity, ev.Version = true, p.name+":"+key, v
+		if v, kind, err := ordering.ParseVersion(m.Header.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
+			ev.Ordered, ev.Entity, ev.Version, ev.VersionKind = true, p.name+":"+key, v, kind
 		}
 	}
 	return ev, true

@@ -35,11 +35,11 @@ func TestDirectCatchUp(t *testing.T) {
 	}
 	// evt_2 as the gateway builds and publishes it, without its commit.
 	p := s.table.Load().byName["shop"]
-	v, err := ordering.ParseVersion("200", p.ident.format)
+	v, kind, err := ordering.ParseVersion("200", p.ident.format)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := p.event(identity{ID: "evt_2", Type: "order.paid", Ordered: true, Entity: "ord_1", VersionRaw: "200", Version: v},
+	ev, err := p.event(identity{ID: "evt_2", Type: "order.paid", Ordered: true, Entity: "ord_1", VersionRaw: "200", Version: v, Kind: kind},
 		http.Header{"Content-Type": {"application/json"}}, []byte(stripeBody("evt_2", "order.paid", "ord_1", 200)), now)
 	if err != nil {
 		t.Fatal(err)

@@ -460,16 +460,17 @@ func (p *provider) event(id identity, h http.Header, body []byte, now time.Time)
 	body = p.envelope.apply(hdr, envelopeInput{provider: p.name, id: id, receivedAt: vals[3], ct: ct, h: h, body: body})
 	key := p.name + ":" + id.ID
 	ev := &webhook.Event{
-		Provider: p.name,
-		ID:       id.ID,
-		Type:     id.Type,
-		Key:      key,
-		TTL:      p.ttl,
-		BodyKey:  bodyKey,
-		Ordered:  id.Ordered,
-		Entity:   p.name + ":" + id.Entity,
-		Version:  id.Version,
-		DropTies: p.dropTies,
+		Provider:    p.name,
+		ID:          id.ID,
+		Type:        id.Type,
+		Key:         key,
+		TTL:         p.ttl,
+		BodyKey:     bodyKey,
+		Ordered:     id.Ordered,
+		Entity:      p.name + ":" + id.Entity,
+		Version:     id.Version,
+		VersionKind: id.Kind,
+		DropTies:    p.dropTies,
 		Message: forward.Message{
 			ID:      key,
 			Subject: forward.Subject(p.subject, p.name, id.Type),

@@ -84,6 +84,7 @@ type identity struct {
 	Entity     string // ordering key as found
 	VersionRaw string
 	Version    int64
+	Kind       ordering.Kind // what Version counts
 }
 
 // identifier extracts the identity of a provider's events.
@@ -193,11 +194,11 @@ func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result
 			if len(raw) > MaxOrderingVersion {
 				return id, fmt.Errorf("%w: the ordering version (%s) is %d bytes; the limit is %d", ErrValueTooLong, idf.ver.spec, len(raw), MaxOrderingVersion)
 			}
-			v, err := ordering.ParseVersion(raw, idf.format)
+			v, kind, err := ordering.ParseVersion(raw, idf.format)
 			if err != nil {
 				return id, fmt.Errorf("%w: ordering version %s: %w", ErrMalformed, idf.ver.spec, err)
 			}
-			id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, raw, v
+			id.Ordered, id.Entity, id.VersionRaw, id.Version, id.Kind = true, key, raw, v, kind
 		}
 	}
 	// The values travel as NATS header values, where a line break would end

@@ -163,6 +163,37 @@ func TestReloadRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// TestReloadOrderingFormat: a reload that changes a provider's
+// ordering.format does not hold back the entities it recorded before.
+// Stripe's preset reads created as unix seconds (a time); read by auto it
+// is a plain number, which does not compare with a time: an entity's first
+// event after the reload is taken as its first (202), and those after it
+// compare with it.
+func TestReloadOrderingFormat(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg := func(ordering string) []byte {
+		return []byte(testkit.GatewayYAML(filepath.Join(dir, "data"), testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", "whsec_a", ordering)))
+	}
+	os.WriteFile(cfgPath, cfg("ordering: {preset: true}"), 0o600)
+	s := mustReloadable(t, cfgPath)
+	post := func(id string, created int64, want int) {
+		t.Helper()
+		if code := postTo(t, s, stripeRequest(t, stripeBody(id, "order.updated", "ord_1", created), "whsec_a", time.Now())); code != want {
+			t.Fatalf("%s (created %d): %d; want %d", id, created, code, want)
+		}
+	}
+	post("evt_1", 1709294400, 202)
+	post("evt_0", 1709294300, 200) // stale
+	os.WriteFile(cfgPath, cfg("ordering: {key: data.object.id, version: created}"), 0o600)
+	if restart, err := s.ReloadFromSource(); err != nil || len(restart) != 0 {
+		t.Fatalf("reload = %v, %v; want it applied", restart, err)
+	}
+	post("evt_3", 1709294999, 202) // newer: not held back by the time recorded before
+	post("evt_2", 1709294900, 200) // stale again, among numbers
+	post("evt_4", 1709295000, 202)
+}
+
 // TestReloadRotatesSecretFiles rotates a provider's secret through files,
 // as a mounted Kubernetes or Docker secret does, following the README's
 // recipe: the current and the previous secret each in a file, reloaded

@@ -145,8 +145,8 @@ func expander(rs *rules, t *routeTable, route string) (func(forward.Message) []f
 		}
 		id := identity{ID: h.Get(forward.HeaderEventID), Type: h.Get(forward.HeaderEventType)}
 		if key := h.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered {
-			if v, err := ordering.ParseVersion(h.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
-				id.Ordered, id.Entity, id.VersionRaw, id.Version = true, key, h.Get(forward.HeaderOrderingVersion), v
+			if v, kind, err := ordering.ParseVersion(h.Get(forward.HeaderOrderingVersion), p.ident.format); err == nil {
+				id.Ordered, id.Entity, id.VersionRaw, id.Version, id.Kind = true, key, h.Get(forward.HeaderOrderingVersion), v, kind
 			}
 		}
 		ev := &webhook.Event{Message: m}

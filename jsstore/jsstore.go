@@ -19,7 +19,8 @@
 // batch (on a cluster: a quorum of its replicas stored it).
 //
 // jsstore imports no other hookgate package but webhook, for the event and
-// its outcome.
+// its outcome, and the leaves it names: forward for the messages, and
+// ordering for the kinds of versions.
 package jsstore
 
 import (
@@ -40,6 +41,7 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 )
 
@@ -207,7 +209,9 @@ func (d *Decider) Ping(ctx context.Context) error {
 // must keep what no consumer reads (limits retention), refuse new messages
 // rather than drop its oldest when full, and keep messages for ttl at
 // least: else claims and versions go before their time, and a retry is
-// forwarded again, an older version after a newer one.
+// forwarded again, an older version after a newer one. It must not leave
+// subject delete markers (subject_delete_marker_ttl): they stretch every
+// claim to their TTL and stand where a claim expired.
 func Check(cfg jetstream.StreamConfig, ttl time.Duration) error {
 	var missing []string
 	for _, f := range []struct {
@@ -234,6 +238,9 @@ func Check(cfg jetstream.StreamConfig, ttl time.Duration) error {
 	}
 	if (cfg.MaxMsgs > 0 || cfg.MaxBytes > 0) && cfg.Discard != jetstream.DiscardNew {
 		missing = append(missing, "discard new when full (with max_msgs or max_bytes, discard old drops the oldest messages, live claims among them)")
+	}
+	if cfg.SubjectDeleteMarkerTTL > 0 {
+		missing = append(missing, fmt.Sprintf("an unset subject_delete_marker_ttl (it is %s: the server raises every claim's and version's TTL to it, and leaves a delete marker where one expired, which refuses the next claim until it goes)", cfg.SubjectDeleteMarkerTTL))
 	}
 	if ttl > 0 && cfg.MaxAge > 0 && cfg.MaxAge < ttl {
 		missing = append(missing, fmt.Sprintf("a max_age of at least the longest dedupe.ttl, %s (it is %s, and claims would go before their TTL: set nats.max_age)", ttl, cfg.MaxAge))
@@ -279,17 +286,17 @@ func (d *Decider) Decide(ctx context.Context, ev *webhook.Event) (webhook.Outcom
 // attempt decides once. retry reports that another request decided the
 // entity's version first: decide again.
 func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []string, version string, timeout time.Duration) (webhook.Outcome, bool, error) {
-	var (
-		last   uint64 // the version subject's last sequence (0: none)
-		stored int64
-	)
+	var last lastVersion // the entity's: none when it is not ordered
 	if ev.Ordered {
 		var err error
-		if last, stored, err = d.lastVersion(ctx, version); err != nil {
+		if last, err = d.lastVersion(ctx, version); err != nil {
 			return 0, false, err
 		}
 	}
-	stale := last > 0 && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
+	// A version of another kind (the provider's format changed) does not
+	// compare: the event's is taken as the entity's first.
+	stored := last.version
+	stale := last.found && ev.VersionKind.Compares(last.kind) && (ev.Version < stored || (ev.Version == stored && ev.DropTies))
 	batch := make([]*nats.Msg, 0, len(claims)+2+len(ev.Copies))
 	for _, c := range claims {
 		batch = append(batch, claimMsg(c, ev))
@@ -299,7 +306,7 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []strin
 	}
 	if !stale {
 		if ev.Ordered {
-			batch = append(batch, versionMsg(version, ev, last))
+			batch = append(batch, versionMsg(version, ev, last.seq))
 		}
 		for _, m := range ev.Outgoing() {
 			batch = append(batch, m.NATSMsg(d.Signer))
@@ -320,9 +327,16 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []strin
 	// entity's version moved on, or another batch on one of the subjects
 	// is still in flight (decide again).
 	for _, c := range claims {
-		if _, err := d.stream.GetLastMsgForSubject(ctx, c); err == nil {
+		m, err := d.stream.GetLastMsgForSubject(ctx, c)
+		switch {
+		case err == nil && marker(m):
+			// Check refuses a stream that leaves markers: one was changed
+			// under the gateway. The claim expired; the marker refuses a
+			// new one until it goes, and is no duplicate.
+			return 0, false, fmt.Errorf("%w: claim subject %s holds a delete marker (%s) where the claim expired: the stream has subject_delete_marker_ttl set, which the decisions cannot use", ErrUnavailable, c, m.Header.Get(jetstream.MarkerReasonHeader))
+		case err == nil:
 			return webhook.Duplicate, false, nil
-		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
 			return 0, false, classify(err)
 		}
 	}
@@ -362,21 +376,55 @@ func pause(ctx context.Context, tries int) bool {
 	}
 }
 
-// lastVersion reads the entity's last version message: its sequence and
-// the version it holds (0, 0 when there is none).
-func (d *Decider) lastVersion(ctx context.Context, subj string) (uint64, int64, error) {
+// lastVersion is what an entity's version subject holds.
+type lastVersion struct {
+	seq     uint64 // the subject's last sequence, which the new version expects (0: none)
+	found   bool   // a version: the message at seq holds one
+	version int64
+	kind    ordering.Kind
+}
+
+// lastVersion reads the entity's last version message. A subject delete
+// marker (which Check refuses, but a stream changed under the gateway
+// may leave where a version expired) holds no version: it is read as
+// none, at its sequence.
+func (d *Decider) lastVersion(ctx context.Context, subj string) (lastVersion, error) {
 	m, err := d.stream.GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, 0, nil
+		return lastVersion{}, nil
 	}
 	if err != nil {
-		return 0, 0, classify(err)
+		return lastVersion{}, classify(err)
+	}
+	if marker(m) {
+		return lastVersion{seq: m.Sequence}, nil
 	}
 	v, err := strconv.ParseInt(string(m.Data), 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: version message %d on %s holds %q, not a version", ErrRefused, m.Sequence, subj, m.Data)
+		return lastVersion{}, fmt.Errorf("%w: version message %d on %s holds %q, not a version", ErrRefused, m.Sequence, subj, m.Data)
 	}
-	return m.Sequence, v, nil
+	return lastVersion{seq: m.Sequence, found: true, version: v, kind: versionKind(m.Header.Get(VersionKindHeader))}, nil
+}
+
+// marker reports whether m is a subject delete marker: what a stream with
+// subject_delete_marker_ttl leaves where a subject's last message expired.
+func marker(m *jetstream.RawStreamMsg) bool { return m.Header.Get(jetstream.MarkerReasonHeader) != "" }
+
+// VersionKindHeader carries the kind of the version a version message
+// holds (ordering.Kind's String). A message without it, as written before
+// versions had kinds, holds a version of ordering.AnyKind. The kind is in
+// a header, not in the body, so that a gateway of that time reads the
+// version of a message written now.
+const VersionKindHeader = "Hookgate-Version-Kind"
+
+// versionKind reads VersionKindHeader's value.
+func versionKind(s string) ordering.Kind {
+	for _, k := range []ordering.Kind{ordering.Number, ordering.Time} {
+		if s == k.String() {
+			return k
+		}
+	}
+	return ordering.AnyKind
 }
 
 // subject is prefix.<provider>.<hash of key>: any key fits one token of
@@ -398,19 +446,26 @@ func claimMsg(subj string, ev *webhook.Event) *nats.Msg {
 	return m
 }
 
-// versionMsg stores ev's version as its entity's last, expecting the
-// sequence last that the decision read, and removing the older ones.
+// versionMsg stores ev's version, with its kind, as its entity's last,
+// expecting the sequence last that the decision read, and removing the
+// older ones.
 func versionMsg(subj string, ev *webhook.Event, last uint64) *nats.Msg {
 	m := nats.NewMsg(subj)
 	m.Data = strconv.AppendInt(nil, ev.Version, 10)
+	if ev.VersionKind != ordering.AnyKind {
+		m.Header.Set(VersionKindHeader, ev.VersionKind.String())
+	}
 	m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(last, 10))
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
 	m.Header.Set(jetstream.MsgTTLHeader, ttl(ev.TTL))
 	return m
 }
 
-// ttl is a Nats-TTL value: whole seconds, at least one.
+// ttl is a Nats-TTL value: whole seconds, at least one, and at most
+// webhook.MaxTTL's (the server adds a message's TTL, in nanoseconds, to its
+// time: a longer one would wrap around, and the message expire at once).
 func ttl(d time.Duration) string {
+	d = min(d, webhook.MaxTTL)
 	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 

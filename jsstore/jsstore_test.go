@@ -17,6 +17,7 @@ import (
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 	"github.com/hookgate/hookgate/webhook/decidertest"
 )
@@ -143,9 +144,11 @@ func TestCheck(t *testing.T) {
 }
 
 // TestCheckLimits: a stream that would remove claims and versions before
-// their time is refused, naming why: retention other than limits (nothing
-// reads the decisions' subjects), discard old with a message or byte
-// limit, a max_age under the longest dedupe TTL.
+// their time, or keep them past it, is refused, naming why: retention
+// other than limits (nothing reads the decisions' subjects), discard old
+// with a message or byte limit, a max_age under the longest dedupe TTL,
+// subject delete markers (they raise every message's TTL to theirs, and
+// stand where a claim expired).
 func TestCheckLimits(t *testing.T) {
 	good := jetstream.StreamConfig{Name: "S", Subjects: append([]string{"webhooks.>"}, jsstore.Subjects...),
 		AllowAtomicPublish: true, AllowMsgTTL: true, AllowRollup: true, AllowDirect: true}
@@ -165,6 +168,8 @@ func TestCheckLimits(t *testing.T) {
 		{"max_age under the TTL", func(c *jetstream.StreamConfig) { c.MaxAge = 24 * time.Hour }, ttl, "max_age of at least the longest dedupe.ttl, 168h0m0s (it is 24h0m0s"},
 		{"max_age equal to the TTL", func(c *jetstream.StreamConfig) { c.MaxAge = ttl }, ttl, ""},
 		{"max_age, no TTL to compare", func(c *jetstream.StreamConfig) { c.MaxAge = time.Minute }, 0, ""},
+		{"subject delete markers", func(c *jetstream.StreamConfig) { c.SubjectDeleteMarkerTTL = time.Minute }, ttl, "an unset subject_delete_marker_ttl (it is 1m0s"},
+		{"subject delete markers, no TTL to compare", func(c *jetstream.StreamConfig) { c.SubjectDeleteMarkerTTL = time.Minute }, 0, "subject_delete_marker_ttl"},
 	} {
 		cfg := good
 		c.edit(&cfg)
@@ -175,6 +180,96 @@ func TestCheckLimits(t *testing.T) {
 		case c.want != "" && (!errors.Is(err, jsstore.ErrUnsupported) || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: Check = %v; want ErrUnsupported naming %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestDeleteMarkers: on a stream changed under a running gateway to leave
+// subject delete markers (which Check refuses), a marker where an entity's
+// version expired reads as no version, and one where a claim expired is
+// no duplicate: the event's retry is answered unavailable (the sender
+// retries after the marker has gone), not duplicate, and a new event of
+// the entity is accepted, not refused.
+func TestDeleteMarkers(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.SubjectDeleteMarkerTTL = 3 * time.Second // the claims' and versions' TTLs rise to it
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	first := decidertest.Event("e1", "x", 5)
+	first.TTL = time.Second
+	if got, err := d.Decide(ctx, first); err != nil || got != webhook.Accepted {
+		t.Fatalf("Decide(e1) = %v, %v; want accepted", got, err)
+	}
+	// Both expire and leave a marker each, which lives 3s.
+	markers := func() int {
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter("_hg.>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for subj := range info.State.Subjects {
+			if m, err := st.GetLastMsgForSubject(ctx, subj); err == nil && m.Header.Get(jetstream.MarkerReasonHeader) != "" {
+				n++
+			}
+		}
+		return n
+	}
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("a delete marker where the claim and the version were"), func() bool { return markers() == 2 })
+	if got, err := d.Decide(ctx, decidertest.Event("e1", "", 0)); !errors.Is(err, jsstore.ErrUnavailable) || got != 0 {
+		t.Errorf("Decide(e1 again, its claim expired) = %v, %v; want ErrUnavailable, not a duplicate", got, err)
+	}
+	if got, err := d.Decide(ctx, decidertest.Event("e2", "x", 1)); err != nil || got != webhook.Accepted {
+		t.Errorf("Decide(e2 of x, its version expired) = %v, %v; want accepted", got, err)
+	}
+}
+
+// TestLongTTL: a TTL past webhook.MaxTTL (the configuration refuses one,
+// this is the defence) is cut to it: the server adds a message's TTL to
+// its time in nanoseconds, and a longer one would wrap around and expire
+// the claim at once, so that a retry would be accepted again.
+func TestLongTTL(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := decidertest.Event("e1", "x", 5)
+	ev.TTL = 2_200_000 * time.Hour
+	if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+		t.Fatalf("Decide(e1) = %v, %v; want accepted", got, err)
+	}
+	// The server expires messages in the background, the earliest first:
+	// once a message of a second's TTL has gone, so would have a claim
+	// and version whose expiry wrapped around into the past. They stay,
+	// and the retry is a duplicate.
+	probe := nats.NewMsg(jsstore.ClaimPrefix + ".probe.x")
+	probe.Header.Set(jetstream.MsgTTLHeader, "1")
+	if _, err := js.PublishMsg(ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 20*time.Second, testkit.Says("a message of a second's TTL gone from the stream"), func() bool {
+		return testkit.SubjectCount(t, st, probe.Subject) == 0
+	})
+	if n := internal(t, st); n != 2 {
+		t.Fatalf("%d claims and versions in the stream; want 2", n)
+	}
+	if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Duplicate {
+		t.Fatalf("Decide(e1 again) = %v, %v; want duplicate", got, err)
 	}
 }
 
@@ -304,6 +399,58 @@ func TestDuplicateInBatch(t *testing.T) {
 	}
 	if ids := msgIDs(t, st); len(ids) != 1 {
 		t.Fatalf("stream holds %q; want the one message", ids)
+	}
+}
+
+// TestVersionMessage: a version message's body is the version in decimal,
+// as gateways before versions had kinds wrote and read it, and its kind is
+// in a header beside it; one without the header (an older gateway's)
+// holds a version of any kind.
+func TestVersionMessage(t *testing.T) {
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := func() *jetstream.RawStreamMsg {
+		t.Helper()
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(jsstore.VersionPrefix+".>"))
+		if err != nil || len(info.State.Subjects) != 1 {
+			t.Fatalf("version subjects %v, %v; want one", info.State.Subjects, err)
+		}
+		for subj := range info.State.Subjects {
+			m, err := st.GetLastMsgForSubject(ctx, subj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		kind       ordering.Kind
+		version    int64
+		data, head string
+	}{
+		{ordering.Time, 1709294400_000000, "1709294400000000", "time"},
+		{ordering.Number, 7, "7", "number"},
+		{ordering.AnyKind, 8, "8", ""},
+	} {
+		ev := decidertest.Event("v"+c.data, "x", c.version)
+		ev.VersionKind = c.kind
+		if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+			t.Fatalf("Decide(%d, %s) = %v, %v; want accepted", c.version, c.kind, got, err)
+		}
+		m := last()
+		if string(m.Data) != c.data || m.Header.Get(jsstore.VersionKindHeader) != c.head {
+			t.Errorf("version %d, %s: message holds %q with %s %q; want %q with %q",
+				c.version, c.kind, m.Data, jsstore.VersionKindHeader, m.Header.Get(jsstore.VersionKindHeader), c.data, c.head)
+		}
 	}
 }
 

@@ -37,9 +37,10 @@ type Format string
 
 // Version formats. Auto reads an RFC 3339 string as a time and an integer as
 // an integer, so sequences, unix seconds and unix milliseconds all order
-// correctly as long as one entity's versions keep one form. The explicit time
-// formats put every value on one time scale, so RFC 3339 strings and unix
-// numbers can be mixed for one entity.
+// correctly as long as one entity's versions keep one form. Unix and UnixMs
+// read an integer as unix seconds or milliseconds and an RFC 3339 string as
+// a time, all on one time scale, so the two can be mixed for one entity.
+// RFC3339 reads RFC 3339 strings only: a plain number's unit is unknown.
 const (
 	Auto     Format = "auto"
 	RFC3339  Format = "rfc3339"
@@ -47,6 +48,45 @@ const (
 	UnixMs   Format = "unix_ms"
 	Sequence Format = "sequence"
 )
+
+// Kind is what a comparable version counts. Versions of two kinds do not
+// compare: a number under auto may be a sequence or a unix time in seconds
+// or milliseconds, and nothing says how it stands to a time. So when a
+// provider's format changes (a reload), an entity's next version of another
+// kind is taken as its first: forwarded, and recorded in place of the old.
+type Kind uint8
+
+// Kinds of versions.
+const (
+	// AnyKind is a version that says nothing of its kind: one recorded
+	// before versions had kinds. It compares with a version of any kind,
+	// as a plain integer, as all versions did then.
+	AnyKind Kind = iota
+	// Number is an integer whose unit hookgate does not know: a sequence,
+	// or an integer read by auto.
+	Number
+	// Time is a time in unix microseconds: an RFC 3339 time, or an integer
+	// read by unix or unix_ms.
+	Time
+)
+
+// String returns "number", "time", or "any" for AnyKind.
+func (k Kind) String() string {
+	switch k {
+	case Number:
+		return "number"
+	case Time:
+		return "time"
+	case AnyKind:
+		return "any"
+	default:
+		return "kind(" + strconv.Itoa(int(k)) + ")"
+	}
+}
+
+// Compares reports whether versions of kinds k and o compare: they are of
+// one kind, or one of them is AnyKind.
+func (k Kind) Compares(o Kind) bool { return k == o || k == AnyKind || o == AnyKind }
 
 // ParseFormat returns the Format named s; "" is Auto.
 func ParseFormat(s string) (Format, error) {
@@ -61,39 +101,50 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // ParseVersion turns a raw version (as found in a header or JSON field) into
-// a comparable integer. Times become unix microseconds; sequences stay as
-// they are. A JSON number with a fraction, a negative value or anything else
-// that does not fit the format is an error wrapping ErrVersion.
-func ParseVersion(raw string, f Format) (int64, error) {
+// a comparable integer and its kind. Times become unix microseconds (a finer fraction of
+// a second is cut); sequences stay as they are. Under Unix and UnixMs an
+// integer is a time in seconds or milliseconds, and an RFC 3339 string is a
+// time too; under RFC3339 an integer is refused, since its unit is unknown.
+// A JSON number with a fraction, a negative integer or anything else that
+// does not fit the format is an error wrapping ErrVersion.
+func ParseVersion(raw string, f Format) (int64, Kind, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return 0, fmt.Errorf("%w: empty", ErrVersion)
+		return 0, 0, fmt.Errorf("%w: empty", ErrVersion)
 	}
-	if f == RFC3339 || (f == Auto && !isDigits(s)) {
+	digits := isDigits(s)
+	switch {
+	case f == RFC3339 && digits:
+		return 0, 0, fmt.Errorf("%w: %q is a number, not an RFC 3339 time (its unit is unknown: for unix seconds or milliseconds, set the format unix or unix_ms)", ErrVersion, raw)
+	case f == Sequence && !digits:
+		return 0, 0, fmt.Errorf("%w: %q is not a non-negative integer", ErrVersion, raw)
+	case !digits:
 		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %q is neither an RFC 3339 time nor a non-negative integer", ErrVersion, raw)
+		if err != nil && f == RFC3339 {
+			return 0, 0, fmt.Errorf("%w: %q is not an RFC 3339 time", ErrVersion, raw)
 		}
-		return t.UnixMicro(), nil
-	}
-	if !isDigits(s) {
-		return 0, fmt.Errorf("%w: %q is not a non-negative integer", ErrVersion, raw)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%w: %q is neither an RFC 3339 time nor a non-negative integer", ErrVersion, raw)
+		}
+		return t.UnixMicro(), Time, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %q is out of range", ErrVersion, raw)
+		return 0, 0, fmt.Errorf("%w: %q is out of range", ErrVersion, raw)
 	}
-	var scale int64 = 1
+	var scale int64
 	switch f {
 	case Unix:
 		scale = 1e6
 	case UnixMs:
 		scale = 1e3
+	default: // auto, sequence
+		return n, Number, nil
 	}
 	if n > math.MaxInt64/scale {
-		return 0, fmt.Errorf("%w: %q is out of range for %s", ErrVersion, raw, f)
+		return 0, 0, fmt.Errorf("%w: %q is out of range for %s", ErrVersion, raw, f)
 	}
-	return n * scale, nil
+	return n * scale, Time, nil
 }
 
 func isDigits(s string) bool {
@@ -111,25 +162,30 @@ type Execer interface {
 }
 
 // The upsert of Apply: the new version replaces the entity's entry when
-// the entry expired or the version wins (ties win, or with
-// applyDropTiesStatement lose). Two constants rather than one built per
-// call: the statement cache finds them without a new string each time.
+// the entry expired, the two versions are of kinds that do not compare
+// (Kind.Compares; kind 0 is AnyKind), or the version wins (ties win, or
+// with applyDropTiesStatement lose). Two constants rather than one built
+// per call: the statement cache finds them without a new string each time.
 const (
 	applyUpsert = `
-		INSERT INTO entity_versions (entity, version, expires_at) VALUES (?1, ?2, ?3)
-		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at
-		WHERE entity_versions.expires_at <= ?4 OR excluded.version `
+		INSERT INTO entity_versions (entity, version, kind, expires_at) VALUES (?1, ?2, ?5, ?3)
+		ON CONFLICT (entity) DO UPDATE SET version = excluded.version, kind = excluded.kind, expires_at = excluded.expires_at
+		WHERE entity_versions.expires_at <= ?4
+			OR (excluded.kind <> entity_versions.kind AND excluded.kind <> 0 AND entity_versions.kind <> 0)
+			OR excluded.version `
 	applyStatement         = applyUpsert + `>= entity_versions.version`
 	applyDropTiesStatement = applyUpsert + `> entity_versions.version`
 )
 
-// Apply compares version with the last version applied for entity and
-// records it when it wins. It returns true when the event should be
-// forwarded: the entity is unseen (or its entry expired), the version is
-// newer, or it is equal and ties are not dropped. It returns false for a
-// stale event and then changes nothing. A recorded entry lives until now+ttl
-// and is renewed each time the entity's version is applied.
-func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTies bool, now time.Time, ttl time.Duration) (bool, error) {
+// Apply compares version, of kind kind, with the last version applied for
+// entity and records it when it wins. It returns true when the event
+// should be forwarded: the entity is unseen (or its entry expired, or
+// holds a version of a kind that does not compare with kind), the version
+// is newer, or it is equal and ties are not dropped. It returns false for
+// a stale event and then changes nothing. A recorded entry lives until
+// now+ttl (or the year 2262, the last that Unix nanoseconds hold, for a
+// longer ttl) and is renewed each time the entity's version is applied.
+func Apply(ctx context.Context, tx Execer, entity string, version int64, kind Kind, dropTies bool, now time.Time, ttl time.Duration) (bool, error) {
 	if entity == "" {
 		return false, fmt.Errorf("%w: empty entity", ErrInvalid)
 	}
@@ -140,7 +196,7 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 	if dropTies {
 		stmt = applyDropTiesStatement
 	}
-	res, err := tx.ExecContext(ctx, stmt, entity, version, now.Add(ttl).UnixNano(), now.UnixNano())
+	res, err := tx.ExecContext(ctx, stmt, entity, version, expiry(now, ttl), now.UnixNano(), kind)
 	if err != nil {
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
@@ -149,6 +205,17 @@ func Apply(ctx context.Context, tx Execer, entity string, version int64, dropTie
 		return false, fmt.Errorf("ordering: apply %q: %w", entity, err)
 	}
 	return n == 1, nil
+}
+
+// expiry is now+ttl in Unix nanoseconds, or the latest there is when that
+// is past it: never a time wrapped around into the past, which would make
+// an entry born expired.
+func expiry(now time.Time, ttl time.Duration) int64 {
+	n := now.UnixNano()
+	if int64(ttl) > math.MaxInt64-max(n, 0) {
+		return math.MaxInt64
+	}
+	return n + int64(ttl)
 }
 
 // SweepStatement deletes at most ?2 entries that expired at or before ?1

@@ -76,7 +76,7 @@ func (w *Writer) record(ctx context.Context, tx *sql.Tx, ev *webhook.Event, now 
 	}
 	// 2. Last writer wins, per entity.
 	if ev.Ordered {
-		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.DropTies, now, ev.TTL)
+		apply, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.VersionKind, ev.DropTies, now, ev.TTL)
 		if err != nil {
 			return 0, nil, fmt.Errorf("%w: %w", ErrStorage, err)
 		}

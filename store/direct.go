@@ -107,7 +107,7 @@ func (w *Writer) CatchUp(ctx context.Context) error {
 			}
 		}
 		if ev.Ordered {
-			_, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, false, now, ev.TTL)
+			_, err := ordering.Apply(ctx, tx, ev.Entity, ev.Version, ev.VersionKind, false, now, ev.TTL)
 			return err
 		}
 		return nil

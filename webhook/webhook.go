@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 )
 
 // Outcome is the decision recorded for an event.
@@ -37,6 +38,13 @@ func (o Outcome) String() string {
 	}
 }
 
+// MaxTTL is the longest TTL an event's claim and version may have: 100
+// years. Their expiry, now+TTL in Unix nanoseconds, then stays within
+// int64 (which ends in the year 2262), in the SQLite store and in the NATS
+// server alike. The configuration refuses a longer dedupe.ttl; a decider
+// given one keeps the claim for MaxTTL, or until 2262.
+const MaxTTL = 100 * 365 * 24 * time.Hour
+
 // Event is everything a decision needs about one request: the idempotency
 // key and its TTL, the ordering entity and version, and the message to
 // forward when the event is accepted.
@@ -50,11 +58,14 @@ type Event struct {
 	// "<provider>#sha256:<hex of the body>" (dedupe.body_hash). The
 	// event is a duplicate when either key is live, so that a captured
 	// request sent again under a new, unsigned ID is caught.
-	BodyKey  string
-	Ordered  bool   // Entity and Version are set: last-writer-wins applies
-	Entity   string // "<provider>:<ordering key>"
-	Version  int64  // comparable version (see package ordering)
-	DropTies bool   // an equal version is stale, not forwarded
+	BodyKey string
+	Ordered bool   // Entity and Version are set: last-writer-wins applies
+	Entity  string // "<provider>:<ordering key>"
+	Version int64  // comparable version (see package ordering)
+	// VersionKind is what Version counts: a version of another kind than
+	// the entity's last does not compare with it (ordering.Kind).
+	VersionKind ordering.Kind
+	DropTies    bool // an equal version is stale, not forwarded
 	// Message is what is published when the event is accepted. Its Body is
 	// the request's read buffer, valid only while the decision runs: a
 	// decider copies what it keeps.

@@ -1,7 +1,8 @@
 // Package decidertest is the conformance suite every decision backend
 // passes (the SQLite store, the JetStream stream): duplicates, stale
-// events and ties, TTL expiry, concurrent identical deliveries, shuffled
-// and concurrent versions, and a failing storage. A backend's test calls
+// events and ties, kinds of versions (times and numbers), TTL expiry,
+// concurrent identical deliveries, shuffled and concurrent versions, and a
+// failing storage. A backend's test calls
 // Run with a constructor of its backend.
 package decidertest
 
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/webhook"
 )
 
@@ -53,8 +55,12 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 		{"duplicate", duplicate},
 		{"stale and ties", staleAndTies},
 		{"stale retried is a duplicate", staleRetried},
+		{"duplicate moves no version", duplicateVersion},
+		{"times before 1970", earlyTimes},
+		{"kinds of versions", versionKinds},
 		{"copies and drop", copiesAndDrop},
 		{"stale kept", staleKept},
+		{"tie dropped and kept", tieKept},
 		{"ttl expiry", ttlExpiry},
 		{"concurrent identical deliveries", concurrentIdentical},
 		{"shuffled versions", shuffledVersions},
@@ -66,7 +72,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) *Backend) {
 }
 
 // Event returns an event of provider p with the given ID, ordered on
-// entity (none when "") at version.
+// entity (none when "") at version, a number (ordering.Number).
 func Event(id, entity string, version int64) *webhook.Event {
 	ev := &webhook.Event{
 		Provider: "p",
@@ -82,7 +88,7 @@ func Event(id, entity string, version int64) *webhook.Event {
 		},
 	}
 	if entity != "" {
-		ev.Ordered, ev.Entity, ev.Version = true, "p:"+entity, version
+		ev.Ordered, ev.Entity, ev.Version, ev.VersionKind = true, "p:"+entity, version, ordering.Number
 	}
 	return ev
 }
@@ -132,6 +138,66 @@ func staleRetried(t *testing.T, b *Backend) {
 	forwarded(t, b, "v5")
 }
 
+// duplicateVersion: a duplicate (an ID already claimed) that carries a
+// newer version records nothing: the entity's version stays, and a version
+// between the two is accepted.
+func duplicateVersion(t *testing.T, b *Backend) {
+	decide(t, b, Event("d1", "x", 5), webhook.Accepted)
+	decide(t, b, Event("d1", "x", 9), webhook.Duplicate)
+	decide(t, b, Event("d2", "x", 7), webhook.Accepted)
+	decide(t, b, Event("d3", "x", 6), webhook.Stale)
+	forwarded(t, b, "d1", "d2")
+}
+
+// earlyTimes: times before 1970 are negative versions (RFC 3339 has
+// them), down to the year 0000, and compare as any other.
+func earlyTimes(t *testing.T, b *Backend) {
+	timed := func(id string, version int64) *webhook.Event {
+		ev := Event(id, "x", version)
+		ev.VersionKind = ordering.Time
+		return ev
+	}
+	// 0000-01-01T00:00:00Z in unix microseconds.
+	const year0 = -62167219200_000000
+	decide(t, b, timed("m1", -1_000_000), webhook.Accepted) // 1969-12-31T23:59:59Z
+	decide(t, b, timed("m2", -2_000_000), webhook.Stale)
+	decide(t, b, timed("y0", year0), webhook.Stale)
+	decide(t, b, timed("z", 0), webhook.Accepted)
+	decide(t, b, timed("y0b", year0), webhook.Stale)
+	y := timed("y0c", year0)
+	y.Entity = "p:y"
+	decide(t, b, y, webhook.Accepted) // an unseen entity's first, however early
+	decide(t, b, timed("m1b", -1_000_000), webhook.Stale)
+	forwarded(t, b, "m1", "z", "y0c")
+}
+
+// versionKinds: a version of another kind than its entity's last (the
+// provider's ordering.format changed: Stripe's created read as unix
+// seconds, then as a plain number under auto) does not compare with it:
+// the event is taken as the entity's first, accepted and recorded, however
+// low its number. Versions of one kind compare as ever. A version of
+// ordering.AnyKind, as recorded before versions had kinds, compares with
+// both kinds as a plain integer.
+func versionKinds(t *testing.T, b *Backend) {
+	timed := func(id, entity string, version int64) *webhook.Event {
+		ev := Event(id, entity, version)
+		ev.VersionKind = ordering.Time
+		return ev
+	}
+	decide(t, b, timed("t1", "x", 1709294400_000000), webhook.Accepted)
+	decide(t, b, Event("n1", "x", 1709294999), webhook.Accepted)
+	decide(t, b, Event("n0", "x", 1709294998), webhook.Stale)
+	decide(t, b, timed("t0", "x", 1709294399_000000), webhook.Accepted)
+	decide(t, b, timed("t00", "x", 1709294398_000000), webhook.Stale)
+	old := Event("a100", "y", 100)
+	old.VersionKind = ordering.AnyKind
+	decide(t, b, old, webhook.Accepted)
+	decide(t, b, Event("a50", "y", 50), webhook.Stale)
+	decide(t, b, timed("a60", "y", 60), webhook.Stale)
+	decide(t, b, timed("a200", "y", 200), webhook.Accepted)
+	forwarded(t, b, "t1", "n1", "t0", "a100", "a200")
+}
+
 // copiesAndDrop: an event's route copies are forwarded with it, before it,
 // and not again for a duplicate or a stale event; an event dropped by a
 // route is accepted, forwards nothing, and its retry is a duplicate.
@@ -170,6 +236,21 @@ func staleKept(t *testing.T, b *Backend) {
 	decide(t, b, Event("v4", "x", 4), webhook.Stale)
 	decide(t, b, kept("v6", 6), webhook.Accepted)
 	forwarded(t, b, "v5", "v3", "v6")
+}
+
+// tieKept: with ties dropped, an equal version is stale, and with a stale
+// subject (ordering.stale forward) it is kept like an older one, once.
+func tieKept(t *testing.T, b *Backend) {
+	tie := func(id string, version int64) *webhook.Event {
+		ev := Event(id, "x", version)
+		ev.DropTies, ev.StaleSubject = true, "webhooks.stale.p.t"
+		return ev
+	}
+	decide(t, b, tie("v5", 5), webhook.Accepted)
+	decide(t, b, tie("t5", 5), webhook.Stale)
+	decide(t, b, tie("t5", 5), webhook.Duplicate)
+	decide(t, b, tie("v6", 6), webhook.Accepted)
+	forwarded(t, b, "v5", "t5", "v6")
 }
 
 func ttlExpiry(t *testing.T, b *Backend) {
