@@ -86,6 +86,12 @@ func defineServe(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if err := m.Run(ctx); err != nil {
+			m.Close() // what Run started (a CPU profile)
+			if ctx.Err() != nil {
+				// SIGINT or SIGTERM while starting: a stop, as after.
+				fmt.Fprintf(stderr, "hookgate: stopped while starting (%v)\n", err)
+				return nil
+			}
 			return err
 		}
 		return errors.Join(m.Wait(ctx), m.Close())

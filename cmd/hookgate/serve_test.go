@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,31 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if after := rows(t, m); after["processed_events"] != before["processed_events"] {
 		t.Fatalf("processed_events %d -> %d after a 413", before["processed_events"], after["processed_events"])
+	}
+}
+
+// TestServeStoppedWhileStarting: a SIGTERM (the context's end) while serve
+// starts is a stop, not a failure: exit 0, said on stderr, and the data
+// directory is free for the next start.
+func TestServeStoppedWhileStarting(t *testing.T) {
+	path := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+stripeProvider)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr strings.Builder
+	if code := Run(ctx, []string{"serve", "-config", path}, io.Discard, &stderr); code != 0 {
+		t.Fatalf("serve stopped while starting: exit %d, stderr %q; want 0", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "stopped while starting") {
+		t.Errorf("stderr %q; want it to say serve stopped while starting", stderr.String())
+	}
+	m := NewMain(io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"-config", path}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("the next start: %v", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
