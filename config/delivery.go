@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/bussig"
@@ -100,6 +101,15 @@ func (c *Config) validateDeliveries(v *validator) {
 		}
 		d.validateSubjects(bad, c.NATS.Subjects)
 		d.validateLimits(bad)
+		// A header the message carries is the provider's, signed with the
+		// message: the delivery's own may not replace it.
+		for k := range d.Headers {
+			for _, p := range c.Providers {
+				if slices.ContainsFunc(p.PassHeaders, func(h string) bool { return strings.EqualFold(h, k) }) {
+					bad("headers", "%s is passed through from provider %s's requests (pass_headers)", k, p.Name)
+				}
+			}
+		}
 		d.keys = d.keys[:0]
 		for j, f := range d.VerifyKeys {
 			k, err := bussig.LoadPublicKey(f)

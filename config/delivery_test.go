@@ -43,6 +43,10 @@ func TestDeliveries(t *testing.T) {
 			}
 		})
 	}
+	err := validateErr(t, `deliveries: [{name: a, url: "https://x/", headers: {x-trace: t}}]`+"\nproviders: [{name: shop, type: github, secrets: [s], pass_headers: [X-Trace]}]\n")
+	if want := "deliveries[0] (a).headers: x-trace is passed through from provider shop's requests (pass_headers)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a delivery header that a provider passes through: Validate = %v; want it to hold %q", err, want)
+	}
 	cfg, err := readValidate(t, `deliveries: [{name: orders, url: "https://x/", timeout: 5s, backoff: [1s, 10s]}]`+"\n"+provider)
 	if err != nil {
 		t.Fatal(err)

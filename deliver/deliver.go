@@ -95,6 +95,9 @@ func Start(ctx context.Context, js jetstream.JetStream, t Target, client *http.C
 	if t.Name == "" || t.URL == "" {
 		return nil, fmt.Errorf("%w: a name and a URL are required", ErrTarget)
 	}
+	if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: %s: %q is not an http or https URL", ErrTarget, t.Name, RedactURL(t.URL))
+	}
 	for k := range t.Headers {
 		if ReservedHeader(k) {
 			return nil, fmt.Errorf("%w: %s: header %s is the message's or the delivery's own", ErrTarget, t.Name, k)
@@ -172,7 +175,11 @@ func (p *poster) post(ctx context.Context, ev *consume.Event) (int, error) {
 	}
 	setHeaders(req.Header, ev)
 	for k, v := range p.t.Headers {
-		req.Header.Set(k, v)
+		// Never in place of a header of the message: its signature
+		// (Hookgate-Signed-Headers) covers the message's value.
+		if len(req.Header.Values(k)) == 0 {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

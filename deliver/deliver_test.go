@@ -84,7 +84,7 @@ func setup(t *testing.T, signer *bussig.Signer) (jetstream.JetStream, func(id, k
 	return js, func(id, key, version, body string) {
 		t.Helper()
 		h := nats.Header{forward.HeaderProvider: {"shop"}, forward.HeaderEventID: {id}, forward.HeaderEventType: {"orders/create"},
-			"Content-Type": {"application/json"}}
+			"Content-Type": {"application/json"}, "X-Trace": {"trace-" + id}} // (a pass header)
 		if key != "" {
 			h[forward.HeaderOrderingKey], h[forward.HeaderOrderingVersion] = []string{key}, []string{version}
 		}
@@ -141,7 +141,8 @@ func TestDeliver(t *testing.T) {
 	js, publish := setup(t, bussig.NewSigner(key))
 	rc := newReceiver(t, func(int, *http.Request) int { return http.StatusNoContent })
 	v, _ := bussig.NewVerifier(pub)
-	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Headers: map[string]string{"Authorization": "Bearer t0ken"}, Verify: v}, nil)
+	// X-Trace is also the message's: the message's value stays, signed.
+	start(t, js, deliver.Target{Name: "orders", URL: rc.URL, Headers: map[string]string{"Authorization": "Bearer t0ken", "X-Trace": "the target's"}, Verify: v}, nil)
 	body := `{"id":1,"note":"  spaces kept  "}`
 	publish("evt_1", "", "", body)
 	testkit.WaitFor(t, 20*time.Second, testkit.Says("a request"), func() bool { return len(rc.requests()) == 1 })
@@ -152,7 +153,8 @@ func TestDeliver(t *testing.T) {
 	for name, want := range map[string]string{
 		"Content-Type": "application/json", "Authorization": "Bearer t0ken", forward.HeaderEventID: "evt_1",
 		forward.HeaderProvider: "shop", deliver.HeaderMsgID: "shop:evt_1", deliver.HeaderSubject: "webhooks.shop.orders.create",
-		deliver.HeaderAttempt: "1", deliver.HeaderSignedHeaders: "content-type,hookgate-event-id,hookgate-event-type,hookgate-provider",
+		deliver.HeaderAttempt: "1", deliver.HeaderSignedHeaders: "content-type,hookgate-event-id,hookgate-event-type,hookgate-provider,x-trace",
+		"X-Trace": "trace-evt_1",
 	} {
 		if got := r.header.Get(name); got != want {
 			t.Errorf("%s = %q; want %q", name, got, want)
@@ -368,6 +370,8 @@ func TestStartRefuses(t *testing.T) {
 		"no url":              {Name: "x"},
 		"message header":      {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"hookgate-event-id": "forged"}},
 		"content type header": {Name: "x", URL: "http://127.0.0.1:1/", Headers: map[string]string{"Content-Type": "text/plain"}},
+		"url without scheme":  {Name: "x", URL: "127.0.0.1:1"},
+		"ftp url":             {Name: "x", URL: "ftp://127.0.0.1/"},
 	} {
 		if _, err := deliver.Start(context.Background(), js, tg, nil, nil, nil); err == nil {
 			t.Errorf("%s: deliver.Start = nil error; want ErrTarget", name)
