@@ -15,7 +15,8 @@ import (
 // drop the event is forwarded nowhere.
 type Route struct {
 	// Name is required and unique; a copy's message ID is
-	// "<provider>:<event id>@<name>".
+	// "<provider>@<name>:<event id>" (webhook.CopyID), which the name's
+	// rule (no '@' or ':') keeps apart from every event's.
 	Name string `yaml:"name"`
 	// Providers limits the rule to these providers (default: all).
 	Providers []string `yaml:"providers"`
