@@ -383,12 +383,12 @@ func (p *Provider) validate(v *validator, i int, names, paths map[string]int, n 
 		field := "pass_headers[" + strconv.Itoa(j) + "]"
 		lower := strings.ToLower(hname)
 		switch {
-		case hname == "" || strings.ContainsAny(hname, " :\t\r\n"):
-			bad(field, "%q is not a header name", hname)
 		case strings.HasPrefix(lower, "nats-"), strings.HasPrefix(lower, "hookgate-"):
 			// Nats-* steer the server (Nats-Msg-Id, Nats-Expected-*);
 			// Hookgate-* are the gateway's own and must not be forged.
 			bad(field, "%q is reserved: Nats-* and Hookgate-* headers are set by the gateway", hname)
+		case forward.ValidateHeaderName(hname) != nil:
+			bad(field, "%q is not a header name: %v", hname, forward.ValidateHeaderName(hname))
 		}
 	}
 }
