@@ -93,6 +93,34 @@ func TestBodyShapes(t *testing.T) {
 	}
 }
 
+// TestBodyInvalidUTF8: a string of the body that is not UTF-8 reads as
+// decoding gives it (each invalid byte U+FFFD), whether the condition's
+// field is looked up in the raw JSON or another rule of the table has the
+// body decoded whole: a rule's result does not depend on the others.
+func TestBodyInvalidUTF8(t *testing.T) {
+	for _, c := range []struct{ when, body string }{
+		{when: `body.name == "a\uFFFDb"`, body: "{\"name\":\"a\xffb\"}"},
+		{when: `body.name == "a\uFFFD\uFFFDb"`, body: "{\"name\":\"a\xff\xfeb\"}"},
+		{when: `body.name == "a\uFFFDb\n"`, body: "{\"name\":\"a\xffb\\n\"}"}, // unescaped by the lookup
+		{when: `body.o.name == "caf\uFFFD"`, body: "{\"o\":{\"name\":\"caf\xe9\"}}"},
+		{when: `body.o == {"name": "caf\uFFFD"}`, body: "{\"o\":{\"name\":\"caf\xe9\"}}"},
+	} {
+		for _, rules := range [][]route.Rule{
+			{{Name: "r", When: c.when}},
+			{{Name: "whole", When: `size(body) > 0`}, {Name: "r", When: c.when}},
+		} {
+			tbl, err := route.Compile(rules)
+			if err != nil {
+				t.Fatalf("%s: %v", c.when, err)
+			}
+			m, errs := tbl.Eval(&route.Input{Body: []byte(c.body)})
+			if len(m) != len(rules) {
+				t.Errorf("%s on %q, with %d rules: matched %v (errors %v); want every rule", c.when, c.body, len(rules), m, errs)
+			}
+		}
+	}
+}
+
 func TestCompileNamesTheRule(t *testing.T) {
 	for _, c := range []struct {
 		when, want string
