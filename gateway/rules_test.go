@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,33 @@ http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "str
 			}
 		}
 	})
+}
+
+// TestRouteTimeout: a condition that would run for minutes on an event
+// (comprehensions nested over its body's list) is stopped at
+// route.EvalTimeout; the event is answered 202 and forwarded without that
+// route's copy, and the failure is counted.
+func TestRouteTimeout(t *testing.T) {
+	s := mustServer(t, `routes:
+  - name: pairs
+    when: 'body.items.exists(x, body.items.exists(y, y == x + 0.5))'
+    subject: "webhooks.pairs.{provider}"
+`, providerYAML("shop", "stripe", "whsec_a"))
+	items := strings.TrimSuffix(strings.Repeat("0,", 50_000), ",")
+	body := `{"id":"evt_1","type":"invoice.paid","created":1,"items":[` + items + `]}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_1: %d; want 202", code)
+	}
+	// A copy would come before the event's own message.
+	if m := streamMsg(t, s, 1); m.Header.Get(forward.HeaderMsgID) != "shop:evt_1" {
+		t.Errorf("stream message 1 is %s on %s; want the event's own, shop:evt_1", m.Header.Get(forward.HeaderMsgID), m.Subject)
+	}
+	if n := streamCount(t, s); n != 1 {
+		t.Errorf("stream holds %d messages; want 1 (no copy)", n)
+	}
+	if got := scrape(t, s)[`hookgate_route_errors_total{route="pairs"}`]; got != 1 {
+		t.Errorf(`hookgate_route_errors_total{route="pairs"} = %v; want 1`, got)
+	}
 }
 
 // TestReplayRoutes: a replay evaluates the routes as they are now: the

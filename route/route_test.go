@@ -93,6 +93,30 @@ func TestBodyShapes(t *testing.T) {
 	}
 }
 
+// TestEvalTimeout: a condition with comprehensions nested over a body's
+// list (quadratic in the body: minutes for this one) is stopped at
+// EvalTimeout: an error of its rule alone, wrapping ErrTimeout, and no
+// match; the rules after it are evaluated, a linear one over the same
+// list too.
+func TestEvalTimeout(t *testing.T) {
+	tbl, err := route.Compile([]route.Rule{
+		{Name: "pairs", When: `body.items.exists(x, body.items.exists(y, y == x + 0.5))`},
+		{Name: "zero", When: `body.items.exists(x, x == 0)`},
+		{Name: "all"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"items":[` + strings.TrimSuffix(strings.Repeat("0,", 50_000), ",") + `]}`
+	matches, errs := tbl.Eval(&route.Input{Body: []byte(body)})
+	if len(matches) != 2 || matches[0].Name != "zero" || matches[1].Name != "all" {
+		t.Errorf("matches %v; want zero and all", matches)
+	}
+	if len(errs) != 1 || errs[0].Rule != "pairs" || !errors.Is(errs[0].Err, route.ErrTimeout) {
+		t.Errorf("errors %v; want pairs's, ErrTimeout", errs)
+	}
+}
+
 // TestBodyInvalidUTF8: a string of the body that is not UTF-8 reads as
 // decoding gives it (each invalid byte U+FFFD), whether the condition's
 // field is looked up in the raw JSON or another rule of the table has the
