@@ -53,7 +53,7 @@ func payload(p *config.Provider, preset verify.Preset) (*Schema, string) {
 func jsonEnvelope(p *config.Provider, preset verify.Preset) *Schema {
 	closed := false
 	s := &Schema{Title: p.Name + " json envelope", Type: "object", AdditionalProperties: &closed,
-		Description: "hookgate's json envelope: the event's identity, and the provider's body in data or, for a body that is neither JSON nor UTF-8, in data_base64 " +
+		Description: "hookgate's json envelope: the event's identity, and the provider's body in data or, for a body that is not UTF-8 (JSON or not), in data_base64 " +
 			"(exactly one of them). A member the event lacks is left out, never invented."}
 	s.set("id", true, &Schema{Type: "string", Description: "The event ID, as in Hookgate-Event-Id."})
 	s.set("type", false, &Schema{Type: "string", Description: "The event type, as in Hookgate-Event-Type; absent when the event has none."})
@@ -67,9 +67,9 @@ func jsonEnvelope(p *config.Provider, preset verify.Preset) *Schema {
 			Description: fmt.Sprintf("The provider's API version the body is rendered in, from `%s`; absent when the event lacks it.", preset.APIVersion)})
 	}
 	s.set("received_at", true, &Schema{Type: "string", Format: "date-time", Description: "When the gateway received the request, as in Hookgate-Received-At."})
-	s.set("data", false, &Schema{Description: "The provider's body: its JSON as it came, byte for byte; a body that is not JSON is a string."})
-	s.set("content_type", false, &Schema{Type: "string", Description: "With a body that is not JSON: the request's Content-Type, when it had one."})
-	s.set("data_base64", false, &Schema{Type: "string", ContentEncoding: "base64", Description: "A body that is neither JSON nor UTF-8, in standard base64, instead of data."})
+	s.set("data", false, &Schema{Description: "The provider's body: its JSON as it came, byte for byte; a UTF-8 body that is not JSON is a string."})
+	s.set("content_type", false, &Schema{Type: "string", Description: "With a body that is not JSON, or not UTF-8: the request's Content-Type, when it had one."})
+	s.set("data_base64", false, &Schema{Type: "string", ContentEncoding: "base64", Description: "A body that is not UTF-8, JSON or not, in standard base64, instead of data."})
 	return s
 }
 

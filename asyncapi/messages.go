@@ -53,8 +53,8 @@ func routeMessage(r *config.Route, p *config.Provider) *Message {
 	m.Title = p.Name + " event, route " + r.Name
 	m.Summary = fmt.Sprintf("The copy of an event of provider %s that route %s adds.", p.Name, r.Name)
 	h := m.Headers
-	h.set(forward.HeaderMsgID, true, &Schema{Type: "string", Pattern: "^" + p.Name + ":.+@" + r.Name + "(:replay:.+)?$",
-		Description: "`<provider>:<event id>@<route>`: JetStream drops a message whose ID it stored within the stream's duplicate window. " +
+	h.set(forward.HeaderMsgID, true, &Schema{Type: "string", Pattern: "^" + p.Name + "@" + r.Name + ":.+",
+		Description: "`<provider>@<route>:<event id>`: JetStream drops a message whose ID it stored within the stream's duplicate window. " +
 			"A replay's copy ends in `:replay:<replay id>`."})
 	h.set(forward.HeaderRoute, true, &Schema{Type: "string", Const: r.Name, Description: "The route whose copy this is."})
 	for _, k := range slices.Sorted(maps.Keys(r.Headers)) {

@@ -207,7 +207,7 @@ providers:
     type: hmac
     secrets: [s]
     identify: {event_id: "header:"}
-    pass_headers: [X-Ok, nats-msg-id, Hookgate-Event-Id, "X Bad"]
+    pass_headers: [X-Ok, nats-msg-id, Hookgate-Event-Id, "X Bad", "X-Priorität", Ce-Id]
 `), env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +236,8 @@ providers:
 		`providers[4] (h).pass_headers[1]: "nats-msg-id" is reserved`,
 		`providers[4] (h).pass_headers[2]: "Hookgate-Event-Id" is reserved`,
 		`providers[4] (h).pass_headers[3]: "X Bad" is not a header name`,
+		`providers[4] (h).pass_headers[4]: "X-Priorität" is not a header name: invalid character`,
+		`providers[4] (h).pass_headers[5]: "Ce-Id" is reserved`,
 	} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("Validate error does not name %q:\n%v", field, err)

@@ -15,7 +15,8 @@ import (
 // drop the event is forwarded nowhere.
 type Route struct {
 	// Name is required and unique; a copy's message ID is
-	// "<provider>:<event id>@<name>".
+	// "<provider>@<name>:<event id>" (webhook.CopyID), which the name's
+	// rule (no '@' or ':') keeps apart from every event's.
 	Name string `yaml:"name"`
 	// Providers limits the rule to these providers (default: all).
 	Providers []string `yaml:"providers"`
@@ -106,10 +107,10 @@ func (r *Route) validateCopy(bad func(sub, format string, args ...any), provider
 	for name, val := range r.Headers {
 		canon := textproto.CanonicalMIMEHeaderKey(name)
 		switch {
-		case name == "" || strings.ContainsAny(name, " :\t\r\n"):
-			bad("headers", "%q is not a header name", name)
 		case strings.HasPrefix(strings.ToLower(name), "nats-") || strings.HasPrefix(strings.ToLower(name), "ce-") || slices.Contains(ownHeaders, canon):
 			bad("headers", "%s is set by NATS or the gateway (ce-*: the cloudevents envelope)", canon)
+		case forward.ValidateHeaderName(name) != nil:
+			bad("headers", "%q is not a header name: %v", name, forward.ValidateHeaderName(name))
 		case strings.ContainsAny(val, "\r\n"):
 			bad("headers", "the value of %s has a line break", canon)
 		}

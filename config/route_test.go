@@ -58,6 +58,12 @@ func TestRoutes(t *testing.T) {
   - {name: a, subject: webhooks.a, headers: {Hookgate-Stale: "true"}}`, want: []string{"Hookgate-Stale is set by NATS or the gateway"}},
 		{name: "cloudevents header", routes: `
   - {name: a, subject: webhooks.a, headers: {ce-type: x}}`, want: []string{"Ce-Type is set by NATS or the gateway"}},
+		// What NATS takes as a header name, as forward checks a message:
+		// printable ASCII, so that the copies are not refused at each event.
+		{name: "header name outside ASCII", routes: `
+  - {name: a, subject: webhooks.a, headers: {"X-Priorität": high}}`, want: []string{"routes[0] (a).headers", `"X-Priorität" is not a header name: invalid character`}},
+		{name: "header name with a control byte", routes: `
+  - {name: a, subject: webhooks.a, headers: {"X-A\x7f": high}}`, want: []string{"routes[0] (a).headers", `is not a header name: invalid character '\x7f'`}},
 		{name: "nats header", routes: `
   - {name: a, subject: webhooks.a, headers: {Nats-Msg-Id: x}}`, want: []string{"Nats-Msg-Id is set by NATS"}},
 		{name: "condition", routes: `

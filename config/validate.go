@@ -386,12 +386,16 @@ func (p *Provider) validate(v *validator, i int, names, paths map[string]int, n 
 		field := "pass_headers[" + strconv.Itoa(j) + "]"
 		lower := strings.ToLower(hname)
 		switch {
-		case hname == "" || strings.ContainsAny(hname, " :\t\r\n"):
-			bad(field, "%q is not a header name", hname)
-		case strings.HasPrefix(lower, "nats-"), strings.HasPrefix(lower, "hookgate-"):
+		case strings.HasPrefix(lower, "nats-"), strings.HasPrefix(lower, "hookgate-"), strings.HasPrefix(lower, "ce-"):
 			// Nats-* steer the server (Nats-Msg-Id, Nats-Expected-*);
-			// Hookgate-* are the gateway's own and must not be forged.
-			bad(field, "%q is reserved: Nats-* and Hookgate-* headers are set by the gateway", hname)
+			// Hookgate-* are the gateway's own and must not be forged;
+			// ce-* are the cloudevents envelope's attributes (a passed
+			// Ce-Id beside its ce-id would be two spellings of one
+			// header), refused whatever the envelope, as route headers
+			// are, so that a change of envelope cannot make them clash.
+			bad(field, "%q is reserved: Nats-* and Hookgate-* headers are set by the gateway, ce-* by the cloudevents envelope", hname)
+		case forward.ValidateHeaderName(hname) != nil:
+			bad(field, "%q is not a header name: %v", hname, forward.ValidateHeaderName(hname))
 		}
 	}
 }

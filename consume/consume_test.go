@@ -113,7 +113,7 @@ func TestEvent(t *testing.T) {
 	MustStreams(t, js)
 	m := msg{id: "evt_1", key: "cus_1", version: "7", header: nats.Header{
 		"Hookgate-Route":           {"vip"},
-		"Nats-Msg-Id":              {"stripe:evt_1@vip:replay:r1"},
+		"Nats-Msg-Id":              {"stripe@vip:evt_1:replay:r1"},
 		"Hookgate-Replay":          {"r1"},
 		"Hookgate-Stale":           {"true"},
 		"Hookgate-Current-Version": {"9"},
@@ -132,7 +132,7 @@ func TestEvent(t *testing.T) {
 	}
 	want := consume.Event{ID: "evt_1", Provider: "stripe", Type: "invoice.paid", OrderingKey: "cus_1", Version: "7",
 		ReceivedAt: time.Date(2025, 12, 4, 12, 0, 0, 0, time.UTC), ContentType: "application/json", Replay: "r1",
-		Stale: true, CurrentVersion: "9", Route: "vip", Subject: "webhooks.vip.stripe", MsgID: "stripe:evt_1@vip:replay:r1",
+		Stale: true, CurrentVersion: "9", Route: "vip", Subject: "webhooks.vip.stripe", MsgID: "stripe@vip:evt_1:replay:r1",
 		Stream: "WEBHOOKS", Sequence: seq, Attempt: 1}
 	for _, c := range []struct {
 		name      string
@@ -144,7 +144,7 @@ func TestEvent(t *testing.T) {
 		{"Replay", ev.Replay, want.Replay}, {"Stale", ev.Stale, want.Stale}, {"CurrentVersion", ev.CurrentVersion, want.CurrentVersion},
 		{"Route", ev.Route, want.Route}, {"Subject", ev.Subject, want.Subject}, {"MsgID", ev.MsgID, want.MsgID},
 		{"Stream", ev.Stream, want.Stream}, {"Sequence", ev.Sequence, want.Sequence}, {"Attempt", ev.Attempt, want.Attempt},
-		{"Key", ev.Key(), "stripe:evt_1@vip"}, {"Body", string(ev.Body), `{"id":"evt_1"}`},
+		{"Key", ev.Key(), "stripe@vip:evt_1"}, {"Body", string(ev.Body), `{"id":"evt_1"}`},
 		{"Header", ev.Header.Get("Hookgate-Event-Type"), "invoice.paid"},
 	} {
 		if c.got != c.want {

@@ -29,7 +29,8 @@ const (
 
 // replaySuffix separates an event's message ID from a replay's ID in the
 // Nats-Msg-Id of a message published again by an admin replay:
-// "<provider>:<event id>[@<route>]:replay:<replay id>".
+// "<provider>:<event id>:replay:<replay id>", or for a route's copy
+// "<provider>@<route>:<event id>:replay:<replay id>".
 const replaySuffix = ":replay:"
 
 // Event is one message of the stream as a handler gets it: the gateway's
@@ -72,12 +73,13 @@ type Event struct {
 	Body    []byte      // the message's body, byte for byte
 }
 
-// Key returns the event's idempotency key: "<provider>:<event id>", with
-// "@<route>" for a route's copy, the message ID the gateway published it
-// under. An admin replay's suffix is left out, so that a replay of an event
-// already handled has the key of the original (see [Once]). Key returns
-// "" for a message that has neither a Nats-Msg-Id nor the Hookgate-Provider
-// and Hookgate-Event-Id headers.
+// Key returns the event's idempotency key: the message ID the gateway
+// published it under, "<provider>:<event id>", or
+// "<provider>@<route>:<event id>" for a route's copy. An admin replay's
+// suffix is left out, so that a replay of an event already handled has the
+// key of the original (see [Once]). Key returns "" for a message that has
+// neither a Nats-Msg-Id nor the Hookgate-Provider and Hookgate-Event-Id
+// headers.
 func (e *Event) Key() string {
 	if e.MsgID != "" {
 		if e.Replay != "" {
@@ -88,11 +90,10 @@ func (e *Event) Key() string {
 	if e.Provider == "" || e.ID == "" {
 		return ""
 	}
-	k := e.Provider + ":" + e.ID
 	if e.Route != "" {
-		k += "@" + e.Route
+		return e.Provider + "@" + e.Route + ":" + e.ID // as the gateway's webhook.CopyID
 	}
-	return k
+	return e.Provider + ":" + e.ID
 }
 
 // Decode unmarshals a JSON body into v (as encoding/json does). A body whose

@@ -17,11 +17,12 @@ func TestKey(t *testing.T) {
 		want string
 	}{
 		{"event", Event{MsgID: "stripe:evt_1", Provider: "stripe", ID: "evt_1"}, "stripe:evt_1"},
-		{"route copy", Event{MsgID: "stripe:evt_1@vip", Provider: "stripe", ID: "evt_1", Route: "vip"}, "stripe:evt_1@vip"},
+		{"route copy", Event{MsgID: "stripe@vip:evt_1", Provider: "stripe", ID: "evt_1", Route: "vip"}, "stripe@vip:evt_1"},
 		{"replay", Event{MsgID: "stripe:evt_1:replay:r-9", Provider: "stripe", ID: "evt_1", Replay: "r-9"}, "stripe:evt_1"},
-		{"replayed route copy", Event{MsgID: "stripe:evt_1@vip:replay:r-9", Route: "vip", Replay: "r-9"}, "stripe:evt_1@vip"},
+		{"replayed route copy", Event{MsgID: "stripe@vip:evt_1:replay:r-9", Route: "vip", Replay: "r-9"}, "stripe@vip:evt_1"},
 		{"event ID with colons", Event{MsgID: "generic:a:replay:b", Replay: "r"}, "generic:a:replay:b"},
-		{"no message ID", Event{Provider: "gh", ID: "d-1", Route: "ci"}, "gh:d-1@ci"},
+		{"no message ID", Event{Provider: "gh", ID: "d-1", Route: "ci"}, "gh@ci:d-1"},
+		{"no message ID, an event ID with @", Event{Provider: "gh", ID: "d-1@ci"}, "gh:d-1@ci"},
 		{"nothing", Event{Provider: "gh"}, ""},
 	}
 	for _, tc := range cases {

@@ -91,7 +91,7 @@ func TestOnce(t *testing.T) {
 		{"first", ev("s:1", ""), false, false, false, nil, true},
 		{"delivered again", ev("s:1", ""), false, false, false, nil, false},
 		{"replayed", ev("s:1:replay:r", "r"), false, false, false, nil, false},
-		{"route copy is another event", ev("s:1@vip", ""), false, false, false, nil, true},
+		{"route copy is another event", ev("s@vip:1", ""), false, false, false, nil, true},
 		{"handler fails: not marked", ev("s:2", ""), true, false, false, fail, true},
 		{"so it runs again", ev("s:2", ""), false, false, false, nil, true},
 		{"store cannot tell", ev("s:3", ""), false, true, false, errStore, false},

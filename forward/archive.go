@@ -82,7 +82,14 @@ type Query struct {
 
 // replayWhere is where() for what a replay sends (q.Status aside):
 // accepted events, and stale events that were forwarded marked
-// (ordering.stale forward), archived as the message they went as.
+// (ordering.stale forward), archived as the message they went as. That
+// mark is the header line "Hookgate-Stale: true" of the stored header
+// block (encodeHeader): every line of the block follows a CRLF (the
+// preamble's or the line before), and no name or value holds a CR or LF,
+// so the CRLF-framed line matches that header alone, never a value (an
+// event type, an ordering key, a passed header) that holds its text. Rows
+// stored as JSON by earlier versions predate ordering.stale and hold no
+// such header.
 func (q Query) replayWhere() (string, []any) {
 	q.Status = ""
 	where, args := q.where()
@@ -92,8 +99,12 @@ func (q Query) replayWhere() (string, []any) {
 		where += " AND "
 	}
 	where += "(status = 'accepted' OR (status = 'stale' AND instr(header, ?) > 0))"
-	return where, append(args, HeaderStale+": true")
+	return where, append(args, []byte(staleLine)) // a blob, as the column: compared byte for byte
 }
+
+// staleLine is the mark of a stale event forwarded, as its stored header
+// block holds it.
+const staleLine = "\r\n" + HeaderStale + ": true\r\n"
 
 func (q Query) where() (string, []any) {
 	var conds []string

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,46 @@ func TestSweepArchive(t *testing.T) {
 	rs, _ := forward.Events(context.Background(), db, forward.Query{}, false)
 	if len(rs) != 2 || rs[0].EventID != "6" || rs[1].EventID != "5" {
 		t.Fatalf("archive after sweeping = %+v; want events 6 and 5", rs)
+	}
+}
+
+// TestReplayStaleMark: a replay sends a stale event again only when it was
+// forwarded, marked with the header Hookgate-Stale: true (ordering.stale
+// forward); not one that was dropped, whatever text its header values
+// hold, nor one with another header of that value.
+func TestReplayStaleMark(t *testing.T) {
+	db := mustDB(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	mark := "Hookgate-Stale: true"
+	for i, c := range []struct {
+		id, status string
+		header     nats.Header
+	}{
+		{"a", "accepted", nil},
+		{"k", "stale", nats.Header{forward.HeaderStale: {"true"}, forward.HeaderCurrentVersion: {"9"}}},
+		{"t", "stale", nats.Header{forward.HeaderEventType: {"order.paid " + mark}}},
+		{"o", "stale", nats.Header{forward.HeaderOrderingKey: {mark}}},
+		{"p", "stale", nats.Header{"X-Note": {"x\t" + mark + " y"}}},
+		{"x", "stale", nats.Header{"X-" + forward.HeaderStale: {"true"}}},
+	} {
+		r := archiveRecord("shop", c.id, c.status, t0.Add(time.Duration(i)*time.Second))
+		maps.Copy(r.Message.Header, c.header)
+		mustArchive(t, db, r)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := forward.Replay(context.Background(), tx, forward.Query{Provider: "shop"}, "", "r1", t0.Add(time.Hour))
+	if err != nil {
+		tx.Rollback()
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxEventIDs(t, db); n != 2 || got != "ak" {
+		t.Errorf("replayed %d events, %q; want 2, \"ak\" (the accepted one, the stale one forwarded)", n, got)
 	}
 }
 

@@ -104,6 +104,17 @@ func validateMessage(m *Message) error {
 	return nil
 }
 
+// ValidateHeaderName checks that name can name a header of a message
+// (Enqueue refuses a message with a header whose name fails it): not
+// empty, not Nats-* (the NATS server's), and printable ASCII without a
+// colon. The error says what is wrong with it.
+func ValidateHeaderName(name string) error {
+	if p := checkHeaderName(name); p != "" {
+		return errors.New(p)
+	}
+	return nil
+}
+
 func checkHeaderName(k string) string {
 	if k == "" {
 		return "empty name"

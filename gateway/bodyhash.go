@@ -37,9 +37,9 @@ func (p *provider) bodyKey(id string, body []byte) string {
 // the json envelope wrapped. ok is false for a json envelope it cannot
 // read.
 //
-// json() writes a JSON body byte for byte as the last member, data; any
-// other UTF-8 body (an empty one too) as the string data; anything else as
-// data_base64. A string data is taken as such a text body: a body that is
+// json() writes a JSON body in UTF-8 byte for byte as the last member,
+// data; any other UTF-8 body (an empty one too) as the string data;
+// anything else (a JSON body that is not UTF-8 too) as data_base64. A string data is taken as such a text body: a body that is
 // a bare JSON string literal, which no provider sends, would be misread,
 // and its body claim missed by a catch-up after a crash.
 func (e envelope) rawBody(msg []byte) ([]byte, bool) {

@@ -146,9 +146,11 @@ func ceEncode(v string) string {
 
 // json returns the json envelope: {"id", "type", "provider", "created_at",
 // "api_version", "received_at", "data"}, members absent when the event has
-// no such value. A JSON body is data byte for byte; any other body is
-// data as a string, with "content_type" the request's Content-Type (when
-// it has one), or "data_base64" when it is not UTF-8.
+// no such value. A JSON body in UTF-8 is data byte for byte; any other
+// body is data as a string, with "content_type" the request's
+// Content-Type (when it has one), or "data_base64" when it is not UTF-8:
+// a JSON body too (json.Valid does not check the encoding), which
+// embedded as it is would make the envelope JSON that RFC 8259 refuses.
 func (e envelope) json(in envelopeInput) []byte {
 	b := make([]byte, 0, len(in.body)+256)
 	b = append(b, '{')
@@ -164,10 +166,11 @@ func (e envelope) json(in envelopeInput) []byte {
 		}
 	}
 	b = appendMember(b, "received_at", in.receivedAt, false)
+	text := utf8.Valid(in.body)
 	switch {
-	case in.isJSON:
+	case in.isJSON && text:
 		b = append(append(b, `,"data":`...), in.body...)
-	case utf8.Valid(in.body):
+	case text:
 		b = appendMember(b, "content_type", in.ct, false)
 		b = appendJSONString(append(b, `,"data":`...), string(in.body))
 	default:

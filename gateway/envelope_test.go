@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	natsce "github.com/cloudevents/sdk-go/protocol/nats_jetstream/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -166,6 +167,40 @@ func TestJSONEnvelopeForm(t *testing.T) {
 	}
 	if _, ok := got["data"]; ok {
 		t.Errorf("a body that is not UTF-8 has data %s; want data_base64 only", got["data"])
+	}
+}
+
+// TestJSONEnvelopeNotUTF8: a JSON body that is not UTF-8 (json.Valid
+// does not check the encoding) is data_base64, with its content type, so
+// that the envelope is JSON in UTF-8 as RFC 8259 wants; its fields are
+// still read (created_at), and a catch-up reads the body back.
+func TestJSONEnvelopeNotUTF8(t *testing.T) {
+	body := "{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"created\":1700000000,\"data\":{\"object\":{\"note\":\"caf\xe9\"}}}"
+	ct := "application/json; charset=iso-8859-1"
+	pyaml := providerYAML("pay", "stripe", "whsec_x", "envelope: json")
+	m := envelopeEvent(t, pyaml, http.Header{"Content-Type": {ct}}, body, envelopeNow)
+	if !utf8.Valid(m.Body) {
+		t.Fatalf("the envelope is not UTF-8: %q", m.Body)
+	}
+	got := members(t, m.Body)
+	var raw []byte
+	if err := json.Unmarshal(got["data_base64"], &raw); err != nil || string(raw) != body {
+		t.Errorf("data_base64 = %s (%v); want the body", got["data_base64"], err)
+	}
+	if _, ok := got["data"]; ok {
+		t.Errorf("a body that is not UTF-8 has data %s; want data_base64 only", got["data"])
+	}
+	for k, v := range map[string]string{"content_type": `"` + ct + `"`, "created_at": `"2023-11-14T22:13:20Z"`} {
+		if string(got[k]) != v {
+			t.Errorf("%s = %s; want %s", k, got[k], v)
+		}
+	}
+	ps, err := buildProviders(mustValid(t, "listen: 127.0.0.1:0\nproviders:\n"+pyaml), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := ps[0].envelope.rawBody(m.Body); !ok || string(b) != body {
+		t.Errorf("rawBody = %q, %v; want the body", b, ok)
 	}
 }
 

@@ -84,7 +84,7 @@ func (rs *rules) apply(p *provider, id identity, h http.Header, fields []byte, e
 		}
 		r := rs.routes[m.Name]
 		c := forward.Message{
-			ID:      ev.Message.ID + "@" + m.Name,
+			ID:      webhook.CopyID(p.name, m.Name, id.ID),
 			Subject: forward.Subject(r.Subject, p.name, id.Type),
 			Header:  make(nats.Header, len(ev.Message.Header)+len(r.Headers)+1),
 			Body:    ev.Message.Body,

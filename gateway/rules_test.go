@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,10 +55,10 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 	want := []struct{ id, subject, route, priority string }{
-		{id: "shop:evt_big@big", subject: "webhooks.priority.shop.invoice.paid", route: "big", priority: "high"},
-		{id: "shop:evt_big@audit", subject: "webhooks.audit.shop", route: "audit"},
+		{id: "shop@big:evt_big", subject: "webhooks.priority.shop.invoice.paid", route: "big", priority: "high"},
+		{id: "shop@audit:evt_big", subject: "webhooks.audit.shop", route: "audit"},
 		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid"},
-		{id: "shop:evt_small@audit", subject: "webhooks.audit.shop", route: "audit"},
+		{id: "shop@audit:evt_small", subject: "webhooks.audit.shop", route: "audit"},
 		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
 	}
 	for i, w := range want {
@@ -120,6 +122,86 @@ http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "str
 	}
 }
 
+// TestRouteCopyIDs: an event whose ID ends in "@<route>" (what a route's
+// copy of another event was named in earlier versions) is an event of its
+// own, whichever backend decides: accepted, and on the stream beside the
+// other event's copy, which the stream's duplicate window used to drop it
+// for (the sqlite backend answered 202 and lost it; the jetstream backend
+// answered it as a duplicate).
+func TestRouteCopyIDs(t *testing.T) {
+	const routes = "routes:\n  - name: audit\n    subject: \"webhooks.audit.{provider}\"\n"
+	post := func(t *testing.T, s *Server, id string) {
+		t.Helper()
+		body := fmt.Sprintf(`{"id":%q,"type":"invoice.paid","created":1,"data":{"object":{"id":"in_1"}}}`, id)
+		if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+			t.Fatalf("%s: %d; want 202", id, code)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		s := mustServer(t, routes, providerYAML("shop", "stripe", "whsec_a"))
+		for _, id := range []string{"evt_1", "evt_1@audit", "evt_2"} {
+			post(t, s, id)
+		}
+		// The relay publishes in order: once evt_2 is on the stream, so is
+		// what was accepted before it, or the stream dropped it.
+		st := testkit.Stream(t, s.NATSURL(), forward.DefaultStreamName)
+		testkit.WaitFor(t, 10*time.Second, testkit.Says("evt_2 never reached the stream"), func() bool {
+			m, err := st.GetLastMsgForSubject(context.Background(), "webhooks.shop.invoice.paid")
+			return err == nil && m.Header.Get(forward.HeaderEventID) == "evt_2"
+		})
+		want := []string{"shop@audit:evt_1", "shop:evt_1", "shop@audit:evt_1@audit", "shop:evt_1@audit", "shop@audit:evt_2", "shop:evt_2"}
+		var got []string
+		for seq := uint64(1); seq <= streamCount(t, s); seq++ {
+			got = append(got, streamMsg(t, s, seq).Header.Get(forward.HeaderMsgID))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the stream holds %q; want %q", got, want)
+		}
+	})
+	t.Run("jetstream", func(t *testing.T) {
+		ns := testkit.StartNATS(t)
+		c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf(`storage: {backend: jetstream}
+nats: {url: %q, create_stream: true}
+http: {shutdown_timeout: 1s}`, ns.URL()), "providers:"+providerYAML("shop", "stripe", "whsec_a"), routes))
+		s := mustOpen(t, c)
+		post(t, s, "evt_1")
+		post(t, s, "evt_1@audit")
+		st := testkit.Stream(t, ns.URL(), forward.DefaultStreamName)
+		for _, subject := range []string{"webhooks.audit.shop", "webhooks.shop.invoice.paid"} {
+			if n := testkit.SubjectCount(t, st, subject); n != 2 {
+				t.Errorf("%s holds %d messages; want 2", subject, n)
+			}
+		}
+	})
+}
+
+// TestRouteTimeout: a condition that would run for minutes on an event
+// (comprehensions nested over its body's list) is stopped at
+// route.EvalTimeout; the event is answered 202 and forwarded without that
+// route's copy, and the failure is counted.
+func TestRouteTimeout(t *testing.T) {
+	s := mustServer(t, `routes:
+  - name: pairs
+    when: 'body.items.exists(x, body.items.exists(y, y == x + 0.5))'
+    subject: "webhooks.pairs.{provider}"
+`, providerYAML("shop", "stripe", "whsec_a"))
+	items := strings.TrimSuffix(strings.Repeat("0,", 50_000), ",")
+	body := `{"id":"evt_1","type":"invoice.paid","created":1,"items":[` + items + `]}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_1: %d; want 202", code)
+	}
+	// A copy would come before the event's own message.
+	if m := streamMsg(t, s, 1); m.Header.Get(forward.HeaderMsgID) != "shop:evt_1" {
+		t.Errorf("stream message 1 is %s on %s; want the event's own, shop:evt_1", m.Header.Get(forward.HeaderMsgID), m.Subject)
+	}
+	if n := streamCount(t, s); n != 1 {
+		t.Errorf("stream holds %d messages; want 1 (no copy)", n)
+	}
+	if got := scrape(t, s)[`hookgate_route_errors_total{route="pairs"}`]; got != 1 {
+		t.Errorf(`hookgate_route_errors_total{route="pairs"} = %v; want 1`, got)
+	}
+}
+
 // TestReplayRoutes: a replay evaluates the routes as they are now: the
 // event comes back with its copies; limited to a route, as that route's
 // copy alone; an unknown route, or a drop route, is refused.
@@ -150,9 +232,9 @@ func TestReplayRoutes(t *testing.T) {
 	if n != 1 {
 		t.Errorf("replay of route big: %d messages; want 1", n)
 	}
-	want := []string{"shop:evt_big@big", "shop:evt_big@audit", "shop:evt_big",
-		"shop:evt_big@big:replay:" + all, "shop:evt_big@audit:replay:" + all, "shop:evt_big:replay:" + all,
-		"shop:evt_big@big:replay:" + big}
+	want := []string{"shop@big:evt_big", "shop@audit:evt_big", "shop:evt_big",
+		"shop@big:evt_big:replay:" + all, "shop@audit:evt_big:replay:" + all, "shop:evt_big:replay:" + all,
+		"shop@big:evt_big:replay:" + big}
 	for i, id := range want {
 		if got := streamMsg(t, s, uint64(i+1)).Header.Get(forward.HeaderMsgID); got != id {
 			t.Errorf("stream message %d: %s; want %s", i+1, got, id)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/google/cel-go/cel"
@@ -56,7 +57,8 @@ func (u *bodyUse) addUses(a *cel.Ast) {
 
 // value returns the body as an expression sees it: the fields it reads,
 // looked up in the raw JSON, or the whole document decoded. The lookup
-// gives what decoding gives: a document that is not a JSON object, a key
+// gives what decoding gives (a string's invalid UTF-8 as U+FFFD, as
+// jsonValue does): a document that is not a JSON object, a key
 // that repeats on a path (encoding/json keeps the last), or a number out
 // of float64's range (an error) sends it to decoding.
 func (u *bodyUse) value(body []byte) (any, error) {
@@ -142,7 +144,7 @@ func insert(m map[string]any, path []string, r gjson.Result) {
 func jsonValue(r gjson.Result) any {
 	switch r.Type {
 	case gjson.String:
-		return r.Str
+		return validUTF8(r.Str)
 	case gjson.Number:
 		return r.Num
 	case gjson.True:
@@ -155,6 +157,16 @@ func jsonValue(r gjson.Result) any {
 	var v any
 	_ = json.Unmarshal([]byte(r.Raw), &v) // an object or an array, valid
 	return v
+}
+
+// validUTF8 is s as encoding/json decodes a JSON string: each byte that
+// is not part of valid UTF-8 replaced by U+FFFD (a string's conversion to
+// runes does the same), where the lookup leaves the raw bytes.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return string([]rune(s))
 }
 
 // firstByte is the first byte of b that is not JSON white space.

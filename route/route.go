@@ -8,23 +8,53 @@
 // error that names its rule. The body is parsed as JSON only when an
 // expression reads it. A rule whose evaluation fails for one event (a
 // missing field, a body that is not JSON) does not match it; the error is
-// returned with the matches, for the caller to count and log.
+// returned with the matches, for the caller to count and log. So does one
+// stopped at EvalTimeout.
 //
 // route imports no other hookgate package.
 package route
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
 )
 
 // ErrInvalid is wrapped by Compile's errors.
 var ErrInvalid = errors.New("route: invalid rule")
+
+// EvalTimeout bounds the evaluation of one rule's condition for one
+// event. Only a condition with a comprehension (all, exists, exists_one,
+// map, filter) can run long: one nested over the body's lists is
+// quadratic in the body (hours for 1 MiB of small items). It is stopped
+// when its time is up, and is then a RuleError wrapping ErrTimeout: no
+// match. The time includes parsing the body when the rule is the first
+// to read it (about 0.1 s for 1 MiB of small items, a linear condition
+// over them a third of that).
+//
+// It is a time, not cel-go's cost limit: cel-go's cost tracking (v0.31)
+// is itself quadratic in a comprehension's iterations, so CostLimit would
+// make every linear condition over a large list quadratic. Nor are
+// conditions refused by their estimated cost: the estimate cannot tell a
+// comprehension nested over the same list (quadratic) from one over each
+// element's own list (linear in the body).
+const EvalTimeout = time.Second
+
+// ErrTimeout is wrapped by the RuleError of a condition stopped at
+// EvalTimeout.
+var ErrTimeout = errors.New("route: the condition ran out of time")
+
+// interruptEvery is how many comprehension iterations run between two
+// looks at the evaluation's deadline.
+const interruptEvery = 100
 
 // Rule is one routing rule as configured.
 type Rule struct {
@@ -66,6 +96,9 @@ type compiled struct {
 	Rule
 	providers map[string]bool
 	prg       cel.Program // nil: no condition
+	// loops is set for a condition with a comprehension: it is evaluated
+	// under EvalTimeout.
+	loops bool
 }
 
 // env declares the variables of an expression.
@@ -100,12 +133,12 @@ func Compile(rules []Rule) (*Table, error) {
 			}
 		}
 		if r.When != "" {
-			prg, err := program(e, r.When, &t.body)
+			prg, loops, err := program(e, r.When, &t.body)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%w %q: when: %w", ErrInvalid, r.Name, err))
 				continue
 			}
-			c.prg = prg
+			c.prg, c.loops = prg, loops
 		}
 		t.rules = append(t.rules, c)
 	}
@@ -115,18 +148,41 @@ func Compile(rules []Rule) (*Table, error) {
 	return t, nil
 }
 
-// program compiles and type-checks one condition.
+// program compiles and type-checks one condition, and reports whether it
+// has a comprehension (an interruptible program then).
 // It adds what the condition reads of the body to body.
-func program(e *cel.Env, when string, body *bodyUse) (cel.Program, error) {
-	ast, iss := e.Compile(when)
+func program(e *cel.Env, when string, body *bodyUse) (prg cel.Program, loops bool, err error) {
+	a, iss := e.Compile(when)
 	if iss.Err() != nil {
-		return nil, iss.Err()
+		return nil, false, iss.Err()
 	}
-	if t := ast.OutputType(); t != cel.BoolType && t != cel.DynType {
-		return nil, fmt.Errorf("the expression is a %s, not a bool", t)
+	if t := a.OutputType(); t != cel.BoolType && t != cel.DynType {
+		return nil, false, fmt.Errorf("the expression is a %s, not a bool", t)
 	}
-	body.addUses(ast)
-	return e.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	body.addUses(a)
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	root := ast.NavigateAST(a.NativeRep())
+	if loops = len(ast.MatchDescendants(root, ast.KindMatcher(ast.ComprehensionKind))) > 0; loops {
+		opts = append(opts, cel.InterruptCheckFrequency(interruptEvery))
+	}
+	prg, err = e.Program(a, opts...)
+	return prg, loops, err
+}
+
+// eval evaluates the rule's condition; one with a comprehension is
+// stopped at EvalTimeout.
+func (r *compiled) eval(vars *activation) (ref.Val, error) {
+	if !r.loops {
+		out, _, err := r.prg.Eval(vars)
+		return out, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), EvalTimeout)
+	defer cancel()
+	out, _, err := r.prg.ContextEval(ctx, vars)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: stopped after %s", ErrTimeout, EvalTimeout)
+	}
+	return out, err
 }
 
 // Match is a rule that matched an event.
@@ -159,7 +215,7 @@ func (t *Table) Eval(in *Input) ([]Match, []*RuleError) {
 			continue
 		}
 		if r.prg != nil {
-			out, _, err := r.prg.Eval(vars)
+			out, err := r.eval(vars)
 			if err == nil && out.Type() != types.BoolType {
 				err = fmt.Errorf("the expression gave a %s, not a bool", out.Type().TypeName())
 			}

@@ -93,6 +93,58 @@ func TestBodyShapes(t *testing.T) {
 	}
 }
 
+// TestEvalTimeout: a condition with comprehensions nested over a body's
+// list (quadratic in the body: minutes for this one) is stopped at
+// EvalTimeout: an error of its rule alone, wrapping ErrTimeout, and no
+// match; the rules after it are evaluated, a linear one over the same
+// list too.
+func TestEvalTimeout(t *testing.T) {
+	tbl, err := route.Compile([]route.Rule{
+		{Name: "pairs", When: `body.items.exists(x, body.items.exists(y, y == x + 0.5))`},
+		{Name: "zero", When: `body.items.exists(x, x == 0)`},
+		{Name: "all"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"items":[` + strings.TrimSuffix(strings.Repeat("0,", 50_000), ",") + `]}`
+	matches, errs := tbl.Eval(&route.Input{Body: []byte(body)})
+	if len(matches) != 2 || matches[0].Name != "zero" || matches[1].Name != "all" {
+		t.Errorf("matches %v; want zero and all", matches)
+	}
+	if len(errs) != 1 || errs[0].Rule != "pairs" || !errors.Is(errs[0].Err, route.ErrTimeout) {
+		t.Errorf("errors %v; want pairs's, ErrTimeout", errs)
+	}
+}
+
+// TestBodyInvalidUTF8: a string of the body that is not UTF-8 reads as
+// decoding gives it (each invalid byte U+FFFD), whether the condition's
+// field is looked up in the raw JSON or another rule of the table has the
+// body decoded whole: a rule's result does not depend on the others.
+func TestBodyInvalidUTF8(t *testing.T) {
+	for _, c := range []struct{ when, body string }{
+		{when: `body.name == "a\uFFFDb"`, body: "{\"name\":\"a\xffb\"}"},
+		{when: `body.name == "a\uFFFD\uFFFDb"`, body: "{\"name\":\"a\xff\xfeb\"}"},
+		{when: `body.name == "a\uFFFDb\n"`, body: "{\"name\":\"a\xffb\\n\"}"}, // unescaped by the lookup
+		{when: `body.o.name == "caf\uFFFD"`, body: "{\"o\":{\"name\":\"caf\xe9\"}}"},
+		{when: `body.o == {"name": "caf\uFFFD"}`, body: "{\"o\":{\"name\":\"caf\xe9\"}}"},
+	} {
+		for _, rules := range [][]route.Rule{
+			{{Name: "r", When: c.when}},
+			{{Name: "whole", When: `size(body) > 0`}, {Name: "r", When: c.when}},
+		} {
+			tbl, err := route.Compile(rules)
+			if err != nil {
+				t.Fatalf("%s: %v", c.when, err)
+			}
+			m, errs := tbl.Eval(&route.Input{Body: []byte(c.body)})
+			if len(m) != len(rules) {
+				t.Errorf("%s on %q, with %d rules: matched %v (errors %v); want every rule", c.when, c.body, len(rules), m, errs)
+			}
+		}
+	}
+}
+
 func TestCompileNamesTheRule(t *testing.T) {
 	for _, c := range []struct {
 		when, want string

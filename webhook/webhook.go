@@ -71,7 +71,7 @@ type Event struct {
 	// decider copies what it keeps.
 	Message forward.Message
 	// Copies are more messages of the event: the copies that the
-	// gateway's routes add, each with its own subject and ID. They are
+	// gateway's routes add, each with its own subject and ID (CopyID). They are
 	// decided with Message: stored for forwarding together when the event
 	// is accepted (in one transaction or one atomic batch), or not at all.
 	Copies []forward.Message
@@ -83,6 +83,17 @@ type Event struct {
 	// drop): it is still decided and recorded (claimed, compared), so that
 	// its retries are duplicates.
 	Drop bool
+}
+
+// CopyID returns the message ID (Nats-Msg-Id) of route's copy of the event
+// id of provider: "<provider>@<route>:<event id>". An event's own message
+// is "<provider>:<event id>" (Key). Provider and route names hold neither
+// '@' nor ':' (package config refuses them), so what comes before the
+// first of those two characters tells a copy from an event, and no event
+// ID, whatever it holds, gives the ID of a copy: the stream's duplicate
+// window, which spans the whole stream, cannot drop one for the other.
+func CopyID(provider, route, id string) string {
+	return provider + "@" + route + ":" + id
 }
 
 // StaleMessage returns the message to forward for a stale event, given

@@ -621,8 +621,8 @@ func TestFaultSIGKILLRoutes(t *testing.T) {
 	var events []streamMsg
 	copies := map[string]int{}
 	for _, m := range readStream(t, ns.URL()) {
-		if id, ok := strings.CutSuffix(m.msgID, "@copy"); ok {
-			copies[id]++
+		if id, ok := strings.CutPrefix(m.msgID, "shop@copy:"); ok {
+			copies["shop:"+id]++
 			continue
 		}
 		events = append(events, m)

@@ -50,7 +50,7 @@ routes:
 	}{
 		{name: "big", body: `{"id":"evt_1","type":"invoice.paid","data":{"object":{"amount_paid":250000}}}`,
 			want: []string{"signature: valid", "event:     evt_1 (type invoice.paid)", "routes:    [big] matched",
-				"message 1: webhooks.priority.shop.invoice.paid", "Nats-Msg-Id: shop:evt_1@big", "Hookgate-Route: big", "Hookgate-Priority: high",
+				"message 1: webhooks.priority.shop.invoice.paid", "Nats-Msg-Id: shop@big:evt_1", "Hookgate-Route: big", "Hookgate-Priority: high",
 				"message 2: webhooks.shop.invoice.paid", "Nats-Msg-Id: shop:evt_1\n",
 				`route error (no match): route "broken": no such key: nope`},
 			not: []string{"message 3"}},

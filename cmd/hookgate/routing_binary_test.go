@@ -77,7 +77,7 @@ routes:
 		id, subject string
 		headers     map[string]string
 	}{
-		{id: "shop:evt_big@big", subject: "webhooks.priority.shop.invoice.paid", headers: map[string]string{"Hookgate-Route": "big", "Hookgate-Priority": "high"}},
+		{id: "shop@big:evt_big", subject: "webhooks.priority.shop.invoice.paid", headers: map[string]string{"Hookgate-Route": "big", "Hookgate-Priority": "high"}},
 		{id: "shop:evt_big", subject: "webhooks.shop.invoice.paid", headers: map[string]string{"Hookgate-Route": ""}},
 		{id: "shop:evt_small", subject: "webhooks.shop.invoice.paid"},
 		{id: "shop:evt_old", subject: "webhooks.stale.shop.invoice.updated", headers: map[string]string{"Hookgate-Stale": "true", "Hookgate-Current-Version": "40"}},
