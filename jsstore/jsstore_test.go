@@ -28,6 +28,23 @@ func mustStream(t testing.TB) (jetstream.JetStream, func()) {
 	return mustStreamOn(t, forward.ServerConfig{})
 }
 
+// mustDecider is a decider (claims kept an hour) on a stream of a server of
+// its own, and that stream.
+func mustDecider(t testing.TB) (jetstream.JetStream, *jsstore.Decider, jetstream.Stream) {
+	t.Helper()
+	js, _ := mustStream(t)
+	ctx := context.Background()
+	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, forward.DefaultStreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, d, st
+}
+
 // mustStreamOn is mustStream on a server configured by sc (its port and
 // store are set here).
 func mustStreamOn(t testing.TB, sc forward.ServerConfig) (jetstream.JetStream, func()) {
@@ -190,16 +207,8 @@ func TestCheckLimits(t *testing.T) {
 // retries after the marker has gone), not duplicate, and a new event of
 // the entity is accepted, not refused.
 func TestDeleteMarkers(t *testing.T) {
-	js, _ := mustStream(t)
+	js, d, st := mustDecider(t)
 	ctx := context.Background()
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := st.CachedInfo().Config
 	cfg.SubjectDeleteMarkerTTL = 3 * time.Second // the claims' and versions' TTLs rise to it
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
@@ -238,16 +247,8 @@ func TestDeleteMarkers(t *testing.T) {
 // its time in nanoseconds, and a longer one would wrap around and expire
 // the claim at once, so that a retry would be accepted again.
 func TestLongTTL(t *testing.T) {
-	js, _ := mustStream(t)
+	js, d, st := mustDecider(t)
 	ctx := context.Background()
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev := decidertest.Event("e1", "x", 5)
 	ev.TTL = 2_200_000 * time.Hour
 	if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
@@ -407,16 +408,8 @@ func TestDuplicateInBatch(t *testing.T) {
 // in a header beside it; one without the header (an older gateway's)
 // holds a version of any kind.
 func TestVersionMessage(t *testing.T) {
-	js, _ := mustStream(t)
+	_, d, st := mustDecider(t)
 	ctx := context.Background()
-	d, err := jsstore.New(ctx, js, forward.DefaultStreamName, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.Stream(ctx, forward.DefaultStreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	last := func() *jetstream.RawStreamMsg {
 		t.Helper()
 		info, err := st.Info(ctx, jetstream.WithSubjectFilter(jsstore.VersionPrefix+".>"))
