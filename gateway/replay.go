@@ -168,10 +168,15 @@ func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (s
 		s.replays.remove(id)
 		close(run.done)
 	}()
-	c, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), replayPageSize, replayPaged)
+	// Each page is counted on the outbox as it commits: the relay may
+	// send a page (and count it out) before the next one is queued.
+	c, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), store.ReplayOptions{
+		PageSize:  replayPageSize,
+		Outbox:    &s.outbox,
+		Committed: func(store.ReplayCount) { s.relay.Notify() },
+		AfterPage: replayPaged,
+	})
 	if c.Messages > 0 { // pages committed before an error are sent too
-		s.outbox.Add(int64(c.Messages), c.Bytes)
-		s.relay.Notify()
 		s.log.Info("replay queued", "replay_id", id, "events", c.Events, "messages", c.Messages, "provider", q.Provider)
 	}
 	if err != nil {

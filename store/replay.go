@@ -40,13 +40,13 @@ func NewReplayID(now time.Time) string {
 // must fall inside them, or nothing is queued and the error wraps
 // ErrInvalidReplay. It goes in pages of at most forward.MaxReplay events (and
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
-// a large replay never holds the write connection long; pageSize (0:
-// forward.MaxReplay) bounds the events of a page, and afterPage, when set,
-// runs between pages. The count is of what was committed, also when a
-// later page fails (the error says so). When ctx is cancelled with the
-// cause ErrReplayCancelled the replay stops between pages and returns an
-// error wrapping it; its queued rows are left to CancelReplay.
-func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, pageSize int, afterPage func(context.Context)) (c ReplayCount, err error) {
+// a large replay never holds the write connection long (see ReplayOptions).
+// The count is of what was committed, also when a later page fails (the
+// error says so). When ctx is cancelled with the cause ErrReplayCancelled
+// the replay stops between pages and returns an error wrapping it; its
+// queued rows are left to CancelReplay.
+func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, opt ReplayOptions) (c ReplayCount, err error) {
+	pageSize := opt.PageSize
 	if pageSize <= 0 {
 		pageSize = forward.MaxReplay
 	}
@@ -74,7 +74,7 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		if limit > 0 {
 			q.Limit = min(limit-c.Events, pageSize)
 		}
-		res, err := replayPage(ctx, db, q, subject, id, now)
+		res, err := replayPage(ctx, db, q, subject, id, now, opt.Outbox)
 		if err != nil {
 			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
 				err = ErrReplayCancelled
@@ -85,14 +85,35 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 			return c, err
 		}
 		c.Events, c.Messages, c.Bytes = c.Events+res.Events, c.Messages+res.Rows, c.Bytes+res.Bytes
+		if opt.Committed != nil && res.Rows > 0 {
+			opt.Committed(c)
+		}
 		if !res.More || (limit > 0 && c.Events >= limit) {
 			return c, nil
 		}
 		q.After = res.Last
-		if afterPage != nil {
-			afterPage(ctx)
+		if opt.AfterPage != nil {
+			opt.AfterPage(ctx)
 		}
 	}
+}
+
+// ReplayOptions adjust how Replay queues its pages.
+type ReplayOptions struct {
+	// PageSize bounds the events of a page (0: forward.MaxReplay).
+	PageSize int
+	// Outbox, when set, is the count of the outbox that the running
+	// gateway keeps (the one its writer checks the bound against and its
+	// relay counts down): each page's rows are counted on it as the page
+	// commits, added before the commit (taken back if it fails) so that
+	// the relay never counts out rows that were not counted in.
+	Outbox *forward.Counter
+	// Committed, when set, runs after each page that queued rows has
+	// committed, with what the replay queued so far (the gateway wakes
+	// its relay, and shows the replay's progress).
+	Committed func(ReplayCount)
+	// AfterPage, when set, runs between pages, with the replay's context.
+	AfterPage func(context.Context)
 }
 
 // ReplayCount is what a replay queued: archived events, the messages
@@ -140,8 +161,9 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
 }
 
-// replayPage enqueues one page of a replay in its own transaction.
-func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
+// replayPage enqueues one page of a replay in its own transaction, and
+// counts its rows on outbox (when set) before the commit.
+func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time, outbox *forward.Counter) (forward.ReplayResult, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
@@ -154,7 +176,13 @@ func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	if outbox != nil {
+		outbox.Add(int64(res.Rows), res.Bytes)
+	}
 	if err := tx.Commit(); err != nil {
+		if outbox != nil {
+			outbox.Remove(int64(res.Rows), res.Bytes)
+		}
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	return res, nil

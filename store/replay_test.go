@@ -26,16 +26,16 @@ func TestReplayRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, now, stream := context.Background(), time.Now(), []string{"webhooks.>"}
-	if _, err := Replay(ctx, db, "R0", forward.Query{}, "", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) {
+	if _, err := Replay(ctx, db, "R0", forward.Query{}, "", stream, now, ReplayOptions{}); !errors.Is(err, ErrInvalidReplay) {
 		t.Errorf("Replay of everything = %v; want ErrInvalidReplay", err)
 	}
-	if _, err := Replay(ctx, db, "R1", forward.Query{EventID: "a"}, "elsewhere.x", stream, now, 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"elsewhere.x"`) {
+	if _, err := Replay(ctx, db, "R1", forward.Query{EventID: "a"}, "elsewhere.x", stream, now, ReplayOptions{}); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"elsewhere.x"`) {
 		t.Errorf("Replay to elsewhere.x = %v; want ErrInvalidReplay naming it", err)
 	}
 	if n := count(t, db, "outbox"); n != 1 {
 		t.Fatalf("outbox rows = %d after refused replays; want the 1 accepted event", n)
 	}
-	c, err := Replay(ctx, db, "R2", forward.Query{EventID: "a"}, "", stream, now, 0, nil)
+	c, err := Replay(ctx, db, "R2", forward.Query{EventID: "a"}, "", stream, now, ReplayOptions{})
 	if n := c.Events; err != nil || n != 1 {
 		t.Fatalf("Replay = %d, %v; want 1 event", n, err)
 	}
@@ -73,7 +73,7 @@ func TestReplayStaleSubjectRefused(t *testing.T) {
 	}
 	rows := count(t, db, "outbox")
 	ctx, stream := context.Background(), []string{"webhooks.>"}
-	if _, err := Replay(ctx, db, "R", forward.Query{EventID: "b"}, "", stream, time.Now(), 0, nil); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"stale.p.t"`) {
+	if _, err := Replay(ctx, db, "R", forward.Query{EventID: "b"}, "", stream, time.Now(), ReplayOptions{}); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"stale.p.t"`) {
 		t.Errorf("Replay of the stale event = %v; want ErrInvalidReplay naming stale.p.t", err)
 	}
 	if n := count(t, db, "outbox"); n != rows {
