@@ -153,7 +153,8 @@ func (r *replayRuns) get(id string) *replayRun {
 
 // Replay publishes the accepted archived events that match q again, through
 // the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
-// It returns the replay's ID and what it queued. A query naming no
+// It returns the replay's ID and what it queued (also when an error
+// stopped it: the pages committed before are sent). A query naming no
 // provider or event and no time is refused, so a replay is never everything
 // by accident; so is one whose subjects the stream does not take. While it
 // is being queued it is listed by Replays and can be cancelled with
@@ -171,18 +172,18 @@ func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (s
 	// Each page is counted on the outbox as it commits: the relay may
 	// send a page (and count it out) before the next one is queued.
 	c, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), store.ReplayOptions{
-		PageSize:  replayPageSize,
-		Outbox:    &s.outbox,
-		Committed: func(store.ReplayCount) { s.relay.Notify() },
-		AfterPage: replayPaged,
+		PageSize:       replayPageSize,
+		Outbox:         &s.outbox,
+		OutboxMaxRows:  s.cfg.Storage.OutboxMaxRows,
+		OutboxMaxBytes: s.cfg.Storage.OutboxMaxBytes,
+		Wait:           replayWait,
+		Committed:      func(store.ReplayCount) { s.relay.Notify() },
+		AfterPage:      replayPaged,
 	})
 	if c.Messages > 0 { // pages committed before an error are sent too
 		s.log.Info("replay queued", "replay_id", id, "events", c.Events, "messages", c.Messages, "provider", q.Provider)
 	}
-	if err != nil {
-		return id, store.ReplayCount{}, err
-	}
-	return id, c, nil
+	return id, c, err
 }
 
 // ReplayInfo is a replay that is being queued or still has rows waiting in
@@ -315,6 +316,10 @@ func StreamSubjects(ctx context.Context, cfg *config.Config) ([]string, error) {
 // replayPageSize is the most events a replay enqueues per transaction
 // (store.Replay's page size).
 var replayPageSize = forward.MaxReplay
+
+// replayWait is the longest a replay waits for room in the outbox
+// (0: store.DefaultReplayWait).
+var replayWait time.Duration
 
 // replayPaged runs between the pages of a replay, with the replay's
 // context (tests hold a replay there to cancel it).

@@ -155,6 +155,39 @@ func TestReplayListAndCancel(t *testing.T) {
 	}
 }
 
+// TestReplayLeavesLiveEventsRoom: a replay queues no more than half of
+// the outbox's bound, so that live events are still taken while the relay
+// has not sent it (stopped here, as NATS down would hold it); the replay
+// stops at its wait, saying how much it queued. Queued whole, it filled
+// the outbox, and live events got 503 outbox_full.
+func TestReplayLeavesLiveEventsRoom(t *testing.T) {
+	defer func(d time.Duration) { replayWait = d }(replayWait)
+	replayWait = 50 * time.Millisecond
+	s := mustServer(t, adminAuth+"storage: {outbox_max_rows: 8}", providerYAML("shop", "stripe", "whsec_new"))
+	for i := range 8 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	waitPublished(t, s, 8, "the accepted events")
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("the outbox did not empty"), func() bool { rows, _ := s.outbox.Load(); return rows == 0 })
+	if err := s.relay.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+	if !errors.Is(err, store.ErrOutboxFull) || c.Events != 4 || !strings.Contains(err.Error(), "the first 4 events were enqueued") {
+		t.Errorf("Replay = %+v, %v; want 4 events queued, half of outbox_max_rows, and ErrOutboxFull saying so", c, err)
+	}
+	for i := range 4 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_live%d", i), "t", fmt.Sprintf("l%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Errorf("live event %d after the replay: %d; want 202", i, code)
+		}
+	}
+	if n := outboxRows(t, s, ""); n != 8 {
+		t.Errorf("outbox rows = %d; want 8: the replay's 4 and 4 live events", n)
+	}
+}
+
 // TestAdminBodies: the admin API takes a JSON body with or without
 // Content-Type, and says what it wants otherwise.
 func TestAdminBodies(t *testing.T) {

@@ -66,6 +66,8 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		return c, err
 	}
 	limit := q.Limit // 0: every match
+	room := newReplayRoom(db, opt)
+	need := [2]int64{1, 0} // rows and bytes the next page needs at least
 	for {
 		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
 			return c, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, c.Events)
@@ -73,6 +75,13 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		q.Limit = pageSize
 		if limit > 0 {
 			q.Limit = min(limit-c.Events, pageSize)
+		}
+		var err error
+		if q.MaxRows, q.MaxBytes, err = room.wait(ctx, need[0], need[1]); err != nil {
+			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
+				continue // said above
+			}
+			return c, fmt.Errorf("%w (replay %s: %s)", err, id, queuedBefore(c))
 		}
 		res, err := replayPage(ctx, db, q, subject, id, now, opt.Outbox)
 		if err != nil {
@@ -91,10 +100,120 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		if !res.More || (limit > 0 && c.Events >= limit) {
 			return c, nil
 		}
-		q.After = res.Last
-		if opt.AfterPage != nil {
+		need = [2]int64{1, 0}
+		if res.NextRows > 0 || res.NextBytes > 0 {
+			// The outbox had no room for the next event: it waits for
+			// the room that one takes, which must fit the share.
+			need = [2]int64{int64(res.NextRows), res.NextBytes}
+			if err := room.fits(need[0], need[1]); err != nil {
+				return c, fmt.Errorf("%w (replay %s: %s)", err, id, queuedBefore(c))
+			}
+		}
+		if res.Events > 0 { // else the same events again, once there is room
+			q.After = res.Last
+		}
+		if opt.AfterPage != nil && res.Events > 0 {
 			opt.AfterPage(ctx)
 		}
+	}
+}
+
+// queuedBefore says what a replay that stopped queued before it.
+func queuedBefore(c ReplayCount) string {
+	if c.Events == 0 {
+		return "nothing was queued"
+	}
+	return fmt.Sprintf("the first %d events were enqueued before it, and are sent; the rest was not queued", c.Events)
+}
+
+// DefaultReplayWait is how long a replay waits for room in the outbox
+// when ReplayOptions.Wait is 0.
+const DefaultReplayWait = time.Minute
+
+// ReplayShare is the share of each outbox bound a replay may fill: half,
+// so that live events keep the other half however large the replay.
+func ReplayShare(bound int64) int64 { return (bound + 1) / 2 }
+
+// replayRoom is the room a replay has in the outbox.
+type replayRoom struct {
+	db         *DB
+	outbox     *forward.Counter
+	rows, size int64 // the replay's share of the bounds; 0: unbounded
+	patience   time.Duration
+}
+
+func newReplayRoom(db *DB, opt ReplayOptions) *replayRoom {
+	r := &replayRoom{db: db, outbox: opt.Outbox, patience: opt.Wait}
+	if opt.OutboxMaxRows > 0 {
+		r.rows = ReplayShare(opt.OutboxMaxRows)
+	}
+	if opt.OutboxMaxBytes > 0 {
+		r.size = ReplayShare(opt.OutboxMaxBytes)
+	}
+	if r.patience <= 0 {
+		r.patience = DefaultReplayWait
+	}
+	return r
+}
+
+// depth is what the outbox holds now: the gateway's count, or the table's.
+func (r *replayRoom) depth(ctx context.Context) (rows, bytes int64, err error) {
+	if r.outbox != nil {
+		rows, bytes = r.outbox.Load()
+		return rows, bytes, nil
+	}
+	d, err := forward.Depth(ctx, r.db.Read)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return d.Rows, d.Bytes, nil
+}
+
+// fits refuses a need larger than the replay's share, which no wait
+// would make room for.
+func (r *replayRoom) fits(rows, bytes int64) error {
+	if (r.rows > 0 && rows > r.rows) || (r.size > 0 && bytes > r.size) {
+		return fmt.Errorf("%w: an archived event is replayed as %d messages of %d bytes, more than a replay may queue at once: "+
+			"half of storage.outbox_max_rows and outbox_max_bytes (%d rows, %d bytes)", ErrOutboxFull, rows, bytes, r.rows, r.size)
+	}
+	return nil
+}
+
+// wait waits until the replay's share has room for rows and bytes, and
+// returns the room there is then (0, 0 when unbounded). It polls the
+// depth, more slowly as the wait goes on, for at most r.patience; past it,
+// the error wraps ErrOutboxFull. A cancelled ctx ends it with its cause.
+func (r *replayRoom) wait(ctx context.Context, rows, bytes int64) (freeRows, freeBytes int64, err error) {
+	if r.rows == 0 && r.size == 0 {
+		return 0, 0, nil
+	}
+	var deadline time.Time
+	poll := 10 * time.Millisecond
+	for {
+		n, b, err := r.depth(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		freeRows, freeBytes = r.rows-n, r.size-b
+		rowsOK, bytesOK := r.rows == 0 || freeRows >= rows, r.size == 0 || (freeBytes >= bytes && freeBytes > 0)
+		if rowsOK && bytesOK {
+			return max(freeRows, 0), max(freeBytes, 0), nil
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(r.patience)
+		} else if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("%w: the outbox had no room for the replay for %s (it holds %d rows, %d bytes; a replay may fill half of "+
+				"storage.outbox_max_rows and outbox_max_bytes: %d rows, %d bytes): is NATS down, or no gateway running to send it?",
+				ErrOutboxFull, r.patience, n, b, r.rows, r.size)
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, 0, context.Cause(ctx)
+		case <-t.C:
+		}
+		poll = min(2*poll, time.Second)
 	}
 }
 
@@ -108,11 +227,24 @@ type ReplayOptions struct {
 	// commits, added before the commit (taken back if it fails) so that
 	// the relay never counts out rows that were not counted in.
 	Outbox *forward.Counter
+	// OutboxMaxRows and OutboxMaxBytes are the outbox's bounds
+	// (storage.outbox_max_rows and outbox_max_bytes; 0: unbounded). A
+	// replay fills at most half of each (ReplayShare), so that live
+	// events keep the other half: each page takes the room left in that
+	// share (the depth is the Outbox count, or the table's without one),
+	// and with none left the replay waits for the relay to send rows, at
+	// most Wait (0: DefaultReplayWait) at a time; past it the replay
+	// stops with an error wrapping ErrOutboxFull, what it queued is
+	// sent. An event replayed as more than the share (route copies, a
+	// body) stops it at once, with the same error.
+	OutboxMaxRows, OutboxMaxBytes int64
+	Wait                          time.Duration
 	// Committed, when set, runs after each page that queued rows has
 	// committed, with what the replay queued so far (the gateway wakes
 	// its relay, and shows the replay's progress).
 	Committed func(ReplayCount)
-	// AfterPage, when set, runs between pages, with the replay's context.
+	// AfterPage, when set, runs after each page that took events (but
+	// the last), with the replay's context.
 	AfterPage func(context.Context)
 }
 

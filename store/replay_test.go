@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,5 +79,80 @@ func TestReplayStaleSubjectRefused(t *testing.T) {
 	}
 	if n := count(t, db, "outbox"); n != rows {
 		t.Errorf("outbox rows = %d after the refused replay; want %d", n, rows)
+	}
+}
+
+// TestReplayKeepsToItsShare: a replay fills at most half of the outbox's
+// bounds, the rest staying for live events. With the share full it waits
+// for the relay to send rows and then goes on; when nothing is sent it
+// stops at its wait, with ErrOutboxFull and the count of what it queued.
+// An event larger than the share stops it at once.
+func TestReplayKeepsToItsShare(t *testing.T) {
+	db := mustOpen(t)
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
+	w.Start()
+	defer w.Close()
+	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+		ev := testEvent(id, "", 0)
+		ev.Provider, ev.ID = "p", id
+		if _, err := w.Decide(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, now := context.Background(), time.Now()
+	sent := func() { // the relay, sending the whole outbox
+		if _, err := db.Write.Exec(`DELETE FROM outbox`); err != nil {
+			t.Error(err)
+		}
+	}
+	sent()
+
+	// Drained while it waits: a stand-in relay sends the share once it is
+	// full, and the replay goes on with the rest.
+	full := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		<-full
+		sent()
+		close(drained)
+	}()
+	most := 0
+	var filled sync.Once
+	c, err := Replay(ctx, db, "R1", forward.Query{Provider: "p"}, "", nil, now, ReplayOptions{
+		OutboxMaxRows: 6,
+		Committed: func(c ReplayCount) {
+			most = max(most, count(t, db, "outbox"))
+			if c.Events >= 3 {
+				filled.Do(func() { close(full) })
+			}
+		},
+	})
+	<-drained
+	if err != nil || c.Events != 6 {
+		t.Fatalf("Replay = %+v, %v; want the 6 events, in two halves", c, err)
+	}
+	if most != 3 {
+		t.Errorf("the outbox held at most %d rows during the replay; want 3, half of outbox_max_rows 6", most)
+	}
+
+	// Not drained: it stops at its wait, having queued its share.
+	sent()
+	c, err = Replay(ctx, db, "R2", forward.Query{Provider: "p"}, "", nil, now, ReplayOptions{OutboxMaxRows: 6, Wait: 20 * time.Millisecond})
+	if !errors.Is(err, ErrOutboxFull) || c.Events != 3 || !strings.Contains(err.Error(), "the first 3 events were enqueued") {
+		t.Errorf("Replay with nothing sent = %+v, %v; want 3 events and ErrOutboxFull saying so", c, err)
+	}
+	if n := count(t, db, "outbox"); n != 3 {
+		t.Errorf("outbox rows = %d; want 3", n)
+	}
+
+	// The bytes bound too; an event over the share is refused at once.
+	sent()
+	size := int64(len(testEvent("a", "", 0).Message.Body))
+	c, err = Replay(ctx, db, "R3", forward.Query{Provider: "p"}, "", nil, now, ReplayOptions{OutboxMaxBytes: size, Wait: time.Hour})
+	if !errors.Is(err, ErrOutboxFull) || c.Events != 0 || !strings.Contains(err.Error(), "more than a replay may queue at once") {
+		t.Errorf("Replay of events over the share = %+v, %v; want ErrOutboxFull at once, nothing queued", c, err)
+	}
+	if n := count(t, db, "outbox"); n != 0 {
+		t.Errorf("outbox rows = %d; want 0", n)
 	}
 }

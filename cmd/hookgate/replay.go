@@ -108,7 +108,9 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 	}
 	now := time.Now()
 	id := store.NewReplayID(now)
-	c, err := store.Replay(ctx, db, id, q, subject, stream, now, store.ReplayOptions{})
+	c, err := store.Replay(ctx, db, id, q, subject, stream, now, store.ReplayOptions{
+		OutboxMaxRows: cfg.Storage.OutboxMaxRows, OutboxMaxBytes: cfg.Storage.OutboxMaxBytes,
+	})
 	if errors.Is(err, store.ErrInvalidReplay) {
 		return &exitError{1, "hookgate: " + err.Error()}
 	}
