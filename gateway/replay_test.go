@@ -188,6 +188,99 @@ func TestReplayLeavesLiveEventsRoom(t *testing.T) {
 	}
 }
 
+// TestAdminReplayOutlivesItsRequest: POST /admin/replay answers 202 with
+// the replay's ID when the replay is still being queued after a while, and
+// the replay goes on to its end (the request's context ends when its
+// handler returns), listed by GET /admin/replays with its progress and
+// then its outcome. A replay ran inside its request: one that outlived the
+// admin listener's write timeout was answered EOF, though queued (a retry
+// sent it twice), and a client that went away stopped it halfway. Closing
+// the gateway stops a replay being queued.
+func TestAdminReplayOutlivesItsRequest(t *testing.T) {
+	defer func(size int, hook func(context.Context), wait time.Duration) {
+		replayPageSize, replayPaged, replayAnswerWait = size, hook, wait
+	}(replayPageSize, replayPaged, replayAnswerWait)
+	replayPageSize, replayAnswerWait = 1, 50*time.Millisecond
+	s, token := replayServer(t, 4)
+	paged, release := make(chan struct{}, 16), make(chan struct{})
+	replayPaged = func(ctx context.Context) { // held after its first page
+		paged <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop"}`)
+		answered <- answer{code, out}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("POST /admin/replay not answered while its replay is being queued")
+	}
+	var r struct {
+		ID     string `json:"replay_id"`
+		Status string `json:"status"`
+	}
+	if a.code != 202 || json.Unmarshal([]byte(a.body), &r) != nil || r.Status != "queuing" || r.ID == "" {
+		t.Fatalf("POST /admin/replay of a replay still being queued: %d %s; want 202, queuing, with its ID", a.code, a.body)
+	}
+	<-paged
+	listed := func() ReplayInfo {
+		t.Helper()
+		rs, err := s.Replays(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range rs {
+			if info.ID == r.ID {
+				return info
+			}
+		}
+		return ReplayInfo{}
+	}
+	if info := listed(); !info.Queuing || info.Events != 1 || info.Rows != 1 {
+		t.Errorf("replay %s listed as %+v while held after its first page; want queuing, 1 event, 1 row", r.ID, info)
+	}
+	close(release)
+	var info ReplayInfo
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("replay %s listed as %+v; want it ended with 4 events", r.ID, info) }, func() bool {
+		info = listed()
+		return !info.Queuing && info.Events == 4
+	})
+	if info.Messages != 4 || info.Rows != 4 || info.Error != "" {
+		t.Errorf("replay %s ended as %+v; want 4 messages, 4 rows waiting, no error", r.ID, info)
+	}
+	if code, out := adminCall(t, s, "GET", "/admin/replays", token, ""); code != 200 || !strings.Contains(out, `"replay_id":"`+r.ID+`","queuing":false,"events":4,"messages":4,"rows":4`) {
+		t.Errorf("GET /admin/replays: %d %s; want %s ended with 4 events", code, out, r.ID)
+	}
+
+	// Closing the gateway stops a replay being queued.
+	for len(paged) > 0 {
+		<-paged // the ended replay's
+	}
+	release = make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+		done <- err
+	}()
+	<-paged
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, errShuttingDown) || !strings.Contains(err.Error(), "the first 1 events were enqueued") {
+		t.Errorf("replay being queued at Close: %v; want it stopped, saying so", err)
+	}
+}
+
 // TestAdminBodies: the admin API takes a JSON body with or without
 // Content-Type, and says what it wants otherwise.
 func TestAdminBodies(t *testing.T) {

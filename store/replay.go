@@ -42,9 +42,10 @@ func NewReplayID(now time.Time) string {
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
 // a large replay never holds the write connection long (see ReplayOptions).
 // The count is of what was committed, also when a later page fails (the
-// error says so). When ctx is cancelled with the cause ErrReplayCancelled
-// the replay stops between pages and returns an error wrapping it; its
-// queued rows are left to CancelReplay.
+// error says so). When ctx is cancelled the replay stops between pages
+// and returns an error wrapping its cause; with the cause
+// ErrReplayCancelled its queued rows are left to CancelReplay, with any
+// other they are sent.
 func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, opt ReplayOptions) (c ReplayCount, err error) {
 	pageSize := opt.PageSize
 	if pageSize <= 0 {
@@ -71,6 +72,8 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 	for {
 		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
 			return c, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, c.Events)
+		} else if err != nil {
+			return c, fmt.Errorf("replay %s stopped: %w (%s)", id, err, queuedBefore(c))
 		}
 		q.Limit = pageSize
 		if limit > 0 {
@@ -85,8 +88,10 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		}
 		res, err := replayPage(ctx, db, q, subject, id, now, opt.Outbox)
 		if err != nil {
-			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
+			if cause := context.Cause(ctx); errors.Is(cause, ErrReplayCancelled) {
 				err = ErrReplayCancelled
+			} else if cause != nil {
+				return c, fmt.Errorf("replay %s stopped: %w (%s)", id, cause, queuedBefore(c))
 			}
 			if c.Events > 0 {
 				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, c.Events)
