@@ -245,7 +245,8 @@ func Replay(ctx context.Context, tx interface {
 // as they were. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
 // the stream does not drop it as a duplicate, and a replay retried with the
 // same replayID is dropped instead), the HeaderReplay header, and subject
-// when not empty.
+// when not empty (on the events' own messages: a route's copy keeps its
+// route's subject, and a stale event forwarded keeps its stale subject).
 //
 // One call enqueues at most q.Limit events (0, or a limit above MaxReplay,
 // means MaxReplay = 10,000), and stops after the event that brings their
@@ -339,8 +340,10 @@ func ReplayPage(ctx context.Context, tx interface {
 func enqueueReplay(ctx context.Context, tx Execer, out []Message, subject, replayID string, now time.Time) error {
 	for _, m := range out {
 		m.ID += ":replay:" + replayID
-		if subject != "" && m.Header.Get(HeaderRoute) == "" {
-			m.Subject = subject // the event's own message; a copy keeps its route's
+		if subject != "" && m.Header.Get(HeaderRoute) == "" && m.Header.Get(HeaderStale) == "" {
+			// The event's own message; a route's copy keeps its route's
+			// subject, a stale event forwarded its stale subject.
+			m.Subject = subject
 		}
 		h := make(map[string][]string, len(m.Header)+1)
 		for k, v := range m.Header {

@@ -23,8 +23,10 @@ import (
 )
 
 // ReplayRequest is the body of POST /admin/replay: an archive query (at
-// least a provider, an event ID or a start time) and an optional subject;
-// or Parked, to send parked rows again (those of Seqs, or all of them).
+// least a provider, an event ID or a start time) and an optional subject
+// (for the events' own messages: route copies and forwarded stale events
+// keep theirs); or Parked, to send parked rows again (those of Seqs, or
+// all of them).
 type ReplayRequest struct {
 	Provider string `json:"provider"`
 	EventID  string `json:"id"`

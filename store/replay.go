@@ -262,19 +262,17 @@ type ReplayCount struct {
 }
 
 // checkReplaySubjects refuses a replay whose subject, or one of whose
-// archived events' subjects, the stream does not take: queued, such rows
-// would be refused by the stream until parked. The error wraps ErrInvalidReplay
-// and names the subjects.
+// archived events' subjects (with a subject, those of the stale events,
+// which keep theirs: see forward.ReplaySubjects), the stream does not
+// take: queued, such rows would be refused by the stream until parked.
+// The error wraps ErrInvalidReplay and names the subjects.
 func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject string, stream []string) error {
 	if stream == nil {
 		return nil
 	}
-	subjects := []string{subject}
-	if subject == "" {
-		var err error
-		if subjects, err = forward.ReplaySubjects(ctx, db.Read, q); err != nil {
-			return fmt.Errorf("%w: %w", ErrStorage, err)
-		}
+	subjects, err := forward.ReplaySubjects(ctx, db.Read, q, subject)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	var outside []string
 	for _, subj := range subjects {
@@ -285,12 +283,18 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 	if len(outside) == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("the subject %q is", outside[0])
+	var what string
 	switch {
-	case subject == "" && len(outside) == 1:
+	case len(outside) == 1 && outside[0] == subject:
+		what = fmt.Sprintf("the subject %q is", outside[0])
+	case len(outside) == 1:
 		what = fmt.Sprintf("the archived events' subject %q is", outside[0])
-	case subject == "":
-		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), strings.Join(outside[:min(3, len(outside))], ", "))
+	default:
+		of := "archived events' subjects"
+		if subject != "" {
+			of = "subjects"
+		}
+		what = fmt.Sprintf("%d %s are (%s)", len(outside), of, strings.Join(outside[:min(3, len(outside))], ", "))
 		if len(outside) > 3 {
 			what = strings.TrimSuffix(what, ")") + ", ...)"
 		}

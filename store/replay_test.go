@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +155,60 @@ func TestReplayKeepsToItsShare(t *testing.T) {
 	}
 	if n := count(t, db, "outbox"); n != 0 {
 		t.Errorf("outbox rows = %d; want 0", n)
+	}
+}
+
+// TestReplaySubjectKeepsStaleSubjects: a replay with a subject override
+// moves the events' own messages to it, but a stale event forwarded marked
+// (ordering.stale forward) keeps its stale subject, as a route's copy
+// keeps its route's; and that stale subject is checked against the stream
+// too. Moved, older versions reached the override without the stale
+// subject consumers tell them by.
+func TestReplaySubjectKeepsStaleSubjects(t *testing.T) {
+	db := mustOpen(t)
+	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
+	w.Start()
+	defer w.Close()
+	for _, c := range []struct {
+		id      string
+		version int64
+		want    webhook.Outcome
+	}{{"a", 2, webhook.Accepted}, {"b", 1, webhook.Stale}} {
+		ev := testEvent(c.id, "e1", c.version)
+		ev.Provider, ev.ID, ev.StaleSubject = "p", c.id, "webhooks.stale.p.t"
+		if o, err := w.Decide(context.Background(), ev); err != nil || o != c.want {
+			t.Fatalf("Decide(%s) = %v, %v; want %v", c.id, o, err, c.want)
+		}
+	}
+	if _, err := db.Write.Exec(`DELETE FROM outbox`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, now := context.Background(), time.Now()
+	if _, err := Replay(ctx, db, "R1", forward.Query{Provider: "p"}, "replays.p", []string{"replays.>"}, now, ReplayOptions{}); !errors.Is(err, ErrInvalidReplay) ||
+		!strings.Contains(err.Error(), `the archived events' subject "webhooks.stale.p.t" is outside`) {
+		t.Errorf("Replay to replays.p with a stream without the stale subject = %v; want ErrInvalidReplay naming webhooks.stale.p.t", err)
+	}
+	if n := count(t, db, "outbox"); n != 0 {
+		t.Fatalf("outbox rows = %d after the refused replay; want 0", n)
+	}
+	c, err := Replay(ctx, db, "R2", forward.Query{Provider: "p"}, "replays.p", []string{"replays.>", "webhooks.>"}, now, ReplayOptions{})
+	if err != nil || c.Messages != 2 {
+		t.Fatalf("Replay to replays.p = %+v, %v; want 2 messages", c, err)
+	}
+	rows, err := db.Read.Query(`SELECT msg_id, subject FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id, subject string
+		if err := rows.Scan(&id, &subject); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id+" on "+subject)
+	}
+	if want := []string{"p:a:replay:R2 on replays.p", "p:b:replay:R2 on webhooks.stale.p.t"}; !slices.Equal(got, want) {
+		t.Errorf("replayed rows = %q; want %q", got, want)
 	}
 }

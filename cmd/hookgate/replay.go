@@ -32,7 +32,7 @@ func (f *seqsFlag) Set(v string) error {
 
 func defineReplay(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
-	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	subject := fs.String("subject", "", "publish the events on `SUBJECT` instead of their own (route copies and forwarded stale events keep theirs)")
 	route := fs.String("route", "", "only the copies of the route `NAME` (the routes are evaluated again)")
 	parked := fs.Bool("parked", false, "send the parked rows again (all, or those of -seq), as they were")
 	var seqs seqsFlag
