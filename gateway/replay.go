@@ -129,12 +129,34 @@ func (s *Server) adminReplay(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 	}
 	answer := map[string]any{"replay_id": id, "status": "queued", "events": n, "messages": count.Messages}
-	if n == 0 {
-		if why, err := store.WhyNoReplay(ctx, s.db, q); err == nil {
+	if count.Messages == 0 {
+		if why, err := WhyNothingQueued(ctx, s.db, q, r.Route, count); err == nil {
 			answer["reason"] = why
 		}
 	}
 	return c.JSON(http.StatusOK, answer)
+}
+
+// WhyNothingQueued says why a replay of q, limited to route ("" for all
+// the routes), that queued c queued no message: store.WhyNoReplay when it
+// replayed no archived event; else that the route, or the routes, as they
+// are now, made no message of the events it did take. It is "" when c
+// queued messages.
+func WhyNothingQueued(ctx context.Context, db *store.DB, q Query, route string, c store.ReplayCount) (string, error) {
+	switch {
+	case c.Messages > 0:
+		return "", nil
+	case c.Events == 0:
+		return store.WhyNoReplay(ctx, db, q)
+	}
+	matched, them := fmt.Sprintf("%d archived events match", c.Events), "any of them"
+	if c.Events == 1 {
+		matched, them = "1 archived event matches", "it"
+	}
+	if route != "" {
+		return fmt.Sprintf("%s, but route %q, as the routes are now, makes no copy of %s", matched, route, them), nil
+	}
+	return fmt.Sprintf("%s, but the routes, as they are now, drop %s", matched, them), nil
 }
 
 // replayAnswerWait is how long POST /admin/replay waits for the replay to

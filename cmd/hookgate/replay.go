@@ -78,7 +78,7 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 		if q.Expand, err = gateway.ReplayExpander(cfg, *route); err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
-		return replay(ctx, cfg, db, q, *subject, stdout)
+		return replay(ctx, cfg, db, q, *subject, *route, stdout)
 	}
 }
 
@@ -97,8 +97,9 @@ func openGatewayDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 }
 
 // replay queues the accepted archived events that q matches again, on
-// subject or their own; when it queues none it says why.
-func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Query, subject string, stdout io.Writer) error {
+// subject or their own (with route's copies alone when route is set); when
+// it queues no message it says why.
+func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Query, subject, route string, stdout io.Writer) error {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
 	}
@@ -117,13 +118,13 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 	if err != nil {
 		return err
 	}
-	if c.Events == 0 {
-		why, err := store.WhyNoReplay(ctx, db, q)
+	if c.Messages == 0 {
+		why, err := gateway.WhyNothingQueued(ctx, db, q, route, c)
 		if err != nil {
 			return err
 		}
 		msg := "hookgate: replay: nothing queued: " + why
-		if !cfg.Archive.Enabled {
+		if c.Events == 0 && !cfg.Archive.Enabled {
 			msg += " (" + archiveOff + ")"
 		}
 		return &exitError{1, msg}
