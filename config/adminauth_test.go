@@ -14,11 +14,18 @@ const adminSecret = "admin-hmac-secret-for-tests-0123456789"
 func TestAdminAuthLifetimeConfig(t *testing.T) {
 	const auth = "admin:\n  auth: {algorithms: [HS256], issuer: ops, audience: hg, keys: [\"" + adminSecret + "\"]"
 	c := mustValid(t, auth+"}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
-	if a := c.Admin.Auth; time.Duration(a.MaxLifetime) != time.Hour || time.Duration(a.Leeway) != 5*time.Second {
-		t.Errorf("admin.auth defaults = max_lifetime %s, leeway %s; want 1h, 5s", time.Duration(a.MaxLifetime), time.Duration(a.Leeway))
+	if a := c.Admin.Auth; a.Lifetime() != time.Hour || a.Skew() != 5*time.Second {
+		t.Errorf("admin.auth defaults = max_lifetime %s, leeway %s; want 1h, 5s", a.Lifetime(), a.Skew())
+	}
+	// 0s is no leeway, not the default (it became 5s).
+	c = mustValid(t, auth+", leeway: 0s, max_lifetime: 10m}\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+	if a := c.Admin.Auth; a.Skew() != 0 || a.Lifetime() != 10*time.Minute {
+		t.Errorf("admin.auth with leeway: 0s = leeway %s, max_lifetime %s; want 0s, 10m", a.Skew(), a.Lifetime())
 	}
 	for _, tc := range []struct{ set, want string }{
 		{"max_lifetime: -1h", "admin.auth.max_lifetime: must be positive"},
+		// 0s is refused, not replaced by the default.
+		{"max_lifetime: 0s", "admin.auth.max_lifetime: must be positive (0s would refuse every token; leave it out for the default 1h0m0s)"},
 		{"leeway: 2m", "admin.auth.leeway: 2m0s is not from 0s to 1m0s"},
 		{"leeway: -1s", "admin.auth.leeway: -1s is not from 0s to 1m0s"},
 		{"jwks_refresh: 10m", "admin.auth.jwks_refresh: applies only with jwks_url"},
