@@ -1,6 +1,11 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"strings"
 	"testing"
@@ -78,6 +83,52 @@ func TestAdminAuthConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("Validate error does not say %q:\n%v", w, err)
 				}
+			}
+		})
+	}
+}
+
+// TestAdminKeyConfusion: an HS* admin key that is a public key is
+// refused, named by its index, never quoted: anyone holding the public key
+// could sign admin tokens.
+func TestAdminKeyConfusion(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n", "\n      ")
+	const auth = "admin:\n  auth:\n    issuer: ops\n    audience: hg\n"
+	for _, c := range []struct {
+		name, src string
+		want      []string // substrings of the error; none: valid
+	}{
+		{"HS256 with a public key", auth + "    algorithms: [HS256]\n    keys:\n    - |\n      " + public + "\nproviders: [{name: shop, type: github, secrets: [s]}]\n",
+			[]string{"admin.auth.keys[0]: is a PEM block, not a shared secret: as an HMAC key for HS* it would let anyone who holds it sign tokens"}},
+		{"ES256 with a public key", auth + "    algorithms: [ES256]\n    keys:\n    - |\n      " + public + "\nproviders: [{name: shop, type: github, secrets: [s]}]\n", nil},
+		{"HS256 with a key of its own", auth + "    algorithms: [HS256]\n    keys: [\"" + adminSecret + "\"]\nproviders: [{name: shop, type: github, secrets: [s]}]\n", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := validateErr(t, c.src)
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Errorf("Validate = %v; want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate = %v; want ErrInvalid", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate error does not say %q:\n%v", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), adminSecret) || strings.Contains(err.Error(), "BEGIN PUBLIC KEY") {
+				t.Errorf("Validate error quotes the key:\n%v", err)
 			}
 		})
 	}
