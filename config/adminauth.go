@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -131,6 +132,26 @@ func (a *AdminAuth) validate(bad func(field, format string, args ...any)) {
 			bad("admin.auth.keys["+strconv.Itoa(se.Index)+"]", "%s", se.Reason)
 		} else {
 			bad("admin.auth", "%v", err)
+		}
+	}
+}
+
+// checkShared reports every HMAC key of a that is also a provider's
+// webhook secret: the provider (a third party) holds that secret, and
+// could sign admin tokens with it. The error names the provider and the
+// entries, never the secret.
+func (a *AdminAuth) checkShared(providers []Provider, bad func(field, format string, args ...any)) {
+	if !slices.ContainsFunc(a.Algorithms, func(alg string) bool { return hmacKeySizes[alg] > 0 }) {
+		return // public keys: nothing to share
+	}
+	for i, k := range a.Keys {
+		for _, p := range providers {
+			for j, sec := range p.Secrets {
+				if sec.Value != "" && sec.Value == k {
+					bad("admin.auth.keys["+strconv.Itoa(i)+"]", "is also the webhook secret secrets[%d] of provider %q, which the provider holds: "+
+						"it could sign admin tokens; give the admin API a key of its own", j, p.Name)
+				}
+			}
 		}
 	}
 }

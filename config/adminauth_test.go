@@ -88,9 +88,10 @@ func TestAdminAuthConfig(t *testing.T) {
 	}
 }
 
-// TestAdminKeyConfusion: an HS* admin key that is a public key is
-// refused, named by its index, never quoted: anyone holding the public key
-// could sign admin tokens.
+// TestAdminKeyConfusion: an HS* admin key that is a public key, or that is
+// also a provider's webhook secret, is refused, named by its index (and
+// the provider), never quoted: with either, someone else than the operator
+// could sign admin tokens (anyone holding the public key; the provider).
 func TestAdminKeyConfusion(t *testing.T) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -109,6 +110,8 @@ func TestAdminKeyConfusion(t *testing.T) {
 		{"HS256 with a public key", auth + "    algorithms: [HS256]\n    keys:\n    - |\n      " + public + "\nproviders: [{name: shop, type: github, secrets: [s]}]\n",
 			[]string{"admin.auth.keys[0]: is a PEM block, not a shared secret: as an HMAC key for HS* it would let anyone who holds it sign tokens"}},
 		{"ES256 with a public key", auth + "    algorithms: [ES256]\n    keys:\n    - |\n      " + public + "\nproviders: [{name: shop, type: github, secrets: [s]}]\n", nil},
+		{"HS256 with a provider's secret", auth + "    algorithms: [HS256]\n    keys: [\"" + adminSecret + "\"]\nproviders: [{name: shop, type: github, secrets: [s, \"" + adminSecret + "\"]}]\n",
+			[]string{`admin.auth.keys[0]: is also the webhook secret secrets[1] of provider "shop"`}},
 		{"HS256 with a key of its own", auth + "    algorithms: [HS256]\n    keys: [\"" + adminSecret + "\"]\nproviders: [{name: shop, type: github, secrets: [s]}]\n", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
