@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,11 +29,11 @@ type AdminAuth struct {
 	JWKSRefresh Duration `yaml:"jwks_refresh"`
 	// MaxLifetime is the longest a token may be valid: a token whose exp
 	// is further than this from its iat (or, without iat, from now) is
-	// refused. Default DefaultAdminMaxLifetime.
-	MaxLifetime Duration `yaml:"max_lifetime"`
-	// Leeway is the clock skew allowed on exp, nbf and iat. Default
-	// DefaultAdminLeeway, at most MaxAdminLeeway.
-	Leeway Duration `yaml:"leeway"`
+	// refused. Unset (nil): DefaultAdminMaxLifetime; it must be positive.
+	MaxLifetime *Duration `yaml:"max_lifetime"`
+	// Leeway is the clock skew allowed on exp, nbf and iat. Unset (nil):
+	// DefaultAdminLeeway; 0s allows none; at most MaxAdminLeeway.
+	Leeway *Duration `yaml:"leeway"`
 }
 
 // Admin token defaults and bounds.
@@ -47,19 +48,19 @@ const (
 // Lifetime is the longest an admin token may live: MaxLifetime, or its
 // default when unset.
 func (a *AdminAuth) Lifetime() time.Duration {
-	if a.MaxLifetime == 0 {
+	if a.MaxLifetime == nil {
 		return DefaultAdminMaxLifetime
 	}
-	return time.Duration(a.MaxLifetime)
+	return time.Duration(*a.MaxLifetime)
 }
 
-// Skew is the clock skew allowed on a token's times: Leeway, or its
-// default when unset.
+// Skew is the clock skew allowed on a token's times: Leeway (0 allows
+// none), or its default when unset.
 func (a *AdminAuth) Skew() time.Duration {
-	if a.Leeway == 0 {
+	if a.Leeway == nil {
 		return DefaultAdminLeeway
 	}
-	return time.Duration(a.Leeway)
+	return time.Duration(*a.Leeway)
 }
 
 // Enabled reports whether the admin API is configured: admin.auth is
@@ -102,15 +103,20 @@ func (a *AdminAuth) validate(bad func(field, format string, args ...any)) {
 			report("admin.auth.keys["+strconv.Itoa(i)+"]", "an HMAC key of %d bytes is too short for %s, which needs at least %d (RFC 7518, section 3.2)", len(k), minAlg, minLen)
 		}
 	}
-	if a.MaxLifetime == 0 {
-		a.MaxLifetime = Duration(DefaultAdminMaxLifetime)
-	} else if a.MaxLifetime < 0 {
-		report("admin.auth.max_lifetime", "must be positive")
+	// Unset and 0 differ: an unset bound takes its default, a 0 lifetime
+	// would refuse every token, and a 0 leeway allows no skew.
+	switch {
+	case a.MaxLifetime == nil:
+		a.MaxLifetime = durationOf(DefaultAdminMaxLifetime)
+	case *a.MaxLifetime <= 0:
+		report("admin.auth.max_lifetime", "must be positive (%s would refuse every token; leave it out for the default %s)",
+			time.Duration(*a.MaxLifetime), DefaultAdminMaxLifetime)
 	}
-	if a.Leeway == 0 {
-		a.Leeway = Duration(DefaultAdminLeeway)
-	} else if a.Leeway < 0 || a.Leeway > Duration(MaxAdminLeeway) {
-		report("admin.auth.leeway", "%s is not from 0s to %s", time.Duration(a.Leeway), MaxAdminLeeway)
+	switch {
+	case a.Leeway == nil:
+		a.Leeway = durationOf(DefaultAdminLeeway)
+	case *a.Leeway < 0 || *a.Leeway > Duration(MaxAdminLeeway):
+		report("admin.auth.leeway", "%s is not from 0s to %s", time.Duration(*a.Leeway), MaxAdminLeeway)
 	}
 	if a.JWKSRefresh < 0 {
 		report("admin.auth.jwks_refresh", "must be positive")
@@ -130,6 +136,26 @@ func (a *AdminAuth) validate(bad func(field, format string, args ...any)) {
 	}
 }
 
+// checkShared reports every HMAC key of a that is also a provider's
+// webhook secret: the provider (a third party) holds that secret, and
+// could sign admin tokens with it. The error names the provider and the
+// entries, never the secret.
+func (a *AdminAuth) checkShared(providers []Provider, bad func(field, format string, args ...any)) {
+	if !slices.ContainsFunc(a.Algorithms, func(alg string) bool { return hmacKeySizes[alg] > 0 }) {
+		return // public keys: nothing to share
+	}
+	for i, k := range a.Keys {
+		for _, p := range providers {
+			for j, sec := range p.Secrets {
+				if sec.Value != "" && sec.Value == k {
+					bad("admin.auth.keys["+strconv.Itoa(i)+"]", "is also the webhook secret secrets[%d] of provider %q, which the provider holds: "+
+						"it could sign admin tokens; give the admin API a key of its own", j, p.Name)
+				}
+			}
+		}
+	}
+}
+
 // Verifier builds the signature check. Its iat window, both ways, is the
 // token lifetime plus the leeway: checkAdminClaims then applies the
 // narrower bounds (iat in the future by at most the leeway, and the
@@ -145,4 +171,10 @@ func (a *AdminAuth) Verifier() (verify.Verifier, error) {
 		return nil, err
 	}
 	return verify.New("jwt", o)
+}
+
+// durationOf returns a pointer to d, for an optional duration's default.
+func durationOf(d time.Duration) *Duration {
+	v := Duration(d)
+	return &v
 }

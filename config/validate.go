@@ -80,6 +80,9 @@ func (c *Config) Validate() error {
 	for i := range c.Providers {
 		c.Providers[i].validate(v, i, names, paths, &c.NATS, streamSubjects)
 	}
+	if c.Admin.Auth != nil { // once the providers' secret files are read
+		c.Admin.Auth.checkShared(c.Providers, v.bad)
+	}
 	c.validateRoutes(v, streamSubjects)
 	c.validateDeliveries(v)
 	c.validateBackend(v)

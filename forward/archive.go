@@ -73,6 +73,11 @@ type Query struct {
 	Before   int64     // only records with an ID below this (paging, newest first)
 	After    int64     // only records with an ID above this (paging oldest first, as ReplayPage does)
 	Limit    int       // default 100 for Events; MaxReplay for Replay and ReplayPage
+	// MaxRows and MaxBytes, when above 0, bound the messages (with
+	// Expand's copies) and their body bytes that one ReplayPage enqueues:
+	// the room a replay has in the outbox (see ReplayPage).
+	MaxRows  int64
+	MaxBytes int64
 	// Expand, for a replay, gives the messages an archived event is
 	// replayed as (the gateway's routes evaluated again: the copies and
 	// the event's own message, some of them, or none); nil: the archived
@@ -224,6 +229,11 @@ type ReplayResult struct {
 	// More reports that a bound stopped the call while more archived
 	// events match.
 	More bool
+	// NextRows and NextBytes are, when Query.MaxRows or MaxBytes stopped
+	// the call, the messages and body bytes of the next event, which did
+	// not fit (0 otherwise).
+	NextRows  int
+	NextBytes int64
 }
 
 // Replay is [ReplayPage] for callers that do not page: it returns the
@@ -246,15 +256,21 @@ func Replay(ctx context.Context, tx interface {
 // as they were. Each copy gets the Nats-Msg-Id "<original>:replay:<replayID>" (so
 // the stream does not drop it as a duplicate, and a replay retried with the
 // same replayID is dropped instead), the HeaderReplay header, and subject
-// when not empty.
+// when not empty (on the events' own messages: a route's copy keeps its
+// route's subject, and a stale event forwarded keeps its stale subject).
 //
 // One call enqueues at most q.Limit events (0, or a limit above MaxReplay,
 // means MaxReplay = 10,000), and stops after the event that brings their
 // bodies to MaxReplayBytes (32 MiB); it enqueues at least one event when
-// one matches. The result reports whether more events match (More) and the
+// one matches (and fits q.MaxRows and q.MaxBytes). The result reports whether more events match (More) and the
 // archive ID of the last one enqueued (Last): to replay everything, call
 // again with q.After = Last, the same replayID, in a new transaction,
 // until More is false. q.Status is ignored.
+//
+// With q.MaxRows or q.MaxBytes it enqueues no event whose messages would
+// take the page past them: it stops before it, with More set and the
+// event's messages and bytes in NextRows and NextBytes, also when that is
+// the first event (then it enqueues nothing: Events is 0).
 //
 // The error wraps [ErrInvalidMessage] for an empty replay ID or one with
 // white space, or an invalid or reserved subject (the override, or an
@@ -284,61 +300,73 @@ func ReplayPage(ctx context.Context, tx interface {
 		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
 	var (
-		res  ReplayResult
-		msgs []Message
+		res   ReplayResult
+		msgs  []Message
+		ids   []int64
+		taken int64
 	)
 	for rows.Next() {
-		if len(msgs) == limit || res.Bytes >= MaxReplayBytes {
+		if len(msgs) == limit || taken >= MaxReplayBytes {
 			res.More = true
 			break
 		}
-		var m Message
-		if err := scanMessage(rows, &m, true, &res.Last, &m.ID, &m.Subject); err != nil {
+		var (
+			m  Message
+			id int64
+		)
+		if err := scanMessage(rows, &m, true, &id, &m.ID, &m.Subject); err != nil {
 			rows.Close()
 			return ReplayResult{}, fmt.Errorf("forward: replay %q: %w", m.ID, err)
 		}
-		msgs = append(msgs, m)
-		res.Bytes += int64(len(m.Body))
+		msgs, ids = append(msgs, m), append(ids, id)
+		taken += int64(len(m.Body))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return ReplayResult{}, fmt.Errorf("forward: replay: %w", err)
 	}
-	res.Events = len(msgs)
-	res.Rows, res.Bytes, err = enqueueReplay(ctx, tx, msgs, q.Expand, subject, replayID, now)
-	if err != nil {
-		return ReplayResult{}, err
+	for i, archived := range msgs {
+		out := []Message{archived}
+		if q.Expand != nil {
+			out = q.Expand(archived)
+		}
+		size := int64(0)
+		for _, m := range out {
+			size += int64(len(m.Body))
+		}
+		if (q.MaxRows > 0 && int64(res.Rows+len(out)) > q.MaxRows) || (q.MaxBytes > 0 && res.Bytes+size > q.MaxBytes) {
+			res.More, res.NextRows, res.NextBytes = true, len(out), size
+			break
+		}
+		if err := enqueueReplay(ctx, tx, out, subject, replayID, now); err != nil {
+			return ReplayResult{}, err
+		}
+		res.Events, res.Rows, res.Bytes, res.Last = i+1, res.Rows+len(out), res.Bytes+size, ids[i]
 	}
 	return res, nil
 }
 
-// enqueueReplay enqueues the replay copies of archived messages (through
-// expand when set), and returns how many rows and body bytes it added.
-func enqueueReplay(ctx context.Context, tx Execer, msgs []Message, expand func(Message) []Message, subject, replayID string, now time.Time) (rows int, bytes int64, err error) {
-	for _, archived := range msgs {
-		out := []Message{archived}
-		if expand != nil {
-			out = expand(archived)
+// enqueueReplay enqueues the replay copies of the messages an archived
+// event is replayed as (itself, or what Query.Expand made of it).
+func enqueueReplay(ctx context.Context, tx Execer, out []Message, subject, replayID string, now time.Time) error {
+	for _, m := range out {
+		m.ID += ":replay:" + replayID
+		if subject != "" && m.Header.Get(HeaderRoute) == "" && m.Header.Get(HeaderStale) == "" {
+			// The event's own message; a route's copy keeps its route's
+			// subject, a stale event forwarded its stale subject.
+			m.Subject = subject
 		}
-		for _, m := range out {
-			m.ID += ":replay:" + replayID
-			if subject != "" && m.Header.Get(HeaderRoute) == "" {
-				m.Subject = subject // the event's own message; a copy keeps its route's
-			}
-			h := make(map[string][]string, len(m.Header)+1)
-			for k, v := range m.Header {
-				h[k] = v
-			}
-			m.Header = h
-			m.Header.Set(HeaderReplay, replayID)
-			if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
-				return 0, 0, err
-			}
-			rows++
-			bytes += int64(len(m.Body))
+		h := make(map[string][]string, len(m.Header)+1)
+		for k, v := range m.Header {
+			h[k] = v
+		}
+		m.Header = h
+		m.Header.Set(HeaderReplay, replayID)
+		if err := enqueue(ctx, tx, m, now, &replayID); err != nil {
+			return err
 		}
 	}
-	return rows, bytes, nil
+	return nil
 }
 
 // SweepArchiveStatement deletes at most ?2 records received before ?1

@@ -7,15 +7,23 @@ import (
 	"time"
 )
 
-// ReplaySubjects returns the distinct subjects of the archived events a
-// replay of q sends (accepted ones, and stale ones forwarded marked; q.Status
-// and q.Limit are ignored): the subjects a replay of q without a subject
-// override publishes on.
-func ReplaySubjects(ctx context.Context, db Rows, q Query) ([]string, error) {
+// ReplaySubjects returns the distinct subjects a replay of q publishes on
+// (q.Status and q.Limit are ignored): without a subject override, those of
+// the archived events it sends (accepted ones, and stale ones forwarded
+// marked); with one, the override and the subjects of those stale events,
+// which keep theirs (see ReplayPage).
+func ReplaySubjects(ctx context.Context, db Rows, q Query, subject string) ([]string, error) {
 	q.Limit = 0
 	where, args := q.replayWhere()
-	return collect(ctx, db, "replay subjects", "SELECT DISTINCT subject FROM archive"+where, args,
+	if subject != "" {
+		where += " AND status = 'stale'"
+	}
+	subjects, err := collect(ctx, db, "replay subjects", "SELECT DISTINCT subject FROM archive"+where, args,
 		func(rows *sql.Rows) (s string, err error) { return s, rows.Scan(&s) })
+	if err != nil || subject == "" {
+		return subjects, err
+	}
+	return append([]string{subject}, subjects...), nil
 }
 
 // ReplayRows is what one replay still has in the outbox.

@@ -226,6 +226,32 @@ func TestReplayInPages(t *testing.T) {
 	}
 }
 
+// TestReplayCountedPageByPage: a paged replay counts each page on the
+// outbox as the page commits. The relay sends a page, and counts it out,
+// before the next one is queued; counted once at the end, the pages
+// already sent stayed counted (a false 503 outbox_full, a wrong
+// /admin/outbox) until the next recount.
+func TestReplayCountedPageByPage(t *testing.T) {
+	defer func(size int, hook func(context.Context)) { replayPageSize, replayPaged = size, hook }(replayPageSize, replayPaged)
+	replayPageSize = 1
+	s := archivedServer(t, 4)
+	waitPublished(t, s, 4, "the accepted events")
+	replayPaged = func(context.Context) {
+		testkit.WaitFor(t, 10*time.Second, testkit.Says("the relay did not send the replay's page"), func() bool { return outboxRows(t, s, "") == 0 })
+	}
+	if _, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, ""); err != nil || c.Events != 4 {
+		t.Fatalf("Replay = %+v, %v; want 4 events", c, err)
+	}
+	waitPublished(t, s, 8, "the events and their replay")
+	testkit.WaitFor(t, 5*time.Second, func() string {
+		rows, bytes := s.outbox.Load()
+		return fmt.Sprintf("outbox counted as %d rows, %d bytes; the table holds %d rows", rows, bytes, outboxRows(t, s, ""))
+	}, func() bool {
+		rows, bytes := s.outbox.Load()
+		return rows == 0 && bytes == 0 && outboxRows(t, s, "") == 0
+	})
+}
+
 // TestReplaySnapshot: a paged replay replays what was archived when it was
 // asked for, not events archived between its pages (a trigger stands in
 // for the writer committing a live event after each page's copy).
@@ -239,7 +265,7 @@ func TestReplaySnapshot(t *testing.T) {
 	    SELECT provider, event_id||'x', event_type, status, msg_id||'x', subject, header, body, received_at FROM archive ORDER BY id DESC LIMIT 1; END`); err != nil {
 		t.Fatal(err)
 	}
-	c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), replayPageSize, nil)
+	c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), store.ReplayOptions{PageSize: replayPageSize})
 	if n := c.Events; err != nil || n != 3 {
 		t.Errorf("replay = %d events, %v; want the 3 archived when it was asked for", n, err)
 	}
@@ -250,7 +276,7 @@ func TestReplaySnapshot(t *testing.T) {
 // would lift the outbox bound): the count is read again from the table.
 func TestReplayFromAnotherProcess(t *testing.T) {
 	s := archivedServer(t, 5)
-	if c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), 0, nil); err != nil || c.Events != 5 {
+	if c, err := store.Replay(context.Background(), s.db, "R", forward.Query{Provider: "shop"}, "", nil, time.Now(), store.ReplayOptions{}); err != nil || c.Events != 5 {
 		n := c.Events
 		t.Fatalf("store.Replay = %d, %v; want 5", n, err)
 	}

@@ -28,8 +28,9 @@ type quarantined struct {
 
 // Bounds of what the quarantine writes, so that a flood of bad requests
 // cannot hold the database's single write connection long: a kept body is
-// cut to quarantineBody bytes (the error says so), and one transaction
-// writes at most quarantineBatch bytes of bodies (and at least one).
+// cut to quarantineBody bytes, or to quarantine.max_bytes when smaller (the
+// error says so), and one transaction writes at most quarantineBatch bytes
+// of bodies (and at least one).
 const (
 	quarantineBody  = 64 << 10
 	quarantineBatch = 1 << 20
@@ -64,9 +65,9 @@ func newQuarantine(db *sql.DB, cfg config.Quarantine, dropped func(), failed fun
 // only when the request is queued.
 func (q *quarantine) keep(item quarantined) {
 	body := item.req.Body
-	if n := len(body); n > quarantineBody {
-		body = body[:quarantineBody]
-		item.err += fmt.Sprintf(" (body cut to its first %d of %d bytes)", quarantineBody, n)
+	if n, most := len(body), q.maxBody(); n > most {
+		body = body[:most]
+		item.err += fmt.Sprintf(" (body cut to its first %d of %d bytes)", most, n)
 	}
 	q.mu.RLock()
 	defer q.mu.RUnlock()
@@ -86,6 +87,16 @@ func (q *quarantine) keep(item quarantined) {
 	default:
 		q.dropped()
 	}
+}
+
+// maxBody is the most of a body the quarantine keeps: quarantineBody, or
+// quarantine.max_bytes when that is smaller, so that the newest request
+// always fits the table's bound.
+func (q *quarantine) maxBody() int {
+	if q.cfg.MaxBytes > 0 && q.cfg.MaxBytes < quarantineBody {
+		return int(q.cfg.MaxBytes)
+	}
+	return quarantineBody
 }
 
 // close writes what is queued and stops. It closes stop under mu: no keep
@@ -159,6 +170,9 @@ func (q *quarantine) write(batch []quarantined) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE id <= (SELECT id FROM quarantine ORDER BY id DESC LIMIT 1 OFFSET ?)`, q.cfg.MaxCount); err != nil {
 		return err
 	}
+	// The rows older than the oldest one within max_bytes (counted from
+	// the newest) go. keep cuts a body to max_bytes, so the newest is
+	// always within it: were it not, no row would be and none would go.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM quarantine WHERE id < (
 		SELECT min(id) FROM (SELECT id, sum(length(body)) OVER (ORDER BY id DESC) AS total FROM quarantine) WHERE total <= ?)`, q.cfg.MaxBytes); err != nil {
 		return err

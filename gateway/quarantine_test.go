@@ -117,6 +117,35 @@ func TestQuarantineByteBound(t *testing.T) {
 	}
 }
 
+// TestQuarantineByteBoundHoldsTheNewest: a body larger than
+// quarantine.max_bytes is kept cut to it (the error says so), so the table
+// stays within the bound; rows over it (kept under a larger max_bytes
+// before a restart) go. The trim found no row within the bound behind the
+// newest, and deleted nothing: the table grew past max_bytes.
+func TestQuarantineByteBoundHoldsTheNewest(t *testing.T) {
+	s := mustServer(t, "quarantine: {enabled: true, max_bytes: 100}", providerYAML("shop", "stripe", "whsec_new"))
+	// A row from before a restart, under a larger max_bytes.
+	if _, err := s.db.Write.Exec(`INSERT INTO quarantine (provider, reason, error, method, url, header, body, received_at)
+		VALUES ('shop', 'signature_mismatch', 'x', 'POST', '/webhooks/shop', '{}', ?, 1)`, strings.Repeat("o", 500)); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"id":"big","pad":"` + strings.Repeat("x", 300) + `"}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_wrong", time.Now())); code != 401 {
+		t.Fatalf("bad signature: %d; want 401", code)
+	}
+	var rs []keptRequest
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("quarantine holds %d requests; want the new one alone", len(rs)) }, func() bool {
+		rs = readQuarantine(t, s, "", 10)
+		return len(rs) == 1 && strings.HasPrefix(string(rs[0].Request.Body), `{"id":"big"`)
+	})
+	if n := len(rs[0].Request.Body); n != 100 || !strings.HasPrefix(body, string(rs[0].Request.Body)) {
+		t.Errorf("kept body of %d bytes; want its first 100, max_bytes", n)
+	}
+	if want := fmt.Sprintf("body cut to its first 100 of %d bytes", len(body)); !strings.Contains(rs[0].Error, want) {
+		t.Errorf("kept error %q; want it to say %q", rs[0].Error, want)
+	}
+}
+
 // TestQuarantineKeepsNoCredentialsAndCutsBodies: a token provider's failed
 // request is kept without its token (nor an Authorization header), and a
 // large body is cut, saying so.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,8 +23,10 @@ import (
 )
 
 // ReplayRequest is the body of POST /admin/replay: an archive query (at
-// least a provider, an event ID or a start time) and an optional subject;
-// or Parked, to send parked rows again (those of Seqs, or all of them).
+// least a provider, an event ID or a start time) and an optional subject
+// (for the events' own messages: route copies and forwarded stale events
+// keep theirs); or Parked, to send parked rows again (those of Seqs, or
+// all of them).
 type ReplayRequest struct {
 	Provider string `json:"provider"`
 	EventID  string `json:"id"`
@@ -97,7 +100,25 @@ func (s *Server) adminReplay(c echo.Context) error {
 	if q.Expand, err = expander(s.rules.Load(), s.table.Load(), r.Route); err != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
 	}
-	id, count, err := s.Replay(ctx, q, r.Subject)
+	// The replay is queued apart from the request: a client that goes
+	// away, or a write deadline, does not stop it halfway (the client
+	// would not know what was queued, and a retry would send it twice).
+	run, err := s.startReplay(context.WithoutCancel(ctx), q, r.Subject)
+	if err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+	}
+	t := time.NewTimer(replayAnswerWait)
+	defer t.Stop()
+	select {
+	case <-run.done:
+	case <-t.C:
+	case <-ctx.Done(): // the client went away; the replay goes on
+	}
+	if s.replays.detach(run) {
+		n, m := run.progress()
+		return c.JSON(http.StatusAccepted, map[string]any{"replay_id": run.id, "status": "queuing", "events": n, "messages": m})
+	}
+	id, count, err := run.id, run.count, run.err
 	n := count.Events
 	switch {
 	case errors.Is(err, store.ErrInvalidReplay):
@@ -107,42 +128,118 @@ func (s *Server) adminReplay(c echo.Context) error {
 	case err != nil:
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 	}
-	answer := map[string]any{"replay_id": id, "events": n, "messages": count.Messages}
-	if n == 0 {
-		if why, err := store.WhyNoReplay(ctx, s.db, q); err == nil {
+	answer := map[string]any{"replay_id": id, "status": "queued", "events": n, "messages": count.Messages}
+	if count.Messages == 0 {
+		if why, err := WhyNothingQueued(ctx, s.db, q, r.Route, count); err == nil {
 			answer["reason"] = why
 		}
 	}
 	return c.JSON(http.StatusOK, answer)
 }
 
+// WhyNothingQueued says why a replay of q, limited to route ("" for all
+// the routes), that queued c queued no message: store.WhyNoReplay when it
+// replayed no archived event; else that the route, or the routes, as they
+// are now, made no message of the events it did take. It is "" when c
+// queued messages.
+func WhyNothingQueued(ctx context.Context, db *store.DB, q Query, route string, c store.ReplayCount) (string, error) {
+	switch {
+	case c.Messages > 0:
+		return "", nil
+	case c.Events == 0:
+		return store.WhyNoReplay(ctx, db, q)
+	}
+	matched, them := fmt.Sprintf("%d archived events match", c.Events), "any of them"
+	if c.Events == 1 {
+		matched, them = "1 archived event matches", "it"
+	}
+	if route != "" {
+		return fmt.Sprintf("%s, but route %q, as the routes are now, makes no copy of %s", matched, route, them), nil
+	}
+	return fmt.Sprintf("%s, but the routes, as they are now, drop %s", matched, them), nil
+}
+
+// replayAnswerWait is how long POST /admin/replay waits for the replay to
+// be queued before it answers 202 with the replay's ID, well within the
+// admin listener's write timeout.
+var replayAnswerWait = 10 * time.Second
+
+// errShuttingDown is the cause that stops the replays being queued when
+// the gateway stops.
+var errShuttingDown = errors.New("gateway: shutting down")
+
 // replayRun is a replay being queued by this process.
 type replayRun struct {
+	id       string
 	provider string
 	started  time.Time
 	cancel   context.CancelCauseFunc
-	done     chan struct{}
+	done     chan struct{} // closed once count and err are set
+	// events and messages are what it queued so far.
+	events, messages atomic.Int64
+	// detached is set (under replayRuns.mu) when the request that started
+	// it was answered before it ended: it is then kept, once ended, in
+	// replayRuns.ended, so that its outcome can be seen.
+	detached bool
+	count    store.ReplayCount
+	err      error
 }
 
-// replayRuns are the replays this gateway is queuing now.
+// progress returns the events and messages the run queued so far.
+func (r *replayRun) progress() (events, messages int64) {
+	return r.events.Load(), r.messages.Load()
+}
+
+// keepEnded is how many ended replays that were answered before they
+// ended are kept for GET /admin/replays.
+const keepEnded = 16
+
+// replayRuns are the replays this gateway is queuing now, and the last
+// ended ones whose request was answered before they ended.
 type replayRuns struct {
-	mu   sync.Mutex
-	runs map[string]*replayRun
+	mu     sync.Mutex
+	runs   map[string]*replayRun
+	ended  []*replayRun // oldest first, at most keepEnded
+	closed bool         // the gateway is stopping: no new replay
 }
 
-func (r *replayRuns) add(id string, run *replayRun) {
+func (r *replayRuns) add(run *replayRun) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return errShuttingDown
+	}
 	if r.runs == nil {
 		r.runs = map[string]*replayRun{}
 	}
-	r.runs[id] = run
+	r.runs[run.id] = run
+	return nil
 }
 
-func (r *replayRuns) remove(id string) {
+// end records that run ended.
+func (r *replayRuns) end(run *replayRun) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.runs, id)
+	delete(r.runs, run.id)
+	if run.detached {
+		r.ended = append(r.ended, run)
+		if len(r.ended) > keepEnded {
+			r.ended = slices.Delete(r.ended, 0, len(r.ended)-keepEnded)
+		}
+	}
+	close(run.done)
+}
+
+// detach marks run as answered before it ended, and reports false when it
+// has ended already (its outcome can be answered).
+func (r *replayRuns) detach(run *replayRun) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs[run.id] != run {
+		return false
+	}
+	run.detached = true
+	return true
 }
 
 func (r *replayRuns) get(id string) *replayRun {
@@ -151,48 +248,110 @@ func (r *replayRuns) get(id string) *replayRun {
 	return r.runs[id]
 }
 
+// forget drops the ended replay id, and reports whether it was kept.
+func (r *replayRuns) forget(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.ended)
+	r.ended = slices.DeleteFunc(r.ended, func(run *replayRun) bool { return run.id == id })
+	return len(r.ended) < n
+}
+
+// stop stops the replays being queued with cause, waits for them to end,
+// and refuses new ones.
+func (r *replayRuns) stop(cause error) {
+	r.mu.Lock()
+	r.closed = true
+	runs := make([]*replayRun, 0, len(r.runs))
+	for _, run := range r.runs {
+		runs = append(runs, run)
+	}
+	r.mu.Unlock()
+	for _, run := range runs {
+		run.cancel(cause)
+		<-run.done
+	}
+}
+
 // Replay publishes the accepted archived events that match q again, through
 // the outbox, with a new Nats-Msg-Id suffix and the Hookgate-Replay header.
-// It returns the replay's ID and what it queued. A query naming no
+// It returns the replay's ID and what it queued (also when an error
+// stopped it: the pages committed before are sent). A query naming no
 // provider or event and no time is refused, so a replay is never everything
 // by accident; so is one whose subjects the stream does not take. While it
 // is being queued it is listed by Replays and can be cancelled with
-// CancelReplay.
+// CancelReplay; cancelling ctx, or closing the gateway, stops it between
+// pages.
 func (s *Server) Replay(ctx context.Context, q forward.Query, subject string) (string, store.ReplayCount, error) {
-	id := store.NewReplayID(s.now())
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	run := &replayRun{provider: q.Provider, started: s.now(), cancel: cancel, done: make(chan struct{})}
-	s.replays.add(id, run)
-	defer func() {
-		s.replays.remove(id)
-		close(run.done)
-	}()
-	c, err := store.Replay(ctx, s.db, id, q, subject, s.streamSubjects, s.now(), replayPageSize, replayPaged)
-	if c.Messages > 0 { // pages committed before an error are sent too
-		s.outbox.Add(int64(c.Messages), c.Bytes)
-		s.relay.Notify()
-		s.log.Info("replay queued", "replay_id", id, "events", c.Events, "messages", c.Messages, "provider", q.Provider)
-	}
+	run, err := s.startReplay(ctx, q, subject)
 	if err != nil {
-		return id, store.ReplayCount{}, err
+		return "", store.ReplayCount{}, err
 	}
-	return id, c, nil
+	<-run.done
+	return run.id, run.count, run.err
 }
 
-// ReplayInfo is a replay that is being queued or still has rows waiting in
-// the outbox.
+// startReplay starts queuing a replay (see Replay) in its own goroutine,
+// stopped by ctx, CancelReplay or Close.
+func (s *Server) startReplay(ctx context.Context, q forward.Query, subject string) (*replayRun, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	run := &replayRun{id: store.NewReplayID(s.now()), provider: q.Provider, started: s.now(), cancel: cancel, done: make(chan struct{})}
+	if err := s.replays.add(run); err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	go func() {
+		defer cancel(nil)
+		// Each page is counted on the outbox as it commits: the relay may
+		// send a page (and count it out) before the next one is queued.
+		c, err := store.Replay(ctx, s.db, run.id, q, subject, s.streamSubjects, s.now(), store.ReplayOptions{
+			PageSize:       replayPageSize,
+			Outbox:         &s.outbox,
+			OutboxMaxRows:  s.cfg.Storage.OutboxMaxRows,
+			OutboxMaxBytes: s.cfg.Storage.OutboxMaxBytes,
+			Wait:           replayWait,
+			Committed: func(c store.ReplayCount) {
+				run.events.Store(int64(c.Events))
+				run.messages.Store(int64(c.Messages))
+				s.relay.Notify()
+			},
+			AfterPage: replayPaged,
+		})
+		attrs := []any{"replay_id", run.id, "events", c.Events, "messages", c.Messages, "provider", q.Provider}
+		switch {
+		case err == nil && c.Messages > 0:
+			s.log.Info("replay queued", attrs...)
+		case err != nil && !errors.Is(err, store.ErrInvalidReplay) && !errors.Is(err, store.ErrReplayCancelled):
+			s.log.Error("replay stopped before it was all queued; what it queued is sent", append(attrs, "err", err)...)
+		}
+		run.count, run.err = c, err
+		s.replays.end(run)
+	}()
+	return run, nil
+}
+
+// ReplayInfo is a replay that is being queued, still has rows waiting in
+// the outbox, or ended after its POST /admin/replay was answered.
 type ReplayInfo struct {
 	ID string `json:"replay_id"`
 	// Queuing is set while the replay's pages are being queued.
 	Queuing bool `json:"queuing"`
+	// Events and Messages are what this gateway queued of it so far (0
+	// for a replay queued by `hookgate replay`).
+	Events   int64 `json:"events"`
+	Messages int64 `json:"messages"`
+	// Error says why its queuing stopped before the end, for a replay
+	// that ended after its request was answered.
+	Error string `json:"error,omitempty"`
 	// Rows and Bytes wait in the outbox, not yet acknowledged by NATS.
 	Rows  int64 `json:"rows"`
 	Bytes int64 `json:"bytes"`
 }
 
 // Replays lists the replays being queued by this gateway or with rows in
-// its outbox (queued by it or by `hookgate replay`).
+// its outbox (queued by it or by `hookgate replay`), and the last ones
+// that ended after their POST /admin/replay was answered, with their
+// outcome.
 func (s *Server) Replays(ctx context.Context) ([]ReplayInfo, error) {
 	out, err := ListReplays(ctx, s.db.Read)
 	if err != nil {
@@ -200,13 +359,25 @@ func (s *Server) Replays(ctx context.Context) ([]ReplayInfo, error) {
 	}
 	s.replays.mu.Lock()
 	defer s.replays.mu.Unlock()
-	for id := range s.replays.runs {
+	at := func(id string) *ReplayInfo {
 		i := slices.IndexFunc(out, func(r ReplayInfo) bool { return r.ID == id })
 		if i < 0 {
 			out = append(out, ReplayInfo{ID: id})
 			i = len(out) - 1
 		}
-		out[i].Queuing = true
+		return &out[i]
+	}
+	for _, run := range s.replays.ended {
+		r := at(run.id)
+		r.Events, r.Messages = int64(run.count.Events), int64(run.count.Messages)
+		if run.err != nil {
+			r.Error = run.err.Error()
+		}
+	}
+	for id, run := range s.replays.runs {
+		r := at(id)
+		r.Queuing = true
+		r.Events, r.Messages = run.progress()
 	}
 	return out, nil
 }
@@ -226,8 +397,9 @@ func ListReplays(ctx context.Context, db forward.Rows) ([]ReplayInfo, error) {
 
 // CancelReplay stops the replay id if this gateway is queuing it, and
 // removes its rows that wait in the outbox (those already published are
-// not recalled). It returns how many rows it removed, and ok false when
-// the replay is neither queuing nor waiting.
+// not recalled); an ended replay kept for Replays is dropped from it. It
+// returns how many rows it removed, and ok false when the replay is
+// neither queuing, waiting nor kept.
 func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok bool, err error) {
 	if run := s.replays.get(id); run != nil {
 		run.cancel(store.ErrReplayCancelled)
@@ -236,6 +408,9 @@ func (s *Server) CancelReplay(ctx context.Context, id string) (removed int64, ok
 		case <-ctx.Done():
 			return 0, true, ctx.Err()
 		}
+		ok = true
+	}
+	if s.replays.forget(id) {
 		ok = true
 	}
 	n, bytes, err := store.CancelReplay(ctx, s.db, id)
@@ -310,6 +485,10 @@ func StreamSubjects(ctx context.Context, cfg *config.Config) ([]string, error) {
 // replayPageSize is the most events a replay enqueues per transaction
 // (store.Replay's page size).
 var replayPageSize = forward.MaxReplay
+
+// replayWait is the longest a replay waits for room in the outbox
+// (0: store.DefaultReplayWait).
+var replayWait time.Duration
 
 // replayPaged runs between the pages of a replay, with the replay's
 // context (tests hold a replay there to cancel it).

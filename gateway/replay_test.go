@@ -155,6 +155,132 @@ func TestReplayListAndCancel(t *testing.T) {
 	}
 }
 
+// TestReplayLeavesLiveEventsRoom: a replay queues no more than half of
+// the outbox's bound, so that live events are still taken while the relay
+// has not sent it (stopped here, as NATS down would hold it); the replay
+// stops at its wait, saying how much it queued. Queued whole, it filled
+// the outbox, and live events got 503 outbox_full.
+func TestReplayLeavesLiveEventsRoom(t *testing.T) {
+	defer func(d time.Duration) { replayWait = d }(replayWait)
+	replayWait = 50 * time.Millisecond
+	s := mustServer(t, adminAuth+"storage: {outbox_max_rows: 8}", providerYAML("shop", "stripe", "whsec_new"))
+	for i := range 8 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_%d", i), "t", fmt.Sprintf("o%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Fatalf("post %d: %d", i, code)
+		}
+	}
+	waitPublished(t, s, 8, "the accepted events")
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("the outbox did not empty"), func() bool { rows, _ := s.outbox.Load(); return rows == 0 })
+	if err := s.relay.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+	if !errors.Is(err, store.ErrOutboxFull) || c.Events != 4 || !strings.Contains(err.Error(), "the first 4 events were enqueued") {
+		t.Errorf("Replay = %+v, %v; want 4 events queued, half of outbox_max_rows, and ErrOutboxFull saying so", c, err)
+	}
+	for i := range 4 {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(fmt.Sprintf("evt_live%d", i), "t", fmt.Sprintf("l%d", i), 1), "whsec_new", time.Now())); code != 202 {
+			t.Errorf("live event %d after the replay: %d; want 202", i, code)
+		}
+	}
+	if n := outboxRows(t, s, ""); n != 8 {
+		t.Errorf("outbox rows = %d; want 8: the replay's 4 and 4 live events", n)
+	}
+}
+
+// TestAdminReplayOutlivesItsRequest: POST /admin/replay answers 202 with
+// the replay's ID when the replay is still being queued after a while, and
+// the replay goes on to its end (the request's context ends when its
+// handler returns), listed by GET /admin/replays with its progress and
+// then its outcome. A replay ran inside its request: one that outlived the
+// admin listener's write timeout was answered EOF, though queued (a retry
+// sent it twice), and a client that went away stopped it halfway. Closing
+// the gateway stops a replay being queued.
+func TestAdminReplayOutlivesItsRequest(t *testing.T) {
+	defer func(size int, hook func(context.Context), wait time.Duration) {
+		replayPageSize, replayPaged, replayAnswerWait = size, hook, wait
+	}(replayPageSize, replayPaged, replayAnswerWait)
+	replayPageSize, replayAnswerWait = 1, 50*time.Millisecond
+	s, token := replayServer(t, 4)
+	paged, release := make(chan struct{}, 16), make(chan struct{})
+	replayPaged = func(ctx context.Context) { // held after its first page
+		paged <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop"}`)
+		answered <- answer{code, out}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("POST /admin/replay not answered while its replay is being queued")
+	}
+	var r struct {
+		ID     string `json:"replay_id"`
+		Status string `json:"status"`
+	}
+	if a.code != 202 || json.Unmarshal([]byte(a.body), &r) != nil || r.Status != "queuing" || r.ID == "" {
+		t.Fatalf("POST /admin/replay of a replay still being queued: %d %s; want 202, queuing, with its ID", a.code, a.body)
+	}
+	<-paged
+	listed := func() ReplayInfo {
+		t.Helper()
+		rs, err := s.Replays(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, info := range rs {
+			if info.ID == r.ID {
+				return info
+			}
+		}
+		return ReplayInfo{}
+	}
+	if info := listed(); !info.Queuing || info.Events != 1 || info.Rows != 1 {
+		t.Errorf("replay %s listed as %+v while held after its first page; want queuing, 1 event, 1 row", r.ID, info)
+	}
+	close(release)
+	var info ReplayInfo
+	testkit.WaitFor(t, 10*time.Second, func() string { return fmt.Sprintf("replay %s listed as %+v; want it ended with 4 events", r.ID, info) }, func() bool {
+		info = listed()
+		return !info.Queuing && info.Events == 4
+	})
+	if info.Messages != 4 || info.Rows != 4 || info.Error != "" {
+		t.Errorf("replay %s ended as %+v; want 4 messages, 4 rows waiting, no error", r.ID, info)
+	}
+	if code, out := adminCall(t, s, "GET", "/admin/replays", token, ""); code != 200 || !strings.Contains(out, `"replay_id":"`+r.ID+`","queuing":false,"events":4,"messages":4,"rows":4`) {
+		t.Errorf("GET /admin/replays: %d %s; want %s ended with 4 events", code, out, r.ID)
+	}
+
+	// Closing the gateway stops a replay being queued.
+	for len(paged) > 0 {
+		<-paged // the ended replay's
+	}
+	release = make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.Replay(context.Background(), forward.Query{Provider: "shop"}, "")
+		done <- err
+	}()
+	<-paged
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, errShuttingDown) || !strings.Contains(err.Error(), "the first 1 events were enqueued") {
+		t.Errorf("replay being queued at Close: %v; want it stopped, saying so", err)
+	}
+}
+
 // TestAdminBodies: the admin API takes a JSON body with or without
 // Content-Type, and says what it wants otherwise.
 func TestAdminBodies(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -244,5 +246,22 @@ func TestReplayRoutes(t *testing.T) {
 		if _, err := expander(s.rules.Load(), s.table.Load(), route); !errors.Is(err, ErrMalformed) {
 			t.Errorf("expander(%q) = %v; want ErrMalformed", route, err)
 		}
+	}
+}
+
+// TestAdminReplayOfARouteSaysWhyNothing: a replay limited to a route that
+// makes no copy of the events it matches queues nothing, and the answer
+// says why (it answered 200 with 0 messages and no reason).
+func TestAdminReplayOfARouteSaysWhyNothing(t *testing.T) {
+	s := mustServer(t, adminAuth+routesYAML, providerYAML("shop", "stripe", "whsec_a"))
+	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+	body := `{"id":"evt_small","type":"invoice.paid","created":1,"data":{"object":{"id":"in_1","amount_paid":10}}}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_small: %d; want 202", code)
+	}
+	code, out := adminCall(t, s, "POST", "/admin/replay", token, `{"provider":"shop","route":"big"}`)
+	want := `"reason":"1 archived event matches, but route \"big\", as the routes are now, makes no copy of it"`
+	if code != 200 || !strings.Contains(out, `"messages":0`) || !strings.Contains(out, want) {
+		t.Errorf("replay of route big: %d %s; want 200, 0 messages and %s", code, out, want)
 	}
 }

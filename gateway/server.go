@@ -524,6 +524,8 @@ func (s *Server) close(ctx context.Context) error {
 		s.admin.Close()
 		<-s.adminDone
 	}
+	// Replays being queued stop between pages; what they queued is sent.
+	s.replays.stop(errShuttingDown)
 	if s.stopSweep != nil {
 		s.stopSweep()
 		<-s.sweepDone

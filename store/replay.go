@@ -40,13 +40,14 @@ func NewReplayID(now time.Time) string {
 // must fall inside them, or nothing is queued and the error wraps
 // ErrInvalidReplay. It goes in pages of at most forward.MaxReplay events (and
 // about forward.MaxReplayBytes of bodies), each in its own transaction, so
-// a large replay never holds the write connection long; pageSize (0:
-// forward.MaxReplay) bounds the events of a page, and afterPage, when set,
-// runs between pages. The count is of what was committed, also when a
-// later page fails (the error says so). When ctx is cancelled with the
-// cause ErrReplayCancelled the replay stops between pages and returns an
-// error wrapping it; its queued rows are left to CancelReplay.
-func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, pageSize int, afterPage func(context.Context)) (c ReplayCount, err error) {
+// a large replay never holds the write connection long (see ReplayOptions).
+// The count is of what was committed, also when a later page fails (the
+// error says so). When ctx is cancelled the replay stops between pages
+// and returns an error wrapping its cause; with the cause
+// ErrReplayCancelled its queued rows are left to CancelReplay, with any
+// other they are sent.
+func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject string, stream []string, now time.Time, opt ReplayOptions) (c ReplayCount, err error) {
+	pageSize := opt.PageSize
 	if pageSize <= 0 {
 		pageSize = forward.MaxReplay
 	}
@@ -66,18 +67,31 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 		return c, err
 	}
 	limit := q.Limit // 0: every match
+	room := newReplayRoom(db, opt)
+	need := [2]int64{1, 0} // rows and bytes the next page needs at least
 	for {
 		if err := context.Cause(ctx); errors.Is(err, ErrReplayCancelled) {
 			return c, fmt.Errorf("%w: replay %s, after %d events were queued (they are removed)", ErrReplayCancelled, id, c.Events)
+		} else if err != nil {
+			return c, fmt.Errorf("replay %s stopped: %w (%s)", id, err, queuedBefore(c))
 		}
 		q.Limit = pageSize
 		if limit > 0 {
 			q.Limit = min(limit-c.Events, pageSize)
 		}
-		res, err := replayPage(ctx, db, q, subject, id, now)
-		if err != nil {
+		var err error
+		if q.MaxRows, q.MaxBytes, err = room.wait(ctx, need[0], need[1]); err != nil {
 			if errors.Is(context.Cause(ctx), ErrReplayCancelled) {
+				continue // said above
+			}
+			return c, fmt.Errorf("%w (replay %s: %s)", err, id, queuedBefore(c))
+		}
+		res, err := replayPage(ctx, db, q, subject, id, now, opt.Outbox)
+		if err != nil {
+			if cause := context.Cause(ctx); errors.Is(cause, ErrReplayCancelled) {
 				err = ErrReplayCancelled
+			} else if cause != nil {
+				return c, fmt.Errorf("replay %s stopped: %w (%s)", id, cause, queuedBefore(c))
 			}
 			if c.Events > 0 {
 				err = fmt.Errorf("%w (replay %s: the first %d events were enqueued before it)", err, id, c.Events)
@@ -85,14 +99,158 @@ func Replay(ctx context.Context, db *DB, id string, q forward.Query, subject str
 			return c, err
 		}
 		c.Events, c.Messages, c.Bytes = c.Events+res.Events, c.Messages+res.Rows, c.Bytes+res.Bytes
+		if opt.Committed != nil && res.Rows > 0 {
+			opt.Committed(c)
+		}
 		if !res.More || (limit > 0 && c.Events >= limit) {
 			return c, nil
 		}
-		q.After = res.Last
-		if afterPage != nil {
-			afterPage(ctx)
+		need = [2]int64{1, 0}
+		if res.NextRows > 0 || res.NextBytes > 0 {
+			// The outbox had no room for the next event: it waits for
+			// the room that one takes, which must fit the share.
+			need = [2]int64{int64(res.NextRows), res.NextBytes}
+			if err := room.fits(need[0], need[1]); err != nil {
+				return c, fmt.Errorf("%w (replay %s: %s)", err, id, queuedBefore(c))
+			}
+		}
+		if res.Events > 0 { // else the same events again, once there is room
+			q.After = res.Last
+		}
+		if opt.AfterPage != nil && res.Events > 0 {
+			opt.AfterPage(ctx)
 		}
 	}
+}
+
+// queuedBefore says what a replay that stopped queued before it.
+func queuedBefore(c ReplayCount) string {
+	if c.Events == 0 {
+		return "nothing was queued"
+	}
+	return fmt.Sprintf("the first %d events were enqueued before it, and are sent; the rest was not queued", c.Events)
+}
+
+// DefaultReplayWait is how long a replay waits for room in the outbox
+// when ReplayOptions.Wait is 0.
+const DefaultReplayWait = time.Minute
+
+// ReplayShare is the share of each outbox bound a replay may fill: half,
+// so that live events keep the other half however large the replay.
+func ReplayShare(bound int64) int64 { return (bound + 1) / 2 }
+
+// replayRoom is the room a replay has in the outbox.
+type replayRoom struct {
+	db         *DB
+	outbox     *forward.Counter
+	rows, size int64 // the replay's share of the bounds; 0: unbounded
+	patience   time.Duration
+}
+
+func newReplayRoom(db *DB, opt ReplayOptions) *replayRoom {
+	r := &replayRoom{db: db, outbox: opt.Outbox, patience: opt.Wait}
+	if opt.OutboxMaxRows > 0 {
+		r.rows = ReplayShare(opt.OutboxMaxRows)
+	}
+	if opt.OutboxMaxBytes > 0 {
+		r.size = ReplayShare(opt.OutboxMaxBytes)
+	}
+	if r.patience <= 0 {
+		r.patience = DefaultReplayWait
+	}
+	return r
+}
+
+// depth is what the outbox holds now: the gateway's count, or the table's.
+func (r *replayRoom) depth(ctx context.Context) (rows, bytes int64, err error) {
+	if r.outbox != nil {
+		rows, bytes = r.outbox.Load()
+		return rows, bytes, nil
+	}
+	d, err := forward.Depth(ctx, r.db.Read)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	return d.Rows, d.Bytes, nil
+}
+
+// fits refuses a need larger than the replay's share, which no wait
+// would make room for.
+func (r *replayRoom) fits(rows, bytes int64) error {
+	if (r.rows > 0 && rows > r.rows) || (r.size > 0 && bytes > r.size) {
+		return fmt.Errorf("%w: an archived event is replayed as %d messages of %d bytes, more than a replay may queue at once: "+
+			"half of storage.outbox_max_rows and outbox_max_bytes (%d rows, %d bytes)", ErrOutboxFull, rows, bytes, r.rows, r.size)
+	}
+	return nil
+}
+
+// wait waits until the replay's share has room for rows and bytes, and
+// returns the room there is then (0, 0 when unbounded). It polls the
+// depth, more slowly as the wait goes on, for at most r.patience; past it,
+// the error wraps ErrOutboxFull. A cancelled ctx ends it with its cause.
+func (r *replayRoom) wait(ctx context.Context, rows, bytes int64) (freeRows, freeBytes int64, err error) {
+	if r.rows == 0 && r.size == 0 {
+		return 0, 0, nil
+	}
+	var deadline time.Time
+	poll := 10 * time.Millisecond
+	for {
+		n, b, err := r.depth(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		freeRows, freeBytes = r.rows-n, r.size-b
+		rowsOK, bytesOK := r.rows == 0 || freeRows >= rows, r.size == 0 || (freeBytes >= bytes && freeBytes > 0)
+		if rowsOK && bytesOK {
+			return max(freeRows, 0), max(freeBytes, 0), nil
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(r.patience)
+		} else if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("%w: the outbox had no room for the replay for %s (it holds %d rows, %d bytes; a replay may fill half of "+
+				"storage.outbox_max_rows and outbox_max_bytes: %d rows, %d bytes): is NATS down, or no gateway running to send it?",
+				ErrOutboxFull, r.patience, n, b, r.rows, r.size)
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, 0, context.Cause(ctx)
+		case <-t.C:
+		}
+		poll = min(2*poll, time.Second)
+	}
+}
+
+// ReplayOptions adjust how Replay queues its pages.
+type ReplayOptions struct {
+	// PageSize bounds the events of a page (0: forward.MaxReplay).
+	PageSize int
+	// Outbox, when set, is the count of the outbox that the running
+	// gateway keeps (the one its writer checks the bound against and its
+	// relay counts down): each page's rows are counted on it as the page
+	// commits, added before the commit (taken back if it fails) so that
+	// the relay never counts out rows that were not counted in.
+	Outbox *forward.Counter
+	// OutboxMaxRows and OutboxMaxBytes are the outbox's bounds
+	// (storage.outbox_max_rows and outbox_max_bytes; 0: unbounded). A
+	// replay fills at most half of each (ReplayShare), so that live
+	// events keep the other half: each page takes the room left in that
+	// share (the depth is the Outbox count, or the table's without one),
+	// and with none left the replay waits for the relay to send rows, at
+	// most Wait (0: DefaultReplayWait) at a time; past it the replay
+	// stops with an error wrapping ErrOutboxFull, what it queued is
+	// sent. An event replayed as more than the share (route copies, a
+	// body) stops it at once, with the same error.
+	OutboxMaxRows, OutboxMaxBytes int64
+	Wait                          time.Duration
+	// Committed, when set, runs after each page that queued rows has
+	// committed, with what the replay queued so far (the gateway wakes
+	// its relay, and shows the replay's progress).
+	Committed func(ReplayCount)
+	// AfterPage, when set, runs after each page that took events (but
+	// the last), with the replay's context.
+	AfterPage func(context.Context)
 }
 
 // ReplayCount is what a replay queued: archived events, the messages
@@ -104,19 +262,17 @@ type ReplayCount struct {
 }
 
 // checkReplaySubjects refuses a replay whose subject, or one of whose
-// archived events' subjects, the stream does not take: queued, such rows
-// would be refused by the stream until parked. The error wraps ErrInvalidReplay
-// and names the subjects.
+// archived events' subjects (with a subject, those of the stale events,
+// which keep theirs: see forward.ReplaySubjects), the stream does not
+// take: queued, such rows would be refused by the stream until parked.
+// The error wraps ErrInvalidReplay and names the subjects.
 func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject string, stream []string) error {
 	if stream == nil {
 		return nil
 	}
-	subjects := []string{subject}
-	if subject == "" {
-		var err error
-		if subjects, err = forward.ReplaySubjects(ctx, db.Read, q); err != nil {
-			return fmt.Errorf("%w: %w", ErrStorage, err)
-		}
+	subjects, err := forward.ReplaySubjects(ctx, db.Read, q, subject)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	var outside []string
 	for _, subj := range subjects {
@@ -127,12 +283,18 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 	if len(outside) == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("the subject %q is", outside[0])
+	var what string
 	switch {
-	case subject == "" && len(outside) == 1:
+	case len(outside) == 1 && outside[0] == subject:
+		what = fmt.Sprintf("the subject %q is", outside[0])
+	case len(outside) == 1:
 		what = fmt.Sprintf("the archived events' subject %q is", outside[0])
-	case subject == "":
-		what = fmt.Sprintf("%d archived events' subjects are (%s)", len(outside), strings.Join(outside[:min(3, len(outside))], ", "))
+	default:
+		of := "archived events' subjects"
+		if subject != "" {
+			of = "subjects"
+		}
+		what = fmt.Sprintf("%d %s are (%s)", len(outside), of, strings.Join(outside[:min(3, len(outside))], ", "))
 		if len(outside) > 3 {
 			what = strings.TrimSuffix(what, ")") + ", ...)"
 		}
@@ -140,8 +302,9 @@ func checkReplaySubjects(ctx context.Context, db *DB, q forward.Query, subject s
 	return fmt.Errorf("%w: replay: %s outside the stream's subjects %q: the stream would not store them; nothing was queued", ErrInvalidReplay, what, stream)
 }
 
-// replayPage enqueues one page of a replay in its own transaction.
-func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time) (forward.ReplayResult, error) {
+// replayPage enqueues one page of a replay in its own transaction, and
+// counts its rows on outbox (when set) before the commit.
+func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string, now time.Time, outbox *forward.Counter) (forward.ReplayResult, error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
@@ -154,7 +317,13 @@ func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	if outbox != nil {
+		outbox.Add(int64(res.Rows), res.Bytes)
+	}
 	if err := tx.Commit(); err != nil {
+		if outbox != nil {
+			outbox.Remove(int64(res.Rows), res.Bytes)
+		}
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	return res, nil

@@ -4,7 +4,9 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -427,8 +429,42 @@ func signJWTGeneric(r *Request, o Options, now time.Time) error {
 	return nil
 }
 
-// rawHMACKey is an HS* secret as configured: its bytes are the key.
-func rawHMACKey(s string) (jwtKey, error) { return jwtKey{key: []byte(s)}, nil }
+// rawHMACKey is an HS* secret as configured: its bytes are the key. A
+// public key (PEM, a JWK, base64 DER) is refused: as an HMAC secret it
+// would let anyone who holds it, anyone at all, sign tokens (the key
+// confusion attack).
+func rawHMACKey(s string) (jwtKey, error) {
+	if what := publicKeyForm(s); what != "" {
+		return jwtKey{}, fmt.Errorf("is %s, not a shared secret: as an HMAC key for HS* it would let anyone who holds it sign tokens; "+
+			"verify with the key's own algorithm (RS*, PS*, ES*, EdDSA), or use a random secret", what)
+	}
+	return jwtKey{key: []byte(s)}, nil
+}
+
+// publicKeyForm says how s is written when it is a public key (or a key
+// or certificate in PEM, or a JWK), as parseVerifyKey would read it; ""
+// when it is none of these.
+func publicKeyForm(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(s, "-----BEGIN"):
+		return "a PEM block"
+	case strings.HasPrefix(s, "{"):
+		var jwk struct {
+			Kty string `json:"kty"`
+		}
+		if json.Unmarshal([]byte(s), &jwk) == nil && jwk.Kty != "" {
+			return "a JWK"
+		}
+	default:
+		if der, err := decodeStdBase64(s); err == nil {
+			if _, err := x509.ParsePKIXPublicKey(der); err == nil {
+				return "a public key in base64 DER"
+			}
+		}
+	}
+	return ""
+}
 
 // signBodyHash sets header to prefix plus an HS256 token, keyed with
 // o.Secrets[0], whose claims are claims and, in hashClaim, the hex SHA-256

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -371,6 +372,30 @@ func TestTokenConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkNewRefused(t, tt.typ, tt.o, verify.ErrConfig)
+		})
+	}
+}
+
+// TestJWTHMACKeyIsNoPublicKey: an HS* key that is a public key (PEM, even
+// one too small to verify with; a JWK; base64 DER) is refused, named by
+// its index: used as an HMAC secret, it let anyone holding the public key
+// sign tokens that verify.
+func TestJWTHMACKeyIsNoPublicKey(t *testing.T) {
+	der, err := x509.MarshalPKIXPublicKey(&kpEC2[0].PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, key := range map[string]string{
+		"PEM":           kpPublicPEM(&kpEC2[0].PublicKey),
+		"small RSA PEM": kpSmallRSA(t),
+		"JWK":           kpJWK(&kpEC2[0].PublicKey, "a"),
+		"base64 DER":    base64.StdEncoding.EncodeToString(der),
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := checkNewRefused(t, "jwt", Options{Algorithms: []string{"HS256"}, Secrets: []string{strings.Repeat("s", 32), key}}, verify.ErrConfig)
+			if se, ok := errors.AsType[*verify.SecretError](err); !ok || se.Index != 1 || !strings.Contains(se.Reason, "anyone who holds it sign tokens") {
+				t.Errorf("New = %v; want a SecretError for secret 1 saying why", err)
+			}
 		})
 	}
 }

@@ -32,7 +32,7 @@ func (f *seqsFlag) Set(v string) error {
 
 func defineReplay(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the archive)")
-	subject := fs.String("subject", "", "publish on `SUBJECT` instead of the original one")
+	subject := fs.String("subject", "", "publish the events on `SUBJECT` instead of their own (route copies and forwarded stale events keep theirs)")
 	route := fs.String("route", "", "only the copies of the route `NAME` (the routes are evaluated again)")
 	parked := fs.Bool("parked", false, "send the parked rows again (all, or those of -seq), as they were")
 	var seqs seqsFlag
@@ -78,7 +78,7 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 		if q.Expand, err = gateway.ReplayExpander(cfg, *route); err != nil {
 			return fmt.Errorf("%w: %w", errUsage, err)
 		}
-		return replay(ctx, cfg, db, q, *subject, stdout)
+		return replay(ctx, cfg, db, q, *subject, *route, stdout)
 	}
 }
 
@@ -97,8 +97,9 @@ func openGatewayDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 }
 
 // replay queues the accepted archived events that q matches again, on
-// subject or their own; when it queues none it says why.
-func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Query, subject string, stdout io.Writer) error {
+// subject or their own (with route's copies alone when route is set); when
+// it queues no message it says why.
+func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Query, subject, route string, stdout io.Writer) error {
 	if q.Provider == "" && q.EventID == "" && q.Since.IsZero() {
 		return fmt.Errorf("%w: replay needs -provider, -id or -since (or -parked, -list, -cancel)", errUsage)
 	}
@@ -108,20 +109,22 @@ func replay(ctx context.Context, cfg *config.Config, db *store.DB, q gateway.Que
 	}
 	now := time.Now()
 	id := store.NewReplayID(now)
-	c, err := store.Replay(ctx, db, id, q, subject, stream, now, 0, nil)
+	c, err := store.Replay(ctx, db, id, q, subject, stream, now, store.ReplayOptions{
+		OutboxMaxRows: cfg.Storage.OutboxMaxRows, OutboxMaxBytes: cfg.Storage.OutboxMaxBytes,
+	})
 	if errors.Is(err, store.ErrInvalidReplay) {
 		return &exitError{1, "hookgate: " + err.Error()}
 	}
 	if err != nil {
 		return err
 	}
-	if c.Events == 0 {
-		why, err := store.WhyNoReplay(ctx, db, q)
+	if c.Messages == 0 {
+		why, err := gateway.WhyNothingQueued(ctx, db, q, route, c)
 		if err != nil {
 			return err
 		}
 		msg := "hookgate: replay: nothing queued: " + why
-		if !cfg.Archive.Enabled {
+		if c.Events == 0 && !cfg.Archive.Enabled {
 			msg += " (" + archiveOff + ")"
 		}
 		return &exitError{1, msg}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -79,11 +80,26 @@ routes:
 }
 
 // TestReplayRouteFlag: replay -route names a route of the config, or is
-// refused before anything is queued.
+// refused before anything is queued; a route that makes no copy of the
+// events matched queues nothing, and the replay exits 1 saying so (it
+// said "1 events (0 messages ...) queued" and exited 0).
 func TestReplayRouteFlag(t *testing.T) {
 	cfg := archiveFixture(t, true)
 	var out bytes.Buffer
 	if code := Run(context.Background(), []string{"replay", "-config", cfg, "-provider", "shop", "-route", "nope"}, &out, &out); code != 2 || !strings.Contains(out.String(), `no route "nope"`) {
 		t.Errorf("replay -route nope: exit %d\n%s; want 2 naming the route", code, out.String())
+	}
+	src, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = append(src, `routes: [{name: big, when: 'type == "invoice.paid"', subject: "webhooks.priority.{provider}.{type}"}]`+"\n"...)
+	if err := os.WriteFile(cfg, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code := Run(context.Background(), []string{"replay", "-config", cfg, "-id", "a1", "-route", "big"}, &out, &out)
+	if want := `nothing queued: 1 archived event matches, but route "big", as the routes are now, makes no copy of it`; code != 1 || !strings.Contains(out.String(), want) {
+		t.Errorf("replay -route big of an event it does not match: exit %d\n%s; want 1 saying %q", code, out.String(), want)
 	}
 }
