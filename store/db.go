@@ -83,6 +83,11 @@ type Options struct {
 	// Schemas are further components' migrations to apply (the gateway's
 	// quarantine), after the store's own.
 	Schemas []Schema
+	// Beside, for a command that works beside a running gateway (a
+	// replay), migrates nothing: every schema must be at the version this
+	// binary knows, or Open refuses. A migration there would leave the
+	// gateway, an older binary, refusing to start again.
+	Beside bool
 }
 
 // private makes the database file at path, and its -wal and -shm files
@@ -161,7 +166,7 @@ func Open(ctx context.Context, dir string, o Options) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	db := &DB{Path: path, Write: w, Read: r, stop: make(chan struct{}), done: make(chan struct{})}
 	go db.checkpoint()
-	if err := db.migrate(ctx, append(slices.Clone(schemas), o.Schemas...)); err != nil {
+	if err := db.migrate(ctx, append(slices.Clone(schemas), o.Schemas...), o.Beside); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -195,7 +200,24 @@ func (db *DB) checkpoint() {
 	}
 }
 
-func (db *DB) migrate(ctx context.Context, schemas []Schema) error {
+func (db *DB) migrate(ctx context.Context, schemas []Schema, beside bool) error {
+	if beside {
+		for _, m := range schemas {
+			files, err := fs.Glob(m.Files, "migrations/*.sql")
+			if err != nil {
+				return fmt.Errorf("storage: %s: %w", m.Component, err)
+			}
+			var applied int
+			if err := db.Write.QueryRowContext(ctx,
+				`SELECT coalesce(max(version), 0) FROM schema_migrations WHERE component = ?`, m.Component).Scan(&applied); err != nil {
+				return fmt.Errorf("storage: %s: %w", m.Component, err)
+			}
+			if applied != len(files) {
+				return fmt.Errorf("storage: %s schema is at version %d, this binary's at %d: run the hookgate version the gateway runs", m.Component, applied, len(files))
+			}
+		}
+		return nil
+	}
 	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))`); err != nil {
 		return fmt.Errorf("storage: migrate: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,48 @@ func TestOpenDBMigrations(t *testing.T) {
 	db.Close()
 	if _, err := Open(ctx, dir, Options{}); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Fatalf("Open on a newer schema = %v; want a refusal", err)
+	}
+}
+
+// TestOpenBeside: a command beside a running gateway (Options.Beside)
+// migrates nothing: it opens a database at this binary's versions, and
+// refuses one behind or ahead of them, leaving it as it was (a migration
+// would stop the gateway, an older binary, from starting again).
+func TestOpenBeside(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, dir, Options{Beside: true}); err != nil {
+		t.Fatalf("Open beside, same versions: %v", err)
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := db.Read.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all := count()
+	// An older gateway's database: its last migration not applied.
+	if _, err := db.Write.Exec(`DELETE FROM schema_migrations WHERE component = 'forward' AND version = (SELECT max(version) FROM schema_migrations WHERE component = 'forward')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(ctx, dir, Options{Beside: true}); err == nil || !strings.Contains(err.Error(), "forward schema is at version") {
+		t.Fatalf("Open beside an older schema = %v; want a refusal naming forward's version", err)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != all-1 {
+		t.Errorf("after the refusals schema_migrations has %d rows (%v); want %d, as left", n, err, all-1)
 	}
 }
 

@@ -86,14 +86,15 @@ func defineReplay(fs *flag.FlagSet) runFunc {
 const sent = "a running gateway sends them within a second, a stopped one at its next start"
 
 // openGatewayDB opens the database in cfg's data_dir for writing, beside
-// a running gateway or without one. A missing database is an error:
-// OpenDB would create an empty one, and the replay would "queue" nothing,
-// successfully.
+// a running gateway or without one, migrating nothing: a schema of
+// another version than this binary's is refused. A missing database is an
+// error: OpenDB would create an empty one, and the replay would "queue"
+// nothing, successfully.
 func openGatewayDB(ctx context.Context, cfg *config.Config) (*store.DB, error) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.File)); err != nil {
 		return nil, fmt.Errorf("replay: no gateway database in data_dir %q (is the config the gateway's, run from its directory?): %w", cfg.DataDir, err)
 	}
-	return gateway.OpenDB(ctx, cfg.DataDir, store.Options{Synchronous: cfg.Storage.Synchronous})
+	return gateway.OpenDB(ctx, cfg.DataDir, store.Options{Synchronous: cfg.Storage.Synchronous, Beside: true})
 }
 
 // replay queues the accepted archived events that q matches again, on
