@@ -103,13 +103,20 @@ func queryFlags(fs *flag.FlagSet, forReplay bool) func() (gateway.Query, error) 
 	}
 	return func() (gateway.Query, error) {
 		q, err := gateway.EventQuery(func(k string) string {
-			if v, ok := vals[k]; ok {
+			if v, ok := vals[k]; ok && (k != "limit" || !forReplay) {
 				return *v
 			}
 			return ""
 		})
 		if err != nil {
 			return q, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		// A listing's page is at most 1000 events; a replay's limit is
+		// any count.
+		if v := *vals["limit"]; forReplay && v != "" {
+			if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit <= 0 {
+				return q, fmt.Errorf("%w: -limit: %q is not a positive number", errUsage, v)
+			}
 		}
 		return q, nil
 	}
