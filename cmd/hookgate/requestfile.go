@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hookgate/hookgate/verify"
 )
@@ -20,12 +22,14 @@ var errRequestFile = errors.New("unusable request file")
 
 // requestFile is a request file's JSON: the objects of the shared vector
 // catalogue have these fields (and others, which are ignored). Body is the
-// exact request body as a string.
+// exact request body as a string; a body that is not UTF-8 (which a JSON
+// string cannot hold byte for byte) is in BodyBase64 instead.
 type requestFile struct {
-	Method  string            `json:"method,omitempty"`
-	URL     string            `json:"url,omitempty"`
-	Headers map[string]string `json:"headers"`
-	Body    string            `json:"body"`
+	Method     string            `json:"method,omitempty"`
+	URL        string            `json:"url,omitempty"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+	BodyBase64 string            `json:"body_base64,omitempty"`
 }
 
 // readRequestFile decodes a request file. Method defaults to POST. An
@@ -43,7 +47,17 @@ func readRequestFile(r io.Reader) (*verify.Request, error) {
 	for k, v := range c.Headers {
 		h.Add(k, v)
 	}
-	return &verify.Request{Method: c.Method, URL: c.URL, Header: h, Body: []byte(c.Body)}, nil
+	body := []byte(c.Body)
+	if c.BodyBase64 != "" {
+		if c.Body != "" {
+			return nil, fmt.Errorf("%w: both body and body_base64 are set", errRequestFile)
+		}
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(c.BodyBase64); err != nil {
+			return nil, fmt.Errorf("%w: body_base64: %w", errRequestFile, err)
+		}
+	}
+	return &verify.Request{Method: c.Method, URL: c.URL, Header: h, Body: body}, nil
 }
 
 // loadRequestFile reads the request file at path (- for stdin), for
@@ -69,6 +83,9 @@ func loadRequestFile(path string) (*verify.Request, error) {
 // writeRequestFile writes r as an indented request file.
 func writeRequestFile(w io.Writer, r *verify.Request) error {
 	c := requestFile{Method: r.Method, URL: r.URL, Headers: map[string]string{}, Body: string(r.Body)}
+	if !utf8.Valid(r.Body) {
+		c.Body, c.BodyBase64 = "", base64.StdEncoding.EncodeToString(r.Body)
+	}
 	for k, vs := range r.Header {
 		c.Headers[k] = strings.Join(vs, ", ")
 	}
