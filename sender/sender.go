@@ -81,6 +81,12 @@ func Request(pc *config.Provider, baseURL string, ev Event, now time.Time) (*ver
 	if len(pc.Identify.EventType) > 0 {
 		typeSrcs = pc.Identify.EventType
 	}
+	if idSrc == "" {
+		// The provider's events carry no ID: the gateway takes the body's
+		// hash. The ID goes into the generated body, so that two IDs are
+		// two events and one sent twice is a duplicate.
+		idSrc = bodyIDField
+	}
 	fields := []field{{idSrc, ev.ID}}
 	if len(typeSrcs) > 0 {
 		// The whole type goes to the first source; GitHub's ".action"
@@ -115,6 +121,10 @@ func Request(pc *config.Provider, baseURL string, ev Event, now time.Time) (*ver
 	}
 	return vr, nil
 }
+
+// bodyIDField is where a generated body holds the event's ID for a
+// provider whose events have none.
+const bodyIDField = "hookgate_event_id"
 
 // defaults fills ev's empty fields. The default version follows the
 // provider's ordering format, so that a later event with an explicit

@@ -44,6 +44,31 @@ providers:
 	}
 }
 
+// TestRequestIDWithoutIDSource: for a provider whose events carry no ID
+// (the gateway takes the body's hash), the ID still makes the body: two
+// IDs give two bodies, one ID twice the same body.
+func TestRequestIDWithoutIDSource(t *testing.T) {
+	c := mustConfig(t, `
+providers:
+  - name: p
+    type: hmac
+    secrets: [s3cret]
+    options: {header: X-Sig}
+`)
+	pc, _ := c.Provider("p")
+	now := time.Unix(1_800_000_000, 0)
+	body := func(id string) string {
+		r, err := Request(pc, "http://127.0.0.1:8080", Event{ID: id, Type: "t"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r.Body)
+	}
+	if a, b, a2 := body("unique-1"), body("unique-2"), body("unique-1"); a == b || a != a2 {
+		t.Errorf("bodies for unique-1, unique-2, unique-1: %s, %s, %s; want the two IDs apart, the same ID alike", a, b, a2)
+	}
+}
+
 // secretMarker is in every secret of TestSendHidesCredentials: no output
 // may hold it.
 const secretMarker = "MRKRq7"
