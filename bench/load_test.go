@@ -214,3 +214,33 @@ func loadOne(url string, events, conc int, rate float64) (*Result, answers, plan
 	res, ans := load(context.Background(), &o, p, []string{url}, pc, rate, nil)
 	return res, ans, p
 }
+
+// TestLoadAnsweredCountsErrorsOnce: the requests a server answered are
+// those it answered, whatever the status, and not those it closed the
+// connection on (the count a setup waits for in its gateways' metrics; it
+// once subtracted the failed ones twice).
+func TestLoadAnsweredCountsErrorsOnce(t *testing.T) {
+	var n, answers atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) % 3 {
+		case 0: // no answer: the connection closed under the request
+			c, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				c.Close()
+			}
+			return
+		case 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		answers.Add(1)
+	}))
+	defer srv.Close()
+	res, _, p := loadOne(srv.URL, 30, 2, 0)
+	errs := res.Outcomes["error"]
+	if errs == 0 || int64(errs)+answers.Load() != int64(len(p.sends)) {
+		t.Fatalf("outcomes %v, %d answers; want some requests failed, the rest of the %d answered", res.Outcomes, answers.Load(), len(p.sends))
+	}
+	if got := answered(res); int64(got) != answers.Load() {
+		t.Errorf("answered = %d; want the %d answers the server gave (outcomes %v)", got, answers.Load(), res.Outcomes)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -297,7 +298,7 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 		if sqlite {
 			decided = res.Outcomes["accepted"] + res.Outcomes["duplicate"] + res.Outcomes["stale"]
 		}
-		in := insideSince(ctx, t.gateways, t.provider.Name, insideBefore, res.Requests-res.Outcomes["error"], decided)
+		in := insideSince(ctx, t.gateways, t.provider.Name, insideBefore, answered(res), decided)
 		ph.Inside = &in
 		after := readUsage(t.children())
 		res.CPU, res.PeakRSS = after.cpu-before.cpu, after.peakRSS
@@ -307,6 +308,20 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 		ph.NATSCPU, ph.NATSPeakRSS = after.cpu-nodesBefore.cpu, after.peakRSS
 	}
 	return ph, nil
+}
+
+// answered is how many of res's requests the servers answered, whatever
+// the status: those the gateways' own metrics count. A request that got no
+// answer (Outcomes "error", or "error: ..." when it could not be built) is
+// not among them.
+func answered(res *Result) int {
+	n := 0
+	for k, v := range res.Outcomes {
+		if k != "error" && !strings.HasPrefix(k, "error: ") {
+			n += v
+		}
+	}
+	return n
 }
 
 // total sets s's figures over its rounds from its phases; with a
