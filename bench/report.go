@@ -147,14 +147,14 @@ type Setup struct {
 // Report is a whole run.
 type Report struct {
 	Options Options
-	// Phases are the rounds' loads in the order run: in each round the
-	// baseline's, then each setup's.
+	// Phases are the rounds' loads in the order run: in odd rounds the
+	// baseline's, then each setup's; in even rounds the same in reverse.
 	Phases []*Phase
 	// Baseline is the baseline's rounds together, BaselineRate their
 	// requests/s; nil and zero without a baseline.
 	Baseline     *Result
 	BaselineRate Spread
-	Setups       []*Setup // in the order measured in each round
+	Setups       []*Setup // in the order of Options.Setups
 	GOMAXPROCS   int
 }
 

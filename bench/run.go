@@ -24,9 +24,10 @@ var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
 
 // Run performs the benchmark and writes its report to w. It starts the
 // baseline and every setup (each on a directory of its own), keeps them up
-// for the whole run, and measures them in rounds: in each, the baseline,
-// then each setup, saturated, each with the round's part of the plan (so
-// that every event is new to each gateway). Then, for each setup, the
+// for the whole run, and measures them in rounds: in each, the baseline
+// and each setup, saturated, in turn (the baseline first in odd rounds,
+// last in even ones, the setups' order reversed too), each with the
+// round's part of the plan (so that every event is new to each gateway). Then, for each setup, the
 // latency run: the baseline and then the setup, paced at half the setup's
 // median rate (or Options.Rate), with the plan's last part. Last, it checks
 // each setup's stream.
@@ -112,31 +113,40 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	return rep, nil
 }
 
-// runRounds runs the saturated rounds: in each, the baseline (when
-// there is one) and then every setup, on that round's plan. It returns the
-// baseline's results.
+// runRounds runs the saturated rounds, each on its own plan, its phases in
+// the order roundOrder gives: the baseline (when there is one) and every
+// setup. A round's phases are printed once it is done, each setup's with
+// its ratio to the baseline of the round. It returns the baseline's
+// results.
 func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *config.Provider, runs []*setupRun, rep *Report, w io.Writer) ([]*Result, error) {
 	var baseRounds []*Result
 	for round := 1; round <= o.Rounds; round++ {
 		p := plans[round-1]
 		var b *Result
-		if base != nil {
-			b = runBaseline(ctx, o, p, base, pc, 0)
-			baseRounds = append(baseRounds, b)
-			ph := &Phase{Round: round, Name: b.Name, Result: b}
-			rep.Phases = append(rep.Phases, ph)
-			writePhase(w, o.Rounds, ph)
-		}
-		for _, sr := range runs {
-			ph, err := sr.phase(ctx, o, p, 0)
+		var phases []*Phase // in the order run
+		setups := make([]*Phase, len(runs))
+		for _, k := range roundOrder(round, len(runs), base != nil) {
+			if k < 0 {
+				b = runBaseline(ctx, o, p, base, pc, 0)
+				baseRounds = append(baseRounds, b)
+				phases = append(phases, &Phase{Round: round, Name: b.Name, Result: b})
+				continue
+			}
+			ph, err := runs[k].phase(ctx, o, p, 0)
 			if err != nil {
 				return nil, err
 			}
 			ph.Round = round
+			setups[k] = ph
+			phases = append(phases, ph)
+		}
+		for k, ph := range setups {
 			if b != nil && b.Throughput > 0 {
 				ph.Ratio = ph.Result.Throughput / b.Throughput
 			}
-			sr.s.Phases = append(sr.s.Phases, ph)
+			runs[k].s.Phases = append(runs[k].s.Phases, ph)
+		}
+		for _, ph := range phases {
 			rep.Phases = append(rep.Phases, ph)
 			writePhase(w, o.Rounds, ph)
 		}
@@ -145,6 +155,27 @@ func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *c
 		}
 	}
 	return baseRounds, nil
+}
+
+// roundOrder is the order of the phases of round (from 1) over setups
+// setups, with the baseline or not: -1 for the baseline, a setup's index
+// for the setup. Odd rounds run the baseline and then the setups in turn,
+// even rounds the same in reverse, so that no side always comes after
+// another: a machine's drift and what a phase leaves behind (the
+// collector's work, the page cache, the CPU's clock) fall on each side
+// alike.
+func roundOrder(round, setups int, baseline bool) []int {
+	var order []int
+	if baseline {
+		order = append(order, -1)
+	}
+	for k := range setups {
+		order = append(order, k)
+	}
+	if round%2 == 0 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // runLatency runs each setup, and the baseline before it, open loop at
