@@ -349,7 +349,8 @@ func (l *loader) work(ctx context.Context, wk *worker) {
 }
 
 // post sends one prepared request and records the answer in wk: its
-// latency from due, or from when it is sent if due is zero.
+// latency from due, or from when it is sent if due is zero, to its answer
+// or its failure.
 func (l *loader) post(wk *worker, r prepared, due time.Time) {
 	if r.err != nil {
 		wk.outcomes["error: "+r.err.Error()]++
@@ -361,14 +362,17 @@ func (l *loader) post(wk *worker, r prepared, due time.Time) {
 	}
 	t := r.i % len(l.targets)
 	status, body, err := l.roundTrip(wk, t, r.raw)
+	now := time.Now()
+	// A request that failed (a timeout, a reset) has its latency too, up to
+	// its failure: a server that stalls and drops requests must not look
+	// faster for the requests it dropped.
+	wk.lat = append(wk.lat, now.Sub(t0))
 	if err != nil {
 		l.drop(wk, t)
 		wk.outcomes["error"]++
 		wk.uncertain = append(wk.uncertain, r.id)
 		return
 	}
-	now := time.Now()
-	wk.lat = append(wk.lat, now.Sub(t0))
 	wk.answered = append(wk.answered, now.Sub(l.start))
 	if l.progress != nil {
 		l.progress.Add(1)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -242,5 +243,49 @@ func TestLoadAnsweredCountsErrorsOnce(t *testing.T) {
 	}
 	if got := answered(res); int64(got) != answers.Load() {
 		t.Errorf("answered = %d; want the %d answers the server gave (outcomes %v)", got, answers.Load(), res.Outcomes)
+	}
+}
+
+// TestLoadCountsFailedRequests: a request that gets no answer (here the
+// server closes the connection under it) keeps its latency, from its due
+// time to its failure, so that a server dropping the requests it stalls
+// on does not look faster; the latency run prints how many got none.
+func TestLoadCountsFailedRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			c.Close()
+		}
+	}))
+	defer srv.Close()
+	tg, err := parseEndpoint(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &loader{targets: []endpoint{tg}, start: time.Now()}
+	defer l.closeAll()
+	wk := &worker{outcomes: map[string]int{}, conns: make([]*clientConn, 1)}
+	raw := []byte("POST / HTTP/1.1\r\nHost: " + tg.name + "\r\nContent-Length: 2\r\n\r\n{}")
+	const late = time.Hour // due an hour ago: its latency is at least that
+	l.post(wk, prepared{i: 0, id: "evt_x_0", raw: raw}, time.Now().Add(-late))
+	res, ans := summarize([]*worker{wk}, time.Second)
+	if res.Outcomes["error"] != 1 || !ans.uncertain["evt_x_0"] {
+		t.Fatalf("outcomes %v, uncertain %v; want the request failed, its event uncertain", res.Outcomes, ans.uncertain)
+	}
+	if res.Requests != 1 || res.Latency[3] < late {
+		t.Errorf("%d requests, max latency %v; want the failed one counted, from its due time (%v ago)", res.Requests, res.Latency[3], late)
+	}
+	res.Name = "sqlite"
+	rep := &Report{Setups: []*Setup{{Name: "sqlite", Latency: &LatencyRun{Rate: 10, Result: res}}}}
+	var out strings.Builder
+	rep.writeLatency(&out)
+	var row []string
+	for line := range strings.Lines(out.String()) {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "sqlite" {
+			row = f
+		}
+	}
+	// sqlite, requests, asked, answered req/s, p50, p99, max, no answer
+	if len(row) < 8 || !strings.Contains(out.String(), " no answer ") || row[7] != "1" {
+		t.Errorf("latency run table row %q; want 1 in its \"no answer\" column, after the percentiles:\n%s", row, out.String())
 	}
 }

@@ -14,19 +14,22 @@ import (
 // Result is what one load measured: a phase of a round, a latency run, or
 // a side's rounds together.
 type Result struct {
-	Name     string
+	Name string
+	// Requests are the requests sent: answered, or failed without an
+	// answer (Outcomes "error": a timeout, a reset).
 	Requests int
 	Elapsed  time.Duration
 	Outcomes map[string]int // by answer: accepted, duplicate, stale, ok (the baseline), or "status NNN", "error"
-	// Latency is p50, p90, p99 and max: from when each request was sent,
-	// or in a paced load (Rate) from when it was scheduled to be.
+	// Latency is p50, p90, p99 and max of every request sent, to its answer
+	// or its failure: from when it was sent, or in a paced load (Rate) from
+	// when it was scheduled to be.
 	Latency    [4]time.Duration
 	Stall      time.Duration // the longest interval without an answer
 	Rate       float64       // the requests per second asked of a paced load; 0: saturated
 	CPU        time.Duration // the server processes', over the load (and the drain); a setup's summed over its gateways
 	ClientCPU  time.Duration // the load generator's own (this process), over the load
 	PeakRSS    int64         // the server processes' peak resident memory so far; a setup's summed over its gateways
-	Throughput float64       // requests per second answered
+	Throughput float64       // requests per second
 
 	lat []time.Duration // every request's latency, sorted: for the rounds together
 }
@@ -430,12 +433,13 @@ func (r *Report) writeLatency(w io.Writer) {
 		how = fmt.Sprintf("%.0f requests/s (-rate)", r.Options.Rate)
 	}
 	fmt.Fprintf(w, "\nlatency run at %s, open loop: each request sent at its scheduled time\n", how)
-	fmt.Fprintln(w, "(by up to the connections' count at once), its latency counted from that time:")
+	fmt.Fprintln(w, "(by up to the connections' count at once), its latency counted from that time to its answer,")
+	fmt.Fprintln(w, "or to its failure for a request that got none (a timeout, a reset: \"no answer\"):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\trequests\tasked req/s\tanswered req/s\tp50\tp99\tmax\tlongest without an answer\t")
+	fmt.Fprintln(tw, "\trequests\tasked req/s\tanswered req/s\tp50\tp99\tmax\tno answer\tlongest without an answer\t")
 	line := func(name string, lr *LatencyRun, res *Result) {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", name, res.Requests, lr.Rate, res.Throughput,
-			dur(res.Latency[0]), dur(res.Latency[2]), dur(res.Latency[3]), dur(res.Stall))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%d\t%s\t\n", name, res.Requests, lr.Rate, float64(answered(res))/res.Elapsed.Seconds(),
+			dur(res.Latency[0]), dur(res.Latency[2]), dur(res.Latency[3]), res.Outcomes["error"], dur(res.Stall))
 	}
 	for _, s := range r.Setups {
 		lr := s.Latency
