@@ -15,7 +15,8 @@ import (
 
 // TestLoadRoundRobin: with several URLs each send goes to the next one, and
 // the answers sort the events: accepted from one server, and from the
-// other, answering 503, uncertain (maybe on the stream, never twice).
+// other, answering 503, uncertain (maybe on the stream, never twice); the
+// 503s make the load one that measures nothing.
 func TestLoadRoundRobin(t *testing.T) {
 	var hits [2]atomic.Int64
 	servers := make([]*httptest.Server, 2)
@@ -44,6 +45,11 @@ func TestLoadRoundRobin(t *testing.T) {
 	}
 	if res.Requests != 101 || res.Outcomes["accepted"] != 51 || res.Outcomes["status 503"] != 50 {
 		t.Errorf("%d requests, outcomes %v; want 101: 51 accepted, 50 answered 503", res.Requests, res.Outcomes)
+	}
+	// The 503s are requests, but the load is not one to measure: it has no
+	// ratio, and the run fails.
+	if n, which := notOK(res); n != 50 || which != "status 503: 50" {
+		t.Errorf("not answered 2xx: %d (%s); want the 50 answered 503", n, which)
 	}
 	if len(ans.accepted) != 51 || len(ans.uncertain) != 50 || len(ans.stale) != 0 {
 		t.Errorf("%d accepted, %d uncertain, %d stale events; want 51, 50, 0", len(ans.accepted), len(ans.uncertain), len(ans.stale))

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -83,7 +84,8 @@ type Phase struct {
 	Name   string // "baseline" or the setup's
 	Result *Result
 	// Ratio is a setup's requests/s over the baseline's in the same
-	// round; 0 for the baseline and without one.
+	// round; 0 for the baseline, without one, and when a request of either
+	// phase was not answered 2xx.
 	Ratio float64
 	// Drain is how long the outboxes took to empty after the last answer
 	// (the sqlite backend); the next phase starts after it.
@@ -121,7 +123,8 @@ type Setup struct {
 	// there is no cluster.
 	Result *Result
 	// Rate is the requests/s of its rounds; Ratio their ratios to the
-	// baseline of the same round (zero without a baseline).
+	// baseline of the same round (zero without a baseline, and when a
+	// round has no ratio: a request not answered 2xx).
 	Rate, Ratio Spread
 	// Latency is the setup's latency run; nil without one.
 	Latency *LatencyRun
@@ -161,16 +164,60 @@ type Report struct {
 	GOMAXPROCS   int
 }
 
-// Check is nil when every setup passed the exactly-once check, and
-// otherwise the failures, each naming its setup.
+// Check is nil when every request of the run was answered 2xx and every
+// setup passed the exactly-once check, and otherwise the failures, each
+// naming its phase or its setup.
 func (r *Report) Check() error {
 	var errs []error
+	for _, f := range r.notOK() {
+		errs = append(errs, errors.New(f))
+	}
 	for _, s := range r.Setups {
 		if s.Check != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.Check))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// notOK describes each load of the run (the rounds' phases and the
+// latency runs) with requests not answered 2xx, in the order run.
+func (r *Report) notOK() []string {
+	var fs []string
+	add := func(what string, res *Result) {
+		if n, which := notOK(res); n > 0 {
+			fs = append(fs, fmt.Sprintf("%s: %d of %d requests not answered 2xx (%s)", what, n, res.Requests, which))
+		}
+	}
+	for _, ph := range r.Phases {
+		add(fmt.Sprintf("round %d, %s", ph.Round, ph.Name), ph.Result)
+	}
+	for _, s := range r.Setups {
+		if lr := s.Latency; lr != nil {
+			if lr.Baseline != nil {
+				add("latency run, baseline at "+s.Name+"'s rate", lr.Baseline)
+			}
+			add("latency run, "+s.Name, lr.Result)
+		}
+	}
+	return fs
+}
+
+// notOK is how many of res's requests were not answered 2xx (answered
+// another status, or not at all, or not sent: it could not be built), and
+// those answers, e.g. "error: 1, status 503: 3"; 0 and "" when every one
+// was answered 2xx.
+func notOK(res *Result) (int, string) {
+	n := 0
+	var which []string
+	for k, v := range res.Outcomes {
+		if strings.HasPrefix(k, "status ") || k == "error" || strings.HasPrefix(k, "error: ") {
+			n += v
+			which = append(which, fmt.Sprintf("%s: %d", k, v))
+		}
+	}
+	slices.Sort(which)
+	return n, strings.Join(which, ", ")
 }
 
 // phaseHeader and writePhase print the rounds' phases as they are run.
@@ -184,8 +231,12 @@ func writePhase(w io.Writer, rounds int, ph *Phase) {
 		ratio = fmt.Sprintf("%.2f", ph.Ratio)
 	}
 	res := ph.Result
-	fmt.Fprintf(w, "%-7s %-12s %9d %9.0f %10s %10s %7s\n", fmt.Sprintf("%d/%d", ph.Round, rounds), ph.Name,
+	fmt.Fprintf(w, "%-7s %-12s %9d %9.0f %10s %10s %7s", fmt.Sprintf("%d/%d", ph.Round, rounds), ph.Name,
 		res.Requests, res.Throughput, dur(res.Latency[0]), dur(res.Latency[2]), ratio)
+	if n, which := notOK(res); n > 0 {
+		fmt.Fprintf(w, "  %d not answered 2xx (%s): no ratio", n, which)
+	}
+	fmt.Fprintln(w)
 }
 
 func dur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
@@ -233,13 +284,13 @@ func (r *Report) writeRounds(w io.Writer) []col {
 	row("requests/s, min - max", func(c col) string { return fmt.Sprintf("%.0f - %.0f", c.rate.Min, c.rate.Max) })
 	if r.Baseline != nil {
 		setupRow("ratio to baseline, median", func(s *Setup) string {
-			if s.Check != nil {
+			if s.Check != nil || s.Ratio.Median == 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.2f", s.Ratio.Median)
 		})
 		setupRow("ratio, min - max", func(s *Setup) string {
-			if s.Check != nil {
+			if s.Check != nil || s.Ratio.Median == 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.2f - %.2f", s.Ratio.Min, s.Ratio.Max)
@@ -395,9 +446,13 @@ func (r *Report) writeExtras(w io.Writer) {
 	}
 }
 
-// writeChecks prints each setup's exactly-once check and its ratio.
+// writeChecks prints the loads with requests not answered 2xx, each
+// setup's exactly-once check and its ratio.
 func (r *Report) writeChecks(w io.Writer) {
 	rounds := r.Options.Rounds
+	for _, f := range r.notOK() {
+		fmt.Fprintf(w, "FAILED: %s; a round with one has no ratio\n", f)
+	}
 	for _, s := range r.Setups {
 		if s.Check != nil {
 			fmt.Fprintf(w, "exactly-once check %s FAILED: %v\nno figure for %s: a run that loses or repeats events measures nothing\n", s.Name, s.Check, s.Name)
@@ -415,7 +470,7 @@ func (r *Report) writeChecks(w io.Writer) {
 	}
 	if r.Baseline != nil {
 		for _, s := range r.Setups {
-			if s.Check == nil {
+			if s.Check == nil && s.Ratio.Median > 0 {
 				fmt.Fprintf(w, "ratio %s/baseline (requests/s, median of %d rounds): %.2f (min %.2f, max %.2f)\n", s.Name, rounds, s.Ratio.Median, s.Ratio.Min, s.Ratio.Max)
 			}
 		}

@@ -141,8 +141,8 @@ func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *c
 			phases = append(phases, ph)
 		}
 		for k, ph := range setups {
-			if b != nil && b.Throughput > 0 {
-				ph.Ratio = ph.Result.Throughput / b.Throughput
+			if b != nil {
+				ph.Ratio = ratio(ph.Result, b)
 			}
 			runs[k].s.Phases = append(runs[k].s.Phases, ph)
 		}
@@ -155,6 +155,20 @@ func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *c
 		}
 	}
 	return baseRounds, nil
+}
+
+// ratio is a setup's requests/s over the baseline's of the same round: 0
+// (none) unless every request of both was answered 2xx. A server that
+// answers 401, 429 or 503 quickly, or drops requests, has not done the
+// work the other did: its rate and latencies measure something else.
+func ratio(setup, baseline *Result) float64 {
+	if n, _ := notOK(setup); n > 0 || baseline.Throughput <= 0 {
+		return 0
+	}
+	if n, _ := notOK(baseline); n > 0 {
+		return 0
+	}
+	return setup.Throughput / baseline.Throughput
 }
 
 // roundOrder is the order of the phases of round (from 1) over setups
@@ -356,7 +370,7 @@ func answered(res *Result) int {
 }
 
 // total sets s's figures over its rounds from its phases; with a
-// baseline, its ratios too.
+// baseline, its ratios too, when every round has one (see ratio).
 func (s *Setup) total(baseline bool) {
 	var rs []*Result
 	var ratios []float64
@@ -369,8 +383,8 @@ func (s *Setup) total(baseline bool) {
 	}
 	s.Result = mergeResults(s.Name, rs)
 	s.Rate = spreadOf(throughputs(rs))
-	if baseline {
-		s.Ratio = spreadOf(ratios)
+	if baseline && !slices.Contains(ratios, 0) {
+		s.Ratio = spreadOf(ratios) // only when every round has its ratio
 	}
 }
 

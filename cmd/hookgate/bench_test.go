@@ -259,14 +259,15 @@ func TestBenchSetups(t *testing.T) {
 			t.Errorf("%s: %d requests, outcomes %v, latency run %v; want %d, with accepted, duplicate and stale events, and no latency run", s.Name, p.Requests, all, s.Latency, sent)
 		}
 		for k := range all {
-			// 503 passes (a decision that timed out on a busy machine);
-			// anything else is a bug.
-			if k != "accepted" && k != "duplicate" && k != "stale" && k != "status 503" {
-				t.Errorf("%s: outcomes %v; want only 2xx answers and 503", s.Name, all)
+			// Anything but a 2xx answer fails the run (runBench): a 503
+			// (a decision that timed out on a busy machine) measures
+			// nothing.
+			if k != "accepted" && k != "duplicate" && k != "stale" {
+				t.Errorf("%s: outcomes %v; want only 2xx answers", s.Name, all)
 			}
 		}
-		if s.OnStream != all["accepted"]+s.Uncertain {
-			t.Errorf("%s: %d messages on the stream; want the %d accepted and %d answered 503", s.Name, s.OnStream, all["accepted"], s.Uncertain)
+		if s.OnStream != all["accepted"] {
+			t.Errorf("%s: %d messages on the stream; want the %d accepted", s.Name, s.OnStream, all["accepted"])
 		}
 		if s.Drain != 0 || p.CPU <= 0 || p.PeakRSS <= 0 {
 			t.Errorf("%s: drain %v, CPU %v, peak RSS %d; want no drain (the jetstream backend has no outbox) and the rest measured", s.Name, s.Drain, p.CPU, p.PeakRSS)
