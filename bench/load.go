@@ -110,10 +110,10 @@ func (p plan) split(n int) []plan {
 //
 // The load generator shares the machine with the servers it measures, so it
 // does as little as it can while it measures: the requests are built,
-// signed and written out as bytes before the load starts (up to
-// prepareAhead of them, and in a paced load no more than a minute's worth,
-// so that no signature is older than that when it is sent; a longer plan is
-// prepared on the way, ahead of the workers), and each worker keeps one
+// signed and written out as bytes before the load starts (all of a
+// saturated load's; in a paced load no more than a minute's worth, so that
+// no signature is older than that when it is sent, the rest on the way,
+// ahead of the workers: see ahead), and each worker keeps one
 // HTTP/1.1 connection per server that it writes them to and reads the
 // answers from, without net/http's client and its goroutines per
 // connection. A server that closes a connection (or fails it) gets a new
@@ -128,13 +128,7 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 		}
 		l.targets = append(l.targets, t)
 	}
-	ahead := min(len(p.sends), prepareAhead)
-	if rate > 0 {
-		// A signature is checked against the clock: none is made more
-		// than a minute before it is due.
-		ahead = min(ahead, int(rate*60))
-	}
-	l.queue = make(chan prepared, max(1, ahead))
+	l.queue = make(chan prepared, max(1, l.ahead()))
 	pctx, stopPreparing := context.WithCancel(ctx)
 	defer stopPreparing()
 	primed := make(chan struct{})
@@ -165,9 +159,22 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 	return res, ans
 }
 
-// prepareAhead bounds the requests prepared before they are sent (about
-// 2 KiB each with the default body).
-const prepareAhead = 100_000
+// ahead is how many of the load's requests are prepared before it starts.
+// A saturated load's are all prepared: building and signing one takes
+// about 0.04 ms of CPU, so one goroutine doing it during the load would cap
+// the rate near 25,000 requests/s and take CPU from the servers while they
+// are measured (about 2.2 KiB of memory a request with the default body;
+// Options.prepare bounds a round). A paced load's are prepared up to a
+// minute's worth: a signature is checked against the clock, and none is
+// made more than a minute before it is due; the rest are prepared on the
+// way, at the pace.
+func (l *loader) ahead() int {
+	n := len(l.p.sends)
+	if l.rate > 0 {
+		n = min(n, int(l.rate*60))
+	}
+	return n
+}
 
 // loader is one load's settings and its shared state: the requests
 // prepared in plan order, taken in turn by its workers.

@@ -295,3 +295,30 @@ func TestLoadCountsFailedRequests(t *testing.T) {
 		t.Errorf("latency run table row %q; want 1 in its \"no answer\" column, after the percentiles:\n%s", row, out.String())
 	}
 }
+
+// TestLoadPreparesSaturatedWhole: a saturated load's requests are all
+// prepared before it starts (it once prepared 100,000 and built the rest
+// during the load, on one goroutine: about 25,000 requests/s at most, on
+// the cores the servers use), a paced load's a minute's worth; a round
+// whose requests would take more than maxPreparedBytes is refused before
+// anything starts.
+func TestLoadPreparesSaturatedWhole(t *testing.T) {
+	big := plan{sends: make([]send, 300_000)}
+	if n := (&loader{p: big}).ahead(); n != len(big.sends) {
+		t.Errorf("saturated: %d prepared before the start; want all %d", n, len(big.sends))
+	}
+	if n := (&loader{p: big, rate: 1000}).ahead(); n != 60_000 {
+		t.Errorf("paced at 1000/s: %d prepared before the start; want a minute's worth, 60,000", n)
+	}
+	if n := (&loader{p: plan{sends: make([]send, 500)}, rate: 1000}).ahead(); n != 500 {
+		t.Errorf("paced, 500 requests: %d prepared before the start; want all 500", n)
+	}
+	o := Options{Events: 1_000_000, Rounds: 1, Duplicates: 0.05, Binary: "/nonexistent"}
+	if _, err := o.prepare(); err == nil || !strings.Contains(err.Error(), "rounds of 1050000 requests") || !strings.Contains(err.Error(), "use more -rounds") {
+		t.Errorf("one round of a million events (1,050,000 requests, ~2.3 GB prepared): %v; want it refused", err)
+	}
+	o = Options{Events: 1_000_000, Rounds: 4, Duplicates: 0.05, Binary: "/nonexistent"}
+	if _, err := o.prepare(); err != nil {
+		t.Errorf("four rounds of a million events: %v; want them taken", err)
+	}
+}

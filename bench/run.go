@@ -37,14 +37,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Options: o, GOMAXPROCS: o.GOMAXPROCS}
-	latency := o.Latency || o.Rate > 0
-	parts, events := o.Rounds, o.Events
-	if latency {
-		parts, events = parts+1, events+o.Events/o.Rounds
-	}
+	latency, parts, events := o.planShape()
 	plans := makePlan(&o, events).split(parts)
 	fmt.Fprintf(w, "hookgate bench: %d rounds of %d requests (%d distinct %s events in all, %.0f%% duplicates, %.0f%% out of order), %d connections, ~%d-byte bodies\n",
 		o.Rounds, len(plans[0].sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
+	fmt.Fprintf(w, "the load generator builds and signs a round's requests before the round starts (about %s)\n", mib(preparedBytes(&o, len(plans[0].sends))))
 
 	// A self-contained run signs with a new secret; a running gateway is
 	// sent what its provider's config signs, and so is the baseline.
@@ -217,6 +214,26 @@ func runLatency(ctx context.Context, o *Options, p plan, base *child, pc *config
 	return nil
 }
 
+// planShape is the run's plan: whether it has a latency run, the parts it
+// is cut into (a round each, and the latency run's) and its distinct
+// events (the rounds', and a round's share more for the latency run).
+func (o *Options) planShape() (latency bool, parts, events int) {
+	latency = o.Latency || o.Rate > 0
+	parts, events = o.Rounds, o.Events
+	if latency {
+		parts, events = parts+1, events+o.Events/o.Rounds
+	}
+	return latency, parts, events
+}
+
+// maxPreparedBytes bounds what the load generator prepares before a round
+// (all of its requests, see loader.ahead).
+const maxPreparedBytes = 2 << 30
+
+// preparedBytes is about what n prepared requests take: the body, the
+// headers, and the buffer's and the queue's room.
+func preparedBytes(o *Options, n int) int64 { return int64(n) * int64(o.BodySize+700) }
+
 // prepare sets o's defaults and checks it, so that a bad option is refused
 // before anything starts. It returns the setups to measure.
 func (o *Options) prepare() ([]setupSpec, error) {
@@ -229,6 +246,12 @@ func (o *Options) prepare() ([]setupSpec, error) {
 	}
 	if o.Rate < 0 {
 		return nil, fmt.Errorf("bench: -rate %v is negative", o.Rate)
+	}
+	_, parts, events := o.planShape()
+	round := (events + int(float64(events)*o.Duplicates) + parts - 1) / parts
+	if b := preparedBytes(o, round); b > maxPreparedBytes {
+		return nil, fmt.Errorf("bench: rounds of %d requests: the load generator prepares a round whole before it starts, about %s here, and at most %s; use more -rounds",
+			round, mib(b), mib(maxPreparedBytes))
 	}
 	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
 		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
