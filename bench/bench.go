@@ -7,8 +7,9 @@
 // ones), and the report gives each setup's median ratio to the baseline of
 // the same round. Then a latency run sends each setup, and the
 // baseline, half that setup's median rate on a fixed schedule (open loop).
-// A figure is only printed for a setup on whose stream every accepted
-// event is exactly once.
+// A figure is only printed for a setup whose answers are what the plan
+// expects (its new events accepted once, its late versions not) and on
+// whose stream every accepted event is exactly once.
 //
 // By default it starts both servers as child processes of the hookgate
 // binary (`serve` on a temp data directory with an embedded NATS server, and

@@ -51,12 +51,16 @@ func TestLoadRoundRobin(t *testing.T) {
 	if n, which := notOK(res); n != 50 || which != "status 503: 50" {
 		t.Errorf("not answered 2xx: %d (%s); want the 50 answered 503", n, which)
 	}
-	if len(ans.accepted) != 51 || len(ans.uncertain) != 50 || len(ans.stale) != 0 {
-		t.Errorf("%d accepted, %d uncertain, %d stale events; want 51, 50, 0", len(ans.accepted), len(ans.uncertain), len(ans.stale))
+	if len(ans) != 101 {
+		t.Fatalf("answers to %d events; want the plan's 101", len(ans))
 	}
-	for id := range ans.accepted {
-		if ans.uncertain[id] {
-			t.Errorf("%s both accepted and uncertain; each event was sent once", id)
+	for i, s := range p.sends {
+		want := tally{accepted: 1}
+		if i%2 == 1 {
+			want = tally{failed: 1}
+		}
+		if got := ans[s.event]; got != want {
+			t.Errorf("send %d, event %d: answered %v; want %v", i, s.event, got, want)
 		}
 	}
 }
@@ -203,8 +207,10 @@ func TestLoadReconnects(t *testing.T) {
 	if res.Requests != len(p.sends) || res.Outcomes["accepted"] != len(p.sends) || n.Load() != int64(len(p.sends)) {
 		t.Fatalf("%d requests, outcomes %v, the server saw %d; want %d, all accepted", res.Requests, res.Outcomes, n.Load(), len(p.sends))
 	}
-	if len(ans.accepted) != len(p.sends) {
-		t.Errorf("%d events accepted; want %d", len(ans.accepted), len(p.sends))
+	for i, got := range ans {
+		if got != (tally{accepted: 1}) {
+			t.Errorf("event %d answered %v; want accepted once", i, got)
+		}
 	}
 	if c := conns.Load(); c < int64(len(p.sends))/2 {
 		t.Errorf("%d connections for %d requests, every other one closed by the server; want at least %d", c, len(p.sends), len(p.sends)/2)
@@ -272,10 +278,10 @@ func TestLoadCountsFailedRequests(t *testing.T) {
 	wk := &worker{outcomes: map[string]int{}, conns: make([]*clientConn, 1)}
 	raw := []byte("POST / HTTP/1.1\r\nHost: " + tg.name + "\r\nContent-Length: 2\r\n\r\n{}")
 	const late = time.Hour // due an hour ago: its latency is at least that
-	l.post(wk, prepared{i: 0, id: "evt_x_0", raw: raw}, time.Now().Add(-late))
-	res, ans := summarize([]*worker{wk}, time.Second)
-	if res.Outcomes["error"] != 1 || !ans.uncertain["evt_x_0"] {
-		t.Fatalf("outcomes %v, uncertain %v; want the request failed, its event uncertain", res.Outcomes, ans.uncertain)
+	l.post(wk, prepared{i: 0, event: 0, raw: raw}, time.Now().Add(-late))
+	res, ans := summarize([]*worker{wk}, time.Second, 1)
+	if res.Outcomes["error"] != 1 || ans[0] != (tally{failed: 1}) {
+		t.Fatalf("outcomes %v, answers %v; want the request failed, its event uncertain", res.Outcomes, ans[0])
 	}
 	if res.Requests != 1 || res.Latency[3] < late {
 		t.Errorf("%d requests, max latency %v; want the failed one counted, from its due time (%v ago)", res.Requests, res.Latency[3], late)

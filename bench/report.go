@@ -137,17 +137,31 @@ type Setup struct {
 	// last answer (the sqlite backend); 0 with the jetstream backend,
 	// whose 2xx comes once the event is on the stream.
 	Drain time.Duration
-	// Check says whether every accepted event (of the rounds and the
-	// latency run) is on the stream exactly once; a setup that fails it
-	// reports no figure.
+	// Check says whether the answers are what the plan expects (Checked)
+	// and every accepted event (of the rounds and the latency run) is on
+	// the stream exactly once; a setup that fails it reports no figure.
 	Check     error
+	Checked   Checked
 	OnStream  int // this run's events on the stream
-	Uncertain int // of them, events answered 5xx or not at all (each once)
+	Uncertain int // of them, events answered 5xx or not at all, not accepted (each once)
 	Samples   []Sample
 	DataDir   string // the setup's directory when kept (Options.KeepDir)
 	// MemLimit is the soft memory limit the (first) gateway ran with, as
 	// its metrics report it (math.MaxInt64: none); 0 when not known.
 	MemLimit int64
+}
+
+// Checked counts the events of the plan sent to a setup by what the
+// exactly-once check expected of them (when it passed, they were so).
+type Checked struct {
+	New    int // new: each answered accepted once, and on the stream once
+	Stale  int // sent after a newer version of their entity: none answered accepted
+	Either int // a newer version of their entity within Window sends: accepted once or stale, as the gateway took them
+	// Failed are the events of entities with a send answered 5xx or not
+	// at all: accepted once or not, on the stream once or not.
+	Failed   int
+	Accepted int // events answered accepted, each once
+	Window   int // twice the connections: how far apart two sends must be for the gateway to take them in order
 }
 
 // Report is a whole run.
@@ -458,13 +472,18 @@ func (r *Report) writeChecks(w io.Writer) {
 			fmt.Fprintf(w, "exactly-once check %s FAILED: %v\nno figure for %s: a run that loses or repeats events measures nothing\n", s.Name, s.Check, s.Name)
 			continue
 		}
-		accepted := s.Result.Outcomes["accepted"]
-		if s.Latency != nil {
-			accepted += s.Latency.Result.Outcomes["accepted"]
+		c := s.Checked
+		fmt.Fprintf(w, "exactly-once check %s: ok (over the rounds and the latency run, the plan's %d new events each answered accepted once, its %d sent after a newer version of their entity none",
+			s.Name, c.New, c.Stale)
+		if c.Either > 0 {
+			fmt.Fprintf(w, ", its %d within %d sends of a newer one accepted once or stale", c.Either, c.Window)
 		}
-		fmt.Fprintf(w, "exactly-once check %s: ok (%d accepted events over the rounds and the latency run, each once on the stream", s.Name, accepted)
+		fmt.Fprintf(w, "; %d accepted in all, each once on the stream", c.Accepted)
+		if c.Failed > 0 {
+			fmt.Fprintf(w, "; %d events of entities with a request answered 5xx or not at all accepted once or not", c.Failed)
+		}
 		if s.Uncertain > 0 {
-			fmt.Fprintf(w, "; %d events answered 5xx or not at all are on it once, as their retry would find them", s.Uncertain)
+			fmt.Fprintf(w, ", %d of them on the stream once though not accepted, as their retry would find them", s.Uncertain)
 		}
 		fmt.Fprintln(w, ")")
 	}

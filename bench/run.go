@@ -78,7 +78,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 				return nil, err
 			}
 		}
-		runs = append(runs, newSetupRun(&o, t, len(plans[0].sends)*parts))
+		runs = append(runs, newSetupRun(&o, t, len(plans[0].sends)*parts, events))
 	}
 	started := time.Now()
 
@@ -103,7 +103,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	}
 
 	for _, sr := range runs {
-		sr.finish(ctx, started, plans[0].runID)
+		sr.finish(ctx, &o, started, plans[0].runID)
 		rep.Setups = append(rep.Setups, sr.s)
 	}
 	rep.write(w)
@@ -311,20 +311,23 @@ func newSecret() string {
 }
 
 // setupRun is a setup during a run: its processes, what it measured so
-// far, and the event IDs by answer over its loads, for the check.
+// far, and for the check the parts of the plan it was sent and the answers
+// to each event over its loads.
 type setupRun struct {
 	t        *target
 	s        *Setup
 	urls     []string      // where its loads go, in turn
 	progress *atomic.Int64 // requests answered over its loads
 	smp      *sampler      // nil: no samples
+	sent     []plan        // in the order sent
 	ans      answers
 }
 
 // newSetupRun prepares the measure of t, whose loads will send sends
-// requests in all (for the samples' spacing), and starts its sampler.
-func newSetupRun(o *Options, t *target, sends int) *setupRun {
-	sr := &setupRun{t: t, progress: new(atomic.Int64), ans: newAnswers(),
+// requests in all (for the samples' spacing) of a plan of events events,
+// and starts its sampler.
+func newSetupRun(o *Options, t *target, sends, events int) *setupRun {
+	sr := &setupRun{t: t, progress: new(atomic.Int64), ans: newAnswers(events),
 		s: &Setup{Name: t.spec.name, Describe: t.spec.describe(), Backend: t.spec.backend,
 			Gateways: len(t.gateways), NATSNodes: len(t.nodes), DataDir: t.dir}}
 	if t.dir != "" && t.tempDir != "" {
@@ -350,6 +353,7 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 	insideBefore := readInside(t.gateways, t.provider.Name)
 	res, ans := load(ctx, o, p, sr.urls, t.provider, rate, sr.progress)
 	res.Name = t.spec.name
+	sr.sent = append(sr.sent, p)
 	sr.ans.add(ans)
 	ph := &Phase{Name: t.spec.name, Result: res}
 	if sqlite {
@@ -421,8 +425,9 @@ func throughputs(rs []*Result) []float64 {
 }
 
 // finish stops the setup's sampler, reads its memory limit, and checks its
-// stream: every event accepted in its loads since started, exactly once.
-func (sr *setupRun) finish(ctx context.Context, started time.Time, runID string) {
+// answers against the plan and its stream: every event accepted in its
+// loads since started, exactly once.
+func (sr *setupRun) finish(ctx context.Context, o *Options, started time.Time, runID string) {
 	t, s := sr.t, sr.s
 	s.Samples = sr.smp.stop()
 	if sr.smp != nil {
@@ -444,8 +449,11 @@ func (sr *setupRun) finish(ctx context.Context, started time.Time, runID string)
 	if len(t.gateways) == 0 {
 		wait = 30 * time.Second
 	}
-	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, runID, sr.ans, wait)
+	window := 2 * o.Concurrency
+	exp := expectations(len(sr.ans), sr.sent, window, t.provider.Ordering.Enabled())
+	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, runID, sr.ans, exp, wait)
 	s.OnStream, s.Uncertain, s.Check = chk.onStream, chk.uncertain, chk.err
+	s.Checked = Checked{New: chk.isNew, Stale: chk.isStale, Either: chk.either, Failed: chk.failed, Accepted: chk.accepted, Window: window}
 }
 
 // runBaseline sends the plan p to the baseline server c, paced at rate (0:

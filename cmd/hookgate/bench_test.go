@@ -98,6 +98,11 @@ func TestBenchCommand(t *testing.T) {
 	if s.OnStream != accepted {
 		t.Errorf("%d messages on the stream; want the %d accepted over the rounds and the latency run", s.OnStream, accepted)
 	}
+	// The check held the answers to the plan: its new events accepted,
+	// its late versions not.
+	if c := s.Checked; c.New == 0 || c.Stale == 0 || c.Accepted != accepted || c.New > accepted || c.New+c.Stale+c.Either+c.Failed != planned {
+		t.Errorf("checked %+v; want the plan's %d events, new and stale ones among them, the %d accepted", c, planned, accepted)
+	}
 	if p.CPU <= 0 || p.PeakRSS <= 0 || len(s.Samples) == 0 || rep.Baseline.CPU <= 0 {
 		t.Errorf("CPU %v, peak RSS %d, %d samples, baseline CPU %v; want all measured", p.CPU, p.PeakRSS, len(s.Samples), rep.Baseline.CPU)
 	}
