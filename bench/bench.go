@@ -2,12 +2,14 @@
 // gateway and, in the same run, the same requests to the plain net/http
 // handler a user would otherwise write, which reads the body and answers
 // 200 (the baseline), and reports the two side by side. The run alternates
-// them: each round measures the baseline, then each gateway setup, at
-// saturation, and the report gives each setup's median ratio to the
-// baseline of the same round. Then a latency run sends each setup, and the
+// them: each round measures the baseline and each gateway setup at
+// saturation, in turn (the baseline first in odd rounds, last in even
+// ones), and the report gives each setup's median ratio to the baseline of
+// the same round. Then a latency run sends each setup, and the
 // baseline, half that setup's median rate on a fixed schedule (open loop).
-// A figure is only printed for a setup on whose stream every accepted
-// event is exactly once.
+// A figure is only printed for a setup whose answers are what the plan
+// expects (its new events accepted once, its late versions not) and on
+// whose stream every accepted event is exactly once.
 //
 // By default it starts both servers as child processes of the hookgate
 // binary (`serve` on a temp data directory with an embedded NATS server, and

@@ -289,25 +289,35 @@ func (t *target) children() []*child {
 
 // writeConfig writes the config of a gateway of a self-contained setup in
 // dir. natsURL is a cluster setup's NATS; empty, the embedded server
-// listens on the third port.
+// listens on the third port. The gateway runs with the defaults but for
+// what the run asks (backend, synchronous, the stream's limits, the
+// provider's TTL) and one thing: every request comes from one address,
+// which may hold a quarter of http.max_in_flight's work slots (256 of the
+// default 1,024); with more connections than that, max_in_flight is four
+// times the connections, so that the gateway does not answer 503 to the
+// client's own concurrency.
 func writeConfig(dir string, o *Options, spec setupSpec, natsURL, secret string, ports [3]int) (string, error) {
 	nats := fmt.Sprintf("port: %d", ports[2])
 	if natsURL != "" {
 		nats = fmt.Sprintf("url: %q, replicas: %d, create_stream: true", natsURL, clusterNodes)
 	}
+	httpCfg := "{}"
+	if o.Concurrency > config.DefaultMaxInFlight/4 {
+		httpCfg = fmt.Sprintf("{max_in_flight: %d}", 4*o.Concurrency)
+	}
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin: {listen: "127.0.0.1:%d"}
 nats: {%s, max_age: %s, duplicate_window: %s}
 data_dir: %s
-storage: {backend: %s, synchronous: %s, sweep_interval: 10s}
-http: {max_in_flight: 100000}
+storage: {backend: %s, synchronous: %s}
+http: %s
 providers:
   - name: bench
     type: %s
     secrets: [%q]
     ordering: {key: %s, version: %s}
     dedupe: {ttl: %s}
-`, ports[0], ports[1], nats, o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), spec.backend, o.Sync, o.Type, secret, orderingKey, orderingVersion, o.TTL)
+`, ports[0], ports[1], nats, o.StreamAge, o.DupWindow, filepath.Join(dir, "data"), spec.backend, o.Sync, httpCfg, o.Type, secret, orderingKey, orderingVersion, o.TTL)
 	path := filepath.Join(dir, "config.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }

@@ -28,8 +28,9 @@ import (
 
 // plan is the sequence of events a run sends.
 type plan struct {
-	runID string
-	sends []send
+	runID  string
+	events int // distinct events, numbered from 0, of the whole plan
+	sends  []send
 }
 
 type send struct {
@@ -82,7 +83,7 @@ func makePlan(o *Options, n int) plan {
 	sends = merged
 	var b [4]byte
 	crand.Read(b[:])
-	return plan{runID: hex.EncodeToString(b[:]), sends: sends}
+	return plan{runID: hex.EncodeToString(b[:]), events: n, sends: sends}
 }
 
 // split cuts the plan into n consecutive parts of the same size (give or
@@ -93,13 +94,13 @@ func makePlan(o *Options, n int) plan {
 func (p plan) split(n int) []plan {
 	parts := make([]plan, n)
 	for k := range parts {
-		parts[k] = plan{runID: p.runID, sends: p.sends[k*len(p.sends)/n : (k+1)*len(p.sends)/n]}
+		parts[k] = plan{runID: p.runID, events: p.events, sends: p.sends[k*len(p.sends)/n : (k+1)*len(p.sends)/n]}
 	}
 	return parts
 }
 
 // load sends the plan from o.Concurrency connections and returns what it
-// measured, and the event IDs by answer. Send i of the plan goes to
+// measured, and the answers to each event. Send i of the plan goes to
 // urls[i%len(urls)]: with several gateways, each request to the next.
 // rate 0 sends each request as soon as a connection is free (saturated,
 // closed loop); a positive rate sends request i at start + i/rate (open
@@ -110,10 +111,10 @@ func (p plan) split(n int) []plan {
 //
 // The load generator shares the machine with the servers it measures, so it
 // does as little as it can while it measures: the requests are built,
-// signed and written out as bytes before the load starts (up to
-// prepareAhead of them, and in a paced load no more than a minute's worth,
-// so that no signature is older than that when it is sent; a longer plan is
-// prepared on the way, ahead of the workers), and each worker keeps one
+// signed and written out as bytes before the load starts (all of a
+// saturated load's; in a paced load no more than a minute's worth, so that
+// no signature is older than that when it is sent, the rest on the way,
+// ahead of the workers: see ahead), and each worker keeps one
 // HTTP/1.1 connection per server that it writes them to and reads the
 // answers from, without net/http's client and its goroutines per
 // connection. A server that closes a connection (or fails it) gets a new
@@ -124,17 +125,15 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 		t, err := parseEndpoint(u)
 		if err != nil {
 			res := &Result{Outcomes: map[string]int{"error: " + err.Error(): len(p.sends)}, Rate: rate}
-			return res, newAnswers()
+			ans := newAnswers(p.events)
+			for _, s := range p.sends {
+				ans.record(s.event, refused)
+			}
+			return res, ans
 		}
 		l.targets = append(l.targets, t)
 	}
-	ahead := min(len(p.sends), prepareAhead)
-	if rate > 0 {
-		// A signature is checked against the clock: none is made more
-		// than a minute before it is due.
-		ahead = min(ahead, int(rate*60))
-	}
-	l.queue = make(chan prepared, max(1, ahead))
+	l.queue = make(chan prepared, max(1, l.ahead()))
 	pctx, stopPreparing := context.WithCancel(ctx)
 	defer stopPreparing()
 	primed := make(chan struct{})
@@ -160,14 +159,27 @@ func load(ctx context.Context, o *Options, p plan, urls []string, pc *config.Pro
 		}()
 	}
 	wg.Wait()
-	res, ans := summarize(workers, time.Since(l.start))
+	res, ans := summarize(workers, time.Since(l.start), p.events)
 	res.Rate, res.ClientCPU = rate, cputime.Self()-cpu
 	return res, ans
 }
 
-// prepareAhead bounds the requests prepared before they are sent (about
-// 2 KiB each with the default body).
-const prepareAhead = 100_000
+// ahead is how many of the load's requests are prepared before it starts.
+// A saturated load's are all prepared: building and signing one takes
+// about 0.04 ms of CPU, so one goroutine doing it during the load would cap
+// the rate near 25,000 requests/s and take CPU from the servers while they
+// are measured (about 2.2 KiB of memory a request with the default body;
+// Options.prepare bounds a round). A paced load's are prepared up to a
+// minute's worth: a signature is checked against the clock, and none is
+// made more than a minute before it is due; the rest are prepared on the
+// way, at the pace.
+func (l *loader) ahead() int {
+	n := len(l.p.sends)
+	if l.rate > 0 {
+		n = min(n, int(l.rate*60))
+	}
+	return n
+}
 
 // loader is one load's settings and its shared state: the requests
 // prepared in plan order, taken in turn by its workers.
@@ -210,10 +222,10 @@ func parseEndpoint(raw string) (endpoint, error) {
 
 // prepared is one send of the plan, ready to be written.
 type prepared struct {
-	i   int    // its index in the plan
-	id  string // its event ID
-	raw []byte // the whole HTTP request
-	err error  // why it could not be built
+	i     int    // its index in the plan
+	event int    // its event's index
+	raw   []byte // the whole HTTP request
+	err   error  // why it could not be built
 }
 
 // prepare builds the plan's requests in order into l.queue, and closes
@@ -244,7 +256,7 @@ func (l *loader) build(i int, s send) prepared {
 		Entity: fmt.Sprintf("ent_%s_%d", l.p.runID, s.entity), Version: strconv.Itoa(s.version),
 	}, time.Now())
 	if err != nil {
-		return prepared{i: i, id: id, err: err}
+		return prepared{i: i, event: s.event, err: err}
 	}
 	t := l.targets[i%len(l.targets)]
 	var b bytes.Buffer
@@ -253,7 +265,7 @@ func (l *loader) build(i int, s send) prepared {
 	vr.Header.Write(&b)
 	b.WriteString("\r\n")
 	b.Write(vr.Body)
-	return prepared{i: i, id: id, raw: b.Bytes()}
+	return prepared{i: i, event: s.event, raw: b.Bytes()}
 }
 
 // closeAll closes every connection the load dialed.
@@ -267,13 +279,17 @@ func (l *loader) closeAll() {
 
 // worker is one client of a load and what it measured.
 type worker struct {
-	conns     []*clientConn // by target; nil: none open
-	lat       []time.Duration
-	answered  []time.Duration // when each answer came, since the load's start
-	outcomes  map[string]int
-	accepted  []string
-	stale     []string
-	uncertain []string // answered 5xx or not at all
+	conns    []*clientConn // by target; nil: none open
+	lat      []time.Duration
+	answered []time.Duration // when each answer came, since the load's start
+	outcomes map[string]int
+	got      []answer // the answer to each send, by event
+}
+
+// answer is what one send of an event got.
+type answer struct {
+	event int
+	kind  answerKind
 }
 
 // clientConn is a keep-alive connection to one server.
@@ -349,10 +365,12 @@ func (l *loader) work(ctx context.Context, wk *worker) {
 }
 
 // post sends one prepared request and records the answer in wk: its
-// latency from due, or from when it is sent if due is zero.
+// latency from due, or from when it is sent if due is zero, to its answer
+// or its failure.
 func (l *loader) post(wk *worker, r prepared, due time.Time) {
 	if r.err != nil {
 		wk.outcomes["error: "+r.err.Error()]++
+		wk.got = append(wk.got, answer{r.event, refused}) // not sent
 		return
 	}
 	t0 := due
@@ -361,23 +379,28 @@ func (l *loader) post(wk *worker, r prepared, due time.Time) {
 	}
 	t := r.i % len(l.targets)
 	status, body, err := l.roundTrip(wk, t, r.raw)
+	now := time.Now()
+	// A request that failed (a timeout, a reset) has its latency too, up to
+	// its failure: a server that stalls and drops requests must not look
+	// faster for the requests it dropped.
+	wk.lat = append(wk.lat, now.Sub(t0))
 	if err != nil {
 		l.drop(wk, t)
 		wk.outcomes["error"]++
-		wk.uncertain = append(wk.uncertain, r.id)
+		wk.got = append(wk.got, answer{r.event, failed})
 		return
 	}
-	now := time.Now()
-	wk.lat = append(wk.lat, now.Sub(t0))
 	wk.answered = append(wk.answered, now.Sub(l.start))
 	if l.progress != nil {
 		l.progress.Add(1)
 	}
 	if status >= 300 {
 		wk.outcomes["status "+strconv.Itoa(status)]++
+		kind := refused
 		if status >= 500 {
-			wk.uncertain = append(wk.uncertain, r.id)
+			kind = failed
 		}
+		wk.got = append(wk.got, answer{r.event, kind})
 		return
 	}
 	var out struct{ Status string }
@@ -385,12 +408,16 @@ func (l *loader) post(wk *worker, r prepared, due time.Time) {
 		out.Status = "ok"
 	}
 	wk.outcomes[out.Status]++
+	kind := other
 	switch out.Status {
 	case "accepted":
-		wk.accepted = append(wk.accepted, r.id)
+		kind = accepted
+	case "duplicate":
+		kind = duplicate
 	case "stale":
-		wk.stale = append(wk.stale, r.id)
+		kind = stale
 	}
+	wk.got = append(wk.got, answer{r.event, kind})
 }
 
 // roundTrip writes raw on the worker's connection to target t and reads
@@ -421,25 +448,19 @@ func (l *loader) roundTrip(wk *worker, t int, raw []byte) (int, []byte, error) {
 }
 
 // summarize adds up what the workers measured over elapsed: the result,
-// and the event IDs by answer.
-func summarize(workers []*worker, elapsed time.Duration) (*Result, answers) {
+// and the answers to each of the plan's events events.
+func summarize(workers []*worker, elapsed time.Duration, events int) (*Result, answers) {
 	res := &Result{Elapsed: elapsed, Outcomes: map[string]int{}}
 	var lat, answered []time.Duration
-	ans := newAnswers()
+	ans := newAnswers(events)
 	for _, wk := range workers {
 		lat = append(lat, wk.lat...)
 		answered = append(answered, wk.answered...)
 		for k, v := range wk.outcomes {
 			res.Outcomes[k] += v
 		}
-		for _, id := range wk.accepted {
-			ans.accepted[id] = true
-		}
-		for _, id := range wk.stale {
-			ans.stale[id] = true
-		}
-		for _, id := range wk.uncertain {
-			ans.uncertain[id] = true
+		for _, a := range wk.got {
+			ans.record(a.event, a.kind)
 		}
 	}
 	res.Requests = len(lat)

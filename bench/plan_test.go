@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -75,6 +76,28 @@ func TestPlanSplit(t *testing.T) {
 		}
 		if total != len(p.sends) || hi-lo > 1 {
 			t.Errorf("split(%d): %d sends in parts of %d to %d; want the plan's %d in parts of the same size", n, total, lo, hi, len(p.sends))
+		}
+	}
+}
+
+// TestPlanRoundOrder: odd rounds run the baseline and then the setups,
+// even rounds the same in reverse, so that no side always follows another.
+func TestPlanRoundOrder(t *testing.T) {
+	for _, c := range []struct {
+		round, setups int
+		baseline      bool
+		want          []int
+	}{
+		{1, 1, true, []int{-1, 0}},
+		{2, 1, true, []int{0, -1}},
+		{3, 1, true, []int{-1, 0}},
+		{1, 2, true, []int{-1, 0, 1}},
+		{2, 2, true, []int{1, 0, -1}},
+		{2, 2, false, []int{1, 0}},
+		{1, 1, false, []int{0}},
+	} {
+		if got := roundOrder(c.round, c.setups, c.baseline); !slices.Equal(got, c.want) {
+			t.Errorf("round %d of %d setups (baseline %v): %v; want %v", c.round, c.setups, c.baseline, got, c.want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -14,19 +15,22 @@ import (
 // Result is what one load measured: a phase of a round, a latency run, or
 // a side's rounds together.
 type Result struct {
-	Name     string
+	Name string
+	// Requests are the requests sent: answered, or failed without an
+	// answer (Outcomes "error": a timeout, a reset).
 	Requests int
 	Elapsed  time.Duration
 	Outcomes map[string]int // by answer: accepted, duplicate, stale, ok (the baseline), or "status NNN", "error"
-	// Latency is p50, p90, p99 and max: from when each request was sent,
-	// or in a paced load (Rate) from when it was scheduled to be.
+	// Latency is p50, p90, p99 and max of every request sent, to its answer
+	// or its failure: from when it was sent, or in a paced load (Rate) from
+	// when it was scheduled to be.
 	Latency    [4]time.Duration
 	Stall      time.Duration // the longest interval without an answer
 	Rate       float64       // the requests per second asked of a paced load; 0: saturated
 	CPU        time.Duration // the server processes', over the load (and the drain); a setup's summed over its gateways
 	ClientCPU  time.Duration // the load generator's own (this process), over the load
 	PeakRSS    int64         // the server processes' peak resident memory so far; a setup's summed over its gateways
-	Throughput float64       // requests per second answered
+	Throughput float64       // requests per second
 
 	lat []time.Duration // every request's latency, sorted: for the rounds together
 }
@@ -80,7 +84,8 @@ type Phase struct {
 	Name   string // "baseline" or the setup's
 	Result *Result
 	// Ratio is a setup's requests/s over the baseline's in the same
-	// round; 0 for the baseline and without one.
+	// round; 0 for the baseline, without one, and when a request of either
+	// phase was not answered 2xx.
 	Ratio float64
 	// Drain is how long the outboxes took to empty after the last answer
 	// (the sqlite backend); the next phase starts after it.
@@ -118,7 +123,8 @@ type Setup struct {
 	// there is no cluster.
 	Result *Result
 	// Rate is the requests/s of its rounds; Ratio their ratios to the
-	// baseline of the same round (zero without a baseline).
+	// baseline of the same round (zero without a baseline, and when a
+	// round has no ratio: a request not answered 2xx).
 	Rate, Ratio Spread
 	// Latency is the setup's latency run; nil without one.
 	Latency *LatencyRun
@@ -131,12 +137,13 @@ type Setup struct {
 	// last answer (the sqlite backend); 0 with the jetstream backend,
 	// whose 2xx comes once the event is on the stream.
 	Drain time.Duration
-	// Check says whether every accepted event (of the rounds and the
-	// latency run) is on the stream exactly once; a setup that fails it
-	// reports no figure.
+	// Check says whether the answers are what the plan expects (Checked)
+	// and every accepted event (of the rounds and the latency run) is on
+	// the stream exactly once; a setup that fails it reports no figure.
 	Check     error
+	Checked   Checked
 	OnStream  int // this run's events on the stream
-	Uncertain int // of them, events answered 5xx or not at all (each once)
+	Uncertain int // of them, events answered 5xx or not at all, not accepted (each once)
 	Samples   []Sample
 	DataDir   string // the setup's directory when kept (Options.KeepDir)
 	// MemLimit is the soft memory limit the (first) gateway ran with, as
@@ -144,30 +151,87 @@ type Setup struct {
 	MemLimit int64
 }
 
+// Checked counts the events of the plan sent to a setup by what the
+// exactly-once check expected of them (when it passed, they were so).
+type Checked struct {
+	New    int // new: each answered accepted once, and on the stream once
+	Stale  int // sent after a newer version of their entity: none answered accepted
+	Either int // a newer version of their entity within Window sends: accepted once or stale, as the gateway took them
+	// Failed are the events of entities with a send answered 5xx or not
+	// at all: accepted once or not, on the stream once or not.
+	Failed   int
+	Accepted int // events answered accepted, each once
+	Window   int // twice the connections: how far apart two sends must be for the gateway to take them in order
+}
+
 // Report is a whole run.
 type Report struct {
 	Options Options
-	// Phases are the rounds' loads in the order run: in each round the
-	// baseline's, then each setup's.
+	// Phases are the rounds' loads in the order run: in odd rounds the
+	// baseline's, then each setup's; in even rounds the same in reverse.
 	Phases []*Phase
 	// Baseline is the baseline's rounds together, BaselineRate their
 	// requests/s; nil and zero without a baseline.
 	Baseline     *Result
 	BaselineRate Spread
-	Setups       []*Setup // in the order measured in each round
+	Setups       []*Setup // in the order of Options.Setups
 	GOMAXPROCS   int
 }
 
-// Check is nil when every setup passed the exactly-once check, and
-// otherwise the failures, each naming its setup.
+// Check is nil when every request of the run was answered 2xx and every
+// setup passed the exactly-once check, and otherwise the failures, each
+// naming its phase or its setup.
 func (r *Report) Check() error {
 	var errs []error
+	for _, f := range r.notOK() {
+		errs = append(errs, errors.New(f))
+	}
 	for _, s := range r.Setups {
 		if s.Check != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name, s.Check))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// notOK describes each load of the run (the rounds' phases and the
+// latency runs) with requests not answered 2xx, in the order run.
+func (r *Report) notOK() []string {
+	var fs []string
+	add := func(what string, res *Result) {
+		if n, which := notOK(res); n > 0 {
+			fs = append(fs, fmt.Sprintf("%s: %d of %d requests not answered 2xx (%s)", what, n, res.Requests, which))
+		}
+	}
+	for _, ph := range r.Phases {
+		add(fmt.Sprintf("round %d, %s", ph.Round, ph.Name), ph.Result)
+	}
+	for _, s := range r.Setups {
+		if lr := s.Latency; lr != nil {
+			if lr.Baseline != nil {
+				add("latency run, baseline at "+s.Name+"'s rate", lr.Baseline)
+			}
+			add("latency run, "+s.Name, lr.Result)
+		}
+	}
+	return fs
+}
+
+// notOK is how many of res's requests were not answered 2xx (answered
+// another status, or not at all, or not sent: it could not be built), and
+// those answers, e.g. "error: 1, status 503: 3"; 0 and "" when every one
+// was answered 2xx.
+func notOK(res *Result) (int, string) {
+	n := 0
+	var which []string
+	for k, v := range res.Outcomes {
+		if strings.HasPrefix(k, "status ") || k == "error" || strings.HasPrefix(k, "error: ") {
+			n += v
+			which = append(which, fmt.Sprintf("%s: %d", k, v))
+		}
+	}
+	slices.Sort(which)
+	return n, strings.Join(which, ", ")
 }
 
 // phaseHeader and writePhase print the rounds' phases as they are run.
@@ -181,8 +245,12 @@ func writePhase(w io.Writer, rounds int, ph *Phase) {
 		ratio = fmt.Sprintf("%.2f", ph.Ratio)
 	}
 	res := ph.Result
-	fmt.Fprintf(w, "%-7s %-12s %9d %9.0f %10s %10s %7s\n", fmt.Sprintf("%d/%d", ph.Round, rounds), ph.Name,
+	fmt.Fprintf(w, "%-7s %-12s %9d %9.0f %10s %10s %7s", fmt.Sprintf("%d/%d", ph.Round, rounds), ph.Name,
 		res.Requests, res.Throughput, dur(res.Latency[0]), dur(res.Latency[2]), ratio)
+	if n, which := notOK(res); n > 0 {
+		fmt.Fprintf(w, "  %d not answered 2xx (%s): no ratio", n, which)
+	}
+	fmt.Fprintln(w)
 }
 
 func dur(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
@@ -230,13 +298,13 @@ func (r *Report) writeRounds(w io.Writer) []col {
 	row("requests/s, min - max", func(c col) string { return fmt.Sprintf("%.0f - %.0f", c.rate.Min, c.rate.Max) })
 	if r.Baseline != nil {
 		setupRow("ratio to baseline, median", func(s *Setup) string {
-			if s.Check != nil {
+			if s.Check != nil || s.Ratio.Median == 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.2f", s.Ratio.Median)
 		})
 		setupRow("ratio, min - max", func(s *Setup) string {
-			if s.Check != nil {
+			if s.Check != nil || s.Ratio.Median == 0 {
 				return "-"
 			}
 			return fmt.Sprintf("%.2f - %.2f", s.Ratio.Min, s.Ratio.Max)
@@ -392,27 +460,36 @@ func (r *Report) writeExtras(w io.Writer) {
 	}
 }
 
-// writeChecks prints each setup's exactly-once check and its ratio.
+// writeChecks prints the loads with requests not answered 2xx, each
+// setup's exactly-once check and its ratio.
 func (r *Report) writeChecks(w io.Writer) {
 	rounds := r.Options.Rounds
+	for _, f := range r.notOK() {
+		fmt.Fprintf(w, "FAILED: %s; a round with one has no ratio\n", f)
+	}
 	for _, s := range r.Setups {
 		if s.Check != nil {
 			fmt.Fprintf(w, "exactly-once check %s FAILED: %v\nno figure for %s: a run that loses or repeats events measures nothing\n", s.Name, s.Check, s.Name)
 			continue
 		}
-		accepted := s.Result.Outcomes["accepted"]
-		if s.Latency != nil {
-			accepted += s.Latency.Result.Outcomes["accepted"]
+		c := s.Checked
+		fmt.Fprintf(w, "exactly-once check %s: ok (over the rounds and the latency run, the plan's %d new events each answered accepted once, its %d sent after a newer version of their entity none",
+			s.Name, c.New, c.Stale)
+		if c.Either > 0 {
+			fmt.Fprintf(w, ", its %d within %d sends of a newer one accepted once or stale", c.Either, c.Window)
 		}
-		fmt.Fprintf(w, "exactly-once check %s: ok (%d accepted events over the rounds and the latency run, each once on the stream", s.Name, accepted)
+		fmt.Fprintf(w, "; %d accepted in all, each once on the stream", c.Accepted)
+		if c.Failed > 0 {
+			fmt.Fprintf(w, "; %d events of entities with a request answered 5xx or not at all accepted once or not", c.Failed)
+		}
 		if s.Uncertain > 0 {
-			fmt.Fprintf(w, "; %d events answered 5xx or not at all are on it once, as their retry would find them", s.Uncertain)
+			fmt.Fprintf(w, ", %d of them on the stream once though not accepted, as their retry would find them", s.Uncertain)
 		}
 		fmt.Fprintln(w, ")")
 	}
 	if r.Baseline != nil {
 		for _, s := range r.Setups {
-			if s.Check == nil {
+			if s.Check == nil && s.Ratio.Median > 0 {
 				fmt.Fprintf(w, "ratio %s/baseline (requests/s, median of %d rounds): %.2f (min %.2f, max %.2f)\n", s.Name, rounds, s.Ratio.Median, s.Ratio.Min, s.Ratio.Max)
 			}
 		}
@@ -430,12 +507,13 @@ func (r *Report) writeLatency(w io.Writer) {
 		how = fmt.Sprintf("%.0f requests/s (-rate)", r.Options.Rate)
 	}
 	fmt.Fprintf(w, "\nlatency run at %s, open loop: each request sent at its scheduled time\n", how)
-	fmt.Fprintln(w, "(by up to the connections' count at once), its latency counted from that time:")
+	fmt.Fprintln(w, "(by up to the connections' count at once), its latency counted from that time to its answer,")
+	fmt.Fprintln(w, "or to its failure for a request that got none (a timeout, a reset: \"no answer\"):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\trequests\tasked req/s\tanswered req/s\tp50\tp99\tmax\tlongest without an answer\t")
+	fmt.Fprintln(tw, "\trequests\tasked req/s\tanswered req/s\tp50\tp99\tmax\tno answer\tlongest without an answer\t")
 	line := func(name string, lr *LatencyRun, res *Result) {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", name, res.Requests, lr.Rate, res.Throughput,
-			dur(res.Latency[0]), dur(res.Latency[2]), dur(res.Latency[3]), dur(res.Stall))
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t%d\t%s\t\n", name, res.Requests, lr.Rate, float64(answered(res))/res.Elapsed.Seconds(),
+			dur(res.Latency[0]), dur(res.Latency[2]), dur(res.Latency[3]), res.Outcomes["error"], dur(res.Stall))
 	}
 	for _, s := range r.Setups {
 		lr := s.Latency

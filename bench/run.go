@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,10 @@ var memLimitRE = regexp.MustCompile(`^[0-9]+(B|KiB|MiB|GiB|TiB)?$`)
 
 // Run performs the benchmark and writes its report to w. It starts the
 // baseline and every setup (each on a directory of its own), keeps them up
-// for the whole run, and measures them in rounds: in each, the baseline,
-// then each setup, saturated, each with the round's part of the plan (so
-// that every event is new to each gateway). Then, for each setup, the
+// for the whole run, and measures them in rounds: in each, the baseline
+// and each setup, saturated, in turn (the baseline first in odd rounds,
+// last in even ones, the setups' order reversed too), each with the
+// round's part of the plan (so that every event is new to each gateway). Then, for each setup, the
 // latency run: the baseline and then the setup, paced at half the setup's
 // median rate (or Options.Rate), with the plan's last part. Last, it checks
 // each setup's stream.
@@ -35,14 +37,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Options: o, GOMAXPROCS: o.GOMAXPROCS}
-	latency := o.Latency || o.Rate > 0
-	parts, events := o.Rounds, o.Events
-	if latency {
-		parts, events = parts+1, events+o.Events/o.Rounds
-	}
+	latency, parts, events := o.planShape()
 	plans := makePlan(&o, events).split(parts)
 	fmt.Fprintf(w, "hookgate bench: %d rounds of %d requests (%d distinct %s events in all, %.0f%% duplicates, %.0f%% out of order), %d connections, ~%d-byte bodies\n",
 		o.Rounds, len(plans[0].sends), o.Events, o.Type, o.Duplicates*100, o.OutOfOrder*100, o.Concurrency, o.BodySize)
+	fmt.Fprintf(w, "the load generator builds and signs a round's requests before the round starts (about %s)\n", mib(preparedBytes(&o, len(plans[0].sends))))
 
 	// A self-contained run signs with a new secret; a running gateway is
 	// sent what its provider's config signs, and so is the baseline.
@@ -79,7 +78,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 				return nil, err
 			}
 		}
-		runs = append(runs, newSetupRun(&o, t, len(plans[0].sends)*parts))
+		runs = append(runs, newSetupRun(&o, t, len(plans[0].sends)*parts, events))
 	}
 	started := time.Now()
 
@@ -104,38 +103,47 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	}
 
 	for _, sr := range runs {
-		sr.finish(ctx, started, plans[0].runID)
+		sr.finish(ctx, &o, started, plans[0].runID)
 		rep.Setups = append(rep.Setups, sr.s)
 	}
 	rep.write(w)
 	return rep, nil
 }
 
-// runRounds runs the saturated rounds: in each, the baseline (when
-// there is one) and then every setup, on that round's plan. It returns the
-// baseline's results.
+// runRounds runs the saturated rounds, each on its own plan, its phases in
+// the order roundOrder gives: the baseline (when there is one) and every
+// setup. A round's phases are printed once it is done, each setup's with
+// its ratio to the baseline of the round. It returns the baseline's
+// results.
 func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *config.Provider, runs []*setupRun, rep *Report, w io.Writer) ([]*Result, error) {
 	var baseRounds []*Result
 	for round := 1; round <= o.Rounds; round++ {
 		p := plans[round-1]
 		var b *Result
-		if base != nil {
-			b = runBaseline(ctx, o, p, base, pc, 0)
-			baseRounds = append(baseRounds, b)
-			ph := &Phase{Round: round, Name: b.Name, Result: b}
-			rep.Phases = append(rep.Phases, ph)
-			writePhase(w, o.Rounds, ph)
-		}
-		for _, sr := range runs {
-			ph, err := sr.phase(ctx, o, p, 0)
+		var phases []*Phase // in the order run
+		setups := make([]*Phase, len(runs))
+		for _, k := range roundOrder(round, len(runs), base != nil) {
+			if k < 0 {
+				b = runBaseline(ctx, o, p, base, pc, 0)
+				baseRounds = append(baseRounds, b)
+				phases = append(phases, &Phase{Round: round, Name: b.Name, Result: b})
+				continue
+			}
+			ph, err := runs[k].phase(ctx, o, p, 0)
 			if err != nil {
 				return nil, err
 			}
 			ph.Round = round
-			if b != nil && b.Throughput > 0 {
-				ph.Ratio = ph.Result.Throughput / b.Throughput
+			setups[k] = ph
+			phases = append(phases, ph)
+		}
+		for k, ph := range setups {
+			if b != nil {
+				ph.Ratio = ratio(ph.Result, b)
 			}
-			sr.s.Phases = append(sr.s.Phases, ph)
+			runs[k].s.Phases = append(runs[k].s.Phases, ph)
+		}
+		for _, ph := range phases {
 			rep.Phases = append(rep.Phases, ph)
 			writePhase(w, o.Rounds, ph)
 		}
@@ -144,6 +152,41 @@ func runRounds(ctx context.Context, o *Options, plans []plan, base *child, pc *c
 		}
 	}
 	return baseRounds, nil
+}
+
+// ratio is a setup's requests/s over the baseline's of the same round: 0
+// (none) unless every request of both was answered 2xx. A server that
+// answers 401, 429 or 503 quickly, or drops requests, has not done the
+// work the other did: its rate and latencies measure something else.
+func ratio(setup, baseline *Result) float64 {
+	if n, _ := notOK(setup); n > 0 || baseline.Throughput <= 0 {
+		return 0
+	}
+	if n, _ := notOK(baseline); n > 0 {
+		return 0
+	}
+	return setup.Throughput / baseline.Throughput
+}
+
+// roundOrder is the order of the phases of round (from 1) over setups
+// setups, with the baseline or not: -1 for the baseline, a setup's index
+// for the setup. Odd rounds run the baseline and then the setups in turn,
+// even rounds the same in reverse, so that no side always comes after
+// another: a machine's drift and what a phase leaves behind (the
+// collector's work, the page cache, the CPU's clock) fall on each side
+// alike.
+func roundOrder(round, setups int, baseline bool) []int {
+	var order []int
+	if baseline {
+		order = append(order, -1)
+	}
+	for k := range setups {
+		order = append(order, k)
+	}
+	if round%2 == 0 {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // runLatency runs each setup, and the baseline before it, open loop at
@@ -171,6 +214,26 @@ func runLatency(ctx context.Context, o *Options, p plan, base *child, pc *config
 	return nil
 }
 
+// planShape is the run's plan: whether it has a latency run, the parts it
+// is cut into (a round each, and the latency run's) and its distinct
+// events (the rounds', and a round's share more for the latency run).
+func (o *Options) planShape() (latency bool, parts, events int) {
+	latency = o.Latency || o.Rate > 0
+	parts, events = o.Rounds, o.Events
+	if latency {
+		parts, events = parts+1, events+o.Events/o.Rounds
+	}
+	return latency, parts, events
+}
+
+// maxPreparedBytes bounds what the load generator prepares before a round
+// (all of its requests, see loader.ahead).
+const maxPreparedBytes = 2 << 30
+
+// preparedBytes is about what n prepared requests take: the body, the
+// headers, and the buffer's and the queue's room.
+func preparedBytes(o *Options, n int) int64 { return int64(n) * int64(o.BodySize+700) }
+
 // prepare sets o's defaults and checks it, so that a bad option is refused
 // before anything starts. It returns the setups to measure.
 func (o *Options) prepare() ([]setupSpec, error) {
@@ -183,6 +246,12 @@ func (o *Options) prepare() ([]setupSpec, error) {
 	}
 	if o.Rate < 0 {
 		return nil, fmt.Errorf("bench: -rate %v is negative", o.Rate)
+	}
+	_, parts, events := o.planShape()
+	round := (events + int(float64(events)*o.Duplicates) + parts - 1) / parts
+	if b := preparedBytes(o, round); b > maxPreparedBytes {
+		return nil, fmt.Errorf("bench: rounds of %d requests: the load generator prepares a round whole before it starts, about %s here, and at most %s; use more -rounds",
+			round, mib(b), mib(maxPreparedBytes))
 	}
 	if o.MemLimit != "" && !memLimitRE.MatchString(o.MemLimit) {
 		return nil, fmt.Errorf("bench: memory limit %q is not a GOMEMLIMIT value such as 192MiB or 1GiB", o.MemLimit)
@@ -242,20 +311,23 @@ func newSecret() string {
 }
 
 // setupRun is a setup during a run: its processes, what it measured so
-// far, and the event IDs by answer over its loads, for the check.
+// far, and for the check the parts of the plan it was sent and the answers
+// to each event over its loads.
 type setupRun struct {
 	t        *target
 	s        *Setup
 	urls     []string      // where its loads go, in turn
 	progress *atomic.Int64 // requests answered over its loads
 	smp      *sampler      // nil: no samples
+	sent     []plan        // in the order sent
 	ans      answers
 }
 
 // newSetupRun prepares the measure of t, whose loads will send sends
-// requests in all (for the samples' spacing), and starts its sampler.
-func newSetupRun(o *Options, t *target, sends int) *setupRun {
-	sr := &setupRun{t: t, progress: new(atomic.Int64), ans: newAnswers(),
+// requests in all (for the samples' spacing) of a plan of events events,
+// and starts its sampler.
+func newSetupRun(o *Options, t *target, sends, events int) *setupRun {
+	sr := &setupRun{t: t, progress: new(atomic.Int64), ans: newAnswers(events),
 		s: &Setup{Name: t.spec.name, Describe: t.spec.describe(), Backend: t.spec.backend,
 			Gateways: len(t.gateways), NATSNodes: len(t.nodes), DataDir: t.dir}}
 	if t.dir != "" && t.tempDir != "" {
@@ -281,6 +353,7 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 	insideBefore := readInside(t.gateways, t.provider.Name)
 	res, ans := load(ctx, o, p, sr.urls, t.provider, rate, sr.progress)
 	res.Name = t.spec.name
+	sr.sent = append(sr.sent, p)
 	sr.ans.add(ans)
 	ph := &Phase{Name: t.spec.name, Result: res}
 	if sqlite {
@@ -297,7 +370,7 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 		if sqlite {
 			decided = res.Outcomes["accepted"] + res.Outcomes["duplicate"] + res.Outcomes["stale"]
 		}
-		in := insideSince(ctx, t.gateways, t.provider.Name, insideBefore, res.Requests-res.Outcomes["error"], decided)
+		in := insideSince(ctx, t.gateways, t.provider.Name, insideBefore, answered(res), decided)
 		ph.Inside = &in
 		after := readUsage(t.children())
 		res.CPU, res.PeakRSS = after.cpu-before.cpu, after.peakRSS
@@ -309,8 +382,22 @@ func (sr *setupRun) phase(ctx context.Context, o *Options, p plan, rate float64)
 	return ph, nil
 }
 
+// answered is how many of res's requests the servers answered, whatever
+// the status: those the gateways' own metrics count. A request that got no
+// answer (Outcomes "error", or "error: ..." when it could not be built) is
+// not among them.
+func answered(res *Result) int {
+	n := 0
+	for k, v := range res.Outcomes {
+		if k != "error" && !strings.HasPrefix(k, "error: ") {
+			n += v
+		}
+	}
+	return n
+}
+
 // total sets s's figures over its rounds from its phases; with a
-// baseline, its ratios too.
+// baseline, its ratios too, when every round has one (see ratio).
 func (s *Setup) total(baseline bool) {
 	var rs []*Result
 	var ratios []float64
@@ -323,8 +410,8 @@ func (s *Setup) total(baseline bool) {
 	}
 	s.Result = mergeResults(s.Name, rs)
 	s.Rate = spreadOf(throughputs(rs))
-	if baseline {
-		s.Ratio = spreadOf(ratios)
+	if baseline && !slices.Contains(ratios, 0) {
+		s.Ratio = spreadOf(ratios) // only when every round has its ratio
 	}
 }
 
@@ -338,8 +425,9 @@ func throughputs(rs []*Result) []float64 {
 }
 
 // finish stops the setup's sampler, reads its memory limit, and checks its
-// stream: every event accepted in its loads since started, exactly once.
-func (sr *setupRun) finish(ctx context.Context, started time.Time, runID string) {
+// answers against the plan and its stream: every event accepted in its
+// loads since started, exactly once.
+func (sr *setupRun) finish(ctx context.Context, o *Options, started time.Time, runID string) {
 	t, s := sr.t, sr.s
 	s.Samples = sr.smp.stop()
 	if sr.smp != nil {
@@ -361,8 +449,11 @@ func (sr *setupRun) finish(ctx context.Context, started time.Time, runID string)
 	if len(t.gateways) == 0 {
 		wait = 30 * time.Second
 	}
-	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, runID, sr.ans, wait)
+	window := 2 * o.Concurrency
+	exp := expectations(len(sr.ans), sr.sent, window, t.provider.Ordering.Enabled())
+	chk := checkStream(ctx, t.natsURL, t.cfg, started, t.provider.Name, runID, sr.ans, exp, wait)
 	s.OnStream, s.Uncertain, s.Check = chk.onStream, chk.uncertain, chk.err
+	s.Checked = Checked{New: chk.isNew, Stale: chk.isStale, Either: chk.either, Failed: chk.failed, Accepted: chk.accepted, Window: window}
 }
 
 // runBaseline sends the plan p to the baseline server c, paced at rate (0:

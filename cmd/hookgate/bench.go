@@ -14,7 +14,7 @@ import (
 func defineBench(fs *flag.FlagSet) runFunc {
 	var o bench.Options
 	fs.IntVar(&o.Events, "events", 60000, "`N` distinct events to send over the rounds (the latency run sends a round's share more)")
-	fs.IntVar(&o.Rounds, "rounds", 3, "`N` rounds, each measuring the baseline and then each setup, saturated")
+	fs.IntVar(&o.Rounds, "rounds", 3, "`N` rounds, each measuring the baseline and each setup, saturated, in turn (the baseline first in odd rounds, last in even ones)")
 	fs.BoolVar(&o.Latency, "latency", true, "after the rounds, a latency run per setup: open loop at half its median rate (or -rate)")
 	fs.IntVar(&o.Concurrency, "concurrency", 64, "`N` client connections")
 	fs.StringVar(&o.Type, "type", "stripe", "provider `TYPE` of the events")
@@ -38,7 +38,7 @@ func defineBench(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the gateway's log `LEVEL` (debug logs a line per decided event; info only rejections, sampled)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the gateway's CPU profile to `FILE` (one gateway in all)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write the gateway's heap profile to `FILE` when it stops (one gateway in all)")
-	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure after the baseline in each round, comma-separated: "+
+	setups := fs.String("setups", "sqlite", "the gateway `SETUPS` to measure beside the baseline in each round, comma-separated: "+
 		"sqlite (embedded NATS, SQLite backend), jetstream (embedded NATS, storage.backend jetstream), "+
 		"cluster-N (N gateways with storage.backend jetstream on a three-node NATS cluster, R3 stream, requests round-robin)")
 	return func(ctx context.Context, stdout, _ io.Writer) error {

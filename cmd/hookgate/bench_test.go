@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,8 @@ func runBench(t *testing.T, o bench.Options) (*bench.Report, string) {
 
 // TestBenchCommand runs a short benchmark through the real binary (gateway
 // and baseline as child processes, both up for the whole run): two rounds
-// alternating the baseline and the gateway, then the latency run. It
+// of the baseline and the gateway (the baseline first in the first, last
+// in the second), then the latency run. It
 // checks the report's structure and that the exactly-once check passes
 // over every round. It asserts correctness, not a speed.
 func TestBenchCommand(t *testing.T) {
@@ -96,6 +98,11 @@ func TestBenchCommand(t *testing.T) {
 	if s.OnStream != accepted {
 		t.Errorf("%d messages on the stream; want the %d accepted over the rounds and the latency run", s.OnStream, accepted)
 	}
+	// The check held the answers to the plan: its new events accepted,
+	// its late versions not.
+	if c := s.Checked; c.New == 0 || c.Stale == 0 || c.Accepted != accepted || c.New > accepted || c.New+c.Stale+c.Either+c.Failed != planned {
+		t.Errorf("checked %+v; want the plan's %d events, new and stale ones among them, the %d accepted", c, planned, accepted)
+	}
 	if p.CPU <= 0 || p.PeakRSS <= 0 || len(s.Samples) == 0 || rep.Baseline.CPU <= 0 {
 		t.Errorf("CPU %v, peak RSS %d, %d samples, baseline CPU %v; want all measured", p.CPU, p.PeakRSS, len(s.Samples), rep.Baseline.CPU)
 	}
@@ -114,36 +121,43 @@ func TestBenchCommand(t *testing.T) {
 	}
 }
 
-// checkRounds checks a report's rounds: in each, the baseline's phase and
-// then each setup's, in order; each setup's ratio in a round is its rate
-// over the baseline's of that round; its median ratio and rate lie between
-// their minimum and maximum and its rounds add up to its total; its
-// latency run, if any, asked half its median rate and measured latencies
-// in order.
+// checkRounds checks a report's rounds: in odd rounds the baseline's phase
+// and then each setup's, in even rounds the same in reverse; each setup's
+// ratio in a round is its rate over the baseline's of that round; its
+// median ratio and rate lie between their minimum and maximum and its
+// rounds add up to its total; its latency run, if any, asked half its
+// median rate and measured latencies in order.
 func checkRounds(t *testing.T, rep *bench.Report, rounds int, setups []string, out string) {
 	t.Helper()
 	per := 1 + len(setups)
 	if len(rep.Phases) != rounds*per {
 		t.Fatalf("%d phases; want %d rounds of the baseline and %v\n%s", len(rep.Phases), rounds, setups, out)
 	}
-	for i, ph := range rep.Phases {
-		round, k := i/per+1, i%per
-		name := "baseline"
-		if k > 0 {
-			name = setups[k-1]
+	phaseOf := map[[2]any]*bench.Phase{} // by round and name
+	for r := range rounds {
+		round := r + 1
+		want := append([]string{"baseline"}, setups...)
+		if round%2 == 0 {
+			slices.Reverse(want)
 		}
-		if ph.Round != round || ph.Name != name || ph.Result.Requests == 0 {
-			t.Errorf("phase %d: round %d, %q, %d requests; want round %d, %q, requests answered", i, ph.Round, ph.Name, ph.Result.Requests, round, name)
+		for i, ph := range rep.Phases[r*per : round*per] {
+			if ph.Round != round || ph.Name != want[i] || ph.Result.Requests == 0 {
+				t.Errorf("round %d, phase %d: round %d, %q, %d requests; want %q (order %v), requests answered", round, i, ph.Round, ph.Name, ph.Result.Requests, want[i], want)
+			}
+			phaseOf[[2]any{round, ph.Name}] = ph
 		}
 		if !strings.Contains(out, fmt.Sprintf("%d/%d", round, rounds)) {
 			t.Errorf("report lacks round %d/%d:\n%s", round, rounds, out)
 		}
-		if k == 0 {
-			continue
-		}
-		base := rep.Phases[i-k].Result.Throughput
-		if want := ph.Result.Throughput / base; ph.Ratio != want || want <= 0 {
-			t.Errorf("phase %d (%s, round %d): ratio %v; want its %v req/s over the baseline's %v of the round", i, name, round, ph.Ratio, ph.Result.Throughput, base)
+		base := phaseOf[[2]any{round, "baseline"}]
+		for _, name := range setups {
+			ph := phaseOf[[2]any{round, name}]
+			if base == nil || ph == nil {
+				continue
+			}
+			if want := ph.Result.Throughput / base.Result.Throughput; ph.Ratio != want || want <= 0 {
+				t.Errorf("%s, round %d: ratio %v; want its %v req/s over the baseline's %v of the round", name, round, ph.Ratio, ph.Result.Throughput, base.Result.Throughput)
+			}
 		}
 	}
 	between := func(what string, sp bench.Spread) {
@@ -161,8 +175,8 @@ func checkRounds(t *testing.T, rep *bench.Report, rounds int, setups []string, o
 		between(s.Name+" ratio", s.Ratio)
 		sum := 0
 		for r, ph := range s.Phases {
-			if ph != rep.Phases[r*per+1+i] {
-				t.Errorf("%s: round %d is not the report's phase %d", s.Name, r+1, r*per+1+i)
+			if ph != phaseOf[[2]any{r + 1, s.Name}] {
+				t.Errorf("%s: its round %d is not the report's phase of that round", s.Name, r+1)
 			}
 			sum += ph.Result.Requests
 		}
@@ -218,9 +232,9 @@ func TestBenchRefusesBadMemLimit(t *testing.T) {
 }
 
 // TestBenchSetups runs a small multi-setup benchmark through the real
-// binary, all up at once: in each of two rounds the baseline, then one
-// gateway with storage.backend jetstream on its embedded server, then two
-// on a three-node NATS cluster of child processes (no latency run:
+// binary, all up at once: in each of two rounds the baseline, one
+// gateway with storage.backend jetstream on its embedded server and two
+// on a three-node NATS cluster of child processes, in turn (no latency run:
 // TestBenchCommand has one, and jetstream's would take seconds). Each
 // setup must pass the exactly-once check over its rounds, reading only the
 // events' subjects of a stream that also holds claims and versions. It
@@ -250,14 +264,15 @@ func TestBenchSetups(t *testing.T) {
 			t.Errorf("%s: %d requests, outcomes %v, latency run %v; want %d, with accepted, duplicate and stale events, and no latency run", s.Name, p.Requests, all, s.Latency, sent)
 		}
 		for k := range all {
-			// 503 passes (a decision that timed out on a busy machine);
-			// anything else is a bug.
-			if k != "accepted" && k != "duplicate" && k != "stale" && k != "status 503" {
-				t.Errorf("%s: outcomes %v; want only 2xx answers and 503", s.Name, all)
+			// Anything but a 2xx answer fails the run (runBench): a 503
+			// (a decision that timed out on a busy machine) measures
+			// nothing.
+			if k != "accepted" && k != "duplicate" && k != "stale" {
+				t.Errorf("%s: outcomes %v; want only 2xx answers", s.Name, all)
 			}
 		}
-		if s.OnStream != all["accepted"]+s.Uncertain {
-			t.Errorf("%s: %d messages on the stream; want the %d accepted and %d answered 503", s.Name, s.OnStream, all["accepted"], s.Uncertain)
+		if s.OnStream != all["accepted"] {
+			t.Errorf("%s: %d messages on the stream; want the %d accepted", s.Name, s.OnStream, all["accepted"])
 		}
 		if s.Drain != 0 || p.CPU <= 0 || p.PeakRSS <= 0 {
 			t.Errorf("%s: drain %v, CPU %v, peak RSS %d; want no drain (the jetstream backend has no outbox) and the rest measured", s.Name, s.Drain, p.CPU, p.PeakRSS)
