@@ -29,7 +29,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 	password := fs.String("password", "", "NATS `PASSWORD` (default with -config and -user: that user's in nats.users)")
 	var keys stringsFlag
 	fs.Var(&keys, "verify-key", "verify each message's Hookgate-Signature with the public key `FILE` (repeatable: any of them); refuse unsigned and forged messages")
-	return func(ctx context.Context, stdout, _ io.Writer) error {
+	return func(ctx context.Context, stdout, stderr io.Writer) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
 		}
@@ -66,6 +66,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 				return err
 			}
 		}
+		o.Log = stderr
 		return tail(ctx, o, stdout)
 	}
 }
@@ -85,6 +86,11 @@ type tailOptions struct {
 	// fails is printed as one REFUSED line (no headers, no body), and
 	// tail ends with an error counting them.
 	Verify *bussig.Verifier
+	// Log, when set, is told when the connection to NATS is lost and when
+	// it is back.
+	Log io.Writer
+	// natsOptions come after tail's own (tests: a short reconnect wait).
+	natsOptions []nats.Option
 }
 
 // loadVerifier reads the public key files of -verify-key.
@@ -110,11 +116,37 @@ type tailMsg struct {
 // headers sorted by name, and its body, until ctx ends or Count messages
 // were printed. It returns nil when stopped by either (an error when
 // Verify refused messages), and an error when the server refuses the
-// subscription (a user not allowed to read the subject).
+// subscription (a user not allowed to read the subject) or the connection
+// is closed for good. A lost connection is retried for ever (every 2 s),
+// and said on Log when lost and when back: a server that is down must not
+// look like a subject without traffic; live messages published meanwhile
+// are missed, a stream's are read once the ordered consumer is back.
 func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	// The server refuses a subscription asynchronously.
 	refused := make(chan error, 1)
+	// The connection's callbacks run on the client's goroutine: what they
+	// say is printed by the loop below, so nothing is written after tail
+	// returns.
+	events := make(chan string, 16)
+	note := func(s string) {
+		select {
+		case events <- s:
+		default:
+		}
+	}
+	closed := make(chan struct{})
+	server := config.RedactURL(o.URL)
 	opts := []nats.Option{nats.Name("hookgate-tail"), nats.Timeout(5 * time.Second),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: closed by tail
+				note(fmt.Sprintf("hookgate tail: disconnected from NATS %s (%v); reconnecting", server, err))
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			note("hookgate tail: reconnected to NATS " + nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrPermissionViolation) {
 				select {
@@ -127,11 +159,16 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(o.URL, append(opts, auth...)...)
+	opts = append(append(opts, auth...), o.natsOptions...)
+	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("tail: connect %s: %w", config.RedactURL(o.URL), err)
+		return fmt.Errorf("tail: connect %s: %w", server, err)
 	}
 	defer nc.Close()
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
 
 	msgs := make(chan tailMsg, 64)
 	subscribe := subscribeLive
@@ -145,13 +182,25 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	defer stop()
 
 	forged := 0
-	for n := 0; o.Count == 0 || n < o.Count; n++ {
+	for n := 0; o.Count == 0 || n < o.Count; {
 		select {
 		case <-ctx.Done():
 			return forgedErr(forged)
 		case err := <-refused:
 			return fmt.Errorf("tail: %w", err)
+		case s := <-events:
+			fmt.Fprintln(logw, s)
+		case <-closed:
+			for len(events) > 0 {
+				fmt.Fprintln(logw, <-events)
+			}
+			err := nc.LastError()
+			if err == nil {
+				err = nats.ErrConnectionClosed
+			}
+			return fmt.Errorf("tail: the connection to NATS %s is closed, not retried (%w)", server, err)
 		case m := <-msgs:
+			n++
 			if o.Verify != nil {
 				if _, err := o.Verify.Verify(m.Header.Get("Nats-Msg-Id"), m.Subject, m.Header, m.Data, m.stored); err != nil {
 					fmt.Fprintf(w, "--- %s REFUSED: %v\n", m.Subject, err)
