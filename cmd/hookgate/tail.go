@@ -249,15 +249,22 @@ func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan e
 	return stop, nil
 }
 
+// tailIdle is how long the server keeps a consumer of tail's that no one
+// reads: tail deletes its consumers when it ends, and this bounds what is
+// left when it could not (killed, or a user not allowed to delete).
+const tailIdle = 10 * time.Second
+
 // consumeStream reads o.Subject from the stream o.Stream with an ordered
 // consumer (from its first message with o.All, else from now), sending
-// the messages to msgs until ctx ends; stop ends the consumer.
+// the messages to msgs until ctx ends; stop ends the consumer and deletes
+// it.
 func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-chan error, msgs chan<- tailMsg) (stop func(), err error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("tail: %w", err)
 	}
-	if err := tryConsumer(ctx, js, o, refused); err != nil {
+	probe, err := tryConsumer(ctx, js, o, refused)
+	if err != nil {
 		return nil, err
 	}
 	policy := jetstream.DeliverNewPolicy
@@ -265,10 +272,12 @@ func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-
 		policy = jetstream.DeliverAllPolicy
 	}
 	cons, err := js.OrderedConsumer(ctx, o.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{o.Subject},
-		DeliverPolicy:  policy,
+		FilterSubjects:    []string{o.Subject},
+		DeliverPolicy:     policy,
+		InactiveThreshold: tailIdle, // the library's default is 5 minutes
 	})
 	if err != nil {
+		deleteConsumers(js, o.Stream, refused, probe)
 		return nil, fmt.Errorf("tail: stream %s: %w", o.Stream, err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -282,39 +291,77 @@ func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-
 		}
 	})
 	if err != nil {
+		deleteConsumers(js, o.Stream, refused, probe)
 		return nil, fmt.Errorf("tail: consume %s: %w", o.Stream, err)
 	}
-	return cc.Stop, nil
+	return func() {
+		cc.Stop()
+		names := []string{probe}
+		if info := cons.CachedInfo(); info != nil {
+			names = append(names, info.Name)
+		}
+		deleteConsumers(js, o.Stream, refused, names...)
+	}, nil
+}
+
+// deleteConsumers deletes tail's consumers of stream as it ends, within 2
+// seconds in all, and stops at the first that the server refuses (a user
+// allowed to create consumers but not to delete them): those go once idle
+// for tailIdle.
+func deleteConsumers(js jetstream.JetStream, stream string, refused <-chan error, names ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, name := range names {
+		done := make(chan struct{})
+		go func() {
+			js.DeleteConsumer(ctx, stream, name)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-refused:
+			cancel()
+			<-done
+			return
+		}
+	}
 }
 
 // tryConsumer creates a consumer of o.Stream filtered on o.Subject, which
-// the server deletes once it has been idle for 10 seconds, and returns the
-// error if the server refuses it: the ordered consumer of tail would retry
-// a refused creation for ever. (It is not deleted here: a user may be
-// allowed to create consumers and not to delete them.)
-func tryConsumer(ctx context.Context, js jetstream.JetStream, o tailOptions, refused <-chan error) error {
+// the server deletes once it has been idle for tailIdle, and returns its
+// name, or the error if the server refuses it: the ordered consumer of
+// tail would retry a refused creation for ever.
+func tryConsumer(ctx context.Context, js jetstream.JetStream, o tailOptions, refused <-chan error) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, 1)
 	go func() {
-		_, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
+		c, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
 			FilterSubject:     o.Subject,
 			AckPolicy:         jetstream.AckNonePolicy,
-			InactiveThreshold: 10 * time.Second,
+			InactiveThreshold: tailIdle,
 			MemoryStorage:     true,
 		})
-		done <- err
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		done <- result{name: c.CachedInfo().Name}
 	}()
 	select {
 	case err := <-refused:
 		cancel()
 		<-done
-		return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+		return "", fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+	case r := <-done:
+		if r.err != nil {
+			return "", fmt.Errorf("tail: stream %s: %w", o.Stream, r.err)
 		}
-		return nil
+		return r.name, nil
 	}
 }
 

@@ -335,3 +335,50 @@ func TestTailConnectionClosed(t *testing.T) {
 		t.Errorf("tail logged %q; want the disconnection", log.String())
 	}
 }
+
+// TestTailStreamLeavesNoConsumer: tail -stream deletes its consumers when
+// it ends, after -count messages or stopped, where they used to stay on
+// the server for the library's 5 minutes (and the probe for 10 s).
+func TestTailStreamLeavesNoConsumer(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	nc, js := testkit.JetStream(t, ns.URL())
+	ctx := context.Background()
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"left.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish("left.one", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	for _, c := range []struct {
+		name  string
+		count int
+	}{{name: "after -count", count: 1}, {name: "stopped", count: 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			var out syncBuffer
+			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- tail(tctx, tailOptions{URL: ns.URL(), Subject: "left.>", Stream: "S", All: true, Count: c.count}, &out)
+			}()
+			testkit.WaitFor(t, 10*time.Second, testkit.Says("tail never printed the message"), func() bool { return strings.Contains(out.String(), "--- left.one") })
+			if c.count == 0 {
+				cancel()
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("tail = %v", err)
+			}
+			// Within less than the consumers' 10 s inactive threshold.
+			testkit.WaitFor(t, 3*time.Second, func() string { return fmt.Sprintf("%d consumers left on the stream after tail ended", consumers()) },
+				func() bool { return consumers() == 0 })
+		})
+	}
+}
