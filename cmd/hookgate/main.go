@@ -191,8 +191,8 @@ func usage() string {
 'hookgate COMMAND -h' describes a command's flags.
 
 Exit status: 0 on success, 1 on failure or when nothing is found (verify: the
-request is invalid), 2 on bad usage (verify: also an unreadable request or
-unusable options).
+request is invalid), 2 on bad usage, such as a -provider the config lacks
+(verify: also an unreadable request or unusable options).
 `)
 	return b.String()
 }
@@ -250,9 +250,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
-		if c := lookup(strings.Join(rest, " ")); c != nil {
+		switch c := lookup(strings.Join(rest, " ")); {
+		case c != nil:
 			c.help(stdout)
-		} else {
+		case len(rest) > 0:
+			err = fmt.Errorf("%w: unknown command %q", errUsage, strings.Join(rest, " "))
+		default:
 			fmt.Fprint(stdout, usage())
 		}
 	default:

@@ -49,7 +49,8 @@ func defineTail(fs *flag.FlagSet) runFunc {
 				o.URL = cfg.NATSClientURL()
 			}
 			if o.Auth, err = cfg.ClientAuth(*user, *password); err != nil {
-				return err
+				// A -user the config lacks: bad usage, as a -provider is.
+				return &exitError{2, "hookgate: " + err.Error()}
 			}
 		} else if *user != "" {
 			o.Auth = config.NATSAuth{User: *user, Password: *password}
