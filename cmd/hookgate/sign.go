@@ -67,13 +67,18 @@ func defineSign(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *curl {
+			if bytes.IndexByte(r.Body, 0) >= 0 {
+				return fmt.Errorf("%w: the body holds a NUL byte, which no shell argument carries: leave out -curl for a request file", errUsage)
+			}
 			return writeCurl(stdout, r)
 		}
 		return writeRequestFile(stdout, r)
 	}
 }
 
-// writeCurl writes r as a curl command line.
+// writeCurl writes r as a curl command line. The body goes as
+// --data-raw, which curl sends as it is: --data-binary and -d read the
+// file named by a body that starts with @.
 func writeCurl(w io.Writer, r *verify.Request) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "curl -sS -X %s %s", r.Method, shellQuote(r.URL))
@@ -82,7 +87,7 @@ func writeCurl(w io.Writer, r *verify.Request) error {
 			fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(k+": "+v))
 		}
 	}
-	fmt.Fprintf(&b, " \\\n  --data-binary %s\n", shellQuote(string(r.Body)))
+	fmt.Fprintf(&b, " \\\n  --data-raw %s\n", shellQuote(string(r.Body)))
 	_, err := w.Write(b.Bytes())
 	return err
 }
