@@ -177,3 +177,49 @@ func TestSignCurlSendsBodyLiterally(t *testing.T) {
 		t.Errorf("sign -curl of a body with a NUL byte: exit %d, %q; want 2 naming the NUL byte", code, errOut.String())
 	}
 }
+
+// TestSignRefusesExpiredSecrets: sign -config refuses, exit 1 naming the
+// expiry, a provider whose secrets are all past their not_after at the
+// signing time, where it printed a request that verify (and the gateway)
+// refuse as "secret expired"; with -at before then it signs, and a
+// rotation's secret in use signs.
+func TestSignRefusesExpiredSecrets(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testkit.WriteFile(t, dir, "c.yaml", "data_dir: "+filepath.Join(dir, "data")+`
+providers:
+  - name: old
+    type: stripe
+    secrets: [{value: whsec_a, not_after: "2020-01-01T00:00:00Z"}, {value: whsec_b, not_after: "2021-06-01T00:00:00Z"}]
+  - name: rotated
+    type: stripe
+    secrets: [{value: whsec_a, not_after: "2020-01-01T00:00:00Z"}, whsec_c]
+`)
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	signVerify := func(provider string, at ...string) (string, int, string) {
+		t.Helper()
+		code, req, msg := run(append([]string{"sign", "-config", cfg, "-provider", provider}, at...)...)
+		if code != 0 {
+			return msg, code, ""
+		}
+		f := testkit.WriteFile(t, dir, provider+".json", req)
+		vargs := []string{"verify", "-config", cfg, "-provider", provider, "-request", f}
+		if len(at) > 0 {
+			vargs = append(vargs, "-at", at[1])
+		}
+		_, vout, verr := run(vargs...)
+		return msg, code, vout + verr
+	}
+	if msg, code, _ := signVerify("old"); code != 1 || !strings.Contains(msg, "past its not_after") || !strings.Contains(msg, "2021-06-01T00:00:00Z") {
+		t.Errorf("sign with every secret expired: exit %d, %q; want exit 1 naming the last expiry", code, msg)
+	}
+	if msg, code, v := signVerify("old", "-at", "1500000000"); code != 0 || !strings.Contains(v, "valid: stripe, secret 0 matched") {
+		t.Errorf("sign -at before the expiry: exit %d %q, verify %q; want a valid request", code, msg, v)
+	}
+	if msg, code, v := signVerify("rotated"); code != 0 || !strings.Contains(v, "valid: stripe, secret 1 matched") {
+		t.Errorf("sign with a secret in use: exit %d %q, verify %q; want a valid request signed with it", code, msg, v)
+	}
+}
