@@ -19,7 +19,7 @@ import (
 )
 
 func defineTail(fs *flag.FlagSet) runFunc {
-	path := fs.String("config", "", "config `FILE` (takes the NATS address, stream and credentials from it)")
+	path := fs.String("config", "", "config `FILE` (takes the NATS address and credentials from it, not the stream: give -stream)")
 	var o tailOptions
 	fs.StringVar(&o.URL, "nats", "", "NATS `URL` (default nats://127.0.0.1:4222)")
 	fs.StringVar(&o.Stream, "stream", "", "read from the JetStream stream `NAME` (default: live messages only)")
@@ -40,6 +40,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 		case *user != "" && *password == "" && *path == "":
 			return fmt.Errorf("%w: -user needs -password, or -config with the user in nats.users", errUsage)
 		}
+		stream := "" // the config's, for the -all error
 		if *path != "" {
 			cfg, err := config.Load(*path)
 			if err != nil {
@@ -48,6 +49,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 			if o.URL == "" {
 				o.URL = cfg.NATSClientURL()
 			}
+			stream = cfg.NATS.Stream
 			if o.Auth, err = cfg.ClientAuth(*user, *password); err != nil {
 				// A -user the config lacks: bad usage, as a -provider is.
 				return &exitError{2, "hookgate: " + err.Error()}
@@ -59,6 +61,9 @@ func defineTail(fs *flag.FlagSet) runFunc {
 			o.URL = "nats://127.0.0.1:4222"
 		}
 		if o.All && o.Stream == "" {
+			if stream != "" {
+				return fmt.Errorf("%w: -all needs -stream (this config's stream is %s)", errUsage, stream)
+			}
 			return fmt.Errorf("%w: -all needs -stream", errUsage)
 		}
 		if len(keys) > 0 {

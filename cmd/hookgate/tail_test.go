@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -380,5 +381,36 @@ func TestTailStreamLeavesNoConsumer(t *testing.T) {
 			testkit.WaitFor(t, 3*time.Second, func() string { return fmt.Sprintf("%d consumers left on the stream after tail ended", consumers()) },
 				func() bool { return consumers() == 0 })
 		})
+	}
+}
+
+// TestTailConfigGivesNoStream: -config gives tail the NATS address and
+// credentials, not the stream, and its help, its -all error and the README
+// say so (the help said it took the stream from the config, and the README
+// showed `tail -all` without -stream, which is refused).
+func TestTailConfigGivesNoStream(t *testing.T) {
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	lookup("tail").define(fs)
+	if u := fs.Lookup("config").Usage; !strings.Contains(u, "not the stream") {
+		t.Errorf("tail -config's help is %q; want it to say the stream is not taken from the config", u)
+	}
+	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+demoProvider)
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"tail", "-config", cfg, "-all", "webhooks.>"}, &out, &out); code != 2 || !strings.Contains(out.String(), "-all needs -stream (this config's stream is WEBHOOKS)") {
+		t.Errorf("tail -config -all: exit %d, %q; want 2 naming the config's stream", code, out.String())
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(readme), "\n") {
+		_, cmd, ok := strings.Cut(line, "hookgate tail ")
+		if !ok {
+			continue
+		}
+		cmd, _, _ = strings.Cut(cmd, "`")
+		if strings.Contains(" "+cmd, " -all") && !strings.Contains(cmd, "-stream ") && !strings.HasPrefix(cmd, "[-all]") {
+			t.Errorf("README.md:%d: %q: -all without -stream, which tail refuses", i+1, line)
+		}
 	}
 }
