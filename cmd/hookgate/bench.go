@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hookgate/hookgate/bench"
@@ -42,26 +46,83 @@ func defineBench(fs *flag.FlagSet) runFunc {
 		"sqlite (embedded NATS, SQLite backend), jetstream (embedded NATS, storage.backend jetstream), "+
 		"cluster-N (N gateways with storage.backend jetstream on a three-node NATS cluster, R3 stream, requests round-robin)")
 	return func(ctx context.Context, stdout, _ io.Writer) error {
-		if (o.URL != "") != (o.Config != "" && o.Provider != "") {
-			return fmt.Errorf("%w: -gateway goes with -config and -provider", errUsage)
-		}
-		explicit := false
-		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "setups" })
-		if explicit && o.URL != "" {
-			return fmt.Errorf("%w: -setups starts its own gateways; it does not go with -gateway", errUsage)
-		}
-		if o.URL == "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if o.URL != "" {
+			if o.Config == "" || o.Provider == "" {
+				return fmt.Errorf("%w: -gateway goes with -config and -provider", errUsage)
+			}
+			for _, name := range startedOnly {
+				if set[name] {
+					return fmt.Errorf("%w: -%s sets up the servers bench starts; it does not go with -gateway, whose gateway bench does not start", errUsage, name)
+				}
+			}
+		} else {
+			for _, name := range []string{"config", "provider"} {
+				if set[name] {
+					return fmt.Errorf("%w: -%s goes with -gateway (a running gateway); without it bench starts its own", errUsage, name)
+				}
+			}
 			o.Setups = strings.Split(*setups, ",")
 		}
 		if o.Rounds < 1 || o.Events < 1 || o.Rate < 0 {
 			return fmt.Errorf("%w: -rounds and -events must be at least 1, -rate not negative", errUsage)
 		}
-		rep, err := bench.Run(ctx, o, stdout)
+		// A stdout that closes (bench | head) stops the run as a signal
+		// does, so that bench stops its servers and removes their
+		// directories: without this the write's SIGPIPE would kill bench
+		// at once and leave them behind.
+		pipe := make(chan os.Signal, 1)
+		signal.Notify(pipe, syscall.SIGPIPE) // a broken pipe is then a write error
+		defer signal.Stop(pipe)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		out := &stopWriter{w: stdout, stop: cancel}
+		rep, err := bench.Run(ctx, o, out)
+		if werr := out.failed(); werr != nil {
+			return fmt.Errorf("bench: stopped: its output failed: %w", werr)
+		}
 		if err != nil {
 			return err
 		}
 		return rep.Check()
 	}
+}
+
+// startedOnly are the bench flags that set up the servers bench starts,
+// refused with -gateway: the gateway measured is not one of them (and
+// setting only the baseline's would skew the ratio).
+var startedOnly = []string{"setups", "type", "sync", "ttl", "stream-max-age", "dup-window", "log-level",
+	"cpuprofile", "memprofile", "samples", "keep", "gomaxprocs", "memlimit", "cpuset"}
+
+// stopWriter writes to w until a write fails, and then calls stop and
+// fails every later write.
+type stopWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	stop func()
+	err  error
+}
+
+func (s *stopWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err != nil {
+		s.err = err
+		s.stop()
+	}
+	return n, err
+}
+
+// failed is the error of the write that failed, if one did.
+func (s *stopWriter) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func defineNATSNode(fs *flag.FlagSet) runFunc {

@@ -223,6 +223,52 @@ func TestBinarySIGTERM(t *testing.T) {
 	}
 }
 
+// TestBinarySIGHUP: SIGHUP ends every command but serve as SIGTERM does
+// (tail exits 0), so that they end with the terminal or SSH session they
+// run in; serve reloads its config on it and keeps serving.
+func TestBinarySIGHUP(t *testing.T) {
+	bin := mustBinary(t)
+	ns := testkit.StartNATS(t)
+	var out syncBuffer
+	tail := exec.Command(bin, "tail", "-nats", ns.URL(), "hup.>")
+	tail.Stdout = &out
+	if err := tail.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- tail.Wait() }()
+	t.Cleanup(func() {
+		if tail.ProcessState == nil {
+			tail.Process.Kill()
+			<-exited
+		}
+	})
+	publishUntil(t, ns.URL(), "hup.ready", func() bool { return strings.Contains(out.String(), "--- hup.ready") })
+	if err := tail.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("tail after SIGHUP: %v; want exit 0, as after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("tail still running 10 s after SIGHUP")
+	}
+
+	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+demoProvider)
+	g := startBinary(t, bin, cfg)
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, 10*time.Second, func() string { return "serve did not reload on SIGHUP:\n" + g.logs.String() },
+		func() bool { return strings.Contains(g.logs.String(), "config reloaded") })
+	send, err := exec.Command(bin, "send", "-config", cfg, "-provider", "demo", "-gateway", "http://"+g.addr).CombinedOutput()
+	if err != nil || !strings.Contains(string(send), "202 Accepted") {
+		t.Errorf("send to serve after its SIGHUP: %v\n%s", err, send)
+	}
+}
+
 // TestHostileSecondInstance: a second serve on a data directory in
 // use exits 1 at once, naming the directory and the first one's pid; the
 // first keeps serving, events and replay work beside it, and after a

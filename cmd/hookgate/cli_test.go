@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/internal/testkit"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -108,14 +109,23 @@ func TestUsageNamesRealFlags(t *testing.T) {
 	}
 }
 
-// TestBadUsageExits2: a flag that is not the command's, and a -status that
-// is no event status, are bad usage: exit 2 with the command's usage line.
+// TestBadUsageExits2: a flag that is not the command's, a -status that is
+// no event status, an unknown command (also for help), and a -provider
+// the config lacks where the command acts as that provider (send, sign,
+// verify, routes) are bad usage: exit 2, saying what is wrong.
 func TestBadUsageExits2(t *testing.T) {
 	cfg := archiveFixture(t, true)
+	req := testkit.WriteFile(t, t.TempDir(), "req.json", `{"method":"POST","url":"http://h/webhooks/shop","headers":{},"body":"{}"}`)
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
+		{args: []string{"send", "-config", cfg, "-provider", "nosuch"}, want: `no provider named "nosuch"`},
+		{args: []string{"sign", "-config", cfg, "-provider", "nosuch"}, want: `no provider named "nosuch"`},
+		{args: []string{"verify", "-config", cfg, "-provider", "nosuch", "-request", req}, want: `no provider named "nosuch"`},
+		{args: []string{"routes", "-config", cfg, "-provider", "nosuch", "-request", req}, want: `"nosuch"`},
+		{args: []string{"help", "nosuch"}, want: `unknown command "nosuch"`},
+		{args: []string{"nosuch"}, want: `unknown command "nosuch"`},
 		{args: []string{"events", "-config", cfg, "-status", "bogus"}, want: `status: "bogus" is not accepted, stale or parked`},
 		{args: []string{"replay", "-config", cfg, "-provider", "shop", "-status", "stale"}, want: "-status"},
 		{args: []string{"send", "-config", cfg, "-provider", "shop", "-nope"}, want: "Usage: hookgate send"},
@@ -160,8 +170,10 @@ func archiveFixture(tb testing.TB, archive bool) string {
 	return path
 }
 
-// TestNothingFoundExits1: a lookup that finds nothing exits 1 and says
-// why; a replay that matches nothing says what the query did match.
+// TestNothingFoundExits1: a lookup or a listing that finds nothing exits 1
+// and says why (a -provider of events and quarantine filters what is kept,
+// which may be a provider no longer configured: nothing found, not bad
+// usage); a replay that matches nothing says what the query did match.
 func TestNothingFoundExits1(t *testing.T) {
 	on, off := archiveFixture(t, true), archiveFixture(t, false)
 	for _, c := range []struct {
@@ -174,6 +186,12 @@ func TestNothingFoundExits1(t *testing.T) {
 		{name: "events unknown id, archive off", args: []string{"events", "-config", off, "-id", "nope"}, code: 1, want: []string{`no archived event with ID "nope"`, "archive.enabled is false"}},
 		{name: "events known id", args: []string{"events", "-config", on, "-id", "a1"}, code: 0, want: []string{"status:      accepted"}},
 		{name: "quarantine unknown id", args: []string{"quarantine", "-config", on, "-id", "42"}, code: 1, want: []string{"no quarantined request 42"}},
+		{name: "events listing", args: []string{"events", "-config", on}, code: 0, want: []string{"a1", "s2"}},
+		{name: "events listing nothing", args: []string{"events", "-config", on, "-provider", "other"}, code: 1, want: []string{"no archived event matches"}},
+		{name: "events of a provider not configured", args: []string{"events", "-config", on, "-provider", "nobody"}, code: 1, want: []string{"no archived event matches", "provider nobody is not in this config"}},
+		{name: "events listing nothing, archive off", args: []string{"events", "-config", off, "-since", "2027-01-01T00:00:00Z"}, code: 1, want: []string{"no archived event matches", "archive.enabled is false"}},
+		{name: "quarantine listing nothing", args: []string{"quarantine", "-config", on}, code: 1, want: []string{"no quarantined request"}},
+		{name: "quarantine of a provider, off", args: []string{"quarantine", "-config", off, "-provider", "shop"}, code: 1, want: []string{"no quarantined request of provider shop", "quarantine.enabled is false"}},
 		{name: "replay of stale events", args: []string{"replay", "-config", on, "-provider", "shop", "-since", "2026-01-01T00:30:00Z"}, code: 1, want: []string{"2 archived events match, all stale: only accepted events are replayed"}},
 		{name: "replay of one stale event", args: []string{"replay", "-config", on, "-id", "s1"}, code: 1, want: []string{"1 archived event matches, stale: only accepted events are replayed"}},
 		{name: "replay of a provider with nothing archived", args: []string{"replay", "-config", on, "-provider", "other"}, code: 1, want: []string{"nothing is archived for provider other"}},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -54,25 +55,42 @@ func defineEvents(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if len(rs) == 0 && q.EventID != "" {
-			msg := fmt.Sprintf("hookgate: no archived event with ID %q", q.EventID)
-			if q.Provider != "" {
-				msg += " of provider " + q.Provider
+		if len(rs) == 0 {
+			msg := "hookgate: no archived event matches"
+			if q.EventID != "" {
+				msg = fmt.Sprintf("hookgate: no archived event with ID %q", q.EventID)
+				if q.Provider != "" {
+					msg += " of provider " + q.Provider
+				}
 			}
-			if !cfg.Archive.Enabled {
-				msg += " (" + archiveOff + ")"
-			}
-			return &exitError{1, msg}
+			return &exitError{1, msg + notes(cfg, q.Provider, !cfg.Archive.Enabled, archiveOff)}
 		}
 		if !cfg.Archive.Enabled {
 			fmt.Fprintln(stderr, "hookgate: note: "+archiveOff)
 		}
 		writeEvents(stdout, rs, q.EventID != "")
-		if len(rs) == 0 {
-			fmt.Fprintln(stderr, "hookgate: no archived event matches")
-		}
 		return nil
 	}
+}
+
+// notes is what a listing that found nothing adds to say why it may be
+// empty: that provider (when set) is not in cfg, which is no error (its
+// rows stay after it is removed), and, when off, the note that the
+// feature is off in cfg.
+func notes(cfg *config.Config, provider string, off bool, offNote string) string {
+	var ns []string
+	if provider != "" {
+		if _, err := cfg.Provider(provider); err != nil {
+			ns = append(ns, "provider "+provider+" is not in this config")
+		}
+	}
+	if off {
+		ns = append(ns, offNote)
+	}
+	if len(ns) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(ns, "; ") + ")"
 }
 
 // writeEvents prints records as a table, or each in full.

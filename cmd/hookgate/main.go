@@ -22,13 +22,30 @@ import (
 var Version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	args := os.Args[1:]
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals(args)...)
 	defer stop()
-	// SIGHUP stays handled for the process's whole life (serve reloads on
-	// it while serving): its default action would kill a gateway that is
-	// still starting or draining.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
-	os.Exit(Run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	if reloads(args) {
+		// SIGHUP stays handled for serve's whole life (it reloads on it
+		// while serving): its default action would kill a gateway that
+		// is still starting or draining.
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+	}
+	os.Exit(Run(ctx, args, os.Stdout, os.Stderr))
+}
+
+// reloads reports whether the command run with args is serve, which
+// reloads its config on SIGHUP.
+func reloads(args []string) bool { return len(args) > 0 && args[0] == "serve" }
+
+// stopSignals are the signals that stop the command run with args: SIGINT
+// and SIGTERM, and SIGHUP but for serve, so that tail, deliver or bench
+// end with the terminal or SSH session they run in.
+func stopSignals(args []string) []os.Signal {
+	if reloads(args) {
+		return []os.Signal{os.Interrupt, syscall.SIGTERM}
+	}
+	return []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 }
 
 // errUsage marks errors that exit with status 2 and print the usage.
@@ -174,8 +191,8 @@ func usage() string {
 'hookgate COMMAND -h' describes a command's flags.
 
 Exit status: 0 on success, 1 on failure or when nothing is found (verify: the
-request is invalid), 2 on bad usage (verify: also an unreadable request or
-unusable options).
+request is invalid), 2 on bad usage, such as a -provider the config lacks
+(verify: also an unreadable request or unusable options).
 `)
 	return b.String()
 }
@@ -233,9 +250,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-version", "--version":
 		fmt.Fprintln(stdout, "hookgate", version())
 	case "help", "-h", "-help", "--help":
-		if c := lookup(strings.Join(rest, " ")); c != nil {
+		switch c := lookup(strings.Join(rest, " ")); {
+		case c != nil:
 			c.help(stdout)
-		} else {
+		case len(rest) > 0:
+			err = fmt.Errorf("%w: unknown command %q", errUsage, strings.Join(rest, " "))
+		default:
 			fmt.Fprint(stdout, usage())
 		}
 	default:

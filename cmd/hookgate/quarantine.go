@@ -14,6 +14,9 @@ import (
 	"github.com/hookgate/hookgate/verify"
 )
 
+// quarantineOff is the note added when the config keeps no quarantine.
+const quarantineOff = "quarantine.enabled is false in this config: only requests kept while it was on are there"
+
 func defineQuarantine(fs *flag.FlagSet) runFunc {
 	path := fs.String("config", "config.yaml", "config `FILE` (its data_dir holds the quarantine)")
 	provider := fs.String("provider", "", "only requests to the provider `NAME`")
@@ -28,19 +31,19 @@ func defineQuarantine(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if *id == 0 {
-			writeQuarantine(stdout, rs)
-			return nil
-		}
 		if len(rs) == 0 {
-			msg := fmt.Sprintf("hookgate: no quarantined request %d", *id)
+			msg := "hookgate: no quarantined request"
+			if *id != 0 {
+				msg += fmt.Sprintf(" %d", *id)
+			}
 			if *provider != "" {
 				msg += " of provider " + *provider
 			}
-			if !cfg.Quarantine.Enabled {
-				msg += " (quarantine.enabled is false in this config: only requests kept while it was on are there)"
-			}
-			return &exitError{1, msg}
+			return &exitError{1, msg + notes(cfg, *provider, !cfg.Quarantine.Enabled, quarantineOff)}
+		}
+		if *id == 0 {
+			writeQuarantine(stdout, rs)
+			return nil
 		}
 		return writeRequestFile(stdout, rs[0].Request)
 	}

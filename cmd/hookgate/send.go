@@ -36,6 +36,9 @@ func defineSend(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if _, err := cfg.Provider(*name); err != nil { // bad usage, as for sign and verify
+			return &exitError{2, "hookgate: " + err.Error()}
+		}
 		resp, err := sender.Send(ctx, cfg, *name, *base, ev, stdout)
 		if err != nil {
 			return err

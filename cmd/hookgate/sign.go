@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/sender"
@@ -40,6 +41,10 @@ func defineSign(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if last, ok := allExpired(pc.Secrets, now); ok {
+			return &exitError{1, fmt.Sprintf("hookgate: every secret of provider %s is past its not_after (the last %s): the gateway refuses what they sign as \"secret expired\"; give -at before then, or add a secret in use",
+				pc.Name, last.UTC().Format(time.RFC3339))}
+		}
 		if *bodyFile != "" {
 			if ev.Body, err = os.ReadFile(*bodyFile); err != nil {
 				return err
@@ -67,13 +72,18 @@ func defineSign(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *curl {
+			if bytes.IndexByte(r.Body, 0) >= 0 {
+				return fmt.Errorf("%w: the body holds a NUL byte, which no shell argument carries: leave out -curl for a request file", errUsage)
+			}
 			return writeCurl(stdout, r)
 		}
 		return writeRequestFile(stdout, r)
 	}
 }
 
-// writeCurl writes r as a curl command line.
+// writeCurl writes r as a curl command line. The body goes as
+// --data-raw, which curl sends as it is: --data-binary and -d read the
+// file named by a body that starts with @.
 func writeCurl(w io.Writer, r *verify.Request) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "curl -sS -X %s %s", r.Method, shellQuote(r.URL))
@@ -82,9 +92,23 @@ func writeCurl(w io.Writer, r *verify.Request) error {
 			fmt.Fprintf(&b, " \\\n  -H %s", shellQuote(k+": "+v))
 		}
 	}
-	fmt.Fprintf(&b, " \\\n  --data-binary %s\n", shellQuote(string(r.Body)))
+	fmt.Fprintf(&b, " \\\n  --data-raw %s\n", shellQuote(string(r.Body)))
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// allExpired reports whether every one of secrets (at least one) is past
+// its not_after at now, and the latest of those times.
+func allExpired(secrets []config.Secret, now time.Time) (last time.Time, ok bool) {
+	for _, s := range secrets {
+		if s.NotAfter.IsZero() || !now.After(s.NotAfter) {
+			return time.Time{}, false
+		}
+		if s.NotAfter.After(last) {
+			last = s.NotAfter
+		}
+	}
+	return last, len(secrets) > 0
 }
 
 func shellQuote(s string) string {

@@ -19,7 +19,7 @@ import (
 )
 
 func defineTail(fs *flag.FlagSet) runFunc {
-	path := fs.String("config", "", "config `FILE` (takes the NATS address, stream and credentials from it)")
+	path := fs.String("config", "", "config `FILE` (takes the NATS address and credentials from it, not the stream: give -stream)")
 	var o tailOptions
 	fs.StringVar(&o.URL, "nats", "", "NATS `URL` (default nats://127.0.0.1:4222)")
 	fs.StringVar(&o.Stream, "stream", "", "read from the JetStream stream `NAME` (default: live messages only)")
@@ -29,7 +29,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 	password := fs.String("password", "", "NATS `PASSWORD` (default with -config and -user: that user's in nats.users)")
 	var keys stringsFlag
 	fs.Var(&keys, "verify-key", "verify each message's Hookgate-Signature with the public key `FILE` (repeatable: any of them); refuse unsigned and forged messages")
-	return func(ctx context.Context, stdout, _ io.Writer) error {
+	return func(ctx context.Context, stdout, stderr io.Writer) error {
 		if fs.NArg() != 1 {
 			return fmt.Errorf("%w: tail takes one SUBJECT (wildcards allowed, e.g. 'webhooks.>')", errUsage)
 		}
@@ -40,6 +40,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 		case *user != "" && *password == "" && *path == "":
 			return fmt.Errorf("%w: -user needs -password, or -config with the user in nats.users", errUsage)
 		}
+		stream := "" // the config's, for the -all error
 		if *path != "" {
 			cfg, err := config.Load(*path)
 			if err != nil {
@@ -48,8 +49,10 @@ func defineTail(fs *flag.FlagSet) runFunc {
 			if o.URL == "" {
 				o.URL = cfg.NATSClientURL()
 			}
+			stream = cfg.NATS.Stream
 			if o.Auth, err = cfg.ClientAuth(*user, *password); err != nil {
-				return err
+				// A -user the config lacks: bad usage, as a -provider is.
+				return &exitError{2, "hookgate: " + err.Error()}
 			}
 		} else if *user != "" {
 			o.Auth = config.NATSAuth{User: *user, Password: *password}
@@ -58,6 +61,9 @@ func defineTail(fs *flag.FlagSet) runFunc {
 			o.URL = "nats://127.0.0.1:4222"
 		}
 		if o.All && o.Stream == "" {
+			if stream != "" {
+				return fmt.Errorf("%w: -all needs -stream (this config's stream is %s)", errUsage, stream)
+			}
 			return fmt.Errorf("%w: -all needs -stream", errUsage)
 		}
 		if len(keys) > 0 {
@@ -66,6 +72,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 				return err
 			}
 		}
+		o.Log = stderr
 		return tail(ctx, o, stdout)
 	}
 }
@@ -85,6 +92,11 @@ type tailOptions struct {
 	// fails is printed as one REFUSED line (no headers, no body), and
 	// tail ends with an error counting them.
 	Verify *bussig.Verifier
+	// Log, when set, is told when the connection to NATS is lost and when
+	// it is back.
+	Log io.Writer
+	// natsOptions come after tail's own (tests: a short reconnect wait).
+	natsOptions []nats.Option
 }
 
 // loadVerifier reads the public key files of -verify-key.
@@ -110,11 +122,37 @@ type tailMsg struct {
 // headers sorted by name, and its body, until ctx ends or Count messages
 // were printed. It returns nil when stopped by either (an error when
 // Verify refused messages), and an error when the server refuses the
-// subscription (a user not allowed to read the subject).
+// subscription (a user not allowed to read the subject) or the connection
+// is closed for good. A lost connection is retried for ever (every 2 s),
+// and said on Log when lost and when back: a server that is down must not
+// look like a subject without traffic; live messages published meanwhile
+// are missed, a stream's are read once the ordered consumer is back.
 func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	// The server refuses a subscription asynchronously.
 	refused := make(chan error, 1)
+	// The connection's callbacks run on the client's goroutine: what they
+	// say is printed by the loop below, so nothing is written after tail
+	// returns.
+	events := make(chan string, 16)
+	note := func(s string) {
+		select {
+		case events <- s:
+		default:
+		}
+	}
+	closed := make(chan struct{})
+	server := config.RedactURL(o.URL)
 	opts := []nats.Option{nats.Name("hookgate-tail"), nats.Timeout(5 * time.Second),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil { // nil: closed by tail
+				note(fmt.Sprintf("hookgate tail: disconnected from NATS %s (%v); reconnecting", server, err))
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			note("hookgate tail: reconnected to NATS " + nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrPermissionViolation) {
 				select {
@@ -127,11 +165,16 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(o.URL, append(opts, auth...)...)
+	opts = append(append(opts, auth...), o.natsOptions...)
+	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
-		return fmt.Errorf("tail: connect %s: %w", config.RedactURL(o.URL), err)
+		return fmt.Errorf("tail: connect %s: %w", server, err)
 	}
 	defer nc.Close()
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
 
 	msgs := make(chan tailMsg, 64)
 	subscribe := subscribeLive
@@ -145,13 +188,25 @@ func tail(ctx context.Context, o tailOptions, w io.Writer) error {
 	defer stop()
 
 	forged := 0
-	for n := 0; o.Count == 0 || n < o.Count; n++ {
+	for n := 0; o.Count == 0 || n < o.Count; {
 		select {
 		case <-ctx.Done():
 			return forgedErr(forged)
 		case err := <-refused:
 			return fmt.Errorf("tail: %w", err)
+		case s := <-events:
+			fmt.Fprintln(logw, s)
+		case <-closed:
+			for len(events) > 0 {
+				fmt.Fprintln(logw, <-events)
+			}
+			err := nc.LastError()
+			if err == nil {
+				err = nats.ErrConnectionClosed
+			}
+			return fmt.Errorf("tail: the connection to NATS %s is closed, not retried (%w)", server, err)
 		case m := <-msgs:
+			n++
 			if o.Verify != nil {
 				if _, err := o.Verify.Verify(m.Header.Get("Nats-Msg-Id"), m.Subject, m.Header, m.Data, m.stored); err != nil {
 					fmt.Fprintf(w, "--- %s REFUSED: %v\n", m.Subject, err)
@@ -200,15 +255,22 @@ func subscribeLive(ctx context.Context, nc *nats.Conn, o tailOptions, _ <-chan e
 	return stop, nil
 }
 
+// tailIdle is how long the server keeps a consumer of tail's that no one
+// reads: tail deletes its consumers when it ends, and this bounds what is
+// left when it could not (killed, or a user not allowed to delete).
+const tailIdle = 10 * time.Second
+
 // consumeStream reads o.Subject from the stream o.Stream with an ordered
 // consumer (from its first message with o.All, else from now), sending
-// the messages to msgs until ctx ends; stop ends the consumer.
+// the messages to msgs until ctx ends; stop ends the consumer and deletes
+// it.
 func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-chan error, msgs chan<- tailMsg) (stop func(), err error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("tail: %w", err)
 	}
-	if err := tryConsumer(ctx, js, o, refused); err != nil {
+	probe, err := tryConsumer(ctx, js, o, refused)
+	if err != nil {
 		return nil, err
 	}
 	policy := jetstream.DeliverNewPolicy
@@ -216,10 +278,12 @@ func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-
 		policy = jetstream.DeliverAllPolicy
 	}
 	cons, err := js.OrderedConsumer(ctx, o.Stream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{o.Subject},
-		DeliverPolicy:  policy,
+		FilterSubjects:    []string{o.Subject},
+		DeliverPolicy:     policy,
+		InactiveThreshold: tailIdle, // the library's default is 5 minutes
 	})
 	if err != nil {
+		deleteConsumers(js, o.Stream, refused, probe)
 		return nil, fmt.Errorf("tail: stream %s: %w", o.Stream, err)
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -233,39 +297,77 @@ func consumeStream(ctx context.Context, nc *nats.Conn, o tailOptions, refused <-
 		}
 	})
 	if err != nil {
+		deleteConsumers(js, o.Stream, refused, probe)
 		return nil, fmt.Errorf("tail: consume %s: %w", o.Stream, err)
 	}
-	return cc.Stop, nil
+	return func() {
+		cc.Stop()
+		names := []string{probe}
+		if info := cons.CachedInfo(); info != nil {
+			names = append(names, info.Name)
+		}
+		deleteConsumers(js, o.Stream, refused, names...)
+	}, nil
+}
+
+// deleteConsumers deletes tail's consumers of stream as it ends, within 2
+// seconds in all, and stops at the first that the server refuses (a user
+// allowed to create consumers but not to delete them): those go once idle
+// for tailIdle.
+func deleteConsumers(js jetstream.JetStream, stream string, refused <-chan error, names ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, name := range names {
+		done := make(chan struct{})
+		go func() {
+			js.DeleteConsumer(ctx, stream, name)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-refused:
+			cancel()
+			<-done
+			return
+		}
+	}
 }
 
 // tryConsumer creates a consumer of o.Stream filtered on o.Subject, which
-// the server deletes once it has been idle for 10 seconds, and returns the
-// error if the server refuses it: the ordered consumer of tail would retry
-// a refused creation for ever. (It is not deleted here: a user may be
-// allowed to create consumers and not to delete them.)
-func tryConsumer(ctx context.Context, js jetstream.JetStream, o tailOptions, refused <-chan error) error {
+// the server deletes once it has been idle for tailIdle, and returns its
+// name, or the error if the server refuses it: the ordered consumer of
+// tail would retry a refused creation for ever.
+func tryConsumer(ctx context.Context, js jetstream.JetStream, o tailOptions, refused <-chan error) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, 1)
 	go func() {
-		_, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
+		c, err := js.CreateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
 			FilterSubject:     o.Subject,
 			AckPolicy:         jetstream.AckNonePolicy,
-			InactiveThreshold: 10 * time.Second,
+			InactiveThreshold: tailIdle,
 			MemoryStorage:     true,
 		})
-		done <- err
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		done <- result{name: c.CachedInfo().Name}
 	}()
 	select {
 	case err := <-refused:
 		cancel()
 		<-done
-		return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+		return "", fmt.Errorf("tail: stream %s: %w", o.Stream, err)
+	case r := <-done:
+		if r.err != nil {
+			return "", fmt.Errorf("tail: stream %s: %w", o.Stream, r.err)
 		}
-		return nil
+		return r.name, nil
 	}
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/bussig"
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -200,5 +204,213 @@ func TestTailVerify(t *testing.T) {
 	}
 	if _, err := loadVerifier([]string{"/nonexistent.pub"}); err == nil || !strings.Contains(err.Error(), "-verify-key") {
 		t.Errorf("loadVerifier(missing) = %v; want an error naming -verify-key", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that tail's goroutine writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// publishUntil publishes subject on a new connection to url until cond
+// holds (what tail printed).
+func publishUntil(t *testing.T, url, subject string, cond func() bool) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	testkit.WaitFor(t, 30*time.Second, testkit.Says("tail never printed "+subject), func() bool {
+		nc.Publish(subject, []byte("x"))
+		return cond()
+	})
+}
+
+// TestTailReconnects: tail rides out a NATS outage longer than nats.go's
+// default reconnect budget (60 attempts, here 5 ms apart), says on its log
+// that the connection was lost and is back, and prints what is published
+// after it: live, and from a stream (its ordered consumer made again on the
+// restarted server).
+func TestTailReconnects(t *testing.T) {
+	for _, stream := range []string{"", "S"} {
+		t.Run("stream="+stream, func(t *testing.T) {
+			ns := testkit.StartNATS(t)
+			if stream != "" {
+				_, js := testkit.JetStream(t, ns.URL())
+				if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: stream, Subjects: []string{"recon.>"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out, log syncBuffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- tail(ctx, tailOptions{URL: ns.URL(), Subject: "recon.>", Stream: stream, Log: &log,
+					natsOptions: []nats.Option{nats.ReconnectWait(5 * time.Millisecond), nats.ReconnectJitter(0, 0)}}, &out)
+			}()
+			publishUntil(t, ns.URL(), "recon.before", func() bool { return strings.Contains(out.String(), "--- recon.before") })
+
+			ns.Stop()
+			testkit.WaitFor(t, 10*time.Second, func() string { return "tail did not say it was disconnected: " + log.String() },
+				func() bool { return strings.Contains(log.String(), "disconnected from NATS") })
+			time.Sleep(time.Second) // the outage's length: about 200 attempts, past the default 60
+			ns.Start()
+			publishUntil(t, ns.URL(), "recon.after", func() bool { return strings.Contains(out.String(), "--- recon.after") })
+			testkit.WaitFor(t, 10*time.Second, func() string { return "tail did not say it reconnected: " + log.String() },
+				func() bool { return strings.Contains(log.String(), "reconnected to NATS") })
+			select {
+			case err := <-done:
+				t.Fatalf("tail ended: %v", err)
+			default:
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("tail = %v", err)
+			}
+		})
+	}
+}
+
+// TestTailConnectionClosed: a connection that the client closes for good
+// (the server refuses its login twice after a restart: the password
+// changed) ends tail with an error saying so, where it used to wait for
+// ever, silent.
+func TestTailConnectionClosed(t *testing.T) {
+	port, dir := testkit.FreePort(t), t.TempDir()
+	var ns *server.Server
+	start := func(password string) {
+		t.Helper()
+		var err error
+		testkit.WaitFor(t, 5*time.Second, func() string { return fmt.Sprintf("start NATS on %d: %v", port, err) }, func() bool {
+			ns, err = forward.StartServer(forward.ServerConfig{Host: "127.0.0.1", Port: port, StoreDir: dir,
+				Users: []forward.User{{Name: "reader", Password: password}}, InternalPassword: "internal"})
+			return err == nil
+		})
+	}
+	stop := func() {
+		if ns != nil {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+			ns = nil
+		}
+	}
+	defer stop()
+	start("old-pw")
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	var out, log syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- tail(ctx, tailOptions{URL: url, Auth: config.NATSAuth{User: "reader", Password: "old-pw"}, Subject: "webhooks.>", Log: &log,
+			natsOptions: []nats.Option{nats.ReconnectWait(5 * time.Millisecond), nats.ReconnectJitter(0, 0)}}, &out)
+	}()
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("tail never connected"), func() bool { return ns.NumClients() > 0 })
+	stop()
+	start("new-pw")
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "connection to NATS") || !strings.Contains(err.Error(), "closed") {
+			t.Errorf("tail = %v; want an error saying the connection is closed", err)
+		}
+	case <-ctx.Done():
+		t.Fatalf("tail still waiting after its connection was closed; it logged %q", log.String())
+	}
+	if !strings.Contains(log.String(), "disconnected from NATS") {
+		t.Errorf("tail logged %q; want the disconnection", log.String())
+	}
+}
+
+// TestTailStreamLeavesNoConsumer: tail -stream deletes its consumers when
+// it ends, after -count messages or stopped, where they used to stay on
+// the server for the library's 5 minutes (and the probe for 10 s).
+func TestTailStreamLeavesNoConsumer(t *testing.T) {
+	ns := testkit.StartNATS(t)
+	nc, js := testkit.JetStream(t, ns.URL())
+	ctx := context.Background()
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{"left.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish("left.one", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	consumers := func() int {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Consumers
+	}
+	for _, c := range []struct {
+		name  string
+		count int
+	}{{name: "after -count", count: 1}, {name: "stopped", count: 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			var out syncBuffer
+			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- tail(tctx, tailOptions{URL: ns.URL(), Subject: "left.>", Stream: "S", All: true, Count: c.count}, &out)
+			}()
+			testkit.WaitFor(t, 10*time.Second, testkit.Says("tail never printed the message"), func() bool { return strings.Contains(out.String(), "--- left.one") })
+			if c.count == 0 {
+				cancel()
+			}
+			if err := <-done; err != nil {
+				t.Fatalf("tail = %v", err)
+			}
+			// Within less than the consumers' 10 s inactive threshold.
+			testkit.WaitFor(t, 3*time.Second, func() string { return fmt.Sprintf("%d consumers left on the stream after tail ended", consumers()) },
+				func() bool { return consumers() == 0 })
+		})
+	}
+}
+
+// TestTailConfigGivesNoStream: -config gives tail the NATS address and
+// credentials, not the stream, and its help, its -all error and the README
+// say so (the help said it took the stream from the config, and the README
+// showed `tail -all` without -stream, which is refused).
+func TestTailConfigGivesNoStream(t *testing.T) {
+	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
+	lookup("tail").define(fs)
+	if u := fs.Lookup("config").Usage; !strings.Contains(u, "not the stream") {
+		t.Errorf("tail -config's help is %q; want it to say the stream is not taken from the config", u)
+	}
+	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+demoProvider)
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"tail", "-config", cfg, "-all", "webhooks.>"}, &out, &out); code != 2 || !strings.Contains(out.String(), "-all needs -stream (this config's stream is WEBHOOKS)") {
+		t.Errorf("tail -config -all: exit %d, %q; want 2 naming the config's stream", code, out.String())
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(readme), "\n") {
+		_, cmd, ok := strings.Cut(line, "hookgate tail ")
+		if !ok {
+			continue
+		}
+		cmd, _, _ = strings.Cut(cmd, "`")
+		if strings.Contains(" "+cmd, " -all") && !strings.Contains(cmd, "-stream ") && !strings.HasPrefix(cmd, "[-all]") {
+			t.Errorf("README.md:%d: %q: -all without -stream, which tail refuses", i+1, line)
+		}
 	}
 }
