@@ -327,7 +327,13 @@ func validateErr(tb testing.TB, src string) error {
 // error holds every string of want, or that it passes when want is empty.
 func checkValidate(t *testing.T, src string, want []string) {
 	t.Helper()
-	err := validateErr(t, src+"\nproviders: [{name: shop, type: github, secrets: [s]}]\n")
+	checkValidateErr(t, validateErr(t, src+"\nproviders: [{name: shop, type: github, secrets: [s]}]\n"), want)
+}
+
+// checkValidateErr checks that Validate's err holds every string of want,
+// or is nil when want is empty.
+func checkValidateErr(t *testing.T, err error, want []string) {
+	t.Helper()
 	if len(want) == 0 {
 		if err != nil {
 			t.Errorf("Validate = %v; want nil", err)

@@ -425,7 +425,7 @@ func TestAppendJSON(t *testing.T) {
 // number of log lines (the metrics count them all), and a later line says
 // how many were left out. A request-borne value in a line is cut short.
 func TestRejectedLogsAreSampled(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	s := testServer(t, nil, &fakeDecider{outcome: webhook.Accepted}, slog.New(slog.NewJSONHandler(&logs, nil)))
 	providers, err := buildProviders(s.cfg, false)
 	if err != nil {
@@ -458,24 +458,6 @@ func TestRejectedLogsAreSampled(t *testing.T) {
 	if got := clip("short"); got != "short" {
 		t.Errorf("clip(short) = %q", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestHandlerValueLimits: every value that travels in a NATS header has a

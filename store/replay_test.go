@@ -53,11 +53,11 @@ func TestReplayRefused(t *testing.T) {
 	}
 }
 
-// TestReplayStaleSubjectRefused: a replay that would send a stale event
-// forwarded marked (ordering.stale forward) on a subject the stream does
-// not take is refused before anything is queued, naming the subject, as
-// for an accepted event's.
-func TestReplayStaleSubjectRefused(t *testing.T) {
+// archiveWithStale opens a database and archives, through a writer, two
+// events of one entity: "a" accepted, then "b" stale and forwarded on
+// staleSubject (ordering.stale forward).
+func archiveWithStale(t *testing.T, staleSubject string) *DB {
+	t.Helper()
 	db := mustOpen(t)
 	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
 	w.Start()
@@ -68,11 +68,20 @@ func TestReplayStaleSubjectRefused(t *testing.T) {
 		want    webhook.Outcome
 	}{{"a", 2, webhook.Accepted}, {"b", 1, webhook.Stale}} {
 		ev := testEvent(c.id, "e1", c.version)
-		ev.Provider, ev.ID, ev.StaleSubject = "p", c.id, "stale.p.t"
+		ev.Provider, ev.ID, ev.StaleSubject = "p", c.id, staleSubject
 		if o, err := w.Decide(context.Background(), ev); err != nil || o != c.want {
 			t.Fatalf("Decide(%s) = %v, %v; want %v", c.id, o, err, c.want)
 		}
 	}
+	return db
+}
+
+// TestReplayStaleSubjectRefused: a replay that would send a stale event
+// forwarded marked (ordering.stale forward) on a subject the stream does
+// not take is refused before anything is queued, naming the subject, as
+// for an accepted event's.
+func TestReplayStaleSubjectRefused(t *testing.T) {
+	db := archiveWithStale(t, "stale.p.t")
 	rows := count(t, db, "outbox")
 	ctx, stream := context.Background(), []string{"webhooks.>"}
 	if _, err := Replay(ctx, db, "R", forward.Query{EventID: "b"}, "", stream, time.Now(), ReplayOptions{}); !errors.Is(err, ErrInvalidReplay) || !strings.Contains(err.Error(), `"stale.p.t"`) {
@@ -165,21 +174,7 @@ func TestReplayKeepsToItsShare(t *testing.T) {
 // too. Moved, older versions reached the override without the stale
 // subject consumers tell them by.
 func TestReplaySubjectKeepsStaleSubjects(t *testing.T) {
-	db := mustOpen(t)
-	w := &Writer{DB: db.Write, Outbox: &forward.Counter{}, Archive: true}
-	w.Start()
-	defer w.Close()
-	for _, c := range []struct {
-		id      string
-		version int64
-		want    webhook.Outcome
-	}{{"a", 2, webhook.Accepted}, {"b", 1, webhook.Stale}} {
-		ev := testEvent(c.id, "e1", c.version)
-		ev.Provider, ev.ID, ev.StaleSubject = "p", c.id, "webhooks.stale.p.t"
-		if o, err := w.Decide(context.Background(), ev); err != nil || o != c.want {
-			t.Fatalf("Decide(%s) = %v, %v; want %v", c.id, o, err, c.want)
-		}
-	}
+	db := archiveWithStale(t, "webhooks.stale.p.t")
 	if _, err := db.Write.Exec(`DELETE FROM outbox`); err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func TestBinarySIGTERM(t *testing.T) {
 func TestBinarySIGHUP(t *testing.T) {
 	bin := mustBinary(t)
 	ns := testkit.StartNATS(t)
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	tail := exec.Command(bin, "tail", "-nats", ns.URL(), "hup.>")
 	tail.Stdout = &out
 	if err := tail.Start(); err != nil {

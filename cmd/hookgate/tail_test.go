@@ -207,25 +207,6 @@ func TestTailVerify(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that tail's goroutine writes while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // publishUntil publishes subject on a new connection to url until cond
 // holds (what tail printed).
 func publishUntil(t *testing.T, url, subject string, cond func() bool) {
@@ -256,7 +237,7 @@ func TestTailReconnects(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var out, log syncBuffer
+			var out, log testkit.SyncBuffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
@@ -313,7 +294,7 @@ func TestTailConnectionClosed(t *testing.T) {
 	defer stop()
 	start("old-pw")
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	var out, log syncBuffer
+	var out, log testkit.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -363,7 +344,7 @@ func TestTailStreamLeavesNoConsumer(t *testing.T) {
 		count int
 	}{{name: "after -count", count: 1}, {name: "stopped", count: 0}} {
 		t.Run(c.name, func(t *testing.T) {
-			var out syncBuffer
+			var out testkit.SyncBuffer
 			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			done := make(chan error, 1)
