@@ -127,9 +127,11 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 // finds one changed names the section, as it does for a changed setting.
 // A file that cannot be read counts by its error.
 func fileDigests(cfg *config.Config) map[string]string {
+	// (nats.go reads creds_file and the tls files again at each connect:
+	// a change to them needs no restart, and is not named.)
 	n := &cfg.NATS
 	files := map[string][]string{
-		"nats": {n.NKeyFile, n.CredsFile, n.TLS.CAFile, n.TLS.CertFile, n.TLS.KeyFile, n.Sign.KeyFile},
+		"nats": {n.NKeyFile, n.Sign.KeyFile},
 	}
 	for _, d := range cfg.Deliveries {
 		files["deliveries"] = append(files["deliveries"], d.VerifyKeys...)

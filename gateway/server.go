@@ -356,12 +356,26 @@ func (s *Server) startPipeline(ctx context.Context, pub forward.Publisher, depth
 // gateway can take events.
 func (s *Server) startHTTP(providers []*provider) error {
 	cfg := s.cfg
+	// The certificate first: read again here (the files may have changed
+	// since the config was validated), before anything Close would wait on.
+	var tlsConfig *tls.Config
+	if t := cfg.HTTP.TLS; t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		s.cert.Store(&cert)
+		tlsConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return s.cert.Load(), nil
+		}}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	s.ln = s.conns.listener(ln, cfg.HTTP.TLS.CertFile == "")
 	s.http = &http.Server{
+		TLSConfig:         tlsConfig,
 		Handler:           s.routes(providers),
 		ReadHeaderTimeout: time.Duration(cfg.HTTP.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.HTTP.ReadTimeout),
@@ -369,17 +383,6 @@ func (s *Server) startHTTP(providers []*provider) error {
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	if t := cfg.HTTP.TLS; t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("http.tls: %w", err)
-		}
-		s.cert.Store(&cert)
-		s.http.TLSConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return s.cert.Load(), nil
-		}}
 	}
 	s.served = make(chan struct{})
 	go func() {

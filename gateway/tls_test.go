@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,13 +10,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // mustCert writes a self-signed certificate for 127.0.0.1 and its key.
@@ -73,5 +78,33 @@ func TestTLS(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("plain HTTP to the TLS listener: %d; want 400", resp.StatusCode)
 		}
+	}
+}
+
+// TestTLSCertificateGoneAtStart: a certificate that no longer loads when
+// the listener opens (rewritten since the config was validated) makes
+// Open return the error, naming http.tls, rather than hang.
+func TestTLSCertificateGoneAtStart(t *testing.T) {
+	certFile, keyFile, _ := mustCert(t)
+	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf("http: {tls: {cert_file: %s, key_file: %s}}", certFile, keyFile),
+		"providers:"+providerYAML("shop", "stripe", "whsec_new")))
+	if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		s, err := Open(context.Background(), c, Options{Logger: slog.New(slog.DiscardHandler)})
+		if err == nil {
+			s.Close(context.Background())
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "http.tls") {
+			t.Errorf("Open with a key that no longer loads = %v; want an error naming http.tls", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Open hangs")
 	}
 }
