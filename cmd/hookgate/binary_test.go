@@ -256,6 +256,23 @@ func TestBinarySIGHUP(t *testing.T) {
 		t.Fatal("tail still running 10 s after SIGHUP")
 	}
 
+	// Started with SIGHUP ignored (nohup), it keeps running through one.
+	var nout testkit.SyncBuffer
+	nohup := exec.Command("nohup", bin, "tail", "-nats", ns.URL(), "hup.>")
+	nohup.Stdout = &nout
+	if err := nohup.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		nohup.Process.Kill()
+		nohup.Wait()
+	}()
+	publishUntil(t, ns.URL(), "hup.ready", func() bool { return strings.Contains(nout.String(), "--- hup.ready") })
+	if err := nohup.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	publishUntil(t, ns.URL(), "hup.after", func() bool { return strings.Contains(nout.String(), "--- hup.after") })
+
 	cfg := gatewayConfig(t, testkit.EmbeddedNATS, "providers:"+demoProvider)
 	g := startBinary(t, bin, cfg)
 	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {

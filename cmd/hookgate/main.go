@@ -41,8 +41,9 @@ func reloads(args []string) bool { return len(args) > 0 && args[0] == "serve" }
 // stopSignals are the signals that stop the command run with args: SIGINT
 // and SIGTERM, and SIGHUP but for serve, so that tail, deliver or bench
 // end with the terminal or SSH session they run in.
+// A SIGHUP the process was started ignoring (nohup) stays ignored.
 func stopSignals(args []string) []os.Signal {
-	if reloads(args) {
+	if reloads(args) || signal.Ignored(syscall.SIGHUP) {
 		return []os.Signal{os.Interrupt, syscall.SIGTERM}
 	}
 	return []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
