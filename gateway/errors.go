@@ -6,6 +6,7 @@ import (
 
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/jsstore"
+	"github.com/hookgate/hookgate/route"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/verify"
 )
@@ -67,6 +68,7 @@ var errorClasses = []errorClass{
 	{jsstore.ErrUnavailable, http.StatusServiceUnavailable, "stream unavailable, retry later", "stream_unavailable"},
 	{jsstore.ErrContended, http.StatusServiceUnavailable, "entity busy, retry later", "contended"},
 	{jsstore.ErrRefused, http.StatusInternalServerError, "the stream refused the event", "stream_refused"},
+	{route.ErrTimeout, http.StatusServiceUnavailable, "routing took too long, retry later", "route_timeout"},
 }
 
 // classify maps an error from any step of the pipeline to its status code,

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -44,17 +45,28 @@ func newRules(routes []config.Route) (*rules, error) {
 // route evaluates the rules for ev, built from the request by
 // provider.event, and gives it its copies, or marks it dropped (apply).
 // An evaluation error is the rule's alone (no match): counted, and logged
-// at most once a second per rule. Each copy is size-checked like the
-// event's own message.
+// at most once a second per rule. A condition stopped at
+// route.EvalTimeout is counted and logged too, but fails the event (503,
+// nothing recorded): under load a sound condition can run out of time,
+// and the event must not go out without the copy (or forwarded despite
+// the drop) it would otherwise get; the sender retries. Each copy is
+// size-checked like the event's own message.
 func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
 	matches, errs := rs.apply(p, id, h, fields, ev)
+	var timedOut error
 	for _, e := range errs {
+		if errors.Is(e.Err, route.ErrTimeout) && timedOut == nil {
+			timedOut = fmt.Errorf("route %q: %w", e.Rule, e.Err)
+		}
 		s.metrics.routeErrors.WithLabelValues(e.Rule).Inc()
 		if ok, skipped := rs.errLog[e.Rule].allow(); ok {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "route condition failed; no match", slog.String("route", e.Rule),
 				slog.String("provider", p.name), slog.String("event_id", clip(id.ID)), slog.String("err", clip(e.Err.Error())),
 				slog.Int64("not_logged_before", skipped))
 		}
+	}
+	if timedOut != nil {
+		return timedOut
 	}
 	for _, m := range matches {
 		s.metrics.routeMatches.WithLabelValues(m.Name).Inc()
