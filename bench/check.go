@@ -315,9 +315,12 @@ func judge(runID string, seen []int, unknown map[string]int, ans answers, exp ex
 	var res streamCheck
 	var problems []string
 	problem := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	lost := map[int]bool{} // entities with a send answered 5xx or not at all
+	// Entities with a send answered 5xx or not at all, or refused (4xx):
+	// the gateway may not have decided it, and the ones after it depend
+	// on it.
+	lost := map[int]bool{}
 	for i, t := range ans {
-		if t.failed > 0 {
+		if t.failed > 0 || t.refused > 0 {
 			lost[exp.entity[i]] = true
 		}
 	}

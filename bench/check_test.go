@@ -131,4 +131,14 @@ func TestPlanJudge(t *testing.T) {
 	if chk.err != nil || chk.failed != 3 || chk.uncertain != 1 || chk.isStale != 0 {
 		t.Errorf("entity 0 with a send answered 503: %+v; want ok, its 3 events either, 1 on the stream unaccepted", chk)
 	}
+
+	// A send refused (4xx) was not decided: its entity's older version 1,
+	// sent after it, may then be accepted (the load itself fails for the
+	// refusal: see Result.OK).
+	ans, seen = good()
+	ans[0], seen[0] = tally{refused: 1}, 0
+	ans[1], seen[1] = tally{accepted: 1}, 1
+	if chk = judge("r", seen, nil, ans, exp); chk.err != nil {
+		t.Errorf("entity 0 with a send refused: %v; want its events either way", chk.err)
+	}
 }
