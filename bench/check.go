@@ -307,7 +307,7 @@ func checkStream(ctx context.Context, natsURL string, cfg *config.Config, starte
 // the run's other IDs). No event may be answered accepted twice; each event
 // the plan has new must be answered accepted, and none that it has stale;
 // one that it has either way may be either. An event of an entity with a
-// send answered 5xx or not at all may be either too: that send may have
+// send answered 5xx, refused (4xx) or not answered may be either too: that send may have
 // been decided or not, and the ones after it depend on it. Each accepted
 // event must be on the stream once, and no other but one answered 5xx or
 // not at all, at most once. And some event must have been accepted.
