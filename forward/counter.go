@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 )
 
@@ -16,6 +17,10 @@ import (
 // concurrent use; its zero value is an empty outbox.
 type Counter struct {
 	rows, bytes atomic.Int64
+	// resync is held by Resync and by AddCommit: a large commit (a
+	// replay's page) is never read before it commits and then overwritten
+	// by that read. The writer's small batches do without it (Add).
+	resync sync.Mutex
 }
 
 // Load returns the rows and body bytes counted.
@@ -37,9 +42,26 @@ func (c *Counter) Remove(rows, bytes int64) bool {
 	return r >= 0 && b >= 0
 }
 
-// Resync sets the count from the outbox table. A commit that races the
-// read is off by its batch until the next Resync.
+// AddCommit counts rows added to the outbox by commit, before it runs (so
+// that the relay never counts out rows not yet counted in) and taken back
+// if it fails, with no Resync in between.
+func (c *Counter) AddCommit(rows, bytes int64, commit func() error) error {
+	c.resync.Lock()
+	defer c.resync.Unlock()
+	c.Add(rows, bytes)
+	if err := commit(); err != nil {
+		c.Remove(rows, bytes)
+		return err
+	}
+	return nil
+}
+
+// Resync sets the count from the outbox table. A commit counted with Add
+// that races the read is off by its batch until the next Resync; one
+// counted with AddCommit is not.
 func (c *Counter) Resync(ctx context.Context, q Querier) error {
+	c.resync.Lock()
+	defer c.resync.Unlock()
 	d, err := Depth(ctx, q)
 	if err != nil {
 		return err

@@ -202,3 +202,74 @@ func TestCounterResyncs(t *testing.T) {
 		t.Errorf("Resync = %d rows; want the 2 in the table", rows)
 	}
 }
+
+// heldQuerier reads the outbox's depth from an older snapshot (conn, in a
+// read transaction begun before), once released: a Resync that read the
+// table before a commit and stores its count after.
+type heldQuerier struct {
+	conn             *sql.Conn
+	entered, release chan struct{}
+}
+
+func (q heldQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	close(q.entered)
+	<-q.release
+	return q.conn.QueryRowContext(ctx, query, args...)
+}
+
+// TestCounterAddCommitWithResync: a page counted with AddCommit is not
+// lost to a Resync that read the table before the page's commit and
+// stores its count after: the Resync waits for the commit, or the commit
+// for the Resync.
+func TestCounterAddCommitWithResync(t *testing.T) {
+	db := mustDB(t)
+	ctx := testCtx(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil || n != 0 { // the snapshot
+		t.Fatalf("outbox: %d rows, %v", n, err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var bytes int64
+	for _, m := range messages(0, 2) {
+		if err := forward.Enqueue(ctx, tx, m, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		bytes += int64(len(m.Body))
+	}
+
+	var c forward.Counter
+	q := heldQuerier{conn: conn, entered: make(chan struct{}), release: make(chan struct{})}
+	resynced := make(chan error, 1)
+	go func() { resynced <- c.Resync(ctx, q) }()
+	<-q.entered
+	committed := make(chan error, 1)
+	go func() { committed <- c.AddCommit(2, bytes, tx.Commit) }()
+	select { // Without the lock the commit ends at once, before the Resync stores.
+	case <-committed:
+		committed <- nil
+	case <-time.After(time.Second):
+	}
+	close(q.release)
+	if err := <-resynced; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	if rows, b := c.Load(); rows != 2 || b != bytes {
+		t.Errorf("Counter = %d rows, %d bytes; want the page's 2 rows, %d bytes", rows, b, bytes)
+	}
+}

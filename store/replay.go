@@ -317,13 +317,11 @@ func replayPage(ctx context.Context, db *DB, q forward.Query, subject, id string
 	if err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
+	commit := tx.Commit
 	if outbox != nil {
-		outbox.Add(int64(res.Rows), res.Bytes)
+		commit = func() error { return outbox.AddCommit(int64(res.Rows), res.Bytes, tx.Commit) }
 	}
-	if err := tx.Commit(); err != nil {
-		if outbox != nil {
-			outbox.Remove(int64(res.Rows), res.Bytes)
-		}
+	if err := commit(); err != nil {
 		return forward.ReplayResult{}, fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	return res, nil
