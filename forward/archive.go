@@ -81,8 +81,9 @@ type Query struct {
 	// Expand, for a replay, gives the messages an archived event is
 	// replayed as (the gateway's routes evaluated again: the copies and
 	// the event's own message, some of them, or none); nil: the archived
-	// message alone.
-	Expand func(Message) []Message
+	// message alone. An error stops the replay's page, queuing nothing of
+	// it.
+	Expand func(Message) ([]Message, error)
 }
 
 // replayWhere is where() for what a replay sends (q.Status aside):
@@ -328,7 +329,10 @@ func ReplayPage(ctx context.Context, tx interface {
 	for i, archived := range msgs {
 		out := []Message{archived}
 		if q.Expand != nil {
-			out = q.Expand(archived)
+			var err error
+			if out, err = q.Expand(archived); err != nil {
+				return ReplayResult{}, fmt.Errorf("forward: replay of %s: %w", archived.ID, err)
+			}
 		}
 		size := int64(0)
 		for _, m := range out {

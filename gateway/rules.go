@@ -115,7 +115,7 @@ func (rs *rules) apply(p *provider, id identity, h http.Header, fields []byte, e
 
 // ReplayExpander is expander for cfg's providers and routes, for a replay
 // made beside the gateway (`hookgate replay`). cfg must be validated.
-func ReplayExpander(cfg *config.Config, route string) (func(forward.Message) []forward.Message, error) {
+func ReplayExpander(cfg *config.Config, route string) (func(forward.Message) ([]forward.Message, error), error) {
 	providers, err := buildProviders(cfg, true)
 	if err != nil {
 		return nil, err
@@ -135,25 +135,27 @@ func ReplayExpander(cfg *config.Config, route string) (func(forward.Message) []f
 // envelope, when there is one). An event is replayed as its copies and
 // itself, or not at all if a drop route matches now; with route, as that
 // route's copy alone, or not at all. Without routes and route, it is nil:
-// the archived messages are replayed as they are.
-func expander(rs *rules, t *routeTable, route string) (func(forward.Message) []forward.Message, error) {
-	if route != "" && (rs == nil || rs.routes[route] == nil) {
-		return nil, fmt.Errorf("%w: no route %q", ErrMalformed, route)
+// the archived messages are replayed as they are. A condition stopped at
+// route.EvalTimeout is an error, which stops the replay (as it fails a
+// request): the event would go out without a copy it may have.
+func expander(rs *rules, t *routeTable, routeName string) (func(forward.Message) ([]forward.Message, error), error) {
+	if routeName != "" && (rs == nil || rs.routes[routeName] == nil) {
+		return nil, fmt.Errorf("%w: no route %q", ErrMalformed, routeName)
 	}
-	if route != "" && rs.routes[route].Drop() {
-		return nil, fmt.Errorf("%w: route %q drops events; it has no copies to replay", ErrMalformed, route)
+	if routeName != "" && rs.routes[routeName].Drop() {
+		return nil, fmt.Errorf("%w: route %q drops events; it has no copies to replay", ErrMalformed, routeName)
 	}
 	if rs == nil {
 		return nil, nil
 	}
-	return func(m forward.Message) []forward.Message {
+	return func(m forward.Message) ([]forward.Message, error) {
 		h := http.Header(m.Header)
 		p := t.byName[h.Get(forward.HeaderProvider)]
 		if p == nil || h.Get(forward.HeaderStale) != "" { // a provider that is gone; a stale event kept, which routes do not see
-			if route != "" {
-				return nil
+			if routeName != "" {
+				return nil, nil
 			}
-			return []forward.Message{m}
+			return []forward.Message{m}, nil
 		}
 		id := identity{ID: h.Get(forward.HeaderEventID), Type: h.Get(forward.HeaderEventType)}
 		if key := h.Get(forward.HeaderOrderingKey); key != "" && p.ident.ordered {
@@ -162,15 +164,20 @@ func expander(rs *rules, t *routeTable, route string) (func(forward.Message) []f
 			}
 		}
 		ev := &webhook.Event{Message: m}
-		rs.apply(p, id, h, m.Body, ev)
-		if route == "" {
-			return ev.Outgoing()
-		}
-		for _, c := range ev.Copies {
-			if c.Header.Get(forward.HeaderRoute) == route {
-				return []forward.Message{c}
+		_, errs := rs.apply(p, id, h, m.Body, ev)
+		for _, e := range errs {
+			if errors.Is(e.Err, route.ErrTimeout) {
+				return nil, fmt.Errorf("route %q: %w", e.Rule, e.Err)
 			}
 		}
-		return nil
+		if routeName == "" {
+			return ev.Outgoing(), nil
+		}
+		for _, c := range ev.Copies {
+			if c.Header.Get(forward.HeaderRoute) == routeName {
+				return []forward.Message{c}, nil
+			}
+		}
+		return nil, nil
 	}, nil
 }

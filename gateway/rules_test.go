@@ -11,8 +11,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
 	"github.com/hookgate/hookgate/internal/testkit"
+	"github.com/hookgate/hookgate/route"
 )
 
 const routesYAML = `routes:
@@ -203,6 +205,30 @@ func TestRouteTimeout(t *testing.T) {
 	}
 	if got := scrape(t, s)[`hookgate_route_errors_total{route="pairs"}`]; got != 1 {
 		t.Errorf(`hookgate_route_errors_total{route="pairs"} = %v; want 1`, got)
+	}
+}
+
+// TestReplayRouteTimeout: a replay whose route condition runs out of time
+// on an archived event stops there, with an error naming the route, and
+// queues nothing of that event (not the event without its copy).
+func TestReplayRouteTimeout(t *testing.T) {
+	s := mustServer(t, "archive: {enabled: true}", providerYAML("shop", "stripe", "whsec_a"))
+	items := strings.TrimSuffix(strings.Repeat("0,", 50_000), ",")
+	body := `{"id":"evt_1","type":"invoice.paid","created":1,"items":[` + items + `]}`
+	if code := postTo(t, s, stripeRequest(t, body, "whsec_a", time.Now())); code != 202 {
+		t.Fatalf("evt_1: %d; want 202", code)
+	}
+	rs, err := newRules([]config.Route{{Name: "pairs", When: "body.items.exists(x, body.items.exists(y, y == x + 0.5))", Subject: "webhooks.pairs.{provider}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := forward.Query{Provider: "shop"}
+	if q.Expand, err = expander(rs, s.table.Load(), ""); err != nil {
+		t.Fatal(err)
+	}
+	_, c, err := s.Replay(context.Background(), q, "")
+	if !errors.Is(err, route.ErrTimeout) || !strings.Contains(err.Error(), `route "pairs"`) || c.Messages != 0 {
+		t.Errorf("replay = %+v, %v; want nothing queued and an error naming route pairs's timeout", c, err)
 	}
 }
 
