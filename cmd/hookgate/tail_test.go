@@ -302,7 +302,21 @@ func TestTailConnectionClosed(t *testing.T) {
 		done <- tail(ctx, tailOptions{URL: url, Auth: config.NATSAuth{User: "reader", Password: "old-pw"}, Subject: "webhooks.>", Log: &log,
 			natsOptions: []nats.Option{nats.ReconnectWait(5 * time.Millisecond), nats.ReconnectJitter(0, 0)}}, &out)
 	}()
-	testkit.WaitFor(t, 10*time.Second, testkit.Says("tail never connected"), func() bool { return ns.NumClients() > 0 })
+	// Connected means logged in and subscribed: a client the server
+	// counts may still be in its handshake, and stopping the server then
+	// fails tail's first connect instead of closing its connection.
+	testkit.WaitFor(t, 10*time.Second, testkit.Says("tail never connected"), func() bool {
+		cz, err := ns.Connz(&server.ConnzOptions{Username: true})
+		if err != nil {
+			return false
+		}
+		for _, c := range cz.Conns {
+			if c.AuthorizedUser == "reader" && c.NumSubs > 0 {
+				return true
+			}
+		}
+		return false
+	})
 	stop()
 	start("new-pw")
 	select {
