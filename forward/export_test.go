@@ -10,3 +10,10 @@ func SetReadWait(d time.Duration) (restore func()) {
 	readWait = d
 	return func() { readWait = old }
 }
+
+// SetBeforeSend has p call f with a message's index between the check of
+// its connection and its send. Set before p's first Publish.
+func SetBeforeSend(p *JetStreamPublisher, f func(i int)) { p.beforeSend = f }
+
+// ErrDialDeferred is the error of a dial a Dialer refused.
+var ErrDialDeferred = errDialDeferred

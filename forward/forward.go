@@ -82,6 +82,10 @@ var (
 	// connection buffers publishes while reconnecting (see its doc comment).
 	ErrReconnectBuffer = errors.New("forward: nats connection must disable the reconnect buffer (nats.ReconnectBufSize(-1))")
 
+	// ErrDialer is returned by [NewJetStreamPublisher] when the connection
+	// is not dialed by a [Dialer] (see its doc comment).
+	ErrDialer = errors.New("forward: nats connection must be dialed by a forward.Dialer of its own (nats.SetCustomDialer)")
+
 	// ErrReconnected is wrapped by the publishers when the NATS connection
 	// was re-established (or is not connected) while messages awaited their
 	// acknowledgement: messages written to the old connection may have been

@@ -53,7 +53,7 @@ func mustServer(tb testing.TB, cfg forward.ServerConfig) *server.Server {
 }
 
 // mustConn connects to s, reconnecting forever, without a reconnect buffer,
-// with opts added (credentials).
+// dialed by a forward.Dialer, with opts added (credentials).
 func mustConn(tb testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
 	nc, err := nats.Connect(url, append([]nats.Option{
@@ -61,6 +61,7 @@ func mustConn(tb testing.TB, url string, opts ...nats.Option) *nats.Conn {
 		nats.ReconnectWait(20 * time.Millisecond),
 		nats.ReconnectJitter(0, 0),
 		nats.ReconnectBufSize(-1),
+		nats.SetCustomDialer(&forward.Dialer{}),
 	}, opts...)...)
 	if err != nil {
 		tb.Fatalf("connect %s: %v", url, err)

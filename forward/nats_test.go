@@ -192,15 +192,28 @@ func TestCorePublisher(t *testing.T) {
 	testkit.WaitFor(t, 5*time.Second, testkit.Says("empty outbox"), func() bool { return depth(t, db).Rows == 0 })
 }
 
+// TestNewJetStreamPublisherNeedsNoReconnectBuffer: a connection with a
+// reconnect buffer, or not dialed by a forward.Dialer, is refused.
 func TestNewJetStreamPublisherNeedsNoReconnectBuffer(t *testing.T) {
 	s := mustServer(t, forward.ServerConfig{})
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	if _, err := forward.NewJetStreamPublisher(nc, 0); !errors.Is(err, forward.ErrReconnectBuffer) {
-		t.Errorf("NewJetStreamPublisher(default buffer) = %v; want ErrReconnectBuffer", err)
+	for _, c := range []struct {
+		name string
+		opts []nats.Option
+		want error
+	}{
+		{"default buffer", []nats.Option{nats.SetCustomDialer(&forward.Dialer{})}, forward.ErrReconnectBuffer},
+		{"default dialer", []nats.Option{nats.ReconnectBufSize(-1)}, forward.ErrDialer},
+		{"another dialer", []nats.Option{nats.ReconnectBufSize(-1), nats.SetCustomDialer(&net.Dialer{})}, forward.ErrDialer},
+		{"both", []nats.Option{nats.ReconnectBufSize(-1), nats.SetCustomDialer(&forward.Dialer{})}, nil},
+	} {
+		nc, err := nats.Connect(s.ClientURL(), c.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := forward.NewJetStreamPublisher(nc, 0); !errors.Is(err, c.want) {
+			t.Errorf("NewJetStreamPublisher(%s) = %v; want %v", c.name, err, c.want)
+		}
+		nc.Close()
 	}
 }
 

@@ -85,8 +85,13 @@ type JetStreamPublisher struct {
 	Signer Signer
 
 	nc      *nats.Conn
+	dialer  *Dialer // nc's
 	timeout time.Duration
 	dups    atomic.Uint64
+
+	// beforeSend, when set (by tests, before the first Publish), is called
+	// with a message's index between the dial count's check and the send.
+	beforeSend func(i int)
 
 	mu     sync.Mutex
 	sub    *nats.Subscription // the acknowledgements', made by the first Publish
@@ -125,6 +130,13 @@ type pubAck struct {
 // message after the later ones. Without the buffer a publish during a
 // reconnection fails at once, and the relay retries in order. For the same
 // reason a no-responders answer is not retried.
+//
+// For the same reason nc must be dialed by a [Dialer] of its own
+// (nats.SetCustomDialer), or NewJetStreamPublisher returns [ErrDialer]:
+// without the buffer a publish fails while the client reconnects, but one
+// that comes once the reconnection is over goes out on the new connection,
+// and only the Dialer lets Publish refuse that for the rest of a call
+// begun on the old one.
 func NewJetStreamPublisher(nc *nats.Conn, ackTimeout time.Duration) (*JetStreamPublisher, error) {
 	if nc == nil {
 		return nil, errors.New("forward: nil nats connection")
@@ -132,10 +144,14 @@ func NewJetStreamPublisher(nc *nats.Conn, ackTimeout time.Duration) (*JetStreamP
 	if nc.Opts.ReconnectBufSize != -1 {
 		return nil, ErrReconnectBuffer
 	}
+	d, ok := nc.Opts.CustomDialer.(*Dialer)
+	if !ok || d == nil {
+		return nil, ErrDialer
+	}
 	if ackTimeout <= 0 {
 		ackTimeout = DefaultAckTimeout
 	}
-	return &JetStreamPublisher{nc: nc, timeout: ackTimeout, calls: map[uint64]*pubCall{}}, nil
+	return &JetStreamPublisher{nc: nc, dialer: d, timeout: ackTimeout, calls: map[uint64]*pubCall{}}, nil
 }
 
 // Duplicates returns how many publishes the stream has acknowledged as
@@ -157,12 +173,14 @@ func (p *JetStreamPublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
 // the message's publish), or nats.ErrDisconnected (the connection dropped
 // before it came).
 //
-// Once the connection's reconnect count changes during the call, Publish
-// publishes nothing more: the messages already published went out on the
-// old connection, and one of them may have been lost with it, so a later
-// message must not be stored before it. It waits for the acks of those
-// messages and returns the acknowledged prefix with an error wrapping
-// [ErrReconnected] (or the error of the first failed ack).
+// Once the connection's [Dialer] dialed again during the call (the client
+// reconnects), Publish publishes nothing more: the messages already
+// published went out on the old connection, and one of them may have been
+// lost with it, so a later message must not be stored before it. The
+// check and the send are one step for the Dialer, which refuses to dial
+// between them. Publish waits for the acks of the messages sent and returns
+// the acknowledged prefix with an error wrapping [ErrReconnected] (or the
+// error of the first failed ack, nats.ErrDisconnected for those lost).
 func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window int) (res Result, err error) {
 	if window < 1 {
 		window = 1
@@ -176,18 +194,18 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 	}
 	defer p.end(id)
 	var (
-		acks       = make([]pubAck, len(msgs)) // by index, as they arrive
-		sent       = make([]time.Time, len(msgs))
-		next       int   // next message to publish
-		pubErr     error // why msgs[next] was not published
-		reconnects = p.nc.Stats().Reconnects
-		reply      = strconv.AppendUint([]byte(p.prefix), id, 10)
-		timer      *time.Timer
-		done       = ctx.Done() // nil once it ended: then graceEnd is set
-		graceEnd   time.Time
-		lost       bool     // the connection dropped: what has not arrived will not
-		out        nats.Msg // each message as published, one after the other
-		msgID      = make([]string, 1)
+		acks     = make([]pubAck, len(msgs)) // by index, as they arrive
+		sent     = make([]time.Time, len(msgs))
+		next     int                     // next message to publish
+		pubErr   error                   // why msgs[next] was not published
+		dials    = p.dialer.dials.Load() // the connection's the call begins on
+		reply    = strconv.AppendUint([]byte(p.prefix), id, 10)
+		timer    *time.Timer
+		done     = ctx.Done() // nil once it ended: then graceEnd is set
+		graceEnd time.Time
+		lost     bool     // the connection dropped: what has not arrived will not
+		out      nats.Msg // each message as published, one after the other
+		msgID    = make([]string, 1)
 	)
 	reply = append(reply, '-')
 	defer func() { res.Sent = next }()
@@ -217,15 +235,10 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 				pubErr = err
 				break
 			}
-			if n := p.nc.Stats().Reconnects; n != reconnects {
-				pubErr = fmt.Errorf("forward: publish %q: not sent, %d reconnection(s) since the call began: %w",
-					msgs[next].ID, n-reconnects, ErrReconnected)
-				break
-			}
 			msgs[next].fill(&out, p.Signer, msgID)
 			out.Reply = string(strconv.AppendInt(reply, int64(next), 10))
 			sent[next] = time.Now()
-			if err := p.nc.PublishMsg(&out); err != nil {
+			if err := p.send(&out, next, dials); err != nil {
 				pubErr = fmt.Errorf("forward: publish %q: %w", msgs[next].ID, err)
 				break
 			}
@@ -288,6 +301,23 @@ func (p *JetStreamPublisher) Publish(ctx context.Context, msgs []Message, window
 		}
 	}
 	return res, nil
+}
+
+// send publishes out (message i of a call) unless the connection was
+// dialed again since the call began, when the dialer's count was dials.
+// The read lock keeps the dialer from starting a new connection between
+// the check and the send: the message goes out on the call's connection,
+// or fails because that connection is gone (no reconnect buffer).
+func (p *JetStreamPublisher) send(out *nats.Msg, i int, dials uint64) error {
+	p.dialer.mu.RLock()
+	defer p.dialer.mu.RUnlock()
+	if n := p.dialer.dials.Load(); n != dials {
+		return fmt.Errorf("not sent, the connection was dialed %d time(s) since the call began: %w", n-dials, ErrReconnected)
+	}
+	if p.beforeSend != nil {
+		p.beforeSend(i)
+	}
+	return p.nc.PublishMsg(out)
 }
 
 // begin registers a call of n messages, subscribing to acknowledgements

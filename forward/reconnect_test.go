@@ -3,6 +3,7 @@ package forward_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
 )
 
 // dropProxy relays TCP connections from 127.0.0.1 to a NATS server. Once
@@ -240,4 +242,70 @@ func TestCorePublisherReconnect(t *testing.T) {
 				len(missing), n, missing[0], r.Stats())
 		})
 	}
+}
+
+// TestJetStreamPublisherReconnectBeforeSend reconnects the client in the
+// middle of a call, between the publisher's check of its connection and
+// the send of the call's second message: the first message was lost with
+// the old connection (the proxy cut it on that message), and the second
+// must not go out on the new connection, where it would be stored ahead of
+// the first (which the caller publishes again after it). Before the fix
+// the check read the reconnect count, nats.go completed the reconnection
+// before the send, and the stream ended with the second message before the
+// first.
+func TestJetStreamPublisherReconnectBeforeSend(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	js := mustJetStream(t, mustConn(t, s.ClientURL()))
+	proxy := mustProxy(t, s.Addr().String())
+	var deferred atomic.Int32 // dials the Dialer refused
+	nc := mustConn(t, proxy.url(), nats.IgnoreDiscoveredServers(),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			if errors.Is(err, forward.ErrDialDeferred) {
+				deferred.Add(1)
+			}
+		}))
+	p := mustJSPublisher(t, nc, 20*time.Second)
+	if _, err := p.Publish(t.Context(), messages(0, 1), 1); err != nil {
+		t.Fatalf("Publish before the cut = %v", err)
+	}
+
+	reconnects := nc.Stats().Reconnects
+	var hooked atomic.Bool
+	forward.SetBeforeSend(p, func(i int) {
+		if i != 1 || !hooked.CompareAndSwap(false, true) {
+			return
+		}
+		// The first message is handed to the connection: the proxy loses
+		// it and cuts the connection. Then the client reconnects (before
+		// the fix), or its Dialer refuses to while this send is pending.
+		testkit.WaitFor(t, 20*time.Second, testkit.Says("the proxy to cut the connection on the first message"),
+			func() bool { return proxy.drops.Load() == 1 })
+		testkit.WaitFor(t, 20*time.Second, testkit.Says("the client to reconnect, or to try to"), func() bool {
+			return deferred.Load() > 0 || (nc.Stats().Reconnects > reconnects && nc.IsConnected())
+		})
+	})
+	proxy.armed.Store(true)
+	msgs := messages(1, 3)
+	res, err := p.Publish(t.Context(), msgs, len(msgs))
+	if !hooked.Load() {
+		t.Fatalf("Publish = %+v, %v without reaching the second send", res, err)
+	}
+	if err == nil || res.Acked != 0 {
+		t.Fatalf("Publish across the reconnection = %+v, %v; want an error with nothing acknowledged", res, err)
+	}
+	if res.Sent != 1 {
+		t.Errorf("Publish sent %d messages; want 1 (none after the reconnection)", res.Sent)
+	}
+	t.Logf("Publish = %+v, %v; %d dial(s) deferred", res, err, deferred.Load())
+
+	// The caller publishes again from the first unacknowledged message.
+	deadline := time.Now().Add(20 * time.Second)
+	for rest := msgs[res.Acked:]; len(rest) > 0; {
+		r, err := p.Publish(t.Context(), rest, len(rest))
+		rest = rest[r.Acked:]
+		if err != nil && time.Now().After(deadline) {
+			t.Fatalf("Publish after the reconnection: %v", err)
+		}
+	}
+	checkStream(t, js, messages(0, 3))
 }

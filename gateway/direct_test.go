@@ -73,7 +73,7 @@ func TestDirectCatchUp(t *testing.T) {
 func restartAfterLostCommit(tb testing.TB, s *Server, cfg *config.Config, natsURL string, m forward.Message) *Server {
 	tb.Helper()
 	s.Close(context.Background())
-	nc, _ := testkit.JetStream(tb, natsURL, nats.ReconnectBufSize(-1))
+	nc, _ := testkit.JetStream(tb, natsURL, nats.ReconnectBufSize(-1), nats.SetCustomDialer(&forward.Dialer{}))
 	pub, err := forward.NewJetStreamPublisher(nc, 5*time.Second)
 	if err != nil {
 		tb.Fatal(err)

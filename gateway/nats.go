@@ -24,12 +24,16 @@ import (
 func (s *Server) startNATS(ctx context.Context, largestRow int64) error {
 	n := &s.cfg.NATS
 	url := n.URL
+	const timeout = 5 * time.Second
 	opts := []nats.Option{
 		nats.Name("hookgate"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.ReconnectBufSize(-1), // fail publishes while disconnected; the relay retries in order
-		nats.Timeout(5 * time.Second),
+		// and once reconnected, none of a batch begun before (the
+		// JetStream publisher's Dialer).
+		nats.SetCustomDialer(&forward.Dialer{Timeout: timeout}),
+		nats.Timeout(timeout),
 	}
 	if n.Embedded() {
 		sc := forward.ServerConfig{

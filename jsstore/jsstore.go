@@ -27,8 +27,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -38,6 +40,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/hookgate/hookgate/forward"
@@ -70,7 +73,9 @@ var (
 	ErrContended = errors.New("jsstore: entity contended")
 	// ErrRefused means the stream refused the batch for a reason that will
 	// not pass by retrying (the event's message is too large for it, a
-	// subject it does not take).
+	// subject it does not take). The error wraps the stream's own
+	// (*jetstream.APIError; nats.ErrNoResponders for a subject no stream
+	// takes) and, for a message before the batch's last, names it.
 	ErrRefused = errors.New("jsstore: refused by the stream")
 )
 
@@ -347,15 +352,174 @@ func (d *Decider) attempt(ctx context.Context, ev *webhook.Event, claims []strin
 // batches open as it allows (nats-server's max_batch_inflight_per_stream,
 // 50 by default), or did not get the whole batch, nothing was stored: it
 // tries again after a short pause, until ctx ends.
+//
+// Only the batch's last message asks for an answer, so when the stream
+// refuses one before it (over max_msg_size, a subject it does not take, a
+// sealed stream) the refusal is lost and the commit's answer is an
+// incomplete batch, as for a message lost on a reconnect. So after an
+// incomplete batch the tries are made with an answer asked for every
+// message (publishAnswered), which tells the stream's refusal, if any,
+// from a lost message.
 func (d *Decider) publish(ctx context.Context, batch []*nats.Msg, timeout time.Duration) error {
+	answered := false
 	for tries := 1; ; tries++ {
-		_, err := jetstreamext.PublishMsgBatch(ctx, d.js, batch, jetstreamext.BatchFlowControl{AckTimeout: timeout})
+		var err error
+		if answered {
+			err = d.publishAnswered(ctx, batch)
+		} else {
+			_, err = jetstreamext.PublishMsgBatch(ctx, d.js, batch, jetstreamext.BatchFlowControl{AckTimeout: timeout})
+			if errors.Is(err, nats.ErrNoResponders) { // to the last message
+				return d.noStream(ctx, batch[len(batch)-1].Subject, len(batch), err)
+			}
+		}
 		if !hasCode(err, tooManyBatches) && !hasCode(err, incompleteBatch) {
 			return err
 		}
+		answered = answered || hasCode(err, incompleteBatch)
 		if !pause(ctx, tries) {
 			return err
 		}
+	}
+}
+
+// publishAnswered publishes batch atomically, as one try of
+// jetstreamext.PublishMsgBatch does, but with a reply subject on every
+// message. The stream answers each message before the last as it takes
+// it (an empty answer) or refuses it (the refusal's error), and nats-server
+// answers one no stream listens to (no responders); then it answers the
+// last with the batch's outcome. The answers come in the order of the
+// messages, on one subscription, so once the last one's has come every
+// earlier answer that will come has. It returns the first error among the
+// messages' answers, in their order, else the last one's: nil when the
+// batch is stored. A refusal means nothing was stored: the commit's answer
+// is then an incomplete batch. A message without an answer was lost (a
+// reconnect): the batch is incomplete, and its answer says so.
+func (d *Decider) publishAnswered(ctx context.Context, batch []*nats.Msg) error {
+	nc := d.js.Conn()
+	// One token after the inbox, as nats.go's own reply subjects. A
+	// channel, not a synchronous subscription, whose NextMsg turns a
+	// no-responders answer into an error without the message: room for
+	// every answer (and a stray one each), so none is dropped.
+	inbox := nc.NewInbox()
+	ch := make(chan *nats.Msg, 2*len(batch))
+	sub, err := nc.ChanSubscribe(inbox+".*", ch)
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	id, last := nuid.Next(), len(batch)-1
+	for i, m := range batch {
+		out := *m
+		out.Header = maps.Clone(m.Header)
+		if out.Header == nil {
+			out.Header = nats.Header{}
+		}
+		out.Header.Set(jetstreamext.BatchIDHeader, id)
+		out.Header.Set(jetstreamext.BatchSeqHeader, strconv.Itoa(i+1))
+		out.Header.Del(jetstreamext.BatchCommitHeader)
+		if i == last {
+			out.Header.Set(jetstreamext.BatchCommitHeader, "1")
+		}
+		out.Reply = inbox + "." + strconv.Itoa(i)
+		if err := nc.PublishMsg(&out); err != nil {
+			return fmt.Errorf("publishing message %d of the batch: %w", i+1, err)
+		}
+	}
+	answers := make([]*nats.Msg, len(batch))
+	for answers[last] == nil {
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		i, err := strconv.Atoi(strings.TrimPrefix(m.Subject, inbox+"."))
+		if err == nil && i >= 0 && i <= last && answers[i] == nil {
+			answers[i] = m
+		}
+	}
+	for i, a := range answers {
+		if a == nil {
+			continue // lost: the answers after it say the batch is incomplete
+		}
+		if err := answerErr(a, i == last); err != nil {
+			if errors.Is(err, nats.ErrNoResponders) {
+				return d.noStream(ctx, batch[i].Subject, i+1, err)
+			}
+			if i < last {
+				return fmt.Errorf("message %d of the batch, on %s: %w", i+1, batch[i].Subject, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// answerErr reads the stream's answer to a message of an atomic batch:
+// nil for one it took (empty before the last; the batch's acknowledgement
+// for the last), the stream's *jetstream.APIError for a refusal, and
+// nats.ErrNoResponders when no stream listened.
+func answerErr(m *nats.Msg, last bool) error {
+	if len(m.Data) == 0 {
+		switch {
+		case m.Header.Get("Status") == "503":
+			return nats.ErrNoResponders
+		case last:
+			return fmt.Errorf("%w: an empty answer", jetstream.ErrInvalidJSAck)
+		}
+		return nil
+	}
+	var r struct {
+		Error  *jetstream.APIError `json:"error"`
+		Stream string              `json:"stream"`
+	}
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		return fmt.Errorf("%w: %v", jetstream.ErrInvalidJSAck, err)
+	}
+	switch {
+	case r.Error != nil:
+		return r.Error
+	case last && r.Stream == "":
+		return fmt.Errorf("%w: %q", jetstream.ErrInvalidJSAck, m.Data)
+	}
+	return nil
+}
+
+// noStream explains message n of a batch, on subject, that no stream
+// listened to: a refusal when the stream's configuration does not take
+// subject (an operator changed it under the gateway), else the stream has
+// no leader to take it (an election): unavailable. The configuration is
+// read again, for at most a second (a stream without a leader may not
+// answer); failing that, the one last read (New, Ping, Allow) decides.
+func (d *Decider) noStream(ctx context.Context, subject string, n int, err error) error {
+	cfg := d.stream.CachedInfo().Config
+	ictx, cancel := context.WithTimeout(ctx, time.Second)
+	if info, ierr := d.stream.Info(ictx); ierr == nil {
+		cfg = info.Config
+	}
+	cancel()
+	if !slices.ContainsFunc(cfg.Subjects, func(filter string) bool { return matches(filter, subject) }) {
+		return fmt.Errorf("%w: message %d of the batch, on %s: the stream %s does not take that subject (its subjects: %s): %w",
+			ErrRefused, n, subject, cfg.Name, strings.Join(cfg.Subjects, ", "), err)
+	}
+	return fmt.Errorf("%w: message %d of the batch, on %s: %w", ErrUnavailable, n, subject, err)
+}
+
+// matches reports whether a NATS subject filter (tokens, '*' for any one,
+// '>' last for one or more) matches subject.
+func matches(filter, subject string) bool {
+	for {
+		f, frest, fmore := strings.Cut(filter, ".")
+		s, srest, smore := strings.Cut(subject, ".")
+		switch {
+		case f == ">":
+			return !fmore
+		case f != "*" && f != s:
+			return false
+		case !fmore || !smore:
+			return fmore == smore
+		}
+		filter, subject = frest, srest
 	}
 }
 
@@ -491,8 +655,12 @@ var transient = map[jetstream.ErrorCode]bool{
 }
 
 // classify wraps err as ErrUnavailable, or ErrRefused for an answer of
-// the stream that will not pass.
+// the stream that will not pass; an err that wraps either already is
+// returned as it is.
 func classify(err error) error {
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRefused) {
+		return err
+	}
 	var api *jetstream.APIError
 	if errors.As(err, &api) && !transient[api.ErrorCode] {
 		return fmt.Errorf("%w: %w", ErrRefused, err)

@@ -597,3 +597,81 @@ func BenchmarkClaimCost(b *testing.B) {
 	b.ReportMetric(float64(streamBytes(b, st, b.N))/float64(b.N), "disk-B/claim")
 	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/float64(b.N), "heap-B/claim")
 }
+
+// TestRefusalBeforeLast: the stream refuses a message of the batch before
+// its last (a route's copy, which comes before the event's own message):
+// the decision fails at once with the stream's own refusal, not with the
+// incomplete batch that the commit then gets (tried again until the
+// decision's timeout, as a lost message would be), and nothing of the
+// batch is stored, so the event decided again without that copy is
+// accepted. A message on a subject the stream does not take, the last
+// one too, is a refusal naming the subject, not an unavailable stream.
+func TestRefusalBeforeLast(t *testing.T) {
+	js, d, st := mustDecider(t)
+	ctx := context.Background()
+	cfg := st.CachedInfo().Config
+	cfg.MaxMsgSize = 512
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// The old behaviour took all of it; a refusal takes milliseconds.
+	d.Timeout = 10 * time.Second
+	copyOn := func(subject string, size int) forward.Message {
+		return forward.Message{ID: "p@r:copy", Subject: subject, Header: nats.Header{}, Body: []byte(strings.Repeat("x", size))}
+	}
+	for i, c := range []struct {
+		name    string
+		copy    forward.Message // none: the event's own message is refused
+		subject string          // the event's, when set
+		is      func(error) bool
+	}{
+		{name: "a copy over max_msg_size", copy: copyOn("webhooks.p.copy", 600), is: func(err error) bool {
+			var api *jetstream.APIError
+			return errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
+		}},
+		{name: "a copy on a subject the stream does not take", copy: copyOn("elsewhere.p.copy", 10), is: func(err error) bool {
+			return strings.Contains(err.Error(), "elsewhere.p.copy") && errors.Is(err, nats.ErrNoResponders)
+		}},
+		// The last message: the stream's answer is its own, but no
+		// stream's is no responders, taken for an election before.
+		{name: "the event on a subject the stream does not take", subject: "elsewhere.p.t", is: func(err error) bool {
+			return strings.Contains(err.Error(), "elsewhere.p.t") && errors.Is(err, nats.ErrNoResponders)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := fmt.Sprintf("evt_%d", i)
+			ev := decidertest.Event(id, "ent_"+id, 1)
+			subject := ev.Message.Subject
+			if c.copy.ID != "" {
+				ev.Copies = []forward.Message{c.copy}
+			}
+			if c.subject != "" {
+				ev.Message.Subject = c.subject
+			}
+			start := time.Now()
+			got, err := d.Decide(ctx, ev)
+			took := time.Since(start)
+			if !errors.Is(err, jsstore.ErrRefused) || !c.is(err) {
+				t.Fatalf("Decide = %v, %v after %v; want the stream's refusal (jsstore.ErrRefused)", got, err, took)
+			}
+			var api *jetstream.APIError
+			if errors.As(err, &api) && api.ErrorCode == 10176 {
+				t.Errorf("Decide = %v; want the refusal, not the incomplete batch", err)
+			}
+			if took > d.Timeout/2 {
+				t.Errorf("Decide took %v: it tried again as if the refusal could pass", took)
+			}
+			t.Logf("Decide = %v after %v", err, took)
+			if ids, n := msgIDs(t, st), internal(t, st); len(ids) != 0 || n != 0 {
+				t.Fatalf("stream holds events %q and %d claims or versions; want nothing of the refused batch", ids, n)
+			}
+			ev.Copies, ev.Message.Subject = nil, subject
+			if got, err := d.Decide(ctx, ev); err != nil || got != webhook.Accepted {
+				t.Fatalf("Decide without the refused message = %v, %v; want accepted (nothing was recorded)", got, err)
+			}
+			if err := st.Purge(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

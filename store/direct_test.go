@@ -44,7 +44,7 @@ func startNATS(t *testing.T, cfg jetstream.StreamConfig) (jetstream.JetStream, *
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	})
-	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1))
+	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1), nats.SetCustomDialer(&forward.Dialer{}))
 	if cfg.Name == "" {
 		cfg.Name, cfg.Subjects = forward.DefaultStreamName, []string{"webhooks.>"}
 	}
@@ -461,7 +461,7 @@ func TestBehindRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := srv.Addr().(*net.TCPAddr).Port
-	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
+	nc, js := testkit.JetStream(t, srv.ClientURL(), nats.ReconnectBufSize(-1), nats.SetCustomDialer(&forward.Dialer{}), nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))
 	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: forward.DefaultStreamName, Subjects: []string{"webhooks.>"}}); err != nil {
 		t.Fatal(err)
 	}
