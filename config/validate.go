@@ -84,6 +84,7 @@ func (c *Config) Validate() error {
 		c.Admin.Auth.checkShared(c.Providers, v.bad)
 	}
 	c.validateRoutes(v, streamSubjects)
+	c.validateSubjectOverlaps(v)
 	c.validateDeliveries(v)
 	c.validateBackend(v)
 	c.validateEnvelopes(v)

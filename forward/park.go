@@ -33,14 +33,22 @@ type Parked struct {
 // will not take the message as it is: larger than its max_payload, an
 // error answer from the stream (a header block or message over the
 // stream's limits, a subject the stream does not take), or no stream
-// listening on the subject (none covers it, or it was deleted). Losing the
-// connection, a timeout, and the stream answers that say JetStream is
-// busy, electing a leader or out of resources are not refusals: they pass.
+// answering on the subject. Losing the connection, a timeout, and the
+// stream answers that say JetStream is busy, electing a leader or out of
+// resources are not refusals: they pass.
+//
+// No stream answering (jetstream.ErrNoStreamResponse, nats.ErrNoResponders:
+// see [NoStreamAnswered]) is a refusal only when no stream covers the
+// subject (none ever did, or it was deleted); a stream that covers it may
+// be unavailable for a while (its only server restarting, its leader
+// moving), and answers no more then. So the [Relay] counts it towards
+// parking a row only once a lookup ([StreamFinder]) says that no stream
+// covers the subject; otherwise it retries as for a failure that passes.
 func Refused(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+	if errors.Is(err, nats.ErrMaxPayload) || NoStreamAnswered(err) {
 		return true
 	}
 	var api *jetstream.APIError
@@ -48,6 +56,24 @@ func Refused(err error) bool {
 		return !transientAPIErrors[api.ErrorCode]
 	}
 	return false
+}
+
+// NoStreamAnswered reports whether err, from a [Publisher], says that no
+// stream answered on the message's subject: no stream covers it, or the
+// one that does is unavailable for now (see [Refused]).
+func NoStreamAnswered(err error) bool {
+	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
+}
+
+// StreamFinder is a [Publisher] that can look up which stream stores what
+// is published on a subject, as [JetStreamPublisher] does. The [Relay]
+// asks it only after a publish that no stream answered
+// ([NoStreamAnswered]), never on the way of a publish that succeeds.
+type StreamFinder interface {
+	// FindStream returns the name of a stream whose subjects cover
+	// subject, "" when the server says that none does, or an error when it
+	// could not tell (JetStream unavailable, no answer in time).
+	FindStream(ctx context.Context, subject string) (string, error)
 }
 
 // transientAPIErrors are JetStream error codes that pass with time: the

@@ -126,10 +126,11 @@ func TestMessageSize(t *testing.T) {
 }
 
 // TestRelayParksRefusedRows: rows the server refuses (larger than its
-// max_payload, a subject no stream covers) are retried ParkAfter times,
-// then parked and logged once each, with a bounded line; the rows after
-// them reach the stream in order, with either publisher. Sent again once
-// the cause is fixed, a parked row is published.
+// max_payload, a subject no stream covers, as a lookup then confirms) are
+// retried ParkAfter times, then parked and logged once each, with a
+// bounded line; the rows after them reach the stream in order, with either
+// publisher. Sent again once the cause is fixed, a parked row is
+// published.
 func TestRelayParksRefusedRows(t *testing.T) {
 	for _, name := range []string{"jetstream", "core"} {
 		t.Run(name, func(t *testing.T) { testRelayParks(t, name) })
@@ -207,6 +208,11 @@ func testRelayParks(t *testing.T, publisher string) {
 	if !strings.Contains(rows[0].Error, nats.ErrMaxPayload.Error()) {
 		t.Errorf("parked error %q; want it to name %v", rows[0].Error, nats.ErrMaxPayload)
 	}
+	// No stream answered the uncovered row, and the lookup made then
+	// found that none covers its subject.
+	if want := `no stream covers "elsewhere.orders"`; publisher == "jetstream" && !strings.Contains(rows[2].Error, want) {
+		t.Errorf("parked error %q; want it to say %s", rows[2].Error, want)
+	}
 	recs := logs.errorAttrs()
 	if len(recs) != len(parked) {
 		t.Fatalf("%d error records %v; want one per parked row", len(recs), recs)
@@ -272,8 +278,18 @@ func testRelayParks(t *testing.T, publisher string) {
 }
 
 // TestRefused sorts publish errors into refusals, which park a row in the
-// end, and failures that pass, which never do.
+// end, and failures that pass, which never do. No stream answering is a
+// refusal that the relay confirms first (NoStreamAnswered; see
+// TestRelayNoStreamCountsOnlyWhenNoneCovers).
 func TestRefused(t *testing.T) {
+	for _, err := range []error{jetstream.ErrNoStreamResponse, fmt.Errorf("forward: publish %q: %w", "x", nats.ErrNoResponders)} {
+		if !forward.NoStreamAnswered(err) {
+			t.Errorf("NoStreamAnswered(%v) = false; want true", err)
+		}
+	}
+	if err := jetstream.ErrAsyncPublishTimeout; forward.NoStreamAnswered(err) {
+		t.Errorf("NoStreamAnswered(%v) = true; want false", err)
+	}
 	for _, c := range []struct {
 		err  error
 		want bool
@@ -281,6 +297,7 @@ func TestRefused(t *testing.T) {
 		{nil, false},
 		{fmt.Errorf("forward: publish %q: %w", "x", nats.ErrMaxPayload), true},
 		{jetstream.ErrNoStreamResponse, true},
+		{nats.ErrNoResponders, true},
 		{&jetstream.APIError{Code: 400, ErrorCode: 10054, Description: "message size exceeds maximum allowed"}, true},
 		{&jetstream.APIError{Code: 400, ErrorCode: 10097, Description: "header size exceeds maximum allowed"}, true},
 		{&jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}, false},

@@ -59,8 +59,9 @@ type Result struct {
 }
 
 var (
-	_ Publisher = (*JetStreamPublisher)(nil)
-	_ Publisher = (*CorePublisher)(nil)
+	_ Publisher    = (*JetStreamPublisher)(nil)
+	_ StreamFinder = (*JetStreamPublisher)(nil)
+	_ Publisher    = (*CorePublisher)(nil)
 )
 
 // JetStreamPublisher publishes to a JetStream stream and waits for every
@@ -162,6 +163,26 @@ func (p *JetStreamPublisher) Duplicates() uint64 { return p.dups.Load() }
 // included, as it announced on connecting: a message whose [Message.Size]
 // is above it fails with nats.ErrMaxPayload.
 func (p *JetStreamPublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
+
+// FindStream implements [StreamFinder]: it asks JetStream for the stream
+// that stores subject ($JS.API.STREAM.NAMES, which the gateway's user may
+// use), waiting at most the publisher's ack timeout.
+func (p *JetStreamPublisher) FindStream(ctx context.Context, subject string) (string, error) {
+	js, err := jetstream.New(p.nc)
+	if err != nil {
+		return "", fmt.Errorf("forward: find the stream of %q: %w", subject, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	name, err := js.StreamNameBySubject(ctx, subject)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("forward: find the stream of %q: %w", subject, err)
+	}
+	return name, nil
+}
 
 // Publish implements [Publisher]. On the first failed or timed-out ack it
 // stops and returns the prefix acknowledged before it; acks still pending

@@ -44,7 +44,13 @@ const deleteTimeout = 5 * time.Second
 // covers, a stream deleted) is retried too, but once the same row has been
 // refused ParkAfter times in a row it is moved to the parked table (see
 // [Parked], [ParkedRows], [Unpark]), logged once at error level with a
-// bounded line, and the relay goes on with the rows after it.
+// bounded line, and the relay goes on with the rows after it. A publish
+// that no stream answered is a refusal only once the publisher, asked then
+// ([StreamFinder]), says that no stream covers the subject: a stream that
+// does may not answer for a while (the only server of an R1 stream
+// restarting, a leader moving), and its rows must not be parked for it. A
+// stream found, a lookup that fails, or a publisher that cannot look up
+// make it a failure that passes.
 //
 // Ordering: messages reach the stream in seq order when failures are
 // connection losses or lost acks (later messages of the failed round that
@@ -346,9 +352,18 @@ func (r *Relay) round(ctx context.Context) (n int, more bool, err error) {
 // refused counts a refusal of the row at index i of the round and parks it
 // once it was refused ParkAfter times in a row. It reports whether the row
 // was parked; the error is err, or the parking's own failure, or nil once
-// the row is out of the way. It runs with r.mu held.
+// the row is out of the way. A publish that no stream answered counts only
+// once the publisher says that no stream covers the subject (see
+// [Refused]); else err comes back, with what the lookup found, to be
+// retried. It runs with r.mu held.
 func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
 	rw, m := r.rows[i], &r.msgs[i]
+	if NoStreamAnswered(err) {
+		var none bool
+		if none, err = r.noStream(ctx, m.Subject, err); !none {
+			return false, err
+		}
+	}
 	if rw.seq != r.refusedSeq {
 		r.refusedSeq, r.refusedTimes = rw.seq, 0
 	}
@@ -380,6 +395,26 @@ func (r *Relay) refused(ctx context.Context, i int, err error) (bool, error) {
 	r.logger().Error("forward: relay: the NATS server refused a row again and again; it is parked and the rows after it go on. "+
 		"Fix the cause (the server's or stream's limits, the stream's subjects), then send it again (hookgate replay -parked)", attrs...)
 	return true, nil
+}
+
+// noStream looks up whether a stream covers subject, after err said that
+// none answered on it. It reports whether the publisher positively says
+// that none does (a refusal), and returns err saying what the lookup found:
+// a stream that covers the subject (unavailable for now), or a lookup that
+// failed or that the publisher cannot make (both retried, not counted).
+func (r *Relay) noStream(ctx context.Context, subject string, err error) (bool, error) {
+	f, ok := r.Publish.(StreamFinder)
+	if !ok {
+		return false, fmt.Errorf("%w (not counted as a refusal: the publisher cannot look up whether a stream covers %q)", err, subject)
+	}
+	name, lerr := f.FindStream(ctx, subject)
+	switch {
+	case lerr != nil:
+		return false, fmt.Errorf("%w (not counted as a refusal: looking up the stream of %q failed: %v)", err, subject, lerr)
+	case name != "":
+		return false, fmt.Errorf("%w (stream %s covers %q but did not answer: unavailable for now, retried)", err, name, subject)
+	}
+	return true, fmt.Errorf("%w (no stream covers %q)", err, subject)
 }
 
 // left counts rows that left the outbox on the Counter, resyncing it when

@@ -414,3 +414,202 @@ func covered(toks []templateToken, pos int, filters [][]string) bool {
 	// {type} is one token here and the template goes on, or it has more.
 	return covered(toks[1:], pos+1, next) && covered(toks, pos+1, next)
 }
+
+// Overlap is a subject that two subject templates both render, with an
+// event type for each that renders it.
+type Overlap struct {
+	Subject string
+	// TypeA and TypeB are the event types that render Subject from the
+	// first and the second template ("" for a template without {type}).
+	TypeA, TypeB string
+}
+
+// TemplatesOverlap reports whether template a rendered for providerA and
+// template b rendered for providerB can give the same subject (see
+// [Subject]), each for an event type of its own, and returns one such
+// subject. Both templates are expected to have passed [ValidateTemplate],
+// and the providers to be valid provider names (lower-case letters,
+// digits, '-' and '_').
+//
+// The answer is exact, not a heuristic on tokens: {provider} is the
+// provider's name; {type} is any rendering of an event type, that is one or
+// more tokens joined by dots, each token one or more characters that a
+// subject token takes except '/' (a '/' in an event type separates tokens,
+// so no rendered type holds one, while a literal '/' in a template stays),
+// at most 256 bytes in all; literal text, dots included, is itself; a
+// placeholder inside a token ("v1-{type}") renders inside it. So
+// "webhooks.{provider}.{type}" for provider stale and
+// "webhooks.stale.{provider}.{type}" for provider shop overlap on
+// webhooks.stale.shop.x (stale's type shop.x, shop's type x), while
+// "webhooks.{provider}.{type}" for shop and the second for any provider do
+// not (their second tokens differ), nor do "a/b.{type}" and "{type}.c.d".
+//
+// Three limits, all far from real templates: a template that holds {type}
+// more than once renders the same type at each place, which the search
+// does not track, so it reports only a subject it checked by rendering both
+// templates with the types found, and may then miss an overlap; the
+// rewriting of a first token _INBOX to __INBOX (see [Subject]) is not
+// modelled for a template whose first token starts with part of _INBOX
+// followed by {type} (such as "_IN{type}"); and a subject longer than
+// [Enqueue] takes (1024 bytes) counts as one (only templates with some 700
+// bytes of text can need one).
+func TemplatesOverlap(a, providerA, b, providerB string) (Overlap, bool) {
+	x, y := templateItemsOf(a, providerA), templateItemsOf(b, providerB)
+	start := statePair{}
+	prev := map[statePair]step{start: {}}
+	queue := []statePair{start}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p.a.pos == len(x) && p.b.pos == len(y) {
+			return overlapAt(prev, p, x, y, a, providerA, b, providerB)
+		}
+		visit := func(next statePair, r rune) {
+			if _, seen := prev[next]; !seen {
+				prev[next] = step{from: p, r: r}
+				queue = append(queue, next)
+			}
+		}
+		// The end of {type} after a whole token, on either side.
+		if na, ok := x.leave(p.a); ok {
+			visit(statePair{na, p.b}, noRune)
+		}
+		if nb, ok := y.leave(p.b); ok {
+			visit(statePair{p.a, nb}, noRune)
+		}
+		// A character both read: a literal one of either, or when both
+		// are in {type}, any character a type token takes (one byte:
+		// 'x'), or a dot.
+		var candidates []rune
+		switch {
+		case p.a.pos < len(x) && !x[p.a.pos].typ:
+			candidates = []rune{x[p.a.pos].r}
+		case p.b.pos < len(y) && !y[p.b.pos].typ:
+			candidates = []rune{y[p.b.pos].r}
+		case p.a.pos < len(x) && p.b.pos < len(y):
+			candidates = []rune{'x', '.'}
+		}
+		for _, r := range candidates {
+			na, okA := x.read(p.a, r)
+			nb, okB := y.read(p.b, r)
+			if okA && okB {
+				visit(statePair{na, nb}, r)
+			}
+		}
+	}
+	return Overlap{}, false
+}
+
+// templateItem is one character of a template with {provider} filled in,
+// or its {type}.
+type templateItem struct {
+	r   rune
+	typ bool
+}
+
+// templateItems is the template tmpl for provider, as items.
+type templateItems []templateItem
+
+func templateItemsOf(tmpl, provider string) templateItems {
+	if tmpl == "" {
+		tmpl = DefaultTemplate
+	}
+	var items templateItems
+	for len(tmpl) > 0 {
+		switch {
+		case strings.HasPrefix(tmpl, placeholderProvider):
+			for _, r := range provider {
+				items = append(items, templateItem{r: r})
+			}
+			tmpl = tmpl[len(placeholderProvider):]
+		case strings.HasPrefix(tmpl, placeholderType):
+			items = append(items, templateItem{typ: true})
+			tmpl = tmpl[len(placeholderType):]
+		default:
+			r, size := utf8.DecodeRuneInString(tmpl)
+			items = append(items, templateItem{r: r})
+			tmpl = tmpl[size:]
+		}
+	}
+	return items
+}
+
+// renderState is where a rendering of a template stands: before item pos;
+// at a {type}, n bytes of it rendered, in telling whether the last was a
+// token's character (not a dot, nor none yet).
+type renderState struct {
+	pos int
+	n   int
+	in  bool
+}
+
+type statePair struct{ a, b renderState }
+
+// noRune marks a step that reads nothing.
+const noRune = -1
+
+// step is how a pair of states was first reached: from another, reading r.
+type step struct {
+	from statePair
+	r    rune
+}
+
+// read returns the state after s renders r, and whether it can.
+func (t templateItems) read(s renderState, r rune) (renderState, bool) {
+	if s.pos == len(t) {
+		return s, false
+	}
+	if it := t[s.pos]; !it.typ {
+		return renderState{pos: s.pos + 1}, it.r == r
+	}
+	switch {
+	case r == '.':
+		// A dot only between two tokens of the type: one follows, so
+		// it needs room for one more byte.
+		return renderState{pos: s.pos, n: s.n + 1}, s.in && s.n+2 <= maxTypeLen
+	case r != '/' && validTokenRune(r) && s.n+utf8.RuneLen(r) <= maxTypeLen:
+		return renderState{pos: s.pos, n: s.n + utf8.RuneLen(r), in: true}, true
+	}
+	return s, false
+}
+
+// leave returns the state after s ends the {type} it is in, if it can: after
+// a token's character.
+func (t templateItems) leave(s renderState) (renderState, bool) {
+	if s.pos < len(t) && t[s.pos].typ && s.in {
+		return renderState{pos: s.pos + 1}, true
+	}
+	return s, false
+}
+
+// overlapAt reads the subject, and each template's type, off the steps that
+// reached end, and checks them by rendering both templates.
+func overlapAt(prev map[statePair]step, end statePair, x, y templateItems, a, providerA, b, providerB string) (Overlap, bool) {
+	var path []step
+	for p := end; p != (statePair{}); p = prev[p].from {
+		path = append(path, step{from: prev[p].from, r: prev[p].r})
+	}
+	slices.Reverse(path)
+	firstType := func(t templateItems) int {
+		return slices.IndexFunc(t, func(it templateItem) bool { return it.typ })
+	}
+	fa, fb := firstType(x), firstType(y)
+	var subj, ta, tb strings.Builder
+	for _, s := range path {
+		if s.r == noRune {
+			continue
+		}
+		subj.WriteRune(s.r)
+		if s.from.a.pos == fa {
+			ta.WriteRune(s.r)
+		}
+		if s.from.b.pos == fb {
+			tb.WriteRune(s.r)
+		}
+	}
+	o := Overlap{Subject: Subject(a, providerA, ta.String()), TypeA: ta.String(), TypeB: tb.String()}
+	if o.Subject != Subject(b, providerB, tb.String()) {
+		return Overlap{}, false // a {type} used twice, rendered differently
+	}
+	return o, true
+}

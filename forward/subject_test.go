@@ -2,6 +2,7 @@ package forward_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -182,6 +183,129 @@ func TestTemplateCovered(t *testing.T) {
 	} {
 		if got := forward.SubjectsOverlap(c.a, c.b); got != c.want {
 			t.Errorf("SubjectsOverlap(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// TestTemplatesOverlap: two templates, each for its provider, overlap when
+// some event type of each renders the same subject; the subject returned
+// is one both render, with those types. {type} is one or more tokens of any
+// characters but '/', at most 256 bytes; {provider} the provider's name.
+func TestTemplatesOverlap(t *testing.T) {
+	long := strings.Repeat("y", 256)
+	for _, c := range []struct {
+		a, pa, b, pb string
+		want         string // the subject; "" for no overlap
+	}{
+		// The defect: a provider named stale, and the others' stale events.
+		{"webhooks.{provider}.{type}", "stale", "webhooks.stale.{provider}.{type}", "shop", "webhooks.stale.shop.x"},
+		{"webhooks.{provider}.{type}", "stale", "webhooks.stale.{provider}.{type}", "stale", "webhooks.stale.stale.x"},
+		// Its own stale subject inside its live ones: type stale.x.
+		{"webhooks.{provider}.{type}", "shop", "webhooks.{provider}.stale.{type}", "shop", "webhooks.shop.stale.x"},
+		{"webhooks.{provider}.{type}", "shop", "webhooks.stale.{provider}.{type}", "shop", ""},
+		{"webhooks.{provider}.{type}", "shop", "webhooks.stale.{provider}.{type}", "stale", ""},
+		{"webhooks.{provider}.{type}", "stale-events", "webhooks.stale.{provider}.{type}", "shop", ""},
+		{"webhooks.{provider}", "stale", "webhooks.stale.{provider}.{type}", "shop", ""},
+		{"webhooks.{provider}", "stale", "webhooks.{provider}", "stale", "webhooks.stale"},
+		{"audit.all", "a", "audit.all", "b", "audit.all"},
+		{"audit.all", "a", "audit.{provider}", "all", "audit.all"},
+		// {type} is one token at least, and may be many.
+		{"a.{type}", "p", "a", "p", ""},
+		{"a.{type}", "p", "a.b.c.d", "p", "a.b.c.d"},
+		{"{type}.c", "p", "a.b.c", "p", "a.b.c"},
+		{"{type}.c", "p", "{type}.d", "p", ""},
+		// A rendered type holds no '/', a literal one stays.
+		{"a/b.{type}", "p", "{type}.c.d", "p", ""},
+		{"a/b.{type}", "p", "a/b.{type}", "q", "a/b.x"},
+		{"{type}.x", "p", "a/b.x", "p", ""},
+		{"{type}", "p", "a-b_c.x", "p", "a-b_c.x"},
+		// No wildcard or space comes out of a type; a literal '*' never
+		// passes ValidateTemplate.
+		{"{type}", "p", "a.b", "p", "a.b"},
+		// Placeholders inside a token.
+		{"v1-{type}", "p", "v1-a.b", "p", "v1-a.b"},
+		{"v1-{type}", "p", "v2-{type}", "p", ""},
+		{"{provider}-{type}", "shop", "shop-{type}", "other", "shop-x"},
+		{"x{type}.y", "p", "xa.b.y", "p", "xa.b.y"},
+		{"x{type}.y", "p", "x.y", "p", ""}, // the type needs a character
+		// At most 256 bytes of type.
+		{"a.{type}", "p", "a." + long, "p", "a." + long},
+		{"a.{type}", "p", "a." + long + "y", "p", ""},
+		{"a.{type}", "p", "a." + long + ".y", "p", ""},
+		{"a.{type}.{type}", "p", "a.b.c", "p", ""}, // one type twice: b and c differ
+		{"a.{type}.{type}", "p", "a.b.b", "p", "a.b.b"},
+	} {
+		o, ok := forward.TemplatesOverlap(c.a, c.pa, c.b, c.pb)
+		if ok != (c.want != "") || o.Subject != c.want {
+			t.Errorf("TemplatesOverlap(%q, %s, %q, %s) = %+v, %v; want %q", c.a, c.pa, c.b, c.pb, o, ok, c.want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if ga, gb := forward.Subject(c.a, c.pa, o.TypeA), forward.Subject(c.b, c.pb, o.TypeB); ga != o.Subject || gb != o.Subject {
+			t.Errorf("TemplatesOverlap(%q, %s, %q, %s) = %+v: the types render %q and %q", c.a, c.pa, c.b, c.pb, o, ga, gb)
+		}
+		// Symmetric.
+		if r, ok := forward.TemplatesOverlap(c.b, c.pb, c.a, c.pa); !ok || r.Subject == "" {
+			t.Errorf("TemplatesOverlap(%q, %s, %q, %s) = %+v, %v; want an overlap, as the other way round", c.b, c.pb, c.a, c.pa, r, ok)
+		}
+	}
+}
+
+// TestTemplatesOverlapFindsEvery checks TemplatesOverlap against brute
+// force on small random templates: every collision of their renderings
+// for short event types is found (a subject it reports is checked by
+// rendering, in TestTemplatesOverlap).
+func TestTemplatesOverlapFindsEvery(t *testing.T) {
+	parts := []string{"a", "b", "x", ".", "/", "{type}", "{provider}"}
+	providers := []string{"a", "ab", "x"}
+	var types []string
+	var grow func(prefix string)
+	grow = func(prefix string) {
+		if prefix != "" {
+			types = append(types, prefix)
+		}
+		if len(prefix) == 4 {
+			return
+		}
+		for _, c := range []string{"a", "b", "x", ".", "/"} {
+			grow(prefix + c)
+		}
+	}
+	grow("")
+	rng := rand.New(rand.NewPCG(1, 2))
+	template := func() string {
+		for {
+			var b strings.Builder
+			for range 1 + rng.IntN(5) {
+				b.WriteString(parts[rng.IntN(len(parts))])
+			}
+			s := b.String()
+			if forward.ValidateTemplate(s) == nil && strings.Count(s, "{type}") <= 1 {
+				return s
+			}
+		}
+	}
+	for range 2000 {
+		a, pa, b, pb := template(), providers[rng.IntN(len(providers))], template(), providers[rng.IntN(len(providers))]
+		rendered := map[string]string{}
+		for _, ty := range types {
+			rendered[forward.Subject(a, pa, ty)] = ty
+		}
+		collision := ""
+		for _, ty := range types {
+			if _, ok := rendered[forward.Subject(b, pb, ty)]; ok {
+				collision = forward.Subject(b, pb, ty)
+				break
+			}
+		}
+		o, ok := forward.TemplatesOverlap(a, pa, b, pb)
+		if collision != "" && !ok {
+			t.Errorf("TemplatesOverlap(%q, %s, %q, %s) = no overlap; both render %q", a, pa, b, pb, collision)
+		}
+		if ok && (forward.Subject(a, pa, o.TypeA) != o.Subject || forward.Subject(b, pb, o.TypeB) != o.Subject) {
+			t.Errorf("TemplatesOverlap(%q, %s, %q, %s) = %+v, which the types do not render", a, pa, b, pb, o)
 		}
 	}
 }

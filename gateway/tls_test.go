@@ -87,7 +87,7 @@ func TestTLS(t *testing.T) {
 func TestTLSCertificateGoneAtStart(t *testing.T) {
 	certFile, keyFile, _ := mustCert(t)
 	c := mustValid(t, testkit.GatewayYAML(t.TempDir(), fmt.Sprintf("http: {tls: {cert_file: %s, key_file: %s}}", certFile, keyFile),
-		"providers:"+providerYAML("shop", "stripe", "whsec_new")))
+		testkit.EmbeddedNATS, "providers:"+providerYAML("shop", "stripe", "whsec_new")))
 	if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}

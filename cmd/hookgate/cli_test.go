@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -134,6 +136,47 @@ func TestBadUsageExits2(t *testing.T) {
 		var out bytes.Buffer
 		if code := Run(context.Background(), c.args, &out, &out); code != 2 || !strings.Contains(out.String(), c.want) {
 			t.Errorf("hookgate %v: exit %d, %q; want exit 2 saying %q", c.args, code, out.String(), c.want)
+		}
+	}
+}
+
+// TestConfigNotLoadingExits1: a config that does not load, missing or
+// invalid, is a failure in every command that reads one: the process
+// exits 1 naming the problem, as check-config does (sign and verify
+// exited 2, as for bad usage, while send exited 1).
+func TestConfigNotLoadingExits1(t *testing.T) {
+	bin := mustBinary(t)
+	dir := t.TempDir()
+	req := testkit.WriteFile(t, dir, "req.json", `{"method":"POST","url":"http://h/webhooks/shop","headers":{},"body":"{}"}`)
+	for _, c := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "none.yaml"), "no such file"},
+		{"invalid", testkit.WriteFile(t, dir, "bad.yaml", "providers:\n  - {name: shop, type: nope, secrets: [s]}\n"), `providers[0] (shop).type: unknown type "nope"`},
+	} {
+		for _, args := range [][]string{
+			{"serve", "-config", c.path},
+			{"check-config", "-config", c.path},
+			{"send", "-config", c.path, "-provider", "shop"},
+			{"sign", "-config", c.path, "-provider", "shop"},
+			{"verify", "-config", c.path, "-provider", "shop", "-request", req},
+			{"routes", "-config", c.path, "-provider", "shop", "-request", req},
+			{"asyncapi", "-config", c.path},
+			{"tail", "-config", c.path, "webhooks.>"},
+			{"deliver", "-config", c.path},
+			{"events", "-config", c.path},
+			{"replay", "-config", c.path, "-provider", "shop"},
+			{"quarantine", "-config", c.path},
+			{"bench", "-gateway", "http://127.0.0.1:1", "-config", c.path, "-provider", "shop"},
+		} {
+			t.Run(c.name+" "+args[0], func(t *testing.T) {
+				var stderr bytes.Buffer
+				cmd := exec.Command(bin, args...)
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), c.want) {
+					t.Errorf("hookgate %s: %v, stderr %q; want exit 1 saying %q", strings.Join(args, " "), err, stderr.String(), c.want)
+				}
+			})
 		}
 	}
 }

@@ -44,7 +44,8 @@ func (sf *schemeFlags) register(fs *flag.FlagSet) {
 }
 
 // providerConfig builds the provider from -config/-provider, or from -type
-// and the key flags. Problems are usage errors (exit 2).
+// and the key flags. Problems are usage errors (exit 2), but for a config
+// that does not load, a failure (exit 1) as in every command.
 func (sf *schemeFlags) providerConfig() (*config.Provider, *config.Config, error) {
 	if sf.config != "" {
 		if sf.provider == "" || sf.typ != "" || len(sf.secrets) > 0 || len(sf.options) > 0 {
@@ -52,7 +53,7 @@ func (sf *schemeFlags) providerConfig() (*config.Provider, *config.Config, error
 		}
 		cfg, err := config.Load(sf.config)
 		if err != nil {
-			return nil, nil, &exitError{2, "hookgate: " + err.Error()}
+			return nil, nil, err
 		}
 		pc, err := cfg.Provider(sf.provider)
 		if err != nil {

@@ -191,9 +191,10 @@ func usage() string {
 	b.WriteString(`
 'hookgate COMMAND -h' describes a command's flags.
 
-Exit status: 0 on success, 1 on failure or when nothing is found (verify: the
-request is invalid), 2 on bad usage, such as a -provider the config lacks
-(verify: also an unreadable request or unusable options).
+Exit status: 0 on success, 1 on failure, a config that does not load included,
+or when nothing is found (verify: the request is invalid), 2 on bad usage, such
+as a -provider the config lacks (verify: also an unreadable request or unusable
+options).
 `)
 	return b.String()
 }

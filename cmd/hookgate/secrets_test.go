@@ -27,7 +27,7 @@ func TestCommandsHoldNoSecret(t *testing.T) {
 	}{
 		{name: "check-config", args: []string{"check-config", "-config", bad}, code: 1, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
 		{name: "serve", args: []string{"serve", "-config", bad}, code: 1, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
-		{name: "sign with a config", args: []string{"sign", "-config", bad, "-provider", "a"}, code: 2, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
+		{name: "sign with a config", args: []string{"sign", "-config", bad, "-provider", "a"}, code: 1, want: "providers[0] (a).secrets[0]: standard-webhooks: "},
 		{name: "sign", args: []string{"sign", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!"}, code: 2, want: "secret 0: not base64"},
 		{name: "verify", args: []string{"verify", "-type", "standard-webhooks", "-secret", "whsec_" + marker + "!!", "-request", req}, code: 2, want: "secret 0: not base64"},
 		{name: "verify, second key", args: []string{"verify", "-type", "jwt", "-option", "algorithms=RS256", "-public-key", pem, "-request", req}, code: 2, want: "jwt: secret 0: "},

@@ -1,0 +1,323 @@
+package forward_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookgate/hookgate/forward"
+	"github.com/hookgate/hookgate/internal/testkit"
+)
+
+// natsCluster is a three-node JetStream cluster in process, whose nodes
+// can be stopped and started again on the same ports and store.
+type natsCluster struct {
+	tb      testing.TB
+	opts    []*server.Options
+	servers []*server.Server
+}
+
+// mustCluster starts three nodes routed to each other and waits until
+// JetStream has a meta leader that every node follows.
+func mustCluster(tb testing.TB) *natsCluster {
+	tb.Helper()
+	ports := testkit.FreePorts(tb, 6)
+	var routes []string
+	for _, p := range ports[3:] {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	c := &natsCluster{tb: tb}
+	tb.Cleanup(c.stop)
+	for i := range 3 {
+		c.opts = append(c.opts, &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       ports[i],
+			JetStream:  true,
+			StoreDir:   tb.TempDir(),
+			Cluster:    server.ClusterOpts{Name: "forward-test", Host: "127.0.0.1", Port: ports[3+i]},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+			NoSigs:     true,
+			NoLog:      true,
+		})
+		c.servers = append(c.servers, nil)
+		c.start(i)
+	}
+	c.waitMeta()
+	return c
+}
+
+// start starts node i (again) and waits until it takes connections.
+func (c *natsCluster) start(i int) {
+	c.tb.Helper()
+	srv, err := server.NewServer(c.opts[i])
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	srv.Start()
+	c.servers[i] = srv
+	if !srv.ReadyForConnections(20 * time.Second) {
+		c.tb.Fatalf("node %s not ready", srv.Name())
+	}
+}
+
+// stopNode stops node i.
+func (c *natsCluster) stopNode(i int) {
+	c.servers[i].Shutdown()
+	c.servers[i].WaitForShutdown()
+}
+
+// waitMeta waits until JetStream has a meta leader that every running
+// node follows.
+func (c *natsCluster) waitMeta() {
+	c.tb.Helper()
+	testkit.WaitFor(c.tb, 60*time.Second, testkit.Says("no JetStream meta leader that every node follows"), func() bool {
+		leader := false
+		for _, srv := range c.servers {
+			if !srv.Running() {
+				continue
+			}
+			leader = leader || srv.JetStreamIsLeader()
+			if !srv.JetStreamIsCurrent() {
+				return false
+			}
+		}
+		return leader
+	})
+}
+
+// streamNode is the index of the node that leads stream name: for an R1
+// stream, the one that holds it.
+func (c *natsCluster) streamNode(name string) int {
+	c.tb.Helper()
+	node := -1
+	testkit.WaitFor(c.tb, 30*time.Second, testkit.Says("no leader of stream "+name), func() bool {
+		for i, srv := range c.servers {
+			if srv.Running() && srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, name) {
+				node = i
+				return true
+			}
+		}
+		return false
+	})
+	return node
+}
+
+func (c *natsCluster) stop() {
+	for _, srv := range c.servers {
+		if srv != nil {
+			srv.Shutdown()
+		}
+	}
+	for _, srv := range c.servers {
+		if srv != nil {
+			srv.WaitForShutdown()
+		}
+	}
+}
+
+// TestRelayRidesOutStreamOutage: the only server of an R1 stream stops
+// while the relay has rows for it. Its publishes get no answer from any
+// stream ("no responders") for as long as it is down, far more than
+// ParkAfter times, but the stream still exists (the cluster's meta layer
+// says so), so nothing is parked: once the server is back every row
+// reaches the stream once, in order.
+func TestRelayRidesOutStreamOutage(t *testing.T) {
+	c := mustCluster(t)
+	_, admin := testkit.JetStream(t, c.servers[0].ClientURL())
+	if err := forward.EnsureStream(testCtx(t), admin, forward.StreamConfig{Replicas: 1}); err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+	down := c.streamNode(forward.DefaultStreamName)
+	// The relay's connection goes to the two other nodes only.
+	var urls []string
+	for i, srv := range c.servers {
+		if i != down {
+			urls = append(urls, srv.ClientURL())
+		}
+	}
+	nc := mustConn(t, strings.Join(urls, ","))
+	db := mustDB(t)
+	const parkAfter = 3
+	logs := &recordHandler{}
+	r := &forward.Relay{
+		DB:         db,
+		Logger:     slog.New(logs),
+		Publish:    mustJSPublisher(t, nc, 0),
+		MinBackoff: time.Millisecond,
+		MaxBackoff: 10 * time.Millisecond,
+		ParkAfter:  parkAfter,
+	}
+	r.Start()
+	defer r.Close()
+	want := messages(0, 15)
+	enqueue(t, db, want[:5]...)
+	r.Notify()
+	testkit.WaitFor(t, 30*time.Second, testkit.Says("the first rows published"), func() bool { return depth(t, db).Rows == 0 })
+
+	c.stopNode(down)
+	before := r.Stats().Failures
+	enqueue(t, db, want[5:]...)
+	r.Notify()
+	// Many failed rounds in a row, each a publish that no stream answered
+	// (or a lookup while the cluster elects a new meta leader).
+	testkit.WaitFor(t, 60*time.Second, func() string {
+		return fmt.Sprintf("relay stats %+v; want %d more failures", r.Stats(), 5*parkAfter)
+	}, func() bool { return r.Stats().Failures >= before+5*parkAfter })
+	if st := r.Stats(); st.Parked != 0 {
+		t.Errorf("relay stats %+v while the stream's server is down; want no row parked", st)
+	}
+	if !logs.warned("stream " + forward.DefaultStreamName + " covers") {
+		t.Errorf("no failed round said that stream %s covers the subject", forward.DefaultStreamName)
+	}
+
+	c.start(down)
+	c.waitMeta()
+	testkit.WaitFor(t, 60*time.Second, func() string {
+		return fmt.Sprintf("outbox %+v, relay stats %+v", depth(t, db), r.Stats())
+	}, func() bool { return depth(t, db).Rows == 0 })
+	if n, _, err := forward.ParkedCount(testCtx(t), db); err != nil || n != 0 {
+		t.Errorf("ParkedCount = %d, %v; want no row parked", n, err)
+	}
+	_, js := testkit.JetStream(t, urls[0])
+	checkStream(t, js, want)
+}
+
+// noStreamPublisher fails its first fails calls as a publish that no
+// stream answered, on the first message; then it acknowledges everything.
+type noStreamPublisher struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (p *noStreamPublisher) Publish(_ context.Context, msgs []forward.Message, _ int) (forward.Result, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fails > 0 {
+		p.fails--
+		return forward.Result{Sent: 1}, fmt.Errorf("forward: publish %q: %w", msgs[0].ID, jetstream.ErrNoStreamResponse)
+	}
+	return forward.Result{Acked: len(msgs), Sent: len(msgs)}, nil
+}
+
+// findingPublisher is a noStreamPublisher that looks streams up, finding
+// stream (or failing with err), and counts its lookups.
+type findingPublisher struct {
+	noStreamPublisher
+	stream  string
+	err     error
+	lookups []string
+}
+
+func (p *findingPublisher) FindStream(_ context.Context, subject string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lookups = append(p.lookups, subject)
+	return p.stream, p.err
+}
+
+// TestRelayNoStreamCountsOnlyWhenNoneCovers: a publish that no stream
+// answered counts towards parking only when the publisher says that no
+// stream covers the subject; a stream found, a failed lookup or a
+// publisher that cannot look up leave it a failure that passes. The
+// lookup is made only then.
+func TestRelayNoStreamCountsOnlyWhenNoneCovers(t *testing.T) {
+	const fails, parkAfter = 5, 2
+	for _, c := range []struct {
+		name   string
+		pub    forward.Publisher
+		parked int
+		says   string
+	}{
+		{"a stream covers the subject", &findingPublisher{noStreamPublisher: noStreamPublisher{fails: fails}, stream: "WEBHOOKS"},
+			0, "stream WEBHOOKS covers"},
+		{"the lookup fails", &findingPublisher{noStreamPublisher: noStreamPublisher{fails: fails}, err: errors.New("nats: timeout")},
+			0, "looking up the stream of"},
+		{"no lookup", &noStreamPublisher{fails: fails}, 0, "cannot look up"},
+		// Rows 0 and 1 parked after two refusals each, row 2 refused once.
+		{"no stream covers the subject", &findingPublisher{noStreamPublisher: noStreamPublisher{fails: fails}}, 2, "no stream covers"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db, msgs := queued(t, 5)
+			logs := &recordHandler{}
+			r := &forward.Relay{DB: db, Publish: c.pub, Logger: slog.New(logs), MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, ParkAfter: parkAfter}
+			r.Start()
+			defer r.Close()
+			r.Notify()
+			testkit.WaitFor(t, 20*time.Second, testkit.Says("the outbox emptied"), func() bool { return depth(t, db).Rows == 0 })
+			if st := r.Stats(); st.Parked != uint64(c.parked) || st.Published != uint64(len(msgs)-c.parked) || st.Failures != fails-uint64(c.parked) {
+				t.Errorf("relay stats %+v; want %d parked, %d published, %d failed rounds", st, c.parked, len(msgs)-c.parked, fails-c.parked)
+			}
+			if !logs.warned(c.says) {
+				t.Errorf("no warning of a failed round saying %q", c.says)
+			}
+			if p, ok := c.pub.(*findingPublisher); ok && (len(p.lookups) != fails || p.lookups[0] != msgs[0].Subject) {
+				t.Errorf("lookups %q; want %d, of %s", p.lookups, fails, msgs[0].Subject)
+			}
+			rows, err := forward.ParkedRows(testCtx(t), db, forward.ParkedQuery{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				if !strings.Contains(row.Error, "no stream covers") {
+					t.Errorf("parked row %d: error %q; want it to say that no stream covers the subject", row.Seq, row.Error)
+				}
+			}
+		})
+	}
+}
+
+// warned reports whether a warning's err attribute holds s.
+func (h *recordHandler) warned(s string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.records {
+		found := false
+		r.Attrs(func(a slog.Attr) bool {
+			found = found || (r.Level == slog.LevelWarn && a.Key == "err" && strings.Contains(a.Value.String(), s))
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJetStreamPublisherFindStream: the lookup names the stream that
+// covers a subject, says none for a subject no stream covers, and fails
+// where JetStream does not answer.
+func TestJetStreamPublisherFindStream(t *testing.T) {
+	s := mustServer(t, forward.ServerConfig{})
+	nc := mustConn(t, s.ClientURL())
+	mustJetStream(t, nc)
+	p := mustJSPublisher(t, nc, 0)
+	if name, err := p.FindStream(testCtx(t), "webhooks.shop.order.created"); name != forward.DefaultStreamName || err != nil {
+		t.Errorf("FindStream(webhooks.shop.order.created) = %q, %v; want %s", name, err, forward.DefaultStreamName)
+	}
+	if name, err := p.FindStream(testCtx(t), "elsewhere.orders"); name != "" || err != nil {
+		t.Errorf("FindStream(elsewhere.orders) = %q, %v; want none", name, err)
+	}
+
+	plain, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Start()
+	t.Cleanup(plain.Shutdown)
+	if !plain.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server without JetStream not ready")
+	}
+	p = mustJSPublisher(t, mustConn(t, plain.ClientURL()), 0)
+	if name, err := p.FindStream(testCtx(t), "webhooks.shop.order.created"); name != "" || err == nil {
+		t.Errorf("FindStream without JetStream = %q, %v; want an error", name, err)
+	}
+}
