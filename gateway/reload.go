@@ -81,7 +81,7 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 		}
 	}
 	s.table.Store(table)
-	s.rules.Store(rs)
+	s.rules.Store(rs.countIn(s.metrics.routeMatches))
 	if cert != nil {
 		s.cert.Store(cert)
 	}
