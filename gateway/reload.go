@@ -183,5 +183,8 @@ func (s *Server) adminReload(c echo.Context) error {
 		}
 		return c.JSON(status, map[string]string{"status": "rejected", "error": err.Error(), "running_config": "unchanged"})
 	}
+	if restart == nil {
+		restart = []string{} // a list, as documented, not null
+	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "reloaded", "needs_restart": restart})
 }
