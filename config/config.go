@@ -7,7 +7,8 @@
 // subjects by package forward, version formats by package ordering.
 //
 // Read and Load return a Config; it is ready to use once Validate returned
-// nil. Load does both.
+// nil. Load does both. LoadClient reads only what the commands that read
+// the stream beside the gateway use (nats, deliveries).
 package config
 
 import (

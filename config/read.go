@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,18 +31,86 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// LoadClient reads the file at path for a command that reads the stream
+// beside the gateway (tail, deliver): it keeps, expands and validates
+// only what such a command uses, the nats section and the deliveries
+// (with the providers' names and pass_headers, which the deliveries'
+// headers are checked against). The rest is neither expanded nor checked:
+// the providers' secrets (their ${VAR} references and files), http.tls,
+// admin.auth and the other sections of the gateway itself, so that these
+// commands run where those secrets are not (as none of them reads
+// nats.sign's key). Validate would refuse the result (no provider
+// types); call ValidateClient after a change.
+func LoadClient(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	defer f.Close()
+	c, err := read(f, os.LookupEnv, clientOnly)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ValidateClient(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// clientOnly prunes a config's tree to what LoadClient keeps: nats,
+// deliveries, and each provider's name and pass_headers. A tree of
+// another shape is left as it is, for the decoder to refuse.
+func clientOnly(doc *yaml.Node) {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	keepKeys(root, "nats", "deliveries", "providers")
+	for _, ps := range mappingValues(root, "providers") {
+		if ps.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, p := range ps.Content {
+			keepKeys(p, "name", "pass_headers")
+		}
+	}
+}
+
+// keepKeys removes from the mapping n every key (and its value) but keys.
+func keepKeys(n *yaml.Node, keys ...string) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if slices.Contains(keys, n.Content[i].Value) {
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+	}
+	n.Content = kept
+}
+
 // Read decodes YAML from r strictly (unknown keys are errors) after
 // expanding ${VAR} references in values with lookup. Comments are not
 // expanded, and a value may hold any bytes (a PEM key, say). A reference to
 // an unset variable is an error naming it and its line. The result is not
 // validated.
 func Read(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	return read(r, lookup, nil)
+}
+
+// read is Read, with the tree pruned by prune (when set) before anything
+// is expanded.
+func read(r io.Reader, lookup func(string) (string, bool), prune func(*yaml.Node)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if prune != nil {
+		prune(&doc)
 	}
 	refs := envRefNodes(&doc)
 	if err := errors.Join(checkSecretKeys(&doc), expandEnv(&doc, lookup)); err != nil {

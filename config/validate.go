@@ -91,6 +91,16 @@ func (c *Config) Validate() error {
 	return errors.Join(v.errs...)
 }
 
+// ValidateClient is Validate for a config LoadClient read: it fills the
+// defaults of nats and the deliveries and checks them (the deliveries'
+// headers against the providers' pass_headers), and nothing else.
+func (c *Config) ValidateClient() error {
+	v := &validator{}
+	c.NATS.validate(v)
+	c.validateDeliveries(v)
+	return errors.Join(v.errs...)
+}
+
 // validateEnvelopes checks the top-level envelope and the providers',
 // defaulting the first to raw and the others to the first.
 func (c *Config) validateEnvelopes(v *validator) {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v4"
@@ -207,15 +209,25 @@ type eventJSON struct {
 	ReceivedAt time.Time           `json:"received_at"`
 	Duplicates int                 `json:"duplicates"`
 	Headers    map[string][]string `json:"headers,omitempty"`
-	Body       *string             `json:"body,omitempty"`
+	// Body is the body byte for byte, when it is UTF-8; one that is not
+	// (which a JSON string cannot hold: encoding/json would replace its
+	// bytes) is in BodyBase64 instead, as in request files.
+	Body       *string `json:"body,omitempty"`
+	BodyBase64 string  `json:"body_base64,omitempty"`
 }
 
+// toJSON shows r; with body, its headers and body too.
 func toJSON(r forward.Record, body bool) eventJSON {
 	e := eventJSON{ID: r.ID, Provider: r.Provider, EventID: r.EventID, EventType: r.EventType, Status: r.Status,
 		Subject: r.Message.Subject, ReceivedAt: r.ReceivedAt.UTC(), Duplicates: r.Duplicates}
 	if body {
-		b := string(r.Message.Body)
-		e.Body, e.Headers = &b, r.Message.Header
+		e.Headers = r.Message.Header
+		if utf8.Valid(r.Message.Body) {
+			b := string(r.Message.Body)
+			e.Body = &b
+		} else {
+			e.BodyBase64 = base64.StdEncoding.EncodeToString(r.Message.Body)
+		}
 	}
 	return e
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -126,6 +127,42 @@ func TestAdminDisabledWithoutAuth(t *testing.T) {
 	code, body := adminCall(t, s, "GET", "/admin/outbox", adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims()), "")
 	if code != 401 || !strings.Contains(body, "admin API disabled") {
 		t.Fatalf("admin API without admin.auth = %d %s; want 401 saying it is disabled", code, body)
+	}
+}
+
+// TestAdminEventBodyNotUTF8: GET /admin/events/{id} gives a body that is
+// not UTF-8 (Latin-1 here) byte for byte as body_base64, with no body: a
+// JSON string would have replaced its bytes with U+FFFD. A UTF-8 body is
+// body, with no body_base64.
+func TestAdminEventBodyNotUTF8(t *testing.T) {
+	s := mustServer(t, adminAuth, providerYAML("shop", "stripe", "whsec_a"))
+	token := adminToken(t, jwt.SigningMethodHS256, []byte(adminSecret), validClaims())
+	latin1 := `{"id":"evt_latin1","type":"order.paid","created":1,"data":{"object":{"id":"o1","name":"Jos` + "\xe9" + `"}}}`
+	utf8Body := stripeBody("evt_utf8", "order.paid", "o2", 1)
+	for _, b := range []string{latin1, utf8Body} {
+		if code := postTo(t, s, stripeRequest(t, b, "whsec_a", time.Now())); code != 202 {
+			t.Fatalf("post %q: %d; want 202", b, code)
+		}
+	}
+	var got map[string]any
+	code, out := adminCall(t, s, "GET", "/admin/events/evt_latin1?provider=shop", token, "")
+	if code != 200 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("GET /admin/events/evt_latin1 = %d %s", code, out)
+	}
+	if _, ok := got["body"]; ok {
+		t.Errorf("a Latin-1 body is shown as body: %s; want body_base64 alone", out)
+	}
+	b64, _ := got["body_base64"].(string)
+	if raw, err := base64.StdEncoding.DecodeString(b64); err != nil || string(raw) != latin1 {
+		t.Errorf("body_base64 = %q (%q, %v); want the body byte for byte, %q", b64, raw, err, latin1)
+	}
+	got = nil
+	code, out = adminCall(t, s, "GET", "/admin/events/evt_utf8?provider=shop", token, "")
+	if code != 200 || json.Unmarshal([]byte(out), &got) != nil || got["body"] != utf8Body {
+		t.Fatalf("GET /admin/events/evt_utf8 = %d %s; want the body as body", code, out)
+	}
+	if _, ok := got["body_base64"]; ok {
+		t.Errorf("a UTF-8 body has a body_base64: %s", out)
 	}
 }
 

@@ -355,12 +355,16 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err != nil {
 		return r, err
 	}
-	if err := s.complete(req.Context(), p, ident, req.Header, fields, ev); err != nil {
+	rt, err := s.complete(req.Context(), p, ident, req.Header, fields, ev)
+	if err != nil {
 		return r, err
 	}
 	// The decider copies what it keeps of the body (the buffer is released
 	// when this returns).
 	r.outcome, err = s.decider.Decide(req.Context(), ev)
+	if err == nil && r.outcome == webhook.Accepted {
+		rt.count(ev.Drop)
+	}
 	return r, err
 }
 
@@ -381,19 +385,21 @@ func (p *provider) identified(h http.Header, body []byte, res verify.Result, now
 }
 
 // complete size-checks the event's messages and gives it its routes'
-// copies (rules.go); fields is the JSON its identity was read from.
-func (s *Server) complete(ctx context.Context, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
+// copies (rules.go), before the decision: the copies are decided with the
+// event. fields is the JSON its identity was read from. What the routes
+// did is returned, to be counted once the event is accepted.
+func (s *Server) complete(ctx context.Context, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) (routed, error) {
 	extra := 0 // what a stale event's message adds
 	if ev.StaleSubject != "" {
 		extra = webhook.StaleHeaderSize
 	}
 	if err := s.fitsWith(&ev.Message, extra); err != nil {
-		return err
+		return routed{}, err
 	}
 	if rs := s.rules.Load(); rs != nil {
 		return s.route(ctx, rs, p, id, h, fields, ev)
 	}
-	return nil
+	return routed{}, nil
 }
 
 // Decider records the fate of an event: duplicate, stale, or accepted with

@@ -87,7 +87,7 @@ func newMetrics() *metrics {
 	})
 	m.routeMatches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookgate_route_matches_total",
-		Help: "Events a route matched (a copy added, or the event dropped), by route.",
+		Help: "Accepted events a route gave a copy or dropped (not duplicates nor stale events), by route.",
 	}, []string{"route"})
 	m.routeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hookgate_route_errors_total",

@@ -81,7 +81,7 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 		}
 	}
 	s.table.Store(table)
-	s.rules.Store(rs)
+	s.rules.Store(rs.countIn(s.metrics.routeMatches))
 	if cert != nil {
 		s.cert.Store(cert)
 	}
@@ -182,6 +182,9 @@ func (s *Server) adminReload(c echo.Context) error {
 			status = http.StatusNotImplemented
 		}
 		return c.JSON(status, map[string]string{"status": "rejected", "error": err.Error(), "running_config": "unchanged"})
+	}
+	if restart == nil {
+		restart = []string{} // a list, as documented, not null
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "reloaded", "needs_restart": restart})
 }

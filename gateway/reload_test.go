@@ -197,8 +197,9 @@ func TestReloadOrderingFormat(t *testing.T) {
 // TestReloadRotatesSecretFiles rotates a provider's secret through files,
 // as a mounted Kubernetes or Docker secret does, following the README's
 // recipe: the current and the previous secret each in a file, reloaded
-// through POST /admin/reload. A broken file is refused on reload, says
-// why, and the running secrets stay.
+// through POST /admin/reload, whose answer lists nothing to restart as
+// []. A broken file is refused on reload, says why, and the running
+// secrets stay.
 func TestReloadRotatesSecretFiles(t *testing.T) {
 	const a, b = "whsec_rotation_secret_A", "whsec_rotation_secret_B"
 	dir := t.TempDir()
@@ -251,7 +252,9 @@ providers:
 	expect("start", a, 202)
 	expect("start", b, 401)
 	put(current, b+"\n") // the new secret; the previous one is still a
-	reload("rotate", 200)
+	if body := reload("rotate", 200); !strings.Contains(body, `"needs_restart":[]`) {
+		t.Errorf("POST /admin/reload answered %s; want needs_restart [] (nothing needs a restart), a list as documented", body)
+	}
 	expect("rotate", b, 202)
 	expect("rotate", a, 202)
 	put(previous, b+"\n") // the provider signs with b: drop a

@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/forward"
@@ -23,6 +24,10 @@ type rules struct {
 	table  *route.Table
 	routes map[string]*config.Route
 	errLog map[string]*sampler // a route's evaluation errors, logged sampled
+	// matched are the routes' hookgate_route_matches_total counters,
+	// resolved once, when the rules are put in use (nil outside a
+	// gateway: explain, a replay beside it).
+	matched map[string]prometheus.Counter
 }
 
 // newRules compiles the config's routes (nil without any).
@@ -42,6 +47,43 @@ func newRules(routes []config.Route) (*rules, error) {
 	return r, nil
 }
 
+// countIn resolves rs's counters in vec (hookgate_route_matches_total), so
+// that counting a match allocates nothing. It returns rs (nil stays nil).
+func (rs *rules) countIn(vec *prometheus.CounterVec) *rules {
+	if rs == nil {
+		return nil
+	}
+	rs.matched = make(map[string]prometheus.Counter, len(rs.routes))
+	for name := range rs.routes {
+		rs.matched[name] = vec.WithLabelValues(name)
+	}
+	return rs
+}
+
+// routed is what the routes did to one request's event: the rules it was
+// routed with and the routes that matched it (what route.Table.Eval
+// returned: nothing more is allocated for it). It is counted once the
+// decision is known (count).
+type routed struct {
+	rs      *rules
+	matches []route.Match
+}
+
+// count adds an event the decider accepted to hookgate_route_matches_total:
+// each route that gave it a copy, or, when dropped, the route that dropped
+// it (the copies of the routes before it were discarded). A duplicate, a
+// stale event or a failed decision is not counted: its routes did nothing.
+func (r routed) count(dropped bool) {
+	if r.rs == nil || r.rs.matched == nil {
+		return
+	}
+	for _, m := range r.matches {
+		if !dropped || m.Drop {
+			r.rs.matched[m.Name].Inc()
+		}
+	}
+}
+
 // route evaluates the rules for ev, built from the request by
 // provider.event, and gives it its copies, or marks it dropped (apply).
 // An evaluation error is the rule's alone (no match): counted, and logged
@@ -50,8 +92,9 @@ func newRules(routes []config.Route) (*rules, error) {
 // nothing recorded): under load a sound condition can run out of time,
 // and the event must not go out without the copy (or forwarded despite
 // the drop) it would otherwise get; the sender retries. Each copy is
-// size-checked like the event's own message.
-func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) error {
+// size-checked like the event's own message. The matches are returned to
+// be counted after the decision (routed.count).
+func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity, h http.Header, fields []byte, ev *webhook.Event) (routed, error) {
 	matches, errs := rs.apply(p, id, h, fields, ev)
 	var timedOut error
 	for _, e := range errs {
@@ -66,17 +109,14 @@ func (s *Server) route(ctx context.Context, rs *rules, p *provider, id identity,
 		}
 	}
 	if timedOut != nil {
-		return timedOut
-	}
-	for _, m := range matches {
-		s.metrics.routeMatches.WithLabelValues(m.Name).Inc()
+		return routed{}, timedOut
 	}
 	for i := range ev.Copies {
 		if err := s.fits(&ev.Copies[i]); err != nil {
-			return err
+			return routed{}, err
 		}
 	}
-	return nil
+	return routed{rs: rs, matches: matches}, nil
 }
 
 // apply evaluates the rules for ev and gives it a copy for each matching

@@ -82,13 +82,57 @@ func TestRoutes(t *testing.T) {
 	metrics := scrape(t, s)
 	for name, want := range map[string]float64{
 		`hookgate_route_matches_total{route="big"}`:      1,
-		`hookgate_route_matches_total{route="audit"}`:    4, // the pings too, before the drop discarded the copy
-		`hookgate_route_matches_total{route="no-pings"}`: 2, // both deliveries were evaluated
+		`hookgate_route_matches_total{route="audit"}`:    2, // not the ping: the drop discarded its copy
+		`hookgate_route_matches_total{route="no-pings"}`: 1, // not the ping's retry: a duplicate
 		`hookgate_route_errors_total{route="broken"}`:    2, // the pings stopped at the drop
 	} {
 		if got := metrics[name]; got != want {
 			t.Errorf("%s = %v; want %v", name, got, want)
 		}
+	}
+}
+
+// TestRouteMatchesCountAccepted: hookgate_route_matches_total counts what
+// a route did to an accepted event (a copy added, the event dropped), not
+// its evaluation: the routes of a duplicate or a stale event, evaluated
+// before the decision, did nothing, and neither did a copy route's match
+// when a later route dropped the event.
+func TestRouteMatchesCountAccepted(t *testing.T) {
+	const routes = `routes:
+  - name: audit
+    subject: "webhooks.audit.{provider}"
+  - name: no-pings
+    when: 'type == "ping"'
+    action: drop
+`
+	s := mustServer(t, routes, providerYAML("shop", "stripe", "whsec_a", "ordering: {key: data.object.id, version: created}"))
+	for _, c := range []struct {
+		name, id, typ, object string
+		created               int64
+		want                  int
+	}{
+		{name: "accepted", id: "evt_2", typ: "invoice.paid", object: "in_1", created: 2, want: 202},
+		{name: "duplicate", id: "evt_2", typ: "invoice.paid", object: "in_1", created: 2, want: 200},
+		{name: "stale", id: "evt_1", typ: "invoice.paid", object: "in_1", created: 1, want: 200},
+		{name: "dropped", id: "evt_ping", typ: "ping", object: "in_2", created: 1, want: 202},
+		{name: "dropped, duplicate", id: "evt_ping", typ: "ping", object: "in_2", created: 1, want: 200},
+		{name: "dropped, stale", id: "evt_ping0", typ: "ping", object: "in_2", created: 0, want: 200},
+	} {
+		if code := postTo(t, s, stripeRequest(t, stripeBody(c.id, c.typ, c.object, c.created), "whsec_a", time.Now())); code != c.want {
+			t.Fatalf("%s (%s): %d; want %d", c.name, c.id, code, c.want)
+		}
+	}
+	metrics := scrape(t, s)
+	for name, want := range map[string]float64{
+		`hookgate_route_matches_total{route="audit"}`:    1, // evt_2 accepted; the ping's copy was discarded by the drop
+		`hookgate_route_matches_total{route="no-pings"}`: 1, // evt_ping accepted and dropped
+	} {
+		if got := metrics[name]; got != want {
+			t.Errorf("%s = %v; want %v", name, got, want)
+		}
+	}
+	if n := streamCount(t, s); n != 2 {
+		t.Errorf("stream holds %d messages; want 2 (evt_2 and its audit copy)", n)
 	}
 }
 

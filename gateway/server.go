@@ -169,7 +169,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rules.Store(rs)
+	s.rules.Store(rs.countIn(s.metrics.routeMatches))
 	depth, err := s.openStorage(ctx)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func defineDeliver(fs *flag.FlagSet) runFunc {
 		if *to == "" && (len(subjects)+len(headers)+len(keys) > 0 || *name != "" || *concurrency+*maxDeliver > 0 || *timeout > 0) {
 			return fmt.Errorf("%w: -subject, -header, -name, -concurrency, -max-deliver, -timeout and -verify-key go with -to", errUsage)
 		}
-		cfg, err := config.Load(*path)
+		cfg, err := config.LoadClient(*path) // not the providers' secrets: deliver runs where they are not
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func defineDeliver(fs *flag.FlagSet) runFunc {
 			}
 			// The same checks as the config's deliveries.
 			cfg.Deliveries = []config.Delivery{d}
-			if err := cfg.Validate(); err != nil {
+			if err := cfg.ValidateClient(); err != nil {
 				return err
 			}
 		}

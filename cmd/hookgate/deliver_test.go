@@ -23,6 +23,8 @@ import (
 // TestDeliverCommand: `hookgate deliver -config F -subject S -to URL`
 // POSTs the events of S on the config's NATS server to URL, with the
 // header of -header, until it is stopped; its mistakes of usage exit 2.
+// The config's provider takes its secret from a variable that is not set
+// here: deliver reads no provider secret, so it runs where they are not.
 func TestDeliverCommand(t *testing.T) {
 	ns := testkit.StartNATS(t)
 	_, js := testkit.JetStream(t, ns.URL())
@@ -47,15 +49,24 @@ func TestDeliverCommand(t *testing.T) {
 	}))
 	defer rc.Close()
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("nats: {url: %q}\nproviders: [{name: shop, type: github, secrets: [s]}]\n", ns.URL())), 0o600)
+	if _, set := os.LookupEnv("HOOKGATE_TEST_UNSET_SECRET"); set {
+		t.Fatal("HOOKGATE_TEST_UNSET_SECRET is set; this test needs it unset")
+	}
+	os.WriteFile(cfg, []byte(fmt.Sprintf("nats: {url: %q}\nproviders: [{name: shop, type: github, secrets: [\"${HOOKGATE_TEST_UNSET_SECRET}\"]}]\n", ns.URL())), 0o600)
 
 	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan int, 1)
+	done, exited := make(chan int, 1), make(chan struct{})
 	var out bytes.Buffer
 	go func() {
 		done <- Run(runCtx, []string{"deliver", "-config", cfg, "-subject", "webhooks.shop.>", "-to", rc.URL, "-header", "X-Team=billing"}, &out, &out)
+		close(exited)
 	}()
 	testkit.WaitFor(t, 20*time.Second, testkit.Says("a request"), func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("deliver exited %d before a request\n%s", <-done, out.String())
+		default:
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) > 0

@@ -42,7 +42,7 @@ func defineTail(fs *flag.FlagSet) runFunc {
 		}
 		stream := "" // the config's, for the -all error
 		if *path != "" {
-			cfg, err := config.Load(*path)
+			cfg, err := config.LoadClient(*path) // not the providers' secrets: tail runs where they are not
 			if err != nil {
 				return err
 			}

@@ -379,6 +379,29 @@ func TestTailStreamLeavesNoConsumer(t *testing.T) {
 	}
 }
 
+// TestTailConfigWithoutProviderSecrets: tail -config reads the NATS
+// section alone: a provider secret whose variable is not set, and a
+// secret file and http.tls files that are missing, do not stop it (it
+// goes on to its own checks: -all without -stream, exit 2), so it runs
+// where the gateway's secrets are not.
+func TestTailConfigWithoutProviderSecrets(t *testing.T) {
+	if _, set := os.LookupEnv("HOOKGATE_TEST_UNSET_SECRET"); set {
+		t.Fatal("HOOKGATE_TEST_UNSET_SECRET is set; this test needs it unset")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(`nats: {url: "nats://127.0.0.1:1"}
+http: {tls: {cert_file: `+filepath.Join(dir, "no.pem")+`, key_file: `+filepath.Join(dir, "no.key")+`}}
+providers:
+  - {name: shop, type: github, secrets: ["${HOOKGATE_TEST_UNSET_SECRET}"]}
+  - {name: gh, type: github, secrets: [{file: `+filepath.Join(dir, "no-secret")+`}]}
+`), 0o600)
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"tail", "-config", cfg, "-all", "webhooks.>"}, &out, &out); code != 2 || !strings.Contains(out.String(), "-all needs -stream (this config's stream is WEBHOOKS)") {
+		t.Errorf("tail -config -all with the providers' secrets missing: exit %d, %q; want 2, -all needing -stream (the config read)", code, out.String())
+	}
+}
+
 // TestTailConfigGivesNoStream: -config gives tail the NATS address and
 // credentials, not the stream, and its help, its -all error and the README
 // say so (the help said it took the stream from the config, and the README
