@@ -527,3 +527,51 @@ func TestPresetSuccessAnswer(t *testing.T) {
 		t.Errorf("xero duplicates counted %v; want 1 (the second delivery was decided, then answered 200)", got)
 	}
 }
+
+// TestTwitterCRCAnswerIsNoSignature checks, through the handler, that the
+// answer to X's CRC cannot sign a delivery: GET ?crc_token=null was
+// answered with the MAC of "null", and a POST of the body null with that
+// answer as its signature was accepted (202) and forwarded as X's event.
+func TestTwitterCRCAnswerIsNoSignature(t *testing.T) {
+	c := mustValid(t, "listen: 127.0.0.1:0\nadmin: {listen: \"127.0.0.1:0\"}\nproviders:"+providerYAML("x", "twitter", "consumer-secret"))
+	providers, err := buildProviders(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &fakeDecider{outcome: webhook.Accepted}
+	h := testServer(t, c, d, nil).routes(providers)
+	for _, forged := range []string{"null", "12345", "true", "-1"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/webhooks/x?crc_token="+forged, nil))
+		var crc struct {
+			Token string `json:"response_token"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &crc); rec.Code != 200 || err != nil || crc.Token == "" {
+			t.Fatalf("GET crc_token=%s: %d %s; want 200 with a response_token", forged, rec.Code, rec.Body)
+		}
+		req := httptest.NewRequest("POST", "/webhooks/x", strings.NewReader(forged))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Twitter-Webhooks-Signature", crc.Token)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("POST body %s signed with the CRC's answer: %d %s; want 401", forged, rec.Code, rec.Body)
+		}
+	}
+	if len(d.asked) != 0 {
+		t.Errorf("%d forged deliveries reached the decider; want none", len(d.asked))
+	}
+	// A delivery X signs still goes through.
+	body := `{"for_user_id":"2244994945","tweet_create_events":[]}`
+	vr := &verify.Request{Method: "POST", Header: http.Header{}, Body: []byte(body)}
+	if err := verify.Sign("twitter", vr, verify.Options{Secrets: []string{"consumer-secret"}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/webhooks/x", strings.NewReader(body))
+	req.Header = vr.Header
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 202 || len(d.events) != 1 {
+		t.Errorf("signed delivery: %d %s, %d events; want 202 and one event", rec.Code, rec.Body, len(d.events))
+	}
+}

@@ -20,7 +20,7 @@ func init() {
 		Scheme: "ed25519",
 		Description: "Generic Ed25519 signature in one header (options header, prefix, encoding hex/base64, timestamp_header, " +
 			`template such as "{timestamp}{body}"); public keys hex, base64 or PEM; Sign takes the 32-byte seed or 64-byte key (hex/base64) or PKCS#8 PEM`,
-		Tolerance: 5 * time.Minute,
+		Tolerance: ed25519Tolerance,
 		Options:   []string{"header", "prefix", "encoding", "timestamp_header", "template"},
 		New: func(o Options) (Verifier, error) {
 			s, err := ed25519Options(o)
@@ -38,6 +38,10 @@ func init() {
 		},
 	})
 }
+
+// ed25519Tolerance is the generic ed25519 window when a timestamp_header
+// is set.
+const ed25519Tolerance = 5 * time.Minute
 
 // parseEd25519Public reads an Ed25519 public key: 64 hex digits, base64 of
 // 32 bytes, or PEM PUBLIC KEY. A PEM private key is refused.
@@ -238,6 +242,12 @@ func ed25519Options(o Options) (*ed25519Scheme, error) {
 			return nil, fmt.Errorf("ed25519: option %s %q is not a valid header name: %w", h.opt, h.name, ErrConfig)
 		}
 		*h.dst = textproto.CanonicalMIMEHeaderKey(h.name)
+	}
+	if s.tsHeader == "" && o.Tolerance != 0 && o.Tolerance != ed25519Tolerance {
+		// prepare sets the default when none is given, so this catches any
+		// other tolerance: without a signed timestamp it would silently
+		// check nothing.
+		return nil, fmt.Errorf("ed25519: a tolerance needs option timestamp_header (a signed timestamp): %w", ErrConfig)
 	}
 	var err error
 	if s.enc, err = encodingOption(o.Encoding); err != nil {

@@ -110,6 +110,10 @@ func TestKeyPairConfig(t *testing.T) {
 		{name: "ed25519 body twice", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}{body}"}},
 		{name: "ed25519 timestamp not signed", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body}", TimestampHeader: "X-Ts"}},
 		{name: "ed25519 timestamp without header", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{timestamp}{body}"}},
+		// A tolerance without a signed timestamp would check no time
+		// (hmac-template refuses it too); New and Sign both refuse it.
+		{name: "ed25519 tolerance without timestamp_header", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Tolerance: 10 * time.Minute}},
+		{name: "ed25519 tolerance without timestamp_header, Sign", typ: "ed25519", o: Options{Secrets: []string{rfc8032Seed}, Header: "X-Sig", Tolerance: time.Minute}, sign: true},
 		{name: "ed25519 unknown placeholder", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{id}{body}"}},
 		{name: "ed25519 unclosed placeholder", typ: "ed25519", o: Options{Secrets: []string{rfc8032Public}, Header: "X-Sig", Template: "{body"}},
 		{name: "ed25519 RSA PEM key", typ: "ed25519", o: Options{Secrets: []string{kpPublicPEM(&kpRSA2[0].PublicKey)}, Header: "X-Sig"}},
@@ -227,6 +231,8 @@ func TestEd25519Template(t *testing.T) {
 		{name: "base64", o: Options{Header: "X-Sig", Encoding: "base64"}, header: http.Header{"X-Sig": {kpB64(kpMustHex(t, sign("payload")))}}},
 		{name: "hex when base64 expected", o: Options{Header: "X-Sig", Encoding: "base64"}, header: http.Header{"X-Sig": {sign("payload")}}, want: verify.ErrMalformed},
 		{name: "timestamp not a number", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts"}, header: http.Header{"X-Sig": {sign("soonpayload")}, "X-Ts": {"soon"}}, want: verify.ErrMalformed},
+		{name: "tolerance with timestamp", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts", Tolerance: 10 * time.Minute}, header: http.Header{"X-Sig": {sign("1699999500payload")}, "X-Ts": {"1699999500"}}},
+		{name: "tolerance with timestamp, too old", o: Options{Header: "X-Sig", TimestampHeader: "X-Ts", Tolerance: time.Minute}, header: http.Header{"X-Sig": {sign("1699999500payload")}, "X-Ts": {"1699999500"}}, want: verify.ErrTooOld},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -73,5 +74,40 @@ func TestHandshakes(t *testing.T) {
 				t.Errorf("Verify(%s) = %d %q %q; want %d %q %q", tt.name, res.Response.Status, res.Response.ContentType, res.Response.Body, tt.status, tt.ctype, tt.body)
 			}
 		})
+	}
+}
+
+// TestTwitterCRCSignsNoDelivery checks that the answer to X's CRC cannot be
+// used as the signature of a delivery. The CRC answers the MAC of any token
+// of base64 characters, and the JSON scalars null, true, false and integers
+// are such tokens: GET ?crc_token=null gave the signature of a POST whose
+// body is null, which was then accepted as X's.
+func TestTwitterCRCSignsNoDelivery(t *testing.T) {
+	const secret = "consumer-secret"
+	v := mustVerifier(t, "twitter", Options{Secrets: []string{secret}})
+	for _, body := range []string{"null", "true", "false", "12345", "-1", "0", "1e5", "1E-5", "a", strings.Repeat("9", 512)} {
+		crc, err := v.Verify(&verify.Request{Method: "GET", URL: "https://h.example/x?crc_token=" + body}, now)
+		if err != nil || crc.Response == nil {
+			t.Fatalf("CRC for %q: %v; want an answer", body, err)
+		}
+		var answer struct {
+			Token string `json:"response_token"`
+		}
+		if err := json.Unmarshal(crc.Response.Body, &answer); err != nil || answer.Token != "sha256="+macB64(sha256.New, secret, body) {
+			t.Fatalf("CRC for %q answered %s (%v)", body, crc.Response.Body, err)
+		}
+		post := &verify.Request{Method: "POST", Header: http.Header{"X-Twitter-Webhooks-Signature": {answer.Token}}, Body: []byte(body)}
+		if _, err := v.Verify(post, now); !errors.Is(err, verify.ErrMismatch) {
+			t.Errorf("POST body %.40q signed with the CRC's answer: %v; want ErrMismatch", body, err)
+		}
+	}
+	// A body the CRC would not answer still verifies (X's deliveries are
+	// JSON objects), and so does a scalar with white space around it,
+	// which no token can be.
+	for _, body := range []string{`{"for_user_id":"2244994945"}`, " null", "12345\n", strings.Repeat("9", 513)} {
+		post := &verify.Request{Method: "POST", Header: http.Header{"X-Twitter-Webhooks-Signature": {"sha256=" + macB64(sha256.New, secret, body)}}, Body: []byte(body)}
+		if _, err := v.Verify(post, now); err != nil {
+			t.Errorf("POST body %.40q: %v; want it verified", body, err)
+		}
 	}
 }

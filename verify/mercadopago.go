@@ -16,11 +16,15 @@ func init() {
 		Aliases:      []string{"mercado-pago"},
 		Scheme:       "hmac-sha256",
 		Description: "Mercado Pago: x-signature ts=,v1=<hex> HMAC-SHA256 over \"id:{data.id query};request-id:{x-request-id};ts:{ts};\" " +
-			"(absent parts left out), secret signature raw; the body is NOT signed and ts has no window",
+			"(absent parts left out), secret signature raw; the body is NOT signed, but its data.id must be the signed data.id of the URL; ts has no window",
 		Headers: []string{mercadoPagoSigHeader, mercadoPagoIDHeader},
 		// The body is not signed: id is the notification, the same on
-		// every retry, and a consumer fetches the resource by the signed
-		// data.id rather than trusting the body.
+		// every retry, but a captured signature can carry a body with
+		// another id, action or type, for ever (ts has no window), and
+		// only dedupe.body_hash catches a verbatim resend. What the
+		// signature binds is the resource: the body's data.id must be
+		// the URL's signed data.id, and a consumer fetches the resource
+		// by it rather than trusting the rest of the body.
 		EventID:    "id",
 		EventType:  []string{"action"},
 		CreatedAt:  "date_created",
@@ -39,8 +43,18 @@ const (
 // the data.id query parameter, the x-request-id header and the ts of the
 // signature header, each left out of the manifest when absent. Mercado
 // Pago's PHP SDK checks no window by default, and its optional check reads
-// ts as seconds while its own tests sign millisecond values, so ts is signed
-// but not checked: a replay is caught as a duplicate of its notification id.
+// ts as seconds while its own tests sign millisecond values (and Mercado
+// Pago retries for days), so ts is signed but not checked.
+//
+// The body is not signed, and the URL, which holds the signed data.id, is
+// not forwarded: consumers read the body. So when the URL has a data.id,
+// the body must be a JSON object whose data.id (a string or a number) is
+// the same, ignoring case as the signature does; otherwise a captured
+// signature would carry a notification about any resource. The rest of the
+// body (the notification id, action, type) is not bound to anything
+// signed: a captured request can be sent again, for ever, with another id
+// and action about the same resource, and is then a new event.
+//
 // It is safe for concurrent use.
 type mercadoPagoVerifier struct {
 	macs *macSet
@@ -122,7 +136,28 @@ func (v *mercadoPagoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", h, len(v.macs.pools), ErrMismatch)
 	}
+	if dataID != "" {
+		if err := checkMercadoPagoBody(r.Body, dataID); err != nil {
+			return Result{}, err
+		}
+	}
 	return Result{SecretIndex: i}, nil
+}
+
+// checkMercadoPagoBody checks that body is a JSON object whose data.id, a
+// string or a number, is dataID, the signed data.id of the URL, ignoring
+// case (Mercado Pago signs alphanumeric IDs lowered, and the vectors'
+// bodies carry them in upper case). A body whose "data" or "data.id"
+// appears twice is malformed: parsers disagree on which one wins.
+func checkMercadoPagoBody(body []byte, dataID string) error {
+	var id string
+	if _, err := memberScalars(body, "data", map[string]*string{"id": &id}); err != nil {
+		return fmt.Errorf("body: %v (data.id %q is signed): %w", err, truncate(dataID), ErrMalformed)
+	}
+	if !strings.EqualFold(id, dataID) {
+		return fmt.Errorf("body: data.id %q is not the signed data.id %q of the URL: %w", truncate(id), truncate(dataID), ErrMismatch)
+	}
+	return nil
 }
 
 // isDigits reports whether s is one or more decimal digits.

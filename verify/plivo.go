@@ -3,9 +3,9 @@ package verify
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
+	"math/big"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,7 +17,7 @@ func init() {
 		Name:   "plivo",
 		Scheme: "hmac-sha256",
 		Description: "Plivo: X-Plivo-Signature-V3 base64 HMAC-SHA256 over {URL}?{sorted query}.{sorted form params}.{X-Plivo-Signature-V3-Nonce}, " +
-			"auth token raw; form-encoded POST bodies",
+			"auth token raw; form-encoded POST bodies; the nonce must be decimal digits, as Plivo sends",
 		Headers: []string{plivoHeader, plivoNonceHeader},
 		// No event ID that JSON paths can read (form bodies hold
 		// MessageUUID or CallUUID): the SHA-256 of what is signed, the
@@ -45,7 +45,8 @@ const (
 // both query and params are, and the params are the form body's names and
 // values, sorted, joined without separators (as Twilio's). Without form
 // params, neither "?" nor "." appears unless there is a query. The header
-// may carry several signatures separated by commas. Nothing is timed.
+// may carry several signatures separated by commas. The nonce must be
+// decimal digits (see plivoNonce). Nothing is timed.
 type plivoVerifier struct{ urlMACs }
 
 var _ Verifier = (*plivoVerifier)(nil)
@@ -63,6 +64,9 @@ func (v *plivoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 	s, nonce, _, err := readStamped(r, plivoHeader, plivoNonceHeader, stampOpaque)
 	if err != nil {
 		return Result{}, err
+	}
+	if !plivoNonce(nonce) {
+		return Result{}, fmt.Errorf("header %s: %q is not 1 to %d decimal digits: %w", plivoNonceHeader, truncate(nonce), maxPlivoNonce, ErrMalformed)
 	}
 	var sigs sigList
 	for e := range strings.SplitSeq(s, ",") {
@@ -89,7 +93,31 @@ func (v *plivoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 		return Result{}, fmt.Errorf("header %s: no signature over %s matches any of %d secrets: %w", plivoHeader, quoteURL(u), len(v.macs.pools), ErrMismatch)
 	}
 	// The nonce is new on each attempt: the ID is what else is signed.
+	// The nonce holds no ".", so it is all that follows the last one and
+	// no bytes can move between it and the params.
 	return Result{SecretIndex: i, ID: signedID(strings.TrimSuffix(signed, "."+nonce))}, nil
+}
+
+// maxPlivoNonce bounds the nonce; Plivo's are 20 digits.
+const maxPlivoNonce = 64
+
+// plivoNonce reports whether s is a nonce as Plivo sends them: decimal
+// digits (20 in every example of its documentation and SDK tests, such as
+// 05429567804466091622). The signed content ends with "." and the nonce,
+// so a nonce that could hold a "." would let the end of the params move
+// into it: TotalAmount=0.00500 with nonce N signs the same bytes as
+// TotalAmount=0 with nonce 00500.N, a new event under a captured
+// signature.
+func plivoNonce(s string) bool {
+	if s == "" || len(s) > maxPlivoNonce {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // plivoSigned returns the content Plivo signs for a POST to rawURL with a
@@ -141,17 +169,21 @@ func plivoQuery(rawQuery string) (string, error) {
 	return strings.Join(pairs, "&"), nil
 }
 
+// plivoNonceSpace is 10^20, the number of 20-digit nonces.
+var plivoNonceSpace = new(big.Int).Exp(big.NewInt(10), big.NewInt(20), nil)
+
 // sign sets a random nonce and the signature with the first secret.
 func (v *plivoVerifier) sign(r *Request, _ time.Time) error {
 	u, err := signingURL(r, v.base, "plivo")
 	if err != nil {
 		return err
 	}
-	var n [10]byte
-	if _, err := rand.Read(n[:]); err != nil {
+	// 20 random decimal digits, as Plivo sends.
+	n, err := rand.Int(rand.Reader, plivoNonceSpace)
+	if err != nil {
 		return err
 	}
-	nonce := hex.EncodeToString(n[:])
+	nonce := fmt.Sprintf("%020d", n)
 	signed, err := plivoSigned(u, r.Body, nonce)
 	if err != nil {
 		return fmt.Errorf("plivo: %v: %w", err, ErrConfig)

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strings"
@@ -126,5 +127,53 @@ func TestMondayChallengeBounded(t *testing.T) {
 		if !errors.Is(err, want) || (want == nil && (res.Response == nil || len(res.Response.Body) < n)) {
 			t.Errorf("challenge of %d bytes: %+v, %v; want %v", n, res.Response, err, want)
 		}
+	}
+}
+
+// TestPlivoNonceHoldsNoParams: Plivo signs "...{sorted params}.{nonce}",
+// and the nonce was taken as sent. A captured delivery whose last param
+// was TotalAmount=0.00500, with nonce N, verified again as the body
+// ...&TotalAmount=0 with the nonce 00500.N: the same signed bytes, a
+// different event ID (not a duplicate), for ever. A nonce is now decimal
+// digits, as Plivo sends.
+func TestPlivoNonceHoldsNoParams(t *testing.T) {
+	const token, u, nonce = "plivo-auth-token", "https://hooks.example.com/webhooks/plivo", "05429567804466091622"
+	v := mustVerifier(t, "plivo", Options{Secrets: []string{token}})
+	req := func(body, nonce, sig string) *verify.Request {
+		return &verify.Request{Method: "POST", URL: u, Body: []byte(body), Header: http.Header{
+			"Content-Type":               {"application/x-www-form-urlencoded"},
+			"X-Plivo-Signature-V3":       {sig},
+			"X-Plivo-Signature-V3-Nonce": {nonce},
+		}}
+	}
+	sig := macB64(sha256.New, token, u+"?From15551234StatusdeliveredTo15559876TotalAmount0.00500."+nonce)
+	res, err := v.Verify(req("From=15551234&Status=delivered&TotalAmount=0.00500&To=15559876", nonce, sig), now)
+	if err != nil {
+		t.Fatalf("the captured delivery: %v", err)
+	}
+	moved, err := v.Verify(req("From=15551234&Status=delivered&To=15559876&TotalAmount=0", "00500."+nonce, sig), now)
+	if !errors.Is(err, verify.ErrMalformed) {
+		t.Errorf("TotalAmount=0 with the nonce 00500.%s: %+v, %v (the original's ID %s); want ErrMalformed", nonce, moved, err, res.ID)
+	}
+	for _, bad := range []string{"", "0542956780446609162a", "0x10", "1 2", " 1", strings.Repeat("1", 65)} {
+		sig := macB64(sha256.New, token, u+"?From1."+bad)
+		if _, err := v.Verify(req("From=1", bad, sig), now); err == nil {
+			t.Errorf("nonce %q verified; want it refused", bad)
+		}
+	}
+	for _, good := range []string{"1", strings.Repeat("9", 64)} {
+		sig := macB64(sha256.New, token, u+"?From1."+good)
+		if _, err := v.Verify(req("From=1", good, sig), now); err != nil {
+			t.Errorf("nonce %q: %v; want it verified", good, err)
+		}
+	}
+}
+
+// TestPlivoSignNonce: Sign's nonce is 20 decimal digits, as Plivo's.
+func TestPlivoSignNonce(t *testing.T) {
+	o := verify.Options{Secrets: []string{"plivo-auth-token"}}
+	r := signedReq(t, "plivo", o, "https://hooks.example.com/webhooks/plivo", "From=1")
+	if n := r.Header.Get("X-Plivo-Signature-V3-Nonce"); len(n) != 20 || strings.Trim(n, "0123456789") != "" {
+		t.Errorf("Sign's nonce %q; want 20 decimal digits", n)
 	}
 }

@@ -23,7 +23,7 @@ type stampMAC struct {
 	sep       string // signed between the timestamp and the body
 	enc       encoding
 	unit      stampUnit
-	tolerance time.Duration // 0 for stampOpaque
+	tolerance time.Duration // 0: no window (stampOpaque, or Zendesk's RFC 3339)
 	desc      string
 	eventID   string
 	eventType []string
@@ -93,7 +93,7 @@ func (v *stampVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if i < 0 {
 		return Result{}, fmt.Errorf("header %s: signature matches none of %d secrets: %w", v.sig, len(v.macs.pools), ErrMismatch)
 	}
-	if v.s.unit != stampOpaque {
+	if v.s.tolerance > 0 {
 		if err := checkWindow("header", v.ts, t, at, now, v.tol); err != nil {
 			return Result{}, err
 		}

@@ -33,9 +33,15 @@ type twitterVerifier struct{ *hmacVerifier }
 // The CRC answers the same MAC that signs a POST body, for a token the
 // caller chooses: answering any token would let anyone obtain a valid
 // signature for a forged body. Only tokens of base64 or base64url
-// characters are answered, which no JSON body can be.
+// characters are answered, and a POST whose body is such a token is
+// refused whatever its signature: the JSON scalars null, true, false and
+// integers such as 12345 or -1 are made of those characters, so the CRC
+// would sign them (X's Account Activity deliveries are JSON objects).
 func (v *twitterVerifier) Verify(r *Request, now time.Time) (Result, error) {
 	if r.Method != http.MethodGet {
+		if crcToken(r.Body) {
+			return Result{}, fmt.Errorf("body %q is a token the CRC answers for anyone, so no signature of it is X's: %w", truncate(string(r.Body)), ErrMismatch)
+		}
 		return v.hmacVerifier.Verify(r, now)
 	}
 	tok := queryValue(r.URL, "crc_token")
@@ -54,8 +60,9 @@ func (v *twitterVerifier) Verify(r *Request, now time.Time) (Result, error) {
 }
 
 // crcToken reports whether s is a token the CRC may answer: 1 to
-// maxChallenge characters of the base64 and base64url alphabets.
-func crcToken(s string) bool {
+// maxChallenge characters of the base64 and base64url alphabets. A POST
+// body is checked with it too (see Verify).
+func crcToken[T ~string | ~[]byte](s T) bool {
 	if len(s) > maxChallenge {
 		return false
 	}
@@ -68,5 +75,5 @@ func crcToken(s string) bool {
 			return false
 		}
 	}
-	return s != ""
+	return len(s) > 0
 }
