@@ -148,9 +148,12 @@ func TestConfigNotLoadingExits1(t *testing.T) {
 	bin := mustBinary(t)
 	dir := t.TempDir()
 	req := testkit.WriteFile(t, dir, "req.json", `{"method":"POST","url":"http://h/webhooks/shop","headers":{},"body":"{}"}`)
-	for _, c := range []struct{ name, path, want string }{
-		{"missing", filepath.Join(dir, "none.yaml"), "no such file"},
-		{"invalid", testkit.WriteFile(t, dir, "bad.yaml", "providers:\n  - {name: shop, type: nope, secrets: [s]}\n"), `providers[0] (shop).type: unknown type "nope"`},
+	// tail and deliver read only the nats section and the deliveries
+	// (config.LoadClient): the invalid config is wrong there too.
+	for _, c := range []struct{ name, path, want, client string }{
+		{"missing", filepath.Join(dir, "none.yaml"), "no such file", "no such file"},
+		{"invalid", testkit.WriteFile(t, dir, "bad.yaml", "nats: {mode: nope}\nproviders:\n  - {name: shop, type: nope, secrets: [s]}\n"),
+			`providers[0] (shop).type: unknown type "nope"`, `nats.mode: "nope" is not jetstream or core`},
 	} {
 		for _, args := range [][]string{
 			{"serve", "-config", c.path},
@@ -173,8 +176,12 @@ func TestConfigNotLoadingExits1(t *testing.T) {
 				cmd.Stderr = &stderr
 				err := cmd.Run()
 				var exit *exec.ExitError
-				if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), c.want) {
-					t.Errorf("hookgate %s: %v, stderr %q; want exit 1 saying %q", strings.Join(args, " "), err, stderr.String(), c.want)
+				want := c.want
+				if args[0] == "tail" || args[0] == "deliver" {
+					want = c.client
+				}
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), want) {
+					t.Errorf("hookgate %s: %v, stderr %q; want exit 1 saying %q", strings.Join(args, " "), err, stderr.String(), want)
 				}
 			})
 		}

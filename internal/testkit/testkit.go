@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -77,10 +78,19 @@ func WriteFile(tb testing.TB, dir, name, content string) string {
 
 // GatewayYAML is a gateway config listening, with its admin listener, on
 // random loopback ports, keeping its data in dataDir; the sections follow,
-// a line each (a nats: block, providers:, ...).
+// a line each (a nats: block, providers:, ...). Without a nats: section
+// it runs an embedded NATS server on a random port (EmbeddedNATS), not on
+// NATS's default port, which anything else on the machine may hold.
 func GatewayYAML(dataDir string, sections ...string) string {
-	return fmt.Sprintf("\nlisten: 127.0.0.1:0\nadmin: {listen: \"127.0.0.1:0\"}\ndata_dir: %s\n%s\n", dataDir, strings.Join(sections, "\n"))
+	body := strings.Join(sections, "\n")
+	if !natsSection.MatchString(body) {
+		body = EmbeddedNATS + "\n" + body
+	}
+	return fmt.Sprintf("\nlisten: 127.0.0.1:0\nadmin: {listen: \"127.0.0.1:0\"}\ndata_dir: %s\n%s\n", dataDir, body)
 }
+
+// natsSection finds a config's top-level nats: key.
+var natsSection = regexp.MustCompile(`(?m)^nats:`)
 
 // EmbeddedNATS is the nats section of a gateway that runs its own NATS
 // server on a random port.
