@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/bench"
+	"github.com/hookgate/hookgate/config"
 )
 
 func defineBench(fs *flag.FlagSet) runFunc {
@@ -56,6 +57,13 @@ func defineBench(fs *flag.FlagSet) runFunc {
 				if set[name] {
 					return fmt.Errorf("%w: -%s sets up the servers bench starts; it does not go with -gateway, whose gateway bench does not start", errUsage, name)
 				}
+			}
+			cfg, err := config.Load(o.Config)
+			if err != nil {
+				return err
+			}
+			if _, err := cfg.Provider(o.Provider); err != nil { // bad usage, as for send, sign and verify
+				return &exitError{2, "hookgate: " + err.Error()}
 			}
 		} else {
 			for _, name := range []string{"config", "provider"} {

@@ -114,7 +114,7 @@ func TestUsageNamesRealFlags(t *testing.T) {
 // TestBadUsageExits2: a flag that is not the command's, a -status that is
 // no event status, an unknown command (also for help), and a -provider
 // the config lacks where the command acts as that provider (send, sign,
-// verify, routes) are bad usage: exit 2, saying what is wrong.
+// verify, routes, bench -gateway) are bad usage: exit 2, saying what is wrong.
 func TestBadUsageExits2(t *testing.T) {
 	cfg := archiveFixture(t, true)
 	req := testkit.WriteFile(t, t.TempDir(), "req.json", `{"method":"POST","url":"http://h/webhooks/shop","headers":{},"body":"{}"}`)
@@ -125,6 +125,7 @@ func TestBadUsageExits2(t *testing.T) {
 		{args: []string{"send", "-config", cfg, "-provider", "nosuch"}, want: `no provider named "nosuch"`},
 		{args: []string{"sign", "-config", cfg, "-provider", "nosuch"}, want: `no provider named "nosuch"`},
 		{args: []string{"verify", "-config", cfg, "-provider", "nosuch", "-request", req}, want: `no provider named "nosuch"`},
+		{args: []string{"bench", "-gateway", "http://127.0.0.1:1", "-config", cfg, "-provider", "nosuch"}, want: `no provider named "nosuch"`},
 		{args: []string{"routes", "-config", cfg, "-provider", "nosuch", "-request", req}, want: `"nosuch"`},
 		{args: []string{"help", "nosuch"}, want: `unknown command "nosuch"`},
 		{args: []string{"nosuch"}, want: `unknown command "nosuch"`},
