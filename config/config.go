@@ -226,8 +226,9 @@ type HTTP struct {
 	// takes its slot once its body has arrived.
 	MaxInFlight int `yaml:"max_in_flight"`
 	// MaxInFlightPerProvider and MaxInFlightPerClient cap the slots one
-	// provider and one client address hold (defaults: half and a quarter
-	// of max_in_flight), so that neither can take every slot.
+	// provider and one client address (an IPv6 client's /64) hold
+	// (defaults: half and a quarter of max_in_flight), so that neither can
+	// take every slot.
 	MaxInFlightPerProvider int `yaml:"max_in_flight_per_provider"`
 	MaxInFlightPerClient   int `yaml:"max_in_flight_per_client"`
 	// TrustedProxies are the peers whose X-Forwarded-For is believed, for
