@@ -219,8 +219,14 @@ type HTTP struct {
 	// its connection is closed.
 	BodyTimeout Duration `yaml:"body_timeout"`
 	// MaxConns caps the open connections of the public listener (default
-	// 4096); a connection past it is answered 503 and closed.
+	// 4096). At the cap a new connection closes the one idle longest;
+	// with none idle it is answered 503 and closed.
 	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerClient caps the open connections from one client address
+	// (an IPv6 client's /64), except from a trusted proxy (default a
+	// quarter of max_conns); past it a connection is answered 503 and
+	// closed.
+	MaxConnsPerClient int `yaml:"max_conns_per_client"`
 	// MaxInFlight caps the requests being verified and decided at once
 	// (default 1024); past it requests get 503 with Retry-After. A request
 	// takes its slot once its body has arrived.

@@ -293,6 +293,14 @@ func (h *HTTP) validate(v *validator) {
 	} else if h.MaxConns < 0 {
 		v.bad("http.max_conns", "must be positive")
 	}
+	switch {
+	case h.MaxConnsPerClient == 0:
+		h.MaxConnsPerClient = max(1, h.MaxConns/4)
+	case h.MaxConnsPerClient < 0:
+		v.bad("http.max_conns_per_client", "must be positive")
+	case h.MaxConnsPerClient > h.MaxConns && h.MaxConns > 0:
+		v.bad("http.max_conns_per_client", "%d is more than http.max_conns (%d)", h.MaxConnsPerClient, h.MaxConns)
+	}
 	if h.MaxInFlight == 0 {
 		h.MaxInFlight = DefaultMaxInFlight
 	} else if h.MaxInFlight < 0 {

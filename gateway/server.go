@@ -129,7 +129,8 @@ func newServer(cfg *config.Config, opt Options) *Server {
 	}
 	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
 		admission: newAdmission(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxInFlightPerProvider, cfg.HTTP.MaxInFlightPerClient)}
-	s.conns = &connLimit{max: int64(cfg.HTTP.MaxConns), refused: s.metrics.connsRefused.Inc}
+	trusted, _ := parsePrefixes(cfg.HTTP.TrustedProxies) // valid: the config is
+	s.conns = newConnLimit(cfg.HTTP.MaxConns, cfg.HTTP.MaxConnsPerClient, trusted, s.metrics.connsRefused.Inc, s.metrics.connsEvicted.Inc)
 	return s
 }
 
@@ -382,6 +383,7 @@ func (s *Server) startHTTP(providers []*provider) error {
 		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
+		ConnState:         s.conns.track, // which connections are idle, for the cap
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.served = make(chan struct{})
