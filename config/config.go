@@ -44,6 +44,7 @@ const (
 	DefaultOutboxMaxBytes   = 1 << 30
 	DefaultBodyTimeout      = 10 * time.Second
 	DefaultMaxConns         = 4096
+	DefaultMaxStreams       = 16
 	DefaultMaxInFlight      = 1024
 	BackendSQLite           = "sqlite"
 	BackendJetStream        = "jetstream"
@@ -227,6 +228,10 @@ type HTTP struct {
 	// quarter of max_conns); past it a connection is answered 503 and
 	// closed.
 	MaxConnsPerClient int `yaml:"max_conns_per_client"`
+	// MaxConcurrentStreams caps the requests one HTTP/2 connection (over
+	// TLS) carries at once (default 16); each beyond the first takes a
+	// slot of max_conns and of its address's share.
+	MaxConcurrentStreams int `yaml:"max_concurrent_streams"`
 	// MaxInFlight caps the requests being verified and decided at once
 	// (default 1024); past it requests get 503 with Retry-After. A request
 	// takes its slot once its body has arrived.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -31,26 +32,37 @@ import (
 // sender holds a connection only for as long as the header and body
 // deadlines (http.read_header_timeout, http.body_timeout) allow.
 //
+// An HTTP/2 connection carries several requests at once (up to
+// http.max_concurrent_streams): each one beyond the first takes a slot of
+// its own, of max and of its address's share, for as long as it runs
+// (openStream), so that at most max requests are receiving or holding a
+// body at once, whatever the protocol. A request that finds no slot gets
+// 503.
+//
 // The server's ConnState hook (track) marks a connection idle or busy
-// with one atomic store, no lock: the requests' path takes no lock here.
-// Accepting and closing a connection take the lock; making room scans the
-// open connections (at the cap only). It is safe for concurrent use.
+// with one atomic store, no lock: the requests' path takes no lock here
+// (an HTTP/2 request's slot is a few atomic adds). Accepting and closing
+// a connection take the lock; making room scans the open connections (at
+// the cap only). It is safe for concurrent use.
 type connLimit struct {
 	max, perClient int64  // perClient 0: no share per address
 	refused        func() // counts a refused connection
 	evicted        func() // counts an idle connection closed to make room
 	epoch          time.Time
 	trusted        atomic.Pointer[prefixes] // peers without a share
-	open           atomic.Int64             // changed under mu; read without
+	open           atomic.Int64             // slots taken: connections and their extra streams
 
 	mu      sync.Mutex
 	conns   *limitedConn // the open connections, a list through their next and prev
-	clients map[netip.Addr]int64
+	clients map[netip.Addr]*share
 }
+
+// share counts the slots one client address holds.
+type share struct{ n atomic.Int64 }
 
 func newConnLimit(max, perClient int, trusted prefixes, refused, evicted func()) *connLimit {
 	l := &connLimit{max: int64(max), perClient: int64(perClient), refused: refused, evicted: evicted,
-		epoch: time.Now(), clients: map[netip.Addr]int64{}}
+		epoch: time.Now(), clients: map[netip.Addr]*share{}}
 	l.setTrusted(trusted)
 	return l
 }
@@ -59,7 +71,8 @@ func newConnLimit(max, perClient int, trusted prefixes, refused, evicted func())
 // may change them).
 func (l *connLimit) setTrusted(ps prefixes) { l.trusted.Store(&ps) }
 
-// Open returns the number of connections open now.
+// Open returns the number of slots taken now: the open connections and
+// their HTTP/2 requests beyond the first.
 func (l *connLimit) Open() int64 { return l.open.Load() }
 
 // listener returns ln with the cap applied; plain says that ln serves
@@ -118,23 +131,34 @@ func (l *connLimit) admit(c net.Conn) (*limitedConn, []byte) {
 		lc.client, lc.counted = clientKey(a), true
 	}
 	l.mu.Lock()
-	if lc.counted && l.clients[lc.client] >= l.perClient {
-		l.mu.Unlock()
-		return nil, refusalClient
+	if lc.counted {
+		// The address's slot first: a victim closed below may be its
+		// last connection, whose share must then stay.
+		lc.share = l.clients[lc.client]
+		if lc.share == nil {
+			lc.share = &share{}
+			l.clients[lc.client] = lc.share
+		}
+		if lc.share.n.Add(1) > l.perClient {
+			l.unshareLocked(lc)
+			l.mu.Unlock()
+			return nil, refusalClient
+		}
 	}
-	if l.open.Load() >= l.max {
+	if l.open.Add(1) > l.max {
 		victim := l.longestIdle()
-		l.mu.Unlock()
 		if victim == nil {
+			l.open.Add(-1)
+			if lc.counted {
+				l.unshareLocked(lc)
+			}
+			l.mu.Unlock()
 			return nil, refusalFull
 		}
+		l.mu.Unlock()
 		victim.Close() // gives its place back
 		l.evicted()
 		l.mu.Lock()
-	}
-	l.open.Add(1)
-	if lc.counted {
-		l.clients[lc.client]++
 	}
 	lc.next = l.conns
 	if l.conns != nil {
@@ -170,11 +194,97 @@ func (l *connLimit) remove(c *limitedConn) {
 	}
 	c.next, c.prev = nil, nil
 	if c.counted {
-		if l.clients[c.client]--; l.clients[c.client] <= 0 {
-			delete(l.clients, c.client) // the map holds only addresses with connections
-		}
+		l.unshareLocked(c)
 	}
 	l.open.Add(-1)
+}
+
+// unshareLocked gives back a slot of c's address's share. l.mu is held.
+func (l *connLimit) unshareLocked(c *limitedConn) {
+	if c.share.n.Add(-1) <= 0 && l.clients[c.client] == c.share {
+		delete(l.clients, c.client) // the map holds only addresses with slots
+	}
+}
+
+// unshare gives back a slot of c's address's share.
+func (l *connLimit) unshare(c *limitedConn) {
+	if c.share.n.Add(-1) > 0 {
+		return
+	}
+	l.mu.Lock()
+	if c.share.n.Load() <= 0 && l.clients[c.client] == c.share {
+		delete(l.clients, c.client)
+	}
+	l.mu.Unlock()
+}
+
+// connKey is the context key of a request's connection (connContext).
+type connKey struct{}
+
+// connContext is the server's ConnContext hook: it puts the connection
+// in its requests' context, for openStream.
+func (l *connLimit) connContext(ctx context.Context, c net.Conn) context.Context {
+	if lc := asLimited(c); lc != nil {
+		return context.WithValue(ctx, connKey{}, lc)
+	}
+	return ctx
+}
+
+// openStream takes a slot for an HTTP/2 request beyond its connection's
+// first (see connLimit), making room at max as a new connection does; the
+// error wraps ErrBusy and names the limit. The request gives it back with
+// closeStream(c, extra) when it ends, after a nil error.
+func (l *connLimit) openStream(ctx context.Context) (c *limitedConn, extra bool, err error) {
+	c, _ = ctx.Value(connKey{}).(*limitedConn)
+	if c == nil {
+		return nil, false, nil
+	}
+	if c.streams.Add(1) == 1 {
+		return c, false, nil // the connection's own slot
+	}
+	if c.counted {
+		if n := c.share.n.Add(1); n > l.perClient {
+			l.unshare(c)
+			c.streams.Add(-1)
+			return nil, false, fmt.Errorf("%w: client %s has %d connections and HTTP/2 requests (http.max_conns_per_client)", ErrBusy, clientName(c.client), l.perClient)
+		}
+	}
+	if l.open.Add(1) > l.max && !l.makeRoom() {
+		l.open.Add(-1)
+		if c.counted {
+			l.unshare(c)
+		}
+		c.streams.Add(-1)
+		return nil, false, fmt.Errorf("%w: the gateway has %d connections and HTTP/2 requests (http.max_conns)", ErrBusy, l.max)
+	}
+	return c, true, nil
+}
+
+// closeStream ends a request that openStream admitted.
+func (l *connLimit) closeStream(c *limitedConn, extra bool) {
+	if c == nil {
+		return
+	}
+	c.streams.Add(-1)
+	if extra {
+		if c.counted {
+			l.unshare(c)
+		}
+		l.open.Add(-1)
+	}
+}
+
+// makeRoom closes the connection idle longest, if any is.
+func (l *connLimit) makeRoom() bool {
+	l.mu.Lock()
+	victim := l.longestIdle()
+	l.mu.Unlock()
+	if victim == nil {
+		return false
+	}
+	victim.Close()
+	l.evicted()
+	return true
 }
 
 // now is the time on the limit's monotonic clock, at least 1 (0 marks a
@@ -184,15 +294,9 @@ func (l *connLimit) now() int64 { return int64(time.Since(l.epoch)) + 1 }
 // track is the server's ConnState hook: a connection between requests (or
 // before its first) is idle since now, one in a request is busy.
 func (l *connLimit) track(c net.Conn, state http.ConnState) {
-	lc, ok := c.(*limitedConn)
-	if !ok {
-		tc, isTLS := c.(*tls.Conn)
-		if !isTLS {
-			return
-		}
-		if lc, ok = tc.NetConn().(*limitedConn); !ok {
-			return
-		}
+	lc := asLimited(c)
+	if lc == nil {
+		return
 	}
 	switch state {
 	case http.StateIdle:
@@ -200,6 +304,16 @@ func (l *connLimit) track(c net.Conn, state http.ConnState) {
 	case http.StateActive, http.StateHijacked:
 		lc.idle.Store(0)
 	}
+}
+
+// asLimited is the limitedConn of a connection the server serves (nil
+// for another): c itself, or what its TLS runs on.
+func asLimited(c net.Conn) *limitedConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	lc, _ := c.(*limitedConn)
+	return lc
 }
 
 // peerAddr is the address of c's peer.
@@ -219,6 +333,8 @@ type limitedConn struct {
 	idle       atomic.Int64 // idle since (connLimit.now); 0: in a request
 	client     netip.Addr   // its share's key, when counted
 	counted    bool         // counted in its address's share
+	share      *share       // its address's, when counted
+	streams    atomic.Int64 // HTTP/2 requests running (openStream)
 	next, prev *limitedConn // in l.conns, under l.mu
 	once       sync.Once
 }

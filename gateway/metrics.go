@@ -198,7 +198,7 @@ func (m *metrics) registerRuntime(s *Server) {
 			Name: "hookgate_relay_lag_seconds", Help: "Time from commit to NATS ack of the last message the relay published.",
 		}, func() float64 { return s.relay.Stats().Lag.Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "hookgate_http_connections", Help: "Open connections of the public listener (at most http.max_conns).",
+			Name: "hookgate_http_connections", Help: "Connection slots taken: open connections of the public listener, and their HTTP/2 requests beyond the first (at most http.max_conns).",
 		}, func() float64 { return float64(s.conns.Open()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookgate_requests_in_flight", Help: "Requests holding a work slot: verified and decided now (at most http.max_in_flight).",

@@ -383,8 +383,15 @@ func (s *Server) startHTTP(providers []*provider) error {
 		WriteTimeout:      time.Duration(cfg.HTTP.WriteTimeout),
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
-		ConnState:         s.conns.track, // which connections are idle, for the cap
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The connection cap (conns.go) learns which connections are idle,
+		// and an HTTP/2 request finds its connection, for its slot.
+		ConnState:   s.conns.track,
+		ConnContext: s.conns.connContext,
+		// With TLS, HTTP/2: at most this many requests on a connection at
+		// once (Go's default is 250), each beyond the first taking a slot
+		// of http.max_conns (connLimit.openStream).
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: cfg.HTTP.MaxConcurrentStreams},
 	}
 	s.served = make(chan struct{})
 	go func() {
