@@ -295,16 +295,21 @@ func (t *target) children() []*child {
 // which may hold a quarter of http.max_in_flight's work slots (256 of the
 // default 1,024); with more connections than that, max_in_flight is four
 // times the connections, so that the gateway does not answer 503 to the
-// client's own concurrency.
+// client's own concurrency. Likewise past a quarter of http.max_conns
+// (1,024 of 4,096) the address may hold all of max_conns.
 func writeConfig(dir string, o *Options, spec setupSpec, natsURL, secret string, ports [3]int) (string, error) {
 	nats := fmt.Sprintf("port: %d", ports[2])
 	if natsURL != "" {
 		nats = fmt.Sprintf("url: %q, replicas: %d, create_stream: true", natsURL, clusterNodes)
 	}
-	httpCfg := "{}"
+	var httpSettings []string
 	if o.Concurrency > config.DefaultMaxInFlight/4 {
-		httpCfg = fmt.Sprintf("{max_in_flight: %d}", 4*o.Concurrency)
+		httpSettings = append(httpSettings, fmt.Sprintf("max_in_flight: %d", 4*o.Concurrency))
 	}
+	if o.Concurrency > config.DefaultMaxConns/4 {
+		httpSettings = append(httpSettings, fmt.Sprintf("max_conns_per_client: %d", config.DefaultMaxConns))
+	}
+	httpCfg := "{" + strings.Join(httpSettings, ", ") + "}"
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:%d
 admin: {listen: "127.0.0.1:%d"}
 nats: {%s, max_age: %s, duplicate_window: %s}

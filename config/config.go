@@ -45,6 +45,7 @@ const (
 	DefaultOutboxMaxBytes   = 1 << 30
 	DefaultBodyTimeout      = 10 * time.Second
 	DefaultMaxConns         = 4096
+	DefaultMaxStreams       = 16
 	DefaultMaxInFlight      = 1024
 	BackendSQLite           = "sqlite"
 	BackendJetStream        = "jetstream"
@@ -220,15 +221,26 @@ type HTTP struct {
 	// its connection is closed.
 	BodyTimeout Duration `yaml:"body_timeout"`
 	// MaxConns caps the open connections of the public listener (default
-	// 4096); a connection past it is answered 503 and closed.
+	// 4096). At the cap a new connection closes the one idle longest;
+	// with none idle it is answered 503 and closed.
 	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerClient caps the open connections from one client address
+	// (an IPv6 client's /64), except from a trusted proxy (default a
+	// quarter of max_conns); past it a connection is answered 503 and
+	// closed.
+	MaxConnsPerClient int `yaml:"max_conns_per_client"`
+	// MaxConcurrentStreams caps the requests one HTTP/2 connection (over
+	// TLS) carries at once (default 16); each beyond the first takes a
+	// slot of max_conns and of its address's share.
+	MaxConcurrentStreams int `yaml:"max_concurrent_streams"`
 	// MaxInFlight caps the requests being verified and decided at once
 	// (default 1024); past it requests get 503 with Retry-After. A request
 	// takes its slot once its body has arrived.
 	MaxInFlight int `yaml:"max_in_flight"`
 	// MaxInFlightPerProvider and MaxInFlightPerClient cap the slots one
-	// provider and one client address hold (defaults: half and a quarter
-	// of max_in_flight), so that neither can take every slot.
+	// provider and one client address (an IPv6 client's /64) hold
+	// (defaults: half and a quarter of max_in_flight), so that neither can
+	// take every slot.
 	MaxInFlightPerProvider int `yaml:"max_in_flight_per_provider"`
 	MaxInFlightPerClient   int `yaml:"max_in_flight_per_client"`
 	// TrustedProxies are the peers whose X-Forwarded-For is believed, for

@@ -167,10 +167,16 @@ providers:
 		{"max_body", p.MaxBody, int64(DefaultMaxBody)},
 		{"subject", p.Subject, DefaultSubject},
 		{"nats client url", c.NATSClientURL(), "nats://127.0.0.1:4222"},
+		{"http.max_conns", c.HTTP.MaxConns, DefaultMaxConns},
+		{"http.max_conns_per_client", c.HTTP.MaxConnsPerClient, DefaultMaxConns / 4},
+		{"http.max_concurrent_streams", c.HTTP.MaxConcurrentStreams, DefaultMaxStreams},
 	} {
 		if check.got != check.want {
 			t.Errorf("%s = %v; want %v", check.field, check.got, check.want)
 		}
+	}
+	if small := mustValid(t, "http: {max_conns: 2}\nproviders: [{name: a, type: github, secrets: [s]}]\n"); small.HTTP.MaxConnsPerClient != 1 {
+		t.Errorf("http.max_conns_per_client = %d with max_conns 2; want 1", small.HTTP.MaxConnsPerClient)
 	}
 	ext := mustValid(t, "nats: {url: nats://n:4222}\nproviders: [{name: a, type: github, secrets: [s]}]\n")
 	if *ext.NATS.CreateStream {
@@ -478,7 +484,7 @@ func TestValidateSubjectInsideStream(t *testing.T) {
 
 func TestEdgeConfigErrors(t *testing.T) {
 	c, err := Read(strings.NewReader(`
-http: {trusted_proxies: [nope], tls: {cert_file: /x}}
+http: {trusted_proxies: [nope], tls: {cert_file: /x}, max_conns: 8, max_conns_per_client: 9, max_concurrent_streams: -1}
 providers:
   - name: a
     type: github
@@ -490,7 +496,7 @@ providers:
 		t.Fatal(err)
 	}
 	err = c.Validate()
-	for _, want := range []string{"http.trusted_proxies:", "http.tls: cert_file and key_file", "providers[0] (a).allow:", "providers[0] (a).rate_limit:"} {
+	for _, want := range []string{"http.trusted_proxies:", "http.tls: cert_file and key_file", "http.max_conns_per_client: 9 is more than http.max_conns (8)", "http.max_concurrent_streams: -1 is out of range", "providers[0] (a).allow:", "providers[0] (a).rate_limit:"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate = %v; want it to name %q", err, want)
 		}

@@ -304,6 +304,20 @@ func (h *HTTP) validate(v *validator) {
 	} else if h.MaxConns < 0 {
 		v.bad("http.max_conns", "must be positive")
 	}
+	switch {
+	case h.MaxConnsPerClient == 0:
+		h.MaxConnsPerClient = max(1, h.MaxConns/4)
+	case h.MaxConnsPerClient < 0:
+		v.bad("http.max_conns_per_client", "must be positive")
+	case h.MaxConnsPerClient > h.MaxConns && h.MaxConns > 0:
+		v.bad("http.max_conns_per_client", "%d is more than http.max_conns (%d)", h.MaxConnsPerClient, h.MaxConns)
+	}
+	switch {
+	case h.MaxConcurrentStreams == 0:
+		h.MaxConcurrentStreams = DefaultMaxStreams
+	case h.MaxConcurrentStreams < 0 || h.MaxConcurrentStreams > 1000:
+		v.bad("http.max_concurrent_streams", "%d is out of range (1 to 1000)", h.MaxConcurrentStreams)
+	}
 	if h.MaxInFlight == 0 {
 		h.MaxInFlight = DefaultMaxInFlight
 	} else if h.MaxInFlight < 0 {

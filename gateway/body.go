@@ -14,12 +14,14 @@ import (
 // costs is about its body and the garbage collector does not churn through
 // a fresh buffer per request.
 //
-// A body with a declared length (Content-Length) is read into one buffer of
-// that length's size class (see classSize), taken once the first chunkSize
-// bytes have arrived: a client that declares a large body and sends nothing
-// holds one small chunk, and one that stalls later holds its declared
-// length (at most max_body) only until http.body_timeout. Nothing is copied
-// or doubled while reading. A body without a declared length (chunked
+// Memory follows the bytes that arrived, never a declared length: a client
+// that declares a large body and stalls (until http.body_timeout) holds
+// about what it sent. A body with a declared length (Content-Length) is
+// read into one chunk, then, while its bytes keep coming, into a buffer
+// twice the bytes arrived (at most the declared length, which the last one
+// is): a buffer holds at most twice the bytes arrived, or 64 KiB (the
+// smallest size class past a chunk). Its bytes are copied at each growth,
+// less than the body in all. A body without a declared length (chunked
 // transfer encoding) arrives in chunks taken as its bytes come, and is
 // copied into one buffer of its size class once complete.
 
@@ -123,27 +125,29 @@ func readBody(r io.Reader, declared, max int64) (body, error) {
 	return readChunked(r, max)
 }
 
-// readDeclared reads a body of a declared length n.
+// readDeclared reads a body of a declared length n, in a buffer that grows
+// with the bytes that arrive (see the top of this file).
 func readDeclared(r io.Reader, n int) (body, error) {
-	first := getBuf(min(n, chunkSize))
-	got, err := readFull(r, *first)
-	if err != nil {
-		putBuf(first)
-		return body{}, readError(err, got, n)
-	}
-	if n <= chunkSize {
-		return body{buf: first}, nil
-	}
-	// The sender is sending: now the buffer of the whole length.
-	buf := getBuf(n)
-	copy(*buf, *first)
-	putBuf(first)
-	m, err := readFull(r, (*buf)[got:])
-	if err != nil {
+	buf := getBuf(min(n, chunkSize))
+	got := 0
+	for {
+		m, err := readFull(r, (*buf)[got:])
+		got += m
+		if err != nil {
+			putBuf(buf)
+			return body{}, readError(err, got, n)
+		}
+		if got == n {
+			return body{buf: buf}, nil // net/http ends the body at its declared length
+		}
+		// Full, and the sender is sending: twice the bytes arrived, and
+		// the rest of the size class too.
+		next := getBuf(min(n, 2*got))
+		*next = (*next)[:min(n, cap(*next))]
+		copy(*next, (*buf)[:got])
 		putBuf(buf)
-		return body{}, readError(err, got+m, n)
+		buf = next
 	}
-	return body{buf: buf}, nil // net/http ends the body at its declared length
 }
 
 // readChunked reads a body of unknown length, at most max bytes.

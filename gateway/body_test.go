@@ -85,9 +85,11 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // TestReadBodyAllocatesWhatArrives: a 1 MiB declared length with one byte
-// sent costs a chunk, not the declared megabyte; a 1 MiB body costs its
-// size (declared) or its chunks and one copy (undeclared), never the
-// doublings of a growing buffer.
+// sent costs a chunk, not the declared megabyte, and with a chunk and a
+// byte sent (then a stall until the body deadline) a chunk and 64 KiB: it
+// once cost the whole declared length, 200 such HTTP/2 streams 281 MiB. A
+// 1 MiB body costs the buffers it grew through, less than twice its size
+// (declared), or its chunks and one copy (undeclared).
 func TestReadBodyAllocatesWhatArrives(t *testing.T) {
 	alloc := func(f func()) uint64 {
 		var before, after runtime.MemStats
@@ -106,13 +108,22 @@ func TestReadBodyAllocatesWhatArrives(t *testing.T) {
 	if n > 4*chunkSize {
 		t.Errorf("reading 1 byte of a declared 1 MiB allocated %d bytes; want at most a few chunks", n)
 	}
+	n = alloc(func() {
+		r := io.MultiReader(bytes.NewReader(make([]byte, chunkSize+1)), errReader{os.ErrDeadlineExceeded})
+		if _, err := readBody(r, 1<<20, 1<<20); !errors.Is(err, ErrBodyTimeout) {
+			t.Errorf("readBody of a stalled body = %v; want ErrBodyTimeout", err)
+		}
+	})
+	if n > chunkSize+classStep+chunkSize {
+		t.Errorf("reading a chunk and a byte of a declared 1 MiB allocated %d bytes; want at most a chunk and %d", n, classStep)
+	}
 	big := bytes.Repeat([]byte("y"), 1<<20)
 	for _, c := range []struct {
 		declared int64
 		most     uint64
 		what     string
 	}{
-		{1 << 20, 1<<20 + 2*chunkSize, "its own length and a chunk"},
+		{1 << 20, 2*(1<<20) + 2*chunkSize, "the buffers it grew through"},
 		{-1, 2*(1<<20) + 2*chunkSize, "its chunks and one copy"},
 	} {
 		n = alloc(func() {

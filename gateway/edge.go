@@ -155,9 +155,31 @@ func (e *edge) spend(now time.Time) error {
 	return nil
 }
 
+// clientKey is what a client's shares are counted by: an IPv4 address
+// (an IPv4-mapped IPv6 one as IPv4), or an IPv6 address's /64, which one
+// host or site usually holds whole: counted by address, it would take
+// as many shares as it has addresses.
+func clientKey(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64) // cannot fail: 64 bits of 128; the zone is dropped
+		return p.Addr()
+	}
+	return a
+}
+
+// clientName names a client key in messages: an IPv6 one as its /64.
+func clientName(k netip.Addr) string {
+	if k.Is6() {
+		return k.String() + "/64"
+	}
+	return k.String()
+}
+
 // admission hands out the work slots of the gateway: at most total
 // requests are verified and decided at once, of which at most perProvider
-// for one provider and perClient for one client address. A request takes
+// for one provider and perClient for one client address (an IPv6 client
+// by its /64: clientKey). A request takes
 // its slot once its body has arrived (a slow body holds a connection, not a
 // slot), so neither one provider's flood nor one address's can take every
 // slot from the others. It is safe for concurrent use.
@@ -179,6 +201,7 @@ func newAdmission(total, perProvider, perClient int) *admission {
 // an error wrapping ErrBusy that says which limit is reached. release must
 // be called exactly once after a nil error.
 func (a *admission) acquire(provider string, client netip.Addr) error {
+	client = clientKey(client)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -187,7 +210,7 @@ func (a *admission) acquire(provider string, client netip.Addr) error {
 	case a.provider[provider] >= a.perProvider:
 		return fmt.Errorf("%w: provider %s has %d requests in flight (http.max_in_flight_per_provider)", ErrBusy, provider, a.perProvider)
 	case a.client[client] >= a.perClient:
-		return fmt.Errorf("%w: client %s has %d requests in flight (http.max_in_flight_per_client)", ErrBusy, client, a.perClient)
+		return fmt.Errorf("%w: client %s has %d requests in flight (http.max_in_flight_per_client)", ErrBusy, clientName(client), a.perClient)
 	}
 	a.inFlight++
 	a.provider[provider]++
@@ -197,6 +220,7 @@ func (a *admission) acquire(provider string, client netip.Addr) error {
 
 // release gives back the slot of a request that acquire admitted.
 func (a *admission) release(provider string, client netip.Addr) {
+	client = clientKey(client)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.inFlight--

@@ -181,6 +181,46 @@ func TestAdmission(t *testing.T) {
 	}
 }
 
+// TestAdmissionIPv6Prefix: an IPv6 client's share of the work slots is
+// its /64's, whichever of its addresses a request comes from (one /64 took
+// 512 slots, the provider's share, with a share of 4 per address); an
+// IPv4-mapped address is its IPv4 address; another /64 has its own share.
+func TestAdmissionIPv6Prefix(t *testing.T) {
+	a := newAdmission(1024, 512, 4)
+	base := netip.MustParseAddr("2001:db8:1:2::").As16()
+	got := 0
+	var lastErr error
+	for i := range 600 {
+		b := base
+		b[8], b[14], b[15] = byte(i), byte(i>>8), byte(i)
+		if lastErr = a.acquire("shop", netip.AddrFrom16(b)); lastErr == nil {
+			got++
+		}
+	}
+	if got != 4 || lastErr == nil || !strings.Contains(lastErr.Error(), "client 2001:db8:1:2::/64 has 4 requests") {
+		t.Errorf("one /64 took %d slots (last error %v); want 4, and the error naming the /64", got, lastErr)
+	}
+	if err := a.acquire("shop", netip.MustParseAddr("2001:db8:1:3::1")); err != nil {
+		t.Errorf("another /64: %v", err)
+	}
+	a.release("shop", netip.MustParseAddr("2001:db8:1:2:ffff::1")) // any address of the /64 gives one back
+	if err := a.acquire("shop", netip.MustParseAddr("2001:db8:1:2::abcd")); err != nil {
+		t.Errorf("the /64 after one release: %v", err)
+	}
+	v4, mapped := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("::ffff:192.0.2.1")
+	for i := range 4 {
+		if err := a.acquire("shop", []netip.Addr{v4, mapped}[i%2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.acquire("shop", mapped); err == nil || !strings.Contains(err.Error(), "client 192.0.2.1 has") {
+		t.Errorf("an IPv4 address and its mapped form share one share: err = %v", err)
+	}
+	if err := a.acquire("shop", netip.MustParseAddr("192.0.2.2")); err != nil {
+		t.Errorf("the next IPv4 address: %v", err)
+	}
+}
+
 // TestFailedVerificationSpendsNoRateLimit: requests that fail the signature
 // check do not spend the provider's budget, so a stranger's flood (even
 // from the provider's own address) never makes the real provider's

@@ -302,6 +302,16 @@ func (s *Server) process(w http.ResponseWriter, p *provider, req *http.Request) 
 	if err != nil {
 		return r, err
 	}
+	if req.ProtoMajor == 2 {
+		// Several requests share an HTTP/2 connection: each beyond the
+		// first takes a connection slot of its own, so that bodies
+		// arriving or held stay within http.max_conns.
+		c, extra, err := s.conns.openStream(req.Context())
+		if err != nil {
+			return r, err
+		}
+		defer s.conns.closeStream(c, extra)
+	}
 	if d := s.cfg.HTTP.BodyTimeout; d > 0 {
 		// The whole body must arrive in time; past it the read fails and
 		// the request is answered 408 (errors ignored: a ResponseWriter

@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/internal/jsondepth"
 	"github.com/hookgate/hookgate/ordering"
 	"github.com/hookgate/hookgate/verify"
 )
@@ -147,17 +148,25 @@ func newIdentifier(eventID string, eventType []string, o config.Ordering) (*iden
 // says "unknown"). JSON fields of a body that is not JSON are absent. An
 // event whose ordering key is absent is not ordered; one whose key is
 // present but whose version is absent or unparsable, or whose body is not
-// JSON while ordering reads it, is malformed. Every value is trimmed of
-// surrounding white space (see present), and one holding a line break or
-// NUL is malformed.
+// JSON while ordering reads it, is malformed; a body that nests arrays
+// and objects deeper than jsondepth.Max (encoding/json's limit) is not
+// JSON. Every value is trimmed of surrounding white space (see present),
+// and one holding a line break or NUL is malformed.
 func (idf *identifier) identify(h http.Header, body []byte, scheme verify.Result) (identity, error) {
 	var id identity
 	var buf [8]gjson.Result
 	var fields []gjson.Result // the JSON fields, by slot; nil: none is present
 	if idf.readsJSON {
-		if gjson.ValidBytes(body) {
+		// A body nested deeper than jsondepth.Max is not JSON: gjson
+		// recurses per level, and would overflow the stack on a few MiB
+		// of '['.
+		deep := !jsondepth.Within(body, jsondepth.Max)
+		switch {
+		case !deep && gjson.ValidBytes(body):
 			fields = idf.fields.read(body, buf[:0])
-		} else if idf.orderingJSON {
+		case idf.orderingJSON && deep:
+			return id, fmt.Errorf("%w: body nests JSON deeper than %d levels, and ordering reads it", ErrMalformed, jsondepth.Max)
+		case idf.orderingJSON:
 			return id, fmt.Errorf("%w: body is not valid JSON, and ordering reads it", ErrMalformed)
 		}
 	}

@@ -27,6 +27,7 @@ type metrics struct {
 
 	quarantineDropped prometheus.Counter
 	connsRefused      prometheus.Counter
+	connsEvicted      prometheus.Counter
 	fallbacks         prometheus.Counter
 	routeMatches      *prometheus.CounterVec   // route
 	routeErrors       *prometheus.CounterVec   // route
@@ -79,7 +80,11 @@ func newMetrics() *metrics {
 	})
 	m.connsRefused = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hookgate_http_connections_refused_total",
-		Help: "Connections closed at once because the public listener was at http.max_conns.",
+		Help: "Connections closed at once: the public listener was at http.max_conns with no connection idle, or the client address at http.max_conns_per_client.",
+	})
+	m.connsEvicted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookgate_http_connections_evicted_total",
+		Help: "Idle connections closed to make room for a new one at http.max_conns.",
 	})
 	m.fallbacks = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hookgate_outbox_fallback_messages_total",
@@ -106,7 +111,7 @@ func newMetrics() *metrics {
 	m.writerDecide = m.writerStage.WithLabelValues("decide")
 	m.writerPublish = m.writerStage.WithLabelValues("publish")
 	m.writerCommit = m.writerStage.WithLabelValues("commit")
-	m.registry.MustRegister(m.writerStage, m.writerBatch, m.connsRefused, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
+	m.registry.MustRegister(m.writerStage, m.writerBatch, m.connsRefused, m.connsEvicted, m.quarantineDropped, m.fallbacks, m.routeMatches, m.routeErrors, m.requests, m.rejections, m.verifyFailed, m.secretMatched, m.latency, m.swept,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -193,7 +198,7 @@ func (m *metrics) registerRuntime(s *Server) {
 			Name: "hookgate_relay_lag_seconds", Help: "Time from commit to NATS ack of the last message the relay published.",
 		}, func() float64 { return s.relay.Stats().Lag.Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "hookgate_http_connections", Help: "Open connections of the public listener (at most http.max_conns).",
+			Name: "hookgate_http_connections", Help: "Connection slots taken: open connections of the public listener, and their HTTP/2 requests beyond the first (at most http.max_conns).",
 		}, func() float64 { return float64(s.conns.Open()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookgate_requests_in_flight", Help: "Requests holding a work slot: verified and decided now (at most http.max_in_flight).",

@@ -82,6 +82,8 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 	}
 	s.table.Store(table)
 	s.rules.Store(rs.countIn(s.metrics.routeMatches))
+	trusted, _ := parsePrefixes(cfg.HTTP.TrustedProxies) // valid: buildProviders read them
+	s.conns.setTrusted(trusted)
 	if cert != nil {
 		s.cert.Store(cert)
 	}
@@ -89,7 +91,8 @@ func (s *Server) Reload(cfg *config.Config) (needsRestart []string, err error) {
 		s.adminCheck.Store(auth)
 	}
 	// The trusted proxies are read into each provider's edge checks, so
-	// they took effect with the providers above; the certificate and the
+	// they took effect with the providers above (and in the connection
+	// cap's exemption just after them); the certificate and the
 	// admin token check were swapped just now, as long as the listener
 	// serves TLS before and after.
 	curHTTP, newHTTP := cur.HTTP, cfg.HTTP

@@ -129,7 +129,8 @@ func newServer(cfg *config.Config, opt Options) *Server {
 	}
 	s := &Server{cfg: cfg, log: opt.Logger, now: opt.Now, load: opt.LoadConfig, metrics: newMetrics(),
 		admission: newAdmission(cfg.HTTP.MaxInFlight, cfg.HTTP.MaxInFlightPerProvider, cfg.HTTP.MaxInFlightPerClient)}
-	s.conns = &connLimit{max: int64(cfg.HTTP.MaxConns), refused: s.metrics.connsRefused.Inc}
+	trusted, _ := parsePrefixes(cfg.HTTP.TrustedProxies) // valid: the config is
+	s.conns = newConnLimit(cfg.HTTP.MaxConns, cfg.HTTP.MaxConnsPerClient, trusted, s.metrics.connsRefused.Inc, s.metrics.connsEvicted.Inc)
 	return s
 }
 
@@ -383,6 +384,14 @@ func (s *Server) startHTTP(providers []*provider) error {
 		IdleTimeout:       time.Duration(cfg.HTTP.IdleTimeout),
 		MaxHeaderBytes:    cfg.HTTP.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// The connection cap (conns.go) learns which connections are idle,
+		// and an HTTP/2 request finds its connection, for its slot.
+		ConnState:   s.conns.track,
+		ConnContext: s.conns.connContext,
+		// With TLS, HTTP/2: at most this many requests on a connection at
+		// once (Go's default is 250), each beyond the first taking a slot
+		// of http.max_conns (connLimit.openStream).
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: cfg.HTTP.MaxConcurrentStreams},
 	}
 	s.served = make(chan struct{})
 	go func() {

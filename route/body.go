@@ -10,6 +10,8 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
 	"github.com/tidwall/gjson"
+
+	"github.com/hookgate/hookgate/internal/jsondepth"
 )
 
 // bodyUse is what the expressions of a table read of the body: the field
@@ -62,7 +64,9 @@ func (u *bodyUse) addUses(a *cel.Ast) {
 // that repeats on a path (encoding/json keeps the last), or a number out
 // of float64's range (an error) sends it to decoding.
 func (u *bodyUse) value(body []byte) (any, error) {
-	if u.whole || !gjson.ValidBytes(body) || firstByte(body) != '{' {
+	// A body nested deeper than jsondepth.Max goes to decoding, which
+	// refuses it without recursing: gjson recurses per level.
+	if u.whole || !jsondepth.Within(body, jsondepth.Max) || !gjson.ValidBytes(body) || firstByte(body) != '{' {
 		return decode(body)
 	}
 	// The request's body outlives the evaluation, and nothing keeps the

@@ -1,10 +1,12 @@
 package route_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/hookgate/hookgate/internal/testkit"
 	"github.com/hookgate/hookgate/route"
 )
 
@@ -91,6 +93,43 @@ func TestBodyShapes(t *testing.T) {
 			t.Errorf("%s on %s: matched %v; want %v", c.when, c.body, got, c.want)
 		}
 	}
+}
+
+// TestBodyTooDeep: a body that nests arrays and objects deeper than
+// encoding/json's 10,000 levels is not JSON to a condition, whether it
+// reads fields or the whole body, and reading it never recurses per
+// level: 1 MiB of '[' behind a key (gjson's validator took 128 MiB of
+// stack for it) is refused within a 32 MiB stack limit.
+func TestBodyTooDeep(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, c := range []struct {
+		depth int
+		want  bool // matched; false: an error, "not JSON"
+	}{{10000, true}, {10001, false}} {
+		body := `{"a":` + deep(c.depth-1) + `}`
+		for _, when := range []string{`has(body.a)`, `size(body) == 1`} {
+			tbl, err := route.Compile([]route.Rule{{Name: "r", When: when}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, errs := tbl.Eval(&route.Input{Body: []byte(body)})
+			if got := len(m) == 1; got != c.want || !c.want && (len(errs) != 1 || !strings.Contains(errs[0].Err.Error(), "not JSON")) {
+				t.Errorf("%s on a body %d levels deep: matched %v, errors %v; want matched %v", when, c.depth, got, errs, c.want)
+			}
+		}
+	}
+	t.Run("1MiB", func(t *testing.T) {
+		testkit.InChild(t, 32<<20, func(t *testing.T) {
+			tbl, err := route.Compile([]route.Rule{{Name: "r", When: `has(body.a)`}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := append([]byte(`{"a":`), bytes.Repeat([]byte("["), 1<<20)...)
+			if m, errs := tbl.Eval(&route.Input{Body: body}); len(m) != 0 || len(errs) != 1 {
+				t.Errorf("matched %v, errors %v; want no match and one error", m, errs)
+			}
+		})
+	})
 }
 
 // TestEvalTimeout: a condition with comprehensions nested over a body's

@@ -147,7 +147,9 @@ func TestHostileSlowBodies(t *testing.T) {
 	if trickles <= 1024 {
 		slots = fmt.Sprintf(", max_in_flight: %d", trickles*5/6)
 	}
-	g := startHostile(t, "http: {body_timeout: 60s"+slots+"}", "")
+	// Every connection comes from this process's one address, which may
+	// hold all of them here (by default a quarter of http.max_conns).
+	g := startHostile(t, "http: {body_timeout: 60s, max_conns_per_client: 4096"+slots+"}", "")
 	base := "http://" + g.addr
 
 	var conns []net.Conn
