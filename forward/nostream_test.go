@@ -17,113 +17,6 @@ import (
 	"github.com/hookgate/hookgate/internal/testkit"
 )
 
-// natsCluster is a three-node JetStream cluster in process, whose nodes
-// can be stopped and started again on the same ports and store.
-type natsCluster struct {
-	tb      testing.TB
-	opts    []*server.Options
-	servers []*server.Server
-}
-
-// mustCluster starts three nodes routed to each other and waits until
-// JetStream has a meta leader that every node follows.
-func mustCluster(tb testing.TB) *natsCluster {
-	tb.Helper()
-	ports := testkit.FreePorts(tb, 6)
-	var routes []string
-	for _, p := range ports[3:] {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
-	}
-	c := &natsCluster{tb: tb}
-	tb.Cleanup(c.stop)
-	for i := range 3 {
-		c.opts = append(c.opts, &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       ports[i],
-			JetStream:  true,
-			StoreDir:   tb.TempDir(),
-			Cluster:    server.ClusterOpts{Name: "forward-test", Host: "127.0.0.1", Port: ports[3+i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:     true,
-			NoLog:      true,
-		})
-		c.servers = append(c.servers, nil)
-		c.start(i)
-	}
-	c.waitMeta()
-	return c
-}
-
-// start starts node i (again) and waits until it takes connections.
-func (c *natsCluster) start(i int) {
-	c.tb.Helper()
-	srv, err := server.NewServer(c.opts[i])
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	srv.Start()
-	c.servers[i] = srv
-	if !srv.ReadyForConnections(20 * time.Second) {
-		c.tb.Fatalf("node %s not ready", srv.Name())
-	}
-}
-
-// stopNode stops node i.
-func (c *natsCluster) stopNode(i int) {
-	c.servers[i].Shutdown()
-	c.servers[i].WaitForShutdown()
-}
-
-// waitMeta waits until JetStream has a meta leader that every running
-// node follows.
-func (c *natsCluster) waitMeta() {
-	c.tb.Helper()
-	testkit.WaitFor(c.tb, 60*time.Second, testkit.Says("no JetStream meta leader that every node follows"), func() bool {
-		leader := false
-		for _, srv := range c.servers {
-			if !srv.Running() {
-				continue
-			}
-			leader = leader || srv.JetStreamIsLeader()
-			if !srv.JetStreamIsCurrent() {
-				return false
-			}
-		}
-		return leader
-	})
-}
-
-// streamNode is the index of the node that leads stream name: for an R1
-// stream, the one that holds it.
-func (c *natsCluster) streamNode(name string) int {
-	c.tb.Helper()
-	node := -1
-	testkit.WaitFor(c.tb, 30*time.Second, testkit.Says("no leader of stream "+name), func() bool {
-		for i, srv := range c.servers {
-			if srv.Running() && srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, name) {
-				node = i
-				return true
-			}
-		}
-		return false
-	})
-	return node
-}
-
-func (c *natsCluster) stop() {
-	for _, srv := range c.servers {
-		if srv != nil {
-			srv.Shutdown()
-		}
-	}
-	for _, srv := range c.servers {
-		if srv != nil {
-			srv.WaitForShutdown()
-		}
-	}
-}
-
 // TestRelayRidesOutStreamOutage: the only server of an R1 stream stops
 // while the relay has rows for it. Its publishes get no answer from any
 // stream ("no responders") for as long as it is down, far more than
@@ -131,15 +24,15 @@ func (c *natsCluster) stop() {
 // says so), so nothing is parked: once the server is back every row
 // reaches the stream once, in order.
 func TestRelayRidesOutStreamOutage(t *testing.T) {
-	c := mustCluster(t)
-	_, admin := testkit.JetStream(t, c.servers[0].ClientURL())
+	c := testkit.StartCluster(t, "forward-test")
+	_, admin := testkit.JetStream(t, c.Servers[0].ClientURL())
 	if err := forward.EnsureStream(testCtx(t), admin, forward.StreamConfig{Replicas: 1}); err != nil {
 		t.Fatalf("EnsureStream: %v", err)
 	}
-	down := c.streamNode(forward.DefaultStreamName)
+	down := c.StreamLeader(forward.DefaultStreamName)
 	// The relay's connection goes to the two other nodes only.
 	var urls []string
-	for i, srv := range c.servers {
+	for i, srv := range c.Servers {
 		if i != down {
 			urls = append(urls, srv.ClientURL())
 		}
@@ -163,7 +56,7 @@ func TestRelayRidesOutStreamOutage(t *testing.T) {
 	r.Notify()
 	testkit.WaitFor(t, 30*time.Second, testkit.Says("the first rows published"), func() bool { return depth(t, db).Rows == 0 })
 
-	c.stopNode(down)
+	c.Stop(down)
 	before := r.Stats().Failures
 	enqueue(t, db, want[5:]...)
 	r.Notify()
@@ -179,8 +72,8 @@ func TestRelayRidesOutStreamOutage(t *testing.T) {
 		t.Errorf("no failed round said that stream %s covers the subject", forward.DefaultStreamName)
 	}
 
-	c.start(down)
-	c.waitMeta()
+	c.Start(down)
+	c.WaitMeta()
 	testkit.WaitFor(t, 60*time.Second, func() string {
 		return fmt.Sprintf("outbox %+v, relay stats %+v", depth(t, db), r.Stats())
 	}, func() bool { return depth(t, db).Rows == 0 })

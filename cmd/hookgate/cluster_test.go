@@ -3,13 +3,10 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/hookgate/hookgate/internal/testkit"
 )
@@ -22,96 +19,6 @@ import (
 // every 2xx event is on the stream exactly once, nothing stale is
 // forwarded, and an in-order sender's versions arrive in order, through
 // the loss of the stream leader or of a gateway.
-
-// natsCluster is a three-node JetStream cluster in process.
-type natsCluster struct {
-	tb      testing.TB
-	servers []*server.Server
-	urls    []string
-}
-
-// mustCluster starts three nodes routed to each other and waits until
-// JetStream has a meta leader that every node follows.
-func mustCluster(tb testing.TB) *natsCluster {
-	tb.Helper()
-	ports := testkit.FreePorts(tb, 6)
-	var routes []string
-	for _, p := range ports[3:] {
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
-	}
-	c := &natsCluster{tb: tb}
-	for i := range 3 {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       ports[i],
-			JetStream:  true,
-			StoreDir:   tb.TempDir(),
-			Cluster:    server.ClusterOpts{Name: "hookgate-test", Host: "127.0.0.1", Port: ports[3+i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-			NoSigs:     true,
-			NoLog:      true,
-		}
-		srv, err := server.NewServer(opts)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		srv.Start()
-		c.servers = append(c.servers, srv)
-		c.urls = append(c.urls, srv.ClientURL())
-	}
-	tb.Cleanup(c.stop)
-	for _, srv := range c.servers {
-		if !srv.ReadyForConnections(20 * time.Second) {
-			tb.Fatalf("node %s not ready", srv.Name())
-		}
-	}
-	testkit.WaitFor(tb, 60*time.Second, func() string { return "no JetStream meta leader that every node follows" }, func() bool {
-		leader := false
-		for _, srv := range c.servers {
-			leader = leader || srv.JetStreamIsLeader()
-			if !srv.JetStreamIsCurrent() {
-				return false
-			}
-		}
-		return leader
-	})
-	return c
-}
-
-// url is every node's client URL, as nats.url takes them.
-func (c *natsCluster) url() string { return strings.Join(c.urls, ",") }
-
-// streamLeader is the node that leads the WEBHOOKS stream, once one does.
-func (c *natsCluster) streamLeader() *server.Server {
-	c.tb.Helper()
-	var leader *server.Server
-	testkit.WaitFor(c.tb, 30*time.Second, func() string { return "no leader of stream WEBHOOKS" }, func() bool {
-		for _, srv := range c.servers {
-			if srv != nil && srv.Running() && srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, "WEBHOOKS") {
-				leader = srv
-				return true
-			}
-		}
-		return false
-	})
-	return leader
-}
-
-// kill stops one node for good.
-func (c *natsCluster) kill(srv *server.Server) {
-	srv.Shutdown()
-	srv.WaitForShutdown()
-}
-
-func (c *natsCluster) stop() {
-	for _, srv := range c.servers {
-		srv.Shutdown()
-	}
-	for _, srv := range c.servers {
-		srv.WaitForShutdown()
-	}
-}
 
 // clusterConfig writes a config for a gateway of the cluster tests.
 func clusterConfig(tb testing.TB, natsURL, duplicateWindow string) string {
@@ -251,10 +158,10 @@ func (l *inOrderLoad) check(tb testing.TB, msgs []streamMsg) {
 }
 
 // startPair starts two in-process gateways on the cluster.
-func startPair(tb testing.TB, c *natsCluster, duplicateWindow string) (*Main, *Main, *balancer) {
+func startPair(tb testing.TB, c *testkit.Cluster, duplicateWindow string) (*Main, *Main, *balancer) {
 	tb.Helper()
-	a := startMain(tb, clusterConfig(tb, c.url(), duplicateWindow))
-	b := startMain(tb, clusterConfig(tb, c.url(), duplicateWindow))
+	a := startMain(tb, clusterConfig(tb, c.URL(), duplicateWindow))
+	b := startMain(tb, clusterConfig(tb, c.URL(), duplicateWindow))
 	return a, b, newBalancer(a.Server.Addr().String(), b.Server.Addr().String())
 }
 
@@ -262,7 +169,7 @@ func startPair(tb testing.TB, c *natsCluster, duplicateWindow string) (*Main, *M
 // the other gateway after the stream's duplicate window has passed is a
 // duplicate, and the event is on the stream once.
 func TestClusterRetryAfterDuplicateWindow(t *testing.T) {
-	c := mustCluster(t)
+	c := testkit.StartCluster(t, "hookgate-test")
 	_, _, lb := startPair(t, c, "1s")
 	client := &http.Client{Timeout: 15 * time.Second}
 	evs := makeEvents(40, 40, 11)
@@ -281,8 +188,8 @@ func TestClusterRetryAfterDuplicateWindow(t *testing.T) {
 			t.Errorf("retry of %s to gateway B after the duplicate window: %q; want duplicate", e.id, outcomes[i])
 		}
 	}
-	checkStream(t, evs, outcomes, readStream(t, c.urls[0]))
-	if msgs := readStream(t, c.urls[0]); len(msgs) != len(evs) {
+	checkStream(t, evs, outcomes, readStream(t, c.Servers[0].ClientURL()))
+	if msgs := readStream(t, c.Servers[0].ClientURL()); len(msgs) != len(evs) {
 		t.Errorf("the stream holds %d events; want %d", len(msgs), len(evs))
 	}
 }
@@ -291,7 +198,7 @@ func TestClusterRetryAfterDuplicateWindow(t *testing.T) {
 // gateway and then version 1 to the other: every version 1 is stale and
 // none is forwarded; version 3, to either, is accepted.
 func TestClusterStaleToOtherInstance(t *testing.T) {
-	c := mustCluster(t)
+	c := testkit.StartCluster(t, "hookgate-test")
 	_, _, lb := startPair(t, c, "2m")
 	const entities = 60
 	ev := func(ent, v int) loadEvent {
@@ -318,7 +225,7 @@ func TestClusterStaleToOtherInstance(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	msgs := readStream(t, c.urls[0])
+	msgs := readStream(t, c.Servers[0].ClientURL())
 	counts := checkStream(t, evs, outcomes, msgs)
 	if counts[outStale] != entities || len(msgs) != 2*entities {
 		t.Errorf("%d stale answers and %d events on the stream; want %d and %d", counts[outStale], len(msgs), entities, 2*entities)
@@ -328,34 +235,34 @@ func TestClusterStaleToOtherInstance(t *testing.T) {
 // TestClusterInOrderAlternating: in-order senders whose every next version
 // goes to the other gateway: every version on the stream once, in order.
 func TestClusterInOrderAlternating(t *testing.T) {
-	c := mustCluster(t)
+	c := testkit.StartCluster(t, "hookgate-test")
 	_, _, lb := startPair(t, c, "2m")
 	l := &inOrderLoad{entities: 64, versions: 8}
 	l.run(lb, 16)
-	l.check(t, readStream(t, c.urls[0]))
+	l.check(t, readStream(t, c.Servers[0].ClientURL()))
 }
 
 // TestClusterLeaderKill stops the node that leads the stream while
 // in-order senders alternate between the gateways: the stream goes on on
 // the other two nodes, and nothing is lost, doubled or inverted.
 func TestClusterLeaderKill(t *testing.T) {
-	c := mustCluster(t)
+	c := testkit.StartCluster(t, "hookgate-test")
 	_, _, lb := startPair(t, c, "2m")
 	l := &inOrderLoad{entities: 96, versions: 8}
 	done := make(chan struct{})
 	go func() { defer close(done); l.run(lb, 16) }()
 	waitProgress(t, &l.progress, int64(l.entities*l.versions/3))
-	leader := c.streamLeader()
-	t.Logf("killing stream leader %s after %d deliveries", leader.Name(), l.progress.Load())
-	c.kill(leader)
+	leader := c.StreamLeader("WEBHOOKS")
+	t.Logf("killing stream leader %s after %d deliveries", c.Servers[leader].Name(), l.progress.Load())
+	c.Stop(leader)
 	<-done
 	var live string
-	for i, srv := range c.servers {
-		if srv != leader {
-			live = c.urls[i]
+	for i, srv := range c.Servers {
+		if i != leader {
+			live = srv.ClientURL()
 		}
 	}
-	if now := c.streamLeader(); now == leader {
+	if now := c.StreamLeader("WEBHOOKS"); now == leader {
 		t.Fatal("the killed node still leads the stream")
 	}
 	l.check(t, readStream(t, live))
@@ -367,9 +274,9 @@ func TestClusterLeaderKill(t *testing.T) {
 // because nothing waits in the killed gateway's data directory.
 func TestClusterInstanceSIGKILL(t *testing.T) {
 	bin := mustBinary(t)
-	c := mustCluster(t)
-	a := startBinary(t, bin, clusterConfig(t, c.url(), "2m"))
-	b := startBinary(t, bin, clusterConfig(t, c.url(), "2m"))
+	c := testkit.StartCluster(t, "hookgate-test")
+	a := startBinary(t, bin, clusterConfig(t, c.URL(), "2m"))
+	b := startBinary(t, bin, clusterConfig(t, c.URL(), "2m"))
 	lb := newBalancer(a.addr, b.addr)
 	l := &inOrderLoad{entities: 96, versions: 8}
 	done := make(chan struct{})
@@ -382,7 +289,7 @@ func TestClusterInstanceSIGKILL(t *testing.T) {
 	a.cmd.Wait()
 	t.Logf("killed gateway A after %d deliveries", l.progress.Load())
 	<-done
-	l.check(t, readStream(t, c.urls[0]))
+	l.check(t, readStream(t, c.Servers[0].ClientURL()))
 }
 
 // TestClusterConcurrentCopies sends each event several times at once, the
@@ -392,7 +299,7 @@ func TestClusterInstanceSIGKILL(t *testing.T) {
 // meets another's batch still in flight on the replicated stream is
 // decided again, not refused.
 func TestClusterConcurrentCopies(t *testing.T) {
-	c := mustCluster(t)
+	c := testkit.StartCluster(t, "hookgate-test")
 	_, _, lb := startPair(t, c, "2m")
 	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 	defer client.CloseIdleConnections()
@@ -425,5 +332,5 @@ func TestClusterConcurrentCopies(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	checkStream(t, evsSent, outcomes, readStream(t, c.urls[0]))
+	checkStream(t, evsSent, outcomes, readStream(t, c.Servers[0].ClientURL()))
 }
