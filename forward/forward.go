@@ -86,6 +86,12 @@ var (
 	// is not dialed by a [Dialer] (see its doc comment).
 	ErrDialer = errors.New("forward: nats connection must be dialed by a forward.Dialer of its own (nats.SetCustomDialer)")
 
+	// ErrLookupDenied is wrapped by [JetStreamPublisher.FindStream] when
+	// the connection's user may not look streams up
+	// ($JS.API.STREAM.NAMES): the server answers a permissions violation,
+	// and the lookup would only time out.
+	ErrLookupDenied = errors.New("forward: the NATS user may not look up streams ($JS.API.STREAM.NAMES)")
+
 	// ErrReconnected is wrapped by the publishers when the NATS connection
 	// was re-established (or is not connected) while messages awaited their
 	// acknowledgement: messages written to the old connection may have been

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookgate/hookgate/forward"
@@ -212,5 +213,66 @@ func TestJetStreamPublisherFindStream(t *testing.T) {
 	p = mustJSPublisher(t, mustConn(t, plain.ClientURL()), 0)
 	if name, err := p.FindStream(testCtx(t), "webhooks.shop.order.created"); name != "" || err == nil {
 		t.Errorf("FindStream without JetStream = %q, %v; want an error", name, err)
+	}
+}
+
+// TestRelayParksWhenLookupDenied: a gateway user that may publish to the
+// stream's subjects but not look streams up ($JS.API.STREAM.NAMES) gets a
+// permissions violation for the lookup, which only times out. The lookup
+// then says ErrLookupDenied (at once from the second time), and the relay
+// counts "no responders" as a refusal, as it did before lookups: a row
+// on a subject no stream covers is parked and the rows after it go on,
+// instead of holding the outbox up for ever.
+func TestRelayParksWhenLookupDenied(t *testing.T) {
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Users: []*server.User{
+			{Username: "admin", Password: "a"},
+			{Username: "gw", Password: "g", Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: []string{"webhooks.>", "other.>", "$JS.API.INFO", "$JS.API.STREAM.INFO.>"}},
+				Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+			}},
+		}}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS not ready")
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	js := mustJetStream(t, mustConn(t, s.ClientURL(), nats.UserInfo("admin", "a")))
+	nc := mustConn(t, s.ClientURL(), nats.UserInfo("gw", "g"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	const timeout = 500 * time.Millisecond
+	p := mustJSPublisher(t, nc, timeout)
+
+	if _, err := p.FindStream(testCtx(t), "other.x"); !errors.Is(err, forward.ErrLookupDenied) {
+		t.Fatalf("FindStream without the permission = %v; want ErrLookupDenied", err)
+	}
+	start := time.Now()
+	if _, err := p.FindStream(testCtx(t), "other.x"); !errors.Is(err, forward.ErrLookupDenied) || time.Since(start) >= timeout {
+		t.Fatalf("FindStream again = %v after %v; want ErrLookupDenied at once", err, time.Since(start))
+	}
+
+	db := mustDB(t)
+	uncovered := testMessage(1)
+	uncovered.Subject = "other.x"
+	enqueue(t, db, uncovered, testMessage(2))
+	r := &forward.Relay{DB: db, Logger: slog.New(slog.DiscardHandler), Publish: p,
+		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, ParkAfter: 2}
+	defer r.Close()
+	if err := r.Flush(testCtx(t)); err != nil {
+		t.Fatalf("Flush = %v; want the uncovered row parked and the next one published", err)
+	}
+	if st := r.Stats(); st.Parked != 1 || st.Published != 1 {
+		t.Errorf("Stats = %+v; want 1 parked, 1 published", st)
+	}
+	checkStream(t, js, []forward.Message{testMessage(2)})
+	rows, err := forward.ParkedRows(testCtx(t), db, forward.ParkedQuery{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0].Error, "STREAM.NAMES") {
+		t.Errorf("parked rows %+v; want the uncovered row, its refusal naming the lookup denied", rows)
 	}
 }

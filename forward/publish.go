@@ -90,6 +90,8 @@ type JetStreamPublisher struct {
 	timeout time.Duration
 	dups    atomic.Uint64
 
+	lookupDenied atomic.Bool // FindStream met a permissions violation
+
 	// beforeSend, when set (by tests, before the first Publish), is called
 	// with a message's index between the dial count's check and the send.
 	beforeSend func(i int)
@@ -167,7 +169,15 @@ func (p *JetStreamPublisher) MaxPayload() int64 { return p.nc.MaxPayload() }
 // FindStream implements [StreamFinder]: it asks JetStream for the stream
 // that stores subject ($JS.API.STREAM.NAMES, which the gateway's user may
 // use), waiting at most the publisher's ack timeout.
+//
+// A user without the permission gets [ErrLookupDenied]: the server
+// answers the request with a permissions violation (on the connection,
+// not to the request), which FindStream finds once the request timed
+// out, and from then on at once.
 func (p *JetStreamPublisher) FindStream(ctx context.Context, subject string) (string, error) {
+	if p.lookupDenied.Load() {
+		return "", ErrLookupDenied
+	}
 	js, err := jetstream.New(p.nc)
 	if err != nil {
 		return "", fmt.Errorf("forward: find the stream of %q: %w", subject, err)
@@ -179,6 +189,10 @@ func (p *JetStreamPublisher) FindStream(ctx context.Context, subject string) (st
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		return "", nil
 	case err != nil:
+		if le := p.nc.LastError(); errors.Is(le, nats.ErrPermissionViolation) && strings.Contains(le.Error(), "STREAM.NAMES") {
+			p.lookupDenied.Store(true)
+			return "", fmt.Errorf("%w: %v", ErrLookupDenied, le)
+		}
 		return "", fmt.Errorf("forward: find the stream of %q: %w", subject, err)
 	}
 	return name, nil

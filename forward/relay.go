@@ -409,6 +409,11 @@ func (r *Relay) noStream(ctx context.Context, subject string, err error) (bool, 
 	}
 	name, lerr := f.FindStream(ctx, subject)
 	switch {
+	case errors.Is(lerr, ErrLookupDenied):
+		// Whether a stream covers the subject cannot be told: counted,
+		// as before lookups, so that a subject no stream covers does
+		// not hold the outbox up for ever.
+		return true, fmt.Errorf("%w (counted as a refusal: %v)", err, lerr)
 	case lerr != nil:
 		return false, fmt.Errorf("%w (not counted as a refusal: looking up the stream of %q failed: %v)", err, subject, lerr)
 	case name != "":
