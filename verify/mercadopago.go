@@ -16,7 +16,7 @@ func init() {
 		Aliases:      []string{"mercado-pago"},
 		Scheme:       "hmac-sha256",
 		Description: "Mercado Pago: x-signature ts=,v1=<hex> HMAC-SHA256 over \"id:{data.id query};request-id:{x-request-id};ts:{ts};\" " +
-			"(absent parts left out), secret signature raw; the body is NOT signed, but its data.id must be the signed data.id of the URL; ts has no window",
+			"(absent parts left out), secret signature raw; the body is NOT signed, but its data.id, where it has one, must be the signed data.id of the URL; ts has no window",
 		Headers: []string{mercadoPagoSigHeader, mercadoPagoIDHeader},
 		// The body is not signed: id is the notification, the same on
 		// every retry, but a captured signature can carry a body with
@@ -148,11 +148,19 @@ func (v *mercadoPagoVerifier) Verify(r *Request, _ time.Time) (Result, error) {
 // string or a number, is dataID, the signed data.id of the URL, ignoring
 // case (Mercado Pago signs alphanumeric IDs lowered, and the vectors'
 // bodies carry them in upper case). A body whose "data" or "data.id"
-// appears twice is malformed: parsers disagree on which one wins.
+// appears twice is malformed: parsers disagree on which one wins. A body
+// without data.id passes: some notifications signed with the URL's
+// data.id carry none (a merchant order's "data" holds its status, its ID
+// is the top-level "id"; a card update's holds the customer and cards),
+// so for those the body is not bound to the signature.
 func checkMercadoPagoBody(body []byte, dataID string) error {
-	var id string
+	const absent = "\x00" // no JSON scalar of an ID reads as NUL
+	id := absent
 	if _, err := memberScalars(body, "data", map[string]*string{"id": &id}); err != nil {
 		return fmt.Errorf("body: %v (data.id %q is signed): %w", err, truncate(dataID), ErrMalformed)
+	}
+	if id == absent {
+		return nil
 	}
 	if !strings.EqualFold(id, dataID) {
 		return fmt.Errorf("body: data.id %q is not the signed data.id %q of the URL: %w", truncate(id), truncate(dataID), ErrMismatch)
