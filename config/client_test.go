@@ -84,11 +84,21 @@ http: {tls: {cert_file: ` + filepath.Join(dir, "missing.pem") + `, key_file: ` +
 			"deliveries[0] (orders).headers: X-Trace is passed through from provider shop's requests (pass_headers)"},
 		{"delivery outside the stream", natsYAML + providers + strings.Replace(deliveries("Authorization"), "events.shop.>", "webhooks.>", 1),
 			`"webhooks.>" is not inside the stream's subjects`},
+		// A typo of a section is no absent section.
+		{"unknown top-level key", natsYAML + "nat: {url: nats://elsewhere:4222}\n" + providers + deliveries("Authorization"), "nat"},
 	} {
 		_, err := LoadClient(write(c.name+".yaml", c.src))
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: LoadClient = %v; want it to say %q", c.name, err, c.want)
 		}
+	}
+	// A kept value may alias an anchor of a pruned section, and the
+	// signing key's file, which only the gateway reads, may name an unset
+	// variable.
+	aliased := "http: {read_timeout: &to 7s}\n" + natsYAML + "  sign: {key_file: \"${HG_TEST_UNSET_KEY}\"}\n" + providers +
+		strings.Replace(deliveries("Authorization"), "timeout: 5s", "timeout: *to", 1)
+	if cfg, err := LoadClient(write("aliased.yaml", aliased)); err != nil || time.Duration(cfg.Deliveries[0].Timeout) != 7*time.Second {
+		t.Errorf("LoadClient with an alias of a pruned anchor and an unset sign key variable = %v; want the delivery's timeout 7s", err)
 	}
 	if _, err := LoadClient("../config.example.yaml"); err != nil {
 		t.Errorf("LoadClient(config.example.yaml) = %v", err)

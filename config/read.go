@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -57,15 +58,20 @@ func LoadClient(path string) (*Config, error) {
 	return c, nil
 }
 
-// clientOnly prunes a config's tree to what LoadClient keeps: nats,
-// deliveries, and each provider's name and pass_headers. A tree of
-// another shape is left as it is, for the decoder to refuse.
+// clientOnly prunes a config's tree to what LoadClient keeps: nats (but
+// nats.sign.key_file, which only the gateway reads), deliveries, and each
+// provider's name and pass_headers. Aliases are resolved first, so that a
+// kept value may alias an anchor of a pruned one. A top-level key that is
+// no section of a config stays, for the strict decoder to refuse (a typo
+// must not pass for an absent section). A tree of another shape is left
+// as it is, for the decoder to refuse.
 func clientOnly(doc *yaml.Node) {
+	resolveAliases(doc, map[*yaml.Node]bool{})
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	keepKeys(root, "nats", "deliveries", "providers")
+	dropKeys(root, gatewayOnly...)
 	for _, ps := range mappingValues(root, "providers") {
 		if ps.Kind != yaml.SequenceNode {
 			continue
@@ -74,16 +80,64 @@ func clientOnly(doc *yaml.Node) {
 			keepKeys(p, "name", "pass_headers")
 		}
 	}
+	for _, n := range mappingValues(root, "nats") {
+		for _, sign := range mappingValues(n, "sign") {
+			dropKeys(sign, "key_file")
+		}
+	}
+}
+
+// gatewayOnly are the top-level sections of a config that LoadClient
+// prunes: all but nats, deliveries and providers.
+var gatewayOnly = func() []string {
+	var keys []string
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if key != "" && key != "-" && key != "nats" && key != "deliveries" && key != "providers" {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}()
+
+// resolveAliases replaces each alias below n with a copy of the node it
+// refers to (without its anchor). An alias met again inside the node it
+// refers to stays, for the decoder to refuse.
+func resolveAliases(n *yaml.Node, resolving map[*yaml.Node]bool) {
+	for i, c := range n.Content {
+		if c.Kind == yaml.AliasNode && c.Alias != nil && !resolving[c.Alias] {
+			target := c.Alias
+			cp := *target
+			cp.Anchor = ""
+			n.Content[i] = &cp
+			resolving[target] = true
+			resolveAliases(&cp, resolving)
+			delete(resolving, target)
+			continue
+		}
+		resolveAliases(c, resolving)
+	}
 }
 
 // keepKeys removes from the mapping n every key (and its value) but keys.
 func keepKeys(n *yaml.Node, keys ...string) {
+	filterKeys(n, func(k string) bool { return slices.Contains(keys, k) })
+}
+
+// dropKeys removes keys (and their values) from the mapping n.
+func dropKeys(n *yaml.Node, keys ...string) {
+	filterKeys(n, func(k string) bool { return !slices.Contains(keys, k) })
+}
+
+// filterKeys keeps the members of the mapping n whose key keep takes.
+func filterKeys(n *yaml.Node, keep func(string) bool) {
 	if n.Kind != yaml.MappingNode {
 		return
 	}
 	kept := n.Content[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if slices.Contains(keys, n.Content[i].Value) {
+		if keep(n.Content[i].Value) {
 			kept = append(kept, n.Content[i], n.Content[i+1])
 		}
 	}
