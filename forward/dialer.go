@@ -26,7 +26,10 @@ import (
 // the send, and the send then succeeds on the new connection.
 //
 // nats.go dials with its connection lock held, so the dialer cannot wait
-// for the publish (which needs that lock to send): it refuses instead.
+// for the publish (which needs that lock to send): it refuses instead. A
+// refused dial counts as a reconnect attempt (nats.MaxReconnects: the
+// gateway sets no limit) and costs one reconnect wait with a single
+// server; with several, nats.go tries the next at once.
 type Dialer struct {
 	// Timeout bounds each dial; 0 means nats.go's default (2 s). nats.go
 	// does not apply nats.Timeout to a custom dialer's dials.
