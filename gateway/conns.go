@@ -169,17 +169,25 @@ func (l *connLimit) admit(c net.Conn) (*limitedConn, []byte) {
 	return lc, nil
 }
 
-// longestIdle returns the open connection idle longest, or nil when none
-// is idle. l.mu is held.
+// longestIdle claims the open connection idle longest for its caller to
+// close, or returns nil when none is idle. A claimed connection is idle
+// no more (claimed): no other caller picks it, and it reads nothing more
+// (limitedConn.Read), so a request that arrives as it is claimed is not
+// read, rather than read and then cut by the close. l.mu is held.
 func (l *connLimit) longestIdle() *limitedConn {
-	var oldest *limitedConn
-	var since int64
-	for c := l.conns; c != nil; c = c.next {
-		if t := c.idle.Load(); t > 0 && (oldest == nil || t < since) {
-			oldest, since = c, t
+	for {
+		var oldest *limitedConn
+		var since int64
+		for c := l.conns; c != nil; c = c.next {
+			if t := c.idle.Load(); t > 0 && (oldest == nil || t < since) {
+				oldest, since = c, t
+			}
 		}
+		if oldest == nil || oldest.idle.CompareAndSwap(since, claimed) {
+			return oldest
+		}
+		// It turned busy meanwhile: look again.
 	}
-	return oldest
 }
 
 // remove takes c off the open connections. l.mu is held.
@@ -300,9 +308,19 @@ func (l *connLimit) track(c net.Conn, state http.ConnState) {
 	}
 	switch state {
 	case http.StateIdle:
-		lc.idle.Store(l.now())
+		lc.mark(l.now())
 	case http.StateActive, http.StateHijacked:
-		lc.idle.Store(0)
+		lc.mark(0)
+	}
+}
+
+// claimed is the idle mark of a connection that longestIdle picked to
+// close.
+const claimed = -1
+
+// mark sets c's idle mark (a time, or 0 for busy) unless it is claimed.
+func (c *limitedConn) mark(v int64) {
+	for t := c.idle.Load(); t != claimed && t != v && !c.idle.CompareAndSwap(t, v); t = c.idle.Load() {
 	}
 }
 
@@ -330,13 +348,37 @@ func peerAddr(c net.Conn) (netip.Addr, bool) {
 type limitedConn struct {
 	net.Conn
 	l          *connLimit
-	idle       atomic.Int64 // idle since (connLimit.now); 0: in a request
+	idle       atomic.Int64 // idle since (connLimit.now); 0: in a request; claimed
+	h2         atomic.Bool  // HTTP/2 may be negotiated (the client offers it): reads do not mark it busy
 	client     netip.Addr   // its share's key, when counted
 	counted    bool         // counted in its address's share
 	share      *share       // its address's, when counted
 	streams    atomic.Int64 // HTTP/2 requests running (openStream)
 	next, prev *limitedConn // in l.conns, under l.mu
 	once       sync.Once
+}
+
+// Read marks c busy once bytes arrive on it (a request begins before the
+// server's ConnState hook says so, once its header is read), so that no
+// connection whose request is being read is closed to make room; and
+// reads nothing on a connection claimed to be closed. An HTTP/2
+// connection is left to the hook: its PINGs would keep it busy for ever.
+func (c *limitedConn) Read(b []byte) (int, error) {
+	if c.idle.Load() == claimed {
+		return 0, net.ErrClosed
+	}
+	n, err := c.Conn.Read(b)
+	if n > 0 && !c.h2.Load() {
+		for t := c.idle.Load(); t != 0; t = c.idle.Load() {
+			if t == claimed {
+				return 0, net.ErrClosed // never seen: the sender retries on a new connection
+			}
+			if c.idle.CompareAndSwap(t, 0) {
+				break
+			}
+		}
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {

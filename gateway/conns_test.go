@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,5 +227,133 @@ func TestConnCapPerClientIPv6(t *testing.T) {
 		if got := admit(c.from); got != c.want {
 			t.Errorf("a connection from %s admitted: %v; want %v", c.from, got, c.want)
 		}
+	}
+}
+
+// TestConnCapClaimsVictimOnce: two HTTP/2 requests beyond their
+// connections' first, at max with one idle connection, race for its slot:
+// one gets it, the other 503, and the slots never pass max. The victim
+// was left among the idle until its close, so both picked it and both
+// were admitted (in about one race of five).
+func TestConnCapClaimsVictimOnce(t *testing.T) {
+	for range 2000 {
+		l := newConnLimit(3, 0, nil, func() {}, func() {})
+		var cs []*limitedConn
+		for j := range 3 {
+			c, err := l.admit(fakeConn{from: netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), uint16(1000+j))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		l.track(cs[0], http.StateActive)
+		l.track(cs[1], http.StateActive)
+		ctxs := []context.Context{l.connContext(context.Background(), cs[0]), l.connContext(context.Background(), cs[1])}
+		for _, ctx := range ctxs {
+			if _, _, err := l.openStream(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		var ready, admitted atomic.Int32
+		for _, ctx := range ctxs {
+			wg.Go(func() {
+				// Both at once: each spins until the other is there.
+				for ready.Add(1); ready.Load() < 2; {
+				}
+				if _, _, err := l.openStream(ctx); err == nil {
+					admitted.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if admitted.Load() != 1 || l.Open() > 3 {
+			t.Fatalf("%d of 2 requests admitted for one idle connection's slot, %d slots taken; want 1, at most 3", admitted.Load(), l.Open())
+		}
+	}
+}
+
+// TestConnCapCutsNoRequestRead: a keep-alive client sends requests back to
+// back while new connections keep arriving at max_conns 2, each closing
+// the connection idle longest. A connection counted idle until the
+// server's hook said it was in a request (once its header was read) was
+// closed with a request read and being handled, whose answer was then
+// lost (hundreds in a few seconds): a request whose bytes arrived marks
+// its connection busy, and one claimed for closing reads nothing more.
+func TestConnCapCutsNoRequestRead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evictions atomic.Int64
+	l := newConnLimit(2, 0, nil, func() {}, func() { evictions.Add(1) })
+	var handled, cut atomic.Int64
+	srv := &http.Server{ConnState: l.track, ConnContext: l.connContext,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handled.Add(1)
+			io.Copy(io.Discard, r.Body)
+			time.Sleep(50 * time.Microsecond)
+			w.Write([]byte("ok"))
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				cut.Add(1)
+			}
+		})}
+	go srv.Serve(l.listener(ln, true))
+	defer srv.Close()
+	addr := ln.Addr().String()
+	stop := time.Now().Add(3 * time.Second)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var c net.Conn
+		var br *bufio.Reader
+		for time.Now().Before(stop) {
+			if c == nil {
+				if c, err = net.Dial("tcp", addr); err != nil {
+					continue
+				}
+				br = bufio.NewReader(c)
+			}
+			_, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+			var resp *http.Response
+			if err == nil {
+				resp, err = http.ReadResponse(br, nil)
+			}
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != 200 {
+				c.Close()
+				c = nil
+			}
+		}
+		if c != nil {
+			c.Close()
+		}
+	}()
+	var ring [4]net.Conn
+	for i := 0; time.Now().Before(stop); i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			continue
+		}
+		if ring[i%4] != nil {
+			ring[i%4].Close()
+		}
+		ring[i%4] = c
+		time.Sleep(100 * time.Microsecond)
+	}
+	<-done
+	for _, c := range ring {
+		if c != nil {
+			c.Close()
+		}
+	}
+	if evictions.Load() == 0 || handled.Load() == 0 {
+		t.Fatalf("%d evictions, %d requests handled; want both (else this test shows nothing)", evictions.Load(), handled.Load())
+	}
+	if cut.Load() != 0 {
+		t.Errorf("%d of %d requests handled were cut by an eviction (%d evictions); want none", cut.Load(), handled.Load(), evictions.Load())
 	}
 }

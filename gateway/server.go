@@ -366,7 +366,10 @@ func (s *Server) startHTTP(providers []*provider) error {
 			return fmt.Errorf("http.tls: %w", err)
 		}
 		s.cert.Store(&cert)
-		tlsConfig = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		tlsConfig = &tls.Config{GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if lc := asLimited(hello.Conn); lc != nil && slices.Contains(hello.SupportedProtos, "h2") {
+				lc.h2.Store(true) // see limitedConn.Read
+			}
 			return s.cert.Load(), nil
 		}}
 	}
