@@ -13,37 +13,6 @@ import (
 	"github.com/hookgate/hookgate/webhook"
 )
 
-// TestMatches: a stream's subject filter against a message's subject, as
-// nats-server matches them.
-func TestMatches(t *testing.T) {
-	for _, c := range []struct {
-		filter, subject string
-		want            bool
-	}{
-		{"webhooks.>", "webhooks.p.t", true},
-		{"webhooks.>", "webhooks.p", true},
-		{"webhooks.>", "webhooks", false},
-		{"webhooks.>", "elsewhere.p.t", false},
-		{"webhooks.*.t", "webhooks.p.t", true},
-		{"webhooks.*.t", "webhooks.p.u", false},
-		{"webhooks.*", "webhooks.p.t", false},
-		{"webhooks.p.t", "webhooks.p.t", true},
-		{"webhooks.p.t", "webhooks.p", false},
-		{"webhooks.p", "webhooks.p.t", false},
-		{">", "a", true},
-		{"*", "a", true},
-		{"*", "a.b", false},
-		{"*.>", "a", false},
-		{"*.>", "a.b.c", true},
-		{"_hg.claim.>", "_hg.claim.p.x", true},
-		{"_hg.claim.>", "_hg.ver.p.x", false},
-	} {
-		if got := matches(c.filter, c.subject); got != c.want {
-			t.Errorf("matches(%q, %q) = %v; want %v", c.filter, c.subject, got, c.want)
-		}
-	}
-}
-
 // TestPublishAnswered: the tries made after an incomplete batch store a
 // batch the stream takes, as one atomic batch, and return the stream's
 // answer to its last message when that is a refusal (an expectation

@@ -498,29 +498,11 @@ func (d *Decider) noStream(ctx context.Context, subject string, n int, err error
 		cfg = info.Config
 	}
 	cancel()
-	if !slices.ContainsFunc(cfg.Subjects, func(filter string) bool { return matches(filter, subject) }) {
+	if !forward.SubjectIn(subject, cfg.Subjects) {
 		return fmt.Errorf("%w: message %d of the batch, on %s: the stream %s does not take that subject (its subjects: %s): %w",
 			ErrRefused, n, subject, cfg.Name, strings.Join(cfg.Subjects, ", "), err)
 	}
 	return fmt.Errorf("%w: message %d of the batch, on %s: %w", ErrUnavailable, n, subject, err)
-}
-
-// matches reports whether a NATS subject filter (tokens, '*' for any one,
-// '>' last for one or more) matches subject.
-func matches(filter, subject string) bool {
-	for {
-		f, frest, fmore := strings.Cut(filter, ".")
-		s, srest, smore := strings.Cut(subject, ".")
-		switch {
-		case f == ">":
-			return !fmore
-		case f != "*" && f != s:
-			return false
-		case !fmore || !smore:
-			return fmore == smore
-		}
-		filter, subject = frest, srest
-	}
 }
 
 // pause waits before try number tries+1: 1 ms doubling up to 32 ms, with
